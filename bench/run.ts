@@ -1,0 +1,19 @@
+// Runs every benchmark (bench/*.bench.ts), each in its own process so that one's heap and
+// JIT state do not colour the next. `npm run bench -- generator` runs those whose name matches.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const filter = process.argv[2] ?? '';
+const benches = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts') && f.includes(filter))
+  .sort();
+let failed = 0;
+for (const file of benches) {
+  console.log(`\n== ${file}`);
+  const result = spawnSync(process.execPath, [`${dir}${file}`], { stdio: 'inherit' });
+  if (result.status !== 0) failed++;
+}
+if (benches.length === 0) console.log(`no benchmark matches "${filter}"`);
+process.exitCode = failed ? 1 : 0;
