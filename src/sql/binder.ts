@@ -1,0 +1,1772 @@
+/**
+ * Binder: a parsed query + a catalog → a typed logical plan (plan.ts) with bound
+ * expressions (expr.ts). Names are resolved here (42P01, 42703, 42702), types decided
+ * (42804, 42883 via functions.ts), grouping checked (42803), and constructs the streaming
+ * engine cannot run are refused (0A000) with their position.
+ */
+import type {
+  A_Const,
+  A_Expr,
+  FuncCall,
+  JoinExpr,
+  Node,
+  RangeFunction,
+  RangeVar,
+  SelectStmt,
+  SortBy,
+  WindowDef,
+} from 'libpg-query';
+import type { Catalog, CatalogColumn } from './catalog.ts';
+import {
+  ambiguousColumn,
+  datatypeMismatch,
+  groupingError,
+  notSupported,
+  type Place,
+  SqlError,
+  SqlState,
+  undefinedColumn,
+  undefinedFunction,
+  undefinedTable,
+} from './errors.ts';
+import {
+  and,
+  type BoundExpr,
+  type Call,
+  type ColumnRef,
+  columnRef,
+  columnsUsed,
+  exprEquals,
+  literal,
+  mapColumns,
+  not,
+  or,
+} from './expr.ts';
+import {
+  aggregateNames,
+  aggregateResultType,
+  coerce,
+  coerceAssignment,
+  explicitCast,
+  resolveFunction,
+  resolveOperator,
+  windowOnlyNames,
+} from './functions.ts';
+import { interval } from './literals.ts';
+import { convertTypeName } from './parse.ts';
+import type {
+  AggregateCall,
+  AggregateFunction,
+  Plan,
+  PlanColumn,
+  SortKey,
+  WindowCall,
+  WindowFunction,
+} from './plan.ts';
+import type { Delete, ExprAst, Insert, QueryAst, Update } from './statement.ts';
+import { arrayOf, commonType, formatType, type Interval, isTimestamp, type SqlType, T } from './types.ts';
+
+export interface BoundQuery {
+  readonly plan: Plan;
+  readonly columns: readonly PlanColumn[];
+}
+
+/** Binds a query against the catalog into a logical plan. */
+export function bindQuery(query: QueryAst, catalog: Catalog): BoundQuery {
+  const b = new Binder(catalog, query.script, query.offset);
+  const r = b.bindSelect(query.ast, undefined);
+  return Object.freeze({ plan: r.plan, columns: r.plan.columns });
+}
+
+/** Binds a scalar expression over the given columns (watermark expressions, UPDATE/DELETE). */
+export function bindExpression(
+  expr: ExprAst,
+  columns: readonly CatalogColumn[],
+  catalog: Catalog,
+): BoundExpr {
+  const b = new Binder(catalog, expr.script);
+  const scope = columns.map((c) => ({ name: c.name, table: undefined, type: c.type, hidden: false }));
+  return b.bindExpr(expr.ast, b.plainCtx(scope, 'expression'));
+}
+
+export interface BoundInsert {
+  readonly table: string;
+  /** Rows in the table's column order (missing columns are NULL literals). */
+  readonly plan: Plan;
+}
+
+export function bindInsert(stmt: Insert, catalog: Catalog): BoundInsert {
+  const rel = catalog.getRelation(stmt.table);
+  const place = { text: stmt.script, offset: stmt.offset };
+  if (rel === undefined) throw undefinedTable(stmt.table, place);
+  if (rel.kind === 'view')
+    throw new SqlError('42809', `cannot insert into materialized view "${stmt.table}"`, stmt.offset + 1);
+  const targets = (stmt.columns ?? rel.columns.map((c) => c.name)).map((name) => {
+    const i = rel.columns.findIndex((c) => c.name === name);
+    if (i < 0) throw undefinedColumn(name, place);
+    return i;
+  });
+  const b = new Binder(catalog, stmt.script);
+  const complete = (row: readonly BoundExpr[], at: (i: number) => Place): BoundExpr[] => {
+    if (row.length > targets.length)
+      throw new SqlError(
+        SqlState.syntaxError,
+        'INSERT has more expressions than target columns',
+        at(targets.length).offset + 1,
+      );
+    if (row.length < targets.length)
+      throw new SqlError(
+        SqlState.syntaxError,
+        'INSERT has more target columns than expressions',
+        stmt.offset + 1,
+      );
+    return rel.columns.map((c, ci) => {
+      const k = targets.indexOf(ci);
+      if (k < 0) return literal(null, c.type);
+      return coerceAssignment(row[k] as BoundExpr, c.type, c.name, at(k));
+    });
+  };
+  const columns = rel.columns.map((c) => Object.freeze({ name: c.name, type: c.type }));
+  if (stmt.values !== undefined) {
+    const ctx = b.plainCtx([], 'VALUES');
+    const rows = stmt.values.map((row) =>
+      complete(
+        row.map((e) => b.bindExpr(e.ast, ctx)),
+        (i) => b.place(row[i]?.offset ?? stmt.offset),
+      ),
+    );
+    return { table: rel.name, plan: Object.freeze({ kind: 'Values', rows, columns }) };
+  }
+  const q = b.bindSelect(stmt.query.ast, undefined);
+  const refs = q.plan.columns.map((c, i) => columnRef(i, c.name, c.type));
+  const exprs = complete(refs, () => b.place(stmt.query.offset));
+  return { table: rel.name, plan: Object.freeze({ kind: 'Project', input: q.plan, exprs, columns }) };
+}
+
+export interface BoundUpdate {
+  readonly table: string;
+  readonly assignments: readonly { readonly column: number; readonly value: BoundExpr }[];
+  readonly where: BoundExpr | undefined;
+}
+
+export function bindUpdate(stmt: Update, catalog: Catalog): BoundUpdate {
+  const { rel, b, ctx } = dmlContext(stmt, catalog);
+  const assignments = stmt.assignments.map((a) => {
+    const i = rel.columns.findIndex((c) => c.name === a.column);
+    if (i < 0) throw undefinedColumn(a.column, b.place(stmt.offset));
+    const col = rel.columns[i] as CatalogColumn;
+    const value = coerceAssignment(b.bindExpr(a.value.ast, ctx), col.type, col.name, b.place(a.value.offset));
+    return Object.freeze({ column: i, value });
+  });
+  return {
+    table: rel.name,
+    assignments,
+    where: stmt.where === undefined ? undefined : b.bindWhere(stmt.where.ast, ctx),
+  };
+}
+
+export interface BoundDelete {
+  readonly table: string;
+  readonly where: BoundExpr | undefined;
+}
+
+export function bindDelete(stmt: Delete, catalog: Catalog): BoundDelete {
+  const { rel, b, ctx } = dmlContext(stmt, catalog);
+  return { table: rel.name, where: stmt.where === undefined ? undefined : b.bindWhere(stmt.where.ast, ctx) };
+}
+
+function dmlContext(stmt: Update | Delete, catalog: Catalog) {
+  const rel = catalog.getRelation(stmt.table);
+  if (rel === undefined) throw undefinedTable(stmt.table, { text: stmt.script, offset: stmt.offset });
+  if (rel.kind !== 'table')
+    throw new SqlError('42809', `cannot modify ${rel.kind} "${stmt.table}"`, stmt.offset + 1);
+  const b = new Binder(catalog, stmt.script);
+  const table = stmt.alias ?? rel.name;
+  const scope = rel.columns.map((c) => ({ name: c.name, table, type: c.type, hidden: false }));
+  return { rel, b, ctx: b.plainCtx(scope, 'WHERE') };
+}
+
+// ---------------------------------------------------------------------------
+
+interface ScopeColumn {
+  readonly name: string;
+  readonly table: string | undefined;
+  readonly type: SqlType;
+  /** The right-hand copy of a USING column: not found by unqualified name nor by `*`. */
+  readonly hidden: boolean;
+}
+
+interface Bound {
+  readonly plan: Plan;
+  readonly scope: readonly ScopeColumn[];
+}
+
+interface Cte {
+  readonly name: string;
+  readonly query: SelectStmt;
+  readonly columnNames: readonly string[] | undefined;
+  readonly env: CteEnv | undefined;
+}
+
+interface CteEnv {
+  readonly ctes: ReadonlyMap<string, Cte>;
+  readonly parent: CteEnv | undefined;
+}
+
+interface AggState {
+  /** Scope and context of the aggregate's input (what group keys and aggregate args are over). */
+  readonly pre: ExprCtx;
+  readonly groupKeys: readonly BoundExpr[];
+  /** Aggregate call node → its column in the aggregate's output. */
+  readonly aggs: ReadonlyMap<FuncCall, number>;
+}
+
+interface ExprCtx {
+  readonly scope: readonly ScopeColumn[];
+  readonly clause: string;
+  readonly agg: AggState | undefined;
+  /** Window call node → its column in the window operator's output. */
+  readonly windows: ReadonlyMap<FuncCall, number> | undefined;
+  /** Whether the context collects aggregates (SELECT list / HAVING / ORDER BY). */
+  readonly aggAllowed: boolean;
+}
+
+const frameDefault = 1058; // FRAMEOPTION_DEFAULTS: RANGE UNBOUNDED PRECEDING AND CURRENT ROW
+
+function tagOf(n: Node): string {
+  for (const k in n) return k;
+  return '';
+}
+
+function strings(nodes: readonly Node[] | undefined): string[] {
+  return (nodes ?? []).map((n) => ('String' in n ? (n.String.sval ?? '') : '*'));
+}
+
+function locationOf(n: Node | undefined): number {
+  if (n === undefined) return -1;
+  const inner = (n as Record<string, { location?: number }>)[tagOf(n)];
+  return inner?.location ?? -1;
+}
+
+function funcName(fc: FuncCall): string {
+  const parts = strings(fc.funcname);
+  const last = parts[parts.length - 1] ?? '';
+  return parts.length > 1 && parts[0] !== 'pg_catalog' ? parts.join('.') : last;
+}
+
+/** PostgreSQL's FigureColname. */
+function figureName(n: Node | undefined): string | undefined {
+  if (n === undefined) return undefined;
+  if ('ColumnRef' in n) {
+    const f = strings(n.ColumnRef.fields);
+    const last = f[f.length - 1];
+    return last === '*' ? undefined : last;
+  }
+  if ('FuncCall' in n) {
+    const parts = strings(n.FuncCall.funcname);
+    return parts[parts.length - 1];
+  }
+  if ('TypeCast' in n) {
+    const inner = figureName(n.TypeCast.arg);
+    if (inner !== undefined) return inner;
+    const names = strings(n.TypeCast.typeName?.names);
+    return names[names.length - 1];
+  }
+  if ('CaseExpr' in n) return figureName(n.CaseExpr.defresult) ?? 'case';
+  if ('CoalesceExpr' in n) return 'coalesce';
+  if ('MinMaxExpr' in n) return n.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least';
+  if ('A_Expr' in n && n.A_Expr.kind === 'AEXPR_NULLIF') return 'nullif';
+  if ('A_ArrayExpr' in n) return 'array';
+  if ('SQLValueFunction' in n)
+    return (n.SQLValueFunction.op ?? '').replace('SVFOP_', '').replace(/_N$/, '').toLowerCase();
+  return undefined;
+}
+
+class Binder {
+  private readonly catalog: Catalog;
+  private readonly script: string;
+  /** Where to point when the parse tree gives no location (the statement's start). */
+  private readonly fallback: number;
+
+  constructor(catalog: Catalog, script: string, fallback = -1) {
+    this.catalog = catalog;
+    this.script = script;
+    this.fallback = fallback;
+  }
+
+  place(offset: number | undefined): Place {
+    return { text: this.script, offset: offset === undefined || offset < 0 ? this.fallback : offset };
+  }
+
+  private unsupported(construct: string, offset: number | undefined): SqlError {
+    return notSupported(construct, this.place(offset));
+  }
+
+  plainCtx(scope: readonly ScopeColumn[], clause: string): ExprCtx {
+    return { scope, clause, agg: undefined, windows: undefined, aggAllowed: false };
+  }
+
+  // -------------------------------------------------------------------------
+  // Queries
+
+  bindSelect(stmt: SelectStmt, outer: CteEnv | undefined): Bound {
+    let env = outer;
+    const w = stmt.withClause;
+    if (w !== undefined) {
+      if (w.recursive === true) throw this.unsupported('WITH RECURSIVE', w.location);
+      const ctes = new Map<string, Cte>();
+      for (const n of w.ctes ?? []) {
+        if (!('CommonTableExpr' in n)) continue;
+        const c = n.CommonTableExpr;
+        const name = c.ctename ?? '';
+        const q = c.ctequery;
+        if (q === undefined || !('SelectStmt' in q))
+          throw this.unsupported('data-modifying statement in WITH', c.location);
+        if (ctes.has(name))
+          throw new SqlError(
+            '42712',
+            `WITH query name "${name}" specified more than once`,
+            (c.location ?? -1) + 1,
+          );
+        const cols = c.aliascolnames === undefined ? undefined : strings(c.aliascolnames);
+        // Each CTE sees the ones before it.
+        ctes.set(name, {
+          name,
+          query: q.SelectStmt,
+          columnNames: cols,
+          env: { ctes: new Map(ctes), parent: env },
+        });
+      }
+      env = { ctes, parent: env };
+    }
+    let bound: Bound;
+    if (stmt.op !== undefined && stmt.op !== 'SETOP_NONE') bound = this.bindSetOp(stmt, env);
+    else if (stmt.valuesLists !== undefined) bound = this.bindValues(stmt);
+    else return this.bindSimpleSelect(stmt, env);
+    return this.bindOrderLimit(stmt, bound, env);
+  }
+
+  private bindValues(stmt: SelectStmt): Bound {
+    const ctx = this.plainCtx([], 'VALUES');
+    const rows = (stmt.valuesLists ?? []).map((r) =>
+      ('List' in r ? (r.List.items ?? []) : []).map((e) => this.bindExpr(e, ctx)),
+    );
+    const width = rows[0]?.length ?? 0;
+    const types: SqlType[] = [];
+    for (let c = 0; c < width; c++) {
+      let t: SqlType = T.unknown;
+      for (const r of rows) {
+        const e = r[c];
+        if (e === undefined)
+          throw new SqlError(SqlState.syntaxError, 'VALUES lists must all be the same length');
+        const u = commonType(t, e.type);
+        if (u === undefined)
+          throw datatypeMismatch(`VALUES types ${formatType(t)} and ${formatType(e.type)} cannot be matched`);
+        t = u;
+      }
+      types.push(t.name === 'unknown' ? T.text : t);
+    }
+    const coerced = rows.map((r) => r.map((e, i) => coerce(e, types[i] as SqlType, undefined)));
+    const columns = types.map((type, i) => ({ name: `column${i + 1}`, type }));
+    return {
+      plan: Object.freeze({ kind: 'Values', rows: coerced, columns }),
+      scope: columns.map((c) => ({ ...c, table: undefined, hidden: false })),
+    };
+  }
+
+  private bindSetOp(stmt: SelectStmt, env: CteEnv | undefined): Bound {
+    const opName =
+      stmt.op === 'SETOP_UNION' ? 'UNION' : stmt.op === 'SETOP_INTERSECT' ? 'INTERSECT' : 'EXCEPT';
+    if (stmt.op !== 'SETOP_UNION') throw this.unsupported(opName, -1);
+    const leftAst = stmt.larg;
+    const rightAst = stmt.rarg;
+    if (leftAst === undefined || rightAst === undefined) throw this.unsupported(opName, -1);
+    const l = this.bindSelect(leftAst, env);
+    const r = this.bindSelect(rightAst, env);
+    if (l.plan.columns.length !== r.plan.columns.length)
+      throw new SqlError(SqlState.syntaxError, 'each UNION query must have the same number of columns');
+    const types = l.plan.columns.map((c, i) => {
+      const rc = r.plan.columns[i] as PlanColumn;
+      const t = commonType(c.type, rc.type);
+      if (t === undefined)
+        throw datatypeMismatch(
+          `UNION types ${formatType(c.type)} and ${formatType(rc.type)} cannot be matched`,
+        );
+      return t.name === 'unknown' ? T.text : t;
+    });
+    const conform = (p: Plan): Plan => {
+      if (p.columns.every((c, i) => c.type === types[i])) return p;
+      const exprs = p.columns.map((c, i) =>
+        coerce(columnRef(i, c.name, c.type), types[i] as SqlType, undefined),
+      );
+      return project(
+        p,
+        exprs,
+        p.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType })),
+      );
+    };
+    const inputs: Plan[] = [];
+    for (const p of [conform(l.plan), conform(r.plan)]) {
+      if (p.kind === 'UnionAll') inputs.push(...p.inputs);
+      else inputs.push(p);
+    }
+    const columns = l.plan.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType }));
+    let plan: Plan = Object.freeze({ kind: 'UnionAll', inputs, columns });
+    if (stmt.all !== true) plan = distinct(plan);
+    return { plan, scope: columns.map((c) => ({ ...c, table: undefined, hidden: false })) };
+  }
+
+  private bindSimpleSelect(stmt: SelectStmt, env: CteEnv | undefined): Bound {
+    // FROM
+    let from: Bound;
+    const items = stmt.fromClause ?? [];
+    if (items.length === 0) {
+      from = { plan: Object.freeze({ kind: 'Values', rows: [[]], columns: [] }), scope: [] };
+    } else {
+      from = this.bindFromItem(items[0] as Node, env);
+      for (const item of items.slice(1)) from = this.crossJoin(from, this.bindFromItem(item, env));
+    }
+    const pre = this.plainCtx(from.scope, 'WHERE');
+    let plan = from.plan;
+
+    // WHERE (+ top-N recognition over a ranked subquery)
+    if (stmt.whereClause !== undefined) {
+      const predicate = this.bindWhere(stmt.whereClause, pre);
+      plan = applyFilter(plan, predicate);
+    }
+
+    // Aggregates and window functions used by the query.
+    const aggCalls: FuncCall[] = [];
+    const windowCalls: FuncCall[] = [];
+    const collect = (n: Node | undefined) => collectCalls(n, aggCalls, windowCalls);
+    for (const t of stmt.targetList ?? []) collect(t);
+    collect(stmt.havingClause);
+    for (const s of stmt.sortClause ?? []) collect(s);
+    if (stmt.windowClause !== undefined)
+      throw this.unsupported('WINDOW clause', locationOf(stmt.windowClause[0]));
+
+    let ctx: ExprCtx = { ...pre, clause: 'SELECT', aggAllowed: true };
+    if (aggCalls.length > 0 || stmt.groupClause !== undefined || stmt.havingClause !== undefined) {
+      const r = this.bindAggregate(stmt, plan, pre, aggCalls);
+      plan = r.plan;
+      ctx = r.ctx;
+    }
+    if (windowCalls.length > 0) {
+      const r = this.bindWindows(plan, ctx, windowCalls);
+      plan = r.plan;
+      ctx = r.ctx;
+    }
+
+    // SELECT list
+    const exprs: BoundExpr[] = [];
+    const columns: PlanColumn[] = [];
+    for (const t of stmt.targetList ?? []) {
+      if (!('ResTarget' in t)) continue;
+      const rt = t.ResTarget;
+      const val = rt.val;
+      if (val === undefined) continue;
+      if ('ColumnRef' in val && strings(val.ColumnRef.fields).at(-1) === '*') {
+        for (const e of this.expandStar(val.ColumnRef.fields ?? [], val.ColumnRef.location, ctx)) {
+          exprs.push(e.expr);
+          columns.push({ name: e.name, type: e.expr.type });
+        }
+        continue;
+      }
+      let e = this.bindExpr(val, ctx);
+      if (e.type.name === 'unknown') e = coerce(e, T.text, undefined);
+      exprs.push(e);
+      columns.push({ name: rt.name ?? figureName(val) ?? '?column?', type: e.type });
+    }
+    const outputWidth = exprs.length;
+
+    // ORDER BY: output columns by name/ordinal, else expressions (hidden columns if needed).
+    const keys: SortKey[] = [];
+    for (const s of stmt.sortClause ?? []) {
+      if (!('SortBy' in s)) continue;
+      const sb = s.SortBy;
+      const idx = this.orderTarget(sb, columns, exprs, ctx);
+      const col = columns[idx] as PlanColumn;
+      keys.push(sortKey(columnRef(idx, col.name, col.type), sb, this));
+    }
+    const isDistinct = stmt.distinctClause !== undefined;
+    if (
+      isDistinct &&
+      (stmt.distinctClause?.length ?? 0) > 0 &&
+      tagOf(stmt.distinctClause?.[0] as Node) !== ''
+    )
+      throw this.unsupported('DISTINCT ON', locationOf(stmt.distinctClause?.[0]));
+    if (isDistinct && exprs.length > outputWidth)
+      throw new SqlError('42P10', 'for SELECT DISTINCT, ORDER BY expressions must appear in select list');
+    plan = project(plan, exprs, columns);
+    if (isDistinct) plan = distinct(plan);
+    const bound = this.finishOrderLimit(plan, keys, stmt, outputWidth);
+    return { plan: bound, scope: bound.columns.map((c) => ({ ...c, table: undefined, hidden: false })) };
+  }
+
+  /** ORDER BY / LIMIT on a set operation or VALUES: output columns only. */
+  private bindOrderLimit(stmt: SelectStmt, bound: Bound, _env: CteEnv | undefined): Bound {
+    if (stmt.sortClause === undefined && stmt.limitCount === undefined && stmt.limitOffset === undefined)
+      return bound;
+    const columns = [...bound.plan.columns];
+    const exprs = columns.map((c, i) => columnRef(i, c.name, c.type) as BoundExpr);
+    const ctx = this.plainCtx(bound.scope, 'ORDER BY');
+    const keys: SortKey[] = [];
+    for (const s of stmt.sortClause ?? []) {
+      if (!('SortBy' in s)) continue;
+      const idx = this.orderTarget(s.SortBy, columns, exprs, ctx);
+      if (idx >= bound.plan.columns.length)
+        throw this.unsupported('ORDER BY expression on a UNION result', s.SortBy.location);
+      const col = columns[idx] as PlanColumn;
+      keys.push(sortKey(columnRef(idx, col.name, col.type), s.SortBy, this));
+    }
+    const plan = this.finishOrderLimit(bound.plan, keys, stmt, columns.length);
+    return { plan, scope: bound.scope };
+  }
+
+  /** Index of the ORDER BY item among the output columns (appending a hidden column if needed). */
+  private orderTarget(sb: SortBy, columns: PlanColumn[], exprs: BoundExpr[], ctx: ExprCtx): number {
+    const n = sb.node;
+    if (n === undefined) throw this.unsupported('ORDER BY', sb.location);
+    if (sb.sortby_dir === 'SORTBY_USING') throw this.unsupported('ORDER BY … USING', sb.location);
+    if ('A_Const' in n && n.A_Const.ival !== undefined) {
+      const k = n.A_Const.ival.ival ?? 0;
+      if (k < 1 || k > columns.length)
+        throw new SqlError(
+          '42P10',
+          `ORDER BY position ${k} is not in select list`,
+          (n.A_Const.location ?? -1) + 1,
+        );
+      return k - 1;
+    }
+    if ('ColumnRef' in n) {
+      const f = strings(n.ColumnRef.fields);
+      if (f.length === 1) {
+        const matches = columns.map((c, i) => (c.name === f[0] ? i : -1)).filter((i) => i >= 0);
+        if (matches.length === 1) return matches[0] as number;
+        if (matches.length > 1) {
+          const first = exprs[matches[0] as number] as BoundExpr;
+          if (!matches.every((m) => exprEquals(exprs[m] as BoundExpr, first)))
+            throw ambiguousColumn(f[0] as string, this.place(n.ColumnRef.location));
+          return matches[0] as number;
+        }
+      }
+    }
+    const e = this.bindExpr(n, { ...ctx, clause: 'ORDER BY' });
+    const found = exprs.findIndex((x) => exprEquals(x, e));
+    if (found >= 0) return found;
+    exprs.push(e);
+    columns.push({ name: figureName(n) ?? '?column?', type: e.type });
+    return exprs.length - 1;
+  }
+
+  private finishOrderLimit(
+    input: Plan,
+    keys: readonly SortKey[],
+    stmt: SelectStmt,
+    outputWidth: number,
+  ): Plan {
+    const limit = this.constInt(stmt.limitCount, 'LIMIT');
+    const offset = this.constInt(stmt.limitOffset, 'OFFSET') ?? 0;
+    if (stmt.limitOption === 'LIMIT_OPTION_WITH_TIES') throw this.unsupported('FETCH … WITH TIES', -1);
+    let plan = input;
+    if (keys.length > 0 && limit !== undefined) {
+      plan = Object.freeze({
+        kind: 'TopN',
+        input: plan,
+        partitionBy: [],
+        orderBy: keys,
+        limit,
+        offset,
+        rankFunction: undefined,
+        columns: plan.columns,
+      });
+    } else {
+      if (keys.length > 0) plan = Object.freeze({ kind: 'Sort', input: plan, keys, columns: plan.columns });
+      if (limit !== undefined || offset > 0)
+        plan = Object.freeze({ kind: 'Limit', input: plan, limit, offset, columns: plan.columns });
+    }
+    if (plan.columns.length > outputWidth) {
+      const cols = plan.columns.slice(0, outputWidth);
+      plan = project(
+        plan,
+        cols.map((c, i) => columnRef(i, c.name, c.type)),
+        cols,
+      );
+    }
+    return plan;
+  }
+
+  private constInt(n: Node | undefined, clause: string): number | undefined {
+    if (n === undefined) return undefined;
+    if ('A_Const' in n && n.A_Const.isnull === true) return undefined;
+    const e = this.bindExpr(n, this.plainCtx([], clause));
+    if (e.kind !== 'Literal' || typeof e.value !== 'number' || !Number.isInteger(e.value))
+      throw this.unsupported(`non-constant ${clause}`, locationOf(n));
+    if (e.value < 0) throw new SqlError('2201W', `${clause} must not be negative`, locationOf(n) + 1);
+    return e.value;
+  }
+
+  // -------------------------------------------------------------------------
+  // FROM
+
+  private bindFromItem(n: Node, env: CteEnv | undefined): Bound {
+    if ('RangeVar' in n) return this.bindRangeVar(n.RangeVar, env);
+    if ('RangeSubselect' in n) {
+      const rs = n.RangeSubselect;
+      if (rs.lateral === true) throw this.unsupported('LATERAL subquery', locationOf(rs.subquery));
+      const q = rs.subquery;
+      if (q === undefined || !('SelectStmt' in q)) throw this.unsupported('subquery', -1);
+      const b = this.bindSelect(q.SelectStmt, env);
+      return this.aliased(b, rs.alias?.aliasname, strings(rs.alias?.colnames), locationOf(q));
+    }
+    if ('RangeFunction' in n) return this.bindRangeFunction(n.RangeFunction, env);
+    if ('JoinExpr' in n) return this.bindJoin(n.JoinExpr, env);
+    throw this.unsupported(`${tagOf(n)} in FROM`, locationOf(n));
+  }
+
+  private aliased(b: Bound, alias: string | undefined, colnames: readonly string[], offset: number): Bound {
+    if (colnames.length > b.scope.length)
+      throw new SqlError(
+        '42P10',
+        `table "${alias}" has ${b.scope.length} columns available but ${colnames.length} columns specified`,
+        offset + 1,
+      );
+    let plan = b.plan;
+    if (colnames.length > 0) {
+      const columns = plan.columns.map((c, i) => ({ name: colnames[i] ?? c.name, type: c.type }));
+      plan = project(
+        plan,
+        plan.columns.map((c, i) => columnRef(i, c.name, c.type)),
+        columns,
+      );
+    }
+    return {
+      plan,
+      scope: b.scope.map((c, i) => ({
+        name: colnames[i] ?? c.name,
+        table: alias,
+        type: c.type,
+        hidden: c.hidden,
+      })),
+    };
+  }
+
+  private lookupCte(name: string, env: CteEnv | undefined): Cte | undefined {
+    for (let e = env; e !== undefined; e = e.parent) {
+      const c = e.ctes.get(name);
+      if (c !== undefined) return c;
+    }
+    return undefined;
+  }
+
+  /** A relation by name: a CTE in scope, else the catalog. */
+  private bindRelation(
+    name: string,
+    schema: string | undefined,
+    env: CteEnv | undefined,
+    offset: number,
+  ): Bound {
+    if (schema === undefined) {
+      const cte = this.lookupCte(name, env);
+      if (cte !== undefined) {
+        const b = this.bindSelect(cte.query, cte.env);
+        return this.aliased(b, name, cte.columnNames ?? [], offset);
+      }
+    }
+    const full = schema === undefined ? name : `${schema}.${name}`;
+    const rel = this.catalog.getRelation(full);
+    if (rel === undefined) throw undefinedTable(full, this.place(offset));
+    const columns = rel.columns.map((c) => Object.freeze({ name: c.name, type: c.type }));
+    return {
+      plan: Object.freeze({ kind: 'Scan', relation: rel.name, relationKind: rel.kind, columns }),
+      scope: columns.map((c) => ({ ...c, table: name, hidden: false })),
+    };
+  }
+
+  private bindRangeVar(rv: RangeVar, env: CteEnv | undefined): Bound {
+    const b = this.bindRelation(rv.relname ?? '', rv.schemaname, env, rv.location ?? -1);
+    const alias = rv.alias?.aliasname;
+    if (alias === undefined) return b;
+    return this.aliased(b, alias, strings(rv.alias?.colnames), rv.location ?? -1);
+  }
+
+  private bindRangeFunction(rf: RangeFunction, env: CteEnv | undefined): Bound {
+    const first = rf.functions?.[0];
+    const fnNode = first !== undefined && 'List' in first ? first.List.items?.[0] : undefined;
+    if (fnNode === undefined || !('FuncCall' in fnNode)) throw this.unsupported('table function', -1);
+    const fc = fnNode.FuncCall;
+    const name = funcName(fc);
+    const loc = fc.location ?? -1;
+    if (rf.lateral === true) throw this.unsupported('LATERAL', loc);
+    if (rf.ordinality === true) throw this.unsupported('WITH ORDINALITY', loc);
+    if ((rf.functions?.length ?? 0) > 1) throw this.unsupported('ROWS FROM', loc);
+    if (name !== 'tumble' && name !== 'hop') throw this.unsupported(`table function ${name}`, loc);
+    const args = fc.args ?? [];
+    const arity = name === 'tumble' ? [3, 4] : [4, 5];
+    if (args.length < (arity[0] as number) || args.length > (arity[1] as number))
+      throw undefinedFunction(`${name} with ${args.length} arguments`, this.place(loc));
+    const relArg = args[0] as Node;
+    if (!('ColumnRef' in relArg))
+      throw this.unsupported(`${name.toUpperCase()} over a non-relation`, locationOf(relArg));
+    const relName = strings(relArg.ColumnRef.fields);
+    const input = this.bindRelation(
+      relName[relName.length - 1] ?? '',
+      relName.length > 1 ? relName[0] : undefined,
+      env,
+      relArg.ColumnRef.location ?? -1,
+    );
+    const timeArg = args[1] as Node;
+    const time = this.bindExpr(timeArg, this.plainCtx(input.scope, name.toUpperCase()));
+    if (time.kind !== 'ColumnRef')
+      throw this.unsupported(`${name.toUpperCase()} over an expression (use a column)`, locationOf(timeArg));
+    if (!isTimestamp(time.type) && time.type.name !== 'date')
+      throw datatypeMismatch(
+        `time column of ${name.toUpperCase()} must be a timestamp, not type ${formatType(time.type)}`,
+        this.place(locationOf(timeArg)),
+      );
+    const ivArg = (i: number) => {
+      const a = args[i];
+      return a === undefined ? interval(0, 0, 0) : this.constInterval(a, name.toUpperCase());
+    };
+    const wtype = time.type.name === 'timestamptz' ? T.timestamptz : T.timestamp;
+    const columns = [
+      ...input.plan.columns,
+      { name: 'window_start', type: wtype },
+      { name: 'window_end', type: wtype },
+    ];
+    const alias = rf.alias?.aliasname ?? relName[relName.length - 1];
+    const scope = [
+      ...input.scope.map((c) => ({ ...c, table: alias })),
+      { name: 'window_start', table: alias, type: wtype, hidden: false },
+      { name: 'window_end', table: alias, type: wtype, hidden: false },
+    ];
+    let plan: Plan;
+    if (name === 'tumble') {
+      const size = ivArg(2);
+      plan = Object.freeze({
+        kind: 'Tumble',
+        input: input.plan,
+        timeColumn: time.index,
+        size,
+        offset: ivArg(3),
+        columns,
+      });
+    } else {
+      plan = Object.freeze({
+        kind: 'Hop',
+        input: input.plan,
+        timeColumn: time.index,
+        slide: ivArg(2),
+        size: ivArg(3),
+        offset: ivArg(4),
+        columns,
+      });
+    }
+    return { plan, scope };
+  }
+
+  private constInterval(n: Node, what: string): Interval {
+    const e = this.bindExpr(n, this.plainCtx([], what));
+    const v =
+      e.kind === 'Literal' && e.type.name === 'unknown'
+        ? coerce(e, T.interval, this.place(locationOf(n)))
+        : e;
+    if (v.kind !== 'Literal' || v.type.name !== 'interval' || v.value === null)
+      throw datatypeMismatch(`window size of ${what} must be a constant interval`, this.place(locationOf(n)));
+    const iv = v.value as Interval;
+    if (iv.months === 0 && iv.days === 0 && iv.micros <= 0 && what !== 'offset')
+      throw new SqlError('22023', `window size of ${what} must be positive`, locationOf(n) + 1);
+    return iv;
+  }
+
+  private crossJoin(l: Bound, r: Bound): Bound {
+    return {
+      plan: Object.freeze({
+        kind: 'Join',
+        joinType: 'inner',
+        left: l.plan,
+        right: r.plan,
+        leftKeys: [],
+        rightKeys: [],
+        residual: undefined,
+        columns: [...l.plan.columns, ...r.plan.columns],
+      }),
+      scope: [...l.scope, ...r.scope],
+    };
+  }
+
+  private bindJoin(j: JoinExpr, env: CteEnv | undefined): Bound {
+    const loc = locationOf(j.rarg);
+    if (j.isNatural === true) throw this.unsupported('NATURAL JOIN', loc);
+    if (j.alias !== undefined) throw this.unsupported('alias on a JOIN', loc);
+    if (j.jointype === 'JOIN_FULL') throw this.unsupported('FULL JOIN', loc);
+    if (
+      j.jointype !== undefined &&
+      j.jointype !== 'JOIN_INNER' &&
+      j.jointype !== 'JOIN_LEFT' &&
+      j.jointype !== 'JOIN_RIGHT'
+    )
+      throw this.unsupported(j.jointype, loc);
+    if (j.larg === undefined || j.rarg === undefined) throw this.unsupported('JOIN', loc);
+    const left = this.bindFromItem(j.larg, env);
+    const right = this.bindFromItem(j.rarg, env);
+    const nl = left.scope.length;
+    let scope: ScopeColumn[] = [...left.scope, ...right.scope];
+    const conds: BoundExpr[] = [];
+    if (j.usingClause !== undefined) {
+      for (const name of strings(j.usingClause)) {
+        const li = left.scope.findIndex((c) => c.name === name && !c.hidden);
+        const ri = right.scope.findIndex((c) => c.name === name && !c.hidden);
+        if (li < 0 || ri < 0) throw undefinedColumn(name, this.place(loc));
+        const lc = left.scope[li] as ScopeColumn;
+        const rc = right.scope[ri] as ScopeColumn;
+        conds.push(
+          resolveOperator(
+            '=',
+            columnRef(li, lc.name, lc.type),
+            columnRef(nl + ri, rc.name, rc.type),
+            this.place(loc),
+          ),
+        );
+        scope = scope.map((c, i) => (i === nl + ri ? { ...c, hidden: true } : c));
+      }
+    } else if (j.quals !== undefined) {
+      conds.push(this.bindWhere(j.quals, this.plainCtx(scope, 'JOIN conditions')));
+    }
+    const swap = j.jointype === 'JOIN_RIGHT';
+    const columns = [...left.plan.columns, ...right.plan.columns];
+    const split = splitJoinCondition(conds, nl, columns.length);
+    if (!swap) {
+      return {
+        plan: Object.freeze({
+          kind: 'Join',
+          joinType: j.jointype === 'JOIN_LEFT' ? 'left' : 'inner',
+          left: left.plan,
+          right: right.plan,
+          leftKeys: split.leftKeys,
+          rightKeys: split.rightKeys,
+          residual: split.residual,
+          columns,
+        }),
+        scope,
+      };
+    }
+    // RIGHT JOIN: a LEFT JOIN with the sides swapped, then the columns put back in order.
+    const nr = right.plan.columns.length;
+    const remap = (e: BoundExpr) =>
+      mapColumns(e, (c) => columnRef(c.index < nl ? c.index + nr : c.index - nl, c.name, c.type));
+    const swapped: Plan = Object.freeze({
+      kind: 'Join',
+      joinType: 'left',
+      left: right.plan,
+      right: left.plan,
+      leftKeys: split.rightKeys,
+      rightKeys: split.leftKeys,
+      residual: split.residual === undefined ? undefined : remap(split.residual),
+      columns: [...right.plan.columns, ...left.plan.columns],
+    });
+    const exprs = columns.map((c, i) => columnRef(i < nl ? i + nr : i - nl, c.name, c.type));
+    return { plan: project(swapped, exprs, columns), scope };
+  }
+
+  // -------------------------------------------------------------------------
+  // Aggregation and windows
+
+  private bindAggregate(stmt: SelectStmt, input: Plan, pre: ExprCtx, aggCalls: readonly FuncCall[]) {
+    const groupKeys: BoundExpr[] = [];
+    const groupNames: string[] = [];
+    for (const g of stmt.groupClause ?? []) {
+      if ('GroupingSet' in g) throw this.unsupported('GROUPING SETS / ROLLUP / CUBE', g.GroupingSet.location);
+      const e = this.bindGroupKey(g, stmt, pre);
+      if (!groupKeys.some((k) => exprEquals(k, e))) {
+        groupKeys.push(e);
+        groupNames.push(e.kind === 'ColumnRef' ? e.name : (figureName(g) ?? '?column?'));
+      }
+    }
+    const calls: AggregateCall[] = [];
+    const map = new Map<FuncCall, number>();
+    for (const fc of aggCalls) {
+      const call = this.bindAggregateCall(fc, pre);
+      let k = calls.findIndex((c) => aggEquals(c, call));
+      if (k < 0) {
+        calls.push(call);
+        k = calls.length - 1;
+      }
+      map.set(fc, groupKeys.length + k);
+    }
+    const columns: PlanColumn[] = [
+      ...groupKeys.map((k, i) => ({ name: groupNames[i] as string, type: k.type })),
+      ...calls.map((c) => ({ name: c.fn === 'count_star' ? 'count' : c.fn, type: c.type })),
+    ];
+    let plan: Plan = Object.freeze({ kind: 'Aggregate', input, groupKeys, aggregates: calls, columns });
+    const ctx: ExprCtx = {
+      scope: columns.map((c) => ({ ...c, table: undefined, hidden: false })),
+      clause: 'SELECT',
+      agg: { pre, groupKeys, aggs: map },
+      windows: undefined,
+      aggAllowed: true,
+    };
+    if (stmt.havingClause !== undefined) {
+      const h = this.bindWhere(stmt.havingClause, { ...ctx, clause: 'HAVING' });
+      plan = Object.freeze({ kind: 'Filter', input: plan, predicate: h, columns: plan.columns });
+    }
+    return { plan, ctx };
+  }
+
+  private bindGroupKey(g: Node, stmt: SelectStmt, pre: ExprCtx): BoundExpr {
+    const targets = (stmt.targetList ?? []).flatMap((t) => ('ResTarget' in t ? [t.ResTarget] : []));
+    if ('A_Const' in g && g.A_Const.ival !== undefined) {
+      const k = g.A_Const.ival.ival ?? 0;
+      const t = targets[k - 1];
+      if (t?.val === undefined)
+        throw new SqlError(
+          '42P10',
+          `GROUP BY position ${k} is not in select list`,
+          (g.A_Const.location ?? -1) + 1,
+        );
+      return this.bindExpr(t.val, { ...pre, clause: 'GROUP BY' });
+    }
+    if ('ColumnRef' in g) {
+      const f = strings(g.ColumnRef.fields);
+      // An input column wins; else an output column alias (PostgreSQL's rule).
+      if (f.length === 1 && !pre.scope.some((c) => c.name === f[0] && !c.hidden)) {
+        const t = targets.find((x) => x.name === f[0]);
+        if (t?.val !== undefined) return this.bindExpr(t.val, { ...pre, clause: 'GROUP BY' });
+      }
+    }
+    return this.bindExpr(g, { ...pre, clause: 'GROUP BY' });
+  }
+
+  private bindAggregateCall(fc: FuncCall, pre: ExprCtx): AggregateCall {
+    const name = funcName(fc);
+    const loc = fc.location ?? -1;
+    const place = this.place(loc);
+    const inner: ExprCtx = { ...pre, clause: 'aggregate function calls', aggAllowed: false };
+    const args = (fc.args ?? []).map((a) => this.bindExpr(a, inner));
+    const distinct = fc.agg_distinct === true;
+    const filter =
+      fc.agg_filter === undefined ? undefined : this.bindWhere(fc.agg_filter, { ...inner, clause: 'FILTER' });
+    const order = (fc.agg_order ?? []).flatMap((s) =>
+      'SortBy' in s && s.SortBy.node !== undefined
+        ? [sortKey(this.bindExpr(s.SortBy.node, inner), s.SortBy, this)]
+        : [],
+    );
+    const make = (
+      fn: AggregateFunction,
+      a: BoundExpr[],
+      type: SqlType,
+      direct: BoundExpr[] = [],
+      orderBy = order,
+    ) => Object.freeze({ fn, args: a, direct, distinct, filter, orderBy, type });
+    if (fc.agg_within_group === true) {
+      const key = order[0];
+      if (order.length !== 1 || key === undefined)
+        throw this.unsupported(`${name} WITHIN GROUP with ${order.length} ordering columns`, loc);
+      if (name === 'percentile_cont' || name === 'approx_percentile') {
+        const frac = args.map((a) => coerce(a, T.float8, place));
+        if (
+          frac.length !== (name === 'percentile_cont' ? 1 : frac.length) ||
+          frac.length === 0 ||
+          frac.length > 2
+        )
+          throw undefinedFunction(`${name}(${args.map((a) => formatType(a.type)).join(', ')})`, place);
+        const t = key.expr.type.name === 'interval' && name === 'percentile_cont' ? T.interval : T.float8;
+        if (t === T.float8 && !isNumericType(key.expr.type))
+          throw undefinedFunction(`${name}(double precision ORDER BY ${formatType(key.expr.type)})`, place);
+        const sorted = coerce(key.expr, t, place);
+        return make(name, [sorted], t, frac, [{ ...key, expr: sorted }]);
+      }
+      if (name === 'percentile_disc') {
+        if (args.length !== 1) throw undefinedFunction(`${name}(${args.length} arguments)`, place);
+        return make('percentile_disc', [key.expr], key.expr.type, [
+          coerce(args[0] as BoundExpr, T.float8, place),
+        ]);
+      }
+      throw this.unsupported(`WITHIN GROUP for ${name}`, loc);
+    }
+    if (name === 'percentile_cont' || name === 'percentile_disc' || name === 'approx_percentile')
+      throw new SqlError('42809', `WITHIN GROUP is required for ordered-set aggregate ${name}`, loc + 1);
+    if (fc.agg_star === true) {
+      if (name !== 'count') throw undefinedFunction(`${name}(*)`, place);
+      return make('count_star', [], T.int8);
+    }
+    const a0 = args[0];
+    if (a0 === undefined) throw undefinedFunction(`${name}()`, place);
+    const sig = () => `${name}(${args.map((a) => formatType(a.type)).join(', ')})`;
+    switch (name) {
+      case 'count':
+        if (args.length !== 1) throw undefinedFunction(sig(), place);
+        return make('count', args, T.int8);
+      case 'string_agg': {
+        if (args.length !== 2) throw undefinedFunction(sig(), place);
+        return make(
+          'string_agg',
+          args.map((a) => coerce(a, T.text, place)),
+          T.text,
+        );
+      }
+      case 'array_agg':
+        if (args.length !== 1) throw undefinedFunction(sig(), place);
+        return make('array_agg', args, arrayOf(a0.type.name === 'unknown' ? T.text : a0.type));
+      default: {
+        const fn =
+          ({ stddev: 'stddev_samp', variance: 'var_samp', every: 'bool_and' } as Record<string, string>)[
+            name
+          ] ?? name;
+        if (args.length !== 1) throw undefinedFunction(sig(), place);
+        const arg =
+          a0.type.name === 'unknown' ? coerce(a0, fn.startsWith('bool') ? T.boolean : T.numeric, place) : a0;
+        const t = aggregateResultType(fn, arg.type);
+        if (t === undefined) throw undefinedFunction(sig(), place);
+        return make(fn as AggregateFunction, [arg], t);
+      }
+    }
+  }
+
+  private bindWindows(input: Plan, ctx: ExprCtx, calls: readonly FuncCall[]) {
+    interface Spec {
+      partitionBy: BoundExpr[];
+      orderBy: SortKey[];
+      functions: WindowCall[];
+      nodes: FuncCall[][];
+    }
+    const specs: Spec[] = [];
+    for (const fc of calls) {
+      const over = fc.over as WindowDef;
+      const loc = over.location ?? fc.location ?? -1;
+      if (over.refname !== undefined || over.name !== undefined) throw this.unsupported('named window', loc);
+      if ((over.frameOptions ?? frameDefault) !== frameDefault) throw this.unsupported('window frame', loc);
+      const inner: ExprCtx = { ...ctx, clause: 'window definition', windows: undefined };
+      const partitionBy = (over.partitionClause ?? []).map((p) => this.bindExpr(p, inner));
+      const orderBy = (over.orderClause ?? []).flatMap((s) =>
+        'SortBy' in s && s.SortBy.node !== undefined
+          ? [sortKey(this.bindExpr(s.SortBy.node, inner), s.SortBy, this)]
+          : [],
+      );
+      const call = this.bindWindowCall(fc, { ...inner, clause: 'window function calls' });
+      let spec = specs.find(
+        (s) =>
+          s.partitionBy.length === partitionBy.length &&
+          s.partitionBy.every((p, i) => exprEquals(p, partitionBy[i] as BoundExpr)) &&
+          s.orderBy.length === orderBy.length &&
+          s.orderBy.every((o, i) => sortKeyEquals(o, orderBy[i] as SortKey)),
+      );
+      if (spec === undefined) {
+        spec = { partitionBy, orderBy, functions: [], nodes: [] };
+        specs.push(spec);
+      }
+      const same = spec.functions.findIndex((f) => windowCallEquals(f, call));
+      if (same >= 0) spec.nodes[same]?.push(fc);
+      else {
+        spec.functions.push(call);
+        spec.nodes.push([fc]);
+      }
+    }
+    const map = new Map<FuncCall, number>();
+    let plan = input;
+    for (const s of specs) {
+      const base = plan.columns.length;
+      const columns = [
+        ...plan.columns,
+        ...s.functions.map((f) => ({ name: f.fn === 'count_star' ? 'count' : f.fn, type: f.type })),
+      ];
+      s.nodes.forEach((nodes, i) => {
+        for (const n of nodes) map.set(n, base + i);
+      });
+      plan = Object.freeze({
+        kind: 'Window',
+        input: plan,
+        partitionBy: s.partitionBy,
+        orderBy: s.orderBy,
+        functions: s.functions,
+        columns,
+      });
+    }
+    const scope = plan.columns.map((c) => ({ ...c, table: undefined, hidden: false }));
+    return { plan, ctx: { ...ctx, scope: [...ctx.scope, ...scope.slice(ctx.scope.length)], windows: map } };
+  }
+
+  private bindWindowCall(fc: FuncCall, ctx: ExprCtx): WindowCall {
+    const name = funcName(fc);
+    const loc = fc.location ?? -1;
+    const place = this.place(loc);
+    if (fc.agg_distinct === true) throw this.unsupported('DISTINCT in a window function', loc);
+    if (fc.agg_filter !== undefined) throw this.unsupported('FILTER in a window function', loc);
+    if (fc.agg_within_group === true) throw this.unsupported(`${name} as a window function`, loc);
+    const args = (fc.args ?? []).map((a) => this.bindExpr(a, ctx));
+    const make = (fn: WindowFunction, a: BoundExpr[], type: SqlType): WindowCall =>
+      Object.freeze({ fn, args: a, type });
+    const sig = () => `${name}(${args.map((a) => formatType(a.type)).join(', ')})`;
+    switch (name) {
+      case 'row_number':
+      case 'rank':
+      case 'dense_rank':
+        if (args.length > 0) throw undefinedFunction(sig(), place);
+        return make(name, [], T.int8);
+      case 'lag':
+      case 'lead': {
+        const [x, off, dflt] = args;
+        if (x === undefined || args.length > 3) throw undefinedFunction(sig(), place);
+        const a: BoundExpr[] = [x];
+        if (off !== undefined) a.push(coerce(off, T.int4, place));
+        if (dflt !== undefined) a.push(coerce(dflt, x.type, place));
+        return make(name, a, x.type);
+      }
+      case 'first_value':
+      case 'last_value':
+        if (args.length !== 1) throw undefinedFunction(sig(), place);
+        return make(name, args, (args[0] as BoundExpr).type);
+      case 'count':
+        if (fc.agg_star === true) return make('count_star', [], T.int8);
+        if (args.length !== 1) throw undefinedFunction(sig(), place);
+        return make('count', args, T.int8);
+      case 'sum':
+      case 'avg':
+      case 'min':
+      case 'max': {
+        const a0 = args[0];
+        if (a0 === undefined || args.length !== 1) throw undefinedFunction(sig(), place);
+        const t = aggregateResultType(name, a0.type);
+        if (t === undefined) throw undefinedFunction(sig(), place);
+        return make(name, args, t);
+      }
+      default:
+        throw this.unsupported(`window function ${name}`, loc);
+    }
+  }
+
+  private expandStar(fields: readonly Node[], location: number | undefined, ctx: ExprCtx) {
+    const f = strings(fields);
+    const table = f.length > 1 ? f[f.length - 2] : undefined;
+    const out: { name: string; expr: BoundExpr }[] = [];
+    const scope = ctx.agg?.pre.scope ?? ctx.scope;
+    scope.forEach((c, i) => {
+      if (c.hidden || (table !== undefined && c.table !== table)) return;
+      const ref = columnRef(i, c.name, c.type);
+      out.push({ name: c.name, expr: ctx.agg === undefined ? ref : this.groupedRef(ref, ctx.agg, location) });
+    });
+    if (table !== undefined && out.length === 0 && !scope.some((c) => c.table === table))
+      throw new SqlError(
+        SqlState.undefinedTable,
+        `missing FROM-clause entry for table "${table}"`,
+        (location ?? -1) + 1,
+      );
+    return out;
+  }
+
+  private groupedRef(pre: BoundExpr, agg: AggState, location: number | undefined): BoundExpr {
+    const k = agg.groupKeys.findIndex((g) => exprEquals(g, pre));
+    if (k >= 0) {
+      const g = agg.groupKeys[k] as BoundExpr;
+      return columnRef(k, g.kind === 'ColumnRef' ? g.name : '?column?', g.type);
+    }
+    const name = pre.kind === 'ColumnRef' ? pre.name : 'expression';
+    throw groupingError(
+      `column "${name}" must appear in the GROUP BY clause or be used in an aggregate function`,
+      this.place(location),
+    );
+  }
+
+  // -------------------------------------------------------------------------
+  // Expressions
+
+  bindWhere(n: Node, ctx: ExprCtx): BoundExpr {
+    const e = this.bindExpr(n, ctx);
+    if (e.type.name === 'boolean') return e;
+    if (e.kind === 'Literal' && e.type.name === 'unknown')
+      return coerce(e, T.boolean, this.place(locationOf(n)));
+    throw datatypeMismatch(
+      `argument of ${ctx.clause} must be type boolean, not type ${formatType(e.type)}`,
+      this.place(locationOf(n)),
+    );
+  }
+
+  private bindBool(n: Node, ctx: ExprCtx, what: string): BoundExpr {
+    const e = this.bindExpr(n, ctx);
+    if (e.type.name === 'boolean') return e;
+    if (e.kind === 'Literal' && e.type.name === 'unknown')
+      return coerce(e, T.boolean, this.place(locationOf(n)));
+    throw datatypeMismatch(
+      `argument of ${what} must be type boolean, not type ${formatType(e.type)}`,
+      this.place(locationOf(n)),
+    );
+  }
+
+  bindExpr(n: Node, ctx: ExprCtx): BoundExpr {
+    // After aggregation, a sub-expression equal to a GROUP BY key reads the key's column.
+    if (
+      ctx.agg !== undefined &&
+      !('FuncCall' in n) &&
+      !('A_Const' in n) &&
+      ctx.agg.groupKeys.length > 0 &&
+      !('ColumnRef' in n) &&
+      !ctx.agg.groupKeys.every((k) => k.kind === 'ColumnRef')
+    ) {
+      if (!containsAggOrWindow(n)) {
+        const preBound = this.bindExpr(n, ctx.agg.pre);
+        const k = ctx.agg.groupKeys.findIndex((g) => exprEquals(g, preBound));
+        if (k >= 0) {
+          const g = ctx.agg.groupKeys[k] as BoundExpr;
+          const col = ctx.scope[k];
+          return columnRef(k, col?.name ?? (g.kind === 'ColumnRef' ? g.name : '?column?'), g.type);
+        }
+      }
+    }
+    const loc = locationOf(n);
+    const place = this.place(loc);
+    if ('ColumnRef' in n) {
+      if (ctx.agg !== undefined) {
+        const preBound = this.bindExpr(n, ctx.agg.pre);
+        return this.groupedRef(preBound, ctx.agg, loc);
+      }
+      return this.resolveColumn(strings(n.ColumnRef.fields), ctx, loc);
+    }
+    if ('A_Const' in n) return constant(n.A_Const);
+    if ('TypeCast' in n) {
+      const tc = n.TypeCast;
+      const arg = this.bindExpr(tc.arg as Node, ctx);
+      const t = convertTypeName(tc.typeName, this.script);
+      const mod = tc.typeName?.typmods?.[0];
+      const typmod = mod !== undefined && 'A_Const' in mod ? (mod.A_Const.ival?.ival ?? 0) : undefined;
+      return explicitCast(
+        arg,
+        t,
+        this.place(tc.typeName?.location ?? loc),
+        t.name === 'interval' ? typmod : undefined,
+      );
+    }
+    if ('A_Expr' in n) return this.bindAExpr(n.A_Expr, ctx, place);
+    if ('BoolExpr' in n) {
+      const b = n.BoolExpr;
+      const what = b.boolop === 'AND_EXPR' ? 'AND' : b.boolop === 'OR_EXPR' ? 'OR' : 'NOT';
+      const args = (b.args ?? []).map((a) => this.bindBool(a, ctx, what));
+      if (b.boolop === 'NOT_EXPR') return not(args[0] as BoundExpr);
+      return b.boolop === 'AND_EXPR' ? and(args) : or(args);
+    }
+    if ('NullTest' in n) {
+      const arg = this.bindExpr(n.NullTest.arg as Node, ctx);
+      return Object.freeze({
+        kind: 'IsNull',
+        arg,
+        negated: n.NullTest.nulltesttype === 'IS_NOT_NULL',
+        type: T.boolean,
+      });
+    }
+    if ('BooleanTest' in n) {
+      const arg = this.bindBool(n.BooleanTest.arg as Node, ctx, 'IS TRUE');
+      const fn = (n.BooleanTest.booltesttype ?? 'IS_TRUE').toLowerCase();
+      return { kind: 'Call', fn, args: [arg], type: T.boolean } satisfies Call;
+    }
+    if ('CaseExpr' in n) return this.bindCase(n.CaseExpr, ctx, place);
+    if ('CoalesceExpr' in n) {
+      const args = (n.CoalesceExpr.args ?? []).map((a) => this.bindExpr(a, ctx));
+      const t = unify(args, 'COALESCE', place);
+      return Object.freeze({ kind: 'Coalesce', args: args.map((a) => coerce(a, t, place)), type: t });
+    }
+    if ('MinMaxExpr' in n) {
+      const args = (n.MinMaxExpr.args ?? []).map((a) => this.bindExpr(a, ctx));
+      const fn = n.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least';
+      const t = unify(args, fn.toUpperCase(), place);
+      return Object.freeze({ kind: 'Call', fn, args: args.map((a) => coerce(a, t, place)), type: t });
+    }
+    if ('FuncCall' in n) return this.bindFuncCall(n.FuncCall, ctx);
+    if ('SQLValueFunction' in n) {
+      switch (n.SQLValueFunction.op) {
+        case 'SVFOP_CURRENT_TIMESTAMP':
+        case 'SVFOP_CURRENT_TIMESTAMP_N':
+          return resolveFunction('now', [], place);
+        case 'SVFOP_CURRENT_DATE':
+          return Object.freeze({ kind: 'Call', fn: 'current_date', args: [], type: T.date });
+        case 'SVFOP_LOCALTIMESTAMP':
+        case 'SVFOP_LOCALTIMESTAMP_N':
+          return Object.freeze({ kind: 'Call', fn: 'localtimestamp', args: [], type: T.timestamp });
+        default:
+          throw this.unsupported((n.SQLValueFunction.op ?? '').replace('SVFOP_', ''), loc);
+      }
+    }
+    if ('A_ArrayExpr' in n) {
+      const els = (n.A_ArrayExpr.elements ?? []).map((a) => this.bindExpr(a, ctx));
+      const t = els.length === 0 ? T.text : unify(els, 'ARRAY', place);
+      return Object.freeze({
+        kind: 'Call',
+        fn: 'array',
+        args: els.map((a) => coerce(a, t, place)),
+        type: arrayOf(t),
+      });
+    }
+    if ('SubLink' in n) throw this.subqueryError(n.SubLink.subselect, ctx, loc);
+    if ('ParamRef' in n) throw this.unsupported(`parameter $${n.ParamRef.number ?? ''}`, loc);
+    if ('A_Indirection' in n)
+      throw this.unsupported('subscript or field selection', locationOf(n.A_Indirection.arg));
+    if ('CollateClause' in n) throw this.unsupported('COLLATE', loc);
+    if ('RowExpr' in n) throw this.unsupported('row constructor', loc);
+    throw this.unsupported(tagOf(n), loc);
+  }
+
+  private subqueryError(sub: Node | undefined, _ctx: ExprCtx, loc: number): SqlError {
+    // A subquery that does not bind on its own refers to the outer query: correlated.
+    if (sub !== undefined && 'SelectStmt' in sub) {
+      try {
+        this.bindSelect(sub.SelectStmt, undefined);
+      } catch (e) {
+        if (
+          e instanceof SqlError &&
+          (e.sqlstate === SqlState.undefinedColumn || e.sqlstate === SqlState.undefinedTable)
+        )
+          return this.unsupported('correlated subquery', loc);
+      }
+    }
+    return this.unsupported('subquery in an expression', loc);
+  }
+
+  private resolveColumn(fields: readonly string[], ctx: ExprCtx, loc: number): BoundExpr {
+    const name = fields[fields.length - 1] ?? '';
+    const table = fields.length >= 2 ? fields[fields.length - 2] : undefined;
+    if (fields.length > 3) throw this.unsupported('field selection', loc);
+    let found = -1;
+    for (let i = 0; i < ctx.scope.length; i++) {
+      const c = ctx.scope[i] as ScopeColumn;
+      if (c.name !== name) continue;
+      if (table === undefined ? c.hidden : c.table !== table) continue;
+      if (found >= 0) throw ambiguousColumn(fields.join('.'), this.place(loc));
+      found = i;
+    }
+    if (found < 0) {
+      if (table !== undefined && !ctx.scope.some((c) => c.table === table))
+        throw new SqlError(
+          SqlState.undefinedTable,
+          `missing FROM-clause entry for table "${table}"`,
+          loc + 1,
+        );
+      throw undefinedColumn(fields.join('.'), this.place(loc));
+    }
+    const c = ctx.scope[found] as ScopeColumn;
+    return columnRef(found, c.name, c.type);
+  }
+
+  private bindAExpr(e: A_Expr, ctx: ExprCtx, place: Place): BoundExpr {
+    try {
+      return this.bindAExprInner(e, ctx, place);
+    } catch (err) {
+      // Bad literal input: point at the literal, as PostgreSQL does.
+      if (err instanceof SqlError && err.sqlstate === SqlState.invalidTextRepresentation) {
+        const items = e.rexpr !== undefined && 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [e.rexpr];
+        for (const n of [e.lexpr, ...items]) {
+          if (
+            n !== undefined &&
+            'A_Const' in n &&
+            n.A_Const.sval !== undefined &&
+            err.message.includes(`"${n.A_Const.sval.sval}"`)
+          )
+            throw new SqlError(err.sqlstate, err.message, (n.A_Const.location ?? -1) + 1);
+        }
+      }
+      throw err;
+    }
+  }
+
+  private bindAExprInner(e: A_Expr, ctx: ExprCtx, place: Place): BoundExpr {
+    const op = strings(e.name)[0] ?? '';
+    const lhs = () => this.bindExpr(e.lexpr as Node, ctx);
+    switch (e.kind) {
+      case 'AEXPR_OP': {
+        const right = this.bindExpr(e.rexpr as Node, ctx);
+        if (e.lexpr === undefined) return resolveOperator(op, right, undefined, place);
+        return resolveOperator(op, lhs(), right, place);
+      }
+      case 'AEXPR_IN': {
+        const arg = lhs();
+        const items = e.rexpr !== undefined && 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [];
+        if (e.rexpr !== undefined && 'SubLink' in e.rexpr)
+          throw this.subqueryError(e.rexpr.SubLink.subselect, ctx, place.offset);
+        const list = items.map((i) => this.bindExpr(i, ctx));
+        const t = unify([arg, ...list], 'IN', place);
+        if (t.name === 'jsonb') throw undefinedFunction(`= for ${formatType(t)}`, place);
+        return Object.freeze({
+          kind: 'InList',
+          arg: coerce(arg, t, place),
+          list: list.map((x) => coerce(x, t, place)),
+          negated: op === '<>',
+          type: T.boolean,
+        });
+      }
+      case 'AEXPR_BETWEEN':
+      case 'AEXPR_NOT_BETWEEN': {
+        const items = e.rexpr !== undefined && 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [];
+        const x = lhs();
+        const lo = this.bindExpr(items[0] as Node, ctx);
+        const hi = this.bindExpr(items[1] as Node, ctx);
+        if (e.kind === 'AEXPR_BETWEEN')
+          return and([resolveOperator('>=', x, lo, place), resolveOperator('<=', x, hi, place)]);
+        return or([resolveOperator('<', x, lo, place), resolveOperator('>', x, hi, place)]);
+      }
+      case 'AEXPR_LIKE':
+      case 'AEXPR_ILIKE': {
+        const right = this.bindExpr(e.rexpr as Node, ctx);
+        return resolveOperator(op, lhs(), right, place);
+      }
+      case 'AEXPR_NULLIF': {
+        const l = lhs();
+        const r = this.bindExpr(e.rexpr as Node, ctx);
+        resolveOperator('=', l, r, place);
+        const t = unify([l, r], 'NULLIF', place);
+        return Object.freeze({
+          kind: 'NullIf',
+          left: coerce(l, t, place),
+          right: coerce(r, t, place),
+          type: t,
+        });
+      }
+      case 'AEXPR_DISTINCT':
+      case 'AEXPR_NOT_DISTINCT': {
+        const eq = resolveOperator('=', lhs(), this.bindExpr(e.rexpr as Node, ctx), place) as Call;
+        const fn = e.kind === 'AEXPR_DISTINCT' ? 'is_distinct_from' : 'is_not_distinct_from';
+        return Object.freeze({ kind: 'Call', fn, args: eq.args, type: T.boolean });
+      }
+      case 'AEXPR_SIMILAR':
+        throw this.unsupported('SIMILAR TO', place.offset);
+      case 'AEXPR_OP_ANY':
+      case 'AEXPR_OP_ALL':
+        throw this.unsupported(`${op} ${e.kind === 'AEXPR_OP_ANY' ? 'ANY' : 'ALL'}`, place.offset);
+      default:
+        throw this.unsupported(e.kind ?? 'operator', place.offset);
+    }
+  }
+
+  private bindCase(c: import('libpg-query').CaseExpr, ctx: ExprCtx, place: Place): BoundExpr {
+    const arg = c.arg === undefined ? undefined : this.bindExpr(c.arg, ctx);
+    const whens: { condition: BoundExpr; result: BoundExpr }[] = [];
+    for (const w of c.args ?? []) {
+      if (!('CaseWhen' in w)) continue;
+      const cw = w.CaseWhen;
+      const wl = this.place(cw.location);
+      const cond =
+        arg === undefined
+          ? this.bindBool(cw.expr as Node, ctx, 'CASE/WHEN')
+          : resolveOperator('=', arg, this.bindExpr(cw.expr as Node, ctx), wl);
+      whens.push({ condition: cond, result: this.bindExpr(cw.result as Node, ctx) });
+    }
+    const dflt = c.defresult === undefined ? literal(null, T.unknown) : this.bindExpr(c.defresult, ctx);
+    const results = [...whens.map((w) => w.result), dflt];
+    let t: SqlType = T.unknown;
+    for (const r of results) {
+      const u = commonType(t, r.type);
+      if (u === undefined)
+        throw datatypeMismatch(
+          `CASE types ${formatType(t)} and ${formatType(r.type)} cannot be matched`,
+          place,
+        );
+      t = u;
+    }
+    if (t.name === 'unknown') t = T.text;
+    const tt = t;
+    return Object.freeze({
+      kind: 'Case',
+      whens: whens.map((w) => Object.freeze({ condition: w.condition, result: coerce(w.result, tt, place) })),
+      else: coerce(dflt, tt, place),
+      type: tt,
+    });
+  }
+
+  private bindFuncCall(fc: FuncCall, ctx: ExprCtx): BoundExpr {
+    const name = funcName(fc);
+    const loc = fc.location ?? -1;
+    if (fc.over !== undefined) {
+      const idx = ctx.windows?.get(fc);
+      if (idx === undefined)
+        throw groupingError(`window functions are not allowed in ${ctx.clause}`, this.place(loc));
+      const col = ctx.scope[idx] as ScopeColumn;
+      return columnRef(idx, col.name, col.type);
+    }
+    if (aggregateNames.has(name)) {
+      const idx = ctx.agg?.aggs.get(fc);
+      if (idx === undefined) {
+        const what =
+          ctx.clause === 'aggregate function calls'
+            ? 'aggregate function calls cannot be nested'
+            : `aggregate functions are not allowed in ${ctx.clause}`;
+        throw groupingError(what, this.place(loc));
+      }
+      const col = ctx.scope[idx] as ScopeColumn;
+      return columnRef(idx, col.name, col.type);
+    }
+    if (windowOnlyNames.has(name))
+      throw new SqlError('42809', `window function ${name} requires an OVER clause`, loc + 1);
+    if (name === 'tumble' || name === 'hop')
+      throw this.unsupported(`${name.toUpperCase()} outside FROM`, loc);
+    if (
+      fc.agg_star === true ||
+      fc.agg_distinct === true ||
+      fc.agg_order !== undefined ||
+      fc.agg_filter !== undefined
+    )
+      throw new SqlError('42809', `${name} is not an aggregate function`, loc + 1);
+    const args = (fc.args ?? []).map((a) => this.bindExpr(a, ctx));
+    return resolveFunction(name, args, this.place(loc));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// helpers
+
+function isNumericType(t: SqlType): boolean {
+  return ['int2', 'int4', 'int8', 'numeric', 'float4', 'float8'].includes(t.name);
+}
+
+function constant(c: A_Const): BoundExpr {
+  if (c.isnull === true) return literal(null, T.unknown);
+  if (c.ival !== undefined) return literal(c.ival.ival ?? 0, T.int4);
+  if (c.fval !== undefined) {
+    const s = c.fval.fval ?? '0';
+    const v = Number(s);
+    if (/^[+-]?\d+$/.test(s)) return literal(v, Number.isSafeInteger(v) ? T.int8 : T.numeric);
+    return literal(v, T.numeric);
+  }
+  if (c.boolval !== undefined) return literal(c.boolval.boolval === true, T.boolean);
+  if (c.sval !== undefined) return literal(c.sval.sval ?? '', T.unknown);
+  if (c.bsval !== undefined) return literal(c.bsval.bsval ?? '', T.unknown);
+  return literal(null, T.unknown);
+}
+
+function unify(args: readonly BoundExpr[], what: string, place: Place): SqlType {
+  let t: SqlType = T.unknown;
+  for (const a of args) {
+    const u = commonType(t, a.type);
+    if (u === undefined)
+      throw datatypeMismatch(
+        `${what} types ${formatType(t)} and ${formatType(a.type)} cannot be matched`,
+        place,
+      );
+    t = u;
+  }
+  return t.name === 'unknown' ? T.text : t;
+}
+
+function sortKey(expr: BoundExpr, sb: SortBy, _b: Binder): SortKey {
+  const descending = sb.sortby_dir === 'SORTBY_DESC';
+  const nullsFirst =
+    sb.sortby_nulls === 'SORTBY_NULLS_FIRST' || (sb.sortby_nulls !== 'SORTBY_NULLS_LAST' && descending);
+  return Object.freeze({ expr, descending, nullsFirst });
+}
+
+function sortKeyEquals(a: SortKey, b: SortKey): boolean {
+  return a.descending === b.descending && a.nullsFirst === b.nullsFirst && exprEquals(a.expr, b.expr);
+}
+
+function listEquals(a: readonly BoundExpr[], b: readonly BoundExpr[]): boolean {
+  return a.length === b.length && a.every((x, i) => exprEquals(x, b[i] as BoundExpr));
+}
+
+function aggEquals(a: AggregateCall, b: AggregateCall): boolean {
+  return (
+    a.fn === b.fn &&
+    a.distinct === b.distinct &&
+    listEquals(a.args, b.args) &&
+    listEquals(a.direct, b.direct) &&
+    (a.filter === undefined
+      ? b.filter === undefined
+      : b.filter !== undefined && exprEquals(a.filter, b.filter)) &&
+    a.orderBy.length === b.orderBy.length &&
+    a.orderBy.every((o, i) => sortKeyEquals(o, b.orderBy[i] as SortKey))
+  );
+}
+
+function windowCallEquals(a: WindowCall, b: WindowCall): boolean {
+  return a.fn === b.fn && listEquals(a.args, b.args);
+}
+
+function project(input: Plan, exprs: readonly BoundExpr[], columns: readonly PlanColumn[]): Plan {
+  // Identity: the input as it is.
+  if (
+    exprs.length === input.columns.length &&
+    exprs.every(
+      (e, i) => e.kind === 'ColumnRef' && e.index === i && columns[i]?.name === input.columns[i]?.name,
+    )
+  )
+    return input;
+  // Project over Project: one projection.
+  if (input.kind === 'Project') {
+    const inner = input.exprs;
+    const composed = exprs.map((e) => mapColumns(e, (c) => inner[c.index] as BoundExpr));
+    return project(input.input, composed, columns);
+  }
+  return Object.freeze({
+    kind: 'Project',
+    input,
+    exprs: Object.freeze([...exprs]),
+    columns: Object.freeze([...columns]),
+  });
+}
+
+function distinct(input: Plan): Plan {
+  return Object.freeze({
+    kind: 'Aggregate',
+    input,
+    groupKeys: input.columns.map((c, i) => columnRef(i, c.name, c.type)),
+    aggregates: [],
+    columns: input.columns,
+  });
+}
+
+/** Aggregate calls (not descending into them) and window calls (descending into their arguments). */
+function collectCalls(n: unknown, aggs: FuncCall[], windows: FuncCall[]): void {
+  if (Array.isArray(n)) {
+    for (const x of n) collectCalls(x, aggs, windows);
+    return;
+  }
+  if (n === null || typeof n !== 'object') return;
+  const o = n as Record<string, unknown>;
+  for (const k in o) {
+    if (k === 'SubLink') continue;
+    const v = o[k];
+    if (k === 'FuncCall') {
+      const fc = v as FuncCall;
+      const name = funcName(fc);
+      if (fc.over !== undefined) {
+        windows.push(fc);
+        collectCalls(fc.args, aggs, windows);
+        collectCalls(fc.over.partitionClause, aggs, windows);
+        collectCalls(fc.over.orderClause, aggs, windows);
+        continue;
+      }
+      if (aggregateNames.has(name)) {
+        aggs.push(fc);
+        continue;
+      }
+    }
+    if (typeof v === 'object') collectCalls(v, aggs, windows);
+  }
+}
+
+function containsAggOrWindow(n: Node): boolean {
+  const a: FuncCall[] = [];
+  const w: FuncCall[] = [];
+  collectCalls(n, a, w);
+  return a.length > 0 || w.length > 0;
+}
+
+function conjuncts(e: BoundExpr): BoundExpr[] {
+  return e.kind === 'And' ? e.args.flatMap(conjuncts) : [e];
+}
+
+function splitJoinCondition(conds: readonly BoundExpr[], nl: number, width: number) {
+  const leftKeys: BoundExpr[] = [];
+  const rightKeys: BoundExpr[] = [];
+  const rest: BoundExpr[] = [];
+  const side = (e: BoundExpr): 'l' | 'r' | 'both' | 'none' => {
+    const used = [...columnsUsed(e)];
+    if (used.length === 0) return 'none';
+    if (used.every((i) => i < nl)) return 'l';
+    if (used.every((i) => i >= nl && i < width)) return 'r';
+    return 'both';
+  };
+  const shift = (e: BoundExpr) => mapColumns(e, (c) => columnRef(c.index - nl, c.name, c.type));
+  for (const c of conds.flatMap(conjuncts)) {
+    if (c.kind === 'Call' && c.fn === '=' && c.args.length === 2) {
+      const [a, b] = c.args as [BoundExpr, BoundExpr];
+      const sa = side(a);
+      const sb = side(b);
+      if (sa === 'l' && sb === 'r') {
+        leftKeys.push(a);
+        rightKeys.push(shift(b));
+        continue;
+      }
+      if (sa === 'r' && sb === 'l') {
+        leftKeys.push(b);
+        rightKeys.push(shift(a));
+        continue;
+      }
+    }
+    rest.push(c);
+  }
+  return { leftKeys, rightKeys, residual: rest.length === 0 ? undefined : and(rest) };
+}
+
+/** WHERE over `input`; a `rank <= N` conjunct over a ROW_NUMBER/RANK window becomes a TopN. */
+function applyFilter(input: Plan, predicate: BoundExpr): Plan {
+  let plan = input;
+  const rest: BoundExpr[] = [];
+  for (const c of conjuncts(predicate)) {
+    const limit = rankLimit(c);
+    const rewritten = limit === undefined ? undefined : toTopN(plan, limit.column, limit.n);
+    if (rewritten !== undefined) plan = rewritten;
+    else rest.push(c);
+  }
+  // A cross join whose WHERE holds equalities across the sides becomes an equi-join.
+  if (
+    plan.kind === 'Join' &&
+    plan.joinType === 'inner' &&
+    plan.leftKeys.length === 0 &&
+    plan.residual === undefined
+  ) {
+    const nl = plan.left.columns.length;
+    const split = splitJoinCondition(rest, nl, plan.columns.length);
+    if (split.leftKeys.length > 0) {
+      plan = Object.freeze({ ...plan, leftKeys: split.leftKeys, rightKeys: split.rightKeys });
+      rest.length = 0;
+      if (split.residual !== undefined) rest.push(split.residual);
+    }
+  }
+  if (rest.length === 0) return plan;
+  return Object.freeze({ kind: 'Filter', input: plan, predicate: and(rest), columns: plan.columns });
+}
+
+function rankLimit(c: BoundExpr): { column: number; n: number } | undefined {
+  if (c.kind !== 'Call' || c.args.length !== 2) return undefined;
+  const [a, b] = c.args as [BoundExpr, BoundExpr];
+  const lit = (e: BoundExpr) =>
+    e.kind === 'Literal' && typeof e.value === 'number'
+      ? e.value
+      : e.kind === 'Cast' && e.arg.kind === 'Literal' && typeof e.arg.value === 'number'
+        ? e.arg.value
+        : undefined;
+  let col: ColumnRef | undefined;
+  let n: number | undefined;
+  let op = c.fn;
+  if (a.kind === 'ColumnRef' && lit(b) !== undefined) {
+    col = a;
+    n = lit(b);
+  } else if (b.kind === 'ColumnRef' && lit(a) !== undefined) {
+    col = b;
+    n = lit(a);
+    op = ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=' } as Record<string, string>)[op] ?? op;
+  }
+  if (col === undefined || n === undefined || !Number.isInteger(n)) return undefined;
+  if (op === '<=') return { column: col.index, n };
+  if (op === '<') return { column: col.index, n: n - 1 };
+  if (op === '=' && n === 1) return { column: col.index, n: 1 };
+  return undefined;
+}
+
+function toTopN(plan: Plan, column: number, n: number): Plan | undefined {
+  switch (plan.kind) {
+    case 'Project': {
+      const e = plan.exprs[column];
+      if (e === undefined || e.kind !== 'ColumnRef') return undefined;
+      const input = toTopN(plan.input, e.index, n);
+      return input === undefined ? undefined : Object.freeze({ ...plan, input });
+    }
+    case 'Sort': {
+      const input = toTopN(plan.input, column, n);
+      return input === undefined ? undefined : Object.freeze({ ...plan, input });
+    }
+    case 'Window': {
+      const base = plan.input.columns.length;
+      const fn = plan.functions[column - base];
+      if (fn === undefined || plan.functions.length !== 1) return undefined;
+      if (fn.fn !== 'row_number' && fn.fn !== 'rank' && fn.fn !== 'dense_rank') return undefined;
+      return Object.freeze({
+        kind: 'TopN',
+        input: plan.input,
+        partitionBy: plan.partitionBy,
+        orderBy: plan.orderBy,
+        limit: Math.max(n, 0),
+        offset: 0,
+        rankFunction: fn.fn,
+        columns: plan.columns,
+      });
+    }
+    default:
+      return undefined;
+  }
+}

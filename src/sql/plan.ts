@@ -1,0 +1,248 @@
+/**
+ * The typed logical plan: what `bindQuery` produces and what `src/stream/` compiles into a
+ * dataflow. Each node lists its output columns (name + type); expressions inside a node
+ * refer to its input's columns by index (for Join: left columns, then right columns).
+ */
+
+import type { RelationKind } from './catalog.ts';
+import type { BoundExpr } from './expr.ts';
+import type { Interval, SqlType } from './types.ts';
+
+export interface PlanColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+export interface SortKey {
+  readonly expr: BoundExpr;
+  readonly descending: boolean;
+  /** PostgreSQL default: NULLS LAST for ASC, NULLS FIRST for DESC. */
+  readonly nullsFirst: boolean;
+}
+
+export interface Scan {
+  readonly kind: 'Scan';
+  readonly relation: string;
+  readonly relationKind: RelationKind;
+  readonly columns: readonly PlanColumn[];
+}
+
+export interface Values {
+  readonly kind: 'Values';
+  readonly rows: readonly (readonly BoundExpr[])[];
+  readonly columns: readonly PlanColumn[];
+}
+
+export interface Filter {
+  readonly kind: 'Filter';
+  readonly input: Plan;
+  readonly predicate: BoundExpr;
+  readonly columns: readonly PlanColumn[];
+}
+
+export interface Project {
+  readonly kind: 'Project';
+  readonly input: Plan;
+  readonly exprs: readonly BoundExpr[];
+  readonly columns: readonly PlanColumn[];
+}
+
+/** Appends `window_start`, `window_end` of the tumbling window holding `timeColumn`. */
+export interface Tumble {
+  readonly kind: 'Tumble';
+  readonly input: Plan;
+  readonly timeColumn: number;
+  readonly size: Interval;
+  readonly offset: Interval;
+  readonly columns: readonly PlanColumn[];
+}
+
+/** One output row per hopping window holding `timeColumn`, with `window_start`, `window_end`. */
+export interface Hop {
+  readonly kind: 'Hop';
+  readonly input: Plan;
+  readonly timeColumn: number;
+  readonly slide: Interval;
+  readonly size: Interval;
+  readonly offset: Interval;
+  readonly columns: readonly PlanColumn[];
+}
+
+export type AggregateFunction =
+  | 'count_star'
+  | 'count'
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'percentile_cont'
+  | 'percentile_disc'
+  | 'approx_percentile'
+  | 'string_agg'
+  | 'array_agg'
+  | 'bool_and'
+  | 'bool_or'
+  | 'stddev_samp'
+  | 'stddev_pop'
+  | 'var_samp'
+  | 'var_pop';
+
+export interface AggregateCall {
+  readonly fn: AggregateFunction;
+  /** Arguments over the aggregate's input (for ordered-set aggregates: the ORDER BY expression). */
+  readonly args: readonly BoundExpr[];
+  /** Direct arguments: the fraction of percentile_*, the relative error of approx_percentile. */
+  readonly direct: readonly BoundExpr[];
+  readonly distinct: boolean;
+  readonly filter: BoundExpr | undefined;
+  /** ORDER BY of WITHIN GROUP / string_agg(x, ',' ORDER BY y) / array_agg. */
+  readonly orderBy: readonly SortKey[];
+  readonly type: SqlType;
+}
+
+/** Output: the group keys, then one column per aggregate call. */
+export interface Aggregate {
+  readonly kind: 'Aggregate';
+  readonly input: Plan;
+  readonly groupKeys: readonly BoundExpr[];
+  readonly aggregates: readonly AggregateCall[];
+  readonly columns: readonly PlanColumn[];
+}
+
+export type WindowFunction =
+  | 'row_number'
+  | 'rank'
+  | 'dense_rank'
+  | 'lag'
+  | 'lead'
+  | 'first_value'
+  | 'last_value'
+  | 'sum'
+  | 'count'
+  | 'count_star'
+  | 'avg'
+  | 'min'
+  | 'max';
+
+export interface WindowCall {
+  readonly fn: WindowFunction;
+  readonly args: readonly BoundExpr[];
+  readonly type: SqlType;
+}
+
+/**
+ * Window functions sharing one PARTITION BY / ORDER BY, default frame (RANGE UNBOUNDED
+ * PRECEDING … CURRENT ROW with ORDER BY, the whole partition without). Output: the input
+ * columns, then one column per call.
+ */
+export interface Window {
+  readonly kind: 'Window';
+  readonly input: Plan;
+  readonly partitionBy: readonly BoundExpr[];
+  readonly orderBy: readonly SortKey[];
+  readonly functions: readonly WindowCall[];
+  readonly columns: readonly PlanColumn[];
+}
+
+/**
+ * The first `limit` rows (after `offset`) of each partition in `orderBy` order. With a
+ * `rankFunction`, the output is the input columns plus that rank (`row_number`, or `rank` /
+ * `dense_rank`, which keep ties); without, the input columns only.
+ */
+export interface TopN {
+  readonly kind: 'TopN';
+  readonly input: Plan;
+  readonly partitionBy: readonly BoundExpr[];
+  readonly orderBy: readonly SortKey[];
+  readonly limit: number;
+  readonly offset: number;
+  readonly rankFunction: 'row_number' | 'rank' | 'dense_rank' | undefined;
+  readonly columns: readonly PlanColumn[];
+}
+
+export type JoinType = 'inner' | 'left';
+
+/** Equi-join on `leftKeys[i] = rightKeys[i]` (keys over each side), plus a residual over both. */
+export interface Join {
+  readonly kind: 'Join';
+  readonly joinType: JoinType;
+  readonly left: Plan;
+  readonly right: Plan;
+  readonly leftKeys: readonly BoundExpr[];
+  readonly rightKeys: readonly BoundExpr[];
+  readonly residual: BoundExpr | undefined;
+  readonly columns: readonly PlanColumn[];
+}
+
+export interface UnionAll {
+  readonly kind: 'UnionAll';
+  readonly inputs: readonly Plan[];
+  readonly columns: readonly PlanColumn[];
+}
+
+/** Final presentation order (a view's ORDER BY). */
+export interface Sort {
+  readonly kind: 'Sort';
+  readonly input: Plan;
+  readonly keys: readonly SortKey[];
+  readonly columns: readonly PlanColumn[];
+}
+
+export interface Limit {
+  readonly kind: 'Limit';
+  readonly input: Plan;
+  readonly limit: number | undefined;
+  readonly offset: number;
+  readonly columns: readonly PlanColumn[];
+}
+
+export type Plan =
+  | Scan
+  | Values
+  | Filter
+  | Project
+  | Tumble
+  | Hop
+  | Aggregate
+  | Window
+  | TopN
+  | Join
+  | UnionAll
+  | Sort
+  | Limit;
+
+export type PlanKind = Plan['kind'];
+
+/** Inputs of a plan node, left to right. */
+export function planInputs(p: Plan): readonly Plan[] {
+  switch (p.kind) {
+    case 'Scan':
+    case 'Values':
+      return [];
+    case 'Filter':
+    case 'Project':
+    case 'Tumble':
+    case 'Hop':
+    case 'Aggregate':
+    case 'Window':
+    case 'TopN':
+    case 'Sort':
+    case 'Limit':
+      return [p.input];
+    case 'Join':
+      return [p.left, p.right];
+    case 'UnionAll':
+      return p.inputs;
+    default: {
+      const never: never = p;
+      return never;
+    }
+  }
+}
+
+/** Relations a plan reads (for dependency tracking: DROP … CASCADE / 2BP01). */
+export function planRelations(p: Plan, into: Set<string> = new Set()): Set<string> {
+  if (p.kind === 'Scan') into.add(p.relation);
+  for (const i of planInputs(p)) planRelations(i, into);
+  return into;
+}
