@@ -1,0 +1,145 @@
+/**
+ * Aggregate calls and their accumulators.
+ *
+ * An accumulator is the state of one aggregate call in one group. It is a Z-set consumer:
+ * `add(v, w)` adds `w` copies of the argument value `v` (w < 0 retracts), and `result()` is the
+ * aggregate of the multiset accumulated so far — the same value whatever order or history of
+ * inserts and retractions led there. NULL arguments are skipped by every aggregate except
+ * array_agg (SQL). FILTER is applied by the operator; DISTINCT wraps the accumulator
+ * (distinct.ts) so that it sees each distinct value once.
+ */
+import type { Row, SortKey, Value } from '../value.ts';
+import { BoolAndAccumulator, BoolOrAccumulator } from './bool.ts';
+import { CountAccumulator, CountStarAccumulator } from './count.ts';
+import { DistinctAccumulator } from './distinct.ts';
+import { ArrayAggAccumulator, StringAggAccumulator } from './list.ts';
+import { MaxAccumulator, MinAccumulator } from './min-max.ts';
+import { PercentileContAccumulator, PercentileDiscAccumulator } from './percentile.ts';
+import { SortedMultiset } from './sorted-multiset.ts';
+import { AvgAccumulator, SumAccumulator } from './sum.ts';
+import { VarianceAccumulator } from './variance.ts';
+
+export interface Accumulator {
+  /** Adds `weight` copies of `value`; `sortKey` is the call's ORDER BY key (ordered aggregates). */
+  add(value: Value, weight: number, sortKey?: Row): void;
+  result(): Value;
+}
+
+export type AggregateKind =
+  | 'count'
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'percentile_cont'
+  | 'percentile_disc'
+  | 'approx_percentile'
+  | 'string_agg'
+  | 'array_agg'
+  | 'bool_and'
+  | 'bool_or'
+  | 'stddev_samp'
+  | 'stddev_pop'
+  | 'var_samp'
+  | 'var_pop';
+
+export interface AggregateCall {
+  readonly kind: AggregateKind;
+  /**
+   * The argument (for percentiles: the WITHIN GROUP sort expression). Absent only for
+   * `count(*)`.
+   */
+  readonly arg?: (row: Row) => Value;
+  /** `FILTER (WHERE …)`: rows for which it is not TRUE are not aggregated. */
+  readonly filter?: (row: Row) => boolean | null;
+  readonly distinct?: boolean;
+  /** ORDER BY inside the call (string_agg, array_agg). Without it: first-insertion order. */
+  readonly orderBy?: readonly SortKey[];
+  /** Fraction for percentile_cont / percentile_disc / approx_percentile, in [0, 1]. */
+  readonly fraction?: number;
+  /** `WITHIN GROUP (ORDER BY x DESC)` for percentiles. */
+  readonly desc?: boolean;
+  /** Separator of string_agg (a constant; PostgreSQL allows an expression, rarely used). */
+  readonly separator?: string;
+}
+
+/**
+ * Creates the state of `call` for one group. `shared`: the sorted multiset of an earlier call
+ * over the same argument (see `sharesValues`), which this one then reads without feeding.
+ */
+export function createAccumulator(call: AggregateCall, shared?: SortedMultiset): Accumulator {
+  const inner = createPlain(call, shared);
+  return call.distinct === true ? new DistinctAccumulator(inner) : inner;
+}
+
+const multisetKinds = new Set<AggregateKind>([
+  'min',
+  'max',
+  'percentile_cont',
+  'percentile_disc',
+  'approx_percentile',
+]);
+
+/** Whether `b` can read the value multiset that `a` maintains (same argument, FILTER, no DISTINCT). */
+export function sharesValues(a: AggregateCall, b: AggregateCall): boolean {
+  return (
+    multisetKinds.has(a.kind) &&
+    multisetKinds.has(b.kind) &&
+    a.arg !== undefined &&
+    a.arg === b.arg &&
+    a.filter === b.filter &&
+    a.distinct !== true &&
+    b.distinct !== true
+  );
+}
+
+/** The sorted multiset behind a min/max/percentile accumulator. */
+export function valueMultiset(acc: Accumulator): SortedMultiset | undefined {
+  const set = (acc as { set?: unknown }).set;
+  return set instanceof SortedMultiset ? set : undefined;
+}
+
+function fraction(call: AggregateCall): number {
+  const f = call.fraction ?? 0.5;
+  if (!(f >= 0 && f <= 1)) {
+    throw Object.assign(new Error(`percentile value ${f} is not between 0 and 1`), { sqlstate: '22003' });
+  }
+  return call.desc === true ? 1 - f : f;
+}
+
+function createPlain(call: AggregateCall, shared: SortedMultiset | undefined): Accumulator {
+  switch (call.kind) {
+    case 'count':
+      return call.arg === undefined ? new CountStarAccumulator() : new CountAccumulator();
+    case 'sum':
+      return new SumAccumulator();
+    case 'avg':
+      return new AvgAccumulator();
+    case 'min':
+      return new MinAccumulator(shared);
+    case 'max':
+      return new MaxAccumulator(shared);
+    case 'percentile_cont':
+    case 'approx_percentile':
+      return new PercentileContAccumulator(fraction(call), shared);
+    case 'percentile_disc':
+      return new PercentileDiscAccumulator(call.fraction ?? 0.5, call.desc === true, shared);
+    case 'string_agg':
+      return new StringAggAccumulator(call.separator ?? ',', call.orderBy);
+    case 'array_agg':
+      return new ArrayAggAccumulator(call.orderBy);
+    case 'bool_and':
+      return new BoolAndAccumulator();
+    case 'bool_or':
+      return new BoolOrAccumulator();
+    case 'stddev_samp':
+    case 'stddev_pop':
+    case 'var_samp':
+    case 'var_pop':
+      return new VarianceAccumulator(call.kind);
+    default: {
+      const never: never = call.kind;
+      throw new Error(`unknown aggregate ${String(never)}`);
+    }
+  }
+}

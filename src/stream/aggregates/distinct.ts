@@ -1,0 +1,43 @@
+/**
+ * DISTINCT wrapper: `agg(DISTINCT x)` sees each distinct value once.
+ * State: the multiplicity of every value. Delta: when a value's multiplicity goes from 0 to
+ * positive the inner accumulator gets `(x, +1)`; from positive to 0, `(x, −1)`; other changes
+ * are absorbed. NULL is passed through like any value (the inner aggregate skips it or not).
+ */
+import { hashKey, type Row, type Value } from '../value.ts';
+import type { Accumulator } from './accumulator.ts';
+
+export class DistinctAccumulator implements Accumulator {
+  readonly #inner: Accumulator;
+  /** Primitive values keyed by themselves (Map's SameValueZero: 1 ≠ '1', NaN = NaN). */
+  readonly #primitives = new Map<null | boolean | number | string, number>();
+  /** Arrays, intervals… keyed by their canonical string (kept apart from text values). */
+  readonly #objects = new Map<string, number>();
+
+  constructor(inner: Accumulator) {
+    this.#inner = inner;
+  }
+
+  add(value: Value, weight: number, sortKey?: Row): void {
+    let old: number;
+    let now: number;
+    if (value === null || typeof value !== 'object') {
+      old = this.#primitives.get(value) ?? 0;
+      now = old + weight;
+      if (now === 0) this.#primitives.delete(value);
+      else this.#primitives.set(value, now);
+    } else {
+      const k = hashKey(value) as string;
+      old = this.#objects.get(k) ?? 0;
+      now = old + weight;
+      if (now === 0) this.#objects.delete(k);
+      else this.#objects.set(k, now);
+    }
+    if (old <= 0 && now > 0) this.#inner.add(value, 1, sortKey);
+    else if (old > 0 && now <= 0) this.#inner.add(value, -1, sortKey);
+  }
+
+  result(): Value {
+    return this.#inner.result();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * string_agg(x, sep) and array_agg(x).
+ * State: the multiset of values. With ORDER BY inside the call the multiset is kept sorted
+ * by (sort key, value) — ties on the key are broken by the value so the result is
+ * deterministic. Without ORDER BY the order is that of each distinct value's first insertion
+ * (copies of one value are adjacent); SQL leaves this order unspecified.
+ * string_agg skips NULLs (NULL when nothing is left); array_agg keeps NULL elements (NULL when
+ * empty).
+ */
+import { compareKeys, type Row, type SortKey, type Value, valueKey } from '../value.ts';
+import type { Accumulator } from './accumulator.ts';
+import { SortedMultiset } from './sorted-multiset.ts';
+
+interface Counted {
+  value: Value;
+  count: number;
+}
+
+class ValueList {
+  readonly #ordered: SortedMultiset<Row> | undefined;
+  readonly #byKey = new Map<string, Counted>();
+
+  constructor(orderBy: readonly SortKey[] | undefined) {
+    if (orderBy !== undefined && orderBy.length > 0) {
+      const spec = [...orderBy, {}];
+      this.#ordered = new SortedMultiset<Row>((a, b) => compareKeys(a, b, spec));
+    }
+  }
+
+  add(value: Value, weight: number, sortKey: Row | undefined): void {
+    if (this.#ordered !== undefined) {
+      this.#ordered.add([...(sortKey ?? []), value], weight);
+      return;
+    }
+    const k = valueKey(value);
+    const e = this.#byKey.get(k);
+    if (e === undefined) this.#byKey.set(k, { value, count: weight });
+    else {
+      e.count += weight;
+      if (e.count === 0) this.#byKey.delete(k);
+    }
+  }
+
+  values(): Value[] {
+    const out: Value[] = [];
+    if (this.#ordered !== undefined) {
+      for (const entry of this.#ordered.expand()) out.push(entry[entry.length - 1] as Value);
+    } else {
+      for (const e of this.#byKey.values()) for (let c = e.count; c > 0; c--) out.push(e.value);
+    }
+    return out;
+  }
+}
+
+export class StringAggAccumulator implements Accumulator {
+  readonly #list: ValueList;
+  readonly #sep: string;
+
+  constructor(separator: string, orderBy: readonly SortKey[] | undefined) {
+    this.#sep = separator;
+    this.#list = new ValueList(orderBy);
+  }
+
+  add(value: Value, weight: number, sortKey?: Row): void {
+    if (value !== null) this.#list.add(value, weight, sortKey);
+  }
+
+  result(): Value {
+    const vs = this.#list.values();
+    return vs.length === 0 ? null : vs.map((v) => (typeof v === 'string' ? v : String(v))).join(this.#sep);
+  }
+}
+
+export class ArrayAggAccumulator implements Accumulator {
+  readonly #list: ValueList;
+
+  constructor(orderBy: readonly SortKey[] | undefined) {
+    this.#list = new ValueList(orderBy);
+  }
+
+  add(value: Value, weight: number, sortKey?: Row): void {
+    this.#list.add(value, weight, sortKey);
+  }
+
+  result(): Value {
+    const vs = this.#list.values();
+    return vs.length === 0 ? null : vs;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * percentile_cont(f) / percentile_disc(f) WITHIN GROUP (ORDER BY x), exact.
+ * State: the multiset of non-NULL x in sort order. Result (PostgreSQL's definitions, n values
+ * sorted ascending, 0-based):
+ * * cont: position p = f·(n−1); lo = ⌊p⌋, hi = ⌈p⌉; v[lo] + (v[hi] − v[lo])·(p − lo)
+ *   (numbers only; intervals are not interpolated);
+ * * disc: the first value whose cumulative share reaches f: v[max(1, ⌈f·n⌉) − 1].
+ * NULL when there is no value. approx_percentile reuses cont (exact is a valid approximation).
+ */
+import type { Value } from '../value.ts';
+import type { Accumulator } from './accumulator.ts';
+import { SortedMultiset } from './sorted-multiset.ts';
+
+export class PercentileContAccumulator implements Accumulator {
+  readonly set: SortedMultiset;
+  readonly #f: number;
+
+  constructor(fraction: number, shared?: SortedMultiset) {
+    this.#f = fraction;
+    this.set = shared ?? new SortedMultiset();
+  }
+
+  add(value: Value, weight: number): void {
+    if (value !== null) this.set.add(value, weight);
+  }
+
+  result(): Value {
+    const n = this.set.total;
+    if (n <= 0) return null;
+    return percentileCont(this.#f, n, (k) => this.set.at(k) ?? null);
+  }
+}
+
+/** PostgreSQL's percentile_cont over n sorted values given by `at(k)`. */
+export function percentileCont(f: number, n: number, at: (k: number) => Value): Value {
+  const p = f * (n - 1);
+  const lo = Math.floor(p);
+  const hi = Math.ceil(p);
+  const a = at(lo);
+  if (lo === hi) return a;
+  const b = at(hi);
+  if (typeof a !== 'number' || typeof b !== 'number') return a;
+  return a + (b - a) * (p - lo);
+}
+
+export class PercentileDiscAccumulator implements Accumulator {
+  readonly set: SortedMultiset;
+  readonly #f: number;
+  readonly #desc: boolean;
+
+  constructor(fraction: number, desc: boolean, shared?: SortedMultiset) {
+    this.set = shared ?? new SortedMultiset();
+    this.#f = fraction;
+    this.#desc = desc;
+  }
+
+  add(value: Value, weight: number): void {
+    if (value !== null) this.set.add(value, weight);
+  }
+
+  result(): Value {
+    const n = this.set.total;
+    if (n <= 0) return null;
+    const k = Math.max(1, Math.ceil(this.#f * n)) - 1;
+    return this.set.at(this.#desc ? n - 1 - k : k) ?? null;
+  }
+}

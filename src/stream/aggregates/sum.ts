@@ -1,0 +1,63 @@
+/**
+ * sum(x) and avg(x).
+ * State: the count of non-NULL values and their exact sum (exact-sum.ts), so retraction
+ * leaves no floating-point residue: the result equals the batch sum of the current multiset,
+ * correctly rounded. sum is NULL when there is no non-NULL value; avg = sum / count.
+ * sum also adds intervals (field by field, as PostgreSQL's interval + interval).
+ */
+import { type Interval, isInterval, type Value } from '../value.ts';
+import type { Accumulator } from './accumulator.ts';
+import { ExactSum } from './exact-sum.ts';
+
+class IntervalSum {
+  months = 0;
+  days = 0;
+  micros = new ExactSum();
+  add(v: Interval, w: number): void {
+    this.months += v.months * w;
+    this.days += v.days * w;
+    this.micros.add(v.micros, w);
+  }
+  value(): Interval {
+    return { months: this.months, days: this.days, micros: this.micros.value() };
+  }
+}
+
+export class SumAccumulator implements Accumulator {
+  n = 0;
+  readonly sum = new ExactSum();
+  #intervals: IntervalSum | undefined;
+
+  add(value: Value, weight: number): void {
+    if (value === null) return;
+    this.n += weight;
+    if (typeof value === 'number') this.sum.add(value, weight);
+    else if (isInterval(value)) {
+      this.#intervals ??= new IntervalSum();
+      this.#intervals.add(value, weight);
+    } else throw Object.assign(new Error('sum of a non-numeric value'), { sqlstate: '42883' });
+  }
+
+  result(): Value {
+    if (this.n <= 0) return null;
+    return this.#intervals !== undefined ? this.#intervals.value() : this.sum.value();
+  }
+}
+
+export class AvgAccumulator implements Accumulator {
+  n = 0;
+  readonly sum = new ExactSum();
+
+  add(value: Value, weight: number): void {
+    if (value === null) return;
+    if (typeof value !== 'number') {
+      throw Object.assign(new Error('avg of a non-numeric value'), { sqlstate: '42883' });
+    }
+    this.n += weight;
+    this.sum.add(value, weight);
+  }
+
+  result(): Value {
+    return this.n <= 0 ? null : this.sum.value() / this.n;
+  }
+}

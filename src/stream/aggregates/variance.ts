@@ -1,0 +1,55 @@
+/**
+ * var_pop, var_samp, stddev_pop, stddev_samp — retractable without float drift.
+ * State: n, the exact sum S1 = Σx and the exact sum S2 = Σx² (each x² split exactly into two
+ * doubles, so S2 is exact too). At result time M = n·S2 − S1² is computed exactly from the
+ * partials and rounded once; var_pop = M / n², var_samp = M / (n(n−1)).
+ * Hence the result depends only on the current multiset, never on the history, and there is
+ * no cancellation even for large means (timestamps). NULL when n = 0 (samp: n < 2).
+ */
+import type { Value } from '../value.ts';
+import type { Accumulator } from './accumulator.ts';
+import { ExactSum, twoProduct } from './exact-sum.ts';
+
+export type VarianceKind = 'stddev_samp' | 'stddev_pop' | 'var_samp' | 'var_pop';
+
+export class VarianceAccumulator implements Accumulator {
+  n = 0;
+  readonly s1 = new ExactSum();
+  readonly s2 = new ExactSum();
+  readonly #kind: VarianceKind;
+
+  constructor(kind: VarianceKind) {
+    this.#kind = kind;
+  }
+
+  add(value: Value, weight: number): void {
+    if (value === null) return;
+    if (typeof value !== 'number') {
+      throw Object.assign(new Error('variance of a non-numeric value'), { sqlstate: '42883' });
+    }
+    this.n += weight;
+    this.s1.add(value, weight);
+    const [p, e] = twoProduct(value, value);
+    this.s2.add(p, weight);
+    if (e !== 0) this.s2.add(e, weight);
+  }
+
+  result(): Value {
+    const n = this.n;
+    const samp = this.#kind === 'var_samp' || this.#kind === 'stddev_samp';
+    if (n <= 0 || (samp && n < 2)) return null;
+    const m = new ExactSum();
+    for (const x of this.s2.partials) m.add(x, n);
+    const p1 = this.s1.partials;
+    for (let i = 0; i < p1.length; i++) {
+      for (let j = 0; j < p1.length; j++) {
+        const [p, e] = twoProduct(p1[i] as number, p1[j] as number);
+        m.add(-p);
+        if (e !== 0) m.add(-e);
+      }
+    }
+    let v = Math.max(0, m.value()) / (samp ? n * (n - 1) : n * n);
+    if (!Number.isFinite(this.s1.value())) v = Number.NaN;
+    return this.#kind.startsWith('stddev') ? Math.sqrt(v) : v;
+  }
+}

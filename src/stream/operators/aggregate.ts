@@ -1,0 +1,181 @@
+/**
+ * Hash aggregate (GROUP BY with aggregate calls).
+ *
+ * Output rows are `[...groupKey, ...aggregateResults]`.
+ *
+ * Delta: for each input change `(row, w)` the group `g = groupBy(row)` adds `w` to its row
+ * count and feeds `(arg(row), w)` to each call's accumulator (when the call's FILTER holds).
+ * Nothing is emitted until the barrier; then, for every group touched in the epoch:
+ * `Δout = −old(g) + new(g)`, emitted only if the row changed. A group whose row count returns
+ * to 0 retracts its row and vanishes. A global aggregate (no GROUP BY) always has exactly one
+ * row, emitted at the first barrier even without input (count 0, sum NULL), as in SQL.
+ *
+ * State: per group, its key, row count, one accumulator per call (see aggregates/), and the
+ * row last emitted. Memory is proportional to the groups (and, for min/max/percentile/
+ * DISTINCT/string_agg, to the distinct values per group).
+ *
+ * Watermarks pass along `watermarks` (input column → output column of a group key).
+ */
+
+import {
+  type Accumulator,
+  type AggregateCall,
+  createAccumulator,
+  sharesValues,
+  valueMultiset,
+} from '../aggregates/accumulator.ts';
+import { type Chunk, ChunkBuilder } from '../chunk.ts';
+import { KeyMap } from '../key-map.ts';
+import { mapWatermark, Operator, type Watermark, type WatermarkMap } from '../operator.ts';
+import { type Row, rowsEqual, type Value } from '../value.ts';
+
+export interface AggregateOptions {
+  /** Group key of a row; absent for a global aggregate. */
+  readonly groupBy?: (row: Row) => Value[];
+  readonly calls: readonly AggregateCall[];
+  readonly watermarks?: WatermarkMap;
+  readonly name?: string;
+}
+
+interface Group {
+  readonly key: Row;
+  count: number;
+  readonly accs: Accumulator[];
+  output: Row | null;
+  dirty: boolean;
+}
+
+const NO_KEY: Row = [];
+
+export class Aggregate extends Operator {
+  readonly arity = 1;
+  readonly #groupBy: ((row: Row) => Value[]) | undefined;
+  readonly #calls: readonly AggregateCall[];
+  readonly #watermarks: WatermarkMap | undefined;
+  readonly #groups = new KeyMap<Group>();
+  #dirty: Group[] = [];
+  // Per-row scratch: each call's argument, sort key and whether its FILTER passed.
+  readonly #args: Value[];
+  readonly #keys: (Row | undefined)[];
+  readonly #pass: boolean[];
+  /** For each call, the earlier call whose value multiset it reads (−1: it keeps its own). */
+  readonly #owner: number[];
+
+  constructor(options: AggregateOptions) {
+    super(options.name ?? 'aggregate');
+    this.#groupBy = options.groupBy;
+    this.#calls = options.calls;
+    this.#watermarks = options.watermarks;
+    const n = options.calls.length;
+    this.#args = new Array<Value>(n).fill(null);
+    this.#keys = new Array<Row | undefined>(n).fill(undefined);
+    this.#pass = new Array<boolean>(n).fill(false);
+    for (const c of options.calls) createAccumulator(c); // validate the calls now
+    this.#owner = options.calls.map((c, j) => options.calls.findIndex((d, i) => i < j && sharesValues(d, c)));
+    if (this.#groupBy === undefined) this.#group(NO_KEY);
+  }
+
+  /** Number of live groups. */
+  get groups(): number {
+    return this.#groups.size;
+  }
+
+  #group(key: Row): Group {
+    let g = this.#groups.get(key);
+    if (g === undefined) {
+      g = { key, count: 0, accs: this.#accumulators(), output: null, dirty: true };
+      this.#groups.set(key, g);
+      this.#dirty.push(g);
+    }
+    return g;
+  }
+
+  #accumulators(): Accumulator[] {
+    const accs: Accumulator[] = [];
+    for (let j = 0; j < this.#calls.length; j++) {
+      const owner = this.#owner[j] as number;
+      const shared = owner >= 0 ? valueMultiset(accs[owner] as Accumulator) : undefined;
+      accs.push(createAccumulator(this.#calls[j] as AggregateCall, shared));
+    }
+    return accs;
+  }
+
+  protected onChunk(chunk: Chunk): void {
+    const { rows, weights } = chunk;
+    const groupBy = this.#groupBy;
+    const calls = this.#calls;
+    const nCalls = calls.length;
+    const args = this.#args;
+    const keys = this.#keys;
+    const pass = this.#pass;
+    const owner = this.#owner;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const w = weights[i] as number;
+      if (w === 0) continue;
+      let key = NO_KEY;
+      // Evaluate everything first: an error then skips the whole row, leaving state intact.
+      try {
+        if (groupBy !== undefined) key = groupBy(row);
+        for (let j = 0; j < nCalls; j++) {
+          const c = calls[j] as AggregateCall;
+          const p = (owner[j] as number) < 0 && (c.filter === undefined || c.filter(row) === true);
+          pass[j] = p;
+          if (!p) continue;
+          args[j] = c.arg === undefined ? null : c.arg(row);
+          if (c.orderBy !== undefined) keys[j] = c.orderBy.map((s) => s.value(row));
+        }
+      } catch (e) {
+        this.fail(e);
+        continue;
+      }
+      let g = this.#groups.get(key);
+      if (g === undefined) g = this.#group(key);
+      else if (!g.dirty) {
+        g.dirty = true;
+        this.#dirty.push(g);
+      }
+      g.count += w;
+      const accs = g.accs;
+      for (let j = 0; j < nCalls; j++) {
+        if (pass[j]) {
+          try {
+            (accs[j] as Accumulator).add(args[j] as Value, w, keys[j]);
+          } catch (e) {
+            this.fail(e);
+          }
+        }
+      }
+    }
+  }
+
+  protected override onBarrier(): void {
+    const dirty = this.#dirty;
+    if (dirty.length === 0) return;
+    this.#dirty = [];
+    const out = new ChunkBuilder();
+    const global = this.#groupBy === undefined;
+    for (const g of dirty) {
+      g.dirty = false;
+      if (!global && g.count <= 0) {
+        if (g.output !== null) out.push(g.output, -1);
+        g.output = null;
+        if (g.count === 0) this.#groups.delete(g.key);
+        continue;
+      }
+      const next: Value[] = [...g.key];
+      for (const acc of g.accs) next.push(acc.result());
+      if (g.output !== null) {
+        if (rowsEqual(g.output, next)) continue;
+        out.push(g.output, -1);
+      }
+      out.push(next, 1);
+      g.output = next;
+    }
+    this.emitBuilder(out);
+  }
+
+  protected override onWatermark(wm: Watermark): void {
+    mapWatermark((w) => this.emit(w), this.#watermarks, wm);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Equi-join with an optional residual predicate: inner, left, right and full outer.
+ * Output rows are `left ++ right` (the missing side NULL-padded for outer rows).
+ *
+ * Delta (bilinear, DBSP): Δ(L ⋈ R) = ΔL ⋈ R + L ⋈ ΔR + ΔL ⋈ ΔR. Changes are processed one at a
+ * time against the other side's current state, then added to their own side — which yields
+ * exactly that sum. A pair's weight is the product of the two weights. Rows with a NULL in the
+ * key never match (SQL equality).
+ *
+ * Outer joins: every stored row counts its matches (the summed weight of the other side's
+ * rows with the same key that pass the residual). A preserved-side row with 0 matches is also
+ * output NULL-padded; when its first match appears the padded row is retracted, and when its
+ * last match disappears it is inserted again.
+ *
+ * State: both sides, indexed by join key (key → distinct row → weight and match count).
+ * Output is emitted as input arrives (no buffering until the barrier).
+ * Watermarks: for each `[leftCol, rightCol]` in `watermarkKeys` (equal key columns), the
+ * minimum of both sides' watermarks is emitted on both output columns.
+ */
+import { type Chunk, ChunkBuilder } from '../chunk.ts';
+import { KeyMap } from '../key-map.ts';
+import { Operator, type Watermark, WatermarkAligner, watermark } from '../operator.ts';
+import { hasNull, type Row, rowKey, type Value } from '../value.ts';
+
+export type JoinType = 'inner' | 'left' | 'right' | 'full';
+
+export interface JoinOptions {
+  readonly type: JoinType;
+  readonly leftKey: (row: Row) => Value[];
+  readonly rightKey: (row: Row) => Value[];
+  /** Column counts, for NULL padding and output positions. */
+  readonly leftWidth: number;
+  readonly rightWidth: number;
+  /** Extra ON condition over the joined row `left ++ right`. */
+  readonly residual?: (row: Row) => boolean | null;
+  readonly watermarkKeys?: readonly (readonly [left: number, right: number])[];
+  readonly name?: string;
+}
+
+interface Entry {
+  readonly row: Row;
+  weight: number;
+  /** Summed weight of matching rows on the other side. */
+  matches: number;
+}
+
+type Side = KeyMap<Map<string, Entry>>;
+
+export class Join extends Operator {
+  readonly arity = 2;
+  readonly #o: JoinOptions;
+  readonly #sides: [Side, Side] = [new KeyMap(), new KeyMap()];
+  readonly #pad: [boolean, boolean];
+  readonly #nulls: [Row, Row];
+  readonly #aligner = new WatermarkAligner(2);
+
+  constructor(options: JoinOptions) {
+    super(options.name ?? 'join');
+    this.#o = options;
+    this.#pad = [
+      options.type === 'left' || options.type === 'full',
+      options.type === 'right' || options.type === 'full',
+    ];
+    this.#nulls = [new Array(options.leftWidth).fill(null), new Array(options.rightWidth).fill(null)];
+  }
+
+  /** Number of distinct rows held per side. */
+  get stateRows(): [number, number] {
+    const count = (s: Side) => {
+      let n = 0;
+      for (const b of s.values()) n += b.size;
+      return n;
+    };
+    return [count(this.#sides[0]), count(this.#sides[1])];
+  }
+
+  #joined(side: number, row: Row, other: Row): Row {
+    return side === 0 ? [...row, ...other] : [...other, ...row];
+  }
+
+  #padded(side: number, row: Row): Row {
+    return side === 0 ? [...row, ...this.#nulls[1]] : [...this.#nulls[0], ...row];
+  }
+
+  #matches(joined: Row): boolean {
+    const r = this.#o.residual;
+    return r === undefined ? true : this.test(r, joined);
+  }
+
+  protected onChunk(chunk: Chunk, input: number): void {
+    const side = input === 0 ? 0 : 1;
+    const other = 1 - side;
+    const keyOf = side === 0 ? this.#o.leftKey : this.#o.rightKey;
+    const mine = this.#sides[side] as Side;
+    const theirs = this.#sides[other] as Side;
+    const padMine = this.#pad[side] as boolean;
+    const padTheirs = this.#pad[other] as boolean;
+    const out = new ChunkBuilder();
+    const { rows, weights } = chunk;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const w = weights[i] as number;
+      if (w === 0) continue;
+      let key: Value[];
+      try {
+        key = keyOf(row);
+      } catch (e) {
+        this.fail(e);
+        continue;
+      }
+      if (hasNull(key)) {
+        // Matches nothing, ever: no state needed.
+        if (padMine) out.push(this.#padded(side, row), w);
+        continue;
+      }
+      const k = key;
+      const rk = rowKey(row);
+      let bucket = mine.get(k);
+      const existing = bucket?.get(rk);
+      let matches = 0;
+      const candidates = theirs.get(k);
+      if (candidates !== undefined) {
+        for (const e of candidates.values()) {
+          const joined = this.#joined(side, row, e.row);
+          if (!this.#matches(joined)) continue;
+          out.push(joined, w * e.weight);
+          matches += e.weight;
+          if (padTheirs) {
+            const before = e.matches;
+            e.matches += w;
+            if (before === 0 && e.matches !== 0) out.push(this.#padded(other, e.row), -e.weight);
+            else if (before !== 0 && e.matches === 0) out.push(this.#padded(other, e.row), e.weight);
+          }
+        }
+      }
+      if (existing !== undefined) matches = existing.matches;
+      if (padMine && matches === 0) out.push(this.#padded(side, row), w);
+      if (existing !== undefined) {
+        existing.weight += w;
+        if (existing.weight === 0) {
+          bucket?.delete(rk);
+          if (bucket?.size === 0) mine.delete(k);
+        }
+      } else {
+        if (bucket === undefined) {
+          bucket = new Map();
+          mine.set(k, bucket);
+        }
+        bucket.set(rk, { row, weight: w, matches });
+      }
+    }
+    this.emitBuilder(out);
+  }
+
+  protected override onWatermark(wm: Watermark, input: number): void {
+    const keys = this.#o.watermarkKeys;
+    if (keys === undefined) return;
+    for (const [l, r] of keys) {
+      const col = input === 0 ? l : r;
+      if (wm.column !== col) continue;
+      // Track per key pair under the left column's id.
+      const v = this.#aligner.update(input, l, wm.value);
+      if (v === undefined) continue;
+      this.emit(watermark(l, v));
+      this.emit(watermark(this.#o.leftWidth + r, v));
+    }
+  }
+}

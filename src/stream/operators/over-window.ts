@@ -1,0 +1,252 @@
+/**
+ * Window functions over partitions: `f(…) OVER (PARTITION BY p ORDER BY o)`.
+ *
+ * Output rows are `[...inputRow, ...functionValues]`, one per input row (a row of weight k
+ * gives k output rows; with row_number they differ in their number).
+ *
+ * Functions: row_number, rank, dense_rank, percent_rank, cume_dist, lag/lead(x, k, default),
+ * first_value/last_value(x), and sum/count/avg/min/max(x) (count without argument =
+ * count(*)). Frame: PostgreSQL's default, RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW:
+ * a row sees every row up to the last of its peers (equal ORDER BY key); without ORDER BY all
+ * rows of the partition are peers, so aggregates cover the whole partition. Ties are put in
+ * a deterministic order (ORDER BY key, then the whole row) for row_number/lag/lead.
+ *
+ * Delta: input changes update the partition's sorted rows (arguments are evaluated once, on
+ * input; a row whose argument raises a SQL error is skipped and counted). At the barrier
+ * every partition touched in the epoch is recomputed and `Δout = new − old` is emitted. So a
+ * change to a low ORDER BY key — e.g. the count of status 200 in
+ * `SUM(COUNT(*)) OVER (PARTITION BY window ORDER BY status)` — retracts and re-inserts the
+ * cumulative rows of every later status in that window, and only in that window.
+ *
+ * State: per partition, its rows in order and the output rows last emitted.
+ * Watermarks pass on `watermarkColumns` only (partition key columns).
+ */
+import { ExactSum } from '../aggregates/exact-sum.ts';
+import { type Chunk, ChunkBuilder, type WeightedRow } from '../chunk.ts';
+import { KeyMap } from '../key-map.ts';
+import { Operator, type Watermark } from '../operator.ts';
+import { type SortedEntry, SortedRows, sortKeyOf } from '../sorted-rows.ts';
+import { compareValues, type Row, rowKey, type SortKey, type Value } from '../value.ts';
+import { diffInto } from './top-n.ts';
+
+export type WindowCall =
+  | { readonly kind: 'row_number' | 'rank' | 'dense_rank' | 'percent_rank' | 'cume_dist' }
+  | {
+      readonly kind: 'lag' | 'lead';
+      readonly arg: (row: Row) => Value;
+      /** Default 1. */
+      readonly offset?: number;
+      /** Default NULL. */
+      readonly default?: Value;
+    }
+  | { readonly kind: 'first_value' | 'last_value'; readonly arg: (row: Row) => Value }
+  | { readonly kind: 'sum' | 'count' | 'avg' | 'min' | 'max'; readonly arg?: (row: Row) => Value };
+
+export interface OverWindowOptions {
+  readonly partitionBy?: (row: Row) => Value[];
+  readonly orderBy?: readonly SortKey[];
+  readonly calls: readonly WindowCall[];
+  readonly watermarkColumns?: readonly number[];
+  readonly name?: string;
+}
+
+interface Partition {
+  readonly key: Row;
+  readonly rows: SortedRows;
+  output: Map<string, WeightedRow>;
+  dirty: boolean;
+}
+
+const NO_PARTITION: Row = [];
+
+export class OverWindow extends Operator {
+  readonly arity = 1;
+  readonly #o: OverWindowOptions;
+  readonly #order: readonly SortKey[];
+  readonly #partitions = new KeyMap<Partition>();
+  #dirty: Partition[] = [];
+
+  constructor(options: OverWindowOptions) {
+    super(options.name ?? 'over_window');
+    this.#o = options;
+    this.#order = options.orderBy ?? [];
+  }
+
+  get partitions(): number {
+    return this.#partitions.size;
+  }
+
+  protected onChunk(chunk: Chunk): void {
+    const { rows, weights } = chunk;
+    const { partitionBy, calls } = this.#o;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const w = weights[i] as number;
+      if (w === 0) continue;
+      let pk: Row = NO_PARTITION;
+      let key: Value[];
+      const args: Value[] = new Array(calls.length);
+      try {
+        if (partitionBy !== undefined) pk = partitionBy(row);
+        key = sortKeyOf(this.#order, row);
+        for (let j = 0; j < calls.length; j++) {
+          const c = calls[j] as WindowCall;
+          args[j] = 'arg' in c && c.arg !== undefined ? c.arg(row) : null;
+        }
+      } catch (e) {
+        this.fail(e);
+        continue;
+      }
+      let p = this.#partitions.get(pk);
+      if (p === undefined) {
+        p = { key: pk, rows: new SortedRows(this.#order), output: new Map(), dirty: false };
+        this.#partitions.set(pk, p);
+      }
+      if (!p.dirty) {
+        p.dirty = true;
+        this.#dirty.push(p);
+      }
+      p.rows.add(row, key, args, w);
+    }
+  }
+
+  protected override onBarrier(): void {
+    if (this.#dirty.length === 0) return;
+    const dirty = this.#dirty;
+    this.#dirty = [];
+    const out = new ChunkBuilder();
+    for (const p of dirty) {
+      p.dirty = false;
+      const next = this.#compute(p.rows);
+      diffInto(out, p.output, next);
+      p.output = next;
+      if (p.rows.entries.length === 0) this.#partitions.delete(p.key);
+    }
+    this.emitBuilder(out);
+  }
+
+  /** All output rows of a partition. */
+  #compute(sorted: SortedRows): Map<string, WeightedRow> {
+    // Expand copies: position i holds one row; peerEnd[i] = index after its last peer.
+    const entries: SortedEntry[] = [];
+    for (const e of sorted.entries) for (let c = 0; c < e.count; c++) entries.push(e);
+    const n = entries.length;
+    const peerStart = new Array<number>(n);
+    const peerEnd = new Array<number>(n);
+    const denseRank = new Array<number>(n);
+    let dense = 0;
+    for (let i = 0; i < n; ) {
+      let j = i + 1;
+      while (j < n && sorted.peers(entries[i] as SortedEntry, entries[j] as SortedEntry)) j++;
+      dense++;
+      for (let m = i; m < j; m++) {
+        peerStart[m] = i;
+        peerEnd[m] = j;
+        denseRank[m] = dense;
+      }
+      i = j;
+    }
+    const calls = this.#o.calls;
+    const columns: Value[][] = calls.map((c, j) =>
+      this.#column(c, j, entries, peerStart, peerEnd, denseRank),
+    );
+    const out = new Map<string, WeightedRow>();
+    for (let i = 0; i < n; i++) {
+      const row: Value[] = [...(entries[i] as SortedEntry).row];
+      for (const col of columns) row.push(col[i] as Value);
+      const k = rowKey(row);
+      const e = out.get(k);
+      if (e === undefined) out.set(k, { row, weight: 1 });
+      else e.weight++;
+    }
+    return out;
+  }
+
+  #column(
+    c: WindowCall,
+    j: number,
+    entries: readonly SortedEntry[],
+    peerStart: readonly number[],
+    peerEnd: readonly number[],
+    denseRank: readonly number[],
+  ): Value[] {
+    const n = entries.length;
+    const arg = (i: number): Value => (entries[i] as SortedEntry).extra[j] as Value;
+    const col: Value[] = new Array(n);
+    switch (c.kind) {
+      case 'row_number':
+        for (let i = 0; i < n; i++) col[i] = i + 1;
+        return col;
+      case 'rank':
+        for (let i = 0; i < n; i++) col[i] = (peerStart[i] as number) + 1;
+        return col;
+      case 'dense_rank':
+        for (let i = 0; i < n; i++) col[i] = denseRank[i] as number;
+        return col;
+      case 'percent_rank':
+        for (let i = 0; i < n; i++) col[i] = n > 1 ? (peerStart[i] as number) / (n - 1) : 0;
+        return col;
+      case 'cume_dist':
+        for (let i = 0; i < n; i++) col[i] = (peerEnd[i] as number) / n;
+        return col;
+      case 'lag':
+      case 'lead': {
+        const k = (c.offset ?? 1) * (c.kind === 'lag' ? -1 : 1);
+        const d = c.default ?? null;
+        for (let i = 0; i < n; i++) col[i] = i + k >= 0 && i + k < n ? arg(i + k) : d;
+        return col;
+      }
+      case 'first_value':
+        for (let i = 0; i < n; i++) col[i] = n > 0 ? arg(0) : null;
+        return col;
+      case 'last_value':
+        for (let i = 0; i < n; i++) col[i] = arg((peerEnd[i] as number) - 1);
+        return col;
+      case 'sum':
+      case 'count':
+      case 'avg':
+      case 'min':
+      case 'max': {
+        // Running aggregate, advanced a whole peer group at a time.
+        const star = c.kind === 'count' && c.arg === undefined;
+        const sum = new ExactSum();
+        let count = 0;
+        let extreme: Value = null;
+        for (let i = 0; i < n; ) {
+          const end = peerEnd[i] as number;
+          for (let m = i; m < end; m++) {
+            const v = arg(m);
+            if (star) {
+              count++;
+              continue;
+            }
+            if (v === null) continue;
+            count++;
+            if (c.kind === 'sum' || c.kind === 'avg') sum.add(v as number);
+            else if (c.kind === 'min' || c.kind === 'max') {
+              const cmp = extreme === null ? 0 : compareValues(v, extreme);
+              if (extreme === null || (c.kind === 'min' ? cmp < 0 : cmp > 0)) extreme = v;
+            }
+          }
+          let value: Value;
+          if (c.kind === 'count') value = count;
+          else if (count === 0) value = null;
+          else if (c.kind === 'sum') value = sum.value();
+          else if (c.kind === 'avg') value = sum.value() / count;
+          else value = extreme;
+          for (let m = i; m < end; m++) col[m] = value;
+          i = end;
+        }
+        return col;
+      }
+      default: {
+        const never: never = c;
+        throw new Error(`unknown window function ${String(never)}`);
+      }
+    }
+  }
+
+  protected override onWatermark(wm: Watermark): void {
+    if (this.#o.watermarkColumns?.includes(wm.column) === true) this.emit(wm);
+  }
+}

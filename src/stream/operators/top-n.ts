@@ -1,0 +1,172 @@
+/**
+ * Top-N per group: `… ROW_NUMBER() / RANK() / DENSE_RANK() OVER (PARTITION BY p ORDER BY o)
+ * AS r … WHERE r > offset AND r <= offset + limit` (and plain ORDER BY … LIMIT … OFFSET).
+ *
+ * Output rows are the input rows, with the rank value appended when `withRank`.
+ * Ties: `row_number` numbers peers in a deterministic order (ORDER BY key, then the whole row
+ * ascending); `rank` keeps every row whose rank (1 + rows strictly before its peers) is in
+ * range; `dense_rank` likewise with dense ranks.
+ *
+ * Delta: input changes update the partition's sorted multiset; nothing is emitted until the
+ * barrier. Then, for each partition touched in the epoch, the new top range is read off the
+ * sorted rows and compared with the range last emitted: `Δout = new − old` (rows that left
+ * are retracted, rows that entered — e.g. the next one when a row leaves the top N — are
+ * inserted). Exact under retraction because the whole partition is kept.
+ *
+ * State: per partition, all its rows in order (SortedRows) and the output last emitted.
+ * Watermarks pass on `watermarkColumns` only (partition key columns: a later input can change
+ * only its own partition; a watermark on another column would be broken by retractions).
+ */
+import { type Chunk, ChunkBuilder, type WeightedRow } from '../chunk.ts';
+import { KeyMap } from '../key-map.ts';
+import { Operator, type Watermark } from '../operator.ts';
+import { type SortedEntry, SortedRows, sortKeyOf } from '../sorted-rows.ts';
+import { type Row, rowKey, type SortKey, type Value } from '../value.ts';
+
+export type RankKind = 'row_number' | 'rank' | 'dense_rank';
+
+export interface TopNOptions {
+  /** Partition key; absent: one partition (a plain ORDER BY … LIMIT). */
+  readonly partitionBy?: (row: Row) => Value[];
+  readonly orderBy: readonly SortKey[];
+  readonly limit: number;
+  readonly offset?: number;
+  /** How ties count (default row_number). */
+  readonly rank?: RankKind;
+  /** Append the rank value as a last column. */
+  readonly withRank?: boolean;
+  readonly watermarkColumns?: readonly number[];
+  readonly name?: string;
+}
+
+interface Partition {
+  readonly key: Row;
+  readonly rows: SortedRows;
+  output: Map<string, WeightedRow>;
+  dirty: boolean;
+}
+
+const NONE: readonly Value[] = [];
+
+const NO_PARTITION: Row = [];
+
+export class TopN extends Operator {
+  readonly arity = 1;
+  readonly #o: TopNOptions;
+  readonly #partitions = new KeyMap<Partition>();
+  #dirty: Partition[] = [];
+
+  constructor(options: TopNOptions) {
+    super(options.name ?? 'top_n');
+    if (!(options.limit >= 0)) throw new Error('top-n: limit must be >= 0');
+    this.#o = options;
+  }
+
+  get partitions(): number {
+    return this.#partitions.size;
+  }
+
+  protected onChunk(chunk: Chunk): void {
+    const { rows, weights } = chunk;
+    const { partitionBy, orderBy } = this.#o;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const w = weights[i] as number;
+      if (w === 0) continue;
+      let pk: Row = NO_PARTITION;
+      let key: Value[];
+      try {
+        if (partitionBy !== undefined) pk = partitionBy(row);
+        key = sortKeyOf(orderBy, row);
+      } catch (e) {
+        this.fail(e);
+        continue;
+      }
+      let p = this.#partitions.get(pk);
+      if (p === undefined) {
+        p = { key: pk, rows: new SortedRows(orderBy), output: new Map(), dirty: false };
+        this.#partitions.set(pk, p);
+      }
+      if (!p.dirty) {
+        p.dirty = true;
+        this.#dirty.push(p);
+      }
+      p.rows.add(row, key, NONE, w);
+    }
+  }
+
+  protected override onBarrier(): void {
+    if (this.#dirty.length === 0) return;
+    const dirty = this.#dirty;
+    this.#dirty = [];
+    const out = new ChunkBuilder();
+    for (const p of dirty) {
+      p.dirty = false;
+      const next = this.#top(p.rows);
+      diffInto(out, p.output, next);
+      p.output = next;
+      if (p.rows.entries.length === 0) this.#partitions.delete(p.key);
+    }
+    this.emitBuilder(out);
+  }
+
+  #top(sorted: SortedRows): Map<string, WeightedRow> {
+    const { limit, withRank } = this.#o;
+    const offset = this.#o.offset ?? 0;
+    const kind = this.#o.rank ?? 'row_number';
+    const end = offset + limit;
+    const out = new Map<string, WeightedRow>();
+    const put = (row: Row, r: number, n: number) => {
+      const o = withRank === true ? [...row, r] : row;
+      const k = rowKey(o);
+      const e = out.get(k);
+      if (e === undefined) out.set(k, { row: o, weight: n });
+      else e.weight += n;
+    };
+    const es = sorted.entries;
+    let before = 0; // rows before the current entry
+    let rank = 0;
+    let dense = 0;
+    let prev: SortedEntry | undefined;
+    for (const e of es) {
+      if (e.count <= 0) continue;
+      const newPeers = prev === undefined || !sorted.peers(prev, e);
+      if (newPeers) {
+        rank = before + 1;
+        dense++;
+      }
+      prev = e;
+      if (kind === 'row_number') {
+        if (before >= end) break;
+        // copies of this row occupy positions before+1 … before+count
+        const first = Math.max(before + 1, offset + 1);
+        const last = Math.min(before + e.count, end);
+        if (withRank === true) for (let r = first; r <= last; r++) put(e.row, r, 1);
+        else if (last >= first) put(e.row, first, last - first + 1);
+      } else {
+        const r = kind === 'rank' ? rank : dense;
+        if (r > end) break;
+        if (r > offset) put(e.row, r, e.count);
+      }
+      before += e.count;
+    }
+    return out;
+  }
+
+  protected override onWatermark(wm: Watermark): void {
+    if (this.#o.watermarkColumns?.includes(wm.column) === true) this.emit(wm);
+  }
+}
+
+/** Emits `next − prev` (two keyed multisets) into `out`. */
+export function diffInto(
+  out: ChunkBuilder,
+  prev: ReadonlyMap<string, WeightedRow>,
+  next: ReadonlyMap<string, WeightedRow>,
+): void {
+  for (const [k, e] of next) {
+    const d = e.weight - (prev.get(k)?.weight ?? 0);
+    if (d !== 0) out.push(e.row, d);
+  }
+  for (const [k, e] of prev) if (!next.has(k)) out.push(e.row, -e.weight);
+}

@@ -1,0 +1,247 @@
+/**
+ * Runtime values of the streaming engine (the convention shared with the SQL front end).
+ *
+ * | SQL                        | JS                                                         |
+ * | -------------------------- | ---------------------------------------------------------- |
+ * | NULL                       | `null`                                                     |
+ * | boolean                    | `boolean`                                                  |
+ * | integers, numeric, floats  | `number`                                                   |
+ * | text, varchar              | `string`                                                   |
+ * | timestamp                  | `number`: microseconds since 1970-01-01 (UTC, no zone)     |
+ * | date                       | `number`: days since 1970-01-01                            |
+ * | interval                   | `Interval` = `{ months, days, micros }`                    |
+ * | arrays                     | JS arrays of element values                                |
+ * | bytea, jsonb               | `Uint8Array`, parsed JSON (accepted so the front end's     |
+ * |                            | values are assignable; compared and keyed, never computed) |
+ *
+ * A row is `readonly Value[]`. Rows are immutable once created: operators share them.
+ */
+
+export interface Interval {
+  readonly months: number;
+  readonly days: number;
+  readonly micros: number;
+}
+
+export type Value =
+  | null
+  | boolean
+  | number
+  | string
+  | Interval
+  | readonly Value[]
+  | Uint8Array
+  | { readonly [key: string]: unknown };
+
+export type Row = readonly Value[];
+
+/** Sort direction of one key; `nullsFirst` defaults to `desc` (PostgreSQL: NULL is the largest value). */
+export interface OrderSpec {
+  readonly desc?: boolean;
+  readonly nullsFirst?: boolean;
+}
+
+/** An ORDER BY item: how to compute the key from a row, and its direction. */
+export interface SortKey extends OrderSpec {
+  readonly value: (row: Row) => Value;
+}
+
+const MICROS_PER_DAY = 86_400_000_000;
+
+export function isInterval(v: Value): v is Interval {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Uint8Array) &&
+    typeof (v as Interval).months === 'number' &&
+    typeof (v as Interval).days === 'number' &&
+    typeof (v as Interval).micros === 'number'
+  );
+}
+
+/** PostgreSQL compares and hashes intervals by their span with 1 month = 30 days, 1 day = 24 h. */
+export function intervalSpan(v: Interval): number {
+  return v.months * 30 * MICROS_PER_DAY + v.days * MICROS_PER_DAY + v.micros;
+}
+
+function typeRank(v: Value): number {
+  switch (typeof v) {
+    case 'boolean':
+      return 0;
+    case 'number':
+      return 1;
+    case 'string':
+      return 2;
+    default:
+      if (v === null) return 9;
+      if (Array.isArray(v)) return 5;
+      if (v instanceof Uint8Array) return 4;
+      return isInterval(v) ? 3 : 6;
+  }
+}
+
+function compareNumbers(a: number, b: number): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a === b) return 0;
+  // NaN is equal to itself and greater than every other number (PostgreSQL).
+  const an = Number.isNaN(a);
+  const bn = Number.isNaN(b);
+  return an === bn ? 0 : an ? 1 : -1;
+}
+
+/**
+ * Total order of PostgreSQL on non-null values; NULL sorts after everything (ASC NULLS LAST).
+ * Text compares by UTF-16 code units (C collation, as RisingWave and DuckDB do for ASCII).
+ * Values of different types (which a typed plan never mixes) order by type.
+ */
+export function compareValues(a: Value, b: Value): number {
+  if (typeof a === 'number' && typeof b === 'number') return compareNumbers(a, b);
+  if (a === b) return 0;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : 1;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  const ra = typeRank(a);
+  const rb = typeRank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  switch (ra) {
+    case 0:
+      return a === b ? 0 : a ? 1 : -1;
+    case 3:
+      return compareNumbers(intervalSpan(a as Interval), intervalSpan(b as Interval));
+    case 4:
+      return compareBytes(a as Uint8Array, b as Uint8Array);
+    case 5: {
+      const x = a as readonly Value[];
+      const y = b as readonly Value[];
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compareValues(x[i] as Value, y[i] as Value);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length < 0 ? -1 : x.length > y.length ? 1 : 0;
+    }
+    default: {
+      const x = JSON.stringify(a);
+      const y = JSON.stringify(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+/** SQL equality for grouping/DISTINCT purposes: NULL equals NULL, NaN equals NaN. */
+export function valuesEqual(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object') {
+    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+  }
+  return compareValues(a, b) === 0;
+}
+
+export function rowsEqual(a: Row, b: Row): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!valuesEqual(a[i] as Value, b[i] as Value)) return false;
+  return true;
+}
+
+/**
+ * Compares two key tuples under per-key ORDER BY specs (missing specs mean ASC NULLS LAST).
+ * `ORDER BY x DESC` puts NULLs first unless `nullsFirst: false`.
+ */
+export function compareKeys(a: Row, b: Row, spec: readonly OrderSpec[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i] as Value;
+    const y = b[i] as Value;
+    const s = spec[i];
+    const desc = s?.desc === true;
+    let c: number;
+    if (x === null || y === null) {
+      if (x === y) continue;
+      const nullsFirst = s?.nullsFirst ?? desc;
+      c = x === null ? (nullsFirst ? -1 : 1) : nullsFirst ? 1 : -1;
+      return c;
+    }
+    c = compareValues(x, y);
+    if (c !== 0) return desc ? -c : c;
+  }
+  return a.length - b.length < 0 ? -1 : a.length > b.length ? 1 : 0;
+}
+
+/** Compares whole rows column by column, ASC NULLS LAST: the engine's deterministic tie-break. */
+export function compareRows(a: Row, b: Row): number {
+  return compareKeys(a, b, []);
+}
+
+/**
+ * A string that identifies a value up to SQL equality, distinguishing types
+ * (1 vs '1', NULL vs 'null'); self-delimiting, so keys of tuples concatenate.
+ */
+export function valueKey(v: Value): string {
+  switch (typeof v) {
+    case 'number':
+      // String(-0) is "0": -0 and 0 are one key, as SQL wants.
+      return `n${v};`;
+    case 'string':
+      return `s${v.length}:${v}`;
+    case 'boolean':
+      return v ? 't' : 'f';
+    default:
+      return objectKey(v);
+  }
+}
+
+function objectKey(v: Value): string {
+  if (v === null) return 'N';
+  if (Array.isArray(v)) {
+    let k = `a${v.length}:`;
+    for (const e of v as readonly Value[]) k += valueKey(e);
+    return k;
+  }
+  if (v instanceof Uint8Array) {
+    let k = `b${v.length}:`;
+    for (const byte of v) k += byte < 16 ? `0${byte.toString(16)}` : byte.toString(16);
+    return k;
+  }
+  if (isInterval(v)) return `i${intervalSpan(v)};`;
+  const json = JSON.stringify(v);
+  return `j${json.length}:${json}`;
+}
+
+/** Map key of a tuple (a row, a group key, a join key). */
+export function rowKey(values: Row): string {
+  const n = values.length;
+  if (n === 1) return valueKey(values[0] as Value);
+  let k = '';
+  for (let i = 0; i < n; i++) k += valueKey(values[i] as Value);
+  return k;
+}
+
+/** Key of a single value usable directly in a `Map`: primitives as themselves (SameValueZero
+ * equates -0/0 and NaN/NaN, and keeps 1 and '1' apart), objects by `valueKey` in a box string
+ * that cannot clash with a primitive — callers keep object keys in a separate map. */
+export function hashKey(v: Value): null | boolean | number | string {
+  if (v === null || typeof v !== 'object') return v;
+  return objectKey(v);
+}
+
+/** True when any of the values is NULL (an equi-join key with a NULL never matches). */
+export function hasNull(values: Row): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] === null) return true;
+  return false;
+}
+
+/** Errors raised by expressions carry a SQLSTATE; operators count and skip such rows. */
+export function isSqlStateError(e: unknown): e is Error & { readonly sqlstate: string } {
+  return typeof e === 'object' && e !== null && typeof (e as { sqlstate?: unknown }).sqlstate === 'string';
+}
