@@ -50,10 +50,25 @@ export const LOG_RECORD_COLUMNS = [
   ['security_level', 'VARCHAR'],
 ] as const satisfies readonly (readonly [keyof LogRecord, string])[];
 
-/** The record as one NDJSON line (without the newline), timestamps in ISO 8601 with milliseconds and `Z`. */
+// Consecutive records share their second, so its ISO text (`2024-01-25T12:30:45.`) is kept.
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/** ISO 8601 with milliseconds and `Z`, as `Date.prototype.toISOString` writes it. */
+export function isoTimestamp(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const millis = ms - second * 1000;
+  return `${cachedPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
+/** The record as one NDJSON line (without the newline). */
 export function toJsonLine(r: LogRecord): string {
   return (
-    `{"request_timestamp":"${new Date(r.request_timestamp).toISOString()}"` +
+    `{"request_timestamp":"${isoTimestamp(r.request_timestamp)}"` +
     `,"ip_address":${JSON.stringify(r.ip_address)}` +
     `,"user_agent":${JSON.stringify(r.user_agent)}` +
     `,"url":${JSON.stringify(r.url)}` +
