@@ -1,0 +1,426 @@
+/**
+ * Casts: every conversion the binder can produce (explicit and implicit), with PostgreSQL's
+ * input rules for text (leading/trailing blanks allowed; `'t'`/`'yes'`/`'on'`/`'1'` and their
+ * prefixes for booleans; ISO dates and timestamps) and its errors: bad syntax → 22P02
+ * (22007 for dates, timestamps and intervals), values out of range → 22003 (22008 for
+ * out-of-range date fields such as February 30).
+ *
+ * numeric → integer rounds half away from zero; float → integer rounds half to even (rint);
+ * float → numeric keeps 15 significant digits (6 for real), as PostgreSQL does.
+ */
+import { parseInterval } from '../../../sql/literals.ts';
+import { formatType, type SqlType, type Value } from '../../../sql/types.ts';
+import {
+  datetimeOverflow,
+  evalError,
+  floatOverflow,
+  floatUnderflow,
+  invalidDatetime,
+  invalidInput,
+  invalidParameter,
+  notSupported,
+  outOfRange,
+} from '../errors.ts';
+import { formatValue } from '../format.ts';
+import { INT_RANGES, rint } from './arithmetic.ts';
+import {
+  daysFromCivil,
+  daysInMonth,
+  MICROS_PER_DAY,
+  MICROS_PER_HOUR,
+  MICROS_PER_MINUTE,
+  MICROS_PER_SECOND,
+  splitTimestamp,
+} from './datetime.ts';
+import { type Kernel, strict } from './kernel.ts';
+
+type Fn = (v: Value) => Value;
+
+// ---------------------------------------------------------------------------
+// text input
+
+const trueWords = ['true', 'yes', 'on'];
+const falseWords = ['false', 'no', 'off'];
+
+export function parseBoolean(text: string): boolean {
+  const s = text.trim().toLowerCase();
+  if (s === '1') return true;
+  if (s === '0') return false;
+  if (s.length > 0) {
+    const minLen = s[0] === 'o' ? 2 : 1;
+    if (s.length >= minLen) {
+      if (trueWords.some((w) => w.startsWith(s))) return true;
+      if (falseWords.some((w) => w.startsWith(s))) return false;
+    }
+  }
+  throw invalidInput('boolean', text);
+}
+
+const intRe = /^\s*[+-]?\d+\s*$/;
+
+export function parseInteger(text: string, type: 'int2' | 'int4' | 'int8'): number {
+  const r = INT_RANGES[type];
+  if (!intRe.test(text)) throw invalidInput(r.name, text);
+  const n = Number(text);
+  if (n < r.lo || n > r.hi) throw evalError('22003', `value "${text}" is out of range for type ${r.name}`);
+  return n + 0;
+}
+
+const numberRe = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+export function parseNumeric(text: string): number {
+  const s = text.trim();
+  if (numberRe.test(s)) {
+    const n = Number(s);
+    if (!Number.isFinite(n)) throw evalError('22003', 'value overflows numeric format');
+    return n + 0;
+  }
+  const l = s.toLowerCase();
+  if (l === 'nan') return Number.NaN;
+  if (l === 'infinity' || l === '+infinity' || l === 'inf' || l === '+inf') return Number.POSITIVE_INFINITY;
+  if (l === '-infinity' || l === '-inf') return Number.NEGATIVE_INFINITY;
+  throw invalidInput('numeric', text);
+}
+
+export function parseFloatText(text: string, f4: boolean): number {
+  const s = text.trim();
+  const name = f4 ? 'real' : 'double precision';
+  if (numberRe.test(s)) {
+    const n = Number(s);
+    const r = f4 ? Math.fround(n) : n;
+    if (!Number.isFinite(r) || (r === 0 && /[1-9]/.test(s.replace(/e.*$/i, ''))))
+      throw evalError('22003', `"${text}" is out of range for type ${name}`);
+    return r;
+  }
+  const l = s.toLowerCase();
+  if (l === 'nan' || l === '+nan' || l === '-nan') return Number.NaN;
+  if (l === 'infinity' || l === '+infinity' || l === 'inf' || l === '+inf') return Number.POSITIVE_INFINITY;
+  if (l === '-infinity' || l === '-inf') return Number.NEGATIVE_INFINITY;
+  throw invalidInput(name, text);
+}
+
+const monthAbbrev = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+interface Parsed {
+  days: number;
+  micros: number;
+  /** Zone offset in minutes east of UTC, when the text has one. */
+  zone: number | undefined;
+  hasTime: boolean;
+}
+
+function checkDay(y: number, m: number, d: number, text: string): number {
+  if (m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) throw datetimeOverflow(text);
+  return daysFromCivil(y, m, d);
+}
+
+const isoDate = /^(\d{4,})-(\d{1,2})-(\d{1,2})/;
+const compactDate = /^(\d{4})(\d{2})(\d{2})(?=$|[T\s])/;
+const slashDate = /^(\d{1,2})\/(\d{1,2})\/(\d{4,})/;
+const textDate = /^([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4,})/i;
+const timeRe = /^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d*)?)?/;
+const zoneRe = /^(?:(z|utc|gmt)|([+-])(\d{1,2})(?::?(\d{2}))?)$/i;
+
+/** The date part of datetime text: the matched prefix and [year, month, day] (month 0: bad name). */
+function matchDate(s: string): [RegExpExecArray, [number, number, number]] | undefined {
+  const iso = isoDate.exec(s) ?? compactDate.exec(s);
+  if (iso !== null) return [iso, [Number(iso[1]), Number(iso[2]), Number(iso[3])]];
+  const slash = slashDate.exec(s);
+  if (slash !== null) return [slash, [Number(slash[3]), Number(slash[1]), Number(slash[2])]];
+  const named = textDate.exec(s);
+  if (named !== null) {
+    const idx = monthAbbrev.indexOf((named[1] as string).toLowerCase());
+    return [named, [Number(named[3]), idx + 1, Number(named[2])]];
+  }
+  return undefined;
+}
+
+/** PostgreSQL datetime input (ISO and a few common forms); `what` names the type for errors. */
+function parseDateTime(text: string, what: string): Parsed {
+  let s = text.trim();
+  const bad = (): never => {
+    throw invalidDatetime(what, text);
+  };
+  if (s.toLowerCase() === 'epoch') return { days: 0, micros: 0, zone: undefined, hasTime: false };
+  let bc = false;
+  if (/\s+bc$/i.test(s)) {
+    bc = true;
+    s = s.replace(/\s+bc$/i, '');
+  }
+  const ymd = matchDate(s);
+  if (ymd === undefined) return bad();
+  const [m, fields] = ymd;
+  const [year, mo, d] = fields;
+  let y = year;
+  if (mo === 0) return bad();
+  if (y === 0) throw datetimeOverflow(text);
+  if (bc) y = 1 - y;
+  const days = checkDay(y, mo, d, text);
+  let rest = s.slice(m[0].length);
+  let micros = 0;
+  let hasTime = false;
+  if (rest.length > 0) {
+    const sep = /^(?:T|\s+)/i.exec(rest);
+    if (sep === null) return bad();
+    rest = rest.slice(sep[0].length);
+    const t = timeRe.exec(rest);
+    if (t !== null) {
+      micros = clock(t, text);
+      hasTime = true;
+      rest = rest.slice(t[0].length).trim();
+      if (/^(am|pm)/i.test(rest)) {
+        const h = Number(t[1]);
+        if (h < 1 || h > 12) throw datetimeOverflow(text);
+        const pm = rest.slice(0, 2).toLowerCase() === 'pm';
+        micros += ((pm ? 12 : 0) - (h === 12 ? 12 : 0)) * MICROS_PER_HOUR;
+        rest = rest.slice(2).trim();
+      }
+    }
+  }
+  let zone: number | undefined;
+  if (rest.length > 0) {
+    const z = zoneRe.exec(rest.trim());
+    if (z === null) return bad();
+    zone = z[1] !== undefined ? 0 : (z[2] === '-' ? -1 : 1) * (Number(z[3]) * 60 + Number(z[4] ?? 0));
+  }
+  return { days, micros, zone, hasTime };
+}
+
+function clock(t: RegExpExecArray, text: string): number {
+  const h = Number(t[1]);
+  const mi = Number(t[2]);
+  const se = Number(t[3] ?? 0);
+  const frac = t[4] === undefined || t[4] === '.' ? 0 : rint(Number(`0${t[4]}`) * MICROS_PER_SECOND);
+  if (mi > 59 || se > 60 || h > 24 || (h === 24 && (mi > 0 || se > 0 || frac > 0)))
+    throw datetimeOverflow(text);
+  return h * MICROS_PER_HOUR + mi * MICROS_PER_MINUTE + se * MICROS_PER_SECOND + frac;
+}
+
+export function parseDateText(text: string): number {
+  return parseDateTime(text, 'date').days;
+}
+
+export function parseTimestampText(text: string, withZone: boolean): number {
+  const p = parseDateTime(text, withZone ? 'timestamp with time zone' : 'timestamp');
+  const local = p.days * MICROS_PER_DAY + p.micros;
+  return withZone && p.zone !== undefined ? local - p.zone * MICROS_PER_MINUTE : local;
+}
+
+export function parseTimeText(text: string): number {
+  const s = text.trim();
+  const t = timeRe.exec(s);
+  if (t === null) throw invalidDatetime('time', text);
+  let micros = clock(t, text);
+  let rest = s.slice(t[0].length).trim();
+  if (/^(am|pm)$/i.test(rest)) {
+    const h = Number(t[1]);
+    if (h < 1 || h > 12) throw datetimeOverflow(text);
+    micros += ((rest.toLowerCase() === 'pm' ? 12 : 0) - (h === 12 ? 12 : 0)) * MICROS_PER_HOUR;
+    rest = '';
+  }
+  if (rest !== '' && zoneRe.exec(rest) === null) throw invalidDatetime('time without time zone', text);
+  return micros;
+}
+
+export function parseIntervalText(text: string): Value {
+  const iv = parseInterval(text);
+  if (iv === undefined) throw invalidDatetime('interval', text);
+  return iv;
+}
+
+export function parseBytea(text: string): Uint8Array {
+  if (text.startsWith('\\x')) {
+    const hex = text.slice(2).replace(/\s+/g, '');
+    const bad = /[^0-9a-f]/i.exec(hex);
+    if (bad !== null) throw invalidParameter(`invalid hexadecimal digit: "${bad[0]}"`);
+    if (hex.length % 2 !== 0) throw invalidParameter('invalid hexadecimal data: odd number of digits');
+    return new Uint8Array(Buffer.from(hex, 'hex'));
+  }
+  const out: number[] = [];
+  const enc = Buffer.from(text, 'utf8');
+  for (let i = 0; i < enc.length; i++) {
+    const c = enc[i] as number;
+    if (c !== 92) {
+      out.push(c);
+      continue;
+    }
+    const next = enc[i + 1];
+    if (next === 92) {
+      out.push(92);
+      i++;
+      continue;
+    }
+    const oct = enc.subarray(i + 1, i + 4).toString('latin1');
+    if (/^[0-3][0-7][0-7]$/.test(oct)) {
+      out.push(Number.parseInt(oct, 8));
+      i += 3;
+      continue;
+    }
+    throw invalidInput('bytea', text);
+  }
+  return new Uint8Array(out);
+}
+
+function parseJsonb(text: string): Value {
+  try {
+    return JSON.parse(text) as Value;
+  } catch {
+    throw invalidInput('json', text);
+  }
+}
+
+/** text → `to`. */
+export function fromText(to: SqlType): Fn {
+  switch (to.name) {
+    case 'boolean':
+      return (v) => parseBoolean(v as string);
+    case 'int2':
+    case 'int4':
+    case 'int8': {
+      const n = to.name;
+      return (v) => parseInteger(v as string, n);
+    }
+    case 'numeric':
+      return (v) => parseNumeric(v as string);
+    case 'float4':
+      return (v) => parseFloatText(v as string, true);
+    case 'float8':
+      return (v) => parseFloatText(v as string, false);
+    case 'varchar':
+    case 'text':
+    case 'unknown':
+      return (v) => v;
+    case 'date':
+      return (v) => parseDateText(v as string);
+    case 'timestamp':
+      return (v) => parseTimestampText(v as string, false);
+    case 'timestamptz':
+      return (v) => parseTimestampText(v as string, true);
+    case 'time':
+      return (v) => parseTimeText(v as string);
+    case 'interval':
+      return (v) => parseIntervalText(v as string);
+    case 'jsonb':
+      return (v) => parseJsonb(v as string);
+    case 'bytea':
+      return (v) => parseBytea(v as string);
+    case 'array':
+      throw notSupported(`cast from text to ${formatType(to)}`);
+    default: {
+      const never: never = to.name;
+      return never;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// numbers
+
+function toInt(to: 'int2' | 'int4' | 'int8', round: (x: number) => number, fromNumeric: boolean): Fn {
+  const r = INT_RANGES[to];
+  return (v) => {
+    const x = v as number;
+    if (fromNumeric && Number.isNaN(x)) throw notSupported(`cannot convert NaN to ${r.name}`);
+    if (fromNumeric && !Number.isFinite(x)) throw notSupported(`cannot convert infinity to ${r.name}`);
+    const n = round(x);
+    if (!(n >= r.lo && n <= r.hi)) throw outOfRange(r.name);
+    return n + 0;
+  };
+}
+
+function halfAwayFromZero(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+function toFloat4(v: Value): Value {
+  const x = v as number;
+  const r = Math.fround(x);
+  if (!Number.isFinite(r) && Number.isFinite(x)) throw floatOverflow();
+  if (r === 0 && x !== 0) throw floatUnderflow();
+  return r;
+}
+
+function floatToNumeric(digits: number): Fn {
+  return (v) => {
+    const x = v as number;
+    return Number.isFinite(x) ? Number(x.toPrecision(digits)) + 0 : x;
+  };
+}
+
+function fromJsonb(to: SqlType): Fn {
+  const label = formatType(to);
+  const kind = (j: unknown): string =>
+    j === null ? 'null' : Array.isArray(j) ? 'array' : typeof j === 'object' ? 'object' : typeof j;
+  if (to.name === 'boolean')
+    return (v) => {
+      if (typeof v !== 'boolean') throw invalidParameter(`cannot cast jsonb ${kind(v)} to type ${label}`);
+      return v;
+    };
+  const num = castFn({ name: 'numeric' }, to);
+  return (v) => {
+    if (typeof v !== 'number') throw invalidParameter(`cannot cast jsonb ${kind(v)} to type ${label}`);
+    return num(v);
+  };
+}
+
+/** Conversion function from `from` to `to` for non-NULL values. */
+export function castFn(from: SqlType, to: SqlType): Fn {
+  const f = from.name;
+  const t = to.name;
+  if (f === t && f !== 'array') return (v) => v;
+  if ((f === 'text' || f === 'varchar' || f === 'unknown') && t !== 'text' && t !== 'varchar')
+    return fromText(to);
+  if (t === 'text' || t === 'varchar') {
+    if (f === 'boolean') return (v) => (v === true ? 'true' : 'false');
+    if (f === 'text' || f === 'varchar' || f === 'unknown') return (v) => v;
+    return (v) => formatValue(v, from);
+  }
+  switch (f) {
+    case 'int2':
+    case 'int4':
+    case 'int8':
+      if (t === 'int2' || t === 'int4' || t === 'int8') return toInt(t, (x) => x, false);
+      if (t === 'numeric' || t === 'float8') return (v) => v;
+      if (t === 'float4') return (v) => Math.fround(v as number);
+      if (t === 'boolean') return (v) => v !== 0;
+      break;
+    case 'numeric':
+      if (t === 'int2' || t === 'int4' || t === 'int8') return toInt(t, halfAwayFromZero, true);
+      if (t === 'float8') return (v) => v;
+      if (t === 'float4') return toFloat4;
+      break;
+    case 'float4':
+    case 'float8':
+      if (t === 'int2' || t === 'int4' || t === 'int8') return toInt(t, rint, false);
+      if (t === 'numeric') return floatToNumeric(f === 'float4' ? 6 : 15);
+      if (t === 'float8') return (v) => v;
+      if (t === 'float4') return toFloat4;
+      break;
+    case 'boolean':
+      if (t === 'int4' || t === 'int2' || t === 'int8') return (v) => (v === true ? 1 : 0);
+      break;
+    case 'date':
+      if (t === 'timestamp' || t === 'timestamptz') return (v) => (v as number) * MICROS_PER_DAY;
+      break;
+    case 'timestamp':
+    case 'timestamptz':
+      if (t === 'timestamp' || t === 'timestamptz') return (v) => v;
+      if (t === 'date') return (v) => splitTimestamp(v as number).days;
+      if (t === 'time') return (v) => splitTimestamp(v as number).micros;
+      break;
+    case 'jsonb':
+      return fromJsonb(to);
+    case 'array': {
+      if (t !== 'array') break;
+      const el = castFn(from.element ?? { name: 'text' }, to.element ?? { name: 'text' });
+      return (v) => (v as readonly Value[]).map((e) => (e === null ? null : el(e)));
+    }
+    default:
+      break;
+  }
+  throw evalError('42846', `cannot cast type ${formatType(from)} to ${formatType(to)}`);
+}
+
+export function castKernel(from: SqlType, to: SqlType): Kernel {
+  return strict(castFn(from, to));
+}

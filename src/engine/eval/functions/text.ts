@@ -1,0 +1,215 @@
+/**
+ * String functions. Lengths and positions count Unicode code points (PostgreSQL's characters
+ * in a UTF-8 database), not UTF-16 units. Case mapping is per code point (Unicode simple case
+ * mapping, like PostgreSQL with a UTF-8 LC_CTYPE): `upper('ß')` stays `ß`.
+ */
+import { createHash } from 'node:crypto';
+import type { Value } from '../../../sql/types.ts';
+import { evalError, invalidParameter } from '../errors.ts';
+import { type Kernel, strict, variadic } from './kernel.ts';
+
+function hasSurrogates(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+/** Code points of s (a plain split when there are no surrogate pairs). */
+function chars(s: string): string[] {
+  return hasSurrogates(s) ? Array.from(s) : s.split('');
+}
+
+export function charLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) n--;
+  }
+  return n;
+}
+
+function mapChars(s: string, f: (c: string) => string): string {
+  let out = '';
+  for (const c of s) {
+    const m = f(c);
+    out += Array.from(m).length === 1 ? m : c;
+  }
+  return out;
+}
+
+export function lower(s: string): string {
+  // fast path: ASCII
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII range check
+  if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
+  return mapChars(s, (c) => c.toLowerCase());
+}
+
+export function upper(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII range check
+  if (/^[\x00-\x7f]*$/.test(s)) return s.toUpperCase();
+  return mapChars(s, (c) => c.toUpperCase());
+}
+
+function initcap(s: string): string {
+  let out = '';
+  let inWord = false;
+  for (const c of s) {
+    const alnum = /[\p{L}\p{N}]/u.test(c);
+    out += alnum ? (inWord ? lower(c) : upper(c)) : c;
+    inWord = alnum;
+  }
+  return out;
+}
+
+function substr(s: string, start: number, len?: number): string {
+  if (len !== undefined && len < 0) throw evalError('22011', 'negative substring length not allowed');
+  const cs = chars(s);
+  const from = Math.max(start, 1);
+  const end = len === undefined ? cs.length + 1 : start + len;
+  if (end <= from) return '';
+  return cs.slice(from - 1, end - 1).join('');
+}
+
+function trimSet(s: string, set: string, left: boolean, right: boolean): string {
+  const cs = chars(s);
+  const drop = new Set(chars(set));
+  let a = 0;
+  let b = cs.length;
+  if (left) while (a < b && drop.has(cs[a] as string)) a++;
+  if (right) while (b > a && drop.has(cs[b - 1] as string)) b--;
+  return cs.slice(a, b).join('');
+}
+
+function pad(s: string, n: number, fill: string, left: boolean): string {
+  if (n <= 0) return '';
+  const cs = chars(s);
+  if (cs.length >= n) return cs.slice(0, n).join('');
+  const fs = chars(fill);
+  if (fs.length === 0) return s;
+  const need = n - cs.length;
+  let p = '';
+  for (let i = 0; i < need; i++) p += fs[i % fs.length];
+  return left ? p + s : s + p;
+}
+
+function splitPart(s: string, delim: string, n: number): string {
+  if (n === 0) throw invalidParameter('field position must not be zero');
+  if (delim === '') return n === 1 || n === -1 ? s : '';
+  const parts = s.split(delim);
+  const idx = n > 0 ? n - 1 : parts.length + n;
+  return parts[idx] ?? '';
+}
+
+function strpos(s: string, sub: string): number {
+  const i = s.indexOf(sub);
+  if (i < 0) return 0;
+  return charLength(s.slice(0, i)) + 1;
+}
+
+function left(s: string, n: number): string {
+  const cs = chars(s);
+  return (n >= 0 ? cs.slice(0, n) : cs.slice(0, Math.max(cs.length + n, 0))).join('');
+}
+
+function right(s: string, n: number): string {
+  const cs = chars(s);
+  return (n >= 0 ? cs.slice(Math.max(cs.length - n, 0)) : cs.slice(Math.min(-n, cs.length))).join('');
+}
+
+const MAX_STRING = 1073741823; // PostgreSQL's 1 GB field limit
+
+function repeat(s: string, n: number): string {
+  if (n <= 0 || s === '') return '';
+  if (s.length * n > MAX_STRING) throw evalError('54000', 'requested length too large');
+  return s.repeat(n);
+}
+
+function md5(s: string): string {
+  return createHash('md5').update(s, 'utf8').digest('hex');
+}
+
+function concat(args: readonly Value[]): Value {
+  let out = '';
+  for (const a of args) if (a !== null) out += a as string;
+  return out;
+}
+
+function concatWs(args: readonly Value[]): Value {
+  const sep = args[0];
+  if (sep === null || sep === undefined) return null;
+  let out = '';
+  let first = true;
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i];
+    if (a === null || a === undefined) continue;
+    out += first ? (a as string) : (sep as string) + (a as string);
+    first = false;
+  }
+  return out;
+}
+
+export function textKernel(fn: string, arity: number): Kernel | undefined {
+  switch (fn) {
+    case '||':
+      return strict((a: string, b: string) => a + b);
+    case 'lower':
+      return strict(lower);
+    case 'upper':
+      return strict(upper);
+    case 'initcap':
+      return strict(initcap);
+    case 'length':
+    case 'char_length':
+      return strict(charLength);
+    case 'octet_length':
+      return strict((s: string) => Buffer.byteLength(s, 'utf8'));
+    case 'btrim':
+      return arity === 1
+        ? strict((s: string) => trimSet(s, ' ', true, true))
+        : strict((s: string, c: string) => trimSet(s, c, true, true));
+    case 'ltrim':
+      return arity === 1
+        ? strict((s: string) => trimSet(s, ' ', true, false))
+        : strict((s: string, c: string) => trimSet(s, c, true, false));
+    case 'rtrim':
+      return arity === 1
+        ? strict((s: string) => trimSet(s, ' ', false, true))
+        : strict((s: string, c: string) => trimSet(s, c, false, true));
+    case 'substr':
+      return arity === 2 ? strict((s: string, a: number) => substr(s, a)) : strict(substr);
+    case 'replace':
+      return strict((s: string, from: string, to: string) => (from === '' ? s : s.split(from).join(to)));
+    case 'split_part':
+      return strict(splitPart);
+    case 'strpos':
+      return strict(strpos);
+    case 'starts_with':
+      return strict((s: string, p: string) => s.startsWith(p));
+    case 'left':
+      return strict(left);
+    case 'right':
+      return strict(right);
+    case 'repeat':
+      return strict(repeat);
+    case 'reverse':
+      return strict((s: string) => chars(s).reverse().join(''));
+    case 'md5':
+      return strict(md5);
+    case 'lpad':
+      return arity === 2
+        ? strict((s: string, n: number) => pad(s, n, ' ', true))
+        : strict((s: string, n: number, f: string) => pad(s, n, f, true));
+    case 'rpad':
+      return arity === 2
+        ? strict((s: string, n: number) => pad(s, n, ' ', false))
+        : strict((s: string, n: number, f: string) => pad(s, n, f, false));
+    case 'concat':
+      return variadic(concat);
+    case 'concat_ws':
+      return variadic(concatWs);
+    default:
+      return undefined;
+  }
+}
