@@ -1,0 +1,388 @@
+/**
+ * Compile step: the SQL front end's logical plan (src/sql/plan.ts) → operators of a
+ * `Dataflow` (src/stream). Expressions become plain row functions through the evaluator
+ * (src/engine/eval); plan nodes map one to one onto operators:
+ *
+ * | plan                 | operator                                                   |
+ * | -------------------- | ---------------------------------------------------------- |
+ * | Scan                 | `ScanPort` hung on the relation's upstream operator        |
+ * | Values               | a one-off dataflow source, fed once                        |
+ * | Filter / Project     | `Filter` / `Project` (`selectColumns` for plain columns)   |
+ * | Tumble / Hop         | `Tumble` / `Hop` (intervals in microseconds)               |
+ * | Aggregate            | `Aggregate` (one accumulator per call)                     |
+ * | Window               | `OverWindow`                                               |
+ * | TopN                 | `TopN`                                                     |
+ * | Join                 | `Join`                                                     |
+ * | UnionAll             | `Union`                                                    |
+ * | Sort                 | nothing: a view's order is applied when it is read         |
+ * | Limit (over Sort)    | a global `TopN`                                            |
+ *
+ * Each relation is read once: the caller says which operator carries a relation's changes
+ * (`upstream`): a source's or table's dataflow source, or an upstream view's `Materialize`.
+ * Every Scan hangs a `ScanPort` on it; the port is where a new view is backfilled and what
+ * is cut when the view is dropped (the dataflow has no way to remove operators).
+ */
+import { notSupported, SqlError, SqlState } from '../sql/errors.ts';
+import type { BoundExpr } from '../sql/expr.ts';
+import { intervalMicros } from '../sql/literals.ts';
+import type { Plan, AggregateCall as PlanAggregateCall, SortKey as PlanSortKey } from '../sql/plan.ts';
+import type { Interval } from '../sql/types.ts';
+import type { AggregateCall } from '../stream/aggregates/accumulator.ts';
+import type { Chunk } from '../stream/chunk.ts';
+import type { Dataflow } from '../stream/graph.ts';
+import { Operator } from '../stream/operator.ts';
+import { Aggregate } from '../stream/operators/aggregate.ts';
+import { Filter } from '../stream/operators/filter.ts';
+import { Hop } from '../stream/operators/hop.ts';
+import { Join } from '../stream/operators/join.ts';
+import { OverWindow, type WindowCall } from '../stream/operators/over-window.ts';
+import { Project, selectColumns } from '../stream/operators/project.ts';
+import { TopN } from '../stream/operators/top-n.ts';
+import { Tumble } from '../stream/operators/tumble.ts';
+import { Union } from '../stream/operators/union.ts';
+import type { Row, SortKey, Value } from '../stream/value.ts';
+import { compileExpr, compilePredicate } from './eval/compile.ts';
+
+/**
+ * Pass-through at the entry of a compiled query: forwards its upstream's changes until
+ * `detach()` (DROP), after which it forwards only barriers. `inject` feeds a backfill.
+ */
+export class ScanPort extends Operator {
+  readonly arity = 1;
+  readonly relation: string;
+  #attached = true;
+
+  constructor(relation: string) {
+    super(`scan ${relation}`);
+    this.relation = relation;
+  }
+
+  protected onChunk(chunk: Chunk): void {
+    if (this.#attached) this.emit(chunk);
+  }
+
+  /** Sends changes into the compiled query only (backfill of a new view). */
+  inject(chunk: Chunk): void {
+    this.stats.rowsIn += chunk.rows.length;
+    if (this.#attached) this.emit(chunk);
+  }
+
+  detach(): void {
+    this.#attached = false;
+  }
+}
+
+export interface CompileContext {
+  readonly graph: Dataflow;
+  /** The operator carrying a relation's changes. */
+  readonly upstream: (relation: string) => Operator;
+  /** Unique name for a one-off source (VALUES). */
+  readonly uniqueName: (base: string) => string;
+}
+
+export interface CompiledQuery {
+  /** The operator producing the query's changes. */
+  readonly output: Operator;
+  /** Every operator added for this query (for per-view statistics). */
+  readonly operators: readonly Operator[];
+  readonly scans: readonly ScanPort[];
+  /** One-off sources of VALUES lists with the rows to push into them once. */
+  readonly constants: readonly { readonly source: string; readonly rows: readonly Row[] }[];
+}
+
+type RowFn = (row: Row) => Value;
+
+/** Compiles `plan` into `ctx.graph`. On error, already added scan ports are detached. */
+export function compilePlan(plan: Plan, ctx: CompileContext): CompiledQuery {
+  const c = new PlanCompiler(ctx);
+  try {
+    const output = c.node(plan);
+    return { output, operators: c.operators, scans: c.scans, constants: c.constants };
+  } catch (e) {
+    for (const s of c.scans) s.detach();
+    throw e;
+  }
+}
+
+/** Evaluates a constant expression (no column references). */
+export function constant(e: BoundExpr): Value {
+  return compileExpr(e)([]);
+}
+
+function micros(iv: Interval, what: string): number {
+  const m = intervalMicros(iv);
+  if (m === undefined) throw notSupported(`${what} with months`);
+  return m;
+}
+
+class PlanCompiler {
+  readonly ctx: CompileContext;
+  readonly operators: Operator[] = [];
+  readonly scans: ScanPort[] = [];
+  readonly constants: { source: string; rows: Row[] }[] = [];
+  /** Compiled expressions by structure, so equal arguments share one function (and state). */
+  readonly #fns = new Map<string, RowFn>();
+  readonly #preds = new Map<string, (row: Row) => boolean | null>();
+
+  constructor(ctx: CompileContext) {
+    this.ctx = ctx;
+  }
+
+  #add<T extends Operator>(op: T, ...inputs: Operator[]): T {
+    this.ctx.graph.add(op, ...inputs);
+    this.operators.push(op);
+    return op;
+  }
+
+  fn(e: BoundExpr): RowFn {
+    const k = JSON.stringify(e);
+    let f = this.#fns.get(k);
+    if (f === undefined) {
+      f = compileExpr(e) as RowFn;
+      this.#fns.set(k, f);
+    }
+    return f;
+  }
+
+  pred(e: BoundExpr): (row: Row) => boolean | null {
+    const k = `?${JSON.stringify(e)}`;
+    let f = this.#preds.get(k);
+    if (f === undefined) {
+      f = compilePredicate(e) as (row: Row) => boolean | null;
+      this.#preds.set(k, f);
+    }
+    return f;
+  }
+
+  keys(es: readonly BoundExpr[]): ((row: Row) => Value[]) | undefined {
+    if (es.length === 0) return undefined;
+    const fs = es.map((e) => this.fn(e));
+    if (fs.length === 1) {
+      const f0 = fs[0] as RowFn;
+      return (row) => [f0(row)];
+    }
+    return (row) => fs.map((f) => f(row));
+  }
+
+  sortKeys(ks: readonly PlanSortKey[]): SortKey[] {
+    return ks.map((k) => ({ value: this.fn(k.expr), desc: k.descending, nullsFirst: k.nullsFirst }));
+  }
+
+  node(p: Plan): Operator {
+    switch (p.kind) {
+      case 'Scan': {
+        const up = this.ctx.upstream(p.relation);
+        const port = this.#add(new ScanPort(p.relation), up);
+        this.scans.push(port);
+        return port;
+      }
+      case 'Values': {
+        const name = this.ctx.uniqueName('values');
+        const src = this.ctx.graph.source(name, p.columns.length);
+        this.operators.push(src);
+        const rows = p.rows.map((r) => r.map((e) => constant(e)));
+        this.constants.push({ source: name, rows });
+        return src;
+      }
+      case 'Filter':
+        return this.#add(new Filter(this.pred(p.predicate)), this.node(p.input));
+      case 'Project': {
+        const input = this.node(p.input);
+        if (p.exprs.every((e) => e.kind === 'ColumnRef')) {
+          const cols = p.exprs.map((e) => (e.kind === 'ColumnRef' ? e.index : -1));
+          const identity = cols.length === p.input.columns.length && cols.every((c, i) => c === i);
+          if (identity) return input;
+          return this.#add(selectColumns(cols), input);
+        }
+        const fs = p.exprs.map((e) => this.fn(e));
+        return this.#add(new Project((row) => fs.map((f) => f(row))), input);
+      }
+      case 'Tumble':
+        return this.#add(
+          new Tumble({
+            timeColumn: p.timeColumn,
+            size: micros(p.size, 'TUMBLE size'),
+            offset: micros(p.offset, 'TUMBLE offset'),
+            width: p.input.columns.length,
+          }),
+          this.node(p.input),
+        );
+      case 'Hop':
+        return this.#add(
+          new Hop({
+            timeColumn: p.timeColumn,
+            slide: micros(p.slide, 'HOP slide'),
+            size: micros(p.size, 'HOP size'),
+            offset: micros(p.offset, 'HOP offset'),
+            width: p.input.columns.length,
+          }),
+          this.node(p.input),
+        );
+      case 'Aggregate': {
+        const input = this.node(p.input);
+        const groupBy = this.keys(p.groupKeys);
+        const calls = p.aggregates.map((a) => this.aggregateCall(a));
+        return this.#add(new Aggregate(groupBy === undefined ? { calls } : { groupBy, calls }), input);
+      }
+      case 'Window': {
+        const input = this.node(p.input);
+        const partitionBy = this.keys(p.partitionBy);
+        const calls: WindowCall[] = p.functions.map((f): WindowCall => {
+          switch (f.fn) {
+            case 'row_number':
+            case 'rank':
+            case 'dense_rank':
+              return { kind: f.fn };
+            case 'lag':
+            case 'lead': {
+              const arg = this.fn(f.args[0] as BoundExpr);
+              const off = f.args[1] === undefined ? 1 : Number(constant(f.args[1]));
+              const def = f.args[2] === undefined ? null : constant(f.args[2]);
+              return { kind: f.fn, arg, offset: off, default: def };
+            }
+            case 'first_value':
+            case 'last_value':
+              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr) };
+            case 'count_star':
+              return { kind: 'count' };
+            case 'sum':
+            case 'count':
+            case 'avg':
+            case 'min':
+            case 'max':
+              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr) };
+            default: {
+              const never: never = f.fn;
+              throw notSupported(`window function ${String(never)}`);
+            }
+          }
+        });
+        const o = {
+          calls,
+          orderBy: this.sortKeys(p.orderBy),
+          ...(partitionBy === undefined ? {} : { partitionBy }),
+        };
+        return this.#add(new OverWindow(o), input);
+      }
+      case 'TopN': {
+        const input = this.node(p.input);
+        const partitionBy = this.keys(p.partitionBy);
+        return this.#add(
+          new TopN({
+            orderBy: this.sortKeys(p.orderBy),
+            limit: p.limit,
+            offset: p.offset,
+            rank: p.rankFunction ?? 'row_number',
+            withRank: p.rankFunction !== undefined,
+            ...(partitionBy === undefined ? {} : { partitionBy }),
+          }),
+          input,
+        );
+      }
+      case 'Join': {
+        const left = this.node(p.left);
+        const right = this.node(p.right);
+        const lk = this.keys(p.leftKeys) ?? (() => []);
+        const rk = this.keys(p.rightKeys) ?? (() => []);
+        const residual = p.residual === undefined ? undefined : compilePredicate(p.residual);
+        return this.#add(
+          new Join({
+            type: p.joinType,
+            leftKey: lk,
+            rightKey: rk,
+            leftWidth: p.left.columns.length,
+            rightWidth: p.right.columns.length,
+            ...(residual === undefined ? {} : { residual }),
+          }),
+          left,
+          right,
+        );
+      }
+      case 'UnionAll': {
+        const ins = p.inputs.map((i) => this.node(i));
+        if (ins.length === 1) return ins[0] as Operator;
+        return this.#add(new Union(ins.length), ...ins);
+      }
+      case 'Sort':
+        return this.node(p.input);
+      case 'Limit': {
+        const sorted = p.input.kind === 'Sort' ? p.input : undefined;
+        const input = this.node(sorted?.input ?? p.input);
+        return this.#add(
+          new TopN({
+            orderBy: sorted === undefined ? [] : this.sortKeys(sorted.keys),
+            limit: p.limit ?? Number.POSITIVE_INFINITY,
+            offset: p.offset,
+          }),
+          input,
+        );
+      }
+      default: {
+        const never: never = p;
+        throw new SqlError(SqlState.featureNotSupported, `plan node ${String(never)}`);
+      }
+    }
+  }
+
+  aggregateCall(a: PlanAggregateCall): AggregateCall {
+    const filter = a.filter === undefined ? undefined : this.pred(a.filter);
+    const base = {
+      ...(filter === undefined ? {} : { filter }),
+      ...(a.distinct ? { distinct: true } : {}),
+    };
+    const arg0 = a.args[0];
+    switch (a.fn) {
+      case 'count_star':
+        return { kind: 'count', ...base };
+      case 'percentile_cont':
+      case 'percentile_disc':
+      case 'approx_percentile': {
+        const key = a.orderBy[0];
+        const argExpr = key?.expr ?? arg0;
+        if (argExpr === undefined) throw notSupported(`${a.fn} without WITHIN GROUP`);
+        const f = a.direct[0] === undefined ? 0.5 : Number(constant(a.direct[0]));
+        return {
+          kind: a.fn,
+          arg: this.fn(argExpr),
+          fraction: f,
+          ...(key?.descending === true ? { desc: true } : {}),
+          ...base,
+        };
+      }
+      case 'string_agg': {
+        const sep = a.args[1] === undefined ? ',' : constant(a.args[1]);
+        return {
+          kind: 'string_agg',
+          arg: this.fn(arg0 as BoundExpr),
+          separator: sep === null ? '' : String(sep),
+          ...(a.orderBy.length > 0 ? { orderBy: this.sortKeys(a.orderBy) } : {}),
+          ...base,
+        };
+      }
+      case 'array_agg':
+        return {
+          kind: 'array_agg',
+          arg: this.fn(arg0 as BoundExpr),
+          ...(a.orderBy.length > 0 ? { orderBy: this.sortKeys(a.orderBy) } : {}),
+          ...base,
+        };
+      case 'count':
+      case 'sum':
+      case 'avg':
+      case 'min':
+      case 'max':
+      case 'bool_and':
+      case 'bool_or':
+      case 'stddev_samp':
+      case 'stddev_pop':
+      case 'var_samp':
+      case 'var_pop':
+        if (arg0 === undefined) throw notSupported(`${a.fn} without argument`);
+        return { kind: a.fn, arg: this.fn(arg0), ...base };
+      default: {
+        const never: never = a.fn;
+        throw notSupported(`aggregate ${String(never)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,762 @@
+/**
+ * The streaming SQL engine: statements in (RisingWave's dialect), continuously maintained
+ * materialized views out, in process.
+ *
+ * One `Dataflow` holds every relation: each source and table is one dataflow source (read
+ * once, however many views consume it); a table also keeps its content (a `Materialize`
+ * hung on its source) so that UPDATE/DELETE can retract rows and new views can backfill;
+ * each materialized view is its compiled plan ending in a `Materialize`, whose output feeds
+ * the views defined over it.
+ *
+ * Epochs: input goes into the dataflow as it arrives; every `epochMs` (and on FLUSH, and
+ * after each DML when RW_IMPLICIT_FLUSH is on) a barrier ends the epoch. Readers see the
+ * committed snapshot of each view — the integral of its per-epoch deltas, updated at the
+ * barrier — never a half-applied epoch.
+ *
+ * Ad-hoc SELECTs run (for now) by compiling their plan into a temporary dataflow fed with
+ * the committed snapshot of the relations they read.
+ */
+import { bindDelete, bindInsert, bindQuery, bindUpdate } from '../sql/binder.ts';
+import type { Catalog, CatalogColumn, CatalogRelation, RelationKind } from '../sql/catalog.ts';
+import {
+  dependentObjects,
+  duplicateObject,
+  notSupported,
+  SqlError,
+  SqlState,
+  undefinedTable,
+} from '../sql/errors.ts';
+import { explainPlan } from '../sql/explain.ts';
+import { parseScript } from '../sql/parse.ts';
+import {
+  type Plan,
+  type PlanColumn,
+  type SortKey as PlanSortKey,
+  type Project,
+  planRelations,
+} from '../sql/plan.ts';
+import type {
+  ColumnDef,
+  CreateMaterializedView,
+  CreateSource,
+  CreateTable,
+  Delete,
+  Describe,
+  Drop,
+  Explain,
+  FormatSpec,
+  Insert,
+  Options,
+  SetVariable,
+  ShowObjects,
+  ShowVariable,
+  Statement,
+  Update,
+} from '../sql/statement.ts';
+import { formatType, type SqlType } from '../sql/types.ts';
+import { type Chunk, chunk, integrate, type WeightedRow } from '../stream/chunk.ts';
+import { Dataflow } from '../stream/graph.ts';
+import type { Operator } from '../stream/operator.ts';
+import { Materialize } from '../stream/operators/materialize.ts';
+import { compareRows, compareValues, type Row, rowKey, type Value } from '../stream/value.ts';
+import { type CompiledQuery, compilePlan } from './compile-plan.ts';
+import { compileExpr, compilePredicate } from './eval/compile.ts';
+
+export interface EngineOptions {
+  /** Epoch length in milliseconds (default 1000). */
+  readonly epochMs?: number;
+  /** End epochs on a timer (default true); without it only FLUSH / `flush()` ends one. */
+  readonly autoEpoch?: boolean;
+}
+
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+/** What a statement returns: a command tag, and columns + rows for queries. */
+export interface StatementResult {
+  /** `CREATE_MATERIALIZED_VIEW`, `INSERT`, `SELECT`, `SHOW`, … */
+  readonly tag: string;
+  /** Rows affected (DML) or returned (queries). */
+  readonly rowCount?: number;
+  readonly columns?: readonly ResultColumn[];
+  readonly rows?: readonly Row[];
+  /** E.g. "relation … already exists, skipping". */
+  readonly notice?: string;
+}
+
+export interface ViewStats {
+  readonly name: string;
+  /** Rows in the committed snapshot. */
+  readonly rows: number;
+  /** Rows skipped because an expression raised a runtime SQL error (22012, …). */
+  readonly errors: number;
+  readonly lastError: string | undefined;
+}
+
+/** A view's changes of one epoch (for the store and live push). */
+export type ViewCommitListener = (view: string, delta: Chunk, epoch: number) => void;
+
+type ObjectKind = 'source' | 'table' | 'materialized view';
+
+interface Relation extends CatalogRelation {
+  readonly objectKind: ObjectKind;
+  /** The statement text that created it. */
+  readonly definition: string;
+  readonly options: Options;
+  readonly format: FormatSpec | undefined;
+  /** Column indexes of the primary key (tables). */
+  readonly primaryKey: readonly number[];
+  readonly appendOnly: boolean;
+  /** The operator carrying its changes (dataflow source, or the view's Materialize). */
+  readonly upstream: Operator;
+  /** Dataflow source name (sources and tables). */
+  readonly sourceName: string | undefined;
+  /** Current content (tables and views), including the open epoch. */
+  readonly store: Materialize | undefined;
+  /** Content as of the last barrier. */
+  readonly committed: Map<string, WeightedRow>;
+  /** Tables with a primary key: pk → current row. */
+  readonly pkIndex: Map<string, Row> | undefined;
+  readonly dependsOn: ReadonlySet<string>;
+  readonly compiled: CompiledQuery | undefined;
+  readonly plan: Plan | undefined;
+}
+
+const DEFAULT_SESSION: ReadonlyMap<string, string> = new Map([
+  ['rw_implicit_flush', 'false'],
+  ['timezone', 'UTC'],
+  ['application_name', ''],
+  ['search_path', '"$user", public'],
+  ['server_version', '13.14.0'],
+  ['client_encoding', 'UTF8'],
+  ['datestyle', 'ISO, MDY'],
+  ['streaming_parallelism', 'default'],
+]);
+
+function normalizeName(name: string): string {
+  const n = name.toLowerCase();
+  return n.startsWith('public.') ? n.slice(7) : n.startsWith('main.') ? n.slice(5) : n;
+}
+
+function parseBool(v: string): boolean | undefined {
+  const s = v.trim().toLowerCase();
+  if (s === 'true' || s === 'on' || s === 't' || s === '1' || s === 'yes') return true;
+  if (s === 'false' || s === 'off' || s === 'f' || s === '0' || s === 'no') return false;
+  return undefined;
+}
+
+export class Engine implements Catalog {
+  readonly #graph = new Dataflow();
+  readonly #relations = new Map<string, Relation>();
+  readonly #session = new Map<string, string>();
+  readonly #listeners: ViewCommitListener[] = [];
+  readonly #timer: ReturnType<typeof setInterval> | undefined;
+  #uid = 0;
+
+  constructor(options: EngineOptions = {}) {
+    const ms = options.epochMs ?? 1000;
+    if (options.autoEpoch !== false && ms > 0) {
+      this.#timer = setInterval(() => this.flush(), ms);
+      this.#timer.unref?.();
+    }
+  }
+
+  /** Stops the epoch timer. */
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+  }
+
+  /** Number of the last completed epoch. */
+  get epoch(): number {
+    return this.#graph.epoch;
+  }
+
+  // --- Catalog -----------------------------------------------------------------------
+
+  getRelation(name: string): CatalogRelation | undefined {
+    return this.#relations.get(normalizeName(name));
+  }
+
+  #rel(name: string): Relation | undefined {
+    return this.#relations.get(normalizeName(name));
+  }
+
+  /** Names of the relations of a kind, sorted. */
+  list(kind?: ObjectKind): string[] {
+    return [...this.#relations.values()]
+      .filter((r) => kind === undefined || r.objectKind === kind)
+      .map((r) => r.name)
+      .sort();
+  }
+
+  // --- input and epochs --------------------------------------------------------------
+
+  /**
+   * Feeds rows into a source or table (tables: upsert on the primary key). Rows are arrays
+   * in column order or objects keyed by column name; timestamps in microseconds.
+   */
+  push(relation: string, rows: readonly (Row | Readonly<Record<string, unknown>>)[]): void {
+    const rel = this.#rel(relation);
+    if (rel === undefined) throw undefinedTable(relation);
+    if (rel.objectKind === 'materialized view')
+      throw new SqlError(SqlState.wrongObjectType, `cannot insert into materialized view "${rel.name}"`);
+    const cols = rel.columns;
+    const asRows = rows.map((r): Row => {
+      if (Array.isArray(r)) return r as Row;
+      const o = r as Readonly<Record<string, unknown>>;
+      return cols.map((c) => (o[c.name] ?? null) as Value);
+    });
+    if (rel.objectKind === 'table') this.#insertRows(rel, asRows);
+    else this.#graph.push(rel.sourceName as string, asRows);
+  }
+
+  /** Ends the current epoch: everything pushed so far becomes visible in every view. */
+  flush(): number {
+    return this.#graph.barrier();
+  }
+
+  /** Called with each view's consolidated delta at every epoch commit. */
+  onViewCommit(listener: ViewCommitListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Committed content of a table or view (rows repeated by multiplicity, sorted). */
+  rows(name: string): Row[] {
+    const rel = this.#rel(name);
+    if (rel === undefined) throw undefinedTable(name);
+    return expand(rel.committed).sort(compareRows);
+  }
+
+  /** Per-view row counts and runtime errors. */
+  viewStats(): ViewStats[] {
+    const out: ViewStats[] = [];
+    for (const r of this.#relations.values()) {
+      if (r.objectKind !== 'materialized view' || r.compiled === undefined) continue;
+      let errors = 0;
+      let lastError: string | undefined;
+      for (const op of [...r.compiled.operators, r.upstream]) {
+        errors += op.stats.errors;
+        if (op.stats.lastError !== undefined) lastError = op.stats.lastError.message;
+      }
+      let rows = 0;
+      for (const e of r.committed.values()) rows += e.weight;
+      out.push({ name: r.name, rows, errors, lastError });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  get implicitFlush(): boolean {
+    return parseBool(this.#session.get('rw_implicit_flush') ?? 'false') === true;
+  }
+
+  // --- statements --------------------------------------------------------------------
+
+  /** Runs a script; stops at the first failing statement (its SqlError is thrown). */
+  async execute(sql: string): Promise<StatementResult[]> {
+    const out: StatementResult[] = [];
+    for (const stmt of parseScript(sql)) out.push(this.#statement(stmt));
+    return out;
+  }
+
+  #statement(s: Statement): StatementResult {
+    switch (s.kind) {
+      case 'CreateSource':
+        return this.#createInput(s, 'source');
+      case 'CreateTable':
+        return this.#createInput(s, 'table');
+      case 'CreateMaterializedView':
+        return this.#createView(s);
+      case 'CreateView':
+        throw notSupported('CREATE VIEW (use CREATE MATERIALIZED VIEW)');
+      case 'CreateSink':
+        throw notSupported('CREATE SINK');
+      case 'Insert':
+        return this.#insert(s);
+      case 'Update':
+        return this.#update(s);
+      case 'Delete':
+        return this.#delete(s);
+      case 'Drop':
+        return this.#drop(s);
+      case 'ShowObjects':
+        return this.#showObjects(s);
+      case 'Describe':
+        return this.#describe(s);
+      case 'Explain':
+        return this.#explain(s);
+      case 'Flush':
+        this.flush();
+        return { tag: 'FLUSH' };
+      case 'SetVariable':
+        return this.#set(s);
+      case 'ShowVariable':
+        return this.#show(s);
+      case 'Transaction':
+        return { tag: s.action.toUpperCase() };
+      case 'Select': {
+        const { plan, columns } = bindQuery(s.query, this);
+        const rows = this.#query(plan);
+        return { tag: 'SELECT', rowCount: rows.length, columns: resultColumns(columns), rows };
+      }
+      default: {
+        const never: never = s;
+        throw notSupported(`statement ${String(never)}`);
+      }
+    }
+  }
+
+  #checkNew(name: string, ifNotExists: boolean, kind: string): StatementResult | undefined {
+    if (!this.#relations.has(normalizeName(name))) return undefined;
+    if (ifNotExists) return { tag: '', notice: `relation "${name}" already exists, skipping` };
+    throw duplicateObject(kind === 'materialized view' ? 'relation' : kind, name);
+  }
+
+  #createInput(s: CreateSource | CreateTable, kind: 'source' | 'table'): StatementResult {
+    const tag = kind === 'source' ? 'CREATE_SOURCE' : 'CREATE_TABLE';
+    const exists = this.#checkNew(s.name, s.ifNotExists, kind);
+    if (exists !== undefined) return { ...exists, tag };
+    const name = normalizeName(s.name);
+    const columns = s.columns.map((c: ColumnDef) => Object.freeze({ name: c.name, type: c.type }));
+    const pkNames = [...s.primaryKey, ...s.columns.filter((c) => c.primaryKey).map((c) => c.name)];
+    const primaryKey = [...new Set(pkNames)].map((n) => {
+      const i = columns.findIndex((c) => c.name === n);
+      if (i < 0) throw new SqlError(SqlState.undefinedColumn, `column "${n}" named in key does not exist`);
+      return i;
+    });
+    const wm = s.watermark === undefined ? -1 : columns.findIndex((c) => c.name === s.watermark?.column);
+    if (s.watermark !== undefined && wm < 0)
+      throw new SqlError(SqlState.undefinedColumn, `column "${s.watermark.column}" does not exist`);
+    const sourceName = `${name}#${++this.#uid}`;
+    const src = this.#graph.source(sourceName, columns.length);
+    const store = kind === 'table' ? this.#graph.add(new Materialize(`table ${name}`), src) : undefined;
+    const rel: Relation = {
+      name,
+      kind: kind as RelationKind,
+      columns,
+      ...(wm >= 0 ? { watermarkColumn: wm } : {}),
+      objectKind: kind,
+      definition: s.text,
+      options: s.options,
+      format: s.format,
+      primaryKey,
+      appendOnly: s.kind === 'CreateTable' && s.appendOnly,
+      upstream: src,
+      sourceName,
+      store,
+      committed: new Map(),
+      pkIndex: kind === 'table' && primaryKey.length > 0 ? new Map() : undefined,
+      dependsOn: new Set(),
+      compiled: undefined,
+      plan: undefined,
+    };
+    if (store !== undefined) store.onCommit((delta) => integrate(rel.committed, delta.rows, delta.weights));
+    this.#relations.set(name, rel);
+    return { tag };
+  }
+
+  #createView(s: CreateMaterializedView): StatementResult {
+    const tag = 'CREATE_MATERIALIZED_VIEW';
+    const exists = this.#checkNew(s.name, s.ifNotExists, 'materialized view');
+    if (exists !== undefined) return { ...exists, tag };
+    const name = normalizeName(s.name);
+    const bound = bindQuery(s.query, this);
+    let columns: PlanColumn[] = [...bound.columns];
+    if (s.columnNames !== undefined) {
+      if (s.columnNames.length > columns.length)
+        throw new SqlError(SqlState.syntaxError, `too many column names were specified`);
+      columns = columns.map((c, i) => ({ name: s.columnNames?.[i] ?? c.name, type: c.type }));
+    }
+    const seen = new Set<string>();
+    for (const c of columns) {
+      if (seen.has(c.name)) throw new SqlError('42701', `column "${c.name}" specified more than once`);
+      seen.add(c.name);
+    }
+    const compiled = compilePlan(bound.plan, this.#compileContext());
+    const mat = this.#graph.add(new Materialize(`view ${name}`), compiled.output);
+    const rel: Relation = {
+      name,
+      kind: 'view',
+      columns: columns.map((c) => Object.freeze({ name: c.name, type: c.type })),
+      objectKind: 'materialized view',
+      definition: s.text,
+      options: s.options,
+      format: undefined,
+      primaryKey: [],
+      appendOnly: false,
+      upstream: mat,
+      sourceName: undefined,
+      store: mat,
+      committed: new Map(),
+      pkIndex: undefined,
+      dependsOn: planRelations(bound.plan),
+      compiled,
+      plan: bound.plan,
+    };
+    mat.onCommit((delta, epoch) => {
+      integrate(rel.committed, delta.rows, delta.weights);
+      if (delta.rows.length > 0) for (const l of this.#listeners) l(name, delta, epoch);
+    });
+    // Backfill from the current content of the tables and views it reads.
+    for (const port of compiled.scans) {
+      const up = this.#rel(port.relation);
+      if (up?.store === undefined) continue;
+      const rows: Row[] = [];
+      const weights: number[] = [];
+      for (const e of up.store.entries()) {
+        rows.push(e.row);
+        weights.push(e.weight);
+      }
+      if (rows.length > 0) port.inject(chunk(rows, weights));
+    }
+    for (const c of compiled.constants) this.#graph.push(c.source, c.rows);
+    this.#relations.set(name, rel);
+    this.flush();
+    return { tag };
+  }
+
+  #compileContext() {
+    return {
+      graph: this.#graph,
+      upstream: (relation: string): Operator => {
+        const r = this.#rel(relation);
+        if (r === undefined) throw undefinedTable(relation);
+        return r.upstream;
+      },
+      uniqueName: (base: string) => `${base}#${++this.#uid}`,
+    };
+  }
+
+  /**
+   * Runs a query plan over the committed snapshot in a temporary dataflow. A presentation
+   * order (ORDER BY at the top, possibly under the SELECT list's projections) is applied
+   * to the result: the ordered sub-plan runs, its rows are sorted, then projected.
+   */
+  #query(plan: Plan): Row[] {
+    const projections: Project[] = [];
+    let p = plan;
+    while (p.kind === 'Project') {
+      projections.push(p);
+      p = p.input;
+    }
+    const order = presentationOrder(p);
+    if (order === undefined) return this.#evaluate(plan);
+    const rows = this.#evaluate(p).sort(order);
+    if (projections.length === 0) return rows;
+    const steps = projections.reverse().map((pr) => pr.exprs.map((e) => compileExpr(e)));
+    return rows.map((row) => {
+      let r: Row = row;
+      for (const fs of steps) {
+        const input = r;
+        r = fs.map((f) => f(input) as Value);
+      }
+      return r;
+    });
+  }
+
+  #evaluate(plan: Plan): Row[] {
+    const g = new Dataflow();
+    const feeds = new Map<string, Operator>();
+    const compiled = compilePlan(plan, {
+      graph: g,
+      upstream: (relation) => {
+        let s = feeds.get(relation);
+        if (s === undefined) {
+          if (this.#rel(relation) === undefined) throw undefinedTable(relation);
+          s = g.source(relation);
+          feeds.set(relation, s);
+        }
+        return s;
+      },
+      uniqueName: (base) => `${base}#${++this.#uid}`,
+    });
+    const mat = g.add(new Materialize('result'), compiled.output);
+    for (const relation of feeds.keys()) {
+      const r = this.#rel(relation) as Relation;
+      const rows: Row[] = [];
+      const weights: number[] = [];
+      for (const e of r.committed.values()) {
+        rows.push(e.row);
+        weights.push(e.weight);
+      }
+      if (rows.length > 0) g.push(relation, chunk(rows, weights));
+    }
+    for (const c of compiled.constants) g.push(c.source, c.rows);
+    g.barrier();
+    for (const { stats } of g.stats()) if (stats.lastError !== undefined) throw stats.lastError;
+    return mat.rows();
+  }
+
+  // --- DML ---------------------------------------------------------------------------
+
+  #table(name: string, verb: string): Relation {
+    const rel = this.#rel(name);
+    if (rel === undefined) throw undefinedTable(name);
+    if (rel.objectKind !== 'table')
+      throw new SqlError(SqlState.wrongObjectType, `cannot ${verb} ${rel.objectKind} "${rel.name}"`);
+    return rel;
+  }
+
+  #insert(s: Insert): StatementResult {
+    const rel = this.#table(s.table, 'insert into');
+    const bound = bindInsert(s, this);
+    const rows = this.#query(bound.plan);
+    this.#insertRows(rel, rows);
+    if (this.implicitFlush) this.flush();
+    return { tag: 'INSERT', rowCount: rows.length };
+  }
+
+  #insertRows(rel: Relation, rows: readonly Row[]): void {
+    const index = rel.pkIndex;
+    if (index === undefined) {
+      this.#graph.push(rel.sourceName as string, rows);
+      return;
+    }
+    const out: Row[] = [];
+    const weights: number[] = [];
+    for (const row of rows) {
+      const k = rowKey(rel.primaryKey.map((i) => row[i] ?? null));
+      const old = index.get(k);
+      if (old !== undefined) {
+        out.push(old);
+        weights.push(-1);
+      }
+      index.set(k, row);
+      out.push(row);
+      weights.push(1);
+    }
+    this.#graph.push(rel.sourceName as string, chunk(out, weights));
+  }
+
+  #modifiable(name: string, verb: string): Relation {
+    const rel = this.#table(name, verb);
+    if (rel.appendOnly)
+      throw new SqlError(SqlState.featureNotSupported, `cannot ${verb} append-only table "${rel.name}"`);
+    return rel;
+  }
+
+  /** Current rows of a table matching `where` (each distinct row with its multiplicity). */
+  #matching(rel: Relation, where: Parameters<typeof compilePredicate>[0] | undefined): WeightedRow[] {
+    const pred = where === undefined ? undefined : compilePredicate(where);
+    const out: WeightedRow[] = [];
+    for (const e of (rel.store as Materialize).entries()) {
+      if (e.weight <= 0) continue;
+      if (pred === undefined || pred(e.row) === true) out.push({ row: e.row, weight: e.weight });
+    }
+    return out;
+  }
+
+  #update(s: Update): StatementResult {
+    const rel = this.#modifiable(s.table, 'update');
+    const bound = bindUpdate(s, this);
+    const sets = bound.assignments.map((a) => ({ column: a.column, value: compileExpr(a.value) }));
+    const hit = this.#matching(rel, bound.where);
+    const out: Row[] = [];
+    const weights: number[] = [];
+    let n = 0;
+    const news: Row[] = [];
+    for (const e of hit) {
+      const next = [...e.row];
+      for (const a of sets) next[a.column] = a.value(e.row) as Value;
+      out.push(e.row, next);
+      weights.push(-e.weight, e.weight);
+      n += e.weight;
+      news.push(next);
+    }
+    const index = rel.pkIndex;
+    if (index !== undefined) {
+      const key = (r: Row) => rowKey(rel.primaryKey.map((i) => r[i] ?? null));
+      for (const e of hit) index.delete(key(e.row));
+      for (const r of news) index.set(key(r), r);
+    }
+    if (out.length > 0) this.#graph.push(rel.sourceName as string, chunk(out, weights));
+    if (this.implicitFlush) this.flush();
+    return { tag: 'UPDATE', rowCount: n };
+  }
+
+  #delete(s: Delete): StatementResult {
+    const rel = this.#modifiable(s.table, 'delete from');
+    const bound = bindDelete(s, this);
+    const hit = this.#matching(rel, bound.where);
+    const index = rel.pkIndex;
+    let n = 0;
+    for (const e of hit) {
+      n += e.weight;
+      if (index !== undefined) index.delete(rowKey(rel.primaryKey.map((i) => e.row[i] ?? null)));
+    }
+    if (hit.length > 0)
+      this.#graph.push(
+        rel.sourceName as string,
+        chunk(
+          hit.map((e) => e.row),
+          hit.map((e) => -e.weight),
+        ),
+      );
+    if (this.implicitFlush) this.flush();
+    return { tag: 'DELETE', rowCount: n };
+  }
+
+  // --- DDL and introspection ---------------------------------------------------------
+
+  #dependents(name: string): Relation[] {
+    return [...this.#relations.values()].filter((r) => r.dependsOn.has(name));
+  }
+
+  #drop(s: Drop): StatementResult {
+    const tag = `DROP_${s.objectKind.toUpperCase().replace(/ /g, '_')}`;
+    const kinds: Record<string, ObjectKind | undefined> = {
+      source: 'source',
+      table: 'table',
+      'materialized view': 'materialized view',
+    };
+    const want = kinds[s.objectKind];
+    if (want === undefined) throw notSupported(`DROP ${s.objectKind.toUpperCase()}`);
+    // Check everything first, then drop: a failing DROP changes nothing.
+    const targets: Relation[] = [];
+    for (const n of s.names) {
+      const rel = this.#rel(n);
+      if (rel === undefined) {
+        if (s.ifExists) continue;
+        throw new SqlError(SqlState.undefinedTable, `${s.objectKind} "${n}" does not exist`);
+      }
+      if (rel.objectKind !== want)
+        throw new SqlError(SqlState.wrongObjectType, `"${rel.name}" is not a ${s.objectKind}`, undefined, {
+          hint: `Use DROP ${rel.objectKind.toUpperCase()} to remove a ${rel.objectKind}.`,
+        });
+      const deps = this.#dependents(rel.name).filter((d) => !s.names.map(normalizeName).includes(d.name));
+      if (deps.length > 0 && !s.cascade)
+        throw dependentObjects(
+          `${s.objectKind} ${rel.name}`,
+          deps.map((d) => `${d.objectKind} ${d.name}`),
+        );
+      targets.push(rel);
+    }
+    for (const rel of targets) this.#dropCascade(rel);
+    return { tag };
+  }
+
+  #dropCascade(rel: Relation): void {
+    if (!this.#relations.has(rel.name)) return;
+    for (const d of this.#dependents(rel.name)) this.#dropCascade(d);
+    if (rel.compiled !== undefined) for (const p of rel.compiled.scans) p.detach();
+    this.#relations.delete(rel.name);
+  }
+
+  #showObjects(s: ShowObjects): StatementResult {
+    const kind: Record<ShowObjects['objects'], ObjectKind | undefined> = {
+      sources: 'source',
+      tables: 'table',
+      'materialized views': 'materialized view',
+      views: undefined,
+      sinks: undefined,
+    };
+    const k = kind[s.objects];
+    const names = k === undefined ? [] : this.list(k);
+    return {
+      tag: 'SHOW',
+      rowCount: names.length,
+      columns: [{ name: 'Name', type: { name: 'varchar' } }],
+      rows: names.map((n) => [n]),
+    };
+  }
+
+  #describe(s: Describe): StatementResult {
+    const rel = this.#rel(s.name);
+    if (rel === undefined) throw undefinedTable(s.name);
+    const rows: Row[] = rel.columns.map((c: CatalogColumn, i) => [
+      c.name,
+      formatType(c.type),
+      rel.primaryKey.includes(i) ? 'primary key' : null,
+    ]);
+    return {
+      tag: 'DESCRIBE',
+      rowCount: rows.length,
+      columns: [
+        { name: 'Name', type: { name: 'varchar' } },
+        { name: 'Type', type: { name: 'varchar' } },
+        { name: 'Key', type: { name: 'varchar' } },
+      ],
+      rows,
+    };
+  }
+
+  #explain(s: Explain): StatementResult {
+    const st = s.statement;
+    if (st.kind === 'CreateSink') throw notSupported('EXPLAIN CREATE SINK');
+    const { plan } = bindQuery(st.query, this);
+    const lines = explainPlan(plan, { verbose: s.verbose }).split('\n');
+    return {
+      tag: 'EXPLAIN',
+      rowCount: lines.length,
+      columns: [{ name: 'QUERY PLAN', type: { name: 'varchar' } }],
+      rows: lines.map((l) => [l]),
+    };
+  }
+
+  #set(s: SetVariable): StatementResult {
+    const name = s.name.toLowerCase();
+    if (s.reset) this.#session.delete(name);
+    else {
+      const value = s.values.join(', ');
+      if (name === 'rw_implicit_flush' && parseBool(value) === undefined)
+        throw new SqlError(
+          SqlState.invalidParameterValue,
+          `invalid value for parameter "${name}": "${value}"`,
+        );
+      this.#session.set(name, value);
+    }
+    return { tag: 'SET_VARIABLE' };
+  }
+
+  #show(s: ShowVariable): StatementResult {
+    const name = s.name.toLowerCase();
+    const v = this.#session.get(name) ?? DEFAULT_SESSION.get(name);
+    if (v === undefined)
+      throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${s.name}"`);
+    return {
+      tag: 'SHOW',
+      rowCount: 1,
+      columns: [{ name, type: { name: 'varchar' } }],
+      rows: [[v]],
+    };
+  }
+}
+
+function expand(m: ReadonlyMap<string, WeightedRow>): Row[] {
+  const out: Row[] = [];
+  for (const e of m.values()) for (let i = 0; i < e.weight; i++) out.push(e.row);
+  return out;
+}
+
+function resultColumns(cols: readonly PlanColumn[]): ResultColumn[] {
+  return cols.map((c) => ({ name: c.name, type: c.type }));
+}
+
+/** The ORDER BY of a query's top (through LIMIT), as a row comparator over its output. */
+function presentationOrder(p: Plan): ((a: Row, b: Row) => number) | undefined {
+  let sortKeys: readonly PlanSortKey[];
+  if (p.kind === 'Sort') sortKeys = p.keys;
+  else if (p.kind === 'Limit' && p.input.kind === 'Sort') sortKeys = p.input.keys;
+  else if (p.kind === 'TopN' && p.partitionBy.length === 0 && p.rankFunction === undefined)
+    sortKeys = p.orderBy;
+  else return undefined;
+  const keys = sortKeys.map((k) => ({
+    f: compileExpr(k.expr),
+    desc: k.descending,
+    nullsFirst: k.nullsFirst,
+  }));
+  return (a, b) => {
+    for (const k of keys) {
+      const x = k.f(a) as Value;
+      const y = k.f(b) as Value;
+      if (x === null || y === null) {
+        if (x === y) continue;
+        return (x === null) === k.nullsFirst ? -1 : 1;
+      }
+      const c = compareValues(x, y);
+      if (c !== 0) return k.desc ? -c : c;
+    }
+    return 0;
+  };
+}

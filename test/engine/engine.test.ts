@@ -1,0 +1,155 @@
+/** Engine behaviour: epochs and snapshots, runtime errors per view, sources, DROP, EXPLAIN. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Engine } from '../../src/engine/engine.ts';
+import { SqlError } from '../../src/sql/errors.ts';
+
+const MIN = 60_000_000;
+
+test('readers see only completed epochs', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute('CREATE TABLE t (k VARCHAR, v INT)');
+  await e.execute('CREATE MATERIALIZED VIEW s AS SELECT k, SUM(v) AS total FROM t GROUP BY k');
+  await e.execute("INSERT INTO t VALUES ('a', 1), ('a', 2)");
+  assert.deepEqual(e.rows('s'), []);
+  assert.deepEqual((await e.execute('SELECT * FROM s'))[0]?.rows, []);
+  await e.execute('FLUSH');
+  assert.deepEqual(e.rows('s'), [['a', 3]]);
+  await e.execute("INSERT INTO t VALUES ('a', 10)");
+  assert.deepEqual(e.rows('s'), [['a', 3]], 'half an epoch is never visible');
+  await e.execute('SET RW_IMPLICIT_FLUSH = true');
+  await e.execute("INSERT INTO t VALUES ('b', 5)");
+  assert.deepEqual(e.rows('s'), [
+    ['a', 13],
+    ['b', 5],
+  ]);
+  e.close();
+});
+
+test('the epoch timer commits on its own', async () => {
+  const e = new Engine({ epochMs: 20 });
+  await e.execute('CREATE TABLE t (v INT)');
+  await e.execute('CREATE MATERIALIZED VIEW c AS SELECT COUNT(*) AS n FROM t');
+  await e.execute('INSERT INTO t VALUES (1), (2)');
+  const start = e.epoch;
+  await new Promise((r) => setTimeout(r, 80));
+  assert.ok(e.epoch > start);
+  assert.deepEqual(e.rows('c'), [[2]]);
+  e.close();
+});
+
+test('a runtime error skips the row, is counted per view, and the view keeps working', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute('CREATE TABLE t (a INT, b INT)');
+  await e.execute('CREATE MATERIALIZED VIEW q AS SELECT a, a / b AS r FROM t');
+  await e.execute('CREATE MATERIALIZED VIEW ok AS SELECT COUNT(*) AS n FROM t');
+  await e.execute('INSERT INTO t VALUES (6, 3), (1, 0), (8, 2)');
+  e.flush();
+  assert.deepEqual(e.rows('q'), [
+    [6, 2],
+    [8, 4],
+  ]);
+  const stats = Object.fromEntries(e.viewStats().map((s) => [s.name, s]));
+  assert.equal(stats.q?.errors, 1);
+  assert.match(stats.q?.lastError ?? '', /division by zero/);
+  assert.equal(stats.ok?.errors, 0);
+  assert.deepEqual(e.rows('ok'), [[3]]);
+  await assert.rejects(e.execute('SELECT 1 / 0'), (err: unknown) => (err as SqlError).sqlstate === '22012');
+  e.close();
+});
+
+test('a source feeds many views once; pushed objects map by column name', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute(`CREATE SOURCE logs (ts TIMESTAMP, usr VARCHAR, rt INT,
+      WATERMARK FOR ts AS ts - INTERVAL '5 SECONDS') WITH (connector = 'datagen')`);
+  await e.execute(`CREATE MATERIALIZED VIEW per_min AS
+      SELECT usr, COUNT(*) AS n, window_start FROM TUMBLE(logs, ts, INTERVAL '1 MINUTE')
+      GROUP BY usr, window_start`);
+  await e.execute(`CREATE MATERIALIZED VIEW hops AS
+      SELECT COUNT(*) AS n, window_start FROM HOP(logs, ts, INTERVAL '1 MINUTE', INTERVAL '2 MINUTES')
+      GROUP BY window_start`);
+  await e.execute(`CREATE MATERIALIZED VIEW slow AS
+      SELECT usr, rt FROM logs WHERE rt > 100
+      UNION ALL SELECT usr, rt FROM logs WHERE usr = 'b'`);
+  e.push('logs', [
+    { ts: 30_000_000, usr: 'a', rt: 50 },
+    { ts: MIN + 5, usr: 'b', rt: 150 },
+    [2 * MIN + 1, 'a', 500],
+  ]);
+  e.flush();
+  assert.deepEqual(e.rows('per_min'), [
+    ['a', 1, 0],
+    ['a', 1, 2 * MIN],
+    ['b', 1, MIN],
+  ]);
+  assert.deepEqual(e.rows('hops'), [
+    [1, -MIN],
+    [1, 2 * MIN],
+    [2, 0],
+    [2, MIN],
+  ]);
+  assert.deepEqual(e.rows('slow'), [
+    ['a', 500],
+    ['b', 150],
+    ['b', 150],
+  ]);
+  const sources = e.viewStats().map((s) => s.name);
+  assert.deepEqual(sources, ['hops', 'per_min', 'slow']);
+  e.close();
+});
+
+test('DROP refuses with 2BP01 while dependents exist, CASCADE drops them, the name is reusable', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute('CREATE TABLE t (v INT)');
+  await e.execute('CREATE MATERIALIZED VIEW a AS SELECT v FROM t');
+  await e.execute('CREATE MATERIALIZED VIEW b AS SELECT COUNT(*) AS n FROM a');
+  await assert.rejects(e.execute('DROP TABLE t'), (err: unknown) => (err as SqlError).sqlstate === '2BP01');
+  await e.execute('DROP TABLE t CASCADE');
+  assert.deepEqual(e.list(), []);
+  await e.execute('CREATE TABLE t (v INT, w INT)');
+  await e.execute('INSERT INTO t VALUES (1, 2)');
+  e.flush();
+  await e.execute('CREATE MATERIALIZED VIEW a AS SELECT v + w AS s FROM t');
+  assert.deepEqual(e.rows('a'), [[3]]);
+  e.close();
+});
+
+test('statement errors carry SQLSTATEs and leave the engine serving', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute('CREATE TABLE t (v INT)');
+  const codes: string[] = [];
+  for (const sql of [
+    'SELECT * FROM missing',
+    'SELECT nope FROM t',
+    'SELECT * FROM t WHERE v',
+    'CREATE TABLE t (v INT)',
+    'CREATE MATERIALIZED VIEW m AS SELECT * FROM missing',
+  ]) {
+    try {
+      await e.execute(sql);
+      codes.push('ok');
+    } catch (err) {
+      assert.ok(err instanceof SqlError, String(err));
+      codes.push(err.sqlstate);
+    }
+  }
+  assert.deepEqual(codes, ['42P01', '42703', '42804', '42P07', '42P01']);
+  assert.deepEqual(e.list(), ['t']);
+  const r = await e.execute('INSERT INTO t VALUES (1); FLUSH; SELECT v FROM t');
+  assert.deepEqual(r[2]?.rows, [[1]]);
+  e.close();
+});
+
+test('EXPLAIN prints the plan; SHOW and DESCRIBE list the catalog', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute('CREATE TABLE t (k VARCHAR PRIMARY KEY, v INT)');
+  const [ex] = await e.execute('EXPLAIN CREATE MATERIALIZED VIEW m AS SELECT k, COUNT(*) FROM t GROUP BY k');
+  const text = ex?.rows?.map((r) => r[0]).join('\n') ?? '';
+  assert.match(text, /Aggregate/);
+  assert.match(text, /Scan t/);
+  const [show] = await e.execute('SHOW TABLES');
+  assert.deepEqual(show?.rows, [['t']]);
+  const [desc] = await e.execute('DESCRIBE t');
+  assert.equal(desc?.rows?.length, 2);
+  e.close();
+});
