@@ -1,0 +1,309 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generatorIntoEngine } from '../connectors/generator-source.ts';
+import { Engine } from '../engine/engine.ts';
+import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
+import { labelFile } from '../generator/outputs.ts';
+import type { LogRecord } from '../generator/record.ts';
+import { startHttpApi } from '../serve/http.ts';
+import { type Command, defineCommand, type Io } from './command.ts';
+import {
+  parseBoolean,
+  parseList,
+  parseNonEmpty,
+  parsePositiveNumber,
+  parseRate,
+  port,
+  UsageError,
+} from './flags.ts';
+import { attacksFrom, parseAttackItem, parseSeed, seedFrom } from './generator-flags.ts';
+import { onInterrupt } from './interrupt.ts';
+import { applyPipelines, PipelineError } from './pipelines.ts';
+import { formatCount, formatUptime, RateMeter, StatusLine } from './status-line.ts';
+import { VERSION } from './version.ts';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DEFAULT_PIPELINE = 'pipelines/website-security.sql';
+
+const flags = [
+  {
+    name: 'data-dir',
+    arg: 'DIR',
+    help: 'where tidewatch keeps its data',
+    default: './tidewatch-data' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'host',
+    arg: 'ADDR',
+    help: 'address every endpoint listens on; another than loopback needs --password',
+    default: '127.0.0.1' as string,
+    parse: parseHost,
+  },
+  {
+    name: 'pg-port',
+    arg: 'N',
+    help: 'port of the PostgreSQL endpoint',
+    default: 4566 as number,
+    parse: port,
+  },
+  {
+    name: 'http-port',
+    arg: 'N',
+    help: 'port of the HTTP API and dashboard',
+    default: 8080 as number,
+    parse: port,
+  },
+  {
+    name: 'password',
+    arg: 'SECRET',
+    help: 'password (PostgreSQL) and bearer token (HTTP) clients must give',
+    default: '' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'pipeline',
+    arg: 'FILE…',
+    help: 'SQL files applied at start; none for an empty engine',
+    default: [DEFAULT_PIPELINE] as readonly string[],
+    parse: parseList,
+    repeatable: true,
+  },
+  {
+    name: 'generator',
+    help: 'feed the built-in traffic generator into the engine (--no-generator: off)',
+    default: true,
+    parse: parseBoolean,
+  },
+  {
+    name: 'generator-source',
+    arg: 'NAME',
+    help: 'the source the generator feeds',
+    default: 'website_logs_source' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'generator-rate',
+    arg: 'N|max',
+    help: 'generator events per second',
+    default: '200' as string,
+    parse: parseRate,
+  },
+  {
+    name: 'generator-seed',
+    arg: 'N',
+    help: 'generator seed (default: random)',
+    default: '' as string,
+    parse: parseSeed,
+  },
+  {
+    name: 'generator-attacks',
+    arg: 'LIST',
+    help: 'attacks the generator injects: all, none or NAME[:rate],…',
+    default: ['all'] as readonly string[],
+    parse: parseAttackItem,
+    repeatable: true,
+  },
+  {
+    name: 'status-interval',
+    arg: 'SECONDS',
+    help: 'how often the status line is printed (default: 1 on a terminal, 10 otherwise)',
+    default: 0 as number,
+    parse: parsePositiveNumber,
+  },
+] as const;
+
+type Settings = Parameters<Command<typeof flags>['run']>[0];
+
+export const startCommand: Command<typeof flags> = defineCommand({
+  name: 'start',
+  summary: 'Run tidewatch embedded in this process: sources, streaming engine and endpoints.',
+  usage: 'tidewatch start [options]',
+  flags,
+  details: ['Stop with Ctrl-C (a second Ctrl-C forces).'],
+  run: (settings, io) => start(settings, io),
+});
+
+function parseHost(text: string): string {
+  if (text === 'localhost' || isIP(text) !== 0) return text;
+  if (/^[a-z0-9.-]+$/i.test(text)) return text;
+  throw new Error(`"${text}" is not an IP address or host name`);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function pipelineFiles(settings: Settings, io: Io): string[] {
+  const names = settings.pipeline;
+  if (names.includes('none')) return [];
+  const usesDefault = names.length === 1 && names[0] === DEFAULT_PIPELINE;
+  return names.map((name) => {
+    const path = isAbsolute(name) ? name : resolve(usesDefault ? PACKAGE_ROOT : io.cwd, name);
+    try {
+      accessSync(path, constants.R_OK);
+    } catch {
+      throw new UsageError(`tidewatch start: cannot read pipeline file ${path}`);
+    }
+    return path;
+  });
+}
+
+async function start(settings: Settings, io: Io): Promise<number> {
+  // Listening from the first moment: a Ctrl-C during start-up stops cleanly too.
+  const stop = new AbortController();
+  const stopWatching = onInterrupt(() => stop.abort());
+  try {
+    return await run(settings, io, stop.signal);
+  } finally {
+    stopWatching();
+  }
+}
+
+async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<number> {
+  const host = settings.host;
+  const password = settings.password;
+  if (!isLoopback(host) && password === '') {
+    throw new UsageError(
+      `tidewatch start: --host ${host} is reachable from other machines; set --password (or TIDEWATCH_PASSWORD) first`,
+    );
+  }
+  const pipelines = pipelineFiles(settings, io);
+  const dataDir = resolve(io.cwd, settings['data-dir']);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    io.stderr.write(`tidewatch: cannot create data directory ${dataDir}: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  const engine = new Engine();
+  try {
+    await applyPipelines(engine, pipelines);
+  } catch (error) {
+    engine.close();
+    if (!(error instanceof PipelineError)) throw error;
+    io.stderr.write(`tidewatch: pipeline ${error.message}\n`);
+    return 1;
+  }
+  const feeds = settings['generator-source'];
+  if (settings.generator && engine.getRelation(feeds) === undefined) {
+    engine.close();
+    throw new UsageError(
+      `tidewatch start: the generator feeds source "${feeds}", which no pipeline creates (set --generator-source, or --no-generator)`,
+    );
+  }
+
+  const startedAt = Date.now();
+  const events = new RateMeter();
+  let attackEpisodes = 0;
+  const status = () => ({
+    started_at: new Date(startedAt).toISOString(),
+    uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
+    events_total: events.total,
+    attack_episodes_total: attackEpisodes,
+    generator: settings.generator,
+    pipelines,
+    epoch: engine.epoch,
+    views: engine.viewStats(),
+  });
+
+  let api: Awaited<ReturnType<typeof startHttpApi>>;
+  try {
+    api = await startHttpApi({
+      host,
+      port: settings['http-port'],
+      ...(password ? { token: password } : {}),
+      routes: { '/api/status': status },
+    });
+  } catch (error) {
+    io.stderr.write(
+      `tidewatch: cannot listen on ${host}:${settings['http-port']}: ${(error as Error).message}\n`,
+    );
+    return 1;
+  }
+
+  const shown = (path: string) =>
+    relative(io.cwd, path).startsWith('..') ? path : relative(io.cwd, path) || '.';
+  const lines = [
+    `tidewatch ${VERSION}`,
+    `  HTTP API         ${api.url}  (status: ${api.url}/api/status)`,
+    `  PostgreSQL       port ${settings['pg-port']} on ${host} once the PostgreSQL endpoint lands (not served yet)`,
+    `  data directory   ${shown(dataDir)}`,
+    `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
+    `  generator        ${settings.generator ? `${settings['generator-rate']} events/s into ${feeds}, attacks: ${settings['generator-attacks'].join(',') || 'none'}` : 'off'}`,
+  ];
+  io.stdout.write(`${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
+
+  const line = new StatusLine(io.stdout);
+  const every = (settings['status-interval'] || (line.interactive ? 1 : 10)) * 1000;
+  const ticker = setInterval(() => {
+    const uptime = formatUptime(Date.now() - startedAt);
+    const rate = formatCount(events.perSecond());
+    const views = engine.viewStats();
+    const viewRows = views.reduce((sum, v) => sum + v.rows, 0);
+    line.show(
+      `tidewatch ${uptime} | ${rate} events/s | ${formatCount(events.total)} events | ` +
+        `${views.length} views, ${formatCount(viewRows)} rows | ${attackEpisodes} attack episodes`,
+    );
+  }, every);
+
+  const intoEngine = generatorIntoEngine(engine, feeds);
+  const counting: RecordOutput = {
+    write: (batch: readonly LogRecord[]) => {
+      intoEngine.write(batch);
+      events.add(batch.length);
+    },
+    close: () => intoEngine.close(),
+  };
+  const rate = settings['generator-rate'];
+  const generator = settings.generator
+    ? drive(
+        {
+          traffic: {
+            seed: seedFrom(settings['generator-seed']),
+            rate: rate === 'max' ? 200 : Number(rate),
+            startMs: Date.now(),
+            attacks: attacksFrom(settings['generator-attacks']),
+            ...(rate === 'max' ? { clock: Date.now } : {}),
+          },
+          speedup: rate === 'max' ? 'max' : 1,
+          signal: stopped,
+        },
+        counting,
+        countingLabels(labelFile(join(dataDir, 'attack-labels.ndjson')), (n) => {
+          attackEpisodes += n;
+        }),
+      )
+    : Promise.resolve({ records: 0 });
+
+  let exitCode = 0;
+  try {
+    await generator;
+    if (!stopped.aborted) await new Promise((resolve) => stopped.addEventListener('abort', resolve));
+  } catch (error) {
+    io.stderr.write(`\ntidewatch: generator failed: ${(error as Error).message}\n`);
+    exitCode = 1;
+  } finally {
+    clearInterval(ticker);
+    line.done();
+    await api.close();
+    engine.close();
+  }
+  io.stdout.write(
+    `tidewatch stopped after ${formatUptime(Date.now() - startedAt)}: ${formatCount(events.total)} events\n`,
+  );
+  return exitCode;
+}
+
+function countingLabels(output: LabelOutput, count: (n: number) => void): LabelOutput {
+  return {
+    write: (batch) => {
+      count(batch.length);
+      return output.write(batch);
+    },
+    close: () => output.close(),
+  };
+}

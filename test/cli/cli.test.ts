@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { collect, runCli, spawnCli, waitForOutput } from '../helpers/cli.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+const tempDir = () => mkdtempSync(join(tmpdir(), 'tidewatch-cli-'));
+
+describe('tidewatch help and version', () => {
+  test('--version prints the package version', async () => {
+    const r = await runCli(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), `tidewatch ${pkg.version}`);
+  });
+
+  test('no arguments and --help list the commands', async () => {
+    for (const args of [[], ['--help'], ['help']]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Usage: tidewatch <command>/);
+      assert.match(r.stdout, /\n {2}start\s+Run tidewatch embedded/);
+      assert.match(r.stdout, /\n {2}generate\s+Generate realistic/);
+    }
+  });
+
+  for (const command of ['start', 'generate']) {
+    test(`${command} --help lists its options and exits 0`, async () => {
+      for (const args of [
+        [command, '--help'],
+        ['help', command],
+        [command, '-h'],
+      ]) {
+        const r = await runCli(args);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`Usage: tidewatch ${command} \\[options\\]`));
+        assert.match(r.stdout, /--config FILE/);
+        assert.match(r.stdout, /TIDEWATCH_/);
+      }
+    });
+  }
+
+  test('start --help names every option the issue asks for, with defaults', async () => {
+    const r = await runCli(['start', '--help']);
+    for (const flag of [
+      '--data-dir DIR',
+      '--pg-port N',
+      '--http-port N',
+      '--host ADDR',
+      '--pipeline FILE',
+      '--generator-rate',
+    ]) {
+      assert.ok(r.stdout.includes(flag), `missing ${flag}`);
+    }
+    assert.match(r.stdout, /--pg-port N.*\(default: 4566\)/);
+    assert.match(r.stdout, /--http-port N.*\(default: 8080\)/);
+    assert.match(r.stdout, /--host ADDR.*\(default: 127\.0\.0\.1\)/);
+    assert.match(r.stdout, /--pipeline FILE….*\(default: pipelines\/website-security\.sql\)/);
+  });
+});
+
+describe('tidewatch rejects bad usage with exit status 2 and one line naming the fault', () => {
+  const cases: [string[], RegExp][] = [
+    [['start', '--bogus'], /unknown flag --bogus/],
+    [['generate', '--frobnicate=3'], /unknown flag --frobnicate/],
+    [['start', '--pg-port', 'abc'], /--pg-port.*"abc" is not an integer/],
+    [['start', '--pg-port', '70000'], /--pg-port.*outside 0\.\.65535/],
+    [['start', '--http-port'], /--http-port needs a value/],
+    [['generate', '--rate', 'fast'], /--rate.*"fast" is not a positive number/],
+    [['generate', '--rate', '-5'], /--rate/],
+    [['generate', '--attack', 'teleport'], /--attack.*teleport/],
+    [['generate', '--start', 'yesterday'], /--start.*not an ISO 8601 time/],
+    [['generate', '--speedup', '10'], /--speedup needs --start/],
+    [['generate', '--count', '10', '--count', '20'], /--count is given more than once/],
+    [['start', 'extra'], /unexpected argument "extra"/],
+    [['launch'], /unknown command "launch"/],
+    [['start', '--host', '0.0.0.0'], /--host 0\.0\.0\.0 .*--password/],
+    [['start', '--pipeline', '/nonexistent/x.sql'], /cannot read pipeline file \/nonexistent\/x\.sql/],
+    [
+      ['start', '--pipeline', 'none', '--http-port', '0'],
+      /generator feeds source "website_logs_source", which no pipeline creates/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    test(args.join(' '), async () => {
+      const r = await runCli(args, { cwd: tempDir() });
+      assert.equal(r.code, 2, `exit ${r.code}; stderr: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0] as string, /^tidewatch/);
+      assert.match(lines[0] as string, message);
+    });
+  }
+});
+
+describe('settings: flag over environment over config file', () => {
+  test('a bad environment value is named by its variable', async () => {
+    const r = await runCli(['start'], { env: { TIDEWATCH_PG_PORT: 'x' }, cwd: tempDir() });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad value for TIDEWATCH_PG_PORT/);
+  });
+
+  test('a bad config file entry is named with its file', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tidewatch.json'), JSON.stringify({ 'http-port': 'eighty' }));
+    const r = await runCli(['start'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad value for "http-port" in .*tidewatch\.json/);
+  });
+
+  test('an unknown config file entry and invalid JSON are refused', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tidewatch.json'), JSON.stringify({ 'pg-prot': 1 }));
+    let r = await runCli(['start'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown option "pg-prot"/);
+    writeFileSync(join(dir, 'other.json'), '{ nope');
+    r = await runCli(['start', '--config', 'other.json'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /other\.json is not valid JSON/);
+  });
+
+  test('the flag wins over the variable, the variable over the file', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'tidewatch.json'),
+      JSON.stringify({ 'http-port': 1, 'data-dir': 'from-file', generator: false }),
+    );
+    const child = spawnCli(['start', '--http-port', '0', '--status-interval', '0.2'], {
+      cwd: dir,
+      env: { TIDEWATCH_HTTP_PORT: 'not-a-port-but-overridden', TIDEWATCH_DATA_DIR: 'from-env' },
+    });
+    const done = collect(child);
+    const banner = await waitForOutput(child, /Press Ctrl-C/);
+    assert.match(banner, /data directory {3}from-env/);
+    assert.match(banner, /generator {8}off/);
+    assert.match(banner, /HTTP API {9}http:\/\/127\.0\.0\.1:\d+/);
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 0, JSON.stringify(r));
+  });
+});
+
+interface ViewStatus {
+  name: string;
+  rows: number;
+  errors: number;
+}
+
+/** Polls /api/status until every view of the reference pipeline holds rows. */
+async function waitForViewRows(url: string): Promise<ViewStatus[]> {
+  for (let i = 0; i < 50; i++) {
+    const { views } = (await (await fetch(`${url}/api/status`)).json()) as { views: ViewStatus[] };
+    if (views.length > 0 && views.every((v) => v.rows > 0 && v.errors === 0)) return views;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the views never filled');
+}
+
+describe('tidewatch start', () => {
+  test('serves status, counts generated events, and stops cleanly on Ctrl-C', async () => {
+    const dir = tempDir();
+    const child = spawnCli(
+      [
+        'start',
+        '--http-port',
+        '0',
+        '--data-dir',
+        join(dir, 'data'),
+        '--generator-rate',
+        '500',
+        '--generator-seed',
+        '7',
+        '--status-interval',
+        '0.5',
+      ],
+      { cwd: dir },
+    );
+    const done = collect(child);
+    const banner = await waitForOutput(child, /Press Ctrl-C/);
+    const url = /HTTP API\s+(http:\/\/\S+)/.exec(banner)?.[1];
+    assert.ok(url, banner);
+    assert.match(banner, /pipelines +.*website-security\.sql/);
+    assert.match(banner, /PostgreSQL +port 4566 on 127\.0\.0\.1/);
+    await waitForOutput(child, /\| [\d,]+ events\/s \| [1-9][\d,]* events/);
+    const health = await fetch(`${url}/healthz`);
+    assert.equal(health.status, 200);
+    const first = (await (await fetch(`${url}/api/status`)).json()) as { events_total: number };
+    await new Promise((r) => setTimeout(r, 600));
+    const second = (await (await fetch(`${url}/api/status`)).json()) as { events_total: number };
+    assert.ok(second.events_total > first.events_total, `${first.events_total} → ${second.events_total}`);
+    const views = await waitForViewRows(url);
+    assert.deepEqual(
+      views.map((v) => v.name),
+      [
+        'referrer_activity_summary',
+        'security_level_analysis_summary',
+        'status_code_analysis_summary',
+        'top_user_actions',
+        'website_user_metrics',
+      ],
+    );
+    assert.equal((await fetch(`${url}/nowhere`)).status, 404);
+    assert.equal((await fetch(`${url}/api/status`, { method: 'POST' })).status, 405);
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /tidewatch stopped after \d\d:\d\d:\d\d: [\d,]+ events/);
+  });
+
+  test('a non-loopback address is served only with a password, and the API then needs the token', async () => {
+    const dir = tempDir();
+    const child = spawnCli(
+      ['start', '--host', '0.0.0.0', '--http-port', '0', '--no-generator', '--pipeline', 'none'],
+      {
+        cwd: dir,
+        env: { TIDEWATCH_PASSWORD: 's3cret' },
+      },
+    );
+    const done = collect(child);
+    const banner = await waitForOutput(child, /Press Ctrl-C/);
+    const port = /HTTP API\s+http:\/\/[^:]+:(\d+)/.exec(banner)?.[1];
+    const url = `http://127.0.0.1:${port}/api/status`;
+    assert.equal((await fetch(url)).status, 401);
+    assert.equal((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+    assert.equal((await fetch(url, { headers: { authorization: 'Bearer s3cret' } })).status, 200);
+    child.kill('SIGTERM');
+    assert.equal((await done).code, 0);
+  });
+
+  test('a bad statement in a pipeline file is reported with its file, line, column and SQLSTATE', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'bad.sql'),
+      'CREATE TABLE t (a INT);\n\nCREATE MATERIALIZED VIEW v AS\n  SELECT nope FROM t;\n',
+    );
+    const r = await runCli(['start', '--pipeline', 'bad.sql', '--no-generator', '--http-port', '0'], {
+      cwd: dir,
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /pipeline .*bad\.sql:line 4, column 10: .*nope.* \(SQLSTATE 42703\)/);
+  });
+
+  test('a port already in use gives a clear error and exit 1', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as { port: number };
+    const r = await runCli(['start', '--http-port', String(port), '--no-generator'], { cwd: tempDir() });
+    blocker.close();
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+  });
+});
