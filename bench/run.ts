@@ -12,7 +12,7 @@ const benches = readdirSync(dir)
 let failed = 0;
 for (const file of benches) {
   console.log(`\n== ${file}`);
-  const result = spawnSync(process.execPath, [`${dir}${file}`], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, ['--expose-gc', `${dir}${file}`], { stdio: 'inherit' });
   if (result.status !== 0) failed++;
 }
 if (benches.length === 0) console.log(`no benchmark matches "${filter}"`);

@@ -1,0 +1,72 @@
+// Events/s through the five reference views (pipelines/website-security.sql) from
+// pre-decoded records on one core, against a same-run baseline that only counts the
+// rows per minute and user into a Map; and engine heap per open one-minute window.
+import { readFileSync } from 'node:fs';
+import { Engine } from '../src/engine/engine.ts';
+import { TrafficGenerator } from '../src/generator/traffic.ts';
+import { formatRate, report } from './measure.ts';
+
+const N = 300_000;
+const EPOCH_ROWS = 50_000;
+const pipeline = readFileSync(new URL('../pipelines/website-security.sql', import.meta.url), 'utf8');
+const startMs = Date.parse('2024-01-25T00:00:00Z');
+// 200 events/s of event time: N records span N / 200 / 60 one-minute windows.
+const generator = new TrafficGenerator({ seed: 1, rate: 200, startMs });
+const rows = Array.from({ length: N }, () => {
+  const r = generator.next();
+  return [
+    r.request_timestamp * 1000,
+    r.ip_address,
+    r.user_agent,
+    r.url,
+    r.http_method,
+    r.status_code,
+    r.response_time,
+    r.referrer,
+    r.user_id,
+    r.username,
+    r.user_action,
+    r.security_level,
+  ];
+});
+const windows = Math.ceil((rows.at(-1)?.[0] as number) / 60e6) - Math.floor((rows[0]?.[0] as number) / 60e6);
+
+let t0 = performance.now();
+const counts = new Map<string, number>();
+for (const row of rows) {
+  const key = `${Math.floor((row[0] as number) / 60e6)}|${row[9]}`;
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+const baseline = (N * 1000) / (performance.now() - t0);
+
+globalThis.gc?.();
+const heapBefore = process.memoryUsage().heapUsed;
+const engine = new Engine({ autoEpoch: false });
+await engine.execute(pipeline);
+t0 = performance.now();
+for (let i = 0; i < N; i += EPOCH_ROWS) {
+  engine.push('website_logs_source', rows.slice(i, i + EPOCH_ROWS));
+  engine.flush();
+}
+const seconds = (performance.now() - t0) / 1000;
+globalThis.gc?.();
+const heapAfter = process.memoryUsage().heapUsed;
+const viewRows = engine.viewStats().reduce((sum, v) => sum + v.rows, 0);
+engine.close();
+
+console.log(
+  `engine: ${N.toLocaleString('en-US')} generator records, 5 reference views, a barrier every ${EPOCH_ROWS.toLocaleString('en-US')} rows`,
+);
+report([
+  ['baseline: count per minute and user into a Map', formatRate(baseline)],
+  [
+    'five reference views',
+    `${formatRate(N / seconds)}  (${((N / seconds / baseline) * 100).toFixed(1)}% of baseline)`,
+  ],
+  ['one-minute windows', String(windows)],
+  ['view rows', viewRows.toLocaleString('en-US')],
+  [
+    'engine heap per window (state not yet freed)',
+    `${((heapAfter - heapBefore) / windows / 1024 / 1024).toFixed(2)} MiB${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`,
+  ],
+]);
