@@ -17,21 +17,9 @@
  * A row is `readonly Value[]`. Rows are immutable once created: operators share them.
  */
 
-export interface Interval {
-  readonly months: number;
-  readonly days: number;
-  readonly micros: number;
-}
+import type { Interval, Value } from '../sql/types.ts';
 
-export type Value =
-  | null
-  | boolean
-  | number
-  | string
-  | Interval
-  | readonly Value[]
-  | Uint8Array
-  | { readonly [key: string]: unknown };
+export type { Interval, Value };
 
 export type Row = readonly Value[];
 
