@@ -22,12 +22,11 @@
  * Watermarks pass on `watermarkColumns` only (partition key columns).
  */
 import { ExactSum } from '../aggregates/exact-sum.ts';
-import { type Chunk, ChunkBuilder, type WeightedRow } from '../chunk.ts';
-import { KeyMap } from '../key-map.ts';
+import type { Chunk, WeightedRow } from '../chunk.ts';
 import { Operator, type Watermark } from '../operator.ts';
-import { type SortedEntry, SortedRows, sortKeyOf } from '../sorted-rows.ts';
+import { SortedPartitions } from '../sorted-partitions.ts';
+import { type SortedEntry, type SortedRows, sortKeyOf } from '../sorted-rows.ts';
 import { compareValues, type Row, rowKey, type SortKey, type Value } from '../value.ts';
-import { diffInto } from './top-n.ts';
 
 export type WindowCall =
   | { readonly kind: 'row_number' | 'rank' | 'dense_rank' | 'percent_rank' | 'cume_dist' }
@@ -50,26 +49,19 @@ export interface OverWindowOptions {
   readonly name?: string;
 }
 
-interface Partition {
-  readonly key: Row;
-  readonly rows: SortedRows;
-  output: Map<string, WeightedRow>;
-  dirty: boolean;
-}
-
 const NO_PARTITION: Row = [];
 
 export class OverWindow extends Operator {
   readonly arity = 1;
   readonly #o: OverWindowOptions;
   readonly #order: readonly SortKey[];
-  readonly #partitions = new KeyMap<Partition>();
-  #dirty: Partition[] = [];
+  readonly #partitions: SortedPartitions;
 
   constructor(options: OverWindowOptions) {
     super(options.name ?? 'over_window');
     this.#o = options;
     this.#order = options.orderBy ?? [];
+    this.#partitions = new SortedPartitions(this.#order);
   }
 
   get partitions(): number {
@@ -97,32 +89,13 @@ export class OverWindow extends Operator {
         this.fail(e);
         continue;
       }
-      let p = this.#partitions.get(pk);
-      if (p === undefined) {
-        p = { key: pk, rows: new SortedRows(this.#order), output: new Map(), dirty: false };
-        this.#partitions.set(pk, p);
-      }
-      if (!p.dirty) {
-        p.dirty = true;
-        this.#dirty.push(p);
-      }
-      p.rows.add(row, key, args, w);
+      this.#partitions.add(pk, row, key, args, w);
     }
   }
 
   protected override onBarrier(): void {
-    if (this.#dirty.length === 0) return;
-    const dirty = this.#dirty;
-    this.#dirty = [];
-    const out = new ChunkBuilder();
-    for (const p of dirty) {
-      p.dirty = false;
-      const next = this.#compute(p.rows);
-      diffInto(out, p.output, next);
-      p.output = next;
-      if (p.rows.entries.length === 0) this.#partitions.delete(p.key);
-    }
-    this.emitBuilder(out);
+    const out = this.#partitions.recompute((rows) => this.#compute(rows));
+    if (out !== undefined) this.emitBuilder(out);
   }
 
   /** All output rows of a partition. */

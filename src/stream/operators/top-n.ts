@@ -17,10 +17,10 @@
  * Watermarks pass on `watermarkColumns` only (partition key columns: a later input can change
  * only its own partition; a watermark on another column would be broken by retractions).
  */
-import { type Chunk, ChunkBuilder, type WeightedRow } from '../chunk.ts';
-import { KeyMap } from '../key-map.ts';
+import type { Chunk, WeightedRow } from '../chunk.ts';
 import { Operator, type Watermark } from '../operator.ts';
-import { type SortedEntry, SortedRows, sortKeyOf } from '../sorted-rows.ts';
+import { SortedPartitions } from '../sorted-partitions.ts';
+import { type SortedEntry, type SortedRows, sortKeyOf } from '../sorted-rows.ts';
 import { type Row, rowKey, type SortKey, type Value } from '../value.ts';
 
 export type RankKind = 'row_number' | 'rank' | 'dense_rank';
@@ -39,13 +39,6 @@ export interface TopNOptions {
   readonly name?: string;
 }
 
-interface Partition {
-  readonly key: Row;
-  readonly rows: SortedRows;
-  output: Map<string, WeightedRow>;
-  dirty: boolean;
-}
-
 const NONE: readonly Value[] = [];
 
 const NO_PARTITION: Row = [];
@@ -53,13 +46,13 @@ const NO_PARTITION: Row = [];
 export class TopN extends Operator {
   readonly arity = 1;
   readonly #o: TopNOptions;
-  readonly #partitions = new KeyMap<Partition>();
-  #dirty: Partition[] = [];
+  readonly #partitions: SortedPartitions;
 
   constructor(options: TopNOptions) {
     super(options.name ?? 'top_n');
     if (!(options.limit >= 0)) throw new Error('top-n: limit must be >= 0');
     this.#o = options;
+    this.#partitions = new SortedPartitions(options.orderBy);
   }
 
   get partitions(): number {
@@ -82,32 +75,13 @@ export class TopN extends Operator {
         this.fail(e);
         continue;
       }
-      let p = this.#partitions.get(pk);
-      if (p === undefined) {
-        p = { key: pk, rows: new SortedRows(orderBy), output: new Map(), dirty: false };
-        this.#partitions.set(pk, p);
-      }
-      if (!p.dirty) {
-        p.dirty = true;
-        this.#dirty.push(p);
-      }
-      p.rows.add(row, key, NONE, w);
+      this.#partitions.add(pk, row, key, NONE, w);
     }
   }
 
   protected override onBarrier(): void {
-    if (this.#dirty.length === 0) return;
-    const dirty = this.#dirty;
-    this.#dirty = [];
-    const out = new ChunkBuilder();
-    for (const p of dirty) {
-      p.dirty = false;
-      const next = this.#top(p.rows);
-      diffInto(out, p.output, next);
-      p.output = next;
-      if (p.rows.entries.length === 0) this.#partitions.delete(p.key);
-    }
-    this.emitBuilder(out);
+    const out = this.#partitions.recompute((rows) => this.#top(rows));
+    if (out !== undefined) this.emitBuilder(out);
   }
 
   #top(sorted: SortedRows): Map<string, WeightedRow> {
@@ -156,17 +130,4 @@ export class TopN extends Operator {
   protected override onWatermark(wm: Watermark): void {
     if (this.#o.watermarkColumns?.includes(wm.column) === true) this.emit(wm);
   }
-}
-
-/** Emits `next − prev` (two keyed multisets) into `out`. */
-export function diffInto(
-  out: ChunkBuilder,
-  prev: ReadonlyMap<string, WeightedRow>,
-  next: ReadonlyMap<string, WeightedRow>,
-): void {
-  for (const [k, e] of next) {
-    const d = e.weight - (prev.get(k)?.weight ?? 0);
-    if (d !== 0) out.push(e.row, d);
-  }
-  for (const [k, e] of prev) if (!next.has(k)) out.push(e.row, -e.weight);
 }

@@ -1,0 +1,76 @@
+/**
+ * The state top-N and window functions share: per partition, its rows in ORDER BY order and
+ * the output last emitted for it. Changes only mark a partition dirty; at the barrier each
+ * dirty partition is recomputed whole and `Δout = new − old` is emitted.
+ */
+import { ChunkBuilder, type WeightedRow } from './chunk.ts';
+import { KeyMap } from './key-map.ts';
+import { SortedRows } from './sorted-rows.ts';
+import type { Row, SortKey, Value } from './value.ts';
+
+interface Partition {
+  readonly key: Row;
+  readonly rows: SortedRows;
+  output: Map<string, WeightedRow>;
+  dirty: boolean;
+}
+
+/** A partition's output rows, keyed by row. */
+export type PartitionOutput = Map<string, WeightedRow>;
+
+export class SortedPartitions {
+  readonly #order: readonly SortKey[];
+  readonly #partitions = new KeyMap<Partition>();
+  #dirty: Partition[] = [];
+
+  constructor(order: readonly SortKey[]) {
+    this.#order = order;
+  }
+
+  get size(): number {
+    return this.#partitions.size;
+  }
+
+  /** Adds `row` (ORDER BY key `key`, per-row arguments `args`) with weight `w` to partition `pk`. */
+  add(pk: Row, row: Row, key: readonly Value[], args: readonly Value[], w: number): void {
+    let p = this.#partitions.get(pk);
+    if (p === undefined) {
+      p = { key: pk, rows: new SortedRows(this.#order), output: new Map(), dirty: false };
+      this.#partitions.set(pk, p);
+    }
+    if (!p.dirty) {
+      p.dirty = true;
+      this.#dirty.push(p);
+    }
+    p.rows.add(row, key, args, w);
+  }
+
+  /** Recomputes the partitions changed since the last call; the changes of their output, or undefined if none changed. */
+  recompute(compute: (rows: SortedRows) => PartitionOutput): ChunkBuilder | undefined {
+    if (this.#dirty.length === 0) return undefined;
+    const dirty = this.#dirty;
+    this.#dirty = [];
+    const out = new ChunkBuilder();
+    for (const p of dirty) {
+      p.dirty = false;
+      const next = compute(p.rows);
+      diffInto(out, p.output, next);
+      p.output = next;
+      if (p.rows.entries.length === 0) this.#partitions.delete(p.key);
+    }
+    return out;
+  }
+}
+
+/** Emits `next − prev` (two keyed multisets) into `out`. */
+function diffInto(
+  out: ChunkBuilder,
+  prev: ReadonlyMap<string, WeightedRow>,
+  next: ReadonlyMap<string, WeightedRow>,
+): void {
+  for (const [k, e] of next) {
+    const d = e.weight - (prev.get(k)?.weight ?? 0);
+    if (d !== 0) out.push(e.row, d);
+  }
+  for (const [k, e] of prev) if (!next.has(k)) out.push(e.row, -e.weight);
+}
