@@ -366,29 +366,31 @@ export function extractField(unit: string, v: Value, type: string): number {
     if (f === 'epoch') return (v as number) * SECS_PER_DAY;
     return dateField(f, v as number, unit, type);
   }
-  if (type === 'time') {
-    const f = lookupField(unit, type);
-    const t = v as number;
-    switch (f) {
-      case 'microseconds':
-        return t % MICROS_PER_MINUTE;
-      case 'milliseconds':
-        return (t % MICROS_PER_MINUTE) / 1000;
-      case 'second':
-        return (t % MICROS_PER_MINUTE) / 1e6;
-      case 'minute':
-        return Math.floor(t / MICROS_PER_MINUTE) % 60;
-      case 'hour':
-        return Math.floor(t / MICROS_PER_HOUR);
-      case 'epoch':
-        return t / 1e6;
-      default:
-        throw unsupportedUnit(unit, type);
-    }
-  }
   const f = lookupField(unit, type);
-  const ts = v as number;
-  const { days, micros } = splitTimestamp(ts);
+  if (f === 'epoch') return (v as number) / 1e6;
+  if (type === 'time') {
+    const field = timeOfDayField(f, v as number);
+    if (field === undefined) throw unsupportedUnit(unit, type);
+    return field;
+  }
+  const { days, micros } = splitTimestamp(v as number);
+  const field = timeOfDayField(f, micros);
+  if (field !== undefined) return field;
+  switch (f) {
+    case 'julian':
+      return days + 2440588 + micros / MICROS_PER_DAY;
+    case 'timezone':
+    case 'timezone_hour':
+    case 'timezone_minute':
+      if (type === 'timestamptz') return 0;
+      throw unsupportedUnit(unit, type);
+    default:
+      return dateField(f, days, unit, type);
+  }
+}
+
+/** The fields of a time of day (`micros` since midnight) that time and timestamps share; undefined for others. */
+function timeOfDayField(f: Field, micros: number): number | undefined {
   switch (f) {
     case 'microseconds':
       return micros % MICROS_PER_MINUTE;
@@ -400,17 +402,8 @@ export function extractField(unit: string, v: Value, type: string): number {
       return Math.floor(micros / MICROS_PER_MINUTE) % 60;
     case 'hour':
       return Math.floor(micros / MICROS_PER_HOUR);
-    case 'epoch':
-      return ts / 1e6;
-    case 'julian':
-      return days + 2440588 + micros / MICROS_PER_DAY;
-    case 'timezone':
-    case 'timezone_hour':
-    case 'timezone_minute':
-      if (type === 'timestamptz') return 0;
-      throw unsupportedUnit(unit, type);
     default:
-      return dateField(f, days, unit, type);
+      return undefined;
   }
 }
 
