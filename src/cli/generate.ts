@@ -9,7 +9,14 @@ import {
   parseRate,
   UsageError,
 } from './flags.ts';
-import { attacksFrom, parseAttackItem, parseSeed, parseTime, seedFrom } from './generator-flags.ts';
+import {
+  attacksFrom,
+  generatorClock,
+  parseAttackItem,
+  parseSeed,
+  parseTime,
+  seedFrom,
+} from './generator-flags.ts';
 import { onInterrupt } from './interrupt.ts';
 
 const flags = [
@@ -124,25 +131,19 @@ export const generateCommand: Command<typeof flags> = defineCommand({
     '  tidewatch generate --attack brute-force,scan:20 --labels labels.ndjson -o http://127.0.0.1:8080/ingest',
   ],
   async run(s, io) {
-    const simulated = s.start !== '';
-    const rate = s.rate === 'max' ? 'max' : Number(s.rate);
-    const startMs = simulated ? Date.parse(s.start) : Date.now();
-    if (!simulated && s.speedup !== '1')
+    if (s.start === '' && s.speedup !== '1')
       throw new UsageError('tidewatch generate: --speedup needs --start (simulated time)');
-    const unpaced = rate === 'max' || (simulated && s.speedup === 'max');
+    const clock = generatorClock(s.rate, s.start, s.speedup);
     const options: DriveOptions = {
       traffic: {
+        ...clock.traffic,
         seed: seedFrom(s.seed),
-        rate: rate === 'max' ? 200 : rate,
-        startMs,
         attacks: attacksFrom(s.attack),
         attackDurationSec: s['attack-duration'],
         attackGapSec: s['attack-gap'],
         users: s.users,
-        // Unpaced on the wall clock, records carry the time they are made at.
-        ...(rate === 'max' && !simulated ? { clock: Date.now } : {}),
       },
-      speedup: unpaced ? 'max' : simulated ? Number(s.speedup) : 1,
+      speedup: clock.speedup,
       ...(s.count ? { count: s.count } : {}),
       ...(s.duration ? { durationSec: s.duration } : {}),
     };

@@ -1,4 +1,5 @@
-import { type AttackRequest, parseAttackList, SCENARIOS } from '../generator/traffic.ts';
+import type { DriveOptions } from '../generator/drive.ts';
+import { type AttackRequest, parseAttackList, SCENARIOS, type TrafficOptions } from '../generator/traffic.ts';
 
 /** `--attack` values: scenario names with optional rates (`brute-force,scan:20`), or `all`/`none`. */
 export function parseAttackItem(text: string): readonly string[] {
@@ -29,4 +30,25 @@ export function parseTime(text: string): string {
   const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(text) || text.length === 10 ? text : `${text}Z`;
   if (Number.isNaN(Date.parse(zoned))) throw new Error(`"${text}" is not a valid time`);
   return zoned;
+}
+
+/**
+ * How the generator's clock runs, from `--rate` (N or max), `--start` ('' = the wall clock)
+ * and `--speedup` (N or max). On the wall clock, `--rate max` is unpaced and each record
+ * carries the time it is made at; in simulated time, max (either) is unpaced and records are
+ * spaced at the default rate.
+ */
+export function generatorClock(
+  rate: string,
+  start: string,
+  speedup: string,
+): { traffic: Pick<TrafficOptions, 'rate' | 'startMs' | 'clock'>; speedup: DriveOptions['speedup'] } {
+  const simulated = start !== '';
+  const traffic = {
+    rate: rate === 'max' ? 200 : Number(rate),
+    startMs: simulated ? Date.parse(start) : Date.now(),
+    ...(rate === 'max' && !simulated ? { clock: Date.now } : {}),
+  };
+  if (rate === 'max' || speedup === 'max') return { traffic, speedup: 'max' };
+  return { traffic, speedup: simulated ? Number(speedup) : 1 };
 }

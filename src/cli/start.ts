@@ -18,7 +18,7 @@ import {
   port,
   UsageError,
 } from './flags.ts';
-import { attacksFrom, parseAttackItem, parseSeed, seedFrom } from './generator-flags.ts';
+import { attacksFrom, generatorClock, parseAttackItem, parseSeed, seedFrom } from './generator-flags.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
 import { formatCount, formatUptime, RateMeter, StatusLine } from './status-line.ts';
@@ -258,18 +258,16 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
     },
     close: () => intoEngine.close(),
   };
-  const rate = settings['generator-rate'];
+  const clock = generatorClock(settings['generator-rate'], '', '1');
   const generator = settings.generator
     ? drive(
         {
           traffic: {
+            ...clock.traffic,
             seed: seedFrom(settings['generator-seed']),
-            rate: rate === 'max' ? 200 : Number(rate),
-            startMs: Date.now(),
             attacks: attacksFrom(settings['generator-attacks']),
-            ...(rate === 'max' ? { clock: Date.now } : {}),
           },
-          speedup: rate === 'max' ? 'max' : 1,
+          speedup: clock.speedup,
           signal: stopped,
         },
         counting,
