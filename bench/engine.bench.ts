@@ -1,7 +1,8 @@
 // Events/s through the five reference views (pipelines/website-security.sql) from
-// pre-decoded records on one core, against a same-run baseline that only counts the
+// pre-decoded records (as the generator source hands them to the engine) on one core, against a same-run baseline that only counts the
 // rows per minute and user into a Map; and engine heap per open one-minute window.
 import { readFileSync } from 'node:fs';
+import { toSourceRecord } from '../src/connectors/generator-source.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { TrafficGenerator } from '../src/generator/traffic.ts';
 import { formatRate, report } from './measure.ts';
@@ -12,29 +13,15 @@ const pipeline = readFileSync(new URL('../pipelines/website-security.sql', impor
 const startMs = Date.parse('2024-01-25T00:00:00Z');
 // 200 events/s of event time: N records span N / 200 / 60 one-minute windows.
 const generator = new TrafficGenerator({ seed: 1, rate: 200, startMs });
-const rows = Array.from({ length: N }, () => {
-  const r = generator.next();
-  return [
-    r.request_timestamp * 1000,
-    r.ip_address,
-    r.user_agent,
-    r.url,
-    r.http_method,
-    r.status_code,
-    r.response_time,
-    r.referrer,
-    r.user_id,
-    r.username,
-    r.user_action,
-    r.security_level,
-  ];
-});
-const windows = Math.ceil((rows.at(-1)?.[0] as number) / 60e6) - Math.floor((rows[0]?.[0] as number) / 60e6);
+const rows = Array.from({ length: N }, () => toSourceRecord(generator.next()));
+const windows =
+  Math.ceil((rows.at(-1)?.request_timestamp as number) / 60e6) -
+  Math.floor((rows[0]?.request_timestamp as number) / 60e6);
 
 let t0 = performance.now();
 const counts = new Map<string, number>();
 for (const row of rows) {
-  const key = `${Math.floor((row[0] as number) / 60e6)}|${row[9]}`;
+  const key = `${Math.floor((row.request_timestamp as number) / 60e6)}|${row.username}`;
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 const baseline = (N * 1000) / (performance.now() - t0);

@@ -10,10 +10,16 @@ import type { LogRecord } from '../generator/record.ts';
 export function generatorIntoEngine(engine: Engine, relation: string): RecordOutput {
   return {
     write(batch: readonly LogRecord[]) {
-      // By column name, so a source may declare the reference columns in any order or a subset of them.
-      const rows = batch.map((r) => ({ ...r, request_timestamp: r.request_timestamp * 1000 }));
-      engine.push(relation, rows);
+      engine.push(relation, batch.map(toSourceRecord));
     },
     close: async () => {},
   };
+}
+
+/**
+ * A record as the engine takes it: by column name, so a source may declare the reference
+ * columns in any order or a subset of them; event time in microseconds.
+ */
+export function toSourceRecord(r: LogRecord): Record<string, unknown> {
+  return { ...r, request_timestamp: r.request_timestamp * 1000 };
 }
