@@ -52,7 +52,7 @@ import {
   resolveOperator,
   windowOnlyNames,
 } from './functions.ts';
-import { interval } from './literals.ts';
+import { interval, numericTextScale } from './literals.ts';
 import { convertTypeName } from './parse.ts';
 import type {
   AggregateCall,
@@ -1380,6 +1380,18 @@ class Binder {
         if (e.rexpr !== undefined && 'SubLink' in e.rexpr)
           throw this.subqueryError(e.rexpr.SubLink.subselect, ctx, place.offset);
         const list = items.map((i) => this.bindExpr(i, ctx));
+        if (list.length === 1) {
+          // PostgreSQL binds `x IN (y)` as `x = y`: operator resolution, not a common type
+          // (`0.1::real IN (0.1)` compares as double precision, `IN (0.1, 0.2)` as real).
+          const eq = resolveOperator('=', arg, list[0] as BoundExpr, place) as Call;
+          return Object.freeze({
+            kind: 'InList',
+            arg: eq.args[0] as BoundExpr,
+            list: [eq.args[1] as BoundExpr],
+            negated: op === '<>',
+            type: T.boolean,
+          });
+        }
         const t = unify([arg, ...list], 'IN', place);
         if (t.name === 'jsonb') throw undefinedFunction(`= for ${formatType(t)}`, place);
         return Object.freeze({
@@ -1520,7 +1532,7 @@ function constant(c: A_Const): BoundExpr {
     const s = c.fval.fval ?? '0';
     const v = Number(s);
     if (/^[+-]?\d+$/.test(s)) return literal(v, Number.isSafeInteger(v) ? T.int8 : T.numeric);
-    return literal(v, T.numeric);
+    return literal(v, T.numeric, numericTextScale(s));
   }
   if (c.boolval !== undefined) return literal(c.boolval.boolval === true, T.boolean);
   if (c.sval !== undefined) return literal(c.sval.sval ?? '', T.unknown);

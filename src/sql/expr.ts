@@ -19,6 +19,11 @@ export interface Literal {
   readonly kind: 'Literal';
   readonly value: Value;
   readonly type: SqlType;
+  /**
+   * Display scale of a numeric literal as written (`1.50` → 2, `0.000` → 3, `'1.5e-3'::numeric`
+   * → 4): a number cannot carry it. Absent: the decimals of the value's shortest form.
+   */
+  readonly scale?: number;
 }
 
 /**
@@ -118,7 +123,8 @@ export function columnRef(index: number, name: string, type: SqlType): ColumnRef
   return Object.freeze({ kind: 'ColumnRef', index, name, type });
 }
 
-export function literal(value: Value, type: SqlType): Literal {
+export function literal(value: Value, type: SqlType, scale?: number): Literal {
+  if (scale !== undefined) return Object.freeze({ kind: 'Literal', value, type, scale });
   return Object.freeze({ kind: 'Literal', value, type });
 }
 
@@ -229,7 +235,11 @@ export function exprEquals(a: BoundExpr, b: BoundExpr): boolean {
       return a.index === (b as ColumnRef).index;
     case 'Literal': {
       const bv = (b as Literal).value;
-      return a.type.name === b.type.name && JSON.stringify(a.value) === JSON.stringify(bv);
+      return (
+        a.type.name === b.type.name &&
+        a.scale === (b as Literal).scale &&
+        JSON.stringify(a.value) === JSON.stringify(bv)
+      );
     }
     case 'Call':
       if (a.fn !== (b as Call).fn) return false;

@@ -12,7 +12,7 @@ import {
   undefinedOperator,
 } from './errors.ts';
 import { type BoundExpr, call, cast, literal } from './expr.ts';
-import { parseLiteral } from './literals.ts';
+import { numericTextScale, parseBytea, parseLiteral } from './literals.ts';
 import {
   arrayOf,
   canExplicitCast,
@@ -36,7 +36,7 @@ export function coerce(e: BoundExpr, to: SqlType, place: Place | undefined, what
   if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null))
     return castLiteral(e.value, to, place);
   if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to) && canImplicitCast(e.type, to, false))
-    return castLiteral(e.value, to, place);
+    return castLiteral(e.value, to, place, undefined, e.type);
   if (canImplicitCast(e.type, to, false)) return cast(e, to);
   throw datatypeMismatch(
     `${what} is of type ${formatType(e.type)} but expression is of type ${formatType(to)}`,
@@ -54,7 +54,8 @@ export function coerceAssignment(
   if (sameType(e.type, to)) return e;
   if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null))
     return castLiteral(e.value, to, place);
-  if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to)) return castLiteral(e.value, to, place);
+  if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to))
+    return castLiteral(e.value, to, place, undefined, e.type);
   if (canImplicitCast(e.type, to, true)) return cast(e, to);
   throw datatypeMismatch(
     `column "${column}" is of type ${formatType(to)} but expression is of type ${formatType(e.type)}`,
@@ -73,7 +74,7 @@ export function explicitCast(
     return castLiteral(e.value, to, place, typmod);
   if (sameType(e.type, to)) return e;
   if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to) && typeof e.value === 'number') {
-    return castLiteral(e.value, to, place);
+    return castLiteral(e.value, to, place, undefined, e.type);
   }
   if (!canExplicitCast(e.type, to))
     throw new SqlError(
@@ -84,26 +85,98 @@ export function explicitCast(
   return cast(e, to);
 }
 
-function castLiteral(value: unknown, to: SqlType, place: Place | undefined, typmod?: number): BoundExpr {
+/**
+ * Folds a cast of a literal, with the rules of the run-time cast (src/engine/eval casts.ts):
+ * numeric → integer rounds half away from zero, float → integer half to even; real keeps
+ * float4 precision and range; float → numeric keeps 15 significant digits (6 for real);
+ * numeric text keeps its written scale; bytea text is hex or escape format.
+ */
+function castLiteral(
+  value: unknown,
+  to: SqlType,
+  place: Place | undefined,
+  typmod?: number,
+  from?: SqlType,
+): BoundExpr {
   if (value === null) return literal(null, to);
-  if (typeof value === 'number' && isNumeric(to)) {
-    if (isInteger(to)) {
-      const r = Math.round(value);
-      const limit = to.name === 'int2' ? 32767 : to.name === 'int4' ? 2147483647 : Number.MAX_SAFE_INTEGER;
-      if (Math.abs(r) > limit)
-        throw new SqlError(
-          '22003',
-          `${formatType(to)} out of range`,
-          place === undefined ? undefined : place.offset + 1,
-        );
-      return literal(r, to);
-    }
-    return literal(value, to);
-  }
+  if (typeof value === 'number' && isNumeric(to))
+    return castNumberLiteral(value, from ?? T.numeric, to, place);
   const text = String(value);
+  if (to.name === 'bytea') {
+    try {
+      return literal(parseBytea(text), to);
+    } catch (e) {
+      if (e instanceof SqlError) throw new SqlError(e.sqlstate, e.message, positionOf(place));
+      throw e;
+    }
+  }
   const v = parseLiteral(text, to, typmod);
   if (v === undefined) throw invalidText(formatType(to), text, place);
+  if (to.name === 'numeric') return literal(v, to, numericTextScale(text));
+  if (to.name === 'float4' && typeof v === 'number') {
+    const r = Math.fround(v);
+    if ((!Number.isFinite(r) && Number.isFinite(v)) || (r === 0 && v !== 0))
+      throw new SqlError('22003', `"${text}" is out of range for type real`, positionOf(place));
+    return literal(r, to);
+  }
+  if (to.name === 'float8' && typeof v === 'number' && !Number.isFinite(v) && /\d/.test(text))
+    throw new SqlError('22003', `"${text}" is out of range for type double precision`, positionOf(place));
   return literal(v, to);
+}
+
+function positionOf(place: Place | undefined): number | undefined {
+  return place === undefined || place.offset < 0 ? undefined : place.offset + 1;
+}
+
+const intLimits: Readonly<Record<string, readonly [number, number]>> = {
+  int2: [-32768, 32767],
+  int4: [-2147483648, 2147483647],
+  int8: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+function castNumberLiteral(value: number, from: SqlType, to: SqlType, place: Place | undefined): BoundExpr {
+  const floatSource = from.name === 'float4' || from.name === 'float8';
+  const outOfRange = (what: string): never => {
+    throw new SqlError('22003', `${what} out of range`, positionOf(place));
+  };
+  switch (to.name) {
+    case 'int2':
+    case 'int4':
+    case 'int8': {
+      if (!Number.isFinite(value)) {
+        if (floatSource) return outOfRange(formatType(to));
+        throw new SqlError(
+          '0A000',
+          `cannot convert ${Number.isNaN(value) ? 'NaN' : 'infinity'} to ${formatType(to)}`,
+          positionOf(place),
+        );
+      }
+      const r = floatSource ? roundHalfEven(value) : value < 0 ? -Math.round(-value) : Math.round(value);
+      const [lo, hi] = intLimits[to.name] ?? [0, 0];
+      if (r < lo || r > hi) return outOfRange(formatType(to));
+      return literal(r + 0, to);
+    }
+    case 'float4': {
+      const r = Math.fround(value);
+      if (!Number.isFinite(r) && Number.isFinite(value))
+        throw new SqlError('22003', 'value out of range: overflow', positionOf(place));
+      if (r === 0 && value !== 0)
+        throw new SqlError('22003', 'value out of range: underflow', positionOf(place));
+      return literal(r, to);
+    }
+    case 'numeric':
+      if (floatSource && Number.isFinite(value))
+        return literal(Number(value.toPrecision(from.name === 'float4' ? 6 : 15)) + 0, to);
+      return literal(value, to);
+    default:
+      return literal(value, to);
+  }
+}
+
+/** C's rint: round half to even. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 function sig(args: readonly BoundExpr[]): string {
@@ -134,7 +207,8 @@ export function resolveOperator(
     throw undefinedOperator(`${formatType(l.type)} ${op} ${formatType(r.type)}`, place);
   };
   if (comparisons.has(op)) {
-    const common = commonType(l.type, r.type);
+    const common =
+      isNumeric(l.type) && isNumeric(r.type) ? numericCommon(l.type, r.type) : commonType(l.type, r.type);
     if (common === undefined || common.name === 'jsonb') return fail();
     return call(op === '!=' ? '<>' : op, [coerce(l, common, place), coerce(r, common, place)], T.boolean);
   }
@@ -155,8 +229,13 @@ export function resolveOperator(
       return result ?? fail();
     }
     case '^':
+      // Only float8 ^ float8 and numeric ^ numeric exist: a float operand makes it float8
+      // (numeric casts to float8 implicitly, not back), numeric wins over integers, and two
+      // integers take the preferred type, float8.
       if (isNumeric(lt) && isNumeric(rt)) {
-        const t = lt.name === 'numeric' || rt.name === 'numeric' ? T.numeric : T.float8;
+        const float = (t: SqlType) => t.name === 'float4' || t.name === 'float8';
+        const t =
+          !float(lt) && !float(rt) && (lt.name === 'numeric' || rt.name === 'numeric') ? T.numeric : T.float8;
         return call('^', [coerce(l, t, place), coerce(r, t, place)], t);
       }
       return fail();
@@ -249,7 +328,8 @@ function resolvePrefix(op: string, e: BoundExpr, place: Place | undefined): Boun
     const arg = e.type.name === 'unknown' ? coerce(e, T.numeric, place) : e;
     if (isNumeric(arg.type) || arg.type.name === 'interval') {
       if (op === '+') return arg;
-      if (arg.kind === 'Literal' && typeof arg.value === 'number') return literal(-arg.value, arg.type);
+      if (arg.kind === 'Literal' && typeof arg.value === 'number')
+        return literal(-arg.value, arg.type, arg.scale);
       return call('neg', [arg], arg.type);
     }
   }
@@ -278,15 +358,39 @@ function fixed(params: readonly SqlType[], result: SqlType, fn?: string): (name:
   };
 }
 
+/**
+ * Several signatures of one function. As in PostgreSQL's func_select_candidate, of the
+ * signatures the arguments can be coerced to, the one taking the most arguments as they are
+ * (no cast) wins: `extract(hour FROM date)` is extract(text, date), not (text, timestamp);
+ * `power(2, 0.5)` is power(numeric, numeric). On a tie the first listed wins (list the
+ * signature with PostgreSQL's preferred type first: float8, timestamptz… or, where we differ
+ * on purpose, ours). A signature whose coercion raises (bad literal text) is passed over;
+ * the first such error is raised when no signature fits.
+ */
 function overloads(...rs: ((name: string) => Resolver)[]): (name: string) => Resolver {
   return (name) => {
     const bound = rs.map((r) => r(name));
     return (args, place) => {
+      let best: BoundExpr | undefined;
+      let bestExact = -1;
+      let error: unknown;
       for (const r of bound) {
-        const e = r(args, place);
-        if (e !== undefined) return e;
+        let e: BoundExpr | undefined;
+        try {
+          e = r(args, place);
+        } catch (err) {
+          error ??= err;
+          continue;
+        }
+        if (e === undefined) continue;
+        const exact = e.kind === 'Call' ? e.args.filter((a, i) => a === args[i]).length : 0;
+        if (exact > bestExact) {
+          best = e;
+          bestExact = exact;
+        }
       }
-      return undefined;
+      if (best === undefined && error !== undefined) throw error;
+      return best;
     };
   };
 }
@@ -318,10 +422,11 @@ const floatMath =
     return call(name, [coerce(a, t, place)], t);
   };
 
+/** concat(VARIADIC "any") / concat_ws(text, VARIADIC "any"): the variadic part takes at least one argument. */
 const variadicText =
   (name: string): Resolver =>
   (args) =>
-    call(name, args.map(toText), T.text);
+    args.length < (name === 'concat_ws' ? 2 : 1) ? undefined : call(name, args.map(toText), T.text);
 
 const sameAsArgs =
   (name: string): Resolver =>
@@ -332,7 +437,7 @@ const sameAsArgs =
       t = t === undefined ? undefined : commonType(t, a.type);
     }
     if (t === undefined) return undefined;
-    const tt = t;
+    const tt = t.name === 'unknown' ? T.text : t;
     return call(
       name,
       args.map((a) => coerce(a, tt, place)),
@@ -405,10 +510,10 @@ const functions: Readonly<Record<string, (name: string) => Resolver>> = {
     fixed([text, T.timestamptz], T.timestamptz),
     fixed([text, T.interval], T.interval),
   ),
+  // date_part(text, date) is PostgreSQL's `date_part($1, $2::timestamp)`: hour of a date is 0
   date_part: overloads(
     fixed([text, T.timestamp], T.float8),
     fixed([text, T.timestamptz], T.float8),
-    fixed([text, T.date], T.float8),
     fixed([text, T.interval], T.float8),
   ),
   extract: overloads(

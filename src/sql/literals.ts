@@ -3,6 +3,7 @@
  * `'42'::int`), following PostgreSQL's input syntax closely enough for the dialect we accept.
  * Failures return undefined; the caller raises 22P02 with the literal's position.
  */
+import { SqlError, SqlState } from './errors.ts';
 import type { Interval, SqlType, Value } from './types.ts';
 
 export const MICROS_PER_SECOND = 1_000_000;
@@ -298,6 +299,58 @@ export function parseDate(text: string): number | undefined {
   return daysFromCivil(Number(m[1]), mo, d);
 }
 
+/**
+ * Display scale of numeric input text, as numeric_in keeps it: the decimals written, less the
+ * exponent (`'1.50'` → 2, `'1.5e-3'` → 4, `'15e1'` → 0); 0 for text that is not a number.
+ */
+export function numericTextScale(text: string): number {
+  const m = /^\s*[+-]?(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?\s*$/i.exec(text);
+  if (m === null) return 0;
+  const frac = m[2]?.length ?? 0;
+  const exp = m[3] === undefined ? 0 : Number(m[3]);
+  return Math.max(0, frac - exp);
+}
+
+/**
+ * bytea input (byteain): hex format `\x41ff` (whitespace allowed between digit pairs), else
+ * escape format, where `\\` is a backslash and `\nnn` an octal byte. Throws 22023 for bad hex
+ * and 22P02 for a bad escape, as PostgreSQL does.
+ */
+export function parseBytea(text: string): Uint8Array {
+  if (text.startsWith('\\x')) {
+    const hex = text.slice(2).replace(/\s+/g, '');
+    const bad = /[^0-9a-f]/i.exec(hex);
+    if (bad !== null)
+      throw new SqlError(SqlState.invalidParameterValue, `invalid hexadecimal digit: "${bad[0]}"`);
+    if (hex.length % 2 !== 0)
+      throw new SqlError(SqlState.invalidParameterValue, 'invalid hexadecimal data: odd number of digits');
+    return new Uint8Array(Buffer.from(hex, 'hex'));
+  }
+  const out: number[] = [];
+  const enc = Buffer.from(text, 'utf8');
+  for (let i = 0; i < enc.length; i++) {
+    const c = enc[i] as number;
+    if (c !== 92) {
+      out.push(c);
+      continue;
+    }
+    const next = enc[i + 1];
+    if (next === 92) {
+      out.push(92);
+      i++;
+      continue;
+    }
+    const oct = enc.subarray(i + 1, i + 4).toString('latin1');
+    if (/^[0-3][0-7][0-7]$/.test(oct)) {
+      out.push(Number.parseInt(oct, 8));
+      i += 3;
+      continue;
+    }
+    throw new SqlError(SqlState.invalidTextRepresentation, 'invalid input syntax for type bytea');
+  }
+  return new Uint8Array(out);
+}
+
 const intRe = /^\s*[+-]?\d+\s*$/;
 const limits: Readonly<Record<string, readonly [number, number]>> = {
   int2: [-32768, 32767],
@@ -363,7 +416,11 @@ export function parseLiteral(text: string, type: SqlType, typmod?: number): Valu
         return undefined;
       }
     case 'bytea':
-      return new TextEncoder().encode(text);
+      try {
+        return parseBytea(text);
+      } catch {
+        return undefined;
+      }
     case 'array':
       return undefined;
     default: {

@@ -247,7 +247,11 @@ export function isTimestamp(t: SqlType): boolean {
   return t.name === 'timestamp' || t.name === 'timestamptz';
 }
 
-/** Common type of two numeric types (PostgreSQL's implicit-cast lattice, floats win). */
+/**
+ * Type two numeric operands of an arithmetic or comparison operator are brought to, as
+ * PostgreSQL's operator resolution picks it: the wider type, except that real meeting any
+ * other numeric type gives double precision (the cross-type `float48` operators).
+ */
 export function numericCommon(a: SqlType, b: SqlType): SqlType {
   const ra = numericRank[a.name] ?? 0;
   const rb = numericRank[b.name] ?? 0;
@@ -257,14 +261,18 @@ export function numericCommon(a: SqlType, b: SqlType): SqlType {
 }
 
 /**
- * Common supertype for UNION / CASE / COALESCE / IN / comparison operands, or undefined
- * when the types cannot be matched. `unknown` gives way to the other side.
+ * Common supertype for UNION / VALUES / CASE / COALESCE / GREATEST / ARRAY / IN lists
+ * (PostgreSQL's select_common_type), or undefined when the types cannot be matched.
+ * `unknown` gives way to the other side; two unknowns stay `unknown`, which the caller
+ * resolves as text once every input is seen. Among numeric types the one every other
+ * casts to implicitly wins: real beats integers and numeric (`COALESCE(1::real, 2)` is
+ * real), unlike operators, where `real * integer` is double precision (`numericCommon`).
  */
 export function commonType(a: SqlType, b: SqlType): SqlType | undefined {
-  if (a.name === 'unknown') return b.name === 'unknown' ? T.text : b;
+  if (a.name === 'unknown') return b;
   if (b.name === 'unknown') return a;
   if (sameType(a, b)) return a;
-  if (isNumeric(a) && isNumeric(b)) return numericCommon(a, b);
+  if (isNumeric(a) && isNumeric(b)) return (numericRank[a.name] ?? 0) >= (numericRank[b.name] ?? 0) ? a : b;
   if (isString(a) && isString(b)) return T.text;
   const ca = category(a);
   if (ca === 'datetime' && category(b) === 'datetime') {

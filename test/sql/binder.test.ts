@@ -282,6 +282,63 @@ describe('binding', () => {
   });
 });
 
+describe('literals and common types', () => {
+  const typesOf = (sql: string): string[] =>
+    bindQuery(select(sql), catalog).columns.map((c) => `${c.name}:${shortType(c.type)}`);
+
+  test('NULL gives way to the other inputs: unknown, unknown, integer is integer', () => {
+    assert.deepEqual(typesOf('SELECT * FROM (VALUES (NULL), (NULL), (1)) v'), ['column1:int4']);
+    assert.deepEqual(typesOf('SELECT COALESCE(NULL, NULL, 2) AS a, COALESCE(NULL, NULL) AS b'), [
+      'a:int4',
+      'b:text',
+    ]);
+    assert.deepEqual(typesOf('SELECT CASE WHEN true THEN NULL WHEN false THEN NULL ELSE 1 END AS a'), [
+      'a:int4',
+    ]);
+  });
+
+  test('real wins a common type, loses to double precision in an operator', () => {
+    assert.deepEqual(
+      typesOf(
+        'SELECT COALESCE(1::real, 2) AS a, GREATEST(1.5, 2::real) AS b, 1::real * 2 AS c, 1::real * 2::real AS d',
+      ),
+      ['a:float4', 'b:float4', 'c:float8', 'd:float4'],
+    );
+  });
+
+  test('overloads: the signature taking most arguments as they are wins', () => {
+    assert.deepEqual(
+      typesOf(
+        "SELECT extract(hour FROM date '2024-01-01') AS a, power(2, 0.5) AS b, power(2, 2) AS c, 2::float8 ^ 0.5 AS d, 2 ^ 0.5 AS e",
+      ),
+      ['a:numeric', 'b:numeric', 'c:float8', 'd:float8', 'e:numeric'],
+    );
+    const q = bindQuery(select("SELECT extract(hour FROM date '2024-01-01')"), catalog).plan;
+    assert.ok(q.kind === 'Project');
+    const e = q.exprs[0];
+    assert.ok(e?.kind === 'Call');
+    assert.equal(e.args[1]?.type.name, 'date');
+  });
+
+  test('numeric literals keep their written scale; literal casts round as PostgreSQL', () => {
+    const q = bindQuery(
+      select("SELECT 1.50, -0.000, 1.5e-3, '2.500'::numeric, (-2.5)::int, 2.5::float8::int, 3.4e38::real"),
+      catalog,
+    ).plan;
+    assert.ok(q.kind === 'Project');
+    const lits = q.exprs.map((e) => (e.kind === 'Literal' ? [e.value, e.scale] : e.kind));
+    assert.deepEqual(lits, [
+      [1.5, 2],
+      [-0, 3],
+      [0.0015, 4],
+      [2.5, 3],
+      [-3, undefined],
+      [2, undefined],
+      [Math.fround(3.4e38), undefined],
+    ]);
+  });
+});
+
 describe('errors carry SQLSTATE and position', () => {
   test('42P01 undefined table', () => {
     bindError('SELECT * FROM nope', '42P01', 'nope');
@@ -315,6 +372,16 @@ describe('errors carry SQLSTATE and position', () => {
   test('22P02 invalid text representation', () => {
     bindError("SELECT * FROM website_logs_source WHERE status_code = 'abc'", '22P02', "'abc'");
     bindError("SELECT INTERVAL '1 fortnight'", '22P02');
+    bindError("SELECT 'a\\b'::bytea", '22P02', 'bytea');
+  });
+  test('22003 / 22023 literal casts out of range, bad hex', () => {
+    bindError('SELECT 2147483647.5::int', '22003', 'int');
+    bindError('SELECT 3.5e38::real', '22003', 'real');
+    bindError("SELECT '\\x4'::bytea", '22023', 'bytea');
+  });
+  test('42883 concat() needs an argument', () => {
+    bindError('SELECT concat()', '42883', 'concat');
+    bindError("SELECT concat_ws(',')", '42883', 'concat_ws');
   });
   test('0A000 unsupported constructs name the construct and its line/column', () => {
     const frame = bindError(

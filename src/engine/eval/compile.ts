@@ -11,6 +11,7 @@
  * CASE WHEN, JOIN ON) treats NULL as false. Errors are `SqlError`s thrown per row.
  */
 import type { BoundExpr, Call, CaseWhen } from '../../sql/expr.ts';
+import { numericTextScale } from '../../sql/literals.ts';
 import type { SqlType, Value } from '../../sql/types.ts';
 import { formatValue } from './format.ts';
 import { castFn } from './functions/casts.ts';
@@ -546,7 +547,7 @@ class Compiler {
     };
     switch (e.kind) {
       case 'Literal': {
-        const s = typeof e.value === 'number' ? decimalsOf(e.value) : 0;
+        const s = e.scale ?? (typeof e.value === 'number' ? decimalsOf(e.value) : 0);
         return () => s;
       }
       case 'Cast': {
@@ -557,7 +558,7 @@ class Compiler {
           const f = this.value(e.arg).fn;
           return (row) => {
             const v = f(row);
-            return typeof v === 'string' ? textScale(v) : 0;
+            return typeof v === 'string' ? numericTextScale(v) : 0;
           };
         }
         return ownDecimals();
@@ -695,13 +696,4 @@ class Compiler {
         return undefined;
     }
   }
-}
-
-/** Decimal places of numeric input text (`'1.50'` → 2, `'1e-3'` → 3), as numeric_in keeps them. */
-function textScale(text: string): number {
-  const m = /^\s*[+-]?(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?\s*$/i.exec(text);
-  if (m === null) return 0;
-  const frac = m[2]?.length ?? 0;
-  const exp = m[3] === undefined ? 0 : Number(m[3]);
-  return Math.max(0, frac - exp);
 }

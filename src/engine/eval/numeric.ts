@@ -7,8 +7,9 @@
  * Display scale. PostgreSQL keeps a display scale per numeric value (`1.50` prints two
  * decimals, `5::numeric / 2` prints `2.5000000000000000`). A number cannot carry it, so the
  * scale is derived from the expression that produced the value, with PostgreSQL's rules:
- * literal/column → the value's own decimals, `+`/`-` → the larger scale, `*` → the sum,
- * `/` → `divisionScale` (select_div_scale: at least 16 significant digits), round(x, n) → n,
+ * literal → its written scale (`Literal.scale`: `1.50` → 2), column → the value's own
+ * decimals, `+`/`-` → the larger scale, `*` → the sum, `/` → `divisionScale`
+ * (select_div_scale: at least 16 significant digits), round(x, n) → n,
  * extract(second …) → 6, … (`compileNumericScale` in compile.ts applies them per row;
  * `divisionScale` is exported for avg). Digits beyond a double's precision print as zeros.
  */

@@ -15,7 +15,7 @@ import { parseStatement } from '../../../src/sql/parse.ts';
 import type { Plan } from '../../../src/sql/plan.ts';
 import { type SqlType, T, type Value } from '../../../src/sql/types.ts';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.ts';
-import { binderIssues, cases, knownDifferences } from './cases.ts';
+import { cases, knownDifferences } from './cases.ts';
 import { describe, type Outcome, postgresSelect, sameOutcome, tidewatchSelect } from './harness.ts';
 
 let pg: TestPostgres;
@@ -51,9 +51,6 @@ test('documented differences still hold (tidewatch and PostgreSQL)', async () =>
   for (const d of knownDifferences) {
     assert.equal(brief(tidewatchSelect(d.expr)), d.ours, d.expr);
     assert.equal(brief(await postgresSelect(pg.client, d.expr)), d.pg, d.expr);
-  }
-  for (const b of binderIssues) {
-    assert.equal(brief(tidewatchSelect(b.expr)), b.ours, `binder issue fixed? ${b.expr}`);
   }
 });
 

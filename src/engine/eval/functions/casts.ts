@@ -8,7 +8,7 @@
  * numeric → integer rounds half away from zero; float → integer rounds half to even (rint);
  * float → numeric keeps 15 significant digits (6 for real), as PostgreSQL does.
  */
-import { parseInterval } from '../../../sql/literals.ts';
+import { parseBytea, parseInterval } from '../../../sql/literals.ts';
 import { formatType, type SqlType, type Value } from '../../../sql/types.ts';
 import {
   datetimeOverflow,
@@ -226,39 +226,6 @@ export function parseIntervalText(text: string): Value {
   const iv = parseInterval(text);
   if (iv === undefined) throw invalidDatetime('interval', text);
   return iv;
-}
-
-export function parseBytea(text: string): Uint8Array {
-  if (text.startsWith('\\x')) {
-    const hex = text.slice(2).replace(/\s+/g, '');
-    const bad = /[^0-9a-f]/i.exec(hex);
-    if (bad !== null) throw invalidParameter(`invalid hexadecimal digit: "${bad[0]}"`);
-    if (hex.length % 2 !== 0) throw invalidParameter('invalid hexadecimal data: odd number of digits');
-    return new Uint8Array(Buffer.from(hex, 'hex'));
-  }
-  const out: number[] = [];
-  const enc = Buffer.from(text, 'utf8');
-  for (let i = 0; i < enc.length; i++) {
-    const c = enc[i] as number;
-    if (c !== 92) {
-      out.push(c);
-      continue;
-    }
-    const next = enc[i + 1];
-    if (next === 92) {
-      out.push(92);
-      i++;
-      continue;
-    }
-    const oct = enc.subarray(i + 1, i + 4).toString('latin1');
-    if (/^[0-3][0-7][0-7]$/.test(oct)) {
-      out.push(Number.parseInt(oct, 8));
-      i += 3;
-      continue;
-    }
-    throw invalidInput('bytea', text);
-  }
-  return new Uint8Array(out);
 }
 
 function parseJsonb(text: string): Value {
