@@ -19,19 +19,30 @@
  *
  * Each relation is read once: the caller says which operator carries a relation's changes
  * (`upstream`): a source's or table's dataflow source, or an upstream view's `Materialize`.
- * Every Scan hangs a `ScanPort` on it; the port is where a new view is backfilled and what
- * is cut when the view is dropped (the dataflow has no way to remove operators).
+ * Every Scan hangs a `ScanPort` on it, where a new view is backfilled.
+ *
+ * Common subplans are compiled once. Within a query, equal subplans (a CTE read twice) share
+ * one operator. Across queries, stateless subplans (scan, filter, project, tumble, hop,
+ * union) over relations whose past is not replayed into new views (sources) are kept in
+ * `ctx.shared` and reused: five views over `TUMBLE(website_logs_source, …)` tumble each
+ * event once. The caller counts which queries use which operators (`operators`) and
+ * removes an operator from the dataflow when its last user is dropped.
  */
 import { notSupported, SqlError, SqlState } from '../sql/errors.ts';
 import type { BoundExpr } from '../sql/expr.ts';
 import { intervalMicros } from '../sql/literals.ts';
-import type { Plan, AggregateCall as PlanAggregateCall, SortKey as PlanSortKey } from '../sql/plan.ts';
+import {
+  type Plan,
+  type AggregateCall as PlanAggregateCall,
+  type SortKey as PlanSortKey,
+  planInputs,
+} from '../sql/plan.ts';
 import type { Interval } from '../sql/types.ts';
 import type { AggregateCall } from '../stream/aggregates/accumulator.ts';
 import type { Chunk } from '../stream/chunk.ts';
 import type { Dataflow } from '../stream/graph.ts';
 import { Operator } from '../stream/operator.ts';
-import { Aggregate } from '../stream/operators/aggregate.ts';
+import { Aggregate, type GroupKey } from '../stream/operators/aggregate.ts';
 import { Filter } from '../stream/operators/filter.ts';
 import { Hop } from '../stream/operators/hop.ts';
 import { Join } from '../stream/operators/join.ts';
@@ -44,13 +55,12 @@ import type { Row, SortKey, Value } from '../stream/value.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
 
 /**
- * Pass-through at the entry of a compiled query: forwards its upstream's changes until
- * `detach()` (DROP), after which it forwards only barriers. `inject` feeds a backfill.
+ * Pass-through at the entry of a compiled query: forwards its upstream's changes; `inject`
+ * feeds a backfill into the compiled query only.
  */
 export class ScanPort extends Operator {
   readonly arity = 1;
   readonly relation: string;
-  #attached = true;
 
   constructor(relation: string) {
     super(`scan ${relation}`);
@@ -58,17 +68,12 @@ export class ScanPort extends Operator {
   }
 
   protected onChunk(chunk: Chunk): void {
-    if (this.#attached) this.emit(chunk);
+    this.emit(chunk);
   }
 
-  /** Sends changes into the compiled query only (backfill of a new view). */
   inject(chunk: Chunk): void {
     this.stats.rowsIn += chunk.rows.length;
-    if (this.#attached) this.emit(chunk);
-  }
-
-  detach(): void {
-    this.#attached = false;
+    this.emit(chunk);
   }
 }
 
@@ -78,12 +83,16 @@ export interface CompileContext {
   readonly upstream: (relation: string) => Operator;
   /** Unique name for a one-off source (VALUES). */
   readonly uniqueName: (base: string) => string;
+  /** Stateless operators shared across queries, by plan (see the header); omit to share none. */
+  readonly shared?: Map<string, Operator>;
+  /** Whether a relation's past is never replayed into a new query (so its scan can be shared). */
+  readonly liveOnly?: (relation: string) => boolean;
 }
 
 export interface CompiledQuery {
   /** The operator producing the query's changes. */
   readonly output: Operator;
-  /** Every operator added for this query (for per-view statistics). */
+  /** Every operator the query uses, its own and shared ones (statistics, removal). */
   readonly operators: readonly Operator[];
   readonly scans: readonly ScanPort[];
   /** One-off sources of VALUES lists with the rows to push into them once. */
@@ -92,17 +101,43 @@ export interface CompiledQuery {
 
 type RowFn = (row: Row) => Value;
 
-/** Compiles `plan` into `ctx.graph`. On error, already added scan ports are detached. */
+/** Compiles `plan` into `ctx.graph`. On error, the operators it added are removed again. */
 export function compilePlan(plan: Plan, ctx: CompileContext): CompiledQuery {
   const c = new PlanCompiler(ctx);
   try {
     const output = c.node(plan);
-    return { output, operators: c.operators, scans: c.scans, constants: c.constants };
+    return { output, operators: [...c.operators], scans: c.scans, constants: c.constants };
   } catch (e) {
-    for (const s of c.scans) s.detach();
+    ctx.graph.remove(c.added);
+    if (ctx.shared !== undefined) forgetShared(ctx.shared, c.added);
     throw e;
   }
 }
+
+/** Drops removed operators from a shared-subplan map. */
+export function forgetShared(shared: Map<string, Operator>, removed: Iterable<Operator>): void {
+  const gone = new Set(removed);
+  for (const [k, op] of shared) if (gone.has(op)) shared.delete(k);
+}
+
+/** A plan's identity: equal keys compute equal changes from the same inputs. */
+function planKey(p: Plan): string {
+  return JSON.stringify(p, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)))
+      return `#${Object.is(v, -0) ? '-0' : v}`;
+    return v;
+  });
+}
+
+/** Integer and float4 values are already doubles: their cast to float8 changes nothing. */
+const widensToFloat8: ReadonlySet<string> = new Set(['int2', 'int4', 'int8', 'float4']);
+
+function withoutWideningCast(e: BoundExpr): BoundExpr {
+  return e.kind === 'Cast' && e.type.name === 'float8' && widensToFloat8.has(e.arg.type.name) ? e.arg : e;
+}
+
+const statelessKinds: ReadonlySet<Plan['kind']> = new Set(['Filter', 'Project', 'Tumble', 'Hop', 'UnionAll']);
 
 /** Evaluates a constant expression (no column references). */
 export function constant(e: BoundExpr): Value {
@@ -117,8 +152,13 @@ function micros(iv: Interval, what: string): number {
 
 class PlanCompiler {
   readonly ctx: CompileContext;
-  readonly operators: Operator[] = [];
+  /** Operators the query uses, in the order first used. */
+  readonly operators = new Set<Operator>();
+  /** Operators this compile added to the graph. */
+  readonly added: Operator[] = [];
   readonly scans: ScanPort[] = [];
+  /** Operators by plan key, within this query. */
+  readonly #memo = new Map<string, Operator>();
   readonly constants: { source: string; rows: Row[] }[] = [];
   /** Compiled expressions by structure, so equal arguments share one function (and state). */
   readonly #fns = new Map<string, RowFn>();
@@ -130,8 +170,34 @@ class PlanCompiler {
 
   #add<T extends Operator>(op: T, ...inputs: Operator[]): T {
     this.ctx.graph.add(op, ...inputs);
-    this.operators.push(op);
+    this.added.push(op);
+    this.operators.add(op);
     return op;
+  }
+
+  /** The operator computing `p`: a shared one when an equal subplan was compiled before. */
+  node(p: Plan): Operator {
+    const key = planKey(p);
+    const known = this.#memo.get(key);
+    if (known !== undefined) return known;
+    const shared = this.#shareable(p) ? this.ctx.shared : undefined;
+    let op = shared?.get(key);
+    if (op === undefined) {
+      op = this.#build(p);
+      shared?.set(key, op);
+    } else {
+      for (const input of planInputs(p)) this.node(input); // count the shared ancestors as used
+      this.operators.add(op);
+      if (op instanceof ScanPort) this.scans.push(op);
+    }
+    this.#memo.set(key, op);
+    return op;
+  }
+
+  #shareable(p: Plan): boolean {
+    if (this.ctx.shared === undefined) return false;
+    if (p.kind === 'Scan') return this.ctx.liveOnly?.(p.relation) === true;
+    return statelessKinds.has(p.kind) && planInputs(p).every((i) => this.#shareable(i));
   }
 
   fn(e: BoundExpr): RowFn {
@@ -164,11 +230,30 @@ class PlanCompiler {
     return (row) => fs.map((f) => f(row));
   }
 
+  /** An aggregate's group key, written into the operator's scratch array. */
+  groupKey(es: readonly BoundExpr[]): GroupKey | undefined {
+    if (es.length === 0) return undefined;
+    const cols = es.map((e) => (e.kind === 'ColumnRef' ? e.index : -1));
+    if (cols.every((c) => c >= 0)) {
+      const n = cols.length;
+      return (row, out) => {
+        for (let i = 0; i < n; i++) out[i] = row[cols[i] as number] as Value;
+        return out;
+      };
+    }
+    const fs = es.map((e) => this.fn(e));
+    const n = fs.length;
+    return (row, out) => {
+      for (let i = 0; i < n; i++) out[i] = (fs[i] as RowFn)(row);
+      return out;
+    };
+  }
+
   sortKeys(ks: readonly PlanSortKey[]): SortKey[] {
     return ks.map((k) => ({ value: this.fn(k.expr), desc: k.descending, nullsFirst: k.nullsFirst }));
   }
 
-  node(p: Plan): Operator {
+  #build(p: Plan): Operator {
     switch (p.kind) {
       case 'Scan': {
         const up = this.ctx.upstream(p.relation);
@@ -179,7 +264,8 @@ class PlanCompiler {
       case 'Values': {
         const name = this.ctx.uniqueName('values');
         const src = this.ctx.graph.source(name, p.columns.length);
-        this.operators.push(src);
+        this.added.push(src);
+        this.operators.add(src);
         const rows = p.rows.map((r) => r.map((e) => constant(e)));
         this.constants.push({ source: name, rows });
         return src;
@@ -220,7 +306,7 @@ class PlanCompiler {
         );
       case 'Aggregate': {
         const input = this.node(p.input);
-        const groupBy = this.keys(p.groupKeys);
+        const groupBy = this.groupKey(p.groupKeys);
         const calls = p.aggregates.map((a) => this.aggregateCall(a));
         return this.#add(new Aggregate(groupBy === undefined ? { calls } : { groupBy, calls }), input);
       }
@@ -343,7 +429,8 @@ class PlanCompiler {
         const f = a.direct[0] === undefined ? 0.5 : Number(constant(a.direct[0]));
         return {
           kind: a.fn,
-          arg: this.fn(argExpr),
+          // Same values as the uncast column, so min/max over it can share the sorted values.
+          arg: this.fn(withoutWideningCast(argExpr)),
           fraction: f,
           ...(key?.descending === true ? { desc: true } : {}),
           ...base,

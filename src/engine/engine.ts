@@ -54,12 +54,12 @@ import type {
   Update,
 } from '../sql/statement.ts';
 import { formatType, type SqlType } from '../sql/types.ts';
-import { type Chunk, chunk, integrate, type WeightedRow } from '../stream/chunk.ts';
+import { type Chunk, chunk, type WeightedRow } from '../stream/chunk.ts';
 import { Dataflow } from '../stream/graph.ts';
-import type { Operator } from '../stream/operator.ts';
+import type { Operator, OperatorStats } from '../stream/operator.ts';
 import { Materialize } from '../stream/operators/materialize.ts';
 import { compareRows, compareValues, type Row, rowKey, type Value } from '../stream/value.ts';
-import { type CompiledQuery, compilePlan } from './compile-plan.ts';
+import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
 
 export interface EngineOptions {
@@ -115,8 +115,6 @@ interface Relation extends CatalogRelation {
   readonly sourceName: string | undefined;
   /** Current content (tables and views), including the open epoch. */
   readonly store: Materialize | undefined;
-  /** Content as of the last barrier. */
-  readonly committed: Map<string, WeightedRow>;
   /** Tables with a primary key: pk → current row. */
   readonly pkIndex: Map<string, Row> | undefined;
   readonly dependsOn: ReadonlySet<string>;
@@ -135,6 +133,37 @@ const DEFAULT_SESSION: ReadonlyMap<string, string> = new Map([
   ['streaming_parallelism', 'default'],
 ]);
 
+/** Rows per chunk that `push` sends into the dataflow. */
+const CHUNK_ROWS = 1024;
+
+/** Rows `from`…`to` of pushed input as arrays in column order (objects map by column name). */
+function toRows(
+  input: readonly (Row | Readonly<Record<string, unknown>>)[],
+  from: number,
+  to: number,
+  names: readonly string[],
+): Row[] {
+  const width = names.length;
+  const out: Row[] = new Array(to - from);
+  for (let i = from; i < to; i++) {
+    const r = input[i];
+    if (Array.isArray(r)) {
+      out[i - from] = r as Row;
+      continue;
+    }
+    const o = r as Readonly<Record<string, unknown>>;
+    const row: Value[] = new Array(width);
+    for (let j = 0; j < width; j++) row[j] = (o[names[j] as string] ?? null) as Value;
+    out[i - from] = row;
+  }
+  return out;
+}
+
+/** Content of a table or view as of the last barrier (nothing for a source). */
+function committed(rel: Relation): Iterable<WeightedRow> {
+  return rel.store?.entries() ?? [];
+}
+
 function normalizeName(name: string): string {
   const n = name.toLowerCase();
   return n.startsWith('public.') ? n.slice(7) : n.startsWith('main.') ? n.slice(5) : n;
@@ -152,6 +181,10 @@ export class Engine implements Catalog {
   readonly #relations = new Map<string, Relation>();
   readonly #session = new Map<string, string>();
   readonly #listeners: ViewCommitListener[] = [];
+  /** Stateless operators shared by views over sources (see compile-plan.ts). */
+  readonly #shared = new Map<string, Operator>();
+  /** How many views use each compiled operator; at 0 it leaves the dataflow. */
+  readonly #users = new Map<Operator, number>();
   readonly #timer: ReturnType<typeof setInterval> | undefined;
   #uid = 0;
 
@@ -202,14 +235,14 @@ export class Engine implements Catalog {
     if (rel === undefined) throw undefinedTable(relation);
     if (rel.objectKind === 'materialized view')
       throw new SqlError(SqlState.wrongObjectType, `cannot insert into materialized view "${rel.name}"`);
-    const cols = rel.columns;
-    const asRows = rows.map((r): Row => {
-      if (Array.isArray(r)) return r as Row;
-      const o = r as Readonly<Record<string, unknown>>;
-      return cols.map((c) => (o[c.name] ?? null) as Value);
-    });
-    if (rel.objectKind === 'table') this.#insertRows(rel, asRows);
-    else this.#graph.push(rel.sourceName as string, asRows);
+    const names = rel.columns.map((c) => c.name);
+    // Small chunks keep each chunk's rows short-lived: they die in the young generation
+    // instead of being promoted while a long chunk is still flowing through every view.
+    for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+      const asRows = toRows(rows, start, Math.min(rows.length, start + CHUNK_ROWS), names);
+      if (rel.objectKind === 'table') this.#insertRows(rel, asRows);
+      else this.#graph.push(rel.sourceName as string, asRows);
+    }
   }
 
   /** Ends the current epoch: everything pushed so far becomes visible in every view. */
@@ -226,7 +259,7 @@ export class Engine implements Catalog {
   rows(name: string): Row[] {
     const rel = this.#rel(name);
     if (rel === undefined) throw undefinedTable(name);
-    return expand(rel.committed).sort(compareRows);
+    return expand(committed(rel)).sort(compareRows);
   }
 
   /** Per-view row counts and runtime errors. */
@@ -241,10 +274,15 @@ export class Engine implements Catalog {
         if (op.stats.lastError !== undefined) lastError = op.stats.lastError.message;
       }
       let rows = 0;
-      for (const e of r.committed.values()) rows += e.weight;
+      for (const e of committed(r)) rows += e.weight;
       out.push({ name: r.name, rows, errors, lastError });
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Counters of every dataflow operator, in topological order. */
+  operatorStats(): { name: string; stats: OperatorStats }[] {
+    return this.#graph.stats();
   }
 
   get implicitFlush(): boolean {
@@ -345,13 +383,11 @@ export class Engine implements Catalog {
       upstream: src,
       sourceName,
       store,
-      committed: new Map(),
       pkIndex: kind === 'table' && primaryKey.length > 0 ? new Map() : undefined,
       dependsOn: new Set(),
       compiled: undefined,
       plan: undefined,
     };
-    if (store !== undefined) store.onCommit((delta) => integrate(rel.committed, delta.rows, delta.weights));
     this.#relations.set(name, rel);
     return { tag };
   }
@@ -374,6 +410,7 @@ export class Engine implements Catalog {
       seen.add(c.name);
     }
     const compiled = compilePlan(bound.plan, this.#compileContext());
+    for (const op of compiled.operators) this.#users.set(op, (this.#users.get(op) ?? 0) + 1);
     const mat = this.#graph.add(new Materialize(`view ${name}`), compiled.output);
     const rel: Relation = {
       name,
@@ -388,14 +425,12 @@ export class Engine implements Catalog {
       upstream: mat,
       sourceName: undefined,
       store: mat,
-      committed: new Map(),
       pkIndex: undefined,
       dependsOn: planRelations(bound.plan),
       compiled,
       plan: bound.plan,
     };
     mat.onCommit((delta, epoch) => {
-      integrate(rel.committed, delta.rows, delta.weights);
       if (delta.rows.length > 0) for (const l of this.#listeners) l(name, delta, epoch);
     });
     // Backfill from the current content of the tables and views it reads.
@@ -404,7 +439,7 @@ export class Engine implements Catalog {
       if (up?.store === undefined) continue;
       const rows: Row[] = [];
       const weights: number[] = [];
-      for (const e of up.store.entries()) {
+      for (const e of up.store.current()) {
         rows.push(e.row);
         weights.push(e.weight);
       }
@@ -425,6 +460,8 @@ export class Engine implements Catalog {
         return r.upstream;
       },
       uniqueName: (base: string) => `${base}#${++this.#uid}`,
+      shared: this.#shared,
+      liveOnly: (relation: string) => this.#rel(relation)?.objectKind === 'source',
     };
   }
 
@@ -476,7 +513,7 @@ export class Engine implements Catalog {
       const r = this.#rel(relation) as Relation;
       const rows: Row[] = [];
       const weights: number[] = [];
-      for (const e of r.committed.values()) {
+      for (const e of committed(r)) {
         rows.push(e.row);
         weights.push(e.weight);
       }
@@ -540,7 +577,7 @@ export class Engine implements Catalog {
   #matching(rel: Relation, where: Parameters<typeof compilePredicate>[0] | undefined): WeightedRow[] {
     const pred = where === undefined ? undefined : compilePredicate(where);
     const out: WeightedRow[] = [];
-    for (const e of (rel.store as Materialize).entries()) {
+    for (const e of (rel.store as Materialize).current()) {
       if (e.weight <= 0) continue;
       if (pred === undefined || pred(e.row) === true) out.push({ row: e.row, weight: e.weight });
     }
@@ -639,7 +676,18 @@ export class Engine implements Catalog {
   #dropCascade(rel: Relation): void {
     if (!this.#relations.has(rel.name)) return;
     for (const d of this.#dependents(rel.name)) this.#dropCascade(d);
-    if (rel.compiled !== undefined) for (const p of rel.compiled.scans) p.detach();
+    const unused: Operator[] = [rel.upstream];
+    if (rel.store !== undefined && rel.store !== rel.upstream) unused.push(rel.store);
+    for (const op of rel.compiled?.operators ?? []) {
+      const n = (this.#users.get(op) ?? 1) - 1;
+      if (n > 0) this.#users.set(op, n);
+      else {
+        this.#users.delete(op);
+        unused.push(op);
+      }
+    }
+    this.#graph.remove(unused);
+    forgetShared(this.#shared, unused);
     this.#relations.delete(rel.name);
   }
 
@@ -723,9 +771,9 @@ export class Engine implements Catalog {
   }
 }
 
-function expand(m: ReadonlyMap<string, WeightedRow>): Row[] {
+function expand(entries: Iterable<WeightedRow>): Row[] {
   const out: Row[] = [];
-  for (const e of m.values()) for (let i = 0; i < e.weight; i++) out.push(e.row);
+  for (const e of entries) for (let i = 0; i < e.weight; i++) out.push(e.row);
   return out;
 }
 

@@ -40,6 +40,22 @@ export class Dataflow {
     return op;
   }
 
+  /**
+   * Removes operators that nothing reads any more (a dropped view's): each must feed only
+   * operators removed in the same call. Sources among them are forgotten too.
+   */
+  remove(ops: Iterable<Operator>): void {
+    const gone = new Set(ops);
+    // Downstream first, so each operator feeds nothing when it is disconnected.
+    for (let i = this.#operators.length - 1; i >= 0; i--) {
+      const op = this.#operators[i] as Operator;
+      if (!gone.has(op)) continue;
+      op.disconnect();
+      this.#operators.splice(i, 1);
+      if (op instanceof Source) this.#sources.delete(op.name);
+    }
+  }
+
   /** Operators in topological order. */
   get operators(): readonly Operator[] {
     return this.#operators;

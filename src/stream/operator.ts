@@ -65,8 +65,8 @@ export abstract class Operator {
   readonly stats: OperatorStats = { rowsIn: 0, rowsOut: 0, errors: 0, lastError: undefined };
   /** Epoch of the last barrier handled. */
   epoch = 0;
-  readonly #outputs: Edge[] = [];
-  readonly #connected: boolean[] = [];
+  #outputs: Edge[] = [];
+  readonly #inputs: (Operator | undefined)[] = [];
   #barriers = 0;
 
   constructor(name: string) {
@@ -76,18 +76,33 @@ export abstract class Operator {
   /** Wires this operator's output to input `input` of `down`. */
   connectTo(down: Operator, input = 0): void {
     if (input < 0 || input >= down.arity) throw new Error(`${down.name} has no input ${input}`);
-    if (down.#connected[input]) throw new Error(`${down.name}: input ${input} is already connected`);
-    down.#connected[input] = true;
+    if (down.#inputs[input] !== undefined)
+      throw new Error(`${down.name}: input ${input} is already connected`);
+    down.#inputs[input] = this;
     this.#outputs.push({ op: down, input });
+  }
+
+  /** Unwires every input of an operator that feeds nothing any more (it stops receiving). */
+  disconnect(): void {
+    if (this.#outputs.length > 0) throw new Error(`${this.name} still feeds ${this.#outputs[0]?.op.name}`);
+    for (const [i, up] of this.#inputs.entries()) {
+      if (up === undefined) continue;
+      up.#outputs = up.#outputs.filter((e) => !(e.op === this && e.input === i));
+      this.#inputs[i] = undefined;
+    }
   }
 
   get downstream(): readonly Operator[] {
     return this.#outputs.map((e) => e.op);
   }
 
+  get upstream(): readonly Operator[] {
+    return this.#inputs.filter((op) => op !== undefined);
+  }
+
   /** True when every input has an upstream. */
   get fullyConnected(): boolean {
-    for (let i = 0; i < this.arity; i++) if (!this.#connected[i]) return false;
+    for (let i = 0; i < this.arity; i++) if (this.#inputs[i] === undefined) return false;
     return true;
   }
 

@@ -206,13 +206,17 @@ function objectKey(v: Value): string {
   return `j${json.length}:${json}`;
 }
 
-/** Map key of a tuple (a row, a group key, a join key). */
+/**
+ * Map key of a tuple (a row, a group key, a join key). Joined rather than concatenated: `+=`
+ * builds a rope of small strings that a map then keeps alive (~700 bytes for a 12-column row);
+ * `join` makes one flat string, and is faster too.
+ */
 export function rowKey(values: Row): string {
   const n = values.length;
   if (n === 1) return valueKey(values[0] as Value);
-  let k = '';
-  for (let i = 0; i < n; i++) k += valueKey(values[i] as Value);
-  return k;
+  const parts: string[] = new Array(n);
+  for (let i = 0; i < n; i++) parts[i] = valueKey(values[i] as Value);
+  return parts.join('');
 }
 
 /** Key of a single value usable directly in a `Map`: primitives as themselves (SameValueZero

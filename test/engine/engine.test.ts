@@ -98,6 +98,50 @@ test('a source feeds many views once; pushed objects map by column name', async 
   e.close();
 });
 
+test('views over one source share its tumble; DROP removes what no view uses any more', async () => {
+  const e = new Engine({ autoEpoch: false });
+  const names = () => e.operatorStats().map((o) => o.name);
+  const count = (name: string) => names().filter((n) => n === name).length;
+  await e.execute(`CREATE SOURCE logs (ts TIMESTAMP, usr VARCHAR, rt INT) WITH (connector = 'datagen')`);
+  const perMinute = (what: string) => `SELECT ${what}, window_start
+      FROM TUMBLE(logs, ts, INTERVAL '1 MINUTE') GROUP BY window_start`;
+  await e.execute(`CREATE MATERIALIZED VIEW n AS ${perMinute('COUNT(*) AS n')}`);
+  await e.execute(`CREATE MATERIALIZED VIEW m AS ${perMinute('MAX(rt) AS m')}`);
+  // A CTE read twice is computed once.
+  await e.execute(`CREATE MATERIALIZED VIEW r AS WITH c AS (${perMinute('COUNT(*) AS n')})
+      SELECT a.n, b.window_start FROM c AS a JOIN c AS b ON a.window_start = b.window_start`);
+  assert.equal(count('tumble'), 1);
+  assert.equal(count('aggregate'), 3);
+  e.push('logs', [
+    [1, 'a', 5],
+    [MIN + 1, 'b', 7],
+    [MIN + 2, 'a', 9],
+  ]);
+  e.flush();
+  assert.deepEqual(e.rows('r'), [
+    [1, 0],
+    [2, MIN],
+  ]);
+  await e.execute('DROP MATERIALIZED VIEW n');
+  await e.execute('DROP MATERIALIZED VIEW r');
+  assert.equal(count('tumble'), 1, 'm still reads the tumble');
+  assert.deepEqual(
+    names().filter((n) => n.startsWith('view')),
+    ['view m'],
+  );
+  e.push('logs', [[MIN + 3, 'c', 11]]);
+  e.flush();
+  assert.deepEqual(e.rows('m'), [
+    [5, 0],
+    [11, MIN],
+  ]);
+  await e.execute('DROP MATERIALIZED VIEW m');
+  assert.deepEqual(names(), [names()[0]], 'only the source is left');
+  await e.execute('DROP SOURCE logs');
+  assert.deepEqual(names(), []);
+  e.close();
+});
+
 test('DROP refuses with 2BP01 while dependents exist, CASCADE drops them, the name is reusable', async () => {
   const e = new Engine({ autoEpoch: false });
   await e.execute('CREATE TABLE t (v INT)');

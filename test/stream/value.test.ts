@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KeyMap } from '../../src/stream/key-map.ts';
-import { compareKeys, compareValues, rowKey, valuesEqual } from '../../src/stream/value.ts';
+import { compareKeys, compareValues, rowKey, type Value, valuesEqual } from '../../src/stream/value.ts';
 
 test('compareValues follows PostgreSQL: NULL last, NaN above numbers, booleans false < true', () => {
   assert.equal(compareValues(1, 2), -1);
@@ -89,4 +89,26 @@ test('KeyMap: SQL grouping equality on tuples, object values, deletion prunes', 
   g.set([], 1);
   assert.equal(g.get([]), 1);
   assert.deepEqual([...g.values()], [1]);
+});
+
+test('KeyMap agrees with a map keyed by rowKey under random set/delete (single levels turning into maps)', () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pool: Value[] = [null, 0, 1, Number.NaN, 'a', 'b', '1', true, { months: 0, days: 1, micros: 0 }];
+  const m = new KeyMap<number>();
+  const oracle = new Map<string, number>();
+  for (let i = 0; i < 5000; i++) {
+    const key = [pool[rand(pool.length)], pool[rand(3)], pool[rand(pool.length)]] as Value[];
+    if (rand(3) === 0) assert.equal(m.delete(key), oracle.delete(rowKey(key)));
+    else {
+      m.set(key, i);
+      oracle.set(rowKey(key), i);
+    }
+    assert.equal(m.get(key), oracle.get(rowKey(key)));
+    assert.equal(m.size, oracle.size);
+  }
+  assert.deepEqual([...m.values()].sort(), [...oracle.values()].sort());
 });

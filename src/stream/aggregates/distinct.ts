@@ -12,7 +12,7 @@ export class DistinctAccumulator implements Accumulator {
   /** Primitive values keyed by themselves (Map's SameValueZero: 1 ≠ '1', NaN = NaN). */
   readonly #primitives = new Map<null | boolean | number | string, number>();
   /** Arrays, intervals… keyed by their canonical string (kept apart from text values). */
-  readonly #objects = new Map<string, number>();
+  #objects: Map<string, number> | undefined;
 
   constructor(inner: Accumulator) {
     this.#inner = inner;
@@ -28,10 +28,12 @@ export class DistinctAccumulator implements Accumulator {
       else this.#primitives.set(value, now);
     } else {
       const k = hashKey(value) as string;
-      old = this.#objects.get(k) ?? 0;
+      this.#objects ??= new Map();
+      const objects = this.#objects;
+      old = objects.get(k) ?? 0;
       now = old + weight;
-      if (now === 0) this.#objects.delete(k);
-      else this.#objects.set(k, now);
+      if (now === 0) objects.delete(k);
+      else objects.set(k, now);
     }
     if (old <= 0 && now > 0) this.#inner.add(value, 1, sortKey);
     else if (old > 0 && now <= 0) this.#inner.add(value, -1, sortKey);

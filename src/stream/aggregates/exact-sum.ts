@@ -26,8 +26,11 @@ export function twoProduct(a: number, b: number): [number, number] {
   return [p, e];
 }
 
+/** The partials of a sum that has only seen safe integers (shared, never written). */
+const NO_PARTIALS: number[] = [];
+
 export class ExactSum {
-  #partials: number[] = [];
+  #partials: number[] = NO_PARTIALS;
   /** Integer part of the sum, exact while a safe integer. */
   #int = 0;
   #posInf = 0;
@@ -69,6 +72,7 @@ export class ExactSum {
   }
 
   #add(x: number): void {
+    if (this.#partials === NO_PARTIALS) this.#partials = [];
     const p = this.#partials;
     let i = 0;
     for (let j = 0; j < p.length; j++) {

@@ -29,9 +29,16 @@ import { KeyMap } from '../key-map.ts';
 import { mapWatermark, Operator, type Watermark, type WatermarkMap } from '../operator.ts';
 import { type Row, rowsEqual, type Value } from '../value.ts';
 
+/**
+ * Group key of a row. It may write the key into `scratch` (one array per operator, reused for
+ * every row) and return it, so the per-row lookup allocates nothing; the key is copied when
+ * it starts a new group.
+ */
+export type GroupKey = (row: Row, scratch: Value[]) => Value[];
+
 export interface AggregateOptions {
   /** Group key of a row; absent for a global aggregate. */
-  readonly groupBy?: (row: Row) => Value[];
+  readonly groupBy?: GroupKey;
   readonly calls: readonly AggregateCall[];
   readonly watermarks?: WatermarkMap;
   readonly name?: string;
@@ -49,7 +56,8 @@ const NO_KEY: Row = [];
 
 export class Aggregate extends Operator {
   readonly arity = 1;
-  readonly #groupBy: ((row: Row) => Value[]) | undefined;
+  readonly #groupBy: GroupKey | undefined;
+  readonly #scratch: Value[] = [];
   readonly #calls: readonly AggregateCall[];
   readonly #watermarks: WatermarkMap | undefined;
   readonly #groups = new KeyMap<Group>();
@@ -83,6 +91,7 @@ export class Aggregate extends Operator {
   #group(key: Row): Group {
     let g = this.#groups.get(key);
     if (g === undefined) {
+      if (key === this.#scratch) key = [...key];
       g = { key, count: 0, accs: this.#accumulators(), output: null, dirty: true };
       this.#groups.set(key, g);
       this.#dirty.push(g);
@@ -116,7 +125,7 @@ export class Aggregate extends Operator {
       let key = NO_KEY;
       // Evaluate everything first: an error then skips the whole row, leaving state intact.
       try {
-        if (groupBy !== undefined) key = groupBy(row);
+        if (groupBy !== undefined) key = groupBy(row, this.#scratch);
         for (let j = 0; j < nCalls; j++) {
           const c = calls[j] as AggregateCall;
           const p = (owner[j] as number) < 0 && (c.filter === undefined || c.filter(row) === true);

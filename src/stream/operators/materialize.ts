@@ -1,23 +1,25 @@
 /**
  * Materialize: the view. Integrates the changes it receives into a table (a multiset of rows,
- * keyed by row) and records the consolidated delta of each epoch.
+ * keyed by row) once per epoch, and records the consolidated delta of each epoch.
  *
- * Delta: out = in (chunks pass on, so a view can feed further views).
- * State: `table` = ∫ in (the integral of all deltas so far), and the delta of the current
- * epoch; at a barrier that delta is consolidated (equal rows summed, zeros dropped), published
- * as `lastDelta` and handed to `onCommit` listeners (the store), then reset.
+ * Delta: out = in (chunks pass on at once, so a view can feed further views).
+ * State: `table` = ∫ in up to the last barrier (the committed snapshot readers see), and the
+ * raw changes of the open epoch. At a barrier each change is keyed once and summed into both
+ * the epoch's delta (equal rows summed, zeros dropped) and the table; the delta is published
+ * as `lastDelta` and handed to `onCommit` listeners (the store).
  * A row whose weight in the table goes negative signals an upstream bug: counted in `anomalies`.
  */
 import { type Chunk, fromMultiset, integrate, type WeightedRow } from '../chunk.ts';
 import { type Barrier, Operator } from '../operator.ts';
-import { compareRows, type Row } from '../value.ts';
+import { compareRows, type Row, rowKey } from '../value.ts';
 
 export type CommitListener = (delta: Chunk, epoch: number) => void;
 
 export class Materialize extends Operator {
   readonly arity = 1;
   readonly #table = new Map<string, WeightedRow>();
-  #pending = new Map<string, WeightedRow>();
+  #pendingRows: Row[] = [];
+  #pendingWeights: number[] = [];
   #lastDelta: Chunk = { kind: 'chunk', rows: [], weights: [] };
   readonly #listeners: CommitListener[] = [];
   readonly #negative = new Set<string>();
@@ -25,22 +27,44 @@ export class Materialize extends Operator {
   anomalies = 0;
 
   protected onChunk(chunk: Chunk): void {
-    integrate(this.#pending, chunk.rows, chunk.weights);
-    integrate(this.#table, chunk.rows, chunk.weights);
+    const { rows, weights } = chunk;
+    for (let i = 0; i < rows.length; i++) {
+      this.#pendingRows.push(rows[i] as Row);
+      this.#pendingWeights.push(weights[i] as number);
+    }
     this.emit(chunk);
   }
 
   protected override onBarrier(b: Barrier): void {
-    for (const k of this.#pending.keys()) {
-      const e = this.#table.get(k);
+    const rows = this.#pendingRows;
+    const weights = this.#pendingWeights;
+    this.#pendingRows = [];
+    this.#pendingWeights = [];
+    const delta = new Map<string, WeightedRow>();
+    const table = this.#table;
+    for (let i = 0; i < rows.length; i++) {
+      const w = weights[i] as number;
+      if (w === 0) continue;
+      const row = rows[i] as Row;
+      const k = rowKey(row);
+      const d = delta.get(k);
+      if (d === undefined) delta.set(k, { row, weight: w });
+      else d.weight += w;
+      const e = table.get(k);
+      if (e === undefined) table.set(k, { row, weight: w });
+      else {
+        e.weight += w;
+        if (e.weight === 0) table.delete(k);
+      }
+    }
+    for (const k of delta.keys()) {
+      const e = table.get(k);
       if (e !== undefined && e.weight < 0) this.#negative.add(k);
       else this.#negative.delete(k);
     }
     this.anomalies = this.#negative.size;
-    const delta = fromMultiset(this.#pending);
-    this.#pending = new Map();
-    this.#lastDelta = delta;
-    for (const l of this.#listeners) l(delta, b.epoch);
+    this.#lastDelta = fromMultiset(delta);
+    for (const l of this.#listeners) l(this.#lastDelta, b.epoch);
   }
 
   onCommit(listener: CommitListener): void {
@@ -52,17 +76,26 @@ export class Materialize extends Operator {
     return this.#lastDelta;
   }
 
-  /** Distinct rows with their multiplicity. */
+  /** Distinct rows of the committed table with their multiplicity. */
   entries(): IterableIterator<WeightedRow> {
     return this.#table.values();
   }
 
-  /** Number of distinct rows. */
+  /** Distinct rows including the open epoch's changes (what DML and a backfill start from). */
+  current(): IterableIterator<WeightedRow> {
+    if (this.#pendingRows.length === 0) return this.#table.values();
+    const m = new Map<string, WeightedRow>();
+    for (const [k, e] of this.#table) m.set(k, { row: e.row, weight: e.weight });
+    integrate(m, this.#pendingRows, this.#pendingWeights);
+    return m.values();
+  }
+
+  /** Number of distinct rows in the committed table. */
   get size(): number {
     return this.#table.size;
   }
 
-  /** The table as a list of rows (a row of weight k appears k times), sorted for comparison. */
+  /** The committed table as a list of rows (a row of weight k appears k times), sorted. */
   rows(): Row[] {
     const out: Row[] = [];
     for (const e of this.#table.values()) for (let i = 0; i < e.weight; i++) out.push(e.row);
