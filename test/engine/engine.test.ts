@@ -98,6 +98,19 @@ test('a source feeds many views once; pushed objects map by column name', async 
   e.close();
 });
 
+test('pushed objects are read by column name whatever the name; missing columns are NULL', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute(`CREATE TABLE t ("a""b\\c" INT, "x y" TEXT, "constructor" INT, z INT)`);
+  await e.execute('CREATE MATERIALIZED VIEW v AS SELECT * FROM t');
+  e.push('t', [{ 'a"b\\c': 1, 'x y': 'p', constructor: 3 }, { z: 4 }]);
+  e.flush();
+  assert.deepEqual(e.rows('v'), [
+    [1, 'p', 3, null],
+    [null, null, null, 4],
+  ]);
+  e.close();
+});
+
 test('views over one source share its tumble; DROP removes what no view uses any more', async () => {
   const e = new Engine({ autoEpoch: false });
   const names = () => e.operatorStats().map((o) => o.name);

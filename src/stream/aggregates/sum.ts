@@ -23,9 +23,35 @@ class IntervalSum {
   }
 }
 
+/**
+ * A sum that stays a plain safe integer while it can (integer columns, CASE … THEN 1 ELSE 0)
+ * and only then becomes an `ExactSum`: most groups never allocate one.
+ */
+class Total {
+  #int = 0;
+  #exact: ExactSum | undefined;
+
+  add(x: number, weight: number): void {
+    if (this.#exact === undefined) {
+      const n = this.#int + x * weight;
+      if (Number.isInteger(x) && Number.isSafeInteger(n) && (weight === 1 || weight === -1)) {
+        this.#int = n;
+        return;
+      }
+      this.#exact = new ExactSum();
+      this.#exact.add(this.#int);
+    }
+    this.#exact.add(x, weight);
+  }
+
+  value(): number {
+    return this.#exact === undefined ? this.#int : this.#exact.value();
+  }
+}
+
 export class SumAccumulator implements Accumulator {
   n = 0;
-  readonly sum = new ExactSum();
+  readonly sum = new Total();
   #intervals: IntervalSum | undefined;
 
   add(value: Value, weight: number): void {
@@ -46,7 +72,7 @@ export class SumAccumulator implements Accumulator {
 
 export class AvgAccumulator implements Accumulator {
   n = 0;
-  readonly sum = new ExactSum();
+  readonly sum = new Total();
 
   add(value: Value, weight: number): void {
     if (value === null) return;

@@ -24,10 +24,15 @@ import {
   sharesValues,
   valueMultiset,
 } from '../aggregates/accumulator.ts';
+import { CountAccumulator, CountStarAccumulator } from '../aggregates/count.ts';
+import { DistinctAccumulator } from '../aggregates/distinct.ts';
+import { MaxAccumulator, MinAccumulator } from '../aggregates/min-max.ts';
+import { PercentileContAccumulator } from '../aggregates/percentile.ts';
+import { AvgAccumulator, SumAccumulator } from '../aggregates/sum.ts';
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
 import { mapWatermark, Operator, type Watermark, type WatermarkMap } from '../operator.ts';
-import { type Row, rowsEqual, type Value } from '../value.ts';
+import { type Row, rowsEqual, type SortKey, type Value } from '../value.ts';
 
 /**
  * Group key of a row. It may write the key into `scratch` (one array per operator, reused for
@@ -54,11 +59,43 @@ interface Group {
 
 const NO_KEY: Row = [];
 
+/** How the hot loop feeds an accumulator (see onChunk). */
+const Feed = { other: 0, countStar: 1, count: 2, sum: 3, avg: 4, sorted: 5, distinct: 6 } as const;
+type Feed = (typeof Feed)[keyof typeof Feed];
+
+function feedOf(acc: Accumulator): Feed {
+  if (acc instanceof CountStarAccumulator) return Feed.countStar;
+  if (acc instanceof CountAccumulator) return Feed.count;
+  if (acc instanceof SumAccumulator) return Feed.sum;
+  if (acc instanceof AvgAccumulator) return Feed.avg;
+  if (acc instanceof DistinctAccumulator) return Feed.distinct;
+  if (
+    acc instanceof MinAccumulator ||
+    acc instanceof MaxAccumulator ||
+    acc instanceof PercentileContAccumulator
+  )
+    return Feed.sorted;
+  return Feed.other;
+}
+
+type SortedValues = MinAccumulator | MaxAccumulator | PercentileContAccumulator;
+
+/** A call as the hot loop reads it: every call has the same fields (one hidden class). */
+interface Step {
+  readonly arg: ((row: Row) => Value) | undefined;
+  readonly filter: ((row: Row) => boolean | null) | undefined;
+  readonly orderBy: readonly SortKey[] | undefined;
+  /** False when the call reads an earlier call's sorted values instead of its own. */
+  readonly feeds: boolean;
+  readonly feed: Feed;
+}
+
 export class Aggregate extends Operator {
   readonly arity = 1;
   readonly #groupBy: GroupKey | undefined;
   readonly #scratch: Value[] = [];
   readonly #calls: readonly AggregateCall[];
+  readonly #steps: readonly Step[];
   readonly #watermarks: WatermarkMap | undefined;
   readonly #groups = new KeyMap<Group>();
   #dirty: Group[] = [];
@@ -78,8 +115,14 @@ export class Aggregate extends Operator {
     this.#args = new Array<Value>(n).fill(null);
     this.#keys = new Array<Row | undefined>(n).fill(undefined);
     this.#pass = new Array<boolean>(n).fill(false);
-    for (const c of options.calls) createAccumulator(c); // validate the calls now
     this.#owner = options.calls.map((c, j) => options.calls.findIndex((d, i) => i < j && sharesValues(d, c)));
+    this.#steps = options.calls.map((c, j) => ({
+      arg: c.arg,
+      filter: c.filter,
+      orderBy: c.orderBy,
+      feeds: (this.#owner[j] as number) < 0,
+      feed: feedOf(createAccumulator(c)), // also validates the call now
+    }));
     if (this.#groupBy === undefined) this.#group(NO_KEY);
   }
 
@@ -112,12 +155,11 @@ export class Aggregate extends Operator {
   protected onChunk(chunk: Chunk): void {
     const { rows, weights } = chunk;
     const groupBy = this.#groupBy;
-    const calls = this.#calls;
-    const nCalls = calls.length;
+    const steps = this.#steps;
+    const nCalls = steps.length;
     const args = this.#args;
     const keys = this.#keys;
     const pass = this.#pass;
-    const owner = this.#owner;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
       const w = weights[i] as number;
@@ -127,8 +169,8 @@ export class Aggregate extends Operator {
       try {
         if (groupBy !== undefined) key = groupBy(row, this.#scratch);
         for (let j = 0; j < nCalls; j++) {
-          const c = calls[j] as AggregateCall;
-          const p = (owner[j] as number) < 0 && (c.filter === undefined || c.filter(row) === true);
+          const c = steps[j] as Step;
+          const p = c.feeds && (c.filter === undefined || c.filter(row) === true);
           pass[j] = p;
           if (!p) continue;
           args[j] = c.arg === undefined ? null : c.arg(row);
@@ -147,12 +189,36 @@ export class Aggregate extends Operator {
       g.count += w;
       const accs = g.accs;
       for (let j = 0; j < nCalls; j++) {
-        if (pass[j]) {
-          try {
-            (accs[j] as Accumulator).add(args[j] as Value, w, keys[j]);
-          } catch (e) {
-            this.fail(e);
+        if (!pass[j]) continue;
+        const acc = accs[j] as Accumulator;
+        const v = args[j] as Value;
+        // One call site per common accumulator class, so each stays monomorphic (inlined)
+        // instead of one megamorphic `acc.add` for all.
+        try {
+          switch ((steps[j] as Step).feed) {
+            case Feed.countStar:
+              (acc as CountStarAccumulator).n += w;
+              break;
+            case Feed.count:
+              if (v !== null) (acc as CountAccumulator).n += w;
+              break;
+            case Feed.sum:
+              (acc as SumAccumulator).add(v, w);
+              break;
+            case Feed.avg:
+              (acc as AvgAccumulator).add(v, w);
+              break;
+            case Feed.sorted:
+              if (v !== null) (acc as SortedValues).set.add(v, w);
+              break;
+            case Feed.distinct:
+              (acc as DistinctAccumulator).add(v, w, keys[j]);
+              break;
+            default:
+              acc.add(v, w, keys[j]);
           }
+        } catch (e) {
+          this.fail(e);
         }
       }
     }
