@@ -165,6 +165,12 @@ export function parsePositiveNumber(text: string): number {
   return n;
 }
 
+export function parseNonNegativeNumber(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`"${text}" is not a number ≥ 0`);
+  return n;
+}
+
 /** A positive number or the word `max`, kept as text so the spec's type stays a plain string. */
 export function parseRate(text: string): string {
   if (text === 'max') return text;

@@ -13,6 +13,7 @@ import {
   parseBoolean,
   parseList,
   parseNonEmpty,
+  parseNonNegativeNumber,
   parsePositiveNumber,
   parseRate,
   port,
@@ -107,6 +108,13 @@ const flags = [
     repeatable: true,
   },
   {
+    name: 'idle-timeout',
+    arg: 'SECONDS',
+    help: 'after this long without events, a source watermark follows the clock so its last window closes (0: never)',
+    default: 10 as number,
+    parse: parseNonNegativeNumber,
+  },
+  {
     name: 'status-interval',
     arg: 'SECONDS',
     help: 'how often the status line is printed (default: 1 on a terminal, 10 otherwise)',
@@ -179,7 +187,7 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
     return 1;
   }
 
-  const engine = new Engine();
+  const engine = new Engine({ idleTimeoutMs: settings['idle-timeout'] * 1000 });
   try {
     await applyPipelines(engine, pipelines);
   } catch (error) {
@@ -207,6 +215,7 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
     generator: settings.generator,
     pipelines,
     epoch: engine.epoch,
+    sources: engine.sourceStats(),
     views: engine.viewStats(),
   });
 
@@ -244,8 +253,10 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
     const rate = formatCount(events.perSecond());
     const views = engine.viewStats();
     const viewRows = views.reduce((sum, v) => sum + v.rows, 0);
+    const late = engine.sourceStats().reduce((sum, s) => sum + s.lateRows, 0);
     line.show(
-      `tidewatch ${uptime} | ${rate} events/s | ${formatCount(events.total)} events | ` +
+      `tidewatch ${uptime} | ${rate} events/s | ${formatCount(events.total)} events` +
+        `${late > 0 ? ` (${formatCount(late)} late)` : ''} | ` +
         `${views.length} views, ${formatCount(viewRows)} rows | ${attackEpisodes} attack episodes`,
     );
   }, every);

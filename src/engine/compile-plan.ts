@@ -53,6 +53,7 @@ import { Tumble } from '../stream/operators/tumble.ts';
 import { Union } from '../stream/operators/union.ts';
 import type { Row, SortKey, Value } from '../stream/value.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
+import { joinWatermarkKeys, planWatermarks, watermarkKeys } from './plan-watermarks.ts';
 
 /**
  * Pass-through at the entry of a compiled query: forwards its upstream's changes; `inject`
@@ -87,6 +88,8 @@ export interface CompileContext {
   readonly shared?: Map<string, Operator>;
   /** Whether a relation's past is never replayed into a new query (so its scan can be shared). */
   readonly liveOnly?: (relation: string) => boolean;
+  /** The columns of a relation that carry a watermark (none when omitted). */
+  readonly watermarks?: (relation: string) => readonly number[];
 }
 
 export interface CompiledQuery {
@@ -94,6 +97,8 @@ export interface CompiledQuery {
   readonly output: Operator;
   /** Every operator the query uses, its own and shared ones (statistics, removal). */
   readonly operators: readonly Operator[];
+  /** Output columns that carry a watermark (see plan-watermarks.ts). */
+  readonly watermarkColumns: readonly number[];
   readonly scans: readonly ScanPort[];
   /** One-off sources of VALUES lists with the rows to push into them once. */
   readonly constants: readonly { readonly source: string; readonly rows: readonly Row[] }[];
@@ -106,7 +111,13 @@ export function compilePlan(plan: Plan, ctx: CompileContext): CompiledQuery {
   const c = new PlanCompiler(ctx);
   try {
     const output = c.node(plan);
-    return { output, operators: [...c.operators], scans: c.scans, constants: c.constants };
+    return {
+      output,
+      operators: [...c.operators],
+      watermarkColumns: c.watermarks(plan),
+      scans: c.scans,
+      constants: c.constants,
+    };
   } catch (e) {
     ctx.graph.remove(c.added);
     if (ctx.shared !== undefined) forgetShared(ctx.shared, c.added);
@@ -192,6 +203,10 @@ class PlanCompiler {
     }
     this.#memo.set(key, op);
     return op;
+  }
+
+  watermarks(p: Plan): number[] {
+    return planWatermarks(p, (relation) => this.ctx.watermarks?.(relation) ?? []);
   }
 
   #shareable(p: Plan): boolean {
@@ -281,7 +296,8 @@ class PlanCompiler {
           return this.#add(selectColumns(cols), input);
         }
         const fs = p.exprs.map((e) => this.fn(e));
-        return this.#add(new Project((row) => fs.map((f) => f(row))), input);
+        const copies = p.exprs.flatMap((e, i) => (e.kind === 'ColumnRef' ? [[e.index, i] as const] : []));
+        return this.#add(new Project((row) => fs.map((f) => f(row)), { watermarks: copies }), input);
       }
       case 'Tumble':
         return this.#add(
@@ -308,7 +324,11 @@ class PlanCompiler {
         const input = this.node(p.input);
         const groupBy = this.groupKey(p.groupKeys);
         const calls = p.aggregates.map((a) => this.aggregateCall(a));
-        return this.#add(new Aggregate(groupBy === undefined ? { calls } : { groupBy, calls }), input);
+        const watermarks = watermarkKeys(p.groupKeys, this.watermarks(p.input));
+        return this.#add(
+          new Aggregate(groupBy === undefined ? { calls } : { groupBy, calls, watermarks }),
+          input,
+        );
       }
       case 'Window': {
         const input = this.node(p.input);
@@ -346,6 +366,7 @@ class PlanCompiler {
         const o = {
           calls,
           orderBy: this.sortKeys(p.orderBy),
+          watermarks: watermarkKeys(p.partitionBy, this.watermarks(p.input)),
           ...(partitionBy === undefined ? {} : { partitionBy }),
         };
         return this.#add(new OverWindow(o), input);
@@ -360,6 +381,7 @@ class PlanCompiler {
             offset: p.offset,
             rank: p.rankFunction ?? 'row_number',
             withRank: p.rankFunction !== undefined,
+            watermarks: watermarkKeys(p.partitionBy, this.watermarks(p.input)),
             ...(partitionBy === undefined ? {} : { partitionBy }),
           }),
           input,
@@ -378,6 +400,7 @@ class PlanCompiler {
             rightKey: rk,
             leftWidth: p.left.columns.length,
             rightWidth: p.right.columns.length,
+            watermarkKeys: joinWatermarkKeys(p, this.watermarks(p.left), this.watermarks(p.right)),
             ...(residual === undefined ? {} : { residual }),
           }),
           left,

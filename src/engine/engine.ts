@@ -27,6 +27,7 @@ import {
   undefinedTable,
 } from '../sql/errors.ts';
 import { explainPlan } from '../sql/explain.ts';
+import { intervalMicros } from '../sql/literals.ts';
 import { parseScript } from '../sql/parse.ts';
 import {
   type Plan,
@@ -57,16 +58,26 @@ import { formatType, type SqlType } from '../sql/types.ts';
 import { type Chunk, chunk, type WeightedRow } from '../stream/chunk.ts';
 import { Dataflow } from '../stream/graph.ts';
 import type { Operator, OperatorStats } from '../stream/operator.ts';
+import { EmitOnWindowClose } from '../stream/operators/emit-on-window-close.ts';
 import { Materialize } from '../stream/operators/materialize.ts';
 import { compareRows, compareValues, type Row, rowKey, type Value } from '../stream/value.ts';
 import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
+import { EventTime, type EventTimeStats } from './event-time.ts';
+import { SOURCE_STATS, sourceStatsRelation, sourceStatsRows } from './system-views.ts';
 
 export interface EngineOptions {
   /** Epoch length in milliseconds (default 1000). */
   readonly epochMs?: number;
   /** End epochs on a timer (default true); without it only FLUSH / `flush()` ends one. */
   readonly autoEpoch?: boolean;
+  /**
+   * After this long without input, a source's watermark follows the wall clock so that its
+   * last window closes (default 10 000 ms; 0: never).
+   */
+  readonly idleTimeoutMs?: number;
+  /** The wall clock in milliseconds (tests replace it). */
+  readonly now?: () => number;
 }
 
 export interface ResultColumn {
@@ -117,6 +128,10 @@ interface Relation extends CatalogRelation {
   readonly store: Materialize | undefined;
   /** Reads a pushed record given by column name (sources and tables). */
   readonly fromObject: ObjectReader;
+  /** Rows admitted, late rows and the watermark (sources and tables). */
+  readonly eventTime: EventTime | undefined;
+  /** Columns that carry a watermark: a source's WATERMARK column, a view's derived ones. */
+  readonly watermarkColumns: readonly number[];
   /** Tables with a primary key: pk → current row. */
   readonly pkIndex: Map<string, Row> | undefined;
   readonly dependsOn: ReadonlySet<string>;
@@ -134,6 +149,19 @@ const DEFAULT_SESSION: ReadonlyMap<string, string> = new Map([
   ['datestyle', 'ISO, MDY'],
   ['streaming_parallelism', 'default'],
 ]);
+
+/** A WATERMARK's delay in microseconds: `col - INTERVAL '…'`, or `col` alone (no delay). */
+function watermarkDelay(w: NonNullable<CreateSource['watermark']>): number {
+  if (w.delay === undefined) {
+    const e = w.expr as { ColumnRef?: unknown };
+    if (e.ColumnRef !== undefined) return 0;
+    throw notSupported(`WATERMARK expression other than "${w.column} - INTERVAL '…'"`);
+  }
+  const micros = intervalMicros(w.delay);
+  if (micros === undefined || micros < 0)
+    throw notSupported(`WATERMARK delay of months or below zero ("${w.column}")`);
+  return micros;
+}
 
 /** Rows per chunk that `push` sends into the dataflow. */
 const CHUNK_ROWS = 1024;
@@ -199,9 +227,13 @@ export class Engine implements Catalog {
   /** How many views use each compiled operator; at 0 it leaves the dataflow. */
   readonly #users = new Map<Operator, number>();
   readonly #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #idleTimeoutMs: number;
+  readonly #now: () => number;
   #uid = 0;
 
   constructor(options: EngineOptions = {}) {
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+    this.#now = options.now ?? Date.now;
     const ms = options.epochMs ?? 1000;
     if (options.autoEpoch !== false && ms > 0) {
       this.#timer = setInterval(() => this.flush(), ms);
@@ -222,7 +254,13 @@ export class Engine implements Catalog {
   // --- Catalog -----------------------------------------------------------------------
 
   getRelation(name: string): CatalogRelation | undefined {
-    return this.#relations.get(normalizeName(name));
+    const n = normalizeName(name);
+    return this.#relations.get(n) ?? (n === SOURCE_STATS ? sourceStatsRelation : undefined);
+  }
+
+  /** Rows of a system view, computed now; undefined for any other name. */
+  #systemRows(name: string): Row[] | undefined {
+    return normalizeName(name) === SOURCE_STATS ? sourceStatsRows(this.sourceStats()) : undefined;
   }
 
   #rel(name: string): Relation | undefined {
@@ -253,13 +291,28 @@ export class Engine implements Catalog {
     for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
       const asRows = toRows(rows, start, Math.min(rows.length, start + CHUNK_ROWS), rel.fromObject);
       if (rel.objectKind === 'table') this.#insertRows(rel, asRows);
-      else this.#graph.push(rel.sourceName as string, asRows);
+      else this.#graph.push(rel.sourceName as string, this.#admit(rel, asRows));
     }
   }
 
   /** Ends the current epoch: everything pushed so far becomes visible in every view. */
   flush(): number {
+    const now = this.#now();
+    for (const rel of this.#relations.values()) {
+      const column = rel.eventTime?.column;
+      if (column === undefined) continue;
+      const wm = rel.eventTime?.advance(now, this.#idleTimeoutMs);
+      if (wm !== undefined) this.#graph.watermark(rel.sourceName as string, column, wm);
+    }
     return this.#graph.barrier();
+  }
+
+  /** Per source and table: rows admitted, late rows dropped, event time and watermark. */
+  sourceStats(): ({ name: string } & EventTimeStats)[] {
+    const out: ({ name: string } & EventTimeStats)[] = [];
+    for (const r of this.#relations.values())
+      if (r.eventTime !== undefined) out.push({ name: r.name, ...r.eventTime.stats });
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Called with each view's consolidated delta at every epoch commit. */
@@ -293,7 +346,7 @@ export class Engine implements Catalog {
   }
 
   /** Counters of every dataflow operator, in topological order. */
-  operatorStats(): { name: string; stats: OperatorStats }[] {
+  operatorStats(): { name: string; stats: OperatorStats; stateSize: number }[] {
     return this.#graph.stats();
   }
 
@@ -358,7 +411,7 @@ export class Engine implements Catalog {
   }
 
   #checkNew(name: string, ifNotExists: boolean, kind: string): StatementResult | undefined {
-    if (!this.#relations.has(normalizeName(name))) return undefined;
+    if (this.getRelation(name) === undefined) return undefined;
     if (ifNotExists) return { tag: '', notice: `relation "${name}" already exists, skipping` };
     throw duplicateObject(kind === 'materialized view' ? 'relation' : kind, name);
   }
@@ -378,6 +431,9 @@ export class Engine implements Catalog {
     const wm = s.watermark === undefined ? -1 : columns.findIndex((c) => c.name === s.watermark?.column);
     if (s.watermark !== undefined && wm < 0)
       throw new SqlError(SqlState.undefinedColumn, `column "${s.watermark.column}" does not exist`);
+    const delay = s.watermark === undefined ? 0 : watermarkDelay(s.watermark);
+    if (s.watermark !== undefined && kind === 'table' && !(s.kind === 'CreateTable' && s.appendOnly))
+      throw notSupported('WATERMARK on a table that is not APPEND ONLY');
     const sourceName = `${name}#${++this.#uid}`;
     const src = this.#graph.source(sourceName, columns.length);
     const store = kind === 'table' ? this.#graph.add(new Materialize(`table ${name}`), src) : undefined;
@@ -395,6 +451,8 @@ export class Engine implements Catalog {
       upstream: src,
       sourceName,
       fromObject: objectReader(columns.map((c) => c.name)),
+      eventTime: new EventTime(wm >= 0 ? wm : undefined, delay),
+      watermarkColumns: wm >= 0 ? [wm] : [],
       store,
       pkIndex: kind === 'table' && primaryKey.length > 0 ? new Map() : undefined,
       dependsOn: new Set(),
@@ -422,7 +480,8 @@ export class Engine implements Catalog {
       if (seen.has(c.name)) throw new SqlError('42701', `column "${c.name}" specified more than once`);
       seen.add(c.name);
     }
-    const compiled = compilePlan(bound.plan, this.#compileContext());
+    let compiled = compilePlan(bound.plan, this.#compileContext());
+    if (s.emitOnWindowClose) compiled = this.#emitOnWindowClose(compiled, columns);
     for (const op of compiled.operators) this.#users.set(op, (this.#users.get(op) ?? 0) + 1);
     const mat = this.#graph.add(new Materialize(`view ${name}`), compiled.output);
     const rel: Relation = {
@@ -440,6 +499,8 @@ export class Engine implements Catalog {
       fromObject: () => {
         throw new SqlError(SqlState.wrongObjectType, `cannot insert into materialized view "${name}"`);
       },
+      eventTime: undefined,
+      watermarkColumns: compiled.watermarkColumns,
       store: mat,
       pkIndex: undefined,
       dependsOn: planRelations(bound.plan),
@@ -467,17 +528,42 @@ export class Engine implements Catalog {
     return { tag };
   }
 
+  /**
+   * Holds a view's changes back until the watermark closes their window (EMIT ON WINDOW
+   * CLOSE), on the first output column that carries a watermark.
+   */
+  #emitOnWindowClose(compiled: CompiledQuery, columns: readonly PlanColumn[]): CompiledQuery {
+    const column = compiled.watermarkColumns[0];
+    if (column === undefined) {
+      this.#graph.remove(compiled.operators.filter((op) => !this.#users.has(op)));
+      forgetShared(this.#shared, compiled.operators);
+      throw new SqlError(
+        SqlState.featureNotSupported,
+        "EMIT ON WINDOW CLOSE needs a watermark on one of the view's columns",
+        undefined,
+        {
+          hint: `Group by a window column (window_start, window_end) of a source with a WATERMARK; the view's columns are ${columns.map((c) => c.name).join(', ')}.`,
+        },
+      );
+    }
+    const op = this.#graph.add(new EmitOnWindowClose(column), compiled.output);
+    return { ...compiled, output: op, operators: [...compiled.operators, op] };
+  }
+
   #compileContext() {
     return {
       graph: this.#graph,
       upstream: (relation: string): Operator => {
         const r = this.#rel(relation);
+        if (r === undefined && this.#systemRows(relation) !== undefined)
+          throw notSupported(`a materialized view over the system view ${relation}`);
         if (r === undefined) throw undefinedTable(relation);
         return r.upstream;
       },
       uniqueName: (base: string) => `${base}#${++this.#uid}`,
       shared: this.#shared,
       liveOnly: (relation: string) => this.#rel(relation)?.objectKind === 'source',
+      watermarks: (relation: string) => this.#rel(relation)?.watermarkColumns ?? [],
     };
   }
 
@@ -516,7 +602,7 @@ export class Engine implements Catalog {
       upstream: (relation) => {
         let s = feeds.get(relation);
         if (s === undefined) {
-          if (this.#rel(relation) === undefined) throw undefinedTable(relation);
+          if (this.getRelation(relation) === undefined) throw undefinedTable(relation);
           s = g.source(relation);
           feeds.set(relation, s);
         }
@@ -526,10 +612,14 @@ export class Engine implements Catalog {
     });
     const mat = g.add(new Materialize('result'), compiled.output);
     for (const relation of feeds.keys()) {
-      const r = this.#rel(relation) as Relation;
+      const system = this.#systemRows(relation);
+      if (system !== undefined) {
+        if (system.length > 0) g.push(relation, system);
+        continue;
+      }
       const rows: Row[] = [];
       const weights: number[] = [];
-      for (const e of committed(r)) {
+      for (const e of committed(this.#rel(relation) as Relation)) {
         rows.push(e.row);
         weights.push(e.weight);
       }
@@ -560,7 +650,13 @@ export class Engine implements Catalog {
     return { tag: 'INSERT', rowCount: rows.length };
   }
 
-  #insertRows(rel: Relation, rows: readonly Row[]): void {
+  /** The rows on time for the relation's watermark (late ones are counted and dropped). */
+  #admit(rel: Relation, rows: readonly Row[]): readonly Row[] {
+    return rel.eventTime === undefined ? rows : rel.eventTime.admit(rows, this.#now());
+  }
+
+  #insertRows(rel: Relation, input: readonly Row[]): void {
+    const rows = this.#admit(rel, input);
     const index = rel.pkIndex;
     if (index === undefined) {
       this.#graph.push(rel.sourceName as string, rows);

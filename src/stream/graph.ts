@@ -103,7 +103,7 @@ export class Dataflow {
   }
 
   /** Counters of every operator, in topological order. */
-  stats(): { name: string; stats: OperatorStats }[] {
-    return this.#operators.map((op) => ({ name: op.name, stats: { ...op.stats } }));
+  stats(): { name: string; stats: OperatorStats; stateSize: number }[] {
+    return this.#operators.map((op) => ({ name: op.name, stats: { ...op.stats }, stateSize: op.stateSize }));
   }
 }

@@ -11,6 +11,9 @@
  * mostly have one entry below the first column, so a group costs a small object per level
  * instead of a `Map` (~190 bytes).
  *
+ * `firstColumn` makes one column the root level (a window start, say): then everything under
+ * one of its values goes at once (`deleteFirstBelow`, when a watermark closes windows).
+ *
  * Looking up a 3-column key costs ~5× less than `rowKey` + `Map.get` (no string to allocate
  * and hash) — this is the group lookup of the aggregate's hot loop.
  */
@@ -45,26 +48,41 @@ function lookup(level: Level, k: Prim): unknown {
 
 export class KeyMap<T> {
   readonly #root = new Map<Prim, unknown>();
+  readonly #firstColumn: number;
+  /** Key columns in trie order (`firstColumn` first); set with the first key. */
+  #order: number[] = [];
   #width = -1;
   #single: T | undefined;
   #size = 0;
+
+  constructor(options: { readonly firstColumn?: number } = {}) {
+    this.#firstColumn = options.firstColumn ?? 0;
+  }
 
   get size(): number {
     return this.#size;
   }
 
   #check(key: Row): void {
-    if (this.#width === -1) this.#width = key.length;
-    else if (key.length !== this.#width)
+    if (this.#width === -1) {
+      const n = key.length;
+      if (n > 0 && this.#firstColumn >= n)
+        throw new Error(`KeyMap: no column ${this.#firstColumn} in the key`);
+      this.#width = n;
+      const f = this.#firstColumn;
+      this.#order = n === 0 ? [] : [f, ...Array.from({ length: n }, (_, i) => i).filter((i) => i !== f)];
+    } else if (key.length !== this.#width)
       throw new Error(`KeyMap: key of ${key.length} values, expected ${this.#width}`);
   }
 
   get(key: Row): T | undefined {
     const n = key.length;
     if (n === 0) return this.#single;
+    if (n !== this.#width) return undefined;
+    const order = this.#order;
     let node: unknown = this.#root;
     for (let i = 0; i < n; i++) {
-      node = lookup(node as Level, prim(key[i] as Value));
+      node = lookup(node as Level, prim(key[order[i] as number] as Value));
       if (node === undefined) return undefined;
     }
     return node as T;
@@ -79,22 +97,23 @@ export class KeyMap<T> {
       return;
     }
     // Walk down as far as the key exists; `parent.get/set(pk)` holds `level`.
+    const order = this.#order;
     let parent: Level | undefined;
     let pk: Prim = null;
     let level: Level = this.#root;
     let i = 0;
     for (; i < n - 1; i++) {
-      const k = prim(key[i] as Value);
+      const k = prim(key[order[i] as number] as Value);
       const next = lookup(level, k) as Level | undefined;
       if (next === undefined) break;
       parent = level;
       pk = k;
       level = next;
     }
-    const k = prim(key[i] as Value);
+    const k = prim(key[order[i] as number] as Value);
     // Below `level`, the rest of the key does not exist yet: a chain of single levels.
     let child: unknown = value;
-    for (let j = n - 1; j > i; j--) child = new Single(prim(key[j] as Value), child);
+    for (let j = n - 1; j > i; j--) child = new Single(prim(key[order[j] as number] as Value), child);
     if (level instanceof Single) {
       if (sameKey(level.key, k)) {
         if (i < n - 1) throw new Error('KeyMap: inconsistent trie'); // cannot happen: found above
@@ -124,11 +143,13 @@ export class KeyMap<T> {
       this.#size--;
       return true;
     }
+    if (n !== this.#width) return false;
+    const order = this.#order;
     const path: Level[] = [this.#root];
     const keys: Prim[] = [];
     let node: unknown = this.#root;
     for (let i = 0; i < n; i++) {
-      const k = prim(key[i] as Value);
+      const k = prim(key[order[i] as number] as Value);
       keys.push(k);
       node = lookup(node as Level, k);
       if (node === undefined) return false;
@@ -145,6 +166,23 @@ export class KeyMap<T> {
       // A single level (or an emptied map) disappears with its entry in the parent.
     }
     return true;
+  }
+
+  /**
+   * Removes every entry whose `firstColumn` value is a number below `bound` (windows a
+   * watermark has closed); returns how many went.
+   */
+  deleteFirstBelow(bound: number): number {
+    if (this.#width <= 0) return 0;
+    let removed = 0;
+    for (const [k, sub] of this.#root) {
+      if (typeof k !== 'number' || !(k < bound)) continue;
+      if (this.#width === 1) removed++;
+      else for (const _ of walk(sub as Level, this.#width - 2)) removed++;
+      this.#root.delete(k);
+    }
+    this.#size -= removed;
+    return removed;
   }
 
   *values(): IterableIterator<T> {

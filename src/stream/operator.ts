@@ -82,6 +82,14 @@ export abstract class Operator {
     this.#outputs.push({ op: down, input });
   }
 
+  /**
+   * Entries of state the operator holds (groups, partitioned rows, join rows, buffered
+   * changes): what watermarks must keep bounded. Stateless operators hold none.
+   */
+  get stateSize(): number {
+    return 0;
+  }
+
   /** Unwires every input of an operator that feeds nothing any more (it stops receiving). */
   disconnect(): void {
     if (this.#outputs.length > 0) throw new Error(`${this.name} still feeds ${this.#outputs[0]?.op.name}`);
@@ -231,5 +239,27 @@ export class WatermarkTracker {
 
   get(column: number): Value | undefined {
     return this.#seen.get(column);
+  }
+}
+
+/**
+ * The watermarks an operator that buffers changes until the barrier (aggregate, top-N,
+ * over-window) holds back until its barrier output is out: downstream must not hear that a
+ * window closed before it has seen that window's last changes.
+ */
+export class HeldWatermarks {
+  #held: Watermark[] = [];
+  readonly #tracker = new WatermarkTracker();
+
+  hold(wm: Watermark): void {
+    this.#held.push(wm);
+  }
+
+  /** The held watermarks that advance their column, in arrival order; forgets them all. */
+  release(): Watermark[] {
+    if (this.#held.length === 0) return this.#held;
+    const held = this.#held;
+    this.#held = [];
+    return held.filter((wm) => this.#tracker.advance(wm.column, wm.value));
   }
 }

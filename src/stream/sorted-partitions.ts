@@ -20,15 +20,29 @@ export type PartitionOutput = Map<string, WeightedRow>;
 
 export class SortedPartitions {
   readonly #order: readonly SortKey[];
-  readonly #partitions = new KeyMap<Partition>();
+  readonly #partitions: KeyMap<Partition>;
   #dirty: Partition[] = [];
 
-  constructor(order: readonly SortKey[]) {
+  /** `closingColumn`: the partition-key column whose watermark closes partitions. */
+  constructor(order: readonly SortKey[], closingColumn?: number) {
     this.#order = order;
+    this.#partitions = new KeyMap(closingColumn === undefined ? {} : { firstColumn: closingColumn });
+  }
+
+  /** Forgets the partitions whose closing column is below `bound` (their output stays emitted). */
+  closeBelow(bound: number): void {
+    this.#partitions.deleteFirstBelow(bound);
   }
 
   get size(): number {
     return this.#partitions.size;
+  }
+
+  /** Distinct rows held over all partitions. */
+  get rows(): number {
+    let n = 0;
+    for (const p of this.#partitions.values()) n += p.rows.entries.length;
+    return n;
   }
 
   /** Adds `row` (ORDER BY key `key`, per-row arguments `args`) with weight `w` to partition `pk`. */

@@ -203,6 +203,14 @@ describe('tidewatch start', () => {
       ],
     );
     assert.equal((await fetch(`${url}/nowhere`)).status, 404);
+    const { sources } = (await (await fetch(`${url}/api/status`)).json()) as {
+      sources: { name: string; rows: number; watermark: number | null }[];
+    };
+    assert.equal(sources[0]?.name, 'website_logs_source');
+    assert.ok(
+      (sources[0]?.rows ?? 0) > 0 && typeof sources[0]?.watermark === 'number',
+      JSON.stringify(sources),
+    );
     assert.equal((await fetch(`${url}/api/status`, { method: 'POST' })).status, 405);
     child.kill('SIGINT');
     const r = await done;

@@ -20,7 +20,7 @@ function setup(type: JoinType, residual?: (r: Row) => boolean | null) {
       leftWidth: 2,
       rightWidth: 2,
       residual,
-      watermarkKeys: [[0, 0]],
+      watermarkKeys: [[0, 0, 0]],
     }),
     l,
     r,
@@ -153,5 +153,32 @@ test('join watermarks: minimum of both sides on both key columns', () => {
   assert.deepEqual(seen, [
     [0, 7],
     [2, 7],
+  ]);
+});
+
+test('join watermarks close state: rows below both sides watermark are forgotten, joined rows stay', () => {
+  const { g, l, r, j, mv } = setup('left');
+  g.push(l, [
+    [1, 'a'],
+    [5, 'b'],
+    [9, 'c'],
+  ]);
+  g.push(r, [
+    [5, 'x'],
+    [9, 'y'],
+  ]);
+  g.barrier();
+  assert.deepEqual(j.stateRows, [3, 2]);
+  g.watermark(l, 0, 6);
+  assert.deepEqual(j.stateRows, [3, 2], 'one side alone closes nothing');
+  g.watermark(r, 0, 8);
+  assert.deepEqual(j.stateRows, [1, 1], 'keys 1 and 5 are below min(6, 8)');
+  g.push(r, [[9, 'z']]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), [
+    [1, 'a', null, null],
+    [5, 'b', 5, 'x'],
+    [9, 'c', 9, 'y'],
+    [9, 'c', 9, 'z'],
   ]);
 });

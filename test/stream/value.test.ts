@@ -99,16 +99,28 @@ test('KeyMap agrees with a map keyed by rowKey under random set/delete (single l
   };
   const pool: Value[] = [null, 0, 1, Number.NaN, 'a', 'b', '1', true, { months: 0, days: 1, micros: 0 }];
   const m = new KeyMap<number>();
-  const oracle = new Map<string, number>();
+  const byWindow = new KeyMap<number>({ firstColumn: 1 });
+  const oracle = new Map<string, { key: Value[]; value: number }>();
   for (let i = 0; i < 5000; i++) {
     const key = [pool[rand(pool.length)], pool[rand(3)], pool[rand(pool.length)]] as Value[];
-    if (rand(3) === 0) assert.equal(m.delete(key), oracle.delete(rowKey(key)));
-    else {
+    if (rand(3) === 0) {
+      const had = oracle.delete(rowKey(key));
+      assert.equal(m.delete(key), had);
+      assert.equal(byWindow.delete(key), had);
+    } else {
       m.set(key, i);
-      oracle.set(rowKey(key), i);
+      byWindow.set(key, i);
+      oracle.set(rowKey(key), { key, value: i });
     }
-    assert.equal(m.get(key), oracle.get(rowKey(key)));
+    assert.equal(m.get(key), oracle.get(rowKey(key))?.value);
+    assert.equal(byWindow.get(key), oracle.get(rowKey(key))?.value);
     assert.equal(m.size, oracle.size);
   }
-  assert.deepEqual([...m.values()].sort(), [...oracle.values()].sort());
+  const values = (es: Iterable<{ value: number }>) => [...es].map((e) => e.value).sort();
+  assert.deepEqual([...m.values()].sort(), values(oracle.values()));
+  // Column 1 holds null, 0 or 1: dropping below 1 removes the entries whose column 1 is 0.
+  const kept = [...oracle.values()].filter((e) => e.key[1] !== 0);
+  assert.equal(byWindow.deleteFirstBelow(1), oracle.size - kept.length);
+  assert.equal(byWindow.size, kept.length);
+  assert.deepEqual([...byWindow.values()].sort(), values(kept));
 });

@@ -19,7 +19,7 @@ class Probe extends Operator {
   }
 }
 
-test('watermarks flow through filter → tumble → aggregate → top-n / over-window on key columns only', () => {
+test('watermarks flow through filter → tumble → aggregate → top-n / over-window on key columns only, after the barrier', () => {
   const g = new Dataflow();
   const s = g.source('s', 2); // [ts, user]
   const t = g.add(new Tumble({ timeColumn: 0, size: 10, width: 2 }), g.add(new Filter(() => true), s));
@@ -33,15 +33,17 @@ test('watermarks flow through filter → tumble → aggregate → top-n / over-w
     t,
   );
   const top = g.add(
-    new TopN({ orderBy: [{ value: (r) => r[2] as Value }], limit: 1, watermarkColumns: [1] }),
+    new TopN({ orderBy: [{ value: (r) => r[2] as Value }], limit: 1, watermarks: [[1, 1]] }),
     agg,
   );
-  const win = g.add(new OverWindow({ calls: [{ kind: 'row_number' }], watermarkColumns: [] }), agg);
+  const win = g.add(new OverWindow({ calls: [{ kind: 'row_number' }], watermarks: [] }), agg);
   const pAgg = g.add(new Probe('agg'), agg);
   const pTop = g.add(new Probe('top'), top);
   const pWin = g.add(new Probe('win'), win);
   g.watermark(s, 0, 25);
   g.watermark(s, 1, 'x');
+  assert.deepEqual(pAgg.seen, [], 'an aggregate holds watermarks back until its barrier output is out');
+  g.barrier();
   assert.deepEqual(pAgg.seen, [[1, 20]]);
   assert.deepEqual(pTop.seen, [[1, 20]]);
   assert.deepEqual(pWin.seen, []);

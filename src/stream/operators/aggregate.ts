@@ -14,7 +14,10 @@
  * row last emitted. Memory is proportional to the groups (and, for min/max/percentile/
  * DISTINCT/string_agg, to the distinct values per group).
  *
- * Watermarks pass along `watermarks` (input column → output column of a group key).
+ * Watermarks pass along `watermarks` (input column → output column of a group key), after
+ * the barrier's output. A watermark `v` on the first such key column closes the groups whose
+ * key there is below `v`: their last row has been emitted and stays in the view; their state
+ * is dropped (memory stays proportional to the open windows).
  */
 
 import {
@@ -31,7 +34,7 @@ import { PercentileContAccumulator } from '../aggregates/percentile.ts';
 import { AvgAccumulator, SumAccumulator } from '../aggregates/sum.ts';
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
-import { mapWatermark, Operator, type Watermark, type WatermarkMap } from '../operator.ts';
+import { HeldWatermarks, mapWatermark, Operator, type Watermark, type WatermarkMap } from '../operator.ts';
 import { type Row, rowsEqual, type SortKey, type Value } from '../value.ts';
 
 /**
@@ -97,7 +100,10 @@ export class Aggregate extends Operator {
   readonly #calls: readonly AggregateCall[];
   readonly #steps: readonly Step[];
   readonly #watermarks: WatermarkMap | undefined;
-  readonly #groups = new KeyMap<Group>();
+  readonly #groups: KeyMap<Group>;
+  /** Group-key column whose watermark closes groups (−1: none). */
+  readonly #closingColumn: number;
+  readonly #held = new HeldWatermarks();
   #dirty: Group[] = [];
   // Per-row scratch: each call's argument, sort key and whether its FILTER passed.
   readonly #args: Value[];
@@ -111,6 +117,8 @@ export class Aggregate extends Operator {
     this.#groupBy = options.groupBy;
     this.#calls = options.calls;
     this.#watermarks = options.watermarks;
+    this.#closingColumn = options.watermarks?.[0]?.[1] ?? -1;
+    this.#groups = new KeyMap(this.#closingColumn >= 0 ? { firstColumn: this.#closingColumn } : {});
     const n = options.calls.length;
     this.#args = new Array<Value>(n).fill(null);
     this.#keys = new Array<Row | undefined>(n).fill(undefined);
@@ -128,6 +136,10 @@ export class Aggregate extends Operator {
 
   /** Number of live groups. */
   get groups(): number {
+    return this.#groups.size;
+  }
+
+  override get stateSize(): number {
     return this.#groups.size;
   }
 
@@ -225,6 +237,15 @@ export class Aggregate extends Operator {
   }
 
   protected override onBarrier(): void {
+    this.#emitChanges();
+    for (const wm of this.#held.release()) {
+      if (wm.column === this.#closingColumn && typeof wm.value === 'number')
+        this.#groups.deleteFirstBelow(wm.value);
+      this.emit(wm);
+    }
+  }
+
+  #emitChanges(): void {
     const dirty = this.#dirty;
     if (dirty.length === 0) return;
     this.#dirty = [];
@@ -251,6 +272,6 @@ export class Aggregate extends Operator {
   }
 
   protected override onWatermark(wm: Watermark): void {
-    mapWatermark((w) => this.emit(w), this.#watermarks, wm);
+    mapWatermark((w) => this.#held.hold(w), this.#watermarks, wm);
   }
 }

@@ -33,7 +33,12 @@ export interface JoinOptions {
   readonly rightWidth: number;
   /** Extra ON condition over the joined row `left ++ right`. */
   readonly residual?: (row: Row) => boolean | null;
-  readonly watermarkKeys?: readonly (readonly [left: number, right: number])[];
+  /**
+   * Equal key columns that carry watermarks: `[left column, right column, index in the key]`.
+   * The first pair also closes state: rows whose key there is below both sides' watermark
+   * can meet no future row, so both sides forget them.
+   */
+  readonly watermarkKeys?: readonly (readonly [left: number, right: number, keyIndex: number])[];
   readonly name?: string;
 }
 
@@ -49,7 +54,7 @@ type Side = KeyMap<Map<string, Entry>>;
 export class Join extends Operator {
   readonly arity = 2;
   readonly #o: JoinOptions;
-  readonly #sides: [Side, Side] = [new KeyMap(), new KeyMap()];
+  readonly #sides: [Side, Side];
   readonly #pad: [boolean, boolean];
   readonly #nulls: [Row, Row];
   readonly #aligner = new WatermarkAligner(2);
@@ -57,6 +62,9 @@ export class Join extends Operator {
   constructor(options: JoinOptions) {
     super(options.name ?? 'join');
     this.#o = options;
+    const closing = options.watermarkKeys?.[0]?.[2];
+    const sideOptions = closing === undefined ? {} : { firstColumn: closing };
+    this.#sides = [new KeyMap(sideOptions), new KeyMap(sideOptions)];
     this.#pad = [
       options.type === 'left' || options.type === 'full',
       options.type === 'right' || options.type === 'full',
@@ -72,6 +80,11 @@ export class Join extends Operator {
       return n;
     };
     return [count(this.#sides[0]), count(this.#sides[1])];
+  }
+
+  override get stateSize(): number {
+    const [l, r] = this.stateRows;
+    return l + r;
   }
 
   #joined(side: number, row: Row, other: Row): Row {
@@ -155,12 +168,13 @@ export class Join extends Operator {
   protected override onWatermark(wm: Watermark, input: number): void {
     const keys = this.#o.watermarkKeys;
     if (keys === undefined) return;
-    for (const [l, r] of keys) {
+    for (const [i, [l, r]] of keys.entries()) {
       const col = input === 0 ? l : r;
       if (wm.column !== col) continue;
       // Track per key pair under the left column's id.
       const v = this.#aligner.update(input, l, wm.value);
       if (v === undefined) continue;
+      if (i === 0 && typeof v === 'number') for (const side of this.#sides) side.deleteFirstBelow(v);
       this.emit(watermark(l, v));
       this.emit(watermark(this.#o.leftWidth + r, v));
     }

@@ -19,11 +19,12 @@
  * cumulative rows of every later status in that window, and only in that window.
  *
  * State: per partition, its rows in order and the output rows last emitted.
- * Watermarks pass on `watermarkColumns` only (partition key columns).
+ * Watermarks pass on partition-key columns only (`watermarks`), after the barrier's output;
+ * the first closes partitions below it (their state goes, their rows stay).
  */
 import { ExactSum } from '../aggregates/exact-sum.ts';
 import type { Chunk, WeightedRow } from '../chunk.ts';
-import { Operator, type Watermark } from '../operator.ts';
+import { HeldWatermarks, Operator, type Watermark } from '../operator.ts';
 import { SortedPartitions } from '../sorted-partitions.ts';
 import { type SortedEntry, type SortedRows, sortKeyOf } from '../sorted-rows.ts';
 import { compareValues, type Row, rowKey, type SortKey, type Value } from '../value.ts';
@@ -45,7 +46,11 @@ export interface OverWindowOptions {
   readonly partitionBy?: (row: Row) => Value[];
   readonly orderBy?: readonly SortKey[];
   readonly calls: readonly WindowCall[];
-  readonly watermarkColumns?: readonly number[];
+  /**
+   * Watermarks to pass: `[column, partition-key index]` for partition-key columns copied from
+   * the input. The first one also closes partitions (see `closeBelow`).
+   */
+  readonly watermarks?: readonly (readonly [column: number, keyIndex: number])[];
   readonly name?: string;
 }
 
@@ -56,16 +61,21 @@ export class OverWindow extends Operator {
   readonly #o: OverWindowOptions;
   readonly #order: readonly SortKey[];
   readonly #partitions: SortedPartitions;
+  readonly #held = new HeldWatermarks();
 
   constructor(options: OverWindowOptions) {
     super(options.name ?? 'over_window');
     this.#o = options;
     this.#order = options.orderBy ?? [];
-    this.#partitions = new SortedPartitions(this.#order);
+    this.#partitions = new SortedPartitions(this.#order, options.watermarks?.[0]?.[1]);
   }
 
   get partitions(): number {
     return this.#partitions.size;
+  }
+
+  override get stateSize(): number {
+    return this.#partitions.rows;
   }
 
   protected onChunk(chunk: Chunk): void {
@@ -96,6 +106,7 @@ export class OverWindow extends Operator {
   protected override onBarrier(): void {
     const out = this.#partitions.recompute((rows) => this.#compute(rows));
     if (out !== undefined) this.emitBuilder(out);
+    this.#releaseWatermarks();
   }
 
   /** All output rows of a partition. */
@@ -220,6 +231,15 @@ export class OverWindow extends Operator {
   }
 
   protected override onWatermark(wm: Watermark): void {
-    if (this.#o.watermarkColumns?.includes(wm.column) === true) this.emit(wm);
+    if (this.#o.watermarks?.some(([c]) => c === wm.column) === true) this.#held.hold(wm);
+  }
+
+  /** After the barrier's output: closes partitions below the watermark, then passes it on. */
+  #releaseWatermarks(): void {
+    const closing = this.#o.watermarks?.[0]?.[0];
+    for (const wm of this.#held.release()) {
+      if (wm.column === closing && typeof wm.value === 'number') this.#partitions.closeBelow(wm.value);
+      this.emit(wm);
+    }
   }
 }

@@ -14,11 +14,12 @@
  * inserted). Exact under retraction because the whole partition is kept.
  *
  * State: per partition, all its rows in order (SortedRows) and the output last emitted.
- * Watermarks pass on `watermarkColumns` only (partition key columns: a later input can change
- * only its own partition; a watermark on another column would be broken by retractions).
+ * Watermarks pass on partition-key columns only (`watermarks`: a later input can change only
+ * its own partition; a watermark on another column would be broken by retractions), after the
+ * barrier's output; the first closes partitions below it (their state goes, their rows stay).
  */
 import type { Chunk, WeightedRow } from '../chunk.ts';
-import { Operator, type Watermark } from '../operator.ts';
+import { HeldWatermarks, Operator, type Watermark } from '../operator.ts';
 import { SortedPartitions } from '../sorted-partitions.ts';
 import { type SortedEntry, type SortedRows, sortKeyOf } from '../sorted-rows.ts';
 import { type Row, rowKey, type SortKey, type Value } from '../value.ts';
@@ -35,7 +36,11 @@ export interface TopNOptions {
   readonly rank?: RankKind;
   /** Append the rank value as a last column. */
   readonly withRank?: boolean;
-  readonly watermarkColumns?: readonly number[];
+  /**
+   * Watermarks to pass: `[column, partition-key index]` for partition-key columns copied from
+   * the input. The first one also closes partitions (see `closeBelow`).
+   */
+  readonly watermarks?: readonly (readonly [column: number, keyIndex: number])[];
   readonly name?: string;
 }
 
@@ -47,16 +52,21 @@ export class TopN extends Operator {
   readonly arity = 1;
   readonly #o: TopNOptions;
   readonly #partitions: SortedPartitions;
+  readonly #held = new HeldWatermarks();
 
   constructor(options: TopNOptions) {
     super(options.name ?? 'top_n');
     if (!(options.limit >= 0)) throw new Error('top-n: limit must be >= 0');
     this.#o = options;
-    this.#partitions = new SortedPartitions(options.orderBy);
+    this.#partitions = new SortedPartitions(options.orderBy, options.watermarks?.[0]?.[1]);
   }
 
   get partitions(): number {
     return this.#partitions.size;
+  }
+
+  override get stateSize(): number {
+    return this.#partitions.rows;
   }
 
   protected onChunk(chunk: Chunk): void {
@@ -82,6 +92,7 @@ export class TopN extends Operator {
   protected override onBarrier(): void {
     const out = this.#partitions.recompute((rows) => this.#top(rows));
     if (out !== undefined) this.emitBuilder(out);
+    this.#releaseWatermarks();
   }
 
   #top(sorted: SortedRows): Map<string, WeightedRow> {
@@ -128,6 +139,15 @@ export class TopN extends Operator {
   }
 
   protected override onWatermark(wm: Watermark): void {
-    if (this.#o.watermarkColumns?.includes(wm.column) === true) this.emit(wm);
+    if (this.#o.watermarks?.some(([c]) => c === wm.column) === true) this.#held.hold(wm);
+  }
+
+  /** After the barrier's output: closes partitions below the watermark, then passes it on. */
+  #releaseWatermarks(): void {
+    const closing = this.#o.watermarks?.[0]?.[0];
+    for (const wm of this.#held.release()) {
+      if (wm.column === closing && typeof wm.value === 'number') this.#partitions.closeBelow(wm.value);
+      this.emit(wm);
+    }
   }
 }

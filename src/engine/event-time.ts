@@ -1,0 +1,97 @@
+/**
+ * Ingest progress of one source or table: rows admitted and, with `WATERMARK FOR col AS
+ * col - INTERVAL '…'`, the watermark it sends into the dataflow and the late rows it drops.
+ *
+ * The watermark is the greatest event time seen minus the delay. It enters the dataflow at
+ * each barrier (when it advanced), where it closes windows; a row whose event time is below
+ * the watermark already sent — or that has none — is late: its window may be closed, so it is
+ * dropped and counted, never applied to a closed window. Rows out of order by less than the
+ * delay are all on time, so they give exactly the in-order result.
+ *
+ * Idle sources: when nothing arrived for `idleTimeoutMs` of processing time, the watermark
+ * follows the wall clock (now − delay) instead, so that the last window of a quiet site
+ * closes. Event time here is the timestamp's microseconds since 1970 read as UTC, the
+ * generator's and the log formats' convention.
+ */
+import type { Row } from '../stream/value.ts';
+
+export interface EventTimeStats {
+  /** Rows admitted. */
+  readonly rows: number;
+  /** Rows dropped: behind the watermark, or without event time. */
+  readonly lateRows: number;
+  readonly maxEventTime: number | undefined;
+  /** The watermark last sent into the dataflow. */
+  readonly watermark: number | undefined;
+  /** Whether the watermark follows the wall clock because nothing arrived for a while. */
+  readonly idle: boolean;
+}
+
+export class EventTime {
+  /** The event-time column (undefined: no watermark; rows are only counted). */
+  readonly column: number | undefined;
+  readonly #delay: number;
+  #max: number | undefined;
+  #watermark: number | undefined;
+  #lastArrivalMs: number | undefined;
+  #idle = false;
+  #rows = 0;
+  #late = 0;
+
+  /** `delay` in microseconds. */
+  constructor(column: number | undefined, delay: number) {
+    this.column = column;
+    this.#delay = delay;
+  }
+
+  /** The rows that are on time (the others are counted as late); `rows` itself if all are. */
+  admit(rows: readonly Row[], nowMs: number): readonly Row[] {
+    const c = this.column;
+    if (c === undefined) {
+      this.#rows += rows.length;
+      return rows;
+    }
+    const wm = this.#watermark ?? Number.NEGATIVE_INFINITY;
+    let max = this.#max ?? Number.NEGATIVE_INFINITY;
+    let kept: Row[] | undefined;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const t = row[c];
+      const onTime = typeof t === 'number' && t >= wm;
+      if (onTime) {
+        if (t > max) max = t;
+        kept?.push(row);
+      } else if (kept === undefined) kept = rows.slice(0, i) as Row[];
+    }
+    const n = kept === undefined ? rows.length : kept.length;
+    this.#rows += n;
+    this.#late += rows.length - n;
+    if (n > 0) {
+      this.#max = max;
+      this.#lastArrivalMs = nowMs;
+    }
+    return kept ?? rows;
+  }
+
+  /** The watermark to send at this barrier, when it advances. */
+  advance(nowMs: number, idleTimeoutMs: number): number | undefined {
+    if (this.column === undefined || this.#max === undefined || this.#lastArrivalMs === undefined)
+      return undefined;
+    let next = this.#max - this.#delay;
+    this.#idle = idleTimeoutMs > 0 && nowMs - this.#lastArrivalMs >= idleTimeoutMs;
+    if (this.#idle) next = Math.max(next, nowMs * 1000 - this.#delay);
+    if (this.#watermark !== undefined && next <= this.#watermark) return undefined;
+    this.#watermark = next;
+    return next;
+  }
+
+  get stats(): EventTimeStats {
+    return {
+      rows: this.#rows,
+      lateRows: this.#late,
+      maxEventTime: this.#max,
+      watermark: this.#watermark,
+      idle: this.#idle,
+    };
+  }
+}
