@@ -43,6 +43,7 @@ import type { Chunk } from '../stream/chunk.ts';
 import type { Dataflow } from '../stream/graph.ts';
 import { Operator } from '../stream/operator.ts';
 import { Aggregate, type GroupKey } from '../stream/operators/aggregate.ts';
+import { Expire } from '../stream/operators/expire.ts';
 import { Filter } from '../stream/operators/filter.ts';
 import { Hop } from '../stream/operators/hop.ts';
 import { Join } from '../stream/operators/join.ts';
@@ -53,7 +54,9 @@ import { Tumble } from '../stream/operators/tumble.ts';
 import { Union } from '../stream/operators/union.ts';
 import type { Row, SortKey, Value } from '../stream/value.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
+import type { EvalOptions } from './eval/functions/registry.ts';
 import { joinWatermarkKeys, planWatermarks, watermarkKeys } from './plan-watermarks.ts';
+import { clockInView, readsClock, splitTemporal } from './temporal-filter.ts';
 
 /**
  * Pass-through at the entry of a compiled query: forwards its upstream's changes; `inject`
@@ -88,6 +91,13 @@ export interface CompileContext {
   readonly shared?: Map<string, Operator>;
   /** Whether a relation's past is never replayed into a new query (so its scan can be shared). */
   readonly liveOnly?: (relation: string) => boolean;
+  /**
+   * The plan runs for ever (a view): NOW() is allowed only in temporal filters, which become
+   * `Expire` operators. Off for a one-off query, where NOW() is simply the current time.
+   */
+  readonly continuous?: boolean;
+  /** Evaluator options: the clock NOW() reads in a one-off query. */
+  readonly eval?: EvalOptions;
   /** The columns of a relation that carry a watermark (none when omitted). */
   readonly watermarks?: (relation: string) => readonly number[];
 }
@@ -151,8 +161,8 @@ function withoutWideningCast(e: BoundExpr): BoundExpr {
 const statelessKinds: ReadonlySet<Plan['kind']> = new Set(['Filter', 'Project', 'Tumble', 'Hop', 'UnionAll']);
 
 /** Evaluates a constant expression (no column references). */
-export function constant(e: BoundExpr): Value {
-  return compileExpr(e)([]);
+export function constant(e: BoundExpr, options?: EvalOptions): Value {
+  return compileExpr(e, options)([]);
 }
 
 function micros(iv: Interval, what: string): number {
@@ -212,24 +222,27 @@ class PlanCompiler {
   #shareable(p: Plan): boolean {
     if (this.ctx.shared === undefined) return false;
     if (p.kind === 'Scan') return this.ctx.liveOnly?.(p.relation) === true;
+    if (p.kind === 'Filter' && readsClock(p.predicate)) return false; // a temporal filter holds state
     return statelessKinds.has(p.kind) && planInputs(p).every((i) => this.#shareable(i));
   }
 
   fn(e: BoundExpr): RowFn {
+    if (this.ctx.continuous === true && readsClock(e)) throw clockInView();
     const k = JSON.stringify(e);
     let f = this.#fns.get(k);
     if (f === undefined) {
-      f = compileExpr(e) as RowFn;
+      f = compileExpr(e, this.ctx.eval) as RowFn;
       this.#fns.set(k, f);
     }
     return f;
   }
 
   pred(e: BoundExpr): (row: Row) => boolean | null {
+    if (this.ctx.continuous === true && readsClock(e)) throw clockInView();
     const k = `?${JSON.stringify(e)}`;
     let f = this.#preds.get(k);
     if (f === undefined) {
-      f = compilePredicate(e) as (row: Row) => boolean | null;
+      f = compilePredicate(e, this.ctx.eval) as (row: Row) => boolean | null;
       this.#preds.set(k, f);
     }
     return f;
@@ -281,12 +294,18 @@ class PlanCompiler {
         const src = this.ctx.graph.source(name, p.columns.length);
         this.added.push(src);
         this.operators.add(src);
-        const rows = p.rows.map((r) => r.map((e) => constant(e)));
+        const rows = p.rows.map((r) => r.map((e) => constant(e, this.ctx.eval)));
         this.constants.push({ source: name, rows });
         return src;
       }
-      case 'Filter':
-        return this.#add(new Filter(this.pred(p.predicate)), this.node(p.input));
+      case 'Filter': {
+        const input = this.node(p.input);
+        if (this.ctx.continuous !== true) return this.#add(new Filter(this.pred(p.predicate)), input);
+        const { plain, temporal } = splitTemporal(p.predicate);
+        let op = plain === undefined ? input : this.#add(new Filter(this.pred(plain)), input);
+        for (const t of temporal) op = this.#add(new Expire({ ...t, clock: 'processing-time' }), op);
+        return op;
+      }
       case 'Project': {
         const input = this.node(p.input);
         if (p.exprs.every((e) => e.kind === 'ColumnRef')) {
@@ -392,7 +411,7 @@ class PlanCompiler {
         const right = this.node(p.right);
         const lk = this.keys(p.leftKeys) ?? (() => []);
         const rk = this.keys(p.rightKeys) ?? (() => []);
-        const residual = p.residual === undefined ? undefined : compilePredicate(p.residual);
+        const residual = p.residual === undefined ? undefined : this.pred(p.residual);
         return this.#add(
           new Join({
             type: p.joinType,

@@ -27,7 +27,7 @@ import {
   undefinedTable,
 } from '../sql/errors.ts';
 import { explainPlan } from '../sql/explain.ts';
-import { intervalMicros } from '../sql/literals.ts';
+import { intervalMicros, parseInterval } from '../sql/literals.ts';
 import { parseScript } from '../sql/parse.ts';
 import {
   type Plan,
@@ -59,10 +59,12 @@ import { type Chunk, chunk, type WeightedRow } from '../stream/chunk.ts';
 import { Dataflow } from '../stream/graph.ts';
 import type { Operator, OperatorStats } from '../stream/operator.ts';
 import { EmitOnWindowClose } from '../stream/operators/emit-on-window-close.ts';
+import { Expire } from '../stream/operators/expire.ts';
 import { Materialize } from '../stream/operators/materialize.ts';
 import { compareRows, compareValues, type Row, rowKey, type Value } from '../stream/value.ts';
 import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
+import type { EvalOptions } from './eval/functions/registry.ts';
 import { EventTime, type EventTimeStats } from './event-time.ts';
 import { SOURCE_STATS, sourceStatsRelation, sourceStatsRows } from './system-views.ts';
 
@@ -149,6 +151,35 @@ const DEFAULT_SESSION: ReadonlyMap<string, string> = new Map([
   ['datestyle', 'ISO, MDY'],
   ['streaming_parallelism', 'default'],
 ]);
+
+/**
+ * A view's `retention` in microseconds: `WITH (retention = '7 days')`, or RisingWave's
+ * `retention_seconds = 604800`; undefined when not set.
+ */
+function retentionOf(options: Options): number | undefined {
+  const seconds = options.get('retention_seconds');
+  const text = options.get('retention');
+  if (seconds !== undefined && text !== undefined)
+    throw new SqlError(SqlState.syntaxError, 'give retention or retention_seconds, not both');
+  if (seconds !== undefined) {
+    const n = Number(seconds);
+    if (seconds.trim() === '' || !(n > 0))
+      throw new SqlError(
+        SqlState.invalidParameterValue,
+        `retention_seconds must be a positive number, not "${seconds}"`,
+      );
+    return n * 1_000_000;
+  }
+  if (text === undefined) return undefined;
+  const iv = parseInterval(text);
+  const micros = iv === undefined ? undefined : intervalMicros(iv);
+  if (micros === undefined || !(micros > 0))
+    throw new SqlError(
+      SqlState.invalidParameterValue,
+      `retention must be a positive interval without months, not "${text}"`,
+    );
+  return micros;
+}
 
 /** A WATERMARK's delay in microseconds: `col - INTERVAL '…'`, or `col` alone (no delay). */
 function watermarkDelay(w: NonNullable<CreateSource['watermark']>): number {
@@ -304,7 +335,7 @@ export class Engine implements Catalog {
       const wm = rel.eventTime?.advance(now, this.#idleTimeoutMs);
       if (wm !== undefined) this.#graph.watermark(rel.sourceName as string, column, wm);
     }
-    return this.#graph.barrier();
+    return this.#graph.barrier(now * 1000);
   }
 
   /** Per source and table: rows admitted, late rows dropped, event time and watermark. */
@@ -482,6 +513,8 @@ export class Engine implements Catalog {
     }
     let compiled = compilePlan(bound.plan, this.#compileContext());
     if (s.emitOnWindowClose) compiled = this.#emitOnWindowClose(compiled, columns);
+    const retention = retentionOf(s.options);
+    if (retention !== undefined) compiled = this.#retain(compiled, retention, columns);
     for (const op of compiled.operators) this.#users.set(op, (this.#users.get(op) ?? 0) + 1);
     const mat = this.#graph.add(new Materialize(`view ${name}`), compiled.output);
     const rel: Relation = {
@@ -535,8 +568,7 @@ export class Engine implements Catalog {
   #emitOnWindowClose(compiled: CompiledQuery, columns: readonly PlanColumn[]): CompiledQuery {
     const column = compiled.watermarkColumns[0];
     if (column === undefined) {
-      this.#graph.remove(compiled.operators.filter((op) => !this.#users.has(op)));
-      forgetShared(this.#shared, compiled.operators);
+      this.#abandon(compiled);
       throw new SqlError(
         SqlState.featureNotSupported,
         "EMIT ON WINDOW CLOSE needs a watermark on one of the view's columns",
@@ -548,6 +580,29 @@ export class Engine implements Catalog {
     }
     const op = this.#graph.add(new EmitOnWindowClose(column), compiled.output);
     return { ...compiled, output: op, operators: [...compiled.operators, op] };
+  }
+
+  /** Retracts a view's rows once the watermark is `micros` past them (`WITH (retention = …)`). */
+  #retain(compiled: CompiledQuery, micros: number, columns: readonly PlanColumn[]): CompiledQuery {
+    const column = compiled.watermarkColumns[0];
+    if (column === undefined) {
+      this.#abandon(compiled);
+      throw new SqlError(
+        SqlState.featureNotSupported,
+        "retention needs a watermark on one of the view's columns",
+        undefined,
+        { hint: `The view's columns are ${columns.map((c) => c.name).join(', ')}.` },
+      );
+    }
+    const op = this.#graph.add(new Expire({ column, offset: micros, clock: 'watermark' }), compiled.output);
+    return { ...compiled, output: op, operators: [...compiled.operators, op] };
+  }
+
+  /** Removes the operators a failed CREATE added (shared ones other views use stay). */
+  #abandon(compiled: CompiledQuery): void {
+    const unused = compiled.operators.filter((op) => !this.#users.has(op));
+    this.#graph.remove(unused);
+    forgetShared(this.#shared, unused);
   }
 
   #compileContext() {
@@ -564,6 +619,7 @@ export class Engine implements Catalog {
       shared: this.#shared,
       liveOnly: (relation: string) => this.#rel(relation)?.objectKind === 'source',
       watermarks: (relation: string) => this.#rel(relation)?.watermarkColumns ?? [],
+      continuous: true,
     };
   }
 
@@ -573,6 +629,9 @@ export class Engine implements Catalog {
    * to the result: the ordered sub-plan runs, its rows are sorted, then projected.
    */
   #query(plan: Plan): Row[] {
+    // NOW() is the statement's time, the same in every row and every part of the query.
+    const statementTime = this.#now() * 1000;
+    const options = { now: () => statementTime };
     const projections: Project[] = [];
     let p = plan;
     while (p.kind === 'Project') {
@@ -580,10 +639,10 @@ export class Engine implements Catalog {
       p = p.input;
     }
     const order = presentationOrder(p);
-    if (order === undefined) return this.#evaluate(plan);
-    const rows = this.#evaluate(p).sort(order);
+    if (order === undefined) return this.#evaluate(plan, options);
+    const rows = this.#evaluate(p, options).sort(order);
     if (projections.length === 0) return rows;
-    const steps = projections.reverse().map((pr) => pr.exprs.map((e) => compileExpr(e)));
+    const steps = projections.reverse().map((pr) => pr.exprs.map((e) => compileExpr(e, options)));
     return rows.map((row) => {
       let r: Row = row;
       for (const fs of steps) {
@@ -594,11 +653,12 @@ export class Engine implements Catalog {
     });
   }
 
-  #evaluate(plan: Plan): Row[] {
+  #evaluate(plan: Plan, options: EvalOptions): Row[] {
     const g = new Dataflow();
     const feeds = new Map<string, Operator>();
     const compiled = compilePlan(plan, {
       graph: g,
+      eval: options,
       upstream: (relation) => {
         let s = feeds.get(relation);
         if (s === undefined) {

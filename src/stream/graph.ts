@@ -83,13 +83,13 @@ export class Dataflow {
     this.#send(this.#source(source), watermark(column, value));
   }
 
-  /** Ends the epoch everywhere; returns its number. */
-  barrier(): number {
+  /** Ends the epoch everywhere at processing time `time` (µs); returns its number. */
+  barrier(time = Date.now() * 1000): number {
     const epoch = this.#epoch + 1;
     for (const op of this.#operators) {
       if (!op.fullyConnected) throw new Error(`${op.name} has an unconnected input`);
     }
-    const b = barrier(epoch);
+    const b = barrier(epoch, time);
     for (const s of this.#sources.values()) this.#send(s, b);
     for (const op of this.#operators) {
       if (op.epoch !== epoch) throw new Error(`barrier ${epoch} did not reach ${op.name}`);

@@ -23,6 +23,8 @@ import { compareValues, isSqlStateError, type Row, type Value } from './value.ts
 export interface Barrier {
   readonly kind: 'barrier';
   readonly epoch: number;
+  /** Processing time of the epoch's end, in microseconds since 1970 (what NOW() is in views). */
+  readonly time: number;
 }
 
 export interface Watermark {
@@ -33,8 +35,8 @@ export interface Watermark {
 
 export type Message = Chunk | Barrier | Watermark;
 
-export function barrier(epoch: number): Barrier {
-  return { kind: 'barrier', epoch };
+export function barrier(epoch: number, time = Date.now() * 1000): Barrier {
+  return { kind: 'barrier', epoch, time };
 }
 
 export function watermark(column: number, value: Value): Watermark {

@@ -231,3 +231,75 @@ test('input shuffled within the watermark delay gives exactly the in-order views
   assert.ok((engines[0]?.rows('website_user_metrics').length ?? 0) > 1000);
   for (const e of engines) e.close();
 });
+
+test('a temporal filter retracts rows as the clock passes them; NOW() elsewhere in a view is refused', async () => {
+  let now = Date.UTC(2026, 0, 1, 12);
+  const e = new Engine({ autoEpoch: false, idleTimeoutMs: 0, now: () => now });
+  await e.execute('CREATE TABLE t (ts TIMESTAMP, v INT) APPEND ONLY');
+  await e.execute(`CREATE MATERIALIZED VIEW recent AS SELECT ts, v FROM t
+      WHERE ts > NOW() - INTERVAL '1 hour' AND v > 0`);
+  await e.execute(`CREATE MATERIALIZED VIEW recent_count AS SELECT COUNT(*) AS n FROM t
+      WHERE NOW() - INTERVAL '1 hour' <= ts`);
+  const at = (minutes: number) => (now + minutes * 60_000) * 1000;
+  e.push('t', [
+    [at(-120), 1],
+    [at(-30), 2],
+    [at(-10), 3],
+    [at(0), 0],
+  ]);
+  e.flush();
+  assert.deepEqual(e.rows('recent'), [
+    [at(-30), 2],
+    [at(-10), 3],
+  ]);
+  assert.deepEqual(e.rows('recent_count'), [[3]]);
+  now += 25 * 60_000;
+  e.flush();
+  assert.equal(e.rows('recent').length, 2);
+  now += 10 * 60_000; // the row of -30 min is now 65 min old
+  e.flush();
+  assert.deepEqual(e.rows('recent'), [[at(-45), 3]]);
+  assert.deepEqual(e.rows('recent_count'), [[2]]);
+  for (const bad of [
+    'SELECT ts, NOW() AS seen FROM t',
+    'SELECT ts FROM t WHERE ts < NOW()',
+    "SELECT ts FROM t WHERE ts > NOW() - INTERVAL '1 hour' OR v > 0",
+  ])
+    await assert.rejects(
+      e.execute(`CREATE MATERIALIZED VIEW bad AS ${bad}`),
+      (err: unknown) => (err as SqlError).sqlstate === '0A000',
+      bad,
+    );
+  const [r] = await e.execute("SELECT COUNT(*) FROM t WHERE ts > NOW() - INTERVAL '1 hour'");
+  assert.deepEqual(r?.rows, [[2]], 'an ad-hoc query reads the clock once');
+  e.close();
+});
+
+test('a view with retention drops rows the watermark has left behind by more than the retention', async () => {
+  const e = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
+  await e.execute(SOURCE);
+  await e.execute(`CREATE MATERIALIZED VIEW m WITH (retention = '2 minutes') AS
+      SELECT COUNT(*) AS n, window_start FROM TUMBLE(s, ts, INTERVAL '1 MINUTE') GROUP BY window_start`);
+  await e.execute(`CREATE MATERIALIZED VIEW m2 WITH (retention_seconds = 120) AS
+      SELECT COUNT(*) AS n, window_start FROM TUMBLE(s, ts, INTERVAL '1 MINUTE') GROUP BY window_start`);
+  for (let minute = 0; minute < 6; minute++) {
+    e.push('s', [[minute * MIN + 30 * S, 'a', 0]]);
+    e.flush();
+  }
+  // Watermark 5:25 → window_start watermark 5:00; rows with window_start ≤ 3:00 are gone.
+  const kept = [
+    [1, 4 * MIN],
+    [1, 5 * MIN],
+  ];
+  assert.deepEqual(e.rows('m'), kept);
+  assert.deepEqual(e.rows('m2'), kept);
+  await assert.rejects(
+    e.execute(`CREATE MATERIALIZED VIEW bad WITH (retention = '1 hour') AS SELECT act FROM s`),
+    (err: unknown) => (err as SqlError).sqlstate === '0A000',
+  );
+  await assert.rejects(
+    e.execute(`CREATE MATERIALIZED VIEW bad WITH (retention = 'soon') AS SELECT ts FROM s`),
+    (err: unknown) => (err as SqlError).sqlstate === '22023',
+  );
+  e.close();
+});

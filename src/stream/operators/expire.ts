@@ -1,0 +1,130 @@
+/**
+ * Expire: keeps the rows whose `column` is above a moving bound, and retracts them once the
+ * bound passes them. Two uses, one mechanism:
+ *
+ * * a temporal filter, `col > NOW() - INTERVAL '7 days'` (`>=` with `inclusive`) in a view,
+ *   as RisingWave has it: the bound is the barrier's processing time minus `offset`;
+ * * a view's `retention`: the bound is the watermark on `column` minus `offset` (event time,
+ *   so a replay of old logs keeps what a live run would have kept).
+ *
+ * Delta: a change passes when its row is above the bound, and is then remembered by its
+ * `column` value; a change below the bound is dropped (an insert arrives expired; a
+ * retraction's row was already retracted when it expired, or never passed). When the bound
+ * moves, remembered rows at or below it are retracted, oldest first, and forgotten.
+ * State: the rows currently passed (what the output holds). Watermarks pass unchanged.
+ */
+import { type Chunk, ChunkBuilder, type WeightedRow } from '../chunk.ts';
+import { type Barrier, Operator, type Watermark } from '../operator.ts';
+import { type Row, rowKey } from '../value.ts';
+
+export interface ExpireOptions {
+  readonly column: number;
+  /** Microseconds between the clock (processing time or watermark) and the bound. */
+  readonly offset: number;
+  /** What moves the bound: the barrier's processing time, or the watermark on `column`. */
+  readonly clock: 'processing-time' | 'watermark';
+  /** Keep rows equal to the bound too (`>=`). */
+  readonly inclusive?: boolean;
+  readonly name?: string;
+}
+
+export class Expire extends Operator {
+  readonly arity = 1;
+  readonly #o: ExpireOptions;
+  #bound = Number.NEGATIVE_INFINITY;
+  /** Passed rows by their `column` value. */
+  readonly #byTime = new Map<number, Map<string, WeightedRow>>();
+  /** The distinct `column` values held, ascending (appends are the common case). */
+  #times: number[] = [];
+  #size = 0;
+
+  constructor(options: ExpireOptions) {
+    super(options.name ?? (options.clock === 'watermark' ? 'retention' : 'temporal_filter'));
+    this.#o = options;
+  }
+
+  override get stateSize(): number {
+    return this.#size;
+  }
+
+  #above(t: number): boolean {
+    return this.#o.inclusive === true ? t >= this.#bound : t > this.#bound;
+  }
+
+  protected onChunk(chunk: Chunk): void {
+    const { rows, weights } = chunk;
+    const c = this.#o.column;
+    const out = new ChunkBuilder();
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const w = weights[i] as number;
+      const t = row[c];
+      if (typeof t !== 'number' || !this.#above(t)) continue;
+      let bucket = this.#byTime.get(t);
+      if (bucket === undefined) {
+        bucket = new Map();
+        this.#byTime.set(t, bucket);
+        this.#insertTime(t);
+      }
+      const k = rowKey(row);
+      const e = bucket.get(k);
+      if (e === undefined) {
+        bucket.set(k, { row, weight: w });
+        this.#size++;
+      } else {
+        e.weight += w;
+        if (e.weight === 0) {
+          bucket.delete(k);
+          this.#size--;
+        }
+      }
+      out.push(row, w);
+    }
+    this.emitBuilder(out);
+  }
+
+  #insertTime(t: number): void {
+    const times = this.#times;
+    let lo = 0;
+    let hi = times.length;
+    if (hi > 0 && (times[hi - 1] as number) < t) lo = hi;
+    else
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((times[mid] as number) < t) lo = mid + 1;
+        else hi = mid;
+      }
+    times.splice(lo, 0, t);
+  }
+
+  /** Moves the bound and retracts what falls at or below it. */
+  #advance(bound: number): void {
+    if (!(bound > this.#bound)) return;
+    this.#bound = bound;
+    const out = new ChunkBuilder();
+    let n = 0;
+    for (const t of this.#times) {
+      if (this.#above(t)) break;
+      const bucket = this.#byTime.get(t);
+      if (bucket !== undefined)
+        for (const e of bucket.values()) {
+          out.push(e.row, -e.weight);
+          this.#size--;
+        }
+      this.#byTime.delete(t);
+      n++;
+    }
+    if (n > 0) this.#times = this.#times.slice(n);
+    this.emitBuilder(out);
+  }
+
+  protected override onBarrier(b: Barrier): void {
+    if (this.#o.clock === 'processing-time') this.#advance(b.time - this.#o.offset);
+  }
+
+  protected override onWatermark(wm: Watermark): void {
+    if (this.#o.clock === 'watermark' && wm.column === this.#o.column && typeof wm.value === 'number')
+      this.#advance(wm.value - this.#o.offset);
+    this.emit(wm);
+  }
+}
