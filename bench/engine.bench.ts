@@ -67,7 +67,7 @@ report([
   ['one-minute windows', String(windows)],
   ['view rows', viewRows.toLocaleString('en-US')],
   [
-    'engine heap per window (state not yet freed)',
+    'engine heap per one-minute window (view rows; closed windows free their state)',
     `${(heapGrowth / windows / 1024 / 1024).toFixed(2)} MiB${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`,
   ],
 ]);
