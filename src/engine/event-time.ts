@@ -27,6 +27,14 @@ export interface EventTimeStats {
   readonly idle: boolean;
 }
 
+export interface EventTimeState {
+  readonly max: number | null;
+  readonly watermark: number | null;
+  readonly lastArrivalMs: number | null;
+  readonly rows: number;
+  readonly lateRows: number;
+}
+
 export class EventTime {
   /** The event-time column (undefined: no watermark; rows are only counted). */
   readonly column: number | undefined;
@@ -83,6 +91,25 @@ export class EventTime {
     if (this.#watermark !== undefined && next <= this.#watermark) return undefined;
     this.#watermark = next;
     return next;
+  }
+
+  /** Plain data for a checkpoint (see `restore`). */
+  snapshot(): EventTimeState {
+    return {
+      max: this.#max ?? null,
+      watermark: this.#watermark ?? null,
+      lastArrivalMs: this.#lastArrivalMs ?? null,
+      rows: this.#rows,
+      lateRows: this.#late,
+    };
+  }
+
+  restore(s: EventTimeState): void {
+    this.#max = s.max ?? undefined;
+    this.#watermark = s.watermark ?? undefined;
+    this.#lastArrivalMs = s.lastArrivalMs ?? undefined;
+    this.#rows = s.rows;
+    this.#late = s.lateRows;
   }
 
   get stats(): EventTimeStats {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { Engine } from '../../src/engine/engine.ts';
+import { EventTime } from '../../src/engine/event-time.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
 import type { SqlError } from '../../src/sql/errors.ts';
 import { compareRows, type Row, rowKey } from '../../src/stream/value.ts';
@@ -302,4 +303,21 @@ test('a view with retention drops rows the watermark has left behind by more tha
     (err: unknown) => (err as SqlError).sqlstate === '22023',
   );
   e.close();
+});
+
+test('EventTime: lateness against the watermark sent, idle clock, and a snapshot that restores the same progress', () => {
+  const et = new EventTime(0, 5 * S);
+  assert.deepEqual(et.admit([[10 * S], [3 * S]], 1000), [[10 * S], [3 * S]], 'no watermark yet: all on time');
+  assert.equal(et.advance(1000, 0), 5 * S);
+  const rows: Row[] = [[4 * S], [5 * S], [null], [12 * S]];
+  assert.deepEqual(et.admit(rows, 2000), [[5 * S], [12 * S]]);
+  assert.equal(et.advance(2000, 0), 7 * S);
+  assert.equal(et.advance(2000, 0), undefined, 'no advance, nothing sent');
+  const copy = new EventTime(0, 5 * S);
+  copy.restore(structuredClone(et.snapshot()));
+  assert.deepEqual(copy.stats, et.stats);
+  assert.deepEqual(copy.stats, { rows: 4, lateRows: 2, maxEventTime: 12 * S, watermark: 7 * S, idle: false });
+  assert.equal(copy.advance(2000 + 999, 1000), undefined, 'not idle yet');
+  assert.equal(copy.advance(20_000, 1000), 15 * S, 'idle: the wall clock (20 s) minus the delay');
+  assert.equal(copy.stats.idle, true);
 });
