@@ -194,6 +194,13 @@ function watermarkDelay(w: NonNullable<CreateSource['watermark']>): number {
   return micros;
 }
 
+const CATALOG_CHANGES: ReadonlySet<Statement['kind']> = new Set([
+  'CreateSource',
+  'CreateTable',
+  'CreateMaterializedView',
+  'Drop',
+]);
+
 /** Rows per chunk that `push` sends into the dataflow. */
 const CHUNK_ROWS = 1024;
 
@@ -253,6 +260,7 @@ export class Engine implements Catalog {
   readonly #relations = new Map<string, Relation>();
   readonly #session = new Map<string, string>();
   readonly #listeners: ViewCommitListener[] = [];
+  readonly #ddl: string[] = [];
   /** Stateless operators shared by views over sources (see compile-plan.ts). */
   readonly #shared = new Map<string, Operator>();
   /** How many views use each compiled operator; at 0 it leaves the dataflow. */
@@ -390,8 +398,20 @@ export class Engine implements Catalog {
   /** Runs a script; stops at the first failing statement (its SqlError is thrown). */
   async execute(sql: string): Promise<StatementResult[]> {
     const out: StatementResult[] = [];
-    for (const stmt of parseScript(sql)) out.push(this.#statement(stmt));
+    for (const stmt of parseScript(sql)) {
+      out.push(this.#statement(stmt));
+      if (CATALOG_CHANGES.has(stmt.kind)) this.#ddl.push(stmt.text);
+    }
     return out;
+  }
+
+  /**
+   * Every statement that changed the catalog, in order, drops included: run again on an empty
+   * engine they rebuild the same dataflow, operator for operator (what a checkpoint's
+   * operator states are restored into).
+   */
+  get catalogHistory(): readonly string[] {
+    return this.#ddl;
   }
 
   #statement(s: Statement): StatementResult {
