@@ -45,6 +45,7 @@ import {
 import {
   aggregateNames,
   aggregateResultType,
+  castTypmod,
   coerce,
   coerceAssignment,
   explicitCast,
@@ -64,7 +65,17 @@ import type {
   WindowFunction,
 } from './plan.ts';
 import type { Delete, ExprAst, Insert, QueryAst, Update } from './statement.ts';
-import { arrayOf, commonType, formatType, type Interval, isTimestamp, type SqlType, T } from './types.ts';
+import {
+  arrayOf,
+  commonType,
+  formatType,
+  type Interval,
+  isInteger,
+  isString,
+  isTimestamp,
+  type SqlType,
+  T,
+} from './types.ts';
 
 export interface BoundQuery {
   readonly plan: Plan;
@@ -1196,7 +1207,6 @@ class Binder {
     // After aggregation, a sub-expression equal to a GROUP BY key reads the key's column.
     if (
       ctx.agg !== undefined &&
-      !('FuncCall' in n) &&
       !('A_Const' in n) &&
       ctx.agg.groupKeys.length > 0 &&
       !('ColumnRef' in n) &&
@@ -1226,14 +1236,16 @@ class Binder {
       const tc = n.TypeCast;
       const arg = this.bindExpr(tc.arg as Node, ctx);
       const t = convertTypeName(tc.typeName, this.script);
-      const mod = tc.typeName?.typmods?.[0];
-      const typmod = mod !== undefined && 'A_Const' in mod ? (mod.A_Const.ival?.ival ?? 0) : undefined;
-      return explicitCast(
-        arg,
-        t,
-        this.place(tc.typeName?.location ?? loc),
-        t.name === 'interval' ? typmod : undefined,
+      const mods = (tc.typeName?.typmods ?? []).map((m) =>
+        'A_Const' in m ? (m.A_Const.ival?.ival ?? 0) : undefined,
       );
+      const typmod = mods[0];
+      const typePlace = this.place(tc.typeName?.location ?? loc);
+      if (t.name === 'interval') return explicitCast(arg, t, typePlace, typmod);
+      const cast = explicitCast(arg, t, typePlace);
+      if (mods.some((m) => m === undefined))
+        throw this.unsupported('type modifier that is not a constant', loc);
+      return castTypmod(cast, mods as number[], typePlace);
     }
     if ('A_Expr' in n) return this.bindAExpr(n.A_Expr, ctx, place);
     if ('BoolExpr' in n) {
@@ -1421,7 +1433,13 @@ class Binder {
         const l = lhs();
         const r = this.bindExpr(e.rexpr as Node, ctx);
         resolveOperator('=', l, r, place);
-        const t = unify([l, r], 'NULLIF', place);
+        // The result has the type of the left input of PostgreSQL's `=`: text for strings
+        // (there is no varchar = varchar), the left type where a cross-type `=` exists
+        // (integers, floats: their values compare as they are), else the common type.
+        const u = unify([l, r], 'NULLIF', place);
+        const cross = (isInteger(l.type) && isInteger(r.type)) || (isFloat(l.type) && isFloat(r.type));
+        if (cross) return Object.freeze({ kind: 'NullIf', left: l, right: r, type: l.type });
+        const t = isString(u) ? T.text : u;
         return Object.freeze({
           kind: 'NullIf',
           left: coerce(l, t, place),
@@ -1459,7 +1477,8 @@ class Binder {
       whens.push({ condition: cond, result: this.bindExpr(cw.result as Node, ctx) });
     }
     const dflt = c.defresult === undefined ? literal(null, T.unknown) : this.bindExpr(c.defresult, ctx);
-    const results = [...whens.map((w) => w.result), dflt];
+    // PostgreSQL resolves the ELSE result first (it decides between varchar and text).
+    const results = [dflt, ...whens.map((w) => w.result)];
     let t: SqlType = T.unknown;
     for (const r of results) {
       const u = commonType(t, r.type);
@@ -1520,6 +1539,10 @@ class Binder {
 
 // ---------------------------------------------------------------------------
 // helpers
+
+function isFloat(t: SqlType): boolean {
+  return t.name === 'float4' || t.name === 'float8';
+}
 
 function isNumericType(t: SqlType): boolean {
   return ['int2', 'int4', 'int8', 'numeric', 'float4', 'float8'].includes(t.name);

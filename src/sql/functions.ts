@@ -86,6 +86,34 @@ export function explicitCast(
 }
 
 /**
+ * The type modifiers of a cast (`::numeric(8, 1)`, `::varchar(3)`), applied after the cast by
+ * PostgreSQL's length-coercion functions: `numeric(x, p, s)` rounds to s decimals (half away
+ * from zero) and raises 22003 when the result needs more than p − s integer digits;
+ * `varchar(x, n)` truncates to n characters (an explicit cast never fails on length).
+ * Other types' modifiers are not applied.
+ */
+export function castTypmod(e: BoundExpr, mods: readonly number[], place: Place | undefined): BoundExpr {
+  if (mods.length === 0) return e;
+  const bad = (message: string): never => {
+    throw new SqlError('22023', message, positionOf(place));
+  };
+  if (e.type.name === 'numeric') {
+    const [p = 0, s = 0] = mods;
+    if (mods.length > 2) bad('invalid NUMERIC type modifier');
+    if (p < 1 || p > 1000) bad(`NUMERIC precision ${p} must be between 1 and 1000`);
+    if (s < -1000 || s > 1000) bad(`NUMERIC scale ${s} must be between -1000 and 1000`);
+    return call('numeric', [e, literal(p, T.int4), literal(s, T.int4)], T.numeric);
+  }
+  if (e.type.name === 'varchar') {
+    const [n = 0] = mods;
+    if (mods.length > 1) bad('invalid type modifier');
+    if (n < 1) bad('length for type varchar must be at least 1');
+    return call('varchar', [e, literal(n, T.int4)], T.varchar);
+  }
+  return e;
+}
+
+/**
  * Folds a cast of a literal, with the rules of the run-time cast (src/engine/eval casts.ts):
  * numeric → integer rounds half away from zero, float → integer half to even; real keeps
  * float4 precision and range; float → numeric keeps 15 significant digits (6 for real);
@@ -610,7 +638,8 @@ export function aggregateResultType(fn: string, t: SqlType): SqlType | undefined
     case 'min':
     case 'max':
       if (t.name === 'array' || t.name === 'jsonb' || t.name === 'boolean') return undefined;
-      return t.name === 'varchar' ? T.varchar : t;
+      // No min(varchar) in PostgreSQL: the argument is taken as text, and so is the result.
+      return t.name === 'varchar' ? T.text : t;
     case 'stddev_samp':
     case 'stddev_pop':
     case 'var_samp':

@@ -380,12 +380,12 @@ export function parseLiteral(text: string, type: SqlType, typmod?: number): Valu
     case 'float8': {
       const t = text.trim();
       if (numberRe.test(t)) return Number(t);
-      if (type.name !== 'numeric') {
-        const l = t.toLowerCase();
-        if (l === 'nan') return Number.NaN;
-        if (l === 'infinity' || l === '+infinity') return Number.POSITIVE_INFINITY;
-        if (l === '-infinity') return Number.NEGATIVE_INFINITY;
-      }
+      // As the run-time casts (eval/functions/casts.ts): numeric has NaN and ±Infinity too.
+      const l = t.toLowerCase();
+      if (l === 'nan') return Number.NaN;
+      if (l === 'infinity' || l === '+infinity' || l === 'inf' || l === '+inf')
+        return Number.POSITIVE_INFINITY;
+      if (l === '-infinity' || l === '-inf') return Number.NEGATIVE_INFINITY;
       return undefined;
     }
     case 'varchar':

@@ -273,7 +273,9 @@ export function commonType(a: SqlType, b: SqlType): SqlType | undefined {
   if (b.name === 'unknown') return a;
   if (sameType(a, b)) return a;
   if (isNumeric(a) && isNumeric(b)) return (numericRank[a.name] ?? 0) >= (numericRank[b.name] ?? 0) ? a : b;
-  if (isString(a) && isString(b)) return T.text;
+  // varchar and text convert to each other implicitly, so PostgreSQL keeps the first one
+  // (select_common_type): varchar UNION text is varchar, text UNION varchar is text.
+  if (isString(a) && isString(b)) return a;
   const ca = category(a);
   if (ca === 'datetime' && category(b) === 'datetime') {
     if (a.name === 'time' || b.name === 'time') return undefined;

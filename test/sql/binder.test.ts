@@ -208,6 +208,16 @@ describe('binding', () => {
       ['int8', 'int8', 'text', 'int4[]', 'boolean', 'numeric', 'float8', 'float8', 'float8'],
     );
     const p = explainPlan(b.plan);
+    // PostgreSQL has no min/max(varchar): they take and return text (percentile_disc keeps the type).
+    const strings = bindQuery(
+      select(`SELECT min(username) AS a, max(url) AS b, max(username) OVER () AS c,
+          percentile_disc(0.5) WITHIN GROUP (ORDER BY username) AS d FROM website_logs_source GROUP BY username, url`),
+      catalog,
+    );
+    assert.deepEqual(
+      strings.columns.map((c) => shortType(c.type)),
+      ['text', 'text', 'text', 'varchar'],
+    );
     assert.match(p, /count\(\*\) FILTER \(WHERE \(status_code >= 500\)\)/);
     assert.match(p, /Filter \(count > 0\)/);
   });
@@ -255,6 +265,30 @@ describe('binding', () => {
       catalog,
     );
     assert.equal(win.columns[1]?.name, 'lag');
+  });
+
+  test('GROUP BY a function call: the same call in SELECT, HAVING and OVER reads the key', () => {
+    const b = bindQuery(
+      select(`SELECT lower(username) AS u, date_trunc('hour', request_timestamp), count(*) AS n,
+          sum(count(*)) OVER (PARTITION BY date_trunc('hour', request_timestamp) ORDER BY lower(username)) AS cum
+        FROM website_logs_source GROUP BY lower(username), date_trunc('hour', request_timestamp)
+        HAVING length(lower(username)) > 2`),
+      catalog,
+    );
+    assert.deepEqual(
+      b.columns.map((c) => `${c.name}:${shortType(c.type)}`),
+      ['u:text', 'date_trunc:timestamp', 'n:int8', 'cum:numeric'],
+    );
+    const ordinal = bindQuery(select('SELECT upper(url) FROM website_logs_source GROUP BY 1'), catalog);
+    assert.deepEqual(
+      ordinal.columns.map((c) => `${c.name}:${shortType(c.type)}`),
+      ['upper:text'],
+    );
+    bindError(
+      'SELECT lower(username) FROM website_logs_source GROUP BY upper(username)',
+      '42803',
+      'username)',
+    );
   });
 
   test('INSERT / UPDATE / DELETE / watermark expressions', () => {

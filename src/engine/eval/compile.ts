@@ -626,6 +626,11 @@ class Compiler {
       case 'ceil':
       case 'floor':
         return () => 0;
+      case 'numeric': {
+        // numeric(x, p, s): a cast's type modifier; the scale is s.
+        const fs = e.args[2] === undefined ? undefined : this.value(e.args[2]).fn;
+        return fs === undefined ? undefined : (row) => Math.max(0, (fs(row) as number) ?? 0);
+      }
       case 'round':
       case 'trunc': {
         if (b === undefined) return () => 0;

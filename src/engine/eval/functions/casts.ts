@@ -22,6 +22,7 @@ import {
   outOfRange,
 } from '../errors.ts';
 import { formatValue } from '../format.ts';
+import { roundNumeric } from '../numeric.ts';
 import { INT_RANGES, rint } from './arithmetic.ts';
 import {
   daysFromCivil,
@@ -390,4 +391,27 @@ export function castFn(from: SqlType, to: SqlType): Fn {
 
 export function castKernel(from: SqlType, to: SqlType): Kernel {
   return strict(castFn(from, to));
+}
+
+// ---------------------------------------------------------------------------
+// type modifiers (the binder's castTypmod)
+
+/** `numeric(x, p, s)`: x rounded to s decimals; 22003 unless it needs at most p − s integer digits. */
+export function numericTypmodKernel(): Kernel {
+  return strict((x: number, p: number, s: number) => {
+    if (Number.isNaN(x)) return x;
+    const r = roundNumeric(x, s);
+    if (!Number.isFinite(r) || Math.abs(r) >= 10 ** (p - s))
+      throw evalError('22003', 'numeric field overflow');
+    return r;
+  });
+}
+
+/** `varchar(x, n)`: the first n characters of x (an explicit cast truncates silently). */
+export function varcharTypmodKernel(): Kernel {
+  return strict((x: string, n: number) => {
+    if (x.length <= n) return x;
+    const chars = [...x];
+    return chars.length <= n ? x : chars.slice(0, n).join('');
+  });
 }

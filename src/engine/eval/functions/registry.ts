@@ -8,6 +8,7 @@ import { formatType, type Interval, type SqlType, type Value } from '../../../sq
 import { notSupported } from '../errors.ts';
 import { arithmeticKernel } from './arithmetic.ts';
 import { arrayKernel } from './array.ts';
+import { numericTypmodKernel, varcharTypmodKernel } from './casts.ts';
 import { booleanTestKernel, comparisonKernel, distinctKernel, extremeKernel } from './comparison.ts';
 import {
   extractField,
@@ -133,6 +134,10 @@ function find(
     case 'greatest':
     case 'least':
       return extremeKernel(fn, result);
+    case 'numeric':
+      return types.length === 3 ? numericTypmodKernel() : undefined;
+    case 'varchar':
+      return types.length === 2 ? varcharTypmodKernel() : undefined;
     case 'pg_typeof': {
       const name = t0 === undefined ? 'unknown' : formatType(t0);
       return lenient(() => name);
