@@ -7,11 +7,34 @@
  * topological order (each operator flushes its epoch's output, then forwards the barrier;
  * multi-input operators wait for the barrier on all inputs). After `barrier()` returns, every
  * materialized view holds the state of the committed epoch.
+ *
+ * Checkpoints: right after a barrier, `snapshot()` returns the epoch and every operator's
+ * name, counters and state as plain data (for `v8.serialize`); `restore()` puts them into a
+ * dataflow rebuilt by the same calls (the same DDL), which then carries on as the original.
  */
 import { type Chunk, chunk } from './chunk.ts';
-import { barrier, type Message, type Operator, type OperatorStats, watermark } from './operator.ts';
+import {
+  barrier,
+  type Message,
+  type Operator,
+  type OperatorCheckpoint,
+  type OperatorStats,
+  watermark,
+} from './operator.ts';
 import { Source } from './operators/source.ts';
 import type { Row, Value } from './value.ts';
+
+/** Version of the snapshot layout; bump it when an operator's snapshot changes shape. */
+const SNAPSHOT_VERSION = 1;
+
+/** First element of `Dataflow.snapshot()`. */
+export interface DataflowHeader {
+  readonly kind: 'dataflow';
+  readonly version: number;
+  /** Epoch of the barrier the snapshot follows. */
+  readonly epoch: number;
+  readonly operators: number;
+}
 
 export class Dataflow {
   readonly #operators: Operator[] = [];
@@ -100,6 +123,60 @@ export class Dataflow {
 
   #send(s: Source, msg: Message): void {
     s.receive(msg, 0);
+  }
+
+  /**
+   * A checkpoint of the whole dataflow, right after a barrier: a header with the epoch, then
+   * each operator's `checkpoint()` (name, counters, state) in topological order. Plain data for
+   * `v8.serialize`; throws if an operator still holds changes of an open epoch.
+   */
+  snapshot(): unknown[] {
+    for (const op of this.#operators)
+      if (op.epoch !== this.#epoch)
+        throw new Error(
+          `snapshot: ${op.name} has not seen barrier ${this.#epoch} yet; snapshot right after a barrier`,
+        );
+    const header: DataflowHeader = {
+      kind: 'dataflow',
+      version: SNAPSHOT_VERSION,
+      epoch: this.#epoch,
+      operators: this.#operators.length,
+    };
+    return [header, ...this.#operators.map((op) => op.checkpoint())];
+  }
+
+  /**
+   * Restores a `snapshot()` into this dataflow, which must have been built by the same calls
+   * (same operators, same names, same order). Checks the operator count and names before
+   * touching anything; an operator whose state does not fit fails with its name, and leaves
+   * the dataflow half restored (rebuild it before trying again).
+   */
+  restore(states: unknown): void {
+    if (!Array.isArray(states)) throw new Error('restore: a dataflow snapshot is an array');
+    const header = states[0] as Partial<DataflowHeader> | undefined;
+    if (header?.kind !== 'dataflow') throw new Error('restore: not a dataflow snapshot (no header)');
+    if (header.version !== SNAPSHOT_VERSION)
+      throw new Error(
+        `restore: snapshot format version ${header.version}, this build reads ${SNAPSHOT_VERSION}`,
+      );
+    const ops = this.#operators;
+    const cps = states.slice(1) as OperatorCheckpoint[];
+    if (cps.length !== ops.length || header.operators !== cps.length)
+      throw new Error(
+        `restore: the snapshot has ${cps.length} operators, this dataflow ${ops.length}; ` +
+          'rebuild the dataflow from the same definitions as the one that was snapshot',
+      );
+    for (const [i, op] of ops.entries()) {
+      const cp = cps[i];
+      if (cp?.name !== op.name)
+        throw new Error(
+          `restore: operator ${i} is "${String(cp?.name)}" in the snapshot but "${op.name}" in this dataflow; ` +
+            'rebuild the dataflow from the same definitions as the one that was snapshot',
+        );
+    }
+    const epoch = header.epoch as number;
+    for (const [i, op] of ops.entries()) op.restoreCheckpoint(cps[i] as OperatorCheckpoint, epoch);
+    this.#epoch = epoch;
   }
 
   /** Counters of every operator, in topological order. */

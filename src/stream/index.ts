@@ -16,9 +16,17 @@ export {
   inserts,
   integrate,
 } from './chunk.ts';
-export { Dataflow } from './graph.ts';
+export { Dataflow, type DataflowHeader } from './graph.ts';
 export { KeyMap } from './key-map.ts';
-export type { Barrier, Message, OperatorStats, Watermark, WatermarkMap } from './operator.ts';
+export type {
+  Barrier,
+  Message,
+  OperatorCheckpoint,
+  OperatorStats,
+  StatsSnapshot,
+  Watermark,
+  WatermarkMap,
+} from './operator.ts';
 export { barrier, Operator, WatermarkAligner, WatermarkTracker, watermark } from './operator.ts';
 export { Aggregate, type AggregateOptions } from './operators/aggregate.ts';
 export { Filter, type Predicate } from './operators/filter.ts';

@@ -185,6 +185,15 @@ export class KeyMap<T> {
     return removed;
   }
 
+  /** Removes every entry (the key width is set again by the next key). */
+  clear(): void {
+    this.#root.clear();
+    this.#order = [];
+    this.#width = -1;
+    this.#single = undefined;
+    this.#size = 0;
+  }
+
   *values(): IterableIterator<T> {
     if (this.#width === 0) {
       if (this.#single !== undefined) yield this.#single;

@@ -16,6 +16,17 @@
  * Errors: an expression that throws an error carrying a `sqlstate` (division by zero, bad
  * cast…) makes the operator skip that row and count it in `stats.errors`; any other
  * exception is a bug and propagates.
+ *
+ * Checkpoints: `snapshot()` returns an operator's state as plain data and `restore(state)`
+ * puts it back into an operator built by the same constructor call (the closures it was
+ * given — group keys, expressions — are not state: they come from compiling the same plan
+ * again). A snapshot is taken only right after a barrier, when no operator holds changes or
+ * watermarks of an open epoch: an operator that still does throws instead of dropping them.
+ * Snapshots are values `v8.serialize` can write (structured clone: Maps, Sets, arrays, plain
+ * objects, primitives, Uint8Array; no class instances or functions). They share rows — which
+ * are immutable — with the operator, but no container it goes on mutating: a snapshot stays
+ * valid while the operator runs on. `restore` likewise copies the containers it is given.
+ * `checkpoint()` adds the operator's name and counters (see `Dataflow.snapshot`).
  */
 import type { Chunk, ChunkBuilder } from './chunk.ts';
 import { compareValues, isSqlStateError, type Row, type Value } from './value.ts';
@@ -50,6 +61,21 @@ export interface OperatorStats {
   /** Rows skipped because an expression raised a SQL error. */
   errors: number;
   lastError: (Error & { readonly sqlstate: string }) | undefined;
+}
+
+/** `OperatorStats` as plain data (a checkpoint keeps the last error's message and SQLSTATE). */
+export interface StatsSnapshot {
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly errors: number;
+  readonly lastError: { readonly message: string; readonly sqlstate: string } | null;
+}
+
+/** One operator in a dataflow checkpoint: its name, its counters and its `snapshot()`. */
+export interface OperatorCheckpoint {
+  readonly name: string;
+  readonly stats: StatsSnapshot;
+  readonly state: unknown;
 }
 
 /** Input column → output column pairs along which a watermark may pass unchanged. */
@@ -141,6 +167,78 @@ export abstract class Operator {
 
   protected abstract onChunk(chunk: Chunk, input: number): void;
 
+  /**
+   * The operator's state as plain data (see the header); undefined for a stateless operator.
+   * Call only right after a barrier.
+   */
+  snapshot(): unknown {
+    return undefined;
+  }
+
+  /** Replaces the operator's state with a `snapshot()` of an operator built the same way. */
+  restore(state: unknown): void {
+    if (state !== undefined)
+      throw new Error(`${this.name} keeps no state, but the snapshot holds ${describeState(state)}`);
+  }
+
+  /** The counters as plain data. */
+  statsSnapshot(): StatsSnapshot {
+    const { rowsIn, rowsOut, errors, lastError } = this.stats;
+    return {
+      rowsIn,
+      rowsOut,
+      errors,
+      lastError:
+        lastError === undefined ? null : { message: lastError.message, sqlstate: lastError.sqlstate },
+    };
+  }
+
+  /** Puts counters saved by `statsSnapshot()` back (the last error as an Error with its SQLSTATE). */
+  restoreStats(s: StatsSnapshot): void {
+    this.stats.rowsIn = s.rowsIn;
+    this.stats.rowsOut = s.rowsOut;
+    this.stats.errors = s.errors;
+    this.stats.lastError =
+      s.lastError === null
+        ? undefined
+        : Object.assign(new Error(s.lastError.message), { sqlstate: s.lastError.sqlstate });
+  }
+
+  /** Name, counters and state, right after a barrier (what `Dataflow.snapshot` keeps per operator). */
+  checkpoint(): OperatorCheckpoint {
+    if (this.#barriers !== 0)
+      throw new Error(
+        `${this.name}: a barrier has reached only some of its inputs; snapshot after the barrier`,
+      );
+    return { name: this.name, stats: this.statsSnapshot(), state: this.snapshot() };
+  }
+
+  /** Restores a `checkpoint()` of this operator taken at epoch `epoch`. */
+  restoreCheckpoint(cp: OperatorCheckpoint, epoch: number): void {
+    if (cp.name !== this.name)
+      throw new Error(`cannot restore the checkpoint of operator "${cp.name}" into "${this.name}"`);
+    this.restore(cp.state);
+    this.restoreStats(cp.stats);
+    this.#barriers = 0;
+    this.epoch = epoch;
+  }
+
+  /** Throws unless `pending` is 0: a snapshot must not lose what the operator holds for the open epoch. */
+  protected assertSettled(pending: number, what: string): void {
+    if (pending !== 0)
+      throw new Error(
+        `${this.name}: cannot snapshot with ${pending} ${what} of an open epoch; snapshot right after a barrier`,
+      );
+  }
+
+  /** `state` as the snapshot of kind `kind`, or a clear error when it is something else. */
+  protected stateOf<T extends { readonly kind: string }>(state: unknown, kind: T['kind']): T {
+    const got = (state as { kind?: unknown } | null | undefined)?.kind;
+    if (typeof state !== 'object' || state === null || got !== kind)
+      throw new Error(`${this.name}: expected a snapshot of kind "${kind}", got ${describeState(state)}`);
+    return state as T;
+  }
+
   /** Emits what the operator holds back for the epoch; the barrier is forwarded afterwards. */
   protected onBarrier(_barrier: Barrier): void {}
 
@@ -182,6 +280,15 @@ export abstract class Operator {
     }
   }
 }
+
+function describeState(state: unknown): string {
+  if (state === undefined) return 'no state';
+  const kind = (state as { kind?: unknown } | null)?.kind;
+  return typeof kind === 'string' ? `a snapshot of kind "${kind}"` : `a state of type ${typeof state}`;
+}
+
+/** A watermark per column, as plain data: `[column, value]` pairs. */
+export type WatermarkEntries = [column: number, value: Value][];
 
 /** Forwards a watermark along a column map, if its column is mapped. */
 export function mapWatermark(
@@ -226,6 +333,27 @@ export class WatermarkAligner {
     this.#emitted.set(column, min);
     return min;
   }
+
+  /** Per input the watermarks seen, and the combined ones forwarded. */
+  snapshot(): WatermarkAlignerState {
+    return { perInput: this.#perInput.map((m) => [...m]), emitted: [...this.#emitted] };
+  }
+
+  restore(state: WatermarkAlignerState): void {
+    if (state.perInput.length !== this.#arity)
+      throw new Error(`watermark state of ${state.perInput.length} inputs, expected ${this.#arity}`);
+    for (const [i, m] of this.#perInput.entries()) {
+      m.clear();
+      for (const [c, v] of state.perInput[i] as WatermarkEntries) m.set(c, v);
+    }
+    this.#emitted.clear();
+    for (const [c, v] of state.emitted) this.#emitted.set(c, v);
+  }
+}
+
+export interface WatermarkAlignerState {
+  readonly perInput: WatermarkEntries[];
+  readonly emitted: WatermarkEntries;
 }
 
 /** Keeps the greatest watermark seen per column and reports only advances (single input). */
@@ -241,6 +369,15 @@ export class WatermarkTracker {
 
   get(column: number): Value | undefined {
     return this.#seen.get(column);
+  }
+
+  snapshot(): WatermarkEntries {
+    return [...this.#seen];
+  }
+
+  restore(state: WatermarkEntries): void {
+    this.#seen.clear();
+    for (const [c, v] of state) this.#seen.set(c, v);
   }
 }
 
@@ -263,5 +400,21 @@ export class HeldWatermarks {
     const held = this.#held;
     this.#held = [];
     return held.filter((wm) => this.#tracker.advance(wm.column, wm.value));
+  }
+
+  /** Watermarks held until the next barrier (0 right after one). */
+  get pending(): number {
+    return this.#held.length;
+  }
+
+  /** The last watermark passed on per column (call when nothing is held). */
+  snapshot(): WatermarkEntries {
+    if (this.#held.length > 0) throw new Error('held watermarks cannot be snapshot before their barrier');
+    return this.#tracker.snapshot();
+  }
+
+  restore(state: WatermarkEntries): void {
+    this.#held = [];
+    this.#tracker.restore(state);
   }
 }

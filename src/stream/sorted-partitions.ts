@@ -2,11 +2,15 @@
  * The state top-N and window functions share: per partition, its rows in ORDER BY order and
  * the output last emitted for it. Changes only mark a partition dirty; at the barrier each
  * dirty partition is recomputed whole and `Δout = new − old` is emitted.
+ *
+ * Snapshot (when no partition is dirty, i.e. right after a barrier): per partition its key,
+ * its entries in order (row, ORDER BY key, per-row arguments, count) and its last output
+ * (rows and weights, in emission order); restore loads them back without re-sorting.
  */
 import { ChunkBuilder, type WeightedRow } from './chunk.ts';
 import { KeyMap } from './key-map.ts';
 import { SortedRows } from './sorted-rows.ts';
-import type { Row, SortKey, Value } from './value.ts';
+import { type Row, rowKey, type SortKey, type Value } from './value.ts';
 
 interface Partition {
   readonly key: Row;
@@ -17,6 +21,17 @@ interface Partition {
 
 /** A partition's output rows, keyed by row. */
 export type PartitionOutput = Map<string, WeightedRow>;
+
+/** One partition as plain data (parallel arrays). */
+export interface PartitionState {
+  readonly key: Row;
+  readonly rows: Row[];
+  readonly sortKeys: Row[];
+  readonly extra: (readonly Value[])[];
+  readonly counts: number[];
+  readonly outRows: Row[];
+  readonly outWeights: number[];
+}
 
 export class SortedPartitions {
   readonly #order: readonly SortKey[];
@@ -57,6 +72,58 @@ export class SortedPartitions {
       this.#dirty.push(p);
     }
     p.rows.add(row, key, args, w);
+  }
+
+  /** Partitions changed since the last recompute (0 right after a barrier). */
+  get pending(): number {
+    return this.#dirty.length;
+  }
+
+  /** Every partition as plain data (call when none is pending). */
+  snapshot(): PartitionState[] {
+    if (this.#dirty.length > 0) throw new Error('sorted partitions: snapshot with changes not recomputed');
+    const out: PartitionState[] = [];
+    for (const p of this.#partitions.values()) {
+      const es = p.rows.entries;
+      const outRows: Row[] = [];
+      const outWeights: number[] = [];
+      for (const e of p.output.values()) {
+        outRows.push(e.row);
+        outWeights.push(e.weight);
+      }
+      out.push({
+        key: p.key,
+        rows: es.map((e) => e.row),
+        sortKeys: es.map((e) => e.key),
+        extra: es.map((e) => e.extra),
+        counts: es.map((e) => e.count),
+        outRows,
+        outWeights,
+      });
+    }
+    return out;
+  }
+
+  /** Replaces every partition with a `snapshot()`. */
+  restore(state: readonly PartitionState[]): void {
+    this.#partitions.clear();
+    this.#dirty = [];
+    for (const s of state) {
+      const rows = new SortedRows(this.#order);
+      for (let i = 0; i < s.rows.length; i++)
+        rows.load(
+          s.rows[i] as Row,
+          s.sortKeys[i] as Row,
+          s.extra[i] as readonly Value[],
+          s.counts[i] as number,
+        );
+      const output: PartitionOutput = new Map();
+      for (let i = 0; i < s.outRows.length; i++) {
+        const row = s.outRows[i] as Row;
+        output.set(rowKey(row), { row, weight: s.outWeights[i] as number });
+      }
+      this.#partitions.set(s.key, { key: s.key, rows, output, dirty: false });
+    }
   }
 
   /** Recomputes the partitions changed since the last call; the changes of their output, or undefined if none changed. */

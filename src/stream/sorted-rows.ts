@@ -53,6 +53,12 @@ export class SortedRows {
     if (lo === es.length) es.push(entry);
     else es.splice(lo, 0, entry);
   }
+
+  /** Appends an entry known to sort after every entry held (restoring a snapshot). */
+  load(row: Row, key: Row, extra: readonly Value[], count: number): void {
+    this.entries.push({ row, key, extra, count });
+    this.total += count;
+  }
 }
 
 /** Evaluates the ORDER BY keys of a row. */

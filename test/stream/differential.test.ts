@@ -24,53 +24,12 @@ import {
   rowKey,
   type Value,
 } from '../../src/stream/value.ts';
-import { int, pick, prng, sorted } from './helpers.ts';
+import { int, pick, prng, RandomStream, sorted } from './helpers.ts';
 
 const col =
   (i: number) =>
   (r: Row): Value =>
     r[i] as Value;
-
-/** A live multiset of input rows with random inserts and deletes. */
-class RandomStream {
-  readonly live: Row[] = [];
-  readonly #rand: () => number;
-  readonly #make: () => Row;
-
-  constructor(rand: () => number, make: () => Row) {
-    this.#rand = rand;
-    this.#make = make;
-  }
-
-  /** One epoch of changes: mostly inserts, deletes of live rows, some duplicates. */
-  epoch(maxChanges: number): { rows: Row[]; weights: number[] } {
-    const rows: Row[] = [];
-    const weights: number[] = [];
-    const n = int(this.#rand, 0, maxChanges);
-    for (let i = 0; i < n; i++) {
-      const r = this.#rand();
-      if (r < 0.35 && this.live.length > 0) {
-        const at = Math.floor(this.#rand() * this.live.length);
-        const row = this.live[at] as Row;
-        this.live[at] = this.live[this.live.length - 1] as Row;
-        this.live.pop();
-        rows.push(row);
-        weights.push(-1);
-      } else if (r < 0.42 && this.live.length > 0) {
-        const row = pick(this.#rand, this.live);
-        this.live.push(row, row);
-        rows.push(row);
-        weights.push(2);
-      } else {
-        const row = this.#make();
-        this.live.push(row);
-        rows.push(row);
-        weights.push(1);
-      }
-    }
-    return { rows, weights };
-  }
-}
 
 function groupRows<T>(rows: readonly Row[], key: (r: Row) => Row, f: (key: Row, rows: Row[]) => T): T[] {
   const groups = new Map<string, { key: Row; rows: Row[] }>();

@@ -38,3 +38,51 @@ export function expand(entries: Iterable<readonly [Row, number]>): Row[] {
   for (const [r, n] of entries) for (let i = 0; i < n; i++) out.push(r);
   return sorted(out);
 }
+
+/** A live multiset of input rows with random inserts and deletes. */
+export class RandomStream {
+  readonly live: Row[] = [];
+  readonly #rand: () => number;
+  readonly #make: () => Row;
+
+  constructor(rand: () => number, make: () => Row) {
+    this.#rand = rand;
+    this.#make = make;
+  }
+
+  /** One epoch of changes: mostly inserts, deletes of live rows, some duplicates. */
+  epoch(maxChanges: number): { rows: Row[]; weights: number[] } {
+    const rows: Row[] = [];
+    const weights: number[] = [];
+    const n = int(this.#rand, 0, maxChanges);
+    for (let i = 0; i < n; i++) {
+      const r = this.#rand();
+      if (r < 0.35 && this.live.length > 0) {
+        const at = Math.floor(this.#rand() * this.live.length);
+        const row = this.live[at] as Row;
+        this.live[at] = this.live[this.live.length - 1] as Row;
+        this.live.pop();
+        rows.push(row);
+        weights.push(-1);
+      } else if (r < 0.42 && this.live.length > 0) {
+        const row = pick(this.#rand, this.live);
+        this.live.push(row, row);
+        rows.push(row);
+        weights.push(2);
+      } else {
+        const row = this.#make();
+        this.live.push(row);
+        rows.push(row);
+        weights.push(1);
+      }
+    }
+    return { rows, weights };
+  }
+
+  /** Stops retracting or duplicating the live rows `done` holds for (e.g. rows behind a watermark). */
+  forget(done: (row: Row) => boolean): void {
+    let n = 0;
+    for (const row of this.live) if (!done(row)) this.live[n++] = row;
+    this.live.length = n;
+  }
+}

@@ -7,6 +7,12 @@
  * inserts and retractions led there. NULL arguments are skipped by every aggregate except
  * array_agg (SQL). FILTER is applied by the operator; DISTINCT wraps the accumulator
  * (distinct.ts) so that it sees each distinct value once.
+ *
+ * `snapshot()` returns the accumulator's state as plain data (numbers, arrays, Maps of
+ * values: what `v8.serialize` writes) and `restore(state)` loads it into an accumulator
+ * created for the same call; `result()` and later changes then behave as in the original.
+ * An accumulator that reads another's shared multiset (see `sharesValues`) snapshots that
+ * multiset too: the aggregate operator saves and restores only the owner's.
  */
 import type { Row, SortKey, Value } from '../value.ts';
 import { BoolAndAccumulator, BoolOrAccumulator } from './bool.ts';
@@ -23,6 +29,10 @@ export interface Accumulator {
   /** Adds `weight` copies of `value`; `sortKey` is the call's ORDER BY key (ordered aggregates). */
   add(value: Value, weight: number, sortKey?: Row): void;
   result(): Value;
+  /** The state as plain data (a copy: later changes do not alter it). */
+  snapshot(): unknown;
+  /** Replaces the state with a `snapshot()` of an accumulator of the same call. */
+  restore(state: unknown): void;
 }
 
 export type AggregateKind =

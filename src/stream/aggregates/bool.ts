@@ -12,6 +12,12 @@ class BoolCounts {
     if (value === true) this.trues += weight;
     else if (value === false) this.falses += weight;
   }
+  snapshot(): [trues: number, falses: number] {
+    return [this.trues, this.falses];
+  }
+  restore(state: unknown): void {
+    [this.trues, this.falses] = state as [number, number];
+  }
 }
 
 export class BoolAndAccumulator extends BoolCounts implements Accumulator {

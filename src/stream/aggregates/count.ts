@@ -13,6 +13,12 @@ export class CountStarAccumulator implements Accumulator {
   result(): Value {
     return this.n;
   }
+  snapshot(): number {
+    return this.n;
+  }
+  restore(state: unknown): void {
+    this.n = state as number;
+  }
 }
 
 export class CountAccumulator implements Accumulator {
@@ -22,5 +28,11 @@ export class CountAccumulator implements Accumulator {
   }
   result(): Value {
     return this.n;
+  }
+  snapshot(): number {
+    return this.n;
+  }
+  restore(state: unknown): void {
+    this.n = state as number;
   }
 }

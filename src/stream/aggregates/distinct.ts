@@ -42,4 +42,27 @@ export class DistinctAccumulator implements Accumulator {
   result(): Value {
     return this.#inner.result();
   }
+
+  /** The multiplicity of every value (primitives by value, others by key) and the inner state. */
+  snapshot(): DistinctState {
+    return [
+      new Map(this.#primitives),
+      this.#objects === undefined ? null : new Map(this.#objects),
+      this.#inner.snapshot(),
+    ];
+  }
+
+  restore(state: unknown): void {
+    const [primitives, objects, inner] = state as DistinctState;
+    this.#primitives.clear();
+    for (const [v, n] of primitives) this.#primitives.set(v, n);
+    this.#objects = objects === null ? undefined : new Map(objects);
+    this.#inner.restore(inner);
+  }
 }
+
+type DistinctState = [
+  primitives: Map<null | boolean | number | string, number>,
+  objects: Map<string, number> | null,
+  inner: unknown,
+];

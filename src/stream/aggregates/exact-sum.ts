@@ -29,6 +29,9 @@ export function twoProduct(a: number, b: number): [number, number] {
 /** The partials of a sum that has only seen safe integers (shared, never written). */
 const NO_PARTIALS: number[] = [];
 
+/** An `ExactSum` as plain data: integer part, partials, counts of +∞, −∞ and NaN. */
+export type ExactSumState = [int: number, partials: number[], posInf: number, negInf: number, nan: number];
+
 export class ExactSum {
   #partials: number[] = NO_PARTIALS;
   /** Integer part of the sum, exact while a safe integer. */
@@ -89,6 +92,28 @@ export class ExactSum {
     }
     p.length = i;
     if (x !== 0 || i === 0) p.push(x);
+  }
+
+  /** The state as plain data (a copy; the integer part is not folded in, so nothing changes). */
+  snapshot(): ExactSumState {
+    return [this.#int, this.#partials.slice(), this.#posInf, this.#negInf, this.#nan];
+  }
+
+  /** Replaces the state with a `snapshot()`. */
+  restore(state: ExactSumState): void {
+    const [int, partials, posInf, negInf, nan] = state;
+    this.#int = int;
+    this.#partials = partials.length === 0 ? NO_PARTIALS : partials.slice();
+    this.#posInf = posInf;
+    this.#negInf = negInf;
+    this.#nan = nan;
+  }
+
+  /** An exact sum restored from a `snapshot()`. */
+  static fromSnapshot(state: ExactSumState): ExactSum {
+    const s = new ExactSum();
+    s.restore(state);
+    return s;
   }
 
   /** Adds another exact sum times an integer weight. */

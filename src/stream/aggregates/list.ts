@@ -9,7 +9,13 @@
  */
 import { compareKeys, type Row, type SortKey, type Value, valueKey } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
-import { SortedMultiset } from './sorted-multiset.ts';
+import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
+
+/**
+ * A `ValueList` as plain data: with ORDER BY its sorted multiset of `[...sortKey, value]`;
+ * without, the distinct values in first-insertion order and their counts.
+ */
+type ValueListState = MultisetState<Row> | [values: Value[], counts: number[]];
 
 interface Counted {
   value: Value;
@@ -41,6 +47,30 @@ class ValueList {
     }
   }
 
+  snapshot(): ValueListState {
+    if (this.#ordered !== undefined) return this.#ordered.snapshot();
+    const values: Value[] = [];
+    const counts: number[] = [];
+    for (const e of this.#byKey.values()) {
+      values.push(e.value);
+      counts.push(e.count);
+    }
+    return [values, counts];
+  }
+
+  restore(state: ValueListState): void {
+    if (this.#ordered !== undefined) {
+      this.#ordered.restore(state as MultisetState<Row>);
+      return;
+    }
+    const [values, counts] = state as [Value[], number[]];
+    this.#byKey.clear();
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] as Value;
+      this.#byKey.set(valueKey(value), { value, count: counts[i] as number });
+    }
+  }
+
   values(): Value[] {
     const out: Value[] = [];
     if (this.#ordered !== undefined) {
@@ -69,6 +99,14 @@ export class StringAggAccumulator implements Accumulator {
     const vs = this.#list.values();
     return vs.length === 0 ? null : vs.map((v) => (typeof v === 'string' ? v : String(v))).join(this.#sep);
   }
+
+  snapshot(): ValueListState {
+    return this.#list.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.#list.restore(state as ValueListState);
+  }
 }
 
 export class ArrayAggAccumulator implements Accumulator {
@@ -85,5 +123,13 @@ export class ArrayAggAccumulator implements Accumulator {
   result(): Value {
     const vs = this.#list.values();
     return vs.length === 0 ? null : vs;
+  }
+
+  snapshot(): ValueListState {
+    return this.#list.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.#list.restore(state as ValueListState);
   }
 }

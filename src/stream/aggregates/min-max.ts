@@ -6,7 +6,7 @@
  */
 import type { Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
-import { SortedMultiset } from './sorted-multiset.ts';
+import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
 
 export class MinAccumulator implements Accumulator {
   readonly set: SortedMultiset;
@@ -18,6 +18,12 @@ export class MinAccumulator implements Accumulator {
   }
   result(): Value {
     return this.set.first() ?? null;
+  }
+  snapshot(): MultisetState {
+    return this.set.snapshot();
+  }
+  restore(state: unknown): void {
+    this.set.restore(state as MultisetState);
   }
 }
 
@@ -31,5 +37,11 @@ export class MaxAccumulator implements Accumulator {
   }
   result(): Value {
     return this.set.last() ?? null;
+  }
+  snapshot(): MultisetState {
+    return this.set.snapshot();
+  }
+  restore(state: unknown): void {
+    this.set.restore(state as MultisetState);
   }
 }

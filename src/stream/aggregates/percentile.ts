@@ -9,7 +9,7 @@
  */
 import type { Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
-import { SortedMultiset } from './sorted-multiset.ts';
+import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
 
 export class PercentileContAccumulator implements Accumulator {
   readonly set: SortedMultiset;
@@ -28,6 +28,14 @@ export class PercentileContAccumulator implements Accumulator {
     const n = this.set.total;
     if (n <= 0) return null;
     return percentileCont(this.#f, n, (k) => this.set.at(k) ?? null);
+  }
+
+  snapshot(): MultisetState {
+    return this.set.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.set.restore(state as MultisetState);
   }
 }
 
@@ -63,5 +71,13 @@ export class PercentileDiscAccumulator implements Accumulator {
     if (n <= 0) return null;
     const k = Math.max(1, Math.ceil(this.#f * n)) - 1;
     return this.set.at(this.#desc ? n - 1 - k : k) ?? null;
+  }
+
+  snapshot(): MultisetState {
+    return this.set.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.set.restore(state as MultisetState);
   }
 }

@@ -7,6 +7,9 @@
  */
 import { compareValues, type Value } from '../value.ts';
 
+/** A `SortedMultiset` as plain data: its distinct values in order and their counts. */
+export type MultisetState<T = Value> = [values: T[], counts: number[]];
+
 export class SortedMultiset<T = Value> {
   readonly values: T[] = [];
   readonly counts: number[] = [];
@@ -80,6 +83,27 @@ export class SortedMultiset<T = Value> {
       if (k >= seen) return this.values[i];
     }
     return undefined;
+  }
+
+  /** The state as plain data (copies of the arrays; the values themselves are shared). */
+  snapshot(): MultisetState<T> {
+    return [this.values.slice(), this.counts.slice()];
+  }
+
+  /** Replaces the content with a `snapshot()` (of a multiset with the same order). */
+  restore(state: MultisetState<T>): void {
+    const [values, counts] = state;
+    if (values.length !== counts.length)
+      throw new Error('multiset snapshot: values and counts differ in length');
+    this.values.length = 0;
+    this.counts.length = 0;
+    let total = 0;
+    for (let i = 0; i < values.length; i++) {
+      this.values.push(values[i] as T);
+      this.counts.push(counts[i] as number);
+      total += counts[i] as number;
+    }
+    this.total = total;
   }
 
   /** Values in order, each repeated by its count. */

@@ -7,7 +7,12 @@
  */
 import { type Interval, isInterval, type Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
-import { ExactSum } from './exact-sum.ts';
+import { ExactSum, type ExactSumState } from './exact-sum.ts';
+
+type IntervalSumState = [months: number, days: number, micros: ExactSumState];
+/** A `Total`: the integer sum while it is one, else the exact sum's state. */
+type TotalState = number | ExactSumState;
+type SumState = [n: number, sum: TotalState, intervals?: IntervalSumState];
 
 class IntervalSum {
   months = 0;
@@ -20,6 +25,14 @@ class IntervalSum {
   }
   value(): Interval {
     return { months: this.months, days: this.days, micros: this.micros.value() };
+  }
+  snapshot(): IntervalSumState {
+    return [this.months, this.days, this.micros.snapshot()];
+  }
+  restore(state: IntervalSumState): void {
+    this.months = state[0];
+    this.days = state[1];
+    this.micros.restore(state[2]);
   }
 }
 
@@ -47,6 +60,20 @@ class Total {
   value(): number {
     return this.#exact === undefined ? this.#int : this.#exact.value();
   }
+
+  snapshot(): TotalState {
+    return this.#exact === undefined ? this.#int : this.#exact.snapshot();
+  }
+
+  restore(state: TotalState): void {
+    if (typeof state === 'number') {
+      this.#int = state;
+      this.#exact = undefined;
+    } else {
+      this.#int = 0;
+      this.#exact = ExactSum.fromSnapshot(state);
+    }
+  }
 }
 
 export class SumAccumulator implements Accumulator {
@@ -68,6 +95,23 @@ export class SumAccumulator implements Accumulator {
     if (this.n <= 0) return null;
     return this.#intervals !== undefined ? this.#intervals.value() : this.sum.value();
   }
+
+  snapshot(): SumState {
+    const s: SumState = [this.n, this.sum.snapshot()];
+    if (this.#intervals !== undefined) s.push(this.#intervals.snapshot());
+    return s;
+  }
+
+  restore(state: unknown): void {
+    const [n, sum, intervals] = state as SumState;
+    this.n = n;
+    this.sum.restore(sum);
+    if (intervals === undefined) this.#intervals = undefined;
+    else {
+      this.#intervals = new IntervalSum();
+      this.#intervals.restore(intervals);
+    }
+  }
 }
 
 export class AvgAccumulator implements Accumulator {
@@ -85,5 +129,15 @@ export class AvgAccumulator implements Accumulator {
 
   result(): Value {
     return this.n <= 0 ? null : this.sum.value() / this.n;
+  }
+
+  snapshot(): SumState {
+    return [this.n, this.sum.snapshot()];
+  }
+
+  restore(state: unknown): void {
+    const [n, sum] = state as SumState;
+    this.n = n;
+    this.sum.restore(sum);
   }
 }

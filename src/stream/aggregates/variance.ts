@@ -8,7 +8,7 @@
  */
 import type { Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
-import { ExactSum, twoProduct } from './exact-sum.ts';
+import { ExactSum, type ExactSumState, twoProduct } from './exact-sum.ts';
 
 export type VarianceKind = 'stddev_samp' | 'stddev_pop' | 'var_samp' | 'var_pop';
 
@@ -51,5 +51,16 @@ export class VarianceAccumulator implements Accumulator {
     let v = Math.max(0, m.value()) / (samp ? n * (n - 1) : n * n);
     if (!Number.isFinite(this.s1.value())) v = Number.NaN;
     return this.#kind.startsWith('stddev') ? Math.sqrt(v) : v;
+  }
+
+  snapshot(): [n: number, s1: ExactSumState, s2: ExactSumState] {
+    return [this.n, this.s1.snapshot(), this.s2.snapshot()];
+  }
+
+  restore(state: unknown): void {
+    const [n, s1, s2] = state as [number, ExactSumState, ExactSumState];
+    this.n = n;
+    this.s1.restore(s1);
+    this.s2.restore(s2);
   }
 }

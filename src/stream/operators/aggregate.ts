@@ -18,6 +18,13 @@
  * the barrier's output. A watermark `v` on the first such key column closes the groups whose
  * key there is below `v`: their last row has been emitted and stays in the view; their state
  * is dropped (memory stays proportional to the open windows).
+ *
+ * Snapshot (right after a barrier, when no group is dirty and no watermark held): per group
+ * its key, row count, last output row and each call's accumulator state — columnar, one
+ * array per call; a call that reads an earlier call's multiset saves nothing (`null`), and
+ * restore recreates the accumulators the way new groups get them, so the sharing returns —
+ * plus the last watermark passed on per column. The calls' kinds and sharing are saved too,
+ * so restoring into an aggregate of other calls fails clearly.
  */
 
 import {
@@ -34,7 +41,14 @@ import { PercentileContAccumulator } from '../aggregates/percentile.ts';
 import { AvgAccumulator, SumAccumulator } from '../aggregates/sum.ts';
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
-import { HeldWatermarks, mapWatermark, Operator, type Watermark, type WatermarkMap } from '../operator.ts';
+import {
+  HeldWatermarks,
+  mapWatermark,
+  Operator,
+  type Watermark,
+  type WatermarkEntries,
+  type WatermarkMap,
+} from '../operator.ts';
 import { type Row, rowsEqual, type SortKey, type Value } from '../value.ts';
 
 /**
@@ -61,6 +75,24 @@ interface Group {
 }
 
 const NO_KEY: Row = [];
+
+interface AggregateState {
+  readonly kind: 'aggregate';
+  /** Each call's kind (`count(*)`, `sum distinct`…), and the call whose multiset it reads (−1: its own). */
+  readonly calls: string[];
+  readonly owners: number[];
+  readonly keys: Row[];
+  readonly counts: number[];
+  readonly outputs: (Row | null)[];
+  /** Per call, the accumulator state of every group (in `keys` order); null for a sharing call. */
+  readonly accs: (unknown[] | null)[];
+  readonly watermarks: WatermarkEntries;
+}
+
+function callSignature(c: AggregateCall): string {
+  const name = c.kind === 'count' && c.arg === undefined ? 'count(*)' : c.kind;
+  return c.distinct === true ? `${name} distinct` : name;
+}
 
 /** How the hot loop feeds an accumulator (see onChunk). */
 const Feed = { other: 0, countStar: 1, count: 2, sum: 3, avg: 4, sorted: 5, distinct: 6 } as const;
@@ -273,5 +305,58 @@ export class Aggregate extends Operator {
 
   protected override onWatermark(wm: Watermark): void {
     mapWatermark((w) => this.#held.hold(w), this.#watermarks, wm);
+  }
+
+  override snapshot(): AggregateState {
+    this.assertSettled(this.#dirty.length, 'changed groups');
+    this.assertSettled(this.#held.pending, 'held watermarks');
+    const keys: Row[] = [];
+    const counts: number[] = [];
+    const outputs: (Row | null)[] = [];
+    const accs = this.#owner.map((o) => (o < 0 ? ([] as unknown[]) : null));
+    for (const g of this.#groups.values()) {
+      keys.push(g.key);
+      counts.push(g.count);
+      outputs.push(g.output);
+      for (let j = 0; j < accs.length; j++) accs[j]?.push((g.accs[j] as Accumulator).snapshot());
+    }
+    return {
+      kind: 'aggregate',
+      calls: this.#calls.map(callSignature),
+      owners: [...this.#owner],
+      keys,
+      counts,
+      outputs,
+      accs,
+      watermarks: this.#held.snapshot(),
+    };
+  }
+
+  override restore(state: unknown): void {
+    const s = this.stateOf<AggregateState>(state, 'aggregate');
+    const calls = this.#calls.map(callSignature);
+    if (s.calls.join(', ') !== calls.join(', ') || s.owners.join() !== this.#owner.join())
+      throw new Error(
+        `${this.name}: the snapshot's calls (${s.calls.join(', ')}; shared values ${s.owners.join()}) ` +
+          `differ from this aggregate's (${calls.join(', ')}; shared values ${this.#owner.join()})`,
+      );
+    this.#groups.clear();
+    this.#dirty = [];
+    for (let i = 0; i < s.keys.length; i++) {
+      const key = s.keys[i] as Row;
+      const g: Group = {
+        key,
+        count: s.counts[i] as number,
+        accs: this.#accumulators(),
+        output: s.outputs[i] ?? null,
+        dirty: false,
+      };
+      for (let j = 0; j < g.accs.length; j++) {
+        const states = s.accs[j];
+        if (states !== null && states !== undefined) (g.accs[j] as Accumulator).restore(states[i]);
+      }
+      this.#groups.set(key, g);
+    }
+    this.#held.restore(s.watermarks);
   }
 }

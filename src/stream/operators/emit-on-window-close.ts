@@ -9,10 +9,19 @@
  * send a watermark only after their output for the epoch, so a released window is complete.
  * State: the net changes of the open windows. Watermarks pass on after the release; a row
  * whose `column` is not a number (NULL) belongs to no window and is never released.
+ * Snapshot: each open window's net changes (rows and weights, in arrival order).
  */
 import { type Chunk, ChunkBuilder, integrate, type WeightedRow } from '../chunk.ts';
 import { Operator, type Watermark } from '../operator.ts';
-import type { Row } from '../value.ts';
+import { type Row, rowKey } from '../value.ts';
+
+interface EmitOnWindowCloseState {
+  readonly kind: 'emit_on_window_close';
+  readonly column: number;
+  readonly windows: number[];
+  readonly rows: Row[][];
+  readonly weights: number[][];
+}
 
 export class EmitOnWindowClose extends Operator {
   readonly arity = 1;
@@ -64,5 +73,44 @@ export class EmitOnWindowClose extends Operator {
       this.emitBuilder(out);
     }
     this.emit(wm);
+  }
+
+  override snapshot(): EmitOnWindowCloseState {
+    const s: EmitOnWindowCloseState = {
+      kind: 'emit_on_window_close',
+      column: this.#column,
+      windows: [],
+      rows: [],
+      weights: [],
+    };
+    for (const [t, changes] of this.#windows) {
+      const rows: Row[] = [];
+      const weights: number[] = [];
+      for (const e of changes.values()) {
+        rows.push(e.row);
+        weights.push(e.weight);
+      }
+      s.windows.push(t);
+      s.rows.push(rows);
+      s.weights.push(weights);
+    }
+    return s;
+  }
+
+  override restore(state: unknown): void {
+    const s = this.stateOf<EmitOnWindowCloseState>(state, 'emit_on_window_close');
+    if (s.column !== this.#column)
+      throw new Error(`${this.name}: the snapshot's windows are on column ${s.column}, not ${this.#column}`);
+    this.#windows.clear();
+    for (let i = 0; i < s.windows.length; i++) {
+      const changes = new Map<string, WeightedRow>();
+      const rows = s.rows[i] as Row[];
+      const weights = s.weights[i] as number[];
+      for (let j = 0; j < rows.length; j++) {
+        const row = rows[j] as Row;
+        changes.set(rowKey(row), { row, weight: weights[j] as number });
+      }
+      this.#windows.set(s.windows[i] as number, changes);
+    }
   }
 }

@@ -12,6 +12,7 @@
  * retraction's row was already retracted when it expired, or never passed). When the bound
  * moves, remembered rows at or below it are retracted, oldest first, and forgotten.
  * State: the rows currently passed (what the output holds). Watermarks pass unchanged.
+ * Snapshot: the bound, and the rows held per `column` value in ascending order.
  */
 import { type Chunk, ChunkBuilder, type WeightedRow } from '../chunk.ts';
 import { type Barrier, Operator, type Watermark } from '../operator.ts';
@@ -26,6 +27,17 @@ export interface ExpireOptions {
   /** Keep rows equal to the bound too (`>=`). */
   readonly inclusive?: boolean;
   readonly name?: string;
+}
+
+interface ExpireState {
+  readonly kind: 'expire';
+  readonly clock: ExpireOptions['clock'];
+  readonly column: number;
+  readonly bound: number;
+  /** The distinct `column` values held, ascending, and per value its rows and weights. */
+  readonly times: number[];
+  readonly rows: Row[][];
+  readonly weights: number[][];
 }
 
 export class Expire extends Operator {
@@ -126,5 +138,53 @@ export class Expire extends Operator {
     if (this.#o.clock === 'watermark' && wm.column === this.#o.column && typeof wm.value === 'number')
       this.#advance(wm.value - this.#o.offset);
     this.emit(wm);
+  }
+
+  override snapshot(): ExpireState {
+    const s: ExpireState = {
+      kind: 'expire',
+      clock: this.#o.clock,
+      column: this.#o.column,
+      bound: this.#bound,
+      times: [],
+      rows: [],
+      weights: [],
+    };
+    for (const t of this.#times) {
+      const rows: Row[] = [];
+      const weights: number[] = [];
+      for (const e of this.#byTime.get(t)?.values() ?? []) {
+        rows.push(e.row);
+        weights.push(e.weight);
+      }
+      s.times.push(t);
+      s.rows.push(rows);
+      s.weights.push(weights);
+    }
+    return s;
+  }
+
+  override restore(state: unknown): void {
+    const s = this.stateOf<ExpireState>(state, 'expire');
+    if (s.clock !== this.#o.clock || s.column !== this.#o.column)
+      throw new Error(
+        `${this.name}: the snapshot expires column ${s.column} by ${s.clock}, ` +
+          `this operator column ${this.#o.column} by ${this.#o.clock}`,
+      );
+    this.#bound = s.bound;
+    this.#byTime.clear();
+    this.#times = [...s.times];
+    this.#size = 0;
+    for (let i = 0; i < s.times.length; i++) {
+      const bucket = new Map<string, WeightedRow>();
+      const rows = s.rows[i] as Row[];
+      const weights = s.weights[i] as number[];
+      for (let j = 0; j < rows.length; j++) {
+        const row = rows[j] as Row;
+        bucket.set(rowKey(row), { row, weight: weights[j] as number });
+      }
+      this.#size += bucket.size;
+      this.#byTime.set(s.times[i] as number, bucket);
+    }
   }
 }

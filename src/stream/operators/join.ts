@@ -16,10 +16,19 @@
  * Output is emitted as input arrives (no buffering until the barrier).
  * Watermarks: for each `[leftCol, rightCol]` in `watermarkKeys` (equal key columns), the
  * minimum of both sides' watermarks is emitted on both output columns.
+ *
+ * Snapshot: per side, each key's bucket (the key, its rows in insertion order with their
+ * weights and match counts) and the watermark alignment (per input and forwarded).
  */
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
-import { Operator, type Watermark, WatermarkAligner, watermark } from '../operator.ts';
+import {
+  Operator,
+  type Watermark,
+  WatermarkAligner,
+  type WatermarkAlignerState,
+  watermark,
+} from '../operator.ts';
 import { hasNull, type Row, rowKey, type Value } from '../value.ts';
 
 export type JoinType = 'inner' | 'left' | 'right' | 'full';
@@ -49,7 +58,28 @@ interface Entry {
   matches: number;
 }
 
-type Side = KeyMap<Map<string, Entry>>;
+/** The rows of one side with one join key. */
+interface Bucket {
+  readonly key: Row;
+  readonly rows: Map<string, Entry>;
+}
+
+type Side = KeyMap<Bucket>;
+
+/** One side's buckets as plain data. */
+interface SideState {
+  readonly keys: Row[];
+  readonly rows: Row[][];
+  readonly weights: number[][];
+  readonly matches: number[][];
+}
+
+interface JoinState {
+  readonly kind: 'join';
+  readonly type: JoinType;
+  readonly sides: [SideState, SideState];
+  readonly watermarks: WatermarkAlignerState;
+}
 
 export class Join extends Operator {
   readonly arity = 2;
@@ -76,7 +106,7 @@ export class Join extends Operator {
   get stateRows(): [number, number] {
     const count = (s: Side) => {
       let n = 0;
-      for (const b of s.values()) n += b.size;
+      for (const b of s.values()) n += b.rows.size;
       return n;
     };
     return [count(this.#sides[0]), count(this.#sides[1])];
@@ -129,11 +159,11 @@ export class Join extends Operator {
       const k = key;
       const rk = rowKey(row);
       let bucket = mine.get(k);
-      const existing = bucket?.get(rk);
+      const existing = bucket?.rows.get(rk);
       let matches = 0;
       const candidates = theirs.get(k);
       if (candidates !== undefined) {
-        for (const e of candidates.values()) {
+        for (const e of candidates.rows.values()) {
           const joined = this.#joined(side, row, e.row);
           if (!this.#matches(joined)) continue;
           out.push(joined, w * e.weight);
@@ -151,15 +181,15 @@ export class Join extends Operator {
       if (existing !== undefined) {
         existing.weight += w;
         if (existing.weight === 0) {
-          bucket?.delete(rk);
-          if (bucket?.size === 0) mine.delete(k);
+          bucket?.rows.delete(rk);
+          if (bucket?.rows.size === 0) mine.delete(k);
         }
       } else {
         if (bucket === undefined) {
-          bucket = new Map();
+          bucket = { key: k, rows: new Map() };
           mine.set(k, bucket);
         }
-        bucket.set(rk, { row, weight: w, matches });
+        bucket.rows.set(rk, { row, weight: w, matches });
       }
     }
     this.emitBuilder(out);
@@ -178,5 +208,55 @@ export class Join extends Operator {
       this.emit(watermark(l, v));
       this.emit(watermark(this.#o.leftWidth + r, v));
     }
+  }
+
+  override snapshot(): JoinState {
+    const side = (s: Side): SideState => {
+      const out: SideState = { keys: [], rows: [], weights: [], matches: [] };
+      for (const b of s.values()) {
+        const rows: Row[] = [];
+        const weights: number[] = [];
+        const matches: number[] = [];
+        for (const e of b.rows.values()) {
+          rows.push(e.row);
+          weights.push(e.weight);
+          matches.push(e.matches);
+        }
+        out.keys.push(b.key);
+        out.rows.push(rows);
+        out.weights.push(weights);
+        out.matches.push(matches);
+      }
+      return out;
+    };
+    return {
+      kind: 'join',
+      type: this.#o.type,
+      sides: [side(this.#sides[0]), side(this.#sides[1])],
+      watermarks: this.#aligner.snapshot(),
+    };
+  }
+
+  override restore(state: unknown): void {
+    const s = this.stateOf<JoinState>(state, 'join');
+    if (s.type !== this.#o.type)
+      throw new Error(`${this.name}: the snapshot is of a ${s.type} join, this one is ${this.#o.type}`);
+    for (const [i, side] of this.#sides.entries()) {
+      const st = s.sides[i] as SideState;
+      side.clear();
+      for (let b = 0; b < st.keys.length; b++) {
+        const key = st.keys[b] as Row;
+        const rows = st.rows[b] as Row[];
+        const weights = st.weights[b] as number[];
+        const matches = st.matches[b] as number[];
+        const bucket: Bucket = { key, rows: new Map() };
+        for (let j = 0; j < rows.length; j++) {
+          const row = rows[j] as Row;
+          bucket.rows.set(rowKey(row), { row, weight: weights[j] as number, matches: matches[j] as number });
+        }
+        side.set(key, bucket);
+      }
+    }
+    this.#aligner.restore(s.watermarks);
   }
 }

@@ -8,12 +8,24 @@
  * the epoch's delta (equal rows summed, zeros dropped) and the table; the delta is published
  * as `lastDelta` and handed to `onCommit` listeners (the store).
  * A row whose weight in the table goes negative signals an upstream bug: counted in `anomalies`.
+ *
+ * Snapshot (right after a barrier, with no change of an open epoch pending): the committed
+ * table's rows and weights in table order and the last epoch's delta; restore keys the rows
+ * again (`rowKey`) and recounts the anomalies (rows held with a negative weight).
  */
 import { type Chunk, fromMultiset, integrate, type WeightedRow } from '../chunk.ts';
 import { type Barrier, Operator } from '../operator.ts';
 import { compareRows, type Row, rowKey } from '../value.ts';
 
 export type CommitListener = (delta: Chunk, epoch: number) => void;
+
+interface MaterializeState {
+  readonly kind: 'materialize';
+  readonly rows: Row[];
+  readonly weights: number[];
+  readonly deltaRows: Row[];
+  readonly deltaWeights: number[];
+}
 
 export class Materialize extends Operator {
   readonly arity = 1;
@@ -93,6 +105,40 @@ export class Materialize extends Operator {
   /** Number of distinct rows in the committed table. */
   get size(): number {
     return this.#table.size;
+  }
+
+  override snapshot(): MaterializeState {
+    this.assertSettled(this.#pendingRows.length, 'changes');
+    const rows: Row[] = [];
+    const weights: number[] = [];
+    for (const e of this.#table.values()) {
+      rows.push(e.row);
+      weights.push(e.weight);
+    }
+    return {
+      kind: 'materialize',
+      rows,
+      weights,
+      deltaRows: [...this.#lastDelta.rows],
+      deltaWeights: [...this.#lastDelta.weights],
+    };
+  }
+
+  override restore(state: unknown): void {
+    const s = this.stateOf<MaterializeState>(state, 'materialize');
+    this.#table.clear();
+    this.#negative.clear();
+    this.#pendingRows = [];
+    this.#pendingWeights = [];
+    for (let i = 0; i < s.rows.length; i++) {
+      const row = s.rows[i] as Row;
+      const weight = s.weights[i] as number;
+      const k = rowKey(row);
+      this.#table.set(k, { row, weight });
+      if (weight < 0) this.#negative.add(k);
+    }
+    this.anomalies = this.#negative.size;
+    this.#lastDelta = { kind: 'chunk', rows: [...s.deltaRows], weights: [...s.deltaWeights] };
   }
 
   /** The committed table as a list of rows (a row of weight k appears k times), sorted. */

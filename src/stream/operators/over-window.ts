@@ -21,11 +21,14 @@
  * State: per partition, its rows in order and the output rows last emitted.
  * Watermarks pass on partition-key columns only (`watermarks`), after the barrier's output;
  * the first closes partitions below it (their state goes, their rows stay).
+ *
+ * Snapshot: the partitions (see sorted-partitions.ts; the per-row arguments included) and the
+ * last watermark passed on per column, with the function kinds so that other calls refuse it.
  */
 import { ExactSum } from '../aggregates/exact-sum.ts';
 import type { Chunk, WeightedRow } from '../chunk.ts';
-import { HeldWatermarks, Operator, type Watermark } from '../operator.ts';
-import { SortedPartitions } from '../sorted-partitions.ts';
+import { HeldWatermarks, Operator, type Watermark, type WatermarkEntries } from '../operator.ts';
+import { type PartitionState, SortedPartitions } from '../sorted-partitions.ts';
 import { type SortedEntry, type SortedRows, sortKeyOf } from '../sorted-rows.ts';
 import { compareValues, type Row, rowKey, type SortKey, type Value } from '../value.ts';
 
@@ -55,6 +58,13 @@ export interface OverWindowOptions {
 }
 
 const NO_PARTITION: Row = [];
+
+interface OverWindowState {
+  readonly kind: 'over_window';
+  readonly calls: string[];
+  readonly partitions: PartitionState[];
+  readonly watermarks: WatermarkEntries;
+}
 
 export class OverWindow extends Operator {
   readonly arity = 1;
@@ -232,6 +242,26 @@ export class OverWindow extends Operator {
 
   protected override onWatermark(wm: Watermark): void {
     if (this.#o.watermarks?.some(([c]) => c === wm.column) === true) this.#held.hold(wm);
+  }
+
+  override snapshot(): OverWindowState {
+    this.assertSettled(this.#partitions.pending, 'changed partitions');
+    this.assertSettled(this.#held.pending, 'held watermarks');
+    return {
+      kind: 'over_window',
+      calls: this.#o.calls.map((c) => c.kind),
+      partitions: this.#partitions.snapshot(),
+      watermarks: this.#held.snapshot(),
+    };
+  }
+
+  override restore(state: unknown): void {
+    const s = this.stateOf<OverWindowState>(state, 'over_window');
+    const calls = this.#o.calls.map((c) => c.kind).join(', ');
+    if (s.calls.join(', ') !== calls)
+      throw new Error(`${this.name}: the snapshot's functions (${s.calls.join(', ')}) differ from ${calls}`);
+    this.#partitions.restore(s.partitions);
+    this.#held.restore(s.watermarks);
   }
 
   /** After the barrier's output: closes partitions below the watermark, then passes it on. */

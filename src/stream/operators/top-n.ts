@@ -17,10 +17,13 @@
  * Watermarks pass on partition-key columns only (`watermarks`: a later input can change only
  * its own partition; a watermark on another column would be broken by retractions), after the
  * barrier's output; the first closes partitions below it (their state goes, their rows stay).
+ *
+ * Snapshot: the partitions (see sorted-partitions.ts) and the last watermark passed on per
+ * column, with the range and rank kind so that a different top-N refuses it.
  */
 import type { Chunk, WeightedRow } from '../chunk.ts';
-import { HeldWatermarks, Operator, type Watermark } from '../operator.ts';
-import { SortedPartitions } from '../sorted-partitions.ts';
+import { HeldWatermarks, Operator, type Watermark, type WatermarkEntries } from '../operator.ts';
+import { type PartitionState, SortedPartitions } from '../sorted-partitions.ts';
 import { type SortedEntry, type SortedRows, sortKeyOf } from '../sorted-rows.ts';
 import { type Row, rowKey, type SortKey, type Value } from '../value.ts';
 
@@ -45,6 +48,14 @@ export interface TopNOptions {
 }
 
 const NONE: readonly Value[] = [];
+
+interface TopNState {
+  readonly kind: 'top_n';
+  /** `rank_kind offset limit [with rank]`, checked on restore. */
+  readonly range: string;
+  readonly partitions: PartitionState[];
+  readonly watermarks: WatermarkEntries;
+}
 
 const NO_PARTITION: Row = [];
 
@@ -140,6 +151,30 @@ export class TopN extends Operator {
 
   protected override onWatermark(wm: Watermark): void {
     if (this.#o.watermarks?.some(([c]) => c === wm.column) === true) this.#held.hold(wm);
+  }
+
+  #range(): string {
+    const o = this.#o;
+    return `${o.rank ?? 'row_number'} ${o.offset ?? 0} ${o.limit}${o.withRank === true ? ' with rank' : ''}`;
+  }
+
+  override snapshot(): TopNState {
+    this.assertSettled(this.#partitions.pending, 'changed partitions');
+    this.assertSettled(this.#held.pending, 'held watermarks');
+    return {
+      kind: 'top_n',
+      range: this.#range(),
+      partitions: this.#partitions.snapshot(),
+      watermarks: this.#held.snapshot(),
+    };
+  }
+
+  override restore(state: unknown): void {
+    const s = this.stateOf<TopNState>(state, 'top_n');
+    if (s.range !== this.#range())
+      throw new Error(`${this.name}: the snapshot is of a top-n ${s.range}, this one is ${this.#range()}`);
+    this.#partitions.restore(s.partitions);
+    this.#held.restore(s.watermarks);
   }
 
   /** After the barrier's output: closes partitions below the watermark, then passes it on. */
