@@ -65,7 +65,7 @@ import { compareRows, compareValues, type Row, rowKey, type Value } from '../str
 import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
-import { EventTime, type EventTimeStats } from './event-time.ts';
+import { EventTime, type EventTimeState, type EventTimeStats } from './event-time.ts';
 import { SOURCE_STATS, sourceStatsRelation, sourceStatsRows } from './system-views.ts';
 
 export interface EngineOptions {
@@ -97,6 +97,16 @@ export interface StatementResult {
   readonly rows?: readonly Row[];
   /** E.g. "relation … already exists, skipping". */
   readonly notice?: string;
+}
+
+/** See `Engine.checkpoint`. */
+export interface EngineCheckpoint {
+  readonly kind: 'tidewatch-engine';
+  readonly version: 1;
+  /** CREATE and DROP statements in order. */
+  readonly catalog: readonly string[];
+  readonly dataflow: unknown;
+  readonly sources: Readonly<Record<string, EventTimeState>>;
 }
 
 export interface ViewStats {
@@ -344,6 +354,40 @@ export class Engine implements Catalog {
       if (wm !== undefined) this.#graph.watermark(rel.sourceName as string, column, wm);
     }
     return this.#graph.barrier(now * 1000);
+  }
+
+  /**
+   * The engine's whole state as plain data (`v8.serialize`-able), taken between epochs: the
+   * catalog history, every operator's state and every source's event-time progress.
+   * `Engine.restore` on a fresh engine continues exactly from it.
+   */
+  checkpoint(): EngineCheckpoint {
+    const sources: Record<string, EventTimeState> = {};
+    for (const r of this.#relations.values())
+      if (r.eventTime !== undefined) sources[r.name] = r.eventTime.snapshot();
+    return {
+      kind: 'tidewatch-engine',
+      version: 1,
+      catalog: [...this.#ddl],
+      dataflow: this.#graph.snapshot(),
+      sources,
+    };
+  }
+
+  /** Continues from `checkpoint()` of another engine; this engine must be new (no statements run). */
+  async restore(cp: EngineCheckpoint): Promise<void> {
+    if (cp?.kind !== 'tidewatch-engine' || cp.version !== 1)
+      throw new Error('restore: not a tidewatch engine checkpoint of version 1');
+    if (this.#ddl.length > 0 || this.#relations.size > 0)
+      throw new Error('restore: the engine must be new (it already has relations)');
+    for (const sql of cp.catalog) await this.execute(sql);
+    this.#graph.restore(cp.dataflow);
+    for (const r of this.#relations.values()) {
+      const s = cp.sources[r.name];
+      if (r.eventTime !== undefined && s !== undefined) r.eventTime.restore(s);
+      if (r.pkIndex !== undefined)
+        for (const e of committed(r)) r.pkIndex.set(rowKey(r.primaryKey.map((i) => e.row[i] ?? null)), e.row);
+    }
   }
 
   /** Per source and table: rows admitted, late rows dropped, event time and watermark. */
@@ -674,6 +718,7 @@ export class Engine implements Catalog {
   }
 
   #evaluate(plan: Plan, options: EvalOptions): Row[] {
+    let oneOff = 0; // names in this query's own dataflow: the engine's counter stays catalog-only
     const g = new Dataflow();
     const feeds = new Map<string, Operator>();
     const compiled = compilePlan(plan, {
@@ -688,7 +733,7 @@ export class Engine implements Catalog {
         }
         return s;
       },
-      uniqueName: (base) => `${base}#${++this.#uid}`,
+      uniqueName: (base) => `${base}#${++oneOff}`,
     });
     const mat = g.add(new Materialize('result'), compiled.output);
     for (const relation of feeds.keys()) {
