@@ -11,9 +11,6 @@
  * 1e-9); column names and types are checked once. In epoch LATE a second copy of each view
  * over tables is created mid-epoch, over existing data, and checked from then on (backfill).
  *
- * Views that disagree with PostgreSQL because of an engine bug this suite may not fix are in
- * KNOWN_BUG_VIEWS: they still run, as `todo` tests naming the bug.
- *
  * Longer runs for bug hunting: FEATURES_SEED=7 FEATURES_EPOCHS=40 node --test <this file>.
  */
 import assert from 'node:assert/strict';
@@ -332,44 +329,17 @@ const VIEWS: Record<string, ViewDef> = {
   over_view:
     'SELECT u, sum(n) AS n, sum(n_rt) AS n_rt, max(hr) AS last_hr FROM group_exprs GROUP BY u ORDER BY u',
   over_join_view: `SELECT tier, count(*) AS n, string_agg(section, ',' ORDER BY section, id) AS sections
-    FROM inner_join GROUP BY tier`,
-};
-
-/**
- * Views that disagree with PostgreSQL because of engine bugs in code this suite may not change
- * (src/stream, engine.ts, compile-plan.ts). They are created, fed and compared like the others,
- * and reported as `todo` tests naming the bug; move a view to VIEWS once its bug is fixed.
- */
-const KNOWN_BUG_VIEWS: Record<string, { readonly sql: string; readonly bug: string }> = {
-  interval_avg: {
-    sql: `SELECT usr, avg(ts - TIMESTAMP '2024-03-10 00:00:00') AS avg_off, avg(INTERVAL '1 minute' * rt) AS avg_rt
+    FROM inner_join GROUP BY tier`, // Interval aggregates: avg (interval division), percentile_cont (interpolated), running sum/avg.
+  interval_avg: `SELECT usr, avg(ts - TIMESTAMP '2024-03-10 00:00:00') AS avg_off, avg(INTERVAL '1 minute' * rt) AS avg_rt
       FROM events GROUP BY usr`,
-    bug:
-      'avg(interval) is NULL: AvgAccumulator (src/stream/aggregates/sum.ts) raises ' +
-      '"avg of a non-numeric value" for every row',
-  },
-  interval_percentile: {
-    sql: `SELECT usr, percentile_cont(0.5) WITHIN GROUP (ORDER BY ts - TIMESTAMP '2024-03-10 00:00:00') AS med_off
+  interval_percentile: `SELECT usr, percentile_cont(0.5) WITHIN GROUP (ORDER BY ts - TIMESTAMP '2024-03-10 00:00:00') AS med_off
       FROM events GROUP BY usr`,
-    bug:
-      'percentile_cont over intervals returns the lower neighbour instead of interpolating ' +
-      '(percentileCont, src/stream/aggregates/percentile.ts)',
-  },
-  interval_window: {
-    sql: `SELECT id, sum(ts - TIMESTAMP '2024-03-10 22:00:00') OVER (PARTITION BY usr ORDER BY id) AS run_off,
+  interval_window: `SELECT id, sum(ts - TIMESTAMP '2024-03-10 22:00:00') OVER (PARTITION BY usr ORDER BY id) AS run_off,
         avg(INTERVAL '1 second' * rt) OVER (PARTITION BY usr ORDER BY id) AS run_avg
       FROM events`,
-    bug:
-      'sum/avg(interval) OVER (…) are NULL, with no error counted ' +
-      '(src/stream/operators/over-window.ts sums numbers only)',
-  },
 };
 
 /** Every view the suite creates, in creation order. */
-const ALL_VIEWS: Record<string, ViewDef> = {
-  ...VIEWS,
-  ...Object.fromEntries(Object.entries(KNOWN_BUG_VIEWS).map(([name, v]) => [name, v.sql])),
-};
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -633,7 +603,7 @@ before(async () => {
   }
   await engine.execute(SOURCE_DDL.tidewatch);
   await client.query(SOURCE_DDL.postgres);
-  for (const [name, def] of Object.entries(ALL_VIEWS)) await createView(name, def);
+  for (const [name, def] of Object.entries(VIEWS)) await createView(name, def);
 
   const load = workload(SEED);
   for (let epoch = 0; epoch < EPOCHS; epoch++) {
@@ -651,7 +621,7 @@ before(async () => {
     for (const row of (await queryPostgres(client, 'SELECT id FROM events')).rows)
       load.live.add(Number(row[0]));
     engine.flush();
-    for (const name of Object.keys(ALL_VIEWS)) await compareView(name, epoch);
+    for (const name of Object.keys(VIEWS)) await compareView(name, epoch);
     if (epoch >= LATE) for (const name of BACKFILLED) await compareView(`${name}_late`, epoch);
   }
 });
@@ -671,11 +641,4 @@ for (const name of Object.keys(VIEWS)) {
       const f = failures.get(`${name}_late`);
       assert.ok(f === undefined, f);
     });
-}
-
-for (const [name, { bug }] of Object.entries(KNOWN_BUG_VIEWS)) {
-  test(`${name} equals PostgreSQL after every epoch`, { todo: bug }, () => {
-    const f = failures.get(name);
-    assert.ok(f === undefined, f);
-  });
 }

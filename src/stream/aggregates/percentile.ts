@@ -7,7 +7,8 @@
  * * disc: the first value whose cumulative share reaches f: v[max(1, ⌈f·n⌉) − 1].
  * NULL when there is no value. approx_percentile reuses cont (exact is a valid approximation).
  */
-import type { Value } from '../value.ts';
+import { addIntervals, multiplyInterval, subtractIntervals } from '../../sql/interval-arithmetic.ts';
+import { isInterval, type Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
 import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
 
@@ -47,8 +48,10 @@ export function percentileCont(f: number, n: number, at: (k: number) => Value): 
   const a = at(lo);
   if (lo === hi) return a;
   const b = at(hi);
-  if (typeof a !== 'number' || typeof b !== 'number') return a;
-  return a + (b - a) * (p - lo);
+  if (typeof a === 'number' && typeof b === 'number') return a + (b - a) * (p - lo);
+  if (isInterval(a) && isInterval(b))
+    return addIntervals(a, multiplyInterval(subtractIntervals(b, a), p - lo));
+  return a;
 }
 
 export class PercentileDiscAccumulator implements Accumulator {

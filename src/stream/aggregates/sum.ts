@@ -5,6 +5,7 @@
  * correctly rounded. sum is NULL when there is no non-NULL value; avg = sum / count.
  * sum also adds intervals (field by field, as PostgreSQL's interval + interval).
  */
+import { divideInterval } from '../../sql/interval-arithmetic.ts';
 import { type Interval, isInterval, type Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
 import { ExactSum, type ExactSumState } from './exact-sum.ts';
@@ -114,30 +115,27 @@ export class SumAccumulator implements Accumulator {
   }
 }
 
+/** avg(x): the sum over the count; for intervals PostgreSQL's interval division. */
 export class AvgAccumulator implements Accumulator {
-  n = 0;
-  readonly sum = new Total();
+  readonly #sum = new SumAccumulator();
 
   add(value: Value, weight: number): void {
-    if (value === null) return;
-    if (typeof value !== 'number') {
+    if (value !== null && typeof value !== 'number' && !isInterval(value))
       throw Object.assign(new Error('avg of a non-numeric value'), { sqlstate: '42883' });
-    }
-    this.n += weight;
-    this.sum.add(value, weight);
+    this.#sum.add(value, weight);
   }
 
   result(): Value {
-    return this.n <= 0 ? null : this.sum.value() / this.n;
+    const total = this.#sum.result();
+    if (total === null) return null;
+    return typeof total === 'number' ? total / this.#sum.n : divideInterval(total as Interval, this.#sum.n);
   }
 
   snapshot(): SumState {
-    return [this.n, this.sum.snapshot()];
+    return this.#sum.snapshot();
   }
 
   restore(state: unknown): void {
-    const [n, sum] = state as SumState;
-    this.n = n;
-    this.sum.restore(sum);
+    this.#sum.restore(state);
   }
 }

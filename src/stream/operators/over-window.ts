@@ -25,7 +25,7 @@
  * Snapshot: the partitions (see sorted-partitions.ts; the per-row arguments included) and the
  * last watermark passed on per column, with the function kinds so that other calls refuse it.
  */
-import { ExactSum } from '../aggregates/exact-sum.ts';
+import { AvgAccumulator, SumAccumulator } from '../aggregates/sum.ts';
 import type { Chunk, WeightedRow } from '../chunk.ts';
 import { HeldWatermarks, Operator, type Watermark, type WatermarkEntries } from '../operator.ts';
 import { type PartitionState, SortedPartitions } from '../sorted-partitions.ts';
@@ -203,7 +203,7 @@ export class OverWindow extends Operator {
       case 'max': {
         // Running aggregate, advanced a whole peer group at a time.
         const star = c.kind === 'count' && c.arg === undefined;
-        const sum = new ExactSum();
+        const total = c.kind === 'avg' ? new AvgAccumulator() : new SumAccumulator();
         let count = 0;
         let extreme: Value = null;
         for (let i = 0; i < n; ) {
@@ -216,7 +216,7 @@ export class OverWindow extends Operator {
             }
             if (v === null) continue;
             count++;
-            if (c.kind === 'sum' || c.kind === 'avg') sum.add(v as number);
+            if (c.kind === 'sum' || c.kind === 'avg') total.add(v, 1);
             else if (c.kind === 'min' || c.kind === 'max') {
               const cmp = extreme === null ? 0 : compareValues(v, extreme);
               if (extreme === null || (c.kind === 'min' ? cmp < 0 : cmp > 0)) extreme = v;
@@ -225,8 +225,7 @@ export class OverWindow extends Operator {
           let value: Value;
           if (c.kind === 'count') value = count;
           else if (count === 0) value = null;
-          else if (c.kind === 'sum') value = sum.value();
-          else if (c.kind === 'avg') value = sum.value() / count;
+          else if (c.kind === 'sum' || c.kind === 'avg') value = total.result();
           else value = extreme;
           for (let m = i; m < end; m++) col[m] = value;
           i = end;

@@ -7,6 +7,7 @@
  * stay in JS's safe-integer range (types.ts): an int8 result beyond ±(2^53−1) raises 22003
  * `bigint out of range` (PostgreSQL raises it only beyond ±2^63).
  */
+import { rint } from '../../../sql/interval-arithmetic.ts';
 import type { SqlType } from '../../../sql/types.ts';
 import { divisionByZero, evalError, floatOverflow, floatUnderflow, outOfRange } from '../errors.ts';
 import { decimalsOf, divisionScale, roundNumeric, truncNumeric } from '../numeric.ts';
@@ -78,11 +79,7 @@ function intKernel(op: string, r: IntRange): Kernel | undefined {
 }
 
 /** C's rint: round half to even (float8 → int casts and round(float8)). */
-export function rint(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+export { rint };
 
 function checkFloat(v: number, a: number, b: number, f4: boolean): number {
   const r = f4 ? Math.fround(v) : v;

@@ -7,10 +7,17 @@
  * Jan 31 + 1 mon = Feb 29 in a leap year), then days, then microseconds, like PostgreSQL.
  * `timestamp − timestamp` gives days + time (justify_hours). Intervals compare by span.
  */
+
+import {
+  addIntervals,
+  divideInterval,
+  multiplyInterval,
+  rint,
+  subtractIntervals,
+} from '../../../sql/interval-arithmetic.ts';
 import { daysFromCivil } from '../../../sql/literals.ts';
 import type { Interval, SqlType, Value } from '../../../sql/types.ts';
 import { divisionByZero, evalError, invalidParameter, notSupported, timestampOutOfRange } from '../errors.ts';
-import { rint } from './arithmetic.ts';
 import { type Kernel, strict } from './kernel.ts';
 
 export const MICROS_PER_SECOND = 1_000_000;
@@ -96,54 +103,7 @@ export function timestampDiff(a: number, b: number): Interval {
   return interval(0, days, diff - days * MICROS_PER_DAY);
 }
 
-const DAYS_PER_MONTH = 30;
 const SECS_PER_DAY = 86400;
-
-function tsround(x: number): number {
-  return rint(x * 1e6) / 1e6;
-}
-
-function checkInt32(x: number): number {
-  if (Number.isNaN(x) || x > 2147483647 || x < -2147483648) throw evalError('22008', 'interval out of range');
-  return Math.trunc(x);
-}
-
-/** interval * factor (interval_mul: fractional months and days cascade down). */
-export function multiplyInterval(iv: Interval, factor: number): Interval {
-  return scaleInterval(iv, iv.months * factor, iv.days * factor, iv.micros * factor);
-}
-
-/** interval / factor (interval_div). */
-export function divideInterval(iv: Interval, factor: number): Interval {
-  if (factor === 0) throw divisionByZero();
-  return scaleInterval(iv, iv.months / factor, iv.days / factor, iv.micros / factor);
-}
-
-function scaleInterval(_iv: Interval, monthsF: number, daysF: number, timeF: number): Interval {
-  const months = checkInt32(monthsF);
-  let days = checkInt32(daysF);
-  const monthRemainderDays = tsround((monthsF - months) * DAYS_PER_MONTH);
-  let secRemainder = tsround(
-    (daysF - days + monthRemainderDays - Math.trunc(monthRemainderDays)) * SECS_PER_DAY,
-  );
-  if (Math.abs(secRemainder) >= SECS_PER_DAY) {
-    const whole = Math.trunc(secRemainder / SECS_PER_DAY);
-    days += whole;
-    secRemainder -= whole * SECS_PER_DAY;
-  }
-  days += Math.trunc(monthRemainderDays);
-  const micros = rint(timeF + secRemainder * MICROS_PER_SECOND);
-  if (!Number.isFinite(micros)) throw evalError('22008', 'interval out of range');
-  return interval(months, days, micros);
-}
-
-function addIntervals(a: Interval, b: Interval): Interval {
-  return interval(a.months + b.months, a.days + b.days, a.micros + b.micros);
-}
-
-function subIntervals(a: Interval, b: Interval): Interval {
-  return interval(a.months - b.months, a.days - b.days, a.micros - b.micros);
-}
 
 function timeAdd(t: number, iv: Interval, sign: number): number {
   let r = (t + sign * iv.micros) % MICROS_PER_DAY;
@@ -172,7 +132,7 @@ export function temporalKernel(op: string, types: readonly SqlType[], result: Sq
       return strict((d: number, n: number) => checkDate(d + sign * n));
     if (a === 'date' && b === 'date' && op === '-') return strict((x: number, y: number) => x - y);
     if (a === 'time' && b === 'interval') return strict((t: number, iv: Interval) => timeAdd(t, iv, sign));
-    if (a === 'interval' && b === 'interval') return strict(op === '+' ? addIntervals : subIntervals);
+    if (a === 'interval' && b === 'interval') return strict(op === '+' ? addIntervals : subtractIntervals);
     if ((a === 'timestamp' || a === 'timestamptz') && b === a && op === '-' && result.name === 'interval')
       return strict(timestampDiff);
     return undefined;
