@@ -80,26 +80,26 @@ class Total {
 export class SumAccumulator implements Accumulator {
   n = 0;
   readonly sum = new Total();
-  #intervals: IntervalSum | undefined;
+  protected intervals: IntervalSum | undefined;
 
   add(value: Value, weight: number): void {
     if (value === null) return;
     this.n += weight;
     if (typeof value === 'number') this.sum.add(value, weight);
     else if (isInterval(value)) {
-      this.#intervals ??= new IntervalSum();
-      this.#intervals.add(value, weight);
+      this.intervals ??= new IntervalSum();
+      this.intervals.add(value, weight);
     } else throw Object.assign(new Error('sum of a non-numeric value'), { sqlstate: '42883' });
   }
 
   result(): Value {
     if (this.n <= 0) return null;
-    return this.#intervals !== undefined ? this.#intervals.value() : this.sum.value();
+    return this.intervals !== undefined ? this.intervals.value() : this.sum.value();
   }
 
   snapshot(): SumState {
     const s: SumState = [this.n, this.sum.snapshot()];
-    if (this.#intervals !== undefined) s.push(this.#intervals.snapshot());
+    if (this.intervals !== undefined) s.push(this.intervals.snapshot());
     return s;
   }
 
@@ -107,35 +107,19 @@ export class SumAccumulator implements Accumulator {
     const [n, sum, intervals] = state as SumState;
     this.n = n;
     this.sum.restore(sum);
-    if (intervals === undefined) this.#intervals = undefined;
+    if (intervals === undefined) this.intervals = undefined;
     else {
-      this.#intervals = new IntervalSum();
-      this.#intervals.restore(intervals);
+      this.intervals = new IntervalSum();
+      this.intervals.restore(intervals);
     }
   }
 }
 
 /** avg(x): the sum over the count; for intervals PostgreSQL's interval division. */
-export class AvgAccumulator implements Accumulator {
-  readonly #sum = new SumAccumulator();
-
-  add(value: Value, weight: number): void {
-    if (value !== null && typeof value !== 'number' && !isInterval(value))
-      throw Object.assign(new Error('avg of a non-numeric value'), { sqlstate: '42883' });
-    this.#sum.add(value, weight);
-  }
-
-  result(): Value {
-    const total = this.#sum.result();
-    if (total === null) return null;
-    return typeof total === 'number' ? total / this.#sum.n : divideInterval(total as Interval, this.#sum.n);
-  }
-
-  snapshot(): SumState {
-    return this.#sum.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.#sum.restore(state);
+export class AvgAccumulator extends SumAccumulator {
+  override result(): Value {
+    if (this.n <= 0) return null;
+    const intervals = this.intervals;
+    return intervals !== undefined ? divideInterval(intervals.value(), this.n) : this.sum.value() / this.n;
   }
 }

@@ -38,7 +38,7 @@ import { CountAccumulator, CountStarAccumulator } from '../aggregates/count.ts';
 import { DistinctAccumulator } from '../aggregates/distinct.ts';
 import { MaxAccumulator, MinAccumulator } from '../aggregates/min-max.ts';
 import { PercentileContAccumulator } from '../aggregates/percentile.ts';
-import { AvgAccumulator, SumAccumulator } from '../aggregates/sum.ts';
+import { SumAccumulator } from '../aggregates/sum.ts';
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
 import {
@@ -95,14 +95,13 @@ function callSignature(c: AggregateCall): string {
 }
 
 /** How the hot loop feeds an accumulator (see onChunk). */
-const Feed = { other: 0, countStar: 1, count: 2, sum: 3, avg: 4, sorted: 5, distinct: 6 } as const;
+const Feed = { other: 0, countStar: 1, count: 2, sum: 3, sorted: 4, distinct: 5 } as const;
 type Feed = (typeof Feed)[keyof typeof Feed];
 
 function feedOf(acc: Accumulator): Feed {
   if (acc instanceof CountStarAccumulator) return Feed.countStar;
   if (acc instanceof CountAccumulator) return Feed.count;
-  if (acc instanceof SumAccumulator) return Feed.sum;
-  if (acc instanceof AvgAccumulator) return Feed.avg;
+  if (acc instanceof SumAccumulator) return Feed.sum; // avg too: it adds up the same way
   if (acc instanceof DistinctAccumulator) return Feed.distinct;
   if (
     acc instanceof MinAccumulator ||
@@ -248,9 +247,6 @@ export class Aggregate extends Operator {
               break;
             case Feed.sum:
               (acc as SumAccumulator).add(v, w);
-              break;
-            case Feed.avg:
-              (acc as AvgAccumulator).add(v, w);
               break;
             case Feed.sorted:
               if (v !== null) (acc as SortedValues).set.add(v, w);
