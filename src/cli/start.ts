@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,8 @@ import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.t
 import { labelFile } from '../generator/outputs.ts';
 import type { LogRecord } from '../generator/record.ts';
 import { startHttpApi } from '../serve/http.ts';
+import { DataDir } from '../store/data-dir.ts';
+import { isStoreError } from '../store/errors.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
   parseBoolean,
@@ -179,13 +181,31 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
     );
   }
   const pipelines = pipelineFiles(settings, io);
-  const dataDir = resolve(io.cwd, settings['data-dir']);
+  let data: DataDir;
   try {
-    mkdirSync(dataDir, { recursive: true });
+    data = DataDir.open(resolve(io.cwd, settings['data-dir']), `tidewatch ${VERSION}`);
   } catch (error) {
-    io.stderr.write(`tidewatch: cannot create data directory ${dataDir}: ${(error as Error).message}\n`);
+    if (!isStoreError(error)) throw error;
+    io.stderr.write(`tidewatch: ${error.message}\n`);
     return 1;
   }
+  try {
+    return await serve(settings, io, stopped, pipelines, data);
+  } finally {
+    data.close();
+  }
+}
+
+async function serve(
+  settings: Settings,
+  io: Io,
+  stopped: AbortSignal,
+  pipelines: readonly string[],
+  data: DataDir,
+): Promise<number> {
+  const host = settings.host;
+  const password = settings.password;
+  const dataDir = data.path;
 
   const engine = new Engine({ idleTimeoutMs: settings['idle-timeout'] * 1000 });
   try {

@@ -251,6 +251,23 @@ describe('tidewatch start', () => {
     assert.match(r.stderr, /pipeline .*bad\.sql:line 4, column 10: .*nope.* \(SQLSTATE 42703\)/);
   });
 
+  test('a second start on the same data directory is refused while the first runs', async () => {
+    const dir = tempDir();
+    const first = spawnCli(['start', '--http-port', '0', '--no-generator', '--data-dir', 'data'], {
+      cwd: dir,
+    });
+    const done = collect(first);
+    await waitForOutput(first, /Press Ctrl-C to stop/);
+    const second = await runCli(['start', '--http-port', '0', '--no-generator', '--data-dir', 'data'], {
+      cwd: dir,
+    });
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /data directory .*data is in use by process \d+/);
+    first.kill('SIGINT');
+    assert.equal((await done).code, 0);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'data', 'FORMAT'), 'utf8')).format, 1);
+  });
+
   test('a port already in use gives a clear error and exit 1', async () => {
     const { createServer } = await import('node:net');
     const blocker = createServer();

@@ -1,0 +1,123 @@
+/**
+ * The data directory: created on first start, stamped with its format version, owned by one
+ * process at a time. Layout of format 1:
+ *
+ *     FORMAT     {"format":1,"createdBy":"tidewatch 0.1.0","createdAt":"…"}
+ *     lock       the owning process (lock.ts)
+ *     log/…      durable logs of sources that cannot replay (durable-log.ts)
+ *
+ * A directory written by a newer tidewatch (a greater format) is refused with a message
+ * saying so, rather than read wrongly; an unreadable FORMAT file is refused naming it.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { errnoOf, ioError, StoreError } from './errors.ts';
+import { FileLock } from './lock.ts';
+
+/** The format this tidewatch reads and writes. */
+export const DATA_FORMAT = 1;
+
+export interface DataFormat {
+  readonly format: number;
+  readonly createdBy: string;
+  readonly createdAt: string;
+}
+
+function fsyncPath(path: string, flags: string): void {
+  const fd = openSync(path, flags);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFormat(file: string): DataFormat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return undefined;
+    throw ioError('data directory', 'read', file, e);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const f = parsed as Partial<DataFormat> | undefined;
+  if (typeof f?.format !== 'number' || !Number.isInteger(f.format) || f.format < 1)
+    throw new StoreError('corrupt', `data directory: ${file} is not a tidewatch format file`, { path: file });
+  return { format: f.format, createdBy: String(f.createdBy ?? ''), createdAt: String(f.createdAt ?? '') };
+}
+
+/** Writes FORMAT atomically: a temporary file, fsynced, renamed, the directory fsynced. */
+function writeFormat(dir: string, format: DataFormat): void {
+  const file = join(dir, 'FORMAT');
+  const tmp = `${file}.tmp`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, `${JSON.stringify(format)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+    fsyncPath(dir, 'r');
+  } catch (e) {
+    throw ioError('data directory', 'write', file, e);
+  }
+}
+
+export class DataDir {
+  readonly path: string;
+  readonly format: DataFormat;
+  /** True when this open created the directory's format stamp (a first start). */
+  readonly created: boolean;
+  readonly #lock: FileLock;
+
+  private constructor(path: string, format: DataFormat, created: boolean, lock: FileLock) {
+    this.path = path;
+    this.format = format;
+    this.created = created;
+    this.#lock = lock;
+  }
+
+  /**
+   * Opens (creating it if needed) and locks the data directory; throws a StoreError naming
+   * the directory or file: `locked` (another process has it), `unusable` (newer format),
+   * `corrupt` (FORMAT unreadable) or `io`.
+   */
+  static open(path: string, createdBy: string): DataDir {
+    const dir = resolve(path);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw ioError('data directory', 'create', dir, e);
+    }
+    const lock = FileLock.acquire(join(dir, 'lock'), `data directory ${dir}`);
+    try {
+      const existing = readFormat(join(dir, 'FORMAT'));
+      if (existing !== undefined && existing.format > DATA_FORMAT)
+        throw new StoreError(
+          'unusable',
+          `data directory ${dir} has format ${existing.format}, written by ${existing.createdBy || 'a newer tidewatch'}; this tidewatch reads format ${DATA_FORMAT} — upgrade tidewatch or use another --data-dir`,
+          { path: join(dir, 'FORMAT') },
+        );
+      if (existing !== undefined) return new DataDir(dir, existing, false, lock);
+      const format = { format: DATA_FORMAT, createdBy, createdAt: new Date().toISOString() };
+      writeFormat(dir, format);
+      return new DataDir(dir, format, true, lock);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  /** Releases the lock. */
+  close(): void {
+    this.#lock.release();
+  }
+}
