@@ -271,6 +271,7 @@ export class Engine implements Catalog {
   readonly #session = new Map<string, string>();
   readonly #listeners: ViewCommitListener[] = [];
   readonly #ddl: string[] = [];
+  readonly #epochListeners: ((epoch: number) => void)[] = [];
   /** Stateless operators shared by views over sources (see compile-plan.ts). */
   readonly #shared = new Map<string, Operator>();
   /** How many views use each compiled operator; at 0 it leaves the dataflow. */
@@ -353,7 +354,17 @@ export class Engine implements Catalog {
       const wm = rel.eventTime?.advance(now, this.#idleTimeoutMs);
       if (wm !== undefined) this.#graph.watermark(rel.sourceName as string, column, wm);
     }
-    return this.#graph.barrier(now * 1000);
+    const epoch = this.#graph.barrier(now * 1000);
+    for (const l of this.#epochListeners) l(epoch);
+    return epoch;
+  }
+
+  /**
+   * Called right after each epoch ends, before anything else runs: the moment to make it
+   * durable (`checkpoint()`), so that no reader sees an epoch a crash could take back.
+   */
+  onEpoch(listener: (epoch: number) => void): void {
+    this.#epochListeners.push(listener);
   }
 
   /**
@@ -443,8 +454,10 @@ export class Engine implements Catalog {
   async execute(sql: string): Promise<StatementResult[]> {
     const out: StatementResult[] = [];
     for (const stmt of parseScript(sql)) {
-      out.push(this.#statement(stmt));
-      if (CATALOG_CHANGES.has(stmt.kind)) this.#ddl.push(stmt.text);
+      const result = this.#statement(stmt);
+      out.push(result);
+      // "already exists, skipping" changed nothing: re-applied pipelines do not grow the history.
+      if (CATALOG_CHANGES.has(stmt.kind) && result.notice === undefined) this.#ddl.push(stmt.text);
     }
     return out;
   }

@@ -7,8 +7,13 @@ export interface DriveOptions {
   traffic: TrafficOptions;
   /** Event time runs this many times faster than wall time; 'max' = unpaced. With `traffic.clock`, always unpaced. */
   speedup: number | 'max';
-  /** Stop after this many records (base + attack). */
+  /** Stop after this many records (base + attack), skipped ones included. */
   count?: number;
+  /**
+   * Generate and drop this many records first: a seeded generator then continues where an
+   * earlier run that wrote them stopped (their labels are dropped too).
+   */
+  skip?: number;
   /** Stop when event time reaches `startMs + durationSec * 1000`. */
   durationSec?: number;
   /** Stop cleanly when aborted. */
@@ -58,6 +63,9 @@ export async function drive(
   let generator: TrafficGenerator | null = null;
   try {
     generator = new TrafficGenerator(options.traffic);
+    const skip = Math.min(options.skip ?? 0, maxRecords);
+    for (; records < skip; records++) generator.next();
+    generator.takeLabels();
     const wallStart = performance.now();
     let finished = false;
     while (!finished && !signal?.aborted) {
