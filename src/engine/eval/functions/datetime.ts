@@ -17,7 +17,7 @@ import {
 } from '../../../sql/interval-arithmetic.ts';
 import { daysFromCivil } from '../../../sql/literals.ts';
 import type { Interval, SqlType, Value } from '../../../sql/types.ts';
-import { divisionByZero, evalError, invalidParameter, notSupported, timestampOutOfRange } from '../errors.ts';
+import { evalError, invalidParameter, notSupported, timestampOutOfRange } from '../errors.ts';
 import { type Kernel, strict } from './kernel.ts';
 
 export const MICROS_PER_SECOND = 1_000_000;
