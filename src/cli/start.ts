@@ -2,17 +2,17 @@ import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generatorIntoEngine } from '../connectors/generator-source.ts';
-import { Engine } from '../engine/engine.ts';
+import type { Engine } from '../engine/engine.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
 import type { LogRecord } from '../generator/record.ts';
-import { startHttpApi } from '../serve/http.ts';
+import { HttpError, type JsonHandler, startHttpApi } from '../serve/http.ts';
 import { DataDir } from '../store/data-dir.ts';
 import { isStoreError } from '../store/errors.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
   parseBoolean,
+  parseInteger,
   parseList,
   parseNonEmpty,
   parseNonNegativeNumber,
@@ -21,9 +21,17 @@ import {
   port,
   UsageError,
 } from './flags.ts';
-import { attacksFrom, generatorClock, parseAttackItem, parseSeed, seedFrom } from './generator-flags.ts';
+import {
+  attacksFrom,
+  generatorClock,
+  parseAttackItem,
+  parseSeed,
+  parseTime,
+  seedFrom,
+} from './generator-flags.ts';
 import { onInterrupt } from './interrupt.ts';
-import { applyPipelines, PipelineError } from './pipelines.ts';
+import { PipelineError } from './pipelines.ts';
+import { type DurableEngine, openDurableEngine } from './recovery.ts';
 import { formatCount, formatUptime, RateMeter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
 
@@ -93,6 +101,20 @@ const flags = [
     help: 'generator events per second',
     default: '200' as string,
     parse: parseRate,
+  },
+  {
+    name: 'generator-start',
+    arg: 'TIME',
+    help: 'run the generator on simulated time from this instant (ISO 8601) instead of the clock',
+    default: '' as string,
+    parse: parseTime,
+  },
+  {
+    name: 'generator-count',
+    arg: 'N',
+    help: 'stop generating after N events in all (counting earlier runs of a seeded generator)',
+    default: 0 as number,
+    parse: parseInteger(1, Number.MAX_SAFE_INTEGER),
   },
   {
     name: 'generator-seed',
@@ -207,18 +229,32 @@ async function serve(
   const password = settings.password;
   const dataDir = data.path;
 
-  const engine = new Engine({ idleTimeoutMs: settings['idle-timeout'] * 1000 });
+  // A commit that fails (disk full…) stops tidewatch: later epochs could not be made durable.
+  const fatal = new AbortController();
+  let fatalError: Error | undefined;
+  const signal = AbortSignal.any([stopped, fatal.signal]);
+  const feeds = settings['generator-source'];
+  let durable: DurableEngine;
   try {
-    await applyPipelines(engine, pipelines);
+    durable = await openDurableEngine({
+      data,
+      pipelines,
+      engine: { idleTimeoutMs: settings['idle-timeout'] * 1000 },
+      loggedSource: feeds,
+      onFatal: (error) => {
+        fatalError = error;
+        fatal.abort();
+      },
+    });
   } catch (error) {
-    engine.close();
-    if (!(error instanceof PipelineError)) throw error;
-    io.stderr.write(`tidewatch: pipeline ${error.message}\n`);
+    if (error instanceof PipelineError) io.stderr.write(`tidewatch: pipeline ${error.message}\n`);
+    else if (isStoreError(error)) io.stderr.write(`tidewatch: ${error.message}\n`);
+    else throw error;
     return 1;
   }
-  const feeds = settings['generator-source'];
-  if (settings.generator && engine.getRelation(feeds) === undefined) {
-    engine.close();
+  const { engine, source } = durable;
+  if (settings.generator && source === undefined) {
+    durable.close();
     throw new UsageError(
       `tidewatch start: the generator feeds source "${feeds}", which no pipeline creates (set --generator-source, or --no-generator)`,
     );
@@ -245,9 +281,10 @@ async function serve(
       host,
       port: settings['http-port'],
       ...(password ? { token: password } : {}),
-      routes: { '/api/status': status },
+      routes: { '/api/status': status, '/api/views': viewRows(engine) },
     });
   } catch (error) {
+    durable.close();
     io.stderr.write(
       `tidewatch: cannot listen on ${host}:${settings['http-port']}: ${(error as Error).message}\n`,
     );
@@ -260,7 +297,13 @@ async function serve(
     `tidewatch ${VERSION}`,
     `  HTTP API         ${api.url}  (status: ${api.url}/api/status)`,
     `  PostgreSQL       port ${settings['pg-port']} on ${host} once the PostgreSQL endpoint lands (not served yet)`,
-    `  data directory   ${shown(dataDir)}`,
+    `  data directory   ${shown(dataDir)}${
+      durable.restoredEpoch === undefined
+        ? data.created
+          ? ' (new)'
+          : ''
+        : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(durable.replayed)} events replayed from the log)`
+    }`,
     `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
     `  generator        ${settings.generator ? `${settings['generator-rate']} events/s into ${feeds}, attacks: ${settings['generator-attacks'].join(',') || 'none'}` : 'off'}`,
   ];
@@ -281,15 +324,15 @@ async function serve(
     );
   }, every);
 
-  const intoEngine = generatorIntoEngine(engine, feeds);
   const counting: RecordOutput = {
     write: (batch: readonly LogRecord[]) => {
-      intoEngine.write(batch);
+      source?.write(batch);
       events.add(batch.length);
     },
-    close: () => intoEngine.close(),
+    close: async () => {},
   };
-  const clock = generatorClock(settings['generator-rate'], '', '1');
+  const clock = generatorClock(settings['generator-rate'], settings['generator-start'], '1');
+  const seeded = settings['generator-seed'] !== '';
   const generator = settings.generator
     ? drive(
         {
@@ -299,7 +342,10 @@ async function serve(
             attacks: attacksFrom(settings['generator-attacks']),
           },
           speedup: clock.speedup,
-          signal: stopped,
+          signal,
+          // A seeded generator continues its sequence after what the log already holds.
+          ...(seeded ? { skip: source?.offset ?? 0 } : {}),
+          ...(settings['generator-count'] > 0 ? { count: settings['generator-count'] } : {}),
         },
         counting,
         countingLabels(labelFile(join(dataDir, 'attack-labels.ndjson')), (n) => {
@@ -311,7 +357,7 @@ async function serve(
   let exitCode = 0;
   try {
     await generator;
-    if (!stopped.aborted) await new Promise((resolve) => stopped.addEventListener('abort', resolve));
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
   } catch (error) {
     io.stderr.write(`\ntidewatch: generator failed: ${(error as Error).message}\n`);
     exitCode = 1;
@@ -319,12 +365,28 @@ async function serve(
     clearInterval(ticker);
     line.done();
     await api.close();
-    engine.close();
+    durable.close();
+  }
+  if (fatalError !== undefined) {
+    io.stderr.write(`tidewatch: stopping, the last epoch could not be made durable: ${fatalError.message}\n`);
+    exitCode = 1;
   }
   io.stdout.write(
     `tidewatch stopped after ${formatUptime(Date.now() - startedAt)}: ${formatCount(events.total)} events\n`,
   );
   return exitCode;
+}
+
+/** `GET /api/views?name=v`: a view's columns and committed rows. */
+function viewRows(engine: Engine): JsonHandler {
+  return (request) => {
+    const name = new URL(request.url ?? '/', 'http://localhost').searchParams.get('name');
+    if (name === null) throw new HttpError(400, 'give the view as ?name=');
+    const relation = engine.getRelation(name);
+    if (relation === undefined || relation.kind !== 'view')
+      throw new HttpError(404, `no view named "${name}"`);
+    return { name: relation.name, columns: relation.columns.map((c) => c.name), rows: engine.rows(name) };
+  };
 }
 
 function countingLabels(output: LabelOutput, count: (n: number) => void): LabelOutput {

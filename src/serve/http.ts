@@ -4,6 +4,15 @@ import type { AddressInfo } from 'node:net';
 
 export type JsonHandler = (request: IncomingMessage) => unknown;
 
+/** Thrown by a handler for a 4xx answer: the request, not the server, is wrong. */
+export class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export interface HttpApiOptions {
   readonly host: string;
   readonly port: number;
@@ -68,6 +77,7 @@ function answer(
   try {
     return [200, route(request)];
   } catch (error) {
+    if (error instanceof HttpError) return [error.status, { error: error.message }];
     return [500, { error: error instanceof Error ? error.message : String(error) }];
   }
 }
