@@ -37,6 +37,7 @@ export interface DurableEngine {
   readonly restoredEpoch: number | undefined;
   /** Records pushed again from the log at start. */
   readonly replayed: number;
+  /** Commits a last epoch (unless a commit failed) and releases the engine and the log. */
   close(): void;
 }
 
@@ -113,6 +114,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     restoredEpoch: saved?.epoch,
     replayed,
     close() {
+      // A clean stop commits what came in since the last epoch: nothing left to replay.
+      if (!failed) engine.flush();
       engine.close();
       source?.log.close();
     },

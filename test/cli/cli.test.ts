@@ -251,6 +251,33 @@ describe('tidewatch start', () => {
     assert.match(r.stderr, /pipeline .*bad\.sql:line 4, column 10: .*nope.* \(SQLSTATE 42703\)/);
   });
 
+  test('a clean stop commits its last events: the next start resumes with nothing to replay', async () => {
+    const dir = tempDir();
+    const args = [
+      'start',
+      '--http-port',
+      '0',
+      '--data-dir',
+      'data',
+      '--generator-rate',
+      '500',
+      '--status-interval',
+      '60',
+    ];
+    const first = spawnCli(args, { cwd: dir });
+    const firstDone = collect(first);
+    await waitForOutput(first, /Press Ctrl-C to stop/);
+    await new Promise((r) => setTimeout(r, 1500));
+    first.kill('SIGINT');
+    assert.equal((await firstDone).code, 0);
+    const second = spawnCli(args, { cwd: dir });
+    const secondDone = collect(second);
+    const banner = await waitForOutput(second, /Press Ctrl-C to stop/);
+    assert.match(banner, /resumed at epoch \d+ \(0 events replayed from the log\)/);
+    second.kill('SIGINT');
+    assert.equal((await secondDone).code, 0);
+  });
+
   test('a second start on the same data directory is refused while the first runs', async () => {
     const dir = tempDir();
     const first = spawnCli(['start', '--http-port', '0', '--no-generator', '--data-dir', 'data'], {
