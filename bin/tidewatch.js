@@ -4,7 +4,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-if (process.features.typescript) {
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(
+    `tidewatch needs Node.js 22.12 or newer; this is ${process.version}. ` +
+      'Run it through npm (npm start, npx tidewatch …), which uses the Node 24 that npm install brought.\n',
+  );
+  process.exit(1);
+} else if (process.features.typescript) {
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
 } else {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { collect, runCli, spawnCli, waitForOutput } from '../helpers/cli.ts';
+import { BIN, collect, runCli, spawnCli, waitForOutput } from '../helpers/cli.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 const tempDir = () => mkdtempSync(join(tmpdir(), 'tidewatch-cli-'));
@@ -305,4 +306,22 @@ describe('tidewatch start', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
   });
+});
+
+test('on a Node.js older than 22.12 the command says what it needs instead of failing obscurely', (t) => {
+  const system = '/usr/bin/node';
+  const version = existsSync(system)
+    ? spawnSync(system, ['--version'], { encoding: 'utf8' }).stdout.trim()
+    : '';
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  if (!(major > 0 && (major < 22 || (major === 22 && minor < 12)))) {
+    t.skip(`no Node.js older than 22.12 at ${system} (${version || 'none'})`);
+    return;
+  }
+  const r = spawnSync(system, [BIN, '--version'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stderr,
+    new RegExp(`needs Node\\.js 22\\.12 or newer; this is ${version.replaceAll('.', '\\.')}.*npm start`),
+  );
 });
