@@ -9,6 +9,7 @@
  */
 import { ChunkBuilder, type WeightedRow } from './chunk.ts';
 import { KeyMap } from './key-map.ts';
+import type { HeldWatermarks, Watermark } from './operator.ts';
 import { SortedRows } from './sorted-rows.ts';
 import { type Row, rowKey, type SortKey, type Value } from './value.ts';
 
@@ -42,6 +43,21 @@ export class SortedPartitions {
   constructor(order: readonly SortKey[], closingColumn?: number) {
     this.#order = order;
     this.#partitions = new KeyMap(closingColumn === undefined ? {} : { firstColumn: closingColumn });
+  }
+
+  /**
+   * After a barrier's output: passes on the held watermarks that advance, first closing the
+   * partitions below each one on `closingColumn` (an output column).
+   */
+  releaseWatermarks(
+    held: HeldWatermarks,
+    closingColumn: number | undefined,
+    emit: (wm: Watermark) => void,
+  ): void {
+    for (const wm of held.release()) {
+      if (wm.column === closingColumn && typeof wm.value === 'number') this.closeBelow(wm.value);
+      emit(wm);
+    }
   }
 
   /** Forgets the partitions whose closing column is below `bound` (their output stays emitted). */

@@ -11,7 +11,7 @@
  * whose `column` is not a number (NULL) belongs to no window and is never released.
  * Snapshot: each open window's net changes (rows and weights, in arrival order).
  */
-import { type Chunk, ChunkBuilder, integrate, type WeightedRow } from '../chunk.ts';
+import { type Chunk, ChunkBuilder, fromMultiset, integrate, type WeightedRow } from '../chunk.ts';
 import { Operator, type Watermark } from '../operator.ts';
 import { type Row, rowKey } from '../value.ts';
 
@@ -19,8 +19,8 @@ interface EmitOnWindowCloseState {
   readonly kind: 'emit_on_window_close';
   readonly column: number;
   readonly windows: number[];
-  readonly rows: Row[][];
-  readonly weights: number[][];
+  readonly rows: (readonly Row[])[];
+  readonly weights: (readonly number[])[];
 }
 
 export class EmitOnWindowClose extends Operator {
@@ -84,12 +84,7 @@ export class EmitOnWindowClose extends Operator {
       weights: [],
     };
     for (const [t, changes] of this.#windows) {
-      const rows: Row[] = [];
-      const weights: number[] = [];
-      for (const e of changes.values()) {
-        rows.push(e.row);
-        weights.push(e.weight);
-      }
+      const { rows, weights } = fromMultiset(changes);
       s.windows.push(t);
       s.rows.push(rows);
       s.weights.push(weights);

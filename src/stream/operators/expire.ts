@@ -14,7 +14,7 @@
  * State: the rows currently passed (what the output holds). Watermarks pass unchanged.
  * Snapshot: the bound, and the rows held per `column` value in ascending order.
  */
-import { type Chunk, ChunkBuilder, type WeightedRow } from '../chunk.ts';
+import { type Chunk, ChunkBuilder, fromMultiset, type WeightedRow } from '../chunk.ts';
 import { type Barrier, Operator, type Watermark } from '../operator.ts';
 import { type Row, rowKey } from '../value.ts';
 
@@ -36,8 +36,8 @@ interface ExpireState {
   readonly bound: number;
   /** The distinct `column` values held, ascending, and per value its rows and weights. */
   readonly times: number[];
-  readonly rows: Row[][];
-  readonly weights: number[][];
+  readonly rows: (readonly Row[])[];
+  readonly weights: (readonly number[])[];
 }
 
 export class Expire extends Operator {
@@ -151,12 +151,7 @@ export class Expire extends Operator {
       weights: [],
     };
     for (const t of this.#times) {
-      const rows: Row[] = [];
-      const weights: number[] = [];
-      for (const e of this.#byTime.get(t)?.values() ?? []) {
-        rows.push(e.row);
-        weights.push(e.weight);
-      }
+      const { rows, weights } = fromMultiset(this.#byTime.get(t) ?? new Map());
       s.times.push(t);
       s.rows.push(rows);
       s.weights.push(weights);

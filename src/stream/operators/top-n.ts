@@ -177,12 +177,7 @@ export class TopN extends Operator {
     this.#held.restore(s.watermarks);
   }
 
-  /** After the barrier's output: closes partitions below the watermark, then passes it on. */
   #releaseWatermarks(): void {
-    const closing = this.#o.watermarks?.[0]?.[0];
-    for (const wm of this.#held.release()) {
-      if (wm.column === closing && typeof wm.value === 'number') this.#partitions.closeBelow(wm.value);
-      this.emit(wm);
-    }
+    this.#partitions.releaseWatermarks(this.#held, this.#o.watermarks?.[0]?.[0], (wm) => this.emit(wm));
   }
 }
