@@ -1,0 +1,319 @@
+/**
+ * The DuckDB view store: fed each epoch's view deltas by the engine running the reference
+ * pipeline (plus a table under INSERT/UPDATE/DELETE with duplicate rows), it holds after every
+ * epoch exactly the engine's view rows, also after reopening the file; a commit failing midway
+ * leaves nothing behind; every value type round-trips; odd view and column names are quoted.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { toSourceRecord } from '../../src/connectors/generator-source.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { TrafficGenerator } from '../../src/generator/traffic.ts';
+import { arrayOf, T } from '../../src/sql/types.ts';
+import { type ViewDelta, ViewStore } from '../../src/store/view-store.ts';
+import { compareRows, type Row } from '../../src/stream/value.ts';
+import { tempDir } from './helpers.ts';
+
+const PIPELINE = readFileSync(new URL('../../pipelines/website-security.sql', import.meta.url), 'utf8');
+
+const EXTRA = `
+  CREATE TABLE notes (ip VARCHAR, note VARCHAR, at TIMESTAMP, score DOUBLE PRECISION);
+  CREATE MATERIALIZED VIEW all_notes AS SELECT ip, note, at, score FROM notes;
+  CREATE MATERIALIZED VIEW notes_per_ip AS
+    SELECT ip, COUNT(*) AS n, MAX(at) AS last_at, SUM(score) AS total FROM notes GROUP BY ip;
+  CREATE MATERIALIZED VIEW hits_per_minute AS
+    SELECT window_start, COUNT(*) AS n
+    FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTE') GROUP BY window_start`;
+
+test('the store follows the engine epoch by epoch, and keeps the views across a reopen', async (t) => {
+  const file = join(tempDir(t), 'views.duckdb');
+  const start = Date.UTC(2024, 0, 25, 12, 0, 0);
+  const gen = new TrafficGenerator({ seed: 7, rate: 100, startMs: start });
+  const engine = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
+  t.after(() => engine.close());
+  await engine.execute(PIPELINE);
+  await engine.execute(EXTRA);
+  const names = engine.list('materialized view');
+  assert.ok(names.length >= 8, `views: ${names}`);
+
+  let store = await ViewStore.open(file);
+  for (const name of names) await store.defineView(name, engine.getRelation(name)?.columns ?? []);
+
+  let pending = new Map<string, { rows: Row[]; weights: number[] }>();
+  engine.onViewCommit((view, delta) => {
+    const d = pending.get(view) ?? { rows: [], weights: [] };
+    d.rows.push(...delta.rows);
+    d.weights.push(...delta.weights);
+    pending.set(view, d);
+  });
+  const ips: string[] = [];
+  const check = async (what: string) => {
+    for (const name of names) {
+      const got = await store.rows(name);
+      assert.deepEqual(got, engine.rows(name), `${name} ${what}`);
+    }
+  };
+  for (let i = 0; i < 30; i++) {
+    const records = Array.from({ length: 400 }, () => toSourceRecord(gen.next()));
+    for (const r of records.slice(0, 2)) ips.push(r.ip_address as string);
+    engine.push('website_logs_source', records);
+    const ip = ips[(i * 7) % ips.length] as string;
+    const at = `2024-01-25 12:${String(i % 60).padStart(2, '0')}:00`;
+    // Duplicate rows (inserted twice), updates that touch several of them, deletes.
+    if (i % 3 === 0) {
+      await engine.execute(`INSERT INTO notes VALUES ('${ip}', 'it''s "odd" ✓', '${at}', ${i / 3}),
+        ('${ip}', 'it''s "odd" ✓', '${at}', ${i / 3}), ('${ip}', NULL, NULL, 'NaN')`);
+    } else if (i % 3 === 1) {
+      await engine.execute(`UPDATE notes SET score = score + 1 WHERE ip = '${ips[(i * 3) % ips.length]}'`);
+    } else {
+      await engine.execute(`DELETE FROM notes WHERE ip = '${ips[(i * 5) % ips.length]}' AND note IS NULL`);
+    }
+    engine.flush();
+    const deltas = pending;
+    pending = new Map();
+    await store.commit(engine.epoch, deltas);
+    assert.equal(store.lastEpoch(), engine.epoch);
+    await check(`after epoch ${engine.epoch}`);
+    if (i === 20) {
+      await store.close();
+      store = await ViewStore.open(file);
+      assert.deepEqual(
+        store.views().map((v) => v.name),
+        names,
+      );
+      await check('after reopening mid-run');
+    }
+  }
+  const dupes = (await store.rows('all_notes')).filter(
+    (r, k, all) => k > 0 && compareRows(r, all[k - 1] as Row) === 0,
+  );
+  assert.ok(dupes.length > 0, 'all_notes holds duplicate rows');
+  for (const name of names) assert.ok((await store.rows(name)).length > 0, `${name} has rows`);
+  const last = store.lastEpoch();
+  await store.close();
+  const reopened = await ViewStore.open(file);
+  t.after(() => reopened.close());
+  assert.equal(reopened.lastEpoch(), last);
+  for (const name of names)
+    assert.deepEqual(await reopened.rows(name), engine.rows(name), `${name} after reopen`);
+});
+
+test('a commit that fails midway leaves nothing of its epoch behind', async (t) => {
+  const file = join(tempDir(t), 'views.duckdb');
+  let failOn: string | undefined;
+  const store = await ViewStore.open(file, {
+    afterApply: (view) => {
+      if (view === failOn) throw new Error('injected failure');
+    },
+  });
+  t.after(() => store.close());
+  await store.defineView('a', [{ name: 'k', type: T.int4 }]);
+  await store.defineView('b', [{ name: 'k', type: T.text }]);
+  const delta = (rows: Row[], weights = rows.map(() => 1)): ViewDelta => ({ rows, weights });
+  await store.commit(
+    1,
+    new Map([
+      ['a', delta([[1], [2]])],
+      ['b', delta([['x']])],
+    ]),
+  );
+
+  const second = new Map([
+    ['a', delta([[1], [3], [3]], [-1, 1, 1])],
+    ['b', delta([['x'], ['y']], [1, 1])],
+  ]);
+  failOn = 'b'; // a is already applied inside the transaction when b fails
+  await assert.rejects(store.commit(2, second), /injected failure/);
+  assert.equal(store.lastEpoch(), 1);
+  assert.deepEqual(await store.rows('a'), [[1], [2]]);
+  assert.deepEqual(await store.rows('b'), [['x']]);
+
+  // A retraction of a row the view does not hold is refused, atomically too.
+  failOn = undefined;
+  await assert.rejects(
+    store.commit(
+      2,
+      new Map([
+        ['a', delta([[5]], [1])],
+        ['b', delta([['nope']], [-1])],
+      ]),
+    ),
+    /does not hold/,
+  );
+  assert.deepEqual(await store.rows('a'), [[1], [2]]);
+
+  // A value the column cannot take fails while staging, inside the transaction too.
+  await store.defineView('c', [
+    { name: 'n', type: T.int8 },
+    { name: 's', type: T.text },
+  ]);
+  await assert.rejects(
+    store.commit(
+      2,
+      new Map([
+        ['a', delta([[7]])],
+        [
+          'c',
+          delta([
+            [1, 'ok'],
+            [1.5, 'not an int8'],
+          ]),
+        ],
+      ]),
+    ),
+    /not an integer/,
+  );
+  assert.deepEqual(await store.rows('a'), [[1], [2]]);
+  assert.deepEqual(await store.rows('c'), []);
+
+  // The same epoch then commits normally; an old epoch is refused.
+  await store.commit(2, second);
+  assert.equal(store.lastEpoch(), 2);
+  assert.deepEqual(await store.rows('a'), [[2], [3], [3]]);
+  assert.deepEqual(await store.rows('b'), [['x'], ['x'], ['y']]);
+  await assert.rejects(store.commit(2, new Map()), /not after/);
+  await store.close();
+  const again = await ViewStore.open(file);
+  t.after(() => again.close());
+  assert.equal(again.lastEpoch(), 2);
+  assert.deepEqual(await again.rows('b'), [['x'], ['x'], ['y']]);
+});
+
+test('values of every type round-trip, and retract exactly', async (t) => {
+  const file = join(tempDir(t), 'views.duckdb');
+  const columns = [
+    { name: 'b', type: T.boolean },
+    { name: 'i2', type: T.int2 },
+    { name: 'i4', type: T.int4 },
+    { name: 'i8', type: T.int8 },
+    { name: 'num', type: T.numeric },
+    { name: 'f4', type: T.float4 },
+    { name: 'f8', type: T.float8 },
+    { name: 'vc', type: T.varchar },
+    { name: 'tx', type: T.text },
+    { name: 'ts', type: T.timestamp },
+    { name: 'tz', type: T.timestamptz },
+    { name: 'd', type: T.date },
+    { name: 'tm', type: T.time },
+    { name: 'iv', type: T.interval },
+    { name: 'js', type: T.jsonb },
+    { name: 'by', type: T.bytea },
+    { name: 'ai', type: arrayOf(T.int4) },
+    { name: 'at', type: arrayOf(T.text) },
+    { name: 'ats', type: arrayOf(T.timestamp) },
+  ];
+  const rows: Row[] = [
+    [
+      true,
+      -32768,
+      2147483647,
+      Number.MAX_SAFE_INTEGER,
+      1.5,
+      0.1,
+      Number.NaN,
+      'it\'s "quoted"; DROP TABLE x; --',
+      'ünïcødé 🌊 \u0000\n\t',
+      -1_234_567_890_123, // before 1970
+      1_706_184_000_123_456,
+      -719_162, // 0001-01-01
+      86_399_999_999,
+      { months: 14, days: -3, micros: -1_500_000 },
+      { a: [1, 'two', null], b: { c: true } },
+      new Uint8Array([0, 1, 254, 255]),
+      [1, null, -3],
+      ['x', "y'z", ''],
+      [0, -1],
+    ],
+    [
+      false,
+      0,
+      0,
+      -Number.MAX_SAFE_INTEGER,
+      -0.25,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      '',
+      'null',
+      0,
+      -1,
+      0,
+      0,
+      { months: 0, days: 0, micros: 0 },
+      'just a string',
+      new Uint8Array([]),
+      [],
+      [null],
+      [],
+    ],
+    columns.map(() => null),
+  ];
+  const store = await ViewStore.open(file);
+  t.after(() => store.close());
+  await store.defineView('every_type', columns);
+  await store.commit(1, new Map([['every_type', { rows, weights: [1, 2, 1] }]]));
+  const expected = [rows[0], rows[1], rows[1], rows[2]] as Row[];
+  expected.sort(compareRows);
+  const got = await store.rows('every_type');
+  assert.deepEqual(
+    got.map((r) => r.map((v) => (v instanceof Uint8Array ? [...v] : v))),
+    expected.map((r) => r.map((v) => (v instanceof Uint8Array ? [...v] : v))),
+  );
+  assert.ok(got[0]?.[15] instanceof Uint8Array);
+  // Retracting the very same values (NaN, NULLs, arrays…) finds the rows.
+  await store.commit(2, new Map([['every_type', { rows, weights: [-1, -1, -1] }]]));
+  assert.equal((await store.rows('every_type')).length, 1);
+  await store.commit(3, new Map([['every_type', { rows: [rows[1] as Row], weights: [-1] }]]));
+  assert.deepEqual(await store.rows('every_type'), []);
+});
+
+test('view and column names that need quoting', async (t) => {
+  const file = join(tempDir(t), 'views.duckdb');
+  const store = await ViewStore.open(file);
+  const name = 'we"ird view; DROP TABLE tidewatch_views; --';
+  const columns = [
+    { name: 'select', type: T.int4 },
+    { name: 'a"b c', type: T.text },
+  ];
+  await store.defineView(name, columns);
+  await store.defineView(name, columns); // the same again: nothing to do
+  await assert.rejects(store.defineView(name.toUpperCase(), columns), /already defined/);
+  await assert.rejects(store.defineView('x', [{ name: '__tw_count', type: T.int4 }]), /cannot name/);
+  await assert.rejects(
+    store.defineView('y', [
+      { name: 'select', type: T.int4 },
+      { name: 'SELECT', type: T.int4 },
+    ]),
+    /two columns/,
+  );
+  await store.commit(
+    1,
+    new Map([
+      [
+        name,
+        {
+          rows: [
+            [1, 'one'],
+            [2, 'two'],
+          ],
+          weights: [1, 1],
+        },
+      ],
+    ]),
+  );
+  await store.close();
+  const again = await ViewStore.open(file);
+  t.after(() => again.close());
+  assert.deepEqual(again.views(), [{ name, columns, createdEpoch: 0 }]);
+  assert.deepEqual(await again.rows(name), [
+    [1, 'one'],
+    [2, 'two'],
+  ]);
+  await again.dropView(name);
+  assert.deepEqual(again.views(), []);
+  await assert.rejects(again.rows(name), /no view/);
+  await again.defineView(name, [{ name: 'other', type: T.date }]);
+  await again.commit(2, new Map([[name, { rows: [[19_000]], weights: [1] }]]));
+  assert.deepEqual(await again.rows(name), [[19_000]]);
+});
