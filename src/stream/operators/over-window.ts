@@ -18,19 +18,15 @@
  * `SUM(COUNT(*)) OVER (PARTITION BY window ORDER BY status)` — retracts and re-inserts the
  * cumulative rows of every later status in that window, and only in that window.
  *
- * State: per partition, its rows in order and the output rows last emitted.
- * Watermarks pass on partition-key columns only (`watermarks`), after the barrier's output;
- * the first closes partitions below it (their state goes, their rows stay).
- *
- * Snapshot: the partitions (see sorted-partitions.ts; the per-row arguments included) and the
- * last watermark passed on per column, with the function kinds so that other calls refuse it.
+ * State, watermarks and snapshots: see partitioned.ts (rows are kept with their functions'
+ * arguments; the snapshot names the function kinds, so that other calls refuse it).
  */
+
 import { AvgAccumulator, SumAccumulator } from '../aggregates/sum.ts';
-import type { Chunk, WeightedRow } from '../chunk.ts';
-import { HeldWatermarks, Operator, type Watermark, type WatermarkEntries } from '../operator.ts';
-import { type PartitionState, SortedPartitions } from '../sorted-partitions.ts';
-import { type SortedEntry, type SortedRows, sortKeyOf } from '../sorted-rows.ts';
-import { compareValues, type Row, rowKey, type SortKey, type Value } from '../value.ts';
+import type { WeightedRow } from '../chunk.ts';
+import type { SortedEntry, SortedRows } from '../sorted-rows.ts';
+import { compareValues, type Row, rowKey, type Value } from '../value.ts';
+import { PartitionedOperator, type PartitionedOptions } from './partitioned.ts';
 
 export type WindowCall =
   | { readonly kind: 'row_number' | 'rank' | 'dense_rank' | 'percent_rank' | 'cume_dist' }
@@ -45,82 +41,31 @@ export type WindowCall =
   | { readonly kind: 'first_value' | 'last_value'; readonly arg: (row: Row) => Value }
   | { readonly kind: 'sum' | 'count' | 'avg' | 'min' | 'max'; readonly arg?: (row: Row) => Value };
 
-export interface OverWindowOptions {
-  readonly partitionBy?: (row: Row) => Value[];
-  readonly orderBy?: readonly SortKey[];
+export interface OverWindowOptions extends PartitionedOptions {
   readonly calls: readonly WindowCall[];
-  /**
-   * Watermarks to pass: `[column, partition-key index]` for partition-key columns copied from
-   * the input. The first one also closes partitions (see `closeBelow`).
-   */
-  readonly watermarks?: readonly (readonly [column: number, keyIndex: number])[];
   readonly name?: string;
 }
 
-const NO_PARTITION: Row = [];
-
-interface OverWindowState {
-  readonly kind: 'over_window';
-  readonly calls: string[];
-  readonly partitions: PartitionState[];
-  readonly watermarks: WatermarkEntries;
-}
-
-export class OverWindow extends Operator {
-  readonly arity = 1;
+export class OverWindow extends PartitionedOperator {
+  protected readonly stateKind = 'over_window';
   readonly #o: OverWindowOptions;
-  readonly #order: readonly SortKey[];
-  readonly #partitions: SortedPartitions;
-  readonly #held = new HeldWatermarks();
 
   constructor(options: OverWindowOptions) {
-    super(options.name ?? 'over_window');
+    super(options.name ?? 'over_window', options);
     this.#o = options;
-    this.#order = options.orderBy ?? [];
-    this.#partitions = new SortedPartitions(this.#order, options.watermarks?.[0]?.[1]);
   }
 
-  get partitions(): number {
-    return this.#partitions.size;
-  }
-
-  override get stateSize(): number {
-    return this.#partitions.rows;
-  }
-
-  protected onChunk(chunk: Chunk): void {
-    const { rows, weights } = chunk;
-    const { partitionBy, calls } = this.#o;
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as Row;
-      const w = weights[i] as number;
-      if (w === 0) continue;
-      let pk: Row = NO_PARTITION;
-      let key: Value[];
-      const args: Value[] = new Array(calls.length);
-      try {
-        if (partitionBy !== undefined) pk = partitionBy(row);
-        key = sortKeyOf(this.#order, row);
-        for (let j = 0; j < calls.length; j++) {
-          const c = calls[j] as WindowCall;
-          args[j] = 'arg' in c && c.arg !== undefined ? c.arg(row) : null;
-        }
-      } catch (e) {
-        this.fail(e);
-        continue;
-      }
-      this.#partitions.add(pk, row, key, args, w);
+  protected override argsOf(row: Row): Value[] {
+    const calls = this.#o.calls;
+    const args: Value[] = new Array(calls.length);
+    for (let j = 0; j < calls.length; j++) {
+      const c = calls[j] as WindowCall;
+      args[j] = 'arg' in c && c.arg !== undefined ? c.arg(row) : null;
     }
+    return args;
   }
 
-  protected override onBarrier(): void {
-    const out = this.#partitions.recompute((rows) => this.#compute(rows));
-    if (out !== undefined) this.emitBuilder(out);
-    this.#releaseWatermarks();
-  }
-
-  /** All output rows of a partition. */
-  #compute(sorted: SortedRows): Map<string, WeightedRow> {
+  protected compute(sorted: SortedRows): Map<string, WeightedRow> {
     // Expand copies: position i holds one row; peerEnd[i] = index after its last peer.
     const entries: SortedEntry[] = [];
     for (const e of sorted.entries) for (let c = 0; c < e.count; c++) entries.push(e);
@@ -239,31 +184,7 @@ export class OverWindow extends Operator {
     }
   }
 
-  protected override onWatermark(wm: Watermark): void {
-    if (this.#o.watermarks?.some(([c]) => c === wm.column) === true) this.#held.hold(wm);
-  }
-
-  override snapshot(): OverWindowState {
-    this.assertSettled(this.#partitions.pending, 'changed partitions');
-    this.assertSettled(this.#held.pending, 'held watermarks');
-    return {
-      kind: 'over_window',
-      calls: this.#o.calls.map((c) => c.kind),
-      partitions: this.#partitions.snapshot(),
-      watermarks: this.#held.snapshot(),
-    };
-  }
-
-  override restore(state: unknown): void {
-    const s = this.stateOf<OverWindowState>(state, 'over_window');
-    const calls = this.#o.calls.map((c) => c.kind).join(', ');
-    if (s.calls.join(', ') !== calls)
-      throw new Error(`${this.name}: the snapshot's functions (${s.calls.join(', ')}) differ from ${calls}`);
-    this.#partitions.restore(s.partitions);
-    this.#held.restore(s.watermarks);
-  }
-
-  #releaseWatermarks(): void {
-    this.#partitions.releaseWatermarks(this.#held, this.#o.watermarks?.[0]?.[0], (wm) => this.emit(wm));
+  protected settings(): string {
+    return `window functions ${this.#o.calls.map((c) => c.kind).join(', ')}`;
   }
 }
