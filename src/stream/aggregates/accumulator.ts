@@ -19,9 +19,9 @@ import { BoolAndAccumulator, BoolOrAccumulator } from './bool.ts';
 import { CountAccumulator, CountStarAccumulator } from './count.ts';
 import { DistinctAccumulator } from './distinct.ts';
 import { ArrayAggAccumulator, StringAggAccumulator } from './list.ts';
-import { MaxAccumulator, MinAccumulator } from './min-max.ts';
+import { MaxAccumulator, MinAccumulator, SortedValuesAccumulator } from './min-max.ts';
 import { PercentileContAccumulator, PercentileDiscAccumulator } from './percentile.ts';
-import { SortedMultiset } from './sorted-multiset.ts';
+import type { SortedMultiset } from './sorted-multiset.ts';
 import { AvgAccumulator, SumAccumulator } from './sum.ts';
 import { VarianceAccumulator } from './variance.ts';
 
@@ -105,8 +105,7 @@ export function sharesValues(a: AggregateCall, b: AggregateCall): boolean {
 
 /** The sorted multiset behind a min/max/percentile accumulator. */
 export function valueMultiset(acc: Accumulator): SortedMultiset | undefined {
-  const set = (acc as { set?: unknown }).set;
-  return set instanceof SortedMultiset ? set : undefined;
+  return acc instanceof SortedValuesAccumulator ? acc.set : undefined;
 }
 
 function fraction(call: AggregateCall): number {

@@ -8,40 +8,41 @@ import type { Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
 import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
 
-export class MinAccumulator implements Accumulator {
+/**
+ * An accumulator whose state is the sorted multiset of its non-NULL values: min, max and the
+ * percentiles, which differ only in the value they read off it.
+ */
+export abstract class SortedValuesAccumulator implements Accumulator {
   readonly set: SortedMultiset;
+
+  /** `shared`: the multiset of an earlier call over the same argument, fed by that call. */
   constructor(shared?: SortedMultiset) {
     this.set = shared ?? new SortedMultiset();
   }
+
   add(value: Value, weight: number): void {
     if (value !== null) this.set.add(value, weight);
   }
-  result(): Value {
-    return this.set.first() ?? null;
-  }
+
+  abstract result(): Value;
+
   snapshot(): MultisetState {
     return this.set.snapshot();
   }
+
   restore(state: unknown): void {
     this.set.restore(state as MultisetState);
   }
 }
 
-export class MaxAccumulator implements Accumulator {
-  readonly set: SortedMultiset;
-  constructor(shared?: SortedMultiset) {
-    this.set = shared ?? new SortedMultiset();
+export class MinAccumulator extends SortedValuesAccumulator {
+  result(): Value {
+    return this.set.first() ?? null;
   }
-  add(value: Value, weight: number): void {
-    if (value !== null) this.set.add(value, weight);
-  }
+}
+
+export class MaxAccumulator extends SortedValuesAccumulator {
   result(): Value {
     return this.set.last() ?? null;
-  }
-  snapshot(): MultisetState {
-    return this.set.snapshot();
-  }
-  restore(state: unknown): void {
-    this.set.restore(state as MultisetState);
   }
 }

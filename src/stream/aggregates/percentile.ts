@@ -9,34 +9,21 @@
  */
 import { addIntervals, multiplyInterval, subtractIntervals } from '../../sql/interval-arithmetic.ts';
 import { isInterval, type Value } from '../value.ts';
-import type { Accumulator } from './accumulator.ts';
-import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
+import { SortedValuesAccumulator } from './min-max.ts';
+import type { SortedMultiset } from './sorted-multiset.ts';
 
-export class PercentileContAccumulator implements Accumulator {
-  readonly set: SortedMultiset;
+export class PercentileContAccumulator extends SortedValuesAccumulator {
   readonly #f: number;
 
   constructor(fraction: number, shared?: SortedMultiset) {
+    super(shared);
     this.#f = fraction;
-    this.set = shared ?? new SortedMultiset();
-  }
-
-  add(value: Value, weight: number): void {
-    if (value !== null) this.set.add(value, weight);
   }
 
   result(): Value {
     const n = this.set.total;
     if (n <= 0) return null;
     return percentileCont(this.#f, n, (k) => this.set.at(k) ?? null);
-  }
-
-  snapshot(): MultisetState {
-    return this.set.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.set.restore(state as MultisetState);
   }
 }
 
@@ -54,19 +41,14 @@ export function percentileCont(f: number, n: number, at: (k: number) => Value): 
   return a;
 }
 
-export class PercentileDiscAccumulator implements Accumulator {
-  readonly set: SortedMultiset;
+export class PercentileDiscAccumulator extends SortedValuesAccumulator {
   readonly #f: number;
   readonly #desc: boolean;
 
   constructor(fraction: number, desc: boolean, shared?: SortedMultiset) {
-    this.set = shared ?? new SortedMultiset();
+    super(shared);
     this.#f = fraction;
     this.#desc = desc;
-  }
-
-  add(value: Value, weight: number): void {
-    if (value !== null) this.set.add(value, weight);
   }
 
   result(): Value {
@@ -74,13 +56,5 @@ export class PercentileDiscAccumulator implements Accumulator {
     if (n <= 0) return null;
     const k = Math.max(1, Math.ceil(this.#f * n)) - 1;
     return this.set.at(this.#desc ? n - 1 - k : k) ?? null;
-  }
-
-  snapshot(): MultisetState {
-    return this.set.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.set.restore(state as MultisetState);
   }
 }

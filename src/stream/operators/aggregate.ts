@@ -36,8 +36,7 @@ import {
 } from '../aggregates/accumulator.ts';
 import { CountAccumulator, CountStarAccumulator } from '../aggregates/count.ts';
 import { DistinctAccumulator } from '../aggregates/distinct.ts';
-import { MaxAccumulator, MinAccumulator } from '../aggregates/min-max.ts';
-import { PercentileContAccumulator } from '../aggregates/percentile.ts';
+import { SortedValuesAccumulator } from '../aggregates/min-max.ts';
 import { SumAccumulator } from '../aggregates/sum.ts';
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
@@ -103,16 +102,9 @@ function feedOf(acc: Accumulator): Feed {
   if (acc instanceof CountAccumulator) return Feed.count;
   if (acc instanceof SumAccumulator) return Feed.sum; // avg too: it adds up the same way
   if (acc instanceof DistinctAccumulator) return Feed.distinct;
-  if (
-    acc instanceof MinAccumulator ||
-    acc instanceof MaxAccumulator ||
-    acc instanceof PercentileContAccumulator
-  )
-    return Feed.sorted;
+  if (acc instanceof SortedValuesAccumulator) return Feed.sorted;
   return Feed.other;
 }
-
-type SortedValues = MinAccumulator | MaxAccumulator | PercentileContAccumulator;
 
 /** A call as the hot loop reads it: every call has the same fields (one hidden class). */
 interface Step {
@@ -249,7 +241,7 @@ export class Aggregate extends Operator {
               (acc as SumAccumulator).add(v, w);
               break;
             case Feed.sorted:
-              if (v !== null) (acc as SortedValues).set.add(v, w);
+              if (v !== null) (acc as SortedValuesAccumulator).set.add(v, w);
               break;
             case Feed.distinct:
               (acc as DistinctAccumulator).add(v, w, keys[j]);
