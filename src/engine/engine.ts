@@ -80,6 +80,12 @@ export interface EngineOptions {
   readonly idleTimeoutMs?: number;
   /** The wall clock in milliseconds (tests replace it). */
   readonly now?: () => number;
+  /**
+   * Tables' and views' contents are persisted by the caller from their per-epoch changes
+   * (`onStoreCommit`): checkpoints leave them out, and `restore` reads them back through
+   * its `load` argument.
+   */
+  readonly contentsKeptOutside?: boolean;
 }
 
 export interface ResultColumn {
@@ -270,6 +276,8 @@ export class Engine implements Catalog {
   readonly #relations = new Map<string, Relation>();
   readonly #session = new Map<string, string>();
   readonly #listeners: ViewCommitListener[] = [];
+  readonly #storeListeners: ViewCommitListener[] = [];
+  readonly #contentsOutside: boolean;
   readonly #ddl: string[] = [];
   readonly #epochListeners: ((epoch: number) => void)[] = [];
   /** Stateless operators shared by views over sources (see compile-plan.ts). */
@@ -283,6 +291,7 @@ export class Engine implements Catalog {
 
   constructor(options: EngineOptions = {}) {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+    this.#contentsOutside = options.contentsKeptOutside === true;
     this.#now = options.now ?? Date.now;
     const ms = options.epochMs ?? 1000;
     if (options.autoEpoch !== false && ms > 0) {
@@ -385,8 +394,11 @@ export class Engine implements Catalog {
     };
   }
 
-  /** Continues from `checkpoint()` of another engine; this engine must be new (no statements run). */
-  async restore(cp: EngineCheckpoint): Promise<void> {
+  /**
+   * Continues from `checkpoint()` of another engine; this engine must be new (no statements
+   * run). With `contentsKeptOutside`, `load` gives each table's and view's rows back.
+   */
+  async restore(cp: EngineCheckpoint, load?: (relation: string) => Promise<readonly Row[]>): Promise<void> {
     if (cp?.kind !== 'tidewatch-engine' || cp.version !== 1)
       throw new Error('restore: not a tidewatch engine checkpoint of version 1');
     if (this.#ddl.length > 0 || this.#relations.size > 0)
@@ -394,6 +406,11 @@ export class Engine implements Catalog {
     for (const sql of cp.catalog) await this.execute(sql);
     this.#graph.restore(cp.dataflow);
     for (const r of this.#relations.values()) {
+      if (r.store?.external === true) {
+        if (load === undefined) throw new Error(`restore: no way to load the contents of ${r.name}`);
+        const rows = await load(r.name);
+        r.store.load(rows, new Array<number>(rows.length).fill(1));
+      }
       const s = cp.sources[r.name];
       if (r.eventTime !== undefined && s !== undefined) r.eventTime.restore(s);
       if (r.pkIndex !== undefined)
@@ -412,6 +429,11 @@ export class Engine implements Catalog {
   /** Called with each view's consolidated delta at every epoch commit. */
   onViewCommit(listener: ViewCommitListener): void {
     this.#listeners.push(listener);
+  }
+
+  /** Called with each table's and view's consolidated delta at every epoch commit. */
+  onStoreCommit(listener: ViewCommitListener): void {
+    this.#storeListeners.push(listener);
   }
 
   /** Committed content of a table or view (rows repeated by multiplicity, sorted). */
@@ -545,6 +567,7 @@ export class Engine implements Catalog {
     const sourceName = `${name}#${++this.#uid}`;
     const src = this.#graph.source(sourceName, columns.length);
     const store = kind === 'table' ? this.#graph.add(new Materialize(`table ${name}`), src) : undefined;
+    if (store !== undefined) this.#keep(store, name);
     const rel: Relation = {
       name,
       kind: kind as RelationKind,
@@ -617,6 +640,7 @@ export class Engine implements Catalog {
       compiled,
       plan: bound.plan,
     };
+    this.#keep(mat, name);
     mat.onCommit((delta, epoch) => {
       if (delta.rows.length > 0) for (const l of this.#listeners) l(name, delta, epoch);
     });
@@ -636,6 +660,14 @@ export class Engine implements Catalog {
     this.#relations.set(name, rel);
     this.flush();
     return { tag };
+  }
+
+  /** Marks a table's or view's contents as kept outside and reports its deltas to the store listeners. */
+  #keep(store: Materialize, name: string): void {
+    store.external = this.#contentsOutside;
+    store.onCommit((delta, epoch) => {
+      if (delta.rows.length > 0) for (const l of this.#storeListeners) l(name, delta, epoch);
+    });
   }
 
   /**

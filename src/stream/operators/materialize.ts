@@ -21,6 +21,8 @@ export type CommitListener = (delta: Chunk, epoch: number) => void;
 
 interface MaterializeState {
   readonly kind: 'materialize';
+  /** The table is kept elsewhere (`external`): rows are left out and come back by `load`. */
+  readonly external: boolean;
   readonly rows: Row[];
   readonly weights: number[];
   readonly deltaRows: Row[];
@@ -29,6 +31,11 @@ interface MaterializeState {
 
 export class Materialize extends Operator {
   readonly arity = 1;
+  /**
+   * The table is persisted by the caller (a view store, one epoch's delta at a time):
+   * snapshots leave it out, and a restore gets it back through `load`.
+   */
+  external = false;
   readonly #table = new Map<string, WeightedRow>();
   #pendingRows: Row[] = [];
   #pendingWeights: number[] = [];
@@ -111,12 +118,14 @@ export class Materialize extends Operator {
     this.assertSettled(this.#pendingRows.length, 'changes');
     const rows: Row[] = [];
     const weights: number[] = [];
-    for (const e of this.#table.values()) {
-      rows.push(e.row);
-      weights.push(e.weight);
-    }
+    if (!this.external)
+      for (const e of this.#table.values()) {
+        rows.push(e.row);
+        weights.push(e.weight);
+      }
     return {
       kind: 'materialize',
+      external: this.external,
       rows,
       weights,
       deltaRows: [...this.#lastDelta.rows],
@@ -126,19 +135,30 @@ export class Materialize extends Operator {
 
   override restore(state: unknown): void {
     const s = this.stateOf<MaterializeState>(state, 'materialize');
-    this.#table.clear();
-    this.#negative.clear();
+    if (s.external !== this.external)
+      throw new Error(
+        `${this.name}: the snapshot ${s.external ? 'leaves out' : 'holds'} the table, this view ${this.external ? 'keeps it elsewhere' : 'does not'}`,
+      );
     this.#pendingRows = [];
     this.#pendingWeights = [];
-    for (let i = 0; i < s.rows.length; i++) {
-      const row = s.rows[i] as Row;
-      const weight = s.weights[i] as number;
-      const k = rowKey(row);
-      this.#table.set(k, { row, weight });
-      if (weight < 0) this.#negative.add(k);
-    }
-    this.anomalies = this.#negative.size;
+    if (!s.external) this.load(s.rows, s.weights);
     this.#lastDelta = { kind: 'chunk', rows: [...s.deltaRows], weights: [...s.deltaWeights] };
+  }
+
+  /** Replaces the committed table (a restore of a table kept elsewhere). */
+  load(rows: readonly Row[], weights: readonly number[]): void {
+    this.#table.clear();
+    this.#negative.clear();
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const weight = weights[i] as number;
+      const k = rowKey(row);
+      const e = this.#table.get(k);
+      if (e === undefined) this.#table.set(k, { row, weight });
+      else e.weight += weight;
+    }
+    for (const [k, e] of this.#table) if (e.weight < 0) this.#negative.add(k);
+    this.anomalies = this.#negative.size;
   }
 
   /** The committed table as a list of rows (a row of weight k appears k times), sorted. */
