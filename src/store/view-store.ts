@@ -103,6 +103,8 @@ const DELTA = '__tw_delta';
 const OLD = '__tw_old';
 const CATALOG = 'tidewatch_views';
 const EPOCHS = 'tidewatch_epochs';
+/** The caller's state at the last epoch (a checkpoint), committed with that epoch's deltas. */
+const STATE = 'tidewatch_state';
 
 /** A DuckDB identifier: double-quoted, inner double quotes doubled. */
 export function quoteIdent(name: string): string {
@@ -340,6 +342,7 @@ export class ViewStore {
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${EPOCHS} (epoch BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL)`,
       );
+      await conn.run(`CREATE TABLE IF NOT EXISTS ${STATE} (epoch BIGINT NOT NULL, state BLOB NOT NULL)`);
       const views = await conn.runAndReadAll(`SELECT name, columns, created_epoch FROM ${CATALOG}`);
       for (const [name, columns, created] of views.getRows()) {
         const info = {
@@ -420,10 +423,11 @@ export class ViewStore {
   }
 
   /**
-   * Applies one epoch's view deltas and records the epoch, atomically: afterwards either the
-   * whole epoch is in the file or (on any failure) nothing of it. Epochs must increase.
+   * Applies one epoch's view deltas and records the epoch — with `state`, the caller's state
+   * at that epoch, replacing the previous one — atomically: afterwards either the whole epoch
+   * is in the file or (on any failure) nothing of it. Epochs must increase.
    */
-  commit(epoch: number, deltas: ReadonlyMap<string, ViewDelta>): Promise<void> {
+  commit(epoch: number, deltas: ReadonlyMap<string, ViewDelta>, state?: Uint8Array): Promise<void> {
     return this.#exclusive(async () => {
       bigint(epoch, 'epoch');
       if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
@@ -450,8 +454,22 @@ export class ViewStore {
           BigInt(epoch),
           timestampValue(BigInt(Date.now()) * 1000n),
         ]);
+        if (state !== undefined) {
+          await this.#conn.run(`DELETE FROM ${STATE}`);
+          await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
+        }
       });
       this.#lastEpoch = epoch;
+    });
+  }
+
+  /** The state committed with the latest epoch that had one. */
+  state(): Promise<{ epoch: number; state: Uint8Array } | undefined> {
+    return this.#exclusive(async () => {
+      const result = await this.#conn.runAndReadAll(`SELECT epoch, state FROM ${STATE}`);
+      const row = result.getRows()[0];
+      if (row === undefined) return undefined;
+      return { epoch: Number(row[0] as bigint), state: new Uint8Array((row[1] as DuckDBBlobValue).bytes) };
     });
   }
 

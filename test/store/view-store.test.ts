@@ -317,3 +317,28 @@ test('view and column names that need quoting', async (t) => {
   await again.commit(2, new Map([[name, { rows: [[19_000]], weights: [1] }]]));
   assert.deepEqual(await again.rows(name), [[19_000]]);
 });
+
+test('the caller state commits with its epoch and survives a reopen; a failed epoch keeps the previous one', async (t) => {
+  const file = join(tempDir(t), 'views.duckdb');
+  let fail = false;
+  const store = await ViewStore.open(file, {
+    afterApply: () => {
+      if (fail) throw new Error('injected failure');
+    },
+  });
+  await store.defineView('a', [{ name: 'k', type: T.int4 }]);
+  assert.equal(await store.state(), undefined);
+  await store.commit(1, new Map([['a', { rows: [[1]], weights: [1] }]]), Uint8Array.of(1, 2, 3));
+  await store.commit(2, new Map(), Uint8Array.of(4, 5));
+  fail = true;
+  await assert.rejects(
+    store.commit(3, new Map([['a', { rows: [[2]], weights: [1] }]]), Uint8Array.of(9)),
+    /injected/,
+  );
+  assert.deepEqual(await store.state(), { epoch: 2, state: Uint8Array.of(4, 5) });
+  store.close();
+  const again = await ViewStore.open(file);
+  t.after(() => again.close());
+  assert.deepEqual(await again.state(), { epoch: 2, state: Uint8Array.of(4, 5) });
+  assert.deepEqual(await again.rows('a'), [[1]]);
+});
