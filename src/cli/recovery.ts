@@ -1,24 +1,26 @@
 /**
- * What makes `start` crash-safe: the engine's state is committed at every epoch, and a start
+ * What makes `start` crash-safe: every epoch is committed to the data directory, and a start
  * continues from the last commit.
  *
- * * Every epoch, right after its barrier and before anything can read it: the generator
- *   source's durable log is fsynced, then a checkpoint — the engine's state and the log
- *   offset it has consumed — is committed (checkpoints.ts: atomic rename). A reader never
- *   sees an epoch a crash could take back.
- * * On start: the newest checkpoint is restored, the pipelines are applied (their
- *   `IF NOT EXISTS` statements are no-ops for what the checkpoint already has), and the
- *   records the log holds beyond the checkpoint's offset are pushed again and committed as
- *   one epoch. Nothing acknowledged is lost; nothing is counted twice.
+ * * Every epoch, right after its barrier: the generator source's durable log is fsynced, and
+ *   one DuckDB transaction (view-store.ts) commits the epoch's changes of every table and
+ *   view together with the engine's state at that epoch (its checkpoint, which leaves the
+ *   contents of tables and views to the store) and the log offset it has consumed. Commits
+ *   run in epoch order, after the epoch is visible in memory.
+ * * On start: the engine is restored from the last committed state, its tables and views
+ *   loaded from the store, the pipelines applied (their `IF NOT EXISTS` statements are
+ *   no-ops for what the state already has), and the records the log holds beyond the
+ *   committed offset pushed again. Nothing acknowledged is lost; nothing is counted twice.
  */
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { LoggedSource } from '../connectors/logged-source.ts';
 import { Engine, type EngineCheckpoint, type EngineOptions } from '../engine/engine.ts';
-import { CheckpointFiles } from '../store/checkpoints.ts';
 import type { DataDir } from '../store/data-dir.ts';
 import { openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
+import { type ViewDelta, ViewStore } from '../store/view-store.ts';
+import type { Row } from '../stream/value.ts';
 import { applyPipelines } from './pipelines.ts';
 
 interface SavedState {
@@ -33,12 +35,12 @@ export interface DurableEngine {
   readonly engine: Engine;
   /** The generator source's log, when the pipelines define that source. */
   readonly source: LoggedSource | undefined;
-  /** The epoch restored from, if a checkpoint existed. */
+  /** The epoch restored from, if a state was committed before. */
   readonly restoredEpoch: number | undefined;
   /** Records pushed again from the log at start. */
   readonly replayed: number;
-  /** Commits a last epoch (unless a commit failed) and releases the engine and the log. */
-  close(): void;
+  /** Commits a last epoch (unless a commit failed), waits for the commits, releases all. */
+  close(): Promise<void>;
 }
 
 export interface DurableEngineOptions {
@@ -47,77 +49,114 @@ export interface DurableEngineOptions {
   readonly engine: EngineOptions;
   /** The source whose input goes through a durable log (the generator's). */
   readonly loggedSource: string;
-  /** A commit failed (disk full…): the epoch is not durable, tidewatch must stop. */
+  /** A commit failed (disk full…): later epochs cannot be made durable, tidewatch must stop. */
   readonly onFatal: (error: Error) => void;
 }
 
-function loadState(checkpoints: CheckpointFiles): { epoch: number; state: SavedState } | undefined {
-  const latest = checkpoints.latest();
-  if (latest === undefined) return undefined;
-  let state: SavedState;
+function parseState(file: string, bytes: Uint8Array): SavedState {
+  let state: SavedState | undefined;
   try {
-    state = deserialize(latest.payload) as SavedState;
+    state = deserialize(bytes) as SavedState;
   } catch {
-    state = undefined as unknown as SavedState;
+    state = undefined;
   }
   if (state?.kind !== 'tidewatch-state' || state.version !== 1)
-    throw new StoreError('corrupt', `checkpoint ${latest.file} holds no tidewatch state of version 1`, {
-      path: latest.file,
-    });
-  return { epoch: latest.epoch, state };
+    throw new StoreError('corrupt', `${file} holds no tidewatch state of version 1`, { path: file });
+  return state;
+}
+
+/** Every table and view of the engine has its table in the store, and nothing else does. */
+async function defineStoreTables(engine: Engine, store: ViewStore): Promise<void> {
+  const names = new Set([...engine.list('table'), ...engine.list('materialized view')]);
+  for (const v of store.views()) if (!names.has(v.name)) await store.dropView(v.name);
+  for (const name of names) {
+    const columns = engine.getRelation(name)?.columns ?? [];
+    await store.defineView(
+      name,
+      columns.map((c) => ({ name: c.name, type: c.type })),
+    );
+  }
 }
 
 /** Restores or creates the engine, replays the log, and commits every epoch from now on. */
 export async function openDurableEngine(options: DurableEngineOptions): Promise<DurableEngine> {
-  const checkpoints = new CheckpointFiles(join(options.data.path, 'checkpoints'));
-  const saved = loadState(checkpoints);
-  const engine = new Engine(options.engine);
+  const file = join(options.data.path, 'tidewatch.duckdb');
+  const store = await ViewStore.open(file);
+  const engine = new Engine({ ...options.engine, contentsKeptOutside: true });
+  let restoredEpoch: number | undefined;
+  let pending = new Map<string, { rows: Row[]; weights: number[] }>();
+  let source: LoggedSource | undefined;
   try {
-    if (saved !== undefined) await engine.restore(saved.state.engine);
+    const saved = await store.state();
+    const state = saved === undefined ? undefined : parseState(file, saved.state);
+    if (saved !== undefined && state !== undefined) {
+      await engine.restore(state.engine, (relation) => store.rows(relation));
+      restoredEpoch = saved.epoch;
+    }
+    engine.onStoreCommit((relation, delta) => {
+      const d = pending.get(relation) ?? { rows: [], weights: [] };
+      pending.set(relation, d);
+      for (let i = 0; i < delta.rows.length; i++) {
+        d.rows.push(delta.rows[i] as Row);
+        d.weights.push(delta.weights[i] as number);
+      }
+    });
     await applyPipelines(engine, options.pipelines);
+    await defineStoreTables(engine, store);
+    const name = options.loggedSource;
+    if (engine.getRelation(name)?.kind === 'source')
+      source = new LoggedSource(
+        engine,
+        name,
+        openSourceLog(options.data.path, name),
+        state?.offsets[name] ?? 0,
+      );
   } catch (e) {
     engine.close();
+    store.close();
     throw e;
   }
-  const name = options.loggedSource;
-  const source =
-    engine.getRelation(name)?.kind === 'source'
-      ? new LoggedSource(
-          engine,
-          name,
-          openSourceLog(options.data.path, name),
-          saved?.state.offsets[name] ?? 0,
-        )
-      : undefined;
   const replayed = source?.replay() ?? 0;
   let failed = false;
+  let commits: Promise<void> = Promise.resolve();
+  const fail = (e: unknown) => {
+    if (failed) return;
+    failed = true;
+    options.onFatal(e instanceof Error ? e : new Error(String(e)));
+  };
   engine.onEpoch((epoch) => {
     if (failed) return;
+    const deltas: ReadonlyMap<string, ViewDelta> = pending;
+    pending = new Map();
+    let state: Uint8Array;
     try {
       source?.log.sync();
-      const state: SavedState = {
+      const saved: SavedState = {
         kind: 'tidewatch-state',
         version: 1,
         engine: engine.checkpoint(),
-        offsets: source === undefined ? {} : { [name]: source.offset },
+        offsets: source === undefined ? {} : { [options.loggedSource]: source.offset },
       };
-      checkpoints.write(epoch, serialize(state));
+      state = serialize(saved);
     } catch (e) {
-      failed = true;
-      options.onFatal(e instanceof Error ? e : new Error(String(e)));
+      fail(e);
+      return;
     }
+    commits = commits.then(() => (failed ? undefined : store.commit(epoch, deltas, state))).catch(fail);
   });
   engine.flush();
   return {
     engine,
     source,
-    restoredEpoch: saved?.epoch,
+    restoredEpoch,
     replayed,
-    close() {
+    async close() {
       // A clean stop commits what came in since the last epoch: nothing left to replay.
       if (!failed) engine.flush();
+      await commits;
       engine.close();
       source?.log.close();
+      store.close();
     },
   };
 }

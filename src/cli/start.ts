@@ -254,7 +254,7 @@ async function serve(
   }
   const { engine, source } = durable;
   if (settings.generator && source === undefined) {
-    durable.close();
+    await durable.close();
     throw new UsageError(
       `tidewatch start: the generator feeds source "${feeds}", which no pipeline creates (set --generator-source, or --no-generator)`,
     );
@@ -284,7 +284,7 @@ async function serve(
       routes: { '/api/status': status, '/api/views': viewRows(engine) },
     });
   } catch (error) {
-    durable.close();
+    await durable.close();
     io.stderr.write(
       `tidewatch: cannot listen on ${host}:${settings['http-port']}: ${(error as Error).message}\n`,
     );
@@ -365,7 +365,7 @@ async function serve(
     clearInterval(ticker);
     line.done();
     await api.close();
-    durable.close();
+    await durable.close();
   }
   if (fatalError !== undefined) {
     io.stderr.write(`tidewatch: stopping, the last epoch could not be made durable: ${fatalError.message}\n`);
