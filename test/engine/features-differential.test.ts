@@ -19,6 +19,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import type { CatalogColumn } from '../../src/sql/catalog.ts';
 import { formatType } from '../../src/sql/types.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { prng } from '../helpers/random.ts';
 import { assertSameRows } from './oracle.ts';
 import {
   engineRows,
@@ -338,19 +339,6 @@ const VIEWS: Record<string, ViewDef> = {
         avg(INTERVAL '1 second' * rt) OVER (PARTITION BY usr ORDER BY id) AS run_avg
       FROM events`,
 };
-
-/** Every view the suite creates, in creation order. */
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.FEATURES_SEED ?? 20240310);
 const EPOCHS = Number(process.env.FEATURES_EPOCHS ?? 20);

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import { Engine } from '../../src/engine/engine.ts';
+import { prng } from '../helpers/random.ts';
 import { assertSameRows, duck, forDuckDb, queryDuck } from './oracle.ts';
 
 const DDL = [
@@ -36,17 +37,6 @@ const VIEWS: Record<string, string> = {
   totals: 'SELECT COUNT(*) AS n, SUM(rt) AS total, MAX(rt) AS top FROM t',
   per_user_total: 'SELECT usr, SUM(n) AS n, MAX(max_rt) AS max_rt FROM per_user GROUP BY usr',
 };
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('tables with INSERT/UPDATE/DELETE: every view equals DuckDB after every epoch', async () => {
   const engine = new Engine({ autoEpoch: false });

@@ -15,6 +15,7 @@ import { parseStatement } from '../../../src/sql/parse.ts';
 import type { Plan } from '../../../src/sql/plan.ts';
 import { type SqlType, T, type Value } from '../../../src/sql/types.ts';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.ts';
+import { prng } from '../../helpers/random.ts';
 import { cases, knownDifferences } from './cases.ts';
 import { describe, type Outcome, postgresSelect, sameOutcome, tidewatchSelect } from './harness.ts';
 
@@ -69,21 +70,10 @@ const columns: readonly { name: string; type: SqlType; sql: string }[] = [
   { name: 'flag', type: T.boolean, sql: 'boolean' },
 ];
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const words = ['GET', 'post', 'admin', 'Ärger', 'a%b', 'x_y', '', ' pad ', '/login', 'ß', '😀', 'abc', 'ABC'];
 
 function randomRows(count: number): Value[][] {
-  const r = rng(42);
+  const r = prng(42);
   const pick = <V>(xs: readonly V[]): V => xs[Math.floor(r() * xs.length)] as V;
   const maybe = (v: Value): Value => (r() < 0.1 ? null : v);
   const rows: Value[][] = [];
