@@ -13,8 +13,7 @@ import { LoggedSource } from '../src/connectors/logged-source.ts';
 import { Engine, type EngineCheckpoint } from '../src/engine/engine.ts';
 import { TrafficGenerator } from '../src/generator/traffic.ts';
 import { DurableLog } from '../src/store/durable-log.ts';
-import { type ViewDelta, ViewStore } from '../src/store/view-store.ts';
-import type { Row } from '../src/stream/value.ts';
+import { PendingDeltas, ViewStore } from '../src/store/view-store.ts';
 import { report } from './measure.ts';
 
 const RATE = 10_000;
@@ -31,19 +30,32 @@ for (const v of engine.list('materialized view'))
     v,
     (engine.getRelation(v)?.columns ?? []).map((c) => ({ name: c.name, type: c.type })),
   );
-let pending = new Map<string, { rows: Row[]; weights: number[] }>();
-engine.onStoreCommit((view, delta) => {
-  const d = pending.get(view) ?? { rows: [], weights: [] };
-  pending.set(view, d);
-  for (let i = 0; i < delta.rows.length; i++) {
-    d.rows.push(delta.rows[i] as Row);
-    d.weights.push(delta.weights[i] as number);
-  }
-});
+const pending = new PendingDeltas();
+engine.onStoreCommit((view, delta) => pending.add(view, delta));
+
+/** Runs one simulated second and commits it (with the engine's state unless `withState` is false). */
+async function epoch(
+  withState: boolean,
+): Promise<{ changed: number; state: number; bytes: number; commit: number }> {
+  engine.push(
+    'website_logs_source',
+    Array.from({ length: RATE }, () => toSourceRecord(generator.next())),
+  );
+  engine.flush();
+  const deltas = pending.take();
+  const t0 = performance.now();
+  const state = withState ? serialize({ engine: engine.checkpoint(), offsets: {} }) : undefined;
+  const t1 = performance.now();
+  await store.commit(engine.epoch, deltas, state);
+  const t2 = performance.now();
+  let changed = 0;
+  for (const d of deltas.values()) changed += d.rows.length;
+  return { changed, state: t1 - t0, bytes: state?.byteLength ?? 0, commit: t2 - t1 };
+}
 
 const ms = (t: number) => `${t.toFixed(1)} ms`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
-const samples: { changed: number; state: number; bytes: number; commit: number }[] = [];
+const samples: Awaited<ReturnType<typeof epoch>>[] = [];
 
 console.log(
   `recovery: ${MINUTES} simulated minutes at ${RATE.toLocaleString('en-US')} events/s through the 5 reference views, an epoch per simulated second, each committed`,
@@ -52,23 +64,7 @@ console.log(
   '  minute  view rows  changed rows/epoch  state   checkpoint+serialize  commit (one transaction)',
 );
 for (let minute = 1; minute <= MINUTES; minute++) {
-  for (let second = 0; second < 60; second++) {
-    engine.push(
-      'website_logs_source',
-      Array.from({ length: RATE }, () => toSourceRecord(generator.next())),
-    );
-    engine.flush();
-    const deltas: ReadonlyMap<string, ViewDelta> = pending;
-    pending = new Map();
-    const t0 = performance.now();
-    const state = serialize({ engine: engine.checkpoint(), offsets: {} });
-    const t1 = performance.now();
-    await store.commit(engine.epoch, deltas, state);
-    const t2 = performance.now();
-    let changed = 0;
-    for (const d of deltas.values()) changed += d.rows.length;
-    samples.push({ changed, state: t1 - t0, bytes: state.byteLength, commit: t2 - t1 });
-  }
+  for (let second = 0; second < 60; second++) samples.push(await epoch(true));
   if (minute === 1 || minute % 15 === 0) {
     const last = samples.slice(-60);
     const avg = (f: (s: (typeof last)[number]) => number) => last.reduce((n, s) => n + f(s), 0) / last.length;
@@ -81,20 +77,8 @@ for (let minute = 1; minute <= MINUTES; minute++) {
 
 // Baseline: the same kind of transaction without the state.
 const baseline: number[] = [];
-for (let i = 0; i < 30; i++) {
-  engine.push(
-    'website_logs_source',
-    Array.from({ length: RATE }, () => toSourceRecord(generator.next())),
-  );
-  engine.flush();
-  const deltas: ReadonlyMap<string, ViewDelta> = pending;
-  pending = new Map();
-  const t0 = performance.now();
-  await store.commit(engine.epoch, deltas);
-  baseline.push(performance.now() - t0);
-}
-const state = serialize({ engine: engine.checkpoint(), offsets: {} });
-await store.commit(engine.epoch + 1, pending, state);
+for (let i = 0; i < 30; i++) baseline.push((await epoch(false)).commit);
+await store.commit(engine.epoch + 1, pending.take(), serialize({ engine: engine.checkpoint(), offsets: {} }));
 const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const lastMinute = samples.slice(-60).map((s) => s.state + s.commit);
 

@@ -19,8 +19,7 @@ import { Engine, type EngineCheckpoint, type EngineOptions } from '../engine/eng
 import type { DataDir } from '../store/data-dir.ts';
 import { openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
-import { type ViewDelta, ViewStore } from '../store/view-store.ts';
-import type { Row } from '../stream/value.ts';
+import { PendingDeltas, ViewStore } from '../store/view-store.ts';
 import { applyPipelines } from './pipelines.ts';
 
 interface SavedState {
@@ -84,7 +83,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const store = await ViewStore.open(file);
   const engine = new Engine({ ...options.engine, contentsKeptOutside: true });
   let restoredEpoch: number | undefined;
-  let pending = new Map<string, { rows: Row[]; weights: number[] }>();
+  const pending = new PendingDeltas();
   let source: LoggedSource | undefined;
   try {
     const saved = await store.state();
@@ -93,14 +92,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       await engine.restore(state.engine, (relation) => store.rows(relation));
       restoredEpoch = saved.epoch;
     }
-    engine.onStoreCommit((relation, delta) => {
-      const d = pending.get(relation) ?? { rows: [], weights: [] };
-      pending.set(relation, d);
-      for (let i = 0; i < delta.rows.length; i++) {
-        d.rows.push(delta.rows[i] as Row);
-        d.weights.push(delta.weights[i] as number);
-      }
-    });
+    engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
     await applyPipelines(engine, options.pipelines);
     await defineStoreTables(engine, store);
     const name = options.loggedSource;
@@ -126,8 +118,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   };
   engine.onEpoch((epoch) => {
     if (failed) return;
-    const deltas: ReadonlyMap<string, ViewDelta> = pending;
-    pending = new Map();
+    const deltas = pending.take();
     let state: Uint8Array;
     try {
       source?.log.sync();

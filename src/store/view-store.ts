@@ -83,6 +83,30 @@ export interface ViewDelta {
   readonly weights: readonly number[];
 }
 
+/** The changes of each view gathered until they are committed as one epoch. */
+export class PendingDeltas {
+  #deltas = new Map<string, { rows: Row[]; weights: number[] }>();
+
+  add(view: string, delta: ViewDelta): void {
+    let d = this.#deltas.get(view);
+    if (d === undefined) {
+      d = { rows: [], weights: [] };
+      this.#deltas.set(view, d);
+    }
+    for (let i = 0; i < delta.rows.length; i++) {
+      d.rows.push(delta.rows[i] as Row);
+      d.weights.push(delta.weights[i] as number);
+    }
+  }
+
+  /** The changes gathered so far; gathering starts afresh. */
+  take(): ReadonlyMap<string, ViewDelta> {
+    const taken = this.#deltas;
+    this.#deltas = new Map();
+    return taken;
+  }
+}
+
 export interface ViewInfo {
   readonly name: string;
   readonly columns: readonly ViewColumn[];
