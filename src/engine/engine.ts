@@ -612,9 +612,21 @@ export class Engine implements Catalog {
       seen.add(c.name);
     }
     let compiled = compilePlan(bound.plan, this.#compileContext());
-    if (s.emitOnWindowClose) compiled = this.#emitOnWindowClose(compiled, columns);
+    if (s.emitOnWindowClose)
+      compiled = this.#onWatermarkColumn(
+        compiled,
+        columns,
+        'EMIT ON WINDOW CLOSE',
+        (c) => new EmitOnWindowClose(c),
+      );
     const retention = retentionOf(s.options);
-    if (retention !== undefined) compiled = this.#retain(compiled, retention, columns);
+    if (retention !== undefined)
+      compiled = this.#onWatermarkColumn(
+        compiled,
+        columns,
+        'retention',
+        (column) => new Expire({ column, offset: retention, clock: 'watermark' }),
+      );
     for (const op of compiled.operators) this.#users.set(op, (this.#users.get(op) ?? 0) + 1);
     const mat = this.#graph.add(new Materialize(`view ${name}`), compiled.output);
     const rel: Relation = {
@@ -671,39 +683,29 @@ export class Engine implements Catalog {
   }
 
   /**
-   * Holds a view's changes back until the watermark closes their window (EMIT ON WINDOW
-   * CLOSE), on the first output column that carries a watermark.
+   * Puts an operator driven by the view's watermark after its plan: EMIT ON WINDOW CLOSE or
+   * retention, on the first output column that carries a watermark. Without one, the CREATE
+   * fails with 0A000 and leaves nothing behind.
    */
-  #emitOnWindowClose(compiled: CompiledQuery, columns: readonly PlanColumn[]): CompiledQuery {
+  #onWatermarkColumn(
+    compiled: CompiledQuery,
+    columns: readonly PlanColumn[],
+    what: string,
+    make: (column: number) => Operator,
+  ): CompiledQuery {
     const column = compiled.watermarkColumns[0];
     if (column === undefined) {
       this.#abandon(compiled);
       throw new SqlError(
         SqlState.featureNotSupported,
-        "EMIT ON WINDOW CLOSE needs a watermark on one of the view's columns",
+        `${what} needs a watermark on one of the view's columns`,
         undefined,
         {
           hint: `Group by a window column (window_start, window_end) of a source with a WATERMARK; the view's columns are ${columns.map((c) => c.name).join(', ')}.`,
         },
       );
     }
-    const op = this.#graph.add(new EmitOnWindowClose(column), compiled.output);
-    return { ...compiled, output: op, operators: [...compiled.operators, op] };
-  }
-
-  /** Retracts a view's rows once the watermark is `micros` past them (`WITH (retention = …)`). */
-  #retain(compiled: CompiledQuery, micros: number, columns: readonly PlanColumn[]): CompiledQuery {
-    const column = compiled.watermarkColumns[0];
-    if (column === undefined) {
-      this.#abandon(compiled);
-      throw new SqlError(
-        SqlState.featureNotSupported,
-        "retention needs a watermark on one of the view's columns",
-        undefined,
-        { hint: `The view's columns are ${columns.map((c) => c.name).join(', ')}.` },
-      );
-    }
-    const op = this.#graph.add(new Expire({ column, offset: micros, clock: 'watermark' }), compiled.output);
+    const op = this.#graph.add(make(column), compiled.output);
     return { ...compiled, output: op, operators: [...compiled.operators, op] };
   }
 
