@@ -1,6 +1,7 @@
-/** Shared helpers of the stream tests: a seeded PRNG and Z-set comparisons. */
+/** Shared helpers of the stream tests: a seeded PRNG, Z-set comparisons, a watermark probe. */
 import type { Chunk } from '../../src/stream/chunk.ts';
-import { compareRows, type Row } from '../../src/stream/value.ts';
+import { Operator, type Watermark } from '../../src/stream/operator.ts';
+import { compareRows, type Row, type Value } from '../../src/stream/value.ts';
 
 export { prng } from '../helpers/random.ts';
 
@@ -74,5 +75,15 @@ export class RandomStream {
     let n = 0;
     for (const row of this.live) if (!done(row)) this.live[n++] = row;
     this.live.length = n;
+  }
+}
+
+/** Records the watermarks it receives as `[column, value]`. */
+export class Probe extends Operator {
+  readonly arity = 1;
+  readonly seen: [number, Value][] = [];
+  protected onChunk(): void {}
+  protected override onWatermark(wm: Watermark): void {
+    this.seen.push([wm.column, wm.value]);
   }
 }

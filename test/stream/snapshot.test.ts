@@ -16,7 +16,7 @@ import {
 } from '../../src/stream/aggregates/accumulator.ts';
 import { chunk } from '../../src/stream/chunk.ts';
 import { Dataflow } from '../../src/stream/graph.ts';
-import { Operator, type Watermark } from '../../src/stream/operator.ts';
+import type { Operator } from '../../src/stream/operator.ts';
 import { Aggregate } from '../../src/stream/operators/aggregate.ts';
 import { EmitOnWindowClose } from '../../src/stream/operators/emit-on-window-close.ts';
 import { Expire } from '../../src/stream/operators/expire.ts';
@@ -29,7 +29,7 @@ import { TopN } from '../../src/stream/operators/top-n.ts';
 import { Tumble } from '../../src/stream/operators/tumble.ts';
 import { Union } from '../../src/stream/operators/union.ts';
 import type { Row, Value } from '../../src/stream/value.ts';
-import { int, pick, prng, RandomStream } from './helpers.ts';
+import { int, Probe, pick, prng, RandomStream } from './helpers.ts';
 import { buildReferenceViews, ReferenceTraffic } from './reference-dataflow.ts';
 
 const col =
@@ -524,15 +524,6 @@ test('the reference views (aggregate → top-N, window functions, join with an a
 });
 
 // --- watermarks after a restart -------------------------------------------------------
-
-class Probe extends Operator {
-  readonly arity = 1;
-  readonly seen: [number, Value][] = [];
-  protected onChunk(): void {}
-  protected override onWatermark(wm: Watermark): void {
-    this.seen.push([wm.column, wm.value]);
-  }
-}
 
 test('an operator does not forward again, after a restore, a watermark it forwarded before', () => {
   const build = () => {

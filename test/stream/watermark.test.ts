@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Dataflow } from '../../src/stream/graph.ts';
-import { Operator, type Watermark } from '../../src/stream/operator.ts';
 import { Aggregate } from '../../src/stream/operators/aggregate.ts';
 import { Filter } from '../../src/stream/operators/filter.ts';
 import { Hop } from '../../src/stream/operators/hop.ts';
@@ -9,15 +8,7 @@ import { OverWindow } from '../../src/stream/operators/over-window.ts';
 import { TopN } from '../../src/stream/operators/top-n.ts';
 import { Tumble } from '../../src/stream/operators/tumble.ts';
 import type { Value } from '../../src/stream/value.ts';
-
-class Probe extends Operator {
-  readonly arity = 1;
-  readonly seen: [number, Value][] = [];
-  protected onChunk(): void {}
-  protected override onWatermark(wm: Watermark): void {
-    this.seen.push([wm.column, wm.value]);
-  }
-}
+import { Probe } from './helpers.ts';
 
 test('watermarks flow through filter → tumble → aggregate → top-n / over-window on key columns only, after the barrier', () => {
   const g = new Dataflow();
