@@ -90,7 +90,7 @@ new LoggedSource(engine, 'website_logs_source', log, 0).write(
 log.sync();
 log.close();
 engine.close();
-store.close();
+await store.close();
 
 const r0 = performance.now();
 const reopened = await ViewStore.open(join(dir, 'tidewatch.duckdb'));
@@ -108,7 +108,7 @@ recovered.flush();
 const r3 = performance.now();
 replayLog.close();
 recovered.close();
-reopened.close();
+await reopened.close();
 rmSync(dir, { recursive: true, force: true });
 
 report([

@@ -105,7 +105,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       );
   } catch (e) {
     engine.close();
-    store.close();
+    await store.close();
     throw e;
   }
   const replayed = source?.replay() ?? 0;
@@ -142,12 +142,13 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     restoredEpoch,
     replayed,
     async close() {
+      // The epoch timer stops first: no commit may start while the store closes.
+      engine.close();
       // A clean stop commits what came in since the last epoch: nothing left to replay.
       if (!failed) engine.flush();
       await commits;
-      engine.close();
       source?.log.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -336,7 +336,7 @@ test('the caller state commits with its epoch and survives a reopen; a failed ep
     /injected/,
   );
   assert.deepEqual(await store.state(), { epoch: 2, state: Uint8Array.of(4, 5) });
-  store.close();
+  await store.close();
   const again = await ViewStore.open(file);
   t.after(() => again.close());
   assert.deepEqual(await again.state(), { epoch: 2, state: Uint8Array.of(4, 5) });
