@@ -274,7 +274,7 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
 }
 
 /** A DuckDB value read back in the engine's representation. */
-function fromDuck(v: DuckDBValue, t: SqlType): Value {
+export function fromDuck(v: DuckDBValue, t: SqlType): Value {
   if (v === null) return null;
   switch (t.name) {
     case 'int8':
@@ -516,6 +516,18 @@ export class ViewStore {
       }
       return out.sort(compareRows);
     });
+  }
+
+  /**
+   * A second connection to the database, for readers: it sees committed epochs only, whole,
+   * and does not wait for commits in progress. The caller closes it before `close()`.
+   */
+  connectReader(): Promise<DuckDBConnection> {
+    if (this.#closed)
+      return Promise.reject(
+        new StoreError('unusable', `view store: ${this.file} is closed`, { path: this.file }),
+      );
+    return this.#instance.connect();
   }
 
   /** Waits for pending operations, then closes the database. Idempotent. */
