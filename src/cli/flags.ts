@@ -194,6 +194,28 @@ export const parseList = (text: string): readonly string[] => (text === '' ? [] 
 
 export const port = parseInteger(0, 65535);
 
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** A size in bytes: a number with an optional unit (`500MB`, `1.5GiB`, `0`). */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
+  if (m === null || unit === undefined)
+    throw new Error(`"${text}" is not a size (a number of bytes, or with KB, MB, GB, KiB, MiB, GiB…)`);
+  return Math.round(Number(m[1]) * unit);
+}
+
 export function helpText(
   usage: string,
   summary: string,

@@ -19,6 +19,7 @@ import { Engine, type EngineCheckpoint, type EngineOptions } from '../engine/eng
 import type { DataDir } from '../store/data-dir.ts';
 import { openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
+import type { RetentionPolicy } from '../store/raw-retention.ts';
 import { PendingDeltas, ViewStore } from '../store/view-store.ts';
 import { applyPipelines } from './pipelines.ts';
 
@@ -32,6 +33,7 @@ interface SavedState {
 
 export interface DurableEngine {
   readonly engine: Engine;
+  readonly store: ViewStore;
   /** The generator source's log, when the pipelines define that source. */
   readonly source: LoggedSource | undefined;
   /** The epoch restored from, if a state was committed before. */
@@ -48,6 +50,8 @@ export interface DurableEngineOptions {
   readonly engine: EngineOptions;
   /** The source whose input goes through a durable log (the generator's). */
   readonly loggedSource: string;
+  /** How long and how much of each source's raw events to keep. */
+  readonly retention: RetentionPolicy;
   /** A commit failed (disk full…): later epochs cannot be made durable, tidewatch must stop. */
   readonly onFatal: (error: Error) => void;
 }
@@ -64,16 +68,27 @@ function parseState(file: string, bytes: Uint8Array): SavedState {
   return state;
 }
 
-/** Every table and view of the engine has its table in the store, and nothing else does. */
-async function defineStoreTables(engine: Engine, store: ViewStore): Promise<void> {
+function storedColumns(engine: Engine, name: string) {
+  return (engine.getRelation(name)?.columns ?? []).map((c) => ({ name: c.name, type: c.type }));
+}
+
+/**
+ * Every table and view of the engine has its table in the store, every source its table of
+ * retained raw events, and nothing else does.
+ */
+async function defineStoreTables(
+  engine: Engine,
+  store: ViewStore,
+  retention: RetentionPolicy,
+): Promise<void> {
   const names = new Set([...engine.list('table'), ...engine.list('materialized view')]);
+  const sources = new Set(engine.list('source'));
   for (const v of store.views()) if (!names.has(v.name)) await store.dropView(v.name);
-  for (const name of names) {
-    const columns = engine.getRelation(name)?.columns ?? [];
-    await store.defineView(
-      name,
-      columns.map((c) => ({ name: c.name, type: c.type })),
-    );
+  for (const s of store.sources()) if (!sources.has(s.name)) await store.dropSource(s.name);
+  for (const name of names) await store.defineView(name, storedColumns(engine, name));
+  for (const name of sources) {
+    await store.defineSource(name, storedColumns(engine, name));
+    store.setRetention(name, retention);
   }
 }
 
@@ -93,8 +108,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       restoredEpoch = saved.epoch;
     }
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
+    engine.onSourceInput((source, rows) => pending.addRaw(source, rows));
     await applyPipelines(engine, options.pipelines);
-    await defineStoreTables(engine, store);
+    await defineStoreTables(engine, store, options.retention);
     const name = options.loggedSource;
     if (engine.getRelation(name)?.kind === 'source')
       source = new LoggedSource(
@@ -119,6 +135,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   engine.onEpoch((epoch) => {
     if (failed) return;
     const deltas = pending.take();
+    const raw = pending.takeRaw();
     let state: Uint8Array;
     try {
       source?.log.sync();
@@ -133,11 +150,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       fail(e);
       return;
     }
-    commits = commits.then(() => (failed ? undefined : store.commit(epoch, deltas, state))).catch(fail);
+    commits = commits.then(() => (failed ? undefined : store.commit(epoch, deltas, state, raw))).catch(fail);
   });
   engine.flush();
   return {
     engine,
+    store,
     source,
     restoredEpoch,
     replayed,

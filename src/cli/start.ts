@@ -18,6 +18,7 @@ import {
   parseNonNegativeNumber,
   parsePositiveNumber,
   parseRate,
+  parseSize,
   port,
   UsageError,
 } from './flags.ts';
@@ -132,6 +133,20 @@ const flags = [
     repeatable: true,
   },
   {
+    name: 'retain-hours',
+    arg: 'H',
+    help: "keep each source's raw events this many hours for SELECTs on the source (0: none)",
+    default: 24 as number,
+    parse: parseNonNegativeNumber,
+  },
+  {
+    name: 'retain-bytes',
+    arg: 'SIZE',
+    help: "keep at most this much of each source's raw events (e.g. 500MB, 2GiB)",
+    default: (1024 ** 3) as number,
+    parse: parseSize,
+  },
+  {
     name: 'idle-timeout',
     arg: 'SECONDS',
     help: 'after this long without events, a source watermark follows the clock so its last window closes (0: never)',
@@ -241,6 +256,7 @@ async function serve(
       pipelines,
       engine: { idleTimeoutMs: settings['idle-timeout'] * 1000 },
       loggedSource: feeds,
+      retention: { hours: settings['retain-hours'], bytes: settings['retain-bytes'] },
       onFatal: (error) => {
         fatalError = error;
         fatal.abort();

@@ -280,6 +280,7 @@ export class Engine implements Catalog {
   readonly #contentsOutside: boolean;
   readonly #ddl: string[] = [];
   readonly #epochListeners: ((epoch: number) => void)[] = [];
+  readonly #inputListeners: ((source: string, rows: readonly Row[]) => void)[] = [];
   /** Stateless operators shared by views over sources (see compile-plan.ts). */
   readonly #shared = new Map<string, Operator>();
   /** How many views use each compiled operator; at 0 it leaves the dataflow. */
@@ -350,7 +351,10 @@ export class Engine implements Catalog {
     for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
       const asRows = toRows(rows, start, Math.min(rows.length, start + CHUNK_ROWS), rel.fromObject);
       if (rel.objectKind === 'table') this.#insertRows(rel, asRows);
-      else this.#graph.push(rel.sourceName as string, this.#admit(rel, asRows));
+      else {
+        for (const l of this.#inputListeners) l(rel.name, asRows);
+        this.#graph.push(rel.sourceName as string, this.#admit(rel, asRows));
+      }
     }
   }
 
@@ -429,6 +433,14 @@ export class Engine implements Catalog {
   /** Called with each view's consolidated delta at every epoch commit. */
   onViewCommit(listener: ViewCommitListener): void {
     this.#listeners.push(listener);
+  }
+
+  /**
+   * Called with every row pushed into a source, as typed rows in column order, late rows
+   * included (the raw events a store retains).
+   */
+  onSourceInput(listener: (source: string, rows: readonly Row[]) => void): void {
+    this.#inputListeners.push(listener);
   }
 
   /** Called with each table's and view's consolidated delta at every epoch commit. */

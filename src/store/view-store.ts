@@ -8,6 +8,12 @@
  *   of `[{ name, type: SqlType }]`, the tidewatch types (DuckDB's own types lose some:
  *   jsonb is VARCHAR, numeric is DOUBLE).
  * - `tidewatch_epochs(epoch, committed_at)`: one row per committed epoch.
+ * - `tidewatch_sources(name, columns)`: one row per source whose raw events are retained, and
+ *   `tidewatch_raw_epochs(source, epoch, rows, bytes, committed_at)`: what each epoch added,
+ *   for retention by age and size (raw-retention.ts).
+ * - one table per source, named as the source, with its columns followed by
+ *   `__tw_epoch BIGINT` (the epoch that committed the event): the retained raw events,
+ *   appended in the epoch's transaction; retention deletes whole epochs, oldest first.
  * - one table per view, named as the view, with the view's columns followed by
  *   `__tw_key VARCHAR` (the engine's `rowKey` of the row, so that a retraction finds its
  *   row exactly, NULLs and NaN included) and `__tw_count BIGINT` (views are multisets:
@@ -71,6 +77,7 @@ import {
 import type { Interval, SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowKey } from '../stream/value.ts';
 import { StoreError } from './errors.ts';
+import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
 
 export interface ViewColumn {
   readonly name: string;
@@ -83,9 +90,26 @@ export interface ViewDelta {
   readonly weights: readonly number[];
 }
 
-/** The changes of each view gathered until they are committed as one epoch. */
+/** The changes of each view, and the raw events of each source, gathered until they are committed as one epoch. */
 export class PendingDeltas {
   #deltas = new Map<string, { rows: Row[]; weights: number[] }>();
+  #raw = new Map<string, Row[]>();
+
+  addRaw(source: string, rows: readonly Row[]): void {
+    let r = this.#raw.get(source);
+    if (r === undefined) {
+      r = [];
+      this.#raw.set(source, r);
+    }
+    for (const row of rows) r.push(row);
+  }
+
+  /** The raw events gathered so far; gathering starts afresh. */
+  takeRaw(): ReadonlyMap<string, readonly Row[]> {
+    const taken = this.#raw;
+    this.#raw = new Map();
+    return taken;
+  }
 
   add(view: string, delta: ViewDelta): void {
     let d = this.#deltas.get(view);
@@ -114,6 +138,8 @@ export interface ViewInfo {
 }
 
 export interface ViewStoreOptions {
+  /** Wall-clock milliseconds (commit times, raw event retention); `Date.now` by default. */
+  readonly now?: () => number;
   /**
    * Called inside a commit's transaction after each view's changes are applied (before the
    * epoch is recorded). For tests: throwing here must leave the store as it was.
@@ -127,6 +153,9 @@ const DELTA = '__tw_delta';
 const OLD = '__tw_old';
 const CATALOG = 'tidewatch_views';
 const EPOCHS = 'tidewatch_epochs';
+const SOURCES = 'tidewatch_sources';
+const RAW_EPOCHS = 'tidewatch_raw_epochs';
+const EPOCH_COLUMN = '__tw_epoch';
 /** The caller's state at the last epoch (a checkpoint), committed with that epoch's deltas. */
 const STATE = 'tidewatch_state';
 
@@ -273,6 +302,32 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
   }
 }
 
+/** Appends a row's values to the appender's current row, the first in column `first`. */
+function appendRow(a: DuckDBAppender, row: Row, types: readonly SqlType[], first: number): void {
+  for (let i = 0; i < types.length; i++) {
+    const v = row[i] as Value;
+    if (v === null) a.appendNull();
+    else appendValue(a, first + i, v, types[i] as SqlType);
+  }
+}
+
+/** Runs `fill` on the appender, flushes and closes it; on failure leaves nothing half-appended. */
+function fillAppender(a: DuckDBAppender, fill: () => void): void {
+  try {
+    fill();
+    a.flushSync();
+  } catch (e) {
+    try {
+      a.clear(); // drops a half-appended row, so that closing cannot mask the error
+      a.closeSync();
+    } catch {
+      // The appender is unusable anyway; the transaction rolls back.
+    }
+    throw e;
+  }
+  a.closeSync();
+}
+
 /** A DuckDB value read back in the engine's representation. */
 export function fromDuck(v: DuckDBValue, t: SqlType): Value {
   if (v === null) return null;
@@ -302,6 +357,22 @@ export function fromDuck(v: DuckDBValue, t: SqlType): Value {
   }
 }
 
+interface SourceState {
+  readonly name: string;
+  readonly columns: readonly ViewColumn[];
+  readonly epochs: RetainedEpochs;
+  policy: RetentionPolicy;
+}
+
+/** What a source retains now. */
+export interface RetainedStats {
+  readonly name: string;
+  readonly rows: number;
+  readonly bytes: number;
+  /** Commit time (ms) of the oldest epoch kept. */
+  readonly oldest: number | undefined;
+}
+
 interface ViewState extends ViewInfo {
   /** Name of the temporary staging table, once created on this connection. */
   stage?: string;
@@ -329,6 +400,9 @@ export class ViewStore {
   readonly #options: ViewStoreOptions;
   /** By lower-case name (DuckDB's identifiers are case-insensitive). */
   readonly #views = new Map<string, ViewState>();
+  /** Sources whose raw events are retained, by lower-case name. */
+  readonly #sources = new Map<string, SourceState>();
+  readonly #now: () => number;
   #lastEpoch: number | undefined;
   #stages = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -344,6 +418,7 @@ export class ViewStore {
     this.#instance = instance;
     this.#conn = conn;
     this.#options = options;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Opens (or creates) the DuckDB database `file` and loads its catalog. */
@@ -367,6 +442,32 @@ export class ViewStore {
         `CREATE TABLE IF NOT EXISTS ${EPOCHS} (epoch BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL)`,
       );
       await conn.run(`CREATE TABLE IF NOT EXISTS ${STATE} (epoch BIGINT NOT NULL, state BLOB NOT NULL)`);
+      await conn.run(
+        `CREATE TABLE IF NOT EXISTS ${SOURCES} (name VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL)`,
+      );
+      await conn.run(
+        `CREATE TABLE IF NOT EXISTS ${RAW_EPOCHS} (source VARCHAR NOT NULL, epoch BIGINT NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL)`,
+      );
+      const sources = await conn.runAndReadAll(`SELECT name, columns FROM ${SOURCES}`);
+      for (const [name, columns] of sources.getRows()) {
+        const s = name as string;
+        store.#sources.set(s.toLowerCase(), {
+          name: s,
+          columns: JSON.parse(columns as string) as ViewColumn[],
+          epochs: new RetainedEpochs(),
+          policy: {},
+        });
+      }
+      const kept = await conn.runAndReadAll(
+        `SELECT source, epoch, rows, bytes, epoch_ms(committed_at) FROM ${RAW_EPOCHS} ORDER BY epoch`,
+      );
+      for (const [source, epoch, rows, bytes, at] of kept.getRows())
+        store.#sources.get((source as string).toLowerCase())?.epochs.add({
+          epoch: Number(epoch as bigint),
+          rows: Number(rows as bigint),
+          bytes: Number(bytes as bigint),
+          committedAt: Number(at as bigint),
+        });
       const views = await conn.runAndReadAll(`SELECT name, columns, created_epoch FROM ${CATALOG}`);
       for (const [name, columns, created] of views.getRows()) {
         const info = {
@@ -416,6 +517,7 @@ export class ViewStore {
         if (existing.name === name && JSON.stringify(existing.columns) === JSON.stringify(columns)) return;
         throw invalid(`view "${name}" is already defined as "${existing.name}" with other columns`);
       }
+      if (this.#sources.has(name.toLowerCase())) throw invalid(`"${name}" already names a source`);
       checkNames(name, columns);
       const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
       const epoch = createdEpoch ?? this.#lastEpoch ?? 0;
@@ -433,6 +535,71 @@ export class ViewStore {
     });
   }
 
+  /**
+   * Creates the table of a source's retained raw events; like `defineView`, again with the
+   * same columns does nothing.
+   */
+  defineSource(name: string, columns: readonly ViewColumn[]): Promise<void> {
+    return this.#exclusive(async () => {
+      const existing = this.#sources.get(name.toLowerCase());
+      if (existing !== undefined) {
+        if (existing.name === name && JSON.stringify(existing.columns) === JSON.stringify(columns)) return;
+        throw invalid(`source "${name}" is already defined as "${existing.name}" with other columns`);
+      }
+      if (this.#views.has(name.toLowerCase())) throw invalid(`"${name}" already names a view`);
+      checkNames(name, columns);
+      const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
+      await this.#transaction(async () => {
+        await this.#conn.run(
+          `CREATE TABLE ${quoteIdent(name)} (${[...cols, `${EPOCH_COLUMN} BIGINT NOT NULL`].join(', ')})`,
+        );
+        await this.#conn.run(`INSERT INTO ${SOURCES} VALUES ($1, $2)`, [name, JSON.stringify(columns)]);
+      });
+      this.#sources.set(name.toLowerCase(), {
+        name,
+        columns: [...columns],
+        epochs: new RetainedEpochs(),
+        policy: {},
+      });
+    });
+  }
+
+  /** Drops a source's retained raw events. */
+  dropSource(name: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const source = this.#source(name);
+      await this.#transaction(async () => {
+        await this.#conn.run(`DROP TABLE ${quoteIdent(source.name)}`);
+        await this.#conn.run(`DELETE FROM ${SOURCES} WHERE name = $1`, [source.name]);
+        await this.#conn.run(`DELETE FROM ${RAW_EPOCHS} WHERE source = $1`, [source.name]);
+      });
+      this.#sources.delete(name.toLowerCase());
+    });
+  }
+
+  /** The sources whose raw events are retained, sorted by name. */
+  sources(): { name: string; columns: readonly ViewColumn[] }[] {
+    return [...this.#sources.values()]
+      .map(({ name, columns }) => ({ name, columns }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** How long and how much of a source's raw events to keep; applied at each commit. */
+  setRetention(name: string, policy: RetentionPolicy): void {
+    for (const [what, v] of Object.entries(policy))
+      if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v)))
+        throw invalid(`retention ${what} must be a finite number ≥ 0, not ${String(v)}`);
+    this.#source(name).policy = { ...policy };
+  }
+
+  /** Rows and bytes each source retains now. */
+  retained(): RetainedStats[] {
+    return this.sources().map(({ name }) => {
+      const { epochs } = this.#source(name);
+      return { name, rows: epochs.rows, bytes: epochs.bytes, oldest: epochs.oldest?.committedAt };
+    });
+  }
+
   /** Drops a view's table and its catalog entry. */
   dropView(name: string): Promise<void> {
     return this.#exclusive(async () => {
@@ -447,11 +614,17 @@ export class ViewStore {
   }
 
   /**
-   * Applies one epoch's view deltas and records the epoch — with `state`, the caller's state
-   * at that epoch, replacing the previous one — atomically: afterwards either the whole epoch
-   * is in the file or (on any failure) nothing of it. Epochs must increase.
+   * Applies one epoch's view deltas, appends the raw events `raw` gives per source, drops
+   * the raw events retention lets go, and records the epoch — with `state`, the caller's
+   * state at that epoch, replacing the previous one — atomically: afterwards either the whole
+   * epoch is in the file or (on any failure) nothing of it. Epochs must increase.
    */
-  commit(epoch: number, deltas: ReadonlyMap<string, ViewDelta>, state?: Uint8Array): Promise<void> {
+  commit(
+    epoch: number,
+    deltas: ReadonlyMap<string, ViewDelta>,
+    state?: Uint8Array,
+    raw?: ReadonlyMap<string, readonly Row[]>,
+  ): Promise<void> {
     return this.#exclusive(async () => {
       bigint(epoch, 'epoch');
       if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
@@ -467,6 +640,19 @@ export class ViewStore {
             );
         if (changes.length > 0) work.push({ view, changes });
       }
+      const appends: { source: SourceState; rows: readonly Row[] }[] = [];
+      for (const [name, rows] of raw ?? []) {
+        const source = this.#source(name);
+        for (const row of rows)
+          if (row.length !== source.columns.length)
+            throw invalid(
+              `a row of ${row.length} values for source "${source.name}" of ${source.columns.length} columns`,
+            );
+        if (rows.length > 0) appends.push({ source, rows });
+      }
+      const now = this.#now();
+      const committedAt = timestampValue(BigInt(Math.round(now)) * 1000n);
+      const added: { source: SourceState; bytes: number; rows: number }[] = [];
       // Staging tables are temporary and per connection: created outside the transaction.
       for (const w of work) await this.#ensureStage(w.view);
       await this.#transaction(async () => {
@@ -474,17 +660,65 @@ export class ViewStore {
           await this.#apply(view, changes);
           await this.#options.afterApply?.(view.name);
         }
-        await this.#conn.run(`INSERT INTO ${EPOCHS} VALUES ($1, $2)`, [
-          BigInt(epoch),
-          timestampValue(BigInt(Date.now()) * 1000n),
-        ]);
+        for (const { source, rows } of appends) {
+          const bytes = await this.#appendRaw(source, epoch, rows);
+          await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
+            source.name,
+            BigInt(epoch),
+            BigInt(rows.length),
+            BigInt(bytes),
+            committedAt,
+          ]);
+          added.push({ source, bytes, rows: rows.length });
+        }
+        await this.#conn.run(`INSERT INTO ${EPOCHS} VALUES ($1, $2)`, [BigInt(epoch), committedAt]);
         if (state !== undefined) {
           await this.#conn.run(`DELETE FROM ${STATE}`);
           await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
         }
       });
       this.#lastEpoch = epoch;
+      for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
+      await this.#expire(now);
     });
+  }
+
+  /** Deletes the raw events retention lets go, in a transaction of its own. */
+  async #expire(now: number): Promise<void> {
+    const expired: { source: SourceState; upTo: number }[] = [];
+    for (const source of this.#sources.values()) {
+      const upTo = source.epochs.expire(source.policy, now);
+      if (upTo !== undefined) expired.push({ source, upTo });
+    }
+    if (expired.length === 0) return;
+    await this.#transaction(async () => {
+      for (const { source, upTo } of expired) {
+        await this.#conn.run(`DELETE FROM ${quoteIdent(source.name)} WHERE ${EPOCH_COLUMN} <= $1`, [
+          BigInt(upTo),
+        ]);
+        await this.#conn.run(`DELETE FROM ${RAW_EPOCHS} WHERE source = $1 AND epoch <= $2`, [
+          source.name,
+          BigInt(upTo),
+        ]);
+      }
+    });
+  }
+
+  /** Appends rows to a source's raw events table; returns their bytes (`rawBytes`). */
+  async #appendRaw(source: SourceState, epoch: number, rows: readonly Row[]): Promise<number> {
+    const a = await this.#conn.createAppender(source.name);
+    const types = source.columns.map((c) => c.type);
+    const epochValue = BigInt(epoch);
+    let bytes = 0;
+    fillAppender(a, () => {
+      for (const row of rows) {
+        appendRow(a, row, types, 0);
+        a.appendBigInt(epochValue);
+        a.endRow();
+        bytes += rawBytes(row);
+      }
+    });
+    return bytes;
   }
 
   /** The state committed with the latest epoch that had one. */
@@ -544,6 +778,12 @@ export class ViewStore {
     this.#instance.closeSync();
   }
 
+  #source(name: string): SourceState {
+    const source = this.#sources.get(name.toLowerCase());
+    if (source === undefined) throw invalid(`no source "${name}"`);
+    return source;
+  }
+
   #view(name: string): ViewState {
     const view = this.#views.get(name.toLowerCase());
     if (view === undefined) throw invalid(`no view "${name}"`);
@@ -595,30 +835,16 @@ export class ViewStore {
     const a = await conn.createAppender(stage, 'main', 'temp');
     const types = view.columns.map((c) => c.type);
     let retracts = false;
-    try {
+    fillAppender(a, () => {
       for (const { key, row, weight } of changes) {
         a.appendVarchar(key);
         a.appendBigInt(BigInt(weight));
         a.appendNull();
         if (weight < 0) retracts = true;
-        for (let i = 0; i < types.length; i++) {
-          const v = row[i] as Value;
-          if (v === null) a.appendNull();
-          else appendValue(a, i + 3, v, types[i] as SqlType);
-        }
+        appendRow(a, row, types, 3);
         a.endRow();
       }
-      a.flushSync();
-    } catch (e) {
-      try {
-        a.clear(); // drops a half-appended row, so that closing cannot mask the error
-        a.closeSync();
-      } catch {
-        // The appender is unusable anyway; the transaction rolls back.
-      }
-      throw e;
-    }
-    a.closeSync();
+    });
     const cols = view.columns.map((c) => quoteIdent(c.name));
     const s = `temp.main.${stage}`;
     // The counts the staged keys have now (NULL: a new key), in one join.
@@ -644,13 +870,12 @@ export class ViewStore {
 
 function checkNames(name: string, columns: readonly ViewColumn[]): void {
   const lower = name.toLowerCase();
-  if (name === '' || lower === CATALOG || lower === EPOCHS || lower.startsWith('__tw_'))
+  if (name === '' || lower.startsWith('tidewatch_') || lower.startsWith('__tw_'))
     throw invalid(`"${name}" cannot name a view`);
   const seen = new Set<string>();
   for (const c of columns) {
     const n = c.name.toLowerCase();
-    if (n === '' || n === KEY || n === COUNT)
-      throw invalid(`view "${name}": "${c.name}" cannot name a column`);
+    if (n === '' || n.startsWith('__tw_')) throw invalid(`view "${name}": "${c.name}" cannot name a column`);
     if (seen.has(n)) throw invalid(`view "${name}": two columns named "${c.name}" (DuckDB ignores case)`);
     seen.add(n);
     duckType(c.type);

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { attacksFrom, generatorClock } from '../../src/cli/generator-flags.ts';
 import { toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { Engine } from '../../src/engine/engine.ts';
@@ -23,17 +24,25 @@ const SEED = 42;
 const CRASHES = 20;
 const PIPELINE = readFileSync(new URL('../../pipelines/website-security.sql', import.meta.url), 'utf8');
 
-/** The views of an uninterrupted run over the same events, computed in process. */
-async function expectedViews(): Promise<Record<string, Row[]>> {
+/** One raw event as a line, to compare the retained events with the generated ones. */
+function rawLine(r: Record<string, unknown>): string {
+  return [r.request_timestamp, r.ip_address, r.url, r.status_code, r.user_agent].join('|');
+}
+
+const RAW_LINE_SQL = `SELECT concat_ws('|', epoch_us(request_timestamp), ip_address, url, status_code, user_agent)
+  FROM website_logs_source`;
+
+/** The views of an uninterrupted run over the same events, computed in process, and its raw events. */
+async function expectedViews(raw: string[]): Promise<Record<string, Row[]>> {
   const clock = generatorClock(RATE, START, '1');
   const gen = new TrafficGenerator({ ...clock.traffic, seed: SEED, attacks: attacksFrom(['all']) });
   const engine = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
   await engine.execute(PIPELINE);
-  for (let i = 0; i < EVENTS; i += 5000)
-    engine.push(
-      'website_logs_source',
-      Array.from({ length: Math.min(5000, EVENTS - i) }, () => toSourceRecord(gen.next())),
-    );
+  for (let i = 0; i < EVENTS; i += 5000) {
+    const records = Array.from({ length: Math.min(5000, EVENTS - i) }, () => toSourceRecord(gen.next()));
+    for (const r of records) raw.push(rawLine(r));
+    engine.push('website_logs_source', records);
+  }
   engine.flush();
   const views = Object.fromEntries(engine.list('materialized view').map((v) => [v, engine.rows(v)]));
   engine.close();
@@ -67,7 +76,8 @@ async function json(url: string): Promise<unknown> {
 }
 
 test('killed with SIGKILL 20 times, restarted each time: the views equal an uninterrupted run', async () => {
-  const expected = await expectedViews();
+  const expectedRaw: string[] = [];
+  const expected = await expectedViews(expectedRaw);
   const dataDir = join(mkdtempSync(join(tmpdir(), 'tw-crash-')), 'data');
   let seed = 9;
   const random = () => {
@@ -116,6 +126,14 @@ test('killed with SIGKILL 20 times, restarted each time: the views equal an unin
   assert.equal(((await fetch(`${url}/api/views?name=nope`)) as Response).status, 404);
   child.kill('SIGINT');
   assert.equal((await done).code, 0);
+  // The retained raw events hold every event exactly once.
+  const instance = await DuckDBInstance.create(join(dataDir, 'tidewatch.duckdb'));
+  const conn = await instance.connect();
+  const retained = (await conn.runAndReadAll(RAW_LINE_SQL)).getRows().map((r) => r[0] as string);
+  conn.closeSync();
+  instance.closeSync();
+  assert.equal(retained.length, EVENTS);
+  assert.deepEqual(retained.sort(), expectedRaw.sort(), 'raw events retained exactly once');
   console.log(
     `# ${CRASHES} crashes: ${resumed} resumed from a checkpoint, ${replayed} events replayed from the log`,
   );

@@ -1,0 +1,137 @@
+/**
+ * Retained raw events: each epoch's events are appended in the epoch's transaction (all or
+ * nothing with the views), read back with SQL, and let go oldest epoch first once older than
+ * the retention hours or beyond the retention bytes — also across a reopen of the file.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { T } from '../../src/sql/types.ts';
+import { RetainedEpochs, rawBytes } from '../../src/store/raw-retention.ts';
+import { ViewStore } from '../../src/store/view-store.ts';
+import type { Row } from '../../src/stream/value.ts';
+import { tempDir } from './helpers.ts';
+
+const COLUMNS = [
+  { name: 'at', type: T.timestamp },
+  { name: 'ip', type: T.varchar },
+  { name: 'status', type: T.int4 },
+];
+const HOUR = 3_600_000;
+
+function events(epoch: number, n: number): Row[] {
+  return Array.from({ length: n }, (_, i) => [epoch * 1_000_000 + i, `10.0.${epoch}.${i}`, 200 + (i % 3)]);
+}
+
+async function count(store: ViewStore, sql: string): Promise<number[]> {
+  const conn = await store.connectReader();
+  try {
+    const rows = (await conn.runAndReadAll(sql)).getRows();
+    return rows.map((r) => Number(r[0] as bigint));
+  } finally {
+    conn.closeSync();
+  }
+}
+
+test('raw events commit with their epoch, or not at all', async (t) => {
+  const file = join(tempDir(t), 'raw.duckdb');
+  let fail = false;
+  const store = await ViewStore.open(file, {
+    afterApply: () => {
+      if (fail) throw new Error('injected failure');
+    },
+  });
+  t.after(() => store.close());
+  await store.defineSource('logs', COLUMNS);
+  await store.defineView('v', [{ name: 'n', type: T.int8 }]);
+  await store.commit(
+    1,
+    new Map([['v', { rows: [[1]], weights: [1] }]]),
+    undefined,
+    new Map([['logs', events(1, 5)]]),
+  );
+  fail = true;
+  await assert.rejects(
+    store.commit(
+      2,
+      new Map([['v', { rows: [[2]], weights: [1] }]]),
+      undefined,
+      new Map([['logs', events(2, 7)]]),
+    ),
+    /injected failure/,
+  );
+  fail = false;
+  assert.deepEqual(await count(store, 'SELECT count(*) FROM logs'), [5]);
+  await store.commit(2, new Map(), undefined, new Map([['logs', events(2, 7)]]));
+  assert.deepEqual(await count(store, 'SELECT count(*) FROM logs GROUP BY __tw_epoch ORDER BY 1'), [5, 7]);
+  const conn = await store.connectReader();
+  const rows = (await conn.runAndReadAll(`SELECT ip, status FROM logs WHERE ip = '10.0.2.4'`)).getRows();
+  conn.closeSync();
+  assert.deepEqual(rows, [['10.0.2.4', 201]]);
+  await assert.rejects(
+    store.commit(3, new Map(), undefined, new Map([['logs', [[1, 'x']]]])),
+    /a row of 2 values for source "logs" of 3 columns/,
+  );
+  await assert.rejects(store.commit(3, new Map(), undefined, new Map([['nope', []]])), /no source "nope"/);
+  await assert.rejects(store.defineView('logs', COLUMNS), /already names a source/);
+});
+
+test('retention by hours and by bytes lets the oldest epochs go, also after a reopen', async (t) => {
+  const file = join(tempDir(t), 'raw.duckdb');
+  let now = Date.UTC(2024, 0, 25, 0, 0, 0);
+  let store = await ViewStore.open(file, { now: () => now });
+  await store.defineSource('logs', COLUMNS);
+  store.setRetention('logs', { hours: 2.5 });
+  for (let epoch = 1; epoch <= 4; epoch++) {
+    await store.commit(epoch, new Map(), undefined, new Map([['logs', events(epoch, 10)]]));
+    now += HOUR;
+  }
+  // Committed at 0 h, 1 h, 2 h, 3 h; the last commit ran at 3 h: the epoch of 0 h is gone.
+  assert.deepEqual(await count(store, 'SELECT DISTINCT __tw_epoch FROM logs ORDER BY 1'), [2, 3, 4]);
+  assert.equal(store.retained()[0]?.rows, 30);
+  await store.close();
+
+  store = await ViewStore.open(file, { now: () => now });
+  t.after(() => store.close());
+  await store.defineSource('logs', COLUMNS);
+  const perEpoch = rawBytes(events(5, 10)[0] as Row) * 10;
+  store.setRetention('logs', { hours: 100, bytes: perEpoch * 2 });
+  assert.equal(store.retained()[0]?.bytes, perEpoch * 3, 'the bookkeeping survives the reopen');
+  await store.commit(5, new Map(), undefined, new Map([['logs', events(5, 10)]]));
+  assert.deepEqual(await count(store, 'SELECT DISTINCT __tw_epoch FROM logs ORDER BY 1'), [4, 5]);
+  assert.deepEqual(await count(store, 'SELECT count(*) FROM tidewatch_raw_epochs'), [2]);
+  store.setRetention('logs', { bytes: 1 });
+  await store.commit(6, new Map(), undefined, new Map([['logs', events(6, 10)]]));
+  assert.deepEqual(
+    await count(store, 'SELECT DISTINCT __tw_epoch FROM logs ORDER BY 1'),
+    [6],
+    'the newest epoch stays, however large',
+  );
+  assert.throws(
+    () => store.setRetention('logs', { hours: -1 }),
+    /retention hours must be a finite number ≥ 0/,
+  );
+});
+
+test('RetainedEpochs keeps epochs until both limits allow them to go', () => {
+  const kept = new RetainedEpochs();
+  for (let e = 1; e <= 5; e++) kept.add({ epoch: e, rows: 1, bytes: 100, committedAt: e * HOUR });
+  assert.equal(kept.expire({}, 100 * HOUR), undefined);
+  assert.equal(kept.expire({ bytes: 350 }, 5 * HOUR), 2);
+  assert.equal(kept.bytes, 300);
+  assert.equal(kept.expire({ hours: 1.5 }, 5 * HOUR), 3);
+  assert.equal(kept.oldest?.epoch, 4);
+  assert.equal(kept.expire({ hours: 1 }, 100 * HOUR), 5, 'all too old: all go');
+  assert.equal(kept.rows, 0);
+});
+
+test('a source and its retained events can be dropped and defined anew', async (t) => {
+  const store = await ViewStore.open(join(tempDir(t), 'raw.duckdb'));
+  t.after(() => store.close());
+  await store.defineSource('logs', COLUMNS);
+  await store.commit(1, new Map(), undefined, new Map([['logs', events(1, 3)]]));
+  await store.dropSource('logs');
+  assert.deepEqual(store.sources(), []);
+  await store.defineSource('logs', COLUMNS.slice(0, 2));
+  assert.deepEqual(await count(store, 'SELECT count(*) FROM logs'), [0]);
+});
