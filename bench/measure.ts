@@ -25,3 +25,9 @@ export function report(rows: readonly (readonly [string, string])[]): void {
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}${v}`);
 }
+
+/** The `p`th percentile (0–100) of `xs`, nearest rank. */
+export function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}

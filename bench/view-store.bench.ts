@@ -12,7 +12,7 @@ import { DuckDBInstance, timestampValue } from '@duckdb/node-api';
 import { T } from '../src/sql/types.ts';
 import { type ViewDelta, ViewStore } from '../src/store/view-store.ts';
 import type { Row } from '../src/stream/value.ts';
-import { report } from './measure.ts';
+import { percentile, report } from './measure.ts';
 
 const VIEW_ROWS = 100_000;
 const SIZES = [100, 1_000, 10_000];
@@ -40,10 +40,6 @@ const random = () => {
   let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
   return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 };
 const ms = (t: number) => `${t.toFixed(1)} ms`;
 
@@ -114,11 +110,11 @@ for (const n of SIZES) {
       appends.push(a);
     }
   }
-  const p50 = pct(commits, 50);
-  const b50 = pct(appends, 50);
+  const p50 = percentile(commits, 50);
+  const b50 = percentile(appends, 50);
   lines.push([
     `${n.toLocaleString('en-US')} changed rows/epoch: commit p50 / p95`,
-    `${ms(p50)} / ${ms(pct(commits, 95))}   baseline append ${(2 * n).toLocaleString('en-US')} rows ${ms(b50)} (${(p50 / b50).toFixed(1)}×)`,
+    `${ms(p50)} / ${ms(percentile(commits, 95))}   baseline append ${(2 * n).toLocaleString('en-US')} rows ${ms(b50)} (${(p50 / b50).toFixed(1)}×)`,
   ]);
 }
 const check = await store.rows('per_ip');

@@ -625,62 +625,73 @@ export class ViewStore {
     state?: Uint8Array,
     raw?: ReadonlyMap<string, readonly Row[]>,
   ): Promise<void> {
-    return this.#exclusive(async () => {
-      bigint(epoch, 'epoch');
-      if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
-        throw invalid(`epoch ${epoch} is not after the last committed epoch ${this.#lastEpoch}`);
-      const work: { view: ViewState; changes: ReturnType<typeof consolidate> }[] = [];
-      for (const [name, delta] of deltas) {
-        const view = this.#view(name);
-        const changes = consolidate(delta);
-        for (const c of changes)
-          if (c.row.length !== view.columns.length)
-            throw invalid(
-              `a row of ${c.row.length} values for view "${view.name}" of ${view.columns.length} columns`,
-            );
-        if (changes.length > 0) work.push({ view, changes });
+    return this.#exclusive(() =>
+      this.#commit(epoch, deltas, state, raw).catch((e: unknown) => {
+        throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
+      }),
+    );
+  }
+
+  async #commit(
+    epoch: number,
+    deltas: ReadonlyMap<string, ViewDelta>,
+    state: Uint8Array | undefined,
+    raw: ReadonlyMap<string, readonly Row[]> | undefined,
+  ): Promise<void> {
+    bigint(epoch, 'epoch');
+    if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
+      throw invalid(`epoch ${epoch} is not after the last committed epoch ${this.#lastEpoch}`);
+    const work: { view: ViewState; changes: ReturnType<typeof consolidate> }[] = [];
+    for (const [name, delta] of deltas) {
+      const view = this.#view(name);
+      const changes = consolidate(delta);
+      for (const c of changes)
+        if (c.row.length !== view.columns.length)
+          throw invalid(
+            `a row of ${c.row.length} values for view "${view.name}" of ${view.columns.length} columns`,
+          );
+      if (changes.length > 0) work.push({ view, changes });
+    }
+    const appends: { source: SourceState; rows: readonly Row[] }[] = [];
+    for (const [name, rows] of raw ?? []) {
+      const source = this.#source(name);
+      for (const row of rows)
+        if (row.length !== source.columns.length)
+          throw invalid(
+            `a row of ${row.length} values for source "${source.name}" of ${source.columns.length} columns`,
+          );
+      if (rows.length > 0) appends.push({ source, rows });
+    }
+    const now = this.#now();
+    const committedAt = timestampValue(BigInt(Math.round(now)) * 1000n);
+    const added: { source: SourceState; bytes: number; rows: number }[] = [];
+    // Staging tables are temporary and per connection: created outside the transaction.
+    for (const w of work) await this.#ensureStage(w.view);
+    await this.#transaction(async () => {
+      for (const { view, changes } of work) {
+        await this.#apply(view, changes);
+        await this.#options.afterApply?.(view.name);
       }
-      const appends: { source: SourceState; rows: readonly Row[] }[] = [];
-      for (const [name, rows] of raw ?? []) {
-        const source = this.#source(name);
-        for (const row of rows)
-          if (row.length !== source.columns.length)
-            throw invalid(
-              `a row of ${row.length} values for source "${source.name}" of ${source.columns.length} columns`,
-            );
-        if (rows.length > 0) appends.push({ source, rows });
+      for (const { source, rows } of appends) {
+        const bytes = await this.#appendRaw(source, epoch, rows);
+        await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
+          source.name,
+          BigInt(epoch),
+          BigInt(rows.length),
+          BigInt(bytes),
+          committedAt,
+        ]);
+        added.push({ source, bytes, rows: rows.length });
       }
-      const now = this.#now();
-      const committedAt = timestampValue(BigInt(Math.round(now)) * 1000n);
-      const added: { source: SourceState; bytes: number; rows: number }[] = [];
-      // Staging tables are temporary and per connection: created outside the transaction.
-      for (const w of work) await this.#ensureStage(w.view);
-      await this.#transaction(async () => {
-        for (const { view, changes } of work) {
-          await this.#apply(view, changes);
-          await this.#options.afterApply?.(view.name);
-        }
-        for (const { source, rows } of appends) {
-          const bytes = await this.#appendRaw(source, epoch, rows);
-          await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
-            source.name,
-            BigInt(epoch),
-            BigInt(rows.length),
-            BigInt(bytes),
-            committedAt,
-          ]);
-          added.push({ source, bytes, rows: rows.length });
-        }
-        await this.#conn.run(`INSERT INTO ${EPOCHS} VALUES ($1, $2)`, [BigInt(epoch), committedAt]);
-        if (state !== undefined) {
-          await this.#conn.run(`DELETE FROM ${STATE}`);
-          await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
-        }
-      });
-      this.#lastEpoch = epoch;
-      for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
-      await this.#expire(now);
+      await this.#conn.run(`INSERT INTO ${EPOCHS} VALUES ($1, $2)`, [BigInt(epoch), committedAt]);
+      if (state !== undefined) {
+        await this.#conn.run(`DELETE FROM ${STATE}`);
+        await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
+      }
     });
+    this.#lastEpoch = epoch;
+    for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
+    await this.#expire(now);
   }
 
   /** Deletes the raw events retention lets go, in a transaction of its own. */
@@ -866,6 +877,23 @@ export class ViewStore {
         `SELECT ${[...cols.map((c) => `s.${c}`), `s.${KEY}`, next].join(', ')} FROM ${s} AS s WHERE ${next} > 0`,
     );
   }
+}
+
+/**
+ * A failure of DuckDB as a StoreError naming the file (`what` says what failed); StoreErrors
+ * pass through. DuckDB reports system errors in its message only.
+ */
+function storeFailure(e: unknown, what: string, file: string): StoreError {
+  if (e instanceof StoreError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const errno = /No space left/i.test(message)
+    ? 'ENOSPC'
+    : /Read-only file system/i.test(message)
+      ? 'EROFS'
+      : /Permission denied/i.test(message)
+        ? 'EACCES'
+        : undefined;
+  return new StoreError('io', `view store: ${what}: ${message}`, { path: file, errno, cause: e });
 }
 
 function checkNames(name: string, columns: readonly ViewColumn[]): void {

@@ -204,6 +204,7 @@ describe('tidewatch start', () => {
       ],
     );
     assert.equal((await fetch(`${url}/nowhere`)).status, 404);
+    assert.equal((await fetch(`${url}/api/views?name=nope`)).status, 404);
     const { sources } = (await (await fetch(`${url}/api/status`)).json()) as {
       sources: { name: string; rows: number; watermark: number | null }[];
     };

@@ -1,0 +1,130 @@
+/**
+ * A deterministic stream for `tidewatch start` (a seeded generator on simulated time, a fixed
+ * number of events), what an uninterrupted run over it holds, and the check that a data
+ * directory's run, once finished, holds exactly that: every view row for row, every raw event
+ * retained once.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { attacksFrom, generatorClock } from '../../src/cli/generator-flags.ts';
+import { toSourceRecord } from '../../src/connectors/generator-source.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { TrafficGenerator } from '../../src/generator/traffic.ts';
+import type { Row } from '../../src/stream/value.ts';
+import { collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
+
+const START = '2024-01-25T12:00:00Z';
+const PIPELINE = readFileSync(new URL('../../pipelines/website-security.sql', import.meta.url), 'utf8');
+
+export interface StreamSpec {
+  readonly events: number;
+  /** Events per simulated second. */
+  readonly rate: number;
+  readonly seed: number;
+}
+
+/** What an uninterrupted run over the stream holds. */
+export interface Expected {
+  readonly views: Readonly<Record<string, Row[]>>;
+  /** Each raw event as a line (`RAW_LINE_SQL`'s form), sorted. */
+  readonly raw: readonly string[];
+}
+
+/** The arguments of `tidewatch start` that run the stream into `dataDir`. */
+export function startArgs(spec: StreamSpec, dataDir: string): string[] {
+  return [
+    'start',
+    '--http-port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--generator-rate',
+    String(spec.rate),
+    '--generator-start',
+    START,
+    '--generator-seed',
+    String(spec.seed),
+    '--generator-count',
+    String(spec.events),
+    '--idle-timeout',
+    '0',
+    '--status-interval',
+    '60',
+  ];
+}
+
+function rawLine(r: Record<string, unknown>): string {
+  return [r.request_timestamp, r.ip_address, r.url, r.status_code, r.user_agent].join('|');
+}
+
+const RAW_LINE_SQL = `SELECT concat_ws('|', epoch_us(request_timestamp), ip_address, url, status_code, user_agent)
+  FROM website_logs_source`;
+
+/** The views and raw events of an uninterrupted run, computed in process. */
+export async function expectedRun(spec: StreamSpec): Promise<Expected> {
+  const clock = generatorClock(String(spec.rate), START, '1');
+  const gen = new TrafficGenerator({ ...clock.traffic, seed: spec.seed, attacks: attacksFrom(['all']) });
+  const engine = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
+  await engine.execute(PIPELINE);
+  const raw: string[] = [];
+  for (let i = 0; i < spec.events; i += 5000) {
+    const records = Array.from({ length: Math.min(5000, spec.events - i) }, () => toSourceRecord(gen.next()));
+    for (const r of records) raw.push(rawLine(r));
+    engine.push('website_logs_source', records);
+  }
+  engine.flush();
+  const views = Object.fromEntries(engine.list('materialized view').map((v) => [v, engine.rows(v)]));
+  engine.close();
+  return { views, raw: raw.sort() };
+}
+
+async function json(url: string): Promise<unknown> {
+  return (await fetch(url)).json();
+}
+
+/**
+ * Starts `tidewatch` on `dataDir` and lets it finish the stream; asserts that it resumed from a
+ * committed epoch (when `resumes`), that every view equals `expected` and that the retained
+ * raw events are the stream's, each once. Returns the banner.
+ */
+export async function finishAndCheck(
+  spec: StreamSpec,
+  dataDir: string,
+  expected: Expected,
+  what: string,
+): Promise<string> {
+  const child = spawnCli(startArgs(spec, dataDir));
+  const done = collect(child, 120_000);
+  const banner = await waitForOutput(child, /Press Ctrl-C to stop/, 30_000);
+  const url = /HTTP API +(http:\/\/\S+)/.exec(banner)?.[1] as string;
+  // Wait until every event is in, then for one more epoch to commit.
+  let epoch = Number.POSITIVE_INFINITY;
+  for (;;) {
+    const status = (await json(`${url}/api/status`)) as { epoch: number; sources: { rows: number }[] };
+    if (status.sources[0]?.rows === spec.events && epoch === Number.POSITIVE_INFINITY) epoch = status.epoch;
+    if (status.epoch > epoch) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const [name, rows] of Object.entries(expected.views)) {
+    const view = (await json(`${url}/api/views?name=${name}`)) as { rows: Row[] };
+    assert.deepEqual(view.rows, rows, `${name} ${what}`);
+  }
+  const status = (await json(`${url}/api/status`)) as { sources: { rows: number; lateRows: number }[] };
+  assert.deepEqual(
+    status.sources.map((s) => [s.rows, s.lateRows]),
+    [[spec.events, 0]],
+  );
+  child.kill('SIGINT');
+  const result = await done;
+  assert.equal(result.code, 0, result.stderr);
+  const instance = await DuckDBInstance.create(join(dataDir, 'tidewatch.duckdb'));
+  const conn = await instance.connect();
+  const retained = (await conn.runAndReadAll(RAW_LINE_SQL)).getRows().map((r) => r[0] as string);
+  conn.closeSync();
+  instance.closeSync();
+  assert.equal(retained.length, spec.events, `raw events ${what}`);
+  assert.deepEqual(retained.sort(), expected.raw, `raw events retained exactly once ${what}`);
+  return banner;
+}
