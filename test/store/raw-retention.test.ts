@@ -135,3 +135,46 @@ test('a source and its retained events can be dropped and defined anew', async (
   await store.defineSource('logs', COLUMNS.slice(0, 2));
   assert.deepEqual(await count(store, 'SELECT count(*) FROM logs'), [0]);
 });
+
+test('a reader sees whole epochs only, while commits run', async (t) => {
+  const store = await ViewStore.open(join(tempDir(t), 'raw.duckdb'));
+  t.after(() => store.close());
+  await store.defineSource('logs', COLUMNS);
+  await store.defineView('total', [{ name: 'n', type: T.int8 }]);
+  const reader = await store.connectReader();
+  t.after(() => reader.closeSync());
+  let stop = false;
+  let reads = 0;
+  const torn: unknown[] = [];
+  const reading = (async () => {
+    while (!stop) {
+      const [row] = (
+        await reader.runAndReadAll(
+          'SELECT (SELECT coalesce(sum(n), 0) FROM total), (SELECT count(*) FROM logs), (SELECT count(*) FROM tidewatch_epochs)',
+        )
+      ).getRows();
+      const [n, events, epochs] = (row ?? []).map(Number);
+      if (n !== events || events !== 10 * (epochs as number)) torn.push(row);
+      reads++;
+    }
+  })();
+  for (let epoch = 1; epoch <= 60; epoch++)
+    await store.commit(
+      epoch,
+      new Map([
+        [
+          'total',
+          {
+            rows: epoch === 1 ? [[10]] : [[10 * (epoch - 1)], [10 * epoch]],
+            weights: epoch === 1 ? [1] : [-1, 1],
+          },
+        ],
+      ]),
+      undefined,
+      new Map([['logs', events(epoch, 10)]]),
+    );
+  stop = true;
+  await reading;
+  assert.deepEqual(torn, []);
+  assert.ok(reads > 5, `only ${reads} reads ran beside the commits`);
+});
