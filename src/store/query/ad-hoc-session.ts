@@ -1,0 +1,226 @@
+/**
+ * Ad-hoc SQL (psql, Grafana, the dashboard) over tidewatch's store: one session per client,
+ * on its own DuckDB connection, which sees committed epochs only.
+ *
+ * A query is parsed by PostgreSQL's parser (parse-query.ts), rewritten for DuckDB over the
+ * store's layout and the session's catalog tables (rewrite.ts), run, and its result named
+ * and typed as PostgreSQL would (output-columns.ts, result-types.ts). Errors carry
+ * SQLSTATEs (duck-errors.ts). Queries of one session run one at a time.
+ */
+import {
+  type DuckDBConnection,
+  type DuckDBType,
+  DuckDBTypeId,
+  type DuckDBValue,
+  VARCHAR,
+} from '@duckdb/node-api';
+import { SqlError } from '../../sql/errors.ts';
+import { type SqlType, T, type Value } from '../../sql/types.ts';
+import { findCatalogRelation } from './catalog-relations.ts';
+import { CatalogTables, catalogTableSql } from './catalog-tables.ts';
+import { fromDuckError } from './duck-errors.ts';
+import { duckTypeOfSql, fromDuckValue, guessParamType, sqlTypeOfDuck, toDuckValue } from './duck-values.ts';
+import { namePositions } from './name-positions.ts';
+import { type OutputColumn, OutputColumns } from './output-columns.ts';
+import { type ParsedQuery, parseQuery } from './parse-query.ts';
+import { resultType } from './result-types.ts';
+import { type RewriteEnv, rewriteQuery } from './rewrite.ts';
+import { prepareConnection } from './session-setup.ts';
+import { currentSettings } from './settings.ts';
+import type { StoredRelation } from './stored-relation.ts';
+
+export { isEmptyQuery } from './parse-query.ts';
+export { pgTypeOf } from './pg-types.ts';
+export type { StoredRelation } from './stored-relation.ts';
+
+export interface QueryColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+export interface QueryOutput {
+  readonly columns: readonly QueryColumn[];
+  readonly rows: Value[][];
+}
+
+export interface QueryDescription {
+  readonly paramTypes: SqlType[];
+  readonly columns: QueryColumn[];
+}
+
+let nextBackendPid = 10_000;
+
+interface Translation {
+  readonly parsed: ParsedQuery;
+  readonly sql: string;
+  readonly outputs: OutputColumn[] | undefined;
+}
+
+export class AdHocSession {
+  readonly #conn: DuckDBConnection;
+  readonly #catalog: () => readonly StoredRelation[];
+  readonly #settings: (name: string) => string | undefined;
+  readonly #database: string;
+  readonly #tables: CatalogTables;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  /** Operations queued or in progress. */
+  #pending = 0;
+  /** A query is in DuckDB's hands. */
+  #running = false;
+  /** An interruption arrived before the query ran. */
+  #cancelled = false;
+
+  private constructor(
+    conn: DuckDBConnection,
+    catalog: () => readonly StoredRelation[],
+    settings: (name: string) => string | undefined,
+    database: string,
+  ) {
+    this.#conn = conn;
+    this.#catalog = catalog;
+    this.#settings = settings;
+    this.#database = database;
+    this.#tables = new CatalogTables(conn);
+  }
+
+  /**
+   * A session on `conn` (the session owns it from now on and closes it). `catalog` lists
+   * tidewatch's relations as of now; `settings` answers `current_setting` and pg_settings
+   * (undefined: tidewatch's default, see settings.ts).
+   */
+  static async open(
+    conn: DuckDBConnection,
+    catalog: () => readonly StoredRelation[],
+    settings: (name: string) => string | undefined = () => undefined,
+  ): Promise<AdHocSession> {
+    const db = await conn.runAndReadAll('SELECT current_database()');
+    const session = new AdHocSession(conn, catalog, settings, String(db.getRows()[0]?.[0]));
+    await session.#tables.create();
+    await prepareConnection(conn, nextBackendPid++);
+    return session;
+  }
+
+  /** Runs one query; `params` bind `$1`, `$2`… (typed by `paramTypes` when given). */
+  query(sql: string, params: readonly Value[] = [], paramTypes?: readonly SqlType[]): Promise<QueryOutput> {
+    return this.#exclusive(async () => {
+      const t = await this.#translate(sql);
+      const types = params.map((v, i) => paramTypes?.[i] ?? guessParamType(v));
+      const values: DuckDBValue[] = params.map((v, i) => toDuckValue(v, types[i] as SqlType));
+      const duckTypes: DuckDBType[] = types.map(duckTypeOfSql);
+      if (this.#cancelled) {
+        this.#cancelled = false;
+        throw new SqlError('57014', 'canceling statement due to user request');
+      }
+      this.#running = true;
+      try {
+        const result =
+          params.length === 0 ? await this.#conn.run(t.sql) : await this.#conn.run(t.sql, values, duckTypes);
+        const columnTypes = result.columnTypes();
+        const columns = this.#columns(t, result.columnNames(), columnTypes);
+        const rows = (await result.getRows()).map((raw) =>
+          raw.map((v, i) => fromDuckValue(v, columnTypes[i] as DuckDBType, (columns[i] as QueryColumn).type)),
+        );
+        return { columns, rows };
+      } catch (e) {
+        throw fromDuckError(e, namePositions(t.parsed.select));
+      } finally {
+        this.#running = false;
+      }
+    });
+  }
+
+  /** The parameter and result types of a query, without running it. */
+  describe(sql: string): Promise<QueryDescription> {
+    return this.#exclusive(async () => {
+      const t = await this.#translate(sql);
+      try {
+        const prepared = await this.#conn.prepare(t.sql);
+        try {
+          // A type DuckDB could not decide (`SELECT $1`) is text, as PostgreSQL's unknown ends up.
+          const known = (id: DuckDBTypeId) => id !== DuckDBTypeId.INVALID && id !== DuckDBTypeId.ANY;
+          const names: string[] = [];
+          const types: DuckDBType[] = [];
+          for (let i = 0; i < prepared.columnCount; i++) {
+            names.push(prepared.columnName(i));
+            types.push(known(prepared.columnTypeId(i)) ? prepared.columnType(i) : VARCHAR);
+          }
+          const paramTypes: SqlType[] = [];
+          for (let i = 1; i <= prepared.parameterCount; i++)
+            paramTypes.push(
+              known(prepared.parameterTypeId(i)) ? sqlTypeOfDuck(prepared.parameterType(i)) : T.text,
+            );
+          return { paramTypes, columns: this.#columns(t, names, types) };
+        } finally {
+          prepared.destroySync();
+        }
+      } catch (e) {
+        throw fromDuckError(e, namePositions(t.parsed.select));
+      }
+    });
+  }
+
+  /**
+   * Asks the running query to stop (it fails with 57014); a query still being prepared
+   * stops before it runs. Without a query, nothing happens.
+   */
+  interrupt(): void {
+    if (this.#closed) return;
+    if (this.#running) this.#conn.interrupt();
+    else if (this.#pending > 0) this.#cancelled = true;
+  }
+
+  /** Closes the session's connection. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.closeSync();
+  }
+
+  #columns(t: Translation, names: readonly string[], types: readonly DuckDBType[]): QueryColumn[] {
+    const inferred = t.outputs?.length === names.length ? t.outputs : undefined;
+    return names.map((name, i) => ({
+      name: inferred?.[i]?.name ?? name,
+      type: resultType(inferred?.[i]?.type, sqlTypeOfDuck(types[i] as DuckDBType)),
+    }));
+  }
+
+  async #translate(sql: string): Promise<Translation> {
+    const parsed = parseQuery(sql);
+    const relations = this.#catalog();
+    const byName = new Map(relations.map((r) => [r.name, r]));
+    await this.#tables.refresh(relations, currentSettings(this.#settings));
+    const stored = (name: string) => byName.get(name);
+    const inference = new OutputColumns({
+      stored,
+      catalogColumns: (schema, name) => findCatalogRelation(schema, name)?.columns,
+    });
+    const outputs = inference.of(parsed.select);
+    const env: RewriteEnv = {
+      stored,
+      catalogTable: (schema, name) => {
+        const rel = findCatalogRelation(schema, name);
+        return rel === undefined ? undefined : catalogTableSql(rel);
+      },
+      database: this.#database,
+      typeOf: (n) => inference.typeOf(n),
+    };
+    return { parsed, sql: rewriteQuery(parsed, env), outputs };
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const run = async () => {
+      try {
+        if (this.#closed) throw new SqlError('08003', 'the session is closed');
+        return await work();
+      } finally {
+        this.#pending--;
+        if (this.#pending === 0) this.#cancelled = false;
+      }
+    };
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,595 @@
+/**
+ * Names and PostgreSQL types of a query's result columns, read from the parse tree. DuckDB
+ * reports names of its own (`count_star()`, `col0`) and types that are not PostgreSQL's
+ * (sum of integers is HUGEINT, avg is DOUBLE, a view's numeric column is stored as DOUBLE),
+ * so the session names columns as PostgreSQL does (FigureColname: the column, function or
+ * type name, `?column?`) and takes the type inferred here where it knows one of the same
+ * kind (result-types.ts decides).
+ *
+ * Inference follows PostgreSQL's rules for what dashboards use: columns of relations
+ * (tidewatch's, the catalog's, CTEs, subqueries, TUMBLE/HOP), literals, casts, arithmetic,
+ * comparisons, aggregates (`count` bigint, `sum(int)` bigint, `sum(bigint)` and `avg(int)`
+ * numeric…), window functions, `extract` (numeric), `date_trunc`, `now()`, string
+ * functions. Anything else is left to DuckDB's type.
+ */
+import {
+  arrayOf,
+  commonType,
+  isInteger,
+  isNumeric,
+  isString,
+  lookupType,
+  numericCommon,
+  type SqlType,
+  T,
+} from '../../sql/types.ts';
+import { asNode, type Fields, fieldsIf, list, namesOf, stringOf } from './pg-tree.ts';
+import type { CatalogSchema } from './rewrite.ts';
+import type { StoredRelation } from './stored-relation.ts';
+
+export interface OutputColumn {
+  readonly name: string;
+  readonly type: SqlType | undefined;
+}
+
+export interface ColumnSource {
+  stored(name: string): StoredRelation | undefined;
+  catalogColumns(schema: CatalogSchema, name: string): readonly { name: string; type: SqlType }[] | undefined;
+}
+
+interface RelationColumns {
+  readonly alias: string;
+  readonly columns: readonly OutputColumn[] | undefined;
+}
+
+class Scope {
+  readonly relations: RelationColumns[] = [];
+  readonly ctes: Map<string, readonly OutputColumn[] | undefined>;
+  readonly parent: Scope | undefined;
+
+  constructor(parent?: Scope, ctes?: Map<string, readonly OutputColumn[] | undefined>) {
+    this.parent = parent;
+    this.ctes = ctes ?? new Map();
+  }
+
+  cte(name: string): readonly OutputColumn[] | undefined | null {
+    if (this.ctes.has(name)) return this.ctes.get(name);
+    return this.parent === undefined ? null : this.parent.cte(name);
+  }
+
+  column(names: readonly string[]): SqlType | undefined {
+    const col = names[names.length - 1];
+    const rel = names.length >= 2 ? names[names.length - 2] : undefined;
+    for (const r of this.relations) {
+      if (rel !== undefined && r.alias !== rel) continue;
+      const c = r.columns?.find((x) => x.name === col);
+      if (c !== undefined) return c.type;
+    }
+    return this.parent?.column(names);
+  }
+}
+
+const integerOps = new Set(['+', '-', '*', '/', '%']);
+const booleanOps = new Set([
+  '=',
+  '<>',
+  '!=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '~',
+  '~*',
+  '!~',
+  '!~*',
+  '~~',
+  '~~*',
+  '!~~',
+  '!~~*',
+]);
+const textFunctions = new Set([
+  'lower',
+  'upper',
+  'substr',
+  'substring',
+  'concat',
+  'concat_ws',
+  'replace',
+  'trim',
+  'btrim',
+  'ltrim',
+  'rtrim',
+  'left',
+  'right',
+  'lpad',
+  'rpad',
+  'md5',
+  'split_part',
+  'initcap',
+  'to_char',
+  'string_agg',
+  'quote_ident',
+  'quote_literal',
+  'format_type',
+  'version',
+  'current_setting',
+  'current_database',
+  'current_schema',
+  'repeat',
+  'reverse',
+  'regexp_replace',
+  'translate',
+  'pg_get_userbyid',
+  'pg_get_viewdef',
+  'obj_description',
+  'col_description',
+  'array_to_string',
+]);
+const sameAsArgument = new Set([
+  'min',
+  'max',
+  'any_value',
+  'first_value',
+  'last_value',
+  'lag',
+  'lead',
+  'nth_value',
+  'abs',
+  'mode',
+]);
+
+function byKind(
+  t: SqlType | undefined,
+  integer: SqlType,
+  exact: SqlType,
+  float: SqlType,
+): SqlType | undefined {
+  if (t === undefined) return undefined;
+  if (isInteger(t)) return integer;
+  if (t.name === 'numeric') return exact;
+  if (t.name === 'float4' || t.name === 'float8') return float === T.float4 ? t : float;
+  if (t.name === 'interval') return T.interval;
+  return undefined;
+}
+
+function castType(tn: Fields | undefined): SqlType | undefined {
+  if (tn === undefined) return undefined;
+  const names = namesOf(tn.names) ?? [];
+  const name = names[names.length - 1] ?? '';
+  const base = name === 'name' || name === 'bpchar' ? T.varchar : lookupType(name);
+  if (base === undefined) return undefined;
+  let t = base;
+  for (let i = 0; i < list(tn.arrayBounds).length; i++) t = arrayOf(t);
+  return t;
+}
+
+function constantType(f: Fields): SqlType | undefined {
+  if (f.isnull === true) return undefined;
+  if (f.ival !== undefined) return T.int4;
+  if (f.boolval !== undefined) return T.boolean;
+  if (f.sval !== undefined) return T.text;
+  const fval = (f.fval as Fields | undefined)?.fval;
+  if (typeof fval === 'string') return /^-?\d+$/.test(fval) ? T.int8 : T.numeric;
+  return undefined;
+}
+
+function common(types: readonly (SqlType | undefined)[]): SqlType | undefined {
+  let out: SqlType | undefined;
+  for (const t of types) {
+    if (t === undefined) continue;
+    if (out === undefined) out = t;
+    else out = commonType(out, t) ?? out;
+  }
+  return out;
+}
+
+export class OutputColumns {
+  readonly #source: ColumnSource;
+  /** The type inferred for each expression looked at, by its fields object. */
+  readonly #types = new WeakMap<object, SqlType>();
+
+  constructor(source: ColumnSource) {
+    this.#source = source;
+  }
+
+  /** The PostgreSQL type inferred for an expression of the select lists (after `of`). */
+  typeOf(n: unknown): SqlType | undefined {
+    const node = asNode(n);
+    return node === undefined ? undefined : this.#types.get(node.fields);
+  }
+
+  /** The result columns of a query, or undefined when a `*` cannot be expanded. */
+  of(select: Fields): OutputColumn[] | undefined {
+    return this.#select(select, new Scope());
+  }
+
+  #select(f: Fields, outer: Scope): OutputColumn[] | undefined {
+    let ctes: Map<string, readonly OutputColumn[] | undefined> | undefined;
+    const w = f.withClause as Fields | undefined;
+    let base = outer;
+    if (w !== undefined) {
+      ctes = new Map();
+      base = new Scope(outer, ctes);
+      for (const c of list(w.ctes)) {
+        const cte = fieldsIf(c, 'CommonTableExpr');
+        if (cte === undefined) continue;
+        const query = fieldsIf(cte.ctequery, 'SelectStmt');
+        const cols = query === undefined ? undefined : this.#select(query, base);
+        const aliases = list(cte.aliascolnames).map(stringOf);
+        ctes.set(
+          String(cte.ctename),
+          cols?.map((col, i) => ({ name: aliases[i] ?? col.name, type: col.type })),
+        );
+      }
+    }
+    if (f.op !== undefined && f.op !== 'SETOP_NONE') {
+      const left = this.#select(f.larg as Fields, base);
+      const right = this.#select(f.rarg as Fields, base);
+      return left?.map((c, i) => ({ name: c.name, type: common([c.type, right?.[i]?.type]) }));
+    }
+    const values = list(f.valuesLists);
+    if (values.length > 0) {
+      const first = list(fieldsIf(values[0], 'List')?.items);
+      return first.map((_, i) => ({
+        name: `column${i + 1}`,
+        type: common(values.map((v) => this.#type(list(fieldsIf(v, 'List')?.items)[i], base))),
+      }));
+    }
+    const scope = new Scope(base);
+    for (const item of list(f.fromClause)) this.#fromItem(item, scope);
+    const out: OutputColumn[] = [];
+    for (const t of list(f.targetList)) {
+      const rt = fieldsIf(t, 'ResTarget');
+      if (rt === undefined) return undefined;
+      const ref = fieldsIf(rt.val, 'ColumnRef');
+      const fields = list(ref?.fields);
+      if (ref !== undefined && asNode(fields[fields.length - 1])?.kind === 'A_Star') {
+        const qualifier = stringOf(fields[fields.length - 2]);
+        for (const r of scope.relations) {
+          if (qualifier !== undefined && r.alias !== qualifier) continue;
+          if (r.columns === undefined) return undefined;
+          out.push(...r.columns);
+        }
+        continue;
+      }
+      out.push({
+        name: typeof rt.name === 'string' ? rt.name : columnName(rt.val),
+        type: this.#type(rt.val, scope),
+      });
+    }
+    return out;
+  }
+
+  #fromItem(n: unknown, scope: Scope): void {
+    const node = asNode(n);
+    if (node === undefined) return;
+    const f = node.fields;
+    const alias = f.alias as Fields | undefined;
+    const rename = (name: string, cols: readonly OutputColumn[] | undefined) => {
+      const colnames = list(alias?.colnames).map(stringOf);
+      scope.relations.push({
+        alias: typeof alias?.aliasname === 'string' ? alias.aliasname : name,
+        columns: cols?.map((c, i) => ({ name: colnames[i] ?? c.name, type: c.type })),
+      });
+    };
+    switch (node.kind) {
+      case 'RangeVar': {
+        const name = String(f.relname);
+        rename(
+          name,
+          this.#relation(typeof f.schemaname === 'string' ? f.schemaname : undefined, name, scope),
+        );
+        return;
+      }
+      case 'RangeSubselect': {
+        const q = fieldsIf(f.subquery, 'SelectStmt');
+        rename('', q === undefined ? undefined : this.#select(q, scope));
+        return;
+      }
+      case 'JoinExpr':
+        this.#fromItem(f.larg, scope);
+        this.#fromItem(f.rarg, scope);
+        return;
+      case 'RangeFunction': {
+        const call = fieldsIf(list(fieldsIf(list(f.functions)[0], 'List')?.items)[0], 'FuncCall');
+        const names = namesOf(call?.funcname) ?? [];
+        const name = names[names.length - 1] ?? '';
+        const args = list(call?.args);
+        if (name === 'tumble' || name === 'hop') {
+          const relNames = namesOf(fieldsIf(args[0], 'ColumnRef')?.fields) ?? [];
+          const colNames = namesOf(fieldsIf(args[1], 'ColumnRef')?.fields) ?? [];
+          const relName = relNames[relNames.length - 1] ?? '';
+          const cols = this.#relation(relNames.length > 1 ? relNames[0] : undefined, relName, scope);
+          const time = cols?.find((c) => c.name === colNames[colNames.length - 1])?.type;
+          rename(
+            relName,
+            cols === undefined
+              ? undefined
+              : [...cols, { name: 'window_start', type: time }, { name: 'window_end', type: time }],
+          );
+          return;
+        }
+        const type = call === undefined ? undefined : this.#type({ FuncCall: call }, scope);
+        const element = name === 'unnest' && type?.name === 'array' ? type.element : type;
+        rename(name, [
+          { name: typeof alias?.aliasname === 'string' ? alias.aliasname : name, type: element },
+        ]);
+        return;
+      }
+    }
+  }
+
+  #relation(schema: string | undefined, name: string, scope: Scope): readonly OutputColumn[] | undefined {
+    if (schema === undefined) {
+      const cte = scope.cte(name);
+      if (cte !== null) return cte;
+    }
+    if (schema === undefined || schema === 'pg_catalog') {
+      const cols = this.#source.catalogColumns('pg_catalog', name);
+      if (cols !== undefined) return cols;
+    }
+    if (schema === 'information_schema') return this.#source.catalogColumns('information_schema', name);
+    return this.#source.stored(name)?.columns;
+  }
+
+  #type(n: unknown, scope: Scope): SqlType | undefined {
+    const node = asNode(n);
+    if (node === undefined) return undefined;
+    const t = this.#typeOfNode(node.kind, node.fields, scope);
+    if (t !== undefined) this.#types.set(node.fields, t);
+    return t;
+  }
+
+  #typeOfNode(kind: string, f: Fields, scope: Scope): SqlType | undefined {
+    switch (kind) {
+      case 'ColumnRef': {
+        const names = namesOf(f.fields);
+        return names === undefined ? undefined : scope.column(names);
+      }
+      case 'A_Const':
+        return constantType(f);
+      case 'TypeCast':
+        return castType(f.typeName as Fields | undefined);
+      case 'FuncCall':
+        return this.#functionType(f, scope);
+      case 'A_Expr':
+        return this.#operatorType(f, scope);
+      case 'BoolExpr':
+      case 'NullTest':
+      case 'BooleanTest':
+        return T.boolean;
+      case 'SubLink': {
+        if (f.subLinkType !== 'EXPR_SUBLINK' && f.subLinkType !== 'ARRAY_SUBLINK') return T.boolean;
+        const q = fieldsIf(f.subselect, 'SelectStmt');
+        const first = q === undefined ? undefined : this.#select(q, scope)?.[0]?.type;
+        return f.subLinkType === 'ARRAY_SUBLINK' && first !== undefined ? arrayOf(first) : first;
+      }
+      case 'CaseExpr':
+        return common([
+          ...list(f.args).map((w) => this.#type(fieldsIf(w, 'CaseWhen')?.result, scope)),
+          this.#type(f.defresult, scope),
+        ]);
+      case 'CoalesceExpr':
+      case 'MinMaxExpr':
+        return common(list(f.args).map((a) => this.#type(a, scope)));
+      case 'A_ArrayExpr': {
+        const e = common(list(f.elements).map((a) => this.#type(a, scope)));
+        return e === undefined ? undefined : arrayOf(e);
+      }
+      case 'CollateClause':
+        return this.#type(f.arg, scope);
+      case 'A_Indirection': {
+        const t = this.#type(f.arg, scope);
+        const subscripts = list(f.indirection).filter((x) => asNode(x)?.kind === 'A_Indices');
+        if (subscripts.length === 0 || t?.name !== 'array') return undefined;
+        return subscripts.some((s) => fieldsIf(s, 'A_Indices')?.is_slice === true) ? t : t.element;
+      }
+      case 'SQLValueFunction':
+        return valueFunctionType(String(f.op));
+      default:
+        return undefined;
+    }
+  }
+
+  #functionType(f: Fields, scope: Scope): SqlType | undefined {
+    const names = namesOf(f.funcname) ?? [];
+    const name = names[names.length - 1] ?? '';
+    const args = list(f.args);
+    const arg = (i: number) => this.#type(args[i], scope);
+    const ordered = () => this.#type(fieldsIf(list(f.agg_order)[0], 'SortBy')?.node, scope);
+    if (textFunctions.has(name)) return T.text;
+    if (sameAsArgument.has(name)) return name === 'mode' ? ordered() : arg(0);
+    switch (name) {
+      case 'count':
+      case 'row_number':
+      case 'rank':
+      case 'dense_rank':
+      case 'ntile':
+        return T.int8;
+      case 'sum':
+        return byKind(arg(0), arg(0)?.name === 'int8' ? T.numeric : T.int8, T.numeric, T.float8);
+      case 'avg':
+      case 'stddev':
+      case 'stddev_samp':
+      case 'stddev_pop':
+      case 'variance':
+      case 'var_samp':
+      case 'var_pop':
+        return byKind(arg(0), T.numeric, T.numeric, T.float8);
+      case 'percent_rank':
+      case 'cume_dist':
+      case 'date_part':
+      case 'random':
+        return T.float8;
+      case 'percentile_cont':
+        return ordered()?.name === 'interval' ? T.interval : T.float8;
+      case 'percentile_disc':
+        return ordered();
+      case 'extract':
+        return T.numeric;
+      case 'date_trunc':
+      case 'date_bin':
+      case 'time_bucket':
+        return arg(1)?.name === 'date' ? T.timestamptz : arg(1);
+      case 'now':
+      case 'transaction_timestamp':
+      case 'statement_timestamp':
+      case 'clock_timestamp':
+      case 'to_timestamp':
+        return T.timestamptz;
+      case 'length':
+      case 'char_length':
+      case 'character_length':
+      case 'octet_length':
+      case 'strpos':
+      case 'position':
+      case 'array_length':
+      case 'array_lower':
+      case 'array_upper':
+        return T.int4;
+      case 'bool_and':
+      case 'bool_or':
+      case 'every':
+        return T.boolean;
+      case 'array_agg': {
+        const t = arg(0);
+        return t === undefined ? undefined : arrayOf(t);
+      }
+      case 'string_to_array':
+      case 'parse_ident':
+        return arrayOf(T.text);
+      case 'generate_series':
+        return common([arg(0), arg(1)]);
+      case 'round':
+      case 'trunc':
+      case 'floor':
+      case 'ceil':
+      case 'ceiling': {
+        const t = arg(0);
+        return t !== undefined && isInteger(t) ? (args.length > 1 ? T.numeric : T.float8) : t;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  #operatorType(f: Fields, scope: Scope): SqlType | undefined {
+    if (f.kind !== 'AEXPR_OP') return f.kind === 'AEXPR_NULLIF' ? this.#type(f.lexpr, scope) : T.boolean;
+    const names = namesOf(f.name) ?? [];
+    const op = names[names.length - 1] ?? '';
+    if (booleanOps.has(op)) return T.boolean;
+    const r = this.#type(f.rexpr, scope);
+    if (f.lexpr === undefined) return op === '-' || op === '+' ? r : undefined;
+    const l = this.#type(f.lexpr, scope);
+    if (op === '||') return l?.name === 'array' ? l : r?.name === 'array' ? r : T.text;
+    if (l === undefined || r === undefined) return undefined;
+    if (op === '^') return l.name === 'numeric' || r.name === 'numeric' ? T.numeric : T.float8;
+    if (integerOps.has(op) && isNumeric(l) && isNumeric(r)) return numericCommon(l, r);
+    const time = (t: SqlType) => t.name === 'timestamp' || t.name === 'timestamptz';
+    if (op === '-' && time(l) && time(r)) return T.interval;
+    if ((op === '+' || op === '-') && time(l) && r.name === 'interval') return l;
+    if (op === '+' && l.name === 'interval' && time(r)) return r;
+    if ((op === '+' || op === '-') && l.name === 'date' && isInteger(r)) return T.date;
+    if (op === '-' && l.name === 'date' && r.name === 'date') return T.int4;
+    if ((op === '+' || op === '-') && l.name === 'date' && r.name === 'interval') return T.timestamp;
+    if ((op === '*' || op === '/') && l.name === 'interval' && isNumeric(r)) return T.interval;
+    if (op === '*' && isNumeric(l) && r.name === 'interval') return T.interval;
+    if ((op === '+' || op === '-') && l.name === 'interval' && r.name === 'interval') return T.interval;
+    if (isString(l) && isString(r)) return undefined;
+    return undefined;
+  }
+}
+
+function valueFunctionType(op: string): SqlType | undefined {
+  if (op.startsWith('SVFOP_CURRENT_DATE')) return T.date;
+  if (op.startsWith('SVFOP_CURRENT_TIMESTAMP')) return T.timestamptz;
+  if (op.startsWith('SVFOP_LOCALTIMESTAMP')) return T.timestamp;
+  if (op.startsWith('SVFOP_LOCALTIME')) return T.time;
+  if (op.startsWith('SVFOP_CURRENT_TIME')) return undefined;
+  return T.varchar;
+}
+
+const valueFunctionNames: Readonly<Record<string, string>> = {
+  SVFOP_CURRENT_DATE: 'current_date',
+  SVFOP_CURRENT_TIME: 'current_time',
+  SVFOP_CURRENT_TIME_N: 'current_time',
+  SVFOP_CURRENT_TIMESTAMP: 'current_timestamp',
+  SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',
+  SVFOP_LOCALTIME: 'localtime',
+  SVFOP_LOCALTIME_N: 'localtime',
+  SVFOP_LOCALTIMESTAMP: 'localtimestamp',
+  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
+  SVFOP_CURRENT_ROLE: 'current_role',
+  SVFOP_CURRENT_USER: 'current_user',
+  SVFOP_USER: 'user',
+  SVFOP_SESSION_USER: 'session_user',
+  SVFOP_CURRENT_CATALOG: 'current_catalog',
+  SVFOP_CURRENT_SCHEMA: 'current_schema',
+};
+
+/** PostgreSQL's name for an unnamed result column (FigureColname) and how sure it is (0–2). */
+function figure(n: unknown): { name: string; strength: number } {
+  const node = asNode(n);
+  if (node === undefined) return { name: '?column?', strength: 0 };
+  const f = node.fields;
+  switch (node.kind) {
+    case 'ColumnRef': {
+      const fields = list(f.fields);
+      const last = stringOf(fields[fields.length - 1]);
+      return last === undefined ? { name: '?column?', strength: 0 } : { name: last, strength: 2 };
+    }
+    case 'A_Indirection': {
+      const ind = list(f.indirection);
+      const last = stringOf(ind[ind.length - 1]);
+      return last !== undefined ? { name: last, strength: 2 } : figure(f.arg);
+    }
+    case 'FuncCall': {
+      const names = namesOf(f.funcname) ?? [];
+      return { name: names[names.length - 1] ?? '?column?', strength: 2 };
+    }
+    case 'A_Expr':
+      return f.kind === 'AEXPR_NULLIF' ? { name: 'nullif', strength: 2 } : { name: '?column?', strength: 0 };
+    case 'TypeCast': {
+      const inner = figure(f.arg);
+      if (inner.strength > 1) return inner;
+      const names = namesOf((f.typeName as Fields | undefined)?.names) ?? [];
+      return { name: names[names.length - 1] ?? '?column?', strength: 1 };
+    }
+    case 'CollateClause':
+      return figure(f.arg);
+    case 'CaseExpr': {
+      const inner = figure(f.defresult);
+      return inner.strength > 1 ? inner : { name: 'case', strength: 1 };
+    }
+    case 'A_ArrayExpr':
+      return { name: 'array', strength: 2 };
+    case 'RowExpr':
+      return { name: 'row', strength: 2 };
+    case 'CoalesceExpr':
+      return { name: 'coalesce', strength: 2 };
+    case 'MinMaxExpr':
+      return { name: f.op === 'IS_LEAST' ? 'least' : 'greatest', strength: 2 };
+    case 'GroupingFunc':
+      return { name: 'grouping', strength: 2 };
+    case 'SQLValueFunction':
+      return { name: valueFunctionNames[String(f.op)] ?? '?column?', strength: 2 };
+    case 'SubLink': {
+      if (f.subLinkType === 'EXISTS_SUBLINK') return { name: 'exists', strength: 2 };
+      if (f.subLinkType === 'ARRAY_SUBLINK') return { name: 'array', strength: 2 };
+      if (f.subLinkType === 'EXPR_SUBLINK') {
+        const q = fieldsIf(f.subselect, 'SelectStmt');
+        const rt = fieldsIf(list(q?.targetList)[0], 'ResTarget');
+        if (rt !== undefined)
+          return typeof rt.name === 'string' ? { name: rt.name, strength: 2 } : figure(rt.val);
+      }
+      return { name: '?column?', strength: 0 };
+    }
+    default:
+      return { name: '?column?', strength: 0 };
+  }
+}
+
+/** PostgreSQL's name for the unnamed result column `val`. */
+function columnName(val: unknown): string {
+  return figure(val).name;
+}

@@ -1,0 +1,326 @@
+/**
+ * Expressions whose DuckDB meaning differs from PostgreSQL's, rewritten in place: function
+ * calls (function-names.ts; `extract(second …)` with its fraction; `generate_series` in a
+ * select list, a set in PostgreSQL and a list in DuckDB, and its string-constant bounds),
+ * casts (type-names.ts; numeric → integer rounds half away from zero; `'{a,b}'::text[]`),
+ * `~ ~* !~ !~*` (DuckDB's `~` is a full match), LIKE/ILIKE (PostgreSQL's default escape is
+ * `\`), `/` and `%` (a zero divisor is an error), `OPERATOR(pg_catalog.op)`,
+ * `current_user` and friends, `COLLATE` (DuckDB has no `pg_catalog.default`).
+ */
+import { undefinedFunction } from '../../sql/errors.ts';
+import type { Token } from '../../sql/tokens.ts';
+import { quoteIdent } from '../view-store.ts';
+import type { Span } from './extent.ts';
+import { renamedFunctions, SQL_SYNTAX } from './function-names.ts';
+import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
+import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { DATABASE, PUBLIC_SCHEMA, USER } from './stored-relation.ts';
+import { castTarget } from './type-names.ts';
+
+const regexOperators: Readonly<Record<string, { negate: boolean; caseless: boolean }>> = {
+  '~': { negate: false, caseless: false },
+  '~*': { negate: false, caseless: true },
+  '!~': { negate: true, caseless: false },
+  '!~*': { negate: true, caseless: true },
+};
+
+const integerTypes = new Set(['int2', 'int4', 'int8', 'int', 'integer', 'smallint', 'bigint']);
+/** Functions whose result is numeric in PostgreSQL for the usual arguments. */
+const numericFunctions = new Set([
+  'avg',
+  'extract',
+  'stddev',
+  'stddev_samp',
+  'stddev_pop',
+  'variance',
+  'var_samp',
+  'var_pop',
+]);
+
+const fractionalFields: Readonly<Record<string, number>> = { second: 1_000_000, milliseconds: 1000 };
+
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** What `current_user` & co. become (constants of tidewatch, not user input). */
+const valueFunctions: Readonly<Record<string, string>> = {
+  SVFOP_CURRENT_USER: sqlString(USER),
+  SVFOP_USER: sqlString(USER),
+  SVFOP_SESSION_USER: sqlString(USER),
+  SVFOP_CURRENT_ROLE: sqlString(USER),
+  SVFOP_CURRENT_CATALOG: sqlString(DATABASE),
+  SVFOP_CURRENT_SCHEMA: sqlString(PUBLIC_SCHEMA),
+  SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',
+  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
+  SVFOP_CURRENT_TIME_N: 'current_time',
+  SVFOP_LOCALTIME_N: 'CAST(localtimestamp AS TIME)',
+  SVFOP_LOCALTIME: 'CAST(localtimestamp AS TIME)',
+};
+
+/** Whether the tokens at `location` spell `names` (a call written as a name, not SQL syntax). */
+function spells(ctx: RewriteContext, location: number, names: readonly string[]): Span | undefined {
+  const ts = ctx.extents.tokens;
+  const i = ctx.extents.tokenAt(location);
+  const last = i < 0 ? -1 : ctx.extents.nameEndIndex(i);
+  if (i < 0 || (last - i) / 2 + 1 !== names.length) return undefined;
+  for (let k = 0; k < names.length; k++) {
+    const t = ts[i + 2 * k] as Token;
+    const word = t.quoted ? t.text.slice(1, -1).replaceAll('""', '"') : t.text.toLowerCase();
+    if (word !== names[k]) return undefined;
+  }
+  return { start: (ts[i] as Token).start, end: (ts[last] as Token).end };
+}
+
+function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
+  const names = namesOf(f.funcname) ?? [];
+  const name = names[names.length - 1] ?? '';
+  const location = locationOf(f);
+  const written = spells(ctx, location, names);
+  if (names.length > 1 && names[0] !== 'pg_catalog' && written !== undefined)
+    throw undefinedFunction(`${names.join('.')}(…)`, { text: ctx.text, offset: location });
+  if (name === 'extract' || name === 'date_part') fractionalField(ctx, f);
+  if (name === 'generate_series') seriesLiterals(ctx, f);
+  if (
+    name === 'round' &&
+    list(f.args).length === 1 &&
+    written !== undefined &&
+    isFloat(ctx, list(f.args)[0])
+  ) {
+    // round(double precision) rounds half to even in PostgreSQL, half away from zero in DuckDB.
+    const arg = extentOf(ctx, list(f.args)[0]);
+    ctx.edits.replace(written.start, written.end, 'round_even');
+    ctx.edits.insertClose(arg.end, ', 0');
+    return;
+  }
+  if (name === 'sum' && isBigint(ctx, list(f.args)[0])) {
+    // sum(bigint) is numeric in PostgreSQL (a double here), HUGEINT in DuckDB: `/` must not truncate.
+    const span = extentOf(ctx, { FuncCall: f });
+    ctx.edits.wrap(span.start, span.end, 'CAST(', ' AS DOUBLE)');
+  }
+  if (written === undefined) return;
+  if (name === 'generate_series' && !inFrom) {
+    const span = extentOf(ctx, { FuncCall: f });
+    ctx.edits.wrap(span.start, span.end, 'unnest(', ')');
+  }
+  const renamed = renamedFunctions.get(name);
+  if (renamed !== undefined && f.funcformat !== SQL_SYNTAX)
+    ctx.edits.replace(written.start, written.end, renamed);
+  else if (names.length > 1) ctx.edits.replace(written.start, written.end, quoteIdent(name));
+}
+
+/**
+ * `generate_series(ts, '…', '1 minute')`: PostgreSQL types the string constants from the
+ * other arguments, DuckDB does not; the bounds take the other bound's type.
+ */
+function seriesLiterals(ctx: RewriteContext, f: Fields): void {
+  const args = list(f.args);
+  if (args.length !== 3) return;
+  const castTo = (n: unknown): string | undefined => {
+    const names = namesOf((fieldsIf(n, 'TypeCast')?.typeName as Fields | undefined)?.names);
+    return names?.[names.length - 1] === 'timestamptz' ? 'TIMESTAMPTZ' : undefined;
+  };
+  const bound = castTo(args[0]) ?? castTo(args[1]) ?? 'TIMESTAMP';
+  args.forEach((a, i) => {
+    if (stringConstant(a) === undefined) return;
+    const span = extentOf(ctx, a);
+    ctx.edits.wrap(span.start, span.end, 'CAST(', ` AS ${i === 2 ? 'INTERVAL' : bound})`);
+  });
+}
+
+/** `extract(second FROM x)`: DuckDB's whole seconds → PostgreSQL's seconds with fraction. */
+function fractionalField(ctx: RewriteContext, f: Fields): void {
+  const args = list(f.args);
+  const field = stringConstant(args[0])?.toLowerCase();
+  const divisor = field === undefined ? undefined : fractionalFields[field];
+  if (args.length !== 2 || divisor === undefined) return;
+  const fieldFields = fieldsIf(args[0], 'A_Const') as Fields;
+  const token = ctx.extents.tokens[ctx.extents.tokenAt(locationOf(fieldFields))];
+  if (token === undefined) return;
+  ctx.edits.replace(token.start, token.end, token.kind === 'string' ? "'microseconds'" : 'microseconds');
+  const span = extentOf(ctx, { FuncCall: f });
+  ctx.edits.wrap(span.start, span.end, '(CAST(', ` AS DOUBLE) / ${divisor})`);
+}
+
+function operator(ctx: RewriteContext, f: Fields): void {
+  const names = namesOf(f.name) ?? [];
+  const op = names[names.length - 1] ?? '';
+  const ts = ctx.extents.tokens;
+  const i = ctx.extents.tokenAt(locationOf(f));
+  const opToken = ts[i];
+  const opSpan: Span | undefined =
+    opToken === undefined
+      ? undefined
+      : opToken.upper === 'OPERATOR'
+        ? { start: opToken.start, end: (ts[ctx.extents.matching(i + 1)] as Token).end }
+        : { start: opToken.start, end: opToken.end };
+  const regex = f.kind === 'AEXPR_OP' ? regexOperators[op] : undefined;
+  if (regex !== undefined && f.lexpr !== undefined && opSpan !== undefined) {
+    const l = operandExtentOf(ctx, f.lexpr);
+    const r = operandExtentOf(ctx, f.rexpr);
+    ctx.edits.insert(l.start, `(${regex.negate ? 'NOT ' : ''}regexp_matches(`);
+    ctx.edits.replace(opSpan.start, opSpan.end, ',');
+    ctx.edits.insertClose(r.end, regex.caseless ? ", 'i'))" : '))');
+    return;
+  }
+  if (f.kind === 'AEXPR_OP' && (op === '/' || op === '%') && f.lexpr !== undefined && opSpan !== undefined) {
+    // PostgreSQL fails on a zero divisor where DuckDB gives NULL.
+    const r = extentOf(ctx, f.rexpr);
+    ctx.edits.wrap(r.start, r.end, 'tw_nonzero(', ')');
+    if (op === '/' && isInterval(ctx, f.lexpr)) {
+      // DuckDB's integer division (`//`, see session-setup.ts) has no interval form.
+      const l = operandExtentOf(ctx, f.lexpr);
+      ctx.edits.insert(l.start, 'tw_interval_div(');
+      ctx.edits.replace(opSpan.start, opSpan.end, ',');
+      ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
+    }
+    return;
+  }
+  if ((f.kind === 'AEXPR_LIKE' || f.kind === 'AEXPR_ILIKE') && !isLikeEscape(f.rexpr)) {
+    const r = extentOf(ctx, f.rexpr);
+    ctx.edits.insertClose(r.end, " ESCAPE '\\'");
+    return;
+  }
+  if (opToken?.upper === 'OPERATOR' && opSpan !== undefined) ctx.edits.replace(opSpan.start, opSpan.end, op);
+}
+
+function isLikeEscape(n: unknown): boolean {
+  const call = fieldsIf(n, 'FuncCall');
+  const names = call === undefined ? undefined : namesOf(call.funcname);
+  return names?.[names.length - 1] === 'like_escape';
+}
+
+function cast(ctx: RewriteContext, f: Fields): void {
+  const tn = f.typeName as Fields | undefined;
+  if (tn === undefined) return;
+  const names = namesOf(tn.names) ?? [];
+  const span = ctx.extents.ownSpan('TypeName', tn);
+  if (span === undefined) return;
+  const qualified = ctx.text.slice(span.start, span.end).includes('.');
+  const target = castTarget(names, list(tn.typmods).length > 0, qualified);
+  if (integerTypes.has(names[names.length - 1] ?? '') && isNumeric(ctx, f.arg)) {
+    // numeric → integer rounds half away from zero; DuckDB's double → integer rounds half to even.
+    const arg = extentOf(ctx, f.arg);
+    ctx.edits.wrap(arg.start, arg.end, 'round(', ')');
+  }
+  if (list(tn.arrayBounds).length > 0 && stringConstant(f.arg) !== undefined) {
+    // PostgreSQL's array text ('{a,b}'), which DuckDB cannot cast, read as a list of text.
+    const arg = extentOf(ctx, f.arg);
+    ctx.edits.wrap(arg.start, arg.end, 'tw_array_text(', ')');
+  }
+  if (target === undefined) return;
+  if (target.kind === 'type') {
+    ctx.edits.replace(span.start, span.end, target.duck + '[]'.repeat(list(tn.arrayBounds).length));
+    return;
+  }
+  const whole = extentOf(ctx, { TypeCast: f });
+  const arg = extentOf(ctx, f.arg);
+  const fn = stringConstant(f.arg) !== undefined ? target.fromName : target.toName;
+  ctx.edits.replace(whole.start, whole.end, (render) => `${fn}(${render(arg.start, arg.end)})`);
+}
+
+/** Whether an expression is of type numeric in PostgreSQL (a double here), as far as its form tells. */
+function isNumeric(ctx: RewriteContext, n: unknown): boolean {
+  const node = asNode(n);
+  if (node === undefined) return false;
+  if (ctx.typeOf(n)?.name === 'numeric') return true;
+  const f = node.fields;
+  switch (node.kind) {
+    case 'FuncCall': {
+      const names = namesOf(f.funcname) ?? [];
+      return numericFunctions.has(names[names.length - 1] ?? '');
+    }
+    case 'TypeCast': {
+      const names = namesOf((f.typeName as Fields | undefined)?.names) ?? [];
+      const name = names[names.length - 1];
+      return name === 'numeric' || name === 'decimal';
+    }
+    case 'A_Const':
+      return typeof (f.fval as Fields | undefined)?.fval === 'string';
+    case 'ColumnRef': {
+      const names = namesOf(f.fields) ?? [];
+      return ctx.columnTypes.get(names[names.length - 1] ?? '')?.name === 'numeric';
+    }
+    case 'A_Expr':
+      return f.kind === 'AEXPR_OP' && (isNumeric(ctx, f.lexpr) || isNumeric(ctx, f.rexpr));
+    default:
+      return false;
+  }
+}
+
+/** Whether an expression is an interval in PostgreSQL, as far as its form or the inference tells. */
+function isInterval(ctx: RewriteContext, n: unknown): boolean {
+  if (ctx.typeOf(n)?.name === 'interval') return true;
+  const node = asNode(n);
+  if (node?.kind === 'TypeCast') {
+    const names = namesOf((node.fields.typeName as Fields | undefined)?.names) ?? [];
+    return names[names.length - 1] === 'interval';
+  }
+  if (node?.kind === 'ColumnRef') {
+    const names = namesOf(node.fields.fields) ?? [];
+    return ctx.columnTypes.get(names[names.length - 1] ?? '')?.name === 'interval';
+  }
+  return false;
+}
+
+/** Whether an expression is a float in PostgreSQL (round() then rounds half to even). */
+function isFloat(ctx: RewriteContext, n: unknown): boolean {
+  const t = ctx.typeOf(n);
+  if (t !== undefined) return t.name === 'float8' || t.name === 'float4';
+  const node = asNode(n);
+  if (node?.kind === 'TypeCast') {
+    const names = namesOf((node.fields.typeName as Fields | undefined)?.names) ?? [];
+    return ['float8', 'float4'].includes(names[names.length - 1] ?? '');
+  }
+  if (node?.kind === 'ColumnRef') {
+    const names = namesOf(node.fields.fields) ?? [];
+    const type = ctx.columnTypes.get(names[names.length - 1] ?? '')?.name;
+    return type === 'float8' || type === 'float4';
+  }
+  return false;
+}
+
+/** Whether an expression is a bigint in PostgreSQL, as far as its form or the inference tells. */
+function isBigint(ctx: RewriteContext, n: unknown): boolean {
+  const t = ctx.typeOf(n);
+  if (t !== undefined) return t.name === 'int8';
+  const node = asNode(n);
+  if (node?.kind === 'ColumnRef') {
+    const names = namesOf(node.fields.fields) ?? [];
+    return ctx.columnTypes.get(names[names.length - 1] ?? '')?.name === 'int8';
+  }
+  if (node?.kind === 'FuncCall') {
+    const names = namesOf(node.fields.funcname) ?? [];
+    return names[names.length - 1] === 'count';
+  }
+  return false;
+}
+
+function valueFunction(ctx: RewriteContext, f: Fields): void {
+  const replacement = valueFunctions[String(f.op)];
+  const span = ctx.extents.ownSpan('SQLValueFunction', f);
+  if (replacement !== undefined && span !== undefined) ctx.edits.replace(span.start, span.end, replacement);
+}
+
+/** Rewrites what node `kind` itself needs (its children are the caller's to visit). */
+export function rewriteExpression(ctx: RewriteContext, kind: string, f: Fields, inFrom: boolean): void {
+  switch (kind) {
+    case 'FuncCall':
+      funcCall(ctx, f, inFrom);
+      return;
+    case 'A_Expr':
+      operator(ctx, f);
+      return;
+    case 'TypeCast':
+      cast(ctx, f);
+      return;
+    case 'SQLValueFunction':
+      valueFunction(ctx, f);
+      return;
+    case 'CollateClause': {
+      const span = ctx.extents.ownSpan('CollateClause', f);
+      if (span !== undefined) ctx.edits.replace(span.start, span.end, '');
+      return;
+    }
+  }
+}

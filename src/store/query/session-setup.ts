@@ -1,0 +1,224 @@
+/**
+ * Makes a DuckDB connection answer like PostgreSQL: session settings (integer division,
+ * UTC, PostgreSQL's NULL ordering), the functions rewritten calls name (function-names.ts,
+ * type-names.ts) as temporary macros over the session's catalog tables, and a few scalar
+ * functions written in JavaScript. Macros are created after `integer_division` is on, so
+ * the `/` in their bodies divides integers as PostgreSQL does. A macro's arguments are
+ * pasted into its body, so the relations a body reads are named `__tw_…`: an argument such
+ * as `c.oid` must not end up naming the macro's own `c`.
+ */
+import {
+  type DuckDBConnection,
+  DuckDBScalarFunction,
+  type DuckDBType,
+  LIST,
+  listValue,
+  TIMESTAMP,
+  VARCHAR,
+} from '@duckdb/node-api';
+import { findCatalogRelation } from './catalog-relations.ts';
+import { catalogTableSql, TYPE_NAMES_TABLE } from './catalog-tables.ts';
+import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
+import type { CatalogSchema } from './rewrite.ts';
+import { DATABASE, PUBLIC_SCHEMA, USER } from './stored-relation.ts';
+import { formatTimestampAs } from './to-char.ts';
+
+const settings = [
+  'SET integer_division = true',
+  "SET TimeZone = 'UTC'",
+  "SET default_null_order = 'nulls_last_on_asc_first_on_desc'",
+];
+
+function table(schema: CatalogSchema, name: string): string {
+  const rel = findCatalogRelation(schema, name);
+  if (rel === undefined) throw new Error(`no catalog relation ${schema}.${name}`);
+  return catalogTableSql(rel);
+}
+
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+function macros(backendPid: number, startedAt: string): string[] {
+  const settingsTable = table('pg_catalog', 'pg_settings');
+  const pgClass = table('pg_catalog', 'pg_class');
+  const pgNamespace = table('pg_catalog', 'pg_namespace');
+  const pgType = table('pg_catalog', 'pg_type');
+  const pgProc = table('pg_catalog', 'pg_proc');
+  const pgMatviews = table('pg_catalog', 'pg_matviews');
+  const viewdef =
+    `(SELECT __tw_m.definition FROM ${pgMatviews} __tw_m JOIN ${pgClass} __tw_c ON __tw_c.relname = __tw_m.matviewname ` +
+    'WHERE CAST(__tw_c.oid AS VARCHAR) = CAST(v AS VARCHAR) OR __tw_c.relname = CAST(v AS VARCHAR) LIMIT 1)';
+  const setting = (n: string) =>
+    `(SELECT __tw_s.setting FROM ${settingsTable} __tw_s WHERE lower(__tw_s.name) = lower(${n}))`;
+  const visible = `(${sqlString('pg_catalog')}, ${sqlString(PUBLIC_SCHEMA)})`;
+  const classByName =
+    `(SELECT __tw_c.oid FROM ${pgClass} __tw_c JOIN ${pgNamespace} __tw_n ON __tw_n.oid = __tw_c.relnamespace ` +
+    `WHERE __tw_c.relname = tw_parse_ident(s)[-1] AND (CASE WHEN len(tw_parse_ident(s)) = 1 ` +
+    `THEN __tw_n.nspname IN ${visible} ELSE __tw_n.nspname = tw_parse_ident(s)[-2] END) ORDER BY __tw_n.nspname LIMIT 1)`;
+  const def = (signature: string, body: string) => `CREATE OR REPLACE TEMP MACRO ${signature} AS ${body}`;
+  const constant = (name: string, value: string) => def(`${name}()`, value);
+  const anyArity = (name: string, value: string) =>
+    `CREATE OR REPLACE TEMP MACRO ${name}() AS ${value}, (a) AS ${value}, (a, b) AS ${value}, (a, b, c) AS ${value}, (a, b, c, d) AS ${value}`;
+  return [
+    def(
+      'tw_current_setting(n)',
+      `CASE WHEN ${setting('n')} IS NOT NULL THEN ${setting('n')} ` +
+        `ELSE error('unrecognized configuration parameter "' || n || '"') END, (n, missing_ok) AS ${setting('n')}`,
+    ),
+    constant('tw_version', `'PostgreSQL ' || tw_current_setting('server_version') || ' (tidewatch)'`),
+    constant('tw_current_schema', sqlString(PUBLIC_SCHEMA)),
+    def(
+      'tw_current_schemas(implicit)',
+      `CASE WHEN implicit THEN [${sqlString('pg_catalog')}, ${sqlString(PUBLIC_SCHEMA)}] ELSE [${sqlString(PUBLIC_SCHEMA)}] END`,
+    ),
+    constant('tw_current_database', sqlString(DATABASE)),
+    def('tw_quote_literal(s)', `'''' || replace(CAST(s AS VARCHAR), '''', '''''') || ''''`),
+    def('tw_quote_nullable(s)', `coalesce(tw_quote_literal(s), 'NULL')`),
+    def('tw_array_length(a, d)', 'CASE WHEN d = 1 AND len(a) > 0 THEN CAST(len(a) AS INTEGER) END'),
+    def('tw_array_lower(a, d)', 'CASE WHEN d = 1 AND len(a) > 0 THEN 1 END'),
+    def('tw_array_upper(a, d)', 'CASE WHEN d = 1 AND len(a) > 0 THEN CAST(len(a) AS INTEGER) END'),
+    def('tw_array_ndims(a)', 'CASE WHEN len(a) > 0 THEN 1 END'),
+    def(
+      'tw_string_to_array(s, d)',
+      `CASE WHEN s = '' THEN CAST([] AS VARCHAR[]) ELSE string_split(s, d) END`,
+    ),
+    def(
+      'tw_format_type(o, m)',
+      `coalesce((SELECT __tw_t.name FROM ${TYPE_NAMES_TABLE} __tw_t WHERE __tw_t.oid = o), '???')`,
+    ),
+    def(
+      'tw_pg_typeof(x)',
+      `CASE regexp_replace(typeof(x), '\\(.*', '') WHEN 'INTEGER' THEN 'integer' WHEN 'BIGINT' THEN 'bigint' ` +
+        `WHEN 'SMALLINT' THEN 'smallint' WHEN 'HUGEINT' THEN 'numeric' WHEN 'DECIMAL' THEN 'numeric' ` +
+        `WHEN 'DOUBLE' THEN 'double precision' WHEN 'FLOAT' THEN 'real' WHEN 'VARCHAR' THEN 'text' ` +
+        `WHEN 'BOOLEAN' THEN 'boolean' WHEN 'TIMESTAMP' THEN 'timestamp without time zone' ` +
+        `WHEN 'TIMESTAMP WITH TIME ZONE' THEN 'timestamp with time zone' WHEN 'DATE' THEN 'date' ` +
+        `WHEN 'TIME' THEN 'time without time zone' WHEN 'INTERVAL' THEN 'interval' WHEN 'BLOB' THEN 'bytea' ` +
+        `WHEN '"NULL"' THEN 'unknown' ELSE lower(typeof(x)) END`,
+    ),
+    anyArity('tw_is_visible', 'true'),
+    anyArity('tw_true', 'true'),
+    anyArity('tw_false', 'false'),
+    anyArity('tw_no_description', 'CAST(NULL AS VARCHAR)'),
+    anyArity('tw_null_text', 'CAST(NULL AS VARCHAR)'),
+    def('tw_zero(x)', 'CAST(0 AS BIGINT)'),
+    def('tw_size_pretty(x)', `CAST(x AS VARCHAR) || ' bytes'`),
+    def(
+      'tw_get_userbyid(o)',
+      `CASE WHEN o = 10 THEN ${sqlString(USER)} ELSE 'unknown (OID=' || CAST(o AS VARCHAR) || ')' END`,
+    ),
+    def('tw_get_viewdef(v)', `${viewdef}, (v, pretty) AS ${viewdef}`),
+    def('tw_encoding_to_char(e)', `CASE WHEN e = 6 THEN 'UTF8' ELSE '' END`),
+    constant('tw_backend_pid', `CAST(${backendPid} AS INTEGER)`),
+    constant('tw_start_time', `CAST(${sqlString(startedAt)} AS TIMESTAMPTZ)`),
+    def('tw_to_char(x, f)', 'tw_to_char_timestamp(CAST(x AS TIMESTAMP), f)'),
+    def(
+      'tw_interval_div(a, b)',
+      "to_microseconds(CAST(round(epoch_us(TIMESTAMP '1970-01-01' + a) / CAST(b AS DOUBLE)) AS BIGINT))",
+    ),
+    def('tw_nonzero(b)', `CASE WHEN b = 0 THEN error('division by zero') ELSE b END`),
+    def(
+      'tw_window_start(ts, size, off)',
+      "ts - to_microseconds(((epoch_us(ts) - epoch_us(TIMESTAMP '1970-01-01' + off)) % " +
+        "epoch_us(TIMESTAMP '1970-01-01' + size) + epoch_us(TIMESTAMP '1970-01-01' + size)) % " +
+        "epoch_us(TIMESTAMP '1970-01-01' + size))",
+    ),
+    def(
+      'tw_regclass_oid(s)',
+      `CASE WHEN regexp_full_match(s, '[0-9]+') THEN CAST(s AS BIGINT) WHEN ${classByName} IS NOT NULL ` +
+        `THEN ${classByName} ELSE error('relation "' || s || '" does not exist') END`,
+    ),
+    def(
+      'tw_regclass_name(o)',
+      `coalesce((SELECT CASE WHEN __tw_n.nspname IN ${visible} THEN tw_quote_ident(__tw_c.relname) ` +
+        `ELSE tw_quote_ident(__tw_n.nspname) || '.' || tw_quote_ident(__tw_c.relname) END FROM ${pgClass} __tw_c ` +
+        `JOIN ${pgNamespace} __tw_n ON __tw_n.oid = __tw_c.relnamespace WHERE __tw_c.oid = o), CAST(o AS VARCHAR))`,
+    ),
+    def(
+      'tw_regtype_oid(s)',
+      `coalesce((SELECT __tw_t.oid FROM ${TYPE_NAMES_TABLE} __tw_t WHERE __tw_t.name = lower(s)), ` +
+        `(SELECT __tw_y.oid FROM ${pgType} __tw_y WHERE __tw_y.typname = lower(s)), error('type "' || s || '" does not exist'))`,
+    ),
+    def('tw_regtype_name(o)', `CASE WHEN o = 0 THEN '-' ELSE tw_format_type(o, NULL) END`),
+    def(
+      'tw_regnamespace_oid(s)',
+      `coalesce((SELECT __tw_n.oid FROM ${pgNamespace} __tw_n WHERE __tw_n.nspname = s), error('schema "' || s || '" does not exist'))`,
+    ),
+    def(
+      'tw_regnamespace_name(o)',
+      `coalesce((SELECT __tw_n.nspname FROM ${pgNamespace} __tw_n WHERE __tw_n.oid = o), CAST(o AS VARCHAR))`,
+    ),
+    def(
+      'tw_regproc_oid(s)',
+      `coalesce((SELECT __tw_p.oid FROM ${pgProc} __tw_p WHERE __tw_p.proname = s), error('function "' || s || '" does not exist'))`,
+    ),
+    def(
+      'tw_regproc_name(o)',
+      `CASE WHEN o = 0 THEN '-' ELSE coalesce((SELECT __tw_p.proname FROM ${pgProc} __tw_p WHERE __tw_p.oid = o), ` +
+        'CAST(o AS VARCHAR)) END',
+    ),
+    def(
+      'tw_regrole_oid(s)',
+      `CASE WHEN s = ${sqlString(USER)} THEN CAST(10 AS BIGINT) ELSE error('role "' || s || '" does not exist') END`,
+    ),
+    def('tw_regrole_name(o)', 'tw_get_userbyid(o)'),
+  ];
+}
+
+function scalar(
+  name: string,
+  parameterTypes: readonly DuckDBType[],
+  returnType: DuckDBType,
+  fn: (...args: never[]) => unknown,
+): DuckDBScalarFunction {
+  return DuckDBScalarFunction.create({
+    name,
+    returnType,
+    parameterTypes,
+    mainFunction: (info, input, output) => {
+      const vectors = parameterTypes.map((_, i) => input.getColumnVector(i));
+      for (let row = 0; row < input.rowCount; row++) {
+        const args = vectors.map((v) => v.getItem(row));
+        if (args.some((a) => a === null)) {
+          output.setItem(row, null);
+          continue;
+        }
+        try {
+          output.setItem(row, fn(...(args as never[])) as never);
+        } catch (e) {
+          info.setError((e as Error).message);
+          return;
+        }
+      }
+      output.flush();
+    },
+  });
+}
+
+/**
+ * Scalar functions in JavaScript. DuckDB registers them for the whole database instance
+ * (the last registration wins), so they must not depend on the session.
+ */
+function scalarFunctions(): DuckDBScalarFunction[] {
+  return [
+    scalar('tw_quote_ident', [VARCHAR], VARCHAR, (s: string) => quoteIdentifier(s)),
+    scalar('tw_parse_ident', [VARCHAR], LIST(VARCHAR), (s: string) => listValue(parseIdentifier(s))),
+    scalar('tw_array_text', [VARCHAR], LIST(VARCHAR), (s: string) => listValue(parseArrayText(s))),
+    scalar('tw_initcap', [VARCHAR], VARCHAR, (s: string) =>
+      s
+        .toLowerCase()
+        .replace(/(^|[^\p{L}\p{N}])(\p{L})/gu, (_m, sep: string, c: string) => sep + c.toUpperCase()),
+    ),
+    scalar('tw_to_char_timestamp', [TIMESTAMP, VARCHAR], VARCHAR, (ts: { micros: bigint }, format: string) =>
+      formatTimestampAs(Number(ts.micros), format),
+    ),
+  ];
+}
+
+/** Settings, JavaScript functions and macros on `conn`; the catalog tables must exist. */
+export async function prepareConnection(conn: DuckDBConnection, backendPid: number): Promise<void> {
+  for (const s of settings) await conn.run(s);
+  for (const f of scalarFunctions()) conn.registerScalarFunction(f);
+  for (const m of macros(backendPid, new Date().toISOString())) await conn.run(m);
+}

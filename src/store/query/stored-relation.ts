@@ -1,0 +1,33 @@
+/**
+ * What the ad-hoc query layer knows of tidewatch's relations: names, kinds, typed columns and
+ * the defining SQL, as the engine's catalog has them. The store holds their rows (see
+ * view-store.ts for tables and views; sources keep their retained raw events).
+ */
+import type { SqlType } from '../../sql/types.ts';
+
+export type StoredRelationKind = 'table' | 'materialized view' | 'source';
+
+export interface StoredColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+export interface StoredRelation {
+  readonly name: string;
+  readonly kind: StoredRelationKind;
+  readonly columns: readonly StoredColumn[];
+  /** The CREATE statement or the view's query, shown by pg_views, pg_matviews, information_schema.views. */
+  readonly definition?: string;
+}
+
+/** The schema, database and user every tidewatch relation belongs to. */
+export const PUBLIC_SCHEMA = 'public';
+export const DATABASE = 'dev';
+export const USER = 'root';
+
+/**
+ * DuckDB columns of a stored relation that are not the relation's: tables and views end with
+ * the row key and multiplicity (`__tw_key`, `__tw_count`), sources with the epoch of each
+ * retained event (`__tw_epoch`).
+ */
+export const COUNT_COLUMN = '__tw_count';

@@ -1,0 +1,274 @@
+/**
+ * The PostgreSQL catalog of an ad-hoc session, as Grafana's PostgreSQL data source and psql
+ * 15 introspect it: version checks, schema/table/column pickers (materialized views
+ * included, as RisingWave lists them), `\l`, `\dt`, `\dm`, `\d`, `\d name` (every query psql
+ * sends must run); the catalog follows tidewatch's relations as they change, and each
+ * session keeps its catalog to itself, outside the data file.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { arrayOf, T } from '../../../src/sql/types.ts';
+import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
+import { ViewStore } from '../../../src/store/view-store.ts';
+import { tempDir } from '../helpers.ts';
+import {
+  grafanaColumns,
+  grafanaSchemas,
+  grafanaTables,
+  grafanaTablesOf,
+  grafanaTimescale,
+  grafanaVersion,
+} from './grafana-queries.ts';
+import {
+  psqlDescribeByOid,
+  psqlDescribeLookup,
+  psqlList,
+  psqlMaterializedViews,
+  psqlRelations,
+  psqlSchemas,
+  psqlTables,
+  psqlViews,
+} from './psql-queries.ts';
+
+const metrics: StoredRelation = {
+  name: 'website_user_metrics',
+  kind: 'materialized view',
+  columns: [
+    { name: 'username', type: T.varchar },
+    { name: 'total_requests', type: T.int8 },
+    { name: 'avg_response_time', type: T.numeric },
+    { name: 'window_start', type: T.timestamp },
+    { name: 'tags', type: arrayOf(T.text) },
+  ],
+  definition: 'CREATE MATERIALIZED VIEW website_user_metrics AS SELECT …',
+};
+const blocklist: StoredRelation = {
+  name: 'blocklist',
+  kind: 'table',
+  columns: [
+    { name: 'ip_address', type: T.varchar },
+    { name: 'added_at', type: T.timestamptz },
+  ],
+};
+const source: StoredRelation = {
+  name: 'website_logs_source',
+  kind: 'source',
+  columns: [
+    { name: 'request_timestamp', type: T.timestamp },
+    { name: 'ip_address', type: T.varchar },
+    { name: 'status_code', type: T.int4 },
+  ],
+};
+
+async function setup(t: TestContext, settings: (name: string) => string | undefined = () => undefined) {
+  const store = await ViewStore.open(join(tempDir(t, 'tidewatch-catalog-'), 'views.duckdb'));
+  for (const r of [metrics, blocklist]) await store.defineView(r.name, r.columns);
+  const relations: StoredRelation[] = [metrics, blocklist, source];
+  const sessions: AdHocSession[] = [];
+  t.after(async () => {
+    for (const s of sessions) s.close();
+    await store.close();
+  });
+  const open = async () => {
+    const s = await AdHocSession.open(await store.connectReader(), () => relations, settings);
+    sessions.push(s);
+    return s;
+  };
+  return { store, relations, session: await open(), open };
+}
+
+const column = (rows: readonly unknown[][], i = 0) => rows.map((r) => r[i]);
+
+test('Grafana: version, TimescaleDB and search_path checks', async (t) => {
+  const { session } = await setup(t);
+  const version = await session.query(grafanaVersion);
+  assert.deepEqual(version.columns, [{ name: 'version', type: T.int4 }]);
+  assert.deepEqual(version.rows, [[1300]]);
+  const timescale = await session.query(grafanaTimescale);
+  assert.deepEqual(
+    timescale.columns.map((c) => c.name),
+    ['extversion'],
+  );
+  assert.deepEqual(timescale.rows, []);
+  const s = await session.query(
+    "SELECT current_setting('search_path'), current_setting('TimeZone'), current_setting('server_version')",
+  );
+  assert.deepEqual(s.rows, [['"$user", public', 'UTC', '13.14.0']]);
+});
+
+test('settings come from the callback first', async (t) => {
+  const { session } = await setup(t, (name) => (name === 'server_version_num' ? '150004' : undefined));
+  assert.deepEqual((await session.query(grafanaVersion)).rows, [[1500]]);
+  const row = await session.query("SELECT setting FROM pg_settings WHERE name = 'server_version_num'");
+  assert.deepEqual(row.rows, [['150004']]);
+  await assert.rejects(session.query("SELECT current_setting('no_such_thing')"), { sqlstate: '42704' });
+  assert.deepEqual((await session.query("SELECT current_setting('no_such_thing', true)")).rows, [[null]]);
+});
+
+test('Grafana: schema, table and column pickers list tables, views and sources', async (t) => {
+  const { session } = await setup(t);
+  assert.deepEqual((await session.query(grafanaSchemas)).rows, [['public']]);
+  const expected = [['blocklist'], ['website_logs_source'], ['website_user_metrics']];
+  assert.deepEqual((await session.query(grafanaTablesOf('public'))).rows, expected);
+  const tables = await session.query(grafanaTables);
+  assert.deepEqual(tables.columns, [{ name: 'table', type: T.text }]);
+  assert.deepEqual(tables.rows, expected);
+  for (const name of ['website_user_metrics', 'public.website_user_metrics']) {
+    const cols = await session.query(grafanaColumns(name));
+    assert.deepEqual(
+      cols.columns.map((c) => c.name),
+      ['column', 'type'],
+    );
+    assert.deepEqual(cols.rows, [
+      ['username', 'character varying'],
+      ['total_requests', 'bigint'],
+      ['avg_response_time', 'numeric'],
+      ['window_start', 'timestamp without time zone'],
+      ['tags', 'ARRAY'],
+    ]);
+  }
+  const types = await session.query(
+    `SELECT table_name, table_type, is_insertable_into FROM information_schema.tables
+     WHERE table_schema = 'public' ORDER BY table_name`,
+  );
+  assert.deepEqual(types.rows, [
+    ['blocklist', 'BASE TABLE', 'YES'],
+    ['website_logs_source', 'BASE TABLE', 'NO'],
+    ['website_user_metrics', 'MATERIALIZED VIEW', 'NO'],
+  ]);
+  const views = await session.query('SELECT table_name, view_definition FROM information_schema.views');
+  assert.deepEqual(views.rows, [['website_user_metrics', metrics.definition]]);
+  const udt = await session.query(
+    `SELECT column_name, udt_name, ordinal_position, numeric_precision FROM information_schema.columns
+     WHERE table_name = 'blocklist' ORDER BY ordinal_position`,
+  );
+  assert.deepEqual(udt.rows, [
+    ['ip_address', 'varchar', 1, null],
+    ['added_at', 'timestamptz', 2, null],
+  ]);
+});
+
+test('psql: \\l, \\dt, \\dm, \\dv, \\d and \\dn', async (t) => {
+  const { session } = await setup(t);
+  const list = await session.query(psqlList);
+  assert.deepEqual(
+    list.columns.map((c) => c.name),
+    ['Name', 'Owner', 'Encoding', 'Collate', 'Ctype', 'ICU Locale', 'Locale Provider', 'Access privileges'],
+  );
+  assert.deepEqual(list.rows, [['dev', 'root', 'UTF8', 'C', 'C.UTF-8', null, 'libc', null]]);
+  assert.deepEqual((await session.query(psqlTables)).rows, [
+    ['public', 'blocklist', 'table', 'root'],
+    ['public', 'website_logs_source', 'table', 'root'],
+  ]);
+  assert.deepEqual((await session.query(psqlMaterializedViews)).rows, [
+    ['public', 'website_user_metrics', 'materialized view', 'root'],
+  ]);
+  assert.deepEqual((await session.query(psqlViews)).rows, []);
+  assert.deepEqual(column((await session.query(psqlRelations)).rows, 1), [
+    'blocklist',
+    'website_logs_source',
+    'website_user_metrics',
+  ]);
+  assert.deepEqual((await session.query(psqlSchemas)).rows, [['public', 'root']]);
+});
+
+test('psql: \\d name runs every query psql sends and shows the columns', async (t) => {
+  const { session } = await setup(t);
+  const lookup = await session.query(psqlDescribeLookup('website_user_metrics'));
+  assert.equal(lookup.rows.length, 1);
+  const [oid, schema, name] = lookup.rows[0] as [number, string, string];
+  assert.deepEqual([schema, name], ['public', 'website_user_metrics']);
+  const results = [];
+  for (const sql of psqlDescribeByOid) results.push(await session.query(sql.replaceAll(':oid', String(oid))));
+  const [relation, attributes] = results;
+  assert.deepEqual(relation?.rows[0]?.slice(0, 2), [0, 'm']);
+  assert.deepEqual(
+    attributes?.rows.map((r) => r.slice(0, 2)),
+    [
+      ['username', 'character varying'],
+      ['total_requests', 'bigint'],
+      ['avg_response_time', 'numeric'],
+      ['window_start', 'timestamp without time zone'],
+      ['tags', 'text[]'],
+    ],
+  );
+  const viewdef = results.find((r) => r.columns[0]?.name === 'pg_get_viewdef');
+  assert.deepEqual(viewdef?.rows, [[metrics.definition]]);
+  const again = await session.query(psqlDescribeLookup('website_user_metrics'));
+  assert.deepEqual(again.rows[0]?.[0], oid, 'the OID is stable');
+  assert.deepEqual((await session.query(psqlDescribeLookup('nothing_like_this'))).rows, []);
+  const table = await session.query(psqlDescribeLookup('blocklist'));
+  const tableOid = table.rows[0]?.[0] as number;
+  const kind = await session.query(psqlDescribeByOid[0]?.replaceAll(':oid', String(tableOid)) ?? '');
+  assert.equal(kind.rows[0]?.[1], 'r');
+});
+
+test('catalog functions answer as PostgreSQL does', async (t) => {
+  const { session } = await setup(t);
+  const r =
+    await session.query(`SELECT version() LIKE 'PostgreSQL 13.14.0%', current_database(), current_schema(),
+      current_schemas(true), current_user, user, quote_ident('Web Logs'), quote_ident('select'), quote_ident('ok_1'),
+      parse_ident('public."My Table"'), format_type(1184, NULL), format_type(1007, NULL), pg_typeof(42),
+      'website_user_metrics'::regclass::oid = (SELECT oid FROM pg_class WHERE relname = 'website_user_metrics'),
+      obj_description(1, 'pg_class'), pg_get_userbyid(10), pg_table_is_visible(1), array_length(ARRAY[1, 2, 3], 1),
+      array_lower(ARRAY['a'], 1), array_upper(ARRAY['a', 'b'], 1), array_length(string_to_array('', ','), 1)`);
+  assert.deepEqual(r.rows, [
+    [
+      true,
+      'dev',
+      'public',
+      ['pg_catalog', 'public'],
+      'root',
+      'root',
+      '"Web Logs"',
+      '"select"',
+      'ok_1',
+      ['public', 'My Table'],
+      'timestamp with time zone',
+      'integer[]',
+      'integer',
+      true,
+      null,
+      'root',
+      true,
+      3,
+      1,
+      2,
+      null,
+    ],
+  ]);
+  const names = await session.query(
+    `SELECT c.oid::regclass AS name, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+     WHERE c.relname = 'blocklist' ORDER BY a.attnum`,
+  );
+  assert.deepEqual(names.rows, [
+    ['blocklist', 'ip_address'],
+    ['blocklist', 'added_at'],
+  ]);
+  await assert.rejects(session.query("SELECT 'no_such_relation'::regclass"), { sqlstate: '42P01' });
+});
+
+test('the catalog follows tidewatch’s relations; each session has its own', async (t) => {
+  const { session, relations, open, store } = await setup(t);
+  const other = await open();
+  const count = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'";
+  assert.deepEqual((await session.query(count)).rows, [[3]]);
+  await store.defineView('late_view', [{ name: 'x', type: T.int4 }]);
+  relations.push({ name: 'late_view', kind: 'materialized view', columns: [{ name: 'x', type: T.int4 }] });
+  assert.deepEqual((await session.query(count)).rows, [[4]]);
+  assert.deepEqual((await session.query('SELECT * FROM late_view')).rows, []);
+  assert.deepEqual((await other.query(count)).rows, [[4]]);
+  relations.splice(relations.length - 1, 1);
+  assert.deepEqual((await other.query(count)).rows, [[3]]);
+  await assert.rejects(other.query('SELECT * FROM late_view'), { sqlstate: '42P01' });
+  const conn = await store.connectReader();
+  try {
+    const tables = await conn.runAndReadAll(
+      "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND table_name LIKE 'tw\\_\\_%' ESCAPE '\\'",
+    );
+    assert.deepEqual(tables.getRows(), [], 'no catalog table in the data file');
+  } finally {
+    conn.closeSync();
+  }
+});
