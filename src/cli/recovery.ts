@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { LoggedSource } from '../connectors/logged-source.ts';
-import { Engine, type EngineCheckpoint, type EngineOptions } from '../engine/engine.ts';
+import { Engine, type EngineCheckpoint, type EngineOptions, type StatementResult } from '../engine/engine.ts';
 import type { DataDir } from '../store/data-dir.ts';
 import { openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
@@ -40,6 +40,15 @@ export interface DurableEngine {
   readonly restoredEpoch: number | undefined;
   /** Records pushed again from the log at start. */
   readonly replayed: number;
+  /**
+   * Runs statements of a client (the PostgreSQL endpoint): a statement that changes the
+   * catalog defines or drops its tables in the store and is durable when this returns (an
+   * epoch is ended and committed); FLUSH returns once its epoch is committed, so that a
+   * query of the store that follows sees it.
+   */
+  execute(sql: string): Promise<StatementResult[]>;
+  /** Resolves once every epoch ended so far is committed (or the commits failed). */
+  committed(): Promise<void>;
   /** Commits a last epoch (unless a commit failed), waits for the commits, releases all. */
   close(): Promise<void>;
 }
@@ -153,12 +162,39 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     commits = commits.then(() => (failed ? undefined : store.commit(epoch, deltas, state, raw))).catch(fail);
   });
   engine.flush();
+  const catalogSize = () => engine.catalogHistory.length;
   return {
     engine,
     store,
     source,
     restoredEpoch,
     replayed,
+    async execute(sql) {
+      const before = catalogSize();
+      let results: StatementResult[] | undefined;
+      let error: unknown;
+      try {
+        results = await engine.execute(sql);
+      } catch (e) {
+        error = e; // the statements before the failing one did run
+      }
+      const changed = catalogSize() !== before;
+      if (changed) {
+        // In the commit chain: a dropped view's table goes after the epochs that still change it.
+        commits = commits.then(() => defineStoreTables(engine, store, options.retention)).catch(fail);
+        engine.flush();
+      }
+      if (changed || results?.some((r) => r.tag === 'FLUSH') === true) {
+        await commits;
+        if (failed)
+          throw new StoreError('unusable', `${file}: an earlier commit failed; tidewatch is stopping`, {
+            path: file,
+          });
+      }
+      if (error !== undefined) throw error;
+      return results ?? [];
+    },
+    committed: () => commits,
     async close() {
       // The epoch timer stops first: no commit may start while the store closes.
       engine.close();

@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,8 @@ import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.t
 import { labelFile } from '../generator/outputs.ts';
 import type { LogRecord } from '../generator/record.ts';
 import { HttpError, type JsonHandler, startHttpApi } from '../serve/http.ts';
+import { TidewatchPgBackend } from '../serve/pg-backend.ts';
+import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { DataDir } from '../store/data-dir.ts';
 import { isStoreError } from '../store/errors.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
@@ -67,6 +69,27 @@ const flags = [
     help: 'port of the HTTP API and dashboard',
     default: 8080 as number,
     parse: port,
+  },
+  {
+    name: 'pg-auth',
+    arg: 'METHOD',
+    help: 'how the PostgreSQL endpoint checks --password: scram-sha-256, or md5 for old clients',
+    default: 'scram-sha-256' as string,
+    parse: parseAuth,
+  },
+  {
+    name: 'tls-cert',
+    arg: 'FILE',
+    help: 'PEM certificate: the PostgreSQL endpoint then accepts TLS (with --tls-key)',
+    default: '' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'tls-key',
+    arg: 'FILE',
+    help: 'PEM private key of --tls-cert',
+    default: '' as string,
+    parse: parseNonEmpty,
   },
   {
     name: 'password',
@@ -179,8 +202,30 @@ function parseHost(text: string): string {
   throw new Error(`"${text}" is not an IP address or host name`);
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+function parseAuth(text: string): string {
+  if (text !== 'scram-sha-256' && text !== 'md5') throw new Error(`"${text}" is not scram-sha-256 or md5`);
+  return text;
+}
+
+/** A host as it goes in a URL: IPv6 addresses in brackets. */
+function urlHost(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+/** The PostgreSQL endpoint's certificate and key, when both are given. */
+function readTls(settings: Settings): { cert: Buffer; key: Buffer } | undefined {
+  const cert = settings['tls-cert'];
+  const key = settings['tls-key'];
+  if (cert === '' && key === '') return undefined;
+  if (cert === '' || key === '')
+    throw new UsageError('tidewatch start: --tls-cert and --tls-key go together');
+  try {
+    return { cert: readFileSync(cert), key: readFileSync(key) };
+  } catch (error) {
+    throw new UsageError(
+      `tidewatch start: cannot read the TLS certificate or key: ${(error as Error).message}`,
+    );
+  }
 }
 
 function pipelineFiles(settings: Settings, io: Io): string[] {
@@ -243,6 +288,7 @@ async function serve(
   const host = settings.host;
   const password = settings.password;
   const dataDir = data.path;
+  const tls = readTls(settings);
 
   // A commit that fails (disk full…) stops tidewatch: later epochs could not be made durable.
   const fatal = new AbortController();
@@ -291,6 +337,31 @@ async function serve(
     views: engine.viewStats(),
   });
 
+  let pg: PgServer;
+  try {
+    const backend = new TidewatchPgBackend({
+      execute: (sql) => durable.execute(sql),
+      connectReader: () => durable.store.connectReader(),
+      relations: () => engine.relations(),
+      subscriptions: durable.store,
+    });
+    pg = await listenPg(backend, {
+      host,
+      port: settings['pg-port'],
+      ...(password ? { password } : {}),
+      ...(settings['pg-auth'] === 'md5' ? { auth: 'md5' as const } : {}),
+      ...(tls === undefined ? {} : { tls }),
+      onUnexpectedError: (error) =>
+        io.stderr.write(`tidewatch: PostgreSQL endpoint: ${(error as Error).stack ?? String(error)}\n`),
+    });
+  } catch (error) {
+    await durable.close();
+    io.stderr.write(
+      `tidewatch: cannot listen on ${host}:${settings['pg-port']} (PostgreSQL): ${(error as Error).message}\n`,
+    );
+    return 1;
+  }
+
   let api: Awaited<ReturnType<typeof startHttpApi>>;
   try {
     api = await startHttpApi({
@@ -300,6 +371,7 @@ async function serve(
       routes: { '/api/status': status, '/api/views': viewRows(engine) },
     });
   } catch (error) {
+    await pg.close();
     await durable.close();
     io.stderr.write(
       `tidewatch: cannot listen on ${host}:${settings['http-port']}: ${(error as Error).message}\n`,
@@ -312,7 +384,7 @@ async function serve(
   const lines = [
     `tidewatch ${VERSION}`,
     `  HTTP API         ${api.url}  (status: ${api.url}/api/status)`,
-    `  PostgreSQL       port ${settings['pg-port']} on ${host} once the PostgreSQL endpoint lands (not served yet)`,
+    `  PostgreSQL       postgresql://root@${urlHost(pg.host)}:${pg.port}/dev  (psql -h ${pg.host} -p ${pg.port} -U root dev)`,
     `  data directory   ${shown(dataDir)}${
       durable.restoredEpoch === undefined
         ? data.created
@@ -381,6 +453,7 @@ async function serve(
     clearInterval(ticker);
     line.done();
     await api.close();
+    await pg.close();
     await durable.close();
   }
   if (fatalError !== undefined) {

@@ -129,6 +129,14 @@ export type ViewCommitListener = (view: string, delta: Chunk, epoch: number) => 
 
 type ObjectKind = 'source' | 'table' | 'materialized view';
 
+export interface RelationInfo {
+  readonly name: string;
+  readonly kind: ObjectKind;
+  readonly columns: readonly ResultColumn[];
+  /** The statement that created it. */
+  readonly definition: string;
+}
+
 interface Relation extends CatalogRelation {
   readonly objectKind: ObjectKind;
   /** The statement text that created it. */
@@ -333,6 +341,19 @@ export class Engine implements Catalog {
       .filter((r) => kind === undefined || r.objectKind === kind)
       .map((r) => r.name)
       .sort();
+  }
+
+  /** Every source, table and view, sorted by name: kind, typed columns, the statement that created it. */
+  relations(): RelationInfo[] {
+    return this.list().map((name) => {
+      const r = this.#rel(name) as Relation;
+      return {
+        name: r.name,
+        kind: r.objectKind,
+        columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
+        definition: r.definition,
+      };
+    });
   }
 
   // --- input and epochs --------------------------------------------------------------

@@ -22,6 +22,9 @@ export const SqlState = {
   undefinedObject: '42704',
   invalidParameterValue: '22023',
   wrongObjectType: '42809',
+  invalidCursorName: '34000',
+  duplicateCursor: '42P03',
+  queryCanceled: '57014',
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
 

@@ -14,6 +14,11 @@
  * - one table per source, named as the source, with its columns followed by
  *   `__tw_epoch BIGINT` (the epoch that committed the event): the retained raw events,
  *   appended in the epoch's transaction; retention deletes whole epochs, oldest first.
+ * - `tidewatch_subscriptions(name, view, retention_ms, created_epoch)`, and for each view
+ *   with a subscription its change log `__tw_changes_<view>`: the view's columns followed by
+ *   `__tw_op` (1 insert, 2 delete), `__tw_epoch`, `__tw_seq` (order within the epoch) and
+ *   `__tw_ts` (commit time, ms), written from the epoch's changes in its transaction and kept
+ *   for the longest retention of the view's subscriptions.
  * - one table per view, named as the view, with the view's columns followed by
  *   `__tw_key VARCHAR` (the engine's `rowKey` of the row, so that a retraction finds its
  *   row exactly, NULLs and NaN included) and `__tw_count BIGINT` (views are multisets:
@@ -156,6 +161,21 @@ const EPOCHS = 'tidewatch_epochs';
 const SOURCES = 'tidewatch_sources';
 const RAW_EPOCHS = 'tidewatch_raw_epochs';
 const EPOCH_COLUMN = '__tw_epoch';
+const SUBSCRIPTIONS = 'tidewatch_subscriptions';
+/** How often (ms of commit time) change logs are trimmed to their retention. */
+const CHANGE_LOG_TRIM_MS = 10_000;
+
+/** The DuckDB table of a view's change log (see the layout above). */
+export function changeLogTable(view: string): string {
+  return `__tw_changes_${view}`;
+}
+
+export interface SubscriptionInfo {
+  readonly name: string;
+  readonly view: string;
+  readonly retentionMs: number;
+  readonly createdEpoch: number;
+}
 /** The caller's state at the last epoch (a checkpoint), committed with that epoch's deltas. */
 const STATE = 'tidewatch_state';
 
@@ -400,6 +420,10 @@ export class ViewStore {
   readonly #options: ViewStoreOptions;
   /** By lower-case name (DuckDB's identifiers are case-insensitive). */
   readonly #views = new Map<string, ViewState>();
+  /** Subscriptions by lower-case name. */
+  readonly #subscriptions = new Map<string, SubscriptionInfo>();
+  readonly #committedListeners: ((epoch: number) => void)[] = [];
+  #lastTrim = 0;
   /** Sources whose raw events are retained, by lower-case name. */
   readonly #sources = new Map<string, SourceState>();
   readonly #now: () => number;
@@ -448,6 +472,19 @@ export class ViewStore {
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${RAW_EPOCHS} (source VARCHAR NOT NULL, epoch BIGINT NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL)`,
       );
+      await conn.run(
+        `CREATE TABLE IF NOT EXISTS ${SUBSCRIPTIONS} (name VARCHAR PRIMARY KEY, view VARCHAR NOT NULL, retention_ms BIGINT NOT NULL, created_epoch BIGINT NOT NULL)`,
+      );
+      const subscriptions = await conn.runAndReadAll(
+        `SELECT name, view, retention_ms, created_epoch FROM ${SUBSCRIPTIONS}`,
+      );
+      for (const [name, view, retention, created] of subscriptions.getRows())
+        store.#subscriptions.set((name as string).toLowerCase(), {
+          name: name as string,
+          view: view as string,
+          retentionMs: Number(retention as bigint),
+          createdEpoch: Number(created as bigint),
+        });
       const sources = await conn.runAndReadAll(`SELECT name, columns FROM ${SOURCES}`);
       for (const [name, columns] of sources.getRows()) {
         const s = name as string;
@@ -600,14 +637,81 @@ export class ViewStore {
     });
   }
 
+  /**
+   * Keeps the changes of a table or view from the next commit on, for `retentionMs` of
+   * commit time (the longest retention of a view's subscriptions applies to its log).
+   */
+  createSubscription(name: string, view: string, retentionMs: number): Promise<SubscriptionInfo> {
+    return this.#exclusive(async () => {
+      if (this.#subscriptions.has(name.toLowerCase())) throw invalid(`subscription "${name}" already exists`);
+      const v = this.#view(view);
+      if (!(Number.isSafeInteger(retentionMs) && retentionMs > 0))
+        throw invalid(`retention must be a positive number of milliseconds, not ${retentionMs}`);
+      const info = { name, view: v.name, retentionMs, createdEpoch: this.#lastEpoch ?? 0 };
+      const first = this.#subscribed(v.name).length === 0;
+      const cols = v.columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
+      await this.#transaction(async () => {
+        if (first)
+          await this.#conn.run(
+            `CREATE TABLE ${quoteIdent(changeLogTable(v.name))} (${[...cols, '__tw_op TINYINT NOT NULL', '__tw_epoch BIGINT NOT NULL', '__tw_seq BIGINT NOT NULL', '__tw_ts BIGINT NOT NULL'].join(', ')})`,
+          );
+        await this.#conn.run(`INSERT INTO ${SUBSCRIPTIONS} VALUES ($1, $2, $3, $4)`, [
+          name,
+          v.name,
+          BigInt(retentionMs),
+          BigInt(info.createdEpoch),
+        ]);
+      });
+      this.#subscriptions.set(name.toLowerCase(), info);
+      return info;
+    });
+  }
+
+  /** Forgets a subscription; the view's change log goes with its last subscription. */
+  dropSubscription(name: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const sub = this.subscription(name);
+      if (sub === undefined) throw invalid(`no subscription "${name}"`);
+      const last = this.#subscribed(sub.view).length === 1;
+      await this.#transaction(async () => {
+        await this.#conn.run(`DELETE FROM ${SUBSCRIPTIONS} WHERE name = $1`, [sub.name]);
+        if (last) await this.#conn.run(`DROP TABLE ${quoteIdent(changeLogTable(sub.view))}`);
+      });
+      this.#subscriptions.delete(name.toLowerCase());
+    });
+  }
+
+  subscription(name: string): SubscriptionInfo | undefined {
+    return this.#subscriptions.get(name.toLowerCase());
+  }
+
+  subscriptions(): SubscriptionInfo[] {
+    return [...this.#subscriptions.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Called with each epoch once its commit is durable and visible to readers. */
+  onCommitted(listener: (epoch: number) => void): void {
+    this.#committedListeners.push(listener);
+  }
+
+  #subscribed(view: string): SubscriptionInfo[] {
+    return [...this.#subscriptions.values()].filter((s) => s.view === view);
+  }
+
   /** Drops a view's table and its catalog entry. */
   dropView(name: string): Promise<void> {
     return this.#exclusive(async () => {
       const view = this.#view(name);
+      const subscribed = this.#subscribed(view.name).length > 0;
       await this.#transaction(async () => {
         await this.#conn.run(`DROP TABLE ${quoteIdent(view.name)}`);
         await this.#conn.run(`DELETE FROM ${CATALOG} WHERE name = $1`, [view.name]);
+        if (subscribed) {
+          await this.#conn.run(`DROP TABLE ${quoteIdent(changeLogTable(view.name))}`);
+          await this.#conn.run(`DELETE FROM ${SUBSCRIPTIONS} WHERE view = $1`, [view.name]);
+        }
       });
+      for (const sub of this.#subscribed(view.name)) this.#subscriptions.delete(sub.name.toLowerCase());
       this.#views.delete(name.toLowerCase());
       if (view.stage !== undefined) await this.#conn.run(`DROP TABLE IF EXISTS temp.main.${view.stage}`);
     });
@@ -670,6 +774,7 @@ export class ViewStore {
     await this.#transaction(async () => {
       for (const { view, changes } of work) {
         await this.#apply(view, changes);
+        if (this.#subscribed(view.name).length > 0) await this.#logChanges(view, epoch, now);
         await this.#options.afterApply?.(view.name);
       }
       for (const { source, rows } of appends) {
@@ -692,6 +797,33 @@ export class ViewStore {
     this.#lastEpoch = epoch;
     for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
     await this.#expire(now);
+    await this.#trimChangeLogs(now);
+    for (const l of this.#committedListeners) l(epoch);
+  }
+
+  /** Appends the staged changes of a view to its change log: retractions first, then insertions. */
+  async #logChanges(view: ViewState, epoch: number, now: number): Promise<void> {
+    const cols = view.columns.map((c) => `s.${quoteIdent(c.name)}`);
+    await this.#conn.run(
+      `INSERT INTO ${quoteIdent(changeLogTable(view.name))} ` +
+        `SELECT ${cols.join(', ')}, CASE WHEN s.${DELTA} > 0 THEN 1 ELSE 2 END, $1, ` +
+        `row_number() OVER (ORDER BY s.${DELTA} > 0, s.${KEY}), $2 ` +
+        `FROM temp.main.${view.stage as string} AS s, range(abs(s.${DELTA}))`,
+      [BigInt(epoch), BigInt(Math.round(now))],
+    );
+  }
+
+  /** Deletes what no subscription keeps any more from the change logs, now and then. */
+  async #trimChangeLogs(now: number): Promise<void> {
+    if (now - this.#lastTrim < CHANGE_LOG_TRIM_MS || this.#subscriptions.size === 0) return;
+    this.#lastTrim = now;
+    const keep = new Map<string, number>();
+    for (const s of this.#subscriptions.values())
+      keep.set(s.view, Math.max(keep.get(s.view) ?? 0, s.retentionMs));
+    for (const [view, retention] of keep)
+      await this.#conn.run(`DELETE FROM ${quoteIdent(changeLogTable(view))} WHERE __tw_ts < $1`, [
+        BigInt(Math.round(now - retention)),
+      ]);
   }
 
   /** Deletes the raw events retention lets go, in a transaction of its own. */

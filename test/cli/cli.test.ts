@@ -129,7 +129,7 @@ describe('settings: flag over environment over config file', () => {
       join(dir, 'tidewatch.json'),
       JSON.stringify({ 'http-port': 1, 'data-dir': 'from-file', generator: false }),
     );
-    const child = spawnCli(['start', '--http-port', '0', '--status-interval', '0.2'], {
+    const child = spawnCli(['start', '--http-port', '0', '--pg-port', '0', '--status-interval', '0.2'], {
       cwd: dir,
       env: { TIDEWATCH_HTTP_PORT: 'not-a-port-but-overridden', TIDEWATCH_DATA_DIR: 'from-env' },
     });
@@ -168,6 +168,8 @@ describe('tidewatch start', () => {
         'start',
         '--http-port',
         '0',
+        '--pg-port',
+        '0',
         '--data-dir',
         join(dir, 'data'),
         '--generator-rate',
@@ -184,7 +186,7 @@ describe('tidewatch start', () => {
     const url = /HTTP API\s+(http:\/\/\S+)/.exec(banner)?.[1];
     assert.ok(url, banner);
     assert.match(banner, /pipelines +.*website-security\.sql/);
-    assert.match(banner, /PostgreSQL +port 4566 on 127\.0\.0\.1/);
+    assert.match(banner, /PostgreSQL +postgresql:\/\/root@127\.0\.0\.1:\d+\/dev/);
     await waitForOutput(child, /\| [\d,]+ events\/s \| [1-9][\d,]* events/);
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200);
@@ -223,7 +225,18 @@ describe('tidewatch start', () => {
   test('a non-loopback address is served only with a password, and the API then needs the token', async () => {
     const dir = tempDir();
     const child = spawnCli(
-      ['start', '--host', '0.0.0.0', '--http-port', '0', '--no-generator', '--pipeline', 'none'],
+      [
+        'start',
+        '--host',
+        '0.0.0.0',
+        '--http-port',
+        '0',
+        '--pg-port',
+        '0',
+        '--no-generator',
+        '--pipeline',
+        'none',
+      ],
       {
         cwd: dir,
         env: { TIDEWATCH_PASSWORD: 's3cret' },
@@ -259,6 +272,8 @@ describe('tidewatch start', () => {
       'start',
       '--http-port',
       '0',
+      '--pg-port',
+      '0',
       '--data-dir',
       'data',
       '--generator-rate',
@@ -282,14 +297,20 @@ describe('tidewatch start', () => {
 
   test('a second start on the same data directory is refused while the first runs', async () => {
     const dir = tempDir();
-    const first = spawnCli(['start', '--http-port', '0', '--no-generator', '--data-dir', 'data'], {
-      cwd: dir,
-    });
+    const first = spawnCli(
+      ['start', '--http-port', '0', '--pg-port', '0', '--no-generator', '--data-dir', 'data'],
+      {
+        cwd: dir,
+      },
+    );
     const done = collect(first);
     await waitForOutput(first, /Press Ctrl-C to stop/);
-    const second = await runCli(['start', '--http-port', '0', '--no-generator', '--data-dir', 'data'], {
-      cwd: dir,
-    });
+    const second = await runCli(
+      ['start', '--http-port', '0', '--pg-port', '0', '--no-generator', '--data-dir', 'data'],
+      {
+        cwd: dir,
+      },
+    );
     assert.equal(second.code, 1);
     assert.match(second.stderr, /data directory .*data is in use by process \d+/);
     first.kill('SIGINT');

@@ -38,6 +38,8 @@ export function startArgs(spec: StreamSpec, dataDir: string): string[] {
     'start',
     '--http-port',
     '0',
+    '--pg-port',
+    '0',
     '--data-dir',
     dataDir,
     '--generator-rate',

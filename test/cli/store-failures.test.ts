@@ -93,7 +93,7 @@ test('a read-only data directory is refused at start with the file it could not 
   const dataDir = await committedDataDir(dir);
   const before = digest(join(dataDir, 'tidewatch.duckdb'));
   const shell =
-    'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" "$3" start --data-dir "$1" --http-port 0 --no-generator';
+    'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" "$3" start --data-dir "$1" --http-port 0 --pg-port 0 --no-generator';
   const r = spawnSync(
     ns.prefix[0] as string,
     [...ns.prefix.slice(1), 'sh', '-c', shell, 'sh', dataDir, process.execPath, BIN],
@@ -118,9 +118,22 @@ test('a truncated or foreign DuckDB file is refused at start, named, and left as
   ] as const) {
     damage();
     const damaged = digest(file);
-    const r = await runCli(['start', '--data-dir', dataDir, '--http-port', '0', '--no-generator']);
+    const r = await runCli([
+      'start',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--pg-port',
+      '0',
+      '--no-generator',
+    ]);
     assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
-    assert.match(r.stderr, new RegExp(`tidewatch: view store: cannot (open|read the catalog of) ${file}: `), what);
+    assert.match(
+      r.stderr,
+      new RegExp(`tidewatch: view store: cannot (open|read the catalog of) ${file}: `),
+      what,
+    );
     assert.equal(digest(file), damaged, `${what}: the file is left as it was`);
     writeFileSync(file, whole);
   }

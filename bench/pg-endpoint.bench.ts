@@ -1,0 +1,259 @@
+// The PostgreSQL endpoint in process: the real TidewatchPgBackend (src/serve/pg-backend.ts)
+// served by listenPg (src/serve/pgwire/server.ts) over a file-backed ViewStore holding one
+// view of 100,000 rows shaped like a reference view (per IP and minute), driven by `pg`
+// clients on loopback.
+// - Query latency, 20 clients at once (and one alone), each alternating a point query with a
+//   parameter and a small aggregate, for a few seconds; target p99 < 20 ms. Same-run baseline:
+//   the same queries straight on DuckDB reader connections of the store, as many at once.
+// - Connection setup: connect + SELECT 1 + end, one after another and 20 at once. Same-run
+//   baseline: a plain TCP connect + close to the same port.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import pg from 'pg';
+import type { RelationInfo } from '../src/engine/engine.ts';
+import { TidewatchPgBackend } from '../src/serve/pg-backend.ts';
+import { listenPg } from '../src/serve/pgwire/server.ts';
+import { T } from '../src/sql/types.ts';
+import { ViewStore } from '../src/store/view-store.ts';
+import type { Row } from '../src/stream/value.ts';
+import { percentile, report } from './measure.ts';
+
+const VIEW_ROWS = 100_000;
+const IPS = 5_000;
+const CLIENTS = 20;
+const QUERY_SECONDS = 4;
+const CONNECT_SECONDS = 2;
+const TARGET_P99_MS = 20;
+
+const columns = [
+  { name: 'ip', type: T.varchar },
+  { name: 'window_start', type: T.timestamp },
+  { name: 'window_end', type: T.timestamp },
+  { name: 'hits', type: T.int8 },
+  { name: 'errors', type: T.int8 },
+  { name: 'avg_response_time', type: T.float8 },
+];
+const START = Date.UTC(2024, 0, 25, 12) * 1000;
+const MINUTE = 60_000_000;
+const ipOf = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+/** Row i: IP i mod 5,000 in minute i div 5,000 (20 windows of 5,000 IPs). */
+const row = (i: number): Row => {
+  const w = START + Math.floor(i / IPS) * MINUTE;
+  const hits = 1 + ((i * 7919) % 97);
+  return [ipOf(i % IPS), w, w + MINUTE, hits, hits % 5, 80 + ((i * 31) % 400) + 0.5];
+};
+
+const POINT = 'SELECT * FROM v WHERE ip = $1';
+const AGGREGATE = 'SELECT window_start, sum(hits) FROM v GROUP BY 1 ORDER BY 1 LIMIT 10';
+/** The baseline's point query: the view's own columns of the table (it also holds a row key and a count). */
+const DIRECT_POINT = `SELECT ${columns.map((c) => c.name).join(', ')} FROM v WHERE ip = $1`;
+
+let seed = 7;
+/** mulberry32: a deterministic generator in 32-bit integer arithmetic. */
+const random = () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+};
+const randomIp = () => ipOf(Math.floor(random() * IPS));
+const ms = (t: number) => `${t.toFixed(2)} ms`;
+const rate = (n: number, seconds: number) => `${Math.round(n / seconds).toLocaleString('en-US')}/s`;
+
+const dir = mkdtempSync(join(tmpdir(), 'tw-pg-endpoint-bench-'));
+const store = await ViewStore.open(join(dir, 'views.duckdb'));
+await store.defineView('v', columns);
+const rows = Array.from({ length: VIEW_ROWS }, (_, i) => row(i));
+await store.commit(1, new Map([['v', { rows, weights: rows.map(() => 1) }]]));
+
+const relations: RelationInfo[] = [
+  {
+    name: 'v',
+    kind: 'materialized view',
+    columns,
+    definition:
+      'CREATE MATERIALIZED VIEW v AS SELECT ip_address AS ip, window_start, window_end, COUNT(*) AS hits, ' +
+      'SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END) AS errors, AVG(response_time) AS avg_response_time ' +
+      "FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTES') GROUP BY 1, 2, 3",
+  },
+];
+const backend = new TidewatchPgBackend({
+  execute: () => Promise.reject(new Error('the benchmark runs no engine statements')),
+  connectReader: () => store.connectReader(),
+  relations: () => relations,
+  subscriptions: store,
+});
+const unexpected: unknown[] = [];
+const server = await listenPg(backend, {
+  host: '127.0.0.1',
+  port: 0,
+  onUnexpectedError: (e) => unexpected.push(e),
+});
+const clientConfig = { host: '127.0.0.1', port: server.port, user: 'root', database: 'dev' };
+
+type Runner = (sql: string, params: readonly string[]) => Promise<number>;
+
+/** Rows of the point query and the aggregate: both paths must answer alike before they are timed. */
+async function check(run: Runner, what: string): Promise<void> {
+  const point = await run(POINT, [ipOf(42)]);
+  const aggregate = await run(AGGREGATE, []);
+  if (point !== VIEW_ROWS / IPS || aggregate !== 10)
+    throw new Error(`${what}: ${point} rows for the point query, ${aggregate} for the aggregate`);
+}
+
+/**
+ * `workers` loops, each over its own runner, alternating the point query and the aggregate
+ * for `seconds`; latencies by query.
+ */
+async function latencies(
+  runners: readonly Runner[],
+  seconds: number,
+): Promise<{ point: number[]; aggregate: number[]; seconds: number }> {
+  const point: number[] = [];
+  const aggregate: number[] = [];
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    runners.map(async (run) => {
+      while (performance.now() < end) {
+        let t = performance.now();
+        await run(POINT, [randomIp()]);
+        point.push(performance.now() - t);
+        t = performance.now();
+        await run(AGGREGATE, []);
+        aggregate.push(performance.now() - t);
+      }
+    }),
+  );
+  return { point, aggregate, seconds: (performance.now() - t0) / 1000 };
+}
+
+function latencyLines(
+  label: string,
+  r: { point: number[]; aggregate: number[]; seconds: number },
+  base?: { point: number[]; aggregate: number[] },
+): [string, string][] {
+  const line = (name: 'point' | 'aggregate'): [string, string] => {
+    const xs = r[name];
+    const p50 = percentile(xs, 50);
+    const p99 = percentile(xs, 99);
+    const vs =
+      base === undefined
+        ? ''
+        : `   baseline ${ms(percentile(base[name], 50))} / ${ms(percentile(base[name], 99))} (p50 ${(p50 / percentile(base[name], 50)).toFixed(1)}×)`;
+    return [`${label}, ${name}: p50 / p99`, `${ms(p50)} / ${ms(p99)}${vs}`];
+  };
+  return [
+    line('point'),
+    line('aggregate'),
+    [`${label}: queries`, `${rate(r.point.length + r.aggregate.length, r.seconds)}`],
+  ];
+}
+
+// --- query latency ----------------------------------------------------------------------------
+
+const clients = await Promise.all(
+  Array.from({ length: CLIENTS }, async () => {
+    const c = new pg.Client(clientConfig);
+    await c.connect();
+    return c;
+  }),
+);
+const viaEndpoint = (c: pg.Client): Runner => {
+  return async (sql, params) => (await c.query(sql, params as string[])).rows.length;
+};
+const readers: DuckDBConnection[] = await Promise.all(
+  Array.from({ length: CLIENTS }, () => store.connectReader()),
+);
+const direct = (conn: DuckDBConnection): Runner => {
+  return async (sql, params) =>
+    (await conn.runAndReadAll(sql === POINT ? DIRECT_POINT : sql, [...params])).currentRowCount;
+};
+
+const endpointRunners = clients.map(viaEndpoint);
+const directRunners = readers.map(direct);
+await check(endpointRunners[0] as Runner, 'endpoint');
+await check(directRunners[0] as Runner, 'DuckDB');
+// Warm-up: every session's first queries (prepared catalogs, caches).
+await latencies(endpointRunners, 0.5);
+await latencies(directRunners, 0.5);
+
+console.log(
+  `pg endpoint: a ${VIEW_ROWS.toLocaleString('en-US')}-row view (${IPS.toLocaleString('en-US')} IPs × ${VIEW_ROWS / IPS} windows, file-backed), pg ${CLIENTS} clients, ${QUERY_SECONDS} s per run`,
+);
+console.log(`  point: ${POINT}   aggregate: ${AGGREGATE}`);
+const lines: [string, string][] = [];
+const base1 = await latencies(directRunners.slice(0, 1), QUERY_SECONDS / 2);
+const one = await latencies(endpointRunners.slice(0, 1), QUERY_SECONDS / 2);
+lines.push(...latencyLines('1 client', one, base1));
+const baseN = await latencies(directRunners, QUERY_SECONDS);
+const many = await latencies(endpointRunners, QUERY_SECONDS);
+lines.push(...latencyLines(`${CLIENTS} clients`, many, baseN));
+lines.push([
+  `baseline: DuckDB readers, ${CLIENTS} at once: queries`,
+  rate(baseN.point.length + baseN.aggregate.length, baseN.seconds),
+]);
+const worst = Math.max(percentile(many.point, 99), percentile(many.aggregate, 99));
+lines.push([
+  `target: p99 < ${TARGET_P99_MS} ms with ${CLIENTS} clients`,
+  worst < TARGET_P99_MS ? `met (${ms(worst)})` : `MISSED (${ms(worst)})`,
+]);
+await Promise.all(clients.map((c) => c.end()));
+for (const r of readers) r.closeSync();
+
+// --- connection setup -------------------------------------------------------------------------
+
+async function pgSession(): Promise<void> {
+  const c = new pg.Client(clientConfig);
+  await c.connect();
+  await c.query('SELECT 1');
+  await c.end();
+}
+
+function tcpSession(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port: server.port });
+    socket.once('error', reject);
+    socket.once('connect', () => socket.end());
+    socket.once('close', () => resolve());
+  });
+}
+
+/** Sessions per second with `parallel` loops for `seconds`, after a short warm-up. */
+async function setupRate(session: () => Promise<void>, parallel: number, seconds: number): Promise<number> {
+  for (let i = 0; i < 5; i++) await session();
+  let n = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (performance.now() < end) {
+        await session();
+        n++;
+      }
+    }),
+  );
+  return n / ((performance.now() - t0) / 1000);
+}
+
+for (const parallel of [1, CLIENTS]) {
+  const tcp = await setupRate(tcpSession, parallel, CONNECT_SECONDS);
+  const sessions = await setupRate(pgSession, parallel, CONNECT_SECONDS);
+  const how = parallel === 1 ? 'one after another' : `${parallel} at once`;
+  lines.push([
+    `connect + SELECT 1 + end, ${how}`,
+    `${Math.round(sessions).toLocaleString('en-US')}/s (${ms(1000 / (sessions / parallel))} each)   baseline TCP connect+close ${Math.round(tcp).toLocaleString('en-US')}/s (${(tcp / sessions).toFixed(1)}× faster)`,
+  ]);
+}
+report(lines);
+
+await server.close();
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+if (unexpected.length > 0) {
+  console.error('unexpected endpoint errors:', unexpected);
+  process.exitCode = 1;
+}

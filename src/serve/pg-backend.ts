@@ -1,0 +1,252 @@
+/**
+ * What the PostgreSQL endpoint runs: each client session's statements, routed by kind.
+ * Queries (SELECT, WITH, VALUES, TABLE) run in the DuckDB store on the session's own reader
+ * connection, which sees committed epochs only (store/query); subscriptions and their
+ * cursors follow the store's change logs (cursors.ts); everything else — DDL,
+ * DML, FLUSH, SET/SHOW, DESCRIBE, EXPLAIN, transaction verbs — goes to the engine.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { RelationInfo, StatementResult } from '../engine/engine.ts';
+import { type CopyCommand, copyCommand } from '../sql/copy-statement.ts';
+import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
+import { SqlError, SqlState } from '../sql/errors.ts';
+import { type StatementSlice, splitScript } from '../sql/parse.ts';
+import type { SqlType, Value } from '../sql/types.ts';
+import { AdHocSession } from '../store/query/ad-hoc-session.ts';
+import { CommitSignal, Cursors, type SubscriptionStore } from './cursors.ts';
+import type {
+  PgBackend,
+  PgColumn,
+  PgQueryResult,
+  PgSession,
+  PgStartup,
+  PgStatementInfo,
+} from './pgwire/backend.ts';
+
+export interface PgBackendDeps {
+  /** Runs engine statements (durably: see recovery.ts). */
+  readonly execute: (sql: string) => Promise<StatementResult[]>;
+  /** A new DuckDB connection to the store. */
+  readonly connectReader: () => Promise<DuckDBConnection>;
+  /** The engine's sources, tables and views. */
+  readonly relations: () => readonly RelationInfo[];
+  /** Subscriptions and the change logs they follow. */
+  readonly subscriptions: SubscriptionStore;
+}
+
+const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
+/** Engine statements that return rows: Describe learns their columns by running them. */
+const ROW_WORDS = new Set(['show', 'describe', 'explain']);
+/** Session verbs PostgreSQL clients send that change nothing here. */
+const NO_OPS: Readonly<Record<string, string>> = { discard: 'DISCARD ALL', deallocate: 'DEALLOCATE' };
+
+type Route = 'query' | 'rows' | 'no-op' | 'engine';
+
+function firstWord(slice: StatementSlice): string {
+  const text = slice.tokens[0]?.text ?? '';
+  return text === '(' ? 'select' : text.toLowerCase();
+}
+
+function route(slice: StatementSlice): Route {
+  const word = firstWord(slice);
+  if (QUERY_WORDS.has(word)) return 'query';
+  if (ROW_WORDS.has(word)) return 'rows';
+  if (word in NO_OPS) return 'no-op';
+  return 'engine';
+}
+
+/** An error of a statement, its position moved from the statement's text to the message's. */
+function located(e: unknown, offset: number): unknown {
+  if (!(e instanceof SqlError) || e.position === undefined || offset === 0) return e;
+  return new SqlError(e.sqlstate, e.message, e.position + offset, { detail: e.detail, hint: e.hint });
+}
+
+function fromEngine(r: StatementResult): PgQueryResult {
+  return {
+    tag: r.tag,
+    rowCount: r.rowCount,
+    columns: r.columns,
+    rows: r.rows,
+    notices: r.notice === undefined ? undefined : [r.notice],
+  };
+}
+
+function only(sql: string): StatementSlice | undefined {
+  const slices = splitScript(sql);
+  const second = slices[1];
+  if (second !== undefined)
+    throw new SqlError(
+      SqlState.syntaxError,
+      'cannot insert multiple commands into a prepared statement',
+      second.offset + 1,
+    );
+  return slices[0];
+}
+
+class TidewatchSession implements PgSession {
+  readonly #deps: PgBackendDeps;
+  readonly #adHoc: AdHocSession;
+  readonly #cursors: Cursors;
+
+  constructor(deps: PgBackendDeps, adHoc: AdHocSession, cursors: Cursors) {
+    this.#deps = deps;
+    this.#adHoc = adHoc;
+    this.#cursors = cursors;
+  }
+
+  async *simpleQuery(sql: string): AsyncIterable<PgQueryResult> {
+    for (const slice of splitScript(sql)) {
+      const cursorStatement = parseCursorStatement({ script: sql, tokens: slice.tokens });
+      if (cursorStatement !== undefined) {
+        yield await this.#cursor(cursorStatement, [], []);
+        continue;
+      }
+      const copy = copyCommand(sql, slice.tokens);
+      if (copy !== undefined) {
+        yield await this.#copy(copy, slice.offset);
+        continue;
+      }
+      try {
+        yield* await this.#run(slice, [], []);
+      } catch (e) {
+        throw located(e, slice.offset);
+      }
+    }
+  }
+
+  async describe(sql: string, paramTypes: readonly (SqlType | undefined)[]): Promise<PgStatementInfo> {
+    const slice = only(sql);
+    if (slice === undefined) return { paramTypes: [], columns: undefined, empty: true };
+    const cursorStatement = parseCursorStatement({ script: sql, tokens: slice.tokens });
+    switch (cursorStatement?.kind) {
+      case undefined:
+        break;
+      case 'Fetch':
+        return { paramTypes: [], columns: this.#cursors.fetchColumns(cursorStatement.cursor) };
+      case 'DeclareQueryCursor': {
+        const d = await this.#adHoc
+          .describe(cursorStatement.query)
+          .catch((e: unknown) => Promise.reject(located(e, cursorStatement.queryOffset)));
+        return { paramTypes: d.paramTypes.map((t, i) => paramTypes[i] ?? t), columns: undefined };
+      }
+      default:
+        return { paramTypes: [], columns: undefined };
+    }
+    // COPY: checked when it runs; PostgreSQL describes it as returning no rows.
+    if (firstWord(slice) === 'copy') return { paramTypes: [], columns: undefined };
+    switch (route(slice)) {
+      case 'query': {
+        const d = await this.#adHoc.describe(slice.text);
+        return { paramTypes: d.paramTypes.map((t, i) => paramTypes[i] ?? t), columns: d.columns };
+      }
+      case 'rows': {
+        const [r] = await this.#deps.execute(slice.text);
+        return { paramTypes: [], columns: r?.columns };
+      }
+      default:
+        return { paramTypes: [], columns: undefined };
+    }
+  }
+
+  async execute(
+    sql: string,
+    params: readonly Value[],
+    paramTypes: readonly SqlType[],
+  ): Promise<PgQueryResult> {
+    const slice = only(sql);
+    if (slice === undefined) return { tag: '' };
+    const cursorStatement = parseCursorStatement({ script: sql, tokens: slice.tokens });
+    if (cursorStatement !== undefined) return this.#cursor(cursorStatement, params, paramTypes);
+    const copy = copyCommand(sql, slice.tokens);
+    if (copy !== undefined) return this.#copy(copy, slice.offset);
+    const [result] = await this.#run(slice, params, paramTypes);
+    return result ?? { tag: '' };
+  }
+
+  /** COPY … TO STDOUT: the query's rows, sent as COPY data. */
+  async #copy(copy: CopyCommand, offset: number): Promise<PgQueryResult> {
+    try {
+      const out = await this.#adHoc.query(copy.query);
+      return { tag: 'COPY', columns: out.columns, rows: out.rows, copyOut: copy.copyOut };
+    } catch (e) {
+      if (copy.queryOffset !== undefined) throw located(e, copy.queryOffset);
+      // A made-up query (`COPY table`) has no place in the text: point at the statement.
+      throw e instanceof SqlError
+        ? new SqlError(e.sqlstate, e.message, offset + 1, { detail: e.detail, hint: e.hint })
+        : e;
+    }
+  }
+
+  async #cursor(
+    s: CursorStatement,
+    params: readonly Value[],
+    types: readonly SqlType[],
+  ): Promise<PgQueryResult> {
+    try {
+      return await this.#cursors.run(s, params, types);
+    } catch (e) {
+      throw s.kind === 'DeclareQueryCursor' ? located(e, s.queryOffset) : e;
+    }
+  }
+
+  async #run(
+    slice: StatementSlice,
+    params: readonly Value[],
+    types: readonly SqlType[],
+  ): Promise<PgQueryResult[]> {
+    const how = route(slice);
+    if (how === 'query') {
+      const out = await this.#adHoc.query(slice.text, params, types);
+      return [{ tag: 'SELECT', columns: out.columns, rows: out.rows }];
+    }
+    if (params.length > 0)
+      throw new SqlError(
+        SqlState.featureNotSupported,
+        'parameters are supported in queries only (SELECT, WITH, VALUES)',
+      );
+    if (how === 'no-op') return [{ tag: NO_OPS[firstWord(slice)] as string }];
+    return (await this.#deps.execute(slice.text)).filter((r) => r.tag !== '' || r.notice).map(fromEngine);
+  }
+
+  cursorColumns(name: string): readonly PgColumn[] | undefined {
+    return this.#cursors.columnsOf(name);
+  }
+
+  cancel(): void {
+    this.#adHoc.interrupt();
+  }
+
+  close(): void {
+    this.#adHoc.close();
+    this.#cursors.close();
+  }
+}
+
+export class TidewatchPgBackend implements PgBackend {
+  readonly #deps: PgBackendDeps;
+  readonly #commits: CommitSignal;
+
+  constructor(deps: PgBackendDeps) {
+    this.#deps = deps;
+    this.#commits = new CommitSignal(deps.subscriptions);
+  }
+
+  async open(_startup: PgStartup): Promise<PgSession> {
+    const conn = await this.#deps.connectReader();
+    const adHoc = await AdHocSession.open(conn, () =>
+      this.#deps.relations().map((r) => ({
+        name: r.name,
+        kind: r.kind,
+        columns: r.columns,
+        definition: r.definition,
+      })),
+    );
+    const cursors = new Cursors(
+      this.#deps.subscriptions,
+      this.#commits,
+      this.#deps.connectReader,
+      (sql, p, t) => adHoc.query(sql, p, t),
+    );
+    return new TidewatchSession(this.#deps, adHoc, cursors);
+  }
+}
