@@ -25,7 +25,7 @@ import { type OutputColumn, OutputColumns } from './output-columns.ts';
 import { type ParsedQuery, parseQuery } from './parse-query.ts';
 import { resultType } from './result-types.ts';
 import { type RewriteEnv, rewriteQuery } from './rewrite.ts';
-import { prepareConnection } from './session-setup.ts';
+import { prepareConnection, readsCatalog } from './session-setup.ts';
 import { currentSettings } from './settings.ts';
 import type { StoredRelation } from './stored-relation.ts';
 
@@ -189,7 +189,6 @@ export class AdHocSession {
     const parsed = parseQuery(sql);
     const relations = this.#catalog();
     const byName = new Map(relations.map((r) => [r.name, r]));
-    await this.#tables.refresh(relations, currentSettings(this.#settings));
     const stored = (name: string) => byName.get(name);
     const inference = new OutputColumns({
       stored,
@@ -205,7 +204,9 @@ export class AdHocSession {
       database: this.#database,
       typeOf: (n) => inference.typeOf(n),
     };
-    return { parsed, sql: rewriteQuery(parsed, env), outputs };
+    const rewritten = rewriteQuery(parsed, env);
+    if (readsCatalog(rewritten)) await this.#tables.refresh(relations, currentSettings(this.#settings));
+    return { parsed, sql: rewritten, outputs };
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {

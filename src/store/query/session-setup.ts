@@ -217,6 +217,35 @@ function scalarFunctions(): DuckDBScalarFunction[] {
 }
 
 /** Settings, JavaScript functions and macros on `conn`; the catalog tables must exist. */
+const MACRO_HEAD = /^CREATE OR REPLACE TEMP MACRO (\w+)\(/;
+
+/**
+ * Whether SQL about to run reads the session's catalog tables: directly (`temp.main.tw__…`)
+ * or through a macro whose body does (`tw_current_setting`, `tw_pg_table_is_visible`…).
+ * Queries that do not need not wait for the catalog to be brought up to date.
+ */
+export const readsCatalog: (sql: string) => boolean = (() => {
+  const bodies = new Map<string, string>();
+  for (const m of macros(0, '')) {
+    const name = MACRO_HEAD.exec(m)?.[1];
+    if (name !== undefined) bodies.set(name, m);
+  }
+  const reading = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [name, body] of bodies)
+      if (
+        !reading.has(name) &&
+        (body.includes('tw__') || [...reading].some((r) => new RegExp(`\\b${r}\\s*\\(`).test(body)))
+      ) {
+        reading.add(name);
+        grew = true;
+      }
+  }
+  const calls = new RegExp(`\\b(${[...reading].join('|')})\\s*\\(`, 'i');
+  return (sql) => sql.includes('tw__') || calls.test(sql);
+})();
+
 export async function prepareConnection(conn: DuckDBConnection, backendPid: number): Promise<void> {
   for (const s of settings) await conn.run(s);
   for (const f of scalarFunctions()) conn.registerScalarFunction(f);

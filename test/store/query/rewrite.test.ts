@@ -26,7 +26,8 @@ const env: RewriteEnv = {
   catalogTable: (schema, name) => (schema === 'pg_catalog' && name === 'pg_class' ? 'CAT' : undefined),
   database: 'db',
 };
-const V = `(SELECT __tw_row."a", __tw_row."b" FROM "db".main."v" AS __tw_row, range(__tw_row.__tw_count) AS __tw_copies(__tw_copy))`;
+const V_COLUMNS = 'SELECT __tw_row."a", __tw_row."b" FROM "db".main."v" AS __tw_row';
+const V = `(${V_COLUMNS} WHERE __tw_row.__tw_count = 1 UNION ALL ${V_COLUMNS}, range(__tw_row.__tw_count) AS __tw_copies(__tw_copy) WHERE __tw_row.__tw_count > 1)`;
 
 const rewrite = (sql: string) => rewriteQuery(parseQuery(sql), env);
 
