@@ -10,7 +10,7 @@ import type { RelationInfo, StatementResult } from '../engine/engine.ts';
 import { type CopyCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
 import { SqlError, SqlState } from '../sql/errors.ts';
-import { type StatementSlice, splitScript } from '../sql/parse.ts';
+import { parseStatement, type StatementSlice, splitScript } from '../sql/parse.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { AdHocSession } from '../store/query/ad-hoc-session.ts';
 import { CommitSignal, Cursors, type SubscriptionStore } from './cursors.ts';
@@ -22,6 +22,7 @@ import type {
   PgStartup,
   PgStatementInfo,
 } from './pgwire/backend.ts';
+import { isEngineVariable, SessionSettings } from './session-settings.ts';
 
 export interface PgBackendDeps {
   /** Runs engine statements (durably: see recovery.ts). */
@@ -87,11 +88,13 @@ class TidewatchSession implements PgSession {
   readonly #deps: PgBackendDeps;
   readonly #adHoc: AdHocSession;
   readonly #cursors: Cursors;
+  readonly #settings: SessionSettings;
 
-  constructor(deps: PgBackendDeps, adHoc: AdHocSession, cursors: Cursors) {
+  constructor(deps: PgBackendDeps, adHoc: AdHocSession, cursors: Cursors, settings: SessionSettings) {
     this.#deps = deps;
     this.#adHoc = adHoc;
     this.#cursors = cursors;
+    this.#settings = settings;
   }
 
   async *simpleQuery(sql: string): AsyncIterable<PgQueryResult> {
@@ -140,7 +143,8 @@ class TidewatchSession implements PgSession {
         return { paramTypes: d.paramTypes.map((t, i) => paramTypes[i] ?? t), columns: d.columns };
       }
       case 'rows': {
-        const [r] = await this.#deps.execute(slice.text);
+        const own = this.#setting(slice, false);
+        const [r] = own === undefined ? await this.#deps.execute(slice.text) : [own];
         return { paramTypes: [], columns: r?.columns };
       }
       default:
@@ -189,6 +193,24 @@ class TidewatchSession implements PgSession {
     }
   }
 
+  /**
+   * SET, RESET and SHOW of the session's own parameters (not the engine's `rw_…`); undefined
+   * for any other statement. Without `apply`, a SET changes nothing (Describe).
+   */
+  #setting(slice: StatementSlice, apply: boolean): PgQueryResult | undefined {
+    const word = firstWord(slice);
+    if (word !== 'set' && word !== 'reset' && word !== 'show') return undefined;
+    if (word === 'reset' && slice.tokens[1]?.upper === 'ALL' && slice.tokens.length === 2)
+      return apply ? this.#settings.resetAll() : { tag: 'RESET' };
+    const s = parseStatement(slice.text);
+    if (s.kind === 'SetVariable' && !isEngineVariable(s.name))
+      return apply
+        ? this.#settings.set(s.name, s.reset || s.values.length === 0 ? undefined : s.values.join(', '))
+        : { tag: 'SET_VARIABLE' };
+    if (s.kind === 'ShowVariable' && !isEngineVariable(s.name)) return this.#settings.show(s.name);
+    return undefined;
+  }
+
   async #run(
     slice: StatementSlice,
     params: readonly Value[],
@@ -205,6 +227,8 @@ class TidewatchSession implements PgSession {
         'parameters are supported in queries only (SELECT, WITH, VALUES)',
       );
     if (how === 'no-op') return [{ tag: NO_OPS[firstWord(slice)] as string }];
+    const own = this.#setting(slice, true);
+    if (own !== undefined) return [own];
     return (await this.#deps.execute(slice.text)).filter((r) => r.tag !== '' || r.notice).map(fromEngine);
   }
 
@@ -231,15 +255,22 @@ export class TidewatchPgBackend implements PgBackend {
     this.#commits = new CommitSignal(deps.subscriptions);
   }
 
-  async open(_startup: PgStartup): Promise<PgSession> {
+  async open(startup: PgStartup): Promise<PgSession> {
     const conn = await this.#deps.connectReader();
-    const adHoc = await AdHocSession.open(conn, () =>
-      this.#deps.relations().map((r) => ({
-        name: r.name,
-        kind: r.kind,
-        columns: r.columns,
-        definition: r.definition,
-      })),
+    const settings = new SessionSettings();
+    for (const [name, value] of Object.entries(startup.options))
+      if (name === 'application_name' || name === 'DateStyle' || name === 'TimeZone')
+        settings.set(name, value);
+    const adHoc = await AdHocSession.open(
+      conn,
+      () =>
+        this.#deps.relations().map((r) => ({
+          name: r.name,
+          kind: r.kind,
+          columns: r.columns,
+          definition: r.definition,
+        })),
+      (name) => settings.get(name),
     );
     const cursors = new Cursors(
       this.#deps.subscriptions,
@@ -247,6 +278,6 @@ export class TidewatchPgBackend implements PgBackend {
       this.#deps.connectReader,
       (sql, p, t) => adHoc.query(sql, p, t),
     );
-    return new TidewatchSession(this.#deps, adHoc, cursors);
+    return new TidewatchSession(this.#deps, adHoc, cursors, settings);
   }
 }

@@ -168,6 +168,28 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     assert.equal((await client.query('SELECT 2 AS two')).rows[0]?.two, 2);
   });
 
+  test('SET, SHOW and RESET are per session, and current_setting sees them', async () => {
+    await client.query("SET application_name = 'dashboard'");
+    assert.equal((await client.query('SHOW application_name')).rows[0]?.application_name, 'dashboard');
+    assert.equal(
+      (await client.query("SELECT current_setting('application_name') AS a")).rows[0]?.a,
+      'dashboard',
+    );
+    const other = await connect(running.port);
+    assert.equal((await other.query('SHOW application_name')).rows[0]?.application_name, '');
+    await other.end();
+    const all = await client.query('SHOW ALL');
+    assert.ok(all.rows.some((r) => r.name === 'server_version_num' && r.setting === '130014'));
+    assert.equal(
+      (await client.query('SHOW transaction_isolation')).rows[0]?.transaction_isolation,
+      'read committed',
+    );
+    await client.query('RESET ALL');
+    assert.equal((await client.query('SHOW application_name')).rows[0]?.application_name, '');
+    await assert.rejects(client.query('SHOW no_such_thing'), (e: pg.DatabaseError) => e.code === '42704');
+    assert.equal((await client.query('SHOW rw_implicit_flush')).rows[0]?.rw_implicit_flush, 'false');
+  });
+
   test('20 clients at once each get their own answers', async () => {
     const clients = await Promise.all(Array.from({ length: 20 }, () => connect(running.port)));
     try {
