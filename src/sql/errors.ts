@@ -165,3 +165,12 @@ export function invalidText(type: string, value: string, place?: Place): SqlErro
 export function groupingError(message: string, place?: Place): SqlError {
   return new SqlError(SqlState.groupingError, message, pos(place));
 }
+
+/**
+ * An error of a statement that sits at `offset` in a longer text, its position moved to
+ * that text's coordinates; anything else as it is.
+ */
+export function shiftedBy(e: unknown, offset: number): unknown {
+  if (!(e instanceof SqlError) || e.position === undefined || offset === 0) return e;
+  return new SqlError(e.sqlstate, e.message, e.position + offset, { detail: e.detail, hint: e.hint });
+}

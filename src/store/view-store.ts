@@ -74,7 +74,6 @@ import {
   type DuckDBValue,
   dateValue,
   intervalValue,
-  listValue,
   timestampTZValue,
   timestampValue,
   timeValue,
@@ -82,6 +81,7 @@ import {
 import type { Interval, SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowKey } from '../stream/value.ts';
 import { StoreError } from './errors.ts';
+import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
 
 export interface ViewColumn {
@@ -145,6 +145,12 @@ export interface ViewInfo {
 export interface ViewStoreOptions {
   /** Wall-clock milliseconds (commit times, raw event retention); `Date.now` by default. */
   readonly now?: () => number;
+  /**
+   * How often (ms of commit time) retention lets raw events go, 60 s by default: a DELETE
+   * costs about the same for one epoch as for sixty, so the limits may be exceeded by that
+   * long's events. 0: at every commit.
+   */
+  readonly retentionIntervalMs?: number;
   /**
    * Called inside a commit's transaction after each view's changes are applied (before the
    * epoch is recorded). For tests: throwing here must leave the store as it was.
@@ -235,35 +241,6 @@ function bigint(v: number, what: string): bigint {
   return BigInt(v);
 }
 
-/** An engine value as a DuckDB value of the column type (used for list elements). */
-function toDuck(v: Value, t: SqlType): DuckDBValue {
-  if (v === null) return null;
-  switch (t.name) {
-    case 'int8':
-      return bigint(v as number, 'bigint');
-    case 'timestamp':
-      return timestampValue(bigint(v as number, 'timestamp'));
-    case 'timestamptz':
-      return timestampTZValue(bigint(v as number, 'timestamptz'));
-    case 'date':
-      return dateValue(v as number);
-    case 'time':
-      return timeValue(bigint(v as number, 'time'));
-    case 'interval': {
-      const i = v as Interval;
-      return intervalValue(i.months, i.days, bigint(i.micros, 'interval micros'));
-    }
-    case 'jsonb':
-      return JSON.stringify(v);
-    case 'bytea':
-      return blobValue(v as Uint8Array);
-    case 'array':
-      return listValue((v as readonly Value[]).map((e) => toDuck(e, t.element as SqlType)));
-    default:
-      return v as DuckDBValue;
-  }
-}
-
 /** Appends one non-null engine value to the appender's current row, in column `col`. */
 function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void {
   switch (t.name) {
@@ -313,7 +290,7 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
       a.appendBlob(v as Uint8Array);
       return;
     case 'array':
-      a.appendList(toDuck(v, t) as DuckDBListValue, a.columnType(col) as DuckDBListType);
+      a.appendList(toDuckValue(v, t) as DuckDBListValue, a.columnType(col) as DuckDBListType);
       return;
     default: {
       const never: never = t.name;
@@ -424,6 +401,7 @@ export class ViewStore {
   readonly #subscriptions = new Map<string, SubscriptionInfo>();
   readonly #committedListeners: ((epoch: number) => void)[] = [];
   #lastTrim = 0;
+  #lastExpire = 0;
   /** Sources whose raw events are retained, by lower-case name. */
   readonly #sources = new Map<string, SourceState>();
   readonly #now: () => number;
@@ -828,6 +806,8 @@ export class ViewStore {
 
   /** Deletes the raw events retention lets go, in a transaction of its own. */
   async #expire(now: number): Promise<void> {
+    if (now - this.#lastExpire < (this.#options.retentionIntervalMs ?? 60_000)) return;
+    this.#lastExpire = now;
     const expired: { source: SourceState; upTo: number }[] = [];
     for (const source of this.#sources.values()) {
       const upTo = source.epochs.expire(source.policy, now);

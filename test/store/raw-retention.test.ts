@@ -79,7 +79,7 @@ test('raw events commit with their epoch, or not at all', async (t) => {
 test('retention by hours and by bytes lets the oldest epochs go, also after a reopen', async (t) => {
   const file = join(tempDir(t), 'raw.duckdb');
   let now = Date.UTC(2024, 0, 25, 0, 0, 0);
-  let store = await ViewStore.open(file, { now: () => now });
+  let store = await ViewStore.open(file, { now: () => now, retentionIntervalMs: 0 });
   await store.defineSource('logs', COLUMNS);
   store.setRetention('logs', { hours: 2.5 });
   for (let epoch = 1; epoch <= 4; epoch++) {
@@ -91,7 +91,7 @@ test('retention by hours and by bytes lets the oldest epochs go, also after a re
   assert.equal(store.retained()[0]?.rows, 30);
   await store.close();
 
-  store = await ViewStore.open(file, { now: () => now });
+  store = await ViewStore.open(file, { now: () => now, retentionIntervalMs: 0 });
   t.after(() => store.close());
   await store.defineSource('logs', COLUMNS);
   const perEpoch = rawBytes(events(5, 10)[0] as Row) * 10;
@@ -177,4 +177,22 @@ test('a reader sees whole epochs only, while commits run', async (t) => {
   await reading;
   assert.deepEqual(torn, []);
   assert.ok(reads > 5, `only ${reads} reads ran beside the commits`);
+});
+
+test('retention runs once a minute of commit time by default, not at every commit', async (t) => {
+  let now = Date.UTC(2024, 0, 25, 0, 0, 0);
+  const store = await ViewStore.open(join(tempDir(t), 'raw.duckdb'), { now: () => now });
+  t.after(() => store.close());
+  await store.defineSource('logs', COLUMNS);
+  store.setRetention('logs', { bytes: 1 });
+  const epochs = async () => count(store, 'SELECT DISTINCT __tw_epoch FROM logs ORDER BY 1');
+  await store.commit(1, new Map(), undefined, new Map([['logs', events(1, 5)]]));
+  for (let epoch = 2; epoch <= 4; epoch++) {
+    now += 1000;
+    await store.commit(epoch, new Map(), undefined, new Map([['logs', events(epoch, 5)]]));
+  }
+  assert.deepEqual(await epochs(), [1, 2, 3, 4], 'within a minute of the first commit, retention waits');
+  now += 60_000;
+  await store.commit(5, new Map(), undefined, new Map([['logs', events(5, 5)]]));
+  assert.deepEqual(await epochs(), [5]);
 });

@@ -16,12 +16,12 @@ import {
   TIMESTAMP,
   VARCHAR,
 } from '@duckdb/node-api';
+import { formatTimestampChar } from '../../engine/eval/functions/datetime.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, TYPE_NAMES_TABLE } from './catalog-tables.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
 import type { CatalogSchema } from './rewrite.ts';
 import { DATABASE, PUBLIC_SCHEMA, USER } from './stored-relation.ts';
-import { formatTimestampAs } from './to-char.ts';
 
 const settings = [
   'SET integer_division = true',
@@ -211,7 +211,7 @@ function scalarFunctions(): DuckDBScalarFunction[] {
         .replace(/(^|[^\p{L}\p{N}])(\p{L})/gu, (_m, sep: string, c: string) => sep + c.toUpperCase()),
     ),
     scalar('tw_to_char_timestamp', [TIMESTAMP, VARCHAR], VARCHAR, (ts: { micros: bigint }, format: string) =>
-      formatTimestampAs(Number(ts.micros), format),
+      formatTimestampChar(Number(ts.micros), format, false),
     ),
   ];
 }

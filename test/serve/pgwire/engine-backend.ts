@@ -8,7 +8,7 @@ import type {
 } from '../../../src/serve/pgwire/backend.ts';
 import { bindQuery } from '../../../src/sql/binder.ts';
 import { type CopyCommand, copyCommand } from '../../../src/sql/copy-statement.ts';
-import { SqlError, SqlState } from '../../../src/sql/errors.ts';
+import { SqlError, SqlState, shiftedBy } from '../../../src/sql/errors.ts';
 import { parseStatement, splitScript } from '../../../src/sql/parse.ts';
 import type { Token } from '../../../src/sql/tokens.ts';
 import { arrayOf, formatType, lookupType, type SqlType, T, type Value } from '../../../src/sql/types.ts';
@@ -21,11 +21,6 @@ function toPg(r: StatementResult): PgQueryResult {
     rows: r.rows,
     notices: r.notice === undefined ? undefined : [r.notice],
   };
-}
-
-function shifted(e: unknown, offset: number): unknown {
-  if (!(e instanceof SqlError) || e.position === undefined || offset === 0) return e;
-  return new SqlError(e.sqlstate, e.message, e.position + offset, { detail: e.detail, hint: e.hint });
 }
 
 /** `$n` → its number, for a param token. */
@@ -144,7 +139,7 @@ export class EngineBackend implements PgBackend {
         results =
           copy !== undefined ? [await this.#copy(copy)] : (await this.engine.execute(slice.text)).map(toPg);
       } catch (e) {
-        throw shifted(e, slice.offset);
+        throw shiftedBy(e, slice.offset);
       }
       yield* results;
     }
@@ -157,7 +152,8 @@ export class EngineBackend implements PgBackend {
       result = (await this.engine.execute(copy.query))[0];
     } catch (e) {
       // A made-up query's positions point nowhere in the statement.
-      if (copy.queryOffset !== undefined || !(e instanceof SqlError)) throw shifted(e, copy.queryOffset ?? 0);
+      if (copy.queryOffset !== undefined || !(e instanceof SqlError))
+        throw shiftedBy(e, copy.queryOffset ?? 0);
       throw new SqlError(e.sqlstate, e.message, undefined, { detail: e.detail, hint: e.hint });
     }
     if (result?.columns === undefined)
