@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { LoggedSource } from '../connectors/logged-source.ts';
 import { Engine, type EngineCheckpoint, type EngineOptions, type StatementResult } from '../engine/engine.ts';
+import type { BindParams } from '../sql/params.ts';
 import type { DataDir } from '../store/data-dir.ts';
 import { openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
@@ -44,9 +45,9 @@ export interface DurableEngine {
    * Runs statements of a client (the PostgreSQL endpoint): a statement that changes the
    * catalog defines or drops its tables in the store and is durable when this returns (an
    * epoch is ended and committed); FLUSH returns once its epoch is committed, so that a
-   * query of the store that follows sees it.
+   * query of the store that follows sees it. `params` bind `$1…$n` (Engine.execute).
    */
-  execute(sql: string): Promise<StatementResult[]>;
+  execute(sql: string, params?: BindParams): Promise<StatementResult[]>;
   /** Resolves once every epoch ended so far is committed (or the commits failed). */
   committed(): Promise<void>;
   /** Commits a last epoch (unless a commit failed), waits for the commits, releases all. */
@@ -169,12 +170,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     source,
     restoredEpoch,
     replayed,
-    async execute(sql) {
+    async execute(sql, params) {
       const before = catalogSize();
       let results: StatementResult[] | undefined;
       let error: unknown;
       try {
-        results = await engine.execute(sql);
+        results = await engine.execute(sql, params);
       } catch (e) {
         error = e; // the statements before the failing one did run
       }

@@ -340,7 +340,8 @@ async function serve(
   let pg: PgServer;
   try {
     const backend = new TidewatchPgBackend({
-      execute: (sql) => durable.execute(sql),
+      execute: (sql, params) => durable.execute(sql, params),
+      describeParams: (sql, declared) => engine.describeParams(sql, declared),
       connectReader: () => durable.store.connectReader(),
       relations: () => engine.relations(),
       subscriptions: durable.store,

@@ -28,7 +28,16 @@ import {
 } from '../sql/errors.ts';
 import { explainPlan } from '../sql/explain.ts';
 import { intervalMicros, parseInterval } from '../sql/literals.ts';
-import { parseScript } from '../sql/parse.ts';
+import {
+  type BindParams,
+  boundParamTypes,
+  checkParamsAllowed,
+  describePlaceholders,
+  NO_PARAMS,
+  paramUses,
+  takesParams,
+} from '../sql/params.ts';
+import { parseScript, parseStatement } from '../sql/parse.ts';
 import {
   type Plan,
   type PlanColumn,
@@ -48,13 +57,14 @@ import type {
   FormatSpec,
   Insert,
   Options,
+  Select,
   SetVariable,
   ShowObjects,
   ShowVariable,
   Statement,
   Update,
 } from '../sql/statement.ts';
-import { formatType, type SqlType } from '../sql/types.ts';
+import { formatType, type SqlType, T } from '../sql/types.ts';
 import { type Chunk, chunk, type WeightedRow } from '../stream/chunk.ts';
 import { Dataflow } from '../stream/graph.ts';
 import type { Operator, OperatorStats } from '../stream/operator.ts';
@@ -505,11 +515,24 @@ export class Engine implements Catalog {
 
   // --- statements --------------------------------------------------------------------
 
-  /** Runs a script; stops at the first failing statement (its SqlError is thrown). */
-  async execute(sql: string): Promise<StatementResult[]> {
+  /**
+   * Runs a script; stops at the first failing statement (its SqlError is thrown). `params`
+   * bind `$1…$n` of INSERT, UPDATE, DELETE and SELECT (a script of one statement, then);
+   * a `$n` beyond them is 42P02, one in any other statement 0A000.
+   */
+  async execute(sql: string, params: BindParams = NO_PARAMS): Promise<StatementResult[]> {
+    const statements = parseScript(sql);
+    const second = statements[1];
+    if (params.values.length > 0 && second !== undefined)
+      throw new SqlError(
+        SqlState.syntaxError,
+        'cannot insert multiple commands into a prepared statement',
+        second.offset + 1,
+      );
     const out: StatementResult[] = [];
-    for (const stmt of parseScript(sql)) {
-      const result = this.#statement(stmt);
+    for (const stmt of statements) {
+      checkParamsAllowed(stmt);
+      const result = this.#statement(stmt, params);
       out.push(result);
       // "already exists, skipping" changed nothing: re-applied pipelines do not grow the history.
       if (CATALOG_CHANGES.has(stmt.kind) && result.notice === undefined) this.#ddl.push(stmt.text);
@@ -526,7 +549,35 @@ export class Engine implements Catalog {
     return this.#ddl;
   }
 
-  #statement(s: Statement): StatementResult {
+  /**
+   * The types of the parameters `$1…$n` of one statement, for a client's Parse: those it
+   * declared, else the type the context gives `$n` (an INSERT's target column, the other side
+   * of a comparison, a cast), else text. Refuses `$n` where `execute` would.
+   */
+  describeParams(sql: string, declared: readonly (SqlType | undefined)[] = []): SqlType[] {
+    const s = parseStatement(sql);
+    checkParamsAllowed(s);
+    const count = Math.max(0, ...paramUses(s).map((u) => u.number));
+    const placeholders = describePlaceholders(declared, count);
+    const inferred =
+      count > 0 && takesParams(s) ? boundParamTypes(this.#bind(s, placeholders)) : new Map<number, SqlType>();
+    return placeholders.types.map((_, i) => declared[i] ?? inferred.get(i + 1) ?? T.text);
+  }
+
+  #bind(s: Insert | Update | Delete | Select, params: BindParams) {
+    switch (s.kind) {
+      case 'Insert':
+        return bindInsert(s, this, params);
+      case 'Update':
+        return bindUpdate(s, this, params);
+      case 'Delete':
+        return bindDelete(s, this, params);
+      case 'Select':
+        return bindQuery(s.query, this, params);
+    }
+  }
+
+  #statement(s: Statement, params: BindParams): StatementResult {
     switch (s.kind) {
       case 'CreateSource':
         return this.#createInput(s, 'source');
@@ -539,11 +590,11 @@ export class Engine implements Catalog {
       case 'CreateSink':
         throw notSupported('CREATE SINK');
       case 'Insert':
-        return this.#insert(s);
+        return this.#insert(s, params);
       case 'Update':
-        return this.#update(s);
+        return this.#update(s, params);
       case 'Delete':
-        return this.#delete(s);
+        return this.#delete(s, params);
       case 'Drop':
         return this.#drop(s);
       case 'ShowObjects':
@@ -562,7 +613,7 @@ export class Engine implements Catalog {
       case 'Transaction':
         return { tag: s.action.toUpperCase() };
       case 'Select': {
-        const { plan, columns } = bindQuery(s.query, this);
+        const { plan, columns } = bindQuery(s.query, this, params);
         const rows = this.#query(plan);
         return { tag: 'SELECT', rowCount: rows.length, columns: resultColumns(columns), rows };
       }
@@ -846,9 +897,9 @@ export class Engine implements Catalog {
     return rel;
   }
 
-  #insert(s: Insert): StatementResult {
+  #insert(s: Insert, params: BindParams): StatementResult {
     const rel = this.#table(s.table, 'insert into');
-    const bound = bindInsert(s, this);
+    const bound = bindInsert(s, this, params);
     const rows = this.#query(bound.plan);
     this.#insertRows(rel, rows);
     if (this.implicitFlush) this.flush();
@@ -901,9 +952,9 @@ export class Engine implements Catalog {
     return out;
   }
 
-  #update(s: Update): StatementResult {
+  #update(s: Update, params: BindParams): StatementResult {
     const rel = this.#modifiable(s.table, 'update');
-    const bound = bindUpdate(s, this);
+    const bound = bindUpdate(s, this, params);
     const sets = bound.assignments.map((a) => ({ column: a.column, value: compileExpr(a.value) }));
     const hit = this.#matching(rel, bound.where);
     const out: Row[] = [];
@@ -929,9 +980,9 @@ export class Engine implements Catalog {
     return { tag: 'UPDATE', rowCount: n };
   }
 
-  #delete(s: Delete): StatementResult {
+  #delete(s: Delete, params: BindParams): StatementResult {
     const rel = this.#modifiable(s.table, 'delete from');
-    const bound = bindDelete(s, this);
+    const bound = bindDelete(s, this, params);
     const hit = this.#matching(rel, bound.where);
     const index = rel.pkIndex;
     let n = 0;

@@ -9,7 +9,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RelationInfo, StatementResult } from '../engine/engine.ts';
 import { type CopyCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
-import { SqlError, SqlState } from '../sql/errors.ts';
+import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
+import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, splitScript } from '../sql/parse.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { AdHocSession } from '../store/query/ad-hoc-session.ts';
@@ -25,8 +26,10 @@ import type {
 import { isEngineVariable, SessionSettings } from './session-settings.ts';
 
 export interface PgBackendDeps {
-  /** Runs engine statements (durably: see recovery.ts). */
-  readonly execute: (sql: string) => Promise<StatementResult[]>;
+  /** Runs engine statements (durably: see recovery.ts); `params` bind `$1…$n` of one statement. */
+  readonly execute: (sql: string, params?: BindParams) => Promise<StatementResult[]>;
+  /** The types of an engine statement's parameters: those declared, else inferred (Engine.describeParams). */
+  readonly describeParams: (sql: string, declared: readonly (SqlType | undefined)[]) => readonly SqlType[];
   /** A new DuckDB connection to the store. */
   readonly connectReader: () => Promise<DuckDBConnection>;
   /** The engine's sources, tables and views. */
@@ -54,12 +57,6 @@ function route(slice: StatementSlice): Route {
   if (ROW_WORDS.has(word)) return 'rows';
   if (word in NO_OPS) return 'no-op';
   return 'engine';
-}
-
-/** An error of a statement, its position moved from the statement's text to the message's. */
-function located(e: unknown, offset: number): unknown {
-  if (!(e instanceof SqlError) || e.position === undefined || offset === 0) return e;
-  return new SqlError(e.sqlstate, e.message, e.position + offset, { detail: e.detail, hint: e.hint });
 }
 
 function fromEngine(r: StatementResult): PgQueryResult {
@@ -112,7 +109,7 @@ class TidewatchSession implements PgSession {
       try {
         yield* await this.#run(slice, [], []);
       } catch (e) {
-        throw located(e, slice.offset);
+        throw shiftedBy(e, slice.offset);
       }
     }
   }
@@ -129,7 +126,7 @@ class TidewatchSession implements PgSession {
       case 'DeclareQueryCursor': {
         const d = await this.#adHoc
           .describe(cursorStatement.query)
-          .catch((e: unknown) => Promise.reject(located(e, cursorStatement.queryOffset)));
+          .catch((e: unknown) => Promise.reject(shiftedBy(e, cursorStatement.queryOffset)));
         return { paramTypes: d.paramTypes.map((t, i) => paramTypes[i] ?? t), columns: undefined };
       }
       default:
@@ -143,13 +140,22 @@ class TidewatchSession implements PgSession {
         return { paramTypes: d.paramTypes.map((t, i) => paramTypes[i] ?? t), columns: d.columns };
       }
       case 'rows': {
+        const types = this.#engineParams(slice, paramTypes);
         const own = this.#setting(slice, false);
         const [r] = own === undefined ? await this.#deps.execute(slice.text) : [own];
-        return { paramTypes: [], columns: r?.columns };
+        return { paramTypes: types, columns: r?.columns };
       }
-      default:
+      case 'engine':
+        return { paramTypes: this.#engineParams(slice, paramTypes), columns: undefined };
+      case 'no-op':
         return { paramTypes: [], columns: undefined };
     }
+  }
+
+  /** The parameter types of an engine statement: none unless it has a `$n` or the client declared some. */
+  #engineParams(slice: StatementSlice, declared: readonly (SqlType | undefined)[]): readonly SqlType[] {
+    if (declared.length === 0 && !slice.tokens.some((t) => t.kind === 'param')) return [];
+    return this.#deps.describeParams(slice.text, declared);
   }
 
   async execute(
@@ -173,7 +179,7 @@ class TidewatchSession implements PgSession {
       const out = await this.#adHoc.query(copy.query);
       return { tag: 'COPY', columns: out.columns, rows: out.rows, copyOut: copy.copyOut };
     } catch (e) {
-      if (copy.queryOffset !== undefined) throw located(e, copy.queryOffset);
+      if (copy.queryOffset !== undefined) throw shiftedBy(e, copy.queryOffset);
       // A made-up query (`COPY table`) has no place in the text: point at the statement.
       throw e instanceof SqlError
         ? new SqlError(e.sqlstate, e.message, offset + 1, { detail: e.detail, hint: e.hint })
@@ -189,7 +195,7 @@ class TidewatchSession implements PgSession {
     try {
       return await this.#cursors.run(s, params, types);
     } catch (e) {
-      throw s.kind === 'DeclareQueryCursor' ? located(e, s.queryOffset) : e;
+      throw s.kind === 'DeclareQueryCursor' ? shiftedBy(e, s.queryOffset) : e;
     }
   }
 
@@ -221,15 +227,11 @@ class TidewatchSession implements PgSession {
       const out = await this.#adHoc.query(slice.text, params, types);
       return [{ tag: 'SELECT', columns: out.columns, rows: out.rows }];
     }
-    if (params.length > 0)
-      throw new SqlError(
-        SqlState.featureNotSupported,
-        'parameters are supported in queries only (SELECT, WITH, VALUES)',
-      );
     if (how === 'no-op') return [{ tag: NO_OPS[firstWord(slice)] as string }];
     const own = this.#setting(slice, true);
     if (own !== undefined) return [own];
-    return (await this.#deps.execute(slice.text)).filter((r) => r.tag !== '' || r.notice).map(fromEngine);
+    const results = await this.#deps.execute(slice.text, { values: params, types });
+    return results.filter((r) => r.tag !== '' || r.notice).map(fromEngine);
   }
 
   cursorColumns(name: string): readonly PgColumn[] | undefined {

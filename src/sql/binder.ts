@@ -54,6 +54,7 @@ import {
   windowOnlyNames,
 } from './functions.ts';
 import { interval, numericTextScale } from './literals.ts';
+import { type BindParams, undefinedParameter } from './params.ts';
 import { convertTypeName } from './parse.ts';
 import type {
   AggregateCall,
@@ -82,9 +83,12 @@ export interface BoundQuery {
   readonly columns: readonly PlanColumn[];
 }
 
-/** Binds a query against the catalog into a logical plan. */
-export function bindQuery(query: QueryAst, catalog: Catalog): BoundQuery {
-  const b = new Binder(catalog, query.script, query.offset);
+/**
+ * Binds a query against the catalog into a logical plan. `params` bind `$n` (without them
+ * `$n` is refused, 0A000); so do those of bindInsert, bindUpdate and bindDelete.
+ */
+export function bindQuery(query: QueryAst, catalog: Catalog, params?: BindParams): BoundQuery {
+  const b = new Binder(catalog, query.script, query.offset, params);
   const r = b.bindSelect(query.ast, undefined);
   return Object.freeze({ plan: r.plan, columns: r.plan.columns });
 }
@@ -106,7 +110,7 @@ export interface BoundInsert {
   readonly plan: Plan;
 }
 
-export function bindInsert(stmt: Insert, catalog: Catalog): BoundInsert {
+export function bindInsert(stmt: Insert, catalog: Catalog, params?: BindParams): BoundInsert {
   const rel = catalog.getRelation(stmt.table);
   const place = { text: stmt.script, offset: stmt.offset };
   if (rel === undefined) throw undefinedTable(stmt.table, place);
@@ -117,7 +121,7 @@ export function bindInsert(stmt: Insert, catalog: Catalog): BoundInsert {
     if (i < 0) throw undefinedColumn(name, place);
     return i;
   });
-  const b = new Binder(catalog, stmt.script);
+  const b = new Binder(catalog, stmt.script, -1, params);
   const complete = (row: readonly BoundExpr[], at: (i: number) => Place): BoundExpr[] => {
     if (row.length > targets.length)
       throw new SqlError(
@@ -148,10 +152,13 @@ export function bindInsert(stmt: Insert, catalog: Catalog): BoundInsert {
     );
     return { table: rel.name, plan: Object.freeze({ kind: 'Values', rows, columns }) };
   }
-  const q = b.bindSelect(stmt.query.ast, undefined);
-  const refs = q.plan.columns.map((c, i) => columnRef(i, c.name, c.type));
+  // As in PostgreSQL, untyped literals and parameters of the SELECT list take the columns' types.
+  const q = b.bindSelect(stmt.query.ast, undefined, true);
+  const top = q.plan.kind === 'Project' ? q.plan : undefined;
+  const refs = top?.exprs ?? q.plan.columns.map((c, i) => columnRef(i, c.name, c.type));
   const exprs = complete(refs, () => b.place(stmt.query.offset));
-  return { table: rel.name, plan: Object.freeze({ kind: 'Project', input: q.plan, exprs, columns }) };
+  const input = top?.input ?? q.plan;
+  return { table: rel.name, plan: Object.freeze({ kind: 'Project', input, exprs, columns }) };
 }
 
 export interface BoundUpdate {
@@ -160,8 +167,8 @@ export interface BoundUpdate {
   readonly where: BoundExpr | undefined;
 }
 
-export function bindUpdate(stmt: Update, catalog: Catalog): BoundUpdate {
-  const { rel, b, ctx } = dmlContext(stmt, catalog);
+export function bindUpdate(stmt: Update, catalog: Catalog, params?: BindParams): BoundUpdate {
+  const { rel, b, ctx } = dmlContext(stmt, catalog, params);
   const assignments = stmt.assignments.map((a) => {
     const i = rel.columns.findIndex((c) => c.name === a.column);
     if (i < 0) throw undefinedColumn(a.column, b.place(stmt.offset));
@@ -181,17 +188,17 @@ export interface BoundDelete {
   readonly where: BoundExpr | undefined;
 }
 
-export function bindDelete(stmt: Delete, catalog: Catalog): BoundDelete {
-  const { rel, b, ctx } = dmlContext(stmt, catalog);
+export function bindDelete(stmt: Delete, catalog: Catalog, params?: BindParams): BoundDelete {
+  const { rel, b, ctx } = dmlContext(stmt, catalog, params);
   return { table: rel.name, where: stmt.where === undefined ? undefined : b.bindWhere(stmt.where.ast, ctx) };
 }
 
-function dmlContext(stmt: Update | Delete, catalog: Catalog) {
+function dmlContext(stmt: Update | Delete, catalog: Catalog, params: BindParams | undefined) {
   const rel = catalog.getRelation(stmt.table);
   if (rel === undefined) throw undefinedTable(stmt.table, { text: stmt.script, offset: stmt.offset });
   if (rel.kind !== 'table')
     throw new SqlError('42809', `cannot modify ${rel.kind} "${stmt.table}"`, stmt.offset + 1);
-  const b = new Binder(catalog, stmt.script);
+  const b = new Binder(catalog, stmt.script, -1, params);
   const table = stmt.alias ?? rel.name;
   const scope = rel.columns.map((c) => ({ name: c.name, table, type: c.type, hidden: false }));
   return { rel, b, ctx: b.plainCtx(scope, 'WHERE') };
@@ -298,11 +305,13 @@ class Binder {
   private readonly script: string;
   /** Where to point when the parse tree gives no location (the statement's start). */
   private readonly fallback: number;
+  private readonly params: BindParams | undefined;
 
-  constructor(catalog: Catalog, script: string, fallback = -1) {
+  constructor(catalog: Catalog, script: string, fallback = -1, params?: BindParams) {
     this.catalog = catalog;
     this.script = script;
     this.fallback = fallback;
+    this.params = params;
   }
 
   place(offset: number | undefined): Place {
@@ -320,7 +329,8 @@ class Binder {
   // -------------------------------------------------------------------------
   // Queries
 
-  bindSelect(stmt: SelectStmt, outer: CteEnv | undefined): Bound {
+  /** `keepUnknown`: a plain SELECT list's untyped expressions stay unknown (INSERT … SELECT). */
+  bindSelect(stmt: SelectStmt, outer: CteEnv | undefined, keepUnknown = false): Bound {
     let env = outer;
     const w = stmt.withClause;
     if (w !== undefined) {
@@ -353,7 +363,7 @@ class Binder {
     let bound: Bound;
     if (stmt.op !== undefined && stmt.op !== 'SETOP_NONE') bound = this.bindSetOp(stmt, env);
     else if (stmt.valuesLists !== undefined) bound = this.bindValues(stmt);
-    else return this.bindSimpleSelect(stmt, env);
+    else return this.bindSimpleSelect(stmt, env, keepUnknown);
     return this.bindOrderLimit(stmt, bound, env);
   }
 
@@ -427,7 +437,7 @@ class Binder {
     return { plan, scope: columns.map((c) => ({ ...c, table: undefined, hidden: false })) };
   }
 
-  private bindSimpleSelect(stmt: SelectStmt, env: CteEnv | undefined): Bound {
+  private bindSimpleSelect(stmt: SelectStmt, env: CteEnv | undefined, keepUnknown = false): Bound {
     // FROM
     let from: Bound;
     const items = stmt.fromClause ?? [];
@@ -484,7 +494,7 @@ class Binder {
         continue;
       }
       let e = this.bindExpr(val, ctx);
-      if (e.type.name === 'unknown') e = coerce(e, T.text, undefined);
+      if (e.type.name === 'unknown' && !(keepUnknown && isPlain(stmt))) e = coerce(e, T.text, undefined);
       exprs.push(e);
       columns.push({ name: rt.name ?? figureName(val) ?? '?column?', type: e.type });
     }
@@ -610,7 +620,9 @@ class Binder {
   private constInt(n: Node | undefined, clause: string): number | undefined {
     if (n === undefined) return undefined;
     if ('A_Const' in n && n.A_Const.isnull === true) return undefined;
-    const e = this.bindExpr(n, this.plainCtx([], clause));
+    let e = this.bindExpr(n, this.plainCtx([], clause));
+    if (e.kind === 'Literal' && e.type.name === 'unknown') e = coerce(e, T.int8, this.place(locationOf(n)));
+    if (e.kind === 'Literal' && e.value === null) return undefined;
     if (e.kind !== 'Literal' || typeof e.value !== 'number' || !Number.isInteger(e.value))
       throw this.unsupported(`non-constant ${clause}`, locationOf(n));
     if (e.value < 0) throw new SqlError('2201W', `${clause} must not be negative`, locationOf(n) + 1);
@@ -1307,12 +1319,26 @@ class Binder {
       });
     }
     if ('SubLink' in n) throw this.subqueryError(n.SubLink.subselect, ctx, loc);
-    if ('ParamRef' in n) throw this.unsupported(`parameter $${n.ParamRef.number ?? ''}`, loc);
+    if ('ParamRef' in n) return this.param(n.ParamRef.number ?? 0, loc);
     if ('A_Indirection' in n)
       throw this.unsupported('subscript or field selection', locationOf(n.A_Indirection.arg));
     if ('CollateClause' in n) throw this.unsupported('COLLATE', loc);
     if ('RowExpr' in n) throw this.unsupported('row constructor', loc);
     throw this.unsupported(tagOf(n), loc);
+  }
+
+  /**
+   * `$n` as a constant: of the parameter's type, or an untyped literal (`'…'`) for a string of
+   * type unknown or text, which its context types.
+   */
+  private param(n: number, loc: number): BoundExpr {
+    if (this.params === undefined) throw this.unsupported(`parameter $${n}`, loc);
+    if (n < 1 || n > this.params.values.length) throw undefinedParameter(n, loc);
+    const value = this.params.values[n - 1] ?? null;
+    const type = this.params.types[n - 1] ?? T.unknown;
+    const untyped =
+      type.name === 'unknown' || (type.name === 'text' && (value === null || typeof value === 'string'));
+    return Object.freeze({ kind: 'Literal', value, type: untyped ? T.unknown : type, param: n });
   }
 
   private subqueryError(sub: Node | undefined, _ctx: ExprCtx, loc: number): SqlError {
@@ -1539,6 +1565,16 @@ class Binder {
 
 // ---------------------------------------------------------------------------
 // helpers
+
+/** A SELECT without DISTINCT, ORDER BY, LIMIT or OFFSET: its plan ends in its SELECT list's Project. */
+function isPlain(stmt: SelectStmt): boolean {
+  return (
+    stmt.distinctClause === undefined &&
+    stmt.sortClause === undefined &&
+    stmt.limitCount === undefined &&
+    stmt.limitOffset === undefined
+  );
+}
 
 function isFloat(t: SqlType): boolean {
   return t.name === 'float4' || t.name === 'float8';

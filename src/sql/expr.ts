@@ -24,6 +24,8 @@ export interface Literal {
    * → 4): a number cannot carry it. Absent: the decimals of the value's shortest form.
    */
   readonly scale?: number;
+  /** n of the bind parameter `$n` this constant stands for (describing a statement infers its type). */
+  readonly param?: number;
 }
 
 /**

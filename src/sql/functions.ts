@@ -11,7 +11,7 @@ import {
   undefinedFunction,
   undefinedOperator,
 } from './errors.ts';
-import { type BoundExpr, call, cast, literal } from './expr.ts';
+import { type BoundExpr, call, cast, type Literal, literal } from './expr.ts';
 import { numericTextScale, parseBytea, parseLiteral } from './literals.ts';
 import {
   arrayOf,
@@ -33,8 +33,7 @@ import {
 /** Coerces `e` to `to`: folds unknown literals (22P02 on bad input), casts implicitly, else 42804. */
 export function coerce(e: BoundExpr, to: SqlType, place: Place | undefined, what = 'expression'): BoundExpr {
   if (sameType(e.type, to)) return e;
-  if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null))
-    return castLiteral(e.value, to, place);
+  if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null)) return fold(e, to, place);
   if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to) && canImplicitCast(e.type, to, false))
     return castLiteral(e.value, to, place, undefined, e.type);
   if (canImplicitCast(e.type, to, false)) return cast(e, to);
@@ -52,8 +51,7 @@ export function coerceAssignment(
   place: Place | undefined,
 ): BoundExpr {
   if (sameType(e.type, to)) return e;
-  if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null))
-    return castLiteral(e.value, to, place);
+  if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null)) return fold(e, to, place);
   if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to))
     return castLiteral(e.value, to, place, undefined, e.type);
   if (canImplicitCast(e.type, to, true)) return cast(e, to);
@@ -71,7 +69,7 @@ export function explicitCast(
   typmod?: number,
 ): BoundExpr {
   if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null))
-    return castLiteral(e.value, to, place, typmod);
+    return fold(e, to, place, typmod);
   if (sameType(e.type, to)) return e;
   if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to) && typeof e.value === 'number') {
     return castLiteral(e.value, to, place, undefined, e.type);
@@ -113,6 +111,12 @@ export function castTypmod(e: BoundExpr, mods: readonly number[], place: Place |
   return e;
 }
 
+/** An unknown or NULL literal as a constant of `to`, still marked with the parameter it stands for. */
+function fold(e: Literal, to: SqlType, place: Place | undefined, typmod?: number): Literal {
+  const out = castLiteral(e.value, to, place, typmod);
+  return e.param === undefined ? out : Object.freeze({ ...out, param: e.param });
+}
+
 /**
  * Folds a cast of a literal, with the rules of the run-time cast (src/engine/eval casts.ts):
  * numeric → integer rounds half away from zero, float → integer half to even; real keeps
@@ -125,7 +129,7 @@ function castLiteral(
   place: Place | undefined,
   typmod?: number,
   from?: SqlType,
-): BoundExpr {
+): Literal {
   if (value === null) return literal(null, to);
   if (typeof value === 'number' && isNumeric(to))
     return castNumberLiteral(value, from ?? T.numeric, to, place);
@@ -162,7 +166,7 @@ const intLimits: Readonly<Record<string, readonly [number, number]>> = {
   int8: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
-function castNumberLiteral(value: number, from: SqlType, to: SqlType, place: Place | undefined): BoundExpr {
+function castNumberLiteral(value: number, from: SqlType, to: SqlType, place: Place | undefined): Literal {
   const floatSource = from.name === 'float4' || from.name === 'float8';
   const outOfRange = (what: string): never => {
     throw new SqlError('22003', `${what} out of range`, positionOf(place));
@@ -295,7 +299,7 @@ export function resolveOperator(
 
 function toText(e: BoundExpr): BoundExpr {
   if (e.type.name === 'text') return e;
-  if (e.kind === 'Literal' && e.type.name === 'unknown') return literal(e.value, T.text);
+  if (e.kind === 'Literal' && e.type.name === 'unknown') return Object.freeze({ ...e, type: T.text });
   return cast(e, T.text);
 }
 
