@@ -6,7 +6,7 @@
  * a view over it, INSERT and FLUSH; after a restart everything is still there.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -279,6 +279,40 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     assert.equal(copy.stdout, '10.0.0.1\t2\n10.0.0.2\t2\n10.0.0.3\t3\n', copy.stderr);
     const error = psql(running.port, 'SELECT nope FROM per_ip');
     assert.match(error.stderr, /ERROR: +column "nope" does not exist/);
+  });
+
+  test('a cancelled query and clients vanishing mid-query leave the server and other sessions working', async () => {
+    const heavy = 'SELECT sum(a.x * b.x) FROM generate_series(1, 40000) a(x), generate_series(1, 40000) b(x)';
+    // psql sends a CancelRequest on SIGINT.
+    const cancelled = spawn('psql', [
+      '-X',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(running.port),
+      '-U',
+      'root',
+      'dev',
+      '-c',
+      heavy,
+    ]);
+    let stderr = '';
+    cancelled.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    cancelled.kill('SIGINT');
+    await new Promise((r) => cancelled.on('close', r));
+    assert.match(stderr, /canceling statement due to user request/);
+    for (let i = 0; i < 3; i++) {
+      const gone = await connect(running.port);
+      gone.on('error', () => undefined); // its own socket, destroyed below
+      const query = gone.query(heavy).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      (gone as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      await query;
+    }
+    assert.equal((await client.query('SELECT count(*) AS c FROM hits')).rows[0]?.c, '7');
   });
 
   test('after a restart the table, the view and the subscription are all there', async () => {
