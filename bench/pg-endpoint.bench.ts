@@ -268,6 +268,7 @@ for (const parallel of [1, CLIENTS]) {
 report(lines);
 
 await server.close();
+await backend.close();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 if (unexpected.length > 0) {

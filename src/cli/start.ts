@@ -338,14 +338,14 @@ async function serve(
   });
 
   let pg: PgServer;
+  const backend = new TidewatchPgBackend({
+    execute: (sql, params) => durable.execute(sql, params),
+    describeParams: (sql, declared) => engine.describeParams(sql, declared),
+    connectReader: () => durable.store.connectReader(),
+    relations: () => engine.relations(),
+    subscriptions: durable.store,
+  });
   try {
-    const backend = new TidewatchPgBackend({
-      execute: (sql, params) => durable.execute(sql, params),
-      describeParams: (sql, declared) => engine.describeParams(sql, declared),
-      connectReader: () => durable.store.connectReader(),
-      relations: () => engine.relations(),
-      subscriptions: durable.store,
-    });
     pg = await listenPg(backend, {
       host,
       port: settings['pg-port'],
@@ -373,6 +373,7 @@ async function serve(
     });
   } catch (error) {
     await pg.close();
+    await backend.close();
     await durable.close();
     io.stderr.write(
       `tidewatch: cannot listen on ${host}:${settings['http-port']}: ${(error as Error).message}\n`,
@@ -455,6 +456,7 @@ async function serve(
     line.done();
     await api.close();
     await pg.close();
+    await backend.close();
     await durable.close();
   }
   if (fatalError !== undefined) {

@@ -248,9 +248,20 @@ class TidewatchSession implements PgSession {
   }
 }
 
+/** A store session made ready before a client asks for it. */
+interface Prepared {
+  readonly adHoc: AdHocSession;
+  readonly settings: SessionSettings;
+}
+
+/** Store sessions kept ready: opening one (its catalog tables and functions) takes ~40 ms. */
+const SPARE_SESSIONS = 2;
+
 export class TidewatchPgBackend implements PgBackend {
   readonly #deps: PgBackendDeps;
   readonly #commits: CommitSignal;
+  readonly #spare: Promise<Prepared>[] = [];
+  #closed = false;
 
   constructor(deps: PgBackendDeps) {
     this.#deps = deps;
@@ -258,11 +269,36 @@ export class TidewatchPgBackend implements PgBackend {
   }
 
   async open(startup: PgStartup): Promise<PgSession> {
-    const conn = await this.#deps.connectReader();
-    const settings = new SessionSettings();
+    if (this.#closed) throw new SqlError('57P01', 'the server is shutting down');
+    const next = this.#spare.shift() ?? this.#prepare();
+    while (this.#spare.length < SPARE_SESSIONS) {
+      const spare = this.#prepare();
+      spare.catch(() => undefined); // a failure reaches the client that takes it
+      this.#spare.push(spare);
+    }
+    const { adHoc, settings } = await next;
     for (const [name, value] of Object.entries(startup.options))
       if (name === 'application_name' || name === 'DateStyle' || name === 'TimeZone')
         settings.set(name, value);
+    const cursors = new Cursors(
+      this.#deps.subscriptions,
+      this.#commits,
+      this.#deps.connectReader,
+      (sql, p, t) => adHoc.query(sql, p, t),
+    );
+    return new TidewatchSession(this.#deps, adHoc, cursors, settings);
+  }
+
+  /** Closes the sessions kept ready; sessions given out are closed by their clients' ends. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const spare = this.#spare.splice(0);
+    for (const s of await Promise.allSettled(spare)) if (s.status === 'fulfilled') s.value.adHoc.close();
+  }
+
+  async #prepare(): Promise<Prepared> {
+    const conn = await this.#deps.connectReader();
+    const settings = new SessionSettings();
     const adHoc = await AdHocSession.open(
       conn,
       () =>
@@ -274,12 +310,6 @@ export class TidewatchPgBackend implements PgBackend {
         })),
       (name) => settings.get(name),
     );
-    const cursors = new Cursors(
-      this.#deps.subscriptions,
-      this.#commits,
-      this.#deps.connectReader,
-      (sql, p, t) => adHoc.query(sql, p, t),
-    );
-    return new TidewatchSession(this.#deps, adHoc, cursors, settings);
+    return { adHoc, settings };
   }
 }
