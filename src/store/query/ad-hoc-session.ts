@@ -9,6 +9,7 @@
  */
 import {
   type DuckDBConnection,
+  type DuckDBPreparedStatement,
   type DuckDBType,
   DuckDBTypeId,
   type DuckDBValue,
@@ -49,6 +50,19 @@ export interface QueryDescription {
 }
 
 let nextBackendPid = 10_000;
+/** How many translations and prepared statements a session keeps. */
+const TRANSLATIONS_KEPT = 256;
+const PREPARED_KEPT = 32;
+
+/** What a translation depends on in the catalog: names, kinds and typed columns. */
+function catalogSignature(relations: readonly StoredRelation[]): string {
+  return relations
+    .map(
+      (r) =>
+        `${r.name}\u0000${r.kind}\u0000${r.columns.map((c) => `${c.name}:${JSON.stringify(c.type)}`).join(',')}`,
+    )
+    .join('\u0001');
+}
 
 interface Translation {
   readonly parsed: ParsedQuery;
@@ -64,6 +78,10 @@ export class AdHocSession {
   readonly #tables: CatalogTables;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Translations by query text, for the catalog they were made with. */
+  readonly #translations = new Map<string, Translation & { readonly signature: string }>();
+  /** Prepared statements by translated text: drivers describe, then run, the same query again and again. */
+  readonly #prepared = new Map<string, DuckDBPreparedStatement>();
   /** Operations queued or in progress. */
   #pending = 0;
   /** A query is in DuckDB's hands. */
@@ -115,7 +133,9 @@ export class AdHocSession {
       this.#running = true;
       try {
         const result =
-          params.length === 0 ? await this.#conn.run(t.sql) : await this.#conn.run(t.sql, values, duckTypes);
+          params.length === 0
+            ? await this.#conn.run(t.sql)
+            : await this.#runPrepared(t.sql, values, duckTypes);
         const columnTypes = result.columnTypes();
         const columns = this.#columns(t, result.columnNames(), columnTypes);
         const rows = (await result.getRows()).map((raw) =>
@@ -130,31 +150,59 @@ export class AdHocSession {
     });
   }
 
+  /** Runs a translated query with parameters through a cached prepared statement (prepared again once if it went stale). */
+  async #runPrepared(sql: string, values: DuckDBValue[], types: DuckDBType[]) {
+    const cached = this.#prepared.get(sql);
+    try {
+      const prepared = cached ?? (await this.#prepare(sql));
+      prepared.bind(values, types);
+      return await prepared.run();
+    } catch (e) {
+      if (cached === undefined) throw e;
+      this.#forget(sql);
+      const fresh = await this.#prepare(sql);
+      fresh.bind(values, types);
+      return fresh.run();
+    }
+  }
+
+  async #prepare(sql: string): Promise<DuckDBPreparedStatement> {
+    const prepared = await this.#conn.prepare(sql);
+    if (this.#prepared.size >= PREPARED_KEPT) {
+      const oldest = this.#prepared.keys().next().value as string;
+      this.#forget(oldest);
+    }
+    this.#prepared.set(sql, prepared);
+    return prepared;
+  }
+
+  #forget(sql: string): void {
+    this.#prepared.get(sql)?.destroySync();
+    this.#prepared.delete(sql);
+  }
+
   /** The parameter and result types of a query, without running it. */
   describe(sql: string): Promise<QueryDescription> {
     return this.#exclusive(async () => {
       const t = await this.#translate(sql);
       try {
-        const prepared = await this.#conn.prepare(t.sql);
-        try {
-          // A type DuckDB could not decide (`SELECT $1`) is text, as PostgreSQL's unknown ends up.
-          const known = (id: DuckDBTypeId) => id !== DuckDBTypeId.INVALID && id !== DuckDBTypeId.ANY;
-          const names: string[] = [];
-          const types: DuckDBType[] = [];
-          for (let i = 0; i < prepared.columnCount; i++) {
-            names.push(prepared.columnName(i));
-            types.push(known(prepared.columnTypeId(i)) ? prepared.columnType(i) : VARCHAR);
-          }
-          const paramTypes: SqlType[] = [];
-          for (let i = 1; i <= prepared.parameterCount; i++)
-            paramTypes.push(
-              known(prepared.parameterTypeId(i)) ? sqlTypeOfDuck(prepared.parameterType(i)) : T.text,
-            );
-          return { paramTypes, columns: this.#columns(t, names, types) };
-        } finally {
-          prepared.destroySync();
+        const prepared = this.#prepared.get(t.sql) ?? (await this.#prepare(t.sql));
+        // A type DuckDB could not decide (`SELECT $1`) is text, as PostgreSQL's unknown ends up.
+        const known = (id: DuckDBTypeId) => id !== DuckDBTypeId.INVALID && id !== DuckDBTypeId.ANY;
+        const names: string[] = [];
+        const types: DuckDBType[] = [];
+        for (let i = 0; i < prepared.columnCount; i++) {
+          names.push(prepared.columnName(i));
+          types.push(known(prepared.columnTypeId(i)) ? prepared.columnType(i) : VARCHAR);
         }
+        const paramTypes: SqlType[] = [];
+        for (let i = 1; i <= prepared.parameterCount; i++)
+          paramTypes.push(
+            known(prepared.parameterTypeId(i)) ? sqlTypeOfDuck(prepared.parameterType(i)) : T.text,
+          );
+        return { paramTypes, columns: this.#columns(t, names, types) };
       } catch (e) {
+        this.#forget(t.sql);
         throw fromDuckError(e, namePositions(t.parsed.select));
       }
     });
@@ -174,6 +222,7 @@ export class AdHocSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const sql of [...this.#prepared.keys()]) this.#forget(sql);
     this.#conn.closeSync();
   }
 
@@ -186,8 +235,20 @@ export class AdHocSession {
   }
 
   async #translate(sql: string): Promise<Translation> {
-    const parsed = parseQuery(sql);
     const relations = this.#catalog();
+    const signature = catalogSignature(relations);
+    let t = this.#translations.get(sql);
+    if (t === undefined || t.signature !== signature) {
+      t = { ...this.#translateAnew(sql, relations), signature };
+      if (this.#translations.size >= TRANSLATIONS_KEPT) this.#translations.clear();
+      this.#translations.set(sql, t);
+    }
+    if (readsCatalog(t.sql)) await this.#tables.refresh(relations, currentSettings(this.#settings));
+    return t;
+  }
+
+  #translateAnew(sql: string, relations: readonly StoredRelation[]): Translation {
+    const parsed = parseQuery(sql);
     const byName = new Map(relations.map((r) => [r.name, r]));
     const stored = (name: string) => byName.get(name);
     const inference = new OutputColumns({
@@ -204,9 +265,7 @@ export class AdHocSession {
       database: this.#database,
       typeOf: (n) => inference.typeOf(n),
     };
-    const rewritten = rewriteQuery(parsed, env);
-    if (readsCatalog(rewritten)) await this.#tables.refresh(relations, currentSettings(this.#settings));
-    return { parsed, sql: rewritten, outputs };
+    return { parsed, sql: rewriteQuery(parsed, env), outputs };
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
