@@ -10,10 +10,13 @@
 //   DuckDB reader connections of the store, as many at once.
 // - Connection setup: connect + SELECT 1 + end, one after another and 20 at once. Same-run
 //   baseline: a plain TCP connect + close to the same port.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import pg from 'pg';
 import type { RelationInfo } from '../src/engine/engine.ts';
@@ -23,9 +26,9 @@ import { T } from '../src/sql/types.ts';
 import { ViewStore } from '../src/store/view-store.ts';
 import type { Row } from '../src/stream/value.ts';
 import { percentile, report } from './measure.ts';
+import { AGGREGATE, IPS, ipOf, type Latencies, latencies, POINT, type Runner } from './pg-load.ts';
 
 const VIEW_ROWS = 100_000;
-const IPS = 5_000;
 const CLIENTS = 20;
 const QUERY_SECONDS = 4;
 const CONNECT_SECONDS = 2;
@@ -43,7 +46,6 @@ const columns = [
 ];
 const START = Date.UTC(2024, 0, 25, 12) * 1000;
 const MINUTE = 60_000_000;
-const ipOf = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 /** Row i: IP i mod 5,000 in minute i div 5,000 (20 windows of 5,000 IPs). */
 const row = (i: number): Row => {
   const w = START + Math.floor(i / IPS) * MINUTE;
@@ -51,23 +53,13 @@ const row = (i: number): Row => {
   return [ipOf(i % IPS), w, w + MINUTE, hits, hits % 5, 80 + ((i * 31) % 400) + 0.5];
 };
 
-const POINT = 'SELECT * FROM v WHERE ip = $1';
-const AGGREGATE = 'SELECT window_start, sum(hits) FROM v GROUP BY 1 ORDER BY 1 LIMIT 10';
 /** The baseline's point query: the view's own columns of the table (it also holds a row key and a count). */
 const DIRECT_POINT = `SELECT ${columns.map((c) => c.name).join(', ')} FROM v WHERE ip = $1`;
 
-let seed = 7;
-/** mulberry32: a deterministic generator in 32-bit integer arithmetic. */
-const random = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-};
-const randomIp = () => ipOf(Math.floor(random() * IPS));
 const ms = (t: number) => `${t.toFixed(2)} ms`;
 const rate = (n: number, seconds: number) => `${Math.round(n / seconds).toLocaleString('en-US')}/s`;
 
+const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'tw-pg-endpoint-bench-'));
 const store = await ViewStore.open(join(dir, 'views.duckdb'));
 await store.defineView('v', columns);
@@ -100,49 +92,12 @@ const server = await listenPg(backend, {
 });
 const clientConfig = { host: '127.0.0.1', port: server.port, user: 'root', database: 'dev' };
 
-type Runner = (sql: string, params: readonly string[]) => Promise<number>;
-
 /** Rows of the point query and the aggregate: both paths must answer alike before they are timed. */
 async function check(run: Runner, what: string): Promise<void> {
   const point = await run(POINT, [ipOf(42)]);
   const aggregate = await run(AGGREGATE, []);
   if (point !== VIEW_ROWS / IPS || aggregate !== 10)
     throw new Error(`${what}: ${point} rows for the point query, ${aggregate} for the aggregate`);
-}
-
-/**
- * `workers` loops, each over its own runner, alternating the point query and the aggregate
- * for `seconds`; latencies by query.
- */
-async function latencies(
-  runners: readonly Runner[],
-  seconds: number,
-  paceMs = 0,
-): Promise<{ point: number[]; aggregate: number[]; seconds: number }> {
-  const point: number[] = [];
-  const aggregate: number[] = [];
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  await Promise.all(
-    runners.map(async (run, k) => {
-      // Paced clients start spread over one period, then keep to their own ticks.
-      let tick = t0 + (paceMs * k) / runners.length;
-      while (performance.now() < end) {
-        if (paceMs > 0) {
-          const wait = tick - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          tick += paceMs;
-        }
-        let t = performance.now();
-        await run(POINT, [randomIp()]);
-        point.push(performance.now() - t);
-        t = performance.now();
-        await run(AGGREGATE, []);
-        aggregate.push(performance.now() - t);
-      }
-    }),
-  );
-  return { point, aggregate, seconds: (performance.now() - t0) / 1000 };
 }
 
 function latencyLines(
@@ -169,16 +124,8 @@ function latencyLines(
 
 // --- query latency ----------------------------------------------------------------------------
 
-const clients = await Promise.all(
-  Array.from({ length: CLIENTS }, async () => {
-    const c = new pg.Client(clientConfig);
-    await c.connect();
-    return c;
-  }),
-);
-const viaEndpoint = (c: pg.Client): Runner => {
-  return async (sql, params) => (await c.query(sql, params as string[])).rows.length;
-};
+const checker = new pg.Client(clientConfig);
+await checker.connect();
 const readers: DuckDBConnection[] = await Promise.all(
   Array.from({ length: CLIENTS }, () => store.connectReader()),
 );
@@ -187,13 +134,22 @@ const direct = (conn: DuckDBConnection): Runner => {
     (await conn.runAndReadAll(sql === POINT ? DIRECT_POINT : sql, [...params])).currentRowCount;
 };
 
-const endpointRunners = clients.map(viaEndpoint);
 const directRunners = readers.map(direct);
-await check(endpointRunners[0] as Runner, 'endpoint');
+await check(async (sql, params) => (await checker.query(sql, [...params])).rows.length, 'endpoint');
 await check(directRunners[0] as Runner, 'DuckDB');
-// Warm-up: every session's first queries (prepared catalogs, caches).
-await latencies(endpointRunners, 0.5);
-await latencies(directRunners, 0.5);
+await latencies(directRunners, 0.5); // warm-up
+/** The endpoint's clients in a process of their own (bench/pg-load.ts), as real clients are. */
+async function endpointLatencies(n: number, seconds: number, paceMs = 0): Promise<Latencies> {
+  const load = fileURLToPath(new URL('./pg-load.ts', import.meta.url));
+  const { stdout } = await run(
+    process.execPath,
+    [load, String(server.port), String(n), String(seconds), String(paceMs)],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return JSON.parse(stdout) as Latencies;
+}
 
 console.log(
   `pg endpoint: a ${VIEW_ROWS.toLocaleString('en-US')}-row view (${IPS.toLocaleString('en-US')} IPs × ${VIEW_ROWS / IPS} windows, file-backed), pg ${CLIENTS} clients, ${QUERY_SECONDS} s per run`,
@@ -201,13 +157,13 @@ console.log(
 console.log(`  point: ${POINT}   aggregate: ${AGGREGATE}`);
 const lines: [string, string][] = [];
 const base1 = await latencies(directRunners.slice(0, 1), QUERY_SECONDS / 2);
-const one = await latencies(endpointRunners.slice(0, 1), QUERY_SECONDS / 2);
+const one = await endpointLatencies(1, QUERY_SECONDS / 2);
 lines.push(...latencyLines('1 client', one, base1));
 const baseN = await latencies(directRunners, QUERY_SECONDS);
-const saturated = await latencies(endpointRunners, QUERY_SECONDS);
+const saturated = await endpointLatencies(CLIENTS, QUERY_SECONDS);
 lines.push(...latencyLines(`${CLIENTS} clients back to back`, saturated, baseN));
 const basePaced = await latencies(directRunners, QUERY_SECONDS, PACE_MS);
-const many = await latencies(endpointRunners, QUERY_SECONDS, PACE_MS);
+const many = await endpointLatencies(CLIENTS, QUERY_SECONDS, PACE_MS);
 lines.push(...latencyLines(`${CLIENTS} clients, a pair each every ${PACE_MS} ms`, many, basePaced));
 lines.push([
   `baseline: DuckDB readers, ${CLIENTS} at once: queries`,
@@ -218,7 +174,7 @@ lines.push([
   `target: p99 < ${TARGET_P99_MS} ms with ${CLIENTS} paced clients`,
   worst < TARGET_P99_MS ? `met (${ms(worst)})` : `MISSED (${ms(worst)})`,
 ]);
-await Promise.all(clients.map((c) => c.end()));
+await checker.end();
 for (const r of readers) r.closeSync();
 
 // --- connection setup -------------------------------------------------------------------------
