@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { generatorClock } from '../../src/cli/generator-flags.ts';
 import type { Row } from '../../src/stream/value.ts';
 import { type Expected, expectedRun, type StreamSpec, startArgs } from '../cli/deterministic-run.ts';
-import { collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
+import { type CliResult, collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
 
 export interface EndpointStream {
   readonly events: number;
@@ -171,4 +171,37 @@ export function busiestIp(known: KnownAnswers): { ip: string; count: number } {
   for (const [ip, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
     if (count > best.count) best = { ip, count };
   return best;
+}
+
+/** A running `tidewatch start` with no pipeline and no generator, fed through its endpoint. */
+export interface Running {
+  readonly port: number;
+  stop(): Promise<CliResult>;
+}
+
+/** Starts `tidewatch start --no-generator --pipeline none` on `dataDir`, ports picked freely. */
+export async function startEmpty(dataDir: string): Promise<Running> {
+  const child = spawnCli([
+    'start',
+    '--no-generator',
+    '--pipeline',
+    'none',
+    '--http-port',
+    '0',
+    '--pg-port',
+    '0',
+    '--data-dir',
+    dataDir,
+  ]);
+  const done = collect(child, 120_000);
+  const banner = await waitForOutput(child, /Press Ctrl-C to stop/);
+  const port = Number(/postgresql:\/\/root@127\.0\.0\.1:(\d+)\/dev/.exec(banner)?.[1]);
+  assert.ok(port > 0, banner);
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGINT');
+      return done;
+    },
+  };
 }

@@ -9,38 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { type CliResult, collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
-
-interface Running {
-  readonly port: number;
-  stop(): Promise<CliResult>;
-}
-
-async function startTidewatch(dataDir: string): Promise<Running> {
-  const child = spawnCli([
-    'start',
-    '--no-generator',
-    '--pipeline',
-    'none',
-    '--http-port',
-    '0',
-    '--pg-port',
-    '0',
-    '--data-dir',
-    dataDir,
-  ]);
-  const done = collect(child, 120_000);
-  const banner = await waitForOutput(child, /Press Ctrl-C to stop/);
-  const port = Number(/postgresql:\/\/root@127\.0\.0\.1:(\d+)\/dev/.exec(banner)?.[1]);
-  assert.ok(port > 0, banner);
-  return {
-    port,
-    stop: async () => {
-      child.kill('SIGINT');
-      return done;
-    },
-  };
-}
+import { type Running, startEmpty } from './endpoint-helpers.ts';
 
 /** Every column as the text the server sent: no client-side parsing of dates or numbers. */
 const asText = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
@@ -60,7 +29,7 @@ describe('bind parameters of engine statements over the PostgreSQL endpoint', { 
     ]);
 
   before(async () => {
-    running = await startTidewatch(join(dir, 'data'));
+    running = await startEmpty(join(dir, 'data'));
     client = new pg.Client({
       host: '127.0.0.1',
       port: running.port,

@@ -12,38 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { type CliResult, collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
-
-interface Running {
-  readonly port: number;
-  stop(): Promise<CliResult>;
-}
-
-async function startTidewatch(dataDir: string): Promise<Running> {
-  const child = spawnCli([
-    'start',
-    '--no-generator',
-    '--pipeline',
-    'none',
-    '--http-port',
-    '0',
-    '--pg-port',
-    '0',
-    '--data-dir',
-    dataDir,
-  ]);
-  const done = collect(child, 120_000);
-  const banner = await waitForOutput(child, /Press Ctrl-C to stop/);
-  const port = Number(/postgresql:\/\/root@127\.0\.0\.1:(\d+)\/dev/.exec(banner)?.[1]);
-  assert.ok(port > 0, banner);
-  return {
-    port,
-    stop: async () => {
-      child.kill('SIGINT');
-      return done;
-    },
-  };
-}
+import { type Running, startEmpty } from './endpoint-helpers.ts';
 
 async function connect(port: number): Promise<pg.Client> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'root', database: 'dev' });
@@ -89,7 +58,7 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
   let client: pg.Client;
 
   before(async () => {
-    running = await startTidewatch(dataDir);
+    running = await startEmpty(dataDir);
     client = await connect(running.port);
   });
   after(async () => {
@@ -319,7 +288,7 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     await client.end();
     const r = await running.stop();
     assert.equal(r.code, 0, r.stderr);
-    running = await startTidewatch(dataDir);
+    running = await startEmpty(dataDir);
     client = await connect(running.port);
     const rows = await client.query('SELECT ip, n FROM per_ip ORDER BY ip');
     assert.deepEqual(
