@@ -18,7 +18,7 @@ import { LoggedSource } from '../connectors/logged-source.ts';
 import { Engine, type EngineCheckpoint, type EngineOptions, type StatementResult } from '../engine/engine.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { DataDir } from '../store/data-dir.ts';
-import { openSourceLog } from '../store/durable-log.ts';
+import { type FsyncPolicy, openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
 import { PendingDeltas, ViewStore } from '../store/view-store.ts';
@@ -60,6 +60,8 @@ export interface DurableEngineOptions {
   readonly engine: EngineOptions;
   /** The source whose input goes through a durable log (the generator's). */
   readonly loggedSource: string;
+  /** When the durable log is fsynced (default once per epoch, before its commit). */
+  readonly logFsync?: FsyncPolicy;
   /** How long and how much of each source's raw events to keep. */
   readonly retention: RetentionPolicy;
   /** A commit failed (disk full…): later epochs cannot be made durable, tidewatch must stop. */
@@ -126,7 +128,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       source = new LoggedSource(
         engine,
         name,
-        openSourceLog(options.data.path, name),
+        openSourceLog(options.data.path, name, { fsync: options.logFsync ?? 'epoch' }),
         state?.offsets[name] ?? 0,
       );
   } catch (e) {

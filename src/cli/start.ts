@@ -10,6 +10,7 @@ import { HttpError, type JsonHandler, startHttpApi } from '../serve/http.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
 import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { DataDir } from '../store/data-dir.ts';
+import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
@@ -156,6 +157,13 @@ const flags = [
     repeatable: true,
   },
   {
+    name: 'log-fsync',
+    arg: 'POLICY',
+    help: 'when the durable log is fsynced: epoch (once per epoch, before its commit), always (every batch, before it is acknowledged) or never (the OS decides; a crash of the machine may lose the last seconds)',
+    default: 'epoch' as string,
+    parse: parseFsync,
+  },
+  {
     name: 'retain-hours',
     arg: 'H',
     help: "keep each source's raw events this many hours for SELECTs on the source (0: none)",
@@ -200,6 +208,12 @@ function parseHost(text: string): string {
   if (text === 'localhost' || isIP(text) !== 0) return text;
   if (/^[a-z0-9.-]+$/i.test(text)) return text;
   throw new Error(`"${text}" is not an IP address or host name`);
+}
+
+function parseFsync(text: string): string {
+  if (text !== 'epoch' && text !== 'always' && text !== 'never')
+    throw new Error(`"${text}" is not epoch, always or never`);
+  return text;
 }
 
 function parseAuth(text: string): string {
@@ -302,6 +316,7 @@ async function serve(
       pipelines,
       engine: { idleTimeoutMs: settings['idle-timeout'] * 1000 },
       loggedSource: feeds,
+      logFsync: settings['log-fsync'] as FsyncPolicy,
       retention: { hours: settings['retain-hours'], bytes: settings['retain-bytes'] },
       onFatal: (error) => {
         fatalError = error;

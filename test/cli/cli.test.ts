@@ -51,6 +51,11 @@ describe('tidewatch help and version', () => {
       '--host ADDR',
       '--pipeline FILE',
       '--generator-rate',
+      '--retain-hours H',
+      '--retain-bytes SIZE',
+      '--log-fsync POLICY',
+      '--pg-auth METHOD',
+      '--tls-cert FILE',
     ]) {
       assert.ok(r.stdout.includes(flag), `missing ${flag}`);
     }
@@ -68,6 +73,10 @@ describe('tidewatch rejects bad usage with exit status 2 and one line naming the
     [['start', '--pg-port', 'abc'], /--pg-port.*"abc" is not an integer/],
     [['start', '--pg-port', '70000'], /--pg-port.*outside 0\.\.65535/],
     [['start', '--http-port'], /--http-port needs a value/],
+    [['start', '--log-fsync', 'sometimes'], /--log-fsync.*"sometimes" is not epoch, always or never/],
+    [['start', '--retain-bytes', 'lots'], /--retain-bytes.*"lots" is not a size/],
+    [['start', '--pg-auth', 'plain'], /--pg-auth.*"plain" is not scram-sha-256 or md5/],
+    [['start', '--tls-cert', 'c.pem'], /--tls-cert and --tls-key go together/],
     [['generate', '--rate', 'fast'], /--rate.*"fast" is not a positive number/],
     [['generate', '--rate', '-5'], /--rate/],
     [['generate', '--attack', 'teleport'], /--attack.*teleport/],
