@@ -72,6 +72,25 @@ function durationOption(span: TokenSpan, at: number, key: string, text: string |
   return intervalMs(iv);
 }
 
+/** `WITH (key = 'duration')` at `i`, the one option a statement takes there; `fallback` without it. */
+function withDuration(
+  span: TokenSpan,
+  i: number,
+  key: string,
+  statement: string,
+  fallback: number,
+): { ms: number; next: number } {
+  if (!isWord(span.tokens[i], 'WITH')) return { ms: fallback, next: i };
+  const { options, next } = readOptions(span, i + 1);
+  let text: string | undefined;
+  for (const [k, v] of options) {
+    if (k.toLowerCase() !== key)
+      throw new SqlError(SqlState.invalidParameterValue, `unknown ${statement} option "${k}"`);
+    text = v;
+  }
+  return { ms: durationOption(span, i + 1, key, text), next };
+}
+
 function expectEnd(span: TokenSpan, i: number): void {
   if (i < span.tokens.length) throw syntaxErrorAt(span, i);
 }
@@ -110,17 +129,9 @@ export function parseCursorStatement(span: TokenSpan): CursorStatement | undefin
     const ine = readIfNotExists(span, 2);
     const name = readName(span, ine.next);
     const from = readName(span, expectWord(span, name.next, 'FROM'));
-    let retentionMs = MS_PER_DAY;
-    let i = from.next;
-    if (isWord(ts[i], 'WITH')) {
-      const options = readOptions(span, i + 1);
-      for (const key of options.options.keys())
-        if (key.toLowerCase() !== 'retention')
-          throw new SqlError(SqlState.invalidParameterValue, `unknown subscription option "${key}"`);
-      retentionMs = durationOption(span, i + 1, 'retention', options.options.get('retention'));
-      i = options.next;
-    }
-    expectEnd(span, i);
+    const retention = withDuration(span, from.next, 'retention', 'subscription', MS_PER_DAY);
+    const retentionMs = retention.ms;
+    expectEnd(span, retention.next);
     return {
       kind: 'CreateSubscription',
       name: name.name,
@@ -178,18 +189,9 @@ export function parseCursorStatement(span: TokenSpan): CursorStatement | undefin
     } else amount();
     if (!isWord(ts[i], 'IN')) i = expectWord(span, i, 'FROM') - 1;
     const cursor = readName(span, i + 1);
-    i = cursor.next;
-    let timeoutMs = 0;
-    if (isWord(ts[i], 'WITH')) {
-      const options = readOptions(span, i + 1);
-      for (const key of options.options.keys())
-        if (key.toLowerCase() !== 'timeout')
-          throw new SqlError(SqlState.invalidParameterValue, `unknown fetch option "${key}"`);
-      timeoutMs = durationOption(span, i + 1, 'timeout', options.options.get('timeout'));
-      i = options.next;
-    }
-    expectEnd(span, i);
-    return { kind: 'Fetch', cursor: cursor.name, count, timeoutMs };
+    const timeout = withDuration(span, cursor.next, 'timeout', 'fetch', 0);
+    expectEnd(span, timeout.next);
+    return { kind: 'Fetch', cursor: cursor.name, count, timeoutMs: timeout.ms };
   }
   if (isWord(ts[0], 'CLOSE')) {
     if (isWord(ts[1], 'ALL')) {
