@@ -75,6 +75,7 @@ const relations: RelationInfo[] = [
       'CREATE MATERIALIZED VIEW v AS SELECT ip_address AS ip, window_start, window_end, COUNT(*) AS hits, ' +
       'SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END) AS errors, AVG(response_time) AS avg_response_time ' +
       "FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTES') GROUP BY 1, 2, 3",
+    key: [0, 1, 2],
   },
 ];
 const backend = new TidewatchPgBackend({

@@ -97,7 +97,11 @@ async function defineStoreTables(
   const sources = new Set(engine.list('source'));
   for (const v of store.views()) if (!names.has(v.name)) await store.dropView(v.name);
   for (const s of store.sources()) if (!sources.has(s.name)) await store.dropSource(s.name);
-  for (const name of names) await store.defineView(name, storedColumns(engine, name));
+  const keys = new Map(engine.relations().map((r) => [r.name, r.key]));
+  for (const name of names) {
+    await store.defineView(name, storedColumns(engine, name));
+    store.setKey(name, keys.get(name));
+  }
   for (const name of sources) {
     await store.defineSource(name, storedColumns(engine, name));
     store.setRetention(name, retention);

@@ -45,6 +45,7 @@ import {
   type Project,
   planRelations,
 } from '../sql/plan.ts';
+import { uniqueKey } from '../sql/plan-keys.ts';
 import type {
   ColumnDef,
   CreateMaterializedView,
@@ -145,6 +146,11 @@ export interface RelationInfo {
   readonly columns: readonly ResultColumn[];
   /** The statement that created it. */
   readonly definition: string;
+  /**
+   * Columns its rows are unique on, when known (a table's primary key, a view's group keys):
+   * a change log pairs a retraction and an insertion of one key as an update.
+   */
+  readonly key: readonly number[] | undefined;
 }
 
 interface Relation extends CatalogRelation {
@@ -362,6 +368,8 @@ export class Engine implements Catalog {
         kind: r.objectKind,
         columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
         definition: r.definition,
+        key:
+          r.plan !== undefined ? uniqueKey(r.plan) : r.primaryKey.length > 0 ? [...r.primaryKey] : undefined,
       };
     });
   }

@@ -16,7 +16,8 @@
  *   appended in the epoch's transaction; retention deletes whole epochs, oldest first.
  * - `tidewatch_subscriptions(name, view, retention_ms, created_epoch)`, and for each view
  *   with a subscription its change log `__tw_changes_<view>`: the view's columns followed by
- *   `__tw_op` (1 insert, 2 delete), `__tw_epoch`, `__tw_seq` (order within the epoch) and
+ *   `__tw_op` (1 insert, 2 delete, 3 update-insert, 4 update-delete: a retraction and an
+ *   insertion of one key in one epoch, when the view's key is known), `__tw_epoch`, `__tw_seq` (order within the epoch) and
  *   `__tw_ts` (commit time, ms), written from the epoch's changes in its transaction and kept
  *   for the longest retention of the view's subscriptions.
  * - one table per view, named as the view, with the view's columns followed by
@@ -371,6 +372,8 @@ export interface RetainedStats {
 }
 
 interface ViewState extends ViewInfo {
+  /** Column indexes its rows are unique on, when known (`setKey`). */
+  key?: readonly number[];
   /** Name of the temporary staging table, once created on this connection. */
   stage?: string;
 }
@@ -667,6 +670,17 @@ export class ViewStore {
     return [...this.#subscriptions.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /**
+   * The columns a view's rows are unique on (its group keys, a table's primary key): its change
+   * log then writes a retraction and an insertion of one key in one epoch as an update.
+   */
+  setKey(view: string, key: readonly number[] | undefined): void {
+    const v = this.#view(view);
+    if (key?.some((k) => !(Number.isInteger(k) && k >= 0 && k < v.columns.length)))
+      throw invalid(`key columns ${JSON.stringify(key)} of view "${v.name}" are out of range`);
+    v.key = key;
+  }
+
   /** Called with each epoch once its commit is durable and visible to readers. */
   onCommitted(listener: (epoch: number) => void): void {
     this.#committedListeners.push(listener);
@@ -779,14 +793,26 @@ export class ViewStore {
     for (const l of this.#committedListeners) l(epoch);
   }
 
-  /** Appends the staged changes of a view to its change log: retractions first, then insertions. */
+  /**
+   * Appends the staged changes of a view to its change log: retractions before insertions,
+   * and, with a key, a retraction and an insertion of one key as UpdateDelete, UpdateInsert.
+   */
   async #logChanges(view: ViewState, epoch: number, now: number): Promise<void> {
     const cols = view.columns.map((c) => `s.${quoteIdent(c.name)}`);
+    const delta = `s.${DELTA}`;
+    const keyCols = (view.key ?? []).map((k) => cols[k] as string);
+    const op =
+      view.key === undefined
+        ? `CASE WHEN ${delta} > 0 THEN 1 ELSE 2 END`
+        : `CASE WHEN ${delta} > 0 THEN (CASE WHEN bool_or(${delta} < 0) OVER k THEN 3 ELSE 1 END) ` +
+          `ELSE (CASE WHEN bool_or(${delta} > 0) OVER k THEN 4 ELSE 2 END) END`;
+    const window =
+      view.key === undefined ? '' : ` WINDOW k AS (PARTITION BY ${keyCols.join(', ') || 'NULL'})`;
     await this.#conn.run(
       `INSERT INTO ${quoteIdent(changeLogTable(view.name))} ` +
-        `SELECT ${cols.join(', ')}, CASE WHEN s.${DELTA} > 0 THEN 1 ELSE 2 END, $1, ` +
-        `row_number() OVER (ORDER BY s.${DELTA} > 0, s.${KEY}), $2 ` +
-        `FROM temp.main.${view.stage as string} AS s, range(abs(s.${DELTA}))`,
+        `SELECT ${cols.join(', ')}, ${op}, $1, ` +
+        `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, `s.${KEY}`].join(', ')}), $2 ` +
+        `FROM temp.main.${view.stage as string} AS s, range(abs(${delta}))${window}`,
       [BigInt(epoch), BigInt(Math.round(now))],
     );
   }

@@ -183,6 +183,8 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     await client.query("CREATE SUBSCRIPTION per_ip_changes FROM per_ip WITH (retention = '1D')");
     await client.query('DECLARE snap SUBSCRIPTION CURSOR FOR per_ip_changes FULL');
     await client.query('DECLARE live SUBSCRIPTION CURSOR FOR per_ip_changes');
+    await client.query('CREATE SUBSCRIPTION hits_changes FROM hits');
+    await client.query('DECLARE raw SUBSCRIPTION CURSOR FOR hits_changes');
     const snapshot = await client.query('FETCH 10 FROM snap');
     assert.deepEqual(
       snapshot.fields.map((f) => f.name),
@@ -204,11 +206,18 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     assert.deepEqual(
       changes.rows.map((r) => [r.op, r.ip, Number(r.n), r.worst]),
       [
-        ['Delete', '10.0.0.2', 1, 200],
-        ['Insert', '10.0.0.2', 2, 503],
+        ['UpdateDelete', '10.0.0.2', 1, 200],
+        ['UpdateInsert', '10.0.0.2', 2, 503],
       ],
     );
     assert.ok(Number(changes.rows[0]?.rw_timestamp) > Date.now() - 60_000);
+    // A table without a primary key has no key to pair changes by: an insertion is an Insert.
+    const inserted = await client.query('FETCH 10 FROM raw');
+    assert.deepEqual(
+      inserted.rows.map((r) => [r.op, r.ip, r.status]),
+      [['Insert', '10.0.0.2', 503]],
+    );
+    await client.query('DROP SUBSCRIPTION hits_changes');
     await client.query('CLOSE live');
     await assert.rejects(client.query('FETCH NEXT FROM live'), (e: pg.DatabaseError) => e.code === '34000');
   });
@@ -304,8 +313,8 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     assert.deepEqual(
       changes.rows.map((row) => [row.op, row.ip]),
       [
-        ['Delete', '10.0.0.2'],
-        ['Insert', '10.0.0.2'],
+        ['UpdateDelete', '10.0.0.2'],
+        ['UpdateInsert', '10.0.0.2'],
       ],
     );
     await client.query("INSERT INTO hits VALUES ('10.0.0.4', '2024-01-25 12:03:00', 200)");

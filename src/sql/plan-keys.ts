@@ -1,0 +1,35 @@
+/**
+ * A column set a plan's output rows are unique on, when the plan says so: an aggregate's
+ * group keys, carried through projections that keep them, filters, windows, top-N, sorts and
+ * limits. A change log uses it to tell an update (a row retracted and one inserted with the
+ * same key) from a delete and an insert.
+ */
+import type { Plan } from './plan.ts';
+
+/** Output column indexes the rows are unique on; undefined when the plan does not tell. */
+export function uniqueKey(plan: Plan): readonly number[] | undefined {
+  switch (plan.kind) {
+    case 'Aggregate':
+      return plan.groupKeys.map((_, i) => i);
+    case 'Project': {
+      const inner = uniqueKey(plan.input);
+      if (inner === undefined) return undefined;
+      const out: number[] = [];
+      for (const k of inner) {
+        const at = plan.exprs.findIndex((e) => e.kind === 'ColumnRef' && e.index === k);
+        if (at < 0) return undefined;
+        out.push(at);
+      }
+      return out;
+    }
+    // Their output starts with their input's columns.
+    case 'Filter':
+    case 'Window':
+    case 'TopN':
+    case 'Sort':
+    case 'Limit':
+      return uniqueKey(plan.input);
+    default:
+      return undefined;
+  }
+}

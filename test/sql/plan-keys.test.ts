@@ -1,0 +1,29 @@
+/** The key a view's rows are unique on, read off its plan. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Engine } from '../../src/engine/engine.ts';
+
+test('group keys are a view key, through projections, filters and top-N; a plain projection has none', async () => {
+  const engine = new Engine({ autoEpoch: false });
+  await engine.execute(`
+    CREATE TABLE hits (ip VARCHAR, at TIMESTAMP, status INT, PRIMARY KEY (ip, at));
+    CREATE MATERIALIZED VIEW per_ip AS SELECT COUNT(*) AS n, ip FROM hits GROUP BY ip HAVING COUNT(*) > 1;
+    CREATE MATERIALIZED VIEW per_status_ip AS SELECT status, ip, MAX(at) AS last FROM hits GROUP BY ip, status;
+    CREATE MATERIALIZED VIEW total AS SELECT COUNT(*) AS n FROM hits;
+    CREATE MATERIALIZED VIEW top2 AS SELECT * FROM (
+      SELECT ip, n, ROW_NUMBER() OVER (ORDER BY n DESC) AS r FROM (SELECT ip, COUNT(*) AS n FROM hits GROUP BY ip) c
+    ) t WHERE r <= 2;
+    CREATE MATERIALIZED VIEW plain AS SELECT ip, status FROM hits;
+    CREATE MATERIALIZED VIEW computed AS SELECT upper(ip) AS u, COUNT(*) AS n FROM hits GROUP BY ip`);
+  const keys = Object.fromEntries(engine.relations().map((r) => [r.name, r.key]));
+  engine.close();
+  assert.deepEqual(keys, {
+    hits: [0, 1],
+    per_ip: [1],
+    per_status_ip: [1, 0],
+    total: [],
+    top2: [0],
+    plain: undefined,
+    computed: undefined,
+  });
+});
