@@ -14,6 +14,16 @@ export function isEngineVariable(name: string): boolean {
   return name.toLowerCase().startsWith('rw_');
 }
 
+/** Parameters PostgreSQL reports to clients when they change (GUC_REPORT), by lower-case name. */
+const REPORTED: Readonly<Record<string, string>> = {
+  application_name: 'application_name',
+  datestyle: 'DateStyle',
+  timezone: 'TimeZone',
+  intervalstyle: 'IntervalStyle',
+  client_encoding: 'client_encoding',
+  standard_conforming_strings: 'standard_conforming_strings',
+};
+
 export class SessionSettings {
   readonly #values = new Map<string, string>();
 
@@ -26,12 +36,26 @@ export class SessionSettings {
   set(name: string, value: string | undefined): PgQueryResult {
     if (value === undefined) this.#values.delete(name.toLowerCase());
     else this.#values.set(name.toLowerCase(), value);
-    return { tag: 'SET_VARIABLE' };
+    return { tag: 'SET_VARIABLE', parameterStatus: this.#reported([name]) };
   }
 
   resetAll(): PgQueryResult {
+    const names = [...this.#values.keys()];
     this.#values.clear();
-    return { tag: 'RESET' };
+    return { tag: 'RESET', parameterStatus: this.#reported(names) };
+  }
+
+  /** The current values of those of `names` clients track. */
+  #reported(names: readonly string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    const all = currentSettings((n) => this.get(n));
+    for (const name of names) {
+      const reported = REPORTED[name.toLowerCase()];
+      if (reported === undefined) continue;
+      out[reported] =
+        this.get(name) ?? all.find((s) => s.name.toLowerCase() === name.toLowerCase())?.setting ?? '';
+    }
+    return out;
   }
 
   show(name: string): PgQueryResult {

@@ -138,7 +138,17 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
   });
 
   test('SET, SHOW and RESET are per session, and current_setting sees them', async () => {
+    const reported: [string, string][] = [];
+    const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    const onStatus = (m: { parameterName: string; parameterValue: string }) =>
+      reported.push([m.parameterName, m.parameterValue]);
+    connection.on('parameterStatus', onStatus);
     await client.query("SET application_name = 'dashboard'");
+    assert.deepEqual(
+      reported,
+      [['application_name', 'dashboard']],
+      'the change is reported (ParameterStatus)',
+    );
     assert.equal((await client.query('SHOW application_name')).rows[0]?.application_name, 'dashboard');
     assert.equal(
       (await client.query("SELECT current_setting('application_name') AS a")).rows[0]?.a,
@@ -154,6 +164,8 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
       'read committed',
     );
     await client.query('RESET ALL');
+    assert.deepEqual(reported.at(-1), ['application_name', '']);
+    connection.off('parameterStatus', onStatus);
     assert.equal((await client.query('SHOW application_name')).rows[0]?.application_name, '');
     await assert.rejects(client.query('SHOW no_such_thing'), (e: pg.DatabaseError) => e.code === '42704');
     assert.equal((await client.query('SHOW rw_implicit_flush')).rows[0]?.rw_implicit_flush, 'false');

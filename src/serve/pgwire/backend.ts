@@ -37,6 +37,11 @@ export interface PgQueryResult {
   /** Present when the statement returns rows (even none). */
   readonly columns?: readonly PgColumn[];
   readonly rows?: readonly (readonly Value[])[];
+  /**
+   * Run-time parameters the statement changed that clients track (`application_name`,
+   * `TimeZone`…): sent as ParameterStatus before the command completes.
+   */
+  readonly parameterStatus?: Readonly<Record<string, string>>;
   /** Sent as NoticeResponses before the command completes. */
   readonly notices?: readonly string[];
   /**

@@ -1,7 +1,13 @@
 /** Sending a statement's results: notices, RowDescription, DataRows and CommandComplete (or COPY data). */
 
 import type { PgColumn, PgQueryResult } from './backend.ts';
-import { commandComplete, dataRow, noticeResponse, rowDescription } from './backend-messages.ts';
+import {
+  commandComplete,
+  dataRow,
+  noticeResponse,
+  parameterStatus,
+  rowDescription,
+} from './backend-messages.ts';
 import { completionTag, statusAfter } from './command-tag.ts';
 import { sendCopyOut } from './copy-out.ts';
 import { queryCanceled } from './errors.ts';
@@ -21,8 +27,11 @@ export function describeRows(columns: readonly PgColumn[], formats: readonly num
   );
 }
 
+/** What goes before a statement's rows: its notices and the parameters it changed. */
 export function queueNotices(ctx: QueryContext, result: PgQueryResult): void {
   for (const notice of result.notices ?? []) ctx.transport.queue(noticeResponse(notice));
+  for (const [name, value] of Object.entries(result.parameterStatus ?? {}))
+    ctx.transport.queue(parameterStatus(name, value));
 }
 
 /** How often row sending looks for a cancel request. */
