@@ -119,6 +119,8 @@ export class Cursors {
   readonly #cursors = new Map<string, Cursor>();
   #conn: DuckDBConnection | undefined;
   #closed = false;
+  /** Ends the wait of the FETCH waiting now, if any. */
+  #wake: (() => void) | undefined;
 
   constructor(
     store: SubscriptionStore,
@@ -301,8 +303,18 @@ export class Cursors {
       if (rows.length < count) rows.push(...(await this.#changes(cursor, count - rows.length)));
       const left = deadline - Date.now();
       if (rows.length > 0 || left <= 0 || this.#closed) return { columns, rows };
-      await this.#signal.next(left);
+      const cancelled = await new Promise<boolean>((resolve) => {
+        this.#wake = () => resolve(true);
+        this.#signal.next(left).then(() => resolve(false));
+      });
+      this.#wake = undefined;
+      if (cancelled) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
     }
+  }
+
+  /** CancelRequest: a FETCH waiting for changes stops waiting and fails with 57014. */
+  cancel(): void {
+    this.#wake?.();
   }
 
   async #changes(cursor: SubscriptionCursor, limit: number): Promise<Value[][]> {

@@ -240,6 +240,7 @@ class TidewatchSession implements PgSession {
 
   cancel(): void {
     this.#adHoc.interrupt();
+    this.#cursors.cancel();
   }
 
   close(): void {

@@ -294,6 +294,31 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     cancelled.kill('SIGINT');
     await new Promise((r) => cancelled.on('close', r));
     assert.match(stderr, /canceling statement due to user request/);
+    // A FETCH waiting for changes is cancelled too, long before its timeout.
+    const waiting = spawn('psql', [
+      '-X',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(running.port),
+      '-U',
+      'root',
+      'dev',
+      '-c',
+      'DECLARE w SUBSCRIPTION CURSOR FOR per_ip_changes',
+      '-c',
+      "FETCH 1 FROM w WITH (timeout = '30s')",
+    ]);
+    let waitingErr = '';
+    waiting.stderr.on('data', (d) => {
+      waitingErr += String(d);
+    });
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 700));
+    waiting.kill('SIGINT');
+    await new Promise((r) => waiting.on('close', r));
+    assert.match(waitingErr, /canceling statement due to user request/);
+    assert.ok(Date.now() - started < 10_000);
     for (let i = 0; i < 3; i++) {
       const gone = await connect(running.port);
       gone.on('error', () => undefined); // its own socket, destroyed below
