@@ -308,6 +308,7 @@ export class TidewatchPgBackend implements PgBackend {
           kind: r.kind,
           columns: r.columns,
           definition: r.definition,
+          unique: r.key !== undefined,
         })),
       (name) => settings.get(name),
     );

@@ -16,6 +16,11 @@ export interface StoredRelation {
   readonly name: string;
   readonly kind: StoredRelationKind;
   readonly columns: readonly StoredColumn[];
+  /**
+   * Its rows are unique (a view's group keys, a table's primary key): each is held once, so
+   * it is read without repeating rows by multiplicity.
+   */
+  readonly unique?: boolean;
   /** The CREATE statement or the view's query, shown by pg_views, pg_matviews, information_schema.views. */
   readonly definition?: string;
 }

@@ -80,6 +80,14 @@ test('relations become subqueries with their columns and rows; aliases are kept'
   assert.equal(rewrite('TABLE v'), `SELECT * FROM ${V} AS "v"`);
 });
 
+test('a relation whose rows are unique is read as it is, without the repeat by multiplicity', () => {
+  const unique = rewriteQuery(parseQuery('SELECT a FROM v'), {
+    ...env,
+    stored: (n) => (n === 'v' ? { ...view, unique: true } : undefined),
+  });
+  assert.equal(unique, `SELECT a FROM (${V_COLUMNS}) AS "v"`);
+});
+
 test('string constants, comments, quoted names and shadowing CTEs are left alone', () => {
   const sql = `/* FROM v */ SELECT 'FROM v ~ x', "b" -- v ~ 'y'
     FROM v`;
