@@ -6,8 +6,10 @@
 //   parameter and a small aggregate, for a few seconds: back to back (the saturation
 //   throughput; latency there is mostly the queue of 20 clients on the machine's cores) and
 //   paced like dashboards refreshing (each client a pair every 200 ms, 200 queries/s in all),
-//   where the target p99 < 20 ms is judged. Same-run baseline: the same queries straight on
-//   DuckDB reader connections of the store, as many at once.
+//   where the target p99 < 20 ms is judged. Meanwhile an epoch commits every second, changing
+//   100 rows of the view, as `start` does: answers shared between sessions last one epoch.
+//   Same-run baseline: the same queries straight on DuckDB reader connections of the store,
+//   as many at once.
 // - Connection setup: connect + SELECT 1 + end, one after another and 20 at once. Same-run
 //   baseline: a plain TCP connect + close to the same port.
 import { execFile } from 'node:child_process';
@@ -65,6 +67,28 @@ const store = await ViewStore.open(join(dir, 'views.duckdb'));
 await store.defineView('v', columns);
 const rows = Array.from({ length: VIEW_ROWS }, (_, i) => row(i));
 await store.commit(1, new Map([['v', { rows, weights: rows.map(() => 1) }]]));
+let epoch = 1;
+let nextRow = 0;
+/** One epoch's changes: 100 rows each get one more hit (a retraction and an insertion each). */
+async function commitEpoch(): Promise<void> {
+  const changed: Row[] = [];
+  const weights: number[] = [];
+  for (let k = 0; k < 100; k++) {
+    nextRow = (nextRow + 997) % VIEW_ROWS;
+    const i = nextRow;
+    const old = rows[i] as Row;
+    const updated = [...old];
+    updated[3] = (old[3] as number) + 1;
+    rows[i] = updated;
+    changed.push(old, updated);
+    weights.push(-1, 1);
+  }
+  await store.commit(++epoch, new Map([['v', { rows: changed, weights }]]));
+}
+let committing = Promise.resolve();
+const epochs = setInterval(() => {
+  committing = committing.then(commitEpoch);
+}, 1000);
 
 const relations: RelationInfo[] = [
   {
@@ -84,6 +108,7 @@ const backend = new TidewatchPgBackend({
   connectReader: () => store.connectReader(),
   relations: () => relations,
   subscriptions: store,
+  storeVersion: () => store.version,
 });
 const unexpected: unknown[] = [];
 const server = await listenPg(backend, {
@@ -176,6 +201,8 @@ lines.push([
   worst < TARGET_P99_MS ? `met (${ms(worst)})` : `MISSED (${ms(worst)})`,
 ]);
 await checker.end();
+clearInterval(epochs);
+await committing;
 for (const r of readers) r.closeSync();
 
 // --- connection setup -------------------------------------------------------------------------

@@ -359,6 +359,7 @@ async function serve(
     connectReader: () => durable.store.connectReader(),
     relations: () => engine.relations(),
     subscriptions: durable.store,
+    storeVersion: () => durable.store.version,
   });
   try {
     pg = await listenPg(backend, {

@@ -23,6 +23,7 @@ import type {
   PgStartup,
   PgStatementInfo,
 } from './pgwire/backend.ts';
+import { ResultCache } from './result-cache.ts';
 import { isEngineVariable, SessionSettings } from './session-settings.ts';
 
 export interface PgBackendDeps {
@@ -36,6 +37,8 @@ export interface PgBackendDeps {
   readonly relations: () => readonly RelationInfo[];
   /** Subscriptions and the change logs they follow. */
   readonly subscriptions: SubscriptionStore;
+  /** A number that changes whenever the store may have changed (`ViewStore.version`). */
+  readonly storeVersion: () => number;
 }
 
 const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
@@ -86,12 +89,20 @@ class TidewatchSession implements PgSession {
   readonly #adHoc: AdHocSession;
   readonly #cursors: Cursors;
   readonly #settings: SessionSettings;
+  readonly #results: ResultCache;
 
-  constructor(deps: PgBackendDeps, adHoc: AdHocSession, cursors: Cursors, settings: SessionSettings) {
+  constructor(
+    deps: PgBackendDeps,
+    adHoc: AdHocSession,
+    cursors: Cursors,
+    settings: SessionSettings,
+    results: ResultCache,
+  ) {
     this.#deps = deps;
     this.#adHoc = adHoc;
     this.#cursors = cursors;
     this.#settings = settings;
+    this.#results = results;
   }
 
   async *simpleQuery(sql: string): AsyncIterable<PgQueryResult> {
@@ -224,7 +235,13 @@ class TidewatchSession implements PgSession {
   ): Promise<PgQueryResult[]> {
     const how = route(slice);
     if (how === 'query') {
+      const key = ResultCache.cacheable(slice.text)
+        ? this.#results.key(slice.text, params, types)
+        : undefined;
+      const hit = key === undefined ? undefined : this.#results.get(key);
+      if (hit !== undefined) return [{ tag: 'SELECT', columns: hit.columns, rows: hit.rows }];
       const out = await this.#adHoc.query(slice.text, params, types);
+      if (key !== undefined) this.#results.set(key, out);
       return [{ tag: 'SELECT', columns: out.columns, rows: out.rows }];
     }
     if (how === 'no-op') return [{ tag: NO_OPS[firstWord(slice)] as string }];
@@ -261,12 +278,14 @@ const SPARE_SESSIONS = 2;
 export class TidewatchPgBackend implements PgBackend {
   readonly #deps: PgBackendDeps;
   readonly #commits: CommitSignal;
+  readonly #results: ResultCache;
   readonly #spare: Promise<Prepared>[] = [];
   #closed = false;
 
   constructor(deps: PgBackendDeps) {
     this.#deps = deps;
     this.#commits = new CommitSignal(deps.subscriptions);
+    this.#results = new ResultCache(deps.storeVersion);
   }
 
   async open(startup: PgStartup): Promise<PgSession> {
@@ -287,7 +306,7 @@ export class TidewatchPgBackend implements PgBackend {
       this.#deps.connectReader,
       (sql, p, t) => adHoc.query(sql, p, t),
     );
-    return new TidewatchSession(this.#deps, adHoc, cursors, settings);
+    return new TidewatchSession(this.#deps, adHoc, cursors, settings, this.#results);
   }
 
   /** Closes the sessions kept ready; sessions given out are closed by their clients' ends. */

@@ -404,6 +404,7 @@ export class ViewStore {
   readonly #subscriptions = new Map<string, SubscriptionInfo>();
   readonly #committedListeners: ((epoch: number) => void)[] = [];
   #lastTrim = 0;
+  #version = 0;
   #lastExpire = 0;
   /** Sources whose raw events are retained, by lower-case name. */
   readonly #sources = new Map<string, SourceState>();
@@ -510,6 +511,11 @@ export class ViewStore {
       );
     }
     return store;
+  }
+
+  /** A number that changes with every write transaction: what readers see may have changed. */
+  get version(): number {
+    return this.#version;
   }
 
   /** The last committed epoch, undefined before the first commit. */
@@ -956,6 +962,7 @@ export class ViewStore {
     try {
       await work();
       await this.#conn.run('COMMIT');
+      this.#version++;
     } catch (e) {
       try {
         await this.#conn.run('ROLLBACK');

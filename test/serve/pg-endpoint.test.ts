@@ -100,6 +100,19 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     assert.equal(Number((several as unknown as pg.QueryResult[])[1]?.rows[0]?.c), ROWS.length);
   });
 
+  test('an answer given before a commit is not given after it', async () => {
+    const count = async () =>
+      (await client.query('SELECT count(*) AS c FROM hits WHERE ip = $1', ['10.0.0.5'])).rows[0]?.c;
+    assert.equal(await count(), '0');
+    assert.equal(await count(), '0');
+    await client.query("INSERT INTO hits VALUES ('10.0.0.5', '2024-01-25 12:05:00', 200)");
+    await client.query('FLUSH');
+    assert.equal(await count(), '1');
+    await client.query("DELETE FROM hits WHERE ip = '10.0.0.5'");
+    await client.query('FLUSH');
+    assert.equal(await count(), '0');
+  });
+
   test('parameters and named prepared statements', async () => {
     const byIp = await client.query('SELECT n, worst FROM per_ip WHERE ip = $1', ['10.0.0.3']);
     assert.deepEqual(byIp.rows, [{ n: '3', worst: 500 }]);
