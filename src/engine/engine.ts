@@ -303,6 +303,8 @@ export class Engine implements Catalog {
   readonly #storeListeners: ViewCommitListener[] = [];
   readonly #contentsOutside: boolean;
   readonly #ddl: string[] = [];
+  /** `relations()` as of the catalog history's length it was computed at. */
+  #relationInfo: { at: number; list: readonly RelationInfo[] } | undefined;
   readonly #epochListeners: ((epoch: number) => void)[] = [];
   readonly #inputListeners: ((source: string, rows: readonly Row[]) => void)[] = [];
   /** Stateless operators shared by views over sources (see compile-plan.ts). */
@@ -360,8 +362,10 @@ export class Engine implements Catalog {
   }
 
   /** Every source, table and view, sorted by name: kind, typed columns, the statement that created it. */
-  relations(): RelationInfo[] {
-    return this.list().map((name) => {
+  relations(): readonly RelationInfo[] {
+    // Asked at every query of the PostgreSQL endpoint; it changes only with the catalog.
+    if (this.#relationInfo?.at === this.#ddl.length) return this.#relationInfo.list;
+    const list = this.list().map((name) => {
       const r = this.#rel(name) as Relation;
       return {
         name: r.name,
@@ -372,6 +376,8 @@ export class Engine implements Catalog {
           r.plan !== undefined ? uniqueKey(r.plan) : r.primaryKey.length > 0 ? [...r.primaryKey] : undefined,
       };
     });
+    this.#relationInfo = { at: this.#ddl.length, list };
+    return list;
   }
 
   // --- input and epochs --------------------------------------------------------------
