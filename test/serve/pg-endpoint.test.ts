@@ -20,10 +20,8 @@ async function connect(port: number): Promise<pg.Client> {
   return client;
 }
 
-function psql(
-  port: number,
-  ...commands: string[]
-): { stdout: string; stderr: string; status: number | null } {
+/** psql's arguments running `commands` on the endpoint at `port`. */
+function psqlArgs(port: number, commands: readonly string[]): string[] {
   const args = [
     '-X',
     '-h',
@@ -38,8 +36,28 @@ function psql(
     'ON_ERROR_STOP=0',
   ];
   for (const c of commands) args.push('-c', c);
-  const r = spawnSync('psql', args, { encoding: 'utf8', timeout: 30_000 });
+  return args;
+}
+
+function psql(
+  port: number,
+  ...commands: string[]
+): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync('psql', psqlArgs(port, commands), { encoding: 'utf8', timeout: 30_000 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+/** Runs `commands` in psql and presses Ctrl-C after `ms` (psql then sends a CancelRequest); its stderr. */
+async function psqlInterrupted(port: number, ms: number, ...commands: string[]): Promise<string> {
+  const child = spawn('psql', psqlArgs(port, commands));
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  await new Promise((r) => setTimeout(r, ms));
+  child.kill('SIGINT');
+  await new Promise((r) => child.on('close', r));
+  return stderr;
 }
 
 const ROWS: [string, string, number][] = [
@@ -286,51 +304,16 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
 
   test('a cancelled query and clients vanishing mid-query leave the server and other sessions working', async () => {
     const heavy = 'SELECT sum(a.x * b.x) FROM generate_series(1, 40000) a(x), generate_series(1, 40000) b(x)';
-    // psql sends a CancelRequest on SIGINT.
-    const cancelled = spawn('psql', [
-      '-X',
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(running.port),
-      '-U',
-      'root',
-      'dev',
-      '-c',
-      heavy,
-    ]);
-    let stderr = '';
-    cancelled.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    await new Promise((r) => setTimeout(r, 500));
-    cancelled.kill('SIGINT');
-    await new Promise((r) => cancelled.on('close', r));
-    assert.match(stderr, /canceling statement due to user request/);
+    assert.match(await psqlInterrupted(running.port, 500, heavy), /canceling statement due to user request/);
     // A FETCH waiting for changes is cancelled too, long before its timeout.
-    const waiting = spawn('psql', [
-      '-X',
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(running.port),
-      '-U',
-      'root',
-      'dev',
-      '-c',
-      'DECLARE w SUBSCRIPTION CURSOR FOR per_ip_changes',
-      '-c',
-      "FETCH 1 FROM w WITH (timeout = '30s')",
-    ]);
-    let waitingErr = '';
-    waiting.stderr.on('data', (d) => {
-      waitingErr += String(d);
-    });
     const started = Date.now();
-    await new Promise((r) => setTimeout(r, 700));
-    waiting.kill('SIGINT');
-    await new Promise((r) => waiting.on('close', r));
-    assert.match(waitingErr, /canceling statement due to user request/);
+    const waiting = await psqlInterrupted(
+      running.port,
+      700,
+      'DECLARE w SUBSCRIPTION CURSOR FOR per_ip_changes',
+      "FETCH 1 FROM w WITH (timeout = '30s')",
+    );
+    assert.match(waiting, /canceling statement due to user request/);
     assert.ok(Date.now() - started < 10_000);
     for (let i = 0; i < 3; i++) {
       const gone = await connect(running.port);
