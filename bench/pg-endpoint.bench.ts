@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -189,8 +190,15 @@ const baseN = await latencies(directRunners, QUERY_SECONDS);
 const saturated = await endpointLatencies(CLIENTS, QUERY_SECONDS);
 lines.push(...latencyLines(`${CLIENTS} clients back to back`, saturated, baseN));
 const basePaced = await latencies(directRunners, QUERY_SECONDS, PACE_MS);
+const stalls = monitorEventLoopDelay({ resolution: 1 });
+stalls.enable();
 const many = await endpointLatencies(CLIENTS, QUERY_SECONDS, PACE_MS);
+stalls.disable();
 lines.push(...latencyLines(`${CLIENTS} clients, a pair each every ${PACE_MS} ms`, many, basePaced));
+lines.push([
+  `${CLIENTS} paced clients: the endpoint's event-loop delay p99 / max`,
+  `${ms(stalls.percentile(99) / 1e6)} / ${ms(stalls.max / 1e6)} (GC pauses, commits, session set-up)`,
+]);
 lines.push([
   `baseline: DuckDB readers, ${CLIENTS} at once: queries`,
   rate(baseN.point.length + baseN.aggregate.length, baseN.seconds),

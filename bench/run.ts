@@ -12,7 +12,10 @@ const benches = readdirSync(dir)
 let failed = 0;
 for (const file of benches) {
   console.log(`\n== ${file}`);
-  const result = spawnSync(process.execPath, ['--expose-gc', `${dir}${file}`], { stdio: 'inherit' });
+  // The young generation `tidewatch start` runs with (bin/tidewatch.js).
+  const result = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=4', `${dir}${file}`], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) failed++;
 }
 if (benches.length === 0) console.log(`no benchmark matches "${filter}"`);
