@@ -21,7 +21,7 @@ import type { DataDir } from '../store/data-dir.ts';
 import { type FsyncPolicy, openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
-import { PendingDeltas, ViewStore } from '../store/view-store.ts';
+import { PendingDeltas, type ViewColumn, ViewStore } from '../store/view-store.ts';
 import { applyPipelines } from './pipelines.ts';
 
 interface SavedState {
@@ -84,27 +84,44 @@ function storedColumns(engine: Engine, name: string) {
   return (engine.getRelation(name)?.columns ?? []).map((c) => ({ name: c.name, type: c.type }));
 }
 
+/** The tables the store must hold for the engine's catalog at one moment (see `applyStoreTables`). */
+interface StoreTables {
+  readonly views: readonly { name: string; columns: ViewColumn[]; key: readonly number[] | undefined }[];
+  readonly sources: readonly { name: string; columns: ViewColumn[] }[];
+}
+
+function storeTablesOf(engine: Engine): StoreTables {
+  const keys = new Map(engine.relations().map((r) => [r.name, r.key]));
+  return {
+    views: [...engine.list('table'), ...engine.list('materialized view')].map((name) => ({
+      name,
+      columns: storedColumns(engine, name),
+      key: keys.get(name),
+    })),
+    sources: engine.list('source').map((name) => ({ name, columns: storedColumns(engine, name) })),
+  };
+}
+
 /**
- * Every table and view of the engine has its table in the store, every source its table of
+ * Every table and view of `tables` has its table in the store, every source its table of
  * retained raw events, and nothing else does.
  */
-async function defineStoreTables(
-  engine: Engine,
+async function applyStoreTables(
   store: ViewStore,
+  tables: StoreTables,
   retention: RetentionPolicy,
 ): Promise<void> {
-  const names = new Set([...engine.list('table'), ...engine.list('materialized view')]);
-  const sources = new Set(engine.list('source'));
-  for (const v of store.views()) if (!names.has(v.name)) await store.dropView(v.name);
+  const views = new Set(tables.views.map((v) => v.name));
+  const sources = new Set(tables.sources.map((s) => s.name));
+  for (const v of store.views()) if (!views.has(v.name)) await store.dropView(v.name);
   for (const s of store.sources()) if (!sources.has(s.name)) await store.dropSource(s.name);
-  const keys = new Map(engine.relations().map((r) => [r.name, r.key]));
-  for (const name of names) {
-    await store.defineView(name, storedColumns(engine, name));
-    store.setKey(name, keys.get(name));
+  for (const v of tables.views) {
+    await store.defineView(v.name, v.columns);
+    store.setKey(v.name, v.key);
   }
-  for (const name of sources) {
-    await store.defineSource(name, storedColumns(engine, name));
-    store.setRetention(name, retention);
+  for (const s of tables.sources) {
+    await store.defineSource(s.name, s.columns);
+    store.setRetention(s.name, retention);
   }
 }
 
@@ -112,7 +129,15 @@ async function defineStoreTables(
 export async function openDurableEngine(options: DurableEngineOptions): Promise<DurableEngine> {
   const file = join(options.data.path, 'tidewatch.duckdb');
   const store = await ViewStore.open(file);
-  const engine = new Engine({ ...options.engine, contentsKeptOutside: true });
+  const engine = new Engine({
+    ...options.engine,
+    contentsKeptOutside: true,
+    dependentsOutside: (relation) =>
+      store
+        .subscriptions()
+        .filter((s) => s.view.toLowerCase() === relation.toLowerCase())
+        .map((s) => `subscription ${s.name}`),
+  });
   let restoredEpoch: number | undefined;
   const pending = new PendingDeltas();
   let source: LoggedSource | undefined;
@@ -126,7 +151,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
     engine.onSourceInput((source, rows) => pending.addRaw(source, rows));
     await applyPipelines(engine, options.pipelines);
-    await defineStoreTables(engine, store, options.retention);
+    await applyStoreTables(store, storeTablesOf(engine), options.retention);
     const name = options.loggedSource;
     if (engine.getRelation(name)?.kind === 'source')
       source = new LoggedSource(
@@ -148,9 +173,20 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     failed = true;
     options.onFatal(e instanceof Error ? e : new Error(String(e)));
   };
+  const catalogSize = () => engine.catalogHistory.length;
+  /** The catalog the store's tables were last defined for. */
+  let definedFor = catalogSize();
   engine.onEpoch((epoch) => {
     if (failed) return;
     const deltas = pending.take();
+    // The first epoch after DDL brings the store's tables up to date, as of that epoch: a view
+    // created over rows already there has its first rows in an epoch that ends within its
+    // CREATE; a dropped view's table goes after the epochs that still change it.
+    let tables: StoreTables | undefined;
+    if (catalogSize() !== definedFor) {
+      tables = storeTablesOf(engine);
+      definedFor = catalogSize();
+    }
     const raw = pending.takeRaw();
     let state: Uint8Array;
     try {
@@ -166,10 +202,15 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       fail(e);
       return;
     }
-    commits = commits.then(() => (failed ? undefined : store.commit(epoch, deltas, state, raw))).catch(fail);
+    commits = commits
+      .then(async () => {
+        if (failed) return;
+        if (tables !== undefined) await applyStoreTables(store, tables, options.retention);
+        await store.commit(epoch, deltas, state, raw);
+      })
+      .catch(fail);
   });
   engine.flush();
-  const catalogSize = () => engine.catalogHistory.length;
   return {
     engine,
     store,
@@ -186,11 +227,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         error = e; // the statements before the failing one did run
       }
       const changed = catalogSize() !== before;
-      if (changed) {
-        // In the commit chain: a dropped view's table goes after the epochs that still change it.
-        commits = commits.then(() => defineStoreTables(engine, store, options.retention)).catch(fail);
-        engine.flush();
-      }
+      if (changed) engine.flush();
       if (changed || results?.some((r) => r.tag === 'FLUSH') === true) {
         await commits;
         if (failed)

@@ -97,6 +97,11 @@ export interface EngineOptions {
    * its `load` argument.
    */
   readonly contentsKeptOutside?: boolean;
+  /**
+   * What depends on a table or view outside the engine (`subscription s`, one line each):
+   * DROP refuses the relation without CASCADE while anything does, as RisingWave does.
+   */
+  readonly dependentsOutside?: (relation: string) => readonly string[];
 }
 
 export interface ResultColumn {
@@ -314,12 +319,16 @@ export class Engine implements Catalog {
   readonly #timer: ReturnType<typeof setInterval> | undefined;
   readonly #idleTimeoutMs: number;
   readonly #now: () => number;
+  readonly #dependentsOutside: (relation: string) => readonly string[];
+  /** A view was created: the statement's end flushes its backfill. */
+  #backfill = false;
   #uid = 0;
 
   constructor(options: EngineOptions = {}) {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.#contentsOutside = options.contentsKeptOutside === true;
     this.#now = options.now ?? Date.now;
+    this.#dependentsOutside = options.dependentsOutside ?? (() => []);
     const ms = options.epochMs ?? 1000;
     if (options.autoEpoch !== false && ms > 0) {
       this.#timer = setInterval(() => this.flush(), ms);
@@ -550,6 +559,12 @@ export class Engine implements Catalog {
       out.push(result);
       // "already exists, skipping" changed nothing: re-applied pipelines do not grow the history.
       if (CATALOG_CHANGES.has(stmt.kind) && result.notice === undefined) this.#ddl.push(stmt.text);
+      // A new view's first rows end an epoch once the catalog has the view: its checkpoint
+      // then holds the statement along with the view's operators.
+      if (this.#backfill) {
+        this.#backfill = false;
+        this.flush();
+      }
     }
     return out;
   }
@@ -768,7 +783,7 @@ export class Engine implements Catalog {
     }
     for (const c of compiled.constants) this.#graph.push(c.source, c.rows);
     this.#relations.set(name, rel);
-    this.flush();
+    this.#backfill = true;
     return { tag };
   }
 
@@ -1043,12 +1058,13 @@ export class Engine implements Catalog {
         throw new SqlError(SqlState.wrongObjectType, `"${rel.name}" is not a ${s.objectKind}`, undefined, {
           hint: `Use DROP ${rel.objectKind.toUpperCase()} to remove a ${rel.objectKind}.`,
         });
-      const deps = this.#dependents(rel.name).filter((d) => !s.names.map(normalizeName).includes(d.name));
-      if (deps.length > 0 && !s.cascade)
-        throw dependentObjects(
-          `${s.objectKind} ${rel.name}`,
-          deps.map((d) => `${d.objectKind} ${d.name}`),
-        );
+      const deps = [
+        ...this.#dependents(rel.name)
+          .filter((d) => !s.names.map(normalizeName).includes(d.name))
+          .map((d) => `${d.objectKind} ${d.name}`),
+        ...this.#dependentsOutside(rel.name),
+      ];
+      if (deps.length > 0 && !s.cascade) throw dependentObjects(`${s.objectKind} ${rel.name}`, deps);
       targets.push(rel);
     }
     for (const rel of targets) this.#dropCascade(rel);

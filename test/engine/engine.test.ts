@@ -1,7 +1,7 @@
 /** Engine behaviour: epochs and snapshots, runtime errors per view, sources, DROP, EXPLAIN. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Engine } from '../../src/engine/engine.ts';
+import { Engine, type EngineCheckpoint } from '../../src/engine/engine.ts';
 import { SqlError } from '../../src/sql/errors.ts';
 
 const MIN = 60_000_000;
@@ -152,6 +152,39 @@ test('views over one source share its tumble; DROP removes what no view uses any
   assert.deepEqual(names(), [names()[0]], 'only the source is left');
   await e.execute('DROP SOURCE logs');
   assert.deepEqual(names(), []);
+  e.close();
+});
+
+test('the epoch in which a new view backfills checkpoints its statement along with its operators', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute('CREATE TABLE t (v INT)');
+  await e.execute('INSERT INTO t VALUES (1), (2)');
+  e.flush();
+  let first: EngineCheckpoint | undefined;
+  e.onEpoch(() => {
+    first ??= e.checkpoint();
+  });
+  await e.execute('CREATE MATERIALIZED VIEW m AS SELECT v * 10 AS w FROM t');
+  assert.ok(first !== undefined);
+  const again = new Engine({ autoEpoch: false });
+  await again.restore(first);
+  assert.deepEqual(again.rows('m'), [[10], [20]]);
+  e.close();
+  again.close();
+});
+
+test('DROP refuses a relation something outside the engine depends on (a subscription) unless CASCADE', async () => {
+  const outside = new Map([['a', ['subscription a_changes']]]);
+  const e = new Engine({ autoEpoch: false, dependentsOutside: (r) => outside.get(r) ?? [] });
+  await e.execute('CREATE TABLE t (v INT)');
+  await e.execute('CREATE MATERIALIZED VIEW a AS SELECT v FROM t');
+  await assert.rejects(e.execute('DROP MATERIALIZED VIEW a'), (err: unknown) => {
+    const x = err as SqlError;
+    return x.sqlstate === '2BP01' && x.detail === 'subscription a_changes depends on materialized view a';
+  });
+  assert.deepEqual(e.list('materialized view'), ['a'], 'a refused DROP drops nothing');
+  await e.execute('DROP MATERIALIZED VIEW a CASCADE');
+  assert.deepEqual(e.list('materialized view'), []);
   e.close();
 });
 

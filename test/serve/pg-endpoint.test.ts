@@ -260,6 +260,19 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
       inserted.rows.map((r) => [r.op, r.ip, r.status]),
       [['Insert', '10.0.0.2', 503]],
     );
+    // As in RisingWave, a subscription keeps its view from a DROP without CASCADE.
+    await assert.rejects(
+      client.query('DROP MATERIALIZED VIEW per_ip'),
+      (e: pg.DatabaseError) =>
+        e.code === '2BP01' && e.detail === 'subscription per_ip_changes depends on materialized view per_ip',
+    );
+    await client.query('CREATE MATERIALIZED VIEW doomed AS SELECT ip FROM hits');
+    await client.query('CREATE SUBSCRIPTION doomed_changes FROM doomed');
+    await client.query('DROP MATERIALIZED VIEW doomed CASCADE');
+    await assert.rejects(
+      client.query('DECLARE gone SUBSCRIPTION CURSOR FOR doomed_changes'),
+      (e: pg.DatabaseError) => e.code === '42704',
+    );
     await client.query('DROP SUBSCRIPTION hits_changes');
     await client.query('CLOSE live');
     await assert.rejects(client.query('FETCH NEXT FROM live'), (e: pg.DatabaseError) => e.code === '34000');
