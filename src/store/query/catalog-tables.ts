@@ -83,6 +83,8 @@ async function append(
 export class CatalogTables {
   readonly #conn: DuckDBConnection;
   #fingerprint: string | undefined;
+  /** What each catalog table holds now, as JSON of its rows (absent: empty). */
+  readonly #held = new Map<CatalogRelation, string>();
 
   constructor(conn: DuckDBConnection) {
     this.#conn = conn;
@@ -90,11 +92,15 @@ export class CatalogTables {
 
   /** Creates the tables (empty) and the type names. */
   async create(): Promise<void> {
-    for (const rel of catalogRelations)
-      await this.#conn.run(
-        `CREATE OR REPLACE TEMP TABLE ${catalogTableSql(rel)} (${columnsSql(rel.columns)})`,
-      );
-    await this.#conn.run(`CREATE OR REPLACE TEMP TABLE ${TYPE_NAMES_TABLE} (oid BIGINT, name VARCHAR)`);
+    await this.#conn.run(
+      [
+        ...catalogRelations.map(
+          (rel) => `CREATE OR REPLACE TEMP TABLE ${catalogTableSql(rel)} (${columnsSql(rel.columns)})`,
+        ),
+        `CREATE OR REPLACE TEMP TABLE ${TYPE_NAMES_TABLE} (oid BIGINT, name VARCHAR)`,
+      ].join(';\n'),
+    );
+    this.#held.clear();
     await append(
       this.#conn,
       'tw__type_names',
@@ -106,7 +112,7 @@ export class CatalogTables {
     );
   }
 
-  /** Refills the tables unless they already hold this catalog. */
+  /** Refills the tables whose rows differ from this catalog's, unless none can. */
   async refresh(relations: readonly StoredRelation[], settings: readonly CatalogSetting[]): Promise<void> {
     const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const fingerprint = JSON.stringify([sorted, settings]);
@@ -117,18 +123,27 @@ export class CatalogTables {
       settings,
       relationOid: (name) => oids.get(name) ?? 0,
     };
+    const changed: { rel: CatalogRelation; rows: Value[][]; held: string }[] = [];
+    for (const rel of catalogRelations) {
+      const rows = rel.rows(snapshot).map((r) => rowValues(rel, r));
+      const held = JSON.stringify(rows);
+      if (held !== (this.#held.get(rel) ?? '[]')) changed.push({ rel, rows, held });
+    }
+    const emptied = changed.filter((c) => this.#held.has(c.rel));
     await this.#conn.run('BEGIN TRANSACTION');
     try {
-      for (const rel of catalogRelations) {
-        await this.#conn.run(`DELETE FROM ${catalogTableSql(rel)}`);
-        const rows = rel.rows(snapshot).map((r) => rowValues(rel, r));
+      if (emptied.length > 0)
+        await this.#conn.run(emptied.map((c) => `DELETE FROM ${catalogTableSql(c.rel)}`).join(';\n'));
+      for (const { rel, rows } of changed)
         if (rows.length > 0) await append(this.#conn, `tw__${rel.schema}__${rel.name}`, rel.columns, rows);
-      }
       await this.#conn.run('COMMIT');
     } catch (e) {
       await this.#conn.run('ROLLBACK').catch(() => undefined);
       throw e;
     }
+    for (const { rel, rows, held } of changed)
+      if (rows.length > 0) this.#held.set(rel, held);
+      else this.#held.delete(rel);
     this.#fingerprint = fingerprint;
   }
 }
