@@ -22,6 +22,7 @@ import { type FsyncPolicy, openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
 import { PendingDeltas, type ViewColumn, ViewStore } from '../store/view-store.ts';
+import { CommitBacklog } from './commit-backlog.ts';
 import { applyPipelines } from './pipelines.ts';
 
 interface SavedState {
@@ -50,6 +51,12 @@ export interface DurableEngine {
   execute(sql: string, params?: BindParams): Promise<StatementResult[]>;
   /** Resolves once every epoch ended so far is committed (or the commits failed). */
   committed(): Promise<void>;
+  /**
+   * For a source pushing into the engine: resolves once at most `MAX_UNCOMMITTED_EPOCHS`
+   * epochs wait for their commit (undefined when that is so already), so that ingestion
+   * cannot outrun the store.
+   */
+  commitsCaughtUp(): Promise<void> | undefined;
   /** Commits a last epoch (unless a commit failed), waits for the commits, releases all. */
   close(): Promise<void>;
 }
@@ -67,6 +74,9 @@ export interface DurableEngineOptions {
   /** A commit failed (disk full…): later epochs cannot be made durable, tidewatch must stop. */
   readonly onFatal: (error: Error) => void;
 }
+
+/** Epochs that may wait for their commit before ingestion waits (see CommitBacklog). */
+const MAX_UNCOMMITTED_EPOCHS = 2;
 
 function parseState(file: string, bytes: Uint8Array): SavedState {
   let state: SavedState | undefined;
@@ -168,9 +178,11 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const replayed = source?.replay() ?? 0;
   let failed = false;
   let commits: Promise<void> = Promise.resolve();
+  const backlog = new CommitBacklog();
   const fail = (e: unknown) => {
     if (failed) return;
     failed = true;
+    backlog.release();
     options.onFatal(e instanceof Error ? e : new Error(String(e)));
   };
   const catalogSize = () => engine.catalogHistory.length;
@@ -202,13 +214,15 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       fail(e);
       return;
     }
+    backlog.add();
     commits = commits
       .then(async () => {
         if (failed) return;
         if (tables !== undefined) await applyStoreTables(store, tables, options.retention);
         await store.commit(epoch, deltas, state, raw);
       })
-      .catch(fail);
+      .catch(fail)
+      .finally(() => backlog.done());
   });
   engine.flush();
   return {
@@ -239,9 +253,11 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       return results ?? [];
     },
     committed: () => commits,
+    commitsCaughtUp: () => backlog.atMost(MAX_UNCOMMITTED_EPOCHS),
     async close() {
       // The epoch timer stops first: no commit may start while the store closes.
       engine.close();
+      backlog.release();
       // A clean stop commits what came in since the last epoch: nothing left to replay.
       if (!failed) engine.flush();
       await commits;

@@ -348,6 +348,7 @@ async function serve(
     generator: settings.generator,
     pipelines,
     epoch: engine.epoch,
+    committed_epoch: durable.store.lastEpoch() ?? null,
     sources: engine.sourceStats(),
     views: engine.viewStats(),
   });
@@ -434,6 +435,7 @@ async function serve(
     write: (batch: readonly LogRecord[]) => {
       source?.write(batch);
       events.add(batch.length);
+      return durable.commitsCaughtUp();
     },
     close: async () => {},
   };

@@ -216,9 +216,15 @@ describe('tidewatch start', () => {
     );
     assert.equal((await fetch(`${url}/nowhere`)).status, 404);
     assert.equal((await fetch(`${url}/api/views?name=nope`)).status, 404);
-    const { sources } = (await (await fetch(`${url}/api/status`)).json()) as {
+    const { sources, epoch, committed_epoch } = (await (await fetch(`${url}/api/status`)).json()) as {
       sources: { name: string; rows: number; watermark: number | null }[];
+      epoch: number;
+      committed_epoch: number | null;
     };
+    assert.ok(
+      committed_epoch !== null && committed_epoch > 0 && committed_epoch <= epoch,
+      `committed epoch ${committed_epoch}, epoch ${epoch}`,
+    );
     assert.equal(sources[0]?.name, 'website_logs_source');
     assert.ok(
       (sources[0]?.rows ?? 0) > 0 && typeof sources[0]?.watermark === 'number',

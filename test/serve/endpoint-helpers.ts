@@ -34,6 +34,13 @@ export const REFERENCE_VIEWS = [
   'website_user_metrics',
 ] as const;
 
+/** What the helpers read of `/api/status`. */
+interface Status {
+  readonly epoch: number;
+  readonly committed_epoch: number | null;
+  readonly sources: { rows: number }[];
+}
+
 export interface Endpoint {
   readonly pgPort: number;
   readonly httpUrl: string;
@@ -108,14 +115,14 @@ export async function startEndpoint(
     const httpUrl = /HTTP API +(http:\/\/\S+)/.exec(banner)?.[1];
     const pgPort = /PostgreSQL +postgresql:\/\/root@127\.0\.0\.1:(\d+)\/dev/.exec(banner)?.[1];
     assert.ok(httpUrl !== undefined && pgPort !== undefined, `no endpoints in the banner: ${banner}`);
-    // Wait until every event is in, then for one more epoch to commit.
+    // Wait until every event is in, then until the epoch after is committed (queries read it).
     const deadline = Date.now() + 60_000;
     let epoch = Number.POSITIVE_INFINITY;
     for (;;) {
-      const status = (await json(`${httpUrl}/api/status`)) as { epoch: number; sources: { rows: number }[] };
+      const status = (await json(`${httpUrl}/api/status`)) as Status;
       if (status.sources[0]?.rows === stream.events && epoch === Number.POSITIVE_INFINITY)
         epoch = status.epoch;
-      if (status.epoch > epoch) break;
+      if ((status.committed_epoch ?? 0) > epoch) break;
       if (Date.now() > deadline)
         throw new Error(`the stream did not finish within 60 s: ${JSON.stringify(status)}`);
       await new Promise((r) => setTimeout(r, 100));
