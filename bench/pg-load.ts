@@ -1,7 +1,8 @@
-// The load of the endpoint benchmark (pg-endpoint.bench.ts): `workers` loops alternating a
+// The load of the endpoint benchmarks (pg-endpoint*.bench.ts): `workers` loops alternating a
 // point query with a parameter and a small aggregate. Run as a program
-// (`node bench/pg-load.ts PORT CLIENTS SECONDS PACE_MS`), it is the endpoint's 20 clients in
-// a process of their own, as real clients are, and prints their latencies as JSON.
+// (`node bench/pg-load.ts PORT CLIENTS SECONDS PACE_MS [WORKLOAD_JSON]`), it is the
+// endpoint's clients in a process of their own, as real clients are, and prints their
+// latencies as JSON.
 import pg from 'pg';
 
 export const IPS = 5_000;
@@ -9,6 +10,20 @@ export const POINT = 'SELECT * FROM v WHERE ip = $1';
 export const AGGREGATE = 'SELECT window_start, sum(hits) FROM v GROUP BY 1 ORDER BY 1 LIMIT 10';
 
 export const ipOf = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+
+/** The two queries of a run, and the values the point query's parameter is drawn from. */
+export interface Workload {
+  readonly point: string;
+  readonly aggregate: string;
+  readonly keys: readonly string[];
+}
+
+/** The 100,000-row view `v` of pg-endpoint.bench.ts. */
+export const VIEW_WORKLOAD: Workload = {
+  point: POINT,
+  aggregate: AGGREGATE,
+  keys: Array.from({ length: IPS }, (_, i) => ipOf(i)),
+};
 
 let seed = 7;
 /** mulberry32: a deterministic generator in 32-bit integer arithmetic. */
@@ -18,7 +33,6 @@ const random = () => {
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
   return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
 };
-const randomIp = () => ipOf(Math.floor(random() * IPS));
 
 /** Runs a query; resolves with its number of rows. */
 export type Runner = (sql: string, params: readonly string[]) => Promise<number>;
@@ -34,7 +48,12 @@ export interface Latencies {
  * `seconds`; with `paceMs`, a pair every `paceMs` per runner (the runners spread over one
  * period). Latencies by query.
  */
-export async function latencies(runners: readonly Runner[], seconds: number, paceMs = 0): Promise<Latencies> {
+export async function latencies(
+  runners: readonly Runner[],
+  seconds: number,
+  paceMs = 0,
+  workload: Workload = VIEW_WORKLOAD,
+): Promise<Latencies> {
   const point: number[] = [];
   const aggregate: number[] = [];
   const t0 = performance.now();
@@ -49,10 +68,10 @@ export async function latencies(runners: readonly Runner[], seconds: number, pac
           tick += paceMs;
         }
         let t = performance.now();
-        await run(POINT, [randomIp()]);
+        await run(workload.point, [workload.keys[Math.floor(random() * workload.keys.length)] as string]);
         point.push(performance.now() - t);
         t = performance.now();
-        await run(AGGREGATE, []);
+        await run(workload.aggregate, []);
         aggregate.push(performance.now() - t);
       }
     }),
@@ -61,7 +80,8 @@ export async function latencies(runners: readonly Runner[], seconds: number, pac
 }
 
 if (import.meta.main) {
-  const [port, clients, seconds, pace] = process.argv.slice(2).map(Number);
+  const [port, clients, seconds, pace] = process.argv.slice(2, 6).map(Number);
+  const workload = process.argv[6] === undefined ? VIEW_WORKLOAD : (JSON.parse(process.argv[6]) as Workload);
   const connected = await Promise.all(
     Array.from({ length: clients ?? 1 }, async () => {
       const c = new pg.Client({ host: '127.0.0.1', port, user: 'root', database: 'dev' });
@@ -74,8 +94,8 @@ if (import.meta.main) {
       async (sql, params) =>
         (await c.query(sql, params as string[])).rows.length,
   );
-  await latencies(runners, 0.5); // warm-up: each session's first queries
-  const result = await latencies(runners, seconds ?? 1, pace ?? 0);
+  await latencies(runners, 0.5, 0, workload); // warm-up: each session's first queries
+  const result = await latencies(runners, seconds ?? 1, pace ?? 0, workload);
   await Promise.all(connected.map((c) => c.end()));
   process.stdout.write(JSON.stringify(result));
 }
