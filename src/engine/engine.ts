@@ -374,6 +374,19 @@ export class Engine implements Catalog {
   relations(): readonly RelationInfo[] {
     // Asked at every query of the PostgreSQL endpoint; it changes only with the catalog.
     if (this.#relationInfo?.at === this.#ddl.length) return this.#relationInfo.list;
+    const keys = new Map<string, readonly number[] | undefined>();
+    const keyOf = (name: string): readonly number[] | undefined => {
+      if (keys.has(name)) return keys.get(name);
+      const r = this.#rel(name);
+      const key =
+        r?.plan !== undefined
+          ? uniqueKey(r.plan, keyOf)
+          : r !== undefined && r.primaryKey.length > 0
+            ? [...r.primaryKey]
+            : undefined;
+      keys.set(name, key);
+      return key;
+    };
     const list = this.list().map((name) => {
       const r = this.#rel(name) as Relation;
       return {
@@ -381,8 +394,7 @@ export class Engine implements Catalog {
         kind: r.objectKind,
         columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
         definition: r.definition,
-        key:
-          r.plan !== undefined ? uniqueKey(r.plan) : r.primaryKey.length > 0 ? [...r.primaryKey] : undefined,
+        key: keyOf(r.name),
       };
     });
     this.#relationInfo = { at: this.#ddl.length, list };

@@ -1,18 +1,27 @@
 /**
  * A column set a plan's output rows are unique on, when the plan says so: an aggregate's
- * group keys, carried through projections that keep them, filters, windows, top-N, sorts and
- * limits. A change log uses it to tell an update (a row retracted and one inserted with the
- * same key) from a delete and an insert.
+ * group keys or the key of a relation scanned (a table's primary key, a view's own key),
+ * carried through projections that keep them, filters, windows, top-N, sorts and limits. A
+ * change log uses it to tell an update (a row retracted and one inserted with the same key)
+ * from a delete and an insert.
  */
 import type { Plan } from './plan.ts';
 
-/** Output column indexes the rows are unique on; undefined when the plan does not tell. */
-export function uniqueKey(plan: Plan): readonly number[] | undefined {
+/**
+ * Output column indexes the rows are unique on; undefined when the plan does not tell.
+ * `keyOf` gives the key of a relation a plan scans.
+ */
+export function uniqueKey(
+  plan: Plan,
+  keyOf: (relation: string) => readonly number[] | undefined = () => undefined,
+): readonly number[] | undefined {
   switch (plan.kind) {
+    case 'Scan':
+      return keyOf(plan.relation);
     case 'Aggregate':
       return plan.groupKeys.map((_, i) => i);
     case 'Project': {
-      const inner = uniqueKey(plan.input);
+      const inner = uniqueKey(plan.input, keyOf);
       if (inner === undefined) return undefined;
       const out: number[] = [];
       for (const k of inner) {
@@ -28,7 +37,7 @@ export function uniqueKey(plan: Plan): readonly number[] | undefined {
     case 'TopN':
     case 'Sort':
     case 'Limit':
-      return uniqueKey(plan.input);
+      return uniqueKey(plan.input, keyOf);
     default:
       return undefined;
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../src/engine/engine.ts';
 
-test('group keys are a view key, through projections, filters and top-N; a plain projection has none', async () => {
+test('group keys and scanned keys are a view key, through projections, filters and top-N', async () => {
   const engine = new Engine({ autoEpoch: false });
   await engine.execute(`
     CREATE TABLE hits (ip VARCHAR, at TIMESTAMP, status INT, PRIMARY KEY (ip, at));
@@ -14,6 +14,11 @@ test('group keys are a view key, through projections, filters and top-N; a plain
       SELECT ip, n, ROW_NUMBER() OVER (ORDER BY n DESC) AS r FROM (SELECT ip, COUNT(*) AS n FROM hits GROUP BY ip) c
     ) t WHERE r <= 2;
     CREATE MATERIALIZED VIEW plain AS SELECT ip, status FROM hits;
+    CREATE MATERIALIZED VIEW errors AS SELECT at, status, ip FROM hits WHERE status >= 400;
+    CREATE MATERIALIZED VIEW busy AS SELECT ip, n * 2 AS twice FROM per_ip WHERE n > 3;
+    CREATE MATERIALIZED VIEW busy_again AS SELECT twice, ip FROM busy;
+    CREATE SOURCE logs (ip VARCHAR, status INT) WITH (connector = 'datagen') FORMAT PLAIN ENCODE JSON;
+    CREATE MATERIALIZED VIEW from_source AS SELECT ip FROM logs;
     CREATE MATERIALIZED VIEW computed AS SELECT upper(ip) AS u, COUNT(*) AS n FROM hits GROUP BY ip`);
   const keys = Object.fromEntries(engine.relations().map((r) => [r.name, r.key]));
   engine.close();
@@ -24,6 +29,11 @@ test('group keys are a view key, through projections, filters and top-N; a plain
     total: [],
     top2: [0],
     plain: undefined,
+    errors: [2, 0],
+    busy: [0],
+    busy_again: [1],
+    logs: undefined,
+    from_source: undefined,
     computed: undefined,
   });
 });
