@@ -14,6 +14,7 @@ import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, splitScript } from '../sql/parse.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { AdHocSession } from '../store/query/ad-hoc-session.ts';
+import { SharedCatalog } from '../store/query/catalog-tables.ts';
 import { CommitSignal, Cursors, type SubscriptionStore } from './cursors.ts';
 import type {
   PgBackend,
@@ -272,7 +273,7 @@ interface Prepared {
   readonly settings: SessionSettings;
 }
 
-/** Store sessions kept ready: opening one (its catalog tables and functions) takes ~40 ms. */
+/** Store sessions kept ready: opening one (its settings table and functions) takes 10–20 ms. */
 const SPARE_SESSIONS = 2;
 
 export class TidewatchPgBackend implements PgBackend {
@@ -280,6 +281,8 @@ export class TidewatchPgBackend implements PgBackend {
   readonly #commits: CommitSignal;
   readonly #results: ResultCache;
   readonly #spare: Promise<Prepared>[] = [];
+  /** The catalog tables all sessions share. */
+  readonly #catalog = new SharedCatalog();
   #closed = false;
 
   constructor(deps: PgBackendDeps) {
@@ -330,6 +333,7 @@ export class TidewatchPgBackend implements PgBackend {
           unique: r.key !== undefined,
         })),
       (name) => settings.get(name),
+      this.#catalog,
     );
     return { adHoc, settings };
   }

@@ -187,6 +187,11 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     );
     const other = await connect(running.port);
     assert.equal((await other.query('SHOW application_name')).rows[0]?.application_name, '');
+    // The catalog tables are shared by all sessions, but pg_settings is each session's own.
+    const setting =
+      "SELECT setting, current_setting('application_name') AS a FROM pg_settings WHERE name = 'application_name'";
+    assert.deepEqual((await other.query(setting)).rows, [{ setting: '', a: '' }]);
+    assert.deepEqual((await client.query(setting)).rows, [{ setting: 'dashboard', a: 'dashboard' }]);
     await other.end();
     const all = await client.query('SHOW ALL');
     assert.ok(all.rows.some((r) => r.name === 'server_version_num' && r.setting === '130014'));

@@ -18,7 +18,7 @@ import {
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
-import { CatalogTables, catalogTableSql } from './catalog-tables.ts';
+import { CatalogTables, catalogTableSql, SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
 import { duckTypeOfSql, fromDuckValue, guessParamType, sqlTypeOfDuck, toDuckValue } from './duck-values.ts';
 import { namePositions } from './name-positions.ts';
@@ -76,6 +76,7 @@ export class AdHocSession {
   readonly #settings: (name: string) => string | undefined;
   readonly #database: string;
   readonly #tables: CatalogTables;
+  readonly #shared: SharedCatalog;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** Translations by query text, for the catalog they were made with. */
@@ -94,28 +95,32 @@ export class AdHocSession {
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined,
     database: string,
+    shared: SharedCatalog,
   ) {
     this.#conn = conn;
     this.#catalog = catalog;
     this.#settings = settings;
     this.#database = database;
-    this.#tables = new CatalogTables(conn);
+    this.#shared = shared;
+    this.#tables = new CatalogTables(conn, shared);
   }
 
   /**
    * A session on `conn` (the session owns it from now on and closes it). `catalog` lists
    * tidewatch's relations as of now; `settings` answers `current_setting` and pg_settings
-   * (undefined: tidewatch's default, see settings.ts).
+   * (undefined: tidewatch's default, see settings.ts). Sessions of one store share the
+   * catalog tables of `shared` (by default, the session has its own).
    */
   static async open(
     conn: DuckDBConnection,
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined = () => undefined,
+    shared: SharedCatalog = new SharedCatalog(),
   ): Promise<AdHocSession> {
     const db = await conn.runAndReadAll('SELECT current_database()');
-    const session = new AdHocSession(conn, catalog, settings, String(db.getRows()[0]?.[0]));
+    const session = new AdHocSession(conn, catalog, settings, String(db.getRows()[0]?.[0]), shared);
     await session.#tables.create();
-    await prepareConnection(conn, nextBackendPid++);
+    await prepareConnection(conn, nextBackendPid++, shared.database);
     return session;
   }
 
@@ -260,7 +265,7 @@ export class AdHocSession {
       stored,
       catalogTable: (schema, name) => {
         const rel = findCatalogRelation(schema, name);
-        return rel === undefined ? undefined : catalogTableSql(rel);
+        return rel === undefined ? undefined : catalogTableSql(rel, this.#shared.database);
       },
       database: this.#database,
       typeOf: (n) => inference.typeOf(n),

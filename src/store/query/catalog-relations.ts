@@ -671,6 +671,11 @@ export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
 
 const bySchemaAndName = new Map(catalogRelations.map((c) => [`${c.schema}.${c.name}`, c]));
 
+/** Whether a catalog relation shows the session (its settings) rather than tidewatch's relations alone. */
+export function perSession(rel: Pick<CatalogRelation, 'schema' | 'name'>): boolean {
+  return rel.schema === 'pg_catalog' && rel.name === 'pg_settings';
+}
+
 export function findCatalogRelation(schema: CatalogSchema, name: string): CatalogRelation | undefined {
   return bySchemaAndName.get(`${schema}.${name}`);
 }

@@ -18,7 +18,7 @@ import {
 } from '@duckdb/node-api';
 import { formatTimestampChar } from '../../engine/eval/functions/datetime.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
-import { catalogTableSql, TYPE_NAMES_TABLE } from './catalog-tables.ts';
+import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
 import type { CatalogSchema } from './rewrite.ts';
 import { DATABASE, PUBLIC_SCHEMA, USER } from './stored-relation.ts';
@@ -29,23 +29,25 @@ const settings = [
   "SET default_null_order = 'nulls_last_on_asc_first_on_desc'",
 ];
 
-function table(schema: CatalogSchema, name: string): string {
+function table(schema: CatalogSchema, name: string, shared: string): string {
   const rel = findCatalogRelation(schema, name);
   if (rel === undefined) throw new Error(`no catalog relation ${schema}.${name}`);
-  return catalogTableSql(rel);
+  return catalogTableSql(rel, shared);
 }
 
 function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-function macros(backendPid: number, startedAt: string): string[] {
-  const settingsTable = table('pg_catalog', 'pg_settings');
-  const pgClass = table('pg_catalog', 'pg_class');
-  const pgNamespace = table('pg_catalog', 'pg_namespace');
-  const pgType = table('pg_catalog', 'pg_type');
-  const pgProc = table('pg_catalog', 'pg_proc');
-  const pgMatviews = table('pg_catalog', 'pg_matviews');
+/** The macros of a session; `shared` names the database of the shared catalog tables. */
+function macros(backendPid: number, startedAt: string, shared: string): string[] {
+  const settingsTable = table('pg_catalog', 'pg_settings', shared);
+  const pgClass = table('pg_catalog', 'pg_class', shared);
+  const pgNamespace = table('pg_catalog', 'pg_namespace', shared);
+  const pgType = table('pg_catalog', 'pg_type', shared);
+  const pgProc = table('pg_catalog', 'pg_proc', shared);
+  const pgMatviews = table('pg_catalog', 'pg_matviews', shared);
+  const typeNames = typeNamesTable(shared);
   const viewdef =
     `(SELECT __tw_m.definition FROM ${pgMatviews} __tw_m JOIN ${pgClass} __tw_c ON __tw_c.relname = __tw_m.matviewname ` +
     'WHERE CAST(__tw_c.oid AS VARCHAR) = CAST(v AS VARCHAR) OR __tw_c.relname = CAST(v AS VARCHAR) LIMIT 1)';
@@ -85,7 +87,7 @@ function macros(backendPid: number, startedAt: string): string[] {
     ),
     def(
       'tw_format_type(o, m)',
-      `coalesce((SELECT __tw_t.name FROM ${TYPE_NAMES_TABLE} __tw_t WHERE __tw_t.oid = o), '???')`,
+      `coalesce((SELECT __tw_t.name FROM ${typeNames} __tw_t WHERE __tw_t.oid = o), '???')`,
     ),
     def(
       'tw_pg_typeof(x)',
@@ -137,7 +139,7 @@ function macros(backendPid: number, startedAt: string): string[] {
     ),
     def(
       'tw_regtype_oid(s)',
-      `coalesce((SELECT __tw_t.oid FROM ${TYPE_NAMES_TABLE} __tw_t WHERE __tw_t.name = lower(s)), ` +
+      `coalesce((SELECT __tw_t.oid FROM ${typeNames} __tw_t WHERE __tw_t.name = lower(s)), ` +
         `(SELECT __tw_y.oid FROM ${pgType} __tw_y WHERE __tw_y.typname = lower(s)), error('type "' || s || '" does not exist'))`,
     ),
     def('tw_regtype_name(o)', `CASE WHEN o = 0 THEN '-' ELSE tw_format_type(o, NULL) END`),
@@ -226,7 +228,7 @@ const MACRO_HEAD = /^CREATE OR REPLACE TEMP MACRO (\w+)\(/;
  */
 export const readsCatalog: (sql: string) => boolean = (() => {
   const bodies = new Map<string, string>();
-  for (const m of macros(0, '')) {
+  for (const m of macros(0, '', 'tw_catalog')) {
     const name = MACRO_HEAD.exec(m)?.[1];
     if (name !== undefined) bodies.set(name, m);
   }
@@ -246,9 +248,13 @@ export const readsCatalog: (sql: string) => boolean = (() => {
   return (sql) => sql.includes('tw__') || calls.test(sql);
 })();
 
-export async function prepareConnection(conn: DuckDBConnection, backendPid: number): Promise<void> {
+export async function prepareConnection(
+  conn: DuckDBConnection,
+  backendPid: number,
+  shared: string,
+): Promise<void> {
   // One script each: a statement's own round trip costs more than most of these statements.
   await conn.run(settings.join(';\n'));
   for (const f of scalarFunctions()) conn.registerScalarFunction(f);
-  await conn.run(macros(backendPid, new Date().toISOString()).join(';\n'));
+  await conn.run(macros(backendPid, new Date().toISOString(), shared).join(';\n'));
 }

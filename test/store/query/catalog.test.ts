@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { arrayOf, T } from '../../../src/sql/types.ts';
 import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
+import { SharedCatalog } from '../../../src/store/query/catalog-tables.ts';
 import { ViewStore } from '../../../src/store/view-store.ts';
 import { tempDir } from '../helpers.ts';
 import {
@@ -70,8 +71,10 @@ async function setup(t: TestContext, settings: (name: string) => string | undefi
     for (const s of sessions) s.close();
     await store.close();
   });
+  // As the endpoint does: the sessions of one store share the catalog tables.
+  const shared = new SharedCatalog();
   const open = async () => {
-    const s = await AdHocSession.open(await store.connectReader(), () => relations, settings);
+    const s = await AdHocSession.open(await store.connectReader(), () => relations, settings, shared);
     sessions.push(s);
     return s;
   };
@@ -249,7 +252,7 @@ test('catalog functions answer as PostgreSQL does', async (t) => {
   await assert.rejects(session.query("SELECT 'no_such_relation'::regclass"), { sqlstate: '42P01' });
 });
 
-test('the catalog follows tidewatch’s relations; each session has its own', async (t) => {
+test('the catalog follows tidewatch’s relations in every session, and none of it is in the data file', async (t) => {
   const { session, relations, open, store } = await setup(t);
   const other = await open();
   const count = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'";
@@ -265,7 +268,7 @@ test('the catalog follows tidewatch’s relations; each session has its own', as
   const conn = await store.connectReader();
   try {
     const tables = await conn.runAndReadAll(
-      "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND table_name LIKE 'tw\\_\\_%' ESCAPE '\\'",
+      "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND table_name LIKE 'tw\\_\\_%' ESCAPE '\\'",
     );
     assert.deepEqual(tables.getRows(), [], 'no catalog table in the data file');
   } finally {
