@@ -324,6 +324,7 @@ export class TidewatchPgBackend implements PgBackend {
     const settings = new SessionSettings();
     const adHoc = await AdHocSession.open(
       conn,
+      this.#catalog,
       () =>
         this.#deps.relations().map((r) => ({
           name: r.name,
@@ -333,7 +334,6 @@ export class TidewatchPgBackend implements PgBackend {
           unique: r.key !== undefined,
         })),
       (name) => settings.get(name),
-      this.#catalog,
     );
     return { adHoc, settings };
   }

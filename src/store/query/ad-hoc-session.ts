@@ -18,7 +18,7 @@ import {
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
-import { CatalogTables, catalogTableSql, SharedCatalog } from './catalog-tables.ts';
+import { CatalogTables, catalogTableSql, type SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
 import { duckTypeOfSql, fromDuckValue, guessParamType, sqlTypeOfDuck, toDuckValue } from './duck-values.ts';
 import { namePositions } from './name-positions.ts';
@@ -108,14 +108,14 @@ export class AdHocSession {
   /**
    * A session on `conn` (the session owns it from now on and closes it). `catalog` lists
    * tidewatch's relations as of now; `settings` answers `current_setting` and pg_settings
-   * (undefined: tidewatch's default, see settings.ts). Sessions of one store share the
-   * catalog tables of `shared` (by default, the session has its own).
+   * (undefined: tidewatch's default, see settings.ts). The sessions of one store share the
+   * catalog tables of one `shared`.
    */
   static async open(
     conn: DuckDBConnection,
+    shared: SharedCatalog,
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined = () => undefined,
-    shared: SharedCatalog = new SharedCatalog(),
   ): Promise<AdHocSession> {
     const db = await conn.runAndReadAll('SELECT current_database()');
     const session = new AdHocSession(conn, catalog, settings, String(db.getRows()[0]?.[0]), shared);

@@ -74,7 +74,7 @@ async function setup(t: TestContext, settings: (name: string) => string | undefi
   // As the endpoint does: the sessions of one store share the catalog tables.
   const shared = new SharedCatalog();
   const open = async () => {
-    const s = await AdHocSession.open(await store.connectReader(), () => relations, settings, shared);
+    const s = await AdHocSession.open(await store.connectReader(), shared, () => relations, settings);
     sessions.push(s);
     return s;
   };

@@ -16,6 +16,7 @@ import { formatValue } from '../../../src/engine/eval/format.ts';
 import { TrafficGenerator } from '../../../src/generator/traffic.ts';
 import { formatType, type SqlType, type Value } from '../../../src/sql/types.ts';
 import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
+import { SharedCatalog } from '../../../src/store/query/catalog-tables.ts';
 import { duckTypeOfSql, toDuckValue } from '../../../src/store/query/duck-values.ts';
 import { PendingDeltas, quoteIdent, ViewStore } from '../../../src/store/view-store.ts';
 import type { Row } from '../../../src/stream/value.ts';
@@ -152,8 +153,9 @@ export async function openFixture(t: TestContext): Promise<Fixture> {
   for (const rel of relations)
     await loadPostgres(pg, rel, rel.kind === 'source' ? raw.map((r) => r.row) : engine.rows(rel.name));
 
+  const shared = new SharedCatalog();
   const openSession = async () => {
-    const s = await AdHocSession.open(await store.connectReader(), () => relations);
+    const s = await AdHocSession.open(await store.connectReader(), shared, () => relations);
     sessions.push(s);
     return s;
   };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { T } from '../../../src/sql/types.ts';
 import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
+import { SharedCatalog } from '../../../src/store/query/catalog-tables.ts';
 import { ViewStore } from '../../../src/store/view-store.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -58,7 +59,10 @@ async function setup(t: TestContext) {
     [BigInt(AT), '10.0.0.1', BigInt(AT + 1_000_000), '10.0.0.2'],
   );
   writer.closeSync();
-  const session = await AdHocSession.open(await store.connectReader(), () => [counts, events]);
+  const session = await AdHocSession.open(await store.connectReader(), new SharedCatalog(), () => [
+    counts,
+    events,
+  ]);
   t.after(async () => {
     session.close();
     await store.close();
