@@ -63,7 +63,8 @@ function route(slice: StatementSlice): Route {
   return 'engine';
 }
 
-function fromEngine(r: StatementResult): PgQueryResult {
+/** An engine statement's result as the wire protocol sends it. */
+export function fromEngine(r: StatementResult): PgQueryResult {
   return {
     tag: r.tag,
     rowCount: r.rowCount,

@@ -1,4 +1,5 @@
 import { Engine, type StatementResult } from '../../../src/engine/engine.ts';
+import { fromEngine } from '../../../src/serve/pg-backend.ts';
 import type {
   PgBackend,
   PgColumn,
@@ -12,16 +13,6 @@ import { SqlError, SqlState, shiftedBy } from '../../../src/sql/errors.ts';
 import { parseStatement, splitScript } from '../../../src/sql/parse.ts';
 import type { Token } from '../../../src/sql/tokens.ts';
 import { arrayOf, formatType, lookupType, type SqlType, T, type Value } from '../../../src/sql/types.ts';
-
-function toPg(r: StatementResult): PgQueryResult {
-  return {
-    tag: r.tag,
-    rowCount: r.rowCount,
-    columns: r.columns,
-    rows: r.rows,
-    notices: r.notice === undefined ? undefined : [r.notice],
-  };
-}
 
 /** `$n` → its number, for a param token. */
 function paramNumber(t: Token): number {
@@ -137,7 +128,9 @@ export class EngineBackend implements PgBackend {
             ? copyCommand(slice.text, splitScript(slice.text)[0]?.tokens ?? [])
             : undefined;
         results =
-          copy !== undefined ? [await this.#copy(copy)] : (await this.engine.execute(slice.text)).map(toPg);
+          copy !== undefined
+            ? [await this.#copy(copy)]
+            : (await this.engine.execute(slice.text)).map(fromEngine);
       } catch (e) {
         throw shiftedBy(e, slice.offset);
       }
@@ -224,6 +217,6 @@ export class EngineBackend implements PgBackend {
     const results = await this.#withParams(sql, types, params, (s) => this.engine.execute(s));
     const first = results[0];
     if (first === undefined) throw new SqlError(SqlState.syntaxError, 'empty query');
-    return toPg(first);
+    return fromEngine(first);
   }
 }
