@@ -113,11 +113,11 @@ class CatalogTableSet {
     this.#relations = relations;
   }
 
-  createSql(temporary: boolean): string[] {
-    const database = temporary ? 'temp' : quoteIdent(this.#database);
+  createSql(): string[] {
+    const temporary = this.#database === 'temp' ? 'TEMP ' : '';
     return this.#relations.map(
       (rel) =>
-        `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}TABLE ${database}.main.${quoteIdent(tableName(rel))} (${columnsSql(rel.columns)})`,
+        `CREATE OR REPLACE ${temporary}TABLE ${quoteIdent(this.#database)}.main.${quoteIdent(tableName(rel))} (${columnsSql(rel.columns)})`,
     );
   }
 
@@ -173,7 +173,7 @@ export class SharedCatalog {
       await conn.run(`ATTACH ':memory:' AS ${quoteIdent(this.database)}`);
       await conn.run(
         [
-          ...this.#tables.createSql(false),
+          ...this.#tables.createSql(),
           `CREATE TABLE ${typeNamesTable(this.database)} (oid BIGINT, name VARCHAR)`,
         ].join(';\n'),
       );
@@ -220,7 +220,7 @@ export class CatalogTables {
   /** Creates the session's own tables (empty), and the shared ones unless they exist. */
   async create(): Promise<void> {
     await this.#shared.prepare(this.#conn);
-    await this.#conn.run(this.#own.createSql(true).join(';\n'));
+    await this.#conn.run(this.#own.createSql().join(';\n'));
   }
 
   /** Brings the tables up to these relations and settings. */
