@@ -22,6 +22,7 @@ import { type FsyncPolicy, openSourceLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
 import { PendingDeltas, type ViewColumn, ViewStore } from '../store/view-store.ts';
+import type { Row } from '../stream/value.ts';
 import { CommitBacklog } from './commit-backlog.ts';
 import { applyPipelines } from './pipelines.ts';
 
@@ -49,6 +50,11 @@ export interface DurableEngine {
    * query of the store that follows sees it. `params` bind `$1…$n` (Engine.execute).
    */
   execute(sql: string, params?: BindParams): Promise<StatementResult[]>;
+  /**
+   * Inserts typed rows (values in the table's column order) into a table, as INSERT does
+   * (Engine.insert); resolves with their number once they are durable.
+   */
+  insertRows(table: string, rows: readonly Row[]): Promise<number>;
   /** Resolves once every epoch ended so far is committed (or the commits failed). */
   committed(): Promise<void>;
   /**
@@ -251,6 +257,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       }
       if (error !== undefined) throw error;
       return results ?? [];
+    },
+    async insertRows(table, rows) {
+      return engine.insert(table, rows);
     },
     committed: () => commits,
     commitsCaughtUp: () => backlog.atMost(MAX_UNCOMMITTED_EPOCHS),

@@ -947,6 +947,24 @@ export class Engine implements Catalog {
     return { tag: 'INSERT', rowCount: rows.length };
   }
 
+  /**
+   * Inserts typed rows (values in the table's column order) into a table, as INSERT does:
+   * upsert on the primary key, late rows dropped. COPY FROM and the fast INSERT path use it.
+   * Returns how many rows were given.
+   */
+  insert(table: string, rows: readonly Row[]): number {
+    const rel = this.#table(table, 'insert into');
+    for (const row of rows)
+      if (row.length !== rel.columns.length)
+        throw new SqlError(
+          SqlState.syntaxError,
+          `a row of ${row.length} values for table "${rel.name}" of ${rel.columns.length} columns`,
+        );
+    this.#insertRows(rel, rows);
+    if (this.implicitFlush) this.flush();
+    return rows.length;
+  }
+
   /** The rows on time for the relation's watermark (late ones are counted and dropped). */
   #admit(rel: Relation, rows: readonly Row[]): readonly Row[] {
     return rel.eventTime === undefined ? rows : rel.eventTime.admit(rows, this.#now());
