@@ -7,9 +7,9 @@
  * which is then hard-linked to the lock's name; `link` fails with EEXIST when the lock exists,
  * like `open(O_CREAT|O_EXCL)`, but the lock never exists half-written.
  *
- * A lock whose owner is gone is stale and is taken over: its pid no longer runs, or runs a
- * different process (another start time: the pid was reused), or the machine has rebooted
- * since. A lock taken on another host is never presumed stale. Within one process a
+ * A lock whose owner is gone is stale and is taken over: its pid no longer runs, is a zombie,
+ * or runs a different process (another start time: the pid was reused), or the machine has
+ * rebooted since; an owner the kernel is still tearing down (killed, exiting) is waited for. A lock taken on another host is never presumed stale. Within one process a
  * registry of held locks refuses a second open of the same path, and recognises a lock left
  * by an earlier process that had the same pid as this one (a container's pid 1, say).
  * Two processes taking over the same stale lock in the same instant is the one race left:
@@ -46,16 +46,43 @@ export interface LockOwner {
 
 const held = new Set<string>();
 
-/** Field 22 of `/proc/<pid>/stat`: when the process started, in clock ticks after boot. */
-function processStart(pid: number): string | null {
+/** The fields of `/proc/<pid>/stat` after the command name (field 3 on), or null (not Linux, gone). */
+function procStat(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+/** Field 22 of `/proc/<pid>/stat`: when the process started, in clock ticks after boot. */
+function processStart(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null;
+}
+
+/** The kernel's PF_EXITING flag (field 9 of `/proc/<pid>/stat`): the process is being torn down. */
+const PF_EXITING = 0x4;
+
+/**
+ * What a running pid's process is doing with respect to its end: `dead` once it is a zombie
+ * (it has closed its files, so its locks are free), `exiting` while the kernel tears it down
+ * (a SIGKILLed process with a large heap takes a moment, and still holds its files), else `running`.
+ */
+function lifeOf(pid: number): 'running' | 'exiting' | 'dead' {
+  const fields = procStat(pid);
+  if (fields === null) return 'running';
+  const state = fields[0];
+  if (state === 'Z' || state === 'X' || state === 'x') return 'dead';
+  return (Number(fields[6]) & PF_EXITING) !== 0 ? 'exiting' : 'running';
+}
+
+/** How long a lock waits for a dying owner to be gone. */
+const EXIT_WAIT_MS = 10_000;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function bootId(): string | null {
@@ -98,7 +125,18 @@ function ownerAlive(path: string, owner: LockOwner): boolean {
     // EPERM: the process exists but belongs to another user.
   }
   const start = processStart(owner.pid);
-  return owner.start === null || start === null || start === owner.start;
+  if (owner.start !== null && start !== null && start !== owner.start) return false;
+  // A killed owner may still be exiting: wait until it is gone, so that what it held is free.
+  for (const deadline = Date.now() + EXIT_WAIT_MS; ; sleepSync(10)) {
+    const life = lifeOf(owner.pid);
+    if (life === 'dead') return false;
+    if (life === 'running' || Date.now() > deadline) return true;
+    try {
+      process.kill(owner.pid, 0);
+    } catch (e) {
+      if (errnoOf(e) === 'ESRCH') return false;
+    }
+  }
 }
 
 function describeOwner(owner: LockOwner): string {
