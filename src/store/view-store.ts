@@ -137,6 +137,24 @@ export class PendingDeltas {
   }
 }
 
+/**
+ * The tables a catalog needs in the store: one per table and view (with the columns its rows
+ * are unique on, when known), one of retained raw events per source (with its retention).
+ * `commit` brings the store to it in the epoch's own transaction.
+ */
+export interface StoreSchema {
+  readonly views: readonly {
+    readonly name: string;
+    readonly columns: readonly ViewColumn[];
+    readonly key: readonly number[] | undefined;
+  }[];
+  readonly sources: readonly {
+    readonly name: string;
+    readonly columns: readonly ViewColumn[];
+    readonly retention: RetentionPolicy;
+  }[];
+}
+
 export interface ViewInfo {
   readonly name: string;
   readonly columns: readonly ViewColumn[];
@@ -389,11 +407,33 @@ export interface RetainedStats {
   readonly oldest: number | undefined;
 }
 
-interface ViewState extends ViewInfo {
+interface ViewState {
+  readonly name: string;
+  readonly columns: readonly ViewColumn[];
+  createdEpoch: number;
   /** Column indexes its rows are unique on, when known (`setKey`). */
   key?: readonly number[];
   /** Name of the temporary staging table, once created on this connection. */
   stage?: string;
+}
+
+/** The catalog a commit's schema leads to (see `#planSchema`). */
+interface SchemaPlan {
+  readonly views: ReadonlyMap<string, ViewState>;
+  readonly sources: ReadonlyMap<string, SourceState>;
+  readonly created: { readonly views: ViewState[]; readonly sources: SourceState[] };
+  readonly dropped: { readonly views: readonly ViewState[]; readonly sources: readonly SourceState[] };
+}
+
+function sameColumns(a: readonly ViewColumn[], b: readonly ViewColumn[]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function checkedPolicy(policy: RetentionPolicy): RetentionPolicy {
+  for (const [what, v] of Object.entries(policy))
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v)))
+      throw invalid(`retention ${what} must be a finite number ≥ 0, not ${String(v)}`);
+  return { ...policy };
 }
 
 /** Consolidates a delta by row key; rows whose weights cancel out are dropped. */
@@ -556,25 +596,28 @@ export class ViewStore {
     return this.#exclusive(async () => {
       const existing = this.#views.get(name.toLowerCase());
       if (existing !== undefined) {
-        if (existing.name === name && JSON.stringify(existing.columns) === JSON.stringify(columns)) return;
+        if (existing.name === name && sameColumns(existing.columns, columns)) return;
         throw invalid(`view "${name}" is already defined as "${existing.name}" with other columns`);
       }
       if (this.#sources.has(name.toLowerCase())) throw invalid(`"${name}" already names a source`);
       checkNames(name, columns);
-      const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
       const epoch = createdEpoch ?? this.#lastEpoch ?? 0;
-      await this.#transaction(async () => {
-        await this.#conn.run(
-          `CREATE TABLE ${quoteIdent(name)} (${[...cols, `${KEY} VARCHAR NOT NULL`, `${COUNT} BIGINT NOT NULL`].join(', ')})`,
-        );
-        await this.#conn.run(`INSERT INTO ${CATALOG} VALUES ($1, $2, $3)`, [
-          name,
-          JSON.stringify(columns),
-          bigint(epoch, 'epoch'),
-        ]);
-      });
+      await this.#transaction(() => this.#createView(name, columns, epoch));
       this.#views.set(name.toLowerCase(), { name, columns: [...columns], createdEpoch: epoch });
     });
+  }
+
+  /** A view's table and catalog entry, in the transaction in progress. */
+  async #createView(name: string, columns: readonly ViewColumn[], epoch: number): Promise<void> {
+    const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
+    await this.#conn.run(
+      `CREATE TABLE ${quoteIdent(name)} (${[...cols, `${KEY} VARCHAR NOT NULL`, `${COUNT} BIGINT NOT NULL`].join(', ')})`,
+    );
+    await this.#conn.run(`INSERT INTO ${CATALOG} VALUES ($1, $2, $3)`, [
+      name,
+      JSON.stringify(columns),
+      bigint(epoch, 'epoch'),
+    ]);
   }
 
   /**
@@ -585,18 +628,12 @@ export class ViewStore {
     return this.#exclusive(async () => {
       const existing = this.#sources.get(name.toLowerCase());
       if (existing !== undefined) {
-        if (existing.name === name && JSON.stringify(existing.columns) === JSON.stringify(columns)) return;
+        if (existing.name === name && sameColumns(existing.columns, columns)) return;
         throw invalid(`source "${name}" is already defined as "${existing.name}" with other columns`);
       }
       if (this.#views.has(name.toLowerCase())) throw invalid(`"${name}" already names a view`);
       checkNames(name, columns);
-      const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
-      await this.#transaction(async () => {
-        await this.#conn.run(
-          `CREATE TABLE ${quoteIdent(name)} (${[...cols, `${EPOCH_COLUMN} BIGINT NOT NULL`].join(', ')})`,
-        );
-        await this.#conn.run(`INSERT INTO ${SOURCES} VALUES ($1, $2)`, [name, JSON.stringify(columns)]);
-      });
+      await this.#transaction(() => this.#createSource(name, columns));
       this.#sources.set(name.toLowerCase(), {
         name,
         columns: [...columns],
@@ -606,17 +643,28 @@ export class ViewStore {
     });
   }
 
+  /** A source's table of raw events and its catalog entry, in the transaction in progress. */
+  async #createSource(name: string, columns: readonly ViewColumn[]): Promise<void> {
+    const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
+    await this.#conn.run(
+      `CREATE TABLE ${quoteIdent(name)} (${[...cols, `${EPOCH_COLUMN} BIGINT NOT NULL`].join(', ')})`,
+    );
+    await this.#conn.run(`INSERT INTO ${SOURCES} VALUES ($1, $2)`, [name, JSON.stringify(columns)]);
+  }
+
   /** Drops a source's retained raw events. */
   dropSource(name: string): Promise<void> {
     return this.#exclusive(async () => {
       const source = this.#source(name);
-      await this.#transaction(async () => {
-        await this.#conn.run(`DROP TABLE ${quoteIdent(source.name)}`);
-        await this.#conn.run(`DELETE FROM ${SOURCES} WHERE name = $1`, [source.name]);
-        await this.#conn.run(`DELETE FROM ${RAW_EPOCHS} WHERE source = $1`, [source.name]);
-      });
+      await this.#transaction(() => this.#dropSource(source));
       this.#sources.delete(name.toLowerCase());
     });
+  }
+
+  async #dropSource(source: SourceState): Promise<void> {
+    await this.#conn.run(`DROP TABLE ${quoteIdent(source.name)}`);
+    await this.#conn.run(`DELETE FROM ${SOURCES} WHERE name = $1`, [source.name]);
+    await this.#conn.run(`DELETE FROM ${RAW_EPOCHS} WHERE source = $1`, [source.name]);
   }
 
   /** The sources whose raw events are retained, sorted by name. */
@@ -628,10 +676,7 @@ export class ViewStore {
 
   /** How long and how much of a source's raw events to keep; applied at each commit. */
   setRetention(name: string, policy: RetentionPolicy): void {
-    for (const [what, v] of Object.entries(policy))
-      if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v)))
-        throw invalid(`retention ${what} must be a finite number ≥ 0, not ${String(v)}`);
-    this.#source(name).policy = { ...policy };
+    this.#source(name).policy = checkedPolicy(policy);
   }
 
   /** Rows and bytes each source retains now. */
@@ -718,35 +763,111 @@ export class ViewStore {
   dropView(name: string): Promise<void> {
     return this.#exclusive(async () => {
       const view = this.#view(name);
-      const subscribed = this.#subscribed(view.name).length > 0;
-      await this.#transaction(async () => {
-        await this.#conn.run(`DROP TABLE ${quoteIdent(view.name)}`);
-        await this.#conn.run(`DELETE FROM ${CATALOG} WHERE name = $1`, [view.name]);
-        if (subscribed) {
-          await this.#conn.run(`DROP TABLE ${quoteIdent(changeLogTable(view.name))}`);
-          await this.#conn.run(`DELETE FROM ${SUBSCRIPTIONS} WHERE view = $1`, [view.name]);
-        }
-      });
-      for (const sub of this.#subscribed(view.name)) this.#subscriptions.delete(sub.name.toLowerCase());
-      this.#views.delete(name.toLowerCase());
-      if (view.stage !== undefined) await this.#conn.run(`DROP TABLE IF EXISTS temp.main.${view.stage}`);
+      await this.#transaction(() => this.#dropView(view));
+      await this.#forgetView(view);
     });
+  }
+
+  /** A view's table, catalog entry and change log, in the transaction in progress. */
+  async #dropView(view: ViewState): Promise<void> {
+    await this.#conn.run(`DROP TABLE ${quoteIdent(view.name)}`);
+    await this.#conn.run(`DELETE FROM ${CATALOG} WHERE name = $1`, [view.name]);
+    if (this.#subscribed(view.name).length > 0) {
+      await this.#conn.run(`DROP TABLE ${quoteIdent(changeLogTable(view.name))}`);
+      await this.#conn.run(`DELETE FROM ${SUBSCRIPTIONS} WHERE view = $1`, [view.name]);
+    }
+  }
+
+  /** After a dropped view's transaction committed: its subscriptions, entry and staging table go. */
+  async #forgetView(view: ViewState): Promise<void> {
+    for (const sub of this.#subscribed(view.name)) this.#subscriptions.delete(sub.name.toLowerCase());
+    this.#views.delete(view.name.toLowerCase());
+    if (view.stage !== undefined) await this.#conn.run(`DROP TABLE IF EXISTS temp.main.${view.stage}`);
+  }
+
+  /**
+   * What bringing the store's tables to `schema` takes: the tables and views to drop (gone from
+   * the schema, or with other columns) and to create, and the catalog afterwards. Views and
+   * sources that stay keep their state (staging table, retained epochs).
+   */
+  #planSchema(schema: StoreSchema): SchemaPlan {
+    const views = new Map<string, ViewState>();
+    const sources = new Map<string, SourceState>();
+    const created: SchemaPlan['created'] = { views: [], sources: [] };
+    for (const v of schema.views) {
+      checkNames(v.name, v.columns);
+      const lower = v.name.toLowerCase();
+      if (views.has(lower)) throw invalid(`two views named "${v.name}"`);
+      const old = this.#views.get(lower);
+      const state =
+        old !== undefined && old.name === v.name && sameColumns(old.columns, v.columns)
+          ? old
+          : { name: v.name, columns: [...v.columns], createdEpoch: 0 };
+      if (state !== old) created.views.push(state);
+      state.key = v.key;
+      views.set(lower, state);
+    }
+    for (const src of schema.sources) {
+      checkNames(src.name, src.columns);
+      const lower = src.name.toLowerCase();
+      if (views.has(lower) || sources.has(lower)) throw invalid(`"${src.name}" names two relations`);
+      const old = this.#sources.get(lower);
+      const state =
+        old !== undefined && old.name === src.name && sameColumns(old.columns, src.columns)
+          ? old
+          : { name: src.name, columns: [...src.columns], epochs: new RetainedEpochs(), policy: {} };
+      if (state !== old) created.sources.push(state);
+      state.policy = checkedPolicy(src.retention);
+      sources.set(lower, state);
+    }
+    return {
+      views,
+      sources,
+      created,
+      dropped: {
+        views: [...this.#views.values()].filter((v) => views.get(v.name.toLowerCase()) !== v),
+        sources: [...this.#sources.values()].filter((src) => sources.get(src.name.toLowerCase()) !== src),
+      },
+    };
+  }
+
+  /** The plan's drops and creations, in the transaction in progress. */
+  async #applySchema(plan: SchemaPlan, epoch: number): Promise<void> {
+    for (const v of plan.dropped.views) await this.#dropView(v);
+    for (const src of plan.dropped.sources) await this.#dropSource(src);
+    for (const v of plan.created.views) {
+      v.createdEpoch = epoch;
+      await this.#createView(v.name, v.columns, epoch);
+    }
+    for (const src of plan.created.sources) await this.#createSource(src.name, src.columns);
+  }
+
+  /** After the plan's transaction committed: the catalog in memory becomes the plan's. */
+  async #adoptSchema(plan: SchemaPlan): Promise<void> {
+    for (const v of plan.dropped.views) await this.#forgetView(v);
+    this.#views.clear();
+    for (const [k, v] of plan.views) this.#views.set(k, v);
+    this.#sources.clear();
+    for (const [k, src] of plan.sources) this.#sources.set(k, src);
   }
 
   /**
    * Applies one epoch's view deltas, appends the raw events `raw` gives per source, drops
    * the raw events retention lets go, and records the epoch — with `state`, the caller's
    * state at that epoch, replacing the previous one — atomically: afterwards either the whole
-   * epoch is in the file or (on any failure) nothing of it. Epochs must increase.
+   * epoch is in the file or (on any failure) nothing of it. With `schema`, the store's tables
+   * are first brought to it in the same transaction (the epoch's deltas are of that
+   * catalog). Epochs must increase.
    */
   commit(
     epoch: number,
     deltas: ReadonlyMap<string, ViewDelta>,
     state?: Uint8Array,
     raw?: ReadonlyMap<string, readonly Row[]>,
+    schema?: StoreSchema,
   ): Promise<void> {
     return this.#exclusive(() =>
-      this.#commit(epoch, deltas, state, raw).catch((e: unknown) => {
+      this.#commit(epoch, deltas, state, raw, schema).catch((e: unknown) => {
         throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
       }),
     );
@@ -757,13 +878,25 @@ export class ViewStore {
     deltas: ReadonlyMap<string, ViewDelta>,
     state: Uint8Array | undefined,
     raw: ReadonlyMap<string, readonly Row[]> | undefined,
+    schema: StoreSchema | undefined,
   ): Promise<void> {
     bigint(epoch, 'epoch');
     if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
       throw invalid(`epoch ${epoch} is not after the last committed epoch ${this.#lastEpoch}`);
+    const plan = schema === undefined ? undefined : this.#planSchema(schema);
+    const viewOf = (name: string): ViewState => {
+      const v = (plan?.views ?? this.#views).get(name.toLowerCase());
+      if (v === undefined) throw invalid(`no view "${name}"`);
+      return v;
+    };
+    const sourceOf = (name: string): SourceState => {
+      const src = (plan?.sources ?? this.#sources).get(name.toLowerCase());
+      if (src === undefined) throw invalid(`no source "${name}"`);
+      return src;
+    };
     const work: { view: ViewState; changes: ReturnType<typeof consolidate> }[] = [];
     for (const [name, delta] of deltas) {
-      const view = this.#view(name);
+      const view = viewOf(name);
       const changes = consolidate(delta);
       for (const c of changes)
         if (c.row.length !== view.columns.length)
@@ -774,7 +907,7 @@ export class ViewStore {
     }
     const appends: { source: SourceState; rows: readonly Row[] }[] = [];
     for (const [name, rows] of raw ?? []) {
-      const source = this.#source(name);
+      const source = sourceOf(name);
       for (const row of rows)
         if (row.length !== source.columns.length)
           throw invalid(
@@ -788,6 +921,7 @@ export class ViewStore {
     // Staging tables are temporary and per connection: created outside the transaction.
     for (const w of work) await this.#ensureStage(w.view);
     await this.#transaction(async () => {
+      if (plan !== undefined) await this.#applySchema(plan, epoch);
       for (const { view, changes } of work) {
         await this.#apply(view, changes);
         if (this.#subscribed(view.name).length > 0) await this.#logChanges(view, epoch, now);
@@ -810,6 +944,7 @@ export class ViewStore {
         await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
       }
     });
+    if (plan !== undefined) await this.#adoptSchema(plan);
     this.#lastEpoch = epoch;
     for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
     await this.#expire(now);
