@@ -105,6 +105,7 @@ const relations: RelationInfo[] = [
 ];
 const backend = new TidewatchPgBackend({
   execute: () => Promise.reject(new Error('the benchmark runs no engine statements')),
+  flush: () => Promise.reject(new Error('the benchmark runs no engine statements')),
   describeParams: () => [],
   connectReader: () => store.connectReader(),
   relations: () => relations,

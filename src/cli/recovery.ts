@@ -1,29 +1,37 @@
 /**
- * What makes `start` crash-safe: every epoch is committed to the data directory, and a start
+ * What makes `start` crash-safe: what a client was told is done survives a crash, and a start
  * continues from the last commit.
  *
- * * Every epoch, right after its barrier: the generator source's durable log is fsynced, and
- *   one DuckDB transaction (view-store.ts) commits the epoch's changes of every table and
- *   view together with the engine's state at that epoch (its checkpoint, which leaves the
- *   contents of tables and views to the store) and the log offset it has consumed. Commits
- *   run in epoch order, after the epoch is visible in memory.
- * * On start: the engine is restored from the last committed state, its tables and views
- *   loaded from the store, the pipelines applied (their `IF NOT EXISTS` statements are
- *   no-ops for what the state already has), and the records the log holds beyond the
- *   committed offset pushed again. Nothing acknowledged is lost; nothing is counted twice.
+ * * Writes: the generator's batches go to its source's durable log before the engine sees
+ *   them (LoggedSource); every change a statement makes to a table goes to the DML log, and is
+ *   fsynced, before the engine applies it (TableLog) — so an acknowledged INSERT, UPDATE or
+ *   DELETE is durable whether or not its epoch has committed yet.
+ * * Every epoch, right after its barrier: the logs are fsynced, and one DuckDB transaction
+ *   (view-store.ts) commits the epoch's changes of every table and view, the store's tables
+ *   for the catalog of that epoch (a catalog change is an epoch of its own), the engine's
+ *   state at that epoch (its checkpoint, which leaves the contents of tables and views to the
+ *   store) and the log offsets it has consumed. Commits run in epoch order.
+ * * On start: the logs must hold everything the last commit consumed (else a clear error and
+ *   `tidewatch recover`); the engine is restored from the last committed state, its tables
+ *   and views loaded from the store, the logs' records beyond the committed offsets applied
+ *   again in their order, and then the pipelines applied (their `IF NOT EXISTS` statements
+ *   are no-ops for what the state already has). Nothing acknowledged is lost; nothing is
+ *   counted twice.
  */
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { LoggedSource } from '../connectors/logged-source.ts';
+import { TableLog } from '../connectors/table-log.ts';
 import { Engine, type EngineCheckpoint, type EngineOptions, type StatementResult } from '../engine/engine.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { DataDir } from '../store/data-dir.ts';
-import { type FsyncPolicy, openSourceLog } from '../store/durable-log.ts';
+import type { DurableLog, FsyncPolicy } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
-import { PendingDeltas, type ViewColumn, ViewStore } from '../store/view-store.ts';
+import { PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
 import { CommitBacklog } from './commit-backlog.ts';
+import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { applyPipelines } from './pipelines.ts';
 
 interface SavedState {
@@ -32,6 +40,8 @@ interface SavedState {
   readonly engine: EngineCheckpoint;
   /** Per logged source, the first offset the engine has not consumed. */
   readonly offsets: Readonly<Record<string, number>>;
+  /** The first record of the DML log the engine has not applied (absent before there was one). */
+  readonly tableLogOffset?: number;
 }
 
 export interface DurableEngine {
@@ -41,13 +51,18 @@ export interface DurableEngine {
   readonly source: LoggedSource | undefined;
   /** The epoch restored from, if a state was committed before. */
   readonly restoredEpoch: number | undefined;
-  /** Records pushed again from the log at start. */
+  /** Records pushed again from the source log at start. */
   readonly replayed: number;
+  /** Table changes applied again from the DML log at start. */
+  readonly replayedWrites: number;
+  /** What opening the data directory repaired or noticed (a torn log tail cut, a stale lock taken over). */
+  readonly notices: readonly string[];
   /**
-   * Runs statements of a client (the PostgreSQL endpoint): a statement that changes the
-   * catalog defines or drops its tables in the store and is durable when this returns (an
-   * epoch is ended and committed); FLUSH returns once its epoch is committed, so that a
-   * query of the store that follows sees it. `params` bind `$1…$n` (Engine.execute).
+   * Runs statements of a client (the PostgreSQL endpoint): DML returns once its changes are
+   * durable (in the DML log); a statement that changes the catalog defines or drops its
+   * tables in the store and is durable when this returns (its epoch is committed); FLUSH
+   * returns once its epoch is committed, so that a query of the store that follows sees it.
+   * `params` bind `$1…$n` (Engine.execute).
    */
   execute(sql: string, params?: BindParams): Promise<StatementResult[]>;
   /**
@@ -55,6 +70,12 @@ export interface DurableEngine {
    * (Engine.insert); resolves with their number once they are durable.
    */
   insertRows(table: string, rows: readonly Row[]): Promise<number>;
+  /**
+   * Ends the epoch and resolves once it is committed, so that everything done before the call
+   * is visible to every reader of the store (RW_IMPLICIT_FLUSH). Calls while a commit is in
+   * progress share the next epoch.
+   */
+  flush(): Promise<void>;
   /** Resolves once every epoch ended so far is committed (or the commits failed). */
   committed(): Promise<void>;
   /**
@@ -73,7 +94,10 @@ export interface DurableEngineOptions {
   readonly engine: EngineOptions;
   /** The source whose input goes through a durable log (the generator's). */
   readonly loggedSource: string;
-  /** When the durable log is fsynced (default once per epoch, before its commit). */
+  /**
+   * When the generator's log is fsynced (default once per epoch, before its commit). The DML
+   * log is fsynced before each statement is acknowledged, unless this is `never`.
+   */
   readonly logFsync?: FsyncPolicy;
   /** How long and how much of each source's raw events to keep. */
   readonly retention: RetentionPolicy;
@@ -83,6 +107,8 @@ export interface DurableEngineOptions {
 
 /** Epochs that may wait for their commit before ingestion waits (see CommitBacklog). */
 const MAX_UNCOMMITTED_EPOCHS = 2;
+
+const DML = new Set(['INSERT', 'UPDATE', 'DELETE']);
 
 function parseState(file: string, bytes: Uint8Array): SavedState {
   let state: SavedState | undefined;
@@ -96,52 +122,21 @@ function parseState(file: string, bytes: Uint8Array): SavedState {
   return state;
 }
 
-function storedColumns(engine: Engine, name: string) {
-  return (engine.getRelation(name)?.columns ?? []).map((c) => ({ name: c.name, type: c.type }));
-}
-
-/** The tables the store must hold for the engine's catalog at one moment (see `applyStoreTables`). */
-interface StoreTables {
-  readonly views: readonly { name: string; columns: ViewColumn[]; key: readonly number[] | undefined }[];
-  readonly sources: readonly { name: string; columns: ViewColumn[] }[];
-}
-
-function storeTablesOf(engine: Engine): StoreTables {
-  const keys = new Map(engine.relations().map((r) => [r.name, r.key]));
+/** The store's tables for the engine's catalog now. */
+function schemaOf(engine: Engine, retention: RetentionPolicy): StoreSchema {
+  const relations = engine.relations();
+  const columns = (r: (typeof relations)[number]) => r.columns.map((c) => ({ name: c.name, type: c.type }));
   return {
-    views: [...engine.list('table'), ...engine.list('materialized view')].map((name) => ({
-      name,
-      columns: storedColumns(engine, name),
-      key: keys.get(name),
-    })),
-    sources: engine.list('source').map((name) => ({ name, columns: storedColumns(engine, name) })),
+    views: relations
+      .filter((r) => r.kind !== 'source')
+      .map((r) => ({ name: r.name, columns: columns(r), key: r.key })),
+    sources: relations
+      .filter((r) => r.kind === 'source')
+      .map((r) => ({ name: r.name, columns: columns(r), retention })),
   };
 }
 
-/**
- * Every table and view of `tables` has its table in the store, every source its table of
- * retained raw events, and nothing else does.
- */
-async function applyStoreTables(
-  store: ViewStore,
-  tables: StoreTables,
-  retention: RetentionPolicy,
-): Promise<void> {
-  const views = new Set(tables.views.map((v) => v.name));
-  const sources = new Set(tables.sources.map((s) => s.name));
-  for (const v of store.views()) if (!views.has(v.name)) await store.dropView(v.name);
-  for (const s of store.sources()) if (!sources.has(s.name)) await store.dropSource(s.name);
-  for (const v of tables.views) {
-    await store.defineView(v.name, v.columns);
-    store.setKey(v.name, v.key);
-  }
-  for (const s of tables.sources) {
-    await store.defineSource(s.name, s.columns);
-    store.setRetention(s.name, retention);
-  }
-}
-
-/** Restores or creates the engine, replays the log, and commits every epoch from now on. */
+/** Restores or creates the engine, replays the logs, and commits every epoch from now on. */
 export async function openDurableEngine(options: DurableEngineOptions): Promise<DurableEngine> {
   const file = join(options.data.path, 'tidewatch.duckdb');
   const store = await ViewStore.open(file);
@@ -154,34 +149,54 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         .filter((s) => s.view.toLowerCase() === relation.toLowerCase())
         .map((s) => `subscription ${s.name}`),
   });
-  let restoredEpoch: number | undefined;
+  const fsync = options.logFsync ?? 'epoch';
+  const notices: string[] = [];
   const pending = new PendingDeltas();
+  let restoredEpoch: number | undefined;
+  let committed: CommittedOffsets = { sources: {}, tableLog: 0, epoch: undefined };
+  let tableLog: TableLog | undefined;
   let source: LoggedSource | undefined;
+  const logs = (): DurableLog[] => [tableLog?.log, source?.log].filter((l) => l !== undefined);
+  const closeLogs = () => {
+    for (const log of logs()) log.close();
+  };
+  /** The generator's source log, once the engine has that source. */
+  const openSource = (): LoggedSource | undefined => {
+    const name = options.loggedSource;
+    if (engine.getRelation(name)?.kind !== 'source') return undefined;
+    const log = openCheckedLog(options.data.path, name, committed, { fsync }, notices);
+    return new LoggedSource(engine, name, log, committed.sources[name] ?? 0);
+  };
+  let replayed = 0;
+  let replayedWrites = 0;
   try {
     const saved = await store.state();
     const state = saved === undefined ? undefined : parseState(file, saved.state);
     if (saved !== undefined && state !== undefined) {
       await engine.restore(state.engine, (relation) => store.rows(relation));
       restoredEpoch = saved.epoch;
+      committed = { sources: state.offsets, tableLog: state.tableLogOffset ?? 0, epoch: saved.epoch };
     }
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
     engine.onSourceInput((source, rows) => pending.addRaw(source, rows));
-    await applyPipelines(engine, options.pipelines);
-    await applyStoreTables(store, storeTablesOf(engine), options.retention);
-    const name = options.loggedSource;
-    if (engine.getRelation(name)?.kind === 'source')
-      source = new LoggedSource(
-        engine,
-        name,
-        openSourceLog(options.data.path, name, { fsync: options.logFsync ?? 'epoch' }),
-        state?.offsets[name] ?? 0,
-      );
+    // The logs are applied again in the order their records were made, before anything new
+    // (the pipelines' statements included) can add to them.
+    tableLog = new TableLog(
+      engine,
+      openTableLog(options.data.path, committed, { fsync: fsync === 'never' ? 'never' : 'always' }, notices),
+      committed.tableLog,
+    );
+    replayedWrites = tableLog.replay();
+    tableLog.follow();
+    source = openSource();
+    replayed = source?.replay() ?? 0;
   } catch (e) {
+    closeLogs();
     engine.close();
     await store.close();
     throw e;
   }
-  const replayed = source?.replay() ?? 0;
+
   let failed = false;
   let commits: Promise<void> = Promise.resolve();
   const backlog = new CommitBacklog();
@@ -191,29 +206,36 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     backlog.release();
     options.onFatal(e instanceof Error ? e : new Error(String(e)));
   };
+  const unusable = () =>
+    new StoreError('unusable', `${file}: an earlier commit failed; tidewatch is stopping`, { path: file });
   const catalogSize = () => engine.catalogHistory.length;
-  /** The catalog the store's tables were last defined for. */
-  let definedFor = catalogSize();
+  /** The catalog the store's tables were last brought to; the first commit checks them all. */
+  let definedFor = -1;
   engine.onEpoch((epoch) => {
     if (failed) return;
     const deltas = pending.take();
-    // The first epoch after DDL brings the store's tables up to date, as of that epoch: a view
-    // created over rows already there has its first rows in an epoch that ends within its
-    // CREATE; a dropped view's table goes after the epochs that still change it.
-    let tables: StoreTables | undefined;
+    const raw = pending.takeRaw();
+    let schema: StoreSchema | undefined;
     if (catalogSize() !== definedFor) {
-      tables = storeTablesOf(engine);
+      schema = schemaOf(engine, options.retention);
       definedFor = catalogSize();
     }
-    const raw = pending.takeRaw();
     let state: Uint8Array;
+    const consumed = {
+      table: tableLog?.offset ?? committed.tableLog,
+      source: source?.offset,
+    };
     try {
-      source?.log.sync();
+      for (const log of logs()) log.sync();
       const saved: SavedState = {
         kind: 'tidewatch-state',
         version: 1,
         engine: engine.checkpoint(),
-        offsets: source === undefined ? {} : { [options.loggedSource]: source.offset },
+        offsets:
+          consumed.source === undefined
+            ? committed.sources
+            : { ...committed.sources, [options.loggedSource]: consumed.source },
+        tableLogOffset: consumed.table,
       };
       state = serialize(saved);
     } catch (e) {
@@ -224,19 +246,48 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     commits = commits
       .then(async () => {
         if (failed) return;
-        if (tables !== undefined) await applyStoreTables(store, tables, options.retention);
-        await store.commit(epoch, deltas, state, raw);
+        await store.commit(epoch, deltas, state, raw, schema);
+        // What the store now holds need not be kept in the DML log.
+        tableLog?.log.truncateBefore(consumed.table);
       })
       .catch(fail)
       .finally(() => backlog.done());
   });
+
+  try {
+    await applyPipelines(engine, options.pipelines);
+    source ??= openSource();
+  } catch (e) {
+    engine.close();
+    await commits;
+    closeLogs();
+    await store.close();
+    throw e;
+  }
   engine.flush();
+
+  /** An epoch end that waits for the commits in progress, shared by everyone who asks meanwhile. */
+  let nextFlush: Promise<void> | undefined;
+  const flush = (): Promise<void> => {
+    nextFlush ??= commits.then(() => {
+      nextFlush = undefined;
+      if (failed) throw unusable();
+      engine.flush();
+      return commits.then(() => {
+        if (failed) throw unusable();
+      });
+    });
+    return nextFlush;
+  };
+
   return {
     engine,
     store,
     source,
     restoredEpoch,
     replayed,
+    replayedWrites,
+    notices,
     async execute(sql, params) {
       const before = catalogSize();
       let results: StatementResult[] | undefined;
@@ -246,21 +297,20 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       } catch (e) {
         error = e; // the statements before the failing one did run
       }
-      const changed = catalogSize() !== before;
-      if (changed) engine.flush();
-      if (changed || results?.some((r) => r.tag === 'FLUSH') === true) {
+      // A catalog change ended its epoch already (Engine.execute), and FLUSH too.
+      if (catalogSize() !== before || results?.some((r) => r.tag === 'FLUSH') === true) {
         await commits;
-        if (failed)
-          throw new StoreError('unusable', `${file}: an earlier commit failed; tidewatch is stopping`, {
-            path: file,
-          });
+        if (failed) throw unusable();
       }
       if (error !== undefined) throw error;
+      if (failed && results?.some((r) => DML.has(r.tag)) === true) throw unusable();
       return results ?? [];
     },
     async insertRows(table, rows) {
+      if (failed) throw unusable();
       return engine.insert(table, rows);
     },
+    flush,
     committed: () => commits,
     commitsCaughtUp: () => backlog.atMost(MAX_UNCOMMITTED_EPOCHS),
     async close() {
@@ -270,7 +320,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       // A clean stop commits what came in since the last epoch: nothing left to replay.
       if (!failed) engine.flush();
       await commits;
-      source?.log.close();
+      closeLogs();
       await store.close();
     },
   };

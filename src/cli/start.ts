@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SourceDropped } from '../connectors/logged-source.ts';
 import type { Engine } from '../engine/engine.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
@@ -356,6 +357,7 @@ async function serve(
   let pg: PgServer;
   const backend = new TidewatchPgBackend({
     execute: (sql, params) => durable.execute(sql, params),
+    flush: () => durable.flush(),
     describeParams: (sql, declared) => engine.describeParams(sql, declared),
     connectReader: () => durable.store.connectReader(),
     relations: () => engine.relations(),
@@ -409,11 +411,13 @@ async function serve(
         ? data.created
           ? ' (new)'
           : ''
-        : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(durable.replayed)} events replayed from the log)`
+        : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(durable.replayed)} events replayed from the log` +
+          `${durable.replayedWrites > 0 ? `, ${formatCount(durable.replayedWrites)} table writes from the DML log` : ''})`
     }`,
     `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
     `  generator        ${settings.generator ? `${settings['generator-rate']} events/s into ${feeds}, attacks: ${settings['generator-attacks'].join(',') || 'none'}` : 'off'}`,
   ];
+  for (const notice of durable.notices) io.stderr.write(`tidewatch: ${notice}\n`);
   io.stdout.write(`${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
 
   const line = new StatusLine(io.stdout);
@@ -467,8 +471,13 @@ async function serve(
     await generator;
     if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
   } catch (error) {
-    io.stderr.write(`\ntidewatch: generator failed: ${(error as Error).message}\n`);
-    exitCode = 1;
+    if (error instanceof SourceDropped) {
+      io.stderr.write(`\ntidewatch: ${error.message}: the generator stopped; serving on\n`);
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    } else {
+      io.stderr.write(`\ntidewatch: generator failed: ${(error as Error).message}\n`);
+      exitCode = 1;
+    }
   } finally {
     clearInterval(ticker);
     line.done();

@@ -18,6 +18,11 @@ export function fromJsonLine(line: string): Record<string, unknown> {
   return { ...o, request_timestamp: typeof t === 'string' ? Date.parse(t) * 1000 : null };
 }
 
+/** The source a LoggedSource feeds was dropped: nothing more can be written to it. */
+export class SourceDropped extends Error {
+  override readonly name = 'SourceDropped';
+}
+
 export class LoggedSource implements RecordOutput {
   readonly #engine: Engine;
   readonly #relation: string;
@@ -58,6 +63,8 @@ export class LoggedSource implements RecordOutput {
   }
 
   write(batch: readonly LogRecord[]): void {
+    if (this.#engine.getRelation(this.#relation)?.kind !== 'source')
+      throw new SourceDropped(`source ${this.#relation} was dropped`);
     if (this.#offset !== this.#log.nextOffset)
       throw new Error('logged source: replay the log before writing');
     this.#log.append(batch.map(toJsonLine));

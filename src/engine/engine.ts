@@ -140,6 +140,21 @@ export interface ViewStats {
   readonly lastError: string | undefined;
 }
 
+/**
+ * One statement's change to a table, as data: what a durable log of DML keeps so that
+ * `applyTableWrite` can do it again after a crash. `insert`: rows as INSERT gives them (upsert
+ * on the primary key, late rows dropped — both decided again when applied, against the same
+ * state); `change`: retractions and insertions as UPDATE and DELETE computed them.
+ */
+export type TableWrite =
+  | { readonly kind: 'insert'; readonly table: string; readonly rows: readonly Row[] }
+  | {
+      readonly kind: 'change';
+      readonly table: string;
+      readonly rows: readonly Row[];
+      readonly weights: readonly number[];
+    };
+
 /** A view's changes of one epoch (for the store and live push). */
 export type ViewCommitListener = (view: string, delta: Chunk, epoch: number) => void;
 
@@ -312,6 +327,9 @@ export class Engine implements Catalog {
   #relationInfo: { at: number; list: readonly RelationInfo[] } | undefined;
   readonly #epochListeners: ((epoch: number) => void)[] = [];
   readonly #inputListeners: ((source: string, rows: readonly Row[]) => void)[] = [];
+  readonly #writeListeners: ((write: TableWrite) => void)[] = [];
+  /** Input arrived since the last barrier: a catalog change ends the epoch first. */
+  #inputInEpoch = false;
   /** Stateless operators shared by views over sources (see compile-plan.ts). */
   readonly #shared = new Map<string, Operator>();
   /** How many views use each compiled operator; at 0 it leaves the dataflow. */
@@ -320,8 +338,6 @@ export class Engine implements Catalog {
   readonly #idleTimeoutMs: number;
   readonly #now: () => number;
   readonly #dependentsOutside: (relation: string) => readonly string[];
-  /** A view was created: the statement's end flushes its backfill. */
-  #backfill = false;
   #uid = 0;
 
   constructor(options: EngineOptions = {}) {
@@ -412,6 +428,7 @@ export class Engine implements Catalog {
     if (rel === undefined) throw undefinedTable(relation);
     if (rel.objectKind === 'materialized view')
       throw new SqlError(SqlState.wrongObjectType, `cannot insert into materialized view "${rel.name}"`);
+    if (rows.length > 0) this.#inputInEpoch = true;
     // Small chunks keep each chunk's rows short-lived: they die in the young generation
     // instead of being promoted while a long chunk is still flowing through every view.
     for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
@@ -434,6 +451,7 @@ export class Engine implements Catalog {
       if (wm !== undefined) this.#graph.watermark(rel.sourceName as string, column, wm);
     }
     const epoch = this.#graph.barrier(now * 1000);
+    this.#inputInEpoch = false;
     for (const l of this.#epochListeners) l(epoch);
     return epoch;
   }
@@ -509,6 +527,20 @@ export class Engine implements Catalog {
     this.#inputListeners.push(listener);
   }
 
+  /**
+   * Called with every change a statement (INSERT, UPDATE, DELETE, `insert`) makes to a table,
+   * before the change is applied: a listener that throws fails the statement, which then
+   * changes nothing. Not called for `applyTableWrite`.
+   */
+  onTableWrite(listener: (write: TableWrite) => void): void {
+    this.#writeListeners.push(listener);
+  }
+
+  /** Applies a change `onTableWrite` reported (after a restore: the writes of epochs not committed). */
+  applyTableWrite(write: TableWrite): void {
+    this.#applyWrite(this.#table(write.table, 'insert into'), write);
+  }
+
   /** Called with each table's and view's consolidated delta at every epoch commit. */
   onStoreCommit(listener: ViewCommitListener): void {
     this.#storeListeners.push(listener);
@@ -567,14 +599,17 @@ export class Engine implements Catalog {
     const out: StatementResult[] = [];
     for (const stmt of statements) {
       checkParamsAllowed(stmt);
+      // A catalog change is an epoch boundary of its own: every epoch's input and changes
+      // then belong to one catalog, the one at its end.
+      const ddl = CATALOG_CHANGES.has(stmt.kind);
+      if (ddl && this.#inputInEpoch) this.flush();
       const result = this.#statement(stmt, params);
       out.push(result);
       // "already exists, skipping" changed nothing: re-applied pipelines do not grow the history.
-      if (CATALOG_CHANGES.has(stmt.kind) && result.notice === undefined) this.#ddl.push(stmt.text);
-      // A new view's first rows end an epoch once the catalog has the view: its checkpoint
-      // then holds the statement along with the view's operators.
-      if (this.#backfill) {
-        this.#backfill = false;
+      if (ddl && result.notice === undefined) {
+        this.#ddl.push(stmt.text);
+        // A new view's first rows end this epoch too: its checkpoint then holds the statement
+        // along with the view's operators.
         this.flush();
       }
     }
@@ -795,7 +830,6 @@ export class Engine implements Catalog {
     }
     for (const c of compiled.constants) this.#graph.push(c.source, c.rows);
     this.#relations.set(name, rel);
-    this.#backfill = true;
     return { tag };
   }
 
@@ -942,7 +976,7 @@ export class Engine implements Catalog {
     const rel = this.#table(s.table, 'insert into');
     const bound = bindInsert(s, this, params);
     const rows = this.#query(bound.plan);
-    this.#insertRows(rel, rows);
+    this.#write(rel, { kind: 'insert', table: rel.name, rows });
     if (this.implicitFlush) this.flush();
     return { tag: 'INSERT', rowCount: rows.length };
   }
@@ -960,9 +994,36 @@ export class Engine implements Catalog {
           SqlState.syntaxError,
           `a row of ${row.length} values for table "${rel.name}" of ${rel.columns.length} columns`,
         );
-    this.#insertRows(rel, rows);
+    this.#write(rel, { kind: 'insert', table: rel.name, rows });
     if (this.implicitFlush) this.flush();
     return rows.length;
+  }
+
+  /** Reports a statement's change to the listeners, then applies it. */
+  #write(rel: Relation, write: TableWrite): void {
+    if (write.rows.length === 0) return;
+    for (const l of this.#writeListeners) l(write);
+    this.#applyWrite(rel, write);
+  }
+
+  #applyWrite(rel: Relation, write: TableWrite): void {
+    this.#inputInEpoch = true;
+    if (write.kind === 'insert') {
+      for (let start = 0; start < write.rows.length; start += CHUNK_ROWS)
+        this.#insertRows(rel, write.rows.slice(start, start + CHUNK_ROWS));
+      return;
+    }
+    const index = rel.pkIndex;
+    if (index !== undefined) {
+      const key = (r: Row) => rowKey(rel.primaryKey.map((i) => r[i] ?? null));
+      write.rows.forEach((r, i) => {
+        if ((write.weights[i] as number) < 0) index.delete(key(r));
+      });
+      write.rows.forEach((r, i) => {
+        if ((write.weights[i] as number) > 0) index.set(key(r), r);
+      });
+    }
+    this.#graph.push(rel.sourceName as string, chunk([...write.rows], [...write.weights]));
   }
 
   /** The rows on time for the relation's watermark (late ones are counted and dropped). */
@@ -1019,22 +1080,14 @@ export class Engine implements Catalog {
     const out: Row[] = [];
     const weights: number[] = [];
     let n = 0;
-    const news: Row[] = [];
     for (const e of hit) {
       const next = [...e.row];
       for (const a of sets) next[a.column] = a.value(e.row) as Value;
       out.push(e.row, next);
       weights.push(-e.weight, e.weight);
       n += e.weight;
-      news.push(next);
     }
-    const index = rel.pkIndex;
-    if (index !== undefined) {
-      const key = (r: Row) => rowKey(rel.primaryKey.map((i) => r[i] ?? null));
-      for (const e of hit) index.delete(key(e.row));
-      for (const r of news) index.set(key(r), r);
-    }
-    if (out.length > 0) this.#graph.push(rel.sourceName as string, chunk(out, weights));
+    this.#write(rel, { kind: 'change', table: rel.name, rows: out, weights });
     if (this.implicitFlush) this.flush();
     return { tag: 'UPDATE', rowCount: n };
   }
@@ -1043,20 +1096,14 @@ export class Engine implements Catalog {
     const rel = this.#modifiable(s.table, 'delete from');
     const bound = bindDelete(s, this, params);
     const hit = this.#matching(rel, bound.where);
-    const index = rel.pkIndex;
     let n = 0;
-    for (const e of hit) {
-      n += e.weight;
-      if (index !== undefined) index.delete(rowKey(rel.primaryKey.map((i) => e.row[i] ?? null)));
-    }
-    if (hit.length > 0)
-      this.#graph.push(
-        rel.sourceName as string,
-        chunk(
-          hit.map((e) => e.row),
-          hit.map((e) => -e.weight),
-        ),
-      );
+    for (const e of hit) n += e.weight;
+    this.#write(rel, {
+      kind: 'change',
+      table: rel.name,
+      rows: hit.map((e) => e.row),
+      weights: hit.map((e) => -e.weight),
+    });
     if (this.implicitFlush) this.flush();
     return { tag: 'DELETE', rowCount: n };
   }

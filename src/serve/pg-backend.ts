@@ -25,11 +25,16 @@ import type {
   PgStatementInfo,
 } from './pgwire/backend.ts';
 import { ResultCache } from './result-cache.ts';
-import { isEngineVariable, SessionSettings } from './session-settings.ts';
+import { SessionSettings } from './session-settings.ts';
 
 export interface PgBackendDeps {
-  /** Runs engine statements (durably: see recovery.ts); `params` bind `$1…$n` of one statement. */
+  /**
+   * Runs engine statements (see recovery.ts): DML returns once durable, DDL and FLUSH once
+   * committed; `params` bind `$1…$n` of one statement.
+   */
   readonly execute: (sql: string, params?: BindParams) => Promise<StatementResult[]>;
+  /** Ends the epoch and resolves once it is committed (RW_IMPLICIT_FLUSH after DML). */
+  readonly flush: () => Promise<void>;
   /** The types of an engine statement's parameters: those declared, else inferred (Engine.describeParams). */
   readonly describeParams: (sql: string, declared: readonly (SqlType | undefined)[]) => readonly SqlType[];
   /** A new DuckDB connection to the store. */
@@ -43,6 +48,8 @@ export interface PgBackendDeps {
 }
 
 const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
+/** Statements RW_IMPLICIT_FLUSH makes wait for their epoch's commit. */
+const DML_TAGS = new Set(['INSERT', 'UPDATE', 'DELETE']);
 /** Engine statements that return rows: Describe learns their columns by running them. */
 const ROW_WORDS = new Set(['show', 'describe', 'explain']);
 /** Session verbs PostgreSQL clients send that change nothing here. */
@@ -213,8 +220,8 @@ class TidewatchSession implements PgSession {
   }
 
   /**
-   * SET, RESET and SHOW of the session's own parameters (not the engine's `rw_…`); undefined
-   * for any other statement. Without `apply`, a SET changes nothing (Describe).
+   * SET, RESET and SHOW of the session's parameters; undefined for any other statement.
+   * Without `apply`, a SET changes nothing (Describe).
    */
   #setting(slice: StatementSlice, apply: boolean): PgQueryResult | undefined {
     const word = firstWord(slice);
@@ -222,11 +229,11 @@ class TidewatchSession implements PgSession {
     if (word === 'reset' && slice.tokens[1]?.upper === 'ALL' && slice.tokens.length === 2)
       return apply ? this.#settings.resetAll() : { tag: 'RESET' };
     const s = parseStatement(slice.text);
-    if (s.kind === 'SetVariable' && !isEngineVariable(s.name))
+    if (s.kind === 'SetVariable')
       return apply
         ? this.#settings.set(s.name, s.reset || s.values.length === 0 ? undefined : s.values.join(', '))
         : { tag: 'SET_VARIABLE' };
-    if (s.kind === 'ShowVariable' && !isEngineVariable(s.name)) return this.#settings.show(s.name);
+    if (s.kind === 'ShowVariable') return this.#settings.show(s.name);
     return undefined;
   }
 
@@ -250,6 +257,7 @@ class TidewatchSession implements PgSession {
     const own = this.#setting(slice, true);
     if (own !== undefined) return [own];
     const results = await this.#deps.execute(slice.text, { values: params, types });
+    if (this.#settings.implicitFlush && results.some((r) => DML_TAGS.has(r.tag))) await this.#deps.flush();
     return results.filter((r) => r.tag !== '' || r.notice).map(fromEngine);
   }
 

@@ -1,17 +1,22 @@
 /**
- * A client session's run-time parameters, as PostgreSQL keeps them per session: `SET`,
- * `RESET [ALL]` and `SHOW name | ALL` over the defaults tidewatch reports (store/query's
- * settings, which `current_setting` and `pg_settings` read too). The engine's own variables
- * (`rw_…`, such as `rw_implicit_flush`) are not kept here: they go to the engine.
+ * A client session's run-time parameters, as PostgreSQL and RisingWave keep them per session:
+ * `SET`, `RESET [ALL]` and `SHOW name | ALL` over the defaults tidewatch reports (store/query's
+ * settings, which `current_setting` and `pg_settings` read too), RisingWave's `rw_…` ones
+ * included: one client's `SET RW_IMPLICIT_FLUSH` never changes another's.
  */
 import { SqlError, SqlState } from '../sql/errors.ts';
 import { T } from '../sql/types.ts';
 import { currentSettings } from '../store/query/settings.ts';
 import type { PgQueryResult } from './pgwire/backend.ts';
 
-/** Whether a variable is the engine's rather than the session's. */
-export function isEngineVariable(name: string): boolean {
-  return name.toLowerCase().startsWith('rw_');
+/** Settings whose values are booleans, kept as `true` / `false` as RisingWave shows them. */
+const BOOLEANS = new Set(['rw_implicit_flush']);
+
+function parseBoolean(name: string, value: string): string {
+  const v = value.trim().toLowerCase();
+  if (['true', 'on', 't', '1', 'yes', 'y'].includes(v)) return 'true';
+  if (['false', 'off', 'f', '0', 'no', 'n'].includes(v)) return 'false';
+  throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${value}"`);
 }
 
 /** Parameters PostgreSQL reports to clients when they change (GUC_REPORT), by lower-case name. */
@@ -32,10 +37,16 @@ export class SessionSettings {
     return this.#values.get(name.toLowerCase());
   }
 
+  /** RW_IMPLICIT_FLUSH: DML returns once its epoch is committed. */
+  get implicitFlush(): boolean {
+    return this.get('rw_implicit_flush') === 'true';
+  }
+
   /** `SET name = value`; an undefined value is `RESET name` (`SET name TO DEFAULT`). */
   set(name: string, value: string | undefined): PgQueryResult {
-    if (value === undefined) this.#values.delete(name.toLowerCase());
-    else this.#values.set(name.toLowerCase(), value);
+    const lower = name.toLowerCase();
+    if (value === undefined) this.#values.delete(lower);
+    else this.#values.set(lower, BOOLEANS.has(lower) ? parseBoolean(name, value) : value);
     return { tag: 'SET_VARIABLE', parameterStatus: this.#reported([name]) };
   }
 

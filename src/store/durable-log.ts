@@ -716,6 +716,42 @@ export class DurableLog {
     this.synced = this.next;
   }
 
+  /**
+   * Continues the log at `offset`, past its end, in a new segment; the offsets in between hold
+   * no records. For recovery, when records that a commit had already consumed were lost: the
+   * log then ends where the commit says it does.
+   */
+  skipTo(offset: number): void {
+    this.checkWritable();
+    checkOffset(offset, 'the offset to skip to');
+    if (offset < this.next)
+      throw new StoreError(
+        'invalid-argument',
+        `${SUBJECT} ${this.dir}: cannot skip back from ${this.next} to ${offset}`,
+      );
+    if (offset === this.next) return;
+    this.hint = undefined;
+    this.chunk = undefined;
+    const active = this.active;
+    if (active.size <= SEGMENT_HEADER_BYTES) {
+      // An empty last segment would name offsets it does not hold: it makes way for the new one.
+      this.closeFd(active);
+      this.readers = this.readers.filter((s) => s !== active);
+      try {
+        this.fs.unlinkSync(active.file);
+      } catch (e) {
+        throw ioError(SUBJECT, 'delete segment', active.file, e);
+      }
+      this.segments.pop();
+      this.next = offset;
+      this.segments.push(this.createSegment(offset));
+    } else {
+      this.next = offset;
+      this.roll();
+    }
+    this.sync();
+  }
+
   // ── reading ─────────────────────────────────────────────────────────────────
 
   /**

@@ -30,6 +30,8 @@ const defaultSettings: Readonly<Record<string, string>> = {
   max_connections: '100',
   statement_timeout: '0',
   block_size: '8192',
+  rw_implicit_flush: 'false',
+  streaming_parallelism: 'default',
 };
 
 /** Every known setting, the callback's value first, sorted by name as pg_settings is. */
