@@ -69,12 +69,16 @@ function openChecked(
       log.nextOffset === log.startOffset
         ? 'no records'
         : `records ${log.startOffset} to ${log.nextOffset - 1}`;
+    const cut =
+      r.truncatedBytes > 0
+        ? ` (opening it cut ${r.truncatedBytes} bytes at byte ${r.truncatedAt} of ${r.file}: ${r.truncatedReason})`
+        : '';
     log.close();
     throw new StoreError(
       'corrupt',
-      `${what} is shorter than the last commit: ${dir} holds ${holds}, but epoch ${committedEpoch} was committed ` +
-        `having consumed it up to offset ${committedOffset}, so ${committedOffset - log.nextOffset} committed ` +
-        `record(s) are missing from the log (it was cut or damaged). The tables and views are intact; ${recoverHint(dataDir)}`,
+      `${what} is shorter than the last commit: ${dir} holds ${holds}${cut}, but epoch ${committedEpoch} ` +
+        `was committed having consumed records up to ${committedOffset - 1}, so ${committedOffset - log.nextOffset} ` +
+        `committed record(s) are missing from the log. The tables and views are intact; ${recoverHint(dataDir)}`,
       { path: dir },
     );
   }

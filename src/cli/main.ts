@@ -2,10 +2,15 @@ import type { Command, Io } from './command.ts';
 import { runCommand } from './command.ts';
 import { UsageError } from './flags.ts';
 import { generateCommand } from './generate.ts';
+import { recoverCommand } from './recover.ts';
 import { startCommand } from './start.ts';
 import { VERSION } from './version.ts';
 
-const commands: readonly Command[] = [startCommand, generateCommand] as unknown as readonly Command[];
+const commands: readonly Command[] = [
+  startCommand,
+  generateCommand,
+  recoverCommand,
+] as unknown as readonly Command[];
 const everyFlagName = new Set(commands.flatMap((c) => c.flags.map((f) => f.name)));
 
 function overview(): string {

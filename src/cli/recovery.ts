@@ -19,10 +19,10 @@
  *   counted twice.
  */
 import { join } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
 import { LoggedSource } from '../connectors/logged-source.ts';
 import { TableLog } from '../connectors/table-log.ts';
-import { Engine, type EngineCheckpoint, type EngineOptions, type StatementResult } from '../engine/engine.ts';
+import { Engine, type EngineOptions, type StatementResult } from '../engine/engine.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { DataDir } from '../store/data-dir.ts';
 import type { DurableLog, FsyncPolicy } from '../store/durable-log.ts';
@@ -33,16 +33,7 @@ import type { Row } from '../stream/value.ts';
 import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { applyPipelines } from './pipelines.ts';
-
-interface SavedState {
-  readonly kind: 'tidewatch-state';
-  readonly version: 1;
-  readonly engine: EngineCheckpoint;
-  /** Per logged source, the first offset the engine has not consumed. */
-  readonly offsets: Readonly<Record<string, number>>;
-  /** The first record of the DML log the engine has not applied (absent before there was one). */
-  readonly tableLogOffset?: number;
-}
+import { committedState, type SavedState } from './saved-state.ts';
 
 export interface DurableEngine {
   readonly engine: Engine;
@@ -110,18 +101,6 @@ const MAX_UNCOMMITTED_EPOCHS = 2;
 
 const DML = new Set(['INSERT', 'UPDATE', 'DELETE']);
 
-function parseState(file: string, bytes: Uint8Array): SavedState {
-  let state: SavedState | undefined;
-  try {
-    state = deserialize(bytes) as SavedState;
-  } catch {
-    state = undefined;
-  }
-  if (state?.kind !== 'tidewatch-state' || state.version !== 1)
-    throw new StoreError('corrupt', `${file} holds no tidewatch state of version 1`, { path: file });
-  return state;
-}
-
 /** The store's tables for the engine's catalog now. */
 function schemaOf(engine: Engine, retention: RetentionPolicy): StoreSchema {
   const relations = engine.relations();
@@ -140,6 +119,14 @@ function schemaOf(engine: Engine, retention: RetentionPolicy): StoreSchema {
 export async function openDurableEngine(options: DurableEngineOptions): Promise<DurableEngine> {
   const file = join(options.data.path, 'tidewatch.duckdb');
   const store = await ViewStore.open(file);
+  let state: SavedState | undefined;
+  let committed: CommittedOffsets;
+  try {
+    ({ state, offsets: committed } = await committedState(store));
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const engine = new Engine({
     ...options.engine,
     contentsKeptOutside: true,
@@ -153,7 +140,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const notices: string[] = [];
   const pending = new PendingDeltas();
   let restoredEpoch: number | undefined;
-  let committed: CommittedOffsets = { sources: {}, tableLog: 0, epoch: undefined };
   let tableLog: TableLog | undefined;
   let source: LoggedSource | undefined;
   const logs = (): DurableLog[] => [tableLog?.log, source?.log].filter((l) => l !== undefined);
@@ -170,12 +156,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   let replayed = 0;
   let replayedWrites = 0;
   try {
-    const saved = await store.state();
-    const state = saved === undefined ? undefined : parseState(file, saved.state);
-    if (saved !== undefined && state !== undefined) {
+    if (state !== undefined) {
       await engine.restore(state.engine, (relation) => store.rows(relation));
-      restoredEpoch = saved.epoch;
-      committed = { sources: state.offsets, tableLog: state.tableLogOffset ?? 0, epoch: saved.epoch };
+      restoredEpoch = committed.epoch;
     }
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
     engine.onSourceInput((source, rows) => pending.addRaw(source, rows));

@@ -75,7 +75,24 @@ function lifeOf(pid: number): 'running' | 'exiting' | 'dead' {
   if (fields === null) return 'running';
   const state = fields[0];
   if (state === 'Z' || state === 'X' || state === 'x') return 'dead';
-  return (Number(fields[6]) & PF_EXITING) !== 0 ? 'exiting' : 'running';
+  if ((Number(fields[6]) & PF_EXITING) !== 0 || sigkillPending(pid)) return 'exiting';
+  return 'running';
+}
+
+/** Whether a SIGKILL was sent to the process and it has not run since (`/proc/<pid>/status`). */
+function sigkillPending(pid: number): boolean {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return false;
+  }
+  const SIGKILL_BIT = 1n << 8n;
+  for (const field of ['ShdPnd', 'SigPnd']) {
+    const hex = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1];
+    if (hex !== undefined && (BigInt(`0x${hex}`) & SIGKILL_BIT) !== 0n) return true;
+  }
+  return false;
 }
 
 /** How long a lock waits for a dying owner to be gone. */

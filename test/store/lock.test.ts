@@ -1,6 +1,6 @@
 /** The lock file: exclusive, atomic, released only by its owner, stale locks recognised and taken over. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -114,4 +114,41 @@ test('a lock in a missing directory fails naming the file', (t) => {
     (e: unknown) =>
       isStoreError(e) && e.kind === 'io' && e.message.includes(`cannot create lock file ${path}`),
   );
+});
+
+/**
+ * A child process that takes the lock and waits; resolves once it holds it. The test's event
+ * loop reaps the child only when it runs, so synchronous code after a kill sees it dying, then
+ * as a zombie.
+ */
+async function holder(path: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const { FileLock } = await import(${JSON.stringify(new URL('../../src/store/lock.ts', import.meta.url).href)});
+       FileLock.acquire(${JSON.stringify(path)}); console.log('held'); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)));
+  });
+  return child;
+}
+
+test('the lock of a killed owner is taken over at once: a zombie, or one the kernel is still tearing down', async (t) => {
+  const dir = tempDir(t);
+  for (const wait of [0, 300]) {
+    const path = join(dir, `lock-${wait}`);
+    const child = await holder(path);
+    assert.throws(() => FileLock.acquire(path), locked(/in use by process/), 'a live owner keeps it');
+    child.kill('SIGKILL');
+    // Blocks the event loop: the child is not reaped meanwhile (a zombie after 300 ms).
+    if (wait > 0) execFileSync('sleep', [String(wait / 1000)]);
+    const lock = FileLock.acquire(path);
+    assert.equal(lock.tookOverFrom?.pid, child.pid);
+    lock.release();
+  }
 });

@@ -342,3 +342,69 @@ test('the caller state commits with its epoch and survives a reopen; a failed ep
   assert.deepEqual(await again.state(), { epoch: 2, state: Uint8Array.of(4, 5) });
   assert.deepEqual(await again.rows('a'), [[1]]);
 });
+
+test('a commit brings the tables to its schema in its own transaction: all of it, or (failing) nothing', async (t) => {
+  const file = join(tempDir(t), 'schema.duckdb');
+  let failOn: string | undefined;
+  const store = await ViewStore.open(file, {
+    afterApply: (view) => {
+      if (view === failOn) throw new Error(`failed on ${view}`);
+    },
+  });
+  const cols = (...names: string[]) => names.map((name) => ({ name, type: T.int4 }));
+  const one = (row: Row): ViewDelta => ({ rows: [row], weights: [1] });
+  const retention = {};
+  await store.commit(1, new Map([['a', one([1])]]), undefined, undefined, {
+    views: [
+      { name: 'a', columns: cols('x'), key: undefined },
+      { name: 'b', columns: cols('y'), key: undefined },
+    ],
+    sources: [{ name: 's', columns: cols('z'), retention }],
+  });
+  assert.deepEqual(
+    store.views().map((v) => v.name),
+    ['a', 'b'],
+  );
+  assert.deepEqual(await store.rows('a'), [[1]]);
+
+  // The next epoch drops b and s, recreates a with other columns and creates c with its first
+  // rows; it fails on c's changes: nothing of it happened.
+  const next = {
+    views: [
+      { name: 'a', columns: cols('x', 'w'), key: undefined },
+      { name: 'c', columns: cols('u'), key: [0] },
+    ],
+    sources: [],
+  };
+  failOn = 'c';
+  await assert.rejects(
+    store.commit(2, new Map([['c', one([7])]]), undefined, undefined, next),
+    /failed on c/,
+  );
+  assert.deepEqual(
+    store.views().map((v) => v.name),
+    ['a', 'b'],
+  );
+  assert.deepEqual(
+    store.sources().map((s) => s.name),
+    ['s'],
+  );
+  assert.deepEqual(await store.rows('a'), [[1]]);
+  assert.equal(store.lastEpoch(), 1);
+
+  failOn = undefined;
+  await store.commit(2, new Map([['c', one([7])]]), undefined, undefined, next);
+  await store.close();
+  const reopened = await ViewStore.open(file);
+  t.after(() => reopened.close());
+  assert.deepEqual(
+    reopened.views().map((v) => [v.name, v.columns.map((c) => c.name)]),
+    [
+      ['a', ['x', 'w']],
+      ['c', ['u']],
+    ],
+  );
+  assert.deepEqual(reopened.sources(), []);
+  assert.deepEqual(await reopened.rows('a'), [], 'a created again is empty');
+  assert.deepEqual(await reopened.rows('c'), [[7]]);
+});

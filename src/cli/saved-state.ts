@@ -1,0 +1,45 @@
+/**
+ * The state committed with every epoch next to its changes: the engine's checkpoint and what
+ * it consumed of each durable log.
+ */
+import { deserialize } from 'node:v8';
+import type { EngineCheckpoint } from '../engine/engine.ts';
+import { StoreError } from '../store/errors.ts';
+import type { ViewStore } from '../store/view-store.ts';
+import type { CommittedOffsets } from './data-logs.ts';
+
+export interface SavedState {
+  readonly kind: 'tidewatch-state';
+  readonly version: 1;
+  readonly engine: EngineCheckpoint;
+  /** Per logged source, the first offset the engine has not consumed. */
+  readonly offsets: Readonly<Record<string, number>>;
+  /** The first record of the DML log the engine has not applied (absent before there was one). */
+  readonly tableLogOffset?: number;
+}
+
+export function parseState(file: string, bytes: Uint8Array): SavedState {
+  let state: SavedState | undefined;
+  try {
+    state = deserialize(bytes) as SavedState;
+  } catch {
+    state = undefined;
+  }
+  if (state?.kind !== 'tidewatch-state' || state.version !== 1)
+    throw new StoreError('corrupt', `${file} holds no tidewatch state of version 1`, { path: file });
+  return state;
+}
+
+/** The last committed state and what it consumed of each log (nothing before the first commit). */
+export async function committedState(
+  store: ViewStore,
+): Promise<{ state: SavedState | undefined; offsets: CommittedOffsets }> {
+  const saved = await store.state();
+  if (saved === undefined)
+    return { state: undefined, offsets: { sources: {}, tableLog: 0, epoch: undefined } };
+  const state = parseState(store.file, saved.state);
+  return {
+    state,
+    offsets: { sources: state.offsets, tableLog: state.tableLogOffset ?? 0, epoch: saved.epoch },
+  };
+}
