@@ -26,7 +26,8 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -48,8 +49,27 @@ function osUser(name: string): { uid: number; gid: number } | undefined {
   }
 }
 
+/** The settings a test's cluster runs with: fast and small, durability off. */
+const TEST_SETTINGS: Readonly<Record<string, string>> = {
+  listen_addresses: "'127.0.0.1'",
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+  timezone: "'UTC'",
+  datestyle: "'ISO, MDY'",
+  intervalstyle: 'postgres',
+  extra_float_digits: '1',
+  max_connections: '10',
+  shared_buffers: '16MB',
+};
+
+export interface PostgresOptions {
+  /** Server settings (`-c name=value`) over TEST_SETTINGS, e.g. `{ fsync: 'on' }` for a durable cluster. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
 /** Starts a private PostgreSQL 15; fails (never skips) when its binaries are missing. */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<TestPostgres> {
   const initdb = join(PG_BIN, 'initdb');
   const pgCtl = join(PG_BIN, 'pg_ctl');
   if (!existsSync(initdb) || !existsSync(pgCtl))
@@ -93,19 +113,11 @@ export async function startPostgres(): Promise<TestPostgres> {
       '--lc-ctype=C.UTF-8',
       '--no-sync',
     ]);
+    const settings = { ...TEST_SETTINGS, ...options.settings };
     const opts = [
       `-k ${dir}`,
       `-p ${port}`,
-      "-c listen_addresses='127.0.0.1'",
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-      "-c timezone='UTC'",
-      "-c datestyle='ISO, MDY'",
-      '-c intervalstyle=postgres',
-      '-c extra_float_digits=1',
-      '-c max_connections=10',
-      '-c shared_buffers=16MB',
+      ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
     ].join(' ');
     run(pgCtl, ['start', '-D', data, '-w', '-t', '30', '-l', join(dir, 'log'), '-o', opts]);
     started = true;
