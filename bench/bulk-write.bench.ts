@@ -14,19 +14,20 @@
 // - PostgreSQL 15: a private cluster with the table website_logs and the same five views as
 //   materialized views (TUMBLE becomes date_trunc('minute', request_timestamp) and + 1 minute;
 //   aggregates and window functions as the pipeline has them), refreshed all five every second
-//   by a second connection while the load runs. As durable as tidewatch: fsync on, and
-//   synchronous_commit off, for tidewatch too acknowledges an INSERT before its epoch commits.
+//   by a second connection while the load runs. As durable as tidewatch: fsync on and
+//   synchronous_commit on (PostgreSQL's defaults): both acknowledge a statement once it is in
+//   a log on disk (tidewatch: its DML log), before the views a reader sees have it.
 //
 // How to read it, per system and path:
-// - "acknowledged": rows / time until the last statement is acknowledged (tidewatch: the rows are
-//   in the engine, not yet in the views a reader sees, nor on disk);
+// - "acknowledged": rows / time until the last statement is acknowledged (durable: in the DML
+//   log / WAL, not yet in the views a reader sees);
 // - "visible": rows / time until a reader sees them all in the views: tidewatch, when the FLUSH
 //   after the last statement returns (its epoch committed); PostgreSQL, when a REFRESH of the
 //   five after the last statement ends. The refreshes during the load are counted, with their
 //   mean time (a round of five; the first starts a second into the load, so a shorter load has
 //   none);
-// - RW_IMPLICIT_FLUSH: each INSERT ends an epoch (a barrier) before it is acknowledged; the
-//   epoch's commit to the store that readers query still comes later, hence "visible" too;
+// - RW_IMPLICIT_FLUSH: each INSERT is acknowledged once its epoch is committed to the store that
+//   readers query, so "acknowledged" and "visible" are the same moment;
 // - "× PostgreSQL": tidewatch's rate over PostgreSQL's on the same path;
 // - CPU: user + system time (/proc/PID/stat) over the run until visible, of the tidewatch process
 //   (PostgreSQL: its two backends), and rows / that time as rows/s per core. The machine's other
@@ -61,7 +62,7 @@ const TARGET_COPY_PER_CORE = 300_000;
 const POSTGRES_SETTINGS = {
   fsync: 'on',
   full_page_writes: 'on',
-  synchronous_commit: 'off',
+  synchronous_commit: 'on',
   shared_buffers: '128MB',
 };
 
