@@ -101,11 +101,13 @@ const relations: RelationInfo[] = [
       'SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END) AS errors, AVG(response_time) AS avg_response_time ' +
       "FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTES') GROUP BY 1, 2, 3",
     key: [0, 1, 2],
+    appendOnly: false,
   },
 ];
 const backend = new TidewatchPgBackend({
   execute: () => Promise.reject(new Error('the benchmark runs no engine statements')),
   flush: () => Promise.reject(new Error('the benchmark runs no engine statements')),
+  insertValues: () => Promise.reject(new Error('the benchmark runs no engine statements')),
   describeParams: () => [],
   connectReader: () => store.connectReader(),
   relations: () => relations,

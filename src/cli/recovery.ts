@@ -23,6 +23,7 @@ import { serialize } from 'node:v8';
 import { LoggedSource } from '../connectors/logged-source.ts';
 import { TableLog } from '../connectors/table-log.ts';
 import { Engine, type EngineOptions, type StatementResult } from '../engine/engine.ts';
+import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { DataDir } from '../store/data-dir.ts';
 import type { DurableLog, FsyncPolicy } from '../store/durable-log.ts';
@@ -56,6 +57,11 @@ export interface DurableEngine {
    * `params` bind `$1…$n` (Engine.execute).
    */
   execute(sql: string, params?: BindParams): Promise<StatementResult[]>;
+  /**
+   * A bulk-load INSERT read without the parser (Engine.insertValues), durable when it resolves;
+   * undefined when it needs the general path (`execute`).
+   */
+  insertValues(bulk: InsertValues): Promise<StatementResult | undefined>;
   /**
    * Inserts typed rows (values in the table's column order) into a table, as INSERT does
    * (Engine.insert); resolves with their number once they are durable.
@@ -108,7 +114,7 @@ function schemaOf(engine: Engine, retention: RetentionPolicy): StoreSchema {
   return {
     views: relations
       .filter((r) => r.kind !== 'source')
-      .map((r) => ({ name: r.name, columns: columns(r), key: r.key })),
+      .map((r) => ({ name: r.name, columns: columns(r), key: r.key, appendOnly: r.appendOnly })),
     sources: relations
       .filter((r) => r.kind === 'source')
       .map((r) => ({ name: r.name, columns: columns(r), retention })),
@@ -288,6 +294,10 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       if (error !== undefined) throw error;
       if (failed && results?.some((r) => DML.has(r.tag)) === true) throw unusable();
       return results ?? [];
+    },
+    async insertValues(bulk) {
+      if (failed) throw unusable();
+      return engine.insertValues(bulk);
     },
     async insertRows(table, rows) {
       if (failed) throw unusable();

@@ -357,6 +357,7 @@ async function serve(
   let pg: PgServer;
   const backend = new TidewatchPgBackend({
     execute: (sql, params) => durable.execute(sql, params),
+    insertValues: (bulk) => durable.insertValues(bulk),
     flush: () => durable.flush(),
     describeParams: (sql, declared) => engine.describeParams(sql, declared),
     connectReader: () => durable.store.connectReader(),

@@ -27,6 +27,7 @@ import {
   undefinedTable,
 } from '../sql/errors.ts';
 import { explainPlan } from '../sql/explain.ts';
+import { type InsertLiteral, type InsertValues, readInsertValues } from '../sql/insert-values.ts';
 import { intervalMicros, parseInterval } from '../sql/literals.ts';
 import {
   type BindParams,
@@ -65,7 +66,7 @@ import type {
   Statement,
   Update,
 } from '../sql/statement.ts';
-import { formatType, type SqlType, T } from '../sql/types.ts';
+import { category, formatType, lookupType, type SqlType, T } from '../sql/types.ts';
 import { type Chunk, chunk, type WeightedRow } from '../stream/chunk.ts';
 import { Dataflow } from '../stream/graph.ts';
 import type { Operator, OperatorStats } from '../stream/operator.ts';
@@ -75,6 +76,7 @@ import { Materialize } from '../stream/operators/materialize.ts';
 import { compareRows, compareValues, type Row, rowKey, type Value } from '../stream/value.ts';
 import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
+import { fromText } from './eval/functions/casts.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
 import { EventTime, type EventTimeState, type EventTimeStats } from './event-time.ts';
 import { SOURCE_STATS, sourceStatsRelation, sourceStatsRows } from './system-views.ts';
@@ -171,6 +173,8 @@ export interface RelationInfo {
    * a change log pairs a retraction and an insertion of one key as an update.
    */
   readonly key: readonly number[] | undefined;
+  /** An APPEND ONLY table: rows are only ever inserted. */
+  readonly appendOnly: boolean;
 }
 
 interface Relation extends CatalogRelation {
@@ -411,6 +415,7 @@ export class Engine implements Catalog {
         columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
         definition: r.definition,
         key: keyOf(r.name),
+        appendOnly: r.appendOnly,
       };
     });
     this.#relationInfo = { at: this.#ddl.length, list };
@@ -588,6 +593,11 @@ export class Engine implements Catalog {
    * a `$n` beyond them is 42P02, one in any other statement 0A000.
    */
   async execute(sql: string, params: BindParams = NO_PARAMS): Promise<StatementResult[]> {
+    if (params.values.length === 0) {
+      const bulk = readInsertValues(sql);
+      const result = bulk === undefined ? undefined : this.insertValues(bulk);
+      if (result !== undefined) return [result];
+    }
     const statements = parseScript(sql);
     const second = statements[1];
     if (params.values.length > 0 && second !== undefined)
@@ -999,6 +1009,42 @@ export class Engine implements Catalog {
     return rows.length;
   }
 
+  /**
+   * Runs a bulk-load INSERT that `readInsertValues` read, converting each literal as the
+   * INSERT's assignment to its column would. Undefined when the statement needs the general
+   * path: a literal this does not convert here, a wrong number of values, an unknown table or
+   * column, a value that fails to convert (the general path reports it with its position).
+   */
+  insertValues(bulk: InsertValues): StatementResult | undefined {
+    const rel = this.#rel(bulk.table);
+    if (rel === undefined || rel.objectKind !== 'table') return undefined;
+    const targets = (bulk.columns ?? rel.columns.map((c) => c.name)).map((name) =>
+      rel.columns.findIndex((c) => c.name === name),
+    );
+    if (targets.some((i) => i < 0) || new Set(targets).size !== targets.length) return undefined;
+    const converters = targets.map((i) => literalConverter((rel.columns[i] as CatalogColumn).type));
+    const width = rel.columns.length;
+    const rows: Row[] = new Array(bulk.rows.length);
+    try {
+      for (let r = 0; r < bulk.rows.length; r++) {
+        const literals = bulk.rows[r] as readonly InsertLiteral[];
+        if (literals.length !== targets.length) return undefined;
+        const row: Value[] = new Array(width).fill(null);
+        for (let k = 0; k < literals.length; k++) {
+          const v = (converters[k] as LiteralConverter)(literals[k] as InsertLiteral);
+          if (v === undefined) return undefined;
+          row[targets[k] as number] = v;
+        }
+        rows[r] = row;
+      }
+    } catch {
+      return undefined;
+    }
+    this.#write(rel, { kind: 'insert', table: rel.name, rows });
+    if (this.implicitFlush) this.flush();
+    return { tag: 'INSERT', rowCount: rows.length };
+  }
+
   /** Reports a statement's change to the listeners, then applies it. */
   #write(rel: Relation, write: TableWrite): void {
     if (write.rows.length === 0) return;
@@ -1244,6 +1290,39 @@ export class Engine implements Catalog {
       rows: [[v]],
     };
   }
+}
+
+/** A literal of a bulk INSERT as its column's value; undefined: not converted here. */
+type LiteralConverter = (literal: InsertLiteral) => Value | undefined;
+
+/**
+ * The conversion of literals to a column's type that gives what the binder's assignment gives:
+ * a string (optionally cast to the column's own type) through the type's input function, a
+ * number into a numeric column likewise (but a decimal into an integer column, which rounds),
+ * NULL, a boolean into a boolean column. Anything else is left to the general path.
+ */
+function literalConverter(type: SqlType): LiteralConverter {
+  let input: ((v: Value) => Value) | undefined;
+  try {
+    input = fromText(type);
+  } catch {
+    input = undefined;
+  }
+  const numeric = category(type) === 'numeric';
+  const integer = type.name === 'int2' || type.name === 'int4' || type.name === 'int8';
+  return (literal) => {
+    switch (literal.kind) {
+      case 'null':
+        return null;
+      case 'boolean':
+        return type.name === 'boolean' ? literal.value : undefined;
+      case 'number':
+        return numeric && (literal.integer || !integer) ? input?.(literal.text) : undefined;
+      case 'string':
+        if (literal.cast !== undefined && lookupType(literal.cast)?.name !== type.name) return undefined;
+        return input?.(literal.value);
+    }
+  };
 }
 
 function expand(entries: Iterable<WeightedRow>): Row[] {

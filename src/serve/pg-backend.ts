@@ -10,6 +10,7 @@ import type { RelationInfo, StatementResult } from '../engine/engine.ts';
 import { type CopyCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
 import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
+import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, splitScript } from '../sql/parse.ts';
 import type { SqlType, Value } from '../sql/types.ts';
@@ -33,6 +34,11 @@ export interface PgBackendDeps {
    * committed; `params` bind `$1…$n` of one statement.
    */
   readonly execute: (sql: string, params?: BindParams) => Promise<StatementResult[]>;
+  /**
+   * Runs a bulk-load INSERT read without the parser (`readInsertValues`), durably as `execute`
+   * does; undefined when it needs the general path (`execute` of its text).
+   */
+  readonly insertValues: (bulk: InsertValues) => Promise<StatementResult | undefined>;
   /** Ends the epoch and resolves once it is committed (RW_IMPLICIT_FLUSH after DML). */
   readonly flush: () => Promise<void>;
   /** The types of an engine statement's parameters: those declared, else inferred (Engine.describeParams). */
@@ -115,6 +121,13 @@ class TidewatchSession implements PgSession {
   }
 
   async *simpleQuery(sql: string): AsyncIterable<PgQueryResult> {
+    const bulk = readInsertValues(sql);
+    const inserted = bulk === undefined ? undefined : await this.#deps.insertValues(bulk);
+    if (inserted !== undefined) {
+      if (this.#settings.implicitFlush) await this.#deps.flush();
+      yield fromEngine(inserted);
+      return;
+    }
     for (const slice of splitScript(sql)) {
       const cursorStatement = parseCursorStatement({ script: sql, tokens: slice.tokens });
       if (cursorStatement !== undefined) {

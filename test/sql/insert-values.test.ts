@@ -1,0 +1,125 @@
+/**
+ * The bulk-load INSERT read without the parser: what it accepts it reads exactly (compared
+ * with what the general path makes of the same statement, in the engine), and everything
+ * else it leaves to the general path.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Engine } from '../../src/engine/engine.ts';
+import { readInsertValues } from '../../src/sql/insert-values.ts';
+
+test('reads the bulk-load form: names, column lists, literals, comments', () => {
+  const r = readInsertValues(
+    `  insert /* a /* nested */ comment */ INTO Public."My ""T"" able" (a, "B", c_1) -- cols
+     VALUES (1, -2.5e3, 'it''s \\n'), (NULL, TRUE, '2024-01-25T12:00:00Z'::TIMESTAMP) ;  -- done
+    `,
+  );
+  assert.deepEqual(r, {
+    table: 'My "T" able',
+    columns: ['a', 'B', 'c_1'],
+    rows: [
+      [
+        { kind: 'number', text: '1', integer: true },
+        { kind: 'number', text: '-2.5e3', integer: false },
+        { kind: 'string', value: "it's \\n", cast: undefined },
+      ],
+      [
+        { kind: 'null' },
+        { kind: 'boolean', value: true },
+        { kind: 'string', value: '2024-01-25T12:00:00Z', cast: 'timestamp' },
+      ],
+    ],
+  });
+  assert.deepEqual(readInsertValues('INSERT INTO t VALUES (.5, 5., +3)')?.rows, [
+    [
+      { kind: 'number', text: '.5', integer: false },
+      { kind: 'number', text: '5.', integer: false },
+      { kind: 'number', text: '+3', integer: true },
+    ],
+  ]);
+});
+
+test('anything else is left to the general path', () => {
+  for (const sql of [
+    'INSERT INTO t SELECT 1',
+    'INSERT INTO t VALUES (1) RETURNING *',
+    'INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING',
+    'INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)',
+    'INSERT INTO t VALUES (1 + 1)',
+    'INSERT INTO t VALUES (- 1)',
+    'INSERT INTO t VALUES (DEFAULT)',
+    "INSERT INTO t VALUES (E'a\\nb')",
+    'INSERT INTO t VALUES ($$a$$)',
+    "INSERT INTO t VALUES (U&'a')",
+    "INSERT INTO t VALUES ('a'\n'b')",
+    "INSERT INTO t VALUES ('a'::varchar(3))",
+    "INSERT INTO t VALUES ('a'::text[])",
+    "INSERT INTO t VALUES (TIMESTAMP '2024-01-01')",
+    'INSERT INTO t VALUES (1::int)',
+    'INSERT INTO t VALUES (123abc)',
+    'INSERT INTO t VALUES ($1)',
+    'INSERT INTO other.t VALUES (1)',
+    'INSERT INTO values VALUES (1)',
+    'INSERT INTO t VALUES (1',
+    "INSERT INTO t VALUES ('unterminated)",
+    'INSERT INTO t VALUES (1) /* unterminated',
+    'insert into t',
+    'SELECT 1',
+    'UPDATE t SET a = 1',
+    '',
+  ])
+    assert.equal(readInsertValues(sql), undefined, sql);
+});
+
+const SCHEMA = `CREATE TABLE t (
+  i2 SMALLINT, i4 INT, i8 BIGINT, n NUMERIC, f4 REAL, f8 DOUBLE PRECISION, b BOOLEAN, s VARCHAR,
+  x TEXT, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ, iv INTERVAL, j JSONB, by BYTEA)`;
+
+const STATEMENTS = [
+  "INSERT INTO t VALUES (1, 2, 3, 4.50, 1.5, 2.25, true, 'a', 'b', '2024-01-25', '2024-01-25T12:30:45.678Z', '2024-01-25 12:00:00+02', '1 day 2 hours', '{\"a\": [1, 2]}', '\\xdeadbeef')",
+  "INSERT INTO t (s, i4) VALUES ('only two', -7), (NULL, NULL), ('x''y', +8)",
+  "INSERT INTO t (i2, i4, i8, n, f4, f8) VALUES ('1', '2', '9007199254740991', '1.50', '1e3', '-0.5')",
+  'INSERT INTO t (i4, n, f8) VALUES (2.5, 10, 3), (-2.5, -1e2, 1e-3), (1e2, .5, 5.)', // decimal → int rounds: general path
+  "INSERT INTO t (ts, d, b, x) VALUES ('2024-01-25 12:00:00'::timestamp, '2024-02-29'::date, 'yes', 'a\\b')",
+  "INSERT INTO t (b, s) VALUES (false, 'f'), ('t'::boolean, 'g')",
+];
+
+test('the bulk path gives exactly what the general path gives, and leaves it what it does not convert', async () => {
+  const fast = new Engine({ autoEpoch: false });
+  const general = new Engine({ autoEpoch: false });
+  await fast.execute(SCHEMA);
+  await general.execute(SCHEMA);
+  let taken = 0;
+  for (const sql of STATEMENTS) {
+    const bulk = readInsertValues(sql);
+    assert.ok(bulk !== undefined, sql);
+    const result = fast.insertValues(bulk);
+    if (result !== undefined) taken++;
+    else await fast.execute(sql);
+    // The general path alone: a script of two statements is never read as a bulk INSERT.
+    await general.execute(`${sql}; SELECT 1`);
+  }
+  fast.flush();
+  general.flush();
+  assert.deepEqual(fast.rows('t'), general.rows('t'));
+  assert.equal(taken, STATEMENTS.length - 1, 'all but the decimal-into-integer statement');
+});
+
+test('errors come from the general path, with their positions; nothing of a failing statement is applied', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute(SCHEMA);
+  const bad = [
+    ["INSERT INTO t (i4) VALUES (1), ('x')", /invalid input syntax for type integer: "x"/],
+    ['INSERT INTO t (i2) VALUES (1), (70000)', /smallint out of range/],
+    ['INSERT INTO t (i4) VALUES (1, 2)', /INSERT has more expressions than target columns/],
+    ['INSERT INTO missing VALUES (1)', /relation "missing" does not exist/],
+    ['INSERT INTO t (nope) VALUES (1)', /column "nope" .*does not exist/],
+  ] as const;
+  for (const [sql, message] of bad) {
+    const bulk = readInsertValues(sql);
+    assert.ok(bulk !== undefined && e.insertValues(bulk) === undefined, sql);
+    await assert.rejects(e.execute(sql), message, sql);
+  }
+  e.flush();
+  assert.deepEqual(e.rows('t'), []);
+});
