@@ -22,7 +22,8 @@
  *   for the longest retention of the view's subscriptions.
  * - one table per view, named as the view, with the view's columns followed by
  *   `__tw_key VARCHAR` (the engine's `rowKey` of the row, so that a retraction finds its
- *   row exactly, NULLs and NaN included) and `__tw_count BIGINT` (views are multisets:
+ *   row exactly, NULLs and NaN included; empty in an APPEND ONLY table, whose rows are never
+ *   retracted and are appended as they come) and `__tw_count BIGINT` (views are multisets:
  *   the row's multiplicity, almost always 1). Ad-hoc SQL repeating rows by their count
  *   reads `FROM view, range(__tw_count)`.
  *
@@ -147,6 +148,8 @@ export interface StoreSchema {
     readonly name: string;
     readonly columns: readonly ViewColumn[];
     readonly key: readonly number[] | undefined;
+    /** Its rows are only ever inserted (an APPEND ONLY table): appended as they come, unkeyed. */
+    readonly appendOnly?: boolean;
   }[];
   readonly sources: readonly {
     readonly name: string;
@@ -411,6 +414,8 @@ interface ViewState {
   readonly name: string;
   readonly columns: readonly ViewColumn[];
   createdEpoch: number;
+  /** Rows are only ever inserted (StoreSchema). */
+  appendOnly?: boolean;
   /** Column indexes its rows are unique on, when known (`setKey`). */
   key?: readonly number[];
   /** Name of the temporary staging table, once created on this connection. */
@@ -805,6 +810,7 @@ export class ViewStore {
           : { name: v.name, columns: [...v.columns], createdEpoch: 0 };
       if (state !== old) created.views.push(state);
       state.key = v.key;
+      state.appendOnly = v.appendOnly === true;
       views.set(lower, state);
     }
     for (const src of schema.sources) {
@@ -895,8 +901,19 @@ export class ViewStore {
       return src;
     };
     const work: { view: ViewState; changes: ReturnType<typeof consolidate> }[] = [];
+    const appended: { view: ViewState; delta: ViewDelta }[] = [];
     for (const [name, delta] of deltas) {
       const view = viewOf(name);
+      if (view.appendOnly === true && this.#subscribed(view.name).length === 0) {
+        for (let i = 0; i < delta.rows.length; i++) {
+          if ((delta.rows[i] as Row).length !== view.columns.length || !((delta.weights[i] as number) > 0))
+            throw invalid(
+              `view "${view.name}" takes insertions of rows of ${view.columns.length} columns only`,
+            );
+        }
+        appended.push({ view, delta });
+        continue;
+      }
       const changes = consolidate(delta);
       for (const c of changes)
         if (c.row.length !== view.columns.length)
@@ -925,6 +942,10 @@ export class ViewStore {
       for (const { view, changes } of work) {
         await this.#apply(view, changes);
         if (this.#subscribed(view.name).length > 0) await this.#logChanges(view, epoch, now);
+        await this.#options.afterApply?.(view.name);
+      }
+      for (const { view, delta } of appended) {
+        await this.#append(view, delta);
         await this.#options.afterApply?.(view.name);
       }
       for (const { source, rows } of appends) {
@@ -1132,6 +1153,22 @@ export class ViewStore {
       `CREATE TEMP TABLE ${stage} (${[`${KEY} VARCHAR`, `${DELTA} BIGINT`, `${OLD} BIGINT`, ...cols].join(', ')})`,
     );
     view.stage = stage;
+  }
+
+  /**
+   * Appends an append-only view's insertions to its table as they are: no staging, no join,
+   * no key (its rows are never looked up to be retracted); a row inserted twice is two rows.
+   */
+  async #append(view: ViewState, delta: ViewDelta): Promise<void> {
+    const a = await this.#conn.createAppender(view.name);
+    const types = view.columns.map((c) => c.type);
+    const indexes = delta.rows.map((_, i) => i);
+    await fillAppender(a, indexes, (i) => {
+      appendRow(a, delta.rows[i] as Row, types, 0);
+      a.appendVarchar('');
+      a.appendBigInt(BigInt(delta.weights[i] as number));
+      a.endRow();
+    });
   }
 
   async #apply(view: ViewState, changes: ReturnType<typeof consolidate>): Promise<void> {

@@ -47,7 +47,8 @@ test('writes recorded after a checkpoint, applied to the restored engine, give t
 
     const restored = new Engine({ autoEpoch: false });
     await restored.restore(deserialize(checkpoint));
-    for (const bytes of logged.slice(fromCheckpoint)) restored.applyTableWrite(deserialize(bytes) as TableWrite);
+    for (const bytes of logged.slice(fromCheckpoint))
+      restored.applyTableWrite(deserialize(bytes) as TableWrite);
     restored.flush();
     assert.deepEqual(contents(restored), contents(original), `checkpoint after ${cut} statements`);
   }
