@@ -408,3 +408,29 @@ test('a commit brings the tables to its schema in its own transaction: all of it
   assert.deepEqual(await reopened.rows('a'), [], 'a created again is empty');
   assert.deepEqual(await reopened.rows('c'), [[7]]);
 });
+
+test('an append-only table takes insertions as they come (a row twice is two), and refuses a retraction', async (t) => {
+  const file = join(tempDir(t), 'append.duckdb');
+  const store = await ViewStore.open(file);
+  const schema = {
+    views: [{ name: 'log', columns: [{ name: 'x', type: T.int4 }], key: undefined, appendOnly: true }],
+    sources: [],
+  };
+  await store.commit(
+    1,
+    new Map([['log', { rows: [[1], [2], [1]], weights: [1, 1, 2] }]]),
+    undefined,
+    undefined,
+    schema,
+  );
+  await store.commit(2, new Map([['log', { rows: [[3]], weights: [1] }]]));
+  await assert.rejects(
+    store.commit(3, new Map([['log', { rows: [[3]], weights: [-1] }]])),
+    /insertions .* only/,
+  );
+  await store.close();
+  const reopened = await ViewStore.open(file);
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.rows('log'), [[1], [1], [1], [2], [3]]);
+  assert.equal(reopened.lastEpoch(), 2);
+});
