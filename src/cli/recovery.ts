@@ -25,6 +25,7 @@ import { TableLog } from '../connectors/table-log.ts';
 import { Engine, type EngineOptions, type StatementResult } from '../engine/engine.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
+import type { Token } from '../sql/tokens.ts';
 import type { DataDir } from '../store/data-dir.ts';
 import type { DurableLog, FsyncPolicy } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
@@ -56,7 +57,7 @@ export interface DurableEngine {
    * returns once its epoch is committed, so that a query of the store that follows sees it.
    * `params` bind `$1…$n` (Engine.execute).
    */
-  execute(sql: string, params?: BindParams): Promise<StatementResult[]>;
+  execute(sql: string, params?: BindParams, tokens?: readonly Token[]): Promise<StatementResult[]>;
   /**
    * A bulk-load INSERT read without the parser (Engine.insertValues), durable when it resolves;
    * undefined when it needs the general path (`execute`).
@@ -277,12 +278,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     replayed,
     replayedWrites,
     notices,
-    async execute(sql, params) {
+    async execute(sql, params, tokens) {
       const before = catalogSize();
       let results: StatementResult[] | undefined;
       let error: unknown;
       try {
-        results = await engine.execute(sql, params);
+        results = await engine.execute(sql, params, tokens);
       } catch (e) {
         error = e; // the statements before the failing one did run
       }

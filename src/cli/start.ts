@@ -356,7 +356,7 @@ async function serve(
 
   let pg: PgServer;
   const backend = new TidewatchPgBackend({
-    execute: (sql, params) => durable.execute(sql, params),
+    execute: (sql, params, tokens) => durable.execute(sql, params, tokens),
     insertValues: (bulk) => durable.insertValues(bulk),
     flush: () => durable.flush(),
     describeParams: (sql, declared) => engine.describeParams(sql, declared),

@@ -66,6 +66,7 @@ import type {
   Statement,
   Update,
 } from '../sql/statement.ts';
+import type { Token } from '../sql/tokens.ts';
 import { category, formatType, lookupType, type SqlType, T } from '../sql/types.ts';
 import { type Chunk, chunk, type WeightedRow } from '../stream/chunk.ts';
 import { Dataflow } from '../stream/graph.ts';
@@ -590,15 +591,20 @@ export class Engine implements Catalog {
   /**
    * Runs a script; stops at the first failing statement (its SqlError is thrown). `params`
    * bind `$1…$n` of INSERT, UPDATE, DELETE and SELECT (a script of one statement, then);
-   * a `$n` beyond them is 42P02, one in any other statement 0A000.
+   * a `$n` beyond them is 42P02, one in any other statement 0A000. `tokens`: the script's
+   * tokens, when the caller has scanned it already (it is not scanned again).
    */
-  async execute(sql: string, params: BindParams = NO_PARAMS): Promise<StatementResult[]> {
+  async execute(
+    sql: string,
+    params: BindParams = NO_PARAMS,
+    tokens?: readonly Token[],
+  ): Promise<StatementResult[]> {
     if (params.values.length === 0) {
       const bulk = readInsertValues(sql);
       const result = bulk === undefined ? undefined : this.insertValues(bulk);
       if (result !== undefined) return [result];
     }
-    const statements = parseScript(sql);
+    const statements = parseScript(sql, tokens);
     const second = statements[1];
     if (params.values.length > 0 && second !== undefined)
       throw new SqlError(

@@ -12,7 +12,8 @@ import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statem
 import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
 import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
-import { parseStatement, type StatementSlice, splitScript } from '../sql/parse.ts';
+import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
+import type { Token } from '../sql/tokens.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { AdHocSession } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
@@ -31,9 +32,14 @@ import { SessionSettings } from './session-settings.ts';
 export interface PgBackendDeps {
   /**
    * Runs engine statements (see recovery.ts): DML returns once durable, DDL and FLUSH once
-   * committed; `params` bind `$1…$n` of one statement.
+   * committed; `params` bind `$1…$n` of one statement; `tokens`: the text's tokens (scanned
+   * once, here).
    */
-  readonly execute: (sql: string, params?: BindParams) => Promise<StatementResult[]>;
+  readonly execute: (
+    sql: string,
+    params?: BindParams,
+    tokens?: readonly Token[],
+  ) => Promise<StatementResult[]>;
   /**
    * Runs a bulk-load INSERT read without the parser (`readInsertValues`), durably as `execute`
    * does; undefined when it needs the general path (`execute` of its text).
@@ -269,7 +275,8 @@ class TidewatchSession implements PgSession {
     if (how === 'no-op') return [{ tag: NO_OPS[firstWord(slice)] as string }];
     const own = this.#setting(slice, true);
     if (own !== undefined) return [own];
-    const results = await this.#deps.execute(slice.text, { values: params, types });
+    const statement = sliceScript(slice);
+    const results = await this.#deps.execute(statement.text, { values: params, types }, statement.tokens);
     if (this.#settings.implicitFlush && results.some((r) => DML_TAGS.has(r.tag))) await this.#deps.flush();
     return results.filter((r) => r.tag !== '' || r.notice).map(fromEngine);
   }

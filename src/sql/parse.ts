@@ -63,9 +63,11 @@ export interface StatementSlice {
   readonly tokens: readonly Token[];
 }
 
-/** Splits a script at top-level semicolons. Comment-only pieces are dropped. */
-export function splitScript(script: string): StatementSlice[] {
-  const tokens = scan(script);
+/**
+ * Splits a script at top-level semicolons. Comment-only pieces are dropped. `tokens`: the
+ * script's tokens when the caller has scanned it already.
+ */
+export function splitScript(script: string, tokens: readonly Token[] = scan(script)): StatementSlice[] {
   const out: StatementSlice[] = [];
   let from = 0;
   const flush = (to: number): void => {
@@ -93,9 +95,17 @@ export function splitScript(script: string): StatementSlice[] {
   return out;
 }
 
-/** Parses every statement of a script. */
-export function parseScript(script: string): Statement[] {
-  return splitScript(script).map((s) => parseSlice(script, s));
+/** Parses every statement of a script (`tokens`: its tokens, when scanned already). */
+export function parseScript(script: string, tokens?: readonly Token[]): Statement[] {
+  return splitScript(script, tokens).map((s) => parseSlice(script, s));
+}
+
+/** A statement's own text and its tokens, with offsets relative to that text. */
+export function sliceScript(slice: StatementSlice): { readonly text: string; readonly tokens: Token[] } {
+  return {
+    text: slice.text,
+    tokens: slice.tokens.map((t) => ({ ...t, start: t.start - slice.offset, end: t.end - slice.offset })),
+  };
 }
 
 /** Parses a text that must hold exactly one statement. */
