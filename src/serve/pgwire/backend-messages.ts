@@ -185,6 +185,7 @@ function fields(type: string, f: ErrorFields): Buffer {
   if (f.detail !== undefined) b.int8(0x44).cstring(f.detail);
   if (f.hint !== undefined) b.int8(0x48).cstring(f.hint);
   if (f.position !== undefined) b.int8(0x50).cstring(String(f.position));
+  if (f.where !== undefined) b.int8(0x57).cstring(f.where); // W: context
   return b.int8(0).finish(type);
 }
 
