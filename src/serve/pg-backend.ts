@@ -188,6 +188,11 @@ class TidewatchSession implements PgSession {
 
   /** COPY … TO STDOUT: the query's rows, sent as COPY data. */
   async #copy(copy: CopyCommand, offset: number): Promise<PgQueryResult> {
+    if (copy.kind === 'CopyFrom')
+      throw new SqlError(
+        SqlState.featureNotSupported,
+        'COPY FROM is not supported (tidewatch takes input through sources and INSERT)',
+      );
     try {
       const out = await this.#adHoc.query(copy.query);
       return { tag: 'COPY', columns: out.columns, rows: out.rows, copyOut: copy.copyOut };

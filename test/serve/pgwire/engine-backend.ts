@@ -140,6 +140,8 @@ export class EngineBackend implements PgBackend {
 
   /** Runs the query of a COPY; its rows are the result, sent as COPY data. */
   async #copy(copy: CopyCommand): Promise<PgQueryResult> {
+    if (copy.kind === 'CopyFrom')
+      throw new SqlError(SqlState.featureNotSupported, 'COPY FROM is not supported');
     let result: StatementResult | undefined;
     try {
       result = (await this.engine.execute(copy.query))[0];
@@ -204,7 +206,7 @@ export class EngineBackend implements PgBackend {
     if (slices.length > 1)
       throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
     // A COPY is checked when it runs; PostgreSQL describes it as returning no rows (NoData).
-    if (copyCommand(sql, first.tokens) !== undefined)
+    if (first.tokens[0]?.upper === 'COPY')
       return { paramTypes: declared.map((t) => t ?? T.text), columns: undefined };
     const paramTypes = parameterTypes(first.tokens, declared);
     const columns = await this.#withParams(sql, paramTypes, undefined, (s) => this.#columns(s));
