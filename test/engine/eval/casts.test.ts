@@ -36,7 +36,9 @@ test('ISO timestamps and dates read as the general reader reads them', () => {
     const fraction = ['', '.', '.5', '.123', '.123456', '.1234567', '.0000005'][random(7)] as string;
     const zone = ['', '', 'Z', '+00', '+00:00', '+01', '-03:30', ' UTC'][random(8)] as string;
     const sep = [' ', 'T', 't', '  '][random(4)] as string;
-    texts.push(`${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}${sep}${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${fraction}${zone}`);
+    texts.push(
+      `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}${sep}${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${fraction}${zone}`,
+    );
     texts.push(`${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`);
   }
   texts.push('2024-02-29 00:00:00', '2023-02-29 00:00:00', '2024-01-25 24:00:00', 'x024-01-25 00:00:00');
@@ -47,6 +49,10 @@ test('ISO timestamps and dates read as the general reader reads them', () => {
         outcome(() => parseTimestampText(` ${text}`, zone)),
         `${text} (${zone ? 'timestamptz' : 'timestamp'})`,
       );
-      assert.deepEqual(outcome(() => parseDateText(text)), outcome(() => parseDateText(` ${text}`)), text);
+      assert.deepEqual(
+        outcome(() => parseDateText(text)),
+        outcome(() => parseDateText(` ${text}`)),
+        text,
+      );
     }
 });
