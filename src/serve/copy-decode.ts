@@ -242,6 +242,20 @@ export class CopyTextDecoder implements CopyPosition {
     return this.#lineSource.slice(this.#lineStart, this.#lineEnd);
   }
 
+  /**
+   * The CONTEXT of an error met while more data is awaited (a CopyFail, a message out of
+   * place): PostgreSQL is then reading a line it has not got, the next one or the one begun.
+   */
+  readingContext(): string {
+    const begun = this.#ended || this.#parts !== undefined;
+    return `COPY ${this.#relation}, line ${begun ? this.#lineNumber : this.#lineNumber + 1}`;
+  }
+
+  /** The CONTEXT of an error between lines (a cancel): the last line read. */
+  currentContext(): string {
+    return lineContext(this.#relation, this);
+  }
+
   /** The end-of-data marker has been read: further data is ignored. */
   get ended(): boolean {
     return this.#ended;
@@ -437,7 +451,7 @@ export class CopyTextDecoder implements CopyPosition {
     let start = i;
     for (;;) {
       if (nextDelimiter < start) nextDelimiter = next(s, delimiter, start);
-      const fieldEnd = nextDelimiter < end ? nextDelimiter : end;
+      const fieldEnd = Math.min(nextDelimiter, end);
       let value: string | null;
       if (csv && nextQuote < fieldEnd) {
         // A field wholly in quotes, closed before the line ends and followed by its end.

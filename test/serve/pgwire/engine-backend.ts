@@ -1,4 +1,5 @@
 import { Engine, type StatementResult } from '../../../src/engine/engine.ts';
+import { copyFrom } from '../../../src/serve/copy-from.ts';
 import { fromEngine } from '../../../src/serve/pg-backend.ts';
 import type {
   PgBackend,
@@ -138,10 +139,13 @@ export class EngineBackend implements PgBackend {
     }
   }
 
-  /** Runs the query of a COPY; its rows are the result, sent as COPY data. */
+  /** Runs the query of a COPY TO, its rows sent as COPY data; a COPY FROM inserts as INSERT does. */
   async #copy(copy: CopyCommand): Promise<PgQueryResult> {
     if (copy.kind === 'CopyFrom')
-      throw new SqlError(SqlState.featureNotSupported, 'COPY FROM is not supported');
+      return copyFrom(copy, {
+        relations: () => this.engine.relations(),
+        insertRows: async (table, rows) => this.engine.insert(table, rows),
+      });
     let result: StatementResult | undefined;
     try {
       result = (await this.engine.execute(copy.query))[0];
