@@ -538,7 +538,7 @@ function processOptions(options: readonly CopyOption[], from: boolean): Checked 
     throw unsupported('COPY force not null only available using COPY FROM');
   if (!csv && forceNull !== undefined) throw unsupported('COPY force null available only in CSV mode');
   if (forceNull !== undefined && !from) throw unsupported('COPY force null only available using COPY FROM');
-  if (nul.includes(delim)) throw invalid('COPY delimiter must not appear in the NULL specification');
+  if (nul.includes(delim)) throw unsupported('COPY delimiter must not appear in the NULL specification');
   if (csv && nul.includes(quote as string))
     throw unsupported('CSV quote character must not appear in the NULL specification');
   return {
