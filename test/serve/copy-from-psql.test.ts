@@ -81,6 +81,8 @@ function psql(connection: readonly string[], args: readonly string[], input = ''
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // psql reads its stdin only for `\copy … from stdin`; a psql done before we write is fine.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }
