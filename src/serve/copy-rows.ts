@@ -9,6 +9,7 @@
  * any field is converted), a field's conversion error with `COPY t, line 3, column a: "x"`,
  * then "missing data for column "c"" when the line ends early (22P04, `COPY t, line 3: "…"`).
  */
+import { isUtf8 } from 'node:buffer';
 import { fromText } from '../engine/eval/functions/casts.ts';
 import { SqlError } from '../sql/errors.ts';
 import type { SqlType, Value } from '../sql/types.ts';
@@ -17,6 +18,8 @@ import {
   BAD_COPY_FILE_FORMAT,
   type CopyLineSink,
   type CopyPosition,
+  invalidUtf8,
+  invalidUtf8At,
   limitPrintout,
   lineContext,
 } from './copy-decode.ts';
@@ -93,6 +96,12 @@ const FIXED_SIZE: Partial<Record<SqlType['name'], number>> = {
  */
 export function binaryInput(type: SqlType): Convert<Buffer> {
   const size = FIXED_SIZE[type.name];
+  if (type.name === 'text' || type.name === 'varchar' || type.name === 'unknown')
+    // Text must be UTF-8 without NUL, and PostgreSQL says which bytes are not.
+    return (bytes) => {
+      if (!isUtf8(bytes) || bytes.indexOf(0) >= 0) throw invalidUtf8(bytes, invalidUtf8At(bytes));
+      return bytes.toString('utf8');
+    };
   if (size === undefined) return (bytes) => decodeBinary(bytes, type);
   return (bytes) => {
     if (bytes.length < size) throw new SqlError('08P01', 'insufficient data left in message');

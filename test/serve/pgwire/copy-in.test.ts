@@ -312,6 +312,11 @@ test('binary format: CopyInResponse says so; PGCOPY header, tuples, NULLs, trail
     [Buffer.concat([header, int16(2), int32(3), Buffer.from([0, 0, 1]), int32(-1)]), 'a bad int4'],
     [Buffer.concat([header, int16(-1), Buffer.from('x')]), 'data after the trailer'],
     [Buffer.concat([header, int16(2), int32(-2)]), 'a bad field size'],
+    [
+      Buffer.concat([header, int16(2), int32(-1), int32(3), Buffer.from([0x41, 0xc3, 0x28])]),
+      'text not UTF-8',
+    ],
+    [Buffer.concat([header, int16(2), int32(-1), int32(2), Buffer.from([0x41, 0x00])]), 'text with a NUL'],
   ];
   for (const [bytes, what] of bad)
     await same(async (c, t) => {
