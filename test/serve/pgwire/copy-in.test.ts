@@ -6,13 +6,14 @@
  * Flush and Sync ignored in copy mode, CopyFail, bad data before CopyDone, the rest of a
  * simple Query discarded after an error, the extended protocol with and without a Sync sent
  * ahead, a message that has no place in copy mode, the end-of-data marker, binary format, a
- * cancel; and a client that disconnects mid-COPY applies nothing.
+ * cancel, random data; and a client that disconnects mid-COPY applies nothing.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeBinary } from '../../../src/serve/pgwire/binary-values.ts';
 import { T } from '../../../src/sql/types.ts';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.ts';
+import { prng } from '../../helpers/random.ts';
 import {
   type BackendMessage,
   bind,
@@ -380,5 +381,25 @@ test('a client that disconnects mid-COPY applies nothing', async () => {
     client.end();
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(await side.rows(table), [], side.name);
+  }
+});
+
+test('random text and CSV data, cut at random: the same rows or the same error as PostgreSQL', async () => {
+  const rand = prng(2024);
+  const alphabet = ['\t', ',', '"', "'", '\\', '\r', '\n', '\n', '.', 'N', 'a', 'b', '1', 'é', ' ', 'x'];
+  const pick = () => alphabet[Math.floor(rand() * alphabet.length)] as string;
+  for (let i = 0; i < 160; i++) {
+    const csv = i % 2 === 1;
+    const length = 1 + Math.floor(rand() * 24);
+    let data = '';
+    for (let k = 0; k < length; k++) data += pick();
+    const bytes = Buffer.from(data, 'utf8');
+    const cut = Math.floor(rand() * (bytes.length + 1));
+    await same(async (c, t) => {
+      c.send(query(`COPY ${t} FROM STDIN${csv ? " WITH (FORMAT csv, QUOTE '''', ESCAPE '\\')" : ''}`));
+      await upTo(c, 'G');
+      c.send(copyData(bytes.subarray(0, cut)), copyData(bytes.subarray(cut)), copyDone());
+      return [[JSON.stringify(data)], await upTo(c, 'Z')];
+    }, 'a text, b text, c text');
   }
 });
