@@ -111,6 +111,7 @@ const backend = new TidewatchPgBackend({
   describeParams: () => [],
   connectReader: () => store.connectReader(),
   relations: () => relations,
+  insertRows: () => Promise.reject(new Error('the benchmark copies no rows')),
   subscriptions: store,
   storeVersion: () => store.version,
 });

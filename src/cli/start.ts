@@ -362,6 +362,7 @@ async function serve(
     describeParams: (sql, declared) => engine.describeParams(sql, declared),
     connectReader: () => durable.store.connectReader(),
     relations: () => engine.relations(),
+    insertRows: (table, rows) => durable.insertRows(table, rows),
     subscriptions: durable.store,
     storeVersion: () => durable.store.version,
   });

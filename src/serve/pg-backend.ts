@@ -2,12 +2,13 @@
  * What the PostgreSQL endpoint runs: each client session's statements, routed by kind.
  * Queries (SELECT, WITH, VALUES, TABLE) run in the DuckDB store on the session's own reader
  * connection, which sees committed epochs only (store/query); subscriptions and their
- * cursors follow the store's change logs (cursors.ts); everything else — DDL,
+ * cursors follow the store's change logs (cursors.ts); COPY TO STDOUT is a query, COPY FROM
+ * STDIN hands the rows it reads to a table at once (copy-from.ts); everything else — DDL,
  * DML, FLUSH, SET/SHOW, DESCRIBE, EXPLAIN, transaction verbs — goes to the engine.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RelationInfo, StatementResult } from '../engine/engine.ts';
-import { type CopyCommand, copyCommand } from '../sql/copy-statement.ts';
+import { type CopyCommand, type CopyToCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
 import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
 import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
@@ -17,6 +18,8 @@ import type { Token } from '../sql/tokens.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { AdHocSession } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
+import type { Row } from '../stream/value.ts';
+import { copyFrom } from './copy-from.ts';
 import { CommitSignal, Cursors, type SubscriptionStore } from './cursors.ts';
 import type {
   PgBackend,
@@ -53,6 +56,11 @@ export interface PgBackendDeps {
   readonly connectReader: () => Promise<DuckDBConnection>;
   /** The engine's sources, tables and views. */
   readonly relations: () => readonly RelationInfo[];
+  /**
+   * Inserts typed rows into a table as INSERT does (COPY FROM): full rows, values in the
+   * table's column order; resolves with their number once they are durable.
+   */
+  readonly insertRows: (table: string, rows: readonly Row[]) => Promise<number>;
   /** Subscriptions and the change logs they follow. */
   readonly subscriptions: SubscriptionStore;
   /** A number that changes whenever the store may have changed (`ViewStore.version`). */
@@ -212,8 +220,21 @@ class TidewatchSession implements PgSession {
     return result ?? { tag: '' };
   }
 
-  /** COPY … TO STDOUT: the query's rows, sent as COPY data. */
+  /** COPY … TO STDOUT: the query's rows, sent as COPY data; COPY … FROM STDIN: the client's rows into a table. */
   async #copy(copy: CopyCommand, offset: number): Promise<PgQueryResult> {
+    if (copy.kind === 'CopyFrom')
+      return copyFrom(copy, {
+        ...this.#deps,
+        insertRows: async (table, rows) => {
+          const n = await this.#deps.insertRows(table, rows);
+          if (this.#settings.implicitFlush) await this.#deps.flush();
+          return n;
+        },
+      });
+    return this.#copyTo(copy, offset);
+  }
+
+  async #copyTo(copy: CopyToCommand, offset: number): Promise<PgQueryResult> {
     try {
       const out = await this.#adHoc.query(copy.query);
       return { tag: 'COPY', columns: out.columns, rows: out.rows, copyOut: copy.copyOut };

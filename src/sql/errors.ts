@@ -61,18 +61,21 @@ export class SqlError extends Error {
   readonly position: number | undefined;
   readonly detail: string | undefined;
   readonly hint: string | undefined;
+  /** Where it happened, PostgreSQL's CONTEXT line (`COPY t, line 3, column a: "x"`). */
+  readonly where: string | undefined;
 
   constructor(
     sqlstate: string,
     message: string,
     position?: number,
-    extra?: { readonly detail?: string; readonly hint?: string },
+    extra?: { readonly detail?: string; readonly hint?: string; readonly where?: string },
   ) {
     super(message);
     this.sqlstate = sqlstate;
     this.position = position;
     this.detail = extra?.detail;
     this.hint = extra?.hint;
+    this.where = extra?.where;
   }
 
   /** Line/column of this error's position in `text` (the text the position refers to). */
@@ -172,5 +175,9 @@ export function groupingError(message: string, place?: Place): SqlError {
  */
 export function shiftedBy(e: unknown, offset: number): unknown {
   if (!(e instanceof SqlError) || e.position === undefined || offset === 0) return e;
-  return new SqlError(e.sqlstate, e.message, e.position + offset, { detail: e.detail, hint: e.hint });
+  return new SqlError(e.sqlstate, e.message, e.position + offset, {
+    detail: e.detail,
+    hint: e.hint,
+    where: e.where,
+  });
 }

@@ -186,13 +186,16 @@ export interface Running {
   stop(): Promise<CliResult>;
 }
 
-/** Starts `tidewatch start --no-generator --pipeline none` on `dataDir`, ports picked freely. */
-export async function startEmpty(dataDir: string): Promise<Running> {
+/**
+ * Starts `tidewatch start --no-generator --pipeline none` on `dataDir`, ports picked freely;
+ * with `pipeline`, that SQL file is applied at start instead.
+ */
+export async function startEmpty(dataDir: string, pipeline = 'none'): Promise<Running> {
   const child = spawnCli([
     'start',
     '--no-generator',
     '--pipeline',
-    'none',
+    pipeline,
     '--http-port',
     '0',
     '--pg-port',

@@ -163,6 +163,14 @@ export function copyOutResponse(columns: number): Buffer {
   return b.finish('H');
 }
 
+/** CopyInResponse: overall format 0 (textual: COPY text and csv) or 1 (binary), `columns` columns, each in that format. */
+export function copyInResponse(binary: boolean, columns: number): Buffer {
+  const format = binary ? 1 : 0;
+  const b = new MessageBuilder(8 + 2 * columns).int8(format).int16(columns);
+  for (let i = 0; i < columns; i++) b.int16(format);
+  return b.finish('G');
+}
+
 /** CopyData: one row (or the header line) of COPY output, its line end included. */
 export function copyData(data: Uint8Array): Buffer {
   return new MessageBuilder(data.length + 5).bytes(data).finish('d');
@@ -185,6 +193,7 @@ function fields(type: string, f: ErrorFields): Buffer {
   if (f.detail !== undefined) b.int8(0x44).cstring(f.detail);
   if (f.hint !== undefined) b.int8(0x48).cstring(f.hint);
   if (f.position !== undefined) b.int8(0x50).cstring(String(f.position));
+  if (f.where !== undefined) b.int8(0x57).cstring(f.where); // W: context
   return b.int8(0).finish(type);
 }
 

@@ -25,6 +25,28 @@ export interface PgCopyOut {
   readonly null?: string;
 }
 
+/**
+ * How `COPY … FROM STDIN` takes the client's data: the server announces it in CopyInResponse
+ * and hands what the client sends to `receive`, as a stream of chunks.
+ */
+export interface PgCopyIn {
+  /** CopyInResponse's format: textual (COPY text and csv) or binary, the same for every column. */
+  readonly format: 'text' | 'binary';
+  /** The number of columns the data holds (those of the statement's column list). */
+  readonly columns: number;
+  /**
+   * Takes the data: `data` yields the bodies of the client's CopyData messages in order, cut
+   * wherever the client cut them, and ends at CopyDone. It throws SqlError 57014 for a
+   * CopyFail (`COPY from stdin failed: …`) or a CancelRequest (taken between messages), 08P01
+   * for a message that has no place in copy mode (the connection then ends), and `ClientGone`
+   * when the client disconnects; the session may add a CONTEXT (`where`) to those SqlErrors
+   * and throw them on. Read it to its end before applying anything: a CopyFail may follow
+   * data that reads well. Resolves with the number of rows copied (`COPY n`); a throw fails
+   * the COPY at once (an ErrorResponse; the client's copy messages still to come are dropped).
+   */
+  receive(data: AsyncIterable<Buffer>): Promise<number>;
+}
+
 export interface PgQueryResult {
   /**
    * The command tag without counts (`SELECT`, `INSERT`, `CREATE_MATERIALIZED_VIEW`); the
@@ -51,6 +73,12 @@ export interface PgQueryResult {
    * statement `describe` answers `columns: undefined` (NoData), as PostgreSQL does.
    */
   readonly copyOut?: PgCopyOut;
+  /**
+   * `COPY … FROM STDIN`: the server sends CopyInResponse, lets `copyIn` take the data, and
+   * completes the command as `COPY n` (`tag`, `rowCount`, `columns` and `rows` are not used).
+   * Describe answers NoData for it, as for COPY TO.
+   */
+  readonly copyIn?: PgCopyIn;
 }
 
 export interface PgStatementInfo {

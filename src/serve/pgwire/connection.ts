@@ -289,6 +289,9 @@ export class PgConnection {
             t.queue(errorResponse(errorFields(e)));
             ctx.status = statusAfterError(ctx.status);
             skipToSync = true;
+            // PostgreSQL sends an error at once, not at the next Sync: a client still sending
+            // (COPY data) learns of it while it sends.
+            await t.flush();
           }
       }
     }

@@ -38,7 +38,10 @@ export function copyLayout(options: PgCopyOut): CopyLayout {
     throw invalid(`COPY delimiter cannot be "${delimiter}"`);
   if (csv && delimiter === '"') throw invalid('COPY delimiter and quote must be different');
   if (nullString.includes(delimiter))
-    throw invalid('COPY delimiter must not appear in the NULL specification');
+    throw new SqlError(
+      PgState.featureNotSupported,
+      'COPY delimiter must not appear in the NULL specification',
+    );
   if (csv && nullString.includes('"'))
     throw new SqlError(
       PgState.featureNotSupported,

@@ -57,6 +57,8 @@ export interface ErrorFields {
   readonly hint?: string | undefined;
   /** 1-based character offset into the query text. */
   readonly position?: number | undefined;
+  /** The CONTEXT line: where it happened (`COPY t, line 3, column a: "x"`). */
+  readonly where?: string | undefined;
 }
 
 const sqlstatePattern = /^[0-9A-Z]{5}$/;
@@ -91,15 +93,17 @@ export function errorFields(e: unknown): ErrorFields {
       detail: e.detail,
       hint: e.hint,
       position: e.position,
+      where: e.where,
     };
   if (e instanceof Error) {
-    const o = e as Error & { detail?: unknown; hint?: unknown };
+    const o = e as Error & { detail?: unknown; hint?: unknown; where?: unknown };
     return {
       severity: 'ERROR',
       code: carriedSqlState(e) ?? PgState.internalError,
       message: e.message,
       detail: typeof o.detail === 'string' ? o.detail : undefined,
       hint: typeof o.hint === 'string' ? o.hint : undefined,
+      where: typeof o.where === 'string' ? o.where : undefined,
     };
   }
   return { severity: 'ERROR', code: PgState.internalError, message: String(e) };

@@ -1,7 +1,7 @@
 /**
  * The extended query protocol of one session: prepared statements (Parse, Close) and portals
  * (Bind, Execute with a row limit and PortalSuspended, Close), Describe of either; a COPY TO
- * STDOUT result goes out as COPY data, whole. Errors are thrown as SqlError; the connection
+ * STDOUT result goes out as COPY data, whole; a COPY FROM STDIN takes the client's. Errors are thrown as SqlError; the connection
  * answers them and skips to the next Sync.
  *
  * As in PostgreSQL, portals live until the transaction ends: at Sync outside a transaction
@@ -21,6 +21,7 @@ import {
   portalSuspended,
 } from './backend-messages.ts';
 import { completionTag, statusAfter } from './command-tag.ts';
+import { receiveCopyIn } from './copy-in.ts';
 import { sendCopyOut } from './copy-out.ts';
 import { PgState } from './errors.ts';
 import type { FrontendMessage } from './frontend-messages.ts';
@@ -145,13 +146,17 @@ export class ExtendedQuery {
         await sendCopyOut(ctx, result);
         return;
       }
+      if (result.copyIn !== undefined) {
+        await receiveCopyIn(ctx, result);
+        return;
+      }
       queueNotices(ctx, result);
       ctx.status = statusAfter(ctx.status, result.tag);
       if (result.columns === undefined) {
         ctx.transport.queue(commandComplete(completionTag(result)));
         return;
       }
-    } else if (result.columns === undefined || result.copyOut !== undefined) {
+    } else if (result.columns === undefined || result.copyOut !== undefined || result.copyIn !== undefined) {
       throw new SqlError(PgState.objectNotInPrerequisiteState, `portal "${portal.name}" cannot be run`);
     }
     const total = result.rows?.length ?? 0;

@@ -1,4 +1,4 @@
-/** Sending a statement's results: notices, RowDescription, DataRows and CommandComplete (or COPY data). */
+/** Sending a statement's results: notices, RowDescription, DataRows and CommandComplete (or COPY data either way). */
 
 import type { PgColumn, PgQueryResult } from './backend.ts';
 import {
@@ -9,6 +9,7 @@ import {
   rowDescription,
 } from './backend-messages.ts';
 import { completionTag, statusAfter } from './command-tag.ts';
+import { receiveCopyIn } from './copy-in.ts';
 import { sendCopyOut } from './copy-out.ts';
 import { queryCanceled } from './errors.ts';
 import type { QueryContext } from './query-context.ts';
@@ -56,9 +57,10 @@ export async function sendRows(
   }
 }
 
-/** A whole result in text format (or as COPY data), as the simple protocol sends it. */
+/** A whole result in text format (or as COPY data, out or in), as the simple protocol sends it. */
 export async function sendResult(ctx: QueryContext, result: PgQueryResult): Promise<void> {
   if (result.copyOut !== undefined) return sendCopyOut(ctx, result);
+  if (result.copyIn !== undefined) return receiveCopyIn(ctx, result);
   queueNotices(ctx, result);
   if (result.columns !== undefined) {
     ctx.transport.queue(describeRows(result.columns, []));

@@ -1,4 +1,5 @@
 import { Engine, type StatementResult } from '../../../src/engine/engine.ts';
+import { copyFrom } from '../../../src/serve/copy-from.ts';
 import { fromEngine } from '../../../src/serve/pg-backend.ts';
 import type {
   PgBackend,
@@ -138,8 +139,13 @@ export class EngineBackend implements PgBackend {
     }
   }
 
-  /** Runs the query of a COPY; its rows are the result, sent as COPY data. */
+  /** Runs the query of a COPY TO, its rows sent as COPY data; a COPY FROM inserts as INSERT does. */
   async #copy(copy: CopyCommand): Promise<PgQueryResult> {
+    if (copy.kind === 'CopyFrom')
+      return copyFrom(copy, {
+        relations: () => this.engine.relations(),
+        insertRows: async (table, rows) => this.engine.insert(table, rows),
+      });
     let result: StatementResult | undefined;
     try {
       result = (await this.engine.execute(copy.query))[0];
@@ -204,7 +210,7 @@ export class EngineBackend implements PgBackend {
     if (slices.length > 1)
       throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
     // A COPY is checked when it runs; PostgreSQL describes it as returning no rows (NoData).
-    if (copyCommand(sql, first.tokens) !== undefined)
+    if (first.tokens[0]?.upper === 'COPY')
       return { paramTypes: declared.map((t) => t ?? T.text), columns: undefined };
     const paramTypes = parameterTypes(first.tokens, declared);
     const columns = await this.#withParams(sql, paramTypes, undefined, (s) => this.#columns(s));

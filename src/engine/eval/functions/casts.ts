@@ -197,11 +197,72 @@ function clock(t: RegExpExecArray, text: string): number {
   return h * MICROS_PER_HOUR + mi * MICROS_PER_MINUTE + se * MICROS_PER_SECOND + frac;
 }
 
+/** The `n` digits of `s` from `at` as a number; -1 when one is not a digit. */
+function digitsAt(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let k = at; k < at + n; k++) {
+    const d = s.charCodeAt(k) - 0x30;
+    if (!(d >= 0 && d <= 9)) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Days since 1970 of an ISO date `YYYY-MM-DD` at the start of `s`, in range; -1 otherwise. */
+function isoDays(s: string): number {
+  if (s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d) return -1;
+  const y = digitsAt(s, 0, 4);
+  const m = digitsAt(s, 5, 2);
+  const d = digitsAt(s, 8, 2);
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return -1;
+  return daysFromCivil(y, m, d);
+}
+
+/**
+ * The form PostgreSQL writes and most data holds, `YYYY-MM-DD HH:MM:SS[.ffffff]` (or `T`),
+ * with `+00`, `+00:00` or `Z` after it when `utcZone`: µs since 1970, read without regular
+ * expressions; -1 for any other text, which the general reader then reads (the same value
+ * for what both read).
+ */
+function isoTimestamp(s: string, utcZone: boolean): number {
+  const n = s.length;
+  if (n < 19 || s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a) return -1;
+  const sep = s.charCodeAt(10);
+  if (sep !== 0x20 && sep !== 0x54) return -1;
+  const days = isoDays(s);
+  const h = digitsAt(s, 11, 2);
+  const mi = digitsAt(s, 14, 2);
+  const se = digitsAt(s, 17, 2);
+  if (days < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return -1;
+  let at = 19;
+  let fraction = 0;
+  if (at < n && s.charCodeAt(at) === 0x2e) {
+    let k = at + 1;
+    while (k < n && k < at + 7 && s.charCodeAt(k) >= 0x30 && s.charCodeAt(k) <= 0x39) k++;
+    if (k === at + 1) return -1;
+    fraction = digitsAt(s, at + 1, k - at - 1) * 10 ** (at + 7 - k);
+    at = k;
+  }
+  if (at < n) {
+    const zone = s.slice(at);
+    if (!utcZone || (zone !== '+00' && zone !== '+00:00' && zone !== 'Z')) return -1;
+  }
+  return (
+    days * MICROS_PER_DAY + h * MICROS_PER_HOUR + mi * MICROS_PER_MINUTE + se * MICROS_PER_SECOND + fraction
+  );
+}
+
 export function parseDateText(text: string): number {
+  if (text.length === 10) {
+    const days = isoDays(text);
+    if (days >= 0) return days;
+  }
   return parseDateTime(text, 'date').days;
 }
 
 export function parseTimestampText(text: string, withZone: boolean): number {
+  const iso = isoTimestamp(text, withZone);
+  if (iso >= 0) return iso;
   const p = parseDateTime(text, withZone ? 'timestamp with time zone' : 'timestamp');
   const local = p.days * MICROS_PER_DAY + p.micros;
   return withZone && p.zone !== undefined ? local - p.zone * MICROS_PER_MINUTE : local;
