@@ -4,16 +4,24 @@
  * is acknowledged only once its change would survive a crash, and a statement whose append
  * fails changes nothing. A checkpoint records `offset`; after a restore, `replay` applies the
  * changes the log holds beyond it, in the order they were made.
+ *
+ * A change too large for one record (a COPY of many rows) is written as consecutive parts,
+ * numbered, in one append. Replay applies a change only once all its parts are read: parts
+ * cut off by a crash — their statement was never acknowledged — are skipped, also when later
+ * records follow them.
  */
 import { deserialize, serialize } from 'node:v8';
 import type { Engine, TableWrite } from '../engine/engine.ts';
 import type { DurableLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 
-function decode(log: DurableLog, offset: number, bytes: Uint8Array): TableWrite {
-  let write: TableWrite | undefined;
+/** One record: a change, or part `part` of `parts` of one (its rows, and weights, a slice). */
+type LoggedWrite = TableWrite & { readonly part?: number; readonly parts?: number };
+
+function decode(log: DurableLog, offset: number, bytes: Uint8Array): LoggedWrite {
+  let write: LoggedWrite | undefined;
   try {
-    write = deserialize(bytes) as TableWrite;
+    write = deserialize(bytes) as LoggedWrite;
   } catch {
     write = undefined;
   }
@@ -26,6 +34,38 @@ function decode(log: DurableLog, offset: number, bytes: Uint8Array): TableWrite 
       path: log.dir,
     });
   return write;
+}
+
+/** Rows `from`…`to` of a change. */
+function slice(write: TableWrite, from: number, to: number): TableWrite {
+  return write.kind === 'insert'
+    ? { kind: 'insert', table: write.table, rows: write.rows.slice(from, to) }
+    : {
+        kind: 'change',
+        table: write.table,
+        rows: write.rows.slice(from, to),
+        weights: write.weights.slice(from, to),
+      };
+}
+
+/** The records of a change: one when it fits `maxBytes`, else parts halved until each fits. */
+export function encodeWrite(write: TableWrite, maxBytes: number): Uint8Array[] {
+  const whole = serialize(write);
+  if (whole.byteLength <= maxBytes) return [whole];
+  const pieces: TableWrite[] = [];
+  const split = (from: number, to: number): void => {
+    const piece = slice(write, from, to);
+    if (to - from > 1 && serialize(piece).byteLength > maxBytes * 0.9) {
+      const mid = from + Math.floor((to - from) / 2);
+      split(from, mid);
+      split(mid, to);
+    } else pieces.push(piece);
+  };
+  // Parts of about a quarter of the limit each, then halved where rows are larger than most.
+  const per = Math.max(1, Math.floor((write.rows.length * maxBytes) / whole.byteLength / 4));
+  for (let from = 0; from < write.rows.length; from += per)
+    split(from, Math.min(write.rows.length, from + per));
+  return pieces.map((p, part) => serialize({ ...p, part, parts: pieces.length }));
 }
 
 export class TableLog {
@@ -49,17 +89,30 @@ export class TableLog {
     return this.#offset;
   }
 
-  /** Applies the log's records from `offset` on; returns how many. */
+  /** Applies the log's changes from `offset` on; returns how many. */
   replay(): number {
     let n = 0;
+    let parts: LoggedWrite[] = [];
     while (this.#offset < this.#log.nextOffset) {
       const batch = this.#log.read(this.#offset, { maxRecords: 1024 });
       if (batch.records.length === 0) break;
       batch.records.forEach((bytes, i) => {
-        this.#engine.applyTableWrite(decode(this.#log, batch.firstOffset + i, bytes));
+        const write = decode(this.#log, batch.firstOffset + i, bytes);
+        if (write.parts === undefined) {
+          parts = [];
+          this.#engine.applyTableWrite(write);
+          n++;
+          return;
+        }
+        if (write.part === 0) parts = [];
+        if (write.part !== parts.length) return; // the rest of a change a crash cut short
+        parts.push(write);
+        if (parts.length < write.parts) return;
+        for (const p of parts) this.#engine.applyTableWrite(p);
+        parts = [];
+        n++;
       });
       this.#offset = batch.nextOffset;
-      n += batch.records.length;
     }
     return n;
   }
@@ -68,7 +121,7 @@ export class TableLog {
   follow(): void {
     this.#engine.onTableWrite((write) => {
       if (this.#offset !== this.#log.nextOffset) throw new Error('table log: replay the log before writing');
-      this.#log.append([serialize(write)]);
+      this.#log.append(encodeWrite(write, this.#log.maxRecordBytes));
       this.#offset = this.#log.nextOffset;
     });
   }
