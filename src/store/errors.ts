@@ -47,6 +47,25 @@ export class StoreError extends Error {
     this.position = extra?.position;
     this.errno = extra?.errno;
   }
+
+  /**
+   * The PostgreSQL SQLSTATE a client is answered with: disk_full (53100), io_error (58030),
+   * data_corrupted (XX001), object_in_use (55006), internal_error (XX000) for the rest.
+   */
+  get sqlstate(): string {
+    switch (this.kind) {
+      case 'io':
+        return this.errno === 'ENOSPC' ? '53100' : '58030';
+      case 'unusable':
+        return '58030';
+      case 'corrupt':
+        return 'XX001';
+      case 'locked':
+        return '55006';
+      default:
+        return 'XX000';
+    }
+  }
 }
 
 export function isStoreError(e: unknown): e is StoreError {
