@@ -141,14 +141,17 @@ export function forgetShared(shared: Map<string, Operator>, removed: Iterable<Op
   for (const [k, op] of shared) if (gone.has(op)) shared.delete(k);
 }
 
+/** JSON of plans and expressions that keeps bigints (int8, numeric digits), ±Infinity, NaN and −0 apart. */
+function keyReplacer(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)))
+    return `#${Object.is(v, -0) ? '-0' : v}`;
+  return v;
+}
+
 /** A plan's identity: equal keys compute equal changes from the same inputs. */
 function planKey(p: Plan): string {
-  return JSON.stringify(p, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return `${v}n`;
-    if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)))
-      return `#${Object.is(v, -0) ? '-0' : v}`;
-    return v;
-  });
+  return JSON.stringify(p, keyReplacer);
 }
 
 /** Integer and float4 values are already doubles: their cast to float8 changes nothing. */
@@ -228,7 +231,7 @@ class PlanCompiler {
 
   fn(e: BoundExpr): RowFn {
     if (this.ctx.continuous === true && readsClock(e)) throw clockInView();
-    const k = JSON.stringify(e);
+    const k = JSON.stringify(e, keyReplacer);
     let f = this.#fns.get(k);
     if (f === undefined) {
       f = compileExpr(e, this.ctx.eval) as RowFn;
@@ -239,7 +242,7 @@ class PlanCompiler {
 
   pred(e: BoundExpr): (row: Row) => boolean | null {
     if (this.ctx.continuous === true && readsClock(e)) throw clockInView();
-    const k = `?${JSON.stringify(e)}`;
+    const k = `?${JSON.stringify(e, keyReplacer)}`;
     let f = this.#preds.get(k);
     if (f === undefined) {
       f = compilePredicate(e, this.ctx.eval) as (row: Row) => boolean | null;
@@ -371,8 +374,13 @@ class PlanCompiler {
             case 'count_star':
               return { kind: 'count' };
             case 'sum':
+            case 'avg': {
+              const exact =
+                f.type.name === 'int8' ? 'int8' : f.type.name === 'numeric' ? 'numeric' : undefined;
+              const arg = this.fn(f.args[0] as BoundExpr);
+              return exact === undefined ? { kind: f.fn, arg } : { kind: f.fn, arg, exact };
+            }
             case 'count':
-            case 'avg':
             case 'min':
             case 'max':
               return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr) };
@@ -495,17 +503,21 @@ class PlanCompiler {
           ...(a.orderBy.length > 0 ? { orderBy: this.sortKeys(a.orderBy) } : {}),
           ...base,
         };
-      case 'count':
       case 'sum':
       case 'avg':
+      case 'stddev_samp':
+      case 'stddev_pop':
+      case 'var_samp':
+      case 'var_pop': {
+        if (arg0 === undefined) throw notSupported(`${a.fn} without argument`);
+        const exact = a.type.name === 'int8' ? 'int8' : a.type.name === 'numeric' ? 'numeric' : undefined;
+        return { kind: a.fn, arg: this.fn(arg0), ...(exact === undefined ? {} : { exact }), ...base };
+      }
+      case 'count':
       case 'min':
       case 'max':
       case 'bool_and':
       case 'bool_or':
-      case 'stddev_samp':
-      case 'stddev_pop':
-      case 'var_samp':
-      case 'var_pop':
         if (arg0 === undefined) throw notSupported(`${a.fn} without argument`);
         return { kind: a.fn, arg: this.fn(arg0), ...base };
       default: {

@@ -28,7 +28,9 @@ import {
 } from '../sql/errors.ts';
 import { explainPlan } from '../sql/explain.ts';
 import { type InsertLiteral, type InsertValues, readInsertValues } from '../sql/insert-values.ts';
+import { int8 } from '../sql/int8.ts';
 import { intervalMicros, parseInterval } from '../sql/literals.ts';
+import { numericFromInteger, numericFromShortest, parseNumeric } from '../sql/numeric.ts';
 import {
   type BindParams,
   boundParamTypes,
@@ -195,6 +197,8 @@ interface Relation extends CatalogRelation {
   readonly store: Materialize | undefined;
   /** Reads a pushed record given by column name (sources and tables). */
   readonly fromObject: ObjectReader;
+  /** Brings pushed numbers of numeric and bigint columns to their exact form (undefined: none). */
+  readonly exactNumbers: ((row: Row) => Row) | undefined;
   /** Rows admitted, late rows and the watermark (sources and tables). */
   readonly eventTime: EventTime | undefined;
   /** Columns that carry a watermark: a source's WATERMARK column, a view's derived ones. */
@@ -282,6 +286,41 @@ function toRows(
     out[i - from] = Array.isArray(r) ? (r as Row) : fromObject(r as Readonly<Record<string, unknown>>);
   }
   return out;
+}
+
+/**
+ * A pushed row's numeric and bigint values in the engine's representation: JSON numbers of
+ * a numeric column become the decimal they print as (12.5 → 12.5), decimal text is read as
+ * numeric input; a bigint column's integers beyond ±(2^53 − 1) become bigints. Other values
+ * pass (a wrong type fails where it is used, as before).
+ */
+function exactNumbers(types: readonly SqlType[]): ((row: Row) => Row) | undefined {
+  const numerics: number[] = [];
+  const bigints: number[] = [];
+  types.forEach((t, i) => {
+    if (t.name === 'numeric') numerics.push(i);
+    else if (t.name === 'int8') bigints.push(i);
+  });
+  if (numerics.length === 0 && bigints.length === 0) return undefined;
+  return (row) => {
+    let out: Value[] | undefined;
+    const set = (i: number, v: Value) => {
+      out ??= [...row];
+      out[i] = v;
+    };
+    for (const i of numerics) {
+      const v = row[i];
+      if (typeof v === 'number') set(i, numericFromShortest(v));
+      else if (typeof v === 'bigint') set(i, numericFromInteger(v));
+      else if (typeof v === 'string') set(i, parseNumeric(v));
+    }
+    for (const i of bigints) {
+      const v = row[i];
+      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) set(i, int8(BigInt(v)));
+      else if (typeof v === 'bigint') set(i, int8(v));
+    }
+    return out ?? row;
+  };
 }
 
 /** Reads a record given by column name into a row (a missing column is NULL). */
@@ -438,7 +477,8 @@ export class Engine implements Catalog {
     // Small chunks keep each chunk's rows short-lived: they die in the young generation
     // instead of being promoted while a long chunk is still flowing through every view.
     for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-      const asRows = toRows(rows, start, Math.min(rows.length, start + CHUNK_ROWS), rel.fromObject);
+      let asRows = toRows(rows, start, Math.min(rows.length, start + CHUNK_ROWS), rel.fromObject);
+      if (rel.exactNumbers !== undefined) asRows = asRows.map(rel.exactNumbers);
       if (rel.objectKind === 'table') this.#insertRows(rel, asRows);
       else {
         for (const l of this.#inputListeners) l(rel.name, asRows);
@@ -758,6 +798,7 @@ export class Engine implements Catalog {
       upstream: src,
       sourceName,
       fromObject: objectReader(columns.map((c) => c.name)),
+      exactNumbers: exactNumbers(columns.map((c) => c.type)),
       eventTime: new EventTime(wm >= 0 ? wm : undefined, delay),
       watermarkColumns: wm >= 0 ? [wm] : [],
       store,
@@ -820,6 +861,7 @@ export class Engine implements Catalog {
       fromObject: () => {
         throw new SqlError(SqlState.wrongObjectType, `cannot insert into materialized view "${name}"`);
       },
+      exactNumbers: undefined,
       eventTime: undefined,
       watermarkColumns: compiled.watermarkColumns,
       store: mat,

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatNumeric, isNumericValue } from '../sql/numeric.ts';
 
 export type JsonHandler = (request: IncomingMessage) => unknown;
 
@@ -89,8 +90,20 @@ function authorized(request: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * Values of rows as JSON: a bigint beyond 2^53 and a numeric as JSON numbers with their exact
+ * digits (`325.0000000000000000`), numeric NaN and ±Infinity as strings.
+ */
+function jsonValue(_key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return rawJSON(String(v));
+  if (isNumericValue(v)) return v.special === undefined ? rawJSON(formatNumeric(v)) : v.special;
+  return v;
+}
+
 function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body)}\n`;
+  const text = `${JSON.stringify(body, jsonValue)}\n`;
   response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),

@@ -6,7 +6,7 @@
  * Queries whose answer depends on more than the store — the clock, chance, the session or the
  * catalog — are never kept.
  */
-import type { SqlType, Value } from '../sql/types.ts';
+import { bigintReplacer, type SqlType, type Value } from '../sql/types.ts';
 import type { PgColumn } from './pgwire/backend.ts';
 
 export interface CachedResult {
@@ -39,7 +39,7 @@ export class ResultCache {
 
   /** The key of a query with its parameters, at the store's version of now. */
   key(sql: string, params: readonly Value[], types: readonly SqlType[]): string {
-    return `${this.#version()}\u0000${sql}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(types)}`;
+    return `${this.#version()}\u0000${sql}\u0000${JSON.stringify(params, bigintReplacer)}\u0000${JSON.stringify(types)}`;
   }
 
   get(key: string): CachedResult | undefined {

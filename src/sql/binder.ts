@@ -53,7 +53,9 @@ import {
   resolveOperator,
   windowOnlyNames,
 } from './functions.ts';
-import { interval, numericTextScale } from './literals.ts';
+import { inInt8, int8 } from './int8.ts';
+import { interval } from './literals.ts';
+import { parseNumeric } from './numeric.ts';
 import { type BindParams, undefinedParameter } from './params.ts';
 import { convertTypeName } from './parse.ts';
 import type {
@@ -1588,10 +1590,13 @@ function constant(c: A_Const): BoundExpr {
   if (c.isnull === true) return literal(null, T.unknown);
   if (c.ival !== undefined) return literal(c.ival.ival ?? 0, T.int4);
   if (c.fval !== undefined) {
+    // An integer too large for integer is bigint, and numeric beyond bigint (as PostgreSQL types it).
     const s = c.fval.fval ?? '0';
-    const v = Number(s);
-    if (/^[+-]?\d+$/.test(s)) return literal(v, Number.isSafeInteger(v) ? T.int8 : T.numeric);
-    return literal(v, T.numeric, numericTextScale(s));
+    if (/^[+-]?\d+$/.test(s)) {
+      const b = BigInt(s);
+      if (inInt8(b)) return literal(int8(b), T.int8);
+    }
+    return literal(parseNumeric(s), T.numeric);
   }
   if (c.boolval !== undefined) return literal(c.boolval.boolval === true, T.boolean);
   if (c.sval !== undefined) return literal(c.sval.sval ?? '', T.unknown);

@@ -4,9 +4,10 @@
  */
 import type { BoundExpr } from './expr.ts';
 import { formatInterval } from './literals.ts';
+import { formatNumeric, isNumericValue } from './numeric.ts';
 import type { AggregateCall, Plan, PlanColumn, SortKey, WindowCall } from './plan.ts';
 import { planInputs } from './plan.ts';
-import { shortType } from './types.ts';
+import { bigintReplacer, shortType } from './types.ts';
 
 export interface ExplainOptions {
   /** Also print each node's output columns with their types. */
@@ -146,7 +147,7 @@ export function exprToString(e: BoundExpr, cols: readonly PlanColumn[]): string 
     case 'ColumnRef':
       return cols[e.index]?.name ?? e.name ?? `#${e.index}`;
     case 'Literal':
-      return literalToString(e.value, e.type.name, e.scale);
+      return literalToString(e.value, e.type.name);
     case 'Call':
       if (infix.has(e.fn) && e.args.length === 2)
         return `(${ex(e.args[0] as BoundExpr)} ${e.fn} ${ex(e.args[1] as BoundExpr)})`;
@@ -177,18 +178,12 @@ export function exprToString(e: BoundExpr, cols: readonly PlanColumn[]): string 
   }
 }
 
-function literalToString(v: unknown, type: string, scale?: number): string {
+function literalToString(v: unknown, type: string): string {
   if (v === null) return 'NULL';
-  if (typeof v === 'number' && scale !== undefined) {
-    // a numeric literal as written: 1.50, not 1.5
-    const text = String(v);
-    if (text.includes('e')) return text;
-    const decimals = text.includes('.') ? text.length - text.indexOf('.') - 1 : 0;
-    if (decimals >= scale) return text;
-    return `${text}${decimals === 0 ? '.' : ''}${'0'.repeat(scale - decimals)}`;
-  }
+  // a numeric literal as written: 1.50, not 1.5
+  if (isNumericValue(v)) return v.special === undefined ? formatNumeric(v) : `'${v.special}'::numeric`;
   if (typeof v === 'string') return `'${v.replaceAll("'", "''")}'`;
   if (type === 'interval' && typeof v === 'object') return `'${formatInterval(v as never)}'::interval`;
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') return JSON.stringify(v, bigintReplacer);
   return String(v);
 }

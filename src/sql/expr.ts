@@ -5,7 +5,7 @@
  * binder inserts `Cast` nodes), so an evaluator never resolves types at run time.
  */
 import type { SqlType, Value } from './types.ts';
-import { T } from './types.ts';
+import { bigintReplacer, T } from './types.ts';
 
 export interface ColumnRef {
   readonly kind: 'ColumnRef';
@@ -19,11 +19,6 @@ export interface Literal {
   readonly kind: 'Literal';
   readonly value: Value;
   readonly type: SqlType;
-  /**
-   * Display scale of a numeric literal as written (`1.50` → 2, `0.000` → 3, `'1.5e-3'::numeric`
-   * → 4): a number cannot carry it. Absent: the decimals of the value's shortest form.
-   */
-  readonly scale?: number;
   /** n of the bind parameter `$n` this constant stands for (describing a statement infers its type). */
   readonly param?: number;
 }
@@ -125,8 +120,7 @@ export function columnRef(index: number, name: string, type: SqlType): ColumnRef
   return Object.freeze({ kind: 'ColumnRef', index, name, type });
 }
 
-export function literal(value: Value, type: SqlType, scale?: number): Literal {
-  if (scale !== undefined) return Object.freeze({ kind: 'Literal', value, type, scale });
+export function literal(value: Value, type: SqlType): Literal {
   return Object.freeze({ kind: 'Literal', value, type });
 }
 
@@ -239,8 +233,7 @@ export function exprEquals(a: BoundExpr, b: BoundExpr): boolean {
       const bv = (b as Literal).value;
       return (
         a.type.name === b.type.name &&
-        a.scale === (b as Literal).scale &&
-        JSON.stringify(a.value) === JSON.stringify(bv)
+        JSON.stringify(a.value, bigintReplacer) === JSON.stringify(bv, bigintReplacer)
       );
     }
     case 'Call':

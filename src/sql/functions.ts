@@ -12,7 +12,17 @@ import {
   undefinedOperator,
 } from './errors.ts';
 import { type BoundExpr, call, cast, type Literal, literal } from './expr.ts';
-import { numericTextScale, parseBytea, parseLiteral } from './literals.ts';
+import { type Int8, int8, int8OfNumber } from './int8.ts';
+import { parseBytea, parseLiteral } from './literals.ts';
+import {
+  isNumericValue,
+  type Numeric,
+  negNumeric,
+  numericFromFloat,
+  numericFromInteger,
+  numericToInteger,
+  numericToNumber,
+} from './numeric.ts';
 import {
   arrayOf,
   canExplicitCast,
@@ -71,7 +81,7 @@ export function explicitCast(
   if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null))
     return fold(e, to, place, typmod);
   if (sameType(e.type, to)) return e;
-  if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to) && typeof e.value === 'number') {
+  if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to) && e.value !== null) {
     return castLiteral(e.value, to, place, undefined, e.type);
   }
   if (!canExplicitCast(e.type, to))
@@ -131,8 +141,8 @@ function castLiteral(
   from?: SqlType,
 ): Literal {
   if (value === null) return literal(null, to);
-  if (typeof value === 'number' && isNumeric(to))
-    return castNumberLiteral(value, from ?? T.numeric, to, place);
+  if (from !== undefined && isNumeric(from) && isNumeric(to))
+    return castNumberLiteral(value as number | bigint | Numeric, from, to, place);
   const text = String(value);
   if (to.name === 'bytea') {
     try {
@@ -142,9 +152,14 @@ function castLiteral(
       throw e;
     }
   }
-  const v = parseLiteral(text, to, typmod);
+  let v: ReturnType<typeof parseLiteral>;
+  try {
+    v = parseLiteral(text, to, typmod);
+  } catch (e) {
+    if (e instanceof SqlError) throw new SqlError(e.sqlstate, e.message, positionOf(place));
+    throw e;
+  }
   if (v === undefined) throw invalidText(formatType(to), text, place);
-  if (to.name === 'numeric') return literal(v, to, numericTextScale(text));
   if (to.name === 'float4' && typeof v === 'number') {
     const r = Math.fround(v);
     if ((!Number.isFinite(r) && Number.isFinite(v)) || (r === 0 && v !== 0))
@@ -160,48 +175,68 @@ function positionOf(place: Place | undefined): number | undefined {
   return place === undefined || place.offset < 0 ? undefined : place.offset + 1;
 }
 
-const intLimits: Readonly<Record<string, readonly [number, number]>> = {
-  int2: [-32768, 32767],
-  int4: [-2147483648, 2147483647],
-  int8: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+const intLimits: Readonly<Record<string, readonly [bigint, bigint]>> = {
+  int2: [-32768n, 32767n],
+  int4: [-2147483648n, 2147483647n],
+  int8: [-(2n ** 63n), 2n ** 63n - 1n],
 };
 
-function castNumberLiteral(value: number, from: SqlType, to: SqlType, place: Place | undefined): Literal {
+/** A literal of one numeric type as another, as the run-time cast converts it. */
+function castNumberLiteral(
+  value: number | bigint | Numeric,
+  from: SqlType,
+  to: SqlType,
+  place: Place | undefined,
+): Literal {
   const floatSource = from.name === 'float4' || from.name === 'float8';
-  const outOfRange = (what: string): never => {
-    throw new SqlError('22003', `${what} out of range`, positionOf(place));
+  const fail = (sqlstate: string, message: string): never => {
+    throw new SqlError(sqlstate, message, positionOf(place));
   };
-  switch (to.name) {
-    case 'int2':
-    case 'int4':
-    case 'int8': {
-      if (!Number.isFinite(value)) {
-        if (floatSource) return outOfRange(formatType(to));
-        throw new SqlError(
-          '0A000',
-          `cannot convert ${Number.isNaN(value) ? 'NaN' : 'infinity'} to ${formatType(to)}`,
-          positionOf(place),
-        );
+  const outOfRange = (what: string): never => fail('22003', `${what} out of range`);
+  try {
+    switch (to.name) {
+      case 'int2':
+      case 'int4':
+      case 'int8': {
+        const [lo, hi] = intLimits[to.name] ?? [0n, 0n];
+        if (isNumericValue(value)) return literal(numericToInteger(value, lo, hi, formatType(to)), to);
+        if (typeof value === 'bigint' || !floatSource) {
+          if (value < lo || value > hi) return outOfRange(formatType(to));
+          return literal(value, to);
+        }
+        if (!Number.isFinite(value)) return outOfRange(formatType(to));
+        const r = roundHalfEven(value);
+        if (r < Number(lo) || r > Number(hi) || (to.name === 'int8' && r >= 2 ** 63))
+          return outOfRange(formatType(to));
+        return literal(int8OfNumber(r), to);
       }
-      const r = floatSource ? roundHalfEven(value) : value < 0 ? -Math.round(-value) : Math.round(value);
-      const [lo, hi] = intLimits[to.name] ?? [0, 0];
-      if (r < lo || r > hi) return outOfRange(formatType(to));
-      return literal(r + 0, to);
+      case 'float4':
+      case 'float8': {
+        const x = isNumericValue(value) ? numericToNumber(value) : Number(value);
+        const r = to.name === 'float4' ? Math.fround(x) : x;
+        if (
+          isNumericValue(value) &&
+          value.special === undefined &&
+          (!Number.isFinite(r) || (r === 0 && value.coef !== 0n))
+        )
+          return outOfRange(`value`);
+        if (to.name === 'float4' && !isNumericValue(value)) {
+          if (!Number.isFinite(r) && Number.isFinite(x)) return fail('22003', 'value out of range: overflow');
+          if (r === 0 && x !== 0) return fail('22003', 'value out of range: underflow');
+        }
+        return literal(r, to);
+      }
+      case 'numeric':
+        if (isNumericValue(value)) return literal(value, to);
+        if (floatSource)
+          return literal(numericFromFloat(value as number, from.name === 'float4' ? 6 : 15), to);
+        return literal(numericFromInteger(value as Int8), to);
+      default:
+        return literal(value, to);
     }
-    case 'float4': {
-      const r = Math.fround(value);
-      if (!Number.isFinite(r) && Number.isFinite(value))
-        throw new SqlError('22003', 'value out of range: overflow', positionOf(place));
-      if (r === 0 && value !== 0)
-        throw new SqlError('22003', 'value out of range: underflow', positionOf(place));
-      return literal(r, to);
-    }
-    case 'numeric':
-      if (floatSource && Number.isFinite(value))
-        return literal(Number(value.toPrecision(from.name === 'float4' ? 6 : 15)) + 0, to);
-      return literal(value, to);
-    default:
-      return literal(value, to);
+  } catch (e) {
+    if (e instanceof SqlError && e.position === undefined) return fail(e.sqlstate, e.message);
+    throw e;
   }
 }
 
@@ -360,8 +395,16 @@ function resolvePrefix(op: string, e: BoundExpr, place: Place | undefined): Boun
     const arg = e.type.name === 'unknown' ? coerce(e, T.numeric, place) : e;
     if (isNumeric(arg.type) || arg.type.name === 'interval') {
       if (op === '+') return arg;
-      if (arg.kind === 'Literal' && typeof arg.value === 'number')
-        return literal(-arg.value, arg.type, arg.scale);
+      if (arg.kind === 'Literal' && typeof arg.value === 'number' && !isInteger(arg.type))
+        return literal(-arg.value, arg.type);
+      if (arg.kind === 'Literal' && isNumericValue(arg.value))
+        return literal(negNumeric(arg.value), arg.type);
+      if (arg.kind === 'Literal' && (typeof arg.value === 'number' || typeof arg.value === 'bigint')) {
+        // an integer literal, when its negation stays in its type (else neg raises 22003 at run time)
+        const n = -BigInt(arg.value);
+        const [lo, hi] = intLimits[arg.type.name] ?? [0n, 0n];
+        if (n >= lo && n <= hi) return literal(int8(n), arg.type);
+      }
       return call('neg', [arg], arg.type);
     }
   }

@@ -4,6 +4,8 @@
  * Failures return undefined; the caller raises 22P02 with the literal's position.
  */
 import { SqlError, SqlState } from './errors.ts';
+import { INT8_MAX, INT8_MIN, int8 } from './int8.ts';
+import { tryParseNumeric } from './numeric.ts';
 import type { Interval, SqlType, Value } from './types.ts';
 
 export const MICROS_PER_SECOND = 1_000_000;
@@ -300,18 +302,6 @@ export function parseDate(text: string): number | undefined {
 }
 
 /**
- * Display scale of numeric input text, as numeric_in keeps it: the decimals written, less the
- * exponent (`'1.50'` → 2, `'1.5e-3'` → 4, `'15e1'` → 0); 0 for text that is not a number.
- */
-export function numericTextScale(text: string): number {
-  const m = /^\s*[+-]?(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?\s*$/i.exec(text);
-  if (m === null) return 0;
-  const frac = m[2]?.length ?? 0;
-  const exp = m[3] === undefined ? 0 : Number(m[3]);
-  return Math.max(0, frac - exp);
-}
-
-/**
  * bytea input (byteain): hex format `\x41ff` (whitespace allowed between digit pairs), else
  * escape format, where `\\` is a backslash and `\nnn` an octal byte. Throws 22023 for bad hex
  * and 22P02 for a bad escape, as PostgreSQL does.
@@ -352,10 +342,10 @@ export function parseBytea(text: string): Uint8Array {
 }
 
 const intRe = /^\s*[+-]?\d+\s*$/;
-const limits: Readonly<Record<string, readonly [number, number]>> = {
-  int2: [-32768, 32767],
-  int4: [-2147483648, 2147483647],
-  int8: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+const limits: Readonly<Record<string, readonly [bigint, bigint]>> = {
+  int2: [-32768n, 32767n],
+  int4: [-2147483648n, 2147483647n],
+  int8: [INT8_MIN, INT8_MAX],
 };
 
 /** Converts literal text to a value of `type`; undefined when the text is not valid input. */
@@ -371,16 +361,16 @@ export function parseLiteral(text: string, type: SqlType, typmod?: number): Valu
     case 'int4':
     case 'int8': {
       if (!intRe.test(text)) return undefined;
-      const n = Number(text);
-      const [lo, hi] = limits[type.name] ?? [0, 0];
-      return n < lo || n > hi ? undefined : n;
+      const n = BigInt(text.trim());
+      const [lo, hi] = limits[type.name] ?? [0n, 0n];
+      return n < lo || n > hi ? undefined : int8(n);
     }
     case 'numeric':
+      return tryParseNumeric(text); // 22003 beyond numeric's range
     case 'float4':
     case 'float8': {
       const t = text.trim();
       if (numberRe.test(t)) return Number(t);
-      // As the run-time casts (eval/functions/casts.ts): numeric has NaN and ±Infinity too.
       const l = t.toLowerCase();
       if (l === 'nan') return Number.NaN;
       if (l === 'infinity' || l === '+infinity' || l === 'inf' || l === '+inf')

@@ -7,8 +7,10 @@
  * | -------------------------------- | ---------------------------------------------------------- |
  * | NULL (any type)                  | `null`                                                     |
  * | boolean                          | `boolean`                                                  |
- * | smallint / integer / bigint      | `number` (bigint must stay in the safe-integer range)      |
- * | numeric                          | `number` (the type stays `numeric` for display/catalog)    |
+ * | smallint / integer               | `number`                                                   |
+ * | bigint                           | `number` within ±(2^53 − 1), a JS `bigint` beyond (int8.ts) |
+ * | numeric                          | `Numeric` = `{ coef: bigint, scale }` (+ `special` for     |
+ * |                                  | NaN/±Infinity): exact, with its display scale (numeric.ts) |
  * | real / double precision          | `number`                                                   |
  * | varchar / text                   | `string`                                                   |
  * | timestamp (without time zone)    | `number`: microseconds since 1970-01-01 00:00:00           |
@@ -23,6 +25,10 @@
  * `unknown` is the type of a string literal whose type is not yet decided (PostgreSQL's
  * `unknown`): it resolves to the type the context asks for.
  */
+
+import type { Numeric } from './numeric.ts';
+
+export type { Numeric };
 
 export type TypeName =
   | 'boolean'
@@ -60,11 +66,22 @@ export type Value =
   | null
   | boolean
   | number
+  | bigint
   | string
+  | Numeric
   | Interval
   | Uint8Array
   | readonly Value[]
   | { readonly [key: string]: unknown };
+
+/**
+ * `JSON.stringify` replacer for values that may hold bigints (int8 beyond ±(2^53 − 1), the
+ * coefficients of numerics): a bigint becomes the string `<digits>n`. For keys, fingerprints
+ * and messages; not read back.
+ */
+export function bigintReplacer(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? `${v}n` : v;
+}
 
 function scalar(name: TypeName): SqlType {
   return Object.freeze({ name });

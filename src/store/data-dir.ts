@@ -1,13 +1,15 @@
 /**
  * The data directory: created on first start, stamped with its format version, owned by one
- * process at a time. Layout of format 1:
+ * process at a time. Layout of format 2:
  *
- *     FORMAT     {"format":1,"createdBy":"tidewatch 0.1.0","createdAt":"…"}
+ *     FORMAT     {"format":2,"createdBy":"tidewatch 0.1.0","createdAt":"…"}
  *     lock       the owning process (lock.ts)
  *     log/…      durable logs of sources that cannot replay (durable-log.ts)
  *
  * A directory written by a newer tidewatch (a greater format) is refused with a message
- * saying so, rather than read wrongly; an unreadable FORMAT file is refused naming it.
+ * saying so, rather than read wrongly; so is one of format 1, whose store kept numeric values
+ * as doubles (format 2 keeps them exactly, as text, and bigints beyond 2^53 exactly); an
+ * unreadable FORMAT file is refused naming it.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,7 +17,7 @@ import { errnoOf, ioError, StoreError } from './errors.ts';
 import { FileLock } from './lock.ts';
 
 /** The format this tidewatch reads and writes. */
-export const DATA_FORMAT = 1;
+export const DATA_FORMAT = 2;
 
 export interface DataFormat {
   readonly format: number;
@@ -87,7 +89,7 @@ export class DataDir {
 
   /**
    * Opens (creating it if needed) and locks the data directory; throws a StoreError naming
-   * the directory or file: `locked` (another process has it), `unusable` (newer format),
+   * the directory or file: `locked` (another process has it), `unusable` (another format),
    * `corrupt` (FORMAT unreadable) or `io`.
    */
   static open(path: string, createdBy: string): DataDir {
@@ -104,6 +106,12 @@ export class DataDir {
         throw new StoreError(
           'unusable',
           `data directory ${dir} has format ${existing.format}, written by ${existing.createdBy || 'a newer tidewatch'}; this tidewatch reads format ${DATA_FORMAT} — upgrade tidewatch or use another --data-dir`,
+          { path: join(dir, 'FORMAT') },
+        );
+      if (existing !== undefined && existing.format < DATA_FORMAT)
+        throw new StoreError(
+          'unusable',
+          `data directory ${dir} has format ${existing.format}, written by ${existing.createdBy || 'an older tidewatch'}, whose store holds numeric values as doubles; this tidewatch reads format ${DATA_FORMAT} (exact numerics) — use another --data-dir`,
           { path: join(dir, 'FORMAT') },
         );
       if (existing !== undefined) return new DataDir(dir, existing, false, lock);

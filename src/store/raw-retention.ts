@@ -3,6 +3,7 @@
  * `now − hours`, then the oldest epochs until the rest fits in `bytes`. Bookkeeping only —
  * the store deletes the rows.
  */
+import { formatNumeric, isNumericValue } from '../sql/numeric.ts';
 import type { Value } from '../sql/types.ts';
 
 export interface RetentionPolicy {
@@ -23,15 +24,16 @@ export interface RawEpoch {
 
 /**
  * The size a row of raw events counts for against a byte limit: its values' sizes (string
- * length, 8 per number or timestamp, the JSON length of anything else) — close to its JSON
- * line without the names, and the same on every run.
+ * length, 8 per number, bigint or timestamp, a numeric's text length, the JSON length of
+ * anything else) — close to its JSON line without the names, and the same on every run.
  */
 export function rawBytes(row: readonly Value[]): number {
   let n = 0;
   for (const v of row) {
     if (v === null) n += 1;
     else if (typeof v === 'string') n += v.length;
-    else if (typeof v === 'number') n += 8;
+    else if (typeof v === 'number' || typeof v === 'bigint') n += 8;
+    else if (isNumericValue(v)) n += formatNumeric(v).length;
     else if (typeof v === 'boolean') n += 1;
     else if (v instanceof Uint8Array) n += v.byteLength;
     else n += JSON.stringify(v).length;

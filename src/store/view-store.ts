@@ -6,7 +6,7 @@
  *
  * - `tidewatch_views(name, columns, created_epoch)`: one row per view; `columns` is the JSON
  *   of `[{ name, type: SqlType }]`, the tidewatch types (DuckDB's own types lose some:
- *   jsonb is VARCHAR, numeric is DOUBLE).
+ *   jsonb and numeric are VARCHAR).
  * - `tidewatch_epochs(epoch, committed_at)`: one row per committed epoch.
  * - `tidewatch_sources(name, columns)`: one row per source whose raw events are retained, and
  *   `tidewatch_raw_epochs(source, epoch, rows, bytes, committed_at)`: what each epoch added,
@@ -21,7 +21,7 @@
  *   `__tw_ts` (commit time, ms), written from the epoch's changes in its transaction and kept
  *   for the longest retention of the view's subscriptions.
  * - one table per view, named as the view, with the view's columns followed by
- *   `__tw_key VARCHAR` (the engine's `rowKey` of the row, so that a retraction finds its
+ *   `__tw_key VARCHAR` (the engine's `rowIdentity` of the row, so that a retraction finds its
  *   row exactly, NULLs and NaN included; empty in an APPEND ONLY table, whose rows are never
  *   retracted and are appended as they come) and `__tw_count BIGINT` (views are multisets:
  *   the row's multiplicity, almost always 1). Ad-hoc SQL repeating rows by their count
@@ -42,8 +42,12 @@
  * | tidewatch type        | DuckDB      | engine value                                      |
  * | --------------------- | ----------- | ------------------------------------------------- |
  * | boolean               | BOOLEAN     | boolean                                           |
- * | int2 / int4 / int8    | SMALLINT / INTEGER / BIGINT | number                            |
- * | numeric               | DOUBLE      | number (the engine computes numeric as a double)  |
+ * | int2 / int4           | SMALLINT / INTEGER | number                                     |
+ * | int8                  | BIGINT      | number, or bigint beyond ±(2^53 − 1): exact       |
+ * | numeric               | VARCHAR     | `Numeric`, as PostgreSQL's text (`1.50`, `NaN`):  |
+ * |                       |             | exact, value and display scale (a DECIMAL has 38  |
+ * |                       |             | digits at one scale per column; a numeric has a   |
+ * |                       |             | scale per value, NaN and ±Infinity)               |
  * | float4 / float8       | DOUBLE      | number (float4 too: the engine's value is a double, REAL would round it) |
  * | varchar / text / unknown | VARCHAR  | string                                            |
  * | timestamp             | TIMESTAMP   | µs since 1970 (negative before 1970)              |
@@ -80,8 +84,10 @@ import {
   timestampValue,
   timeValue,
 } from '@duckdb/node-api';
+import { type Int8, int8 } from '../sql/int8.ts';
+import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
 import type { Interval, SqlType, Value } from '../sql/types.ts';
-import { compareRows, type Row, rowKey } from '../stream/value.ts';
+import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
@@ -224,6 +230,7 @@ export function duckType(t: SqlType): string {
     case 'int8':
       return 'BIGINT';
     case 'numeric':
+      return 'VARCHAR';
     case 'float4':
     case 'float8':
       return 'DOUBLE';
@@ -276,9 +283,11 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
       a.appendInteger(v as number);
       return;
     case 'int8':
-      a.appendBigInt(bigint(v as number, 'bigint'));
+      a.appendBigInt(BigInt(v as Int8));
       return;
     case 'numeric':
+      a.appendVarchar(formatNumeric(v as Numeric));
+      return;
     case 'float4':
     case 'float8':
       a.appendDouble(v as number);
@@ -312,7 +321,7 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
       a.appendBlob(v as Uint8Array);
       return;
     case 'array':
-      a.appendList(toDuckValue(v, t) as DuckDBListValue, a.columnType(col) as DuckDBListType);
+      a.appendList(toDuckValue(v, t, 'text') as DuckDBListValue, a.columnType(col) as DuckDBListType);
       return;
     default: {
       const never: never = t.name;
@@ -370,7 +379,9 @@ export function fromDuck(v: DuckDBValue, t: SqlType): Value {
   if (v === null) return null;
   switch (t.name) {
     case 'int8':
-      return Number(v as bigint);
+      return int8(v as bigint);
+    case 'numeric':
+      return parseNumeric(v as string);
     case 'timestamp':
       return Number((v as DuckDBTimestampValue).micros);
     case 'timestamptz':
@@ -448,7 +459,7 @@ function consolidate(delta: ViewDelta): { key: string; row: Row; weight: number 
     const row = delta.rows[i] as Row;
     const weight = delta.weights[i] ?? 0;
     if (weight === 0) continue;
-    const key = rowKey(row);
+    const key = rowIdentity(row);
     const e = byKey.get(key);
     if (e === undefined) byKey.set(key, { key, row, weight });
     else e.weight += weight;

@@ -8,7 +8,7 @@
  * here either passes a row through untouched (filter, union, materialize) or builds a
  * new one (project, tumble), so a columnar layout would only add transposition.
  */
-import { type Row, rowKey } from './value.ts';
+import { type Row, rowIdentity } from './value.ts';
 
 export interface Chunk {
   readonly kind: 'chunk';
@@ -71,7 +71,7 @@ export function integrate(
     const row = rows[i] as Row;
     const w = weights[i] as number;
     if (w === 0) continue;
-    const k = rowKey(row);
+    const k = rowIdentity(row);
     const e = into.get(k);
     if (e === undefined) into.set(k, { row, weight: w });
     else {

@@ -46,8 +46,10 @@ export {
   compareValues,
   hashKey,
   isSqlStateError,
+  rowIdentity,
   rowKey,
   rowsEqual,
+  rowsIdentical,
   valueKey,
   valuesEqual,
 } from './value.ts';

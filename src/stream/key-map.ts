@@ -19,7 +19,7 @@
  */
 import { type Row, type Value, valueKey } from './value.ts';
 
-type Prim = null | boolean | number | string;
+type Prim = null | boolean | number | bigint | string;
 
 /** A level holding one key. */
 class Single {

@@ -11,7 +11,7 @@ import { ChunkBuilder, type WeightedRow } from './chunk.ts';
 import { KeyMap } from './key-map.ts';
 import type { HeldWatermarks, Watermark } from './operator.ts';
 import { SortedRows } from './sorted-rows.ts';
-import { type Row, rowKey, type SortKey, type Value } from './value.ts';
+import { type Row, rowIdentity, type SortKey, type Value } from './value.ts';
 
 interface Partition {
   readonly key: Row;
@@ -136,7 +136,7 @@ export class SortedPartitions {
       const output: PartitionOutput = new Map();
       for (let i = 0; i < s.outRows.length; i++) {
         const row = s.outRows[i] as Row;
-        output.set(rowKey(row), { row, weight: s.outWeights[i] as number });
+        output.set(rowIdentity(row), { row, weight: s.outWeights[i] as number });
       }
       this.#partitions.set(s.key, { key: s.key, rows, output, dirty: false });
     }

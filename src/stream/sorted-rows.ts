@@ -4,7 +4,14 @@
  * whole row (ascending), so "the first N rows" is deterministic — the same rows a batch query
  * sorting by (keys…, all columns) would return.
  */
-import { compareKeys, compareRows, type OrderSpec, type Row, type SortKey, type Value } from './value.ts';
+import {
+  compareKeys,
+  compareRowsExact,
+  type OrderSpec,
+  type Row,
+  type SortKey,
+  type Value,
+} from './value.ts';
 
 export interface SortedEntry {
   readonly row: Row;
@@ -25,7 +32,7 @@ export class SortedRows {
   }
 
   compare(a: SortedEntry, key: Row, row: Row): number {
-    return compareKeys(a.key, key, this.#spec) || compareRows(a.row, row);
+    return compareKeys(a.key, key, this.#spec) || compareRowsExact(a.row, row);
   }
 
   /** Whether two entries are peers (equal ORDER BY key). */

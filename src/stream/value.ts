@@ -5,7 +5,10 @@
  * | -------------------------- | ---------------------------------------------------------- |
  * | NULL                       | `null`                                                     |
  * | boolean                    | `boolean`                                                  |
- * | integers, numeric, floats  | `number`                                                   |
+ * | int2, int4, floats         | `number`                                                   |
+ * | int8                       | `number` within ±(2^53 − 1), a `bigint` beyond (int8.ts)   |
+ * | numeric                    | `Numeric` `{ coef, scale }` (numeric.ts): equal values of  |
+ * |                            | different display scales (1.5, 1.50) compare and key alike |
  * | text, varchar              | `string`                                                   |
  * | timestamp                  | `number`: microseconds since 1970-01-01 (UTC, no zone)     |
  * | date                       | `number`: days since 1970-01-01                            |
@@ -17,9 +20,17 @@
  * A row is `readonly Value[]`. Rows are immutable once created: operators share them.
  */
 
+import {
+  compareNumeric,
+  isNumericValue,
+  type Numeric,
+  numericEquals,
+  numericIdentical,
+  numericKey,
+} from '../sql/numeric.ts';
 import type { Interval, Value } from '../sql/types.ts';
 
-export type { Interval, Value };
+export type { Interval, Numeric, Value };
 
 export type Row = readonly Value[];
 
@@ -35,6 +46,8 @@ export interface SortKey extends OrderSpec {
 }
 
 const MICROS_PER_DAY = 86_400_000_000;
+
+export { isNumericValue };
 
 export function isInterval(v: Value): v is Interval {
   return (
@@ -58,6 +71,7 @@ function typeRank(v: Value): number {
     case 'boolean':
       return 0;
     case 'number':
+    case 'bigint':
       return 1;
     case 'string':
       return 2;
@@ -65,6 +79,7 @@ function typeRank(v: Value): number {
       if (v === null) return 9;
       if (Array.isArray(v)) return 5;
       if (v instanceof Uint8Array) return 4;
+      if (isNumericValue(v)) return 7;
       return isInterval(v) ? 3 : 6;
   }
 }
@@ -96,6 +111,11 @@ export function compareValues(a: Value, b: Value): number {
   switch (ra) {
     case 0:
       return a === b ? 0 : a ? 1 : -1;
+    case 1:
+      // an int8 beyond the safe range (a bigint) against a number or another: JS compares exactly
+      return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+    case 7:
+      return compareNumeric(a as Numeric, b as Numeric);
     case 3:
       return compareNumbers(intervalSpan(a as Interval), intervalSpan(b as Interval));
     case 4:
@@ -127,18 +147,42 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
-/** SQL equality for grouping/DISTINCT purposes: NULL equals NULL, NaN equals NaN. */
+/** SQL equality for grouping/DISTINCT purposes: NULL equals NULL, NaN equals NaN, 1.5 equals 1.50. */
 export function valuesEqual(a: Value, b: Value): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object') {
     return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
   }
+  if (isNumericValue(a) && isNumericValue(b)) return numericEquals(a, b);
   return compareValues(a, b) === 0;
 }
 
 export function rowsEqual(a: Row, b: Row): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!valuesEqual(a[i] as Value, b[i] as Value)) return false;
+  return true;
+}
+
+/**
+ * Equal and printed alike: `valuesEqual`, and numerics of the same display scale too (1.5 and
+ * 1.50 are equal, not identical). A row whose values change only in display scale is a
+ * changed row for a view (it prints differently).
+ */
+export function valuesIdentical(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return valuesEqual(a, b);
+  if (isNumericValue(a) && isNumericValue(b)) return numericIdentical(a, b);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!valuesIdentical(a[i] as Value, b[i] as Value)) return false;
+    return true;
+  }
+  return valuesEqual(a, b);
+}
+
+export function rowsIdentical(a: Row, b: Row): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!valuesIdentical(a[i] as Value, b[i] as Value)) return false;
   return true;
 }
 
@@ -171,6 +215,38 @@ export function compareRows(a: Row, b: Row): number {
   return compareKeys(a, b, []);
 }
 
+/** Orders values equal for SQL by how they print: numerics by display scale (1.5 before 1.50). */
+function displayOrder(a: Value, b: Value): number {
+  if (isNumericValue(a) && isNumericValue(b)) return a.scale < b.scale ? -1 : a.scale > b.scale ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      const c = displayOrder(a[i] as Value, b[i] as Value);
+      if (c !== 0) return c;
+    }
+  }
+  return 0;
+}
+
+/**
+ * `compareValues`, then the display scale of equal numerics: a total order of values as they
+ * print, so that 1.5 and 1.50 are distinct members of a sorted multiset (min/max state).
+ */
+export function compareValuesExact(a: Value, b: Value): number {
+  return compareValues(a, b) || displayOrder(a, b);
+}
+
+/** `compareRows`, then the display scale of equal numerics (see `rowIdentity`). */
+export function compareRowsExact(a: Row, b: Row): number {
+  const c = compareRows(a, b);
+  if (c !== 0) return c;
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const d = displayOrder(a[i] as Value, b[i] as Value);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /**
  * A string that identifies a value up to SQL equality, distinguishing types
  * (1 vs '1', NULL vs 'null'); self-delimiting, so keys of tuples concatenate.
@@ -178,22 +254,33 @@ export function compareRows(a: Row, b: Row): number {
 export function valueKey(v: Value): string {
   switch (typeof v) {
     case 'number':
-      // String(-0) is "0": -0 and 0 are one key, as SQL wants.
+    case 'bigint':
+      // String(-0) is "0": -0 and 0 are one key, as SQL wants. An int8 is a bigint only
+      // beyond the safe range, so equal int8 values have one key.
       return `n${v};`;
     case 'string':
       return `s${v.length}:${v}`;
     case 'boolean':
       return v ? 't' : 'f';
     default:
-      return objectKey(v);
+      return objectKey(v, false);
   }
 }
 
-function objectKey(v: Value): string {
+/**
+ * `valueKey`, but numerics of one value and different display scales apart (`d15e-1;` and
+ * `d150e-2;`): the identity of a value as a multiset element (see `rowIdentity`).
+ */
+export function valueIdentity(v: Value): string {
+  return typeof v === 'object' && v !== null ? objectKey(v, true) : valueKey(v);
+}
+
+function objectKey(v: Value, exact: boolean): string {
   if (v === null) return 'N';
+  if (isNumericValue(v)) return exact ? `d${v.special ?? v.coef}e-${v.scale};` : `d${numericKey(v)};`;
   if (Array.isArray(v)) {
     let k = `a${v.length}:`;
-    for (const e of v as readonly Value[]) k += valueKey(e);
+    for (const e of v as readonly Value[]) k += exact ? valueIdentity(e) : valueKey(e);
     return k;
   }
   if (v instanceof Uint8Array) {
@@ -207,9 +294,10 @@ function objectKey(v: Value): string {
 }
 
 /**
- * Map key of a tuple (a row, a group key, a join key). Joined rather than concatenated: `+=`
- * builds a rope of small strings that a map then keeps alive (~700 bytes for a 12-column row);
- * `join` makes one flat string, and is faster too.
+ * Map key of a tuple up to SQL equality (a primary key, a group key, a join key): 1.5 and
+ * 1.50 have one key. Joined rather than concatenated: `+=` builds a rope of small strings
+ * that a map then keeps alive (~700 bytes for a 12-column row); `join` makes one flat string,
+ * and is faster too.
  */
 export function rowKey(values: Row): string {
   const n = values.length;
@@ -219,12 +307,27 @@ export function rowKey(values: Row): string {
   return parts.join('');
 }
 
+/**
+ * Map key of a row as an element of a multiset of rows (Z-set consolidation, a view's
+ * table, the store's row key): `rowKey`, except that numerics keep their display scale, so
+ * that a row changing from 1.5 to 1.50 is a retraction and an insertion, as PostgreSQL would
+ * print it, rather than no change. Rows differing only so are still equal for SQL (`rowKey`).
+ */
+export function rowIdentity(values: Row): string {
+  const n = values.length;
+  if (n === 1) return valueIdentity(values[0] as Value);
+  const parts: string[] = new Array(n);
+  for (let i = 0; i < n; i++) parts[i] = valueIdentity(values[i] as Value);
+  return parts.join('');
+}
+
 /** Key of a single value usable directly in a `Map`: primitives as themselves (SameValueZero
- * equates -0/0 and NaN/NaN, and keeps 1 and '1' apart), objects by `valueKey` in a box string
- * that cannot clash with a primitive — callers keep object keys in a separate map. */
-export function hashKey(v: Value): null | boolean | number | string {
+ * equates -0/0 and NaN/NaN, keeps 1 and '1' apart, and compares bigints by value), objects by
+ * `valueKey` in a box string that cannot clash with a primitive — callers keep object keys in
+ * a separate map. */
+export function hashKey(v: Value): null | boolean | number | bigint | string {
   if (v === null || typeof v !== 'object') return v;
-  return objectKey(v);
+  return objectKey(v, false);
 }
 
 /** True when any of the values is NULL (an equi-join key with a NULL never matches). */

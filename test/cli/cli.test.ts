@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { DATA_FORMAT } from '../../src/store/data-dir.ts';
 import { BIN, collect, runCli, spawnCli, waitForOutput } from '../helpers/cli.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -330,7 +331,7 @@ describe('tidewatch start', () => {
     assert.match(second.stderr, /data directory .*data is in use by process \d+/);
     first.kill('SIGINT');
     assert.equal((await done).code, 0);
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'data', 'FORMAT'), 'utf8')).format, 1);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'data', 'FORMAT'), 'utf8')).format, DATA_FORMAT);
   });
 
   test('a port already in use gives a clear error and exit 1', async () => {

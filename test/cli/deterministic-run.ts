@@ -12,6 +12,7 @@ import { attacksFrom, generatorClock } from '../../src/cli/generator-flags.ts';
 import { toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
+import { formatNumeric, isNumericValue } from '../../src/sql/numeric.ts';
 import type { Row } from '../../src/stream/value.ts';
 import { collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
 
@@ -87,6 +88,29 @@ async function json(url: string): Promise<unknown> {
 }
 
 /**
+ * A JSON answer of the HTTP API with every number kept as its text, so that numerics and
+ * bigints compare exactly (digits and display scale): see `exactRows`.
+ */
+export async function exactJson(url: string): Promise<unknown> {
+  const text = await (await fetch(url)).text();
+  return JSON.parse(text, (_key, v: unknown, context?: { source?: string }) =>
+    typeof v === 'number' ? context?.source : v,
+  );
+}
+
+/** Rows as `exactJson` reads them back from `/api/views`: numbers, bigints and numerics as their JSON text. */
+export function exactRows(rows: readonly Row[]): unknown[][] {
+  return rows.map((r) =>
+    r.map((v) => {
+      if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : null;
+      if (typeof v === 'bigint') return String(v);
+      if (isNumericValue(v)) return v.special ?? formatNumeric(v);
+      return v;
+    }),
+  );
+}
+
+/**
  * Starts `tidewatch` on `dataDir` and lets it finish the stream; asserts that it resumed from a
  * committed epoch (when `resumes`), that every view equals `expected` and that the retained
  * raw events are the stream's, each once. Returns the banner.
@@ -110,8 +134,8 @@ export async function finishAndCheck(
     await new Promise((r) => setTimeout(r, 200));
   }
   for (const [name, rows] of Object.entries(expected.views)) {
-    const view = (await json(`${url}/api/views?name=${name}`)) as { rows: Row[] };
-    assert.deepEqual(view.rows, rows, `${name} ${what}`);
+    const view = (await exactJson(`${url}/api/views?name=${name}`)) as { rows: unknown[][] };
+    assert.deepEqual(view.rows, exactRows(rows), `${name} ${what}`);
   }
   const status = (await json(`${url}/api/status`)) as { sources: { rows: number; lateRows: number }[] };
   assert.deepEqual(

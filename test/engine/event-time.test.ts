@@ -11,6 +11,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import { EventTime } from '../../src/engine/event-time.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
 import type { SqlError } from '../../src/sql/errors.ts';
+import { numeric } from '../../src/sql/numeric.ts';
 import { compareRows, type Row, rowKey } from '../../src/stream/value.ts';
 
 const S = 1_000_000;
@@ -115,11 +116,13 @@ test('EMIT ON WINDOW CLOSE: each row once, final, when the watermark passes; agg
     [['a', 2, 0], 1],
     [['a', 1, MIN], 1],
   ]);
+  // SUM of bigint counts is numeric
+  const n = (c: bigint) => numeric(c, 0);
   assert.deepEqual(cums, [
-    [['a', 0, 2], 1],
-    [['b', 0, 3], 1],
-    [['a', MIN, 1], 1],
-    [['c', MIN, 2], 1],
+    [['a', 0, n(2n)], 1],
+    [['b', 0, n(3n)], 1],
+    [['a', MIN, n(1n)], 1],
+    [['c', MIN, n(2n)], 1],
   ]);
   const closed = e.rows('live').filter((r) => (r[2] as number) < 2 * MIN);
   assert.deepEqual(e.rows('final'), closed, 'the final rows are the live rows of the closed windows');

@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { isNumericValue, numericToNumber } from '../../src/sql/numeric.ts';
+import { bigintReplacer } from '../../src/sql/types.ts';
 import { compareRows, type Row, type Value } from '../../src/stream/value.ts';
 
 export async function duck(): Promise<DuckDBConnection> {
@@ -50,9 +52,16 @@ export async function queryDuck(conn: DuckDBConnection, sql: string): Promise<Ro
   return r.getRows().map((row) => row.map(fromDuck));
 }
 
-/** Rounds non-integers to 10 significant digits so that float noise does not matter. */
+/**
+ * Numbers as DuckDB has them, non-integers rounded to 10 significant digits so that float
+ * noise does not matter: DuckDB computes avg and numeric as doubles, the engine exactly
+ * (a numeric becomes its double, an int8 beyond 2^53 a number).
+ */
 function norm(row: Row): Row {
-  return row.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(10)) : v));
+  return row.map((v) => {
+    const x = isNumericValue(v) ? numericToNumber(v) : typeof v === 'bigint' ? Number(v) : v;
+    return typeof x === 'number' && !Number.isInteger(x) ? Number(x.toPrecision(10)) : x;
+  });
 }
 
 export function assertSameRows(actual: readonly Row[], expected: readonly Row[], what: string): void {
@@ -62,7 +71,7 @@ export function assertSameRows(actual: readonly Row[], expected: readonly Row[],
   const show = (rows: Row[]) =>
     rows
       .slice(0, 8)
-      .map((r) => JSON.stringify(r))
+      .map((r) => JSON.stringify(r, bigintReplacer))
       .join('\n    ');
   const missing = e.filter((r) => !a.some((x) => compareRows(x, r) === 0));
   const extra = a.filter((r) => !e.some((x) => compareRows(x, r) === 0));

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../src/engine/engine.ts';
 import type { SqlError } from '../../src/sql/errors.ts';
+import { numeric } from '../../src/sql/numeric.ts';
 import type { BindParams } from '../../src/sql/params.ts';
 import { type SqlType, T, type Value } from '../../src/sql/types.ts';
 
@@ -36,7 +37,7 @@ test('INSERT takes typed parameters as constants of their types', async () => {
   const insert = 'INSERT INTO t VALUES ($1, $2, $3, $4, $5)';
   const r = await e.execute(
     insert,
-    typed([1, T.int4], ['a', T.varchar], [AT, T.timestamp], [12.5, T.numeric], [true, T.boolean]),
+    typed([1, T.int4], ['a', T.varchar], [AT, T.timestamp], [numeric(125n, 1), T.numeric], [true, T.boolean]),
   );
   assert.deepEqual(r, [{ tag: 'INSERT', rowCount: 1 }]);
   await e.execute(
@@ -45,8 +46,8 @@ test('INSERT takes typed parameters as constants of their types', async () => {
   );
   e.flush();
   assert.deepEqual(e.rows('t'), [
-    [1, 'a', AT, 12.5, true],
-    [2, null, null, 3, null],
+    [1, 'a', AT, numeric(125n, 1), true],
+    [2, null, null, numeric(3n, 0), null],
   ]);
   e.close();
 });
@@ -60,7 +61,7 @@ test('an untyped parameter is typed by its context, as a quoted literal is', asy
   await e.execute('INSERT INTO t VALUES ($1, $2, $3, $4, $5)', untyped('8', "it's", null, null, 'f'));
   e.flush();
   assert.deepEqual(e.rows('t'), [
-    [7, 'b', AT, 0.25, true],
+    [7, 'b', AT, numeric(25n, 2), true],
     [8, "it's", null, null, false],
   ]);
   await assert.rejects(e.execute('INSERT INTO t (id) VALUES ($1)', untyped('7x')), sqlstate('22P02', /"7x"/));
@@ -100,7 +101,7 @@ test('UPDATE and DELETE take parameters in SET and WHERE', async () => {
   );
   assert.deepEqual(deleted, [{ tag: 'DELETE', rowCount: 2 }]);
   e.flush();
-  assert.deepEqual(e.rows('t'), [[2, 'z', null, 20, true]]);
+  assert.deepEqual(e.rows('t'), [[2, 'z', null, numeric(20n, 0), true]]);
   e.close();
 });
 

@@ -14,13 +14,15 @@
  *
  * Values are compared through text: engine values are printed with `formatValue` (exactly
  * PostgreSQL's text output) and PostgreSQL's are read as raw text, so timestamps, intervals,
- * arrays, booleans and strings must match to the character. Numeric and floating-point
- * columns (and arrays of them) are compared as numbers, rounded by `assertSameRows` to 10
- * significant digits: the engine keeps numeric as a double and has no display scale.
+ * arrays, booleans, strings, bigints and numerics (exact, display scale included) must match
+ * to the character. Floating-point columns (and arrays of them) are compared as numbers,
+ * rounded by `assertSameRows` to 10 significant digits: a float sum's last bits depend on
+ * the order of additions.
  */
 import type pg from 'pg';
 import { formatValue } from '../../src/engine/eval/format.ts';
 import type { CatalogColumn } from '../../src/sql/catalog.ts';
+import { isNumericValue, numericToNumber } from '../../src/sql/numeric.ts';
 import type { SqlType } from '../../src/sql/types.ts';
 import type { Row, Value } from '../../src/stream/value.ts';
 
@@ -131,8 +133,18 @@ export async function postgresTypeName(client: pg.Client, oid: number): Promise<
   return name;
 }
 
-function isNumberType(t: SqlType): boolean {
-  return t.name === 'numeric' || t.name === 'float4' || t.name === 'float8';
+/**
+ * How numbers compare: floats as numbers (to 10 significant digits) always; numerics exactly
+ * as text unless `approximateNumeric`.
+ */
+export interface NumberComparison {
+  readonly approximateNumeric?: boolean;
+}
+
+function isNumberType(t: SqlType, how: NumberComparison = {}): boolean {
+  return (
+    t.name === 'float4' || t.name === 'float8' || (how.approximateNumeric === true && t.name === 'numeric')
+  );
 }
 
 /** `{1.5,NULL,-2}` (one dimension, numbers only) as a list of numbers. */
@@ -145,30 +157,38 @@ function numberArrayText(xs: readonly (number | null)[]): string {
   return `{${xs.map((x) => (x === null ? 'NULL' : String(Number(x.toPrecision(10))))).join(',')}}`;
 }
 
-/** An engine value in comparable form: a number for numeric/float columns, else PostgreSQL's text. */
-export function engineCell(v: Value, t: SqlType): Value {
+/** An engine value in comparable form: a number for float columns, else PostgreSQL's text. */
+export function engineCell(v: Value, t: SqlType, how: NumberComparison = {}): Value {
   if (v === null) return null;
-  if (isNumberType(t)) return v;
-  if (t.name === 'array' && t.element !== undefined && isNumberType(t.element))
-    return numberArrayText(v as (number | null)[]);
+  if (isNumberType(t, how)) return isNumericValue(v) ? numericToNumber(v) : v;
+  if (t.name === 'array' && t.element !== undefined && isNumberType(t.element, how))
+    return numberArrayText((v as (number | null)[]).map((x) => (isNumericValue(x) ? numericToNumber(x) : x)));
   return formatValue(v, t);
 }
 
 /** A PostgreSQL text value in comparable form (see `engineCell`). */
-export function postgresCell(text: string | null, t: SqlType): Value {
+export function postgresCell(text: string | null, t: SqlType, how: NumberComparison = {}): Value {
   if (text === null) return null;
-  if (isNumberType(t)) return Number(text);
-  if (t.name === 'array' && t.element !== undefined && isNumberType(t.element))
+  if (isNumberType(t, how)) return Number(text);
+  if (t.name === 'array' && t.element !== undefined && isNumberType(t.element, how))
     return numberArrayText(parseNumberArray(text));
   return text;
 }
 
-export function engineRows(rows: readonly Row[], columns: readonly CatalogColumn[]): Row[] {
-  return rows.map((r) => columns.map((c, i) => engineCell(r[i] as Value, c.type)));
+export function engineRows(
+  rows: readonly Row[],
+  columns: readonly CatalogColumn[],
+  how: NumberComparison = {},
+): Row[] {
+  return rows.map((r) => columns.map((c, i) => engineCell(r[i] as Value, c.type, how)));
 }
 
-export function postgresRows(res: PgResult, columns: readonly CatalogColumn[]): Row[] {
-  return res.rows.map((r) => columns.map((c, i) => postgresCell(r[i] ?? null, c.type)));
+export function postgresRows(
+  res: PgResult,
+  columns: readonly CatalogColumn[],
+  how: NumberComparison = {},
+): Row[] {
+  return res.rows.map((r) => columns.map((c, i) => postgresCell(r[i] ?? null, c.type, how)));
 }
 
 function close(a: Value, b: Value): boolean {
@@ -190,8 +210,9 @@ export function snapNumbers(
   actual: readonly Row[],
   expected: readonly Row[],
   cols: readonly CatalogColumn[],
+  how: NumberComparison = {},
 ): Row[] {
-  const numeric = cols.map((c) => isNumberType(c.type));
+  const numeric = cols.map((c) => isNumberType(c.type, how));
   if (!numeric.some((x) => x)) return [...actual];
   const keyOf = (r: Row) => JSON.stringify(r.map((v, i) => (numeric[i] ? 0 : v)));
   const pool = new Map<string, Row[]>();

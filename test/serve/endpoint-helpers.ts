@@ -8,8 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatorClock } from '../../src/cli/generator-flags.ts';
-import type { Row } from '../../src/stream/value.ts';
-import { type Expected, expectedRun, type StreamSpec, startArgs } from '../cli/deterministic-run.ts';
+import {
+  type Expected,
+  exactJson,
+  exactRows,
+  expectedRun,
+  type StreamSpec,
+  startArgs,
+} from '../cli/deterministic-run.ts';
 import { type CliResult, collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
 
 export interface EndpointStream {
@@ -129,10 +135,17 @@ export async function startEndpoint(
     }
     const columns: Record<string, readonly string[]> = {};
     for (const name of REFERENCE_VIEWS) {
-      const view = (await json(`${httpUrl}/api/views?name=${name}`)) as { columns: string[]; rows: Row[] };
+      const view = (await exactJson(`${httpUrl}/api/views?name=${name}`)) as {
+        columns: string[];
+        rows: unknown[][];
+      };
       columns[name] = view.columns;
       if (known !== undefined)
-        assert.deepEqual(view.rows, known.views[name], `the engine's ${name} holds the known answer`);
+        assert.deepEqual(
+          view.rows,
+          exactRows(known.views[name] ?? []),
+          `the engine's ${name} holds the known answer`,
+        );
     }
     return { pgPort: Number(pgPort), httpUrl, dataDir, columns, stop };
   } catch (e) {

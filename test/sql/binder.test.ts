@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { formatValue } from '../../src/engine/eval/format.ts';
 import { bindDelete, bindExpression, bindInsert, bindQuery, bindUpdate } from '../../src/sql/binder.ts';
 import { MemoryCatalog } from '../../src/sql/catalog.ts';
 import { SqlError } from '../../src/sql/errors.ts';
@@ -360,16 +361,26 @@ describe('literals and common types', () => {
       catalog,
     ).plan;
     assert.ok(q.kind === 'Project');
-    const lits = q.exprs.map((e) => (e.kind === 'Literal' ? [e.value, e.scale] : e.kind));
-    assert.deepEqual(lits, [
-      [1.5, 2],
-      [-0, 3],
-      [0.0015, 4],
-      [2.5, 3],
-      [-3, undefined],
-      [2, undefined],
-      [Math.fround(3.4e38), undefined],
-    ]);
+    const lits = q.exprs.map((e) => (e.kind === 'Literal' ? formatValue(e.value, e.type) : e.kind));
+    assert.deepEqual(lits, ['1.50', '0.000', '0.0015', '2.500', '-3', '2', '3.4e+38']);
+  });
+
+  test('integer literals: int4, then bigint (exact beyond 2^53), then numeric', () => {
+    const q = bindQuery(
+      select('SELECT 2147483647, 2147483648, 9007199254740993, -9223372036854775808, 9223372036854775808'),
+      catalog,
+    ).plan;
+    assert.ok(q.kind === 'Project');
+    assert.deepEqual(
+      q.exprs.map((e) => [e.type.name, e.kind === 'Literal' ? formatValue(e.value, e.type) : e.kind]),
+      [
+        ['int4', '2147483647'],
+        ['int8', '2147483648'],
+        ['int8', '9007199254740993'],
+        ['int8', '-9223372036854775808'],
+        ['numeric', '9223372036854775808'],
+      ],
+    );
   });
 });
 

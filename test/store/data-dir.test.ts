@@ -47,6 +47,21 @@ test('a second opener is refused, in this process and from another one, until th
   rmSync(path, { recursive: true, force: true });
 });
 
+test('a directory of format 1 (numerics stored as doubles) is refused, saying why', () => {
+  const path = tempDir();
+  writeFileSync(join(path, 'FORMAT'), JSON.stringify({ format: 1, createdBy: 'tidewatch 0.1.0' }));
+  assert.throws(
+    () => DataDir.open(path, 'tidewatch test'),
+    (e: unknown) =>
+      e instanceof StoreError &&
+      e.kind === 'unusable' &&
+      e.message.includes('format 1') &&
+      e.message.includes('numeric') &&
+      e.path === join(path, 'FORMAT'),
+  );
+  rmSync(path, { recursive: true, force: true });
+});
+
 test('a directory of a newer format, or with an unreadable FORMAT, is refused naming the file', () => {
   const path = tempDir();
   writeFileSync(

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
+import { parseNumeric } from '../../src/sql/numeric.ts';
 import { arrayOf, T } from '../../src/sql/types.ts';
 import { type ViewDelta, ViewStore } from '../../src/store/view-store.ts';
 import { compareRows, type Row } from '../../src/stream/value.ts';
@@ -203,14 +204,15 @@ test('values of every type round-trip, and retract exactly', async (t) => {
     { name: 'ai', type: arrayOf(T.int4) },
     { name: 'at', type: arrayOf(T.text) },
     { name: 'ats', type: arrayOf(T.timestamp) },
+    { name: 'an', type: arrayOf(T.numeric) },
   ];
   const rows: Row[] = [
     [
       true,
       -32768,
       2147483647,
-      Number.MAX_SAFE_INTEGER,
-      1.5,
+      9223372036854775807n,
+      parseNumeric('12345678901234567890.123456789012345678901234567890'),
       0.1,
       Number.NaN,
       'it\'s "quoted"; DROP TABLE x; --',
@@ -225,13 +227,14 @@ test('values of every type round-trip, and retract exactly', async (t) => {
       [1, null, -3],
       ['x', "y'z", ''],
       [0, -1],
+      [parseNumeric('1.50'), null, parseNumeric('NaN'), parseNumeric('-1e-20')],
     ],
     [
       false,
       0,
       0,
-      -Number.MAX_SAFE_INTEGER,
-      -0.25,
+      -9007199254740993n,
+      parseNumeric('0.00'),
       Number.POSITIVE_INFINITY,
       Number.NEGATIVE_INFINITY,
       '',
@@ -246,14 +249,16 @@ test('values of every type round-trip, and retract exactly', async (t) => {
       [],
       [null],
       [],
+      [],
     ],
+    [false, 1, 1, Number.MAX_SAFE_INTEGER, parseNumeric('-Infinity'), ...columns.slice(5).map(() => null)],
     columns.map(() => null),
   ];
   const store = await ViewStore.open(file);
   t.after(() => store.close());
   await store.defineView('every_type', columns);
-  await store.commit(1, new Map([['every_type', { rows, weights: [1, 2, 1] }]]));
-  const expected = [rows[0], rows[1], rows[1], rows[2]] as Row[];
+  await store.commit(1, new Map([['every_type', { rows, weights: [1, 2, 1, 1] }]]));
+  const expected = [rows[0], rows[1], rows[1], rows[2], rows[3]] as Row[];
   expected.sort(compareRows);
   const got = await store.rows('every_type');
   assert.deepEqual(
@@ -262,7 +267,7 @@ test('values of every type round-trip, and retract exactly', async (t) => {
   );
   assert.ok(got[0]?.[15] instanceof Uint8Array);
   // Retracting the very same values (NaN, NULLs, arrays…) finds the rows.
-  await store.commit(2, new Map([['every_type', { rows, weights: [-1, -1, -1] }]]));
+  await store.commit(2, new Map([['every_type', { rows, weights: [-1, -1, -1, -1] }]]));
   assert.equal((await store.rows('every_type')).length, 1);
   await store.commit(3, new Map([['every_type', { rows: [rows[1] as Row], weights: [-1] }]]));
   assert.deepEqual(await store.rows('every_type'), []);

@@ -11,23 +11,13 @@
  * CASE WHEN, JOIN ON) treats NULL as false. Errors are `SqlError`s thrown per row.
  */
 import type { BoundExpr, Call, CaseWhen } from '../../sql/expr.ts';
-import { numericTextScale } from '../../sql/literals.ts';
+import { isNumericValue, numericKey } from '../../sql/numeric.ts';
 import type { SqlType, Value } from '../../sql/types.ts';
 import { formatValue } from './format.ts';
 import { castFn } from './functions/casts.ts';
 import { equalityFor } from './functions/comparison.ts';
-import { extractScale } from './functions/datetime.ts';
 import type { Kernel } from './functions/kernel.ts';
 import { type EvalOptions, resolveKernel, VOLATILE } from './functions/registry.ts';
-import {
-  decimalsOf,
-  divisionScale,
-  expScale,
-  formatNumeric,
-  lnScale,
-  logScale,
-  sqrtScale,
-} from './numeric.ts';
 
 export type { EvalOptions };
 export type Row = readonly Value[];
@@ -42,14 +32,6 @@ export function compileExpr(e: BoundExpr, options: EvalOptions = {}): Compiled {
 /** Compiles a condition: true only when `e` is true (NULL and false are both false). */
 export function compilePredicate(e: BoundExpr, options: EvalOptions = {}): CompiledPredicate {
   return new Compiler(options).predicate(e);
-}
-
-/**
- * Display scale of a numeric expression, per row (see numeric.ts): what PostgreSQL would
- * print after the decimal point. Pass it to `formatValue` for numeric columns.
- */
-export function compileNumericScale(e: BoundExpr, options: EvalOptions = {}): (row: Row) => number {
-  return new Compiler(options).scale(e);
 }
 
 interface Node {
@@ -421,16 +403,6 @@ class Compiler {
   private cast(arg: BoundExpr, to: SqlType): Node {
     const a = this.value(arg);
     const af = a.fn;
-    if (arg.type.name === 'numeric' && (to.name === 'text' || to.name === 'varchar')) {
-      const scale = this.scale(arg);
-      return this.fold(
-        (row) => {
-          const v = af(row);
-          return v === null ? null : formatNumeric(v as number, scale(row));
-        },
-        [a],
-      );
-    }
     const f = castFn(arg.type, to);
     return this.fold(
       (row) => {
@@ -502,10 +474,7 @@ class Compiler {
     const af = arg.fn;
     const t = argExpr.type;
     const hit = !negated;
-    if (
-      items.every((i) => i.constant) &&
-      (plainEquality(t) || t.name === 'numeric' || t.name.startsWith('float'))
-    ) {
+    if (items.every((i) => i.constant) && (plainEquality(t) || t.name.startsWith('float'))) {
       const values = items.map((i) => i.value as Value);
       const anyNull = values.some((v) => v === null);
       const set = new Set(values.filter((v) => v !== null));
@@ -515,6 +484,21 @@ class Compiler {
           const v = af(row);
           if (v === null) return null;
           return set.has(v) ? hit : miss;
+        },
+        [arg, ...items],
+      );
+    }
+    if (items.every((i) => i.constant) && t.name === 'numeric') {
+      // numerics by value: 1.5 IN (1.50) is true
+      const values = items.map((i) => i.value as Value);
+      const anyNull = values.some((v) => v === null);
+      const set = new Set(values.flatMap((v) => (isNumericValue(v) ? [numericKey(v)] : [])));
+      const miss = anyNull ? null : negated;
+      return this.fold(
+        (row) => {
+          const v = af(row);
+          if (v === null) return null;
+          return set.has(numericKey(v as never)) ? hit : miss;
         },
         [arg, ...items],
       );
@@ -534,171 +518,5 @@ class Compiler {
       },
       [arg, ...items],
     );
-  }
-
-  /** Per-row display scale of a numeric expression (PostgreSQL's dscale rules). */
-  scale(e: BoundExpr): (row: Row) => number {
-    const ownDecimals = (): ((row: Row) => number) => {
-      const f = this.value(e).fn;
-      return (row) => {
-        const v = f(row);
-        return typeof v === 'number' ? decimalsOf(v) : 0;
-      };
-    };
-    switch (e.kind) {
-      case 'Literal': {
-        const s = e.scale ?? (typeof e.value === 'number' ? decimalsOf(e.value) : 0);
-        return () => s;
-      }
-      case 'Cast': {
-        const from = e.arg.type.name;
-        if (from === 'int2' || from === 'int4' || from === 'int8' || from === 'boolean') return () => 0;
-        if (from === 'numeric') return this.scale(e.arg);
-        if (from === 'text' || from === 'varchar' || from === 'unknown') {
-          const f = this.value(e.arg).fn;
-          return (row) => {
-            const v = f(row);
-            return typeof v === 'string' ? numericTextScale(v) : 0;
-          };
-        }
-        return ownDecimals();
-      }
-      case 'Case': {
-        const conds = e.whens.map((w) => this.predicate(w.condition));
-        const scales = e.whens.map((w) => this.scale(w.result));
-        const other = this.scale(e.else);
-        return (row) => {
-          for (let i = 0; i < conds.length; i++)
-            if ((conds[i] as CompiledPredicate)(row)) return (scales[i] as (r: Row) => number)(row);
-          return other(row);
-        };
-      }
-      case 'Coalesce': {
-        const fs = e.args.map((a) => this.value(a).fn);
-        const scales = e.args.map((a) => this.scale(a));
-        return (row) => {
-          for (let i = 0; i < fs.length; i++)
-            if ((fs[i] as Compiled)(row) !== null) return (scales[i] as (r: Row) => number)(row);
-          return 0;
-        };
-      }
-      case 'NullIf':
-        return this.scale(e.left);
-      case 'Call':
-        return this.callScale(e) ?? ownDecimals();
-      default:
-        return ownDecimals();
-    }
-  }
-
-  private callScale(e: Call): ((row: Row) => number) | undefined {
-    const [a, b] = e.args;
-    if (a === undefined) return undefined;
-    const numericArgs = e.args.every((x) => x.type.name === 'numeric');
-    switch (e.fn) {
-      case '+':
-      case '-':
-      case '%':
-      case 'mod': {
-        if (!numericArgs || b === undefined) return undefined;
-        const sa = this.scale(a);
-        const sb = this.scale(b);
-        return (row) => Math.max(sa(row), sb(row));
-      }
-      case '*': {
-        if (!numericArgs || b === undefined) return undefined;
-        const sa = this.scale(a);
-        const sb = this.scale(b);
-        return (row) => sa(row) + sb(row);
-      }
-      case '/': {
-        if (!numericArgs || b === undefined) return undefined;
-        const fa = this.value(a).fn;
-        const fb = this.value(b).fn;
-        const sa = this.scale(a);
-        const sb = this.scale(b);
-        return (row) => divisionScale(fa(row) as number, fb(row) as number, sa(row), sb(row));
-      }
-      case 'neg':
-      case 'abs':
-        return a.type.name === 'numeric' ? this.scale(a) : undefined;
-      case 'sign':
-      case 'ceil':
-      case 'floor':
-        return () => 0;
-      case 'numeric': {
-        // numeric(x, p, s): a cast's type modifier; the scale is s.
-        const fs = e.args[2] === undefined ? undefined : this.value(e.args[2]).fn;
-        return fs === undefined ? undefined : (row) => Math.max(0, (fs(row) as number) ?? 0);
-      }
-      case 'round':
-      case 'trunc': {
-        if (b === undefined) return () => 0;
-        const fb = this.value(b).fn;
-        return (row) => Math.max(0, (fb(row) as number) ?? 0);
-      }
-      case 'sqrt':
-      case 'exp':
-      case 'ln':
-      case 'log10': {
-        const fa = this.value(a).fn;
-        const sa = this.scale(a);
-        const rule =
-          e.fn === 'sqrt'
-            ? sqrtScale
-            : e.fn === 'exp'
-              ? expScale
-              : e.fn === 'ln'
-                ? lnScale
-                : (x: number, s: number) => logScale(10, x, 0, s);
-        return (row) => rule(fa(row) as number, sa(row));
-      }
-      case 'log': {
-        const fa = this.value(a).fn;
-        const sa = this.scale(a);
-        if (b === undefined) return (row) => logScale(10, fa(row) as number, 0, sa(row));
-        const fb = this.value(b).fn;
-        const sb = this.scale(b);
-        return (row) => logScale(fa(row) as number, fb(row) as number, sa(row), sb(row));
-      }
-      case 'power':
-      case '^': {
-        if (b === undefined) return undefined;
-        const fa = this.value(a).fn;
-        const fb = this.value(b).fn;
-        const sa = this.scale(a);
-        const sb = this.scale(b);
-        return (row) => {
-          const x = fa(row) as number;
-          const y = fb(row) as number;
-          if (Number.isInteger(y)) return Math.max(16, sa(row));
-          const w = Math.trunc(y * Math.log10(Math.abs(x)));
-          return Math.min(Math.max(16 - w, sa(row), sb(row), 0), 1000);
-        };
-      }
-      case 'extract': {
-        const src = b?.type.name ?? '';
-        if (a.kind === 'Literal' && typeof a.value === 'string') {
-          const s = extractScale(a.value, src);
-          return () => s;
-        }
-        const fa = this.value(a).fn;
-        return (row) => extractScale(String(fa(row)), src);
-      }
-      case 'greatest':
-      case 'least': {
-        const fs = e.args.map((x) => this.value(x).fn);
-        const scales = e.args.map((x) => this.scale(x));
-        const result = this.value(e).fn;
-        return (row) => {
-          const r = result(row);
-          for (let i = 0; i < fs.length; i++)
-            if ((fs[i] as Compiled)(row) === r) return (scales[i] as (r: Row) => number)(row);
-          return 0;
-        };
-      }
-      default:
-        return undefined;
-    }
   }
 }

@@ -1,12 +1,11 @@
 /**
  * PostgreSQL's text output of values: what psql shows and what the wire protocol sends in
  * text mode (DateStyle ISO, IntervalStyle postgres, TimeZone UTC, extra_float_digits 1).
- *
- * Numeric display scale: values are numbers, so the scale comes from the caller (see
- * numeric.ts and `compileNumericScale` in compile.ts); without one a numeric prints the
- * digits of its shortest representation (`2.5`, `3`).
+ * A numeric prints with its own display scale (`1.50`, src/sql/numeric.ts); an int8 is a
+ * number or, beyond ±(2^53 − 1), a bigint.
  */
-import type { Interval, SqlType, Value } from '../../sql/types.ts';
+import { formatNumeric, numericFromShortest } from '../../sql/numeric.ts';
+import type { Interval, Numeric, SqlType, Value } from '../../sql/types.ts';
 import {
   civilFromDays,
   MICROS_PER_DAY,
@@ -14,10 +13,8 @@ import {
   MICROS_PER_MINUTE,
   MICROS_PER_SECOND,
 } from './functions/datetime.ts';
-import { formatNumeric } from './numeric.ts';
-
 /** The text PostgreSQL sends for `v` of `type` (NULL → null). */
-export function formatValue(v: Value, type: SqlType, scale?: number): string | null {
+export function formatValue(v: Value, type: SqlType): string | null {
   if (v === null) return null;
   switch (type.name) {
     case 'boolean':
@@ -27,7 +24,7 @@ export function formatValue(v: Value, type: SqlType, scale?: number): string | n
     case 'int8':
       return String(v);
     case 'numeric':
-      return formatNumeric(v as number, scale);
+      return formatNumeric(v as Numeric);
     case 'float8':
       return formatFloat8(v as number);
     case 'float4':
@@ -182,7 +179,7 @@ export function formatInterval(iv: Interval): string {
 export function formatJsonb(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? formatNumeric(v) : 'null';
+  if (typeof v === 'number') return Number.isFinite(v) ? formatNumeric(numericFromShortest(v)) : 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (Array.isArray(v)) return `[${v.map(formatJsonb).join(', ')}]`;
   if (typeof v === 'object') {

@@ -3,8 +3,10 @@
  * and dates as days since 2000-01-01, numeric as base-10000 digits with weight, sign and
  * display scale, arrays with their dimensions and element OID, jsonb as version 1 + text.
  */
-import { formatJsonb, formatValue } from '../../engine/eval/format.ts';
+import { formatJsonb } from '../../engine/eval/format.ts';
 import { SqlError } from '../../sql/errors.ts';
+import { type Int8, int8 } from '../../sql/int8.ts';
+import { fromBinaryNumeric, type Numeric, toBinaryNumeric } from '../../sql/numeric.ts';
 import { type Interval, type SqlType, T, type Value } from '../../sql/types.ts';
 import { PgState } from './errors.ts';
 import { decodeUtf8 } from './field-reader.ts';
@@ -18,11 +20,6 @@ const INT64_MIN = -0x8000_0000_0000_0000n;
 const INT32_MAX = 0x7fff_ffff;
 const INT32_MIN = -0x8000_0000;
 
-const NUMERIC_POS = 0x0000;
-const NUMERIC_NEG = 0x4000;
-const NUMERIC_NAN = 0xc000;
-const NUMERIC_PINF = 0xd000;
-const NUMERIC_NINF = 0xf000;
 /** PostgreSQL's MAXDIM. */
 const MAX_DIMENSIONS = 6;
 
@@ -51,38 +48,9 @@ function timestampMicros(v: number): bigint {
   return BigInt(Math.round(v)) - PG_EPOCH_MICROS;
 }
 
-/** PostgreSQL's binary numeric from the decimal text of a number. */
-function encodeNumeric(v: number): Buffer {
-  const special = Number.isNaN(v)
-    ? NUMERIC_NAN
-    : v === Infinity
-      ? NUMERIC_PINF
-      : v === -Infinity
-        ? NUMERIC_NINF
-        : -1;
-  // PostgreSQL reads the display scale of ±Infinity out of its sign bits (0x1000 >> 7 = 32).
-  if (special >= 0) return numericBuffer([], 0, special, special === NUMERIC_NAN ? 0 : 32);
-  const text = formatValue(v, T.numeric) as string;
-  const negative = text.startsWith('-');
-  const [intText = '', fracText = ''] = (negative ? text.slice(1) : text).split('.');
-  const intPadded = intText.padStart(Math.ceil(intText.length / 4) * 4, '0');
-  const fracPadded = fracText.padEnd(Math.ceil(fracText.length / 4) * 4, '0');
-  const all = intPadded + fracPadded;
-  let digits: number[] = [];
-  for (let i = 0; i < all.length; i += 4) digits.push(Number(all.slice(i, i + 4)));
-  let weight = intPadded.length / 4 - 1;
-  let lead = 0;
-  while (lead < digits.length && digits[lead] === 0) lead++;
-  weight -= lead;
-  let end = digits.length;
-  while (end > lead && digits[end - 1] === 0) end--;
-  digits = digits.slice(lead, end);
-  if (digits.length === 0) weight = 0;
-  const sign = negative && digits.length > 0 ? NUMERIC_NEG : NUMERIC_POS;
-  return numericBuffer(digits, weight, sign, fracText.length);
-}
-
-function numericBuffer(digits: readonly number[], weight: number, sign: number, dscale: number): Buffer {
+/** numeric_send: ndigits, weight, sign, dscale, then the base-10000 digits. */
+function encodeNumeric(v: Numeric): Buffer {
+  const { digits, weight, sign, dscale } = toBinaryNumeric(v);
   const b = Buffer.allocUnsafe(8 + 2 * digits.length);
   b.writeInt16BE(digits.length, 0);
   b.writeInt16BE(weight, 2);
@@ -166,7 +134,7 @@ export function encodeBinary(v: Exclude<Value, null>, type: SqlType): Uint8Array
     case 'int4':
       return int32(v as number);
     case 'int8':
-      return int64(BigInt(Math.round(v as number)));
+      return int64(BigInt(v as Int8));
     case 'float4': {
       const b = Buffer.allocUnsafe(4);
       b.writeFloatBE(v as number);
@@ -178,7 +146,7 @@ export function encodeBinary(v: Exclude<Value, null>, type: SqlType): Uint8Array
       return b;
     }
     case 'numeric':
-      return encodeNumeric(v as number);
+      return encodeNumeric(v as Numeric);
     case 'varchar':
     case 'text':
     case 'unknown':
@@ -268,30 +236,21 @@ function decodeTimestamp(c: BinaryCursor): number {
   return safeNumber(raw + PG_EPOCH_MICROS, 'timestamp');
 }
 
-function decodeNumeric(c: BinaryCursor): number {
+function decodeNumeric(c: BinaryCursor): Numeric {
   const ndigits = c.int16();
   const weight = c.int16();
   const sign = c.uint16();
   const dscale = c.int16();
-  if (sign === NUMERIC_NAN) return Number.NaN;
-  if (sign === NUMERIC_PINF) return Number.POSITIVE_INFINITY;
-  if (sign === NUMERIC_NINF) return Number.NEGATIVE_INFINITY;
-  if (sign !== NUMERIC_POS && sign !== NUMERIC_NEG)
-    throw badBinary('invalid sign in external "numeric" value');
   if (ndigits < 0 || dscale < 0) throw badBinary('invalid length in external "numeric" value');
-  let text = '';
+  const digits: number[] = [];
   for (let i = 0; i < ndigits; i++) {
     const d = c.int16();
     if (d < 0 || d > 9999) throw badBinary('invalid digit in external "numeric" value');
-    text += String(d).padStart(4, '0');
+    digits.push(d);
   }
-  const point = (weight + 1) * 4;
-  let decimal: string;
-  if (point <= 0) decimal = `0.${'0'.repeat(-point)}${text}`;
-  else if (point >= text.length) decimal = text + '0'.repeat(point - text.length);
-  else decimal = `${text.slice(0, point)}.${text.slice(point)}`;
-  const v = Number(decimal === '' ? '0' : decimal);
-  return sign === NUMERIC_NEG ? -v : v;
+  const v = fromBinaryNumeric({ digits, weight, sign, dscale });
+  if (v === undefined) throw badBinary('invalid sign in external "numeric" value');
+  return v;
 }
 
 function decodeArray(c: BinaryCursor, type: SqlType): Value[] {
@@ -355,7 +314,7 @@ export function decodeBinary(bytes: Buffer, type: SqlType): Value {
     case 'int4':
       return fixed(bytes, 4).int32();
     case 'int8':
-      return safeNumber(fixed(bytes, 8).int64(), 'bigint');
+      return int8(fixed(bytes, 8).int64());
     case 'float4':
       if (bytes.length !== 4) throw badBinary();
       return bytes.readFloatBE(0);

@@ -56,6 +56,15 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { SqlError, SqlState } from '../../sql/errors.ts';
+import { INT8_MAX, INT8_MIN, int8 } from '../../sql/int8.ts';
+import {
+  formatNumeric,
+  isNumericValue,
+  numeric,
+  numericFromInteger,
+  numericFromShortest,
+  numericToNumber,
+} from '../../sql/numeric.ts';
 import { arrayOf, type Interval, type SqlType, T, type Value } from '../../sql/types.ts';
 
 /** The SqlType of a DuckDB result column. */
@@ -123,6 +132,13 @@ function micros(v: DuckDBValue, t: DuckDBType): number {
   }
 }
 
+/** An integer result as `target` has it: numeric, an int8 (number or bigint), else a number. */
+function integerAs(b: bigint, target: SqlType): Value {
+  if (target.name === 'numeric') return numeric(b, 0);
+  if (target.name === 'float8' || target.name === 'float4') return Number(b);
+  return b >= INT8_MIN && b <= INT8_MAX ? int8(b) : numeric(b, 0);
+}
+
 /** A DuckDB result value (of DuckDB type `t`) in tidewatch's representation of `target`. */
 export function fromDuckValue(v: DuckDBValue, t: DuckDBType, target: SqlType): Value {
   if (v === null) return null;
@@ -135,17 +151,21 @@ export function fromDuckValue(v: DuckDBValue, t: DuckDBType, target: SqlType): V
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.UINTEGER:
     case DuckDBTypeId.BIGNUM:
-      return Number(v as bigint);
-    case DuckDBTypeId.DECIMAL:
-      return (v as DuckDBDecimalValue).toDouble();
+      return integerAs(BigInt(v as bigint | number), target);
+    case DuckDBTypeId.DECIMAL: {
+      const d = v as DuckDBDecimalValue;
+      const n = numeric(d.value, d.scale);
+      return target.name === 'numeric' ? n : numericToNumber(n);
+    }
     case DuckDBTypeId.TINYINT:
     case DuckDBTypeId.SMALLINT:
     case DuckDBTypeId.INTEGER:
     case DuckDBTypeId.UTINYINT:
     case DuckDBTypeId.USMALLINT:
+      return target.name === 'numeric' ? numericFromInteger(v as number) : (v as number);
     case DuckDBTypeId.FLOAT:
     case DuckDBTypeId.DOUBLE:
-      return v as number;
+      return target.name === 'numeric' ? numericFromShortest(v as number) : (v as number);
     case DuckDBTypeId.VARCHAR:
       return target.name === 'jsonb' ? (JSON.parse(v as string) as Value) : (v as string);
     case DuckDBTypeId.TIMESTAMP:
@@ -210,18 +230,25 @@ export function duckTypeOfSql(t: SqlType): DuckDBType {
   }
 }
 
-function integer(v: number, what: string): bigint {
+function integer(v: number | bigint, what: string): bigint {
+  if (typeof v === 'bigint') return v;
   if (!Number.isSafeInteger(v))
     throw new SqlError(SqlState.invalidParameterValue, `${what} ${v} is not an integer in the safe range`);
   return BigInt(v);
 }
 
-/** A tidewatch value of type `t` as a DuckDB value of `duckTypeOfSql(t)`. */
-export function toDuckValue(v: Value, t: SqlType): DuckDBValue {
+/**
+ * A tidewatch value of type `t` as a DuckDB value of `duckTypeOfSql(t)`; a numeric as a double,
+ * or as its exact text with `numerics: 'text'` (the store's VARCHAR columns).
+ */
+export function toDuckValue(v: Value, t: SqlType, numerics: 'double' | 'text' = 'double'): DuckDBValue {
   if (v === null) return null;
   switch (t.name) {
     case 'int8':
-      return integer(v as number, 'bigint');
+      return integer(v as number | bigint, 'bigint');
+    case 'numeric':
+      if (!isNumericValue(v)) return v as number;
+      return numerics === 'text' ? formatNumeric(v) : numericToNumber(v);
     case 'timestamp':
       return timestampValue(integer(v as number, 'timestamp'));
     case 'timestamptz':
@@ -239,7 +266,7 @@ export function toDuckValue(v: Value, t: SqlType): DuckDBValue {
     case 'bytea':
       return blobValue(v as Uint8Array);
     case 'array':
-      return listValue((v as readonly Value[]).map((e) => toDuckValue(e, t.element ?? T.text)));
+      return listValue((v as readonly Value[]).map((e) => toDuckValue(e, t.element ?? T.text, numerics)));
     case 'varchar':
     case 'text':
     case 'unknown':
@@ -253,6 +280,8 @@ export function toDuckValue(v: Value, t: SqlType): DuckDBValue {
 export function guessParamType(v: Value): SqlType {
   if (typeof v === 'boolean') return T.boolean;
   if (typeof v === 'number') return Number.isSafeInteger(v) ? T.int8 : T.float8;
+  if (typeof v === 'bigint') return T.int8;
+  if (isNumericValue(v)) return T.numeric;
   if (v instanceof Uint8Array) return T.bytea;
   if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'months' in v) return T.interval;
   return T.text;

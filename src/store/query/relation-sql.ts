@@ -13,15 +13,26 @@
  *   row in HOP, as in RisingWave. The arithmetic is on microseconds since 1970 (the
  *   `tw_window_start` macro, see session-setup.ts), so it serves timestamp and timestamptz.
  */
+
+import type { SqlType } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
-import { COUNT_COLUMN, type StoredRelation } from './stored-relation.ts';
+import { COUNT_COLUMN, type StoredColumn, type StoredRelation } from './stored-relation.ts';
 
 const ROW = '__tw_row';
+
+/** A column as queries read it: numeric, stored as exact text, is read as a double. */
+function columnSql(c: StoredColumn): string {
+  const col = `${ROW}.${quoteIdent(c.name)}`;
+  const numerics = (t: SqlType): number =>
+    t.name === 'numeric' ? 0 : t.name === 'array' && t.element !== undefined ? numerics(t.element) + 1 : -1;
+  const depth = numerics(c.type);
+  return depth < 0 ? col : `CAST(${col} AS DOUBLE${'[]'.repeat(depth)}) AS ${quoteIdent(c.name)}`;
+}
 
 /** A parenthesized subquery with exactly the relation's columns and rows. */
 export function storedRelationSql(rel: StoredRelation, database: string): string {
   const table = `${quoteIdent(database)}.main.${quoteIdent(rel.name)}`;
-  const cols = rel.columns.map((c) => `${ROW}.${quoteIdent(c.name)}`).join(', ');
+  const cols = rel.columns.map(columnSql).join(', ');
   if (rel.kind === 'source' || rel.unique === true) return `(SELECT ${cols} FROM ${table} AS ${ROW})`;
   // Rows held once (nearly all) are read straight; only the rest are repeated. Row groups
   // without a repeated row are skipped by the zone map of the count column: a point query

@@ -22,8 +22,8 @@ import { ArrayAggAccumulator, StringAggAccumulator } from './list.ts';
 import { MaxAccumulator, MinAccumulator, SortedValuesAccumulator } from './min-max.ts';
 import { PercentileContAccumulator, PercentileDiscAccumulator } from './percentile.ts';
 import type { SortedMultiset } from './sorted-multiset.ts';
-import { AvgAccumulator, SumAccumulator } from './sum.ts';
-import { VarianceAccumulator } from './variance.ts';
+import { AvgAccumulator, DecimalAvgAccumulator, DecimalSumAccumulator, SumAccumulator } from './sum.ts';
+import { NumericVarianceAccumulator, VarianceAccumulator } from './variance.ts';
 
 export interface Accumulator {
   /** Adds `weight` copies of `value`; `sortKey` is the call's ORDER BY key (ordered aggregates). */
@@ -71,6 +71,12 @@ export interface AggregateCall {
   readonly desc?: boolean;
   /** Separator of string_agg (a constant; PostgreSQL allows an expression, rarely used). */
   readonly separator?: string;
+  /**
+   * What sum, avg and the variance family compute (their SQL result type): `int8` for the sum
+   * of smallint/integer, `numeric` (exact, with PostgreSQL's display scales) for integers and
+   * numeric otherwise; absent: double precision (float arguments).
+   */
+  readonly exact?: 'int8' | 'numeric';
 }
 
 /**
@@ -121,9 +127,9 @@ function createPlain(call: AggregateCall, shared: SortedMultiset | undefined): A
     case 'count':
       return call.arg === undefined ? new CountStarAccumulator() : new CountAccumulator();
     case 'sum':
-      return new SumAccumulator();
+      return call.exact === undefined ? new SumAccumulator() : new DecimalSumAccumulator(call.exact);
     case 'avg':
-      return new AvgAccumulator();
+      return call.exact === undefined ? new AvgAccumulator() : new DecimalAvgAccumulator();
     case 'min':
       return new MinAccumulator(shared);
     case 'max':
@@ -145,7 +151,9 @@ function createPlain(call: AggregateCall, shared: SortedMultiset | undefined): A
     case 'stddev_pop':
     case 'var_samp':
     case 'var_pop':
-      return new VarianceAccumulator(call.kind);
+      return call.exact === undefined
+        ? new VarianceAccumulator(call.kind)
+        : new NumericVarianceAccumulator(call.kind);
     default: {
       const never: never = call.kind;
       throw new Error(`unknown aggregate ${String(never)}`);

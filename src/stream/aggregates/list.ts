@@ -7,7 +7,14 @@
  * string_agg skips NULLs (NULL when nothing is left); array_agg keeps NULL elements (NULL when
  * empty).
  */
-import { compareKeys, type Row, type SortKey, type Value, valueKey } from '../value.ts';
+import {
+  compareKeys,
+  compareRowsExact,
+  type Row,
+  type SortKey,
+  type Value,
+  valueIdentity,
+} from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
 import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
 
@@ -29,7 +36,7 @@ class ValueList {
   constructor(orderBy: readonly SortKey[] | undefined) {
     if (orderBy !== undefined && orderBy.length > 0) {
       const spec = [...orderBy, {}];
-      this.#ordered = new SortedMultiset<Row>((a, b) => compareKeys(a, b, spec));
+      this.#ordered = new SortedMultiset<Row>((a, b) => compareKeys(a, b, spec) || compareRowsExact(a, b));
     }
   }
 
@@ -38,7 +45,7 @@ class ValueList {
       this.#ordered.add([...(sortKey ?? []), value], weight);
       return;
     }
-    const k = valueKey(value);
+    const k = valueIdentity(value);
     const e = this.#byKey.get(k);
     if (e === undefined) this.#byKey.set(k, { value, count: weight });
     else {
@@ -67,7 +74,7 @@ class ValueList {
     this.#byKey.clear();
     for (let i = 0; i < values.length; i++) {
       const value = values[i] as Value;
-      this.#byKey.set(valueKey(value), { value, count: counts[i] as number });
+      this.#byKey.set(valueIdentity(value), { value, count: counts[i] as number });
     }
   }
 

@@ -5,7 +5,7 @@
  * Serves min/max (retractable: the next extreme is the neighbour), percentiles and ordered
  * string_agg/array_agg.
  */
-import { compareValues, type Value } from '../value.ts';
+import { compareValuesExact, type Value } from '../value.ts';
 
 /** A `SortedMultiset` as plain data: its distinct values in order and their counts. */
 export type MultisetState<T = Value> = [values: T[], counts: number[]];
@@ -18,7 +18,7 @@ export class SortedMultiset<T = Value> {
   readonly #cmp: (a: T, b: T) => number;
 
   constructor(cmp?: (a: T, b: T) => number) {
-    this.#cmp = cmp ?? (compareValues as unknown as (a: T, b: T) => number);
+    this.#cmp = cmp ?? (compareValuesExact as unknown as (a: T, b: T) => number);
   }
 
   get distinct(): number {

@@ -1,13 +1,25 @@
 /**
- * sum(x) and avg(x).
- * State: the count of non-NULL values and their exact sum (exact-sum.ts), so retraction
- * leaves no floating-point residue: the result equals the batch sum of the current multiset,
- * correctly rounded. sum is NULL when there is no non-NULL value; avg = sum / count.
- * sum also adds intervals (field by field, as PostgreSQL's interval + interval).
+ * sum(x) and avg(x), by the kind of their result (PostgreSQL's):
+ * - double precision (sum/avg of real and double precision: `SumAccumulator`,
+ *   `AvgAccumulator`): the count of non-NULL values and their exact sum (exact-sum.ts), so
+ *   retraction leaves no floating-point residue: the result equals the batch sum of the
+ *   current multiset, correctly rounded; avg = sum / count.
+ * - bigint (sum of smallint and integer: `DecimalSumAccumulator('int8')`): an exact integer
+ *   sum; a row that would take it beyond bigint fails with 22003.
+ * - numeric (sum of bigint and numeric: `DecimalSumAccumulator('numeric')`; avg of integers
+ *   and numeric: `DecimalAvgAccumulator`): the exact sum (decimal-sum.ts) at the largest
+ *   display scale of the values; avg is the sum divided by the count at PostgreSQL's division
+ *   scale (`325.0000000000000000`). The sum stays a plain integer field while it can, so the
+ *   hot path adds numbers and a numeric value is built only when the group's result is read
+ *   (at a barrier).
+ * sum is NULL when there is no non-NULL value. sum also adds intervals (field by field, as
+ * PostgreSQL's interval + interval), and avg divides them.
  */
 import { divideInterval } from '../../sql/interval-arithmetic.ts';
+import { divNumeric, type Numeric, numericFromInteger } from '../../sql/numeric.ts';
 import { type Interval, isInterval, type Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
+import { DecimalSum, type DecimalSumState } from './decimal-sum.ts';
 import { ExactSum, type ExactSumState } from './exact-sum.ts';
 
 type IntervalSumState = [months: number, days: number, micros: ExactSumState];
@@ -77,6 +89,7 @@ class Total {
   }
 }
 
+/** sum/avg over real and double precision (and sum of intervals). */
 export class SumAccumulator implements Accumulator {
   n = 0;
   readonly sum = new Total();
@@ -121,5 +134,94 @@ export class AvgAccumulator extends SumAccumulator {
     if (this.n <= 0) return null;
     const intervals = this.intervals;
     return intervals !== undefined ? divideInterval(intervals.value(), this.n) : this.sum.value() / this.n;
+  }
+}
+
+/** A `DecimalSumAccumulator` as plain data: the count, and the sum (a number while it is one). */
+type DecimalSumAccumulatorState = [n: number, sum: number | DecimalSumState];
+
+/**
+ * sum over integers (int8 result) or integers and numerics (numeric result), exact. The sum
+ * is a field while it is a safe integer of safe integers; a `DecimalSum` only beyond.
+ */
+export class DecimalSumAccumulator implements Accumulator {
+  n = 0;
+  /** The sum while `#exact` is unused. */
+  int = 0;
+  #exact: DecimalSum | undefined;
+  readonly #int8: boolean;
+
+  constructor(kind: 'int8' | 'numeric') {
+    this.#int8 = kind === 'int8';
+  }
+
+  add(value: Value, weight: number): void {
+    if (value === null) return;
+    if (this.#exact === undefined && typeof value === 'number') {
+      const d = value * weight;
+      const s = this.int + d;
+      if (Number.isSafeInteger(s) && Number.isSafeInteger(d)) {
+        this.int = s;
+        this.n += weight;
+        return;
+      }
+    }
+    let e = this.#exact;
+    if (e === undefined) {
+      e = new DecimalSum();
+      e.add(this.int, 1);
+      this.int = 0;
+      this.#exact = e;
+    }
+    e.add(value, weight);
+    if (this.#int8) {
+      try {
+        e.checkInt8();
+      } catch (err) {
+        e.add(value, -weight);
+        throw err;
+      }
+    }
+    this.n += weight;
+  }
+
+  /** The sum as a numeric. */
+  protected numericSum(): Numeric {
+    return this.#exact === undefined ? numericFromInteger(this.int) : this.#exact.numeric();
+  }
+
+  result(): Value {
+    if (this.n <= 0) return null;
+    if (this.#int8) return this.#exact === undefined ? this.int : this.#exact.int8();
+    return this.numericSum();
+  }
+
+  snapshot(): DecimalSumAccumulatorState {
+    return [this.n, this.#exact === undefined ? this.int : this.#exact.snapshot()];
+  }
+
+  restore(state: unknown): void {
+    const [n, sum] = state as DecimalSumAccumulatorState;
+    this.n = n;
+    if (typeof sum === 'number') {
+      this.int = sum;
+      this.#exact = undefined;
+    } else {
+      this.int = 0;
+      this.#exact = new DecimalSum();
+      this.#exact.restore(sum);
+    }
+  }
+}
+
+/** avg over integers and numerics: the exact sum over the count at PostgreSQL's division scale. */
+export class DecimalAvgAccumulator extends DecimalSumAccumulator {
+  constructor() {
+    super('numeric');
+  }
+
+  override result(): Value {
+    if (this.n <= 0) return null;
+    return divNumeric(this.numericSum(), numericFromInteger(this.n));
   }
 }

@@ -5,6 +5,8 @@
  *
  * Delta: for each input change `(row, w)` the group `g = groupBy(row)` adds `w` to its row
  * count and feeds `(arg(row), w)` to each call's accumulator (when the call's FILTER holds).
+ * Group keys are equal for SQL (1.5 and 1.50 are one group); output rows carry the key values
+ * of the row that opened the group, or that refilled it after it emptied.
  * Nothing is emitted until the barrier; then, for every group touched in the epoch:
  * `Δout = −old(g) + new(g)`, emitted only if the row changed. A group whose row count returns
  * to 0 retracts its row and vanishes. A global aggregate (no GROUP BY) always has exactly one
@@ -37,7 +39,7 @@ import {
 import { CountAccumulator, CountStarAccumulator } from '../aggregates/count.ts';
 import { DistinctAccumulator } from '../aggregates/distinct.ts';
 import { SortedValuesAccumulator } from '../aggregates/min-max.ts';
-import { SumAccumulator } from '../aggregates/sum.ts';
+import { DecimalSumAccumulator, SumAccumulator } from '../aggregates/sum.ts';
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
 import {
@@ -48,7 +50,7 @@ import {
   type WatermarkEntries,
   type WatermarkMap,
 } from '../operator.ts';
-import { type Row, rowsEqual, type SortKey, type Value } from '../value.ts';
+import { type Row, rowsIdentical, type SortKey, type Value } from '../value.ts';
 
 /**
  * Group key of a row. It may write the key into `scratch` (one array per operator, reused for
@@ -66,7 +68,8 @@ export interface AggregateOptions {
 }
 
 interface Group {
-  readonly key: Row;
+  /** The key values output rows carry (those of a row that opened the group). */
+  key: Row;
   count: number;
   readonly accs: Accumulator[];
   output: Row | null;
@@ -89,18 +92,24 @@ interface AggregateState {
 }
 
 function callSignature(c: AggregateCall): string {
-  const name = c.kind === 'count' && c.arg === undefined ? 'count(*)' : c.kind;
+  const name =
+    c.kind === 'count' && c.arg === undefined
+      ? 'count(*)'
+      : c.exact === undefined
+        ? c.kind
+        : `${c.kind} ${c.exact}`;
   return c.distinct === true ? `${name} distinct` : name;
 }
 
 /** How the hot loop feeds an accumulator (see onChunk). */
-const Feed = { other: 0, countStar: 1, count: 2, sum: 3, sorted: 4, distinct: 5 } as const;
+const Feed = { other: 0, countStar: 1, count: 2, sum: 3, sorted: 4, distinct: 5, decimal: 6 } as const;
 type Feed = (typeof Feed)[keyof typeof Feed];
 
 function feedOf(acc: Accumulator): Feed {
   if (acc instanceof CountStarAccumulator) return Feed.countStar;
   if (acc instanceof CountAccumulator) return Feed.count;
   if (acc instanceof SumAccumulator) return Feed.sum; // avg too: it adds up the same way
+  if (acc instanceof DecimalSumAccumulator) return Feed.decimal; // and its avg
   if (acc instanceof DistinctAccumulator) return Feed.distinct;
   if (acc instanceof SortedValuesAccumulator) return Feed.sorted;
   return Feed.other;
@@ -217,9 +226,14 @@ export class Aggregate extends Operator {
       }
       let g = this.#groups.get(key);
       if (g === undefined) g = this.#group(key);
-      else if (!g.dirty) {
-        g.dirty = true;
-        this.#dirty.push(g);
+      else {
+        if (!g.dirty) {
+          g.dirty = true;
+          this.#dirty.push(g);
+        }
+        // A group emptied and refilled (an UPDATE of its only row) takes the new row's key
+        // values: equal for SQL, they may print otherwise (1.5 → 1.50).
+        if (g.count === 0 && w > 0 && !rowsIdentical(g.key, key)) g.key = [...key];
       }
       g.count += w;
       const accs = g.accs;
@@ -239,6 +253,9 @@ export class Aggregate extends Operator {
               break;
             case Feed.sum:
               (acc as SumAccumulator).add(v, w);
+              break;
+            case Feed.decimal:
+              (acc as DecimalSumAccumulator).add(v, w);
               break;
             case Feed.sorted:
               if (v !== null) (acc as SortedValuesAccumulator).set.add(v, w);
@@ -282,7 +299,7 @@ export class Aggregate extends Operator {
       const next: Value[] = [...g.key];
       for (const acc of g.accs) next.push(acc.result());
       if (g.output !== null) {
-        if (rowsEqual(g.output, next)) continue;
+        if (rowsIdentical(g.output, next)) continue;
         out.push(g.output, -1);
       }
       out.push(next, 1);

@@ -13,7 +13,7 @@
  */
 import { type Chunk, ChunkBuilder, fromMultiset, integrate, type WeightedRow } from '../chunk.ts';
 import { Operator, type Watermark } from '../operator.ts';
-import { type Row, rowKey } from '../value.ts';
+import { type Row, rowIdentity } from '../value.ts';
 
 interface EmitOnWindowCloseState {
   readonly kind: 'emit_on_window_close';
@@ -103,7 +103,7 @@ export class EmitOnWindowClose extends Operator {
       const weights = s.weights[i] as number[];
       for (let j = 0; j < rows.length; j++) {
         const row = rows[j] as Row;
-        changes.set(rowKey(row), { row, weight: weights[j] as number });
+        changes.set(rowIdentity(row), { row, weight: weights[j] as number });
       }
       this.#windows.set(s.windows[i] as number, changes);
     }

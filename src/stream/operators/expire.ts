@@ -16,7 +16,7 @@
  */
 import { type Chunk, ChunkBuilder, fromMultiset, type WeightedRow } from '../chunk.ts';
 import { type Barrier, Operator, type Watermark } from '../operator.ts';
-import { type Row, rowKey } from '../value.ts';
+import { type Row, rowIdentity } from '../value.ts';
 
 export interface ExpireOptions {
   readonly column: number;
@@ -78,7 +78,7 @@ export class Expire extends Operator {
         this.#byTime.set(t, bucket);
         this.#insertTime(t);
       }
-      const k = rowKey(row);
+      const k = rowIdentity(row);
       const e = bucket.get(k);
       if (e === undefined) {
         bucket.set(k, { row, weight: w });
@@ -176,7 +176,7 @@ export class Expire extends Operator {
       const weights = s.weights[i] as number[];
       for (let j = 0; j < rows.length; j++) {
         const row = rows[j] as Row;
-        bucket.set(rowKey(row), { row, weight: weights[j] as number });
+        bucket.set(rowIdentity(row), { row, weight: weights[j] as number });
       }
       this.#size += bucket.size;
       this.#byTime.set(s.times[i] as number, bucket);

@@ -29,7 +29,7 @@ import {
   type WatermarkAlignerState,
   watermark,
 } from '../operator.ts';
-import { hasNull, type Row, rowKey, type Value } from '../value.ts';
+import { hasNull, type Row, rowIdentity, type Value } from '../value.ts';
 
 export type JoinType = 'inner' | 'left' | 'right' | 'full';
 
@@ -157,7 +157,7 @@ export class Join extends Operator {
         continue;
       }
       const k = key;
-      const rk = rowKey(row);
+      const rk = rowIdentity(row);
       let bucket = mine.get(k);
       const existing = bucket?.rows.get(rk);
       let matches = 0;
@@ -252,7 +252,11 @@ export class Join extends Operator {
         const bucket: Bucket = { key, rows: new Map() };
         for (let j = 0; j < rows.length; j++) {
           const row = rows[j] as Row;
-          bucket.rows.set(rowKey(row), { row, weight: weights[j] as number, matches: matches[j] as number });
+          bucket.rows.set(rowIdentity(row), {
+            row,
+            weight: weights[j] as number,
+            matches: matches[j] as number,
+          });
         }
         side.set(key, bucket);
       }

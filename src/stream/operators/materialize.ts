@@ -11,11 +11,11 @@
  *
  * Snapshot (right after a barrier, with no change of an open epoch pending): the committed
  * table's rows and weights in table order and the last epoch's delta; restore keys the rows
- * again (`rowKey`) and recounts the anomalies (rows held with a negative weight).
+ * again (`rowIdentity`) and recounts the anomalies (rows held with a negative weight).
  */
 import { type Chunk, fromMultiset, integrate, type WeightedRow } from '../chunk.ts';
 import { type Barrier, Operator } from '../operator.ts';
-import { compareRows, type Row, rowKey } from '../value.ts';
+import { compareRows, type Row, rowIdentity } from '../value.ts';
 
 export type CommitListener = (delta: Chunk, epoch: number) => void;
 
@@ -65,7 +65,7 @@ export class Materialize extends Operator {
       const w = weights[i] as number;
       if (w === 0) continue;
       const row = rows[i] as Row;
-      const k = rowKey(row);
+      const k = rowIdentity(row);
       const d = delta.get(k);
       if (d === undefined) delta.set(k, { row, weight: w });
       else d.weight += w;
@@ -152,7 +152,7 @@ export class Materialize extends Operator {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
       const weight = weights[i] as number;
-      const k = rowKey(row);
+      const k = rowIdentity(row);
       const e = this.#table.get(k);
       if (e === undefined) this.#table.set(k, { row, weight });
       else e.weight += weight;

@@ -22,10 +22,15 @@
  * arguments; the snapshot names the function kinds, so that other calls refuse it).
  */
 
-import { AvgAccumulator, SumAccumulator } from '../aggregates/sum.ts';
+import {
+  AvgAccumulator,
+  DecimalAvgAccumulator,
+  DecimalSumAccumulator,
+  SumAccumulator,
+} from '../aggregates/sum.ts';
 import type { WeightedRow } from '../chunk.ts';
 import type { SortedEntry, SortedRows } from '../sorted-rows.ts';
-import { compareValues, type Row, rowKey, type Value } from '../value.ts';
+import { compareValues, type Row, rowIdentity, type Value } from '../value.ts';
 import { PartitionedOperator, type PartitionedOptions } from './partitioned.ts';
 
 export type WindowCall =
@@ -39,7 +44,12 @@ export type WindowCall =
       readonly default?: Value;
     }
   | { readonly kind: 'first_value' | 'last_value'; readonly arg: (row: Row) => Value }
-  | { readonly kind: 'sum' | 'count' | 'avg' | 'min' | 'max'; readonly arg?: (row: Row) => Value };
+  | {
+      readonly kind: 'sum' | 'count' | 'avg' | 'min' | 'max';
+      readonly arg?: (row: Row) => Value;
+      /** sum/avg over integers or numeric: their result type (see AggregateCall.exact). */
+      readonly exact?: 'int8' | 'numeric';
+    };
 
 export interface OverWindowOptions extends PartitionedOptions {
   readonly calls: readonly WindowCall[];
@@ -93,7 +103,7 @@ export class OverWindow extends PartitionedOperator {
     for (let i = 0; i < n; i++) {
       const row: Value[] = [...(entries[i] as SortedEntry).row];
       for (const col of columns) row.push(col[i] as Value);
-      const k = rowKey(row);
+      const k = rowIdentity(row);
       const e = out.get(k);
       if (e === undefined) out.set(k, { row, weight: 1 });
       else e.weight++;
@@ -148,7 +158,14 @@ export class OverWindow extends PartitionedOperator {
       case 'max': {
         // Running aggregate, advanced a whole peer group at a time.
         const star = c.kind === 'count' && c.arg === undefined;
-        const total = c.kind === 'avg' ? new AvgAccumulator() : new SumAccumulator();
+        const total =
+          c.exact === undefined
+            ? c.kind === 'avg'
+              ? new AvgAccumulator()
+              : new SumAccumulator()
+            : c.kind === 'avg'
+              ? new DecimalAvgAccumulator()
+              : new DecimalSumAccumulator(c.exact);
         let count = 0;
         let extreme: Value = null;
         for (let i = 0; i < n; ) {

@@ -19,7 +19,7 @@
 
 import type { WeightedRow } from '../chunk.ts';
 import type { SortedEntry, SortedRows } from '../sorted-rows.ts';
-import { type Row, rowKey, type SortKey } from '../value.ts';
+import { type Row, rowIdentity, type SortKey } from '../value.ts';
 import { PartitionedOperator, type PartitionedOptions } from './partitioned.ts';
 
 export type RankKind = 'row_number' | 'rank' | 'dense_rank';
@@ -54,7 +54,7 @@ export class TopN extends PartitionedOperator {
     const out = new Map<string, WeightedRow>();
     const put = (row: Row, r: number, n: number) => {
       const o = withRank === true ? [...row, r] : row;
-      const k = rowKey(o);
+      const k = rowIdentity(o);
       const e = out.get(k);
       if (e === undefined) out.set(k, { row: o, weight: n });
       else e.weight += n;

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileExpr, compileNumericScale, compilePredicate } from '../../../src/engine/eval/compile.ts';
+import { compileExpr, compilePredicate } from '../../../src/engine/eval/compile.ts';
 import { formatValue } from '../../../src/engine/eval/format.ts';
-import { divisionScale, formatNumeric } from '../../../src/engine/eval/numeric.ts';
 import { bindQuery } from '../../../src/sql/binder.ts';
 import { MemoryCatalog } from '../../../src/sql/catalog.ts';
 import { SqlError } from '../../../src/sql/errors.ts';
 import { type BoundExpr, call, columnRef, literal } from '../../../src/sql/expr.ts';
+import { divNumeric, formatNumeric, numeric } from '../../../src/sql/numeric.ts';
 import { parseStatement } from '../../../src/sql/parse.ts';
 import { arrayOf, T, type Value } from '../../../src/sql/types.ts';
 
@@ -112,18 +112,16 @@ test('functions the evaluator does not know are refused at compile time (0A000)'
 
 test('numeric display scale follows PostgreSQL (avg of ints prints 16+ decimals)', () => {
   // avg(int) = numeric sum / count: select_div_scale
-  assert.equal(formatNumeric(2.5, divisionScale(5, 2, 0, 0)), '2.5000000000000000');
-  assert.equal(formatNumeric(1, divisionScale(2, 2, 0, 0)), '1.00000000000000000000');
-  assert.equal(formatNumeric(1000000, divisionScale(3000000, 3, 0, 0)), '1000000.000000000000');
+  const div = (a: bigint, b: bigint) => formatNumeric(divNumeric(numeric(a, 0), numeric(b, 0)));
+  assert.equal(div(5n, 2n), '2.5000000000000000');
+  assert.equal(div(2n, 2n), '1.00000000000000000000');
+  assert.equal(div(3000000n, 3n), '1000000.000000000000');
   const e = bind('status_code::numeric / 4');
-  const show = (row: Value[]) => formatValue(compileExpr(e)(row), T.numeric, compileNumericScale(e)(row));
+  const show = (row: Value[]) => formatValue(compileExpr(e)(row), T.numeric);
   assert.equal(show([10]), '2.5000000000000000');
   assert.equal(show([40000]), '10000.0000000000000000');
   const s = bind("(path || '')::numeric * 2");
-  assert.equal(
-    formatValue(compileExpr(s)([0, '1.50']), T.numeric, compileNumericScale(s)([0, '1.50'])),
-    '3.00',
-  );
+  assert.equal(formatValue(compileExpr(s)([0, '1.50']), T.numeric), '3.00');
 });
 
 test('IN with a NULL in the list is NULL when nothing matches', () => {
@@ -148,7 +146,7 @@ test('formatValue: PostgreSQL text output', () => {
   assert.equal(formatValue({ months: 0, days: 1, micros: 7_200_000_000 }, T.interval), '1 day 02:00:00');
   assert.equal(formatValue({ months: 14, days: -3, micros: 0 }, T.interval), '1 year 2 mons -3 days');
   assert.equal(formatValue(['a', 'b c', null, ''], arrayOf(T.text)), '{a,"b c",NULL,""}');
-  assert.equal(formatValue(2.5, T.numeric, 16), '2.5000000000000000');
+  assert.equal(formatValue(numeric(25_000_000_000_000_000n, 16), T.numeric), '2.5000000000000000');
   assert.equal(formatValue(new Uint8Array([0x41, 0xff]), T.bytea), '\\x41ff');
 });
 

@@ -3,7 +3,7 @@
  * and through PostgreSQL (`SELECT <expr>` in text mode), compared as text or SQLSTATE.
  */
 import type pg from 'pg';
-import { compileExpr, compileNumericScale } from '../../../src/engine/eval/compile.ts';
+import { compileExpr } from '../../../src/engine/eval/compile.ts';
 import { formatValue } from '../../../src/engine/eval/format.ts';
 import { bindQuery } from '../../../src/sql/binder.ts';
 import { MemoryCatalog } from '../../../src/sql/catalog.ts';
@@ -38,8 +38,7 @@ export function tidewatchEval(bound: BoundExpr, row: readonly Value[] = []): Out
   try {
     const f = compileExpr(bound);
     const v = f(row);
-    const scale = bound.type.name === 'numeric' && v !== null ? compileNumericScale(bound)(row) : undefined;
-    return { ok: true, text: formatValue(v, bound.type, scale), type: bound.type };
+    return { ok: true, text: formatValue(v, bound.type), type: bound.type };
   } catch (e) {
     return sqlstateOf(e);
   }
@@ -67,21 +66,16 @@ export async function postgresSelect(client: pg.Client, expr: string): Promise<O
   }
 }
 
-/** Same text, or the same SQLSTATE; floats within 2 ulp, numerics within 1e-14 at equal scale. */
+/** Same text, or the same SQLSTATE; floats within 2 ulp (numeric exactly: same digits, same scale). */
 export function sameOutcome(ours: Outcome, theirs: Outcome): boolean {
   if (!ours.ok || !theirs.ok) return !ours.ok && !theirs.ok && ours.sqlstate === theirs.sqlstate;
   if (ours.text === theirs.text) return true;
   if (ours.text === null || theirs.text === null || ours.type === undefined) return false;
   const t = ours.type.name;
-  if (t !== 'float8' && t !== 'float4' && t !== 'numeric') return false;
+  if (t !== 'float8' && t !== 'float4') return false;
   const a = Number(ours.text);
   const b = Number(theirs.text);
   if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
-  if (t === 'numeric') {
-    const scale = (s: string) => (s.includes('.') ? s.length - s.indexOf('.') - 1 : 0);
-    if (scale(ours.text) !== scale(theirs.text)) return false;
-    return Math.abs(a - b) <= 1e-14 * Math.abs(b) + 10 ** -scale(theirs.text);
-  }
   const ulp = t === 'float4' ? 2 ** -22 : 2 * Number.EPSILON;
   return Math.abs(a - b) <= ulp * Math.abs(b);
 }

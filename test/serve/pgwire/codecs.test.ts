@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatValue } from '../../../src/engine/eval/format.ts';
 import { splitArrayLiteral } from '../../../src/serve/pgwire/array-literal.ts';
-import { decodeBinary } from '../../../src/serve/pgwire/binary-values.ts';
+import { decodeBinary, encodeBinary } from '../../../src/serve/pgwire/binary-values.ts';
 import { completionTag, statusAfter, statusAfterError } from '../../../src/serve/pgwire/command-tag.ts';
 import { type Frame, FrameReader } from '../../../src/serve/pgwire/frame-reader.ts';
 import { parseText } from '../../../src/serve/pgwire/value-codec.ts';
 import { SqlError } from '../../../src/sql/errors.ts';
-import { arrayOf, T } from '../../../src/sql/types.ts';
+import { arrayOf, T, type Value } from '../../../src/sql/types.ts';
 import { prng } from '../../helpers/random.ts';
 import { int16, int32, message, query, startupMessage, sync } from './raw-client.ts';
 
@@ -114,7 +115,6 @@ test('binary values a client got wrong are refused with the right SQLSTATE', () 
   };
   fails(Buffer.from([0, 0, 1]), T.int4, '22P03');
   fails(Buffer.from([0, 0]), T.boolean, '22P03');
-  fails(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), T.int8, '22003');
   fails(numeric(1, 0, 0x1234, 0, [1]), T.numeric, '22P03');
   fails(numeric(1, 0, 0, 0, [10_000]), T.numeric, '22P03');
   fails(numeric(3, 0, 0, 0, [1]), T.numeric, '22P03');
@@ -128,8 +128,45 @@ test('binary values a client got wrong are refused with the right SQLSTATE', () 
   fails(header(2, 23, 50_000, 50_000), arrayOf(T.int4), '22P03');
   fails(Buffer.concat([header(1, 23, 1), int32(3), int16(1), Buffer.from([1])]), arrayOf(T.int4), '22P03');
   assert.deepEqual(decodeBinary(header(2, 23, 0x7fff_ffff, 0), arrayOf(T.int4)), []);
-  assert.equal(decodeBinary(numeric(2, 1, 0x4000, 2, [12, 3400]), T.numeric), -123_400);
-  assert.equal(decodeBinary(numeric(1, -2, 0, 8, [5]), T.numeric), 0.000_000_05);
+  const text = (v: unknown) => formatValue(v as Value, T.numeric);
+  assert.equal(text(decodeBinary(numeric(2, 1, 0x4000, 2, [12, 3400]), T.numeric)), '-123400.00');
+  assert.equal(text(decodeBinary(numeric(1, -2, 0, 8, [5]), T.numeric)), '0.00000005');
+  // digits beyond the display scale are cut, as numeric_recv does
+  assert.equal(text(decodeBinary(numeric(2, 0, 0, 2, [1, 2399]), T.numeric)), '1.23');
+  assert.equal(text(decodeBinary(numeric(0, 0, 0xd000, 0, []), T.numeric)), 'Infinity');
+  // int8 over its whole range
+  assert.equal(
+    decodeBinary(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), T.int8),
+    9223372036854775807n,
+  );
+  assert.equal(decodeBinary(Buffer.from([0, 0x20, 0, 0, 0, 0, 0, 1]), T.int8), 9007199254740993n);
+  assert.equal(decodeBinary(Buffer.from([0, 0, 0, 0, 0, 0, 0, 5]), T.int8), 5);
+});
+
+test('numeric and bigint binary values round trip with their digits and display scale', () => {
+  for (const t of [
+    '0',
+    '0.00',
+    '1.50',
+    '-0.001',
+    '12345.6789',
+    '10000',
+    '9007199254740993',
+    '1e-30',
+    '-123456789012345678901234567890.12',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+  ]) {
+    const v = parseText(t, T.numeric);
+    assert.equal(
+      formatValue(decodeBinary(Buffer.from(encodeBinary(v as never, T.numeric)), T.numeric), T.numeric),
+      formatValue(v, T.numeric),
+      t,
+    );
+  }
+  for (const v of [0, -1, 9007199254740991, 9007199254740993n, -9223372036854775808n, 9223372036854775807n])
+    assert.equal(decodeBinary(Buffer.from(encodeBinary(v, T.int8)), T.int8), v);
 });
 
 test('command tags and transaction status as PostgreSQL reports them', () => {

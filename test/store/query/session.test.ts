@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { numeric } from '../../../src/sql/numeric.ts';
 import { T } from '../../../src/sql/types.ts';
 import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../../../src/store/query/catalog-tables.ts';
@@ -43,9 +44,9 @@ async function setup(t: TestContext) {
         'counts',
         {
           rows: [
-            ['a', 1, 0.5, { x: [1, 'y'] }],
-            ['b', 2, 2.25, null],
-            ['b', 2, 2.25, null],
+            ['a', 1, numeric(5n, 1), { x: [1, 'y'] }],
+            ['b', 2, numeric(225n, 2), null],
+            ['b', 2, numeric(225n, 2), null],
           ],
           weights: [1, 1, 2],
         },
@@ -75,15 +76,15 @@ test('rows come as often as their multiplicity, values in tidewatch’s represen
   const all = await session.query('SELECT * FROM counts ORDER BY k');
   assert.deepEqual(all.columns, counts.columns);
   assert.deepEqual(all.rows, [
-    ['a', 1, 0.5, { x: [1, 'y'] }],
-    ['b', 2, 2.25, null],
-    ['b', 2, 2.25, null],
-    ['b', 2, 2.25, null],
+    ['a', 1, numeric(5n, 1), { x: [1, 'y'] }],
+    ['b', 2, numeric(225n, 2), null],
+    ['b', 2, numeric(225n, 2), null],
+    ['b', 2, numeric(225n, 2), null],
   ]);
   const grouped = await session.query('SELECT k, count(*), sum(n) FROM counts GROUP BY k ORDER BY k');
   assert.deepEqual(grouped.rows, [
-    ['a', 1, 1],
-    ['b', 3, 6],
+    ['a', 1, numeric(1n, 0)],
+    ['b', 3, numeric(6n, 0)],
   ]);
   assert.deepEqual(grouped.columns, [
     { name: 'k', type: T.varchar },
@@ -98,7 +99,7 @@ test('rows come as often as their multiplicity, values in tidewatch’s represen
   ]);
   await assert.rejects(session.query('SELECT __tw_count FROM counts'), { sqlstate: '42703' });
   await assert.rejects(session.query('SELECT __tw_epoch FROM events'), { sqlstate: '42703' });
-  await store.commit(2, new Map([['counts', { rows: [['c', 3, 1, null]], weights: [1] }]]));
+  await store.commit(2, new Map([['counts', { rows: [['c', 3, numeric(1n, 0), null]], weights: [1] }]]));
   assert.deepEqual((await session.query('SELECT count(*) FROM counts')).rows, [[5]], 'a new epoch is seen');
 });
 

@@ -3,14 +3,43 @@
  * their type's range → 22003, division or modulo by zero → 22012, float overflow/underflow →
  * 22003, logarithms of zero/negatives → 2201E, bad powers/square roots → 2201F.
  *
- * Integer division truncates toward zero; `%` takes the dividend's sign. `bigint` values must
- * stay in JS's safe-integer range (types.ts): an int8 result beyond ±(2^53−1) raises 22003
- * `bigint out of range` (PostgreSQL raises it only beyond ±2^63).
+ * Integer division truncates toward zero; `%` takes the dividend's sign. bigint is exact over
+ * its whole range (src/sql/int8.ts: a number while safe, a bigint beyond). numeric is exact
+ * with PostgreSQL's display scales (src/sql/numeric.ts; its functions: ../numeric.ts).
  */
+import {
+  absInt8,
+  addInt8,
+  divInt8,
+  INT8_MAX,
+  INT8_MIN,
+  type Int8,
+  modInt8,
+  mulInt8,
+  negInt8,
+  signInt8,
+  subInt8,
+} from '../../../sql/int8.ts';
 import { rint } from '../../../sql/interval-arithmetic.ts';
+import {
+  absNumeric,
+  addNumeric,
+  ceilNumeric,
+  divNumeric,
+  floorNumeric,
+  modNumeric,
+  mulNumeric,
+  type Numeric,
+  negNumeric,
+  numeric,
+  roundNumeric,
+  signNumeric,
+  subNumeric,
+  truncNumeric,
+} from '../../../sql/numeric.ts';
 import type { SqlType } from '../../../sql/types.ts';
 import { divisionByZero, evalError, floatOverflow, floatUnderflow, outOfRange } from '../errors.ts';
-import { decimalsOf, divisionScale, roundNumeric, truncNumeric } from '../numeric.ts';
+import { expNumeric, lnNumeric, logNumeric, powerNumeric, sqrtNumeric } from '../numeric.ts';
 import { type Kernel, strict } from './kernel.ts';
 
 interface IntRange {
@@ -22,8 +51,39 @@ interface IntRange {
 export const INT_RANGES: Readonly<Record<'int2' | 'int4' | 'int8', IntRange>> = {
   int2: { lo: -32768, hi: 32767, name: 'smallint' },
   int4: { lo: -2147483648, hi: 2147483647, name: 'integer' },
-  int8: { lo: Number.MIN_SAFE_INTEGER, hi: Number.MAX_SAFE_INTEGER, name: 'bigint' },
+  int8: { lo: Number(INT8_MIN), hi: Number(INT8_MAX), name: 'bigint' },
 };
+
+/** The bounds of each integer type as bigints (exact for int8). */
+export const INT_BOUNDS: Readonly<Record<'int2' | 'int4' | 'int8', { lo: bigint; hi: bigint }>> = {
+  int2: { lo: -32768n, hi: 32767n },
+  int4: { lo: -2147483648n, hi: 2147483647n },
+  int8: { lo: INT8_MIN, hi: INT8_MAX },
+};
+
+function int8Kernel(op: string): Kernel | undefined {
+  switch (op) {
+    case '+':
+      return strict(addInt8);
+    case '-':
+      return strict(subInt8);
+    case '*':
+      return strict(mulInt8);
+    case '/':
+      return strict(divInt8);
+    case '%':
+    case 'mod':
+      return strict(modInt8);
+    case 'neg':
+      return strict(negInt8);
+    case 'abs':
+      return strict(absInt8);
+    case 'sign':
+      return strict((a: Int8) => signInt8(a));
+    default:
+      return undefined;
+  }
+}
 
 function intKernel(op: string, r: IntRange): Kernel | undefined {
   const { lo, hi, name } = r;
@@ -124,70 +184,25 @@ function floatKernel(op: string, f4: boolean): Kernel | undefined {
   }
 }
 
-function numericOverflow(): Error {
-  return evalError('22003', 'value overflows numeric format');
-}
-
-function checkNumeric(v: number, a: number, b: number): number {
-  if (
-    (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) &&
-    Number.isFinite(a) &&
-    Number.isFinite(b)
-  )
-    throw numericOverflow();
-  return v;
-}
-
-/** numeric x / y, rounded to PostgreSQL's division scale. */
-export function numericDivide(a: number, b: number): number {
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.NaN;
-  if (b === 0) throw divisionByZero();
-  const q = checkNumeric(a / b, a, 1);
-  if (Number.isInteger(q) || !Number.isFinite(q)) return q + 0;
-  return roundNumeric(q, divisionScale(a, b, decimalsOf(a), decimalsOf(b)));
-}
-
 function numericKernel(op: string): Kernel | undefined {
   switch (op) {
     case '+':
-      return strict((a: number, b: number) => {
-        const v = checkNumeric(a + b, a, b);
-        return Number.isInteger(a) && Number.isInteger(b)
-          ? v
-          : roundNumeric(v, Math.max(decimalsOf(a), decimalsOf(b)));
-      });
+      return strict(addNumeric);
     case '-':
-      return strict((a: number, b: number) => {
-        const v = checkNumeric(a - b, a, b);
-        return Number.isInteger(a) && Number.isInteger(b)
-          ? v
-          : roundNumeric(v, Math.max(decimalsOf(a), decimalsOf(b)));
-      });
+      return strict(subNumeric);
     case '*':
-      return strict((a: number, b: number) => {
-        const v = checkNumeric(a * b, a, b);
-        return Number.isInteger(a) && Number.isInteger(b)
-          ? v + 0
-          : roundNumeric(v, decimalsOf(a) + decimalsOf(b));
-      });
+      return strict(mulNumeric);
     case '/':
-      return strict(numericDivide);
+      return strict(divNumeric);
     case '%':
     case 'mod':
-      return strict((a: number, b: number) => {
-        if (Number.isNaN(a) || Number.isNaN(b)) return Number.NaN;
-        if (b === 0) throw divisionByZero();
-        const v = a % b;
-        return Number.isInteger(a) && Number.isInteger(b)
-          ? v + 0
-          : roundNumeric(v, Math.max(decimalsOf(a), decimalsOf(b)));
-      });
+      return strict(modNumeric);
     case 'neg':
-      return strict((a: number) => -a + 0);
+      return strict(negNumeric);
     case 'abs':
-      return strict((a: number) => Math.abs(a));
+      return strict(absNumeric);
     case 'sign':
-      return strict((a: number) => (a > 0 ? 1 : a < 0 ? -1 : Number.isNaN(a) ? Number.NaN : 0));
+      return strict(signNumeric);
     default:
       return undefined;
   }
@@ -261,55 +276,37 @@ function floatMath(fn: string): Kernel | undefined {
   }
 }
 
+const TEN = numeric(10n, 0);
+
 function numericMath(fn: string, arity: number): Kernel | undefined {
   switch (fn) {
     case 'ceil':
-      return strict((x: number) => Math.ceil(x) + 0);
+      return strict(ceilNumeric);
     case 'floor':
-      return strict((x: number) => Math.floor(x) + 0);
+      return strict(floorNumeric);
     case 'round':
       return arity === 1
-        ? strict((x: number) => roundNumeric(x, 0))
-        : strict((x: number, s: number) => roundNumeric(x, s));
+        ? strict((x: Numeric) => roundNumeric(x, 0))
+        : strict((x: Numeric, s: number) => roundNumeric(x, s));
     case 'trunc':
       return arity === 1
-        ? strict((x: number) => Math.trunc(x) + 0)
-        : strict((x: number, s: number) => truncNumeric(x, s));
+        ? strict((x: Numeric) => truncNumeric(x, 0))
+        : strict((x: Numeric, s: number) => truncNumeric(x, s));
     case 'sqrt':
-      return strict((x: number) => {
-        if (x < 0) throw evalError('2201F', 'cannot take square root of a negative number');
-        return Math.sqrt(x);
-      });
+      return strict(sqrtNumeric);
     case 'exp':
-      return strict((x: number) => checkNumeric(Math.exp(x), x, 0));
+      return strict(expNumeric);
     case 'ln':
-      return strict((x: number) => {
-        checkLog(x);
-        return Math.log(x);
-      });
+      return strict(lnNumeric);
     case 'log10':
-      return strict((x: number) => {
-        checkLog(x);
-        return Math.log10(x);
-      });
+      return strict((x: Numeric) => logNumeric(TEN, x));
     case 'log':
       return arity === 1
-        ? strict((x: number) => {
-            checkLog(x);
-            return Math.log10(x);
-          })
-        : strict((b: number, x: number) => {
-            checkLog(b);
-            checkLog(x);
-            if (b === 1) throw divisionByZero();
-            return Math.log(x) / Math.log(b);
-          });
+        ? strict((x: Numeric) => logNumeric(TEN, x))
+        : strict((b: Numeric, x: Numeric) => logNumeric(b, x));
     case 'power':
     case '^':
-      return strict((a: number, b: number) => {
-        checkPower(a, b);
-        return checkNumeric(cpow(a, b), a, b);
-      });
+      return strict(powerNumeric);
     default:
       return undefined;
   }
@@ -323,7 +320,8 @@ export function arithmeticKernel(fn: string, argTypes: readonly SqlType[]): Kern
   if (t === undefined) return undefined;
   const name = t.name;
   if (binaryOps.has(fn)) {
-    if (name === 'int2' || name === 'int4' || name === 'int8') return intKernel(fn, INT_RANGES[name]);
+    if (name === 'int8') return int8Kernel(fn);
+    if (name === 'int2' || name === 'int4') return intKernel(fn, INT_RANGES[name]);
     if (name === 'float4' || name === 'float8') return floatKernel(fn, name === 'float4');
     if (name === 'numeric') return numericKernel(fn);
     return undefined;

@@ -6,9 +6,22 @@
  * out-of-range date fields such as February 30).
  *
  * numeric → integer rounds half away from zero; float → integer rounds half to even (rint);
- * float → numeric keeps 15 significant digits (6 for real), as PostgreSQL does.
+ * float → numeric keeps 15 significant digits (6 for real), as PostgreSQL does. bigint is
+ * exact over its whole range (src/sql/int8.ts), numeric exact (src/sql/numeric.ts).
  */
+import { type Int8, int8, int8OfNumber } from '../../../sql/int8.ts';
 import { parseBytea, parseInterval } from '../../../sql/literals.ts';
+import {
+  applyTypmod,
+  formatNumeric,
+  type Numeric,
+  numericFromFloat,
+  numericFromInteger,
+  numericFromShortest,
+  numericToInteger,
+  numericToNumber,
+  parseNumeric,
+} from '../../../sql/numeric.ts';
 import { formatType, type SqlType, type Value } from '../../../sql/types.ts';
 import {
   datetimeOverflow,
@@ -22,8 +35,7 @@ import {
   outOfRange,
 } from '../errors.ts';
 import { formatValue } from '../format.ts';
-import { roundNumeric } from '../numeric.ts';
-import { INT_RANGES, rint } from './arithmetic.ts';
+import { INT_BOUNDS, INT_RANGES, rint } from './arithmetic.ts';
 import {
   daysFromCivil,
   daysInMonth,
@@ -59,29 +71,18 @@ export function parseBoolean(text: string): boolean {
 
 const intRe = /^\s*[+-]?\d+\s*$/;
 
-export function parseInteger(text: string, type: 'int2' | 'int4' | 'int8'): number {
+export function parseInteger(text: string, type: 'int2' | 'int4' | 'int8'): Int8 {
   const r = INT_RANGES[type];
   if (!intRe.test(text)) throw invalidInput(r.name, text);
-  const n = Number(text);
-  if (n < r.lo || n > r.hi) throw evalError('22003', `value "${text}" is out of range for type ${r.name}`);
-  return n + 0;
+  const b = INT_BOUNDS[type];
+  const n = BigInt(text.trim());
+  if (n < b.lo || n > b.hi) throw evalError('22003', `value "${text}" is out of range for type ${r.name}`);
+  return int8(n);
 }
 
 const numberRe = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
-export function parseNumeric(text: string): number {
-  const s = text.trim();
-  if (numberRe.test(s)) {
-    const n = Number(s);
-    if (!Number.isFinite(n)) throw evalError('22003', 'value overflows numeric format');
-    return n + 0;
-  }
-  const l = s.toLowerCase();
-  if (l === 'nan') return Number.NaN;
-  if (l === 'infinity' || l === '+infinity' || l === 'inf' || l === '+inf') return Number.POSITIVE_INFINITY;
-  if (l === '-infinity' || l === '-inf') return Number.NEGATIVE_INFINITY;
-  throw invalidInput('numeric', text);
-}
+export { parseNumeric };
 
 export function parseFloatText(text: string, f4: boolean): number {
   const s = text.trim();
@@ -345,20 +346,32 @@ export function fromText(to: SqlType): Fn {
 // ---------------------------------------------------------------------------
 // numbers
 
-function toInt(to: 'int2' | 'int4' | 'int8', round: (x: number) => number, fromNumeric: boolean): Fn {
-  const r = INT_RANGES[to];
+/** An integer of one integer type as another (22003 outside its range). */
+function intToInt(to: 'int2' | 'int4' | 'int8'): Fn {
+  const b = INT_BOUNDS[to];
+  const name = INT_RANGES[to].name;
   return (v) => {
-    const x = v as number;
-    if (fromNumeric && Number.isNaN(x)) throw notSupported(`cannot convert NaN to ${r.name}`);
-    if (fromNumeric && !Number.isFinite(x)) throw notSupported(`cannot convert infinity to ${r.name}`);
-    const n = round(x);
-    if (!(n >= r.lo && n <= r.hi)) throw outOfRange(r.name);
-    return n + 0;
+    const x = v as Int8;
+    if (x < b.lo || x > b.hi) throw outOfRange(name);
+    return x;
   };
 }
 
-function halfAwayFromZero(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
+/** A float rounded half to even (rint) as an integer type (22003 outside its range, NaN too). */
+function floatToInt(to: 'int2' | 'int4' | 'int8'): Fn {
+  const r = INT_RANGES[to];
+  return (v) => {
+    const n = rint(v as number);
+    // int8: PostgreSQL's bound check [−2^63, 2^63) on the double
+    if (!(n >= r.lo && (to === 'int8' ? n < -r.lo : n <= r.hi))) throw outOfRange(r.name);
+    return int8OfNumber(n);
+  };
+}
+
+function numericToInt(to: 'int2' | 'int4' | 'int8'): Fn {
+  const b = INT_BOUNDS[to];
+  const name = INT_RANGES[to].name;
+  return (v) => numericToInteger(v as Numeric, b.lo, b.hi, name);
 }
 
 function toFloat4(v: Value): Value {
@@ -369,10 +382,18 @@ function toFloat4(v: Value): Value {
   return r;
 }
 
-function floatToNumeric(digits: number): Fn {
+/** numeric → real / double precision: 22003 when the value is beyond the float's range. */
+function numericToFloat(f4: boolean): Fn {
   return (v) => {
-    const x = v as number;
-    return Number.isFinite(x) ? Number(x.toPrecision(digits)) + 0 : x;
+    const n = v as Numeric;
+    const x = numericToNumber(n);
+    const r = f4 ? Math.fround(x) : x;
+    if (n.special === undefined && (!Number.isFinite(r) || (r === 0 && n.coef !== 0n)))
+      throw evalError(
+        '22003',
+        `"${formatNumeric(n)}" is out of range for type ${f4 ? 'real' : 'double precision'}`,
+      );
+    return r;
   };
 }
 
@@ -388,7 +409,7 @@ function fromJsonb(to: SqlType): Fn {
   const num = castFn({ name: 'numeric' }, to);
   return (v) => {
     if (typeof v !== 'number') throw invalidParameter(`cannot cast jsonb ${kind(v)} to type ${label}`);
-    return num(v);
+    return num(numericFromShortest(v));
   };
 }
 
@@ -408,20 +429,21 @@ export function castFn(from: SqlType, to: SqlType): Fn {
     case 'int2':
     case 'int4':
     case 'int8':
-      if (t === 'int2' || t === 'int4' || t === 'int8') return toInt(t, (x) => x, false);
-      if (t === 'numeric' || t === 'float8') return (v) => v;
-      if (t === 'float4') return (v) => Math.fround(v as number);
+      if (t === 'int2' || t === 'int4' || t === 'int8') return intToInt(t);
+      if (t === 'numeric') return (v) => numericFromInteger(v as Int8);
+      if (t === 'float8') return (v) => Number(v);
+      if (t === 'float4') return (v) => Math.fround(Number(v));
       if (t === 'boolean') return (v) => v !== 0;
       break;
     case 'numeric':
-      if (t === 'int2' || t === 'int4' || t === 'int8') return toInt(t, halfAwayFromZero, true);
-      if (t === 'float8') return (v) => v;
-      if (t === 'float4') return toFloat4;
+      if (t === 'int2' || t === 'int4' || t === 'int8') return numericToInt(t);
+      if (t === 'float8') return numericToFloat(false);
+      if (t === 'float4') return numericToFloat(true);
       break;
     case 'float4':
     case 'float8':
-      if (t === 'int2' || t === 'int4' || t === 'int8') return toInt(t, rint, false);
-      if (t === 'numeric') return floatToNumeric(f === 'float4' ? 6 : 15);
+      if (t === 'int2' || t === 'int4' || t === 'int8') return floatToInt(t);
+      if (t === 'numeric') return (v) => numericFromFloat(v as number, f === 'float4' ? 6 : 15);
       if (t === 'float8') return (v) => v;
       if (t === 'float4') return toFloat4;
       break;
@@ -459,13 +481,7 @@ export function castKernel(from: SqlType, to: SqlType): Kernel {
 
 /** `numeric(x, p, s)`: x rounded to s decimals; 22003 unless it needs at most p − s integer digits. */
 export function numericTypmodKernel(): Kernel {
-  return strict((x: number, p: number, s: number) => {
-    if (Number.isNaN(x)) return x;
-    const r = roundNumeric(x, s);
-    if (!Number.isFinite(r) || Math.abs(r) >= 10 ** (p - s))
-      throw evalError('22003', 'numeric field overflow');
-    return r;
-  });
+  return strict((x: Numeric, p: number, s: number) => applyTypmod(x, p, s));
 }
 
 /** `varchar(x, n)`: the first n characters of x (an explicit cast truncates silently). */

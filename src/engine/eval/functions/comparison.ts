@@ -6,15 +6,22 @@
  * compares UTF-16 code units, which misorders characters above U+FFFF against U+E000–U+FFFF,
  * so `compareText` corrects for surrogates.
  *
- * Floats: NaN equals NaN and sorts above every other value (including Infinity).
+ * Floats and numeric: NaN equals NaN and sorts above every other value (including Infinity);
+ * numerics compare by value whatever their display scales (1.5 = 1.50). bigint values are
+ * numbers or, beyond ±(2^53 − 1), bigints: JS compares the two kinds exactly.
  * Intervals: compared by their span with a month as 30 days (`'1 mon' = '30 days'` is true).
  */
+import { compareNumeric, type Numeric, numericEquals } from '../../../sql/numeric.ts';
 import type { Interval, SqlType, Value } from '../../../sql/types.ts';
 import { type Kernel, lenient, strict, variadic } from './kernel.ts';
 
 export type Comparator = (a: Value, b: Value) => number;
 
 const MICROS_PER_DAY = 86_400_000_000;
+
+function numericComparator(a: Value, b: Value): number {
+  return compareNumeric(a as Numeric, b as Numeric);
+}
 
 function compareNumber(a: Value, b: Value): number {
   return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
@@ -116,6 +123,7 @@ export function comparatorFor(type: SqlType): Comparator {
     case 'time':
       return compareNumber;
     case 'numeric':
+      return numericComparator;
     case 'float4':
     case 'float8':
       return compareFloat;
@@ -158,6 +166,7 @@ export function equalityFor(type: SqlType): Equality {
     case 'boolean':
       return (a, b) => a === b;
     case 'numeric':
+      return (a, b) => numericEquals(a as Numeric, b as Numeric);
     case 'float4':
     case 'float8':
       return (a, b) => a === b || (Number.isNaN(a) && Number.isNaN(b));

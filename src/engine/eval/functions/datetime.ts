@@ -16,6 +16,7 @@ import {
   subtractIntervals,
 } from '../../../sql/interval-arithmetic.ts';
 import { daysFromCivil } from '../../../sql/literals.ts';
+import { addNumeric, divNumeric, type Numeric, numeric, numericFromInteger } from '../../../sql/numeric.ts';
 import type { Interval, SqlType, Value } from '../../../sql/types.ts';
 import { evalError, invalidParameter, notSupported, timestampOutOfRange } from '../errors.ts';
 import { type Kernel, strict } from './kernel.ts';
@@ -312,13 +313,13 @@ function dateField(f: Field, days: number, unit: string, type: string): number {
     case 'doy':
       return days - daysFromCivil(c.year, 1, 1) + 1;
     case 'julian':
-      return days + 2440588;
+      return days + JULIAN_EPOCH;
     default:
       throw unsupportedUnit(unit, type);
   }
 }
 
-/** extract(unit FROM source) as a number (numeric scale: see `extractScale`). */
+/** extract(unit FROM source) / date_part as a number (extract's numeric: `extractNumeric`). */
 export function extractField(unit: string, v: Value, type: string): number {
   if (type === 'interval') return intervalField(unit, v as Interval);
   if (type === 'date') {
@@ -338,7 +339,7 @@ export function extractField(unit: string, v: Value, type: string): number {
   if (field !== undefined) return field;
   switch (f) {
     case 'julian':
-      return days + 2440588 + micros / MICROS_PER_DAY;
+      return days + JULIAN_EPOCH + micros / MICROS_PER_DAY;
     case 'timezone':
     case 'timezone_hour':
     case 'timezone_minute':
@@ -403,14 +404,54 @@ function intervalField(unit: string, iv: Interval): number {
   }
 }
 
-/** Display scale PostgreSQL gives extract()'s numeric result. */
-export function extractScale(unit: string, type: string): number {
-  const f = fieldNames[unit.toLowerCase()];
-  if (f === 'second') return 6;
-  if (f === 'milliseconds') return 3;
-  if (f === 'epoch') return type === 'date' ? 0 : 6;
-  if (f === 'julian' && type !== 'date') return type === 'interval' ? 0 : 20;
-  return 0;
+const JULIAN_EPOCH = 2440588;
+const MICROS_PER_DAY_NUMERIC = numeric(86_400_000_000n, 0);
+/** Microseconds in a year of 365.25 days (PostgreSQL's DAYS_PER_YEAR for interval epochs). */
+const MICROS_PER_YEAR = 31_557_600_000_000n;
+
+/**
+ * extract(unit FROM source) as PostgreSQL 15's numeric: whole fields with scale 0; seconds
+ * and epochs (from microseconds) with scale 6, milliseconds 3; the julian day of a timestamp
+ * is the day plus the fraction of it as a numeric division (select_div_scale).
+ */
+export function extractNumeric(unit: string, v: Value, type: string): Numeric {
+  if (type === 'date') return numericFromInteger(extractField(unit, v, type));
+  const f = lookupField(unit, type);
+  if (type === 'interval') {
+    const iv = v as Interval;
+    const t = iv.micros;
+    switch (f) {
+      case 'second':
+        return numeric(BigInt(t % MICROS_PER_MINUTE), 6);
+      case 'milliseconds':
+        return numeric(BigInt(t % MICROS_PER_MINUTE), 3);
+      case 'epoch': {
+        const years = BigInt(Math.trunc(iv.months / 12));
+        const days = BigInt(30 * (iv.months % 12) + iv.days);
+        return numeric(years * MICROS_PER_YEAR + days * BigInt(MICROS_PER_DAY) + BigInt(t), 6);
+      }
+      default:
+        return numericFromInteger(extractField(unit, v, type));
+    }
+  }
+  const micros = v as number;
+  if (f === 'epoch') return numeric(BigInt(micros), 6);
+  const ofDay = type === 'time' ? micros : splitTimestamp(micros).micros;
+  switch (f) {
+    case 'second':
+      return numeric(BigInt(ofDay % MICROS_PER_MINUTE), 6);
+    case 'milliseconds':
+      return numeric(BigInt(ofDay % MICROS_PER_MINUTE), 3);
+    case 'julian':
+      if (type === 'time') break;
+      return addNumeric(
+        numericFromInteger(splitTimestamp(micros).days + JULIAN_EPOCH),
+        divNumeric(numeric(BigInt(ofDay), 0), MICROS_PER_DAY_NUMERIC),
+      );
+    default:
+      break;
+  }
+  return numericFromInteger(extractField(unit, v, type));
 }
 
 /** date_trunc(unit, timestamp). */

@@ -12,6 +12,7 @@ import { numericTypmodKernel, varcharTypmodKernel } from './casts.ts';
 import { booleanTestKernel, comparisonKernel, distinctKernel, extremeKernel } from './comparison.ts';
 import {
   extractField,
+  extractNumeric,
   formatTimestampChar,
   MICROS_PER_DAY,
   temporalKernel,
@@ -60,6 +61,7 @@ function datetimeFunction(fn: string, types: readonly SqlType[]): Kernel | undef
         ? strict((u: string, iv: Interval) => truncInterval(u, iv))
         : strict((u: string, ts: number) => truncTimestamp(u, ts, src));
     case 'extract':
+      return strict((u: string, v: Value) => extractNumeric(u, v, src));
     case 'date_part':
       return strict((u: string, v: Value) => extractField(u, v, src));
     case 'to_timestamp':

@@ -2,11 +2,12 @@
  * to_char(numeric, format) for the usual number templates: `9` (digit, blank when leading),
  * `0` (digit, zero when leading), `.`/`D` decimal point, `,`/`G` group separator, `FM`
  * (no padding, no trailing zeros in `9` positions), `S`/`MI`/`PL`/`SG` sign placement.
- * Too few digit positions print `#`s, as PostgreSQL does.
+ * Too few digit positions print `#`s, as PostgreSQL does; so does Infinity, and NaN prints
+ * ` NaN`. The digits are the exact decimal ones (numeric values, src/sql/numeric.ts).
  */
-import { formatNumeric } from '../numeric.ts';
+import { absNumeric, formatNumeric, type Numeric, numericSign, roundNumeric } from '../../../sql/numeric.ts';
 
-export function formatNumberChar(x: number, format: string): string {
+export function formatNumberChar(x: Numeric, format: string): string {
   let fm = false;
   let pre = 0;
   let post = 0;
@@ -54,8 +55,10 @@ export function formatNumberChar(x: number, format: string): string {
       items.push(`=${c}`);
     }
   }
-  const neg = x < 0 || Object.is(x, -0);
-  const text = formatNumeric(Math.abs(x), post);
+  if (x.special === 'NaN') return ' NaN';
+  const neg = numericSign(x) < 0;
+  const text =
+    x.special !== undefined ? '#'.repeat(pre + 1) : formatNumeric(roundNumeric(absNumeric(x), post));
   const [intText = '', fracText = ''] = text.split('.');
   let intDigits = intText === '0' ? (post > 0 ? '' : '0') : intText;
   const overflow = intDigits.length > pre;
