@@ -782,7 +782,9 @@ export class Engine implements Catalog {
       throw notSupported('WATERMARK on a table that is not APPEND ONLY');
     const sourceName = `${name}#${++this.#uid}`;
     const src = this.#graph.source(sourceName, columns.length);
-    const store = kind === 'table' ? this.#graph.add(new Materialize(`table ${name}`), src) : undefined;
+    const appendOnly = s.kind === 'CreateTable' && s.appendOnly;
+    const store =
+      kind === 'table' ? this.#graph.add(new Materialize(`table ${name}`, { appendOnly }), src) : undefined;
     if (store !== undefined) this.#keep(store, name);
     const rel: Relation = {
       name,
@@ -794,7 +796,7 @@ export class Engine implements Catalog {
       options: s.options,
       format: s.format,
       primaryKey,
-      appendOnly: s.kind === 'CreateTable' && s.appendOnly,
+      appendOnly,
       upstream: src,
       sourceName,
       fromObject: objectReader(columns.map((c) => c.name)),

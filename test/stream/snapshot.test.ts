@@ -14,7 +14,7 @@ import {
   createAccumulator,
   valueMultiset,
 } from '../../src/stream/aggregates/accumulator.ts';
-import { chunk } from '../../src/stream/chunk.ts';
+import { type Chunk, chunk } from '../../src/stream/chunk.ts';
 import { Dataflow } from '../../src/stream/graph.ts';
 import type { Operator } from '../../src/stream/operator.ts';
 import { Aggregate } from '../../src/stream/operators/aggregate.ts';
@@ -784,4 +784,31 @@ test('counters, last error included, survive a restore', () => {
     g.operators.map((op) => op.stats.rowsIn),
   );
   assert.equal(h.epoch, 1);
+});
+
+test('an append-only Materialize keeps insertions as they come, survives a snapshot, and counts a retraction as an anomaly', () => {
+  const build = () => {
+    const g = new Dataflow();
+    const src = g.source('in', 1);
+    const mat = g.add(new Materialize('table t', { appendOnly: true }), src);
+    return { g, mat };
+  };
+  const { g, mat } = build();
+  const deltas: Chunk[] = [];
+  mat.onCommit((d) => deltas.push(d));
+  g.push('in', chunk([[1], [2], [1]], [1, 1, 1]));
+  g.barrier();
+  g.push('in', chunk([[3]], [1]));
+  g.barrier();
+  assert.deepEqual(mat.rows(), [[1], [1], [2], [3]]);
+  assert.deepEqual(
+    deltas.map((d) => d.rows),
+    [[[1], [2], [1]], [[3]]],
+  );
+  const restored = build();
+  restored.g.restore(v8.deserialize(v8.serialize(g.snapshot())));
+  assert.deepEqual(restored.mat.rows(), [[1], [1], [2], [3]]);
+  restored.g.push('in', chunk([[3]], [-1]));
+  restored.g.barrier();
+  assert.equal(restored.mat.anomalies, 1);
 });

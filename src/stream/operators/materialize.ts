@@ -9,6 +9,10 @@
  * as `lastDelta` and handed to `onCommit` listeners (the store).
  * A row whose weight in the table goes negative signals an upstream bug: counted in `anomalies`.
  *
+ * Append only (an APPEND ONLY table: rows are only ever inserted): rows are kept in arrival
+ * order as they come, neither keyed nor summed — the table as a list, the delta as the
+ * epoch's insertions; a retraction reaching it is an anomaly.
+ *
  * Snapshot (right after a barrier, with no change of an open epoch pending): the committed
  * table's rows and weights in table order and the last epoch's delta; restore keys the rows
  * again (`rowIdentity`) and recounts the anomalies (rows held with a negative weight).
@@ -36,7 +40,10 @@ export class Materialize extends Operator {
    * snapshots leave it out, and a restore gets it back through `load`.
    */
   external = false;
+  readonly #appendOnly: boolean;
   readonly #table = new Map<string, WeightedRow>();
+  /** The table of an append-only Materialize, in arrival order. */
+  readonly #appended: WeightedRow[] = [];
   #pendingRows: Row[] = [];
   #pendingWeights: number[] = [];
   #lastDelta: Chunk = { kind: 'chunk', rows: [], weights: [] };
@@ -44,6 +51,11 @@ export class Materialize extends Operator {
   readonly #negative = new Set<string>();
   /** Rows currently held with a negative weight (should stay 0). */
   anomalies = 0;
+
+  constructor(name: string, options: { readonly appendOnly?: boolean } = {}) {
+    super(name);
+    this.#appendOnly = options.appendOnly === true;
+  }
 
   protected onChunk(chunk: Chunk): void {
     const { rows, weights } = chunk;
@@ -59,6 +71,12 @@ export class Materialize extends Operator {
     const weights = this.#pendingWeights;
     this.#pendingRows = [];
     this.#pendingWeights = [];
+    if (this.#appendOnly) {
+      this.#append(rows, weights);
+      this.#lastDelta = { kind: 'chunk', rows, weights };
+      for (const l of this.#listeners) l(this.#lastDelta, b.epoch);
+      return;
+    }
     const delta = new Map<string, WeightedRow>();
     const table = this.#table;
     for (let i = 0; i < rows.length; i++) {
@@ -86,6 +104,15 @@ export class Materialize extends Operator {
     for (const l of this.#listeners) l(this.#lastDelta, b.epoch);
   }
 
+  /** Insertions into an append-only table; anything else counts as an anomaly. */
+  #append(rows: readonly Row[], weights: readonly number[]): void {
+    for (let i = 0; i < rows.length; i++) {
+      const weight = weights[i] as number;
+      if (weight > 0) this.#appended.push({ row: rows[i] as Row, weight });
+      else if (weight < 0) this.anomalies++;
+    }
+  }
+
   onCommit(listener: CommitListener): void {
     this.#listeners.push(listener);
   }
@@ -95,13 +122,17 @@ export class Materialize extends Operator {
     return this.#lastDelta;
   }
 
-  /** Distinct rows of the committed table with their multiplicity. */
+  /** Distinct rows of the committed table with their multiplicity (append only: every row as it came). */
   entries(): IterableIterator<WeightedRow> {
-    return this.#table.values();
+    return this.#appendOnly ? this.#appended.values() : this.#table.values();
   }
 
   /** Distinct rows including the open epoch's changes (what DML and a backfill start from). */
   current(): IterableIterator<WeightedRow> {
+    if (this.#appendOnly) {
+      const pending = this.#pendingRows.map((row, i) => ({ row, weight: this.#pendingWeights[i] as number }));
+      return [...this.#appended, ...pending.filter((e) => e.weight > 0)].values();
+    }
     if (this.#pendingRows.length === 0) return this.#table.values();
     const m = new Map<string, WeightedRow>();
     for (const [k, e] of this.#table) m.set(k, { row: e.row, weight: e.weight });
@@ -111,7 +142,7 @@ export class Materialize extends Operator {
 
   /** Number of distinct rows in the committed table. */
   get size(): number {
-    return this.#table.size;
+    return this.#appendOnly ? this.#appended.length : this.#table.size;
   }
 
   override snapshot(): MaterializeState {
@@ -119,7 +150,7 @@ export class Materialize extends Operator {
     const rows: Row[] = [];
     const weights: number[] = [];
     if (!this.external)
-      for (const e of this.#table.values()) {
+      for (const e of this.entries()) {
         rows.push(e.row);
         weights.push(e.weight);
       }
@@ -149,6 +180,12 @@ export class Materialize extends Operator {
   load(rows: readonly Row[], weights: readonly number[]): void {
     this.#table.clear();
     this.#negative.clear();
+    if (this.#appendOnly) {
+      this.#appended.length = 0;
+      this.anomalies = 0;
+      this.#append(rows, weights);
+      return;
+    }
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
       const weight = weights[i] as number;
@@ -164,7 +201,7 @@ export class Materialize extends Operator {
   /** The committed table as a list of rows (a row of weight k appears k times), sorted. */
   rows(): Row[] {
     const out: Row[] = [];
-    for (const e of this.#table.values()) for (let i = 0; i < e.weight; i++) out.push(e.row);
+    for (const e of this.entries()) for (let i = 0; i < e.weight; i++) out.push(e.row);
     return out.sort(compareRows);
   }
 }
