@@ -197,6 +197,8 @@ export function busiestIp(known: KnownAnswers): { ip: string; count: number } {
 export interface Running {
   readonly port: number;
   stop(): Promise<CliResult>;
+  /** Kills the process with `signal` (SIGKILL: no shutdown at all) and waits for its end. */
+  kill(signal: NodeJS.Signals): Promise<CliResult>;
 }
 
 /** Starts `tidewatch start --no-generator --pipeline none` on `dataDir`, ports picked freely. */
@@ -221,6 +223,10 @@ export async function startEmpty(dataDir: string): Promise<Running> {
     port,
     stop: async () => {
       child.kill('SIGINT');
+      return done;
+    },
+    kill: async (signal) => {
+      child.kill(signal);
       return done;
     },
   };
