@@ -46,6 +46,7 @@ const SETUP = [
   `CREATE MATERIALIZED VIEW per_g AS SELECT g, sum(x) AS sx, avg(x) AS ax, max(x) AS hi, sum(b) AS sb,
      avg(i) AS ai, sum(x) * 100.0 / nullif(sum(i), 0) AS share FROM t GROUP BY g`,
   'CREATE MATERIALIZED VIEW rows_x AS SELECT id, x, x * 2 AS x2, x / 3 AS x3, round(x, 1) AS r1, b + 1 AS b1 FROM t',
+  'CREATE TABLE m (id INT PRIMARY KEY, p NUMERIC(10,2), q NUMERIC(3), r NUMERIC(4,-2))',
 ];
 
 const STEPS = [
@@ -57,6 +58,9 @@ const STEPS = [
   "UPDATE t SET x = 2.25, g = 'a' WHERE id = 7",
   'DELETE FROM t WHERE id IN (2, 6)',
   "INSERT INTO t VALUES (9, 'd', 'Infinity', -9223372036854775807, 1)",
+  // numeric(p, s) columns round to their scale
+  "INSERT INTO m VALUES (1, 1.555, 2.5, 12345), (2, -0.005, 999.4, -50), (3, 'NaN', NULL, 149)",
+  'UPDATE m SET p = p * 3, q = q + 0.5 WHERE id = 1',
 ];
 
 /** Queries run ad hoc (in DuckDB through the endpoint), compared with PostgreSQL's. */
@@ -71,6 +75,7 @@ const AD_HOC = [
   'SELECT g, avg(i) AS ai, sum(x) AS sx FROM t GROUP BY g ORDER BY g',
   'SELECT id FROM t WHERE x > 0.15 ORDER BY id',
   'SELECT sum(sx), avg(ai) FROM per_g WHERE sx < 1e10',
+  'SELECT * FROM m ORDER BY id',
 ];
 
 describe('numeric and bigint through the endpoint, as PostgreSQL 15 sends them', {
@@ -114,6 +119,21 @@ describe('numeric and bigint through the endpoint, as PostgreSQL 15 sends them',
           `binary ${sql} after step ${k}`,
         );
       }
+    }
+  });
+
+  test('a numeric(p, s) column: the catalog tells its modifiers, a value beyond them fails with 22003', async () => {
+    for (const sql of [
+      "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'm'::regclass AND attnum > 0 ORDER BY attnum",
+      "SELECT column_name, numeric_precision, numeric_scale FROM information_schema.columns WHERE table_name = 'm' ORDER BY ordinal_position",
+    ])
+      assert.deepEqual(await rows(ours, sql), await rows(theirs, sql), sql);
+    for (const bad of [
+      'INSERT INTO m VALUES (10, 123456789.5, 1, 1)',
+      'INSERT INTO m VALUES (11, 1, 1000, 1)',
+    ]) {
+      await assert.rejects(theirs.query(bad), { code: '22003' }, bad);
+      await assert.rejects(ours.query(bad), { code: '22003' }, bad);
     }
   });
 

@@ -89,7 +89,10 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     ),
     def(
       'tw_format_type(o, m)',
-      `coalesce((SELECT __tw_t.name FROM ${typeNames} __tw_t WHERE __tw_t.oid = o), '???')`,
+      // numeric(p, s) from its typmod, as PostgreSQL packs it: ((p << 16) | s) + 4
+      `CASE WHEN o = 1700 AND m >= 4 THEN 'numeric(' || CAST((m - 4) >> 16 AS VARCHAR) || ',' || ` +
+        "CAST(xor((m - 4) & 2047, 1024) - 1024 AS VARCHAR) || ')' " +
+        `ELSE coalesce((SELECT __tw_t.name FROM ${typeNames} __tw_t WHERE __tw_t.oid = o), '???') END`,
     ),
     def(
       'tw_pg_typeof(x)',
