@@ -53,13 +53,20 @@ export function coerce(e: BoundExpr, to: SqlType, place: Place | undefined, what
   );
 }
 
-/** Assignment coercion (INSERT values, UPDATE SET): numeric narrowing and to-text allowed. */
+/**
+ * Assignment coercion (INSERT values, UPDATE SET): numeric narrowing and to-text allowed; a
+ * `numeric(p, s)` column rounds to its scale (22003 beyond its precision).
+ */
 export function coerceAssignment(
   e: BoundExpr,
   to: SqlType,
   column: string,
   place: Place | undefined,
 ): BoundExpr {
+  if (to.typmod !== undefined) {
+    const plain = coerceAssignment(e, T.numeric, column, place);
+    return castTypmod(plain, to.typmod, place);
+  }
   if (sameType(e.type, to)) return e;
   if (e.kind === 'Literal' && (e.type.name === 'unknown' || e.value === null)) return fold(e, to, place);
   if (e.kind === 'Literal' && isNumeric(e.type) && isNumeric(to))

@@ -51,7 +51,7 @@ import type {
   Watermark,
 } from './statement.ts';
 import { blank, byteToIndexMap, overwrite, rethrowParseError, scan, type Token } from './tokens.ts';
-import { arrayOf, lookupType, type SqlType } from './types.ts';
+import { arrayOf, lookupType, numericOf, type SqlType } from './types.ts';
 
 /** One statement's place in the script. */
 export interface StatementSlice {
@@ -437,6 +437,21 @@ export function convertTypeName(tn: PgTypeName | undefined, script: string): Sql
   return t;
 }
 
+/** A column's type: `numeric(p, s)` keeps its modifiers (other types' are not applied). */
+function columnType(tn: PgTypeName | undefined, script: string): SqlType {
+  const t = convertTypeName(tn, script);
+  const mods = (tn?.typmods ?? []).map((m) => ('A_Const' in m ? (m.A_Const.ival?.ival ?? 0) : undefined));
+  if (t.name !== 'numeric' || mods.length === 0) return t;
+  const [p = 0, s = 0] = mods;
+  const bad = (message: string): never => {
+    throw new SqlError(SqlState.invalidParameterValue, message, (tn?.location ?? -1) + 1);
+  };
+  if (mods.length > 2 || mods.some((m) => m === undefined)) bad('invalid NUMERIC type modifier');
+  if (p < 1 || p > 1000) bad(`NUMERIC precision ${p} must be between 1 and 1000`);
+  if (s < -1000 || s > 1000) bad(`NUMERIC scale ${s} must be between -1000 and 1000`);
+  return numericOf(p, s);
+}
+
 function convertColumns(ctx: Ctx, stmt: CreateStmt) {
   const columns: ColumnDef[] = [];
   let primaryKey: string[] = [];
@@ -475,7 +490,7 @@ function convertColumns(ctx: Ctx, stmt: CreateStmt) {
       columns.push(
         Object.freeze({
           name,
-          type: convertTypeName(c.typeName, ctx.script),
+          type: columnType(c.typeName, ctx.script),
           notNull,
           primaryKey: pk,
           offset: c.location ?? -1,

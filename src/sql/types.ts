@@ -54,6 +54,12 @@ export interface SqlType {
   readonly name: TypeName;
   /** Element type of an array type. */
   readonly element?: SqlType;
+  /**
+   * A numeric column's `numeric(precision, scale)`: what it holds is rounded to the scale on
+   * INSERT and UPDATE, 22003 beyond the precision, as PostgreSQL applies its typmod. The type
+   * is still numeric (`sameType`).
+   */
+  readonly typmod?: readonly [precision: number, scale: number];
 }
 
 export interface Interval {
@@ -107,6 +113,11 @@ export const T = {
   bytea: scalar('bytea'),
   unknown: scalar('unknown'),
 } as const satisfies Record<Exclude<TypeName, 'array'>, SqlType>;
+
+/** `numeric(precision, scale)` of a column. */
+export function numericOf(precision: number, scale: number): SqlType {
+  return Object.freeze({ name: 'numeric', typmod: Object.freeze([precision, scale] as const) });
+}
 
 export function arrayOf(element: SqlType): SqlType {
   return Object.freeze({ name: 'array', element });

@@ -321,7 +321,7 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
       a.appendBlob(v as Uint8Array);
       return;
     case 'array':
-      a.appendList(toDuckValue(v, t, 'text') as DuckDBListValue, a.columnType(col) as DuckDBListType);
+      a.appendList(toDuckValue(v, t) as DuckDBListValue, a.columnType(col) as DuckDBListType);
       return;
     default: {
       const never: never = t.name;

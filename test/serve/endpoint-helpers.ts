@@ -197,6 +197,8 @@ export function busiestIp(known: KnownAnswers): { ip: string; count: number } {
 export interface Running {
   readonly port: number;
   stop(): Promise<CliResult>;
+  /** Kills the process with `signal` (SIGKILL: no shutdown at all) and waits for its end. */
+  kill(signal: NodeJS.Signals): Promise<CliResult>;
 }
 
 /**
@@ -224,6 +226,10 @@ export async function startEmpty(dataDir: string, pipeline = 'none'): Promise<Ru
     port,
     stop: async () => {
       child.kill('SIGINT');
+      return done;
+    },
+    kill: async (signal) => {
+      child.kill(signal);
       return done;
     },
   };

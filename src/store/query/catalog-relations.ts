@@ -154,7 +154,10 @@ function numericFacts(t: SqlType): { precision: number | null; radix: number | n
     case 'float8':
       return { precision: 53, radix: 2, scale: null };
     case 'numeric':
-      return { precision: null, radix: 10, scale: null };
+      return t.typmod === undefined
+        ? { precision: null, radix: 10, scale: null }
+        : // the low 11 bits of the typmod's scale, as PostgreSQL's view reads them (-2 → 2046)
+          { precision: t.typmod[0], radix: 10, scale: t.typmod[1] & 0x7ff };
     default:
       return { precision: null, radix: null, scale: null };
   }
@@ -183,7 +186,9 @@ function attributes(s: CatalogSnapshot): Row[] {
         attnum: i + 1,
         attndims: c.type.name === 'array' ? 1 : 0,
         attcacheoff: -1,
-        atttypmod: -1,
+        // numeric(p, s): ((p << 16) | s) + 4, as PostgreSQL packs it
+        atttypmod:
+          c.type.typmod === undefined ? -1 : ((c.type.typmod[0] << 16) | (c.type.typmod[1] & 0x7ff)) + 4,
         attbyval: pt.byValue,
         attalign: pt.length === 8 ? 'd' : pt.length === 2 ? 's' : pt.length === 1 ? 'c' : 'i',
         attstorage: pt.length === -1 ? 'x' : 'p',

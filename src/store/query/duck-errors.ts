@@ -13,12 +13,18 @@ export interface NamePositions {
 
 interface Rule {
   readonly pattern: RegExp;
-  readonly sqlstate: string;
+  readonly sqlstate: string | ((m: RegExpExecArray) => string);
   readonly message?: (m: RegExpExecArray) => string;
   readonly position?: (m: RegExpExecArray, at: NamePositions) => number | undefined;
 }
 
 const rules: readonly Rule[] = [
+  {
+    // a SqlError raised in one of tidewatch's functions (numeric-functions.ts)
+    pattern: /tidewatch:([0-9A-Z]{5}):([^\n]*)/,
+    sqlstate: (m) => m[1] as string,
+    message: (m) => m[2] as string,
+  },
   {
     pattern:
       /Expected \d+ parameters?, but|Values were not provided for the following prepared statement parameters/,
@@ -174,7 +180,8 @@ export function fromDuckError(e: unknown, at: NamePositions): SqlError {
   for (const rule of rules) {
     const m = rule.pattern.exec(message);
     if (m === null) continue;
-    return new SqlError(rule.sqlstate, rule.message?.(m) ?? plainMessage(message), rule.position?.(m, at));
+    const sqlstate = typeof rule.sqlstate === 'string' ? rule.sqlstate : rule.sqlstate(m);
+    return new SqlError(sqlstate, rule.message?.(m) ?? plainMessage(message), rule.position?.(m, at));
   }
   return new SqlError('XX000', plainMessage(message));
 }

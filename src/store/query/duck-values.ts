@@ -13,6 +13,7 @@
  * | FLOAT / DOUBLE                              | float4 / float8 |
  * | VARCHAR, UUID, ENUM, BIT, TIME WITH TIME ZONE, STRUCT, MAP, UNION (as text) | text |
  * | VARCHAR with alias JSON                     | jsonb        |
+ * | VARCHAR where the query's type is numeric   | numeric (its exact text, rewrite-numeric.ts) |
  * | TIMESTAMP (_S, _MS, _NS) / TIMESTAMPTZ      | timestamp / timestamptz |
  * | DATE, TIME, INTERVAL, BLOB                  | date, time, interval, bytea |
  * | LIST or ARRAY of T                          | array of T   |
@@ -64,6 +65,7 @@ import {
   numericFromInteger,
   numericFromShortest,
   numericToNumber,
+  parseNumeric,
 } from '../../sql/numeric.ts';
 import { arrayOf, type Interval, type SqlType, T, type Value } from '../../sql/types.ts';
 
@@ -167,6 +169,7 @@ export function fromDuckValue(v: DuckDBValue, t: DuckDBType, target: SqlType): V
     case DuckDBTypeId.DOUBLE:
       return target.name === 'numeric' ? numericFromShortest(v as number) : (v as number);
     case DuckDBTypeId.VARCHAR:
+      if (target.name === 'numeric') return parseNumeric(v as string);
       return target.name === 'jsonb' ? (JSON.parse(v as string) as Value) : (v as string);
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_S:
@@ -208,7 +211,6 @@ export function duckTypeOfSql(t: SqlType): DuckDBType {
       return BIGINT;
     case 'float4':
       return FLOAT;
-    case 'numeric':
     case 'float8':
       return DOUBLE;
     case 'timestamp':
@@ -237,18 +239,14 @@ function integer(v: number | bigint, what: string): bigint {
   return BigInt(v);
 }
 
-/**
- * A tidewatch value of type `t` as a DuckDB value of `duckTypeOfSql(t)`; a numeric as a double,
- * or as its exact text with `numerics: 'text'` (the store's VARCHAR columns).
- */
-export function toDuckValue(v: Value, t: SqlType, numerics: 'double' | 'text' = 'double'): DuckDBValue {
+/** A tidewatch value of type `t` as a DuckDB value of `duckTypeOfSql(t)` (a numeric as its exact text). */
+export function toDuckValue(v: Value, t: SqlType): DuckDBValue {
   if (v === null) return null;
   switch (t.name) {
     case 'int8':
       return integer(v as number | bigint, 'bigint');
     case 'numeric':
-      if (!isNumericValue(v)) return v as number;
-      return numerics === 'text' ? formatNumeric(v) : numericToNumber(v);
+      return isNumericValue(v) ? formatNumeric(v) : String(v);
     case 'timestamp':
       return timestampValue(integer(v as number, 'timestamp'));
     case 'timestamptz':
@@ -266,7 +264,7 @@ export function toDuckValue(v: Value, t: SqlType, numerics: 'double' | 'text' = 
     case 'bytea':
       return blobValue(v as Uint8Array);
     case 'array':
-      return listValue((v as readonly Value[]).map((e) => toDuckValue(e, t.element ?? T.text, numerics)));
+      return listValue((v as readonly Value[]).map((e) => toDuckValue(e, t.element ?? T.text)));
     case 'varchar':
     case 'text':
     case 'unknown':

@@ -4,7 +4,10 @@
  * the rendered text of ranges inside it (edits inside those ranges applied), so an outer
  * rewrite can carry inner ones along. Insertions at one point keep their order, except that
  * `close` insertions come in reverse order of registration: wrapping `a` in `f(` … `)` and
- * then, inside, in `g(` … `)` gives `f(g(a))`.
+ * then, inside, in `g(` … `)` gives `f(g(a))`. An insertion at the very start or end of a
+ * replacement computed from rendered ranges goes outside it when it was made before the
+ * replacement (an outer rewrite's wrapping) and inside it, in the rendered ranges, when made
+ * after (an inner one's); at a plain text replacement's ends it goes outside.
  */
 
 /** Renders the original text of [start, end) with the edits inside it applied. */
@@ -77,8 +80,18 @@ export class Edits {
       }
       outer.push(r);
     }
+    const ownedBy = (i: Insertion, r: Replacement) =>
+      (i.at > r.start && i.at < r.end) ||
+      (typeof r.text !== 'string' && (i.at === r.start || i.at === r.end) && i.seq > r.seq);
+    const before = (i: Insertion, r: Replacement) => (i.at === r.start || i.at === r.end) && i.seq < r.seq;
     const points = this.#insertions
-      .filter((i) => i.at >= start && i.at <= end && !outer.some((r) => i.at > r.start && i.at < r.end))
+      .filter(
+        (i) =>
+          i.at >= start &&
+          i.at <= end &&
+          !outer.some((r) => ownedBy(i, r)) &&
+          (caller === undefined || !before(i, caller)),
+      )
       .sort((a, b) => a.at - b.at || closeOrder(a, b));
     let out = '';
     let pos = start;

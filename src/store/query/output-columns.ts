@@ -1,10 +1,12 @@
 /**
  * Names and PostgreSQL types of a query's result columns, read from the parse tree. DuckDB
  * reports names of its own (`count_star()`, `col0`) and types that are not PostgreSQL's
- * (sum of integers is HUGEINT, avg is DOUBLE, a view's numeric column is stored as DOUBLE),
- * so the session names columns as PostgreSQL does (FigureColname: the column, function or
- * type name, `?column?`) and takes the type inferred here where it knows one of the same
- * kind (result-types.ts decides).
+ * (sum of integers is HUGEINT, a numeric is carried as its text), so the session names
+ * columns as PostgreSQL does (FigureColname: the column, function or type name, `?column?`)
+ * and takes the type inferred here where it knows one of the same kind (result-types.ts
+ * decides). The types of the other expressions of the query — WHERE, GROUP BY, HAVING,
+ * ORDER BY (an output column's name or position too), join conditions, windows — are
+ * inferred as well, for the rewriter to know where numerics are (rewrite-numeric.ts).
  *
  * Inference follows PostgreSQL's rules for what dashboards use: columns of relations
  * (tidewatch's, the catalog's, CTEs, subqueries, TUMBLE/HOP), literals, casts, arithmetic,
@@ -169,7 +171,11 @@ function constantType(f: Fields): SqlType | undefined {
   if (f.boolval !== undefined) return T.boolean;
   if (f.sval !== undefined) return T.text;
   const fval = (f.fval as Fields | undefined)?.fval;
-  if (typeof fval === 'string') return /^-?\d+$/.test(fval) ? T.int8 : T.numeric;
+  if (typeof fval === 'string') {
+    if (!/^-?\d+$/.test(fval)) return T.numeric;
+    const b = BigInt(fval);
+    return b >= -(2n ** 63n) && b < 2n ** 63n ? T.int8 : T.numeric;
+  }
   return undefined;
 }
 
@@ -237,6 +243,7 @@ export class OutputColumns {
     }
     const scope = new Scope(base);
     for (const item of list(f.fromClause)) this.#fromItem(item, scope);
+    this.#type(f.whereClause, scope);
     const out: OutputColumn[] = [];
     for (const t of list(f.targetList)) {
       const rt = fieldsIf(t, 'ResTarget');
@@ -257,7 +264,38 @@ export class OutputColumns {
         type: this.#type(rt.val, scope),
       });
     }
+    this.#clauses(f, scope, out);
     return out;
+  }
+
+  /**
+   * Types the expressions of GROUP BY, HAVING, ORDER BY, DISTINCT ON and named windows (the
+   * select list and WHERE are typed already): an ORDER BY item naming an output column, or
+   * its position, has that column's type.
+   */
+  #clauses(f: Fields, scope: Scope, out: readonly OutputColumn[]): void {
+    for (const g of list(f.groupClause)) this.#type(g, scope);
+    for (const d of list(f.distinctClause)) this.#type(d, scope);
+    this.#type(f.havingClause, scope);
+    for (const w of list(f.windowClause)) this.#windowDef(fieldsIf(w, 'WindowDef'), scope);
+    for (const item of list(f.sortClause)) {
+      const sortBy = fieldsIf(item, 'SortBy');
+      const node = asNode(sortBy?.node);
+      if (node === undefined) continue;
+      const names = node.kind === 'ColumnRef' ? namesOf(node.fields.fields) : undefined;
+      const position = node.kind === 'A_Const' ? (node.fields.ival as Fields | undefined) : undefined;
+      let t: SqlType | undefined;
+      if (names?.length === 1) t = out.find((c) => c.name === names[0])?.type;
+      else if (position !== undefined) t = out[Number(position.ival ?? 0) - 1]?.type;
+      if (t !== undefined) this.#types.set(node.fields, t);
+      else this.#type(sortBy?.node, scope);
+    }
+  }
+
+  #windowDef(w: Fields | undefined, scope: Scope): void {
+    if (w === undefined) return;
+    for (const p of list(w.partitionClause)) this.#type(p, scope);
+    for (const o of list(w.orderClause)) this.#type(fieldsIf(o, 'SortBy')?.node, scope);
   }
 
   #fromItem(n: unknown, scope: Scope): void {
@@ -289,6 +327,7 @@ export class OutputColumns {
       case 'JoinExpr':
         this.#fromItem(f.larg, scope);
         this.#fromItem(f.rarg, scope);
+        this.#type(f.quals, scope);
         return;
       case 'RangeFunction': {
         const call = fieldsIf(list(fieldsIf(list(f.functions)[0], 'List')?.items)[0], 'FuncCall');
@@ -335,9 +374,62 @@ export class OutputColumns {
   #type(n: unknown, scope: Scope): SqlType | undefined {
     const node = asNode(n);
     if (node === undefined) return undefined;
+    const known = this.#types.get(node.fields);
+    if (known !== undefined) return known;
     const t = this.#typeOfNode(node.kind, node.fields, scope);
     if (t !== undefined) this.#types.set(node.fields, t);
+    this.#children(node.kind, node.fields, scope);
     return t;
+  }
+
+  /** Types the sub-expressions a node's own type did not need (arguments of a comparison…). */
+  #children(kind: string, f: Fields, scope: Scope): void {
+    switch (kind) {
+      case 'A_Expr':
+        for (const side of [f.lexpr, f.rexpr])
+          if (Array.isArray(side)) for (const e of side) this.#type(e, scope);
+          else if (fieldsIf(side, 'List') !== undefined)
+            for (const e of list(fieldsIf(side, 'List')?.items)) this.#type(e, scope);
+          else this.#type(side, scope);
+        return;
+      case 'BoolExpr':
+      case 'FuncCall':
+      case 'CoalesceExpr':
+      case 'MinMaxExpr':
+        for (const a of list(f.args)) this.#type(a, scope);
+        if (kind === 'FuncCall') {
+          this.#type(f.agg_filter, scope);
+          for (const o of list(f.agg_order)) this.#type(fieldsIf(o, 'SortBy')?.node, scope);
+          if (f.over !== undefined) this.#windowDef(f.over as Fields, scope);
+        }
+        return;
+      case 'NullTest':
+      case 'BooleanTest':
+      case 'TypeCast':
+      case 'CollateClause':
+        this.#type(f.arg, scope);
+        return;
+      case 'CaseExpr':
+        this.#type(f.arg, scope);
+        for (const w of list(f.args)) {
+          const cw = fieldsIf(w, 'CaseWhen');
+          this.#type(cw?.expr, scope);
+          this.#type(cw?.result, scope);
+        }
+        this.#type(f.defresult, scope);
+        return;
+      case 'A_ArrayExpr':
+        for (const e of list(f.elements)) this.#type(e, scope);
+        return;
+      case 'SubLink': {
+        this.#type(f.testexpr, scope);
+        const q = fieldsIf(f.subselect, 'SelectStmt');
+        if (q !== undefined) this.#select(q, scope);
+        return;
+      }
+      default:
+        return;
+    }
   }
 
   #typeOfNode(kind: string, f: Fields, scope: Scope): SqlType | undefined {
@@ -467,6 +559,30 @@ export class OutputColumns {
       case 'ceiling': {
         const t = arg(0);
         return t !== undefined && isInteger(t) ? (args.length > 1 ? T.numeric : T.float8) : t;
+      }
+      case 'sign':
+        return arg(0);
+      case 'sqrt':
+      case 'exp':
+      case 'ln':
+      case 'log10':
+        return arg(0)?.name === 'numeric' ? T.numeric : arg(0) === undefined ? undefined : T.float8;
+      case 'log':
+        return args.some((_, i) => arg(i)?.name === 'numeric') ? T.numeric : T.float8;
+      case 'power':
+      case 'pow': {
+        const [a, b] = [arg(0), arg(1)];
+        if (a === undefined || b === undefined) return undefined;
+        const float = (t: SqlType) => t.name === 'float4' || t.name === 'float8';
+        return !float(a) && !float(b) && (a.name === 'numeric' || b.name === 'numeric')
+          ? T.numeric
+          : T.float8;
+      }
+      case 'mod': {
+        const [a, b] = [arg(0), arg(1)];
+        return a === undefined || b === undefined || !isNumeric(a) || !isNumeric(b)
+          ? undefined
+          : numericCommon(a, b);
       }
       default:
         return undefined;

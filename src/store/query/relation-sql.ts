@@ -3,7 +3,7 @@
  *
  * - A table or materialized view is a DuckDB table with two extra columns; its rows are
  *   repeated by multiplicity: rows held once as they are, `UNION ALL` the others repeated
- *   by `range(t.__tw_count)`.
+ *   by `range(t.__tw_count)`. A numeric column is its exact text (rewrite-numeric.ts).
  *   A relation whose rows are unique holds each once: it is read as it is.
  * - A source is a DuckDB table of retained events with their epoch; the epoch is left out.
  * - `TUMBLE(rel, col, size [, offset])` adds `window_start`, the start of the window of
@@ -14,25 +14,15 @@
  *   `tw_window_start` macro, see session-setup.ts), so it serves timestamp and timestamptz.
  */
 
-import type { SqlType } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
-import { COUNT_COLUMN, type StoredColumn, type StoredRelation } from './stored-relation.ts';
+import { COUNT_COLUMN, type StoredRelation } from './stored-relation.ts';
 
 const ROW = '__tw_row';
-
-/** A column as queries read it: numeric, stored as exact text, is read as a double. */
-function columnSql(c: StoredColumn): string {
-  const col = `${ROW}.${quoteIdent(c.name)}`;
-  const numerics = (t: SqlType): number =>
-    t.name === 'numeric' ? 0 : t.name === 'array' && t.element !== undefined ? numerics(t.element) + 1 : -1;
-  const depth = numerics(c.type);
-  return depth < 0 ? col : `CAST(${col} AS DOUBLE${'[]'.repeat(depth)}) AS ${quoteIdent(c.name)}`;
-}
 
 /** A parenthesized subquery with exactly the relation's columns and rows. */
 export function storedRelationSql(rel: StoredRelation, database: string): string {
   const table = `${quoteIdent(database)}.main.${quoteIdent(rel.name)}`;
-  const cols = rel.columns.map(columnSql).join(', ');
+  const cols = rel.columns.map((c) => `${ROW}.${quoteIdent(c.name)}`).join(', ');
   if (rel.kind === 'source' || rel.unique === true) return `(SELECT ${cols} FROM ${table} AS ${ROW})`;
   // Rows held once (nearly all) are read straight; only the rest are repeated. Row groups
   // without a repeated row are skipped by the zone map of the count column: a point query

@@ -16,6 +16,11 @@ export interface RewriteContext {
   readonly columnTypes: Map<string, SqlType>;
   /** The PostgreSQL type of an expression, where the result-column inference saw it. */
   readonly typeOf: (n: unknown) => SqlType | undefined;
+  /**
+   * The fields of expressions whose parent reads a numeric as its text (rewrite-numeric.ts);
+   * any other numeric is read as a double.
+   */
+  readonly numericText: WeakSet<object>;
 }
 
 /** The extent of a node that must have one. */

@@ -1,8 +1,8 @@
 /**
  * Expressions whose DuckDB meaning differs from PostgreSQL's, rewritten in place: function
- * calls (function-names.ts; `extract(second …)` with its fraction; `generate_series` in a
- * select list, a set in PostgreSQL and a list in DuckDB, and its string-constant bounds),
- * casts (type-names.ts; numeric → integer rounds half away from zero; `'{a,b}'::text[]`),
+ * calls (function-names.ts; `date_part('second', …)` with its fraction; `generate_series` in
+ * a select list, a set in PostgreSQL and a list in DuckDB, and its string-constant bounds),
+ * casts (type-names.ts; `'{a,b}'::text[]`), numerics first of all (rewrite-numeric.ts),
  * `~ ~* !~ !~*` (DuckDB's `~` is a full match), LIKE/ILIKE (PostgreSQL's default escape is
  * `\`), `/` and `%` (a zero divisor is an error), `OPERATOR(pg_catalog.op)`,
  * `current_user` and friends, `COLLATE` (DuckDB has no `pg_catalog.default`).
@@ -14,6 +14,7 @@ import type { Span } from './extent.ts';
 import { renamedFunctions, SQL_SYNTAX } from './function-names.ts';
 import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
 import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { rewriteNumeric } from './rewrite-numeric.ts';
 import { DATABASE, PUBLIC_SCHEMA, USER } from './stored-relation.ts';
 import { castTarget } from './type-names.ts';
 
@@ -23,19 +24,6 @@ const regexOperators: Readonly<Record<string, { negate: boolean; caseless: boole
   '!~': { negate: true, caseless: false },
   '!~*': { negate: true, caseless: true },
 };
-
-const integerTypes = new Set(['int2', 'int4', 'int8', 'int', 'integer', 'smallint', 'bigint']);
-/** Functions whose result is numeric in PostgreSQL for the usual arguments. */
-const numericFunctions = new Set([
-  'avg',
-  'extract',
-  'stddev',
-  'stddev_samp',
-  'stddev_pop',
-  'variance',
-  'var_samp',
-  'var_pop',
-]);
 
 const fractionalFields: Readonly<Record<string, number>> = { second: 1_000_000, milliseconds: 1000 };
 
@@ -79,7 +67,7 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   const written = spells(ctx, location, names);
   if (names.length > 1 && names[0] !== 'pg_catalog' && written !== undefined)
     throw undefinedFunction(`${names.join('.')}(…)`, { text: ctx.text, offset: location });
-  if (name === 'extract' || name === 'date_part') fractionalField(ctx, f);
+  if (name === 'date_part') fractionalField(ctx, f);
   if (name === 'generate_series') seriesLiterals(ctx, f);
   if (
     name === 'round' &&
@@ -92,11 +80,6 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     ctx.edits.replace(written.start, written.end, 'round_even');
     ctx.edits.insertClose(arg.end, ', 0');
     return;
-  }
-  if (name === 'sum' && isBigint(ctx, list(f.args)[0])) {
-    // sum(bigint) is numeric in PostgreSQL (a double here), HUGEINT in DuckDB: `/` must not truncate.
-    const span = extentOf(ctx, { FuncCall: f });
-    ctx.edits.wrap(span.start, span.end, 'CAST(', ' AS DOUBLE)');
   }
   if (written === undefined) return;
   if (name === 'generate_series' && !inFrom) {
@@ -128,7 +111,7 @@ function seriesLiterals(ctx: RewriteContext, f: Fields): void {
   });
 }
 
-/** `extract(second FROM x)`: DuckDB's whole seconds → PostgreSQL's seconds with fraction. */
+/** `date_part('second', x)`: DuckDB's whole seconds → PostgreSQL's seconds with fraction. */
 function fractionalField(ctx: RewriteContext, f: Fields): void {
   const args = list(f.args);
   const field = stringConstant(args[0])?.toLowerCase();
@@ -198,11 +181,6 @@ function cast(ctx: RewriteContext, f: Fields): void {
   if (span === undefined) return;
   const qualified = ctx.text.slice(span.start, span.end).includes('.');
   const target = castTarget(names, list(tn.typmods).length > 0, qualified);
-  if (integerTypes.has(names[names.length - 1] ?? '') && isNumeric(ctx, f.arg)) {
-    // numeric → integer rounds half away from zero; DuckDB's double → integer rounds half to even.
-    const arg = extentOf(ctx, f.arg);
-    ctx.edits.wrap(arg.start, arg.end, 'round(', ')');
-  }
   if (list(tn.arrayBounds).length > 0 && stringConstant(f.arg) !== undefined) {
     // PostgreSQL's array text ('{a,b}'), which DuckDB cannot cast, read as a list of text.
     const arg = extentOf(ctx, f.arg);
@@ -217,35 +195,6 @@ function cast(ctx: RewriteContext, f: Fields): void {
   const arg = extentOf(ctx, f.arg);
   const fn = stringConstant(f.arg) !== undefined ? target.fromName : target.toName;
   ctx.edits.replace(whole.start, whole.end, (render) => `${fn}(${render(arg.start, arg.end)})`);
-}
-
-/** Whether an expression is of type numeric in PostgreSQL (a double here), as far as its form tells. */
-function isNumeric(ctx: RewriteContext, n: unknown): boolean {
-  const node = asNode(n);
-  if (node === undefined) return false;
-  if (ctx.typeOf(n)?.name === 'numeric') return true;
-  const f = node.fields;
-  switch (node.kind) {
-    case 'FuncCall': {
-      const names = namesOf(f.funcname) ?? [];
-      return numericFunctions.has(names[names.length - 1] ?? '');
-    }
-    case 'TypeCast': {
-      const names = namesOf((f.typeName as Fields | undefined)?.names) ?? [];
-      const name = names[names.length - 1];
-      return name === 'numeric' || name === 'decimal';
-    }
-    case 'A_Const':
-      return typeof (f.fval as Fields | undefined)?.fval === 'string';
-    case 'ColumnRef': {
-      const names = namesOf(f.fields) ?? [];
-      return ctx.columnTypes.get(names[names.length - 1] ?? '')?.name === 'numeric';
-    }
-    case 'A_Expr':
-      return f.kind === 'AEXPR_OP' && (isNumeric(ctx, f.lexpr) || isNumeric(ctx, f.rexpr));
-    default:
-      return false;
-  }
 }
 
 /** Whether an expression is an interval in PostgreSQL, as far as its form or the inference tells. */
@@ -280,22 +229,6 @@ function isFloat(ctx: RewriteContext, n: unknown): boolean {
   return false;
 }
 
-/** Whether an expression is a bigint in PostgreSQL, as far as its form or the inference tells. */
-function isBigint(ctx: RewriteContext, n: unknown): boolean {
-  const t = ctx.typeOf(n);
-  if (t !== undefined) return t.name === 'int8';
-  const node = asNode(n);
-  if (node?.kind === 'ColumnRef') {
-    const names = namesOf(node.fields.fields) ?? [];
-    return ctx.columnTypes.get(names[names.length - 1] ?? '')?.name === 'int8';
-  }
-  if (node?.kind === 'FuncCall') {
-    const names = namesOf(node.fields.funcname) ?? [];
-    return names[names.length - 1] === 'count';
-  }
-  return false;
-}
-
 function valueFunction(ctx: RewriteContext, f: Fields): void {
   const replacement = valueFunctions[String(f.op)];
   const span = ctx.extents.ownSpan('SQLValueFunction', f);
@@ -304,6 +237,7 @@ function valueFunction(ctx: RewriteContext, f: Fields): void {
 
 /** Rewrites what node `kind` itself needs (its children are the caller's to visit). */
 export function rewriteExpression(ctx: RewriteContext, kind: string, f: Fields, inFrom: boolean): void {
+  if (rewriteNumeric(ctx, kind, f)) return;
   switch (kind) {
     case 'FuncCall':
       funcCall(ctx, f, inFrom);

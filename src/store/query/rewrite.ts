@@ -25,6 +25,7 @@ import { storedRelationSql } from './relation-sql.ts';
 import type { RewriteContext } from './rewrite-context.ts';
 import { rewriteExpression } from './rewrite-expressions.ts';
 import { rewriteFromFunction } from './rewrite-from-functions.ts';
+import { rewriteNumeric } from './rewrite-numeric.ts';
 import { DATABASE, PUBLIC_SCHEMA, type StoredRelation } from './stored-relation.ts';
 
 export type CatalogSchema = 'pg_catalog' | 'information_schema';
@@ -80,11 +81,13 @@ class Rewriter {
       extents: new Extents(q.tokens),
       columnTypes: new Map(),
       typeOf: env.typeOf ?? (() => undefined),
+      numericText: new WeakSet(),
     };
     this.#env = env;
   }
 
   select(f: Fields, outer: Scope): void {
+    rewriteNumeric(this.ctx, 'SelectStmt', f);
     let scope = outer;
     const w = f.withClause as Fields | undefined;
     if (w !== undefined) {
@@ -135,8 +138,12 @@ class Rewriter {
         return;
     }
     rewriteExpression(this.ctx, node.kind, f, inFrom);
-    for (const [k, v] of Object.entries(f))
-      if (k !== 'location' && typeof v === 'object') this.expr(v, scope);
+    for (const [k, v] of Object.entries(f)) {
+      if (k === 'location' || typeof v !== 'object' || v === null) continue;
+      // A call's OVER clause is a bare WindowDef (no kind key).
+      if (k === 'over' && !Array.isArray(v)) this.expr({ WindowDef: v }, scope);
+      else this.expr(v, scope);
+    }
   }
 
   // ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
  * UTC, PostgreSQL's NULL ordering), the functions rewritten calls name (function-names.ts,
  * type-names.ts) as temporary macros over the session's catalog tables, and a few scalar
  * functions written in JavaScript. Macros are created after `integer_division` is on, so
- * the `/` in their bodies divides integers as PostgreSQL does. A macro's arguments are
+ * the `/` in their bodies divides integers as PostgreSQL does (numeric's functions:
+ * numeric-functions.ts). A macro's arguments are
  * pasted into its body, so the relations a body reads are named `__tw_…`: an argument such
  * as `c.oid` must not end up naming the macro's own `c`.
  */
@@ -20,6 +21,7 @@ import { formatTimestampChar } from '../../engine/eval/functions/datetime.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
+import { numericFunctions, numericMacros } from './numeric-functions.ts';
 import type { CatalogSchema } from './rewrite.ts';
 import { DATABASE, PUBLIC_SCHEMA, USER } from './stored-relation.ts';
 
@@ -87,7 +89,10 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     ),
     def(
       'tw_format_type(o, m)',
-      `coalesce((SELECT __tw_t.name FROM ${typeNames} __tw_t WHERE __tw_t.oid = o), '???')`,
+      // numeric(p, s) from its typmod, as PostgreSQL packs it: ((p << 16) | s) + 4
+      `CASE WHEN o = 1700 AND m >= 4 THEN 'numeric(' || CAST((m - 4) >> 16 AS VARCHAR) || ',' || ` +
+        "CAST(xor((m - 4) & 2047, 1024) - 1024 AS VARCHAR) || ')' " +
+        `ELSE coalesce((SELECT __tw_t.name FROM ${typeNames} __tw_t WHERE __tw_t.oid = o), '???') END`,
     ),
     def(
       'tw_pg_typeof(x)',
@@ -215,6 +220,7 @@ function scalarFunctions(): DuckDBScalarFunction[] {
     scalar('tw_to_char_timestamp', [TIMESTAMP, VARCHAR], VARCHAR, (ts: { micros: bigint }, format: string) =>
       formatTimestampChar(Number(ts.micros), format, false),
     ),
+    ...numericFunctions(),
   ];
 }
 
@@ -256,5 +262,5 @@ export async function prepareConnection(
   // One script each: a statement's own round trip costs more than most of these statements.
   await conn.run(settings.join(';\n'));
   for (const f of scalarFunctions()) conn.registerScalarFunction(f);
-  await conn.run(macros(backendPid, new Date().toISOString(), shared).join(';\n'));
+  await conn.run([...macros(backendPid, new Date().toISOString(), shared), ...numericMacros].join(';\n'));
 }

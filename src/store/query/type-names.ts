@@ -1,9 +1,10 @@
 /**
  * PostgreSQL type names in casts, as DuckDB must read them. Most are understood as written
- * (`int4`, `double precision`, `timestamp with time zone`); the rest are mapped:
- * `numeric` without precision is a double (as everywhere in tidewatch; DuckDB's own default,
- * DECIMAL(18,3), would round to three decimals), text-like types are VARCHAR, object
- * identifiers are BIGINT, and the `reg*` types are looked up in the session's catalog.
+ * (`int4`, `double precision`, `timestamp with time zone`); the rest are mapped: text-like
+ * types are VARCHAR, object identifiers are BIGINT, and the `reg*` types are looked up in the
+ * session's catalog. A cast to numeric is rewritten before it gets here (rewrite-numeric.ts:
+ * numeric is its exact text); only an array of numeric is read as doubles (DuckDB's own
+ * default, DECIMAL(18,3), would round to three decimals).
  */
 
 export type CastTarget =

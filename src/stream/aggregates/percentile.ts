@@ -32,9 +32,11 @@ export function percentileCont(f: number, n: number, at: (k: number) => Value): 
   const p = f * (n - 1);
   const lo = Math.floor(p);
   const hi = Math.ceil(p);
-  const a = at(lo);
+  // an int8 beyond 2^53 (a bigint) read as the double percentile_cont takes
+  const asDouble = (v: Value): Value => (typeof v === 'bigint' ? Number(v) : v);
+  const a = asDouble(at(lo));
   if (lo === hi) return a;
-  const b = at(hi);
+  const b = asDouble(at(hi));
   if (typeof a === 'number' && typeof b === 'number') return a + (b - a) * (p - lo);
   if (isInterval(a) && isInterval(b))
     return addIntervals(a, multiplyInterval(subtractIntervals(b, a), p - lo));

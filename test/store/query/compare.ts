@@ -1,7 +1,7 @@
 /**
  * One query, run by an ad-hoc session and by PostgreSQL, must give the same column names,
  * the same column types (as PostgreSQL type OIDs) and the same rows, compared as PostgreSQL's
- * text output (numbers to 10 significant digits, see test/engine/pg-oracle.ts); in the same
+ * text output (numerics exactly, floats to 10 significant digits, see test/engine/pg-oracle.ts); in the same
  * order when the query's ORDER BY decides it.
  */
 import assert from 'node:assert/strict';
@@ -33,11 +33,9 @@ export async function compareWithPostgres(session: AdHocSession, client: pg.Clie
     theirs.typeOids,
     `column types of ${what}: ${ours.columns.map((col) => col.type.name).join(', ')}`,
   );
-  // Until the ad-hoc path computes numeric exactly, its numerics compare as numbers.
-  const how = { approximateNumeric: true };
-  const actual = engineRows(ours.rows, ours.columns, how);
-  const expected = postgresRows(theirs, ours.columns, how);
-  const snapped = snapNumbers(actual, expected, ours.columns, how);
+  const actual = engineRows(ours.rows, ours.columns);
+  const expected = postgresRows(theirs, ours.columns);
+  const snapped = snapNumbers(actual, expected, ours.columns);
   assertSameRows(snapped, expected, what);
   if (c.ordered === true) {
     const norm = (v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(10)) : v);

@@ -205,6 +205,65 @@ function cases(recentIp: string): Case[] {
       sql: `SELECT CASE WHEN status_code >= 500 THEN 'server' WHEN status_code >= 400 THEN 'client' ELSE 'ok' END AS kind,
               count(*) FROM website_logs_source GROUP BY 1`,
     },
+    // numeric and bigint, exactly: digits and display scale (a table with 0.1, 1.50, NaN,
+    // Infinity, bigints beyond 2^53, and the views' avg columns of many scales).
+    { sql: `SELECT * FROM amounts` },
+    { sql: `SELECT id, amount, big FROM amounts ORDER BY amount, id`, ordered: true },
+    { sql: `SELECT id, amount FROM amounts ORDER BY amount DESC NULLS LAST, id`, ordered: true },
+    { sql: `SELECT id, amount FROM amounts ORDER BY 2 DESC, 1`, ordered: true },
+    { sql: `SELECT id, big FROM amounts ORDER BY big, id`, ordered: true },
+    {
+      sql: `SELECT sum(amount) AS s, avg(amount) AS a, min(amount) AS lo, max(amount) AS hi, count(amount) AS n,
+              sum(big) AS sb, avg(big) AS ab, min(big) AS bmin, max(big) AS bmax, sum(id) AS si, avg(id) AS ai
+            FROM amounts WHERE amount IS NULL OR amount < 1e10`,
+    },
+    {
+      sql: `SELECT label, sum(amount) AS s, avg(amount) AS a, min(amount), max(amount), sum(big), avg(id)
+            FROM amounts GROUP BY label ORDER BY label`,
+      ordered: true,
+    },
+    {
+      sql: `SELECT label, stddev_samp(amount) AS sd, var_pop(amount) AS vp, stddev(id) AS sdi, variance(big) AS vb
+            FROM amounts WHERE amount < 1000 GROUP BY label`,
+    },
+    {
+      sql: `SELECT id, amount * 2 AS a2, amount + 0.001 AS a3, amount - big AS d, amount / 3 AS q,
+              round(amount, 1) AS r1, round(amount) AS r0, trunc(amount, 2) AS t2, ceil(amount) AS c,
+              floor(amount) AS f, abs(amount) AS ab, sign(amount) AS sg, -amount AS neg, amount % 2 AS m,
+              amount::int AS i, amount::float8 AS fl, amount::text AS tx, amount::numeric(30, 3) AS nm
+            FROM amounts WHERE amount BETWEEN -100 AND 1000`,
+    },
+    {
+      sql: `SELECT id, big + 1 AS b1, big - id AS b2, big / 2 AS b3, big % 1000 AS b4, big::numeric / 7 AS b5,
+              big::text AS b6, -big AS b7 FROM amounts WHERE big BETWEEN -9223372036854775806 AND 9223372036854775806`,
+    },
+    {
+      sql: `SELECT id, amount > 1.5 AS gt, amount = 1.5 AS eq, amount >= 0.1 AS ge, amount <> 325 AS ne,
+              amount IN (0.1, 1.5, 325) AS inl, amount NOT IN (2.5) AS nin, nullif(amount, 1.5) AS nf,
+              greatest(amount, 1.0) AS g, least(amount, 0.15) AS l, coalesce(amount, 0.00) AS co,
+              CASE WHEN amount > 1 THEN amount ELSE 0 END AS ca FROM amounts`,
+    },
+    { sql: `SELECT count(*) FROM amounts WHERE amount > 0.15 AND big > 9007199254740992` },
+    { sql: `SELECT id FROM amounts WHERE amount = 1.5 OR amount = 2.5 OR amount = 'NaN'` },
+    { sql: `SELECT label, sum(amount * 2) FILTER (WHERE id > 2) AS s FROM amounts GROUP BY label` },
+    {
+      sql: `SELECT id, sum(amount) OVER (ORDER BY id) AS running, avg(id) OVER (PARTITION BY label) AS mean,
+              sum(big) OVER (PARTITION BY label ORDER BY id) AS rb FROM amounts WHERE amount < 1e10`,
+    },
+    { sql: `SELECT id, to_char(amount, '99999.99') AS c FROM amounts WHERE amount < 1e10` },
+    { sql: `SELECT status_code, avg_response_time, cumulative_percentage FROM status_code_analysis_summary` },
+    {
+      sql: `SELECT security_level, avg(avg_response_time) AS m, max(avg_response_time) AS hi,
+              round(avg(avg_response_time), 2) AS r FROM security_level_analysis_summary GROUP BY 1`,
+    },
+    {
+      sql: `SELECT username, avg_response_time FROM website_user_metrics
+            ORDER BY avg_response_time DESC, username LIMIT 10`,
+      ordered: true,
+    },
+    {
+      sql: `SELECT count(*) FROM website_user_metrics WHERE avg_response_time > 250.5`,
+    },
     // RisingWave's window table functions as batch queries.
     {
       sql: `SELECT window_start, window_end, count(*) AS n FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '5 MINUTES')
@@ -292,6 +351,35 @@ const expressions: Case[] = [
   {
     sql: `SELECT interval '6 hours' / 4, interval '1 day' / 2.5, round(2.5::float8), round(3.5::float8), round(-2.5::float8), round(2.5)`,
   },
+  // numeric exactly, as PostgreSQL prints it
+  {
+    sql: `SELECT 0.1::numeric + 0.2::numeric, 9007199254740993::numeric, 1.50::numeric, round(325::numeric, 2), 100.0/3`,
+  },
+  { sql: `SELECT avg(x) AS a, sum(x) AS s, sum(x::bigint) AS sb FROM (VALUES (325), (325)) AS t(x)` },
+  {
+    sql: `SELECT 1.5 + 1.50, 2.0 * 1.25, 1 / 3.0, 10 % 3.3, -7.5 % 2, 2.0 ^ 3, 2 ^ 0.5::numeric, 99999999999999999999 + 1`,
+  },
+  {
+    sql: `SELECT sqrt(2::numeric), exp(1.0), ln(2.0), log(1000.0), log(2.0, 8.0), power(1.1, 50), mod(10.5, 3)`,
+  },
+  {
+    sql: `SELECT round(1234.5678, -2), trunc(-1.59, 1), ceil(-1.5), floor(1.999), abs(-0.010), sign(-3.70), round(2.5), round(-2.5)`,
+  },
+  {
+    sql: `SELECT 'NaN'::numeric, '-Infinity'::numeric, 'NaN'::numeric > 'Infinity'::numeric, ' 1.50 '::numeric, '1e3'::numeric, '-inf'::numeric`,
+  },
+  {
+    sql: `SELECT 1.5::numeric(3,1), 1.25::numeric(4,1), 123.456::numeric(10,5), 2.5::int, (-2.5)::int, 0.1::float8::numeric, 1.5::float8`,
+  },
+  {
+    sql: `SELECT 9223372036854775807::bigint, -9223372036854775807::bigint - 1, 9007199254740993::bigint + 2`,
+  },
+  {
+    sql: `SELECT extract(epoch from TIMESTAMP '2024-01-25 12:30:45.678'), extract(second from TIMESTAMP '2024-01-25 12:30:45.678901'),
+            extract(milliseconds from TIMESTAMP '2024-01-25 12:30:45.5'), extract(year from TIMESTAMP '2024-01-25 12:00')`,
+  },
+  { sql: `SELECT x, x * 2 FROM (VALUES (1.5), (2.50), (NULL)) AS t(x) ORDER BY x`, ordered: true },
+  { sql: `SELECT greatest(1.5, 2.50, 0.1), least(1.50, 2), coalesce(NULL, 2.50), nullif(1.5, 1.50)` },
 ];
 
 /** Faults, with the SQLSTATE and position PostgreSQL gives. */
@@ -306,6 +394,15 @@ const faults: readonly string[] = [
   'SELECT hits % 0 FROM blocklist',
   'SELECT count(*) / 0 FROM blocklist',
   "SELECT 'abc'::int",
+  'SELECT 1.5 / 0',
+  'SELECT 1.5 % 0',
+  "SELECT 'abc'::numeric",
+  'SELECT 12345.678::numeric(5, 2)',
+  "SELECT 'NaN'::numeric::int",
+  'SELECT sqrt(-1::numeric)',
+  'SELECT ln(0::numeric)',
+  'SELECT 9223372036854775807::bigint + 1',
+  'SELECT amount / 0 FROM amounts',
   'SELECT reason, hits FROM blocklist GROUP BY reason',
   'SELECT ip_address FROM blocklist, website_logs_source',
   "SELECT current_setting('no_such_setting')",

@@ -32,7 +32,8 @@ const EXTRA = `
   CREATE MATERIALIZED VIEW blocked_hits AS
     SELECT b.reason, COUNT(*) AS hits, MAX(s.request_timestamp) AS last_seen
     FROM website_logs_source AS s JOIN blocklist AS b ON b.ip_address = s.ip_address
-    GROUP BY b.reason`;
+    GROUP BY b.reason;
+  CREATE TABLE amounts (id INT, label VARCHAR, amount NUMERIC, big BIGINT, ratio DOUBLE PRECISION)`;
 
 export interface Fixture {
   readonly store: ViewStore;
@@ -134,6 +135,12 @@ export async function openFixture(t: TestContext): Promise<Fixture> {
         ('${a}', 'scanner', '2024-01-25 12:30:00+00', 3), ('${a}', 'scanner', '2024-01-25 12:30:00+00', 3),
         ('${b}', 'brute force', '2024-01-25 12:31:00+00', NULL), ('${c}', 'it''s "odd"', NULL, 7),
         ('203.0.113.9', 'never seen', '2024-01-26 00:00:00+00', 0)`);
+      await engine.execute(`INSERT INTO amounts VALUES
+        (1, 'a', 0.1, 9007199254740993, 0.5), (2, 'a', 0.2, 9223372036854775807, 1.5),
+        (3, 'b', 1.50, -9223372036854775807, NULL), (4, 'b', 325, 1, 2.25), (5, 'c', NULL, NULL, 3),
+        (6, 'c', 12345678901234567890.123456789, 4611686018427387904, -1), (7, 'd', -0.005, 7, 0),
+        (8, 'd', 'NaN', 8, 1e300), (9, 'e', 2.500, 9007199254740993, -0.25), (10, 'e', 100.0, 3, 10),
+        (11, 'f', 'Infinity', 0, NULL), (12, 'f', -7.25, -5, 1), (13, 'g', 9007199254740993, 2, 2)`);
     }
     await commit();
   }

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { T } from '../../../src/sql/types.ts';
 import { Edits } from '../../../src/store/query/edits.ts';
 import { Extents } from '../../../src/store/query/extent.ts';
+import { OutputColumns } from '../../../src/store/query/output-columns.ts';
 import { isEmptyQuery, parseQuery } from '../../../src/store/query/parse-query.ts';
 import { fieldsIf, list } from '../../../src/store/query/pg-tree.ts';
 import { type RewriteEnv, rewriteQuery } from '../../../src/store/query/rewrite.ts';
@@ -115,17 +116,61 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
   expect("SELECT (a || 'x') ~ b", "SELECT (regexp_matches((a || 'x') , b))");
   expect("SELECT (INTERVAL '1 day') / 2", "SELECT tw_interval_div((INTERVAL '1 day') , tw_nonzero(2))");
   expect('SELECT round(x::float8)', 'SELECT round_even(x::float8, 0)');
+  // numeric is carried as its text (rewrite-numeric.ts); x's type unknown here
   expect(
     'SELECT x::numeric, x::numeric(10,2), x::pg_catalog.text',
-    'SELECT x::DOUBLE, x::numeric(10,2), x::VARCHAR',
+    'SELECT (tw_numeric(CAST(x AS VARCHAR))), tw_num_typmod((tw_numeric(CAST(x AS VARCHAR))), 10, 2), x::VARCHAR',
   );
-  expect('SELECT avg(x)::int', 'SELECT round(avg(x))::int');
   expect("SELECT 'v'::regclass, oid::regclass", "SELECT tw_regclass_oid('v'), tw_regclass_name(oid)");
   expect('SELECT pg_catalog.quote_ident(b), version()', 'SELECT tw_quote_ident(b), tw_version()');
   expect('SELECT current_user, user', "SELECT 'root', 'root'");
-  expect('SELECT extract(second FROM t)', 'SELECT (CAST(extract(microseconds FROM t) AS DOUBLE) / 1000000)');
+  expect(
+    'SELECT extract(second FROM t)',
+    'SELECT tw_num_scaled(CAST(extract(microseconds FROM t) AS BIGINT), 6)',
+  );
+  expect("SELECT date_part('second', t)", "SELECT (CAST(date_part('microseconds', t) AS DOUBLE) / 1000000)");
   expect('SELECT b COLLATE pg_catalog.default', 'SELECT b ');
   expect('SELECT generate_series(1, 3)', 'SELECT unnest(generate_series(1, 3))');
+});
+
+test('numeric computes on its exact text where the types of the query say numeric', () => {
+  const w: StoredRelation = {
+    name: 'w',
+    kind: 'materialized view',
+    unique: true,
+    columns: [
+      { name: 'x', type: T.numeric },
+      { name: 'n', type: T.int8 },
+      { name: 'f', type: T.float8 },
+    ],
+  };
+  const typed = (sql: string) => {
+    const q = parseQuery(sql);
+    const inference = new OutputColumns({
+      stored: (name) => (name === 'w' ? w : undefined),
+      catalogColumns: () => undefined,
+    });
+    inference.of(q.select);
+    const W = '(SELECT __tw_row."x", __tw_row."n", __tw_row."f" FROM "db".main."w" AS __tw_row) AS "w"';
+    return rewriteQuery(q, {
+      ...env,
+      stored: (name) => (name === 'w' ? w : undefined),
+      typeOf: (n) => inference.typeOf(n),
+    }).replace(W, 'w');
+  };
+  assert.equal(
+    typed('SELECT x + 1, x / 3, round(x, 2), 1.50, 1e3, sum(x), avg(n), sum(n), max(x) FROM w'),
+    "SELECT tw_num_add(x , CAST(1 AS VARCHAR)), tw_num_div(x , CAST(3 AS VARCHAR)), tw_num_round(x, CAST(2 AS INTEGER)), '1.50', '1000', tw_num_sum(list(x)), tw_num_avg_int(CAST(sum(n) AS VARCHAR), count(n)), CAST(sum(n) AS VARCHAR), arg_max(x, tw_num_key(x)) FROM w",
+  );
+  // compared by value, sorted by value; a double where DuckDB computes
+  assert.equal(
+    typed('SELECT x::int AS i, x * f FROM w WHERE x > 1.5 AND x IN (1, 2.5) ORDER BY x DESC'),
+    "SELECT tw_num_int4(x) AS i, CAST(x AS DOUBLE) * f FROM w WHERE (tw_num_compare(x , '1.5') > 0) AND (tw_num_compare(x, CAST(1 AS VARCHAR)) = 0 OR tw_num_compare(x, '2.5') = 0) ORDER BY tw_num_key(x) DESC",
+  );
+  assert.equal(
+    typed('SELECT n, avg(x) FROM w GROUP BY n ORDER BY 2'),
+    'SELECT n, tw_num_avg(list(x)) AS "__tw_sort_2" FROM w GROUP BY n ORDER BY tw_num_key("__tw_sort_2")',
+  );
 });
 
 test('only one query is accepted', () => {

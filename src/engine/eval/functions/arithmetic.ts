@@ -37,9 +37,9 @@ import {
   subNumeric,
   truncNumeric,
 } from '../../../sql/numeric.ts';
+import { expNumeric, lnNumeric, logNumeric, powerNumeric, sqrtNumeric } from '../../../sql/numeric-math.ts';
 import type { SqlType } from '../../../sql/types.ts';
 import { divisionByZero, evalError, floatOverflow, floatUnderflow, outOfRange } from '../errors.ts';
-import { expNumeric, lnNumeric, logNumeric, powerNumeric, sqrtNumeric } from '../numeric.ts';
 import { type Kernel, strict } from './kernel.ts';
 
 interface IntRange {

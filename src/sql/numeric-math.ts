@@ -2,10 +2,12 @@
  * numeric's mathematical functions — sqrt, exp, ln, log, power — with PostgreSQL 15's result
  * scales (numeric.c: at least 16 significant digits and never fewer decimals than the
  * arguments' display scales), its special values and errors. Values are exact decimals
- * (src/sql/numeric.ts); the functions compute in BigInt fixed point with guard digits and
+ * (numeric.ts); the functions compute in BigInt fixed point with guard digits and
  * round the result half away from zero at the chosen scale, so they agree with PostgreSQL
  * to the last printed digit (short of a true value within 10^-20 of a rounding boundary).
  */
+
+import { SqlError } from './errors.ts';
 import {
   baseDigits,
   checkedNumeric,
@@ -29,10 +31,13 @@ import {
   roundDiv,
   sqrtAt,
   withScale,
-} from '../../sql/numeric.ts';
-import { evalError } from './errors.ts';
+} from './numeric.ts';
 
 const GUARD = 12;
+
+function mathError(sqlstate: string, message: string): SqlError {
+  return new SqlError(sqlstate, message);
+}
 /**
  * The constants PostgreSQL estimates result scales with (numeric.c), not Math.LN10 and
  * Math.LOG10E: a product truncated to an integer must land where PostgreSQL's lands.
@@ -190,7 +195,7 @@ function specialArgument(x: Numeric): boolean {
 
 /** sqrt(x): 2201F for x < 0; scale from the weight of x (numeric_sqrt). */
 export function sqrtNumeric(x: Numeric): Numeric {
-  if (numericSign(x) < 0) throw evalError('2201F', 'cannot take square root of a negative number');
+  if (numericSign(x) < 0) throw mathError('2201F', 'cannot take square root of a negative number');
   if (specialArgument(x)) return x;
   const { weight } = baseDigits(x);
   const sweight = Math.trunc(((weight + 1) * 4) / 2) - 1;
@@ -213,8 +218,8 @@ export function expNumeric(x: Numeric): Numeric {
 function checkLog(x: Numeric): void {
   const s = numericSign(x);
   if (x.special === 'NaN') return;
-  if (s === 0) throw evalError('2201E', 'cannot take logarithm of zero');
-  if (s < 0) throw evalError('2201E', 'cannot take logarithm of a negative number');
+  if (s === 0) throw mathError('2201E', 'cannot take logarithm of zero');
+  if (s < 0) throw mathError('2201E', 'cannot take logarithm of a negative number');
 }
 
 /** ln(x) of a finite positive x at rscale. */
@@ -237,8 +242,8 @@ export function logNumeric(base: Numeric, x: Numeric): Numeric {
     if (base.special === 'NaN' || x.special === 'NaN') return NUMERIC_NAN;
     const sb = numericSign(base);
     const sx = numericSign(x);
-    if (sb < 0 || sx < 0) throw evalError('2201E', 'cannot take logarithm of a negative number');
-    if (sb === 0 || sx === 0) throw evalError('2201E', 'cannot take logarithm of zero');
+    if (sb < 0 || sx < 0) throw mathError('2201E', 'cannot take logarithm of a negative number');
+    if (sb === 0 || sx === 0) throw mathError('2201E', 'cannot take logarithm of zero');
     if (base.special === 'Infinity') return x.special === 'Infinity' ? NUMERIC_NAN : NUMERIC_ZERO;
     return NUMERIC_INFINITY;
   }
@@ -267,13 +272,13 @@ function powerSpecial(x: Numeric, y: Numeric): Numeric {
     const ax = x.special !== undefined ? 1 : compareAt(x.coef < 0n ? numeric(-x.coef, x.scale) : x, 1n, 0);
     if (ax === 0) return numeric(1n, 0);
     if (y.special === 'Infinity') return ax < 0 ? NUMERIC_ZERO : NUMERIC_INFINITY;
-    if (sx === 0) throw evalError('2201F', 'zero raised to a negative power is undefined');
+    if (sx === 0) throw mathError('2201F', 'zero raised to a negative power is undefined');
     return ax < 0 ? NUMERIC_INFINITY : NUMERIC_ZERO;
   }
   // x is ±Infinity, y finite and nonzero
   if (x.special === 'Infinity') return sy < 0 ? NUMERIC_ZERO : NUMERIC_INFINITY;
   if (!isInteger(y))
-    throw evalError('2201F', 'a negative number raised to a non-integer power yields a complex result');
+    throw mathError('2201F', 'a negative number raised to a non-integer power yields a complex result');
   if (sy < 0) return NUMERIC_ZERO;
   const odd = (y.coef / pow10(y.scale)) % 2n !== 0n;
   return odd ? NUMERIC_NEG_INFINITY : NUMERIC_INFINITY;
@@ -328,7 +333,7 @@ export function powerNumeric(x: Numeric, y: Numeric): Numeric {
   }
   const sx = numericSign(x);
   const sy = numericSign(y);
-  if (sx === 0 && sy < 0) throw evalError('2201F', 'zero raised to a negative power is undefined');
+  if (sx === 0 && sy < 0) throw mathError('2201F', 'zero raised to a negative power is undefined');
   if (isInteger(y)) {
     const n = y.coef / pow10(y.scale);
     if (n >= -2147483648n && n <= 2147483647n)
@@ -336,7 +341,7 @@ export function powerNumeric(x: Numeric, y: Numeric): Numeric {
   }
   if (sx === 0) return numeric(0n, MIN_SIG_DIGITS);
   if (sx < 0)
-    throw evalError('2201F', 'a negative number raised to a non-integer power yields a complex result');
+    throw mathError('2201F', 'a negative number raised to a non-integer power yields a complex result');
   // The natural logarithm of the result to about 8 significant digits, as PostgreSQL
   // estimates it for the result's scale (its truncation decides the scale).
   const localScale = Math.max(8 - estimateLnDweight(x), 0);
