@@ -79,7 +79,7 @@ import { Materialize } from '../stream/operators/materialize.ts';
 import { compareRows, compareValues, type Row, rowKey, type Value } from '../stream/value.ts';
 import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
-import { fromText } from './eval/functions/casts.ts';
+import { columnTypmod, fromText } from './eval/functions/casts.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
 import { EventTime, type EventTimeState, type EventTimeStats } from './event-time.ts';
 import { SOURCE_STATS, sourceStatsRelation, sourceStatsRows } from './system-views.ts';
@@ -1354,7 +1354,9 @@ type LiteralConverter = (literal: InsertLiteral) => Value | undefined;
 function literalConverter(type: SqlType): LiteralConverter {
   let input: ((v: Value) => Value) | undefined;
   try {
-    input = fromText(type);
+    const text = fromText(type);
+    const typmod = columnTypmod(type);
+    input = typmod === undefined ? text : (v) => typmod(text(v));
   } catch {
     input = undefined;
   }

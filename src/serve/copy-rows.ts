@@ -10,7 +10,7 @@
  * then "missing data for column "c"" when the line ends early (22P04, `COPY t, line 3: "…"`).
  */
 import { isUtf8 } from 'node:buffer';
-import { fromText } from '../engine/eval/functions/casts.ts';
+import { columnTypmod, fromText } from '../engine/eval/functions/casts.ts';
 import { SqlError } from '../sql/errors.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import type { Row } from '../stream/value.ts';
@@ -131,7 +131,13 @@ abstract class CopyRowsBase<F> {
   constructor(target: CopyTarget, convert: (type: SqlType) => Convert<F> | undefined) {
     this.target = target;
     this.#columnOf = target.fields;
-    this.#convert = target.fields.map((c) => convert((target.columns[c] as CopyColumn).type));
+    this.#convert = target.fields.map((c) => {
+      const type = (target.columns[c] as CopyColumn).type;
+      const input = convert(type);
+      const typmod = columnTypmod(type);
+      if (typmod === undefined || input === undefined) return input;
+      return (field: F) => typmod(input(field));
+    });
     this.#empty = target.columns.map(() => null);
   }
 

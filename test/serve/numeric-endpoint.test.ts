@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { type Running, startEmpty } from './endpoint-helpers.ts';
 
@@ -135,6 +136,19 @@ describe('numeric and bigint through the endpoint, as PostgreSQL 15 sends them',
       await assert.rejects(theirs.query(bad), { code: '22003' }, bad);
       await assert.rejects(ours.query(bad), { code: '22003' }, bad);
     }
+    // COPY rounds to the columns' scales as INSERT does.
+    const copy = (client: pg.Client) =>
+      new Promise<void>((resolve, reject) => {
+        const stream = client.query(copyFrom('COPY m FROM STDIN WITH (FORMAT csv)'));
+        stream.on('finish', resolve);
+        stream.on('error', reject);
+        stream.end('20,1.555,2.5,149\n21,-0.005,999.4,-50\n');
+      });
+    await copy(theirs);
+    await copy(ours);
+    await ours.query('FLUSH');
+    const copied = 'SELECT * FROM m WHERE id >= 20 ORDER BY id';
+    assert.deepEqual(await rows(ours, copied), await rows(theirs, copied));
   });
 
   test('a subscription cursor hands out the view rows and their changes with their exact values', async () => {

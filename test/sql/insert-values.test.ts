@@ -73,15 +73,16 @@ test('anything else is left to the general path', () => {
 
 const SCHEMA = `CREATE TABLE t (
   i2 SMALLINT, i4 INT, i8 BIGINT, n NUMERIC, f4 REAL, f8 DOUBLE PRECISION, b BOOLEAN, s VARCHAR,
-  x TEXT, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ, iv INTERVAL, j JSONB, by BYTEA)`;
+  x TEXT, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ, iv INTERVAL, j JSONB, by BYTEA, m NUMERIC(6, 2))`;
 
 const STATEMENTS = [
-  "INSERT INTO t VALUES (1, 2, 3, 4.50, 1.5, 2.25, true, 'a', 'b', '2024-01-25', '2024-01-25T12:30:45.678Z', '2024-01-25 12:00:00+02', '1 day 2 hours', '{\"a\": [1, 2]}', '\\xdeadbeef')",
+  "INSERT INTO t VALUES (1, 2, 3, 4.50, 1.5, 2.25, true, 'a', 'b', '2024-01-25', '2024-01-25T12:30:45.678Z', '2024-01-25 12:00:00+02', '1 day 2 hours', '{\"a\": [1, 2]}', '\\xdeadbeef', 3.14159)",
   "INSERT INTO t (s, i4) VALUES ('only two', -7), (NULL, NULL), ('x''y', +8)",
   "INSERT INTO t (i2, i4, i8, n, f4, f8) VALUES ('1', '2', '9007199254740991', '1.50', '1e3', '-0.5')",
   'INSERT INTO t (i4, n, f8) VALUES (2.5, 10, 3), (-2.5, -1e2, 1e-3), (1e2, .5, 5.)', // decimal → int rounds: general path
   "INSERT INTO t (ts, d, b, x) VALUES ('2024-01-25 12:00:00'::timestamp, '2024-02-29'::date, 'yes', 'a\\b')",
   "INSERT INTO t (b, s) VALUES (false, 'f'), ('t'::boolean, 'g')",
+  "INSERT INTO t (m, n, i8) VALUES (1.555, 1.555, 9007199254740993), ('-2.5', '1.50', -9223372036854775808)",
 ];
 
 test('the bulk path gives exactly what the general path gives, and leaves it what it does not convert', async () => {
@@ -111,6 +112,7 @@ test('errors come from the general path, with their positions; nothing of a fail
   const bad = [
     ["INSERT INTO t (i4) VALUES (1), ('x')", /invalid input syntax for type integer: "x"/],
     ['INSERT INTO t (i2) VALUES (1), (70000)', /smallint out of range/],
+    ['INSERT INTO t (m) VALUES (1), (12345.6)', /numeric field overflow/],
     ['INSERT INTO t (i4) VALUES (1, 2)', /INSERT has more expressions than target columns/],
     ['INSERT INTO missing VALUES (1)', /relation "missing" does not exist/],
     ['INSERT INTO t (nope) VALUES (1)', /column "nope" .*does not exist/],

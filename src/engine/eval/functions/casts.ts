@@ -479,6 +479,17 @@ export function castKernel(from: SqlType, to: SqlType): Kernel {
 // ---------------------------------------------------------------------------
 // type modifiers (the binder's castTypmod)
 
+/**
+ * What storing a value in a column of `type` does beyond its input function: a numeric(p, s)
+ * column rounds to s decimals (22003 beyond p digits). Undefined when nothing (no typmod).
+ * INSERT's assignment applies it through the binder; COPY and the bulk INSERT path here.
+ */
+export function columnTypmod(type: SqlType): ((v: Value) => Value) | undefined {
+  const typmod = type.typmod;
+  if (type.name !== 'numeric' || typmod === undefined) return undefined;
+  return (v) => (v === null ? null : applyTypmod(v as Numeric, typmod[0], typmod[1]));
+}
+
 /** `numeric(x, p, s)`: x rounded to s decimals; 22003 unless it needs at most p − s integer digits. */
 export function numericTypmodKernel(): Kernel {
   return strict((x: Numeric, p: number, s: number) => applyTypmod(x, p, s));
