@@ -173,7 +173,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     // (the pipelines' statements included) can add to them.
     tableLog = new TableLog(
       engine,
-      openTableLog(options.data.path, committed, { fsync: fsync === 'never' ? 'never' : 'always' }, notices),
+      openTableLog(options.data.path, committed, { fsync: fsync === 'never' ? 'never' : 'epoch' }, notices),
       committed.tableLog,
     );
     replayedWrites = tableLog.replay();
@@ -256,6 +256,20 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   }
   engine.flush();
 
+  /**
+   * Resolves once every table change made so far is fsynced in the DML log (shared with the
+   * statements of other sessions). A change is applied before its fsync ends, so a failed
+   * fsync stops tidewatch: what it applied might not survive a crash.
+   */
+  const durable = async (): Promise<void> => {
+    try {
+      await tableLog?.log.syncAsync();
+    } catch (e) {
+      fail(e);
+      throw e;
+    }
+  };
+
   /** An epoch end that waits for the commits in progress, shared by everyone who asks meanwhile. */
   let nextFlush: Promise<void> | undefined;
   const flush = (): Promise<void> => {
@@ -287,6 +301,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       } catch (e) {
         error = e; // the statements before the failing one did run
       }
+      await durable();
       // A catalog change ended its epoch already (Engine.execute), and FLUSH too.
       if (catalogSize() !== before || results?.some((r) => r.tag === 'FLUSH') === true) {
         await commits;
@@ -298,11 +313,15 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     },
     async insertValues(bulk) {
       if (failed) throw unusable();
-      return engine.insertValues(bulk);
+      const result = engine.insertValues(bulk);
+      await durable();
+      return result;
     },
     async insertRows(table, rows) {
       if (failed) throw unusable();
-      return engine.insert(table, rows);
+      const n = engine.insert(table, rows);
+      await durable();
+      return n;
     },
     flush,
     committed: () => commits,

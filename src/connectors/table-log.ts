@@ -1,8 +1,8 @@
 /**
  * The durable log of DML: every change a statement makes to a table (Engine.onTableWrite) is
- * appended — and, unless fsync is off, fsynced — before the engine applies it, so a statement
- * is acknowledged only once its change would survive a crash, and a statement whose append
- * fails changes nothing. A checkpoint records `offset`; after a restore, `replay` applies the
+ * appended before the engine applies it, and fsynced (`log.syncAsync`, shared between
+ * statements) before the statement is acknowledged — so an acknowledged change survives a
+ * crash, and a statement whose append fails changes nothing. A checkpoint records `offset`; after a restore, `replay` applies the
  * changes the log holds beyond it, in the order they were made.
  *
  * A change too large for one record (a COPY of many rows) is written as consecutive parts,
@@ -15,8 +15,8 @@ import type { Engine, TableWrite } from '../engine/engine.ts';
 import type { DurableLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 
-/** One record: a change, or part `part` of `parts` of one (its rows, and weights, a slice). */
-type LoggedWrite = TableWrite & { readonly part?: number; readonly parts?: number };
+/** One record: a change, or part `part` of one (its rows, and weights, a slice); `last` ends it. */
+type LoggedWrite = TableWrite & { readonly part?: number; readonly last?: boolean };
 
 function decode(log: DurableLog, offset: number, bytes: Uint8Array): LoggedWrite {
   let write: LoggedWrite | undefined;
@@ -48,24 +48,38 @@ function slice(write: TableWrite, from: number, to: number): TableWrite {
       };
 }
 
-/** The records of a change: one when it fits `maxBytes`, else parts halved until each fits. */
+/** Rows of a change whose sample fits a record are taken as one record. */
+const SAMPLE_ROWS = 256;
+
+/**
+ * The records of a change: one when it fits `maxBytes`, else numbered parts, sized from the
+ * bytes of a sample of its rows (each change is serialized once) and halved where a part still
+ * does not fit.
+ */
 export function encodeWrite(write: TableWrite, maxBytes: number): Uint8Array[] {
-  const whole = serialize(write);
-  if (whole.byteLength <= maxBytes) return [whole];
-  const pieces: TableWrite[] = [];
-  const split = (from: number, to: number): void => {
-    const piece = slice(write, from, to);
-    if (to - from > 1 && serialize(piece).byteLength > maxBytes * 0.9) {
-      const mid = from + Math.floor((to - from) / 2);
-      split(from, mid);
-      split(mid, to);
-    } else pieces.push(piece);
+  const n = write.rows.length;
+  const sample =
+    n <= SAMPLE_ROWS ? undefined : serialize(slice(write, 0, SAMPLE_ROWS)).byteLength / SAMPLE_ROWS;
+  if (sample === undefined || sample * n <= maxBytes / 2) {
+    const whole = serialize(write);
+    if (whole.byteLength <= maxBytes) return [whole];
+  }
+  const pieces: Uint8Array[] = [];
+  const add = (from: number, to: number): void => {
+    const piece = serialize({ ...slice(write, from, to), part: pieces.length, last: to === n });
+    if (piece.byteLength <= maxBytes || to - from === 1) {
+      pieces.push(piece);
+      return;
+    }
+    const mid = from + Math.floor((to - from) / 2);
+    add(from, mid);
+    add(mid, to);
   };
-  // Parts of about a quarter of the limit each, then halved where rows are larger than most.
-  const per = Math.max(1, Math.floor((write.rows.length * maxBytes) / whole.byteLength / 4));
-  for (let from = 0; from < write.rows.length; from += per)
-    split(from, Math.min(write.rows.length, from + per));
-  return pieces.map((p, part) => serialize({ ...p, part, parts: pieces.length }));
+  // Parts of about a quarter of the limit each, by the sample's bytes per row.
+  const perRow = sample ?? maxBytes;
+  const per = Math.max(1, Math.floor(maxBytes / 4 / perRow));
+  for (let from = 0; from < n; from += per) add(from, Math.min(n, from + per));
+  return pieces;
 }
 
 export class TableLog {
@@ -98,7 +112,7 @@ export class TableLog {
       if (batch.records.length === 0) break;
       batch.records.forEach((bytes, i) => {
         const write = decode(this.#log, batch.firstOffset + i, bytes);
-        if (write.parts === undefined) {
+        if (write.part === undefined) {
           parts = [];
           this.#engine.applyTableWrite(write);
           n++;
@@ -107,7 +121,7 @@ export class TableLog {
         if (write.part === 0) parts = [];
         if (write.part !== parts.length) return; // the rest of a change a crash cut short
         parts.push(write);
-        if (parts.length < write.parts) return;
+        if (write.last !== true) return;
         for (const p of parts) this.#engine.applyTableWrite(p);
         parts = [];
         n++;

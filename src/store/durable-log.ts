@@ -65,6 +65,7 @@ export type LogFileSystem = Pick<
   | 'readSync'
   | 'writeSync'
   | 'fsyncSync'
+  | 'fsync'
   | 'ftruncateSync'
   | 'fstatSync'
   | 'statSync'
@@ -248,6 +249,8 @@ export class DurableLog {
   /** Segments were created or deleted since the directory was last fsynced. */
   private dirDirty = false;
   private closed = false;
+  /** The fsync running off the event loop (`syncAsync`) and the offset it makes durable. */
+  private syncing: { readonly upTo: number; readonly done: Promise<void> } | undefined;
   /** Why the log may no longer be written, after a failed fsync or a failed undo. */
   private failure: StoreError | undefined;
   private writeBuf = Buffer.allocUnsafe(WRITE_CHUNK);
@@ -750,6 +753,50 @@ export class DurableLog {
       this.roll();
     }
     this.sync();
+  }
+
+  /**
+   * `sync` off the event loop: resolves once every record appended before the call is fsynced.
+   * Calls while an fsync runs share the next one (group commit). After a segment was created
+   * or deleted it syncs at once (the directory too). A failed fsync rejects and leaves the log
+   * unusable, as `sync`'s does.
+   */
+  syncAsync(): Promise<void> {
+    try {
+      this.checkWritable();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const upTo = this.next;
+    if (this.synced >= upTo) return Promise.resolve();
+    if (this.fsyncPolicy === 'never' || this.dirDirty) {
+      try {
+        this.sync();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return Promise.resolve();
+    }
+    const running = this.syncing;
+    if (running !== undefined)
+      return running.upTo >= upTo ? running.done : running.done.then(() => this.syncAsync());
+    const segment = this.active;
+    const done = new Promise<void>((resolve, reject) => {
+      this.fs.fsync(segment.fd as number, (e) => {
+        this.syncing = undefined;
+        // A segment rolled over meanwhile was fsynced before it was closed.
+        if (e !== null && segment === this.active) {
+          this.failure ??= ioError(SUBJECT, 'fsync', segment.file, e);
+          reject(this.failure);
+          return;
+        }
+        if (upTo > this.synced) this.synced = upTo;
+        if (this.synced >= this.next) this.dirty = false;
+        resolve();
+      });
+    });
+    this.syncing = { upTo, done };
+    return done;
   }
 
   // ── reading ─────────────────────────────────────────────────────────────────

@@ -778,6 +778,40 @@ test('a failed fsync leaves the log unusable until reopened; synced records surv
   always.close();
 });
 
+test('syncAsync: one fsync for the appends made while another runs; across a roll; a failure makes the log unusable', async (t) => {
+  const fs = faultyFs();
+  const log = open(tempDir(t), { fs, segmentBytes: 4096 });
+  fill(log, 0, 5);
+  await log.syncAsync(); // the first segment's creation: synced at once, directory too
+  const before = fs.fsyncs;
+  fill(log, 5, 10);
+  const first = log.syncAsync();
+  fill(log, 10, 12);
+  const second = log.syncAsync();
+  const third = log.syncAsync();
+  assert.equal(log.syncedOffset, 5, 'nothing is durable before the fsync ends');
+  await Promise.all([first, second, third]);
+  assert.equal(log.syncedOffset, 12);
+  assert.equal(fs.fsyncs - before, 2, 'the two later calls share the second fsync');
+  await log.syncAsync();
+  assert.equal(fs.fsyncs - before, 2, 'nothing new: no fsync');
+
+  // A roll while an fsync runs: the rolled segment was fsynced as it closed.
+  fill(log, 12, 13);
+  const pending = log.syncAsync();
+  fill(log, 13, 200);
+  await pending;
+  await log.syncAsync();
+  assert.equal(log.syncedOffset, 200);
+
+  fill(log, 200, 201);
+  fs.failFsync = 'EIO';
+  await assert.rejects(log.syncAsync(), expectStoreError('io', 'cannot fsync', 'input/output error'));
+  assert.throws(() => log.append(['more']), expectStoreError('unusable', 'earlier failure', 'open it again'));
+  await assert.rejects(log.syncAsync(), expectStoreError('unusable', 'earlier failure', 'open it again'));
+  log.close();
+});
+
 test('a real full disk and a read-only file system (tmpfs in a private mount namespace)', async (t) => {
   const mountPoint = tempDir(t, 'tidewatch-tmpfs-');
   const ns = mountNamespace(mountPoint);

@@ -65,6 +65,11 @@ export function faultyFs(): FaultyFs {
       if (f.failFsync !== undefined) throw systemError(f.failFsync, 'fsync');
       nodeFs.fsyncSync(fd);
     },
+    fsync: ((fd: number, callback: (e: NodeJS.ErrnoException | null) => void) => {
+      f.fsyncs++;
+      if (f.failFsync !== undefined) callback(systemError(f.failFsync, 'fsync'));
+      else nodeFs.fsync(fd, callback);
+    }) as typeof nodeFs.fsync,
   };
   return f;
 }
