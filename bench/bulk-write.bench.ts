@@ -52,7 +52,8 @@ import { BIN, waitForOutput } from '../test/helpers/cli.ts';
 import { freePort, startPostgres, type TestPostgres } from '../test/helpers/postgres.ts';
 import { formatRate, report } from './measure.ts';
 
-const ROWS = 100_000;
+/** `BULK_WRITE_ROWS=1000000 npm run bench -- bulk-write` measures past the JIT's warm-up. */
+const ROWS = Number(process.env.BULK_WRITE_ROWS ?? 100_000);
 const BATCH = 1_000;
 /** Events per second of simulated time: 100,000 records span about four minutes. */
 const RATE = 400;
