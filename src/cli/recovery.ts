@@ -247,6 +247,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   try {
     await applyPipelines(engine, options.pipelines);
     source ??= openSource();
+    // What start-up did — the pipelines' catalog, what the logs gave back — is committed before
+    // anything new comes in: an event must never reach a view whose CREATE a crash could take
+    // back (after a restart that view would be created again, after the event's replay).
+    engine.flush();
+    await commits;
+    if (failed) throw unusable();
   } catch (e) {
     engine.close();
     await commits;
@@ -254,7 +260,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     await store.close();
     throw e;
   }
-  engine.flush();
 
   /**
    * Resolves once every table change made so far is fsynced in the DML log (shared with the

@@ -133,15 +133,23 @@ export async function finishAndCheck(
     if (status.epoch > epoch) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  for (const [name, rows] of Object.entries(expected.views)) {
-    const view = (await exactJson(`${url}/api/views?name=${name}`)) as { rows: unknown[][] };
-    assert.deepEqual(view.rows, exactRows(rows), `${name} ${what}`);
-  }
-  const status = (await json(`${url}/api/status`)) as { sources: { rows: number; lateRows: number }[] };
+  const status = (await json(`${url}/api/status`)) as {
+    sources: { rows: number; lateRows: number }[];
+    views: { name: string; errors: number; lastError?: string }[];
+  };
   assert.deepEqual(
     status.sources.map((s) => [s.rows, s.lateRows]),
     [[spec.events, 0]],
   );
+  assert.deepEqual(
+    status.views.filter((v) => v.errors > 0),
+    [],
+    `no view skipped a row for a runtime error ${what}`,
+  );
+  for (const [name, rows] of Object.entries(expected.views)) {
+    const view = (await exactJson(`${url}/api/views?name=${name}`)) as { rows: unknown[][] };
+    assert.deepEqual(view.rows, exactRows(rows), `${name} ${what}`);
+  }
   child.kill('SIGINT');
   const result = await done;
   assert.equal(result.code, 0, result.stderr);
