@@ -6,47 +6,13 @@
  * with it on, the next statement of any session sees an INSERT in every view.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
+import { psql, tidewatchConnection } from '../helpers/psql.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
-
-interface PsqlResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs psql with `args` on the endpoint at `port`. */
-function psql(port: number, args: readonly string[]): Promise<PsqlResult> {
-  const child = spawn('psql', [
-    '-X',
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-U',
-    'root',
-    '-d',
-    'dev',
-    ...args,
-  ]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** A query's rows, each value as text. */
 async function answer(client: pg.Client, sql: string): Promise<string[][]> {
@@ -96,8 +62,8 @@ describe('acknowledged statements through the PostgreSQL endpoint', { concurrenc
       (_, i) => `INSERT INTO acked VALUES (${i + 1}, 'row ${i + 1}');`,
     );
     writeFileSync(file, `${inserts.join('\n')}\n`);
-    const r = await psql(server.pgPort, ['-v', 'ON_ERROR_STOP=1', '-f', file]);
-    assert.equal(r.status, 0, r.stderr);
+    const r = await psql(tidewatchConnection(server.pgPort), ['-v', 'ON_ERROR_STOP=1', '-f', file]);
+    assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.match(/^INSERT 0 1$/gm)?.length, 1000, `psql's answers: ${r.stdout.slice(0, 300)}`);
     await server.restart();
     const rows = await session(async (c) => {
@@ -114,7 +80,7 @@ describe('acknowledged statements through the PostgreSQL endpoint', { concurrenc
       await c.query(`INSERT INTO changed VALUES ${values.join(', ')}`);
       await c.query('FLUSH');
     });
-    const r = await psql(server.pgPort, [
+    const r = await psql(tidewatchConnection(server.pgPort), [
       '-v',
       'ON_ERROR_STOP=1',
       '-c',
@@ -122,7 +88,7 @@ describe('acknowledged statements through the PostgreSQL endpoint', { concurrenc
       '-c',
       'DELETE FROM changed WHERE id > 900',
     ]);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^UPDATE 100\nDELETE 100$/m);
     await server.restart();
     const rows = await session(async (c) => {

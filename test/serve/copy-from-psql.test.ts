@@ -8,12 +8,12 @@
  * view over a table reflects the rows copied once FLUSH returns.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { type PsqlRun, psql, tidewatchConnection } from '../helpers/psql.ts';
 import { type Running, startEmpty } from './endpoint-helpers.ts';
 
 const COLUMNS =
@@ -55,40 +55,8 @@ after(async () => {
   assert.doesNotMatch(stopped?.stdout ?? '', /PostgreSQL endpoint:/, 'no unexpected endpoint errors');
 });
 
-interface PsqlRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** psql with `args`, `input` on its stdin. */
-function psql(connection: readonly string[], args: readonly string[], input = ''): Promise<PsqlRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/psql', ['-X', ...connection, ...args], {
-      env: { ...process.env, PGSSLMODE: 'disable', PGCONNECT_TIMEOUT: '5' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    // psql reads its stdin only for `\copy … from stdin`; a psql done before we write is fine.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
-
 const ours = (args: readonly string[], input?: string) =>
-  psql(['-h', '127.0.0.1', '-p', String(running.port), '-U', 'root', '-d', 'dev'], args, input);
+  psql(tidewatchConnection(running.port), args, input);
 const theirs = (args: readonly string[], input?: string) =>
   psql(['-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-d', 'postgres'], args, input);
 
