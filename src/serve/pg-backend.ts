@@ -293,7 +293,12 @@ class TidewatchSession implements PgSession {
       if (key !== undefined) this.#results.set(key, out);
       return [{ tag: 'SELECT', columns: out.columns, rows: out.rows }];
     }
-    if (how === 'no-op') return [{ tag: NO_OPS[firstWord(slice)] as string }];
+    if (how === 'no-op') {
+      // DISCARD ALL (what connection pools send between clients) resets the session's settings.
+      if (firstWord(slice) === 'discard' && slice.tokens[1]?.upper === 'ALL')
+        return [{ ...this.#settings.resetAll(), tag: 'DISCARD ALL' }];
+      return [{ tag: NO_OPS[firstWord(slice)] as string }];
+    }
     const own = this.#setting(slice, true);
     if (own !== undefined) return [own];
     const statement = sliceScript(slice);

@@ -205,6 +205,15 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
     assert.equal((await client.query('SHOW application_name')).rows[0]?.application_name, '');
     await assert.rejects(client.query('SHOW no_such_thing'), (e: pg.DatabaseError) => e.code === '42704');
     assert.equal((await client.query('SHOW rw_implicit_flush')).rows[0]?.rw_implicit_flush, 'false');
+    // A pool hands the connection to its next client after DISCARD ALL: the settings go back.
+    await client.query('SET RW_IMPLICIT_FLUSH TO on');
+    assert.equal((await client.query('SHOW rw_implicit_flush')).rows[0]?.rw_implicit_flush, 'true');
+    await assert.rejects(
+      client.query("SET rw_implicit_flush = 'maybe'"),
+      (e: pg.DatabaseError) => e.code === '22023',
+    );
+    await client.query('DISCARD ALL');
+    assert.equal((await client.query('SHOW rw_implicit_flush')).rows[0]?.rw_implicit_flush, 'false');
   });
 
   test('20 clients at once each get their own answers', async () => {
