@@ -8,14 +8,14 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type CommittedOffsets, tableLogDir } from '../runtime/data-logs.ts';
+import { committedState } from '../runtime/saved-state.ts';
 import { DataDir } from '../store/data-dir.ts';
 import { DurableLog } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
 import { ViewStore } from '../store/view-store.ts';
 import { defineCommand, type Io } from './command.ts';
-import { type CommittedOffsets, tableLogDir } from './data-logs.ts';
 import { parseNonEmpty } from './flags.ts';
-import { committedState } from './saved-state.ts';
 import { VERSION } from './version.ts';
 
 const flags = [

@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
 import type { LogRecord } from '../generator/record.ts';
+import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
 import { HttpError, type JsonHandler, startHttpApi } from '../serve/http.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
 import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
@@ -35,8 +36,7 @@ import {
   seedFrom,
 } from './generator-flags.ts';
 import { onInterrupt } from './interrupt.ts';
-import { PipelineError } from './pipelines.ts';
-import { type DurableEngine, openDurableEngine } from './recovery.ts';
+import { applyPipelines, PipelineError } from './pipelines.ts';
 import { formatCount, formatUptime, RateMeter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
 
@@ -314,7 +314,7 @@ async function serve(
   try {
     durable = await openDurableEngine({
       data,
-      pipelines,
+      setUp: (engine) => applyPipelines(engine, pipelines),
       engine: { idleTimeoutMs: settings['idle-timeout'] * 1000 },
       loggedSource: feeds,
       logFsync: settings['log-fsync'] as FsyncPolicy,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CommitBacklog } from '../../src/cli/commit-backlog.ts';
+import { CommitBacklog } from '../../src/runtime/commit-backlog.ts';
 
 /** Whether `p` has settled after pending callbacks ran. */
 async function settled(p: Promise<void> | undefined): Promise<boolean> {

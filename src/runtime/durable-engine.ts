@@ -1,6 +1,6 @@
 /**
- * What makes `start` crash-safe: what a client was told is done survives a crash, and a start
- * continues from the last commit.
+ * The durable engine: the streaming engine with its data directory, so that what a client was
+ * told is done survives a crash, and a start continues from the last commit.
  *
  * * Writes: the generator's batches go to its source's durable log before the engine sees
  *   them (LoggedSource); every change a statement makes to a table goes to the DML log, and is
@@ -14,9 +14,9 @@
  * * On start: the logs must hold everything the last commit consumed (else a clear error and
  *   `tidewatch recover`); the engine is restored from the last committed state, its tables
  *   and views loaded from the store, the logs' records beyond the committed offsets applied
- *   again in their order, and then the pipelines applied (their `IF NOT EXISTS` statements
- *   are no-ops for what the state already has). Nothing acknowledged is lost; nothing is
- *   counted twice.
+ *   again in their order, and then the catalog set up (`setUp`: the CLI applies the pipeline
+ *   files, whose `IF NOT EXISTS` statements are no-ops for what the state already has) and
+ *   committed. Nothing acknowledged is lost; nothing is counted twice.
  */
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
@@ -34,7 +34,6 @@ import { PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.
 import type { Row } from '../stream/value.ts';
 import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
-import { applyPipelines } from './pipelines.ts';
 import { committedState, type SavedState } from './saved-state.ts';
 
 export interface DurableEngine {
@@ -88,7 +87,11 @@ export interface DurableEngine {
 
 export interface DurableEngineOptions {
   readonly data: DataDir;
-  readonly pipelines: readonly string[];
+  /**
+   * Sets the catalog up once the state is restored and the logs applied again (the CLI applies
+   * the pipeline files); its statements' epochs are committed before this resolves.
+   */
+  readonly setUp: (engine: Engine) => Promise<void>;
   readonly engine: EngineOptions;
   /** The source whose input goes through a durable log (the generator's). */
   readonly loggedSource: string;
@@ -245,7 +248,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   });
 
   try {
-    await applyPipelines(engine, options.pipelines);
+    await options.setUp(engine);
     source ??= openSource();
     // What start-up did — the pipelines' catalog, what the logs gave back — is committed before
     // anything new comes in: an event must never reach a view whose CREATE a crash could take
