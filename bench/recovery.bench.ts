@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { toSourceRecord } from '../src/connectors/generator-source.ts';
-import { LoggedSource } from '../src/connectors/logged-source.ts';
+import { fromJsonLine, toSourceRecord } from '../src/connectors/generator-source.ts';
 import { Engine, type EngineCheckpoint } from '../src/engine/engine.ts';
+import { toJsonLine } from '../src/generator/record.ts';
 import { TrafficGenerator } from '../src/generator/traffic.ts';
 import { DurableLog } from '../src/store/durable-log.ts';
 import { PendingDeltas, ViewStore } from '../src/store/view-store.ts';
@@ -96,9 +96,7 @@ const lastMinute = samples.slice(-60).map((s) => s.state + s.commit);
 
 // The next epoch's events are in the log but not committed: recovery replays them.
 const log = DurableLog.open(join(dir, 'log'), { fsync: 'epoch', lock: false });
-new LoggedSource(engine, 'website_logs_source', log, 0).write(
-  Array.from({ length: RATE }, () => generator.next()),
-);
+log.append(Array.from({ length: RATE }, () => toJsonLine(generator.next())));
 log.sync();
 log.close();
 engine.close();
@@ -115,7 +113,16 @@ await recovered.restore(
 );
 const r2 = performance.now();
 const replayLog = DurableLog.open(join(dir, 'log'), { fsync: 'epoch', lock: false });
-const replayed = new LoggedSource(recovered, 'website_logs_source', replayLog, 0).replay();
+let replayed = 0;
+for (let offset = 0; offset < replayLog.nextOffset; ) {
+  const batch = replayLog.read(offset, { maxRecords: 8192 });
+  recovered.push(
+    'website_logs_source',
+    batch.records.map((bytes) => fromJsonLine(Buffer.from(bytes).toString('utf8'))),
+  );
+  replayed += batch.records.length;
+  offset = batch.nextOffset;
+}
 recovered.flush();
 const r3 = performance.now();
 replayLog.close();

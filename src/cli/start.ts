@@ -2,11 +2,12 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SourceDropped } from '../connectors/logged-source.ts';
+import { decodeGeneratorUnit, toSourceRecord } from '../connectors/generator-source.ts';
+import { SourceDropped } from '../connectors/log-input.ts';
 import type { Engine } from '../engine/engine.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
-import type { LogRecord } from '../generator/record.ts';
+import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
 import { HttpError, type JsonHandler, startHttpApi } from '../serve/http.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
@@ -316,7 +317,6 @@ async function serve(
       data,
       setUp: (engine) => applyPipelines(engine, pipelines),
       engine: { idleTimeoutMs: settings['idle-timeout'] * 1000 },
-      loggedSource: feeds,
       logFsync: settings['log-fsync'] as FsyncPolicy,
       retention: { hours: settings['retain-hours'], bytes: settings['retain-bytes'] },
       onFatal: (error) => {
@@ -330,8 +330,18 @@ async function serve(
     else throw error;
     return 1;
   }
-  const { engine, source } = durable;
-  if (settings.generator && source === undefined) {
+  const { engine } = durable;
+  // The generator's log is read even without the generator: what a crash left in it is replayed.
+  let generated: ReturnType<DurableEngine['logInput']>;
+  try {
+    generated = durable.logInput(feeds, decodeGeneratorUnit);
+  } catch (error) {
+    await durable.close();
+    if (!isStoreError(error)) throw error;
+    io.stderr.write(`tidewatch: ${error.message}\n`);
+    return 1;
+  }
+  if (settings.generator && generated === undefined) {
     await durable.close();
     throw new UsageError(
       `tidewatch start: the generator feeds source "${feeds}", which no pipeline creates (set --generator-source, or --no-generator)`,
@@ -413,7 +423,7 @@ async function serve(
         ? data.created
           ? ' (new)'
           : ''
-        : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(durable.replayed)} events replayed from the log` +
+        : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(generated?.replay ?? 0)} events replayed from the log` +
           `${durable.replayedWrites > 0 ? `, ${formatCount(durable.replayedWrites)} table writes from the DML log` : ''})`
     }`,
     `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
@@ -439,9 +449,9 @@ async function serve(
 
   const counting: RecordOutput = {
     write: (batch: readonly LogRecord[]) => {
-      source?.write(batch);
+      const wait = generated?.input.append(batch.map(toJsonLine), batch.map(toSourceRecord));
       events.add(batch.length);
-      return durable.commitsCaughtUp();
+      return wait;
     },
     close: async () => {},
   };
@@ -458,7 +468,7 @@ async function serve(
           speedup: clock.speedup,
           signal,
           // A seeded generator continues its sequence after what the log already holds.
-          ...(seeded ? { skip: source?.offset ?? 0 } : {}),
+          ...(seeded ? { skip: generated?.input.nextOffset ?? 0 } : {}),
           ...(settings['generator-count'] > 0 ? { count: settings['generator-count'] } : {}),
         },
         counting,

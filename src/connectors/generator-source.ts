@@ -7,3 +7,21 @@ import type { LogRecord } from '../generator/record.ts';
 export function toSourceRecord(r: LogRecord): Record<string, unknown> {
   return { ...r, request_timestamp: r.request_timestamp * 1000 };
 }
+
+/** A generator record as logged (one JSON line) back as the engine takes it. */
+export function fromJsonLine(line: string): Record<string, unknown> {
+  const o = JSON.parse(line) as Record<string, unknown>;
+  const t = o.request_timestamp;
+  return { ...o, request_timestamp: typeof t === 'string' ? Date.parse(t) * 1000 : null };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes a generator record from a source's durable log (LogInput's decoder). */
+export function decodeGeneratorUnit(bytes: Uint8Array): { row: Record<string, unknown> } | { error: string } {
+  try {
+    return { row: fromJsonLine(utf8.decode(bytes)) };
+  } catch (e) {
+    return { error: `not a generator record: ${(e as Error).message}` };
+  }
+}

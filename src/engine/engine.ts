@@ -546,10 +546,27 @@ export class Engine implements Catalog {
         r.store.load(rows, new Array<number>(rows.length).fill(1));
       }
       const s = cp.sources[r.name];
-      if (r.eventTime !== undefined && s !== undefined) r.eventTime.restore(s);
+      if (r.eventTime !== undefined && s !== undefined) r.eventTime.restore(s, this.#now());
       if (r.pkIndex !== undefined)
         for (const e of committed(r)) r.pkIndex.set(rowKey(r.primaryKey.map((i) => e.row[i] ?? null)), e.row);
     }
+  }
+
+  /**
+   * A source's feeder has input it cannot deliver yet (backpressure): until the returned
+   * function is called, the wait does not count as the source being idle, so its watermark does
+   * not follow the clock past events still to come.
+   */
+  holdIdle(source: string): () => void {
+    const eventTime = this.#rel(source)?.eventTime;
+    if (eventTime === undefined) return () => {};
+    eventTime.hold();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      eventTime.release();
+    };
   }
 
   /** Per source and table: rows admitted, late rows dropped, event time and watermark. */

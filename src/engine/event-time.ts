@@ -43,6 +43,8 @@ export class EventTime {
   #watermark: number | undefined;
   #lastArrivalMs: number | undefined;
   #idle = false;
+  /** Holds by the source's feeders: while held it has input it cannot deliver yet, so it is not idle. */
+  #holds = 0;
   #rows = 0;
   #late = 0;
 
@@ -83,6 +85,7 @@ export class EventTime {
 
   /** The watermark to send at this barrier, when it advances. */
   advance(nowMs: number, idleTimeoutMs: number): number | undefined {
+    if (this.#holds > 0) this.#lastArrivalMs = nowMs;
     if (this.column === undefined || this.#max === undefined || this.#lastArrivalMs === undefined)
       return undefined;
     let next = this.#max - this.#delay;
@@ -104,10 +107,26 @@ export class EventTime {
     };
   }
 
-  restore(s: EventTimeState): void {
+  /**
+   * The source has input it cannot deliver yet (held back by backpressure, a busy engine): until
+   * `release`, the time does not count as idle. Holds nest.
+   */
+  hold(): void {
+    this.#holds++;
+  }
+
+  release(): void {
+    if (this.#holds > 0) this.#holds--;
+  }
+
+  /**
+   * Continues from `snapshot()`. Idleness counts from `nowMs` (a restart's moment), not from the
+   * last arrival before it: time tidewatch was down is not time the source had nothing to give.
+   */
+  restore(s: EventTimeState, nowMs: number): void {
     this.#max = s.max ?? undefined;
     this.#watermark = s.watermark ?? undefined;
-    this.#lastArrivalMs = s.lastArrivalMs ?? undefined;
+    this.#lastArrivalMs = s.lastArrivalMs === null ? undefined : nowMs;
     this.#rows = s.rows;
     this.#late = s.lateRows;
   }

@@ -11,8 +11,10 @@ import { StoreError } from '../store/errors.ts';
 
 /** What the last commit consumed of each log. */
 export interface CommittedOffsets {
-  /** Per logged source, the first offset not consumed. */
+  /** Per source fed through its durable log, the first offset not consumed. */
   readonly sources: Readonly<Record<string, number>>;
+  /** Per source fed by a connector, the position after what was consumed. */
+  readonly positions: Readonly<Record<string, unknown>>;
   /** The first record of the DML log not applied. */
   readonly tableLog: number;
   /** The committed epoch (undefined before the first commit). */

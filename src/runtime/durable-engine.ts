@@ -2,8 +2,10 @@
  * The durable engine: the streaming engine with its data directory, so that what a client was
  * told is done survives a crash, and a start continues from the last commit.
  *
- * * Writes: the generator's batches go to its source's durable log before the engine sees
- *   them (LoggedSource); every change a statement makes to a table goes to the DML log, and is
+ * * Input: each source is fed by a connector the runtime pulls batches from (Ingestion), the
+ *   position after each batch committed with its epoch; input that cannot be read again (the
+ *   generator, HTTP, stdin) goes through the source's durable log first (LogInput). Writes:
+ *   every change a statement makes to a table goes to the DML log, and is
  *   fsynced, before the engine applies it (TableLog) — so an acknowledged INSERT, UPDATE or
  *   DELETE is durable whether or not its epoch has committed yet.
  * * Every epoch, right after its barrier: the logs are fsynced, and one DuckDB transaction
@@ -20,7 +22,7 @@
  */
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
-import { LoggedSource } from '../connectors/logged-source.ts';
+import { type LogDecoder, LogInput } from '../connectors/log-input.ts';
 import { TableLog } from '../connectors/table-log.ts';
 import { Engine, type EngineOptions, type StatementResult } from '../engine/engine.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
@@ -34,17 +36,15 @@ import { PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.
 import type { Row } from '../stream/value.ts';
 import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
+import { Ingestion, type IngestionStatus } from './ingestion.ts';
 import { committedState, type SavedState } from './saved-state.ts';
+import type { SourceConnector } from './source.ts';
 
 export interface DurableEngine {
   readonly engine: Engine;
   readonly store: ViewStore;
-  /** The generator source's log, when the pipelines define that source. */
-  readonly source: LoggedSource | undefined;
   /** The epoch restored from, if a state was committed before. */
   readonly restoredEpoch: number | undefined;
-  /** Records pushed again from the source log at start. */
-  readonly replayed: number;
   /** Table changes applied again from the DML log at start. */
   readonly replayedWrites: number;
   /** What opening the data directory repaired or noticed (a torn log tail cut, a stale lock taken over). */
@@ -81,7 +81,21 @@ export interface DurableEngine {
    * cannot outrun the store.
    */
   commitsCaughtUp(): Promise<void> | undefined;
-  /** Commits a last epoch (unless a commit failed), waits for the commits, releases all. */
+  /**
+   * Feeds a source from input that cannot be read again (the generator, HTTP posts, stdin)
+   * through its durable log: what is appended is read back from the log by offset, decoded
+   * with `decode`, also after a crash (`replay`: records beyond the last commit, read first).
+   * Undefined when the engine has no source of that name.
+   */
+  logInput(
+    source: string,
+    decode: LogDecoder,
+  ): { readonly input: LogInput; readonly replay: number } | undefined;
+  /** Feeds a source from a connector, opened at the source's committed position. */
+  attach<P>(source: string, connector: SourceConnector<P>): Promise<void>;
+  /** How each fed source's ingestion is doing, by source name. */
+  ingestion(): Readonly<Record<string, IngestionStatus>>;
+  /** Stops ingestion, commits a last epoch (unless a commit failed), waits for the commits, releases all. */
   close(): Promise<void>;
 }
 
@@ -93,11 +107,10 @@ export interface DurableEngineOptions {
    */
   readonly setUp: (engine: Engine) => Promise<void>;
   readonly engine: EngineOptions;
-  /** The source whose input goes through a durable log (the generator's). */
-  readonly loggedSource: string;
   /**
-   * When the generator's log is fsynced (default once per epoch, before its commit). The DML
-   * log is fsynced before each statement is acknowledged, unless this is `never`.
+   * When the sources' durable logs are fsynced (default once per epoch, before its commit;
+   * `appendDurably` always). The DML log is fsynced before each statement is acknowledged,
+   * unless this is `never`.
    */
   readonly logFsync?: FsyncPolicy;
   /** How long and how much of each source's raw events to keep. */
@@ -151,19 +164,15 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const pending = new PendingDeltas();
   let restoredEpoch: number | undefined;
   let tableLog: TableLog | undefined;
-  let source: LoggedSource | undefined;
-  const logs = (): DurableLog[] => [tableLog?.log, source?.log].filter((l) => l !== undefined);
+  /** The ingestion of each fed source, and whether its position is a durable log's offset. */
+  const fed = new Map<string, { readonly ingestion: Ingestion<unknown>; readonly log?: DurableLog }>();
+  const stopIngestion = new AbortController();
+  const running: Promise<void>[] = [];
+  const logs = (): DurableLog[] =>
+    [tableLog?.log, ...[...fed.values()].map((f) => f.log)].filter((l) => l !== undefined);
   const closeLogs = () => {
     for (const log of logs()) log.close();
   };
-  /** The generator's source log, once the engine has that source. */
-  const openSource = (): LoggedSource | undefined => {
-    const name = options.loggedSource;
-    if (engine.getRelation(name)?.kind !== 'source') return undefined;
-    const log = openCheckedLog(options.data.path, name, committed, { fsync }, notices);
-    return new LoggedSource(engine, name, log, committed.sources[name] ?? 0);
-  };
-  let replayed = 0;
   let replayedWrites = 0;
   try {
     if (state !== undefined) {
@@ -181,8 +190,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     );
     replayedWrites = tableLog.replay();
     tableLog.follow();
-    source = openSource();
-    replayed = source?.replay() ?? 0;
   } catch (e) {
     closeLogs();
     engine.close();
@@ -208,27 +215,31 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     if (failed) return;
     const deltas = pending.take();
     const raw = pending.takeRaw();
+    const deadLetters = pending.takeDeadLetters();
     let schema: StoreSchema | undefined;
     if (catalogSize() !== definedFor) {
       schema = schemaOf(engine, options.retention);
       definedFor = catalogSize();
     }
     let state: Uint8Array;
-    const consumed = {
-      table: tableLog?.offset ?? committed.tableLog,
-      source: source?.offset,
-    };
+    const consumedTable = tableLog?.offset ?? committed.tableLog;
     try {
       for (const log of logs()) log.sync();
+      const offsets: Record<string, number> = { ...committed.sources };
+      const positions: Record<string, unknown> = { ...committed.positions };
+      for (const [name, f] of fed) {
+        const at = f.ingestion.position;
+        if (at === undefined) continue;
+        if (f.log !== undefined) offsets[name] = at as number;
+        else positions[name] = at;
+      }
       const saved: SavedState = {
         kind: 'tidewatch-state',
         version: 1,
         engine: engine.checkpoint(),
-        offsets:
-          consumed.source === undefined
-            ? committed.sources
-            : { ...committed.sources, [options.loggedSource]: consumed.source },
-        tableLogOffset: consumed.table,
+        offsets,
+        positions,
+        tableLogOffset: consumedTable,
       };
       state = serialize(saved);
     } catch (e) {
@@ -239,9 +250,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     commits = commits
       .then(async () => {
         if (failed) return;
-        await store.commit(epoch, deltas, state, raw, schema);
+        await store.commit(epoch, deltas, state, raw, schema, deadLetters);
         // What the store now holds need not be kept in the DML log.
-        tableLog?.log.truncateBefore(consumed.table);
+        tableLog?.log.truncateBefore(consumedTable);
       })
       .catch(fail)
       .finally(() => backlog.done());
@@ -249,7 +260,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
 
   try {
     await options.setUp(engine);
-    source ??= openSource();
     // What start-up did — the pipelines' catalog, what the logs gave back — is committed before
     // anything new comes in: an event must never reach a view whose CREATE a crash could take
     // back (after a restart that view would be created again, after the event's replay).
@@ -292,12 +302,34 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     return nextFlush;
   };
 
+  /** Runs a source's ingestion from `reader`, opened at `position`. */
+  const feed = <P>(
+    source: string,
+    kind: string,
+    reader: Awaited<ReturnType<SourceConnector<P>['open']>>,
+    position: P | undefined,
+    log?: DurableLog,
+  ): void => {
+    if (fed.has(source)) throw new Error(`source ${source} is fed already`);
+    const ingestion = new Ingestion<P>(
+      kind,
+      {
+        engine,
+        source,
+        caughtUp: () => backlog.atMost(MAX_UNCOMMITTED_EPOCHS),
+        deadLetters: (name, letters) => pending.addDeadLetters(name, letters),
+      },
+      reader,
+      position,
+    );
+    fed.set(source, { ingestion: ingestion as Ingestion<unknown>, ...(log === undefined ? {} : { log }) });
+    running.push(ingestion.run(stopIngestion.signal).finally(() => reader.close()));
+  };
+
   return {
     engine,
     store,
-    source,
     restoredEpoch,
-    replayed,
     replayedWrites,
     notices,
     async execute(sql, params, tokens) {
@@ -331,13 +363,38 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       await durable();
       return n;
     },
+    logInput(source, decode) {
+      if (engine.getRelation(source)?.kind !== 'source') return undefined;
+      const log = openCheckedLog(options.data.path, source, committed, { fsync }, notices);
+      const from = committed.sources[source] ?? 0;
+      const input = new LogInput({
+        source,
+        log,
+        decode,
+        alive: () => engine.getRelation(source)?.kind === 'source',
+        hold: () => engine.holdIdle(source),
+        from,
+      });
+      // The log's reader opens at once (a resolved promise): the input is fed from now on.
+      void input.open(from).then((reader) => feed(source, input.kind, reader, from, log));
+      return { input, replay: log.nextOffset - from };
+    },
+    async attach(source, connector) {
+      const position = committed.positions[source] as Parameters<typeof connector.open>[0];
+      feed(source, connector.kind, await connector.open(position), position);
+    },
+    ingestion() {
+      return Object.fromEntries([...fed].map(([name, f]) => [name, f.ingestion.status()]));
+    },
     flush,
     committed: () => commits,
     commitsCaughtUp: () => backlog.atMost(MAX_UNCOMMITTED_EPOCHS),
     async close() {
-      // The epoch timer stops first: no commit may start while the store closes.
-      engine.close();
+      // Ingestion stops first, then the epoch timer: no commit may start while the store closes.
+      stopIngestion.abort();
       backlog.release();
+      await Promise.allSettled(running);
+      engine.close();
       // A clean stop commits what came in since the last epoch: nothing left to replay.
       if (!failed) engine.flush();
       await commits;

@@ -12,8 +12,10 @@ export interface SavedState {
   readonly kind: 'tidewatch-state';
   readonly version: 1;
   readonly engine: EngineCheckpoint;
-  /** Per logged source, the first offset the engine has not consumed. */
+  /** Per source fed through its durable log, the first offset the engine has not consumed. */
   readonly offsets: Readonly<Record<string, number>>;
+  /** Per source fed by a connector (Kafka, files), the position after what it consumed. */
+  readonly positions?: Readonly<Record<string, unknown>>;
   /** The first record of the DML log the engine has not applied (absent before there was one). */
   readonly tableLogOffset?: number;
 }
@@ -36,10 +38,15 @@ export async function committedState(
 ): Promise<{ state: SavedState | undefined; offsets: CommittedOffsets }> {
   const saved = await store.state();
   if (saved === undefined)
-    return { state: undefined, offsets: { sources: {}, tableLog: 0, epoch: undefined } };
+    return { state: undefined, offsets: { sources: {}, positions: {}, tableLog: 0, epoch: undefined } };
   const state = parseState(store.file, saved.state);
   return {
     state,
-    offsets: { sources: state.offsets, tableLog: state.tableLogOffset ?? 0, epoch: saved.epoch },
+    offsets: {
+      sources: state.offsets,
+      positions: state.positions ?? {},
+      tableLog: state.tableLogOffset ?? 0,
+      epoch: saved.epoch,
+    },
   };
 }

@@ -107,6 +107,7 @@ export interface ViewDelta {
 export class PendingDeltas {
   #deltas = new Map<string, { rows: Row[]; weights: number[] }>();
   #raw = new Map<string, Row[]>();
+  #deadLetters = new Map<string, DeadLetter[]>();
 
   addRaw(source: string, rows: readonly Row[]): void {
     let r = this.#raw.get(source);
@@ -121,6 +122,19 @@ export class PendingDeltas {
   takeRaw(): ReadonlyMap<string, readonly Row[]> {
     const taken = this.#raw;
     this.#raw = new Map();
+    return taken;
+  }
+
+  addDeadLetters(source: string, letters: readonly DeadLetter[]): void {
+    const list = this.#deadLetters.get(source);
+    if (list === undefined) this.#deadLetters.set(source, [...letters]);
+    else for (const l of letters) list.push(l);
+  }
+
+  /** The dead letters gathered so far; gathering starts afresh. */
+  takeDeadLetters(): ReadonlyMap<string, readonly DeadLetter[]> {
+    const taken = this.#deadLetters;
+    this.#deadLetters = new Map();
     return taken;
   }
 
@@ -196,6 +210,15 @@ const SOURCES = 'tidewatch_sources';
 const RAW_EPOCHS = 'tidewatch_raw_epochs';
 const EPOCH_COLUMN = '__tw_epoch';
 const SUBSCRIPTIONS = 'tidewatch_subscriptions';
+/** Input units a source could not read as records (`DeadLetter`), kept with their epoch. */
+export const DEAD_LETTERS = 'tidewatch_dead_letters';
+
+/** A unit of a source's input that is not a record: where it was, why, and its text. */
+export interface DeadLetter {
+  readonly position: string;
+  readonly reason: string;
+  readonly raw: string;
+}
 /** How often (ms of commit time) change logs are trimmed to their retention. */
 const CHANGE_LOG_TRIM_MS = 10_000;
 
@@ -527,6 +550,9 @@ export class ViewStore {
       );
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${RAW_EPOCHS} (source VARCHAR NOT NULL, epoch BIGINT NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL)`,
+      );
+      await conn.run(
+        `CREATE TABLE IF NOT EXISTS ${DEAD_LETTERS} (source VARCHAR NOT NULL, position VARCHAR NOT NULL, reason VARCHAR NOT NULL, raw VARCHAR NOT NULL, epoch BIGINT NOT NULL, received_at TIMESTAMP NOT NULL)`,
       );
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${SUBSCRIPTIONS} (name VARCHAR PRIMARY KEY, view VARCHAR NOT NULL, retention_ms BIGINT NOT NULL, created_epoch BIGINT NOT NULL)`,
@@ -882,9 +908,10 @@ export class ViewStore {
     state?: Uint8Array,
     raw?: ReadonlyMap<string, readonly Row[]>,
     schema?: StoreSchema,
+    deadLetters?: ReadonlyMap<string, readonly DeadLetter[]>,
   ): Promise<void> {
     return this.#exclusive(() =>
-      this.#commit(epoch, deltas, state, raw, schema).catch((e: unknown) => {
+      this.#commit(epoch, deltas, state, raw, schema, deadLetters).catch((e: unknown) => {
         throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
       }),
     );
@@ -896,6 +923,7 @@ export class ViewStore {
     state: Uint8Array | undefined,
     raw: ReadonlyMap<string, readonly Row[]> | undefined,
     schema: StoreSchema | undefined,
+    deadLetters: ReadonlyMap<string, readonly DeadLetter[]> | undefined,
   ): Promise<void> {
     bigint(epoch, 'epoch');
     if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
@@ -970,6 +998,8 @@ export class ViewStore {
         ]);
         added.push({ source, bytes, rows: rows.length });
       }
+      for (const [source, letters] of deadLetters ?? [])
+        await this.#appendDeadLetters(source, letters, epoch, committedAt);
       await this.#conn.run(`INSERT INTO ${EPOCHS} VALUES ($1, $2)`, [BigInt(epoch), committedAt]);
       if (state !== undefined) {
         await this.#conn.run(`DELETE FROM ${STATE}`);
@@ -1057,6 +1087,26 @@ export class ViewStore {
       bytes += rawBytes(row);
     });
     return bytes;
+  }
+
+  async #appendDeadLetters(
+    source: string,
+    letters: readonly DeadLetter[],
+    epoch: number,
+    at: ReturnType<typeof timestampValue>,
+  ): Promise<void> {
+    if (letters.length === 0) return;
+    const a = await this.#conn.createAppender(DEAD_LETTERS);
+    const epochValue = BigInt(epoch);
+    await fillAppender(a, letters, (l) => {
+      a.appendVarchar(source);
+      a.appendVarchar(l.position);
+      a.appendVarchar(l.reason);
+      a.appendVarchar(l.raw);
+      a.appendBigInt(epochValue);
+      a.appendTimestamp(at);
+      a.endRow();
+    });
   }
 
   /** The state committed with the latest epoch that had one. */

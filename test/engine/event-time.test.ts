@@ -317,10 +317,23 @@ test('EventTime: lateness against the watermark sent, idle clock, and a snapshot
   assert.equal(et.advance(2000, 0), 7 * S);
   assert.equal(et.advance(2000, 0), undefined, 'no advance, nothing sent');
   const copy = new EventTime(0, 5 * S);
-  copy.restore(structuredClone(et.snapshot()));
+  // Restored at 30 s: the time before the restart does not count as idle.
+  copy.restore(structuredClone(et.snapshot()), 30_000);
   assert.deepEqual(copy.stats, et.stats);
   assert.deepEqual(copy.stats, { rows: 4, lateRows: 2, maxEventTime: 12 * S, watermark: 7 * S, idle: false });
-  assert.equal(copy.advance(2000 + 999, 1000), undefined, 'not idle yet');
-  assert.equal(copy.advance(20_000, 1000), 15 * S, 'idle: the wall clock (20 s) minus the delay');
+  assert.equal(copy.advance(30_000 + 999, 1000), undefined, 'not idle yet');
+  assert.equal(copy.advance(40_000, 1000), 35 * S, 'idle: the wall clock (40 s) minus the delay');
   assert.equal(copy.stats.idle, true);
+});
+
+test('EventTime: while a feeder holds the source (backpressure), waiting is not idleness', () => {
+  const et = new EventTime(0, 5 * S);
+  et.admit([[10 * S]], 1000);
+  assert.equal(et.advance(1000, 0), 5 * S);
+  et.hold();
+  assert.equal(et.advance(60_000, 1000), undefined, 'held for a minute: not idle, the watermark stays');
+  assert.equal(et.stats.idle, false);
+  et.release();
+  assert.equal(et.advance(60_500, 1000), undefined, 'released: idleness counts from the hold');
+  assert.equal(et.advance(61_000, 1000), 56 * S, 'a second after the hold ended: idle');
 });
