@@ -360,7 +360,10 @@ async function serve(
     pipelines,
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
-    sources: engine.sourceStats(),
+    sources: engine.sourceStats().map((s) => {
+      const fed = durable.ingestion()[s.name];
+      return fed === undefined ? s : { ...s, ingestion: fed };
+    }),
     views: engine.viewStats(),
   });
 

@@ -18,6 +18,7 @@ import type { Token } from '../sql/tokens.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { AdHocSession } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
+import { DEAD_LETTER_COLUMNS, DEAD_LETTERS } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
 import { copyFrom } from './copy-from.ts';
 import { CommitSignal, Cursors, type SubscriptionStore } from './cursors.ts';
@@ -328,6 +329,15 @@ interface Prepared {
   readonly settings: SessionSettings;
 }
 
+/** The store's table of input units sources could not read, queried like a source's raw events. */
+const DEAD_LETTERS_RELATION = {
+  name: DEAD_LETTERS,
+  kind: 'source' as const,
+  columns: DEAD_LETTER_COLUMNS,
+  definition: `-- input units sources could not read as records, with why (kept by tidewatch)`,
+  unique: false,
+};
+
 /** Store sessions kept ready: opening one (its settings table and functions) takes 10–20 ms. */
 const SPARE_SESSIONS = 2;
 
@@ -380,14 +390,16 @@ export class TidewatchPgBackend implements PgBackend {
     const adHoc = await AdHocSession.open(
       conn,
       this.#catalog,
-      () =>
-        this.#deps.relations().map((r) => ({
+      () => [
+        ...this.#deps.relations().map((r) => ({
           name: r.name,
           kind: r.kind,
           columns: r.columns,
           definition: r.definition,
           unique: r.key !== undefined,
         })),
+        DEAD_LETTERS_RELATION,
+      ],
       (name) => settings.get(name),
     );
     return { adHoc, settings };

@@ -213,6 +213,16 @@ const SUBSCRIPTIONS = 'tidewatch_subscriptions';
 /** Input units a source could not read as records (`DeadLetter`), kept with their epoch. */
 export const DEAD_LETTERS = 'tidewatch_dead_letters';
 
+/** The columns of `tidewatch_dead_letters`, as queries see them. */
+export const DEAD_LETTER_COLUMNS: readonly ViewColumn[] = [
+  { name: 'source', type: { name: 'varchar' } },
+  { name: 'position', type: { name: 'varchar' } },
+  { name: 'reason', type: { name: 'varchar' } },
+  { name: 'raw', type: { name: 'varchar' } },
+  { name: 'epoch', type: { name: 'int8' } },
+  { name: 'received_at', type: { name: 'timestamp' } },
+];
+
 /** A unit of a source's input that is not a record: where it was, why, and its text. */
 export interface DeadLetter {
   readonly position: string;

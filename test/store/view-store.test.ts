@@ -439,3 +439,38 @@ test('an append-only table takes insertions as they come (a row twice is two), a
   assert.deepEqual(await reopened.rows('log'), [[1], [1], [1], [2], [3]]);
   assert.equal(reopened.lastEpoch(), 2);
 });
+
+test('dead letters commit with their epoch, and a failed epoch keeps none of them', async (t) => {
+  const file = join(tempDir(t), 'dead.duckdb');
+  let fail = false;
+  const store = await ViewStore.open(file, {
+    afterApply: () => {
+      if (fail) throw new Error('failed');
+    },
+  });
+  t.after(() => store.close());
+  const schema = {
+    views: [{ name: 'v', columns: [{ name: 'x', type: T.int4 }], key: undefined }],
+    sources: [],
+  };
+  const letter = { position: 'offset 7', reason: 'not JSON', raw: '{"a": ' };
+  await store.commit(1, new Map(), undefined, undefined, schema, new Map([['s', [letter]]]));
+  fail = true;
+  await assert.rejects(
+    store.commit(
+      2,
+      new Map([['v', { rows: [[1]], weights: [1] }]]),
+      undefined,
+      undefined,
+      undefined,
+      new Map([['s', [letter]]]),
+    ),
+    /failed/,
+  );
+  const conn = await store.connectReader();
+  const rows = (
+    await conn.runAndReadAll('SELECT source, position, reason, raw, epoch FROM tidewatch_dead_letters')
+  ).getRows();
+  conn.closeSync();
+  assert.deepEqual(rows, [['s', 'offset 7', 'not JSON', '{"a": ', 1n]]);
+});
