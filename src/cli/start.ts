@@ -513,8 +513,8 @@ async function serve(
 
 /** `GET /api/views?name=v`: a view's columns and committed rows. */
 function viewRows(engine: Engine): JsonHandler {
-  return (request) => {
-    const name = new URL(request.url ?? '/', 'http://localhost').searchParams.get('name');
+  return (query) => {
+    const name = query.get('name');
     if (name === null) throw new HttpError(400, 'give the view as ?name=');
     const relation = engine.getRelation(name);
     if (relation === undefined || relation.kind !== 'view')

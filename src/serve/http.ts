@@ -1,18 +1,37 @@
+/**
+ * The HTTP API, on Fastify: `/healthz`, JSON routes (`/api/…`), and `POST /ingest/<source>`
+ * for log shippers. With a token, every request but `/healthz` must carry
+ * `Authorization: Bearer <token>`. Errors are JSON `{ "error": … }` with a 4xx for what the
+ * request got wrong; values of rows keep their exactness (`jsonValue`).
+ */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatNumeric, isNumericValue } from '../sql/numeric.ts';
 
-export type JsonHandler = (request: IncomingMessage) => unknown;
+/** A GET route's answer from the request's query string. */
+export type JsonHandler = (query: URLSearchParams) => unknown;
 
 /** Thrown by a handler for a 4xx answer: the request, not the server, is wrong. */
 export class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** Extra headers of the answer (`Retry-After` of a 429). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(status: number, message: string, headers: Readonly<Record<string, string>> = {}) {
     super(message);
     this.status = status;
+    this.headers = headers;
   }
 }
+
+/**
+ * Takes a batch of units posted to a source (lines of NDJSON or of a log, or the elements of a
+ * JSON array, each as its JSON text); resolves with how many once they are durable. Throws
+ * HttpError 404 for an unknown source, 429 while the source cannot keep up.
+ */
+export type IngestHandler = (source: string, units: readonly string[]) => Promise<number>;
 
 export interface HttpApiOptions {
   readonly host: string;
@@ -21,6 +40,10 @@ export interface HttpApiOptions {
   readonly token?: string;
   /** GET routes answering JSON, keyed by path. */
   readonly routes: Readonly<Record<string, JsonHandler>>;
+  /** `POST /ingest/<source>`; without it the path answers 404. */
+  readonly ingest?: IngestHandler;
+  /** The largest request body taken, after decompression (default 16 MiB): beyond it 413. */
+  readonly bodyLimit?: number;
 }
 
 export interface HttpApi {
@@ -29,61 +52,103 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-/** The HTTP API: health check and JSON routes; later issues add ingestion, live push and the dashboard. */
+const DEFAULT_BODY_LIMIT = 16 << 20;
+
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
-  const server = createServer((request, response) => handle(options, request, response));
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({
+    logger: false,
+    keepAliveTimeout: 5_000,
+    forceCloseConnections: true,
+    bodyLimit: limit,
   });
-  const address = server.address() as AddressInfo;
+  // Bodies are taken as bytes: ingest splits and decodes them itself (gzip, NDJSON, arrays, lines).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_request, body, done) =>
+    done(null, body),
+  );
+  app.addHook('onRequest', async (request, reply) => {
+    if (options.token === undefined || request.url === '/healthz' || authorized(request, options.token))
+      return;
+    reply.header('www-authenticate', 'Bearer realm="tidewatch"');
+    await send(reply, 401, { error: 'a bearer token is required' });
+  });
+  app.setNotFoundHandler(async (request, reply) =>
+    send(reply, 404, { error: `no such path: ${new URL(request.url, 'http://localhost').pathname}` }),
+  );
+  app.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {
+    if (error instanceof HttpError) {
+      for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+      return send(reply, error.status, { error: error.message });
+    }
+    if (error.statusCode === 413)
+      return send(reply, 413, { error: `the request body is larger than ${limit} bytes` });
+    const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+    return send(reply, status, { error: error.message });
+  });
+
+  app.get('/healthz', async (_request, reply) => send(reply, 200, { status: 'ok' }));
+  for (const [path, handler] of Object.entries(options.routes)) {
+    app.get(path, async (request, reply) => {
+      const query = new URL(request.url, 'http://localhost').searchParams;
+      return send(reply, 200, handler(query));
+    });
+    app.route({
+      method: ['POST', 'PUT', 'DELETE', 'PATCH'],
+      url: path,
+      handler: async (request, reply) => {
+        reply.header('allow', 'GET, HEAD');
+        return send(reply, 405, { error: `${request.method} is not allowed on ${path}` });
+      },
+    });
+  }
+  const ingest = options.ingest;
+  if (ingest !== undefined)
+    app.post<{ Params: { source: string } }>('/ingest/:source', async (request, reply) => {
+      const units = splitUnits(request, limit);
+      const accepted = await ingest(request.params.source, units);
+      return send(reply, 200, { accepted });
+    });
+
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${host}:${address.port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: `http://${host}:${address.port}`, server: app.server, close: () => app.close() };
 }
 
-function handle(options: HttpApiOptions, request: IncomingMessage, response: ServerResponse): void {
-  const [status, body] = answer(options, request, response);
-  send(response, status, body);
+/** A posted body's units: its NDJSON or log lines, or the elements of a JSON array. */
+function splitUnits(request: FastifyRequest, limit: number): string[] {
+  let body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+  const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding === 'gzip' || encoding === 'x-gzip') {
+    try {
+      body = gunzipSync(body, { maxOutputLength: limit });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new HttpError(413, `the request body is larger than ${limit} bytes once decompressed`);
+      throw new HttpError(400, `the body is not gzip: ${(e as Error).message}`);
+    }
+  } else if (encoding !== 'identity')
+    throw new HttpError(415, `content-encoding ${encoding} is not taken (gzip is)`);
+  const text = body.toString('utf8');
+  const type = String(request.headers['content-type'] ?? '').toLowerCase();
+  if (type.startsWith('application/json') && text.trimStart().startsWith('[')) {
+    let items: unknown;
+    try {
+      items = JSON.parse(text);
+    } catch (e) {
+      throw new HttpError(400, `the body is not a JSON array: ${(e as Error).message}`);
+    }
+    if (!Array.isArray(items)) throw new HttpError(400, 'the body is not a JSON array');
+    return items.map((item) => JSON.stringify(item));
+  }
+  return text.split('\n').flatMap((line) => {
+    const unit = line.endsWith('\r') ? line.slice(0, -1) : line;
+    return unit.trim() === '' ? [] : [unit];
+  });
 }
 
-function answer(
-  options: HttpApiOptions,
-  request: IncomingMessage,
-  response: ServerResponse,
-): [number, unknown] {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-  if (path === '/healthz') return [200, { status: 'ok' }];
-  if (options.token !== undefined && !authorized(request, options.token)) {
-    response.setHeader('www-authenticate', 'Bearer realm="tidewatch"');
-    return [401, { error: 'a bearer token is required' }];
-  }
-  const route = options.routes[path];
-  if (!route) return [404, { error: `no such path: ${path}` }];
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    response.setHeader('allow', 'GET, HEAD');
-    return [405, { error: `${request.method} is not allowed on ${path}` }];
-  }
-  try {
-    return [200, route(request)];
-  } catch (error) {
-    if (error instanceof HttpError) return [error.status, { error: error.message }];
-    return [500, { error: error instanceof Error ? error.message : String(error) }];
-  }
-}
-
-function authorized(request: IncomingMessage, token: string): boolean {
+function authorized(request: FastifyRequest, token: string): boolean {
   const header = request.headers.authorization ?? '';
   const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
   const expected = Buffer.from(token);
@@ -102,12 +167,10 @@ function jsonValue(_key: string, v: unknown): unknown {
   return v;
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body, jsonValue)}\n`;
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  response.end(text);
+function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(`${JSON.stringify(body, jsonValue)}\n`);
 }
