@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Consumer } from '@platformatic/kafka';
 
 const SOURCE = fileURLToPath(new URL('../fixtures/kafka-mock/launcher.c', import.meta.url));
 
@@ -160,4 +161,76 @@ export async function startKafkaMock(options: KafkaMockOptions = {}): Promise<Ka
       clearTimeout(timer);
     },
   };
+}
+
+export interface TopicMessage {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: string | null;
+  readonly value: string | null;
+}
+
+/**
+ * Every message of `topic` up to each partition's end at the time of the call, partition by
+ * partition in offset order, read with plain Fetch requests (no group, and none of tidewatch's
+ * reading code).
+ */
+export async function readTopic(bootstrap: readonly string[], topic: string): Promise<TopicMessage[]> {
+  const consumer = new Consumer({
+    clientId: 'test-read-topic',
+    groupId: 'test-read-topic',
+    bootstrapBrokers: [...bootstrap],
+    retries: 2,
+    retryDelay: 100,
+  });
+  consumer.topics.track(topic);
+  try {
+    const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true });
+    const partitions = metadata.topics.get(topic)?.partitions ?? [];
+    const ends = await consumer.listOffsets({ topics: [topic], timestamp: -1n });
+    const starts = await consumer.listOffsets({ topics: [topic], timestamp: -2n });
+    const messages: TopicMessage[] = [];
+    for (const [partition, info] of partitions.entries()) {
+      const end = ends.get(topic)?.[partition] ?? 0n;
+      let next = starts.get(topic)?.[partition] ?? 0n;
+      while (next < end) {
+        const response = await consumer.fetch({
+          node: info.leader,
+          maxWaitTime: 10,
+          topics: [
+            {
+              topicId: topic,
+              partitions: [
+                {
+                  partition,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: next,
+                  lastFetchedEpoch: -1,
+                  partitionMaxBytes: 4 << 20,
+                },
+              ],
+            },
+          ],
+        });
+        const before = next;
+        for (const batch of response.responses[0]?.partitions[0]?.records ?? []) {
+          for (const record of batch.records) {
+            const offset = batch.firstOffset + BigInt(record.offsetDelta);
+            if (offset < next) continue;
+            messages.push({
+              partition,
+              offset,
+              key: record.key === null ? null : record.key.toString(),
+              value: record.value === null ? null : record.value.toString(),
+            });
+            next = offset + 1n;
+          }
+        }
+        if (next === before) throw new Error(`no progress reading ${topic}[${partition}] at ${next}`);
+      }
+    }
+    return messages;
+  } finally {
+    await consumer.close(true);
+  }
 }

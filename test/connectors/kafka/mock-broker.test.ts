@@ -5,61 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
-import { type KafkaMock, kafkaMockUnavailable, startKafkaMock } from '../../helpers/kafka-mock.ts';
+import { Producer, stringSerializers } from '@platformatic/kafka';
+import { type KafkaMock, kafkaMockUnavailable, readTopic, startKafkaMock } from '../../helpers/kafka-mock.ts';
+
+const values = async (bootstrap: readonly string[], topic: string) =>
+  (await readTopic(bootstrap, topic)).map((m) => m.value);
 
 const skip = kafkaMockUnavailable();
 if (skip !== undefined) console.log(`# skipping the Kafka mock broker tests: ${skip}`);
-
-/** Reads `count` messages of `topic` from the start, partitions assigned explicitly (no group join). */
-async function readAll(bootstrap: readonly string[], topic: string, count: number): Promise<string[]> {
-  const consumer = new Consumer({
-    clientId: 'mock-test-reader',
-    groupId: 'mock-test',
-    bootstrapBrokers: [...bootstrap],
-    deserializers: stringDeserializers,
-    maxWaitTime: 100,
-    retries: 0,
-  });
-  consumer.topics.track(topic);
-  try {
-    const metadata = await consumer.metadata({ topics: [topic] });
-    const partitions = metadata.topics.get(topic)?.partitions ?? [];
-    const values: string[] = [];
-    const offsets = partitions.map(() => 0n);
-    for (let round = 0; round < 50 && values.length < count; round++) {
-      for (const [partition, info] of partitions.entries()) {
-        const response = await consumer.fetch({
-          node: info.leader,
-          maxWaitTime: 50,
-          topics: [
-            {
-              topicId: topic,
-              partitions: [
-                {
-                  partition,
-                  currentLeaderEpoch: -1,
-                  fetchOffset: offsets[partition] as bigint,
-                  lastFetchedEpoch: -1,
-                  partitionMaxBytes: 1 << 20,
-                },
-              ],
-            },
-          ],
-        });
-        for (const batch of response.responses[0]?.partitions[0]?.records ?? []) {
-          for (const record of batch.records) {
-            values.push(String(record.value));
-            offsets[partition] = batch.firstOffset + BigInt(record.offsetDelta) + 1n;
-          }
-        }
-      }
-    }
-    return values;
-  } finally {
-    await consumer.close(true);
-  }
-}
 
 describe('Kafka mock broker', { skip }, () => {
   const mocks: KafkaMock[] = [];
@@ -86,8 +39,7 @@ describe('Kafka mock broker', { skip }, () => {
     assert.ok((result.offsets ?? []).length >= 2, 'keys spread over partitions');
     const metadata = await producer.metadata({ topics: ['events'] });
     assert.equal(metadata.topics.get('events')?.partitionsCount, 4);
-    const values = await readAll(first.brokers, 'events', 40);
-    assert.deepEqual(values.sort(), messages.map((m) => m.value).sort());
+    assert.deepEqual((await values(first.brokers, 'events')).sort(), messages.map((m) => m.value).sort());
     await producer.close();
 
     await first.stop();
@@ -102,11 +54,7 @@ describe('Kafka mock broker', { skip }, () => {
     });
     await again.send({ messages: [{ topic: 'events', key: 'x', value: 'after restart' }], acks: -1 });
     await again.close();
-    assert.deepEqual(
-      await readAll(second.brokers, 'events', 1),
-      ['after restart'],
-      'a new process starts empty',
-    );
+    assert.deepEqual(await values(second.brokers, 'events'), ['after restart'], 'a new process starts empty');
     await second.stop();
   });
 
@@ -128,7 +76,7 @@ describe('Kafka mock broker', { skip }, () => {
     await mock.brokerUp();
     await producer.send({ messages: [{ topic: 't', partition: 0, value: 'after' }], acks: -1 });
     await producer.close();
-    assert.deepEqual(await readAll(mock.brokers, 't', 2), ['before', 'after']);
+    assert.deepEqual(await values(mock.brokers, 't'), ['before', 'after']);
     await assert.rejects(mock.createTopic('t', 3), /already exists/i);
     await mock.createTopic('u', 3);
     await mock.stop();
