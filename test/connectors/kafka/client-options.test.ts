@@ -10,6 +10,7 @@ import {
   parseBootstrap,
   securityFromProperties,
 } from '../../../src/connectors/kafka/client-options.ts';
+import { readerOptionsFromWith } from '../../../src/connectors/kafka/source-options.ts';
 
 describe('Kafka client options', () => {
   test('bootstrap lists: host:port entries, anything else refused by name', () => {
@@ -98,5 +99,61 @@ describe('Kafka client options', () => {
     const all = new AggregateError([network, network], 'metadata failed 2 times.');
     assert.equal(describeKafkaError(all), 'connect ECONNREFUSED 127.0.0.1:1');
     assert.equal(describeKafkaError('plain'), 'plain');
+  });
+});
+
+describe("a Kafka source's WITH options", () => {
+  const base = {
+    connector: 'kafka',
+    topic: 'website_logs',
+    'properties.bootstrap.server': 'k1:9092,k2:9092',
+  };
+
+  test('become the reader’s options: brokers, topic, startup, security', () => {
+    assert.deepEqual(readerOptionsFromWith(base), {
+      bootstrap: ['k1:9092', 'k2:9092'],
+      topic: 'website_logs',
+      startup: { mode: 'earliest' },
+      security: { protocol: 'PLAINTEXT' },
+    });
+    assert.deepEqual(readerOptionsFromWith({ ...base, 'scan.startup.mode': 'latest' }).startup, {
+      mode: 'latest',
+    });
+    assert.deepEqual(
+      readerOptionsFromWith({
+        ...base,
+        'scan.startup.mode': 'latest',
+        'scan.startup.timestamp.millis': '1706185800000',
+      }).startup,
+      { timestampMs: 1706185800000 },
+      'a timestamp wins over the mode',
+    );
+    const sasl = readerOptionsFromWith({
+      ...base,
+      'properties.security.protocol': 'SASL_PLAINTEXT',
+      'properties.sasl.mechanism': 'SCRAM-SHA-256',
+      'properties.sasl.username': 'rw',
+      'properties.sasl.password': 'pw',
+      'properties.client.id': 'tw-1',
+    });
+    assert.equal(sasl.security?.sasl?.mechanism, 'SCRAM-SHA-256');
+    assert.equal(sasl.clientId, 'tw-1');
+  });
+
+  test('refuses what it would not act on, by name', () => {
+    assert.throws(
+      () => readerOptionsFromWith({ ...base, 'properties.fetch.max.bytes': '1' }),
+      /'properties\.fetch\.max\.bytes' not supported/,
+    );
+    assert.throws(
+      () => readerOptionsFromWith({ ...base, 'scan.startup.mode': 'smallest' }),
+      /'smallest' is not 'earliest' or 'latest'/,
+    );
+    assert.throws(
+      () => readerOptionsFromWith({ ...base, 'scan.startup.timestamp.millis': 'yesterday' }),
+      /not milliseconds/,
+    );
+    assert.throws(() => readerOptionsFromWith({ topic: 't' }), /properties\.bootstrap\.server/);
+    assert.throws(() => readerOptionsFromWith({ ...base, connector: 'kinesis' }), /'kinesis' is not 'kafka'/);
   });
 });
