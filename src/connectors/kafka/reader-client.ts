@@ -45,6 +45,11 @@ export interface ReaderClient {
     maxBytes: number,
     maxWaitMs: number,
   ): Promise<FetchedPartition[]>;
+  /**
+   * Commits offsets to consumer group `group` without joining it (generation -1, as a consumer
+   * that assigns its own partitions does), for tools that watch a group's lag.
+   */
+  commit(group: string, topic: string, offsets: ReadonlyMap<number, bigint>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +78,7 @@ export function platformaticClient(settings: ClientSettings): ReaderClient {
     isolationLevel: 0,
   });
   const topicIds = new Map<string, string>();
+  const committers = new Map<string, Consumer>();
 
   return {
     async partitions(topic) {
@@ -146,8 +152,30 @@ export function platformaticClient(settings: ClientSettings): ReaderClient {
       return result;
     },
 
+    async commit(group, topic, offsets) {
+      let committer = committers.get(group);
+      if (committer === undefined) {
+        committer = new Consumer({
+          clientId: settings.clientId,
+          groupId: group,
+          bootstrapBrokers: [...settings.bootstrap],
+          ...connectionOptions(settings.security),
+          retries: 0,
+          timeout: settings.requestTimeoutMs,
+          connectTimeout: settings.requestTimeoutMs,
+        });
+        // Not a member of the group: Kafka takes such commits from a consumer that assigns its own partitions.
+        committer.generationId = -1;
+        committer.memberId = '';
+        committers.set(group, committer);
+      }
+      await committer.commit({
+        offsets: [...offsets].map(([partition, offset]) => ({ topic, partition, offset, leaderEpoch: -1 })),
+      });
+    },
+
     async close() {
-      await consumer.close(true);
+      await Promise.all([consumer, ...committers.values()].map((c) => c.close(true)));
     },
   };
 }

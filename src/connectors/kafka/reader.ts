@@ -53,6 +53,11 @@ export interface KafkaReaderOptions {
   readonly metadataRefreshMs?: number;
   /** How long a broker has to answer one request beyond the fetch's wait (default 5 s). */
   readonly requestTimeoutMs?: number;
+  /**
+   * A consumer group that `commit()` writes positions to, for tools that watch its lag (as
+   * RisingWave does). The reader never reads them back: where to resume is the caller's.
+   */
+  readonly commitGroup?: string;
   /** Backoff after a failure: `initialMs` doubling up to `maxMs` (default 200 ms to 10 s). */
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
 }
@@ -238,6 +243,25 @@ export class KafkaReader {
       fetches: this.#fetches,
       fetchedBytes: this.#fetchedBytes,
     };
+  }
+
+  /**
+   * Commits positions (default: the current ones, which the caller should have made durable
+   * first) to `commitGroup`, for lag monitoring only. Resolves false when it failed; the
+   * failure is in `status().lastError`.
+   */
+  async commit(positions: ReadonlyMap<number, bigint> = this.positions()): Promise<boolean> {
+    const group = this.#options.commitGroup;
+    if (group === undefined) throw new Error('Kafka reader: commit() needs the commitGroup option');
+    if (this.#state === 'closed' || positions.size === 0) return false;
+    try {
+      await this.#client.commit(group, this.#options.topic, positions);
+      return true;
+    } catch (error) {
+      this.#lastError = `committing to group ${group}: ${describeKafkaError(error)}`;
+      this.#lastErrorAt = Date.now();
+      return false;
+    }
   }
 
   /** Stops; a `next` in progress returns what it has. */

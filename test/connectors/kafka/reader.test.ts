@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Producer } from '@platformatic/kafka';
+import { Consumer, Producer } from '@platformatic/kafka';
 import {
   type KafkaMessage,
   KafkaReader,
@@ -147,6 +147,30 @@ describe('Kafka reader', { skip }, () => {
     assert.equal(all.length, 1000);
     assert.equal(new Set(all).size, 1000, 'nothing read twice');
     assert.equal((await second.next(10, 1 << 20)).messages.length, 0);
+  });
+
+  test('commit() writes positions to a consumer group for lag monitoring, without joining it', async () => {
+    const reader = open({ topic: 'resume', commitGroup: 'tidewatch-lag' });
+    await readN(reader, 250, 10_000, 50);
+    const positions = reader.positions();
+    assert.equal(await reader.commit(), true);
+    const watcher = new Consumer({
+      clientId: 'lag-watcher',
+      groupId: 'tidewatch-lag',
+      bootstrapBrokers: [...mock.brokers],
+    });
+    try {
+      const committed = await watcher.listCommittedOffsets({
+        topics: [{ topic: 'resume', partitions: [0, 1, 2, 3] }],
+      });
+      assert.deepEqual(
+        committed.get('resume'),
+        [0, 1, 2, 3].map((p) => positions.get(p)),
+      );
+    } finally {
+      await watcher.close(true);
+    }
+    await assert.rejects(open({ topic: 'resume' }).commit(), /needs the commitGroup option/);
   });
 
   test('a slow caller: one round of fetches at most is held, and nothing is fetched between calls', async () => {
