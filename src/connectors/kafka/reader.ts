@@ -11,11 +11,14 @@
  *   broker that answers "none" while its last message is that recent does not look timestamps
  *   up — librdkafka's mock does not — and the reader then finds that message itself, reading
  *   the partition from its start and dropping what is older).
- * - Backpressure: nothing is fetched until the caller asks (`next`) and everything fetched
- *   before was handed out. One call fetches at most `maxBytes` spread over the partitions'
- *   leaders (a broker returns whole record batches, so a response can exceed it by one batch
- *   per partition); what a batch cannot take waits in the reader for the next call. So the
- *   reader holds at most one round of fetches, and a slow caller slows the reading.
+ * - Backpressure: requests are sent only inside `next`, and only once everything fetched
+ *   before was handed out. A call asks for at most `maxBytes`, shared among the partitions'
+ *   leaders, one request per leader (a broker returns whole record batches, so an answer can
+ *   exceed its share by one batch per partition); what the batch cannot take waits in the
+ *   reader for the next call. A long poll left waiting on a quiet broker when another broker
+ *   answered may answer after the call returned: its messages are taken at the next call,
+ *   before anything new is asked. So the reader holds at most one round of fetches, and a slow
+ *   caller slows the reading.
  * - Failures: a broker that cannot be reached, a request that fails or times out, a topic
  *   that is missing — all are retried with exponential backoff (`retry`), and reported by
  *   `status()` (connected / retrying since when / last error); `next` then returns an empty
