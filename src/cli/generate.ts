@@ -1,3 +1,5 @@
+import { parseBootstrap } from '../connectors/kafka/client-options.ts';
+import { KafkaProduceError, openKafkaRecordOutput } from '../connectors/kafka/record-producer.ts';
 import { type DriveOptions, drive, type RecordOutput } from '../generator/drive.ts';
 import { labelFile, ndjsonFile, ndjsonHttp, ndjsonStream } from '../generator/outputs.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
@@ -100,9 +102,30 @@ const flags = [
     parse: parseNonEmpty,
   },
   {
+    name: 'kafka',
+    arg: 'HOST:PORT[,…]',
+    help: 'produce records to a Kafka topic (needs --topic) through these bootstrap brokers',
+    default: '' as string,
+    parse: parseBrokers,
+  },
+  {
+    name: 'topic',
+    arg: 'NAME',
+    help: 'the Kafka topic to produce to (must exist); messages are keyed by ip_address',
+    default: '' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'kafka-retry',
+    arg: 'SECONDS',
+    help: 'how long to keep retrying a Kafka broker that went away before failing',
+    default: 30 as number,
+    parse: parsePositiveNumber,
+  },
+  {
     name: 'batch-size',
     arg: 'N',
-    help: 'records per HTTP POST',
+    help: 'records per HTTP POST or Kafka produce request',
     default: 500 as number,
     parse: parseInteger(1, 1_000_000),
   },
@@ -129,10 +152,21 @@ export const generateCommand: Command<typeof flags> = defineCommand({
     '  tidewatch generate --rate 1000 --duration 5 --seed 1 | wc -l',
     '  tidewatch generate --start 2024-01-25T12:00:00Z --speedup 100 --count 3000 --seed 42 > day.ndjson',
     '  tidewatch generate --attack brute-force,scan:20 --labels labels.ndjson -o http://127.0.0.1:8080/ingest',
+    '  tidewatch generate --kafka 127.0.0.1:9092 --topic website_logs --rate 1000',
+    '',
+    "Kafka: one message per record (the NDJSON line), keyed by ip_address so that one address's",
+    "records stay in order in one partition (Java's default partitioner); --batch-size records per",
+    'produce request, each acknowledged by all in-sync replicas before the next. A broker that is not',
+    'there at the start is an error (exit status 1); one that goes away later is retried with backoff',
+    '(0.2 s doubling to 5 s) for --kafka-retry seconds, then the run fails (exit status 1).',
   ],
   async run(s, io) {
     if (s.start === '' && s.speedup !== '1')
       throw new UsageError('tidewatch generate: --speedup needs --start (simulated time)');
+    if ((s.kafka === '') !== (s.topic === ''))
+      throw new UsageError('tidewatch generate: --kafka and --topic go together');
+    if (s.kafka !== '' && s.output !== '-')
+      throw new UsageError('tidewatch generate: give either --kafka or --output, not both');
     const clock = generatorClock(s.rate, s.start, s.speedup);
     const options: DriveOptions = {
       traffic: {
@@ -147,18 +181,32 @@ export const generateCommand: Command<typeof flags> = defineCommand({
       ...(s.count ? { count: s.count } : {}),
       ...(s.duration ? { durationSec: s.duration } : {}),
     };
-    return generate(options, s.output, s['batch-size'], s.labels[0], io);
+    const target: Target =
+      s.kafka !== ''
+        ? { kafka: parseBootstrap(s.kafka), topic: s.topic, retryForMs: s['kafka-retry'] * 1000 }
+        : s.output;
+    return generate(options, target, s['batch-size'], s.labels[0], io);
   },
 });
 
+/** Where the records go: a file, stdout (-), a URL, or a Kafka topic. */
+type Target = string | { kafka: readonly string[]; topic: string; retryForMs: number };
+
 async function generate(
   options: DriveOptions,
-  target: string,
+  target: Target,
   batchSize: number,
   labelsPath: string | undefined,
   io: Io,
 ): Promise<number> {
-  const output = openOutput(target, batchSize, io);
+  let output: RecordOutput;
+  try {
+    output = await openOutput(target, batchSize, io);
+  } catch (error) {
+    if (!(error instanceof KafkaProduceError)) throw error;
+    io.stderr.write(`tidewatch generate: ${error.message}\n`);
+    return 1;
+  }
   const labels = labelsPath ? labelFile(labelsPath) : undefined;
   const controller = new AbortController();
   const stopWatching = onInterrupt(() => controller.abort());
@@ -167,16 +215,38 @@ async function generate(
     const { records } = await drive({ ...options, signal: controller.signal }, output, labels);
     if (target !== '-') {
       const seconds = (performance.now() - started) / 1000;
-      io.stderr.write(`generated ${records} records in ${seconds.toFixed(1)} s to ${target}\n`);
+      const where = typeof target === 'string' ? target : `Kafka topic ${target.topic}`;
+      io.stderr.write(`generated ${records} records in ${seconds.toFixed(1)} s to ${where}\n`);
     }
     return 0;
+  } catch (error) {
+    if (!(error instanceof KafkaProduceError)) throw error;
+    io.stderr.write(`tidewatch generate: ${error.message}\n`);
+    return 1;
   } finally {
     stopWatching();
   }
 }
 
-function openOutput(target: string, batchSize: number, io: Io): RecordOutput {
+async function openOutput(target: Target, batchSize: number, io: Io): Promise<RecordOutput> {
+  if (typeof target !== 'string') {
+    return openKafkaRecordOutput({
+      bootstrap: target.kafka,
+      topic: target.topic,
+      batchSize,
+      retryForMs: target.retryForMs,
+      onRetry: (attempt, delayMs, reason) =>
+        io.stderr.write(
+          `tidewatch generate: Kafka: ${reason}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s\n`,
+        ),
+    });
+  }
   if (target === '-') return ndjsonStream(io.stdout);
   if (/^https?:\/\//.test(target)) return ndjsonHttp(target, { batchSize });
   return ndjsonFile(target);
+}
+
+function parseBrokers(text: string): string {
+  parseBootstrap(text);
+  return text;
 }
