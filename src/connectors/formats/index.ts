@@ -7,13 +7,14 @@
  */
 import { SqlError, SqlState } from '../../sql/errors.ts';
 import type { FormatSpec } from '../../sql/statement.ts';
+import { AccessLogDecoder } from './access-log.ts';
 import { JsonDecoder } from './json.ts';
 import type { RecordDecoder, SourceColumn } from './record-decoder.ts';
 
 export type { Decoded, RecordDecoder, Row, SourceColumn } from './record-decoder.ts';
 
 /** The encodes tidewatch reads, as `ENCODE` names them. */
-export const ENCODES = ['JSON'] as const;
+export const ENCODES = ['JSON', 'ACCESS_LOG'] as const;
 
 /**
  * The decoder of `ENCODE <encode> (options)` for the source's columns: SqlError 0A000 for an encode
@@ -28,10 +29,12 @@ export function decoderFor(
   switch (encode.toUpperCase()) {
     case 'JSON':
       return new JsonDecoder(columns, options);
+    case 'ACCESS_LOG':
+      return new AccessLogDecoder(columns, options);
     default:
       throw new SqlError(
         SqlState.featureNotSupported,
-        `ENCODE ${encode.toUpperCase()} is not supported (tidewatch reads ${ENCODES.join(', ')})`,
+        `ENCODE ${encode.toUpperCase()} is not supported (tidewatch reads ${ENCODES.join(' and ')})`,
       );
   }
 }
