@@ -204,6 +204,7 @@ function millisReader(column: string, type: SqlType, field: LogField, f: number)
   )
     throw mismatch(column, type, `${field.written} (milliseconds)`, 'a number or text column');
   const typmod = columnTypmod(type);
+  const asInteger = textInput(column, type);
   const max = name === 'int2' ? 32767 : name === 'int4' ? 2147483647 : Number.MAX_SAFE_INTEGER;
   const unit =
     field.durationUnit === 'us' ? 'microseconds' : field.durationUnit === 'ms' ? 'milliseconds' : 'seconds';
@@ -248,7 +249,7 @@ function millisReader(column: string, type: SqlType, field: LogField, f: number)
         }
       }
       // an integer column given more digits than a double holds: the engine's numeric → integer cast
-      return textInput(column, type)(String(scale <= 0 ? coef : roundHalfUp(coef, scale)));
+      return asInteger(String(scale <= 0 ? coef : roundHalfUp(coef, scale)));
     }
     let v: number;
     if (scale <= 0) v = total * 10 ** -scale;

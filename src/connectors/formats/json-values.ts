@@ -144,6 +144,7 @@ function converterFor(column: string, type: SqlType, mode: TimestamptzMode): Con
       const name = type.name;
       const lo = name === 'int2' ? -32768 : name === 'int4' ? -2147483648 : Number.MIN_SAFE_INTEGER;
       const hi = name === 'int2' ? 32767 : name === 'int4' ? 2147483647 : Number.MAX_SAFE_INTEGER;
+      const readInteger = (s: string) => parseInteger(s, name);
       return (v) => {
         if (typeof v === 'number') {
           if (Number.isInteger(v)) {
@@ -154,19 +155,20 @@ function converterFor(column: string, type: SqlType, mode: TimestamptzMode): Con
           throw mismatch(column, 'an integer', v);
         }
         if (v instanceof JsonNumber) {
-          if (INTEGER_TEXT.test(v.text)) return input(column, (s) => parseInteger(s, name), v.text);
+          if (INTEGER_TEXT.test(v.text)) return input(column, readInteger, v.text);
           // `1e3`, `1.0`: integral, as the fast path reads them
           const x = Number(v.text);
           if (!Number.isInteger(x)) throw mismatch(column, 'an integer', v);
-          return input(column, (s) => parseInteger(s, name), BigInt(x).toString());
+          return input(column, readInteger, BigInt(x).toString());
         }
-        if (typeof v === 'string') return input(column, (s) => parseInteger(s, name), v);
+        if (typeof v === 'string') return input(column, readInteger, v);
         throw mismatch(column, 'an integer', v);
       };
     }
     case 'float4':
     case 'float8': {
       const f4 = type.name === 'float4';
+      const readFloat = (s: string) => parseFloatText(s, f4);
       return (w) => {
         const v = w instanceof JsonNumber ? Number(w.text) : w;
         if (typeof v === 'number') {
@@ -176,7 +178,7 @@ function converterFor(column: string, type: SqlType, mode: TimestamptzMode): Con
             throw new JsonFieldError(`${column}: ${v} is out of range for type ${label}`);
           return r;
         }
-        if (typeof v === 'string') return input(column, (s) => parseFloatText(s, f4), v);
+        if (typeof v === 'string') return input(column, readFloat, v);
         throw mismatch(column, 'a number', v);
       };
     }
