@@ -3,7 +3,7 @@
 //
 // - JSON: reference records as the generator writes them (NdjsonEncoder), decoded from the
 //   string lines and from the byte lines;
-// - combined: the real Apache log (/work/shared/data/apache_logs) repeated to 500,000 lines;
+// - combined: the real Apache log of the shared data (10,000 lines) repeated to 500,000 lines;
 // - nginx: a custom log_format (combined + $request_time) written from reference records.
 //
 // Same-run baseline: the NDJSON split into lines + JSON.parse + a read of every field. Beside the
