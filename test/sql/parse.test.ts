@@ -79,6 +79,53 @@ describe('RisingWave clauses', () => {
     assert.equal(s.columns[1]?.offset, source.indexOf('ip VARCHAR'));
   });
 
+  test('FORMAT PLAIN ENCODE ACCESS_LOG and ENCODE JSON keep the options after ENCODE', () => {
+    const access = one(
+      `CREATE SOURCE logs (ip_address VARCHAR, status_code INT) WITH (connector = 'file', path = '/var/log/nginx/access.log')
+       FORMAT PLAIN ENCODE ACCESS_LOG (log_format = 'combined')`,
+      'CreateSource',
+    );
+    assert.equal(access.options.get('connector'), 'file');
+    assert.equal(access.format?.format, 'PLAIN');
+    assert.equal(access.format?.encode, 'ACCESS_LOG');
+    assert.deepEqual([...(access.format?.options ?? [])], [['log_format', 'combined']]);
+    // format strings as the servers write them: quotes, backslashes and $ kept; keys lower-cased
+    const nginx = one(
+      `CREATE SOURCE logs (url TEXT) WITH (connector = 'kafka') FORMAT PLAIN ENCODE ACCESS_LOG (
+         log_format = '$remote_addr - $remote_user [$time_local] "$request" $status ''$http_referer''',
+         LOG_FORMAT_STYLE = 'nginx')`,
+      'CreateSource',
+    );
+    assert.deepEqual(
+      [...(nginx.format?.options ?? [])],
+      [
+        ['log_format', `$remote_addr - $remote_user [$time_local] "$request" $status '$http_referer'`],
+        ['log_format_style', 'nginx'],
+      ],
+    );
+    const apache = one(
+      `CREATE SOURCE logs (url TEXT) FORMAT PLAIN ENCODE ACCESS_LOG (log_format = '%h %l %u %t \\"%r\\" %>s %b')`,
+      'CreateSource',
+    );
+    assert.equal(apache.format?.options.get('log_format'), '%h %l %u %t \\"%r\\" %>s %b');
+    const dollar = one(
+      `CREATE SOURCE logs (url TEXT) FORMAT PLAIN ENCODE ACCESS_LOG (log_format = $f$%h "%r" '%{Referer}i'$f$)`,
+      'CreateSource',
+    );
+    assert.equal(dollar.format?.options.get('log_format'), `%h "%r" '%{Referer}i'`);
+    const json = one(
+      "CREATE SOURCE j (a INT) WITH (connector = 'kafka') FORMAT PLAIN ENCODE JSON (timestamptz.handling.mode = 'milli')",
+      'CreateSource',
+    );
+    assert.equal(json.format?.encode, 'JSON');
+    assert.equal(json.format?.options.get('timestamptz.handling.mode'), 'milli');
+    const bare = one(
+      "CREATE SOURCE j (a INT) WITH (connector = 'kafka') FORMAT PLAIN ENCODE JSON",
+      'CreateSource',
+    );
+    assert.equal(bare.format?.options.size, 0);
+  });
+
   test('syntax errors after cutting still point into the original text', () => {
     const sql = "CREATE SOURCE s (a INT, b INTEGR) WITH (connector = 'kafka') FORMAT PLAIN ENCODE JSON";
     const e = sqlError(() => parseStatement(sql), '42704');
