@@ -14,6 +14,8 @@ export interface Io {
   readonly stderr: NodeJS.WriteStream;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** What `--input -` reads (the process's stdin). */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {

@@ -2,16 +2,18 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeGeneratorUnit, toSourceRecord } from '../connectors/generator-source.ts';
+import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
+import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
-import { HttpError, type JsonHandler, startHttpApi } from '../serve/http.ts';
+import { HttpError, type IngestHandler, type JsonHandler, startHttpApi } from '../serve/http.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
 import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
+import { SqlError } from '../sql/errors.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
@@ -36,6 +38,7 @@ import {
   parseTime,
   seedFrom,
 } from './generator-flags.ts';
+import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
 import { formatCount, formatUptime, RateMeter, StatusLine } from './status-line.ts';
@@ -180,6 +183,27 @@ const flags = [
     parse: parseSize,
   },
   {
+    name: 'input',
+    arg: 'PATH|GLOB|-',
+    help: 'follow log files (a path, or a glob in its file name) or read stdin (-) into --input-source, instead of the generator',
+    default: '' as string,
+    parse: (text: string) => text,
+  },
+  {
+    name: 'input-source',
+    arg: 'NAME',
+    help: 'the source --input feeds',
+    default: 'website_logs_source' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'format',
+    arg: 'FORMAT',
+    help: 'what --input holds: json, combined, common, or an nginx log_format / Apache LogFormat string',
+    default: 'combined' as string,
+    parse: parseNonEmpty,
+  },
+  {
     name: 'idle-timeout',
     arg: 'SECONDS',
     help: 'after this long without events, a source watermark follows the clock so its last window closes (0: never)',
@@ -316,7 +340,12 @@ async function serve(
     durable = await openDurableEngine({
       data,
       setUp: (engine) => applyPipelines(engine, pipelines),
-      engine: { idleTimeoutMs: settings['idle-timeout'] * 1000 },
+      engine: { idleTimeoutMs: settings['idle-timeout'] * 1000, checkSource },
+      connectorFor: (spec) => sourceConnector(spec, io.cwd),
+      decoderFor: (spec) => {
+        const decoder = sourceDecoder(spec);
+        return (bytes) => decoder.decode(bytes);
+      },
       logFsync: settings['log-fsync'] as FsyncPolicy,
       retention: { hours: settings['retain-hours'], bytes: settings['retain-bytes'] },
       onFatal: (error) => {
@@ -331,17 +360,45 @@ async function serve(
     return 1;
   }
   const { engine } = durable;
+  const input = settings.input;
+  const generating = settings.generator && input === '';
+  /** Lines read from stdin (`--input -`), once stdin ends. */
+  let stdinLines: Promise<number> | undefined;
   // The generator's log is read even without the generator: what a crash left in it is replayed.
   let generated: ReturnType<DurableEngine['logInput']>;
+  /** What feeds a source instead of its own connector: --input's files, or nothing (its log input). */
+  const instead = new Map<string, ReturnType<typeof fileInput> | null>();
   try {
-    generated = durable.logInput(feeds, decodeGeneratorUnit);
+    generated = durable.logInput(feeds);
+    if (generating) instead.set(feeds, null);
+    if (input !== '') {
+      const target = settings['input-source'];
+      const spec = engine.sourceSpec(target);
+      if (spec === undefined) {
+        await durable.close();
+        throw new UsageError(
+          `tidewatch start: --input feeds source "${target}", which no pipeline creates (set --input-source)`,
+        );
+      }
+      const decoder = inputDecoder(settings.format, spec);
+      instead.set(target, input === '-' ? null : fileInput(input, io.cwd, decoder));
+      if (input === '-') {
+        const fed = durable.logInput(target, { kind: 'stdin', decode: (bytes) => decoder.decode(bytes) });
+        if (fed !== undefined && io.stdin !== undefined) stdinLines = pumpStdin(io.stdin, fed.input, signal);
+      }
+    }
+    await durable.feedConnectors(instead);
   } catch (error) {
     await durable.close();
+    if (error instanceof SqlError) {
+      io.stderr.write(`tidewatch: --format ${settings.format}: ${error.message}\n`);
+      return 2;
+    }
     if (!isStoreError(error)) throw error;
     io.stderr.write(`tidewatch: ${error.message}\n`);
     return 1;
   }
-  if (settings.generator && generated === undefined) {
+  if (generating && generated === undefined) {
     await durable.close();
     throw new UsageError(
       `tidewatch start: the generator feeds source "${feeds}", which no pipeline creates (set --generator-source, or --no-generator)`,
@@ -404,6 +461,7 @@ async function serve(
       port: settings['http-port'],
       ...(password ? { token: password } : {}),
       routes: { '/api/status': status, '/api/views': viewRows(engine) },
+      ingest: ingestInto(durable),
     });
   } catch (error) {
     await pg.close();
@@ -430,7 +488,13 @@ async function serve(
           `${durable.replayedWrites > 0 ? `, ${formatCount(durable.replayedWrites)} table writes from the DML log` : ''})`
     }`,
     `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
-    `  generator        ${settings.generator ? `${settings['generator-rate']} events/s into ${feeds}, attacks: ${settings['generator-attacks'].join(',') || 'none'}` : 'off'}`,
+    `  generator        ${generating ? `${settings['generator-rate']} events/s into ${feeds}, attacks: ${settings['generator-attacks'].join(',') || 'none'}` : 'off'}`,
+    ...(input === ''
+      ? []
+      : [
+          `  input            ${input === '-' ? 'stdin' : input} (${settings.format}) into ${settings['input-source']}`,
+        ]),
+    `  ingest           POST ${api.url}/ingest/<source>  (NDJSON, a JSON array or log lines)`,
   ];
   for (const notice of durable.notices) io.stderr.write(`tidewatch: ${notice}\n`);
   io.stdout.write(`${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
@@ -460,7 +524,7 @@ async function serve(
   };
   const clock = generatorClock(settings['generator-rate'], settings['generator-start'], '1');
   const seeded = settings['generator-seed'] !== '';
-  const generator = settings.generator
+  const generator = generating
     ? drive(
         {
           traffic: {
@@ -481,6 +545,9 @@ async function serve(
       )
     : Promise.resolve({ records: 0 });
 
+  void stdinLines?.then((n) =>
+    io.stderr.write(`\ntidewatch: stdin ended after ${formatCount(n)} lines; serving on\n`),
+  );
   let exitCode = 0;
   try {
     await generator;
@@ -509,6 +576,26 @@ async function serve(
     `tidewatch stopped after ${formatUptime(Date.now() - startedAt)}: ${formatCount(events.total)} events\n`,
   );
   return exitCode;
+}
+
+/**
+ * `POST /ingest/<source>`: the units go to the source's durable log (decoded by its FORMAT when
+ * read back) and are answered once fsynced; 404 for no such source, 429 while it lags.
+ */
+function ingestInto(durable: DurableEngine): IngestHandler {
+  return async (source, units) => {
+    const fed = durable.logInput(source);
+    if (fed === undefined) throw new HttpError(404, `no source named "${source}"`);
+    if (fed.input.lagging())
+      throw new HttpError(429, `source ${source} is behind; send again later`, { 'retry-after': '1' });
+    try {
+      await fed.input.appendDurably(units);
+    } catch (e) {
+      if (e instanceof SourceDropped) throw new HttpError(404, `no source named "${source}"`);
+      throw e;
+    }
+    return units.length;
+  };
 }
 
 /** `GET /api/views?name=v`: a view's columns and committed rows. */

@@ -14,14 +14,3 @@ export function fromJsonLine(line: string): Record<string, unknown> {
   const t = o.request_timestamp;
   return { ...o, request_timestamp: typeof t === 'string' ? Date.parse(t) * 1000 : null };
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decodes a generator record from a source's durable log (LogInput's decoder). */
-export function decodeGeneratorUnit(bytes: Uint8Array): { row: Record<string, unknown> } | { error: string } {
-  try {
-    return { row: fromJsonLine(utf8.decode(bytes)) };
-  } catch (e) {
-    return { error: `not a generator record: ${(e as Error).message}` };
-  }
-}

@@ -93,6 +93,11 @@ export class LogInput implements SourceConnector<number> {
     await wait;
   }
 
+  /** The reader lags so far behind that a writer would be held back (`append` would wait). */
+  lagging(): boolean {
+    return this.#lag() > (this.#options.maxLag ?? 65_536);
+  }
+
   #lag(): number {
     return this.#options.log.nextOffset - this.#readerOffset;
   }
@@ -111,7 +116,12 @@ export class LogInput implements SourceConnector<number> {
   }
 
   async open(position: number | undefined): Promise<SourceReader<number>> {
-    let offset = position ?? 0;
+    return this.reader(position ?? 0);
+  }
+
+  /** `open`, at once: the reader of the log from `from` on. */
+  reader(from: number): SourceReader<number> {
+    let offset = from;
     this.#readerOffset = offset;
     const log = this.#options.log;
     const next = async (signal: AbortSignal): Promise<SourceBatch<number> | undefined> => {

@@ -107,6 +107,19 @@ export interface EngineOptions {
    * DROP refuses the relation without CASCADE while anything does, as RisingWave does.
    */
   readonly dependentsOutside?: (relation: string) => readonly string[];
+  /**
+   * Checks a new source's connector, options and format (throws a SqlError naming what is
+   * wrong), so that CREATE SOURCE refuses what could never be read. Not run by `restore`.
+   */
+  readonly checkSource?: (source: SourceSpec) => void;
+}
+
+/** A source as its CREATE SOURCE defined it: where its records come from and how to read them. */
+export interface SourceSpec {
+  readonly name: string;
+  readonly options: Options;
+  readonly format: FormatSpec | undefined;
+  readonly columns: readonly ResultColumn[];
 }
 
 export interface ResultColumn {
@@ -382,6 +395,9 @@ export class Engine implements Catalog {
   readonly #idleTimeoutMs: number;
   readonly #now: () => number;
   readonly #dependentsOutside: (relation: string) => readonly string[];
+  readonly #checkSource: (source: SourceSpec) => void;
+  /** `restore` runs the catalog's statements again: what was checked at CREATE is not checked again. */
+  #restoring = false;
   #uid = 0;
 
   constructor(options: EngineOptions = {}) {
@@ -389,6 +405,7 @@ export class Engine implements Catalog {
     this.#contentsOutside = options.contentsKeptOutside === true;
     this.#now = options.now ?? Date.now;
     this.#dependentsOutside = options.dependentsOutside ?? (() => []);
+    this.#checkSource = options.checkSource ?? (() => {});
     const ms = options.epochMs ?? 1000;
     if (options.autoEpoch !== false && ms > 0) {
       this.#timer = setInterval(() => this.flush(), ms);
@@ -537,7 +554,12 @@ export class Engine implements Catalog {
       throw new Error('restore: not a tidewatch engine checkpoint of version 1');
     if (this.#ddl.length > 0 || this.#relations.size > 0)
       throw new Error('restore: the engine must be new (it already has relations)');
-    for (const sql of cp.catalog) await this.execute(sql);
+    this.#restoring = true;
+    try {
+      for (const sql of cp.catalog) await this.execute(sql);
+    } finally {
+      this.#restoring = false;
+    }
     this.#graph.restore(cp.dataflow);
     for (const r of this.#relations.values()) {
       if (r.store?.external === true) {
@@ -567,6 +589,13 @@ export class Engine implements Catalog {
       released = true;
       eventTime.release();
     };
+  }
+
+  /** A source's definition (where its records come from); undefined for anything else. */
+  sourceSpec(name: string): SourceSpec | undefined {
+    const rel = this.#rel(name);
+    if (rel?.objectKind !== 'source') return undefined;
+    return { name: rel.name, options: rel.options, format: rel.format, columns: rel.columns };
   }
 
   /** Per source and table: rows admitted, late rows dropped, event time and watermark. */
@@ -797,6 +826,8 @@ export class Engine implements Catalog {
     const delay = s.watermark === undefined ? 0 : watermarkDelay(s.watermark);
     if (s.watermark !== undefined && kind === 'table' && !(s.kind === 'CreateTable' && s.appendOnly))
       throw notSupported('WATERMARK on a table that is not APPEND ONLY');
+    if (kind === 'source' && !this.#restoring)
+      this.#checkSource({ name, options: s.options, format: s.format, columns });
     const sourceName = `${name}#${++this.#uid}`;
     const src = this.#graph.source(sourceName, columns.length);
     const appendOnly = s.kind === 'CreateTable' && s.appendOnly;

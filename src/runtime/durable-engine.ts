@@ -20,16 +20,17 @@
  *   files, whose `IF NOT EXISTS` statements are no-ops for what the state already has) and
  *   committed. Nothing acknowledged is lost; nothing is counted twice.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { type LogDecoder, LogInput } from '../connectors/log-input.ts';
 import { TableLog } from '../connectors/table-log.ts';
-import { Engine, type EngineOptions, type StatementResult } from '../engine/engine.ts';
+import { Engine, type EngineOptions, type SourceSpec, type StatementResult } from '../engine/engine.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
 import type { DataDir } from '../store/data-dir.ts';
-import type { DurableLog, FsyncPolicy } from '../store/durable-log.ts';
+import { type DurableLog, type FsyncPolicy, sourceLogDir } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
 import { PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.ts';
@@ -38,7 +39,7 @@ import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
 import { committedState, type SavedState } from './saved-state.ts';
-import type { SourceConnector } from './source.ts';
+import type { SourceConnector, SourceReader } from './source.ts';
 
 export interface DurableEngine {
   readonly engine: Engine;
@@ -83,18 +84,25 @@ export interface DurableEngine {
   commitsCaughtUp(): Promise<void> | undefined;
   /**
    * Feeds a source from input that cannot be read again (the generator, HTTP posts, stdin)
-   * through its durable log: what is appended is read back from the log by offset, decoded
-   * with `decode`, also after a crash (`replay`: records beyond the last commit, read first).
-   * Undefined when the engine has no source of that name.
+   * through a durable log: what is appended is read back from the log by offset, decoded by the
+   * source's FORMAT (`options.decoderFor`), also after a crash (`replay`: records beyond the
+   * last commit, read first). Units of another kind (`--input -` in an access-log format) go
+   * to a log of their own, `decode.kind` naming it. The same one for every caller of a kind;
+   * undefined when the engine has no source of that name.
    */
   logInput(
     source: string,
-    decode: LogDecoder,
+    decode?: { readonly kind: string; readonly decode: LogDecoder },
   ): { readonly input: LogInput; readonly replay: number } | undefined;
-  /** Feeds a source from a connector, opened at the source's committed position. */
-  attach<P>(source: string, connector: SourceConnector<P>): Promise<void>;
-  /** How each fed source's ingestion is doing, by source name. */
-  ingestion(): Readonly<Record<string, IngestionStatus>>;
+  /**
+   * Runs the connector of every source that has one (`options.connectorFor`), from its
+   * committed position; sources created later get theirs once their CREATE is committed.
+   * `instead` replaces a source's connector: with another (files given on the command line) or
+   * with none (null: the generator feeds it through its log input).
+   */
+  feedConnectors(instead: ReadonlyMap<string, SourceConnector<unknown> | null>): Promise<void>;
+  /** How each fed source's ingestion is doing (its log input's, its connector's), by source name. */
+  ingestion(): Readonly<Record<string, readonly IngestionStatus[]>>;
   /** Stops ingestion, commits a last epoch (unless a commit failed), waits for the commits, releases all. */
   close(): Promise<void>;
 }
@@ -117,6 +125,10 @@ export interface DurableEngineOptions {
   readonly retention: RetentionPolicy;
   /** A commit failed (disk full…): later epochs cannot be made durable, tidewatch must stop. */
   readonly onFatal: (error: Error) => void;
+  /** The connector a source's definition names (undefined: it has none). */
+  readonly connectorFor?: (source: SourceSpec) => SourceConnector<unknown> | undefined;
+  /** The decoder of a source's units (its FORMAT), for log inputs given none. */
+  readonly decoderFor?: (source: SourceSpec) => LogDecoder;
 }
 
 /** Epochs that may wait for their commit before ingestion waits (see CommitBacklog). */
@@ -164,12 +176,22 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const pending = new PendingDeltas();
   let restoredEpoch: number | undefined;
   let tableLog: TableLog | undefined;
-  /** The ingestion of each fed source, and whether its position is a durable log's offset. */
-  const fed = new Map<string, { readonly ingestion: Ingestion<unknown>; readonly log?: DurableLog }>();
-  const stopIngestion = new AbortController();
-  const running: Promise<void>[] = [];
+  /** A source's ingestion: through its durable log, or from its connector (one of each at most). */
+  interface Fed {
+    readonly ingestion: Ingestion<unknown>;
+    readonly stop: AbortController;
+    readonly done: Promise<void>;
+  }
+  /** Log inputs by their log's name (the source's, or `source#kind` for another kind of units). */
+  const logFed = new Map<
+    string,
+    Fed & { readonly source: string; readonly input: LogInput; readonly replay: number }
+  >();
+  const connectorFed = new Map<string, Fed>();
+  /** Connectors run instead of the ones sources name (null: none). */
+  let instead: ReadonlyMap<string, SourceConnector<unknown> | null> = new Map();
   const logs = (): DurableLog[] =>
-    [tableLog?.log, ...[...fed.values()].map((f) => f.log)].filter((l) => l !== undefined);
+    [tableLog?.log, ...[...logFed.values()].map((f) => f.input.log)].filter((l) => l !== undefined);
   const closeLogs = () => {
     for (const log of logs()) log.close();
   };
@@ -227,11 +249,13 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       for (const log of logs()) log.sync();
       const offsets: Record<string, number> = { ...committed.sources };
       const positions: Record<string, unknown> = { ...committed.positions };
-      for (const [name, f] of fed) {
+      for (const [name, f] of logFed) {
         const at = f.ingestion.position;
-        if (at === undefined) continue;
-        if (f.log !== undefined) offsets[name] = at as number;
-        else positions[name] = at;
+        if (at !== undefined) offsets[name] = at as number;
+      }
+      for (const [name, f] of connectorFed) {
+        const at = f.ingestion.position;
+        if (at !== undefined) positions[name] = { connector: f.ingestion.kind, at };
       }
       const saved: SavedState = {
         kind: 'tidewatch-state',
@@ -303,14 +327,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   };
 
   /** Runs a source's ingestion from `reader`, opened at `position`. */
-  const feed = <P>(
-    source: string,
-    kind: string,
-    reader: Awaited<ReturnType<SourceConnector<P>['open']>>,
-    position: P | undefined,
-    log?: DurableLog,
-  ): void => {
-    if (fed.has(source)) throw new Error(`source ${source} is fed already`);
+  const feed = <P>(source: string, kind: string, reader: SourceReader<P>, position: P | undefined): Fed => {
     const ingestion = new Ingestion<P>(
       kind,
       {
@@ -322,8 +339,41 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       reader,
       position,
     );
-    fed.set(source, { ingestion: ingestion as Ingestion<unknown>, ...(log === undefined ? {} : { log }) });
-    running.push(ingestion.run(stopIngestion.signal).finally(() => reader.close()));
+    const stop = new AbortController();
+    const done = ingestion.run(stop.signal).finally(() => reader.close());
+    return { ingestion: ingestion as Ingestion<unknown>, stop, done };
+  };
+
+  /**
+   * Brings the feeding to the catalog: a dropped source's feeding stops (its durable log goes
+   * with it, so that a source created again under its name starts afresh), and every source with
+   * a connector that nothing else feeds gets it running, from its committed position.
+   */
+  const reconcile = async (): Promise<void> => {
+    for (const [name, f] of logFed) {
+      if (engine.sourceSpec(f.source) !== undefined) continue;
+      logFed.delete(name);
+      f.stop.abort();
+      await f.done;
+      f.input.log.close();
+      rmSync(sourceLogDir(options.data.path, name), { recursive: true, force: true });
+    }
+    for (const [name, f] of connectorFed) {
+      if (engine.sourceSpec(name) !== undefined) continue;
+      connectorFed.delete(name);
+      f.stop.abort();
+      await f.done;
+    }
+    for (const name of engine.list('source')) {
+      const spec = engine.sourceSpec(name);
+      if (connectorFed.has(name) || spec === undefined) continue;
+      const connector = instead.has(name) ? instead.get(name) : options.connectorFor?.(spec);
+      if (connector === undefined || connector === null) continue;
+      // A position is the connector's own: another connector (files instead of Kafka) starts afresh.
+      const saved = committed.positions[name] as { connector: string; at: unknown } | undefined;
+      const position = saved?.connector === connector.kind ? saved.at : undefined;
+      connectorFed.set(name, feed(name, connector.kind, await connector.open(position), position));
+    }
   };
 
   return {
@@ -347,6 +397,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         await commits;
         if (failed) throw unusable();
       }
+      if (catalogSize() !== before) await reconcile();
       if (error !== undefined) throw error;
       if (failed && results?.some((r) => DML.has(r.tag)) === true) throw unusable();
       return results ?? [];
@@ -364,36 +415,52 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       return n;
     },
     logInput(source, decode) {
-      if (engine.getRelation(source)?.kind !== 'source') return undefined;
-      const log = openCheckedLog(options.data.path, source, committed, { fsync }, notices);
-      const from = committed.sources[source] ?? 0;
+      // Units another decoder reads get a log of their own: a log's units are read back with one.
+      const name = decode === undefined ? source : `${source}#${decode.kind}`;
+      const existing = logFed.get(name);
+      if (existing !== undefined) return existing;
+      const spec = engine.sourceSpec(source);
+      if (spec === undefined) return undefined;
+      const log = openCheckedLog(options.data.path, name, committed, { fsync }, notices);
+      const from = committed.sources[name] ?? 0;
+      const decodeUnit = decode?.decode ?? options.decoderFor?.(spec);
+      if (decodeUnit === undefined) throw new Error(`no decoder for the units of source ${source}`);
       const input = new LogInput({
         source,
         log,
-        decode,
-        alive: () => engine.getRelation(source)?.kind === 'source',
+        decode: decodeUnit,
+        alive: () => engine.sourceSpec(source) !== undefined,
         hold: () => engine.holdIdle(source),
         from,
       });
-      // The log's reader opens at once (a resolved promise): the input is fed from now on.
-      void input.open(from).then((reader) => feed(source, input.kind, reader, from, log));
-      return { input, replay: log.nextOffset - from };
+      const fed = {
+        ...feed(source, input.kind, input.reader(from), from),
+        source,
+        input,
+        replay: log.nextOffset - from,
+      };
+      logFed.set(name, fed);
+      return fed;
     },
-    async attach(source, connector) {
-      const position = committed.positions[source] as Parameters<typeof connector.open>[0];
-      feed(source, connector.kind, await connector.open(position), position);
+    async feedConnectors(replacements) {
+      instead = new Map(replacements);
+      await reconcile();
     },
     ingestion() {
-      return Object.fromEntries([...fed].map(([name, f]) => [name, f.ingestion.status()]));
+      const out: Record<string, IngestionStatus[]> = {};
+      for (const [name, f] of [...[...logFed.values()].map((f) => [f.source, f] as const), ...connectorFed])
+        out[name] = [...(out[name] ?? []), f.ingestion.status()];
+      return out;
     },
     flush,
     committed: () => commits,
     commitsCaughtUp: () => backlog.atMost(MAX_UNCOMMITTED_EPOCHS),
     async close() {
       // Ingestion stops first, then the epoch timer: no commit may start while the store closes.
-      stopIngestion.abort();
+      const fedNow = [...logFed.values(), ...connectorFed.values()];
+      for (const f of fedNow) f.stop.abort();
       backlog.release();
-      await Promise.allSettled(running);
+      await Promise.allSettled(fedNow.map((f) => f.done));
       engine.close();
       // A clean stop commits what came in since the last epoch: nothing left to replay.
       if (!failed) engine.flush();

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
-import { decodeGeneratorUnit, fromJsonLine, toSourceRecord } from '../../src/connectors/generator-source.ts';
+import { fromJsonLine, toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { LogInput, SourceDropped } from '../../src/connectors/log-input.ts';
+import { sourceDecoder } from '../../src/connectors/source-connectors.ts';
 import { Engine, type EngineCheckpoint } from '../../src/engine/engine.ts';
 import { toJsonLine } from '../../src/generator/record.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
@@ -23,10 +24,11 @@ const PIPELINE = readFileSync(new URL('../../pipelines/website-security.sql', im
 const SOURCE = 'website_logs_source';
 
 function input(engine: Engine, log: DurableLog, maxLag?: number): LogInput {
+  const decoder = sourceDecoder(engine.sourceSpec(SOURCE) as NonNullable<ReturnType<Engine['sourceSpec']>>);
   return new LogInput({
     source: SOURCE,
     log,
-    decode: decodeGeneratorUnit,
+    decode: (bytes) => decoder.decode(bytes),
     alive: () => engine.getRelation(SOURCE)?.kind === 'source',
     hold: () => engine.holdIdle(SOURCE),
     ...(maxLag === undefined ? {} : { maxLag }),
@@ -161,7 +163,7 @@ test('a unit that does not decode is a dead letter; a dropped source refuses wri
     letters.map((l) => [l.position, l.raw]),
     [['offset 1', '{"request_timestamp": ']],
   );
-  assert.match(letters[0]?.reason ?? '', /not a generator record/);
+  assert.match(letters[0]?.reason ?? '', /JSON/);
   await engine.execute(`DROP SOURCE ${SOURCE} CASCADE`);
   assert.throws(() => generated.append([good]), SourceDropped);
   log.close();
