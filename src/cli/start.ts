@@ -197,6 +197,13 @@ const flags = [
     parse: parseNonEmpty,
   },
   {
+    name: 'input-lateness',
+    arg: 'SECONDS',
+    help: "how far --input's lines may be behind the newest one before they are late (web servers log a request when it ends)",
+    default: 120 as number,
+    parse: parseNonNegativeNumber,
+  },
+  {
     name: 'format',
     arg: 'FORMAT',
     help: 'what --input holds: json, combined, common, or an nginx log_format / Apache LogFormat string',
@@ -381,6 +388,7 @@ async function serve(
         );
       }
       const decoder = inputDecoder(settings.format, spec);
+      engine.allowLateness(target, settings['input-lateness'] * 1_000_000);
       instead.set(target, input === '-' ? null : fileInput(input, io.cwd, decoder));
       if (input === '-') {
         const fed = durable.logInput(target, { kind: 'stdin', decode: (bytes) => decoder.decode(bytes) });

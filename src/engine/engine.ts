@@ -591,6 +591,15 @@ export class Engine implements Catalog {
     };
   }
 
+  /**
+   * Lets a source's rows be up to `micros` behind its newest event time before they are late
+   * (its WATERMARK's delay, if shorter, is lengthened; not kept in the catalog): for logs fed
+   * from the command line, whose disorder the pipeline's WATERMARK did not foresee.
+   */
+  allowLateness(source: string, micros: number): void {
+    this.#rel(source)?.eventTime?.allowLateness(micros);
+  }
+
   /** A source's definition (where its records come from); undefined for anything else. */
   sourceSpec(name: string): SourceSpec | undefined {
     const rel = this.#rel(name);

@@ -38,7 +38,7 @@ export interface EventTimeState {
 export class EventTime {
   /** The event-time column (undefined: no watermark; rows are only counted). */
   readonly column: number | undefined;
-  readonly #delay: number;
+  #delay: number;
   #max: number | undefined;
   #watermark: number | undefined;
   #lastArrivalMs: number | undefined;
@@ -105,6 +105,15 @@ export class EventTime {
       rows: this.#rows,
       lateRows: this.#late,
     };
+  }
+
+  /**
+   * Waits at least `delay` (µs) behind the greatest event time before rows are late: for input
+   * whose disorder the source's WATERMARK did not foresee (a web server's log, written as requests
+   * end). Never shortens the delay, and never moves the watermark back.
+   */
+  allowLateness(delay: number): void {
+    if (delay > this.#delay) this.#delay = delay;
   }
 
   /**

@@ -337,3 +337,17 @@ test('EventTime: while a feeder holds the source (backpressure), waiting is not 
   assert.equal(et.advance(60_500, 1000), undefined, 'released: idleness counts from the hold');
   assert.equal(et.advance(61_000, 1000), 56 * S, 'a second after the hold ended: idle');
 });
+
+test('EventTime: allowLateness lengthens the delay, never shortens it, never moves the watermark back', () => {
+  const et = new EventTime(0, 5 * S);
+  et.admit([[100 * S]], 1000);
+  assert.equal(et.advance(1000, 0), 95 * S);
+  et.allowLateness(60 * S);
+  assert.deepEqual(et.admit([[90 * S], [40 * S]], 2000), [], 'behind the watermark already sent: late');
+  assert.equal(et.stats.lateRows, 2);
+  et.admit([[200 * S]], 3000);
+  assert.equal(et.advance(3000, 0), 140 * S, 'the new delay: 200 s − 60 s');
+  et.allowLateness(1 * S);
+  et.admit([[201 * S]], 4000);
+  assert.equal(et.advance(4000, 0), 141 * S, 'still 60 s');
+});
