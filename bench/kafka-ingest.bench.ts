@@ -30,21 +30,41 @@ const work = mkdtempSync(join(tmpdir(), 'tw-kafka-bench-'));
 const broker = await startKafkaMock({ topics: [{ name: TOPIC, partitions: 4 }] });
 let tidewatch: ReturnType<typeof spawn> | undefined;
 try {
-  const generateArgs = ['generate', '--count', String(RECORDS), '--seed', '1', '--start', START, '--speedup', 'max'];
-  const filled = spawnSync(process.execPath, [BIN, ...generateArgs, '--kafka', broker.bootstrap, '--topic', TOPIC], {
-    encoding: 'utf8',
-  });
+  const generateArgs = [
+    'generate',
+    '--count',
+    String(RECORDS),
+    '--seed',
+    '1',
+    '--start',
+    START,
+    '--speedup',
+    'max',
+  ];
+  const filled = spawnSync(
+    process.execPath,
+    [BIN, ...generateArgs, '--kafka', broker.bootstrap, '--topic', TOPIC],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (filled.status !== 0) throw new Error(`generate --kafka failed: ${filled.stderr}`);
 
   // Baseline: the same records' NDJSON, split and parsed on this core.
-  const ndjson = spawnSync(process.execPath, [BIN, ...generateArgs], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
+  const ndjson = spawnSync(process.execPath, [BIN, ...generateArgs], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  }).stdout;
   const t0 = performance.now();
   let fields = 0;
   for (const line of ndjson.split('\n')) if (line !== '') fields += Object.keys(JSON.parse(line)).length;
   const parseSeconds = (performance.now() - t0) / 1000;
   if (fields === 0) throw new Error('no records to parse');
 
-  const pipeline = readFileSync(new URL('../pipelines/website-security.sql', import.meta.url), 'utf8').replace(
+  const pipeline = readFileSync(
+    new URL('../pipelines/website-security.sql', import.meta.url),
+    'utf8',
+  ).replace(
     "properties.bootstrap.server = 'localhost:9092'",
     `properties.bootstrap.server = '${broker.bootstrap}'`,
   );
@@ -89,7 +109,8 @@ try {
     };
     if (status.sources[0]?.rows === RECORDS && committedAt === undefined) committedAt = status.epoch;
     if (committedAt !== undefined && status.committed_epoch >= committedAt) break;
-    if (performance.now() - fromBanner > 600_000) throw new Error('the records did not all arrive in 10 minutes');
+    if (performance.now() - fromBanner > 600_000)
+      throw new Error('the records did not all arrive in 10 minutes');
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds = (performance.now() - fromBanner) / 1000;

@@ -103,6 +103,8 @@ class FileReader implements SourceReader<FilePosition> {
   readonly #known: Map<string, number>;
   readonly #files = new Map<string, TrackedFile>();
   readonly #buffer: Buffer;
+  /** Files let go since the last batch: their pace no longer counts for the watermark. */
+  #ended: string[] = [];
   #error: string | undefined;
   #next = 0;
 
@@ -214,6 +216,7 @@ class FileReader implements SourceReader<FilePosition> {
         // Read to its end and gone from the directory: nothing more will come.
         closeSync(f.fd);
         this.#files.delete(f.id);
+        this.#ended.push(f.id);
       }
     }
     return undefined;
@@ -257,7 +260,16 @@ class FileReader implements SourceReader<FilePosition> {
       f.offset = skip;
     } else f.offset += Math.min(start, n);
     if (rows.length === 0 && rejected.length === 0) return undefined;
-    return { rows, rejected, position: this.#position() };
+    const ended = this.#ended;
+    this.#ended = [];
+    // Each file is read at its own pace: the source's watermark follows the slowest.
+    return {
+      rows,
+      rejected,
+      position: this.#position(),
+      splits: [{ split: f.id, rows: rows.length }],
+      ended,
+    };
   }
 
   #line(bytes: Buffer, f: TrackedFile, at: number, rows: Row[], rejected: DeadLetter[]): void {

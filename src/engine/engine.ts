@@ -483,9 +483,11 @@ export class Engine implements Catalog {
 
   /**
    * Feeds rows into a source or table (tables: upsert on the primary key). Rows are arrays
-   * in column order or objects keyed by column name; timestamps in microseconds.
+   * in column order or objects keyed by column name; timestamps in microseconds. `split` names
+   * the part of a source they come from when its parts are read at their own paces (a Kafka
+   * partition, a file): the source's watermark then follows the slowest part.
    */
-  push(relation: string, rows: readonly (Row | Readonly<Record<string, unknown>>)[]): void {
+  push(relation: string, rows: readonly (Row | Readonly<Record<string, unknown>>)[], split?: string): void {
     const rel = this.#rel(relation);
     if (rel === undefined) throw undefinedTable(relation);
     if (rel.objectKind === 'materialized view')
@@ -499,9 +501,14 @@ export class Engine implements Catalog {
       if (rel.objectKind === 'table') this.#insertRows(rel, asRows);
       else {
         for (const l of this.#inputListeners) l(rel.name, asRows);
-        this.#graph.push(rel.sourceName as string, this.#admit(rel, asRows));
+        this.#graph.push(rel.sourceName as string, this.#admit(rel, asRows, split));
       }
     }
+  }
+
+  /** A split of a source (see `push`) has ended: its pace no longer holds the watermark back. */
+  endSplit(source: string, split: string): void {
+    this.#rel(source)?.eventTime?.endSplit(split);
   }
 
   /** Ends the current epoch: everything pushed so far becomes visible in every view. */
@@ -1180,8 +1187,8 @@ export class Engine implements Catalog {
   }
 
   /** The rows on time for the relation's watermark (late ones are counted and dropped). */
-  #admit(rel: Relation, rows: readonly Row[]): readonly Row[] {
-    return rel.eventTime === undefined ? rows : rel.eventTime.admit(rows, this.#now());
+  #admit(rel: Relation, rows: readonly Row[], split?: string): readonly Row[] {
+    return rel.eventTime === undefined ? rows : rel.eventTime.admit(rows, this.#now(), split);
   }
 
   #insertRows(rel: Relation, input: readonly Row[]): void {

@@ -33,6 +33,14 @@ export interface EventTimeState {
   readonly lastArrivalMs: number | null;
   readonly rows: number;
   readonly lateRows: number;
+  /** The greatest event time of each split read separately (absent: one split). */
+  readonly splits?: Readonly<Record<string, number>>;
+}
+
+/** One part of a source read at its own pace: a Kafka partition, a file. */
+interface Split {
+  max: number;
+  lastArrivalMs: number;
 }
 
 export class EventTime {
@@ -40,6 +48,11 @@ export class EventTime {
   readonly column: number | undefined;
   #delay: number;
   #max: number | undefined;
+  /**
+   * Splits read at their own paces: the watermark follows the slowest of those not idle, so that
+   * a partition or file behind the others does not have its rows counted late (as RisingWave).
+   */
+  readonly #splits = new Map<string, Split>();
   #watermark: number | undefined;
   #lastArrivalMs: number | undefined;
   #idle = false;
@@ -54,8 +67,11 @@ export class EventTime {
     this.#delay = delay;
   }
 
-  /** The rows that are on time (the others are counted as late); `rows` itself if all are. */
-  admit(rows: readonly Row[], nowMs: number): readonly Row[] {
+  /**
+   * The rows that are on time (the others are counted as late); `rows` itself if all are. `split`
+   * names the part of the source they come from when it has parts read at their own paces.
+   */
+  admit(rows: readonly Row[], nowMs: number, split?: string): readonly Row[] {
     const c = this.column;
     if (c === undefined) {
       this.#rows += rows.length;
@@ -77,10 +93,25 @@ export class EventTime {
     this.#rows += n;
     this.#late += rows.length - n;
     if (n > 0) {
+      if (split !== undefined) {
+        const part = this.#splits.get(split);
+        let splitMax = part?.max ?? Number.NEGATIVE_INFINITY;
+        for (const row of kept ?? rows) if ((row[c] as number) > splitMax) splitMax = row[c] as number;
+        if (part === undefined) this.#splits.set(split, { max: splitMax, lastArrivalMs: nowMs });
+        else {
+          part.max = splitMax;
+          part.lastArrivalMs = nowMs;
+        }
+      }
       this.#max = max;
       this.#lastArrivalMs = nowMs;
     }
     return kept ?? rows;
+  }
+
+  /** A split has ended (a rotated file read to its end): it no longer holds the watermark back. */
+  endSplit(split: string): void {
+    this.#splits.delete(split);
   }
 
   /** The watermark to send at this barrier, when it advances. */
@@ -89,6 +120,13 @@ export class EventTime {
     if (this.column === undefined || this.#max === undefined || this.#lastArrivalMs === undefined)
       return undefined;
     let next = this.#max - this.#delay;
+    if (this.#holds > 0) for (const part of this.#splits.values()) part.lastArrivalMs = nowMs;
+    // The slowest split that is not idle sets the pace (all idle: the source is).
+    let slowest = Number.POSITIVE_INFINITY;
+    for (const part of this.#splits.values())
+      if (idleTimeoutMs === 0 || nowMs - part.lastArrivalMs < idleTimeoutMs)
+        slowest = Math.min(slowest, part.max - this.#delay);
+    if (slowest < next) next = slowest;
     this.#idle = idleTimeoutMs > 0 && nowMs - this.#lastArrivalMs >= idleTimeoutMs;
     if (this.#idle) next = Math.max(next, nowMs * 1000 - this.#delay);
     if (this.#watermark !== undefined && next <= this.#watermark) return undefined;
@@ -104,6 +142,9 @@ export class EventTime {
       lastArrivalMs: this.#lastArrivalMs ?? null,
       rows: this.#rows,
       lateRows: this.#late,
+      ...(this.#splits.size === 0
+        ? {}
+        : { splits: Object.fromEntries([...this.#splits].map(([k, part]) => [k, part.max])) }),
     };
   }
 
@@ -138,6 +179,8 @@ export class EventTime {
     this.#lastArrivalMs = s.lastArrivalMs === null ? undefined : nowMs;
     this.#rows = s.rows;
     this.#late = s.lateRows;
+    this.#splits.clear();
+    for (const [k, max] of Object.entries(s.splits ?? {})) this.#splits.set(k, { max, lastArrivalMs: nowMs });
   }
 
   get stats(): EventTimeStats {

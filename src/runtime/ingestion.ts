@@ -79,7 +79,15 @@ export class Ingestion<P> {
           return;
         }
         // One synchronous step: what a barrier's checkpoint sees has the rows and their position.
-        engine.push(source, batch.rows);
+        if (batch.splits === undefined) engine.push(source, batch.rows);
+        else {
+          let at = 0;
+          for (const { split, rows } of batch.splits) {
+            engine.push(source, batch.rows.slice(at, at + rows), split);
+            at += rows;
+          }
+        }
+        for (const split of batch.ended ?? []) engine.endSplit(source, split);
         if (batch.rejected.length > 0) this.#options.deadLetters(source, batch.rejected);
         this.#position = batch.position;
         this.#records += batch.rows.length;

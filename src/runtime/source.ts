@@ -29,6 +29,13 @@ export interface SourceBatch<P> {
   readonly rejected: readonly DeadLetter[];
   /** The position after this batch: opening the reader there continues with what follows it. */
   readonly position: P;
+  /**
+   * The parts of the input the rows come from, as consecutive runs of `rows` (a partition, a
+   * file): each read at its own pace, the source's watermark follows the slowest.
+   */
+  readonly splits?: readonly { readonly split: string; readonly rows: number }[];
+  /** Parts that have ended (a rotated file read to its end): they no longer hold it back. */
+  readonly ended?: readonly string[];
 }
 
 /** How a reader is doing, for `/api/status` and the system tables. */

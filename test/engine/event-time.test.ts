@@ -351,3 +351,21 @@ test('EventTime: allowLateness lengthens the delay, never shortens it, never mov
   et.admit([[201 * S]], 4000);
   assert.equal(et.advance(4000, 0), 141 * S, 'still 60 s');
 });
+
+test('EventTime: splits read at their own paces — the watermark follows the slowest not idle, an ended one no longer counts', () => {
+  const et = new EventTime(0, 5 * S);
+  et.admit([[100 * S]], 1000, 'partition 0');
+  et.admit([[60 * S]], 1000, 'partition 1');
+  assert.equal(et.advance(1000, 0), 55 * S, 'partition 1 is behind: 60 s − 5 s');
+  assert.deepEqual(et.admit([[57 * S]], 1500, 'partition 1'), [[57 * S]], 'on time for its own pace');
+  et.admit([[80 * S]], 2000, 'partition 1');
+  assert.equal(et.advance(2000, 0), 75 * S);
+  const copy = new EventTime(0, 5 * S);
+  copy.restore(structuredClone(et.snapshot()), 3000);
+  et.endSplit('partition 1');
+  assert.equal(et.advance(3000, 0), 95 * S, 'partition 1 ended: partition 0 sets the pace');
+  assert.equal(copy.advance(3000, 0), undefined, 'restored: both splits still count (75 s)');
+  // With an idle timeout, a split that gave nothing for that long stops holding the others back.
+  copy.admit([[120 * S]], 5000, 'partition 0');
+  assert.equal(copy.advance(5000, 1500), 115 * S, 'partition 1 idle since 3 s');
+});

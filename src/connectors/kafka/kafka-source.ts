@@ -48,18 +48,25 @@ export class KafkaSource implements SourceConnector<KafkaPosition> {
           if (batch.messages.length === 0) continue; // waited maxWaitMs: look at the signal again
           const rows: Row[] = [];
           const rejected: DeadLetter[] = [];
+          // Each partition is read at its own pace: its rows go as a run of their own.
+          const splits: { split: string; rows: number }[] = [];
           for (const m of batch.messages) {
             const value = m.value ?? new Uint8Array();
             const d = decoder.decode(value);
-            if ('row' in d) rows.push(d.row);
-            else
+            if ('row' in d) {
+              rows.push(d.row);
+              const split = `partition ${m.partition}`;
+              const last = splits[splits.length - 1];
+              if (last?.split === split) last.rows++;
+              else splits.push({ split, rows: 1 });
+            } else
               rejected.push({
                 position: `partition ${m.partition} offset ${m.offset}`,
                 reason: d.error,
                 raw: Buffer.from(value.subarray(0, DEAD_LETTER_BYTES)).toString('utf8'),
               });
           }
-          return { rows, rejected, position: positionOf() };
+          return { rows, rejected, position: positionOf(), splits };
         }
         return undefined;
       },
