@@ -42,6 +42,12 @@ export async function pumpStdin(
   signal: AbortSignal,
 ): Promise<number> {
   const lines = createInterface({ input: stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  // A stop ends the reading at once: an open pipe (`tail -F … |`) would otherwise keep tidewatch up.
+  const stop = () => {
+    lines.close();
+    (stdin as Partial<NodeJS.ReadStream>).destroy?.();
+  };
+  signal.addEventListener('abort', stop, { once: true });
   let batch: string[] = [];
   let total = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -67,6 +73,7 @@ export async function pumpStdin(
     }
     await flush();
   } finally {
+    signal.removeEventListener('abort', stop);
     clearTimeout(timer);
     lines.close();
   }

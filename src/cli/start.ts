@@ -349,8 +349,8 @@ async function serve(
       setUp: (engine) => applyPipelines(engine, pipelines),
       engine: { idleTimeoutMs: settings['idle-timeout'] * 1000, checkSource },
       connectorFor: (spec) => sourceConnector(spec, io.cwd),
-      decoderFor: (spec) => {
-        const decoder = sourceDecoder(spec);
+      decoderFor: (spec, format) => {
+        const decoder = format === undefined ? sourceDecoder(spec) : inputDecoder(format, spec);
         return (bytes) => decoder.decode(bytes);
       },
       logFsync: settings['log-fsync'] as FsyncPolicy,
@@ -391,7 +391,7 @@ async function serve(
       engine.allowLateness(target, settings['input-lateness'] * 1_000_000);
       instead.set(target, input === '-' ? null : fileInput(input, io.cwd, decoder));
       if (input === '-') {
-        const fed = durable.logInput(target, { kind: 'stdin', decode: (bytes) => decoder.decode(bytes) });
+        const fed = durable.logInput(target, { kind: 'stdin', format: settings.format });
         if (fed !== undefined && io.stdin !== undefined) stdinLines = pumpStdin(io.stdin, fed.input, signal);
       }
     }
@@ -492,7 +492,7 @@ async function serve(
         ? data.created
           ? ' (new)'
           : ''
-        : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(generated?.replay ?? 0)} events replayed from the log` +
+        : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(durable.replayedRecords())} events replayed from the logs` +
           `${durable.replayedWrites > 0 ? `, ${formatCount(durable.replayedWrites)} table writes from the DML log` : ''})`
     }`,
     `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
@@ -553,9 +553,10 @@ async function serve(
       )
     : Promise.resolve({ records: 0 });
 
-  void stdinLines?.then((n) =>
-    io.stderr.write(`\ntidewatch: stdin ended after ${formatCount(n)} lines; serving on\n`),
-  );
+  void stdinLines?.then((n) => {
+    if (!signal.aborted)
+      io.stderr.write(`\ntidewatch: stdin ended after ${formatCount(n)} lines; serving on\n`);
+  });
   let exitCode = 0;
   try {
     await generator;
@@ -572,6 +573,7 @@ async function serve(
     clearInterval(ticker);
     line.done();
     await api.close();
+    await stdinLines;
     await pg.close();
     await backend.close();
     await durable.close();

@@ -20,7 +20,8 @@
  *   files, whose `IF NOT EXISTS` statements are no-ops for what the state already has) and
  *   committed. Nothing acknowledged is lost; nothing is counted twice.
  */
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { type LogDecoder, LogInput } from '../connectors/log-input.ts';
@@ -48,6 +49,8 @@ export interface DurableEngine {
   readonly restoredEpoch: number | undefined;
   /** Table changes applied again from the DML log at start. */
   readonly replayedWrites: number;
+  /** Records the log inputs opened so far held beyond the last commit at their opening. */
+  replayedRecords(): number;
   /** What opening the data directory repaired or noticed (a torn log tail cut, a stale lock taken over). */
   readonly notices: readonly string[];
   /**
@@ -87,12 +90,13 @@ export interface DurableEngine {
    * through a durable log: what is appended is read back from the log by offset, decoded by the
    * source's FORMAT (`options.decoderFor`), also after a crash (`replay`: records beyond the
    * last commit, read first). Units of another kind (`--input -` in an access-log format) go
-   * to a log of their own, `decode.kind` naming it. The same one for every caller of a kind;
-   * undefined when the engine has no source of that name.
+   * to a log of their own, which records their format: a later start reads what it holds beyond
+   * the last commit, with or without that input. The same one for every caller of a kind and
+   * format; undefined when the engine has no source of that name.
    */
   logInput(
     source: string,
-    decode?: { readonly kind: string; readonly decode: LogDecoder },
+    units?: OtherUnits,
   ): { readonly input: LogInput; readonly replay: number } | undefined;
   /**
    * Runs the connector of every source that has one (`options.connectorFor`), from its
@@ -127,8 +131,44 @@ export interface DurableEngineOptions {
   readonly onFatal: (error: Error) => void;
   /** The connector a source's definition names (undefined: it has none). */
   readonly connectorFor?: (source: SourceSpec) => SourceConnector<unknown> | undefined;
-  /** The decoder of a source's units (its FORMAT), for log inputs given none. */
-  readonly decoderFor?: (source: SourceSpec) => LogDecoder;
+  /**
+   * The decoder of a source's units: in its FORMAT, or in `format` for a log input of another
+   * kind of units (`OtherUnits.format`, also when read back after a restart).
+   */
+  readonly decoderFor?: (source: SourceSpec, format?: string) => LogDecoder;
+}
+
+/** Units of a log input that are not in its source's FORMAT (lines of stdin in an access-log format). */
+export interface OtherUnits {
+  /** Where they come from (`stdin`). */
+  readonly kind: string;
+  /** Their format, as `decoderFor` takes it. */
+  readonly format: string;
+}
+
+/** What the log of other units records about them (`units.json` in its directory). */
+interface UnitsFile extends OtherUnits {
+  readonly source: string;
+}
+
+const UNITS_FILE = 'units.json';
+
+/** The log of a source's other units: one per kind and format, so that each is read back as written. */
+function otherUnitsLog(source: string, units: OtherUnits): string {
+  const format = createHash('sha256').update(units.format).digest('hex').slice(0, 12);
+  return `${source}#${units.kind}-${format}`;
+}
+
+/** The other-units logs in the data directory, as their `units.json` describe them. */
+function otherUnitsLogs(dataDir: string): UnitsFile[] {
+  const dir = join(dataDir, 'log');
+  if (!existsSync(dir)) return [];
+  const found: UnitsFile[] = [];
+  for (const entry of readdirSync(dir)) {
+    const file = join(dir, entry, UNITS_FILE);
+    if (existsSync(file)) found.push(JSON.parse(readFileSync(file, 'utf8')) as UnitsFile);
+  }
+  return found;
 }
 
 /** Epochs that may wait for their commit before ingestion waits (see CommitBacklog). */
@@ -344,6 +384,46 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     return { ingestion: ingestion as Ingestion<unknown>, stop, done };
   };
 
+  /** `DurableEngine.logInput`. */
+  const openLogInput = (
+    source: string,
+    units?: OtherUnits,
+  ): { readonly input: LogInput; readonly replay: number } | undefined => {
+    const name = units === undefined ? source : otherUnitsLog(source, units);
+    const existing = logFed.get(name);
+    if (existing !== undefined) return existing;
+    const spec = engine.sourceSpec(source);
+    if (spec === undefined) return undefined;
+    const decodeUnit = options.decoderFor?.(spec, units?.format);
+    if (decodeUnit === undefined) throw new Error(`no decoder for the units of source ${source}`);
+    const log = openCheckedLog(options.data.path, name, committed, { fsync }, notices);
+    if (units !== undefined) {
+      const file = join(log.dir, UNITS_FILE);
+      if (!existsSync(file)) {
+        // Whole or absent after a crash: written aside, then renamed.
+        writeFileSync(`${file}.new`, JSON.stringify({ source, ...units } satisfies UnitsFile));
+        renameSync(`${file}.new`, file);
+      }
+    }
+    const from = committed.sources[name] ?? 0;
+    const input = new LogInput({
+      source,
+      log,
+      decode: decodeUnit,
+      alive: () => engine.sourceSpec(source) !== undefined,
+      hold: () => engine.holdIdle(source),
+      from,
+    });
+    const fed = {
+      ...feed(source, input.kind, input.reader(from), from),
+      source,
+      input,
+      replay: log.nextOffset - from,
+    };
+    logFed.set(name, fed);
+    return fed;
+  };
+
   /**
    * Brings the feeding to the catalog: a dropped source's feeding stops (its durable log goes
    * with it, so that a source created again under its name starts afresh), and every source with
@@ -364,6 +444,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       f.stop.abort();
       await f.done;
     }
+    // A source's durable log holds what was posted to it (or generated): what lies beyond the
+    // committed offset is read at once, not only once something is posted to it again.
+    for (const name of engine.list('source'))
+      if (!logFed.has(name) && existsSync(sourceLogDir(options.data.path, name))) openLogInput(name);
+    for (const { source, kind, format } of otherUnitsLogs(options.data.path))
+      if (engine.sourceSpec(source) !== undefined) openLogInput(source, { kind, format });
     for (const name of engine.list('source')) {
       const spec = engine.sourceSpec(name);
       if (connectorFed.has(name) || spec === undefined) continue;
@@ -381,6 +467,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     store,
     restoredEpoch,
     replayedWrites,
+    replayedRecords: () => [...logFed.values()].reduce((sum, f) => sum + f.replay, 0),
     notices,
     async execute(sql, params, tokens) {
       const before = catalogSize();
@@ -414,34 +501,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       await durable();
       return n;
     },
-    logInput(source, decode) {
-      // Units another decoder reads get a log of their own: a log's units are read back with one.
-      const name = decode === undefined ? source : `${source}#${decode.kind}`;
-      const existing = logFed.get(name);
-      if (existing !== undefined) return existing;
-      const spec = engine.sourceSpec(source);
-      if (spec === undefined) return undefined;
-      const log = openCheckedLog(options.data.path, name, committed, { fsync }, notices);
-      const from = committed.sources[name] ?? 0;
-      const decodeUnit = decode?.decode ?? options.decoderFor?.(spec);
-      if (decodeUnit === undefined) throw new Error(`no decoder for the units of source ${source}`);
-      const input = new LogInput({
-        source,
-        log,
-        decode: decodeUnit,
-        alive: () => engine.sourceSpec(source) !== undefined,
-        hold: () => engine.holdIdle(source),
-        from,
-      });
-      const fed = {
-        ...feed(source, input.kind, input.reader(from), from),
-        source,
-        input,
-        replay: log.nextOffset - from,
-      };
-      logFed.set(name, fed);
-      return fed;
-    },
+    logInput: openLogInput,
     async feedConnectors(replacements) {
       instead = new Map(replacements);
       await reconcile();

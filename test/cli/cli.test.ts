@@ -306,7 +306,7 @@ describe('tidewatch start', () => {
     const second = spawnCli(args, { cwd: dir });
     const secondDone = collect(second);
     const banner = await waitForOutput(second, /Press Ctrl-C to stop/);
-    assert.match(banner, /resumed at epoch \d+ \(0 events replayed from the log\)/);
+    assert.match(banner, /resumed at epoch \d+ \(0 events replayed from the logs\)/);
     second.kill('SIGINT');
     assert.equal((await secondDone).code, 0);
   });

@@ -11,6 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { attacksFrom, generatorClock } from '../../src/cli/generator-flags.ts';
 import { toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { Engine } from '../../src/engine/engine.ts';
+import { type LogRecord, toJsonLine } from '../../src/generator/record.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
 import { formatNumeric, isNumericValue } from '../../src/sql/numeric.ts';
 import type { Row } from '../../src/stream/value.ts';
@@ -24,6 +25,11 @@ export interface StreamSpec {
   /** Events per simulated second. */
   readonly rate: number;
   readonly seed: number;
+  /**
+   * Attack scenarios mixed in, as `--generator-attacks` / `--attack` take them (default `all`,
+   * as `start` does; `generate` injects none unless told).
+   */
+  readonly attacks?: readonly string[];
 }
 
 /** What an uninterrupted run over the stream holds. */
@@ -55,6 +61,7 @@ export function startArgs(spec: StreamSpec, dataDir: string): string[] {
     '0',
     '--status-interval',
     '60',
+    ...(spec.attacks === undefined ? [] : ['--generator-attacks', spec.attacks.join(',') || 'none']),
   ];
 }
 
@@ -62,20 +69,35 @@ function rawLine(r: Record<string, unknown>): string {
   return [r.request_timestamp, r.ip_address, r.url, r.status_code, r.user_agent].join('|');
 }
 
-const RAW_LINE_SQL = `SELECT concat_ws('|', epoch_us(request_timestamp), ip_address, url, status_code, user_agent)
+/** Each retained raw event of the reference source as `Expected.raw` has it. */
+export const RAW_LINE_SQL = `SELECT concat_ws('|', epoch_us(request_timestamp), ip_address, url, status_code, user_agent)
   FROM website_logs_source`;
+
+/** The stream's records in the order the generator makes them. */
+function* streamRecords(spec: StreamSpec): Generator<LogRecord> {
+  const clock = generatorClock(String(spec.rate), START, '1');
+  const attacks = attacksFrom(spec.attacks ?? ['all']);
+  const gen = new TrafficGenerator({ ...clock.traffic, seed: spec.seed, attacks });
+  for (let i = 0; i < spec.events; i++) yield gen.next();
+}
+
+/** The stream's records as NDJSON lines, in order: what `tidewatch generate` prints for it. */
+export function streamLines(spec: StreamSpec): string[] {
+  return Array.from(streamRecords(spec), toJsonLine);
+}
 
 /** The views and raw events of an uninterrupted run, computed in process. */
 export async function expectedRun(spec: StreamSpec): Promise<Expected> {
-  const clock = generatorClock(String(spec.rate), START, '1');
-  const gen = new TrafficGenerator({ ...clock.traffic, seed: spec.seed, attacks: attacksFrom(['all']) });
   const engine = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
   await engine.execute(PIPELINE);
   const raw: string[] = [];
+  const records = streamRecords(spec);
   for (let i = 0; i < spec.events; i += 5000) {
-    const records = Array.from({ length: Math.min(5000, spec.events - i) }, () => toSourceRecord(gen.next()));
-    for (const r of records) raw.push(rawLine(r));
-    engine.push('website_logs_source', records);
+    const batch = Array.from({ length: Math.min(5000, spec.events - i) }, () =>
+      toSourceRecord(records.next().value as LogRecord),
+    );
+    for (const r of batch) raw.push(rawLine(r));
+    engine.push('website_logs_source', batch);
   }
   engine.flush();
   const views = Object.fromEntries(engine.list('materialized view').map((v) => [v, engine.rows(v)]));
