@@ -12,13 +12,14 @@
  *   up — librdkafka's mock does not — and the reader then finds that message itself, reading
  *   the partition from its start and dropping what is older).
  * - Backpressure: requests are sent only inside `next`, and only once everything fetched
- *   before was handed out. A call asks for at most `maxBytes`, shared among the partitions'
+ *   before was handed out: when a call hands out the last buffered messages it sends the next
+ *   round at once, so that the broker answers while the caller works. A round asks for at most `maxBytes`, shared among the partitions'
  *   leaders, one request per leader (a broker returns whole record batches, so an answer can
  *   exceed its share by one batch per partition); what the batch cannot take waits in the
  *   reader for the next call. A long poll left waiting on a quiet broker when another broker
  *   answered may answer after the call returned: its messages are taken at the next call,
- *   before anything new is asked. So the reader holds at most one round of fetches, and a slow
- *   caller slows the reading.
+ *   before anything new is asked. So the reader holds at most one round of fetches beyond what
+ *   the caller has, and a slow caller slows the reading.
  * - Failures: a broker that cannot be reached, a request that fails or times out, a topic
  *   that is missing — all are retried with exponential backoff (`retry`), and reported by
  *   `status()` (connected / retrying since when / last error); `next` then returns an empty
@@ -209,7 +210,11 @@ export class KafkaReader {
     this.#busy = true;
     try {
       if (this.#bufferHead === this.#buffer.length) await this.#fetchRound(maxBytes);
-      return this.#take(maxRecords, maxBytes);
+      const batch = this.#take(maxRecords, maxBytes);
+      // Read ahead: the next round is on its way while the caller works on this batch.
+      if (this.#bufferHead === this.#buffer.length && this.#state === 'connected')
+        this.#sendRequests(maxBytes, this.#maxWaitMs);
+      return batch;
     } finally {
       this.#busy = false;
     }
