@@ -41,7 +41,7 @@ import {
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
-import { formatCount, formatUptime, RateMeter, StatusLine } from './status-line.ts';
+import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -367,6 +367,15 @@ async function serve(
     return 1;
   }
   const { engine } = durable;
+  const sourceTotals = () => {
+    const sources = new Set(engine.list('source'));
+    return engine
+      .sourceStats()
+      .filter((s) => sources.has(s.name))
+      .map((s) => [s.name, s.rows + s.lateRows] as const);
+  };
+  // Counted from what the start restored, before anything feeds the sources.
+  const intake = new IntakeCounter(sourceTotals());
   const input = settings.input;
   const generating = settings.generator && input === '';
   /** Lines read from stdin (`--input -`), once stdin ends. */
@@ -414,12 +423,12 @@ async function serve(
   }
 
   const startedAt = Date.now();
-  const events = new RateMeter();
+  const events = intake.meter;
   let attackEpisodes = 0;
   const status = () => ({
     started_at: new Date(startedAt).toISOString(),
     uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
-    events_total: events.total,
+    events_total: intake.update(sourceTotals()),
     attack_episodes_total: attackEpisodes,
     generator: settings.generator,
     pipelines,
@@ -511,6 +520,7 @@ async function serve(
   const every = (settings['status-interval'] || (line.interactive ? 1 : 10)) * 1000;
   const ticker = setInterval(() => {
     const uptime = formatUptime(Date.now() - startedAt);
+    intake.update(sourceTotals());
     const rate = formatCount(events.perSecond());
     const views = engine.viewStats();
     const viewRows = views.reduce((sum, v) => sum + v.rows, 0);
@@ -525,7 +535,6 @@ async function serve(
   const counting: RecordOutput = {
     write: (batch: readonly LogRecord[]) => {
       const wait = generated?.input.append(batch.map(toJsonLine), batch.map(toSourceRecord));
-      events.add(batch.length);
       return wait;
     },
     close: async () => {},
@@ -583,7 +592,7 @@ async function serve(
     exitCode = 1;
   }
   io.stdout.write(
-    `tidewatch stopped after ${formatUptime(Date.now() - startedAt)}: ${formatCount(events.total)} events\n`,
+    `tidewatch stopped after ${formatUptime(Date.now() - startedAt)}: ${formatCount(intake.update(sourceTotals()))} events\n`,
   );
   return exitCode;
 }

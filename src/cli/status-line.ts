@@ -28,6 +28,33 @@ export class RateMeter {
   }
 }
 
+/**
+ * Events admitted into sources by this process, whatever fed them (the generator, files,
+ * stdin, Kafka, HTTP posts), from running totals per source that may include what a start
+ * restored: only their growth counts, and a dropped source takes nothing back.
+ */
+export class IntakeCounter {
+  readonly meter = new RateMeter();
+  readonly #seen = new Map<string, number>();
+
+  constructor(totals: Iterable<readonly [string, number]>) {
+    for (const [source, total] of totals) this.#seen.set(source, total);
+  }
+
+  /** Takes the sources' current totals; returns the events admitted since the start. */
+  update(totals: Iterable<readonly [string, number]>): number {
+    const present = new Set<string>();
+    for (const [source, total] of totals) {
+      present.add(source);
+      const before = this.#seen.get(source) ?? 0;
+      if (total > before) this.meter.add(total - before);
+      this.#seen.set(source, total);
+    }
+    for (const source of this.#seen.keys()) if (!present.has(source)) this.#seen.delete(source);
+    return this.meter.total;
+  }
+}
+
 const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 export function formatCount(n: number): string {
