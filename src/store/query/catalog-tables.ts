@@ -9,14 +9,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SqlType, Value } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
-import {
-  type CatalogRelation,
-  type CatalogSetting,
-  type CatalogSnapshot,
-  catalogRelations,
-  perSession,
-  rowValues,
-} from './catalog-relations.ts';
+import type { CatalogRelation, CatalogSetting, CatalogSnapshot } from './catalog-relation-spec.ts';
+import { catalogRelations, rowValues } from './catalog-relations.ts';
 import { duckTypeOfSql, toDuckValue } from './duck-values.ts';
 import { pgTypes } from './pg-types.ts';
 import type { StoredRelation } from './stored-relation.ts';
@@ -25,9 +19,11 @@ function tableName(rel: Pick<CatalogRelation, 'schema' | 'name'>): string {
   return `tw__${rel.schema}__${rel.name}`;
 }
 
+const shared = (rel: CatalogRelation) => rel.changesWith === 'catalog';
+
 /** The table holding a catalog relation, as SQL: a session's own, or one of the `shared` database. */
-export function catalogTableSql(rel: Pick<CatalogRelation, 'schema' | 'name'>, shared: string): string {
-  return `${perSession(rel) ? 'temp' : quoteIdent(shared)}.main.${quoteIdent(tableName(rel))}`;
+export function catalogTableSql(rel: CatalogRelation, sharedDatabase: string): string {
+  return `${shared(rel) ? quoteIdent(sharedDatabase) : 'temp'}.main.${quoteIdent(tableName(rel))}`;
 }
 
 /** `oid → format_type(oid, NULL)`, in the `shared` database. */
@@ -159,10 +155,7 @@ let sharedCatalogs = 0;
  */
 export class SharedCatalog {
   readonly database = `tw_catalog_${++sharedCatalogs}`;
-  readonly #tables = new CatalogTableSet(
-    this.database,
-    catalogRelations.filter((rel) => !perSession(rel)),
-  );
+  readonly #tables = new CatalogTableSet(this.database, catalogRelations.filter(shared));
   #ready: Promise<void> | undefined;
   #queue: Promise<void> = Promise.resolve();
   #fingerprint: string | undefined;
@@ -209,7 +202,10 @@ export class SharedCatalog {
 export class CatalogTables {
   readonly #conn: DuckDBConnection;
   readonly #shared: SharedCatalog;
-  readonly #own = new CatalogTableSet('temp', catalogRelations.filter(perSession));
+  readonly #own = new CatalogTableSet(
+    'temp',
+    catalogRelations.filter((rel) => rel.changesWith === 'session'),
+  );
   #fingerprint: string | undefined;
 
   constructor(conn: DuckDBConnection, shared: SharedCatalog) {

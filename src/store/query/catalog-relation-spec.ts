@@ -1,0 +1,102 @@
+/**
+ * How a catalog relation is defined: a column list written as `'oid oid, relname name'`, a
+ * function from a catalog snapshot to rows, and what its rows change with, which decides when
+ * its table is refilled (catalog-tables.ts). Also the namespaces and the owner every catalog
+ * relation refers to.
+ */
+import { arrayOf, type SqlType, T, type Value } from '../../sql/types.ts';
+import type { CatalogSchema } from './rewrite.ts';
+import type { StoredRelation } from './stored-relation.ts';
+
+export interface CatalogColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+export interface CatalogSetting {
+  readonly name: string;
+  readonly setting: string;
+}
+
+/** What the catalog is computed from. */
+export interface CatalogSnapshot {
+  /** tidewatch's relations, sorted by name. */
+  readonly relations: readonly StoredRelation[];
+  readonly settings: readonly CatalogSetting[];
+  /** The OID of a tidewatch relation. */
+  readonly relationOid: (name: string) => number;
+}
+
+export type CatalogRow = Readonly<Record<string, Value>>;
+
+/**
+ * What a catalog relation's rows change with: tidewatch's relations (`catalog`: tables all
+ * sessions share, refilled once per change) or the session's settings (`session`).
+ */
+export type ChangesWith = 'catalog' | 'session';
+
+export interface CatalogRelation {
+  readonly schema: CatalogSchema;
+  readonly name: string;
+  /** `r` for a catalog table, `v` for a catalog view (as in PostgreSQL). */
+  readonly relkind: 'r' | 'v';
+  readonly columns: readonly CatalogColumn[];
+  readonly changesWith: ChangesWith;
+  rows(s: CatalogSnapshot): readonly CatalogRow[];
+}
+
+export const NAMESPACE_OIDS: Readonly<Record<CatalogSchema | 'public', number>> = {
+  pg_catalog: 11,
+  public: 2200,
+  information_schema: 13182,
+};
+export const ROOT_OID = 10;
+
+const columnTypes: Readonly<Record<string, SqlType>> = {
+  oid: T.int8,
+  name: T.varchar,
+  text: T.text,
+  char: T.varchar,
+  bool: T.boolean,
+  int2: T.int2,
+  int4: T.int4,
+  int8: T.int8,
+  float4: T.float4,
+  timestamptz: T.timestamptz,
+  'oid[]': arrayOf(T.int8),
+  'text[]': arrayOf(T.text),
+  'int2[]': arrayOf(T.int2),
+  'char[]': arrayOf(T.varchar),
+};
+
+/** `'oid oid, relname name'` → columns. */
+function columns(spec: string): CatalogColumn[] {
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const [name, type] = s.split(/\s+/) as [string, string];
+      const t = columnTypes[type];
+      if (t === undefined) throw new Error(`catalog column ${name}: unknown type ${type}`);
+      return Object.freeze({ name, type: t });
+    });
+}
+
+export function relation(
+  schema: CatalogSchema,
+  name: string,
+  relkind: 'r' | 'v',
+  spec: string,
+  rows: (s: CatalogSnapshot) => readonly CatalogRow[] = () => [],
+  changesWith: ChangesWith = 'catalog',
+): CatalogRelation {
+  return Object.freeze({
+    schema,
+    name,
+    relkind,
+    columns: Object.freeze(columns(spec)),
+    changesWith,
+    rows,
+  });
+}
