@@ -49,6 +49,7 @@ export const NAMESPACE_OIDS: Readonly<Record<CatalogSchema | 'public', number>> 
   pg_catalog: 11,
   public: 2200,
   information_schema: 13182,
+  rw_catalog: 13183,
 };
 export const ROOT_OID = 10;
 
@@ -56,6 +57,7 @@ const columnTypes: Readonly<Record<string, SqlType>> = {
   oid: T.int8,
   name: T.varchar,
   text: T.text,
+  varchar: T.varchar,
   char: T.varchar,
   bool: T.boolean,
   int2: T.int2,
@@ -63,8 +65,10 @@ const columnTypes: Readonly<Record<string, SqlType>> = {
   int8: T.int8,
   float4: T.float4,
   timestamptz: T.timestamptz,
+  jsonb: T.jsonb,
   'oid[]': arrayOf(T.int8),
   'text[]': arrayOf(T.text),
+  'varchar[]': arrayOf(T.varchar),
   'int2[]': arrayOf(T.int2),
   'char[]': arrayOf(T.varchar),
 };

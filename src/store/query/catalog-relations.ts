@@ -1,6 +1,7 @@
 /**
- * The PostgreSQL catalog tools introspect (`pg_catalog`, `information_schema`), computed
- * from tidewatch's relations and settings. Each relation is a column list and a function
+ * The PostgreSQL catalog tools introspect (`pg_catalog`, `information_schema`) and
+ * RisingWave's `rw_catalog` (rw-catalog-relations.ts), computed from tidewatch's relations,
+ * settings and sources' ingestion. Each relation is a column list and a function
  * from a catalog snapshot to rows; the session keeps them as temporary tables
  * (catalog-tables.ts). Everything belongs to database `dev`, schema `public`, user `root`.
  *
@@ -10,7 +11,7 @@
  * - `information_schema.tables` lists materialized views with `table_type 'MATERIALIZED
  *   VIEW'` and `information_schema.views` lists them too, as RisingWave does;
  * - the catalog's own relations are listed as well (schemas `pg_catalog`,
- *   `information_schema`), as PostgreSQL does;
+ *   `information_schema`, `rw_catalog`), as PostgreSQL and RisingWave do;
  * - object identifiers are bigint; arrays of identifiers, ACLs and expressions are NULL.
  */
 import type { SqlType, Value } from '../../sql/types.ts';
@@ -25,6 +26,7 @@ import {
 } from './catalog-relation-spec.ts';
 import { informationSchemaType, pgTypeOf, pgTypes } from './pg-types.ts';
 import type { CatalogSchema } from './rewrite.ts';
+import { rwCatalogRelations } from './rw-catalog-relations.ts';
 import { DATABASE, PUBLIC_SCHEMA, type StoredRelation, USER } from './stored-relation.ts';
 
 type Row = CatalogRow;
@@ -225,7 +227,7 @@ function informationColumns(s: CatalogSnapshot): Row[] {
 
 const views = (s: CatalogSnapshot) => s.relations.filter((r) => r.kind === 'materialized view');
 
-export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
+const postgresRelations: readonly CatalogRelation[] = [
   relation('pg_catalog', 'pg_namespace', 'r', 'oid oid, nspname name, nspowner oid, nspacl text[]', () =>
     Object.entries(NAMESPACE_OIDS).map(([nspname, oid]) => ({ oid, nspname, nspowner: ROOT_OID })),
   ),
@@ -607,6 +609,12 @@ export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
         is_trigger_insertable_into: 'NO',
       })),
   ),
+];
+
+/** PostgreSQL's catalog relations, then RisingWave's (their OIDs follow this order). */
+export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
+  ...postgresRelations,
+  ...rwCatalogRelations,
 ]);
 
 const bySchemaAndName = new Map(catalogRelations.map((c) => [`${c.schema}.${c.name}`, c]));
