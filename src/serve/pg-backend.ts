@@ -16,7 +16,7 @@ import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
 import type { Token } from '../sql/tokens.ts';
 import type { SqlType, Value } from '../sql/types.ts';
-import { AdHocSession, type StoredRelation } from '../store/query/ad-hoc-session.ts';
+import { AdHocSession, type SourceIngestion, type StoredRelation } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
 import { DEAD_LETTER_COLUMNS, DEAD_LETTERS } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
@@ -66,6 +66,8 @@ export interface PgBackendDeps {
   readonly subscriptions: SubscriptionStore;
   /** A number that changes whenever the store may have changed (`ViewStore.version`). */
   readonly storeVersion: () => number;
+  /** How each source's ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). */
+  readonly ingestion: () => readonly SourceIngestion[];
 }
 
 const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
@@ -428,6 +430,7 @@ export class TidewatchPgBackend implements PgBackend {
       this.#catalog,
       () => this.#storedRelations(),
       (name) => settings.get(name),
+      this.#deps.ingestion,
     );
     return { adHoc, settings };
   }

@@ -18,6 +18,35 @@ export interface CatalogSetting {
   readonly setting: string;
 }
 
+/** One Kafka partition a source reads, as its reader last saw it. */
+export interface PartitionProgress {
+  readonly partition: number;
+  /** Offset of the next message to read; null until the start is resolved. */
+  readonly position: number | null;
+  /** The broker's end of the partition (offset of the next message written); null before the first fetch. */
+  readonly highWatermark: number | null;
+}
+
+/** How one ingestion of a source (its connector, or its durable log) is doing now. */
+export interface SourceIngestion {
+  readonly source: string;
+  /** `kafka`, `file`, `log`. */
+  readonly kind: string;
+  /** `reading`, `waiting`, `retrying`, `ended`, `failed`. */
+  readonly state: string;
+  /** Records pushed into the engine by this process. */
+  readonly records: number;
+  /** Units rejected into the dead letters by this process. */
+  readonly rejected: number;
+  /** Records in the input not read yet, where the connector can tell. */
+  readonly lag?: number;
+  /** Bytes of the followed files not read yet (file sources). */
+  readonly bytesBehind?: number;
+  readonly error?: string;
+  /** Kafka sources: every partition of the topic. */
+  readonly partitions?: readonly PartitionProgress[];
+}
+
 /** What the catalog is computed from. */
 export interface CatalogSnapshot {
   /** tidewatch's relations, sorted by name. */
@@ -25,15 +54,18 @@ export interface CatalogSnapshot {
   readonly settings: readonly CatalogSetting[];
   /** The OID of a tidewatch relation. */
   readonly relationOid: (name: string) => number;
+  readonly ingestion: readonly SourceIngestion[];
 }
 
 export type CatalogRow = Readonly<Record<string, Value>>;
 
 /**
  * What a catalog relation's rows change with: tidewatch's relations (`catalog`: tables all
- * sessions share, refilled once per change) or the session's settings (`session`).
+ * sessions share, refilled once per change), the session's settings (`session`), or the
+ * sources' ingestion (`ingestion`: the session's own tables, refilled at every query that
+ * reads them).
  */
-export type ChangesWith = 'catalog' | 'session';
+export type ChangesWith = 'catalog' | 'session' | 'ingestion';
 
 export interface CatalogRelation {
   readonly schema: CatalogSchema;

@@ -9,7 +9,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { arrayOf, T } from '../../../src/sql/types.ts';
-import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
+import {
+  AdHocSession,
+  type SourceIngestion,
+  type StoredRelation,
+} from '../../../src/store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../../../src/store/query/catalog-tables.ts';
 import { ViewStore } from '../../../src/store/view-store.ts';
 import { tempDir } from '../helpers.ts';
@@ -68,7 +72,11 @@ const source: StoredRelation = {
   },
 };
 
-async function setup(t: TestContext, settings: (name: string) => string | undefined = () => undefined) {
+async function setup(
+  t: TestContext,
+  settings: (name: string) => string | undefined = () => undefined,
+  ingestion: () => readonly SourceIngestion[] = () => [],
+) {
   const store = await ViewStore.open(join(tempDir(t, 'tidewatch-catalog-'), 'views.duckdb'));
   for (const r of [metrics, blocklist]) await store.defineView(r.name, r.columns);
   const relations: StoredRelation[] = [metrics, blocklist, source];
@@ -80,7 +88,13 @@ async function setup(t: TestContext, settings: (name: string) => string | undefi
   // As the endpoint does: the sessions of one store share the catalog tables.
   const shared = new SharedCatalog();
   const open = async () => {
-    const s = await AdHocSession.open(await store.connectReader(), shared, () => relations, settings);
+    const s = await AdHocSession.open(
+      await store.connectReader(),
+      shared,
+      () => relations,
+      settings,
+      ingestion,
+    );
     sessions.push(s);
     return s;
   };
@@ -89,7 +103,7 @@ async function setup(t: TestContext, settings: (name: string) => string | undefi
 
 const column = (rows: readonly unknown[][], i = 0) => rows.map((r) => r[i]);
 /** The rw_catalog relations tidewatch has, by name. */
-const rwCatalogTables = ['rw_sources'];
+const rwCatalogTables = ['rw_kafka_source_metrics', 'rw_sources', 'tidewatch_source_ingestion'];
 
 test('Grafana: version, TimescaleDB and search_path checks', async (t) => {
   const { session } = await setup(t);
@@ -406,4 +420,96 @@ test('a tidewatch relation named like a rw_catalog one comes first, unqualified'
   );
   const system = await session.query('SELECT name FROM rw_catalog.rw_sources');
   assert.deepEqual(system.rows, [['website_logs_source']]);
+});
+
+test('rw_kafka_source_metrics and tidewatch_source_ingestion show the ingestion of the moment at every query', async (t) => {
+  const partitions = [
+    { partition: 0, position: 0, highWatermark: 0 },
+    { partition: 1, position: 3, highWatermark: 5 },
+    { partition: 2, position: null, highWatermark: null },
+  ];
+  let ingestion: SourceIngestion[] = [
+    {
+      source: 'website_logs_source',
+      kind: 'kafka',
+      state: 'reading',
+      records: 3,
+      rejected: 0,
+      lag: 2,
+      partitions,
+    },
+    { source: 'website_logs_source', kind: 'log', state: 'waiting', records: 7, rejected: 1, lag: 0 },
+  ];
+  let asked = 0;
+  const { session, open } = await setup(t, undefined, () => {
+    asked++;
+    return ingestion;
+  });
+  const metrics = `SELECT s.name, m.partition_id, m.high_watermark, m.latest_offset,
+      m.high_watermark - m.latest_offset - 1 AS lag
+    FROM rw_kafka_source_metrics m JOIN rw_sources s ON s.id = m.source_id ORDER BY m.partition_id`;
+  const first = await session.query(metrics);
+  assert.deepEqual(
+    first.columns.map((c) => `${c.name} ${c.type.name}`),
+    ['name varchar', 'partition_id varchar', 'high_watermark int8', 'latest_offset int8', 'lag int8'],
+  );
+  assert.deepEqual(first.rows, [
+    ['website_logs_source', '0', 0, null, null],
+    ['website_logs_source', '1', 5, 2, 2],
+    ['website_logs_source', '2', null, null, null],
+  ]);
+  const fed = `SELECT source_name, kind, state, records, rejected, lag, bytes_behind, error,
+      source_id = (SELECT oid FROM pg_class WHERE relname = source_name) AS same_id
+    FROM tidewatch_source_ingestion ORDER BY kind`;
+  assert.deepEqual((await session.query(fed)).rows, [
+    ['website_logs_source', 'kafka', 'reading', 3, 0, 2, null, null, true],
+    ['website_logs_source', 'log', 'waiting', 7, 1, 0, null, null, true],
+  ]);
+  const before = asked;
+  await session.query('SELECT * FROM blocklist');
+  await session.query('SELECT * FROM rw_sources');
+  assert.equal(asked, before, 'queries not reading them do not ask');
+
+  ingestion = [
+    {
+      source: 'website_logs_source',
+      kind: 'kafka',
+      state: 'retrying',
+      records: 5,
+      rejected: 1,
+      lag: 0,
+      error: 'connect ECONNREFUSED',
+      partitions: [
+        { partition: 0, position: 1, highWatermark: 1 },
+        { partition: 1, position: 5, highWatermark: 5 },
+      ],
+    },
+    {
+      source: 'website_logs_source',
+      kind: 'file',
+      state: 'reading',
+      records: 9,
+      rejected: 2,
+      bytesBehind: 120,
+    },
+  ];
+  assert.deepEqual((await session.query(metrics)).rows, [
+    ['website_logs_source', '0', 1, 0, 0],
+    ['website_logs_source', '1', 5, 4, 0],
+  ]);
+  const other = await open();
+  for (const s of [session, other])
+    assert.deepEqual((await s.query(fed)).rows, [
+      ['website_logs_source', 'file', 'reading', 9, 2, null, 120, null, true],
+      ['website_logs_source', 'kafka', 'retrying', 5, 1, 0, null, 'connect ECONNREFUSED', true],
+    ]);
+  ingestion = [];
+  assert.deepEqual(
+    (await session.query('SELECT count(*)::int FROM rw_catalog.rw_kafka_source_metrics')).rows,
+    [[0]],
+  );
+  assert.deepEqual(
+    (await session.query('SELECT count(*)::int FROM rw_catalog.tidewatch_source_ingestion')).rows,
+    [[0]],
+  );
 });
