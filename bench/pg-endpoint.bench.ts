@@ -114,6 +114,7 @@ const backend = new TidewatchPgBackend({
   insertRows: () => Promise.reject(new Error('the benchmark copies no rows')),
   subscriptions: store,
   storeVersion: () => store.version,
+  ingestion: () => [],
 });
 const unexpected: unknown[] = [];
 const server = await listenPg(backend, {

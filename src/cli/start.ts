@@ -41,6 +41,7 @@ import {
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
+import { sourceIngestion } from './source-ingestion.ts';
 import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
 
@@ -452,6 +453,7 @@ async function serve(
     insertRows: (table, rows) => durable.insertRows(table, rows),
     subscriptions: durable.store,
     storeVersion: () => durable.store.version,
+    ingestion: () => sourceIngestion(durable.ingestion()),
   });
   try {
     pg = await listenPg(backend, {

@@ -191,6 +191,8 @@ export interface RelationInfo {
   readonly key: readonly number[] | undefined;
   /** An APPEND ONLY table: rows are only ever inserted. */
   readonly appendOnly: boolean;
+  /** A source's `WITH (…)` options and `FORMAT … ENCODE …`; undefined for tables and views. */
+  readonly source?: { readonly options: Options; readonly format: FormatSpec | undefined };
 }
 
 interface Relation extends CatalogRelation {
@@ -473,6 +475,7 @@ export class Engine implements Catalog {
         definition: r.definition,
         key: keyOf(r.name),
         appendOnly: r.appendOnly,
+        ...(r.objectKind === 'source' ? { source: { options: r.options, format: r.format } } : {}),
       };
     });
     this.#relationInfo = { at: this.#ddl.length, list };

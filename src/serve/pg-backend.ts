@@ -16,7 +16,7 @@ import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
 import type { Token } from '../sql/tokens.ts';
 import type { SqlType, Value } from '../sql/types.ts';
-import { AdHocSession } from '../store/query/ad-hoc-session.ts';
+import { AdHocSession, type SourceIngestion, type StoredRelation } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
 import { DEAD_LETTER_COLUMNS, DEAD_LETTERS } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
@@ -55,7 +55,7 @@ export interface PgBackendDeps {
   readonly describeParams: (sql: string, declared: readonly (SqlType | undefined)[]) => readonly SqlType[];
   /** A new DuckDB connection to the store. */
   readonly connectReader: () => Promise<DuckDBConnection>;
-  /** The engine's sources, tables and views. */
+  /** The engine's sources, tables and views: the same list until they change. */
   readonly relations: () => readonly RelationInfo[];
   /**
    * Inserts typed rows into a table as INSERT does (COPY FROM): full rows, values in the
@@ -66,6 +66,8 @@ export interface PgBackendDeps {
   readonly subscriptions: SubscriptionStore;
   /** A number that changes whenever the store may have changed (`ViewStore.version`). */
   readonly storeVersion: () => number;
+  /** How each source's ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). */
+  readonly ingestion: () => readonly SourceIngestion[];
 }
 
 const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
@@ -338,6 +340,33 @@ const DEAD_LETTERS_RELATION = {
   unique: false,
 };
 
+/** What the store's queries know of an engine relation. */
+function storedRelation(r: RelationInfo): StoredRelation {
+  return {
+    name: r.name,
+    kind: r.kind,
+    columns: r.columns,
+    definition: r.definition,
+    unique: r.key !== undefined,
+    ...(r.source === undefined
+      ? {}
+      : {
+          source: {
+            options: Object.fromEntries(r.source.options),
+            ...(r.source.format === undefined
+              ? {}
+              : {
+                  format: {
+                    format: r.source.format.format,
+                    encode: r.source.format.encode,
+                    options: Object.fromEntries(r.source.format.options),
+                  },
+                }),
+          },
+        }),
+  };
+}
+
 /** Store sessions kept ready: opening one (its settings table and functions) takes 10–20 ms. */
 const SPARE_SESSIONS = 2;
 
@@ -348,6 +377,8 @@ export class TidewatchPgBackend implements PgBackend {
   readonly #spare: Promise<Prepared>[] = [];
   /** The catalog tables all sessions share. */
   readonly #catalog = new SharedCatalog();
+  /** The engine's relations as the store's queries know them, made again when the engine's list changes. */
+  #stored: { readonly of: readonly RelationInfo[]; readonly list: readonly StoredRelation[] } | undefined;
   #closed = false;
 
   constructor(deps: PgBackendDeps) {
@@ -384,23 +415,22 @@ export class TidewatchPgBackend implements PgBackend {
     for (const s of await Promise.allSettled(spare)) if (s.status === 'fulfilled') s.value.adHoc.close();
   }
 
+  #storedRelations(): readonly StoredRelation[] {
+    const of = this.#deps.relations();
+    if (this.#stored?.of !== of)
+      this.#stored = { of, list: [...of.map(storedRelation), DEAD_LETTERS_RELATION] };
+    return this.#stored.list;
+  }
+
   async #prepare(): Promise<Prepared> {
     const conn = await this.#deps.connectReader();
     const settings = new SessionSettings();
     const adHoc = await AdHocSession.open(
       conn,
       this.#catalog,
-      () => [
-        ...this.#deps.relations().map((r) => ({
-          name: r.name,
-          kind: r.kind,
-          columns: r.columns,
-          definition: r.definition,
-          unique: r.key !== undefined,
-        })),
-        DEAD_LETTERS_RELATION,
-      ],
+      () => this.#storedRelations(),
       (name) => settings.get(name),
+      this.#deps.ingestion,
     );
     return { adHoc, settings };
   }

@@ -3,8 +3,8 @@
  * when an epoch commits, and dashboards ask the same queries again and again between commits
  * (every viewer, every refresh): the second asker gets the first one's rows. Keyed by the
  * store's version (it moves with every write transaction), the query text and its parameters.
- * Queries whose answer depends on more than the store — the clock, chance, the session or the
- * catalog — are never kept.
+ * Queries whose answer depends on more than the store — the clock, chance, the session, the
+ * catalog or the sources' ingestion — are never kept.
  */
 import { bigintReplacer, type SqlType, type Value } from '../sql/types.ts';
 import type { PgColumn } from './pgwire/backend.ts';
@@ -16,7 +16,7 @@ export interface CachedResult {
 
 /** Functions and relations whose answers the store's contents alone do not decide. */
 const UNCACHEABLE =
-  /\b(now|current_timestamp|current_date|current_time|localtime|localtimestamp|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|setseed|gen_random_uuid|uuid|current_setting|current_user|session_user|user|current_role|current_schema|current_schemas|current_database|current_catalog|version|pg_\w+|information_schema|inet_\w+|txid_\w+)\b/i;
+  /\b(now|current_timestamp|current_date|current_time|localtime|localtimestamp|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|setseed|gen_random_uuid|uuid|current_setting|current_user|session_user|user|current_role|current_schema|current_schemas|current_database|current_catalog|version|pg_\w+|information_schema|rw_\w+|tidewatch_source_ingestion|inet_\w+|txid_\w+)\b/i;
 
 const MAX_ENTRIES = 512;
 const MAX_ROWS = 200_000;

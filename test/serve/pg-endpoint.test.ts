@@ -311,7 +311,8 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
 
   test('psql: the \\d family, \\x, \\timing, \\copy and an error', () => {
     const dt = psql(running.port, '\\dt');
-    assert.match(dt.stdout, /public \| hits +\| table/);
+    assert.match(dt.stdout, /public +\| hits +\| table/);
+    assert.match(dt.stdout, /rw_catalog \| rw_sources +\| table/, 'rw_catalog is on the search path');
     const dm = psql(running.port, '\\dm');
     assert.match(dm.stdout, /public \| per_ip +\| materialized view/);
     const d = psql(running.port, '\\d per_ip');

@@ -29,6 +29,8 @@ test('queries that depend on the clock, chance, the session or the catalog are n
     "SELECT current_setting('application_name')",
     'SELECT * FROM pg_catalog.pg_class',
     'SELECT table_name FROM information_schema.tables',
+    'SELECT name FROM rw_catalog.rw_sources',
+    'SELECT * FROM RW_SOURCES',
     'SELECT CURRENT_TIMESTAMP',
     'SELECT user',
   ])

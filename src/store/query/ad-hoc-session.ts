@@ -17,6 +17,7 @@ import {
 } from '@duckdb/node-api';
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
+import type { SourceIngestion } from './catalog-relation-spec.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { CatalogTables, catalogTableSql, type SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
@@ -30,6 +31,7 @@ import { prepareConnection, readsCatalog } from './session-setup.ts';
 import { currentSettings } from './settings.ts';
 import type { StoredRelation } from './stored-relation.ts';
 
+export type { PartitionProgress, SourceIngestion } from './catalog-relation-spec.ts';
 export { isEmptyQuery } from './parse-query.ts';
 export { pgTypeOf } from './pg-types.ts';
 export type { StoredRelation } from './stored-relation.ts';
@@ -68,12 +70,15 @@ interface Translation {
   readonly parsed: ParsedQuery;
   readonly sql: string;
   readonly outputs: OutputColumn[] | undefined;
+  /** It reads a relation of the sources' ingestion, whose tables are refilled before it runs. */
+  readonly readsIngestion: boolean;
 }
 
 export class AdHocSession {
   readonly #conn: DuckDBConnection;
   readonly #catalog: () => readonly StoredRelation[];
   readonly #settings: (name: string) => string | undefined;
+  readonly #ingestion: () => readonly SourceIngestion[];
   readonly #database: string;
   readonly #tables: CatalogTables;
   readonly #shared: SharedCatalog;
@@ -94,12 +99,14 @@ export class AdHocSession {
     conn: DuckDBConnection,
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined,
+    ingestion: () => readonly SourceIngestion[],
     database: string,
     shared: SharedCatalog,
   ) {
     this.#conn = conn;
     this.#catalog = catalog;
     this.#settings = settings;
+    this.#ingestion = ingestion;
     this.#database = database;
     this.#shared = shared;
     this.#tables = new CatalogTables(conn, shared);
@@ -108,17 +115,26 @@ export class AdHocSession {
   /**
    * A session on `conn` (the session owns it from now on and closes it). `catalog` lists
    * tidewatch's relations as of now; `settings` answers `current_setting` and pg_settings
-   * (undefined: tidewatch's default, see settings.ts). The sessions of one store share the
-   * catalog tables of one `shared`.
+   * (undefined: tidewatch's default, see settings.ts); `ingestion` tells how the sources'
+   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). The sessions
+   * of one store share the catalog tables of one `shared`.
    */
   static async open(
     conn: DuckDBConnection,
     shared: SharedCatalog,
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined = () => undefined,
+    ingestion: () => readonly SourceIngestion[] = () => [],
   ): Promise<AdHocSession> {
     const db = await conn.runAndReadAll('SELECT current_database()');
-    const session = new AdHocSession(conn, catalog, settings, String(db.getRows()[0]?.[0]), shared);
+    const session = new AdHocSession(
+      conn,
+      catalog,
+      settings,
+      ingestion,
+      String(db.getRows()[0]?.[0]),
+      shared,
+    );
     await session.#tables.create();
     await prepareConnection(conn, nextBackendPid++, shared.database);
     return session;
@@ -249,6 +265,7 @@ export class AdHocSession {
       this.#translations.set(sql, t);
     }
     if (readsCatalog(t.sql)) await this.#tables.refresh(relations, currentSettings(this.#settings));
+    if (t.readsIngestion) await this.#tables.refreshIngestion(relations, this.#ingestion());
     return t;
   }
 
@@ -261,16 +278,19 @@ export class AdHocSession {
       catalogColumns: (schema, name) => findCatalogRelation(schema, name)?.columns,
     });
     const outputs = inference.of(parsed.select);
+    let readsIngestion = false;
     const env: RewriteEnv = {
       stored,
       catalogTable: (schema, name) => {
         const rel = findCatalogRelation(schema, name);
-        return rel === undefined ? undefined : catalogTableSql(rel, this.#shared.database);
+        if (rel === undefined) return undefined;
+        if (rel.changesWith === 'ingestion') readsIngestion = true;
+        return catalogTableSql(rel, this.#shared.database);
       },
       database: this.#database,
       typeOf: (n) => inference.typeOf(n),
     };
-    return { parsed, sql: rewriteQuery(parsed, env), outputs };
+    return { parsed, sql: rewriteQuery(parsed, env), outputs, readsIngestion };
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {

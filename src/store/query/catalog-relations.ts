@@ -1,6 +1,7 @@
 /**
- * The PostgreSQL catalog tools introspect (`pg_catalog`, `information_schema`), computed
- * from tidewatch's relations and settings. Each relation is a column list and a function
+ * The PostgreSQL catalog tools introspect (`pg_catalog`, `information_schema`) and
+ * RisingWave's `rw_catalog` (rw-catalog-relations.ts), computed from tidewatch's relations,
+ * settings and sources' ingestion. Each relation is a column list and a function
  * from a catalog snapshot to rows; the session keeps them as temporary tables
  * (catalog-tables.ts). Everything belongs to database `dev`, schema `public`, user `root`.
  *
@@ -10,94 +11,29 @@
  * - `information_schema.tables` lists materialized views with `table_type 'MATERIALIZED
  *   VIEW'` and `information_schema.views` lists them too, as RisingWave does;
  * - the catalog's own relations are listed as well (schemas `pg_catalog`,
- *   `information_schema`), as PostgreSQL does;
+ *   `information_schema`, `rw_catalog`), as PostgreSQL and RisingWave do;
  * - object identifiers are bigint; arrays of identifiers, ACLs and expressions are NULL.
  */
-import { arrayOf, type SqlType, T, type Value } from '../../sql/types.ts';
+import type { SqlType, Value } from '../../sql/types.ts';
+import {
+  type CatalogColumn,
+  type CatalogRelation,
+  type CatalogRow,
+  type CatalogSnapshot,
+  NAMESPACE_OIDS,
+  ROOT_OID,
+  relation,
+} from './catalog-relation-spec.ts';
 import { informationSchemaType, pgTypeOf, pgTypes } from './pg-types.ts';
 import type { CatalogSchema } from './rewrite.ts';
+import { rwCatalogRelations } from './rw-catalog-relations.ts';
 import { DATABASE, PUBLIC_SCHEMA, type StoredRelation, USER } from './stored-relation.ts';
 
-export interface CatalogColumn {
-  readonly name: string;
-  readonly type: SqlType;
-}
+type Row = CatalogRow;
 
-export interface CatalogSetting {
-  readonly name: string;
-  readonly setting: string;
-}
-
-/** What the catalog is computed from. */
-export interface CatalogSnapshot {
-  /** tidewatch's relations, sorted by name. */
-  readonly relations: readonly StoredRelation[];
-  readonly settings: readonly CatalogSetting[];
-  /** The OID of a tidewatch relation. */
-  readonly relationOid: (name: string) => number;
-}
-
-type Row = Readonly<Record<string, Value>>;
-
-export interface CatalogRelation {
-  readonly schema: CatalogSchema;
-  readonly name: string;
-  /** `r` for a catalog table, `v` for a catalog view (as in PostgreSQL). */
-  readonly relkind: 'r' | 'v';
-  readonly columns: readonly CatalogColumn[];
-  rows(s: CatalogSnapshot): readonly Row[];
-}
-
-const NAMESPACE_OIDS: Readonly<Record<string, number>> = {
-  pg_catalog: 11,
-  public: 2200,
-  information_schema: 13182,
-};
-const ROOT_OID = 10;
 const DATABASE_OID = 5;
 const HEAP_AM = 2;
 const DEFAULT_COLLATION = 100;
-
-const columnTypes: Readonly<Record<string, SqlType>> = {
-  oid: T.int8,
-  name: T.varchar,
-  text: T.text,
-  char: T.varchar,
-  bool: T.boolean,
-  int2: T.int2,
-  int4: T.int4,
-  int8: T.int8,
-  float4: T.float4,
-  timestamptz: T.timestamptz,
-  'oid[]': arrayOf(T.int8),
-  'text[]': arrayOf(T.text),
-  'int2[]': arrayOf(T.int2),
-  'char[]': arrayOf(T.varchar),
-};
-
-/** `'oid oid, relname name'` → columns. */
-function columns(spec: string): CatalogColumn[] {
-  return spec
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((s) => {
-      const [name, type] = s.split(/\s+/) as [string, string];
-      const t = columnTypes[type];
-      if (t === undefined) throw new Error(`catalog column ${name}: unknown type ${type}`);
-      return Object.freeze({ name, type: t });
-    });
-}
-
-function relation(
-  schema: CatalogSchema,
-  name: string,
-  relkind: 'r' | 'v',
-  spec: string,
-  rows: (s: CatalogSnapshot) => readonly Row[] = () => [],
-): CatalogRelation {
-  return Object.freeze({ schema, name, relkind, columns: Object.freeze(columns(spec)), rows });
-}
 
 function relkindOf(r: StoredRelation): string {
   return r.kind === 'materialized view' ? 'm' : 'r';
@@ -111,7 +47,7 @@ function tableType(r: StoredRelation): string {
 interface Listed {
   readonly oid: number;
   readonly name: string;
-  readonly namespace: string;
+  readonly namespace: keyof typeof NAMESPACE_OIDS;
   readonly relkind: string;
   readonly columns: readonly CatalogColumn[];
   readonly stored?: StoredRelation;
@@ -211,7 +147,7 @@ function classes(s: CatalogSnapshot): Row[] {
   return listed(s).map((r) => ({
     oid: r.oid,
     relname: r.name,
-    relnamespace: NAMESPACE_OIDS[r.namespace] ?? 0,
+    relnamespace: NAMESPACE_OIDS[r.namespace],
     reltype: 0,
     reloftype: 0,
     relowner: ROOT_OID,
@@ -291,7 +227,7 @@ function informationColumns(s: CatalogSnapshot): Row[] {
 
 const views = (s: CatalogSnapshot) => s.relations.filter((r) => r.kind === 'materialized view');
 
-export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
+const postgresRelations: readonly CatalogRelation[] = [
   relation('pg_catalog', 'pg_namespace', 'r', 'oid oid, nspname name, nspowner oid, nspacl text[]', () =>
     Object.entries(NAMESPACE_OIDS).map(([nspname, oid]) => ({ oid, nspname, nspowner: ROOT_OID })),
   ),
@@ -441,6 +377,7 @@ export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
         reset_val: x.setting,
         pending_restart: false,
       })),
+    'session',
   ),
   relation(
     'pg_catalog',
@@ -672,14 +609,15 @@ export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
         is_trigger_insertable_into: 'NO',
       })),
   ),
+];
+
+/** PostgreSQL's catalog relations, then RisingWave's (their OIDs follow this order). */
+export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
+  ...postgresRelations,
+  ...rwCatalogRelations,
 ]);
 
 const bySchemaAndName = new Map(catalogRelations.map((c) => [`${c.schema}.${c.name}`, c]));
-
-/** Whether a catalog relation shows the session (its settings) rather than tidewatch's relations alone. */
-export function perSession(rel: Pick<CatalogRelation, 'schema' | 'name'>): boolean {
-  return rel.schema === 'pg_catalog' && rel.name === 'pg_settings';
-}
 
 export function findCatalogRelation(schema: CatalogSchema, name: string): CatalogRelation | undefined {
   return bySchemaAndName.get(`${schema}.${name}`);

@@ -4,19 +4,20 @@
  * `format_type`, live in an in-memory database attached to the store's instance and shared
  * by all its sessions (`SharedCatalog`): refilled once per change of the relations, where
  * every session filling its own took 40–80 ms at its first catalog query. pg_settings, which
- * shows the session's settings, is a temporary table of each session (`CatalogTables`).
+ * shows the session's settings, is a temporary table of each session (`CatalogTables`), and
+ * so are the relations of the sources' ingestion, refilled at every query that reads them
+ * (only those whose rows changed are written).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SqlType, Value } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
-import {
-  type CatalogRelation,
-  type CatalogSetting,
-  type CatalogSnapshot,
-  catalogRelations,
-  perSession,
-  rowValues,
-} from './catalog-relations.ts';
+import type {
+  CatalogRelation,
+  CatalogSetting,
+  CatalogSnapshot,
+  SourceIngestion,
+} from './catalog-relation-spec.ts';
+import { catalogRelations, rowValues } from './catalog-relations.ts';
 import { duckTypeOfSql, toDuckValue } from './duck-values.ts';
 import { pgTypes } from './pg-types.ts';
 import type { StoredRelation } from './stored-relation.ts';
@@ -25,9 +26,11 @@ function tableName(rel: Pick<CatalogRelation, 'schema' | 'name'>): string {
   return `tw__${rel.schema}__${rel.name}`;
 }
 
+const shared = (rel: CatalogRelation) => rel.changesWith === 'catalog';
+
 /** The table holding a catalog relation, as SQL: a session's own, or one of the `shared` database. */
-export function catalogTableSql(rel: Pick<CatalogRelation, 'schema' | 'name'>, shared: string): string {
-  return `${perSession(rel) ? 'temp' : quoteIdent(shared)}.main.${quoteIdent(tableName(rel))}`;
+export function catalogTableSql(rel: CatalogRelation, sharedDatabase: string): string {
+  return `${shared(rel) ? quoteIdent(sharedDatabase) : 'temp'}.main.${quoteIdent(tableName(rel))}`;
 }
 
 /** `oid → format_type(oid, NULL)`, in the `shared` database. */
@@ -93,10 +96,11 @@ async function append(
 function snapshotOf(
   relations: readonly StoredRelation[],
   settings: readonly CatalogSetting[],
+  ingestion: readonly SourceIngestion[] = [],
 ): CatalogSnapshot {
   const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const oids = relationOids(sorted.map((r) => r.name));
-  return { relations: sorted, settings, relationOid: (name) => oids.get(name) ?? 0 };
+  return { relations: sorted, settings, relationOid: (name) => oids.get(name) ?? 0, ingestion };
 }
 
 /**
@@ -159,10 +163,7 @@ let sharedCatalogs = 0;
  */
 export class SharedCatalog {
   readonly database = `tw_catalog_${++sharedCatalogs}`;
-  readonly #tables = new CatalogTableSet(
-    this.database,
-    catalogRelations.filter((rel) => !perSession(rel)),
-  );
+  readonly #tables = new CatalogTableSet(this.database, catalogRelations.filter(shared));
   #ready: Promise<void> | undefined;
   #queue: Promise<void> = Promise.resolve();
   #fingerprint: string | undefined;
@@ -205,11 +206,21 @@ export class SharedCatalog {
   }
 }
 
-/** The catalog tables of one connection: the shared ones, and its own pg_settings. */
+/**
+ * The catalog tables of one connection: the shared ones, its own pg_settings, and its own
+ * tables of the sources' ingestion.
+ */
 export class CatalogTables {
   readonly #conn: DuckDBConnection;
   readonly #shared: SharedCatalog;
-  readonly #own = new CatalogTableSet('temp', catalogRelations.filter(perSession));
+  readonly #own = new CatalogTableSet(
+    'temp',
+    catalogRelations.filter((rel) => rel.changesWith === 'session'),
+  );
+  readonly #ingestion = new CatalogTableSet(
+    'temp',
+    catalogRelations.filter((rel) => rel.changesWith === 'ingestion'),
+  );
   #fingerprint: string | undefined;
 
   constructor(conn: DuckDBConnection, shared: SharedCatalog) {
@@ -220,7 +231,7 @@ export class CatalogTables {
   /** Creates the session's own tables (empty), and the shared ones unless they exist. */
   async create(): Promise<void> {
     await this.#shared.prepare(this.#conn);
-    await this.#conn.run(this.#own.createSql().join(';\n'));
+    await this.#conn.run([...this.#own.createSql(), ...this.#ingestion.createSql()].join(';\n'));
   }
 
   /** Brings the tables up to these relations and settings. */
@@ -230,5 +241,13 @@ export class CatalogTables {
     if (fingerprint === this.#fingerprint) return;
     await this.#own.refill(this.#conn, snapshotOf(relations, settings));
     this.#fingerprint = fingerprint;
+  }
+
+  /** Brings the tables of the sources' ingestion up to `ingestion` (the rows that changed). */
+  refreshIngestion(
+    relations: readonly StoredRelation[],
+    ingestion: readonly SourceIngestion[],
+  ): Promise<void> {
+    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], ingestion));
   }
 }

@@ -367,8 +367,11 @@ export class OutputColumns {
       const cols = this.#source.catalogColumns('pg_catalog', name);
       if (cols !== undefined) return cols;
     }
-    if (schema === 'information_schema') return this.#source.catalogColumns('information_schema', name);
-    return this.#source.stored(name)?.columns;
+    if (schema === 'information_schema' || schema === 'rw_catalog')
+      return this.#source.catalogColumns(schema, name);
+    const stored = this.#source.stored(name)?.columns;
+    if (stored !== undefined || schema !== undefined) return stored;
+    return this.#source.catalogColumns('rw_catalog', name);
   }
 
   #type(n: unknown, scope: Scope): SqlType | undefined {

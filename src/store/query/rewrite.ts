@@ -4,11 +4,13 @@
  * everything not rewritten reaches DuckDB exactly as written.
  *
  * Rewritten:
- * - relation names: CTEs stay; `pg_catalog`/`information_schema` relations (the former
- *   also unqualified, as PostgreSQL searches pg_catalog first) become the session's catalog
- *   tables; tidewatch relations (`name`, `public.name`, `dev.public.name`) become a subquery
- *   with exactly their columns and rows (relation-sql.ts), keeping the name as alias;
- *   anything else is 42P01. `TABLE name` is `SELECT * FROM name`.
+ * - relation names: CTEs stay; `pg_catalog`/`information_schema`/`rw_catalog` relations
+ *   become the session's catalog tables; tidewatch relations (`name`, `public.name`,
+ *   `dev.public.name`) become a subquery with exactly their columns and rows
+ *   (relation-sql.ts), keeping the name as alias; anything else is 42P01. An unqualified
+ *   name is looked up in pg_catalog (PostgreSQL searches it first), then among tidewatch's
+ *   relations, then in rw_catalog (RisingWave's search path ends there). `TABLE name` is
+ *   `SELECT * FROM name`.
  * - functions in FROM: TUMBLE/HOP and the rest (rewrite-from-functions.ts);
  * - expressions whose meaning differs (rewrite-expressions.ts);
  * - names DuckDB reserves and PostgreSQL does not (`at`, `map`…) are quoted.
@@ -28,7 +30,7 @@ import { rewriteFromFunction } from './rewrite-from-functions.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
 import { DATABASE, PUBLIC_SCHEMA, type StoredRelation } from './stored-relation.ts';
 
-export type CatalogSchema = 'pg_catalog' | 'information_schema';
+export type CatalogSchema = 'pg_catalog' | 'information_schema' | 'rw_catalog';
 
 export interface RewriteEnv {
   /** The tidewatch relation of that exact name. */
@@ -198,7 +200,8 @@ class Rewriter {
     if (schema === undefined && scope.has(rel)) return undefined;
     let sql: string | undefined;
     if (schema === undefined || schema === 'pg_catalog') sql = this.#env.catalogTable('pg_catalog', rel);
-    else if (schema === 'information_schema') sql = this.#env.catalogTable('information_schema', rel);
+    else if (schema === 'information_schema' || schema === 'rw_catalog')
+      sql = this.#env.catalogTable(schema, rel);
     if (sql === undefined && (schema === undefined || schema === PUBLIC_SCHEMA)) {
       const stored = this.#env.stored(rel);
       if (stored !== undefined) {
@@ -206,6 +209,7 @@ class Rewriter {
         for (const c of stored.columns) this.ctx.columnTypes.set(c.name, c.type);
       }
     }
+    if (sql === undefined && schema === undefined) sql = this.#env.catalogTable('rw_catalog', rel);
     if (sql === undefined) throw undefinedTable(written, place);
     return sql;
   }

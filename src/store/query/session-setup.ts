@@ -55,7 +55,8 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     'WHERE CAST(__tw_c.oid AS VARCHAR) = CAST(v AS VARCHAR) OR __tw_c.relname = CAST(v AS VARCHAR) LIMIT 1)';
   const setting = (n: string) =>
     `(SELECT __tw_s.setting FROM ${settingsTable} __tw_s WHERE lower(__tw_s.name) = lower(${n}))`;
-  const visible = `(${sqlString('pg_catalog')}, ${sqlString(PUBLIC_SCHEMA)})`;
+  // The schemas an unqualified name is looked up in (rewrite.ts): their names sort in that lookup's order.
+  const visible = `(${sqlString('pg_catalog')}, ${sqlString(PUBLIC_SCHEMA)}, ${sqlString('rw_catalog')})`;
   const classByName =
     `(SELECT __tw_c.oid FROM ${pgClass} __tw_c JOIN ${pgNamespace} __tw_n ON __tw_n.oid = __tw_c.relnamespace ` +
     `WHERE __tw_c.relname = tw_parse_ident(s)[-1] AND (CASE WHEN len(tw_parse_ident(s)) = 1 ` +

@@ -3,7 +3,7 @@
  * callback answers first; these defaults describe tidewatch as RisingWave describes itself
  * to clients (a PostgreSQL 13.14 server; Grafana reads `server_version_num`).
  */
-import type { CatalogSetting } from './catalog-relations.ts';
+import type { CatalogSetting } from './catalog-relation-spec.ts';
 
 const defaultSettings: Readonly<Record<string, string>> = {
   server_version: '13.14.0',

@@ -12,6 +12,18 @@ export interface StoredColumn {
   readonly type: SqlType;
 }
 
+/** Where a source's records come from and how they are written, as its CREATE SOURCE says. */
+export interface StoredSource {
+  /** Its `WITH (…)` options, names lower-case: `connector` among them, unless it takes what tidewatch is given. */
+  readonly options: Readonly<Record<string, string>>;
+  /** Its `FORMAT … ENCODE … (…)`, upper-case; undefined when it declares none. */
+  readonly format?: {
+    readonly format: string;
+    readonly encode: string;
+    readonly options: Readonly<Record<string, string>>;
+  };
+}
+
 export interface StoredRelation {
   readonly name: string;
   readonly kind: StoredRelationKind;
@@ -23,6 +35,8 @@ export interface StoredRelation {
   readonly unique?: boolean;
   /** The CREATE statement or the view's query, shown by pg_views, pg_matviews, information_schema.views. */
   readonly definition?: string;
+  /** A source's connector and format (rw_sources). */
+  readonly source?: StoredSource;
 }
 
 /** The schema, database and user every tidewatch relation belongs to. */

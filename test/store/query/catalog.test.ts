@@ -9,7 +9,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { arrayOf, T } from '../../../src/sql/types.ts';
-import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
+import {
+  AdHocSession,
+  type SourceIngestion,
+  type StoredRelation,
+} from '../../../src/store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../../../src/store/query/catalog-tables.ts';
 import { ViewStore } from '../../../src/store/view-store.ts';
 import { tempDir } from '../helpers.ts';
@@ -60,9 +64,19 @@ const source: StoredRelation = {
     { name: 'ip_address', type: T.varchar },
     { name: 'status_code', type: T.int4 },
   ],
+  definition:
+    "CREATE SOURCE website_logs_source (…) WITH (connector = 'kafka', topic = 'logs') FORMAT PLAIN ENCODE JSON",
+  source: {
+    options: { connector: 'kafka', topic: 'logs', 'properties.bootstrap.server': 'localhost:9092' },
+    format: { format: 'PLAIN', encode: 'JSON', options: {} },
+  },
 };
 
-async function setup(t: TestContext, settings: (name: string) => string | undefined = () => undefined) {
+async function setup(
+  t: TestContext,
+  settings: (name: string) => string | undefined = () => undefined,
+  ingestion: () => readonly SourceIngestion[] = () => [],
+) {
   const store = await ViewStore.open(join(tempDir(t, 'tidewatch-catalog-'), 'views.duckdb'));
   for (const r of [metrics, blocklist]) await store.defineView(r.name, r.columns);
   const relations: StoredRelation[] = [metrics, blocklist, source];
@@ -74,7 +88,13 @@ async function setup(t: TestContext, settings: (name: string) => string | undefi
   // As the endpoint does: the sessions of one store share the catalog tables.
   const shared = new SharedCatalog();
   const open = async () => {
-    const s = await AdHocSession.open(await store.connectReader(), shared, () => relations, settings);
+    const s = await AdHocSession.open(
+      await store.connectReader(),
+      shared,
+      () => relations,
+      settings,
+      ingestion,
+    );
     sessions.push(s);
     return s;
   };
@@ -82,6 +102,8 @@ async function setup(t: TestContext, settings: (name: string) => string | undefi
 }
 
 const column = (rows: readonly unknown[][], i = 0) => rows.map((r) => r[i]);
+/** The rw_catalog relations tidewatch has, by name. */
+const rwCatalogTables = ['rw_kafka_source_metrics', 'rw_sources', 'tidewatch_source_ingestion'];
 
 test('Grafana: version, TimescaleDB and search_path checks', async (t) => {
   const { session } = await setup(t);
@@ -111,12 +133,13 @@ test('settings come from the callback first', async (t) => {
 
 test('Grafana: schema, table and column pickers list tables, views and sources', async (t) => {
   const { session } = await setup(t);
-  assert.deepEqual((await session.query(grafanaSchemas)).rows, [['public']]);
+  assert.deepEqual((await session.query(grafanaSchemas)).rows, [['public'], ['rw_catalog']]);
   const expected = [['blocklist'], ['website_logs_source'], ['website_user_metrics']];
   assert.deepEqual((await session.query(grafanaTablesOf('public'))).rows, expected);
   const tables = await session.query(grafanaTables);
   assert.deepEqual(tables.columns, [{ name: 'table', type: T.text }]);
-  assert.deepEqual(tables.rows, expected);
+  // rw_catalog is not on search_path: Grafana qualifies its relations and lists them last.
+  assert.deepEqual(tables.rows, [...expected, ...rwCatalogTables.map((name) => [`rw_catalog.${name}`])]);
   for (const name of ['website_user_metrics', 'public.website_user_metrics']) {
     const cols = await session.query(grafanaColumns(name));
     assert.deepEqual(
@@ -160,9 +183,11 @@ test('psql: \\l, \\dt, \\dm, \\dv, \\d and \\dn', async (t) => {
     ['Name', 'Owner', 'Encoding', 'Collate', 'Ctype', 'ICU Locale', 'Locale Provider', 'Access privileges'],
   );
   assert.deepEqual(list.rows, [['dev', 'root', 'UTF8', 'C', 'C.UTF-8', null, 'libc', null]]);
+  // RisingWave's search path ends in rw_catalog: its relations are visible, as RisingWave's \d shows them.
   assert.deepEqual((await session.query(psqlTables)).rows, [
     ['public', 'blocklist', 'table', 'root'],
     ['public', 'website_logs_source', 'table', 'root'],
+    ...rwCatalogTables.map((name) => ['rw_catalog', name, 'table', 'root']),
   ]);
   assert.deepEqual((await session.query(psqlMaterializedViews)).rows, [
     ['public', 'website_user_metrics', 'materialized view', 'root'],
@@ -172,8 +197,12 @@ test('psql: \\l, \\dt, \\dm, \\dv, \\d and \\dn', async (t) => {
     'blocklist',
     'website_logs_source',
     'website_user_metrics',
+    ...rwCatalogTables,
   ]);
-  assert.deepEqual((await session.query(psqlSchemas)).rows, [['public', 'root']]);
+  assert.deepEqual((await session.query(psqlSchemas)).rows, [
+    ['public', 'root'],
+    ['rw_catalog', 'root'],
+  ]);
 });
 
 test('psql: \\d name runs every query psql sends and shows the columns', async (t) => {
@@ -274,4 +303,213 @@ test('the catalog follows tidewatch’s relations in every session, and none of 
   } finally {
     conn.closeSync();
   }
+});
+
+test('rw_catalog.rw_sources: RisingWave’s columns, a source’s id its pg_class OID, unqualified too', async (t) => {
+  const { session, relations } = await setup(t);
+  relations.push({
+    name: 'posted_logs',
+    kind: 'source',
+    columns: [{ name: 'line', type: T.varchar }],
+    definition: 'CREATE SOURCE posted_logs (line VARCHAR)',
+    source: { options: {} },
+  });
+  const all = await session.query('SELECT * FROM rw_catalog.rw_sources ORDER BY name');
+  assert.deepEqual(
+    all.columns.map((c) => `${c.name} ${c.type.name}`),
+    [
+      'id int4',
+      'name varchar',
+      'schema_id int4',
+      'owner int4',
+      'connector varchar',
+      'columns array',
+      'format varchar',
+      'row_encode varchar',
+      'append_only boolean',
+      'associated_table_id int4',
+      'connection_id int4',
+      'definition varchar',
+      'acl array',
+      'initialized_at timestamptz',
+      'created_at timestamptz',
+      'initialized_at_cluster_version varchar',
+      'created_at_cluster_version varchar',
+      'is_shared boolean',
+      'connector_props jsonb',
+      'format_encode_options jsonb',
+    ],
+  );
+  const shown = await session.query(
+    `SELECT name, connector, columns, format, row_encode, append_only, definition, is_shared,
+       connector_props, owner = (SELECT relowner FROM pg_class WHERE relname = name),
+       schema_id = (SELECT oid FROM pg_namespace WHERE nspname = 'public')
+     FROM rw_sources ORDER BY name`,
+  );
+  assert.deepEqual(shown.rows, [
+    [
+      'posted_logs',
+      null,
+      ['line'],
+      null,
+      null,
+      true,
+      'CREATE SOURCE posted_logs (line VARCHAR)',
+      true,
+      {},
+      true,
+      true,
+    ],
+    [
+      'website_logs_source',
+      'KAFKA',
+      ['request_timestamp', 'ip_address', 'status_code'],
+      'FORMAT_TYPE_PLAIN',
+      'ENCODE_TYPE_JSON',
+      true,
+      source.definition,
+      true,
+      {
+        connector: { type: 'plaintext', value: 'kafka' },
+        topic: { type: 'plaintext', value: 'logs' },
+        'properties.bootstrap.server': { type: 'plaintext', value: 'localhost:9092' },
+      },
+      true,
+      true,
+    ],
+  ]);
+  const ids = await session.query(
+    `SELECT s.name, s.id = c.oid, 'website_logs_source'::regclass::oid = c.oid
+     FROM rw_sources s JOIN pg_class c ON c.relname = s.name ORDER BY 1`,
+  );
+  assert.deepEqual(ids.rows, [
+    ['posted_logs', true, false],
+    ['website_logs_source', true, true],
+  ]);
+  assert.deepEqual(
+    (await session.query("SELECT count(*)::int FROM rw_sources WHERE name = 'blocklist'")).rows,
+    [[0]],
+    'tables and views are no sources',
+  );
+  const schema = await session.query(
+    `SELECT n.nspname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relname = 'rw_sources'`,
+  );
+  assert.deepEqual(schema.rows, [['rw_catalog', 'r']]);
+  const info = await session.query(
+    `SELECT data_type FROM information_schema.columns
+     WHERE table_schema = 'rw_catalog' AND table_name = 'rw_sources' AND column_name = 'columns'`,
+  );
+  assert.deepEqual(info.rows, [['ARRAY']]);
+  await assert.rejects(session.query('SELECT * FROM public.rw_sources'), { sqlstate: '42P01' });
+  await assert.rejects(session.query('SELECT * FROM rw_catalog.website_logs_source'), { sqlstate: '42P01' });
+});
+
+test('a tidewatch relation named like a rw_catalog one comes first, unqualified', async (t) => {
+  const { session, relations, store } = await setup(t);
+  await store.defineView('rw_sources', [{ name: 'mine', type: T.int4 }]);
+  relations.push({
+    name: 'rw_sources',
+    kind: 'materialized view',
+    columns: [{ name: 'mine', type: T.int4 }],
+  });
+  const own = await session.query('SELECT * FROM rw_sources');
+  assert.deepEqual(
+    own.columns.map((c) => c.name),
+    ['mine'],
+  );
+  const system = await session.query('SELECT name FROM rw_catalog.rw_sources');
+  assert.deepEqual(system.rows, [['website_logs_source']]);
+});
+
+test('rw_kafka_source_metrics and tidewatch_source_ingestion show the ingestion of the moment at every query', async (t) => {
+  const partitions = [
+    { partition: 0, position: 0, highWatermark: 0 },
+    { partition: 1, position: 3, highWatermark: 5 },
+    { partition: 2, position: null, highWatermark: null },
+  ];
+  let ingestion: SourceIngestion[] = [
+    {
+      source: 'website_logs_source',
+      kind: 'kafka',
+      state: 'reading',
+      records: 3,
+      rejected: 0,
+      lag: 2,
+      partitions,
+    },
+    { source: 'website_logs_source', kind: 'log', state: 'waiting', records: 7, rejected: 1, lag: 0 },
+  ];
+  let asked = 0;
+  const { session, open } = await setup(t, undefined, () => {
+    asked++;
+    return ingestion;
+  });
+  const metrics = `SELECT s.name, m.partition_id, m.high_watermark, m.latest_offset,
+      m.high_watermark - m.latest_offset - 1 AS lag
+    FROM rw_kafka_source_metrics m JOIN rw_sources s ON s.id = m.source_id ORDER BY m.partition_id`;
+  const first = await session.query(metrics);
+  assert.deepEqual(
+    first.columns.map((c) => `${c.name} ${c.type.name}`),
+    ['name varchar', 'partition_id varchar', 'high_watermark int8', 'latest_offset int8', 'lag int8'],
+  );
+  assert.deepEqual(first.rows, [
+    ['website_logs_source', '0', 0, null, null],
+    ['website_logs_source', '1', 5, 2, 2],
+    ['website_logs_source', '2', null, null, null],
+  ]);
+  const fed = `SELECT source_name, kind, state, records, rejected, lag, bytes_behind, error,
+      source_id = (SELECT oid FROM pg_class WHERE relname = source_name) AS same_id
+    FROM tidewatch_source_ingestion ORDER BY kind`;
+  assert.deepEqual((await session.query(fed)).rows, [
+    ['website_logs_source', 'kafka', 'reading', 3, 0, 2, null, null, true],
+    ['website_logs_source', 'log', 'waiting', 7, 1, 0, null, null, true],
+  ]);
+  const before = asked;
+  await session.query('SELECT * FROM blocklist');
+  await session.query('SELECT * FROM rw_sources');
+  assert.equal(asked, before, 'queries not reading them do not ask');
+
+  ingestion = [
+    {
+      source: 'website_logs_source',
+      kind: 'kafka',
+      state: 'retrying',
+      records: 5,
+      rejected: 1,
+      lag: 0,
+      error: 'connect ECONNREFUSED',
+      partitions: [
+        { partition: 0, position: 1, highWatermark: 1 },
+        { partition: 1, position: 5, highWatermark: 5 },
+      ],
+    },
+    {
+      source: 'website_logs_source',
+      kind: 'file',
+      state: 'reading',
+      records: 9,
+      rejected: 2,
+      bytesBehind: 120,
+    },
+  ];
+  assert.deepEqual((await session.query(metrics)).rows, [
+    ['website_logs_source', '0', 1, 0, 0],
+    ['website_logs_source', '1', 5, 4, 0],
+  ]);
+  const other = await open();
+  for (const s of [session, other])
+    assert.deepEqual((await s.query(fed)).rows, [
+      ['website_logs_source', 'file', 'reading', 9, 2, null, 120, null, true],
+      ['website_logs_source', 'kafka', 'retrying', 5, 1, 0, null, 'connect ECONNREFUSED', true],
+    ]);
+  ingestion = [];
+  assert.deepEqual(
+    (await session.query('SELECT count(*)::int FROM rw_catalog.rw_kafka_source_metrics')).rows,
+    [[0]],
+  );
+  assert.deepEqual(
+    (await session.query('SELECT count(*)::int FROM rw_catalog.tidewatch_source_ingestion')).rows,
+    [[0]],
+  );
 });

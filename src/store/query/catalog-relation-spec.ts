@@ -1,0 +1,138 @@
+/**
+ * How a catalog relation is defined: a column list written as `'oid oid, relname name'`, a
+ * function from a catalog snapshot to rows, and what its rows change with, which decides when
+ * its table is refilled (catalog-tables.ts). Also the namespaces and the owner every catalog
+ * relation refers to.
+ */
+import { arrayOf, type SqlType, T, type Value } from '../../sql/types.ts';
+import type { CatalogSchema } from './rewrite.ts';
+import type { StoredRelation } from './stored-relation.ts';
+
+export interface CatalogColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+export interface CatalogSetting {
+  readonly name: string;
+  readonly setting: string;
+}
+
+/** One Kafka partition a source reads, as its reader last saw it. */
+export interface PartitionProgress {
+  readonly partition: number;
+  /** Offset of the next message to read; null until the start is resolved. */
+  readonly position: number | null;
+  /** The broker's end of the partition (offset of the next message written); null before the first fetch. */
+  readonly highWatermark: number | null;
+}
+
+/** How one ingestion of a source (its connector, or its durable log) is doing now. */
+export interface SourceIngestion {
+  readonly source: string;
+  /** `kafka`, `file`, `log`. */
+  readonly kind: string;
+  /** `reading`, `waiting`, `retrying`, `ended`, `failed`. */
+  readonly state: string;
+  /** Records pushed into the engine by this process. */
+  readonly records: number;
+  /** Units rejected into the dead letters by this process. */
+  readonly rejected: number;
+  /** Records in the input not read yet, where the connector can tell. */
+  readonly lag?: number;
+  /** Bytes of the followed files not read yet (file sources). */
+  readonly bytesBehind?: number;
+  readonly error?: string;
+  /** Kafka sources: every partition of the topic. */
+  readonly partitions?: readonly PartitionProgress[];
+}
+
+/** What the catalog is computed from. */
+export interface CatalogSnapshot {
+  /** tidewatch's relations, sorted by name. */
+  readonly relations: readonly StoredRelation[];
+  readonly settings: readonly CatalogSetting[];
+  /** The OID of a tidewatch relation. */
+  readonly relationOid: (name: string) => number;
+  readonly ingestion: readonly SourceIngestion[];
+}
+
+export type CatalogRow = Readonly<Record<string, Value>>;
+
+/**
+ * What a catalog relation's rows change with: tidewatch's relations (`catalog`: tables all
+ * sessions share, refilled once per change), the session's settings (`session`), or the
+ * sources' ingestion (`ingestion`: the session's own tables, refilled at every query that
+ * reads them).
+ */
+export type ChangesWith = 'catalog' | 'session' | 'ingestion';
+
+export interface CatalogRelation {
+  readonly schema: CatalogSchema;
+  readonly name: string;
+  /** `r` for a catalog table, `v` for a catalog view (as in PostgreSQL). */
+  readonly relkind: 'r' | 'v';
+  readonly columns: readonly CatalogColumn[];
+  readonly changesWith: ChangesWith;
+  rows(s: CatalogSnapshot): readonly CatalogRow[];
+}
+
+export const NAMESPACE_OIDS: Readonly<Record<CatalogSchema | 'public', number>> = {
+  pg_catalog: 11,
+  public: 2200,
+  information_schema: 13182,
+  rw_catalog: 13183,
+};
+export const ROOT_OID = 10;
+
+const columnTypes: Readonly<Record<string, SqlType>> = {
+  oid: T.int8,
+  name: T.varchar,
+  text: T.text,
+  varchar: T.varchar,
+  char: T.varchar,
+  bool: T.boolean,
+  int2: T.int2,
+  int4: T.int4,
+  int8: T.int8,
+  float4: T.float4,
+  timestamptz: T.timestamptz,
+  jsonb: T.jsonb,
+  'oid[]': arrayOf(T.int8),
+  'text[]': arrayOf(T.text),
+  'varchar[]': arrayOf(T.varchar),
+  'int2[]': arrayOf(T.int2),
+  'char[]': arrayOf(T.varchar),
+};
+
+/** `'oid oid, relname name'` → columns. */
+function columns(spec: string): CatalogColumn[] {
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const [name, type] = s.split(/\s+/) as [string, string];
+      const t = columnTypes[type];
+      if (t === undefined) throw new Error(`catalog column ${name}: unknown type ${type}`);
+      return Object.freeze({ name, type: t });
+    });
+}
+
+export function relation(
+  schema: CatalogSchema,
+  name: string,
+  relkind: 'r' | 'v',
+  spec: string,
+  rows: (s: CatalogSnapshot) => readonly CatalogRow[] = () => [],
+  changesWith: ChangesWith = 'catalog',
+): CatalogRelation {
+  return Object.freeze({
+    schema,
+    name,
+    relkind,
+    columns: Object.freeze(columns(spec)),
+    changesWith,
+    rows,
+  });
+}
