@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
+import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
 import type { Engine } from '../engine/engine.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
@@ -47,6 +48,7 @@ import { VERSION } from './version.ts';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_PIPELINE = 'pipelines/website-security.sql';
+const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
 
 const flags = [
   {
@@ -112,6 +114,13 @@ const flags = [
     default: [DEFAULT_PIPELINE] as readonly string[],
     parse: parseList,
     repeatable: true,
+  },
+  {
+    name: 'dashboard',
+    arg: 'FILE',
+    help: 'the dashboard file (panels and their SQL) served at the HTTP port',
+    default: DEFAULT_DASHBOARD as string,
+    parse: parseNonEmpty,
   },
   {
     name: 'generator',
@@ -276,6 +285,18 @@ function readTls(settings: Settings): { cert: Buffer; key: Buffer } | undefined 
   }
 }
 
+/** The dashboard file: the shipped one, or one's own relative to the working directory. */
+function dashboardOf(settings: Settings, io: Io): Dashboard {
+  const name = settings.dashboard;
+  const path = isAbsolute(name) ? name : resolve(name === DEFAULT_DASHBOARD ? PACKAGE_ROOT : io.cwd, name);
+  try {
+    return loadDashboard(path);
+  } catch (error) {
+    if (error instanceof DashboardError) throw new UsageError(`tidewatch start: ${error.message}`);
+    throw error;
+  }
+}
+
 function pipelineFiles(settings: Settings, io: Io): string[] {
   const names = settings.pipeline;
   if (names.includes('none')) return [];
@@ -311,6 +332,7 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
     );
   }
   const pipelines = pipelineFiles(settings, io);
+  const dashboard = dashboardOf(settings, io);
   let data: DataDir;
   try {
     data = DataDir.open(resolve(io.cwd, settings['data-dir']), `tidewatch ${VERSION}`);
@@ -320,7 +342,7 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
     return 1;
   }
   try {
-    return await serve(settings, io, stopped, pipelines, data);
+    return await serve(settings, io, stopped, pipelines, dashboard, data);
   } finally {
     data.close();
   }
@@ -331,6 +353,7 @@ async function serve(
   io: Io,
   stopped: AbortSignal,
   pipelines: readonly string[],
+  dashboard: Dashboard,
   data: DataDir,
 ): Promise<number> {
   const host = settings.host;
@@ -479,7 +502,7 @@ async function serve(
       host,
       port: settings['http-port'],
       ...(password ? { token: password } : {}),
-      routes: { '/api/status': status, '/api/views': viewRows(engine) },
+      routes: { '/api/status': status, '/api/views': viewRows(engine), '/api/dashboard': () => dashboard },
       ingest: ingestInto(durable),
     });
   } catch (error) {
