@@ -2,6 +2,7 @@ import type { Command, Io } from './command.ts';
 import { runCommand } from './command.ts';
 import { UsageError } from './flags.ts';
 import { generateCommand } from './generate.ts';
+import { grafanaCommand } from './grafana.ts';
 import { recoverCommand } from './recover.ts';
 import { startCommand } from './start.ts';
 import { VERSION } from './version.ts';
@@ -10,6 +11,7 @@ const commands: readonly Command[] = [
   startCommand,
   generateCommand,
   recoverCommand,
+  grafanaCommand,
 ] as unknown as readonly Command[];
 const everyFlagName = new Set(commands.flatMap((c) => c.flags.map((f) => f.name)));
 

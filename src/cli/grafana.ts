@@ -1,0 +1,81 @@
+/**
+ * `tidewatch grafana`: writes Grafana provisioning for a dashboard file — the data source of
+ * tidewatch's PostgreSQL endpoint, a dashboard provider and the dashboard — so that Grafana shows
+ * the panels the built-in page shows, from the same definitions.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DASHBOARDS_PATH, grafanaProvisioning } from '../dashboard/grafana.ts';
+import { DashboardError, loadDashboard } from '../dashboard/panels.ts';
+import { defineCommand } from './command.ts';
+import { parseInteger, parseNonEmpty, UsageError } from './flags.ts';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+const flags = [
+  {
+    name: 'dashboard',
+    arg: 'FILE',
+    help: 'the dashboard file whose panels Grafana shows',
+    default: join(PACKAGE_ROOT, 'dashboards', 'website-security.json') as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'out',
+    arg: 'DIR',
+    help: 'where the provisioning files are written',
+    default: './grafana' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'pg-host',
+    arg: 'HOST',
+    help: "tidewatch's PostgreSQL endpoint as Grafana reaches it (from a container: host.docker.internal)",
+    default: '127.0.0.1' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'pg-port',
+    arg: 'N',
+    help: "the port of tidewatch's PostgreSQL endpoint",
+    default: 4566 as number,
+    parse: parseInteger(1, 65535),
+  },
+] as const;
+
+export const grafanaCommand = defineCommand({
+  name: 'grafana',
+  summary: "Write Grafana provisioning (data source and dashboard) for tidewatch's panels",
+  usage: 'tidewatch grafana [options]',
+  flags,
+  details: [
+    'Writes DIR/provisioning/datasources/tidewatch.yaml and DIR/provisioning/dashboards/tidewatch.yaml',
+    `(mount them into /etc/grafana/provisioning/), and DIR/dashboards/<dashboard>.json (mount that`,
+    `directory at ${DASHBOARDS_PATH}). The panels run the dashboard file's SQL; Grafana's`,
+    'PostgreSQL data source expands $__timeFilter and the dashboard variables itself.',
+  ],
+  async run(settings, io): Promise<number> {
+    let dashboard: ReturnType<typeof loadDashboard>;
+    try {
+      dashboard = loadDashboard(resolve(io.cwd, settings.dashboard));
+    } catch (error) {
+      if (error instanceof DashboardError) throw new UsageError(`tidewatch grafana: ${error.message}`);
+      throw error;
+    }
+    const files = grafanaProvisioning(dashboard, {
+      host: settings['pg-host'],
+      port: settings['pg-port'],
+      database: 'dev',
+      user: 'root',
+    });
+    const out = resolve(io.cwd, settings.out);
+    for (const [path, text] of Object.entries(files)) {
+      const file = join(out, path);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, text);
+      io.stdout.write(`wrote ${file}\n`);
+    }
+    return 0;
+  },
+});

@@ -1,0 +1,198 @@
+/**
+ * Grafana provisioning made from a dashboard file, so that Grafana shows the built-in page's
+ * panels without a second definition: a PostgreSQL data source for tidewatch's endpoint, a
+ * dashboard provider, and the dashboard, whose panels run the file's SQL as it is written —
+ * Grafana's PostgreSQL data source expands `$__timeFilter(…)` and the `${name}` variables
+ * (textbox variables of the dashboard, with the file's defaults) itself.
+ */
+import type { Dashboard, Panel, Unit } from './panels.ts';
+
+/** Where Grafana reaches tidewatch's PostgreSQL endpoint. */
+export interface GrafanaConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+}
+
+/** The files to write, by their path in a provisioning directory. */
+export type ProvisioningFiles = Readonly<Record<string, string>>;
+
+/** The data source's plugin id (Grafana 10.2 and later; older ones call it `postgres`). */
+export const DATASOURCE_TYPE = 'grafana-postgresql-datasource';
+export const DATASOURCE_UID = 'tidewatch';
+/** Where the provider tells Grafana the dashboards lie (mount `dashboards/` there). */
+export const DASHBOARDS_PATH = '/var/lib/grafana/dashboards/tidewatch';
+
+/**
+ * The health panel reads `/api/status` on the built-in page; Grafana reads the same from the
+ * system relation that mirrors it.
+ */
+const HEALTH_SQL = `SELECT source_name AS source, kind, state, records, rejected, lag, bytes_behind, error
+FROM rw_catalog.tidewatch_source_ingestion
+ORDER BY source_name, kind`;
+
+const GRAFANA_UNITS: Readonly<Record<Unit, string>> = {
+  ms: 'ms',
+  percent: 'percent',
+  count: 'short',
+  none: 'none',
+};
+
+const datasourceRef = { type: DATASOURCE_TYPE, uid: DATASOURCE_UID };
+
+/** `provisioning/datasources/…`, `provisioning/dashboards/…` and `dashboards/<slug>.json`. */
+export function grafanaProvisioning(dashboard: Dashboard, connection: GrafanaConnection): ProvisioningFiles {
+  const slug = slugOf(dashboard.title);
+  return {
+    'provisioning/datasources/tidewatch.yaml': datasourceYaml(connection),
+    'provisioning/dashboards/tidewatch.yaml': providerYaml(),
+    [`dashboards/${slug}.json`]: `${JSON.stringify(grafanaDashboard(dashboard), null, 2)}\n`,
+  };
+}
+
+export function slugOf(title: string): string {
+  return (
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'dashboard'
+  );
+}
+
+function datasourceYaml(c: GrafanaConnection): string {
+  return `# tidewatch's PostgreSQL endpoint as a Grafana data source (written by tidewatch grafana).
+apiVersion: 1
+datasources:
+  - name: tidewatch
+    uid: ${DATASOURCE_UID}
+    type: ${DATASOURCE_TYPE}
+    access: proxy
+    url: ${yamlString(`${c.host}:${c.port}`)}
+    user: ${yamlString(c.user)}
+    isDefault: true
+    editable: false
+    jsonData:
+      database: ${yamlString(c.database)}
+      sslmode: disable
+      postgresVersion: 1300
+      timescaledb: false
+    # With tidewatch start --password, give it here:
+    # secureJsonData:
+    #   password: "…"
+`;
+}
+
+function providerYaml(): string {
+  return `# tidewatch's dashboards, read from files (written by tidewatch grafana).
+apiVersion: 1
+providers:
+  - name: tidewatch
+    folder: tidewatch
+    type: file
+    disableDeletion: false
+    allowUiUpdates: false
+    updateIntervalSeconds: 30
+    options:
+      path: ${DASHBOARDS_PATH}
+`;
+}
+
+/** A double-quoted YAML scalar (JSON's string syntax is YAML's). */
+function yamlString(s: string): string {
+  return JSON.stringify(s);
+}
+
+interface GridPos {
+  readonly h: number;
+  readonly w: number;
+  readonly x: number;
+  readonly y: number;
+}
+
+/** The dashboard model Grafana stores (schema of Grafana 10 and 11). */
+export function grafanaDashboard(dashboard: Dashboard): Record<string, unknown> {
+  const variables = new Map<string, { label: string; value: string }>();
+  for (const panel of dashboard.panels)
+    for (const v of panel.variables)
+      if (!variables.has(v.name)) variables.set(v.name, { label: v.label, value: v.default });
+  return {
+    uid: `tidewatch-${slugOf(dashboard.title)}`.slice(0, 40),
+    title: dashboard.title,
+    tags: ['tidewatch'],
+    timezone: 'utc',
+    editable: false,
+    schemaVersion: 39,
+    version: 1,
+    refresh: '5s',
+    time: { from: 'now-1h', to: 'now' },
+    templating: {
+      list: [...variables].map(([name, { label, value }]) => ({
+        type: 'textbox',
+        name,
+        label,
+        query: value,
+        current: { text: value, value },
+        hide: 0,
+      })),
+    },
+    panels: layout(dashboard.panels).map(({ panel, gridPos }, i) => grafanaPanel(panel, gridPos, i + 1)),
+  };
+}
+
+/** Tables across the page, charts two to a row, in the file's order. */
+function layout(panels: readonly Panel[]): { panel: Panel; gridPos: GridPos }[] {
+  const out: { panel: Panel; gridPos: GridPos }[] = [];
+  let y = 0;
+  let x = 0;
+  let rowHeight = 0;
+  for (const panel of panels) {
+    const wide = panel.kind === 'table';
+    const w = wide ? 24 : 12;
+    const h = panel.kind === 'health' ? 6 : wide ? 10 : 8;
+    if (x + w > 24) {
+      y += rowHeight;
+      x = 0;
+      rowHeight = 0;
+    }
+    out.push({ panel, gridPos: { h, w, x, y } });
+    x += w;
+    rowHeight = Math.max(rowHeight, h);
+  }
+  return out;
+}
+
+function grafanaPanel(panel: Panel, gridPos: GridPos, id: number): Record<string, unknown> {
+  const sql = panel.kind === 'health' ? HEALTH_SQL : panel.sql;
+  const format = panel.kind === 'timeseries' ? 'time_series' : 'table';
+  if (panel.kind === 'timeseries' && panel.time !== 'time')
+    throw new Error(
+      `panel ${panel.id}: Grafana's time series format needs the time column named "time", not "${panel.time}"`,
+    );
+  const type = panel.kind === 'timeseries' ? 'timeseries' : panel.kind === 'bars' ? 'barchart' : 'table';
+  const options: Record<string, unknown> =
+    panel.kind === 'bars'
+      ? { xField: panel.category, showValue: 'auto', legend: { displayMode: 'list', placement: 'bottom' } }
+      : panel.kind === 'timeseries'
+        ? { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } }
+        : { showHeader: true };
+  return {
+    id,
+    type,
+    title: panel.title,
+    ...(panel.description === undefined ? {} : { description: panel.description }),
+    gridPos,
+    datasource: datasourceRef,
+    targets: [
+      { refId: 'A', datasource: datasourceRef, editorMode: 'code', rawQuery: true, format, rawSql: sql },
+    ],
+    fieldConfig: {
+      defaults: {},
+      overrides: Object.entries(panel.units).map(([column, unit]) => ({
+        matcher: { id: 'byName', options: column },
+        properties: [{ id: 'unit', value: GRAFANA_UNITS[unit] }],
+      })),
+    },
+    options,
+  };
+}
