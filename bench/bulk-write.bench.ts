@@ -37,7 +37,7 @@
 // Before any figure counts, the views must hold every row on both sides (the sum of
 // website_user_metrics.total_requests); their row counts are printed side by side.
 // BULK_WRITE_CPU_PROF=DIR writes a CPU profile (--cpu-prof) of the tidewatch process of the first
-// INSERT run into DIR.
+// INSERT run into DIR; BULK_WRITE_COPY_CPU_PROF=DIR of the COPY run.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -429,7 +429,9 @@ try {
     profileDir: process.env.BULK_WRITE_CPU_PROF,
   });
   const pgCopy = await postgresRun(postgres, 'COPY');
-  const twCopy = await tidewatchRun(pipelineFile, 'COPY');
+  const twCopy = await tidewatchRun(pipelineFile, 'COPY', {
+    profileDir: process.env.BULK_WRITE_COPY_CPU_PROF,
+  });
   const twImplicit = await tidewatchRun(pipelineFile, 'INSERT', { implicitFlush: true });
 
   const rows: [string, string][] = [

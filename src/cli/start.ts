@@ -14,6 +14,7 @@ import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine
 import { HttpError, type IngestHandler, type JsonHandler, startHttpApi } from '../serve/http.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
 import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
+import { parseTimeoutMs } from '../serve/session-settings.ts';
 import { SqlError } from '../sql/errors.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
@@ -50,6 +51,15 @@ const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_PIPELINE = 'pipelines/website-security.sql';
 const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
 
+function parseStatementTimeout(text: string): string {
+  try {
+    parseTimeoutMs('statement_timeout', text);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}: a number of milliseconds, or with a unit (5s, 5min)`);
+  }
+  return text.trim();
+}
+
 const flags = [
   {
     name: 'data-dir',
@@ -85,6 +95,20 @@ const flags = [
     help: 'how the PostgreSQL endpoint checks --password: scram-sha-256, or md5 for old clients',
     default: 'scram-sha-256' as string,
     parse: parseAuth,
+  },
+  {
+    name: 'statement-timeout',
+    arg: 'TIME',
+    help: "the PostgreSQL endpoint's default statement_timeout: a query running longer is canceled (57014); a session may SET its own (0: none)",
+    default: '5min' as string,
+    parse: parseStatementTimeout,
+  },
+  {
+    name: 'max-connections',
+    arg: 'N',
+    help: 'PostgreSQL clients connected at once; one more is refused (53300)',
+    default: 100 as number,
+    parse: parseInteger(1, 100_000),
   },
   {
     name: 'tls-cert',
@@ -477,6 +501,10 @@ async function serve(
     subscriptions: durable.store,
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),
+    settingDefaults: {
+      statement_timeout: settings['statement-timeout'],
+      max_connections: String(settings['max-connections']),
+    },
   });
   try {
     pg = await listenPg(backend, {
@@ -485,6 +513,7 @@ async function serve(
       ...(password ? { password } : {}),
       ...(settings['pg-auth'] === 'md5' ? { auth: 'md5' as const } : {}),
       ...(tls === undefined ? {} : { tls }),
+      maxConnections: settings['max-connections'],
       onUnexpectedError: (error) =>
         io.stderr.write(`tidewatch: PostgreSQL endpoint: ${(error as Error).stack ?? String(error)}\n`),
     });

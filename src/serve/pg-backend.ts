@@ -64,6 +64,8 @@ export interface PgBackendDeps {
   readonly insertRows: (table: string, rows: readonly Row[]) => Promise<number>;
   /** Subscriptions and the change logs they follow. */
   readonly subscriptions: SubscriptionStore;
+  /** The server's defaults of session settings (`statement_timeout` from --statement-timeout…). */
+  readonly settingDefaults?: Readonly<Record<string, string>>;
   /** A number that changes whenever the store may have changed (`ViewStore.version`). */
   readonly storeVersion: () => number;
   /** How each source's ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). */
@@ -319,6 +321,10 @@ class TidewatchSession implements PgSession {
     this.#cursors.cancel();
   }
 
+  statementTimeoutMs(): number {
+    return this.#settings.statementTimeoutMs;
+  }
+
   close(): void {
     this.#adHoc.close();
     this.#cursors.close();
@@ -424,7 +430,7 @@ export class TidewatchPgBackend implements PgBackend {
 
   async #prepare(): Promise<Prepared> {
     const conn = await this.#deps.connectReader();
-    const settings = new SessionSettings();
+    const settings = new SessionSettings(this.#deps.settingDefaults);
     const adHoc = await AdHocSession.open(
       conn,
       this.#catalog,

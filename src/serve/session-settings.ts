@@ -29,12 +29,52 @@ const REPORTED: Readonly<Record<string, string>> = {
   standard_conforming_strings: 'standard_conforming_strings',
 };
 
+const TIME_UNITS_MS: Readonly<Record<string, number>> = {
+  us: 0.001,
+  ms: 1,
+  s: 1000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * A time setting in milliseconds, as PostgreSQL reads `statement_timeout`: a number of
+ * milliseconds, or a number with a unit (`us`, `ms`, `s`, `min`, `h`, `d`); 0 is none.
+ */
+export function parseTimeoutMs(name: string, value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(value);
+  if (m === null)
+    throw new SqlError(
+      SqlState.invalidParameterValue,
+      `invalid value for parameter "${name}": "${value}"`,
+      undefined,
+      { hint: 'Valid units for this parameter are "us", "ms", "s", "min", "h", and "d".' },
+    );
+  return Math.round(Number(m[1]) * (TIME_UNITS_MS[m[2] ?? 'ms'] as number));
+}
+
+/** Settings whose values are times, checked when set. */
+const TIMES = new Set(['statement_timeout']);
+
 export class SessionSettings {
   readonly #values = new Map<string, string>();
+  /** The server's own defaults (`--statement-timeout`…), where they differ from tidewatch's. */
+  readonly #defaults: ReadonlyMap<string, string>;
 
-  /** The session's value of a setting, if it set one. */
+  constructor(defaults: Readonly<Record<string, string>> = {}) {
+    this.#defaults = new Map(Object.entries(defaults).map(([k, v]) => [k.toLowerCase(), v]));
+  }
+
+  /** The session's value of a setting, if it set one, else the server's default, if it has one. */
   get(name: string): string | undefined {
-    return this.#values.get(name.toLowerCase());
+    const lower = name.toLowerCase();
+    return this.#values.get(lower) ?? this.#defaults.get(lower);
+  }
+
+  /** statement_timeout in milliseconds (0: none). */
+  get statementTimeoutMs(): number {
+    return parseTimeoutMs('statement_timeout', this.get('statement_timeout') ?? '0');
   }
 
   /** RW_IMPLICIT_FLUSH: DML returns once its epoch is committed. */
@@ -46,7 +86,10 @@ export class SessionSettings {
   set(name: string, value: string | undefined): PgQueryResult {
     const lower = name.toLowerCase();
     if (value === undefined) this.#values.delete(lower);
-    else this.#values.set(lower, BOOLEANS.has(lower) ? parseBoolean(name, value) : value);
+    else {
+      if (TIMES.has(lower)) parseTimeoutMs(name, value);
+      this.#values.set(lower, BOOLEANS.has(lower) ? parseBoolean(name, value) : value);
+    }
     return { tag: 'SET_VARIABLE', parameterStatus: this.#reported([name]) };
   }
 

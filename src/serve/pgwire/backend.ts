@@ -125,6 +125,8 @@ export interface PgSession {
   cursorColumns?(name: string): readonly PgColumn[] | undefined;
   /** CancelRequest: interrupt what runs now, best effort (throw SqlError 57014 from it). */
   cancel(): void;
+  /** The session's statement_timeout in milliseconds (0: none): a query running longer is canceled. */
+  statementTimeoutMs?(): number;
   /** The client is gone (Terminate, disconnect, server shutdown). Called once. */
   close(): void;
 }

@@ -27,7 +27,7 @@ import {
   type FrontendMessage,
   type StartupPacket,
 } from './frontend-messages.ts';
-import type { QueryContext } from './query-context.ts';
+import { failureOf, type QueryContext } from './query-context.ts';
 import { simpleQuery } from './simple-query.ts';
 import { ClientGone, Transport } from './transport.ts';
 
@@ -39,6 +39,8 @@ export interface ConnectionSettings {
   readonly superuser: boolean;
   readonly maxMessageBytes: number;
   readonly authTimeoutMs: number;
+  /** Whether another client may start a session now (false: 53300, as PostgreSQL's max_connections). */
+  readonly admit: () => boolean;
 }
 
 /** The server's side of cancel keys: handing them out, and routing a CancelRequest. */
@@ -165,6 +167,8 @@ export class PgConnection {
           this.#registry.cancel(packet.processId, packet.secretKey);
           return undefined;
         case 'Startup':
+          if (!this.#settings.admit())
+            throw new PgFatalError(PgState.tooManyConnections, 'sorry, too many clients already');
           t.expectTypedMessages();
           return packet;
         default: {
@@ -224,6 +228,7 @@ export class PgConnection {
       session: this.#session as PgSession,
       status: 'I',
       canceled: false,
+      timedOut: false,
       unexpected: this.#unexpected,
     };
     this.#ctx = ctx;
@@ -286,7 +291,7 @@ export class PgConnection {
           } catch (e) {
             if (e instanceof ClientGone || e instanceof PgFatalError) throw e;
             if (!hasSqlState(e)) this.#unexpected(e);
-            t.queue(errorResponse(errorFields(e)));
+            t.queue(errorResponse(errorFields(failureOf(ctx, e))));
             ctx.status = statusAfterError(ctx.status);
             skipToSync = true;
             // PostgreSQL sends an error at once, not at the next Sync: a client still sending
@@ -298,11 +303,22 @@ export class PgConnection {
   }
 
   async #whileRunning(work: () => Promise<void>): Promise<void> {
-    (this.#ctx as QueryContext).canceled = false;
+    const ctx = this.#ctx as QueryContext;
+    ctx.canceled = false;
+    ctx.timedOut = false;
     this.#running = true;
+    const timeoutMs = this.#session?.statementTimeoutMs?.() ?? 0;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            ctx.timedOut = true;
+            this.cancel();
+          }, timeoutMs)
+        : undefined;
     try {
       await work();
     } finally {
+      clearTimeout(timer);
       this.#running = false;
     }
   }

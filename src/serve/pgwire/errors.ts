@@ -24,6 +24,8 @@ export const PgState = {
   datatypeMismatch: '42804',
   arraySubscriptError: '2202E',
   adminShutdown: '57P01',
+  tooManyConnections: '53300',
+  statementTooComplex: '54001',
 } as const;
 
 /** A fault after which the connection cannot go on: sent as FATAL, then the socket closes. */
@@ -83,6 +85,14 @@ export function hasSqlState(e: unknown): boolean {
  * the rest as XX000 with their message.
  */
 export function errorFields(e: unknown): ErrorFields {
+  // An expression nested past the stack (a 5,000-term `1+1+…`) is a limit, as in PostgreSQL.
+  if (e instanceof RangeError && /call stack/i.test(e.message))
+    return {
+      severity: 'ERROR',
+      code: PgState.statementTooComplex,
+      message: 'stack depth limit exceeded',
+      hint: 'The statement nests too deeply; write it with fewer nested terms.',
+    };
   if (e instanceof PgFatalError)
     return { severity: 'FATAL', code: e.sqlstate, message: e.message, detail: e.detail };
   if (e instanceof SqlError)

@@ -29,6 +29,8 @@ export interface PgServerOptions {
   readonly maxMessageBytes?: number;
   /** Time a client has from connecting to being authenticated (default 60 s). */
   readonly authTimeoutMs?: number;
+  /** Clients connected at once (default 100); one more is refused with 53300. */
+  readonly maxConnections?: number;
   /** Called with errors that have no SQLSTATE (bugs in a backend or here); the client gets XX000. */
   readonly onUnexpectedError?: (error: unknown) => void;
 }
@@ -43,6 +45,7 @@ export interface PgServer {
 }
 
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_CONNECTIONS = 100;
 
 export function isLoopback(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
@@ -111,6 +114,8 @@ export async function listenPg(backend: PgBackend, options: PgServerOptions): Pr
     superuser: options.superuser ?? true,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     authTimeoutMs: options.authTimeoutMs ?? 60_000,
+    // The connection asking is one of those open.
+    admit: () => open.size <= (options.maxConnections ?? DEFAULT_MAX_CONNECTIONS),
   };
   const unexpected = (error: unknown): void => {
     try {

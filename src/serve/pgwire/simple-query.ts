@@ -6,7 +6,7 @@
 import { emptyQueryResponse, errorResponse } from './backend-messages.ts';
 import { statusAfterError } from './command-tag.ts';
 import { errorFields, hasSqlState, PgFatalError } from './errors.ts';
-import type { QueryContext } from './query-context.ts';
+import { failureOf, type QueryContext } from './query-context.ts';
 import { sendResult } from './results.ts';
 import { ClientGone } from './transport.ts';
 
@@ -21,7 +21,7 @@ export async function simpleQuery(ctx: QueryContext, sql: string): Promise<void>
   } catch (e) {
     if (e instanceof ClientGone || e instanceof PgFatalError) throw e;
     if (!hasSqlState(e)) ctx.unexpected(e);
-    ctx.transport.queue(errorResponse(errorFields(e)));
+    ctx.transport.queue(errorResponse(errorFields(failureOf(ctx, e))));
     ctx.status = statusAfterError(ctx.status);
   }
 }
