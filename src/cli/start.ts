@@ -514,6 +514,13 @@ async function serve(
       ...(settings['pg-auth'] === 'md5' ? { auth: 'md5' as const } : {}),
       ...(tls === undefined ? {} : { tls }),
       maxConnections: settings['max-connections'],
+      // With a password, every login is a line of the audit trail (trusted loopback logins check nothing).
+      onLogin: (login) => {
+        if (login.method === 'trust') return;
+        io.stderr.write(
+          `tidewatch: login ${login.ok ? 'ok' : 'FAILED'}: user "${login.user}" database "${login.database}" from ${login.address} (${login.method})\n`,
+        );
+      },
       onUnexpectedError: (error) =>
         io.stderr.write(`tidewatch: PostgreSQL endpoint: ${(error as Error).stack ?? String(error)}\n`),
     });

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -42,6 +43,19 @@ after(async () => {
   await server?.dispose();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A socket that connects from `localAddress` when node-postgres connects it to (port, host). */
+function fromAddress(localAddress: string): Socket {
+  const socket = new Socket();
+  const connect = socket.connect.bind(socket) as (options: {
+    port: number;
+    host: string;
+    localAddress: string;
+  }) => Socket;
+  (socket as unknown as { connect: (port: number, host: string) => Socket }).connect = (port, host) =>
+    connect({ port, host, localAddress });
+  return socket;
+}
 
 async function failure(client: pg.Client, sql: string): Promise<{ code: string; message: string }> {
   try {
@@ -113,5 +127,54 @@ test('an expression nested past the stack is 54001, and the session goes on', as
     assert.deepEqual((await client.query('SELECT 2 AS two')).rows, [{ two: 2 }]);
   } finally {
     await client.end();
+  }
+});
+
+test('wrong passwords slow down their address, not another’s, and each attempt is a line of the audit trail', async () => {
+  const guarded = new RestartableServer({
+    dataDir: join(dir, 'guarded'),
+    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', '--password', 'right-one'],
+  });
+  await guarded.start();
+  try {
+    const login = async (password: string, localAddress: string): Promise<{ ok: boolean; ms: number }> => {
+      const started = Date.now();
+      const client = new pg.Client({
+        user: 'root',
+        database: 'dev',
+        password,
+        host: '127.0.0.1',
+        port: guarded.pgPort,
+        stream: () => fromAddress(localAddress),
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.end();
+        return { ok: true, ms: Date.now() - started };
+      } catch (e) {
+        assert.equal((e as { code?: string }).code, '28P01');
+        return { ok: false, ms: Date.now() - started };
+      }
+    };
+    const guesses: number[] = [];
+    for (let i = 0; i < 8; i++) guesses.push((await login(`guess-${i}`, '127.0.0.2')).ms);
+    // Three free failures, then 100 ms doubling: the fifth guess waits 100 ms, the eighth 800 ms.
+    assert.ok((guesses[7] as number) >= 750, `the guesser waits: ${guesses.join(', ')} ms`);
+    assert.ok((guesses[7] as number) > (guesses[5] as number), `the wait grows: ${guesses.join(', ')} ms`);
+    const other = await login('right-one', '127.0.0.3');
+    assert.ok(other.ok && other.ms < 1_000, `another address logs in at once (${other.ms} ms)`);
+    const guesser = await login('right-one', '127.0.0.2');
+    assert.ok(guesser.ok, 'the right password still works from the guessing address, after its wait');
+    const again = await login('right-one', '127.0.0.2');
+    assert.ok(again.ms < 1_000, `a success forgets the failures (${again.ms} ms)`);
+    const lines = guarded.stderr.split('\n').filter((l) => l.startsWith('tidewatch: login'));
+    assert.equal(
+      lines.filter((l) => /FAILED: user "root" database "dev" from 127\.0\.0\.2/.test(l)).length,
+      8,
+    );
+    assert.equal(lines.filter((l) => /login ok: .* from 127\.0\.0\.3 \(scram-sha-256\)/.test(l)).length, 1);
+  } finally {
+    await guarded.dispose();
   }
 });

@@ -27,6 +27,7 @@ import {
   type FrontendMessage,
   type StartupPacket,
 } from './frontend-messages.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 import { failureOf, type QueryContext } from './query-context.ts';
 import { simpleQuery } from './simple-query.ts';
 import { ClientGone, Transport } from './transport.ts';
@@ -41,6 +42,23 @@ export interface ConnectionSettings {
   readonly authTimeoutMs: number;
   /** Whether another client may start a session now (false: 53300, as PostgreSQL's max_connections). */
   readonly admit: () => boolean;
+  /** Failed logins slow their address down. */
+  readonly logins: LoginThrottle;
+  /** Told of every login attempt that got as far as its password (or trust). */
+  readonly onLogin: (login: LoginEvent) => void;
+}
+
+/** A login attempt, for the audit trail. */
+export interface LoginEvent {
+  readonly user: string;
+  readonly database: string;
+  readonly address: string;
+  readonly method: Authentication['method'];
+  readonly ok: boolean;
+}
+
+function wrongPassword(e: unknown): boolean {
+  return e instanceof PgFatalError && e.sqlstate === PgState.invalidPassword;
 }
 
 /** The server's side of cancel keys: handing them out, and routing a CancelRequest. */
@@ -62,6 +80,7 @@ export class PgConnection {
   readonly #registry: CancelRegistry;
   readonly #transport: Transport;
   readonly #unexpected: (error: unknown) => void;
+  readonly #address: string;
   #session: PgSession | undefined;
   #processId: number | undefined;
   #ctx: QueryContext | undefined;
@@ -76,6 +95,7 @@ export class PgConnection {
     this.#settings = settings;
     this.#registry = registry;
     this.#unexpected = unexpected;
+    this.#address = socket.remoteAddress ?? 'unknown';
     this.#transport = new Transport(socket, settings.maxMessageBytes);
     // A client gone mid-query will never read the answer: stop the work for it.
     this.#transport.onGone(() => this.cancel());
@@ -195,7 +215,25 @@ export class PgConnection {
     for (const [k, v] of parameters)
       if (k !== 'user' && k !== 'database' && !k.startsWith('_pq_.')) options[k] = v;
     const identity: PgStartup = { user, database: parameters.get('database') || user, options };
-    await authenticate(t, user, this.#settings.authentication);
+    const auth = this.#settings.authentication;
+    const failure = await this.#settings.logins.attempt(
+      this.#address,
+      () =>
+        authenticate(t, user, auth).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      (e) => !wrongPassword(e),
+    );
+    if (failure === undefined || wrongPassword(failure))
+      this.#settings.onLogin({
+        user,
+        database: identity.database,
+        address: this.#address,
+        method: auth.method,
+        ok: failure === undefined,
+      });
+    if (failure !== undefined) throw failure;
     this.#session = await this.#settings.backend.open(identity);
     const key = this.#registry.register(this);
     this.#processId = key.processId;

@@ -8,7 +8,8 @@ import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { Authentication } from './authenticate.ts';
 import type { PgBackend } from './backend.ts';
-import { type CancelRegistry, type ConnectionSettings, PgConnection } from './connection.ts';
+import { type CancelRegistry, type ConnectionSettings, type LoginEvent, PgConnection } from './connection.ts';
+import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.ts';
 import { type ScramVerifier, scramVerifier } from './scram.ts';
 
 export interface PgServerOptions {
@@ -31,6 +32,10 @@ export interface PgServerOptions {
   readonly authTimeoutMs?: number;
   /** Clients connected at once (default 100); one more is refused with 53300. */
   readonly maxConnections?: number;
+  /** How failed logins slow their address down (default: see LoginThrottle). */
+  readonly loginThrottle?: LoginThrottleOptions;
+  /** Told of every login attempt that reached its password check, for the audit trail. */
+  readonly onLogin?: (login: LoginEvent) => void;
   /** Called with errors that have no SQLSTATE (bugs in a backend or here); the client gets XX000. */
   readonly onUnexpectedError?: (error: unknown) => void;
 }
@@ -116,6 +121,14 @@ export async function listenPg(backend: PgBackend, options: PgServerOptions): Pr
     authTimeoutMs: options.authTimeoutMs ?? 60_000,
     // The connection asking is one of those open.
     admit: () => open.size <= (options.maxConnections ?? DEFAULT_MAX_CONNECTIONS),
+    logins: new LoginThrottle(options.loginThrottle),
+    onLogin: (login) => {
+      try {
+        options.onLogin?.(login);
+      } catch (error) {
+        unexpected(error);
+      }
+    },
   };
   const unexpected = (error: unknown): void => {
     try {
