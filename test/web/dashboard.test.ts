@@ -119,14 +119,12 @@ function assertSameRows(
     expected.length,
     `${what}: ${shown.length} rows shown, ${expected.length} over psql`,
   );
-  shown.forEach((row, r) =>
-    row.forEach((v, c) =>
+  for (const [r, row] of shown.entries())
+    for (const [c, v] of row.entries())
       assert.ok(
         same(v, expected[r]?.[c] ?? null),
         `${what} row ${r} column ${c}: ${JSON.stringify(v)} vs ${expected[r]?.[c]}`,
-      ),
-    ),
-  );
+      );
 }
 
 before(async () => {
