@@ -11,10 +11,13 @@ import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.t
 import { labelFile } from '../generator/outputs.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
+import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, type JsonHandler, startHttpApi } from '../serve/http.ts';
+import { LiveFeed } from '../serve/live-feed.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
 import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
+import { isWebAsset, registerWebAssets } from '../serve/web-assets.ts';
 import { SqlError } from '../sql/errors.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
@@ -50,6 +53,7 @@ import { VERSION } from './version.ts';
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_PIPELINE = 'pipelines/website-security.sql';
 const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
+const WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
 
 function parseStatementTimeout(text: string): string {
   try {
@@ -477,6 +481,7 @@ async function serve(
     started_at: new Date(startedAt).toISOString(),
     uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
     events_total: intake.update(sourceTotals()),
+    events_per_second: events.perSecond(),
     attack_episodes_total: attackEpisodes,
     generator: settings.generator,
     pipelines,
@@ -533,15 +538,35 @@ async function serve(
   }
 
   let api: Awaited<ReturnType<typeof startHttpApi>>;
+  const live = new LiveFeed((listener) => durable.store.onCommitted(listener));
+  const panelSession = await backend.readOnlySession();
+  const sqlBoxSession = await backend.readOnlySession();
+  const closeDashboard = () => {
+    live.close();
+    panelSession.close();
+    sqlBoxSession.close();
+  };
   try {
     api = await startHttpApi({
       host,
       port: settings['http-port'],
       ...(password ? { token: password } : {}),
-      routes: { '/api/status': status, '/api/views': viewRows(engine), '/api/dashboard': () => dashboard },
+      routes: { '/api/status': status, '/api/views': viewRows(engine) },
       ingest: ingestInto(durable),
+      isPublic: isWebAsset,
+      extend: async (app) => {
+        registerDashboardApi(app, {
+          dashboard,
+          panels: panelSession,
+          sqlBox: sqlBoxSession,
+          live,
+          committedEpoch: () => durable.store.lastEpoch() ?? null,
+        });
+        await registerWebAssets(app, WEB_ROOT);
+      },
     });
   } catch (error) {
+    closeDashboard();
     await pg.close();
     await backend.close();
     await durable.close();
@@ -555,6 +580,7 @@ async function serve(
     relative(io.cwd, path).startsWith('..') ? path : relative(io.cwd, path) || '.';
   const lines = [
     `tidewatch ${VERSION}`,
+    `  dashboard        ${api.url}/${password ? '#token=…  (add the --password as the token)' : ''}`,
     `  HTTP API         ${api.url}  (status: ${api.url}/api/status)`,
     `  PostgreSQL       postgresql://root@${urlHost(pg.host)}:${pg.port}/dev  (psql -h ${pg.host} -p ${pg.port} -U root dev)`,
     `  data directory   ${shown(dataDir)}${
@@ -642,7 +668,10 @@ async function serve(
   } finally {
     clearInterval(ticker);
     line.done();
+    live.close();
     await api.close();
+    panelSession.close();
+    sqlBoxSession.close();
     await stdinLines;
     await pg.close();
     await backend.close();

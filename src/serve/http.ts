@@ -8,7 +8,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import compress from '@fastify/compress';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatNumeric, isNumericValue } from '../sql/numeric.ts';
 
 /** A GET route's answer from the request's query string. */
@@ -44,7 +45,19 @@ export interface HttpApiOptions {
   readonly ingest?: IngestHandler;
   /** The largest request body taken, after decompression (default 16 MiB): beyond it 413. */
   readonly bodyLimit?: number;
+  /** Adds routes of other modules (the dashboard's API and page) before the server listens. */
+  readonly extend?: (app: FastifyInstance) => Promise<void> | void;
+  /** Paths served without the token: files holding no data (the page, its script and styles). */
+  readonly isPublic?: (path: string) => boolean;
 }
+
+/**
+ * What a page served here may load and run: its own files only, no inline scripts or styles,
+ * nothing from the network, and not framed by other sites.
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export interface HttpApi {
   readonly url: string;
@@ -67,38 +80,47 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_request, body, done) =>
     done(null, body),
   );
+  // Replies are compressed when the client takes it; posted bodies are left to ingest (gzip).
+  await app.register(compress, { globalDecompression: false, threshold: 1024 });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    return payload;
+  });
   app.addHook('onRequest', async (request, reply) => {
     if (options.token === undefined || request.url === '/healthz' || authorized(request, options.token))
       return;
+    if (options.isPublic?.(new URL(request.url, 'http://localhost').pathname) === true) return;
     reply.header('www-authenticate', 'Bearer realm="tidewatch"');
-    await send(reply, 401, { error: 'a bearer token is required' });
+    await sendJson(reply, 401, { error: 'a bearer token is required' });
   });
   app.setNotFoundHandler(async (request, reply) =>
-    send(reply, 404, { error: `no such path: ${new URL(request.url, 'http://localhost').pathname}` }),
+    sendJson(reply, 404, { error: `no such path: ${new URL(request.url, 'http://localhost').pathname}` }),
   );
   app.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {
     if (error instanceof HttpError) {
       for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
-      return send(reply, error.status, { error: error.message });
+      return sendJson(reply, error.status, { error: error.message });
     }
     if (error.statusCode === 413)
-      return send(reply, 413, { error: `the request body is larger than ${limit} bytes` });
+      return sendJson(reply, 413, { error: `the request body is larger than ${limit} bytes` });
     const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
-    return send(reply, status, { error: error.message });
+    return sendJson(reply, status, { error: error.message });
   });
 
-  app.get('/healthz', async (_request, reply) => send(reply, 200, { status: 'ok' }));
+  app.get('/healthz', async (_request, reply) => sendJson(reply, 200, { status: 'ok' }));
   for (const [path, handler] of Object.entries(options.routes)) {
     app.get(path, async (request, reply) => {
       const query = new URL(request.url, 'http://localhost').searchParams;
-      return send(reply, 200, handler(query));
+      return sendJson(reply, 200, handler(query));
     });
     app.route({
       method: ['POST', 'PUT', 'DELETE', 'PATCH'],
       url: path,
       handler: async (request, reply) => {
         reply.header('allow', 'GET, HEAD');
-        return send(reply, 405, { error: `${request.method} is not allowed on ${path}` });
+        return sendJson(reply, 405, { error: `${request.method} is not allowed on ${path}` });
       },
     });
   }
@@ -107,9 +129,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     app.post<{ Params: { source: string } }>('/ingest/:source', async (request, reply) => {
       const units = splitUnits(request, limit);
       const accepted = await ingest(request.params.source, units);
-      return send(reply, 200, { accepted });
+      return sendJson(reply, 200, { accepted });
     });
 
+  await options.extend?.(app);
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -167,7 +190,8 @@ function jsonValue(_key: string, v: unknown): unknown {
   return v;
 }
 
-function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+/** Answers `body` as JSON (values of rows exact, see `jsonValue`), never cached. */
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply
     .code(status)
     .header('content-type', 'application/json; charset=utf-8')

@@ -414,6 +414,14 @@ export class TidewatchPgBackend implements PgBackend {
     return new TidewatchSession(this.#deps, adHoc, cursors, settings, this.#results);
   }
 
+  /**
+   * A store session that runs queries only (SELECT, WITH, VALUES, TABLE: anything else is
+   * refused by the parser with 0A000), for the dashboard; the caller closes it.
+   */
+  async readOnlySession(): Promise<AdHocSession> {
+    return (await this.#prepare()).adHoc;
+  }
+
   /** Closes the sessions kept ready; sessions given out are closed by their clients' ends. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -509,7 +509,7 @@ export class ViewStore {
   readonly #views = new Map<string, ViewState>();
   /** Subscriptions by lower-case name. */
   readonly #subscriptions = new Map<string, SubscriptionInfo>();
-  readonly #committedListeners: ((epoch: number) => void)[] = [];
+  readonly #committedListeners: ((epoch: number, changed: readonly string[]) => void)[] = [];
   #lastTrim = 0;
   #version = 0;
   #lastExpire = 0;
@@ -802,8 +802,11 @@ export class ViewStore {
     v.key = key;
   }
 
-  /** Called with each epoch once its commit is durable and visible to readers. */
-  onCommitted(listener: (epoch: number) => void): void {
+  /**
+   * Called with each epoch once its commit is durable and visible to readers, with the names of
+   * the tables, views and sources (raw events, dead letters) whose contents it changed.
+   */
+  onCommitted(listener: (epoch: number, changed: readonly string[]) => void): void {
     this.#committedListeners.push(listener);
   }
 
@@ -1021,7 +1024,15 @@ export class ViewStore {
     for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
     await this.#expire(now);
     await this.#trimChangeLogs(now);
-    for (const l of this.#committedListeners) l(epoch);
+    const changed = [
+      ...new Set([
+        ...work.map((w) => w.view.name),
+        ...appended.map((a) => a.view.name),
+        ...appends.map((a) => a.source.name),
+        ...((deadLetters?.size ?? 0) > 0 ? [DEAD_LETTERS] : []),
+      ]),
+    ];
+    for (const l of this.#committedListeners) l(epoch, changed);
   }
 
   /**

@@ -1,0 +1,152 @@
+/** The page's calls to tidewatch's HTTP API, with the bearer token when one is set. */
+import type { Unit } from './format.ts';
+
+export interface PanelVariable {
+  readonly name: string;
+  readonly label: string;
+  readonly type: 'text' | 'integer';
+  readonly default: string;
+}
+
+export interface Panel {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: 'table' | 'timeseries' | 'bars' | 'health';
+  readonly description?: string;
+  readonly sql?: string;
+  readonly variables: readonly PanelVariable[];
+  readonly units: Readonly<Record<string, Unit>>;
+  readonly time?: string;
+  readonly values?: readonly string[];
+  readonly keys?: string;
+  readonly category?: string;
+  readonly value?: string;
+  readonly line?: string;
+  readonly selects?: { readonly column: string; readonly panel: string; readonly variable: string };
+}
+
+export interface Dashboard {
+  readonly title: string;
+  readonly panels: readonly Panel[];
+}
+
+export interface Rows {
+  readonly columns: readonly { name: string; type: string }[];
+  readonly rows: readonly (readonly unknown[])[];
+  readonly epoch?: number | null;
+  readonly truncated?: boolean;
+}
+
+export interface CommitEvent {
+  readonly epoch: number;
+  readonly committedAt: string;
+  readonly changed: readonly string[];
+}
+
+/** An answer other than 2xx: its message, SQLSTATE and status. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly sqlstate: string | undefined;
+  constructor(status: number, message: string, sqlstate?: string) {
+    super(message);
+    this.status = status;
+    this.sqlstate = sqlstate;
+  }
+}
+
+let token = '';
+
+export function setToken(t: string): void {
+  token = t;
+}
+
+function headers(json: boolean): Record<string, string> {
+  return {
+    ...(json ? { 'content-type': 'application/json' } : {}),
+    ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
+  };
+}
+
+async function call<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const response = await fetch(path, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: headers(body !== undefined),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const answer = (await response.json()) as T & { error?: string; sqlstate?: string };
+  if (!response.ok) throw new ApiError(response.status, answer.error ?? response.statusText, answer.sqlstate);
+  return answer;
+}
+
+export const getDashboard = () => call<Dashboard>('/api/dashboard');
+export const getStatus = () => call<Status>('/api/status');
+export const queryPanel = (
+  id: string,
+  range: { from: string; to: string },
+  filters: Readonly<Record<string, string>>,
+  signal?: AbortSignal,
+) => call<Rows>(`/api/panels/${encodeURIComponent(id)}/query`, { ...range, filters }, signal);
+export const runSql = (sql: string) => call<Rows>('/api/query', { sql });
+
+export interface Status {
+  readonly events_total: number;
+  readonly events_per_second: number;
+  readonly epoch: number;
+  readonly committed_epoch: number | null;
+  readonly sources: readonly {
+    name: string;
+    rows: number;
+    lateRows: number;
+    maxEventTime: number | null;
+    watermark: number | null;
+    idle: boolean;
+    ingestion?: readonly { state: string; lag?: number; rejected?: number; kind?: string }[];
+  }[];
+  readonly views: readonly { name: string; rows: number; errors: number }[];
+}
+
+/**
+ * Follows `/api/live` (Server-Sent Events) by fetch, which, unlike EventSource, sends the
+ * token; reconnects after a second when the stream ends. Resolves when `signal` aborts.
+ */
+export async function followCommits(
+  onCommit: (e: CommitEvent) => void,
+  onState: (connected: boolean) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const response = await fetch('/api/live', { headers: headers(false), signal });
+      if (!response.ok || response.body === null) throw new ApiError(response.status, response.statusText);
+      onState(true);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
+          if (data !== '') onCommit(JSON.parse(data) as CommitEvent);
+          end = buffer.indexOf('\n\n');
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof ApiError && e.status === 401) {
+        onState(false);
+        return;
+      }
+    }
+    onState(false);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -1,0 +1,192 @@
+/** One SQL panel: its title, its filters, and its rows as a table, chart or bars — or why there are none. */
+import type { ApiError, Panel, Rows } from '../api.ts';
+import { Bars } from './bars.tsx';
+import { DataTable } from './data-table.tsx';
+import { TimeSeries } from './time-series.tsx';
+
+export interface PanelState {
+  readonly data?: Rows;
+  /** The range the data was asked for. */
+  readonly range?: { readonly from: string; readonly to: string };
+  readonly error?: ApiError | Error;
+  readonly loading: boolean;
+}
+
+interface Props {
+  readonly panel: Panel;
+  readonly state: PanelState;
+  readonly filters: Readonly<Record<string, string>>;
+  readonly onFilters: (filters: Record<string, string>) => void;
+  /** Sets a variable of another panel (a user picked in a table). */
+  readonly onSelect: (panel: string, variable: string, value: string) => void;
+  /** The range label, for empty states. */
+  readonly rangeLabel: string;
+}
+
+const PAGING = new Set(['limit', 'offset']);
+
+export function PanelView({ panel, state, filters, onFilters, onSelect, rangeLabel }: Props) {
+  const headingId = `panel-${panel.id}-title`;
+  const textFilters = panel.variables.filter((v) => !PAGING.has(v.name) && panel.kind === 'table');
+  const paged =
+    panel.variables.some((v) => v.name === 'limit') && panel.variables.some((v) => v.name === 'offset');
+  const value = (name: string) =>
+    filters[name] ?? panel.variables.find((v) => v.name === name)?.default ?? '';
+  const picker = panel.variables.find((v) => v.name === 'user' && panel.kind !== 'table');
+  return (
+    <section
+      class={`panel panel-${panel.kind}`}
+      aria-labelledby={headingId}
+      aria-busy={state.loading}
+      data-panel={panel.id}
+      data-epoch={state.data?.epoch ?? ''}
+      data-state={
+        state.error
+          ? 'error'
+          : state.data === undefined
+            ? 'loading'
+            : state.data.rows.length === 0
+              ? 'empty'
+              : 'ready'
+      }
+    >
+      <h2 id={headingId}>{panel.title}</h2>
+      {panel.description === undefined ? null : <p class="description">{panel.description}</p>}
+      {textFilters.length === 0 ? null : (
+        <form
+          key={JSON.stringify(filters)}
+          class="filters"
+          aria-label={`Filter ${panel.title}`}
+          onSubmit={(e) => {
+            e.preventDefault();
+            const form = new FormData(e.currentTarget);
+            const next: Record<string, string> = { offset: '0' };
+            for (const v of textFilters) next[v.name] = String(form.get(v.name) ?? '').trim();
+            onFilters(next);
+          }}
+        >
+          {textFilters.map((v) => (
+            <label key={v.name}>
+              {v.label}
+              <input name={v.name} defaultValue={value(v.name)} autocomplete="off" spellcheck={false} />
+            </label>
+          ))}
+          <button type="submit">Apply</button>
+        </form>
+      )}
+      {picker === undefined ? null : (
+        <p class="picked">
+          {picker.label}: <strong>{value(picker.name) === '' ? 'none picked' : value(picker.name)}</strong>
+        </p>
+      )}
+      <Body
+        panel={panel}
+        state={state}
+        onSelect={onSelect}
+        rangeLabel={rangeLabel}
+        picked={picker === undefined ? undefined : value(picker.name)}
+      />
+      {!paged ? null : (
+        <Pager
+          offset={Number(value('offset'))}
+          limit={Number(value('limit'))}
+          shown={state.data?.rows.length ?? 0}
+          onOffset={(offset) => onFilters({ offset: String(offset) })}
+        />
+      )}
+    </section>
+  );
+}
+
+function Body({
+  panel,
+  state,
+  onSelect,
+  rangeLabel,
+  picked,
+}: Pick<Props, 'panel' | 'state' | 'onSelect' | 'rangeLabel'> & { picked: string | undefined }) {
+  if (picked === '') return <p class="empty">Pick a user in Per-user metrics to see their minutes.</p>;
+  if (state.error !== undefined)
+    return (
+      <p class="empty error" role="alert">
+        The query failed: {state.error.message}
+      </p>
+    );
+  const data = state.data;
+  if (data === undefined) return <p class="empty">Loading…</p>;
+  if (data.rows.length === 0)
+    return (
+      <p class="empty">
+        No rows in {rangeLabel}
+        {panel.variables.some((v) => v.name !== 'limit' && v.name !== 'offset') ? ' for these filters' : ''}:
+        the views hold nothing for that time yet (is a source feeding them?).
+      </p>
+    );
+  switch (panel.kind) {
+    case 'timeseries':
+      return (
+        <>
+          <TimeSeries panel={panel} data={data} range={state.range ?? { from: '', to: '' }} />
+          <details>
+            <summary>Data</summary>
+            <DataTable data={data} units={panel.units} caption={`${panel.title} data`} />
+          </details>
+        </>
+      );
+    case 'bars':
+      return (
+        <Bars
+          panel={panel}
+          data={data}
+          {...(panel.category === 'status_code'
+            ? { onPick: (c: string) => onSelect('raw-logs', 'status', c) }
+            : {})}
+        />
+      );
+    default: {
+      const selects = panel.selects;
+      return (
+        <DataTable
+          data={data}
+          units={panel.units}
+          caption={panel.title}
+          {...(selects === undefined
+            ? {}
+            : {
+                pick: {
+                  column: selects.column,
+                  label: 'Show minutes of',
+                  onPick: (v: string) => onSelect(selects.panel, selects.variable, v),
+                },
+              })}
+        />
+      );
+    }
+  }
+}
+
+function Pager({
+  offset,
+  limit,
+  shown,
+  onOffset,
+}: {
+  offset: number;
+  limit: number;
+  shown: number;
+  onOffset: (n: number) => void;
+}) {
+  return (
+    <nav class="pager" aria-label="Pages">
+      <button type="button" disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - limit))}>
+        Newer
+      </button>
+      <span>
+        rows {shown === 0 ? 0 : offset + 1}–{offset + shown}
+      </span>
+      <button type="button" disabled={shown < limit} onClick={() => onOffset(offset + limit)}>
+        Older
+      </button>
+    </nav>
+  );
+}

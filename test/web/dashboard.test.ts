@@ -1,0 +1,423 @@
+/**
+ * The built-in dashboard against a real `tidewatch start` (with a password) fed by the seeded
+ * generator on simulated time: its HTTP API directly, then the page in real Chromium. Every
+ * panel's numbers are compared with the same SQL run over the PostgreSQL endpoint.
+ * Without /usr/bin/chromium the browser half skips, saying why.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { expandPanelSql } from '../../src/dashboard/macros.ts';
+import { loadDashboard, type SqlPanel } from '../../src/dashboard/panels.ts';
+import { RestartableServer } from '../helpers/restartable-server.ts';
+
+/** The page's document, as the functions run in the browser (page.waitForFunction) use it. */
+interface PageElement {
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+};
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const PASSWORD = 'tide-s3cret';
+const EVENTS = 3000;
+const dashboard = loadDashboard(join(ROOT, 'dashboards/website-security.json'));
+const sqlPanels = dashboard.panels.filter((p): p is SqlPanel => p.kind !== 'health');
+
+// Simulated time from ten minutes ago (a whole minute), so "last hour" holds it too.
+const start = new Date(Math.floor((Date.now() - 10 * 60_000) / 60_000) * 60_000);
+const range = {
+  from: new Date(start.getTime() - 60_000).toISOString(),
+  to: new Date(start.getTime() + 5 * 60_000).toISOString(),
+};
+
+let server: RestartableServer;
+let client: pg.Client;
+let dir: string;
+
+const api = (path: string, body?: unknown, token: string | null = PASSWORD) =>
+  fetch(`${server.httpUrl}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+async function status(): Promise<{ events_total: number; committed_epoch: number | null }> {
+  return (await (await api('/api/status')).json()) as {
+    events_total: number;
+    committed_epoch: number | null;
+  };
+}
+
+/** A panel's SQL over the PostgreSQL endpoint, with the page's parameters, values as text. */
+async function overPg(panel: SqlPanel, filters: Record<string, string> = {}): Promise<(string | null)[][]> {
+  const e = expandPanelSql(
+    panel.sql,
+    { fromMicros: Date.parse(range.from) * 1000, toMicros: Date.parse(range.to) * 1000 },
+    panel.variables,
+    filters,
+  );
+  const params = e.params.map((v, i) =>
+    e.types[i]?.name === 'timestamp'
+      ? new Date((v as number) / 1000).toISOString().replace('T', ' ').replace('Z', '')
+      : v,
+  );
+  const r = await client.query({
+    text: e.sql,
+    values: params,
+    rowMode: 'array',
+    types: { getTypeParser: () => (v: string) => v },
+  });
+  return r.rows as (string | null)[][];
+}
+
+/** Whether a value the API (or page) gave equals PostgreSQL's text of it. */
+function same(shown: unknown, text: string | null): boolean {
+  if (shown === null || shown === '' || shown === undefined) return text === null || text === '';
+  if (typeof shown === 'number') return text !== null && Number(text) === shown;
+  const s = String(shown);
+  if (/^\d{4}-\d\d-\d\dT/.test(s)) return timeText(s) === timeText(text ?? '');
+  if (text !== null && /^-?\d+(\.\d+)?$/.test(s) && /^-?\d+(\.\d+)?$/.test(text))
+    return Number(s) === Number(text);
+  return s === text;
+}
+
+/** A timestamp's text without the trailing zeros of its fraction: PostgreSQL prints 05.05, ISO 05.050. */
+function timeText(s: string): string {
+  return s
+    .replace('T', ' ')
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
+}
+
+/** A named user of the per-user metrics table (the anonymous one has no minutes of their own). */
+async function someUser(): Promise<string> {
+  const rows = await overPg(sqlPanels.find((p) => p.id === 'user-metrics') as SqlPanel);
+  const user = rows.map((r) => r[0]).find((u) => u !== null && u !== '');
+  assert.ok(user);
+  return user;
+}
+
+function assertSameRows(
+  shown: readonly (readonly unknown[])[],
+  expected: (string | null)[][],
+  what: string,
+): void {
+  assert.equal(
+    shown.length,
+    expected.length,
+    `${what}: ${shown.length} rows shown, ${expected.length} over psql`,
+  );
+  for (const [r, row] of shown.entries())
+    for (const [c, v] of row.entries())
+      assert.ok(
+        same(v, expected[r]?.[c] ?? null),
+        `${what} row ${r} column ${c}: ${JSON.stringify(v)} vs ${expected[r]?.[c]}`,
+      );
+}
+
+before(async () => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-web.mjs'), '--quiet'], { stdio: 'inherit' });
+  dir = mkdtempSync(join(tmpdir(), 'tidewatch-dashboard-'));
+  server = new RestartableServer({
+    dataDir: join(dir, 'data'),
+    args: [
+      '--password',
+      PASSWORD,
+      '--generator-seed',
+      '11',
+      '--generator-rate',
+      '500',
+      '--generator-start',
+      start.toISOString(),
+      '--generator-count',
+      String(EVENTS),
+      '--idle-timeout',
+      '0',
+      '--status-interval',
+      '600',
+    ],
+  });
+  const banner = await server.start();
+  assert.match(banner, /dashboard +http:\/\/127\.0\.0\.1:\d+\/#token=/);
+  client = new pg.Client({
+    host: '127.0.0.1',
+    port: server.pgPort,
+    user: 'root',
+    database: 'dev',
+    password: PASSWORD,
+  });
+  await client.connect();
+  // The generator stops after EVENTS; two commits later every view holds all of them.
+  for (let s = await status(); s.events_total < EVENTS; s = await status())
+    await new Promise((r) => setTimeout(r, 200));
+  const done = (await status()).committed_epoch ?? 0;
+  while (((await status()).committed_epoch ?? 0) < done + 2) await new Promise((r) => setTimeout(r, 200));
+});
+
+after(async () => {
+  await client?.end().catch(() => undefined);
+  await server?.dispose();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('dashboard HTTP API', () => {
+  test('needs the bearer token for data, not for the page', async () => {
+    assert.equal((await api('/api/dashboard', undefined, null)).status, 401);
+    assert.equal((await api('/api/panels/status-codes/query', range, 'wrong')).status, 401);
+    assert.equal((await api('/api/live', undefined, null)).status, 401);
+    const page = await fetch(`${server.httpUrl}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'; script-src 'self'/);
+    assert.equal(page.headers.get('cache-control'), 'no-cache');
+    const script = /src="(\/assets\/app-\w+\.js)"/.exec(await page.text())?.[1];
+    assert.ok(script);
+    const asset = await fetch(`${server.httpUrl}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(asset.headers.get('content-encoding'), 'gzip');
+  });
+
+  test('each panel answers what its SQL answers over the PostgreSQL endpoint', async () => {
+    const d = (await (await api('/api/dashboard')).json()) as { panels: { id: string }[] };
+    assert.deepEqual(
+      d.panels.map((p) => p.id),
+      dashboard.panels.map((p) => p.id),
+    );
+    for (const panel of sqlPanels) {
+      const filters: Record<string, string> = panel.id === 'user-series' ? { user: await someUser() } : {};
+      const r = await api(`/api/panels/${panel.id}/query`, { ...range, filters });
+      assert.equal(r.status, 200, panel.id);
+      const body = (await r.json()) as { columns: { name: string; type: string }[]; rows: unknown[][] };
+      assert.ok(body.rows.length > 0, `${panel.id} is empty`);
+      assertSameRows(body.rows, await overPg(panel, filters), panel.id);
+    }
+  });
+
+  test('filters are bind parameters: a quote in one is a value, not SQL', async () => {
+    const r = await api('/api/panels/raw-logs/query', { ...range, filters: { ip: "1' OR '1'='1" } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(((await r.json()) as { rows: unknown[] }).rows, []);
+    const bad = await api('/api/panels/raw-logs/query', { ...range, filters: { limit: '5; DROP TABLE x' } });
+    assert.equal(bad.status, 400);
+    assert.equal((await api('/api/panels/nope/query', range)).status, 404);
+    assert.equal((await api('/api/panels/referrers/query', { from: 'yesterday', to: range.to })).status, 400);
+  });
+
+  test('the SQL box runs queries and refuses DROP TABLE, INSERT and other writes with a SQLSTATE', async () => {
+    const ok = await api('/api/query', { sql: 'SELECT count(*) AS n FROM website_logs_source' });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(((await ok.json()) as { rows: unknown[][] }).rows, [[EVENTS]]);
+    for (const sql of [
+      'DROP TABLE website_user_metrics',
+      "INSERT INTO website_logs_source (ip_address) VALUES ('1.2.3.4')",
+      'CREATE TABLE t (a int)',
+      'SET rw_implicit_flush = true',
+    ]) {
+      const r = await api('/api/query', { sql });
+      assert.equal(r.status, 403, sql);
+      assert.equal(((await r.json()) as { sqlstate: string }).sqlstate, '25006', sql);
+    }
+    const cte = await api('/api/query', {
+      sql: 'WITH x AS (DELETE FROM website_user_metrics RETURNING *) SELECT 1',
+    });
+    assert.equal(cte.status, 400);
+    const two = await api('/api/query', { sql: 'SELECT 1; DROP TABLE website_user_metrics' });
+    assert.equal(((await two.json()) as { sqlstate: string }).sqlstate, '42601');
+    const missing = await api('/api/query', { sql: 'SELECT * FROM nope' });
+    assert.equal(missing.status, 400);
+    assert.deepEqual(await missing.json(), { error: 'relation "nope" does not exist', sqlstate: '42P01' });
+    const still = await client.query('SELECT count(*)::int AS n FROM website_user_metrics');
+    assert.ok((still.rows[0] as { n: number }).n > 0);
+  });
+
+  test('/api/live sends an event per committed epoch', async () => {
+    const controller = new AbortController();
+    const r = await api('/api/live');
+    assert.equal(r.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    const reader = (r.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while ((text.match(/event: commit/g) ?? []).length < 2) text += (await reader.read()).value ?? '';
+    controller.abort();
+    await reader.cancel();
+    const epochs = [...text.matchAll(/"epoch":(\d+)/g)].map((m) => Number(m[1]));
+    assert.ok(epochs.length >= 2 && (epochs[1] as number) > (epochs[0] as number), text);
+  });
+});
+
+describe('dashboard page in Chromium', {
+  skip: existsSync(CHROMIUM)
+    ? false
+    : `no ${CHROMIUM} (apt-get install chromium, or scripts/install-system-packages.sh)`,
+}, () => {
+  // Loaded here so that a machine without the browser does not need the package either.
+  type Browser = import('playwright-core').Browser;
+  type Page = import('playwright-core').Page;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async () => {
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => {
+      // The live stream is cut when the page goes away; anything else failing is a fault.
+      if (!r.url().endsWith('/api/live'))
+        problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
+    const hash = new URLSearchParams({ token: PASSWORD, from: range.from, to: range.to });
+    await page.goto(`${server.httpUrl}/#${hash}`);
+    await page.waitForFunction(
+      (ids) =>
+        ids.every((id) =>
+          ['ready', 'empty'].includes(
+            document.querySelector(`[data-panel="${id}"]`)?.getAttribute('data-state') ?? '',
+          ),
+        ),
+      sqlPanels.map((p) => p.id),
+      { timeout: 20_000 },
+    );
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('loads with no console errors and no failed requests, and takes the token out of the address', async () => {
+    assert.deepEqual(problems, []);
+    assert.ok(!page.url().includes(PASSWORD), page.url());
+    const shot = await page.screenshot({ fullPage: true, path: join(dir, 'dashboard.png') });
+    assert.ok(shot.length > 10_000);
+    if (process.env.TIDEWATCH_SCREENSHOT === '1')
+      copyFileSync(join(dir, 'dashboard.png'), join(ROOT, 'docs/dashboard.png'));
+  });
+
+  test("each panel's numbers equal the same SQL over the PostgreSQL endpoint", async () => {
+    for (const panel of sqlPanels) {
+      if (panel.id === 'user-series') continue; // empty until a user is picked: checked below
+      const root = page.locator(`[data-panel="${panel.id}"]`);
+      if (panel.kind === 'bars') {
+        const bars = await root
+          .locator('li[data-category]')
+          .evaluateAll((els) =>
+            els.map((e) => [e.getAttribute('data-category'), Number(e.getAttribute('data-value'))]),
+          );
+        const expected = (await overPg(panel)).map((r) => [r[0] ?? null, r[1] ?? null]);
+        assertSameRows(bars, expected, panel.id);
+      } else {
+        const cells = await root
+          .locator('.table-scroll tbody tr')
+          .evaluateAll((rows) =>
+            rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.getAttribute('data-value'))),
+          );
+        assertSameRows(cells, await overPg(panel), panel.id);
+      }
+    }
+  });
+
+  test('picking a user shows their minutes, the same as over the PostgreSQL endpoint', async () => {
+    const user = await someUser();
+    await page.locator('[data-panel="user-metrics"] button.link', { hasText: user }).first().click();
+    const series = page.locator('[data-panel="user-series"]');
+    await series.locator('details summary').click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-panel="user-series"]')?.getAttribute('data-state') === 'ready',
+    );
+    const cells = await series
+      .locator('.table-scroll tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.getAttribute('data-value'))),
+      );
+    const panel = sqlPanels.find((p) => p.id === 'user-series') as SqlPanel;
+    assertSameRows(cells, await overPg(panel, { user }), 'user-series');
+    assert.ok(cells.length > 0);
+  });
+
+  test('a filter on the raw logs shows only the matching rows', async () => {
+    const logs = page.locator('[data-panel="raw-logs"]');
+    const ip = (await logs.locator('tbody tr td:nth-child(2)').first().getAttribute('data-value')) as string;
+    await page.getByLabel('IP address').fill(ip);
+    await logs.getByRole('button', { name: 'Apply' }).click();
+    const expected = await overPg(sqlPanels.find((p) => p.id === 'raw-logs') as SqlPanel, { ip });
+    await page.waitForFunction(
+      ([ip, n]) => {
+        const cells = [...document.querySelectorAll('[data-panel="raw-logs"] tbody tr td:nth-child(2)')];
+        return cells.length === n && cells.every((c) => c.getAttribute('data-value') === ip);
+      },
+      [ip, expected.length] as const,
+      { timeout: 5000 },
+    );
+  });
+
+  test('a new epoch reaches the page within 2 s of its commit', async () => {
+    const before = (await status()).committed_epoch ?? 0;
+    let committed = before;
+    while (committed === before) {
+      await new Promise((r) => setTimeout(r, 20));
+      committed = (await status()).committed_epoch ?? 0;
+    }
+    const seenAt = Date.now();
+    await page.waitForFunction(
+      (e) => Number(document.querySelector('[data-live-epoch]')?.getAttribute('data-live-epoch')) >= e,
+      committed,
+      { timeout: 2000, polling: 20 },
+    );
+    assert.ok(Date.now() - seenAt < 2000);
+  });
+
+  test('the SQL box refuses DROP TABLE and INSERT', async () => {
+    const box = page.locator('[data-panel="sql-box"]');
+    for (const sql of [
+      'DROP TABLE website_user_metrics',
+      "INSERT INTO website_logs_source (ip_address) VALUES ('x')",
+    ]) {
+      await box.getByLabel('SQL query').fill(sql);
+      await box.getByRole('button', { name: 'Run' }).click();
+      await box.locator('[data-sql-error]').waitFor();
+      assert.match((await box.locator('[data-sql-error]').textContent()) ?? '', /read-only.*SQLSTATE 25006/);
+    }
+    await box.getByLabel('SQL query').fill('SELECT count(*) AS n FROM website_logs_source');
+    await box.getByRole('button', { name: 'Run' }).click();
+    await box.locator('tbody td[data-value]').waitFor();
+    assert.equal(await box.locator('tbody td').first().getAttribute('data-value'), String(EVENTS));
+  });
+
+  test('without the token the page asks for the password', async () => {
+    const context = await browser.newContext();
+    const other = await context.newPage();
+    await other.goto(`${server.httpUrl}/`);
+    await other.getByLabel('Password').fill(PASSWORD);
+    await other.getByRole('button', { name: 'Open the dashboard' }).click();
+    await other.locator('[data-panel="status-codes"]').waitFor({ timeout: 10_000 });
+    await context.close();
+  });
+});
