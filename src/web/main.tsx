@@ -69,9 +69,11 @@ function App() {
     setStates((s) => ({ ...s, [panel.id]: { ...s[panel.id], loading: true } }));
     const { range: choice, filters: all } = current.current;
     try {
-      const data = await queryPanel(panel.id, resolveRange(choice, Date.now()), all[panel.id] ?? {});
+      const range = resolveRange(choice, Date.now());
+      const data = await queryPanel(panel.id, range, all[panel.id] ?? {});
+      // The chart's x axis spans the range the data was asked for.
       if (generation.current[panel.id] === mine)
-        setStates((s) => ({ ...s, [panel.id]: { data, loading: false } }));
+        setStates((s) => ({ ...s, [panel.id]: { data, range, loading: false } }));
     } catch (e) {
       if (generation.current[panel.id] === mine)
         setStates((s) => ({ ...s, [panel.id]: { ...s[panel.id], error: e as Error, loading: false } }));

@@ -321,6 +321,41 @@ describe('dashboard page in Chromium', {
       copyFileSync(join(dir, 'dashboard.png'), join(ROOT, 'docs/dashboard.png'));
   });
 
+  test('each time series draws its lines and its time axis', async () => {
+    for (const panel of sqlPanels.filter((p) => p.kind === 'timeseries' && p.id !== 'user-series')) {
+      // Pixels of the first series' colour on the chart's canvas: its line (or points) was drawn.
+      const drawn = await page
+        .locator(`[data-panel="${panel.id}"] canvas`)
+        .first()
+        .evaluate((canvas) => {
+          // The test's types know no DOM: the canvas as much of it as is read here.
+          const c = canvas as unknown as {
+            width: number;
+            height: number;
+            getContext(kind: '2d'): {
+              getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+            };
+          };
+          const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < pixels.length; i += 4)
+            if (
+              Math.abs((pixels[i] as number) - 0x3b) < 24 &&
+              Math.abs((pixels[i + 1] as number) - 0x82) < 24 &&
+              Math.abs((pixels[i + 2] as number) - 0xf6) < 24
+            )
+              n++;
+          return n;
+        });
+      assert.ok(drawn > 20, `${panel.id}: ${drawn} pixels of its first series`);
+      const legendTime = await page
+        .locator(`[data-panel="${panel.id}"] .u-legend .u-series`)
+        .first()
+        .textContent();
+      assert.doesNotMatch(legendTime ?? '', /NaN|Invalid/, `${panel.id}: the time axis reads times`);
+    }
+  });
+
   test("each panel's numbers equal the same SQL over the PostgreSQL endpoint", async () => {
     for (const panel of sqlPanels) {
       if (panel.id === 'user-series') continue; // empty until a user is picked: checked below
