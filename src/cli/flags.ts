@@ -19,6 +19,8 @@ export interface FlagSpec<T extends FlagValue = FlagValue> {
   /** May be given several times (and as a comma-separated list); the values are collected. */
   readonly repeatable?: boolean;
   readonly default: T;
+  /** The default as help shows it, where the value itself would not say it (1GiB, "by terminal"). */
+  readonly shownDefault?: string;
   /** Turns the text of a flag, variable or config entry into a value; throws a message on bad input. */
   readonly parse: (text: string) => T;
   /** Read from neither the environment nor a config file (e.g. `--config` itself). */
@@ -225,7 +227,7 @@ export function helpText(
   const rows = specs.map((s) => {
     const short = s.short ? `-${s.short}, ` : '';
     const flag = `${short}--${s.name}${s.arg ? ` ${s.arg}` : ''}`;
-    const shown = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
+    const shown = s.shownDefault ?? (Array.isArray(s.default) ? s.default.join(',') : String(s.default));
     const def = isBooleanFlag(s) || shown === '' ? '' : ` (default: ${shown})`;
     return [flag, `${s.help}${def}`] as const;
   });

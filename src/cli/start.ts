@@ -1,6 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
@@ -62,6 +62,15 @@ function parseStatementTimeout(text: string): string {
     throw new UsageError(`${(error as Error).message}: a number of milliseconds, or with a unit (5s, 5min)`);
   }
   return text.trim();
+}
+
+/** A file as the HTTP API names it: relative to the working directory or the package, else its name. */
+function publicPath(path: string, cwd: string): string {
+  for (const root of [cwd, PACKAGE_ROOT]) {
+    const inside = relative(root, path);
+    if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) return inside;
+  }
+  return basename(path);
 }
 
 const flags = [
@@ -218,6 +227,7 @@ const flags = [
     arg: 'SIZE',
     help: "keep at most this much of each source's raw events (e.g. 500MB, 2GiB)",
     default: (1024 ** 3) as number,
+    shownDefault: '1GiB',
     parse: parseSize,
   },
   {
@@ -258,8 +268,9 @@ const flags = [
   {
     name: 'status-interval',
     arg: 'SECONDS',
-    help: 'how often the status line is printed (default: 1 on a terminal, 10 otherwise)',
+    help: 'how often the status line is printed',
     default: 0 as number,
+    shownDefault: '1 on a terminal, 10 otherwise',
     parse: parsePositiveNumber,
   },
 ] as const;
@@ -484,7 +495,8 @@ async function serve(
     events_per_second: events.perSecond(),
     attack_episodes_total: attackEpisodes,
     generator: settings.generator,
-    pipelines,
+    // Names a person can place, not the machine's paths.
+    pipelines: pipelines.map((path) => publicPath(path, io.cwd)),
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
     sources: engine.sourceStats().map((s) => {

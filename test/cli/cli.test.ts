@@ -64,6 +64,11 @@ describe('tidewatch help and version', () => {
     assert.match(r.stdout, /--http-port N.*\(default: 8080\)/);
     assert.match(r.stdout, /--host ADDR.*\(default: 127\.0\.0\.1\)/);
     assert.match(r.stdout, /--pipeline FILE….*\(default: pipelines\/website-security\.sql\)/);
+    // Defaults read as a person would write them, each said once.
+    assert.match(r.stdout, /--retain-bytes SIZE.*\(default: 1GiB\)$/m);
+    assert.match(r.stdout, /--status-interval SECONDS.*\(default: 1 on a terminal, 10 otherwise\)$/m);
+    for (const line of r.stdout.split('\n'))
+      assert.ok((line.match(/\(default:/g) ?? []).length <= 1, `one default per option: ${line}`);
   });
 });
 
@@ -200,7 +205,12 @@ describe('tidewatch start', () => {
     await waitForOutput(child, /\| [\d,]+ events\/s \| [1-9][\d,]* events/);
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200);
-    const first = (await (await fetch(`${url}/api/status`)).json()) as { events_total: number };
+    const first = (await (await fetch(`${url}/api/status`)).json()) as {
+      events_total: number;
+      pipelines: string[];
+    };
+    for (const path of first.pipelines)
+      assert.ok(!path.startsWith('/'), `no machine path in /api/status: ${path}`);
     await new Promise((r) => setTimeout(r, 600));
     const second = (await (await fetch(`${url}/api/status`)).json()) as { events_total: number };
     assert.ok(second.events_total > first.events_total, `${first.events_total} → ${second.events_total}`);
