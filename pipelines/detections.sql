@@ -35,7 +35,7 @@ FROM (VALUES
     ('bad-bot', 'distinct_agents', 6.0),
     ('flood', 'requests_per_10s', 100.0),
     ('flood', 'requests_per_minute', 300.0),
-    ('account-takeover', 'distinct_ips', 3.0),
+    ('account-takeover', 'distinct_ips', 5.0),
     ('security-surge', 'high_events', 30.0),
     ('degradation', 'min_requests', 20.0),
     ('degradation', 'error_rate', 0.25),
