@@ -63,7 +63,10 @@ describe('tidewatch help and version', () => {
     assert.match(r.stdout, /--pg-port N.*\(default: 4566\)/);
     assert.match(r.stdout, /--http-port N.*\(default: 8080\)/);
     assert.match(r.stdout, /--host ADDR.*\(default: 127\.0\.0\.1\)/);
-    assert.match(r.stdout, /--pipeline FILE….*\(default: pipelines\/website-security\.sql\)/);
+    assert.match(
+      r.stdout,
+      /--pipeline FILE….*\(default: pipelines\/website-security\.sql,pipelines\/detections\.sql\)/,
+    );
   });
 });
 
@@ -164,7 +167,10 @@ interface ViewStatus {
 async function waitForViewRows(url: string): Promise<ViewStatus[]> {
   for (let i = 0; i < 50; i++) {
     const { views } = (await (await fetch(`${url}/api/status`)).json()) as { views: ViewStatus[] };
-    if (views.length > 0 && views.every((v) => v.rows > 0 && v.errors === 0)) return views;
+    // The detection views stay empty until an attack is found: the reference views must fill.
+    const reference = views.filter((v) => !v.name.startsWith('detection'));
+    if (reference.length > 0 && views.every((v) => v.errors === 0) && reference.every((v) => v.rows > 0))
+      return views;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the views never filled');
@@ -205,8 +211,9 @@ describe('tidewatch start', () => {
     const second = (await (await fetch(`${url}/api/status`)).json()) as { events_total: number };
     assert.ok(second.events_total > first.events_total, `${first.events_total} → ${second.events_total}`);
     const views = await waitForViewRows(url);
+    assert.ok(views.some((v) => v.name === 'detections'));
     assert.deepEqual(
-      views.map((v) => v.name),
+      views.filter((v) => !v.name.startsWith('detection')).map((v) => v.name),
       [
         'referrer_activity_summary',
         'security_level_analysis_summary',
