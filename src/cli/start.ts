@@ -51,7 +51,7 @@ import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-l
 import { VERSION } from './version.ts';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEFAULT_PIPELINE = 'pipelines/website-security.sql';
+const DEFAULT_PIPELINES: readonly string[] = ['pipelines/website-security.sql', 'pipelines/detections.sql'];
 const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
 const WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
 
@@ -148,7 +148,7 @@ const flags = [
     name: 'pipeline',
     arg: 'FILE…',
     help: 'SQL files applied at start; none for an empty engine',
-    default: [DEFAULT_PIPELINE] as readonly string[],
+    default: DEFAULT_PIPELINES,
     parse: parseList,
     repeatable: true,
   },
@@ -339,7 +339,8 @@ function dashboardOf(settings: Settings, io: Io): Dashboard {
 function pipelineFiles(settings: Settings, io: Io): string[] {
   const names = settings.pipeline;
   if (names.includes('none')) return [];
-  const usesDefault = names.length === 1 && names[0] === DEFAULT_PIPELINE;
+  const usesDefault =
+    names.length === DEFAULT_PIPELINES.length && names.every((name, i) => name === DEFAULT_PIPELINES[i]);
   return names.map((name) => {
     const path = isAbsolute(name) ? name : resolve(usesDefault ? PACKAGE_ROOT : io.cwd, name);
     try {

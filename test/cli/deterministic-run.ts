@@ -150,17 +150,21 @@ export async function finishAndCheck(
   // Wait until every event is in, then for one more epoch to commit.
   let epoch = Number.POSITIVE_INFINITY;
   for (;;) {
-    const status = (await json(`${url}/api/status`)) as { epoch: number; sources: { rows: number }[] };
-    if (status.sources[0]?.rows === spec.events && epoch === Number.POSITIVE_INFINITY) epoch = status.epoch;
+    const status = (await json(`${url}/api/status`)) as {
+      epoch: number;
+      sources: { name: string; rows: number }[];
+    };
+    const logs = status.sources.find((s) => s.name === 'website_logs_source');
+    if (logs?.rows === spec.events && epoch === Number.POSITIVE_INFINITY) epoch = status.epoch;
     if (status.epoch > epoch) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const status = (await json(`${url}/api/status`)) as {
-    sources: { rows: number; lateRows: number }[];
+    sources: { name: string; rows: number; lateRows: number }[];
     views: { name: string; errors: number; lastError?: string }[];
   };
   assert.deepEqual(
-    status.sources.map((s) => [s.rows, s.lateRows]),
+    status.sources.filter((s) => s.name === 'website_logs_source').map((s) => [s.rows, s.lateRows]),
     [[spec.events, 0]],
   );
   assert.deepEqual(

@@ -44,7 +44,7 @@ export const REFERENCE_VIEWS = [
 interface Status {
   readonly epoch: number;
   readonly committed_epoch: number | null;
-  readonly sources: { rows: number }[];
+  readonly sources: { name: string; rows: number }[];
 }
 
 export interface Endpoint {
@@ -126,8 +126,8 @@ export async function startEndpoint(
     let epoch = Number.POSITIVE_INFINITY;
     for (;;) {
       const status = (await json(`${httpUrl}/api/status`)) as Status;
-      if (status.sources[0]?.rows === stream.events && epoch === Number.POSITIVE_INFINITY)
-        epoch = status.epoch;
+      const logs = status.sources.find((s) => s.name === 'website_logs_source');
+      if (logs?.rows === stream.events && epoch === Number.POSITIVE_INFINITY) epoch = status.epoch;
       if ((status.committed_epoch ?? 0) > epoch) break;
       if (Date.now() > deadline)
         throw new Error(`the stream did not finish within 60 s: ${JSON.stringify(status)}`);
