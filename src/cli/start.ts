@@ -51,7 +51,8 @@ import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-l
 import { VERSION } from './version.ts';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEFAULT_PIPELINES: readonly string[] = ['pipelines/website-security.sql', 'pipelines/detections.sql'];
+const DEFAULT_PIPELINES: readonly string[] = ['pipelines/website-security.sql'];
+const DETECTIONS_PIPELINE = 'pipelines/detections.sql';
 const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
 const WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
 
@@ -151,6 +152,12 @@ const flags = [
     default: DEFAULT_PIPELINES,
     parse: parseList,
     repeatable: true,
+  },
+  {
+    name: 'detections',
+    help: 'also apply pipelines/detections.sql: the threat detections (their state grows with the traffic for now: see the README)',
+    default: false as boolean,
+    parse: parseBoolean,
   },
   {
     name: 'dashboard',
@@ -339,6 +346,11 @@ function dashboardOf(settings: Settings, io: Io): Dashboard {
 function pipelineFiles(settings: Settings, io: Io): string[] {
   const names = settings.pipeline;
   if (names.includes('none')) return [];
+  if (settings.detections)
+    return [
+      ...pipelineFiles({ ...settings, detections: false }, io),
+      join(PACKAGE_ROOT, DETECTIONS_PIPELINE),
+    ];
   const usesDefault =
     names.length === DEFAULT_PIPELINES.length && names.every((name, i) => name === DEFAULT_PIPELINES[i]);
   return names.map((name) => {

@@ -1,5 +1,5 @@
 /**
- * The detection pipeline as `tidewatch start` applies it by default, read through the
+ * The detection pipeline as `tidewatch start --detections` applies it, read through the
  * PostgreSQL endpoint: after a seeded stream with all nine attacks, `SELECT * FROM detections`
  * names every attacker of the episodes the generator labelled in the data directory, and an
  * UPDATE of a threshold through the endpoint takes a scenario's detections away.
@@ -17,7 +17,7 @@ let endpoint: Endpoint;
 let client: pg.Client;
 
 before(async () => {
-  endpoint = await startEndpoint(STREAM);
+  endpoint = await startEndpoint(STREAM, undefined, ['--detections']);
   client = new pg.Client({ host: '127.0.0.1', port: endpoint.pgPort, user: 'root', database: 'dev' });
   await client.connect();
 });

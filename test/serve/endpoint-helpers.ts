@@ -102,9 +102,10 @@ async function json(url: string): Promise<unknown> {
 export async function startEndpoint(
   stream: EndpointStream = STREAM,
   known?: KnownAnswers,
+  extraArgs: readonly string[] = [],
 ): Promise<Endpoint> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tw-endpoint-'));
-  const child = spawnCli(specOf(stream, dataDir).args);
+  const child = spawnCli([...specOf(stream, dataDir).args, ...extraArgs]);
   const done = collect(child, 180_000);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
