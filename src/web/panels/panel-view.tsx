@@ -1,4 +1,6 @@
 /** One SQL panel: its title, its filters, and its rows as a table, chart or bars — or why there are none. */
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import type { ApiError, Panel, Rows } from '../api.ts';
 import { Bars } from './bars.tsx';
 import { DataTable } from './data-table.tsx';
@@ -127,10 +129,9 @@ function Body({
       return (
         <>
           <TimeSeries panel={panel} data={data} range={state.range ?? { from: '', to: '' }} />
-          <details>
-            <summary>Data</summary>
-            <DataTable data={data} units={panel.units} caption={`${panel.title} data`} />
-          </details>
+          <DataDetails>
+            {() => <DataTable data={data} units={panel.units} caption={`${panel.title} data`} />}
+          </DataDetails>
         </>
       );
     case 'bars':
@@ -188,5 +189,19 @@ function Pager({
         Older
       </button>
     </nav>
+  );
+}
+
+/**
+ * The rows under a chart, built only while shown: a day of minutes is thousands of table rows,
+ * which would otherwise cost more than the chart at every refresh.
+ */
+function DataDetails({ children }: { children: () => ComponentChildren }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>Data</summary>
+      {open ? children() : null}
+    </details>
   );
 }
