@@ -12,10 +12,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CHROMIUM, launchChromium } from '../test/helpers/chromium.ts';
 import { BIN, waitForOutput } from '../test/helpers/cli.ts';
 import { report } from './measure.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = new URL('..', import.meta.url).pathname;
 const WEB = join(ROOT, 'dist', 'web', 'assets');
 const PANEL = 'referrers';
@@ -38,7 +38,6 @@ if (!existsSync(CHROMIUM)) {
 }
 
 const { spawn, spawnSync } = await import('node:child_process');
-const { chromium } = await import('playwright-core');
 const dir = mkdtempSync(join(tmpdir(), 'tw-dashboard-bench-'));
 const now = Math.floor(Date.now() / 60_000) * 60_000;
 const from = new Date(now - 24 * 3_600_000);
@@ -95,18 +94,7 @@ const child = spawn(
   ],
   { stdio: 'pipe' },
 );
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 try {
   const banner = await waitForOutput(
     child as Parameters<typeof waitForOutput>[0],

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { expandPanelSql } from '../../src/dashboard/macros.ts';
 import { loadDashboard, type SqlPanel } from '../../src/dashboard/panels.ts';
+import { chromiumMissing, launchChromium } from '../helpers/chromium.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
 /** The page's document, as the functions run in the browser (page.waitForFunction) use it. */
@@ -26,7 +27,6 @@ declare const document: {
 };
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'tide-s3cret';
 const EVENTS = 3000;
 const dashboard = loadDashboard(join(ROOT, 'dashboards/website-security.json'));
@@ -255,11 +255,7 @@ describe('dashboard HTTP API', () => {
   });
 });
 
-describe('dashboard page in Chromium', {
-  skip: existsSync(CHROMIUM)
-    ? false
-    : `no ${CHROMIUM} (apt-get install chromium, or scripts/install-system-packages.sh)`,
-}, () => {
+describe('dashboard page in Chromium', { skip: chromiumMissing() ?? false }, () => {
   // Loaded here so that a machine without the browser does not need the package either.
   type Browser = import('playwright-core').Browser;
   type Page = import('playwright-core').Page;
@@ -268,19 +264,7 @@ describe('dashboard page in Chromium', {
   const problems: string[] = [];
 
   before(async () => {
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
