@@ -354,7 +354,10 @@ describe('dashboard page in Chromium', { skip: chromiumMissing() ?? false }, () 
         assertSameRows(bars, expected, panel.id);
       } else {
         // A chart's rows are built when its Data is opened.
-        if (panel.kind === 'timeseries') await root.locator('details summary').click();
+        if (panel.kind === 'timeseries') {
+          await root.locator('details summary').click();
+          await root.locator('details[open] .table-scroll').waitFor();
+        }
         const cells = await root
           .locator('.table-scroll tbody tr')
           .evaluateAll((rows) =>
@@ -373,6 +376,7 @@ describe('dashboard page in Chromium', { skip: chromiumMissing() ?? false }, () 
     await page.waitForFunction(
       () => document.querySelector('[data-panel="user-series"]')?.getAttribute('data-state') === 'ready',
     );
+    await series.locator('details[open] .table-scroll').waitFor();
     const cells = await series
       .locator('.table-scroll tbody tr')
       .evaluateAll((rows) =>
