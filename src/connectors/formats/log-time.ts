@@ -13,8 +13,13 @@
  * A line's time fields together make one timestamp (`%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t`).
  * Every reader returns NaN for text that is not its form; the caller names the field.
  */
-import { parseTimestampText } from '../../engine/eval/functions/casts.ts';
-import { daysFromCivil, daysInMonth } from '../../engine/eval/functions/datetime.ts';
+import { digitsAt, parseTimestampText } from '../../engine/eval/functions/casts.ts';
+import {
+  daysFromCivil,
+  daysInMonth,
+  MICROS_PER_DAY,
+  MICROS_PER_SECOND,
+} from '../../engine/eval/functions/datetime.ts';
 
 export type TimeSpec =
   | { readonly kind: 'clf' }
@@ -37,9 +42,6 @@ export type StrftimeStep =
   | { readonly t: 'zone-name' }
   | { readonly t: 'space' };
 
-const US_PER_SECOND = 1_000_000;
-const US_PER_DAY = 86_400_000_000;
-
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const MONTH_NAMES = [
   'january',
@@ -55,17 +57,6 @@ const MONTH_NAMES = [
   'november',
   'december',
 ];
-
-/** The `n` digits of `s` from `at` as a number; -1 when one is not a digit. */
-function digits(s: string, at: number, n: number): number {
-  let v = 0;
-  for (let k = at; k < at + n; k++) {
-    const d = s.charCodeAt(k) - 0x30;
-    if (!(d >= 0 && d <= 9)) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
 
 /** Month 1–12 of the English abbreviation at `at` (any case); 0 when it is none. */
 function monthAt(s: string, at: number): number {
@@ -90,14 +81,14 @@ function civilMicros(
   us: number,
 ): number {
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || se > 60) return Number.NaN;
-  return daysFromCivil(y, mo, d) * US_PER_DAY + ((h * 60 + mi) * 60 + se) * US_PER_SECOND + us;
+  return daysFromCivil(y, mo, d) * MICROS_PER_DAY + ((h * 60 + mi) * 60 + se) * MICROS_PER_SECOND + us;
 }
 
 /** A fraction of a second `.d…` at `at` up to `end`: [µs, next index]; µs -1 when malformed. */
 function fractionAt(s: string, at: number, end: number): [number, number] {
   let k = at + 1;
   let us = 0;
-  let scale = US_PER_SECOND;
+  let scale = MICROS_PER_SECOND;
   while (k < end) {
     const d = s.charCodeAt(k) - 0x30;
     if (!(d >= 0 && d <= 9)) break;
@@ -112,9 +103,9 @@ function fractionAt(s: string, at: number, end: number): [number, number] {
 function offsetAt(s: string, at: number, end: number): number {
   const sign = s.charCodeAt(at);
   if (sign !== 0x2b && sign !== 0x2d) return Number.NaN;
-  const h = digits(s, at + 1, 2);
+  const h = digitsAt(s, at + 1, 2);
   const colon = s.charCodeAt(at + 3) === 0x3a ? 1 : 0;
-  const m = digits(s, at + 3 + colon, 2);
+  const m = digitsAt(s, at + 3 + colon, 2);
   if (h < 0 || m < 0 || h > 15 || m > 59 || at + 5 + colon !== end) return Number.NaN;
   return (sign === 0x2d ? -1 : 1) * (h * 60 + m);
 }
@@ -130,12 +121,12 @@ export function clfMicros(s: string, a: number, e: number): number {
     s.charCodeAt(a + 17) !== 0x3a
   )
     return Number.NaN;
-  const d = digits(s, a, 2);
+  const d = digitsAt(s, a, 2);
   const mo = monthAt(s, a + 3);
-  const y = digits(s, a + 7, 4);
-  const h = digits(s, a + 12, 2);
-  const mi = digits(s, a + 15, 2);
-  const se = digits(s, a + 18, 2);
+  const y = digitsAt(s, a + 7, 4);
+  const h = digitsAt(s, a + 12, 2);
+  const mi = digitsAt(s, a + 15, 2);
+  const se = digitsAt(s, a + 18, 2);
   if (d < 0 || mo === 0 || y < 0 || h < 0 || mi < 0 || se < 0) return Number.NaN;
   let at = a + 20;
   let us = 0;
@@ -146,7 +137,7 @@ export function clfMicros(s: string, a: number, e: number): number {
   if (s.charCodeAt(at) !== 0x20) return Number.NaN;
   const zone = offsetAt(s, at + 1, e);
   if (Number.isNaN(zone)) return Number.NaN;
-  return civilMicros(y, mo, d, h, mi, se, us) - zone * 60 * US_PER_SECOND;
+  return civilMicros(y, mo, d, h, mi, se, us) - zone * 60 * MICROS_PER_SECOND;
 }
 
 /**
@@ -154,12 +145,12 @@ export function clfMicros(s: string, a: number, e: number): number {
  * `s[a, e)`; any other text the engine's timestamptz input reads. NaN when neither reads it.
  */
 export function isoMicros(s: string, a: number, e: number): number {
-  const y = digits(s, a, 4);
-  const mo = digits(s, a + 5, 2);
-  const d = digits(s, a + 8, 2);
-  const h = digits(s, a + 11, 2);
-  const mi = digits(s, a + 14, 2);
-  const se = digits(s, a + 17, 2);
+  const y = digitsAt(s, a, 4);
+  const mo = digitsAt(s, a + 5, 2);
+  const d = digitsAt(s, a + 8, 2);
+  const h = digitsAt(s, a + 11, 2);
+  const mi = digitsAt(s, a + 14, 2);
+  const se = digitsAt(s, a + 17, 2);
   const t = s.charCodeAt(a + 10);
   if (
     e - a >= 20 &&
@@ -180,7 +171,7 @@ export function isoMicros(s: string, a: number, e: number): number {
     if (s.charCodeAt(at) === 0x2e) [us, at] = fractionAt(s, at, e);
     const zone = s.charCodeAt(at) === 0x5a && at + 1 === e ? 0 : offsetAt(s, at, e);
     if (us >= 0 && !Number.isNaN(zone))
-      return civilMicros(y, mo, d, h, mi, se, us) - zone * 60 * US_PER_SECOND;
+      return civilMicros(y, mo, d, h, mi, se, us) - zone * 60 * MICROS_PER_SECOND;
   }
   try {
     return parseTimestampText(s.slice(a, e), true);
@@ -200,7 +191,7 @@ export function epochMicros(s: string, a: number, e: number, perSecond: number, 
     k++;
   }
   if (k === a || k - a > 17) return Number.NaN;
-  const unit = US_PER_SECOND / perSecond;
+  const unit = MICROS_PER_SECOND / perSecond;
   let us = whole * unit;
   if (k < e) {
     if (!fraction || s.charCodeAt(k) !== 0x2e) return Number.NaN;
@@ -259,7 +250,7 @@ export class TimeParts {
       }
       case 'fraction': {
         if (e - a !== spec.digits) return false;
-        const f = digits(s, a, spec.digits);
+        const f = digitsAt(s, a, spec.digits);
         if (f < 0) return false;
         this.micros = f * 10 ** (6 - spec.digits);
         return true;
@@ -285,10 +276,10 @@ export class TimeParts {
       const days = first + this.dayOfYear - 1;
       if (days > last) return Number.NaN;
       return (
-        days * US_PER_DAY +
-        ((hour * 60 + this.minute) * 60 + this.second) * US_PER_SECOND +
+        days * MICROS_PER_DAY +
+        ((hour * 60 + this.minute) * 60 + this.second) * MICROS_PER_SECOND +
         this.micros -
-        this.zone * 60 * US_PER_SECOND
+        this.zone * 60 * MICROS_PER_SECOND
       );
     }
     if (month < 0) month = 1;
@@ -299,7 +290,7 @@ export class TimeParts {
     }
     return (
       civilMicros(year, month, day, hour, this.minute, this.second, this.micros) -
-      this.zone * 60 * US_PER_SECOND
+      this.zone * 60 * MICROS_PER_SECOND
     );
   }
 
@@ -328,10 +319,10 @@ export class TimeParts {
             if (s.charCodeAt(at) === 0x2d) at++;
             while (at < e && s.charCodeAt(at) >= 0x30 && s.charCodeAt(at) <= 0x39) at++;
             if (at - start > 15 || at === start) return false;
-            this.epoch = Number(s.slice(start, at)) * US_PER_SECOND;
+            this.epoch = Number(s.slice(start, at)) * MICROS_PER_SECOND;
             break;
           }
-          const v = digits(s, at, width);
+          const v = digitsAt(s, at, width);
           if (v < 0 || at + width > e) return false;
           at += width;
           this.#set(step.field, v);

@@ -12,20 +12,9 @@ import { TrafficGenerator } from '../../../src/generator/traffic.ts';
 import { INT8_MAX, INT8_MIN } from '../../../src/sql/int8.ts';
 import { isNumericValue } from '../../../src/sql/numeric.ts';
 import { arrayOf, lookupType, numericOf, type SqlType, T, type Value } from '../../../src/sql/types.ts';
+import { prng } from '../../helpers/random.ts';
 
 const UNITS = 12_000;
-
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Whether `v` is a value of `type` as the engine represents it. */
 function fits(v: Value, type: SqlType): boolean {
@@ -151,7 +140,7 @@ describe('decoders never throw on malformed input', () => {
       { name: 'at', type: T.timestamptz },
     ];
     const d = decoderFor('JSON', new Map(), columns);
-    const rand = random(1);
+    const rand = prng(1);
     const valid = records.map(
       (r, i) =>
         `${toJsonLine(r).slice(0, -1)},"big":${i * 7_919_000_000_000},"price":${i / 4},"ok":${i % 2 === 0},"ratio":1e${(i % 60) - 30},"day":"2024-01-${(i % 28) + 1}","tags":[${i},null,"${i % 5}"],"doc":{"n":[${i}]},"at":${1_706_000_000 + i}}`,
@@ -208,7 +197,7 @@ describe('decoders never throw on malformed input', () => {
       ];
       const d = decoderFor('ACCESS_LOG', new Map([['log_format', format]]), columns);
       for (const line of lines.slice(0, 500)) assert.equal(check(d, columns, line), 'row', line);
-      const rand = random(name.length);
+      const rand = prng(name.length);
       const outcomes = { row: 0, error: 0 };
       for (let k = 0; k < UNITS; k++) {
         const line = lines[Math.floor(rand() * lines.length)] as string;

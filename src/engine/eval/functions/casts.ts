@@ -199,7 +199,7 @@ function clock(t: RegExpExecArray, text: string): number {
 }
 
 /** The `n` digits of `s` from `at` as a number; -1 when one is not a digit. */
-function digitsAt(s: string, at: number, n: number): number {
+export function digitsAt(s: string, at: number, n: number): number {
   let v = 0;
   for (let k = at; k < at + n; k++) {
     const d = s.charCodeAt(k) - 0x30;
