@@ -78,14 +78,15 @@ export class EventTime {
       return rows;
     }
     const wm = this.#watermark ?? Number.NEGATIVE_INFINITY;
-    let max = this.#max ?? Number.NEGATIVE_INFINITY;
+    /** The greatest event time among these rows that are on time. */
+    let batchMax = Number.NEGATIVE_INFINITY;
     let kept: Row[] | undefined;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
       const t = row[c];
       const onTime = typeof t === 'number' && t >= wm;
       if (onTime) {
-        if (t > max) max = t;
+        if (t > batchMax) batchMax = t;
         kept?.push(row);
       } else if (kept === undefined) kept = rows.slice(0, i) as Row[];
     }
@@ -95,15 +96,13 @@ export class EventTime {
     if (n > 0) {
       if (split !== undefined) {
         const part = this.#splits.get(split);
-        let splitMax = part?.max ?? Number.NEGATIVE_INFINITY;
-        for (const row of kept ?? rows) if ((row[c] as number) > splitMax) splitMax = row[c] as number;
-        if (part === undefined) this.#splits.set(split, { max: splitMax, lastArrivalMs: nowMs });
+        if (part === undefined) this.#splits.set(split, { max: batchMax, lastArrivalMs: nowMs });
         else {
-          part.max = splitMax;
+          part.max = Math.max(part.max, batchMax);
           part.lastArrivalMs = nowMs;
         }
       }
-      this.#max = max;
+      this.#max = Math.max(this.#max ?? Number.NEGATIVE_INFINITY, batchMax);
       this.#lastArrivalMs = nowMs;
     }
     return kept ?? rows;

@@ -50,15 +50,17 @@ export class KafkaSource implements SourceConnector<KafkaPosition> {
           const rejected: DeadLetter[] = [];
           // Each partition is read at its own pace: its rows go as a run of their own.
           const splits: { split: string; rows: number }[] = [];
+          let runOf: number | undefined;
           for (const m of batch.messages) {
             const value = m.value ?? new Uint8Array();
             const d = decoder.decode(value);
             if ('row' in d) {
               rows.push(d.row);
-              const split = `partition ${m.partition}`;
-              const last = splits[splits.length - 1];
-              if (last?.split === split) last.rows++;
-              else splits.push({ split, rows: 1 });
+              if (m.partition === runOf) (splits[splits.length - 1] as { rows: number }).rows++;
+              else {
+                splits.push({ split: `partition ${m.partition}`, rows: 1 });
+                runOf = m.partition;
+              }
             } else
               rejected.push({
                 position: `partition ${m.partition} offset ${m.offset}`,
