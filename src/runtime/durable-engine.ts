@@ -429,6 +429,18 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
    * with it, so that a source created again under its name starts afresh), and every source with
    * a connector that nothing else feeds gets it running, from its committed position.
    */
+  /**
+   * The durable logs an earlier run left (what was posted, generated or piped to a source): what
+   * lies beyond the committed offset is read at once, not only once something is appended
+   * again. Logs made later are opened by the `logInput` that makes them.
+   */
+  const openRestoredLogs = (): void => {
+    for (const name of engine.list('source'))
+      if (!logFed.has(name) && existsSync(sourceLogDir(options.data.path, name))) openLogInput(name);
+    for (const { source, kind, format } of otherUnitsLogs(options.data.path))
+      if (engine.sourceSpec(source) !== undefined) openLogInput(source, { kind, format });
+  };
+
   const reconcile = async (): Promise<void> => {
     for (const [name, f] of logFed) {
       if (engine.sourceSpec(f.source) !== undefined) continue;
@@ -444,12 +456,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       f.stop.abort();
       await f.done;
     }
-    // A source's durable log holds what was posted to it (or generated): what lies beyond the
-    // committed offset is read at once, not only once something is posted to it again.
-    for (const name of engine.list('source'))
-      if (!logFed.has(name) && existsSync(sourceLogDir(options.data.path, name))) openLogInput(name);
-    for (const { source, kind, format } of otherUnitsLogs(options.data.path))
-      if (engine.sourceSpec(source) !== undefined) openLogInput(source, { kind, format });
     for (const name of engine.list('source')) {
       const spec = engine.sourceSpec(name);
       if (connectorFed.has(name) || spec === undefined) continue;
@@ -504,6 +510,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     logInput: openLogInput,
     async feedConnectors(replacements) {
       instead = new Map(replacements);
+      openRestoredLogs();
       await reconcile();
     },
     ingestion() {
