@@ -181,6 +181,22 @@ test('with contents kept outside, checkpoints leave tables and views out and res
   copy.close();
 });
 
+test("with contents kept outside, a checkpoint's size does not grow with the rows of the last epoch", async () => {
+  const e = new Engine({ autoEpoch: false, idleTimeoutMs: 0, contentsKeptOutside: true });
+  await e.execute(`CREATE TABLE log (ip VARCHAR, at TIMESTAMP) APPEND ONLY;
+    CREATE MATERIALIZED VIEW per_ip AS SELECT ip, COUNT(*) AS n FROM log GROUP BY ip`);
+  const sizeAfter = async (rows: number) => {
+    const values = Array.from({ length: rows }, (_, i) => `('10.0.0.${i % 3}', '2024-01-25 12:00:00')`);
+    await e.execute(`INSERT INTO log VALUES ${values.join(', ')}`);
+    e.flush();
+    return serialize(e.checkpoint()).byteLength;
+  };
+  const small = await sizeAfter(10);
+  const large = await sizeAfter(20_000);
+  assert.ok(large < small + 200, `a checkpoint after 10 rows: ${small} bytes; after 20,000: ${large}`);
+  e.close();
+});
+
 test('numerics and bigints in operator state survive v8 serialization: min/max, sums, group keys, top-N, DISTINCT', async () => {
   const options = { autoEpoch: false, idleTimeoutMs: 0 };
   const e = new Engine(options);

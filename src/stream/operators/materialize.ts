@@ -14,7 +14,8 @@
  * epoch's insertions; a retraction reaching it is an anomaly.
  *
  * Snapshot (right after a barrier, with no change of an open epoch pending): the committed
- * table's rows and weights in table order and the last epoch's delta; restore keys the rows
+ * table's rows and weights in table order and the last epoch's delta (neither when the table
+ * is kept elsewhere: its keeper commits both beside the snapshot); restore keys the rows
  * again (`rowIdentity`) and recounts the anomalies (rows held with a negative weight).
  */
 import { type Chunk, fromMultiset, integrate, type WeightedRow } from '../chunk.ts';
@@ -159,8 +160,9 @@ export class Materialize extends Operator {
       external: this.external,
       rows,
       weights,
-      deltaRows: [...this.#lastDelta.rows],
-      deltaWeights: [...this.#lastDelta.weights],
+      // A table kept elsewhere commits its delta there, beside this snapshot.
+      deltaRows: this.external ? [] : [...this.#lastDelta.rows],
+      deltaWeights: this.external ? [] : [...this.#lastDelta.weights],
     };
   }
 
