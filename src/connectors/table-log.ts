@@ -1,7 +1,7 @@
 /**
  * The durable log of DML: every change a statement makes to a table (Engine.onTableWrite) is
- * appended before the engine applies it, and fsynced (`log.syncAsync`, shared between
- * statements) before the statement is acknowledged — so an acknowledged change survives a
+ * appended before the engine applies it, and fsynced (`log.syncAsync`, started at once and
+ * shared between statements) before the statement is acknowledged — so an acknowledged change survives a
  * crash, and a statement whose append fails changes nothing. A checkpoint records `offset`; after a restore, `replay` applies the
  * changes the log holds beyond it, in the order they were made.
  *
@@ -137,6 +137,9 @@ export class TableLog {
       if (this.#offset !== this.#log.nextOffset) throw new Error('table log: replay the log before writing');
       this.#log.append(encodeWrite(write, this.#log.maxRecordBytes));
       this.#offset = this.#log.nextOffset;
+      // The fsync starts now, off the event loop, while the engine applies the change; the
+      // statement's wait for it (and a failure) is the caller's, through the same promise.
+      if (this.#log.fsyncPolicy !== 'never') this.#log.syncAsync().catch(() => undefined);
     });
   }
 }
