@@ -88,6 +88,7 @@ import { type Int8, int8 } from '../sql/int8.ts';
 import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
 import type { Interval, SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
+import { CSV_LOAD_MIN_ROWS, CsvLoader, csvLoadable } from './csv-load.ts';
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
@@ -198,6 +199,11 @@ export interface ViewStoreOptions {
    * epoch is recorded). For tests: throwing here must leave the store as it was.
    */
   readonly afterApply?: (view: string) => void | Promise<void>;
+  /**
+   * Epochs of at least this many rows of an append-only table or a source's raw events are
+   * loaded from CSV (csv-load.ts), smaller ones appended; `Infinity`: always appended.
+   */
+  readonly csvLoadMinRows?: number;
 }
 
 const KEY = '__tw_key';
@@ -518,6 +524,7 @@ export class ViewStore {
   readonly #now: () => number;
   #lastEpoch: number | undefined;
   #stages = 0;
+  readonly #csv: CsvLoader;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -532,6 +539,7 @@ export class ViewStore {
     this.#conn = conn;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#csv = new CsvLoader(`${file}.load`);
   }
 
   /** Opens (or creates) the DuckDB database `file` and loads its catalog. */
@@ -1097,15 +1105,29 @@ export class ViewStore {
 
   /** Appends rows to a source's raw events table; returns their bytes (`rawBytes`). */
   async #appendRaw(source: SourceState, epoch: number, rows: readonly Row[]): Promise<number> {
-    const a = await this.#conn.createAppender(source.name);
-    const types = source.columns.map((c) => c.type);
-    const epochValue = BigInt(epoch);
     let bytes = 0;
+    for (const row of rows) bytes += rawBytes(row);
+    const types = source.columns.map((c) => c.type);
+    if (
+      rows.length >= (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS) &&
+      csvLoadable(types) &&
+      (await this.#csv.load(
+        this.#conn,
+        {
+          table: quoteIdent(source.name),
+          columns: source.columns,
+          constants: [{ name: EPOCH_COLUMN, literal: String(bigint(epoch, 'epoch')) }],
+        },
+        rows,
+      ))
+    )
+      return bytes;
+    const a = await this.#conn.createAppender(source.name);
+    const epochValue = BigInt(epoch);
     await fillAppender(a, rows, (row) => {
       appendRow(a, row, types, 0);
       a.appendBigInt(epochValue);
       a.endRow();
-      bytes += rawBytes(row);
     });
     return bytes;
   }
@@ -1174,6 +1196,11 @@ export class ViewStore {
   }
 
   /** Waits for pending operations, then closes the database. Idempotent. */
+  /** Epochs of a table or a source whose rows DuckDB read from CSV (csv-load.ts) rather than an appender. */
+  get csvLoads(): number {
+    return this.#csv.loads;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#queue.catch(() => undefined);
@@ -1185,6 +1212,7 @@ export class ViewStore {
     this.#closed = true;
     this.#conn.closeSync();
     this.#instance.closeSync();
+    this.#csv.close();
   }
 
   #source(name: string): SourceState {
@@ -1242,8 +1270,26 @@ export class ViewStore {
    * no key (its rows are never looked up to be retracted); a row inserted twice is two rows.
    */
   async #append(view: ViewState, delta: ViewDelta): Promise<void> {
-    const a = await this.#conn.createAppender(view.name);
     const types = view.columns.map((c) => c.type);
+    if (
+      delta.rows.length >= (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS) &&
+      csvLoadable(types) &&
+      (await this.#csv.load(
+        this.#conn,
+        {
+          table: quoteIdent(view.name),
+          columns: view.columns,
+          extra: {
+            column: { name: COUNT, type: { name: 'int8' } },
+            valueOf: (i) => delta.weights[i] as number,
+          },
+          constants: [{ name: KEY, literal: "''" }],
+        },
+        delta.rows,
+      ))
+    )
+      return;
+    const a = await this.#conn.createAppender(view.name);
     const indexes = delta.rows.map((_, i) => i);
     await fillAppender(a, indexes, (i) => {
       appendRow(a, delta.rows[i] as Row, types, 0);
