@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DATASOURCE_TYPE, DATASOURCE_UID } from '../../src/dashboard/grafana.ts';
+import { DATASOURCE_TYPE, DATASOURCE_UID, grafanaDashboard } from '../../src/dashboard/grafana.ts';
 import { loadDashboard } from '../../src/dashboard/panels.ts';
 import { runCli } from '../helpers/cli.ts';
 import { buildClient, type GoQueryResult, goMissing, runGoClient } from '../helpers/go-client.ts';
@@ -228,4 +228,25 @@ test('the security levels panel in Grafana shows the stream’s known per-minute
   assert.deepEqual(shown, expected);
   const userSeries = answers[dashboard.panels.find((p) => /one user/i.test(p.title))?.title ?? ''];
   assert.ok((userSeries?.rows.length ?? 0) > 0, `the user series of ${pickedUser}`);
+});
+
+test('a drill-down is a Grafana data link to the same dashboard with the key as its variable', () => {
+  const d = grafanaDashboard(loadDashboard(SHIPPED)) as {
+    uid: string;
+    panels: { title: string; fieldConfig: { defaults: { links: { title: string; url: string }[] } } }[];
+  };
+  const links = Object.fromEntries(
+    d.panels.map((p) => [p.title, p.fieldConfig.defaults.links.map((l) => l.url)]),
+  );
+  const here = `/d/${d.uid}/website-security`;
+  assert.deepEqual(links['Security levels'], [
+    `${here}?var-security_level=\${__field.labels.security_level:percentencode}&time=\${__value.time}&time.window=120000`,
+  ]);
+  assert.deepEqual(links['One user over time'], [
+    `${here}?var-user=\${user:percentencode}&time=\${__value.time}&time.window=120000`,
+  ]);
+  assert.deepEqual(links['Top user actions'], [
+    `${here}?var-user_action=\${__data.fields.user_action:percentencode}&\${__url_time_range}`,
+  ]);
+  assert.deepEqual(links['Recent requests'], []);
 });
