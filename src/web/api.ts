@@ -23,6 +23,19 @@ export interface Panel {
   readonly value?: string;
   readonly line?: string;
   readonly selects?: { readonly column: string; readonly panel: string; readonly variable: string };
+  readonly drilldown?: Drilldown;
+  /** Saved from the SQL box (in the data directory), not of the dashboard file: it can be deleted. */
+  readonly saved?: boolean;
+}
+
+/** A click on a point or bar: `panel` shown with `variable` set to the key (see src/dashboard/panels.ts). */
+export interface Drilldown {
+  readonly panel: string;
+  readonly variable: string;
+  readonly column?: string;
+  readonly fromVariable?: string;
+  /** A time series' bucket, `1m`, `30s`, `1h`. */
+  readonly window?: string;
 }
 
 export interface Dashboard {

@@ -24,6 +24,7 @@ interface PageElement {
 declare const document: {
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): Iterable<PageElement>;
+  readonly activeElement: { readonly textContent: string | null } | null;
 };
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,10 +62,14 @@ async function status(): Promise<{ events_total: number; committed_epoch: number
 }
 
 /** A panel's SQL over the PostgreSQL endpoint, with the page's parameters, values as text. */
-async function overPg(panel: SqlPanel, filters: Record<string, string> = {}): Promise<(string | null)[][]> {
+async function overPg(
+  panel: SqlPanel,
+  filters: Record<string, string> = {},
+  within: { from: string; to: string } = range,
+): Promise<(string | null)[][]> {
   const e = expandPanelSql(
     panel.sql,
-    { fromMicros: Date.parse(range.from) * 1000, toMicros: Date.parse(range.to) * 1000 },
+    { fromMicros: Date.parse(within.from) * 1000, toMicros: Date.parse(within.to) * 1000 },
     panel.variables,
     filters,
   );
@@ -107,6 +112,11 @@ async function someUser(): Promise<string> {
   const user = rows.map((r) => r[0]).find((u) => u !== null && u !== '');
   assert.ok(user);
   return user;
+}
+
+/** Whether every row holds `value` in column `column`. */
+function shownAll(rows: readonly (readonly unknown[])[], column: number, value: string): boolean {
+  return rows.every((r) => r[column] === value);
 }
 
 function assertSameRows(
@@ -401,6 +411,127 @@ describe('dashboard page in Chromium', { skip: chromiumMissing() ?? false }, () 
       [ip, expected.length] as const,
       { timeout: 5000 },
     );
+  });
+
+  /** The raw-logs rows the page shows once it shows `n` rows narrowed to `window` ('' for none). */
+  async function rawLogsOnceShown(window: string, n: number): Promise<(string | null)[][]> {
+    await page.waitForFunction(
+      ([window, n]) => {
+        const panel = document.querySelector('[data-panel="raw-logs"]');
+        return (
+          panel?.getAttribute('data-window') === window &&
+          panel.getAttribute('data-state') !== 'loading' &&
+          [...document.querySelectorAll('[data-panel="raw-logs"] tbody tr')].length === n
+        );
+      },
+      [window, n] as const,
+      { timeout: 10_000 },
+    );
+    return page
+      .locator('[data-panel="raw-logs"] .table-scroll tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.getAttribute('data-value'))),
+      );
+  }
+
+  /** What the raw logs' filter form shows for a variable's label. */
+  const filterShown = (label: string) =>
+    page.locator('[data-panel="raw-logs"]').getByLabel(label).inputValue();
+
+  const focused = () => page.evaluate(() => document.activeElement?.textContent ?? null);
+
+  const rawLogs = () => sqlPanels.find((p) => p.id === 'raw-logs') as SqlPanel;
+
+  /** The first minute of the range holding rows of a view: where a chart has points. */
+  async function aMinuteWithData(view: string): Promise<Date> {
+    const r = await client.query(
+      `SELECT min(window_start)::text AS t FROM ${view} WHERE window_start >= $1 AND window_start < $2`,
+      [range.from.replace('T', ' ').replace('Z', ''), range.to.replace('T', ' ').replace('Z', '')],
+    );
+    return new Date(`${(r.rows[0] as { t: string }).t.replace(' ', 'T')}Z`);
+  }
+
+  test('a click on a point of the security levels shows the requests of that level and minute', async () => {
+    const minute = await aMinuteWithData('security_level_analysis_summary');
+    const chart = page.locator('[data-panel="security-levels"] .u-over');
+    const box = await chart.boundingBox();
+    assert.ok(box !== null);
+    // The x axis spans the page's range exactly (TimeSeries' scale), so a time has one x.
+    const x =
+      ((minute.getTime() - Date.parse(range.from)) / (Date.parse(range.to) - Date.parse(range.from))) *
+      box.width;
+    const position = { x, y: box.height / 2 };
+    // The click's own move (from a pixel away) puts uPlot's cursor on the point.
+    await chart.hover({ position: { x, y: position.y - 1 } });
+    await chart.click({ position });
+    const window = { from: minute.toISOString(), to: new Date(minute.getTime() + 60_000).toISOString() };
+    await page.waitForFunction(
+      (w) => document.querySelector('[data-panel="raw-logs"]')?.getAttribute('data-window') === w,
+      `${window.from}/${window.to}`,
+    );
+    const level = await filterShown('Security level');
+    assert.notEqual(level, '', 'the level of the series nearest the click');
+    assert.equal(await filterShown('IP address'), '', 'a drill-down replaces the earlier filters');
+    const expected = await overPg(rawLogs(), { security_level: level }, window);
+    assert.ok(expected.length > 0);
+    const shown = await rawLogsOnceShown(`${window.from}/${window.to}`, expected.length);
+    assertSameRows(shown, expected, `raw logs of ${level} at ${window.from}`);
+    assert.match(
+      (await page.locator('[data-panel="raw-logs"] .window').textContent()) ?? '',
+      new RegExp(`Window: ${window.from.slice(11, 16)}–${window.to.slice(11, 16)} UTC`),
+    );
+    // As many requests as the chart's point counts, up to a page of them.
+    const counted = await client.query(
+      `SELECT count_security_level::int AS n FROM security_level_analysis_summary
+       WHERE window_start = $1 AND security_level = $2`,
+      [window.from.replace('T', ' ').replace('Z', ''), level],
+    );
+    assert.equal(shown.length, Math.min(50, (counted.rows[0] as { n: number }).n));
+    assert.equal(await focused(), 'Recent requests', 'the focus moves to the raw logs');
+    // Back to the page's range: the level stays, the window goes.
+    await page
+      .locator('[data-panel="raw-logs"]')
+      .getByRole('button', { name: /^Back to/ })
+      .click();
+    const wide = await overPg(rawLogs(), { security_level: level });
+    assertSameRows(await rawLogsOnceShown('', wide.length), wide, `raw logs of ${level} over the range`);
+  });
+
+  test('the Data table under a chart drills down from the keyboard', async () => {
+    const referrers = page.locator('[data-panel="referrers"]');
+    if ((await referrers.locator('details[open]').count()) === 0)
+      await referrers.locator('details summary').click();
+    const first = referrers.locator('details[open] tbody tr').first();
+    await first.waitFor();
+    const [time, referrer] = await first
+      .locator('td')
+      .evaluateAll((tds) => tds.slice(0, 2).map((td) => td.getAttribute('data-value') as string));
+    const button = first.getByRole('button', { name: /^Show the requests of / });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const from = new Date(`${time}Z`);
+    const window = { from: from.toISOString(), to: new Date(from.getTime() + 60_000).toISOString() };
+    const expected = await overPg(rawLogs(), { referrer: referrer as string }, window);
+    assert.ok(expected.length > 0);
+    assertSameRows(
+      await rawLogsOnceShown(`${window.from}/${window.to}`, expected.length),
+      expected,
+      `raw logs of ${referrer} at ${window.from}`,
+    );
+    assert.equal(await filterShown('Referrer'), referrer);
+    assert.equal(await focused(), 'Recent requests');
+  });
+
+  test('a click on a top-actions bar shows the requests of that action over the range', async () => {
+    const bar = page.locator('[data-panel="top-actions"] li[data-category]').nth(1);
+    const action = (await bar.getAttribute('data-category')) as string;
+    await bar.getByRole('button').click();
+    const expected = await overPg(rawLogs(), { user_action: action });
+    assert.ok(expected.length > 0);
+    assertSameRows(await rawLogsOnceShown('', expected.length), expected, `raw logs of ${action}`);
+    assert.equal(await filterShown('User action'), action);
+    assert.equal(await filterShown('Referrer'), '');
+    assert.ok(shownAll(await rawLogsOnceShown('', expected.length), 7, action));
   });
 
   test('a new epoch reaches the page within 2 s of its commit', async () => {
