@@ -167,6 +167,13 @@ function dataLinks(panel: Panel, dashboardPath: string): Record<string, unknown>
   ];
 }
 
+/** Why Grafana could not show a panel as the page does, if it could not. */
+export function grafanaFault(panel: Panel): string | undefined {
+  if (panel.kind === 'timeseries' && panel.time !== 'time')
+    return `Grafana's time series format needs the time column named "time", not "${panel.time}" (SELECT ${panel.time} AS time, …)`;
+  return undefined;
+}
+
 /** Tables across the page, charts two to a row, in the file's order. */
 function layout(panels: readonly Panel[]): { panel: Panel; gridPos: GridPos }[] {
   const out: { panel: Panel; gridPos: GridPos }[] = [];
@@ -197,10 +204,8 @@ function grafanaPanel(
 ): Record<string, unknown> {
   const sql = panel.kind === 'health' ? HEALTH_SQL : panel.sql;
   const format = panel.kind === 'timeseries' ? 'time_series' : 'table';
-  if (panel.kind === 'timeseries' && panel.time !== 'time')
-    throw new Error(
-      `panel ${panel.id}: Grafana's time series format needs the time column named "time", not "${panel.time}"`,
-    );
+  const fault = grafanaFault(panel);
+  if (fault !== undefined) throw new Error(`panel ${panel.id}: ${fault}`);
   const type = panel.kind === 'timeseries' ? 'timeseries' : panel.kind === 'bars' ? 'barchart' : 'table';
   const options: Record<string, unknown> =
     panel.kind === 'bars'

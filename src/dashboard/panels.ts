@@ -143,6 +143,18 @@ export function parseDashboard(text: string, origin: string): Dashboard {
   return { title: at('title').string(root.title), panels };
 }
 
+/** The columns of its rows a panel reads by name (beside the ones it shows as they come). */
+export function columnsRead(panel: SqlPanel): string[] {
+  switch (panel.kind) {
+    case 'table':
+      return panel.selects === undefined ? [] : [panel.selects.column];
+    case 'timeseries':
+      return [panel.time, ...(panel.keys === undefined ? [] : [panel.keys]), ...panel.values];
+    case 'bars':
+      return [panel.category, panel.value, ...(panel.line === undefined ? [] : [panel.line])];
+  }
+}
+
 /** One panel's JSON (a panel saved from the page), checked as a panel of a file is. */
 export function parsePanel(json: unknown, origin: string): Panel {
   return readPanel(new Reader(origin, ''), json);
