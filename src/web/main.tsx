@@ -7,6 +7,7 @@ import {
   ApiError,
   type CommitEvent,
   type Dashboard,
+  deletePanel,
   followCommits,
   getDashboard,
   getStatus,
@@ -152,11 +153,7 @@ function App() {
     setWindows(({ [target.panel]: _, ...rest }) =>
       target.window === undefined ? rest : { ...rest, [target.panel]: target.window },
     );
-    requestAnimationFrame(() => {
-      const heading = document.querySelector<HTMLElement>(`[data-panel="${target.panel}"] h2`);
-      heading?.focus({ preventScroll: true });
-      heading?.closest('section')?.scrollIntoView({ block: 'start' });
-    });
+    focusPanel(target.panel);
   };
   const clearWindow = (panel: string) => setWindows(({ [panel]: _, ...rest }) => rest);
   return (
@@ -210,14 +207,27 @@ function App() {
               onDrill={drillInto}
               window={windows[panel.id]}
               onClearWindow={() => clearWindow(panel.id)}
+              onDelete={() => deletePanel(panel.id).then(load)}
               rangeLabel={rangeLabel}
             />
           ),
         )}
-        <SqlBox />
+        <SqlBox
+          range={() => resolveRange(current.current.range, Date.now())}
+          onSaved={(id) => void load().then(() => focusPanel(id))}
+        />
       </main>
     </>
   );
+}
+
+/** Moves the focus to a panel's title and scrolls it into view, once it is drawn. */
+function focusPanel(id: string): void {
+  requestAnimationFrame(() => {
+    const heading = document.querySelector<HTMLElement>(`[data-panel="${id}"] h2`);
+    heading?.focus({ preventScroll: true });
+    heading?.closest('section')?.scrollIntoView({ block: 'start' });
+  });
 }
 
 function RangePicker({ range, onRange }: { range: RangeChoice; onRange: (r: RangeChoice) => void }) {

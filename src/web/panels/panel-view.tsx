@@ -1,7 +1,7 @@
 /** One SQL panel: its title, its filters, and its rows as a table, chart or bars — or why there are none. */
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import type { ApiError, Panel, Rows } from '../api.ts';
+import { type ApiError, errorText, type Panel, type Rows } from '../api.ts';
 import { type DrillTarget, drillTarget, rowPoint, type Window, windowLabel } from '../drilldown.ts';
 import { Bars } from './bars.tsx';
 import { DataTable } from './data-table.tsx';
@@ -27,6 +27,8 @@ interface Props {
   /** The range this panel is narrowed to by a drill-down, and how to widen it again. */
   readonly window?: Window | undefined;
   readonly onClearWindow: () => void;
+  /** Deletes the panel (one saved from the SQL box). */
+  readonly onDelete: () => Promise<unknown>;
   /** The range label, for empty states. */
   readonly rangeLabel: string;
 }
@@ -42,6 +44,7 @@ export function PanelView({
   onDrill,
   window,
   onClearWindow,
+  onDelete,
   rangeLabel,
 }: Props) {
   const headingId = `panel-${panel.id}-title`;
@@ -59,6 +62,7 @@ export function PanelView({
       data-panel={panel.id}
       data-epoch={state.data?.epoch ?? ''}
       data-window={window === undefined ? '' : `${window.from}/${window.to}`}
+      data-range={state.range === undefined ? '' : `${state.range.from}/${state.range.to}`}
       data-state={
         state.error
           ? 'error'
@@ -72,6 +76,7 @@ export function PanelView({
       <h2 id={headingId} tabIndex={-1}>
         {panel.title}
       </h2>
+      {panel.saved !== true ? null : <SavedNote title={panel.title} onDelete={onDelete} />}
       {panel.description === undefined ? null : <p class="description">{panel.description}</p>}
       {window === undefined ? null : (
         <p class="window">
@@ -223,6 +228,29 @@ function Body({
       );
     }
   }
+}
+
+/** A saved panel's origin and its Delete button, with why a deletion failed. */
+function SavedNote({ title, onDelete }: { title: string; onDelete: () => Promise<unknown> }) {
+  const [error, setError] = useState<string | undefined>(undefined);
+  return (
+    <p class="saved">
+      Saved from the SQL box{' '}
+      <button
+        type="button"
+        aria-label={`Delete the panel ${title}`}
+        onClick={() => onDelete().catch((e: unknown) => setError(errorText(e)))}
+      >
+        Delete
+      </button>
+      {error === undefined ? null : (
+        <span class="error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+    </p>
+  );
 }
 
 function Pager({
