@@ -122,8 +122,8 @@ export function registerDashboardApi(app: FastifyInstance, deps: DashboardApiDep
       if (refusal !== undefined)
         return sendJson(reply, 403, { error: refusal.message, sqlstate: refusal.sqlstate });
     }
-    const panel = savedPanelOf(definition, deps.saved.freeId(String(definition.title ?? ''), ids(panels())));
-    const expanded = expand(panel.sql, rangeOf(body), panel.variables);
+    const checked = savedPanelOf(definition, 'saved-panel');
+    const expanded = expand(checked.sql, rangeOf(body), checked.variables);
     let out: QueryOutput;
     try {
       out = await sqlBoxQuery(deps.sqlBox, expanded);
@@ -131,8 +131,10 @@ export function registerDashboardApi(app: FastifyInstance, deps: DashboardApiDep
       if (e instanceof SqlError) return sendJson(reply, 400, { error: e.message, sqlstate: e.sqlstate });
       throw e;
     }
-    const fault = shapeFault(panel, jsonRows(out.columns, []).columns);
+    const fault = shapeFault(checked, jsonRows(out.columns, []).columns);
     if (fault !== undefined) throw new HttpError(400, fault);
+    // Named after the query ran, with no await before it is saved: two saves never share an id.
+    const panel = { ...checked, id: deps.saved.freeId(checked.title, ids(panels())) };
     deps.saved.add(panel);
     return sendJson(reply, 201, { ...panel, saved: true });
   });
