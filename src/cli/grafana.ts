@@ -1,13 +1,15 @@
 /**
  * `tidewatch grafana`: writes Grafana provisioning for a dashboard file — the data source of
  * tidewatch's PostgreSQL endpoint, a dashboard provider and the dashboard — so that Grafana shows
- * the panels the built-in page shows, from the same definitions.
+ * the panels the built-in page shows, from the same definitions: the dashboard file's, and the
+ * panels saved from the page into the data directory.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DASHBOARDS_PATH, grafanaProvisioning } from '../dashboard/grafana.ts';
-import { DashboardError, loadDashboard } from '../dashboard/panels.ts';
+import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
+import { readSavedPanels, SAVED_PANELS_FILE, withSavedPanels } from '../serve/saved-panels.ts';
 import { defineCommand } from './command.ts';
 import { parseInteger, parseNonEmpty, UsageError } from './flags.ts';
 
@@ -19,6 +21,13 @@ const flags = [
     arg: 'FILE',
     help: 'the dashboard file whose panels Grafana shows',
     default: join(PACKAGE_ROOT, 'dashboards', 'website-security.json') as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'data-dir',
+    arg: 'DIR',
+    help: "the data directory of tidewatch start, whose panels saved from the page's SQL box Grafana shows too",
+    default: './tidewatch-data' as string,
     parse: parseNonEmpty,
   },
   {
@@ -54,11 +63,17 @@ export const grafanaCommand = defineCommand({
     `(mount them into /etc/grafana/provisioning/), and DIR/dashboards/<dashboard>.json (mount that`,
     `directory at ${DASHBOARDS_PATH}). The panels run the dashboard file's SQL; Grafana's`,
     'PostgreSQL data source expands $__timeFilter and the dashboard variables itself.',
+    "Panels saved from the page's SQL box (DIR/saved-panels.json of --data-dir) follow the file's.",
   ],
   async run(settings, io): Promise<number> {
-    let dashboard: ReturnType<typeof loadDashboard>;
+    let dashboard: Dashboard;
     try {
-      dashboard = loadDashboard(resolve(io.cwd, settings.dashboard));
+      const dataDir = resolve(io.cwd, settings['data-dir']);
+      dashboard = withSavedPanels(
+        loadDashboard(resolve(io.cwd, settings.dashboard)),
+        readSavedPanels(dataDir),
+        join(dataDir, SAVED_PANELS_FILE),
+      );
     } catch (error) {
       if (error instanceof DashboardError) throw new UsageError(`tidewatch grafana: ${error.message}`);
       throw error;

@@ -16,6 +16,7 @@ import { HttpError, type IngestHandler, type JsonHandler, startHttpApi } from '.
 import { LiveFeed } from '../serve/live-feed.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
 import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
+import { SAVED_PANELS_FILE, SavedPanels, withSavedPanels } from '../serve/saved-panels.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
 import { isWebAsset, registerWebAssets } from '../serve/web-assets.ts';
 import { SqlError } from '../sql/errors.ts';
@@ -394,7 +395,15 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
     return 1;
   }
   try {
-    return await serve(settings, io, stopped, pipelines, dashboard, data);
+    let saved: SavedPanels;
+    try {
+      saved = SavedPanels.open(data.path);
+      withSavedPanels(dashboard, saved.list(), join(data.path, SAVED_PANELS_FILE));
+    } catch (error) {
+      if (error instanceof DashboardError) throw new UsageError(`tidewatch start: ${error.message}`);
+      throw error;
+    }
+    return await serve(settings, io, stopped, pipelines, dashboard, saved, data);
   } finally {
     data.close();
   }
@@ -406,6 +415,7 @@ async function serve(
   stopped: AbortSignal,
   pipelines: readonly string[],
   dashboard: Dashboard,
+  saved: SavedPanels,
   data: DataDir,
 ): Promise<number> {
   const host = settings.host;
@@ -582,6 +592,7 @@ async function serve(
       extend: async (app) => {
         registerDashboardApi(app, {
           dashboard,
+          saved,
           panels: panelSession,
           sqlBox: sqlBoxSession,
           live,

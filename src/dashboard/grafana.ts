@@ -5,7 +5,7 @@
  * Grafana's PostgreSQL data source expands `$__timeFilter(…)` and the `${name}` variables
  * (textbox variables of the dashboard, with the file's defaults) itself.
  */
-import type { Dashboard, Panel, Unit } from './panels.ts';
+import { type Dashboard, type Drilldown, type Panel, slugOf, type Unit, windowMillis } from './panels.ts';
 
 /** Where Grafana reaches tidewatch's PostgreSQL endpoint. */
 export interface GrafanaConnection {
@@ -49,15 +49,6 @@ export function grafanaProvisioning(dashboard: Dashboard, connection: GrafanaCon
     'provisioning/dashboards/tidewatch.yaml': providerYaml(),
     [`dashboards/${slug}.json`]: `${JSON.stringify(grafanaDashboard(dashboard), null, 2)}\n`,
   };
-}
-
-export function slugOf(title: string): string {
-  return (
-    title
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '') || 'dashboard'
-  );
 }
 
 function datasourceYaml(c: GrafanaConnection): string {
@@ -116,8 +107,9 @@ export function grafanaDashboard(dashboard: Dashboard): Record<string, unknown> 
   for (const panel of dashboard.panels)
     for (const v of panel.variables)
       if (!variables.has(v.name)) variables.set(v.name, { label: v.label, value: v.default });
+  const uid = dashboardUid(dashboard);
   return {
-    uid: `tidewatch-${slugOf(dashboard.title)}`.slice(0, 40),
+    uid,
     title: dashboard.title,
     tags: ['tidewatch'],
     timezone: 'utc',
@@ -136,8 +128,50 @@ export function grafanaDashboard(dashboard: Dashboard): Record<string, unknown> 
         hide: 0,
       })),
     },
-    panels: layout(dashboard.panels).map(({ panel, gridPos }, i) => grafanaPanel(panel, gridPos, i + 1)),
+    panels: layout(dashboard.panels).map(({ panel, gridPos }, i) =>
+      grafanaPanel(panel, gridPos, i + 1, `/d/${uid}/${slugOf(dashboard.title)}`),
+    ),
   };
+}
+
+function dashboardUid(dashboard: Dashboard): string {
+  return `tidewatch-${slugOf(dashboard.title)}`.slice(0, 40);
+}
+
+/**
+ * The built-in page's drill-down as a Grafana data link to the same dashboard: the target's
+ * variable set to the point's key — a series' label (time series) or the row's field (bars),
+ * or the panel's own variable — and a point's time. Grafana's links cannot add to a time, so
+ * a point's link is the range centred on it (`time`, `time.window`) two windows wide: it holds
+ * the point's whole window, and the half-windows either side.
+ */
+function dataLinks(panel: Panel, dashboardPath: string): Record<string, unknown>[] {
+  if (panel.kind !== 'timeseries' && panel.kind !== 'bars') return [];
+  const drill: Drilldown | undefined = panel.drilldown;
+  if (drill === undefined) return [];
+  const key =
+    drill.fromVariable !== undefined
+      ? drill.fromVariable
+      : panel.kind === 'timeseries'
+        ? `__field.labels.${drill.column}`
+        : `__data.fields.${drill.column}`;
+  const time =
+    panel.kind === 'timeseries' && drill.window !== undefined
+      ? `time=\${__value.time}&time.window=${2 * windowMillis(drill.window)}`
+      : '${__url_time_range}';
+  return [
+    {
+      title: `Requests of \${${key}}`,
+      url: `${dashboardPath}?var-${drill.variable}=\${${key}:percentencode}&${time}`,
+    },
+  ];
+}
+
+/** Why Grafana could not show a panel as the page does, if it could not. */
+export function grafanaFault(panel: Panel): string | undefined {
+  if (panel.kind === 'timeseries' && panel.time !== 'time')
+    return `Grafana's time series format needs the time column named "time", not "${panel.time}" (SELECT ${panel.time} AS time, …)`;
+  return undefined;
 }
 
 /** Tables across the page, charts two to a row, in the file's order. */
@@ -162,13 +196,16 @@ function layout(panels: readonly Panel[]): { panel: Panel; gridPos: GridPos }[] 
   return out;
 }
 
-function grafanaPanel(panel: Panel, gridPos: GridPos, id: number): Record<string, unknown> {
+function grafanaPanel(
+  panel: Panel,
+  gridPos: GridPos,
+  id: number,
+  dashboardPath: string,
+): Record<string, unknown> {
   const sql = panel.kind === 'health' ? HEALTH_SQL : panel.sql;
   const format = panel.kind === 'timeseries' ? 'time_series' : 'table';
-  if (panel.kind === 'timeseries' && panel.time !== 'time')
-    throw new Error(
-      `panel ${panel.id}: Grafana's time series format needs the time column named "time", not "${panel.time}"`,
-    );
+  const fault = grafanaFault(panel);
+  if (fault !== undefined) throw new Error(`panel ${panel.id}: ${fault}`);
   const type = panel.kind === 'timeseries' ? 'timeseries' : panel.kind === 'bars' ? 'barchart' : 'table';
   const options: Record<string, unknown> =
     panel.kind === 'bars'
@@ -187,7 +224,7 @@ function grafanaPanel(panel: Panel, gridPos: GridPos, id: number): Record<string
       { refId: 'A', datasource: datasourceRef, editorMode: 'code', rawQuery: true, format, rawSql: sql },
     ],
     fieldConfig: {
-      defaults: {},
+      defaults: { links: dataLinks(panel, dashboardPath) },
       overrides: Object.entries(panel.units).map(([column, unit]) => ({
         matcher: { id: 'byName', options: column },
         properties: [{ id: 'unit', value: GRAFANA_UNITS[unit] }],

@@ -38,6 +38,21 @@ export interface TablePanel extends PanelBase {
   readonly selects?: { readonly column: string; readonly panel: string; readonly variable: string };
 }
 
+/**
+ * What a click on a point or bar shows: another panel (the raw logs) with its `variable` set to
+ * the key the point or bar is of — its value in `column` (a series' key, a bar's category), or
+ * the value of one of this panel's variables (`fromVariable`: the user a series is of). A time
+ * series' point narrows that panel to its `window`, the series' time bucket (`1m`, `30s`, `1h`):
+ * from the point's time to a window later. A bar is of the whole range.
+ */
+export interface Drilldown {
+  readonly panel: string;
+  readonly variable: string;
+  readonly column?: string;
+  readonly fromVariable?: string;
+  readonly window?: string;
+}
+
 /** Lines over time: a `time` column, one line per value column, or per key and value column. */
 export interface TimeseriesPanel extends PanelBase {
   readonly kind: 'timeseries';
@@ -46,6 +61,7 @@ export interface TimeseriesPanel extends PanelBase {
   readonly values: readonly string[];
   /** A column splitting rows into series (Grafana's long format), one line per distinct value. */
   readonly keys?: string;
+  readonly drilldown?: Drilldown;
 }
 
 /** One bar per category, with an optional line (a cumulative percentage) over them. */
@@ -55,6 +71,7 @@ export interface BarsPanel extends PanelBase {
   readonly category: string;
   readonly value: string;
   readonly line?: string;
+  readonly drilldown?: Drilldown;
 }
 
 /** The pipeline's health, read from `/api/status` rather than SQL. */
@@ -78,6 +95,25 @@ const KINDS: readonly PanelKind[] = ['table', 'timeseries', 'bars', 'health'];
 const UNITS: readonly Unit[] = ['ms', 'percent', 'count', 'none'];
 const ID = /^[a-z][a-z0-9-]*$/;
 const NAME = /^[a-z_][a-z0-9_]*$/;
+const WINDOW = /^([1-9]\d{0,5})([smh])$/;
+const WINDOW_UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A drill-down window (`1m`, `30s`, `1h`) in milliseconds. */
+export function windowMillis(window: string): number {
+  const m = WINDOW.exec(window);
+  if (m === null) throw new DashboardError(`"${window}" is not a window like 1m, 30s or 1h`);
+  return Number(m[1]) * (WINDOW_UNIT_MS[m[2] as string] as number);
+}
+
+/** A title as the lowercase words of an id or file name: "Top user actions" → top-user-actions. */
+export function slugOf(title: string): string {
+  return (
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'dashboard'
+  );
+}
 
 /** Reads and checks a dashboard file; every fault is a DashboardError naming the file and field. */
 export function loadDashboard(path: string): Dashboard {
@@ -103,20 +139,54 @@ export function parseDashboard(text: string, origin: string): Dashboard {
   const panels = at('panels')
     .array(root.panels)
     .map((p, i) => readPanel(at(`panels[${i}]`), p));
+  checkPanels(panels, origin);
+  return { title: at('title').string(root.title), panels };
+}
+
+/** The columns of its rows a panel reads by name (beside the ones it shows as they come). */
+export function columnsRead(panel: SqlPanel): string[] {
+  switch (panel.kind) {
+    case 'table':
+      return panel.selects === undefined ? [] : [panel.selects.column];
+    case 'timeseries':
+      return [panel.time, ...(panel.keys === undefined ? [] : [panel.keys]), ...panel.values];
+    case 'bars':
+      return [panel.category, panel.value, ...(panel.line === undefined ? [] : [panel.line])];
+  }
+}
+
+/** One panel's JSON (a panel saved from the page), checked as a panel of a file is. */
+export function parsePanel(json: unknown, origin: string): Panel {
+  return readPanel(new Reader(origin, ''), json);
+}
+
+/**
+ * Checks panels together, as they are shown on one page: their ids differ, and the panels and
+ * variables that `selects` and `drilldown` name exist.
+ */
+export function checkPanels(panels: readonly Panel[], origin: string): void {
+  const at = (path: string) => new Reader(origin, path);
   const ids = new Set<string>();
   panels.forEach((panel, i) => {
     if (ids.has(panel.id)) throw at(`panels[${i}].id`).fault(`"${panel.id}" is the id of an earlier panel`);
     ids.add(panel.id);
   });
+  const hasVariable = (id: string, variable: string) =>
+    panels.find((p) => p.id === id)?.variables.some((v) => v.name === variable) === true;
   panels.forEach((panel, i) => {
-    if (panel.kind !== 'table' || panel.selects === undefined) return;
-    const target = panels.find((p) => p.id === panel.selects?.panel);
-    if (target?.variables.some((v) => v.name === panel.selects?.variable) !== true)
-      throw at(`panels[${i}].selects`).fault(
-        `no panel "${panel.selects.panel}" with a variable "${panel.selects.variable}"`,
-      );
+    if (panel.kind === 'table' && panel.selects !== undefined) {
+      const { panel: target, variable } = panel.selects;
+      if (!hasVariable(target, variable))
+        throw at(`panels[${i}].selects`).fault(`no panel "${target}" with a variable "${variable}"`);
+    }
+    if ((panel.kind === 'timeseries' || panel.kind === 'bars') && panel.drilldown !== undefined) {
+      const { panel: target, variable } = panel.drilldown;
+      if (target === panel.id)
+        throw at(`panels[${i}].drilldown.panel`).fault('a panel drills down into another');
+      if (!hasVariable(target, variable))
+        throw at(`panels[${i}].drilldown`).fault(`no panel "${target}" with a variable "${variable}"`);
+    }
   });
-  return { title: at('title').string(root.title), panels };
 }
 
 function readPanel(at: Reader, json: unknown): Panel {
@@ -158,7 +228,8 @@ function readPanel(at: Reader, json: unknown): Panel {
         },
       };
     }
-    case 'timeseries':
+    case 'timeseries': {
+      const keys = o.keys === undefined ? undefined : column('keys');
       return {
         ...base,
         kind,
@@ -168,18 +239,74 @@ function readPanel(at: Reader, json: unknown): Panel {
           .field('values')
           .array(o.values)
           .map((v, i) => at.field(`values[${i}]`).matching(v, NAME, 'a column name')),
-        ...(o.keys === undefined ? {} : { keys: column('keys') }),
+        ...(keys === undefined ? {} : { keys }),
+        ...(o.drilldown === undefined
+          ? {}
+          : { drilldown: readDrilldown(at.field('drilldown'), o.drilldown, { kind, keys }, base.variables) }),
       };
-    case 'bars':
+    }
+    case 'bars': {
+      const category = column('category');
       return {
         ...base,
         kind,
         sql,
-        category: column('category'),
+        category,
         value: column('value'),
         ...(o.line === undefined ? {} : { line: column('line') }),
+        ...(o.drilldown === undefined
+          ? {}
+          : {
+              drilldown: readDrilldown(
+                at.field('drilldown'),
+                o.drilldown,
+                { kind, keys: category },
+                base.variables,
+              ),
+            }),
       };
+    }
   }
+}
+
+/** A drill-down of a time series (`keys`: its keys column) or of bars (`keys`: the category). */
+function readDrilldown(
+  at: Reader,
+  json: unknown,
+  of: { kind: 'timeseries' | 'bars'; keys: string | undefined },
+  variables: readonly PanelVariable[],
+): Drilldown {
+  const o = at.object(json);
+  const panel = at.field('panel').matching(o.panel, ID, 'a panel id');
+  const variable = at.field('variable').matching(o.variable, NAME, 'a variable name');
+  if ((o.column === undefined) === (o.fromVariable === undefined))
+    throw at.fault('give where the key comes from: "column" or "fromVariable", one of them');
+  let source: { column: string } | { fromVariable: string };
+  if (o.column !== undefined) {
+    const column = at.field('column').matching(o.column, NAME, 'a column name');
+    if (of.keys === undefined)
+      throw at.field('column').fault('a time series without keys has no key column: use "fromVariable"');
+    if (column !== of.keys)
+      throw at
+        .field('column')
+        .fault(
+          `"${column}" is not the panel's ${of.kind === 'bars' ? 'category' : 'keys'} column "${of.keys}"`,
+        );
+    source = { column };
+  } else {
+    const own = at.field('fromVariable').matching(o.fromVariable, NAME, 'a variable name');
+    if (!variables.some((v) => v.name === own))
+      throw at.field('fromVariable').fault(`"${own}" is not one of the panel's variables`);
+    source = { fromVariable: own };
+  }
+  if (of.kind === 'bars') {
+    if (o.window !== undefined)
+      throw at.field('window').fault("a bar is of the whole range: bars' drill-downs have no window");
+    return { panel, variable, ...source };
+  }
+  const window = at.field('window').string(o.window);
+  if (!WINDOW.test(window)) throw at.field('window').fault(`"${window}" is not a window like 1m, 30s or 1h`);
+  return { panel, variable, ...source, window };
 }
 
 function readVariable(at: Reader, json: unknown): PanelVariable {

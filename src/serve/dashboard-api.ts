@@ -4,15 +4,27 @@
  * - `GET /api/dashboard`: the dashboard file (title and panels);
  * - `POST /api/panels/<id>/query` `{from, to, filters}`: the panel's rows for that range, its
  *   macros and filters bound as parameters (dashboard/macros.ts);
- * - `POST /api/query` `{sql}`: the page's SQL box, read-only — one SELECT, WITH, VALUES or TABLE
- *   on a store reader, anything else refused with a SQLSTATE;
+ * - `POST /api/query` `{sql, from?, to?}`: the page's SQL box, read-only — one SELECT, WITH,
+ *   VALUES or TABLE on a store reader, anything else refused with a SQLSTATE; its time macros
+ *   expanded for the range when one is given;
+ * - `POST /api/panels` `{panel, from, to}`: saves a SQL box query as a panel (saved-panels.ts),
+ *   once it is read-only, a panel as a file's are, and runs; `DELETE /api/panels/<id>` deletes
+ *   a saved one;
  * - `GET /api/live`: Server-Sent Events, one per committed epoch (live-feed.ts).
  *
  * SQL errors answer 400 `{error, sqlstate}`, a refused statement 403 with SQLSTATE 25006.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { expandPanelSql, MacroError } from '../dashboard/macros.ts';
-import type { Dashboard } from '../dashboard/panels.ts';
+import { grafanaFault } from '../dashboard/grafana.ts';
+import { expandPanelSql, MacroError, type TimeRange } from '../dashboard/macros.ts';
+import {
+  columnsRead,
+  type Dashboard,
+  DashboardError,
+  type Panel,
+  parsePanel,
+  type SqlPanel,
+} from '../dashboard/panels.ts';
 import { SqlError } from '../sql/errors.ts';
 import { scan } from '../sql/tokens.ts';
 import type { SqlType, Value } from '../sql/types.ts';
@@ -20,6 +32,7 @@ import type { QueryOutput } from '../store/query/ad-hoc-session.ts';
 import { HttpError, sendJson } from './http.ts';
 import { jsonRows } from './json-rows.ts';
 import type { LiveFeed } from './live-feed.ts';
+import type { SavedPanels } from './saved-panels.ts';
 
 /** A store reader that runs queries only (AdHocSession). */
 export interface ReadOnlyQueries {
@@ -28,7 +41,10 @@ export interface ReadOnlyQueries {
 }
 
 export interface DashboardApiDeps {
+  /** The dashboard file's panels. */
   readonly dashboard: Dashboard;
+  /** The panels saved from the SQL box, shown after the file's. */
+  readonly saved: SavedPanels;
   /** Where panels' queries run. */
   readonly panels: ReadOnlyQueries;
   /** Where the SQL box's queries run: apart, so that a slow one does not hold the panels up. */
@@ -44,24 +60,24 @@ const MAX_RANGE_MS = 31 * 86_400_000;
 const SQL_BOX_ROWS = 1000;
 const SQL_BOX_TIMEOUT_MS = 30_000;
 const QUERY_WORDS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', '(']);
+const NUMERIC_TYPES = /^(smallint|integer|bigint|numeric|real|double precision)$/;
 
 export function registerDashboardApi(app: FastifyInstance, deps: DashboardApiDeps): void {
-  app.get('/api/dashboard', async (_request, reply) => sendJson(reply, 200, deps.dashboard));
+  const panels = (): Panel[] => [...deps.dashboard.panels, ...deps.saved.list()];
+
+  app.get('/api/dashboard', async (_request, reply) =>
+    sendJson(reply, 200, {
+      ...deps.dashboard,
+      panels: [...deps.dashboard.panels, ...deps.saved.list().map((p) => ({ ...p, saved: true }))],
+    }),
+  );
 
   app.post<{ Params: { id: string } }>('/api/panels/:id/query', async (request, reply) => {
-    const panel = deps.dashboard.panels.find((p) => p.id === request.params.id);
+    const panel = panels().find((p) => p.id === request.params.id);
     if (panel === undefined) throw new HttpError(404, `no panel "${request.params.id}"`);
     if (panel.kind === 'health') throw new HttpError(400, `panel "${panel.id}" reads /api/status, not SQL`);
     const body = jsonBody(request);
-    const range = rangeOf(body);
-    const filters = filtersOf(body.filters);
-    let expanded: ReturnType<typeof expandPanelSql>;
-    try {
-      expanded = expandPanelSql(panel.sql, range, panel.variables, filters);
-    } catch (e) {
-      if (e instanceof MacroError) throw new HttpError(400, e.message);
-      throw e;
-    }
+    const expanded = expand(panel.sql, rangeOf(body), panel.variables, filtersOf(body.filters));
     const epoch = deps.committedEpoch();
     return answer(
       reply,
@@ -78,29 +94,133 @@ export function registerDashboardApi(app: FastifyInstance, deps: DashboardApiDep
     const body = jsonBody(request);
     if (typeof body.sql !== 'string' || body.sql.trim() === '')
       throw new HttpError(400, 'give the query as {"sql": "SELECT …"}');
-    const sql = body.sql;
-    const refusal = refuseUnlessQuery(sql);
+    const refusal = refuseUnlessQuery(body.sql);
     if (refusal !== undefined)
       return sendJson(reply, 403, { error: refusal.message, sqlstate: refusal.sqlstate });
-    const timer = setTimeout(() => deps.sqlBox.interrupt(), SQL_BOX_TIMEOUT_MS);
-    try {
-      return await answer(
-        reply,
-        () => deps.sqlBox.query(sql),
-        (out) => ({
-          ...jsonRows(out.columns, out.rows.slice(0, SQL_BOX_ROWS)),
-          truncated: out.rows.length > SQL_BOX_ROWS,
-        }),
-      );
-    } finally {
-      clearTimeout(timer);
+    const expanded =
+      body.from === undefined && body.to === undefined
+        ? { sql: body.sql, params: [], types: [] }
+        : expand(body.sql, rangeOf(body), []);
+    return answer(
+      reply,
+      () => sqlBoxQuery(deps.sqlBox, expanded),
+      (out) => ({
+        ...jsonRows(out.columns, out.rows.slice(0, SQL_BOX_ROWS)),
+        truncated: out.rows.length > SQL_BOX_ROWS,
+      }),
+    );
+  });
+
+  app.post('/api/panels', async (request, reply) => {
+    const body = jsonBody(request);
+    const given = body.panel;
+    if (typeof given !== 'object' || given === null || Array.isArray(given))
+      throw new HttpError(400, 'give the panel as {"panel": {"title", "kind", "sql", …}, "from", "to"}');
+    const definition = given as Record<string, unknown>;
+    if (typeof definition.sql === 'string') {
+      const refusal = refuseUnlessQuery(definition.sql);
+      if (refusal !== undefined)
+        return sendJson(reply, 403, { error: refusal.message, sqlstate: refusal.sqlstate });
     }
+    const checked = savedPanelOf(definition, 'saved-panel');
+    const expanded = expand(checked.sql, rangeOf(body), checked.variables);
+    let out: QueryOutput;
+    try {
+      out = await sqlBoxQuery(deps.sqlBox, expanded);
+    } catch (e) {
+      if (e instanceof SqlError) return sendJson(reply, 400, { error: e.message, sqlstate: e.sqlstate });
+      throw e;
+    }
+    const fault = shapeFault(checked, jsonRows(out.columns, []).columns);
+    if (fault !== undefined) throw new HttpError(400, fault);
+    // Named after the query ran, with no await before it is saved: two saves never share an id.
+    const panel = { ...checked, id: deps.saved.freeId(checked.title, ids(panels())) };
+    deps.saved.add(panel);
+    return sendJson(reply, 201, { ...panel, saved: true });
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/panels/:id', async (request, reply) => {
+    const id = request.params.id;
+    if (deps.saved.remove(id)) return sendJson(reply, 200, { deleted: id });
+    if (deps.dashboard.panels.some((p) => p.id === id))
+      throw new HttpError(403, `panel "${id}" is of the dashboard file: only saved panels are deleted here`);
+    throw new HttpError(404, `no saved panel "${id}"`);
   });
 
   app.get('/api/live', (_request, reply) => {
     reply.hijack();
     deps.live.attach(reply.raw, {});
   });
+}
+
+const ids = (panels: readonly Panel[]) => panels.map((p) => p.id);
+
+/** A panel's SQL with its macros and variables as bind parameters; a fault in them is a 400. */
+function expand(
+  sql: string,
+  range: TimeRange,
+  variables: SqlPanel['variables'],
+  filters: Record<string, string> = {},
+): ReturnType<typeof expandPanelSql> {
+  try {
+    return expandPanelSql(sql, range, variables, filters);
+  } catch (e) {
+    if (e instanceof MacroError) throw new HttpError(400, e.message);
+    throw e;
+  }
+}
+
+/** A query of the SQL box (or one to save), interrupted when it runs too long. */
+async function sqlBoxQuery(
+  session: ReadOnlyQueries,
+  expanded: ReturnType<typeof expandPanelSql>,
+): Promise<QueryOutput> {
+  const timer = setTimeout(() => session.interrupt(), SQL_BOX_TIMEOUT_MS);
+  try {
+    return await session.query(expanded.sql, expanded.params, expanded.types);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A panel posted to be saved, checked as a dashboard file's panels are (400 naming the fault). */
+function savedPanelOf(definition: Record<string, unknown>, id: string): SqlPanel {
+  let panel: Panel;
+  try {
+    panel = parsePanel({ ...definition, id }, 'panel');
+  } catch (e) {
+    if (e instanceof DashboardError) throw new HttpError(400, e.message);
+    throw e;
+  }
+  if (panel.kind === 'health')
+    throw new HttpError(400, 'panel: kind: a saved panel is a table, timeseries or bars');
+  if (panel.kind === 'table' && panel.selects !== undefined)
+    throw new HttpError(400, 'panel: selects: a saved panel stands alone');
+  if (panel.kind !== 'table' && panel.drilldown !== undefined)
+    throw new HttpError(400, 'panel: drilldown: a saved panel stands alone');
+  const fault = grafanaFault(panel);
+  if (fault !== undefined) throw new HttpError(400, `panel: ${fault}`);
+  return panel;
+}
+
+/** Why a panel cannot be drawn from a query's columns: one it names is missing or of the wrong type. */
+function shapeFault(panel: SqlPanel, columns: readonly { name: string; type: string }[]): string | undefined {
+  const typeOf = (name: string) => columns.find((c) => c.name === name)?.type;
+  const names = columns.map((c) => c.name).join(', ');
+  for (const name of columnsRead(panel))
+    if (typeOf(name) === undefined) return `column "${name}" is not one of the query's columns (${names})`;
+  const numeric = (name: string) =>
+    NUMERIC_TYPES.test(typeOf(name) ?? '') ? undefined : `column "${name}" is ${typeOf(name)}, not a number`;
+  if (panel.kind === 'timeseries') {
+    if (!(typeOf(panel.time) ?? '').startsWith('timestamp'))
+      return `column "${panel.time}" is ${typeOf(panel.time)}, not a timestamp`;
+    for (const v of panel.values) {
+      const fault = numeric(v);
+      if (fault !== undefined) return fault;
+    }
+  }
+  if (panel.kind === 'bars') return numeric(panel.value);
+  return undefined;
 }
 
 /** Runs a query and answers its rows, or its SQL error as 400 with the SQLSTATE. */
@@ -150,7 +270,7 @@ function jsonBody(request: FastifyRequest): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-function rangeOf(body: Record<string, unknown>): { fromMicros: number; toMicros: number } {
+function rangeOf(body: Record<string, unknown>): TimeRange {
   const time = (name: 'from' | 'to') => {
     const v = body[name];
     const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;

@@ -5,14 +5,16 @@
  *     FORMAT     {"format":2,"createdBy":"tidewatch 0.1.0","createdAt":"…"}
  *     lock       the owning process (lock.ts)
  *     log/…      durable logs of sources that cannot replay (durable-log.ts)
+ *     saved-panels.json  panels saved from the dashboard's SQL box (serve/saved-panels.ts)
  *
  * A directory written by a newer tidewatch (a greater format) is refused with a message
  * saying so, rather than read wrongly; so is one of format 1, whose store kept numeric values
  * as doubles (format 2 keeps them exactly, as text, and bigints beyond 2^53 exactly); an
  * unreadable FORMAT file is refused naming it.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomically } from './atomic-file.ts';
 import { errnoOf, ioError, StoreError } from './errors.ts';
 import { FileLock } from './lock.ts';
 
@@ -23,15 +25,6 @@ export interface DataFormat {
   readonly format: number;
   readonly createdBy: string;
   readonly createdAt: string;
-}
-
-function fsyncPath(path: string, flags: string): void {
-  const fd = openSync(path, flags);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function readFormat(file: string): DataFormat | undefined {
@@ -54,20 +47,11 @@ function readFormat(file: string): DataFormat | undefined {
   return { format: f.format, createdBy: String(f.createdBy ?? ''), createdAt: String(f.createdAt ?? '') };
 }
 
-/** Writes FORMAT atomically: a temporary file, fsynced, renamed, the directory fsynced. */
+/** Writes FORMAT atomically (atomic-file.ts). */
 function writeFormat(dir: string, format: DataFormat): void {
   const file = join(dir, 'FORMAT');
-  const tmp = `${file}.tmp`;
   try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, `${JSON.stringify(format)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-    fsyncPath(dir, 'r');
+    writeFileAtomically(file, `${JSON.stringify(format)}\n`);
   } catch (e) {
     throw ioError('data directory', 'write', file, e);
   }

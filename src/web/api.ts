@@ -23,6 +23,19 @@ export interface Panel {
   readonly value?: string;
   readonly line?: string;
   readonly selects?: { readonly column: string; readonly panel: string; readonly variable: string };
+  readonly drilldown?: Drilldown;
+  /** Saved from the SQL box (in the data directory), not of the dashboard file: it can be deleted. */
+  readonly saved?: boolean;
+}
+
+/** A click on a point or bar: `panel` shown with `variable` set to the key (see src/dashboard/panels.ts). */
+export interface Drilldown {
+  readonly panel: string;
+  readonly variable: string;
+  readonly column?: string;
+  readonly fromVariable?: string;
+  /** A time series' bucket, `1m`, `30s`, `1h`. */
+  readonly window?: string;
 }
 
 export interface Dashboard {
@@ -54,6 +67,13 @@ export class ApiError extends Error {
   }
 }
 
+/** An error as the page says it: the server's message and SQLSTATE. */
+export function errorText(e: unknown): string {
+  return e instanceof ApiError && e.sqlstate !== undefined
+    ? `${e.message} (SQLSTATE ${e.sqlstate})`
+    : String((e as Error).message);
+}
+
 let token = '';
 
 export function setToken(t: string): void {
@@ -67,9 +87,9 @@ function headers(json: boolean): Record<string, string> {
   };
 }
 
-async function call<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+async function call<T>(path: string, body?: unknown, signal?: AbortSignal, method?: 'DELETE'): Promise<T> {
   const response = await fetch(path, {
-    method: body === undefined ? 'GET' : 'POST',
+    method: method ?? (body === undefined ? 'GET' : 'POST'),
     headers: headers(body !== undefined),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     ...(signal === undefined ? {} : { signal }),
@@ -87,7 +107,26 @@ export const queryPanel = (
   filters: Readonly<Record<string, string>>,
   signal?: AbortSignal,
 ) => call<Rows>(`/api/panels/${encodeURIComponent(id)}/query`, { ...range, filters }, signal);
-export const runSql = (sql: string) => call<Rows>('/api/query', { sql });
+/** The SQL box's query; its time macros ($__timeFilter…) take `range`. */
+export const runSql = (sql: string, range: { from: string; to: string }) =>
+  call<Rows>('/api/query', { sql, ...range });
+
+/** A panel to save: a SQL box query, a title, a kind and the columns it draws. */
+export interface PanelDraft {
+  readonly title: string;
+  readonly kind: 'table' | 'timeseries' | 'bars';
+  readonly sql: string;
+  readonly time?: string;
+  readonly keys?: string;
+  readonly values?: readonly string[];
+  readonly category?: string;
+  readonly value?: string;
+}
+
+export const savePanel = (panel: PanelDraft, range: { from: string; to: string }) =>
+  call<Panel>('/api/panels', { panel, ...range });
+export const deletePanel = (id: string) =>
+  call<{ deleted: string }>(`/api/panels/${encodeURIComponent(id)}`, undefined, undefined, 'DELETE');
 
 export interface Status {
   readonly events_total: number;

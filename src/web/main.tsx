@@ -7,6 +7,7 @@ import {
   ApiError,
   type CommitEvent,
   type Dashboard,
+  deletePanel,
   followCommits,
   getDashboard,
   getStatus,
@@ -15,6 +16,7 @@ import {
   type Status,
   setToken,
 } from './api.ts';
+import type { DrillTarget, Window } from './drilldown.ts';
 import { Health } from './panels/health.tsx';
 import { type PanelState, PanelView } from './panels/panel-view.tsx';
 import { SqlBox } from './sql-box.tsx';
@@ -42,6 +44,8 @@ function App() {
     () => readFragment(location.hash).range ?? { id: 'last-1h' },
   );
   const [filters, setFilters] = useState<Record<string, Record<string, string>>>({});
+  // Panels narrowed by a drill-down to a window of their own instead of the page's range.
+  const [windows, setWindows] = useState<Record<string, Window>>({});
   const [states, setStates] = useState<Record<string, PanelState>>({});
   const [status, setStatus] = useState<Status | undefined>(undefined);
   const [commit, setCommit] = useState<CommitEvent | undefined>(undefined);
@@ -49,8 +53,8 @@ function App() {
   const [connected, setConnected] = useState(false);
   const [now, setNow] = useState(Date.now());
   const generation = useRef<Record<string, number>>({});
-  const current = useRef({ range, filters, paused, dashboard });
-  current.current = { range, filters, paused, dashboard };
+  const current = useRef({ range, filters, windows, paused, dashboard });
+  current.current = { range, filters, windows, paused, dashboard };
 
   const load = useCallback(async () => {
     try {
@@ -67,9 +71,9 @@ function App() {
     const mine = (generation.current[panel.id] ?? 0) + 1;
     generation.current[panel.id] = mine;
     setStates((s) => ({ ...s, [panel.id]: { ...s[panel.id], loading: true } }));
-    const { range: choice, filters: all } = current.current;
+    const { range: choice, filters: all, windows } = current.current;
     try {
-      const range = resolveRange(choice, Date.now());
+      const range = windows[panel.id] ?? resolveRange(choice, Date.now());
       const data = await queryPanel(panel.id, range, all[panel.id] ?? {});
       // The chart's x axis spans the range the data was asked for.
       if (generation.current[panel.id] === mine)
@@ -110,11 +114,17 @@ function App() {
     return () => stop.abort();
   }, [dashboard, refresh, refreshAll]);
 
-  // A new range or new filters (read through `current`): every panel asks again.
-  const asked = `${JSON.stringify(range)}${JSON.stringify(filters)}`;
+  // A new range asks every panel again; new filters or a window only the panel they are of
+  // (read through `current`), so that the other charts are not drawn again for nothing.
+  const asked = useRef<Record<string, string>>({});
   useEffect(() => {
-    if (dashboard !== undefined && asked !== '') refreshAll();
-  }, [asked]);
+    for (const p of dashboard?.panels ?? []) {
+      const now = JSON.stringify([range, filters[p.id] ?? {}, windows[p.id] ?? null]);
+      const before = asked.current[p.id];
+      asked.current[p.id] = now;
+      if (before !== undefined && before !== now) void refresh(p);
+    }
+  }, [dashboard, range, filters, windows, refresh]);
 
   const acceptToken = (t: string) => {
     setToken(t);
@@ -137,11 +147,26 @@ function App() {
       : (PRESETS.find((p) => p.id === range.id)?.label.toLowerCase() ?? 'the range');
   const selectIn = (panel: string, variable: string, value: string) =>
     setFilters((f) => ({ ...f, [panel]: { ...f[panel], [variable]: value, offset: '0' } }));
+  // A drill-down replaces the target's filters, so it shows that key only, and its window.
+  const drillInto = (target: DrillTarget) => {
+    setFilters((f) => ({ ...f, [target.panel]: target.filters }));
+    setWindows(({ [target.panel]: _, ...rest }) =>
+      target.window === undefined ? rest : { ...rest, [target.panel]: target.window },
+    );
+    focusPanel(target.panel);
+  };
+  const clearWindow = (panel: string) => setWindows(({ [panel]: _, ...rest }) => rest);
   return (
     <>
       <header class="top">
         <h1>{dashboard.title}</h1>
-        <RangePicker range={range} onRange={setRange} />
+        <RangePicker
+          range={range}
+          onRange={(r) => {
+            setRange(r);
+            setWindows({});
+          }}
+        />
         <button
           type="button"
           aria-pressed={paused}
@@ -179,14 +204,30 @@ function App() {
               filters={filters[panel.id] ?? {}}
               onFilters={(next) => setFilters((f) => ({ ...f, [panel.id]: { ...f[panel.id], ...next } }))}
               onSelect={selectIn}
+              onDrill={drillInto}
+              window={windows[panel.id]}
+              onClearWindow={() => clearWindow(panel.id)}
+              onDelete={() => deletePanel(panel.id).then(load)}
               rangeLabel={rangeLabel}
             />
           ),
         )}
-        <SqlBox />
+        <SqlBox
+          range={() => resolveRange(current.current.range, Date.now())}
+          onSaved={(id) => void load().then(() => focusPanel(id))}
+        />
       </main>
     </>
   );
+}
+
+/** Moves the focus to a panel's title and scrolls it into view, once it is drawn. */
+function focusPanel(id: string): void {
+  requestAnimationFrame(() => {
+    const heading = document.querySelector<HTMLElement>(`[data-panel="${id}"] h2`);
+    heading?.focus({ preventScroll: true });
+    heading?.closest('section')?.scrollIntoView({ block: 'start' });
+  });
 }
 
 function RangePicker({ range, onRange }: { range: RangeChoice; onRange: (r: RangeChoice) => void }) {

@@ -9,11 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DATASOURCE_TYPE, DATASOURCE_UID } from '../../src/dashboard/grafana.ts';
+import { DATASOURCE_TYPE, DATASOURCE_UID, grafanaDashboard } from '../../src/dashboard/grafana.ts';
 import { loadDashboard } from '../../src/dashboard/panels.ts';
 import { runCli } from '../helpers/cli.ts';
 import { buildClient, type GoQueryResult, goMissing, runGoClient } from '../helpers/go-client.ts';
@@ -101,7 +101,15 @@ before(async () => {
   known = stream;
   endpoint = await startEndpoint(STREAM, known);
   const out = join(tmp, 'grafana');
-  const written = await runCli(['grafana', '--out', out, '--pg-port', String(endpoint.pgPort)]);
+  const written = await runCli([
+    'grafana',
+    '--out',
+    out,
+    '--pg-port',
+    String(endpoint.pgPort),
+    '--data-dir',
+    join(tmp, 'no-saved-panels'),
+  ]);
   assert.equal(written.code, 0, written.stderr);
   datasources = readYaml(join(out, 'provisioning', 'datasources', 'tidewatch.yaml'));
   providers = readYaml(join(out, 'provisioning', 'dashboards', 'tidewatch.yaml'));
@@ -228,4 +236,56 @@ test('the security levels panel in Grafana shows the stream’s known per-minute
   assert.deepEqual(shown, expected);
   const userSeries = answers[dashboard.panels.find((p) => /one user/i.test(p.title))?.title ?? ''];
   assert.ok((userSeries?.rows.length ?? 0) > 0, `the user series of ${pickedUser}`);
+});
+
+test('a drill-down is a Grafana data link to the same dashboard with the key as its variable', () => {
+  const d = grafanaDashboard(loadDashboard(SHIPPED)) as {
+    uid: string;
+    panels: { title: string; fieldConfig: { defaults: { links: { title: string; url: string }[] } } }[];
+  };
+  const links = Object.fromEntries(
+    d.panels.map((p) => [p.title, p.fieldConfig.defaults.links.map((l) => l.url)]),
+  );
+  const here = `/d/${d.uid}/website-security`;
+  assert.deepEqual(links['Security levels'], [
+    `${here}?var-security_level=\${__field.labels.security_level:percentencode}&time=\${__value.time}&time.window=120000`,
+  ]);
+  assert.deepEqual(links['One user over time'], [
+    `${here}?var-user=\${user:percentencode}&time=\${__value.time}&time.window=120000`,
+  ]);
+  assert.deepEqual(links['Top user actions'], [
+    `${here}?var-user_action=\${__data.fields.user_action:percentencode}&\${__url_time_range}`,
+  ]);
+  assert.deepEqual(links['Recent requests'], []);
+});
+
+test('panels saved from the page into the data directory follow the file’s in Grafana', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-grafana-saved-'));
+  try {
+    const saved = {
+      id: 'saved-errors',
+      title: 'Errors',
+      kind: 'timeseries',
+      time: 'time',
+      values: ['errors'],
+      sql: 'SELECT window_start AS time, sum(total_errors) AS errors FROM website_user_metrics WHERE $__timeFilter(window_start) GROUP BY 1 ORDER BY 1',
+    };
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(
+      join(dir, 'data', 'saved-panels.json'),
+      JSON.stringify({ title: 'Saved panels', panels: [saved] }),
+    );
+    const r = await runCli(['grafana', '--out', join(dir, 'out'), '--data-dir', join(dir, 'data')]);
+    assert.equal(r.code, 0, r.stderr);
+    const written = JSON.parse(
+      readFileSync(join(dir, 'out', 'dashboards', 'website-security.json'), 'utf8'),
+    ) as GrafanaDashboard;
+    const last = written.panels.at(-1);
+    assert.equal(written.panels.length, loadDashboard(SHIPPED).panels.length + 1);
+    assert.equal(last?.title, 'Errors');
+    assert.equal(last?.type, 'timeseries');
+    assert.equal(last?.targets[0]?.rawSql, saved.sql);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

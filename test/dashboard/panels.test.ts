@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DashboardError, loadDashboard, parseDashboard } from '../../src/dashboard/panels.ts';
+import {
+  DashboardError,
+  loadDashboard,
+  parseDashboard,
+  parsePanel,
+  windowMillis,
+} from '../../src/dashboard/panels.ts';
 
 const SHIPPED = fileURLToPath(new URL('../../dashboards/website-security.json', import.meta.url));
 
@@ -103,5 +109,126 @@ describe('dashboard files', () => {
       'x',
     );
     assert.deepEqual(d.panels[1]?.variables, [{ name: 'ip', label: 'IP', type: 'text', default: '' }]);
+  });
+
+  test('the shipped charts and bars drill down into the raw logs', () => {
+    const d = loadDashboard(SHIPPED);
+    const drills = Object.fromEntries(
+      d.panels.flatMap((p) =>
+        (p.kind === 'timeseries' || p.kind === 'bars') && p.drilldown !== undefined
+          ? [[p.id, p.drilldown]]
+          : [],
+      ),
+    );
+    assert.deepEqual(drills, {
+      referrers: { panel: 'raw-logs', variable: 'referrer', column: 'referrer', window: '1m' },
+      'user-series': { panel: 'raw-logs', variable: 'user', fromVariable: 'user', window: '1m' },
+      'security-levels': {
+        panel: 'raw-logs',
+        variable: 'security_level',
+        column: 'security_level',
+        window: '1m',
+      },
+      'top-actions': { panel: 'raw-logs', variable: 'user_action', column: 'user_action' },
+      'status-codes': { panel: 'raw-logs', variable: 'status', column: 'status_code' },
+    });
+  });
+
+  test('a drill-down names an existing panel and variable, its key and, for charts, a window', () => {
+    const logs = {
+      id: 'logs',
+      title: 'Logs',
+      kind: 'table',
+      variables: [{ name: 'level', label: 'Level' }],
+      sql: "SELECT '${level}'",
+    };
+    const chart = {
+      id: 'c',
+      title: 'C',
+      kind: 'timeseries',
+      time: 'time',
+      keys: 'level',
+      values: ['n'],
+      sql: 'SELECT 1',
+    };
+    const drill = { panel: 'logs', variable: 'level', column: 'level', window: '1m' };
+    const ok = parseDashboard(
+      JSON.stringify({ title: 'T', panels: [logs, { ...chart, drilldown: drill }] }),
+      'x',
+    );
+    assert.deepEqual((ok.panels[1] as { drilldown?: unknown }).drilldown, drill);
+    const faultOf = (p: unknown, message: RegExp) => fault({ title: 'T', panels: [logs, p] }, message);
+    faultOf(
+      { ...chart, drilldown: { ...drill, panel: 'nope' } },
+      /panels\[1\]\.drilldown: no panel "nope" with a variable "level"/,
+    );
+    faultOf(
+      { ...chart, drilldown: { ...drill, variable: 'status' } },
+      /panels\[1\]\.drilldown: no panel "logs" with a variable "status"/,
+    );
+    faultOf(
+      { ...chart, drilldown: { ...drill, column: 'host' } },
+      /drilldown\.column: "host" is not the panel's keys column "level"/,
+    );
+    faultOf(
+      { ...chart, keys: undefined, drilldown: drill },
+      /drilldown\.column: a time series without keys has no key column: use "fromVariable"/,
+    );
+    faultOf(
+      { ...chart, drilldown: { ...drill, fromVariable: 'level' } },
+      /drilldown: give where the key comes from: "column" or "fromVariable", one of them/,
+    );
+    faultOf(
+      { ...chart, drilldown: { panel: 'logs', variable: 'level', fromVariable: 'who', window: '1m' } },
+      /drilldown\.fromVariable: "who" is not one of the panel's variables/,
+    );
+    faultOf({ ...chart, drilldown: { ...drill, window: undefined } }, /drilldown\.window: missing/);
+    faultOf(
+      { ...chart, drilldown: { ...drill, window: '1 minute' } },
+      /drilldown\.window: "1 minute" is not a window like 1m, 30s or 1h/,
+    );
+    faultOf(
+      { ...panel, category: 'level', drilldown: drill },
+      /drilldown\.window: a bar is of the whole range: bars' drill-downs have no window/,
+    );
+    faultOf(
+      { ...panel, drilldown: { panel: 'logs', variable: 'level', column: 'level' } },
+      /drilldown\.column: "level" is not the panel's category column "c"/,
+    );
+    fault(
+      {
+        title: 'T',
+        panels: [
+          {
+            ...logs,
+            kind: 'bars',
+            category: 'level',
+            value: 'n',
+            drilldown: { ...drill, window: undefined, panel: 'logs' },
+          },
+        ],
+      },
+      /panels\[0\]\.drilldown\.panel: a panel drills down into another/,
+    );
+  });
+
+  test('windows read as milliseconds', () => {
+    assert.equal(windowMillis('1m'), 60_000);
+    assert.equal(windowMillis('30s'), 30_000);
+    assert.equal(windowMillis('2h'), 7_200_000);
+    assert.throws(() => windowMillis('0m'), DashboardError);
+  });
+
+  test('one panel (saved from the page) is checked as a panel of a file is', () => {
+    assert.deepEqual(parsePanel({ ...panel, id: 'saved-a' }, 'saved panel'), {
+      ...panel,
+      id: 'saved-a',
+      variables: [],
+      units: {},
+    });
+    assert.throws(
+      () => parsePanel({ ...panel, value: 'no such; column' }, 'saved panel'),
+      /^DashboardError: saved panel: value: "no such; column" is not a column name$/,
+    );
   });
 });

@@ -113,6 +113,9 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
     '/api/panels/referrers/query',
     '/api/panels/nope/query',
     '/api/query',
+    '/api/panels',
+    '/api/panels/raw-logs',
+    '/api/panels/saved-fuzzed',
     '/ingest/fuzzed',
     '/ingest/nope',
     '/ingest/',
@@ -162,6 +165,21 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
             'x'.repeat(10_000),
             '',
           ]),
+        }),
+      ),
+      type: 'application/json',
+    }),
+    () => ({
+      body: Buffer.from(
+        JSON.stringify({
+          panel: {
+            title: pick(['Fuzzed', '', 'x'.repeat(300)]),
+            kind: pick(['table', 'bars', 'timeseries', 'health', 7]),
+            sql: pick(['SELECT 1 AS n', 'DROP TABLE fuzzed', 'SELECT $1', 'SELECT * FROM nope']),
+            value: pick(['n', 'x; y', undefined]),
+          },
+          from: pick(['2024-01-01T00:00:00Z', 'never']),
+          to: '2024-01-01T01:00:00Z',
         }),
       ),
       type: 'application/json',

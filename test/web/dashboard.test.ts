@@ -24,6 +24,7 @@ interface PageElement {
 declare const document: {
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): Iterable<PageElement>;
+  readonly activeElement: { readonly textContent: string | null } | null;
 };
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,9 +44,9 @@ let server: RestartableServer;
 let client: pg.Client;
 let dir: string;
 
-const api = (path: string, body?: unknown, token: string | null = PASSWORD) =>
+const api = (path: string, body?: unknown, token: string | null = PASSWORD, method?: 'DELETE') =>
   fetch(`${server.httpUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
+    method: method ?? (body === undefined ? 'GET' : 'POST'),
     headers: {
       'content-type': 'application/json',
       ...(token === null ? {} : { authorization: `Bearer ${token}` }),
@@ -61,10 +62,14 @@ async function status(): Promise<{ events_total: number; committed_epoch: number
 }
 
 /** A panel's SQL over the PostgreSQL endpoint, with the page's parameters, values as text. */
-async function overPg(panel: SqlPanel, filters: Record<string, string> = {}): Promise<(string | null)[][]> {
+async function overPg(
+  panel: SqlPanel,
+  filters: Record<string, string> = {},
+  within: { from: string; to: string } = range,
+): Promise<(string | null)[][]> {
   const e = expandPanelSql(
     panel.sql,
-    { fromMicros: Date.parse(range.from) * 1000, toMicros: Date.parse(range.to) * 1000 },
+    { fromMicros: Date.parse(within.from) * 1000, toMicros: Date.parse(within.to) * 1000 },
     panel.variables,
     filters,
   );
@@ -151,20 +156,37 @@ before(async () => {
   });
   const banner = await server.start();
   assert.match(banner, /dashboard +http:\/\/127\.0\.0\.1:\d+\/#token=/);
-  client = new pg.Client({
+  client = await pgClient();
+  // The generator stops after EVENTS; two commits later every view holds all of them.
+  for (let s = await status(); s.events_total < EVENTS; s = await status())
+    await new Promise((r) => setTimeout(r, 200));
+  await twoMoreCommits();
+});
+
+async function pgClient(): Promise<pg.Client> {
+  const c = new pg.Client({
     host: '127.0.0.1',
     port: server.pgPort,
     user: 'root',
     database: 'dev',
     password: PASSWORD,
   });
-  await client.connect();
-  // The generator stops after EVENTS; two commits later every view holds all of them.
-  for (let s = await status(); s.events_total < EVENTS; s = await status())
-    await new Promise((r) => setTimeout(r, 200));
+  await c.connect();
+  return c;
+}
+
+async function twoMoreCommits(): Promise<void> {
   const done = (await status()).committed_epoch ?? 0;
   while (((await status()).committed_epoch ?? 0) < done + 2) await new Promise((r) => setTimeout(r, 200));
-});
+}
+
+/** Any SQL with the dashboard's macros over the PostgreSQL endpoint, as the server expands it. */
+async function sqlOverPg(sql: string): Promise<(string | null)[][]> {
+  return overPg({ id: 'sql', title: 'SQL', kind: 'table', sql, variables: [], units: {} });
+}
+
+const ACTIONS_SQL =
+  'SELECT user_action, count(*) AS requests FROM website_logs_source\nWHERE $__timeFilter(request_timestamp)\nGROUP BY user_action ORDER BY requests DESC, user_action';
 
 after(async () => {
   await client?.end().catch(() => undefined);
@@ -239,6 +261,61 @@ describe('dashboard HTTP API', () => {
     assert.deepEqual(await missing.json(), { error: 'relation "nope" does not exist', sqlstate: '42P01' });
     const still = await client.query('SELECT count(*)::int AS n FROM website_user_metrics');
     assert.ok((still.rows[0] as { n: number }).n > 0);
+  });
+
+  test('the SQL box expands the time macros over the range it is given', async () => {
+    const r = await api('/api/query', { sql: ACTIONS_SQL, ...range });
+    assert.equal(r.status, 200);
+    const body = (await r.json()) as { rows: unknown[][] };
+    assert.ok(body.rows.length > 0);
+    assertSameRows(body.rows, await sqlOverPg(ACTIONS_SQL), 'SQL box with $__timeFilter');
+  });
+
+  test('POST /api/panels saves only read-only SQL that runs and has the columns it names', async () => {
+    const panel = { title: 'Requests per action', kind: 'bars', category: 'user_action', value: 'requests' };
+    const drop = await api('/api/panels', {
+      panel: { ...panel, sql: 'DROP TABLE website_user_metrics' },
+      ...range,
+    });
+    assert.equal(drop.status, 403);
+    assert.equal(((await drop.json()) as { sqlstate: string }).sqlstate, '25006');
+    const badSql = await api('/api/panels', {
+      panel: {
+        ...panel,
+        sql: 'SELECT no_such_column AS user_action, 1 AS requests FROM website_logs_source',
+      },
+      ...range,
+    });
+    assert.equal(badSql.status, 400);
+    assert.match(((await badSql.json()) as { error: string; sqlstate: string }).sqlstate, /^42/);
+    const badColumn = await api('/api/panels', {
+      panel: { ...panel, value: 'hits', sql: ACTIONS_SQL },
+      ...range,
+    });
+    assert.equal(badColumn.status, 400);
+    assert.deepEqual(await badColumn.json(), {
+      error: 'column "hits" is not one of the query\'s columns (user_action, requests)',
+    });
+    const badField = await api('/api/panels', {
+      panel: { ...panel, kind: 'pie', sql: ACTIONS_SQL },
+      ...range,
+    });
+    assert.equal(badField.status, 400);
+    assert.match(((await badField.json()) as { error: string }).error, /^panel: kind: expected one of/);
+    assert.equal(
+      (await api('/api/panels', { panel: { ...panel, sql: ACTIONS_SQL }, ...range }, null)).status,
+      401,
+    );
+    assert.equal((await api('/api/panels/raw-logs', undefined, PASSWORD, 'DELETE')).status, 403);
+    assert.equal((await api('/api/panels/nope', undefined, PASSWORD, 'DELETE')).status, 404);
+    const ids = ((await (await api('/api/dashboard')).json()) as { panels: { id: string }[] }).panels.map(
+      (p) => p.id,
+    );
+    assert.deepEqual(
+      ids,
+      dashboard.panels.map((p) => p.id),
+      'nothing was saved',
+    );
   });
 
   test('/api/live sends an event per committed epoch', async () => {
@@ -403,6 +480,146 @@ describe('dashboard page in Chromium', { skip: chromiumMissing() ?? false }, () 
     );
   });
 
+  /**
+   * The raw-logs rows once the page shows `n` rows asked for `within` (a window, or the page's
+   * range), each holding `value` in column `column`: the answer to the last drill-down, not the
+   * rows of an earlier one still shown.
+   */
+  async function rawLogsOnceShown(
+    within: { from: string; to: string },
+    n: number,
+    column: number,
+    value: string,
+  ): Promise<(string | null)[][]> {
+    await page.waitForFunction(
+      ([asked, n, column, value]) => {
+        const panel = document.querySelector('[data-panel="raw-logs"]');
+        const cells = [
+          ...document.querySelectorAll(`[data-panel="raw-logs"] tbody tr td:nth-child(${column + 1})`),
+        ];
+        return (
+          panel?.getAttribute('data-range') === asked &&
+          cells.length === n &&
+          cells.every((c) => c.getAttribute('data-value') === value)
+        );
+      },
+      [`${within.from}/${within.to}`, n, column, value] as const,
+      { timeout: 10_000 },
+    );
+    return page
+      .locator('[data-panel="raw-logs"] .table-scroll tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.getAttribute('data-value'))),
+      );
+  }
+
+  /** What the raw logs' filter form shows for a variable's label. */
+  const filterShown = (label: string) =>
+    page.locator('[data-panel="raw-logs"]').getByLabel(label).inputValue();
+
+  const focused = () => page.evaluate(() => document.activeElement?.textContent ?? null);
+
+  const rawLogs = () => sqlPanels.find((p) => p.id === 'raw-logs') as SqlPanel;
+
+  /** The first minute of the range holding rows of a view: where a chart has points. */
+  async function aMinuteWithData(view: string): Promise<Date> {
+    const r = await client.query(
+      `SELECT min(window_start)::text AS t FROM ${view} WHERE window_start >= $1 AND window_start < $2`,
+      [range.from.replace('T', ' ').replace('Z', ''), range.to.replace('T', ' ').replace('Z', '')],
+    );
+    return new Date(`${(r.rows[0] as { t: string }).t.replace(' ', 'T')}Z`);
+  }
+
+  test('a click on a point of the security levels shows the requests of that level and minute', async () => {
+    const minute = await aMinuteWithData('security_level_analysis_summary');
+    const chart = page.locator('[data-panel="security-levels"] .u-over');
+    const box = await chart.boundingBox();
+    assert.ok(box !== null);
+    // The x axis spans the page's range exactly (TimeSeries' scale), so a time has one x.
+    const x =
+      ((minute.getTime() - Date.parse(range.from)) / (Date.parse(range.to) - Date.parse(range.from))) *
+      box.width;
+    const position = { x, y: box.height / 2 };
+    // The click's own move (from a pixel away) puts uPlot's cursor on the point.
+    await chart.hover({ position: { x, y: position.y - 1 } });
+    await chart.click({ position });
+    const window = { from: minute.toISOString(), to: new Date(minute.getTime() + 60_000).toISOString() };
+    await page.waitForFunction(
+      (w) => document.querySelector('[data-panel="raw-logs"]')?.getAttribute('data-window') === w,
+      `${window.from}/${window.to}`,
+    );
+    const level = await filterShown('Security level');
+    assert.notEqual(level, '', 'the level of the series nearest the click');
+    assert.equal(await filterShown('IP address'), '', 'a drill-down replaces the earlier filters');
+    const expected = await overPg(rawLogs(), { security_level: level }, window);
+    assert.ok(expected.length > 0);
+    const shown = await rawLogsOnceShown(window, expected.length, 8, level);
+    assertSameRows(shown, expected, `raw logs of ${level} at ${window.from}`);
+    assert.match(
+      (await page.locator('[data-panel="raw-logs"] .window').textContent()) ?? '',
+      new RegExp(`Window: ${window.from.slice(11, 16)}–${window.to.slice(11, 16)} UTC`),
+    );
+    // As many requests as the chart's point counts, up to a page of them.
+    const counted = await client.query(
+      `SELECT count_security_level::int AS n FROM security_level_analysis_summary
+       WHERE window_start = $1 AND security_level = $2`,
+      [window.from.replace('T', ' ').replace('Z', ''), level],
+    );
+    assert.equal(shown.length, Math.min(50, (counted.rows[0] as { n: number }).n));
+    assert.equal(await focused(), 'Recent requests', 'the focus moves to the raw logs');
+    // Back to the page's range: the level stays, the window goes.
+    await page
+      .locator('[data-panel="raw-logs"]')
+      .getByRole('button', { name: /^Back to/ })
+      .click();
+    const wide = await overPg(rawLogs(), { security_level: level });
+    assertSameRows(
+      await rawLogsOnceShown(range, wide.length, 8, level),
+      wide,
+      `raw logs of ${level} over the range`,
+    );
+  });
+
+  test('the Data table under a chart drills down from the keyboard', async () => {
+    const referrers = page.locator('[data-panel="referrers"]');
+    if ((await referrers.locator('details[open]').count()) === 0)
+      await referrers.locator('details summary').click();
+    const first = referrers.locator('details[open] tbody tr').first();
+    await first.waitFor();
+    const [time, referrer] = await first
+      .locator('td')
+      .evaluateAll((tds) => tds.slice(0, 2).map((td) => td.getAttribute('data-value') as string));
+    const button = first.getByRole('button', { name: /^Show the requests of / });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const from = new Date(`${time}Z`);
+    const window = { from: from.toISOString(), to: new Date(from.getTime() + 60_000).toISOString() };
+    const expected = await overPg(rawLogs(), { referrer: referrer as string }, window);
+    assert.ok(expected.length > 0);
+    assertSameRows(
+      await rawLogsOnceShown(window, expected.length, 9, referrer as string),
+      expected,
+      `raw logs of ${referrer} at ${window.from}`,
+    );
+    assert.equal(await filterShown('Referrer'), referrer);
+    assert.equal(await focused(), 'Recent requests');
+  });
+
+  test('a click on a top-actions bar shows the requests of that action over the range', async () => {
+    const bar = page.locator('[data-panel="top-actions"] li[data-category]').nth(1);
+    const action = (await bar.getAttribute('data-category')) as string;
+    await bar.getByRole('button').click();
+    const expected = await overPg(rawLogs(), { user_action: action });
+    assert.ok(expected.length > 0);
+    assertSameRows(
+      await rawLogsOnceShown(range, expected.length, 7, action),
+      expected,
+      `raw logs of ${action}`,
+    );
+    assert.equal(await filterShown('User action'), action);
+    assert.equal(await filterShown('Referrer'), '');
+  });
+
   test('a new epoch reaches the page within 2 s of its commit', async () => {
     const before = (await status()).committed_epoch ?? 0;
     let committed = before;
@@ -436,6 +653,43 @@ describe('dashboard page in Chromium', { skip: chromiumMissing() ?? false }, () 
     assert.equal(await box.locator('tbody td').first().getAttribute('data-value'), String(EVENTS));
   });
 
+  test('a SQL box query saved as a panel shows what the query answers over the PostgreSQL endpoint', async () => {
+    const box = page.locator('[data-panel="sql-box"]');
+    await box.getByLabel('SQL query').fill(ACTIONS_SQL);
+    await box.getByRole('button', { name: 'Run' }).click();
+    // This query's result, not the one an earlier test left in the box.
+    await box.locator('.sql-result th', { hasText: 'user_action' }).waitFor();
+    const form = box.getByRole('form', { name: 'Save as panel' });
+    // Prefilled from the result's columns: bars of the text column by the number.
+    assert.equal(await form.getByLabel('Kind').inputValue(), 'bars');
+    assert.equal(await form.getByLabel('Category').inputValue(), 'user_action');
+    assert.equal(await form.getByLabel('Value').inputValue(), 'requests');
+    await form.getByLabel('Title').fill('Requests per action');
+    await form.getByRole('button', { name: 'Save as panel' }).click();
+    const saved = page.locator('[data-panel="saved-requests-per-action"]');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-panel="saved-requests-per-action"]')?.getAttribute('data-state') ===
+        'ready',
+      undefined,
+      { timeout: 10_000 },
+    );
+    const bars = await saved
+      .locator('li[data-category]')
+      .evaluateAll((els) =>
+        els.map((e) => [e.getAttribute('data-category'), Number(e.getAttribute('data-value'))]),
+      );
+    assertSameRows(bars, await sqlOverPg(ACTIONS_SQL), 'saved panel');
+    assert.equal(await focused(), 'Requests per action');
+
+    await saved.getByRole('button', { name: 'Delete the panel Requests per action' }).click();
+    await saved.waitFor({ state: 'detached' });
+    const ids = ((await (await api('/api/dashboard')).json()) as { panels: { id: string }[] }).panels.map(
+      (p) => p.id,
+    );
+    assert.ok(!ids.includes('saved-requests-per-action'), ids.join());
+  });
+
   test('without the token the page asks for the password', async () => {
     const context = await browser.newContext();
     const other = await context.newPage();
@@ -444,5 +698,53 @@ describe('dashboard page in Chromium', { skip: chromiumMissing() ?? false }, () 
     await other.getByRole('button', { name: 'Open the dashboard' }).click();
     await other.locator('[data-panel="status-codes"]').waitFor({ timeout: 10_000 });
     await context.close();
+  });
+});
+
+describe('saved panels', () => {
+  test('a saved panel survives a restart on the same data directory, and can be deleted', async () => {
+    const saved = await api('/api/panels', {
+      panel: {
+        title: 'Requests per minute',
+        kind: 'timeseries',
+        time: 'time',
+        keys: 'http_method',
+        values: ['requests'],
+        sql: "SELECT window_start AS time, http_method, count(*) AS requests\nFROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTES')\nWHERE $__timeFilter(window_start)\nGROUP BY window_start, http_method ORDER BY window_start, http_method",
+      },
+      ...range,
+    });
+    assert.equal(saved.status, 201, await saved.clone().text());
+    const { id, sql } = (await saved.json()) as { id: string; sql: string };
+    assert.equal(id, 'saved-requests-per-minute');
+
+    await client.end();
+    await server.restart([
+      '--password',
+      PASSWORD,
+      '--no-generator',
+      '--idle-timeout',
+      '0',
+      '--status-interval',
+      '600',
+    ]);
+    client = await pgClient();
+    await twoMoreCommits();
+    const d = (await (await api('/api/dashboard')).json()) as { panels: { id: string; saved?: boolean }[] };
+    assert.deepEqual(d.panels.at(-1), { ...d.panels.at(-1), id, saved: true });
+    const r = await api(`/api/panels/${id}/query`, { ...range, filters: {} });
+    assert.equal(r.status, 200);
+    const rows = ((await r.json()) as { rows: unknown[][] }).rows;
+    assert.ok(rows.length > 0);
+    assertSameRows(rows, await sqlOverPg(sql), 'the saved panel after a restart');
+
+    const deleted = await api(`/api/panels/${id}`, undefined, PASSWORD, 'DELETE');
+    assert.deepEqual([deleted.status, await deleted.json()], [200, { deleted: id }]);
+    assert.equal((await api(`/api/panels/${id}`, undefined, PASSWORD, 'DELETE')).status, 404);
+    const after = (await (await api('/api/dashboard')).json()) as { panels: { id: string }[] };
+    assert.deepEqual(
+      after.panels.map((p) => p.id),
+      dashboard.panels.map((p) => p.id),
+    );
   });
 });

@@ -14,6 +14,13 @@ interface Props {
     readonly label: string;
     readonly onPick: (value: string) => void;
   };
+  /** A last column of buttons doing something with their row (undefined label: no button). */
+  readonly rowAction?: {
+    readonly header: string;
+    readonly text: string;
+    readonly label: (row: readonly unknown[]) => string | undefined;
+    readonly run: (row: readonly unknown[]) => void;
+  };
 }
 
 type Sort = { column: number; descending: boolean } | undefined;
@@ -30,7 +37,7 @@ function cellText(v: unknown, type: string, unit: Unit | undefined): string {
   return formatValue(v, unit);
 }
 
-export function DataTable({ data, units, caption, sortable = true, pick }: Props) {
+export function DataTable({ data, units, caption, sortable = true, pick, rowAction }: Props) {
   const [sort, setSort] = useState<Sort>(undefined);
   const rows =
     sort === undefined
@@ -66,6 +73,7 @@ export function DataTable({ data, units, caption, sortable = true, pick }: Props
                 </th>
               );
             })}
+            {rowAction === undefined ? null : <th scope="col">{rowAction.header}</th>}
           </tr>
         </thead>
         <tbody>
@@ -96,10 +104,24 @@ export function DataTable({ data, units, caption, sortable = true, pick }: Props
                   </td>
                 );
               })}
+              {rowAction === undefined ? null : <ActionCell row={row} action={rowAction} />}
             </tr>
           ))}
         </tbody>
       </table>
     </div>
+  );
+}
+
+function ActionCell({ row, action }: { row: readonly unknown[]; action: NonNullable<Props['rowAction']> }) {
+  const label = action.label(row);
+  return (
+    <td class="row-action">
+      {label === undefined ? null : (
+        <button type="button" class="link" aria-label={label} onClick={() => action.run(row)}>
+          {action.text}
+        </button>
+      )}
+    </td>
   );
 }

@@ -1,7 +1,8 @@
 /** One SQL panel: its title, its filters, and its rows as a table, chart or bars — or why there are none. */
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import type { ApiError, Panel, Rows } from '../api.ts';
+import { type ApiError, errorText, type Panel, type Rows } from '../api.ts';
+import { type DrillTarget, drillTarget, rowPoint, type Window, windowLabel } from '../drilldown.ts';
 import { Bars } from './bars.tsx';
 import { DataTable } from './data-table.tsx';
 import { TimeSeries } from './time-series.tsx';
@@ -21,13 +22,31 @@ interface Props {
   readonly onFilters: (filters: Record<string, string>) => void;
   /** Sets a variable of another panel (a user picked in a table). */
   readonly onSelect: (panel: string, variable: string, value: string) => void;
+  /** Shows what a point or bar stands for in another panel (the panel's drill-down). */
+  readonly onDrill: (target: DrillTarget) => void;
+  /** The range this panel is narrowed to by a drill-down, and how to widen it again. */
+  readonly window?: Window | undefined;
+  readonly onClearWindow: () => void;
+  /** Deletes the panel (one saved from the SQL box). */
+  readonly onDelete: () => Promise<unknown>;
   /** The range label, for empty states. */
   readonly rangeLabel: string;
 }
 
 const PAGING = new Set(['limit', 'offset']);
 
-export function PanelView({ panel, state, filters, onFilters, onSelect, rangeLabel }: Props) {
+export function PanelView({
+  panel,
+  state,
+  filters,
+  onFilters,
+  onSelect,
+  onDrill,
+  window,
+  onClearWindow,
+  onDelete,
+  rangeLabel,
+}: Props) {
   const headingId = `panel-${panel.id}-title`;
   const textFilters = panel.variables.filter((v) => !PAGING.has(v.name) && panel.kind === 'table');
   const paged =
@@ -42,6 +61,8 @@ export function PanelView({ panel, state, filters, onFilters, onSelect, rangeLab
       aria-busy={state.loading}
       data-panel={panel.id}
       data-epoch={state.data?.epoch ?? ''}
+      data-window={window === undefined ? '' : `${window.from}/${window.to}`}
+      data-range={state.range === undefined ? '' : `${state.range.from}/${state.range.to}`}
       data-state={
         state.error
           ? 'error'
@@ -52,8 +73,19 @@ export function PanelView({ panel, state, filters, onFilters, onSelect, rangeLab
               : 'ready'
       }
     >
-      <h2 id={headingId}>{panel.title}</h2>
+      <h2 id={headingId} tabIndex={-1}>
+        {panel.title}
+      </h2>
+      {panel.saved !== true ? null : <SavedNote title={panel.title} onDelete={onDelete} />}
       {panel.description === undefined ? null : <p class="description">{panel.description}</p>}
+      {window === undefined ? null : (
+        <p class="window">
+          Window: <strong>{windowLabel(window)}</strong>{' '}
+          <button type="button" onClick={onClearWindow}>
+            Back to {rangeLabel}
+          </button>
+        </p>
+      )}
       {textFilters.length === 0 ? null : (
         <form
           key={JSON.stringify(filters)}
@@ -84,7 +116,9 @@ export function PanelView({ panel, state, filters, onFilters, onSelect, rangeLab
       <Body
         panel={panel}
         state={state}
+        filters={filters}
         onSelect={onSelect}
+        onDrill={onDrill}
         rangeLabel={rangeLabel}
         picked={picker === undefined ? undefined : value(picker.name)}
       />
@@ -103,10 +137,14 @@ export function PanelView({ panel, state, filters, onFilters, onSelect, rangeLab
 function Body({
   panel,
   state,
+  filters,
   onSelect,
+  onDrill,
   rangeLabel,
   picked,
-}: Pick<Props, 'panel' | 'state' | 'onSelect' | 'rangeLabel'> & { picked: string | undefined }) {
+}: Pick<Props, 'panel' | 'state' | 'filters' | 'onSelect' | 'onDrill' | 'rangeLabel'> & {
+  picked: string | undefined;
+}) {
   if (picked === '') return <p class="empty">Pick a user in Per-user metrics to see their minutes.</p>;
   if (state.error !== undefined)
     return (
@@ -124,26 +162,52 @@ function Body({
         the views hold nothing for that time yet (is a source feeding them?).
       </p>
     );
+  const drill = (key: string | null, timeMs?: number) => {
+    const target = drillTarget(panel, filters, key, timeMs);
+    if (target !== undefined) onDrill(target);
+  };
+  const drillable = panel.drilldown !== undefined;
   switch (panel.kind) {
     case 'timeseries':
       return (
         <>
-          <TimeSeries panel={panel} data={data} range={state.range ?? { from: '', to: '' }} />
+          <TimeSeries
+            panel={panel}
+            data={data}
+            range={state.range ?? { from: '', to: '' }}
+            {...(drillable ? { onPoint: drill } : {})}
+          />
           <DataDetails>
-            {() => <DataTable data={data} units={panel.units} caption={`${panel.title} data`} />}
+            {() => (
+              <DataTable
+                data={data}
+                units={panel.units}
+                caption={`${panel.title} data`}
+                {...(drillable
+                  ? {
+                      rowAction: {
+                        header: 'Requests',
+                        text: 'Show',
+                        label: (row: readonly unknown[]) => {
+                          const { key, timeMs } = rowPoint(panel, data, row);
+                          const target = drillTarget(panel, filters, key, timeMs);
+                          if (target === undefined) return undefined;
+                          return `Show the requests of ${target.value}${target.window === undefined ? '' : `, ${windowLabel(target.window)}`}`;
+                        },
+                        run: (row: readonly unknown[]) => {
+                          const { key, timeMs } = rowPoint(panel, data, row);
+                          drill(key, timeMs);
+                        },
+                      },
+                    }
+                  : {})}
+              />
+            )}
           </DataDetails>
         </>
       );
     case 'bars':
-      return (
-        <Bars
-          panel={panel}
-          data={data}
-          {...(panel.category === 'status_code'
-            ? { onPick: (c: string) => onSelect('raw-logs', 'status', c) }
-            : {})}
-        />
-      );
+      return <Bars panel={panel} data={data} {...(drillable ? { onPick: (c: string) => drill(c) } : {})} />;
     default: {
       const selects = panel.selects;
       return (
@@ -164,6 +228,29 @@ function Body({
       );
     }
   }
+}
+
+/** A saved panel's origin and its Delete button, with why a deletion failed. */
+function SavedNote({ title, onDelete }: { title: string; onDelete: () => Promise<unknown> }) {
+  const [error, setError] = useState<string | undefined>(undefined);
+  return (
+    <p class="saved">
+      Saved from the SQL box{' '}
+      <button
+        type="button"
+        aria-label={`Delete the panel ${title}`}
+        onClick={() => onDelete().catch((e: unknown) => setError(errorText(e)))}
+      >
+        Delete
+      </button>
+      {error === undefined ? null : (
+        <span class="error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+    </p>
+  );
 }
 
 function Pager({

@@ -19,6 +19,8 @@ const PALETTE = [
 
 interface Series {
   readonly label: string;
+  /** The value of the keys column the series is of (null: a series per value column). */
+  readonly key: string | null;
   readonly values: (number | null)[];
 }
 
@@ -34,6 +36,7 @@ export function pivot(panel: Panel, data: Rows): { times: number[]; series: Seri
   const times = [...new Set(seconds.values())].sort((a, b) => a - b);
   const slot = new Map(times.map((time, i) => [time, i]));
   const series = new Map<string, (number | null)[]>();
+  const keyOf = new Map<string, string | null>();
   for (const row of data.rows) {
     const i = slot.get(seconds.get(row[t]) as number) as number;
     for (const v of valueColumns) {
@@ -47,11 +50,15 @@ export function pivot(panel: Panel, data: Rows): { times: number[]; series: Seri
       if (values === undefined) {
         values = new Array<number | null>(times.length).fill(null);
         series.set(key, values);
+        keyOf.set(key, k < 0 || row[k] === null ? null : String(row[k]));
       }
       values[i] = row[v.index] === null ? null : Number(row[v.index]);
     }
   }
-  return { times, series: [...series].map(([label, values]) => ({ label, values })) };
+  return {
+    times,
+    series: [...series].map(([label, values]) => ({ label, key: keyOf.get(label) ?? null, values })),
+  };
 }
 
 interface Props {
@@ -59,10 +66,16 @@ interface Props {
   readonly data: Rows;
   /** The range asked for (ISO 8601): the x axis spans it, so sparse data stays in place. */
   readonly range: { readonly from: string; readonly to: string };
+  /** A click on the chart: the key of the series nearest the pointer, and the time of the point. */
+  readonly onPoint?: (key: string | null, timeMs: number) => void;
 }
 
-export function TimeSeries({ panel, data, range }: Props) {
+export function TimeSeries({ panel, data, range, onPoint }: Props) {
   const box = useRef<HTMLDivElement>(null);
+  // Read at the click: a new callback each render must not rebuild the chart.
+  const pointed = useRef(onPoint);
+  pointed.current = onPoint;
+  const drillable = onPoint !== undefined;
   useEffect(() => {
     const element = box.current;
     if (element === null) return;
@@ -97,6 +110,11 @@ export function TimeSeries({ panel, data, range }: Props) {
       [times, ...series.map((s) => s.values)],
       element,
     );
+    if (drillable)
+      plot.over.addEventListener('click', () => {
+        const point = pointAtCursor(plot);
+        if (point !== undefined) pointed.current?.(series[point.series]?.key ?? null, point.timeMs);
+      });
     const resize = new ResizeObserver(() =>
       plot.setSize({ width: Math.max(200, element.clientWidth), height: 220 }),
     );
@@ -105,13 +123,31 @@ export function TimeSeries({ panel, data, range }: Props) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [panel, data, range.from, range.to]);
+  }, [panel, data, range.from, range.to, drillable]);
   return (
     <div
       ref={box}
-      class="chart"
+      class={drillable ? 'chart drillable' : 'chart'}
       role="img"
       aria-label={`${panel.title}: chart of ${panel.values?.join(', ')} over time`}
     />
   );
+}
+
+/** The point under uPlot's cursor: its time slot, and of the series drawn there the one nearest the pointer. */
+function pointAtCursor(plot: uPlot): { series: number; timeMs: number } | undefined {
+  const idx = plot.cursor.idx;
+  const top = plot.cursor.top;
+  if (idx === null || idx === undefined || top === undefined || top < 0) return undefined;
+  let nearest: { series: number; distance: number } | undefined;
+  for (let s = 1; s < plot.series.length; s++) {
+    const v = plot.data[s]?.[idx];
+    if (v === null || v === undefined || plot.series[s]?.show === false) continue;
+    const distance = Math.abs(plot.valToPos(v, 'y') - top);
+    if (nearest === undefined || distance < nearest.distance) nearest = { series: s - 1, distance };
+  }
+  const time = plot.data[0][idx];
+  return nearest === undefined || time === undefined
+    ? undefined
+    : { series: nearest.series, timeMs: time * 1000 };
 }

@@ -1,0 +1,79 @@
+/** The page's pure parts: what a drill-down leads to, and the panel a SQL box result suggests. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Panel } from '../../src/web/api.ts';
+import { drillTarget, windowLabel } from '../../src/web/drilldown.ts';
+import { completeDraft, suggestDraft } from '../../src/web/panel-draft.ts';
+
+const levels: Panel = {
+  id: 'levels',
+  title: 'Levels',
+  kind: 'timeseries',
+  variables: [],
+  units: {},
+  drilldown: { panel: 'raw-logs', variable: 'security_level', column: 'security_level', window: '1m' },
+};
+
+test("a point leads to the target's filter for its key and to its time bucket", () => {
+  const t = Date.parse('2024-01-25T12:03:00Z');
+  const target = drillTarget(levels, {}, 'high', t);
+  assert.deepEqual(target, {
+    panel: 'raw-logs',
+    value: 'high',
+    filters: { security_level: 'high', offset: '0' },
+    window: { from: '2024-01-25T12:03:00.000Z', to: '2024-01-25T12:04:00.000Z' },
+  });
+  assert.equal(windowLabel(target?.window as { from: string; to: string }), '12:03–12:04 UTC');
+  // An empty key would read as "any": no drill-down.
+  assert.equal(drillTarget(levels, {}, '', t), undefined);
+  assert.equal(drillTarget(levels, {}, null, t), undefined);
+  const user: Panel = {
+    ...levels,
+    variables: [{ name: 'user', label: 'User', type: 'text', default: '' }],
+    drilldown: { panel: 'raw-logs', variable: 'user', fromVariable: 'user', window: '1m' },
+  };
+  assert.equal(drillTarget(user, { user: 'ann' }, null, t)?.value, 'ann');
+  assert.equal(drillTarget(user, {}, null, t), undefined, 'no user picked');
+  const bars: Panel = {
+    ...levels,
+    kind: 'bars',
+    drilldown: { panel: 'raw-logs', variable: 'status', column: 'status_code' },
+  };
+  assert.deepEqual(drillTarget(bars, {}, '404'), {
+    panel: 'raw-logs',
+    value: '404',
+    filters: { status: '404', offset: '0' },
+  });
+});
+
+test('a result suggests a time series, else bars, else a table, with the columns of each', () => {
+  const sql = 'SELECT …';
+  const time = { name: 'time', type: 'timestamp without time zone' };
+  const key = { name: 'level', type: 'character varying' };
+  const n = { name: 'n', type: 'bigint' };
+  const avg = { name: 'avg', type: 'double precision' };
+  assert.deepEqual(suggestDraft(sql, [time, key, n, avg]), {
+    title: '',
+    kind: 'timeseries',
+    sql,
+    time: 'time',
+    keys: 'level',
+    values: ['n', 'avg'],
+  });
+  assert.deepEqual(suggestDraft(sql, [key, n]), {
+    title: '',
+    kind: 'bars',
+    sql,
+    category: 'level',
+    value: 'n',
+  });
+  assert.deepEqual(suggestDraft(sql, [n]), { title: '', kind: 'table', sql });
+  // A kind chosen later takes its columns as the suggestion would.
+  assert.deepEqual(completeDraft({ title: 'T', kind: 'bars', sql, time: 'time' }, [time, key, n]), {
+    title: 'T',
+    kind: 'bars',
+    sql,
+    category: 'level',
+    value: 'n',
+  });
+});
