@@ -11,6 +11,11 @@ import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.t
 import { labelFile } from '../generator/outputs.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
+import {
+  MAX_BARRIER_INTERVAL_MS,
+  MIN_BARRIER_INTERVAL_MS,
+  SystemParameters,
+} from '../runtime/system-parameters.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, type JsonHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
@@ -110,6 +115,14 @@ const flags = [
     help: 'how the PostgreSQL endpoint checks --password: scram-sha-256, or md5 for old clients',
     default: 'scram-sha-256' as string,
     parse: parseAuth,
+  },
+  {
+    name: 'barrier-interval-ms',
+    arg: 'MS',
+    help: "how often an epoch ends and is committed (RisingWave's barrier_interval_ms; ALTER SYSTEM SET changes it at run time and keeps it)",
+    default: 0 as number,
+    shownDefault: 'the last ALTER SYSTEM SET barrier_interval_ms, else 1000',
+    parse: parseInteger(MIN_BARRIER_INTERVAL_MS, MAX_BARRIER_INTERVAL_MS),
   },
   {
     name: 'statement-timeout',
@@ -429,11 +442,21 @@ async function serve(
   const signal = AbortSignal.any([stopped, fatal.signal]);
   const feeds = settings['generator-source'];
   let durable: DurableEngine;
+  let system: SystemParameters;
   try {
+    const barrier = settings['barrier-interval-ms'];
+    system = new SystemParameters(
+      join(dataDir, 'system-parameters.json'),
+      barrier === 0 ? undefined : barrier,
+    );
     durable = await openDurableEngine({
       data,
       setUp: (engine) => applyPipelines(engine, pipelines),
-      engine: { idleTimeoutMs: settings['idle-timeout'] * 1000, checkSource },
+      engine: {
+        idleTimeoutMs: settings['idle-timeout'] * 1000,
+        checkSource,
+        epochMs: system.barrierIntervalMs,
+      },
       connectorFor: (spec) => sourceConnector(spec, io.cwd),
       decoderFor: (spec, format) => {
         const decoder = format === undefined ? sourceDecoder(spec) : inputDecoder(format, spec);
@@ -453,6 +476,7 @@ async function serve(
     return 1;
   }
   const { engine } = durable;
+  system.onChange((ms) => engine.setEpochMs(ms));
   const sourceTotals = () => {
     const sources = new Set(engine.list('source'));
     return engine
@@ -534,6 +558,7 @@ async function serve(
     execute: (sql, params, tokens) => durable.execute(sql, params, tokens),
     insertValues: (bulk) => durable.insertValues(bulk),
     flush: () => durable.flush(),
+    system,
     describeParams: (sql, declared) => engine.describeParams(sql, declared),
     connectReader: () => durable.store.connectReader(),
     relations: () => engine.relations(),
