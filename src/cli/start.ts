@@ -6,7 +6,6 @@ import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
-import type { Engine } from '../engine/engine.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
@@ -17,7 +16,7 @@ import {
   SystemParameters,
 } from '../runtime/system-parameters.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
-import { HttpError, type IngestHandler, type JsonHandler, startHttpApi } from '../serve/http.ts';
+import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
 import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
@@ -49,6 +48,7 @@ import {
   parseTime,
   seedFrom,
 } from './generator-flags.ts';
+import { sourceProgress, viewRows } from './http-answers.ts';
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
@@ -546,10 +546,7 @@ async function serve(
     pipelines: pipelines.map((path) => publicPath(path, io.cwd)),
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
-    sources: engine.sourceStats().map((s) => {
-      const fed = durable.ingestion()[s.name];
-      return fed === undefined ? s : { ...s, ingestion: fed };
-    }),
+    sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
   });
 
@@ -765,18 +762,6 @@ function ingestInto(durable: DurableEngine): IngestHandler {
       throw e;
     }
     return units.length;
-  };
-}
-
-/** `GET /api/views?name=v`: a view's columns and committed rows. */
-function viewRows(engine: Engine): JsonHandler {
-  return (query) => {
-    const name = query.get('name');
-    if (name === null) throw new HttpError(400, 'give the view as ?name=');
-    const relation = engine.getRelation(name);
-    if (relation === undefined || relation.kind !== 'view')
-      throw new HttpError(404, `no view named "${name}"`);
-    return { name: relation.name, columns: relation.columns.map((c) => c.name), rows: engine.rows(name) };
   };
 }
 
