@@ -19,6 +19,8 @@ import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { SAVED_PANELS_FILE, SavedPanels, withSavedPanels } from '../serve/saved-panels.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
 import { isWebAsset, registerWebAssets } from '../serve/web-assets.ts';
+import { openSink } from '../sinks/open-sink.ts';
+import { sinkConfig } from '../sinks/sink-options.ts';
 import { SqlError } from '../sql/errors.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
@@ -47,6 +49,7 @@ import {
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
+import { catalogSinks } from './sink-catalog.ts';
 import { sourceIngestion } from './source-ingestion.ts';
 import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
@@ -433,7 +436,22 @@ async function serve(
     durable = await openDurableEngine({
       data,
       setUp: (engine) => applyPipelines(engine, pipelines),
-      engine: { idleTimeoutMs: settings['idle-timeout'] * 1000, checkSource },
+      engine: {
+        idleTimeoutMs: settings['idle-timeout'] * 1000,
+        checkSource,
+        checkSink: (spec) => {
+          sinkConfig(spec, io.cwd);
+        },
+      },
+      openSink: (spec, store) =>
+        openSink(spec, {
+          store,
+          cwd: io.cwd,
+          stdout: io.stdout,
+          stderr: io.stderr,
+          onDeadLetter: (sink, letter) =>
+            io.stderr.write(`tidewatch: sink ${sink}: dead letter ${letter.dedupKey}: ${letter.reason}\n`),
+        }),
       connectorFor: (spec) => sourceConnector(spec, io.cwd),
       decoderFor: (spec, format) => {
         const decoder = format === undefined ? sourceDecoder(spec) : inputDecoder(format, spec);
@@ -527,6 +545,7 @@ async function serve(
       return fed === undefined ? s : { ...s, ingestion: fed };
     }),
     views: engine.viewStats(),
+    sinks: durable.sinks(),
   });
 
   let pg: PgServer;
@@ -541,6 +560,7 @@ async function serve(
     subscriptions: durable.store,
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),
+    sinks: () => catalogSinks(engine.sinks(), durable.sinks()),
     settingDefaults: {
       statement_timeout: settings['statement-timeout'],
       max_connections: String(settings['max-connections']),
