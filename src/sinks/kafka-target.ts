@@ -59,11 +59,11 @@ export class KafkaTarget implements SinkTarget {
       topic: this.#config.topic,
       ...(key === undefined ? {} : { key }),
       ...(tombstone ? {} : { value: Buffer.from(JSON.stringify(rowObject(message.row, this.#columns))) }),
-      headers: {
-        'tidewatch-dedup-key': Buffer.from(message.dedupKey),
-        'tidewatch-status': Buffer.from(message.status),
-        'tidewatch-op': Buffer.from(message.op),
-      },
+      headers: new Map([
+        [Buffer.from('tidewatch-dedup-key'), Buffer.from(message.dedupKey)],
+        [Buffer.from('tidewatch-status'), Buffer.from(message.status)],
+        [Buffer.from('tidewatch-op'), Buffer.from(message.op)],
+      ]),
     };
   }
 

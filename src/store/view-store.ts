@@ -1101,7 +1101,7 @@ export class ViewStore {
         if (this.#subscribed(view.name).length > 0)
           await this.#logChanges(view, changeLogTable(view.name), view.key, epoch, now);
         for (const sink of this.#sinksOf(view.name, plan?.sinks))
-          await this.#logChanges(view, sinkQueueTable(sink.name), undefined, epoch, now);
+          await this.#logChanges(view, sinkQueueTable(sink.name), undefined, epoch, now, true);
         await this.#options.afterApply?.(view.name);
       }
       for (const { view, delta } of appended) {
@@ -1146,7 +1146,8 @@ export class ViewStore {
   /**
    * Appends the staged changes of a view to a change log (`table`: a subscription's or a sink's):
    * retractions before insertions, and, with a key, a retraction and an insertion of one key as
-   * UpdateDelete, UpdateInsert.
+   * UpdateDelete, UpdateInsert; rows of one kind in the order the epoch staged them (`arrival`:
+   * as they came, an APPEND ONLY table's in insertion order) or by row key.
    */
   async #logChanges(
     view: ViewState,
@@ -1154,6 +1155,7 @@ export class ViewStore {
     key: readonly number[] | undefined,
     epoch: number,
     now: number,
+    arrival = false,
   ): Promise<void> {
     const cols = view.columns.map((c) => `s.${quoteIdent(c.name)}`);
     const delta = `s.${DELTA}`;
@@ -1167,7 +1169,7 @@ export class ViewStore {
     await this.#conn.run(
       `INSERT INTO ${quoteIdent(table)} ` +
         `SELECT ${cols.join(', ')}, ${op}, $1, ` +
-        `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, `s.${KEY}`].join(', ')}), $2 ` +
+        `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, arrival ? 's.rowid' : `s.${KEY}`].join(', ')}), $2 ` +
         `FROM temp.main.${view.stage as string} AS s, range(abs(${delta}))${window}`,
       [BigInt(epoch), BigInt(Math.round(now))],
     );
