@@ -224,8 +224,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   }
   const engine = new Engine({
     ...options.engine,
-    // What depends on a relation outside the engine: subscriptions (sinks are the engine's).
     contentsKeptOutside: true,
+    // Subscriptions live in the store; sinks are the engine's own catalog objects.
     dependentsOutside: (relation) =>
       store
         .subscriptions()
