@@ -67,10 +67,12 @@ const generated = spawnSync(
 if (generated.status !== 0) throw new Error(`generate failed: ${generated.stderr}`);
 const shipped = JSON.parse(readFileSync(join(ROOT, 'dashboards', 'website-security.json'), 'utf8')) as {
   title: string;
-  panels: { id: string }[];
+  panels: { id: string; drilldown?: unknown }[];
 };
 const onePanel = join(dir, 'one-panel.json');
-writeFileSync(onePanel, JSON.stringify({ ...shipped, panels: shipped.panels.filter((p) => p.id === PANEL) }));
+// Alone, the panel has no raw-logs panel to drill down into.
+const alone = shipped.panels.filter((p) => p.id === PANEL).map(({ drilldown: _, ...panel }) => panel);
+writeFileSync(onePanel, JSON.stringify({ ...shipped, panels: alone }));
 const child = spawn(
   process.execPath,
   [

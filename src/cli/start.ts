@@ -6,13 +6,17 @@ import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
-import type { Engine } from '../engine/engine.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
+import {
+  MAX_BARRIER_INTERVAL_MS,
+  MIN_BARRIER_INTERVAL_MS,
+  SystemParameters,
+} from '../runtime/system-parameters.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
-import { HttpError, type IngestHandler, type JsonHandler, startHttpApi } from '../serve/http.ts';
+import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
 import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
@@ -46,6 +50,7 @@ import {
   parseTime,
   seedFrom,
 } from './generator-flags.ts';
+import { sourceProgress, viewRows } from './http-answers.ts';
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
@@ -113,6 +118,14 @@ const flags = [
     help: 'how the PostgreSQL endpoint checks --password: scram-sha-256, or md5 for old clients',
     default: 'scram-sha-256' as string,
     parse: parseAuth,
+  },
+  {
+    name: 'barrier-interval-ms',
+    arg: 'MS',
+    help: "how often an epoch ends and is committed (RisingWave's barrier_interval_ms; ALTER SYSTEM SET changes it at run time and keeps it)",
+    default: 0 as number,
+    shownDefault: 'the last ALTER SYSTEM SET barrier_interval_ms, else 1000',
+    parse: parseInteger(MIN_BARRIER_INTERVAL_MS, MAX_BARRIER_INTERVAL_MS),
   },
   {
     name: 'statement-timeout',
@@ -432,7 +445,13 @@ async function serve(
   const signal = AbortSignal.any([stopped, fatal.signal]);
   const feeds = settings['generator-source'];
   let durable: DurableEngine;
+  let system: SystemParameters;
   try {
+    const barrier = settings['barrier-interval-ms'];
+    system = new SystemParameters(
+      join(dataDir, 'system-parameters.json'),
+      barrier === 0 ? undefined : barrier,
+    );
     durable = await openDurableEngine({
       data,
       setUp: (engine) => applyPipelines(engine, pipelines),
@@ -442,6 +461,7 @@ async function serve(
         checkSink: (spec) => {
           sinkConfig(spec, io.cwd);
         },
+        epochMs: system.barrierIntervalMs,
       },
       openSink: (spec, store) =>
         openSink(spec, {
@@ -471,6 +491,7 @@ async function serve(
     return 1;
   }
   const { engine } = durable;
+  system.onChange((ms) => engine.setEpochMs(ms));
   const sourceTotals = () => {
     const sources = new Set(engine.list('source'));
     return engine
@@ -540,10 +561,7 @@ async function serve(
     pipelines: pipelines.map((path) => publicPath(path, io.cwd)),
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
-    sources: engine.sourceStats().map((s) => {
-      const fed = durable.ingestion()[s.name];
-      return fed === undefined ? s : { ...s, ingestion: fed };
-    }),
+    sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
     sinks: durable.sinks(),
   });
@@ -553,6 +571,7 @@ async function serve(
     execute: (sql, params, tokens) => durable.execute(sql, params, tokens),
     insertValues: (bulk) => durable.insertValues(bulk),
     flush: () => durable.flush(),
+    system,
     describeParams: (sql, declared) => engine.describeParams(sql, declared),
     connectReader: () => durable.store.connectReader(),
     relations: () => engine.relations(),
@@ -760,18 +779,6 @@ function ingestInto(durable: DurableEngine): IngestHandler {
       throw e;
     }
     return units.length;
-  };
-}
-
-/** `GET /api/views?name=v`: a view's columns and committed rows. */
-function viewRows(engine: Engine): JsonHandler {
-  return (query) => {
-    const name = query.get('name');
-    if (name === null) throw new HttpError(400, 'give the view as ?name=');
-    const relation = engine.getRelation(name);
-    if (relation === undefined || relation.kind !== 'view')
-      throw new HttpError(404, `no view named "${name}"`);
-    return { name: relation.name, columns: relation.columns.map((c) => c.name), rows: engine.rows(name) };
   };
 }
 

@@ -403,7 +403,7 @@ export class Engine implements Catalog {
   readonly #shared = new Map<string, Operator>();
   /** How many views use each compiled operator; at 0 it leaves the dataflow. */
   readonly #users = new Map<Operator, number>();
-  readonly #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
   readonly #idleTimeoutMs: number;
   readonly #now: () => number;
   readonly #dependentsOutside: (relation: string) => readonly string[];
@@ -421,8 +421,14 @@ export class Engine implements Catalog {
     this.#dependentsOutside = options.dependentsOutside ?? (() => []);
     this.#checkSource = options.checkSource ?? (() => {});
     this.#checkSink = options.checkSink ?? (() => {});
-    const ms = options.epochMs ?? 1000;
-    if (options.autoEpoch !== false && ms > 0) {
+    if (options.autoEpoch !== false) this.setEpochMs(options.epochMs ?? 1000);
+  }
+
+  /** Ends an epoch every `ms` from now on (0: only on FLUSH); the epoch under way ends on the new beat. */
+  setEpochMs(ms: number): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (ms > 0) {
       this.#timer = setInterval(() => this.flush(), ms);
       this.#timer.unref?.();
     }

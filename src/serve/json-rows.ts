@@ -31,6 +31,11 @@ export function jsonRows(
 
 const same = (v: Value): unknown => v;
 
+/** One value of `type` as `jsonRows` answers it. */
+export function jsonValue(type: SqlType, v: Value): unknown {
+  return v === null ? null : converterOf(type)(v);
+}
+
 function converterOf(type: SqlType): (v: Value) => unknown {
   switch (type.name) {
     case 'timestamp':

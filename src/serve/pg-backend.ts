@@ -8,14 +8,15 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RelationInfo, StatementResult } from '../engine/engine.ts';
+import type { SystemParameter } from '../runtime/system-parameters.ts';
 import { type CopyCommand, type CopyToCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
 import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
 import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
-import type { Token } from '../sql/tokens.ts';
-import type { SqlType, Value } from '../sql/types.ts';
+import { identName, stringValue, type Token } from '../sql/tokens.ts';
+import { type SqlType, T, type Value } from '../sql/types.ts';
 import {
   AdHocSession,
   type CatalogSink,
@@ -77,6 +78,11 @@ export interface PgBackendDeps {
   readonly ingestion: () => readonly SourceIngestion[];
   /** The sinks and how their delivery is doing now (rw_sinks, tidewatch_sinks). */
   readonly sinks?: () => readonly CatalogSink[];
+  /** RisingWave's system parameters: `SHOW PARAMETERS`, `ALTER SYSTEM SET`. */
+  readonly system?: {
+    list(): readonly SystemParameter[];
+    set(name: string, value: string | undefined): void;
+  };
 }
 
 const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
@@ -277,6 +283,9 @@ class TidewatchSession implements PgSession {
    */
   #setting(slice: StatementSlice, apply: boolean): PgQueryResult | undefined {
     const word = firstWord(slice);
+    const second = slice.tokens[1]?.upper;
+    if (word === 'alter' && second === 'SYSTEM') return this.#alterSystem(slice, apply);
+    if (word === 'show' && second === 'PARAMETERS' && slice.tokens.length === 2) return this.#parameters();
     if (word !== 'set' && word !== 'reset' && word !== 'show') return undefined;
     if (word === 'reset' && slice.tokens[1]?.upper === 'ALL' && slice.tokens.length === 2)
       return apply ? this.#settings.resetAll() : { tag: 'RESET' };
@@ -287,6 +296,48 @@ class TidewatchSession implements PgSession {
         : { tag: 'SET_VARIABLE' };
     if (s.kind === 'ShowVariable') return this.#settings.show(s.name);
     return undefined;
+  }
+
+  /** `ALTER SYSTEM SET name { = | TO } value | DEFAULT`, and `ALTER SYSTEM RESET name`. */
+  #alterSystem(slice: StatementSlice, apply: boolean): PgQueryResult {
+    const t = slice.tokens;
+    const verb = t[2]?.upper;
+    const name = t[3];
+    const syntax = () =>
+      new SqlError(
+        SqlState.syntaxError,
+        'expected ALTER SYSTEM SET name = value | DEFAULT, or ALTER SYSTEM RESET name',
+        (t[0]?.start ?? 0) + 1,
+      );
+    if (name === undefined || (name.kind !== 'ident' && name.kind !== 'keyword')) throw syntax();
+    let value: string | undefined;
+    if (verb === 'RESET' && t.length === 4) value = undefined;
+    else if (verb === 'SET' && (t[4]?.text === '=' || t[4]?.upper === 'TO') && t.length === 6) {
+      const v = t[5] as Token;
+      if (v.upper === 'DEFAULT') value = undefined;
+      else if (v.kind === 'number') value = v.text;
+      else if (v.kind === 'string') value = stringValue(v);
+      else throw syntax();
+    } else throw syntax();
+    if (this.#deps.system === undefined)
+      throw new SqlError(SqlState.featureNotSupported, 'this server has no system parameters to change');
+    if (apply) this.#deps.system.set(identName(name), value);
+    return { tag: 'ALTER_SYSTEM' };
+  }
+
+  /** `SHOW PARAMETERS`: the system parameters, as RisingWave lists them. */
+  #parameters(): PgQueryResult {
+    const parameters = this.#deps.system?.list() ?? [];
+    return {
+      tag: 'SHOW',
+      columns: [
+        { name: 'Name', type: T.varchar },
+        { name: 'Value', type: T.varchar },
+        { name: 'Description', type: T.varchar },
+        { name: 'Mutable', type: T.boolean },
+      ],
+      rows: parameters.map((p) => [p.name, p.value, p.description, p.mutable]),
+    };
   }
 
   async #run(

@@ -25,6 +25,7 @@ export const SqlState = {
   invalidCursorName: '34000',
   duplicateCursor: '42P03',
   queryCanceled: '57014',
+  cantChangeRuntimeParam: '55P02',
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
 

@@ -137,8 +137,9 @@ export interface Status {
     name: string;
     rows: number;
     lateRows: number;
-    maxEventTime: number | null;
-    watermark: number | null;
+    /** ISO 8601: without a zone for a timestamp column (UTC), with `Z` for a timestamptz one. */
+    maxEventTime: string | null;
+    watermark: string | null;
     idle: boolean;
     ingestion?: readonly { state: string; lag?: number; rejected?: number; kind?: string }[];
   }[];

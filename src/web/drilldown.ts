@@ -4,6 +4,7 @@
  * time bucket.
  */
 import type { Panel, Rows } from './api.ts';
+import { isoMillis } from './format.ts';
 
 /** A range of one panel that overrides the page's (ISO 8601, `to` exclusive). */
 export interface Window {
@@ -68,7 +69,7 @@ export function rowPoint(
   const at = (name: string | undefined) => data.columns.findIndex((c) => c.name === name);
   const k = at(panel.drilldown?.column);
   const key = k < 0 ? null : row[k] === null ? null : String(row[k]);
-  return { key, timeMs: Date.parse(`${String(row[at(panel.time)])}Z`) };
+  return { key, timeMs: isoMillis(String(row[at(panel.time)])) };
 }
 
 /** A window as people read it: 12:03–12:04 UTC. */

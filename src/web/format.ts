@@ -34,6 +34,11 @@ export function formatTime(iso: string, withDate = false): string {
   return withDate ? t.slice(0, 19) : t.slice(11, 19);
 }
 
+/** Milliseconds since 1970 of an ISO 8601 time the API wrote; one without a zone (a timestamp column's) is UTC. */
+export function isoMillis(iso: string): number {
+  return Date.parse(/T[^Z+-]*$/.test(iso) ? `${iso}Z` : iso);
+}
+
 /** How long ago, in words: 3 s ago, 2 min ago. */
 export function formatAge(ms: number): string {
   if (ms < 1000) return 'just now';

@@ -232,7 +232,7 @@ describe('tidewatch start', () => {
     assert.equal((await fetch(`${url}/nowhere`)).status, 404);
     assert.equal((await fetch(`${url}/api/views?name=nope`)).status, 404);
     const { sources, epoch, committed_epoch } = (await (await fetch(`${url}/api/status`)).json()) as {
-      sources: { name: string; rows: number; watermark: number | null }[];
+      sources: { name: string; rows: number; watermark: string | null }[];
       epoch: number;
       committed_epoch: number | null;
     };
@@ -241,7 +241,12 @@ describe('tidewatch start', () => {
       `committed epoch ${committed_epoch}, epoch ${epoch}`,
     );
     const logs = sources.find((s) => s.name === 'website_logs_source');
-    assert.ok((logs?.rows ?? 0) > 0 && typeof logs?.watermark === 'number', JSON.stringify(sources));
+    assert.ok((logs?.rows ?? 0) > 0, JSON.stringify(sources));
+    assert.match(
+      logs?.watermark ?? '',
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?$/,
+      'a timestamp, as ISO 8601',
+    );
     assert.equal((await fetch(`${url}/api/status`, { method: 'POST' })).status, 405);
     child.kill('SIGINT');
     const r = await done;

@@ -13,7 +13,9 @@ import { toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { type LogRecord, toJsonLine } from '../../src/generator/record.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
+import { jsonRows } from '../../src/serve/json-rows.ts';
 import { formatNumeric, isNumericValue } from '../../src/sql/numeric.ts';
+import type { SqlType } from '../../src/sql/types.ts';
 import type { Row } from '../../src/stream/value.ts';
 import { collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
 
@@ -32,9 +34,16 @@ export interface StreamSpec {
   readonly attacks?: readonly string[];
 }
 
+export interface ViewColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
 /** What an uninterrupted run over the stream holds. */
 export interface Expected {
   readonly views: Readonly<Record<string, Row[]>>;
+  /** Each view's columns and their types. */
+  readonly columns: Readonly<Record<string, readonly ViewColumn[]>>;
   /** Each raw event as a line (`RAW_LINE_SQL`'s form), sorted. */
   readonly raw: readonly string[];
 }
@@ -100,9 +109,11 @@ export async function expectedRun(spec: StreamSpec): Promise<Expected> {
     engine.push('website_logs_source', batch);
   }
   engine.flush();
-  const views = Object.fromEntries(engine.list('materialized view').map((v) => [v, engine.rows(v)]));
+  const names = engine.list('materialized view');
+  const views = Object.fromEntries(names.map((v) => [v, engine.rows(v)]));
+  const columns = Object.fromEntries(names.map((v) => [v, engine.getRelation(v)?.columns ?? []]));
   engine.close();
-  return { views, raw: raw.sort() };
+  return { views, columns, raw: raw.sort() };
 }
 
 async function json(url: string): Promise<unknown> {
@@ -120,9 +131,12 @@ export async function exactJson(url: string): Promise<unknown> {
   );
 }
 
-/** Rows as `exactJson` reads them back from `/api/views`: numbers, bigints and numerics as their JSON text. */
-export function exactRows(rows: readonly Row[]): unknown[][] {
-  return rows.map((r) =>
+/**
+ * Rows as `exactJson` reads them back from `/api/views`: times as the API writes them (ISO 8601
+ * text, json-rows.ts), numbers, bigints and numerics as their JSON text.
+ */
+export function exactRows(rows: readonly Row[], columns: readonly ViewColumn[]): unknown[][] {
+  return jsonRows(columns, rows).rows.map((r) =>
     r.map((v) => {
       if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : null;
       if (typeof v === 'bigint') return String(v);
@@ -174,7 +188,7 @@ export async function finishAndCheck(
   );
   for (const [name, rows] of Object.entries(expected.views)) {
     const view = (await exactJson(`${url}/api/views?name=${name}`)) as { rows: unknown[][] };
-    assert.deepEqual(view.rows, exactRows(rows), `${name} ${what}`);
+    assert.deepEqual(view.rows, exactRows(rows, expected.columns[name] ?? []), `${name} ${what}`);
   }
   child.kill('SIGINT');
   const result = await done;

@@ -173,7 +173,7 @@ describe('POST /ingest/<source>', { timeout: 180_000 }, () => {
     assert.equal(fedBy(source, 'log')?.records, SPEC.events);
     for (const [name, rows] of Object.entries(expected.views)) {
       const view = (await exactJson(`${server.httpUrl}/api/views?name=${name}`)) as { rows: unknown[][] };
-      assert.deepEqual(view.rows, exactRows(rows), name);
+      assert.deepEqual(view.rows, exactRows(rows, expected.columns[name] ?? []), name);
     }
     const raw = await client.query({ text: RAW_LINE_SQL, rowMode: 'array' });
     assert.deepEqual(raw.rows.map((row) => String(row[0])).sort(), expected.raw, 'each record once');

@@ -61,6 +61,8 @@ export interface Endpoint {
 export interface KnownAnswers {
   /** Every materialized view's rows as an uninterrupted run holds them (timestamps in µs). */
   readonly views: Expected['views'];
+  /** Every materialized view's columns and their types. */
+  readonly columns: Expected['columns'];
   /** Each generated event's time (µs since 1970) and IP address, in time order. */
   readonly events: readonly { readonly at: number; readonly ip: string }[];
 }
@@ -86,7 +88,7 @@ export async function knownAnswers(stream: EndpointStream = STREAM): Promise<Kno
       return { at: Number(at), ip: ip as string };
     })
     .sort((a, b) => a.at - b.at);
-  return { views: expected.views, events };
+  return { views: expected.views, columns: expected.columns, events };
 }
 
 async function json(url: string): Promise<unknown> {
@@ -137,14 +139,14 @@ export async function startEndpoint(
     const columns: Record<string, readonly string[]> = {};
     for (const name of REFERENCE_VIEWS) {
       const view = (await exactJson(`${httpUrl}/api/views?name=${name}`)) as {
-        columns: string[];
+        columns: { name: string; type: string }[];
         rows: unknown[][];
       };
-      columns[name] = view.columns;
+      columns[name] = view.columns.map((c) => c.name);
       if (known !== undefined)
         assert.deepEqual(
           view.rows,
-          exactRows(known.views[name] ?? []),
+          exactRows(known.views[name] ?? [], known.columns[name] ?? []),
           `the engine's ${name} holds the known answer`,
         );
     }

@@ -620,6 +620,14 @@ describe('dashboard page in Chromium', { skip: chromiumMissing() ?? false }, () 
     assert.equal(await filterShown('Referrer'), '');
   });
 
+  test('pipeline health shows how far the watermark is behind the newest event: the WATERMARK delay', async () => {
+    // The reference pipeline's WATERMARK is the event time less 5 seconds; --idle-timeout 0.
+    const row = page.locator('[data-panel="health"] table.sources tbody tr', {
+      hasText: 'website_logs_source',
+    });
+    assert.equal(await row.locator('td').nth(1).textContent(), '5 s');
+  });
+
   test('a new epoch reaches the page within 2 s of its commit', async () => {
     const before = (await status()).committed_epoch ?? 0;
     let committed = before;

@@ -1,6 +1,6 @@
 /** The pipeline's health from /api/status: events/s, per-source lag and late rows, dead letters, the committed epoch and its age. */
 import type { CommitEvent, Status } from '../api.ts';
-import { formatAge, formatCount, formatMs } from '../format.ts';
+import { formatAge, formatCount, formatMs, isoMillis } from '../format.ts';
 
 interface Props {
   readonly status: Status | undefined;
@@ -48,7 +48,7 @@ export function Health({ status, commit, now }: Props) {
             const lagMs =
               s.maxEventTime === null || s.watermark === null
                 ? undefined
-                : (s.maxEventTime - s.watermark) / 1000;
+                : isoMillis(s.maxEventTime) - isoMillis(s.watermark);
             const rejected = (s.ingestion ?? []).reduce((sum, i) => sum + (i.rejected ?? 0), 0);
             const states = [...new Set((s.ingestion ?? []).map((i) => i.state))].join(', ');
             return (

@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { Panel, Rows } from '../api.ts';
-import { formatValue } from '../format.ts';
+import { formatValue, isoMillis } from '../format.ts';
 
 const PALETTE = [
   '#3b82f6',
@@ -32,7 +32,7 @@ export function pivot(panel: Panel, data: Rows): { times: number[]; series: Seri
   const valueColumns = (panel.values ?? []).map((name) => ({ name, index: at(name) }));
   // A day of minutes is thousands of rows sharing 1,440 times: each distinct text is parsed once.
   const seconds = new Map<unknown, number>();
-  for (const r of data.rows) if (!seconds.has(r[t])) seconds.set(r[t], Date.parse(`${String(r[t])}Z`) / 1000);
+  for (const r of data.rows) if (!seconds.has(r[t])) seconds.set(r[t], isoMillis(String(r[t])) / 1000);
   const times = [...new Set(seconds.values())].sort((a, b) => a - b);
   const slot = new Map(times.map((time, i) => [time, i]));
   const series = new Map<string, (number | null)[]>();
