@@ -17,7 +17,12 @@ import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
 import { identName, stringValue, type Token } from '../sql/tokens.ts';
 import { type SqlType, T, type Value } from '../sql/types.ts';
-import { AdHocSession, type SourceIngestion, type StoredRelation } from '../store/query/ad-hoc-session.ts';
+import {
+  AdHocSession,
+  type CatalogSink,
+  type SourceIngestion,
+  type StoredRelation,
+} from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
 import { DEAD_LETTER_COLUMNS, DEAD_LETTERS } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
@@ -71,6 +76,8 @@ export interface PgBackendDeps {
   readonly storeVersion: () => number;
   /** How each source's ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). */
   readonly ingestion: () => readonly SourceIngestion[];
+  /** The sinks and how their delivery is doing now (rw_sinks, tidewatch_sinks). */
+  readonly sinks?: () => readonly CatalogSink[];
   /** RisingWave's system parameters: `SHOW PARAMETERS`, `ALTER SYSTEM SET`. */
   readonly system?: {
     list(): readonly SystemParameter[];
@@ -496,6 +503,7 @@ export class TidewatchPgBackend implements PgBackend {
       () => this.#storedRelations(),
       (name) => settings.get(name),
       this.#deps.ingestion,
+      this.#deps.sinks,
     );
     return { adHoc, settings };
   }

@@ -17,7 +17,7 @@ import {
 } from '@duckdb/node-api';
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
-import type { SourceIngestion } from './catalog-relation-spec.ts';
+import type { CatalogSink, SourceIngestion } from './catalog-relation-spec.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { CatalogTables, catalogTableSql, type SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
@@ -31,7 +31,7 @@ import { prepareConnection, readsCatalog } from './session-setup.ts';
 import { currentSettings } from './settings.ts';
 import type { StoredRelation } from './stored-relation.ts';
 
-export type { PartitionProgress, SourceIngestion } from './catalog-relation-spec.ts';
+export type { CatalogSink, PartitionProgress, SourceIngestion } from './catalog-relation-spec.ts';
 export { isEmptyQuery } from './parse-query.ts';
 export { pgTypeOf } from './pg-types.ts';
 export type { StoredRelation } from './stored-relation.ts';
@@ -79,6 +79,7 @@ export class AdHocSession {
   readonly #catalog: () => readonly StoredRelation[];
   readonly #settings: (name: string) => string | undefined;
   readonly #ingestion: () => readonly SourceIngestion[];
+  readonly #sinks: () => readonly CatalogSink[];
   readonly #database: string;
   readonly #tables: CatalogTables;
   readonly #shared: SharedCatalog;
@@ -100,6 +101,7 @@ export class AdHocSession {
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined,
     ingestion: () => readonly SourceIngestion[],
+    sinks: () => readonly CatalogSink[],
     database: string,
     shared: SharedCatalog,
   ) {
@@ -107,6 +109,7 @@ export class AdHocSession {
     this.#catalog = catalog;
     this.#settings = settings;
     this.#ingestion = ingestion;
+    this.#sinks = sinks;
     this.#database = database;
     this.#shared = shared;
     this.#tables = new CatalogTables(conn, shared);
@@ -116,7 +119,8 @@ export class AdHocSession {
    * A session on `conn` (the session owns it from now on and closes it). `catalog` lists
    * tidewatch's relations as of now; `settings` answers `current_setting` and pg_settings
    * (undefined: tidewatch's default, see settings.ts); `ingestion` tells how the sources'
-   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). The sessions
+   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion), `sinks` the
+   * sinks and their delivery (rw_sinks, tidewatch_sinks). The sessions
    * of one store share the catalog tables of one `shared`.
    */
   static async open(
@@ -125,6 +129,7 @@ export class AdHocSession {
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined = () => undefined,
     ingestion: () => readonly SourceIngestion[] = () => [],
+    sinks: () => readonly CatalogSink[] = () => [],
   ): Promise<AdHocSession> {
     const db = await conn.runAndReadAll('SELECT current_database()');
     const session = new AdHocSession(
@@ -132,6 +137,7 @@ export class AdHocSession {
       catalog,
       settings,
       ingestion,
+      sinks,
       String(db.getRows()[0]?.[0]),
       shared,
     );
@@ -265,7 +271,7 @@ export class AdHocSession {
       this.#translations.set(sql, t);
     }
     if (readsCatalog(t.sql)) await this.#tables.refresh(relations, currentSettings(this.#settings));
-    if (t.readsIngestion) await this.#tables.refreshIngestion(relations, this.#ingestion());
+    if (t.readsIngestion) await this.#tables.refreshIngestion(relations, this.#ingestion(), this.#sinks());
     return t;
   }
 

@@ -14,6 +14,7 @@ import { quoteIdent } from '../view-store.ts';
 import type {
   CatalogRelation,
   CatalogSetting,
+  CatalogSink,
   CatalogSnapshot,
   SourceIngestion,
 } from './catalog-relation-spec.ts';
@@ -97,10 +98,11 @@ function snapshotOf(
   relations: readonly StoredRelation[],
   settings: readonly CatalogSetting[],
   ingestion: readonly SourceIngestion[] = [],
+  sinks: readonly CatalogSink[] = [],
 ): CatalogSnapshot {
   const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const oids = relationOids(sorted.map((r) => r.name));
-  return { relations: sorted, settings, relationOid: (name) => oids.get(name) ?? 0, ingestion };
+  return { relations: sorted, settings, relationOid: (name) => oids.get(name) ?? 0, ingestion, sinks };
 }
 
 /**
@@ -243,11 +245,12 @@ export class CatalogTables {
     this.#fingerprint = fingerprint;
   }
 
-  /** Brings the tables of the sources' ingestion up to `ingestion` (the rows that changed). */
+  /** Brings the tables of the sources' ingestion and the sinks' delivery up to now (the rows that changed). */
   refreshIngestion(
     relations: readonly StoredRelation[],
     ingestion: readonly SourceIngestion[],
+    sinks: readonly CatalogSink[] = [],
   ): Promise<void> {
-    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], ingestion));
+    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], ingestion, sinks));
   }
 }
