@@ -580,6 +580,7 @@ async function serve(
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),
     sinks: () => catalogSinks(engine.sinks(), durable.sinks()),
+    views: () => engine.viewStats().map(({ name, errors, lastError }) => ({ name, errors, lastError })),
     settingDefaults: {
       statement_timeout: settings['statement-timeout'],
       max_connections: String(settings['max-connections']),

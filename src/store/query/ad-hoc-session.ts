@@ -17,7 +17,7 @@ import {
 } from '@duckdb/node-api';
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
-import type { CatalogSink, SourceIngestion } from './catalog-relation-spec.ts';
+import type { LiveState } from './catalog-relation-spec.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { CatalogTables, catalogTableSql, type SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
@@ -31,7 +31,12 @@ import { prepareConnection, readsCatalog } from './session-setup.ts';
 import { currentSettings } from './settings.ts';
 import type { StoredRelation } from './stored-relation.ts';
 
-export type { CatalogSink, PartitionProgress, SourceIngestion } from './catalog-relation-spec.ts';
+export type {
+  CatalogSink,
+  PartitionProgress,
+  SourceIngestion,
+  ViewRuntime,
+} from './catalog-relation-spec.ts';
 export { isEmptyQuery } from './parse-query.ts';
 export { pgTypeOf } from './pg-types.ts';
 export type { StoredRelation } from './stored-relation.ts';
@@ -78,8 +83,7 @@ export class AdHocSession {
   readonly #conn: DuckDBConnection;
   readonly #catalog: () => readonly StoredRelation[];
   readonly #settings: (name: string) => string | undefined;
-  readonly #ingestion: () => readonly SourceIngestion[];
-  readonly #sinks: () => readonly CatalogSink[];
+  readonly #live: LiveState;
   readonly #database: string;
   readonly #tables: CatalogTables;
   readonly #shared: SharedCatalog;
@@ -100,16 +104,14 @@ export class AdHocSession {
     conn: DuckDBConnection,
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined,
-    ingestion: () => readonly SourceIngestion[],
-    sinks: () => readonly CatalogSink[],
+    live: LiveState,
     database: string,
     shared: SharedCatalog,
   ) {
     this.#conn = conn;
     this.#catalog = catalog;
     this.#settings = settings;
-    this.#ingestion = ingestion;
-    this.#sinks = sinks;
+    this.#live = live;
     this.#database = database;
     this.#shared = shared;
     this.#tables = new CatalogTables(conn, shared);
@@ -118,9 +120,10 @@ export class AdHocSession {
   /**
    * A session on `conn` (the session owns it from now on and closes it). `catalog` lists
    * tidewatch's relations as of now; `settings` answers `current_setting` and pg_settings
-   * (undefined: tidewatch's default, see settings.ts); `ingestion` tells how the sources'
-   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion), `sinks` the
-   * sinks and their delivery (rw_sinks, tidewatch_sinks). The sessions
+   * (undefined: tidewatch's default, see settings.ts); `live` tells how the sources'
+   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion), the sinks
+   * and their delivery (rw_sinks, tidewatch_sinks) and the views' expression errors
+   * (tidewatch_view_errors). The sessions
    * of one store share the catalog tables of one `shared`.
    */
   static async open(
@@ -128,19 +131,10 @@ export class AdHocSession {
     shared: SharedCatalog,
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined = () => undefined,
-    ingestion: () => readonly SourceIngestion[] = () => [],
-    sinks: () => readonly CatalogSink[] = () => [],
+    live: LiveState = {},
   ): Promise<AdHocSession> {
     const db = await conn.runAndReadAll('SELECT current_database()');
-    const session = new AdHocSession(
-      conn,
-      catalog,
-      settings,
-      ingestion,
-      sinks,
-      String(db.getRows()[0]?.[0]),
-      shared,
-    );
+    const session = new AdHocSession(conn, catalog, settings, live, String(db.getRows()[0]?.[0]), shared);
     await session.#tables.create();
     await prepareConnection(conn, nextBackendPid++, shared.database);
     return session;
@@ -271,7 +265,7 @@ export class AdHocSession {
       this.#translations.set(sql, t);
     }
     if (readsCatalog(t.sql)) await this.#tables.refresh(relations, currentSettings(this.#settings));
-    if (t.readsIngestion) await this.#tables.refreshIngestion(relations, this.#ingestion(), this.#sinks());
+    if (t.readsIngestion) await this.#tables.refreshLive(relations, this.#live);
     return t;
   }
 

@@ -11,13 +11,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SqlType, Value } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
-import type {
-  CatalogRelation,
-  CatalogSetting,
-  CatalogSink,
-  CatalogSnapshot,
-  SourceIngestion,
-} from './catalog-relation-spec.ts';
+import type { CatalogRelation, CatalogSetting, CatalogSnapshot, LiveState } from './catalog-relation-spec.ts';
 import { catalogRelations, rowValues } from './catalog-relations.ts';
 import { duckTypeOfSql, toDuckValue } from './duck-values.ts';
 import { pgTypes } from './pg-types.ts';
@@ -97,12 +91,18 @@ async function append(
 function snapshotOf(
   relations: readonly StoredRelation[],
   settings: readonly CatalogSetting[],
-  ingestion: readonly SourceIngestion[] = [],
-  sinks: readonly CatalogSink[] = [],
+  live: LiveState = {},
 ): CatalogSnapshot {
   const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const oids = relationOids(sorted.map((r) => r.name));
-  return { relations: sorted, settings, relationOid: (name) => oids.get(name) ?? 0, ingestion, sinks };
+  return {
+    relations: sorted,
+    settings,
+    relationOid: (name) => oids.get(name) ?? 0,
+    ingestion: live.ingestion?.() ?? [],
+    sinks: live.sinks?.() ?? [],
+    views: live.views?.() ?? [],
+  };
 }
 
 /**
@@ -245,12 +245,8 @@ export class CatalogTables {
     this.#fingerprint = fingerprint;
   }
 
-  /** Brings the tables of the sources' ingestion and the sinks' delivery up to now (the rows that changed). */
-  refreshIngestion(
-    relations: readonly StoredRelation[],
-    ingestion: readonly SourceIngestion[],
-    sinks: readonly CatalogSink[] = [],
-  ): Promise<void> {
-    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], ingestion, sinks));
+  /** Brings the tables of what changes while tidewatch runs up to now (the rows that changed). */
+  refreshLive(relations: readonly StoredRelation[], live: LiveState): Promise<void> {
+    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], live));
   }
 }
