@@ -1107,7 +1107,8 @@ class Binder {
         columns,
       });
     }
-    const scope = plan.columns.map((c) => ({ ...c, table: undefined, hidden: false }));
+    // A window function's column is reached through its call (`windows`), never by name or `*`.
+    const scope = plan.columns.map((c) => ({ ...c, table: undefined, hidden: true }));
     return { plan, ctx: { ...ctx, scope: [...ctx.scope, ...scope.slice(ctx.scope.length)], windows: map } };
   }
 
