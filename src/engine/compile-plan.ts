@@ -500,10 +500,19 @@ class PlanCompiler {
         };
       }
       case 'array_agg':
+      case 'first_value':
+      case 'last_value':
         return {
-          kind: 'array_agg',
+          kind: a.fn,
           arg: this.fn(arg0 as BoundExpr),
           ...(a.orderBy.length > 0 ? { orderBy: this.sortKeys(a.orderBy) } : {}),
+          ...base,
+        };
+      case 'mode':
+        return {
+          kind: 'mode',
+          arg: this.fn(arg0 as BoundExpr),
+          ...(a.orderBy[0]?.descending === true ? { desc: true } : {}),
           ...base,
         };
       case 'sum':

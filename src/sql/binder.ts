@@ -1001,6 +1001,10 @@ class Binder {
         const sorted = coerce(key.expr, t, place);
         return make(name, [sorted], t, frac, [{ ...key, expr: sorted }]);
       }
+      if (name === 'mode') {
+        if (args.length !== 0) throw undefinedFunction(`mode(${args.length} arguments)`, place);
+        return make('mode', [key.expr], key.expr.type, [], [key]);
+      }
       if (name === 'percentile_disc') {
         if (args.length !== 1) throw undefinedFunction(`${name}(${args.length} arguments)`, place);
         return make('percentile_disc', [key.expr], key.expr.type, [
@@ -1009,7 +1013,12 @@ class Binder {
       }
       throw this.unsupported(`WITHIN GROUP for ${name}`, loc);
     }
-    if (name === 'percentile_cont' || name === 'percentile_disc' || name === 'approx_percentile')
+    if (
+      name === 'percentile_cont' ||
+      name === 'percentile_disc' ||
+      name === 'approx_percentile' ||
+      name === 'mode'
+    )
       throw new SqlError('42809', `WITHIN GROUP is required for ordered-set aggregate ${name}`, loc + 1);
     if (fc.agg_star === true) {
       if (name !== 'count') throw undefinedFunction(`${name}(*)`, place);
@@ -1033,6 +1042,14 @@ class Binder {
       case 'array_agg':
         if (args.length !== 1) throw undefinedFunction(sig(), place);
         return make('array_agg', args, arrayOf(a0.type.name === 'unknown' ? T.text : a0.type));
+      case 'first_value':
+      case 'last_value': {
+        if (args.length !== 1) throw undefinedFunction(sig(), place);
+        if (order.length === 0)
+          throw this.unsupported(`${name} as an aggregate without ORDER BY in the call`, loc);
+        const arg = a0.type.name === 'unknown' ? coerce(a0, T.text, place) : a0;
+        return make(name, [arg], arg.type);
+      }
       default: {
         const fn =
           ({ stddev: 'stddev_samp', variance: 'var_samp', every: 'bool_and' } as Record<string, string>)[

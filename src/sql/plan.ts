@@ -85,7 +85,10 @@ export type AggregateFunction =
   | 'stddev_samp'
   | 'stddev_pop'
   | 'var_samp'
-  | 'var_pop';
+  | 'var_pop'
+  | 'first_value'
+  | 'last_value'
+  | 'mode';
 
 export interface AggregateCall {
   readonly fn: AggregateFunction;
