@@ -53,8 +53,9 @@ export class ModeAccumulator implements Accumulator {
   restore(state: unknown): void {
     const [values, counts] = state as ModeState;
     this.#counts.clear();
-    values.forEach((value, i) =>
-      this.#counts.set(valueIdentity(value), { value, count: counts[i] as number }),
-    );
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] as Value;
+      this.#counts.set(valueIdentity(value), { value, count: counts[i] as number });
+    }
   }
 }
