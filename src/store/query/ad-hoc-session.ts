@@ -31,6 +31,9 @@ import { prepareConnection, readsCatalog } from './session-setup.ts';
 import { currentSettings } from './settings.ts';
 import type { StoredRelation } from './stored-relation.ts';
 
+/** How often an interrupt is sent again until the running query ends. */
+const REINTERRUPT_MS = 50;
+
 export type {
   CatalogSink,
   PartitionProgress,
@@ -97,6 +100,8 @@ export class AdHocSession {
   #pending = 0;
   /** A query is in DuckDB's hands. */
   #running = false;
+  /** Sends an interrupt again while the query it was meant for still runs. */
+  #reinterrupt: NodeJS.Timeout | undefined;
   /** An interruption arrived before the query ran. */
   #cancelled = false;
 
@@ -167,6 +172,7 @@ export class AdHocSession {
         throw fromDuckError(e, namePositions(t.parsed.select));
       } finally {
         this.#running = false;
+        this.#stopReinterrupting();
       }
     });
   }
@@ -235,14 +241,35 @@ export class AdHocSession {
    */
   interrupt(): void {
     if (this.#closed) return;
-    if (this.#running) this.#conn.interrupt();
+    if (this.#running) this.#interruptRunning();
     else if (this.#pending > 0) this.#cancelled = true;
+  }
+
+  /**
+   * DuckDB drops an interrupt that reaches the connection before its query starts on a worker
+   * thread (queued behind other work, on a busy machine): it is sent again until the query ends.
+   */
+  #interruptRunning(): void {
+    this.#conn.interrupt();
+    if (this.#reinterrupt !== undefined) return;
+    this.#reinterrupt = setInterval(() => {
+      if (this.#running && !this.#closed) this.#conn.interrupt();
+      else this.#stopReinterrupting();
+    }, REINTERRUPT_MS);
+    this.#reinterrupt.unref();
+  }
+
+  #stopReinterrupting(): void {
+    if (this.#reinterrupt === undefined) return;
+    clearInterval(this.#reinterrupt);
+    this.#reinterrupt = undefined;
   }
 
   /** Closes the session's connection. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopReinterrupting();
     for (const sql of [...this.#prepared.keys()]) this.#forget(sql);
     this.#conn.closeSync();
   }
