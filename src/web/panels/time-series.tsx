@@ -115,9 +115,15 @@ export function TimeSeries({ panel, data, range, onPoint }: Props) {
         const point = pointAtCursor(plot);
         if (point !== undefined) pointed.current?.(series[point.series]?.key ?? null, point.timeMs);
       });
-    const resize = new ResizeObserver(() =>
-      plot.setSize({ width: Math.max(200, element.clientWidth), height: 220 }),
-    );
+    // An observer reports the size it starts with too: redrawing a day of minutes for that
+    // doubled the time to the first chart.
+    let width = Math.max(200, element.clientWidth);
+    const resize = new ResizeObserver(() => {
+      const now = Math.max(200, element.clientWidth);
+      if (now === width) return;
+      width = now;
+      plot.setSize({ width, height: 220 });
+    });
     resize.observe(element);
     return () => {
       resize.disconnect();
