@@ -322,6 +322,9 @@ export function canImplicitCast(from: SqlType, to: SqlType, assignment = false):
     return (numericRank[from.name] ?? 0) <= (numericRank[to.name] ?? 0);
   }
   if (isString(from) && isString(to)) return true;
+  // text[] → varchar[]: the same strings (other element casts would need each value cast).
+  if (from.name === 'array' && to.name === 'array' && from.element !== undefined && to.element !== undefined)
+    return isString(from.element) && isString(to.element);
   if (from.name === 'date' && isTimestamp(to)) return true;
   if (from.name === 'timestamp' && to.name === 'timestamptz') return true;
   if (assignment && to.name !== 'array' && isString(to)) return true;
