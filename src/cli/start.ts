@@ -23,6 +23,7 @@ import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { SAVED_PANELS_FILE, SavedPanels, withSavedPanels } from '../serve/saved-panels.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
 import { isWebAsset, registerWebAssets } from '../serve/web-assets.ts';
+import { Blocklists } from '../sinks/blocklists.ts';
 import { openSink } from '../sinks/open-sink.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
 import { SqlError } from '../sql/errors.ts';
@@ -444,6 +445,7 @@ async function serve(
   let fatalError: Error | undefined;
   const signal = AbortSignal.any([stopped, fatal.signal]);
   const feeds = settings['generator-source'];
+  const blocklists = new Blocklists();
   let durable: DurableEngine;
   let system: SystemParameters;
   try {
@@ -469,6 +471,8 @@ async function serve(
           cwd: io.cwd,
           stdout: io.stdout,
           stderr: io.stderr,
+          dataDir,
+          blocklists,
           onDeadLetter: (sink, letter) =>
             io.stderr.write(`tidewatch: sink ${sink}: dead letter ${letter.dedupKey}: ${letter.reason}\n`),
         }),
