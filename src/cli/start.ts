@@ -16,6 +16,7 @@ import {
   SystemParameters,
 } from '../runtime/system-parameters.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
+import { isDecisionsApiPath, registerDecisionsApi } from '../serve/decisions-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
@@ -631,8 +632,10 @@ async function serve(
       ...(password ? { token: password } : {}),
       routes: { '/api/status': status, '/api/views': viewRows(engine) },
       ingest: ingestInto(durable),
-      isPublic: isWebAsset,
+      // The decisions API checks its bouncers' X-Api-Key instead of the bearer token.
+      isPublic: (path) => isWebAsset(path) || isDecisionsApiPath(path),
       extend: async (app) => {
+        registerDecisionsApi(app, { blocklists, dataDir });
         registerDashboardApi(app, {
           dashboard,
           saved,
