@@ -4,7 +4,7 @@
  * the keys file is read at every request.
  */
 import { resolve } from 'node:path';
-import { addBouncer, BouncerError, deleteBouncer, readBouncers } from '../serve/bouncer-keys.ts';
+import { addBouncer, BouncerError, deleteBouncer, readBouncers } from '../decisions/bouncer-keys.ts';
 import type { Io } from './command.ts';
 import { envName, UsageError } from './flags.ts';
 

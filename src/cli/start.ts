@@ -6,6 +6,7 @@ import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
+import { isDecisionsApiPath, registerDecisionsApi } from '../decisions/decisions-api.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
@@ -16,7 +17,6 @@ import {
   SystemParameters,
 } from '../runtime/system-parameters.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
-import { isDecisionsApiPath, registerDecisionsApi } from '../serve/decisions-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
