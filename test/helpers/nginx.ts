@@ -26,6 +26,8 @@ export interface NginxSite {
   readonly root: string;
   /** The access log, in nginx's combined format; `off` without. */
   readonly accessLog?: string;
+  /** More `location` blocks of the server (`location = /login { return 401; }`). */
+  readonly locations?: readonly string[];
 }
 
 /** Writes `dir/nginx.conf` for `site` and returns its path. */
@@ -52,6 +54,7 @@ export function writeNginxConfig(dir: string, site: NginxSite): string {
       `    listen 127.0.0.1:${site.port};`,
       `    root ${site.root};`,
       ...site.includes.map((f) => `    include ${f};`),
+      ...(site.locations ?? []).map((l) => `    ${l}`),
       '  }',
       '}',
       '',
@@ -68,5 +71,5 @@ export function nginxConfigError(binary: string, conf: string, dir: string): str
 
 /** `nginx -s reload` of the nginx running `conf`. */
 export function reloadNginx(binary: string, conf: string, dir: string): void {
-  execFileSync(binary, ['-p', dir, '-c', conf, '-s', 'reload']);
+  execFileSync(binary, ['-p', dir, '-c', conf, '-s', 'reload'], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
