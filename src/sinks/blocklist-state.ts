@@ -34,8 +34,11 @@ export const EMPTY_BLOCKLIST: BlocklistState = { version: 1, entries: [], ignore
 export interface Detection {
   readonly ip: IpAddress;
   readonly scenario: string;
-  /** The alert's identity in the sink (its primary key's values). */
-  readonly alert: string;
+  /**
+   * The alert's identity in the sink (its primary key's values), kept while the block lasts
+   * when a resolution can lift it (`unblock_on_resolve`); without, undefined: nothing to keep.
+   */
+  readonly alert: string | undefined;
   /** Commit time of the detection: the block lasts `durationMs` from it. */
   readonly at: number;
 }
@@ -64,13 +67,13 @@ export function block(
       scenario: detection.scenario,
       since: detection.at,
       until,
-      alerts: [detection.alert],
+      alerts: detection.alert === undefined ? [] : [detection.alert],
     };
     return { ...state, entries: [...state.entries, entry] };
   }
-  const alerts = current.alerts.includes(detection.alert)
-    ? current.alerts
-    : [...current.alerts, detection.alert];
+  const alert = detection.alert;
+  const alerts =
+    alert === undefined || current.alerts.includes(alert) ? current.alerts : [...current.alerts, alert];
   const later = until >= current.until;
   const entry: BlockEntry = {
     ...current,
@@ -82,20 +85,14 @@ export function block(
 }
 
 /**
- * The state after an alert about `ip` resolved: with `unblock`, the address is unblocked once
- * none of its alerts is open; without, its block runs to its end.
+ * The state after an alert about `ip` resolved (with `unblock_on_resolve`): the address is
+ * unblocked once none of its alerts is open.
  */
-export function alertResolved(
-  state: BlocklistState,
-  ip: IpAddress,
-  alert: string,
-  unblock: boolean,
-): BlocklistState {
+export function alertResolved(state: BlocklistState, ip: IpAddress, alert: string): BlocklistState {
   const current = state.entries.find((e) => e.ip === ip.text);
   if (current === undefined || !current.alerts.includes(alert)) return state;
   const alerts = current.alerts.filter((a) => a !== alert);
-  if (unblock && alerts.length === 0)
-    return { ...state, entries: state.entries.filter((e) => e !== current) };
+  if (alerts.length === 0) return { ...state, entries: state.entries.filter((e) => e !== current) };
   return { ...state, entries: state.entries.map((e) => (e === current ? { ...current, alerts } : e)) };
 }
 

@@ -136,8 +136,10 @@ export class BlocklistTarget implements SinkTarget {
     const value = m.row[c.ipColumn];
     const ip = typeof value === 'string' ? parseIp(value) : undefined;
     if (ip === undefined) return countIgnored(state);
-    const alert = rowKey(this.#o.primaryKey.map((i) => (m.row as Row)[i] ?? null));
-    if (m.status === 'resolved') return alertResolved(state, ip, alert, c.unblockOnResolve);
+    const alert = c.unblockOnResolve
+      ? rowKey(this.#o.primaryKey.map((i) => (m.row as Row)[i] ?? null))
+      : undefined;
+    if (m.status === 'resolved') return alert === undefined ? state : alertResolved(state, ip, alert);
     if (allow?.allows(ip) === true) return countAllowed(state);
     const named = c.scenarioColumn === undefined ? undefined : m.row[c.scenarioColumn];
     const scenario = typeof named === 'string' ? named : this.#o.sink;

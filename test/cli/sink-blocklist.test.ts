@@ -175,6 +175,32 @@ describe('blocklist sink', () => {
     assert.ok(lasted < 5000, `expired after ${lasted} ms`);
   });
 
+  test('a retracted detection lifts its block only with unblock_on_resolve', async () => {
+    const keep = join(dir, 'keep.txt');
+    const lift = join(dir, 'lift.txt');
+    await client.query('CREATE TABLE live (actor VARCHAR PRIMARY KEY, scenario VARCHAR)');
+    await client.query(
+      `CREATE SINK live_keep FROM live WITH (connector = 'blocklist', list.path = '${keep}')`,
+    );
+    await client.query(
+      `CREATE SINK live_lift FROM live WITH (connector = 'blocklist', unblock_on_resolve = 'true', list.path = '${lift}')`,
+    );
+    await client.query("INSERT INTO live VALUES ('192.0.2.60', 'bad-bot'), ('192.0.2.61', 'bad-bot')");
+    await listIs(keep, ['192.0.2.60', '192.0.2.61']);
+    await listIs(lift, ['192.0.2.60', '192.0.2.61']);
+    await client.query("DELETE FROM live WHERE actor = '192.0.2.60'");
+    await listIs(lift, ['192.0.2.61']);
+    await waitFor('live_keep to deliver the retraction', async () => {
+      const { rows } = await client.query(
+        "SELECT pending FROM tidewatch_sinks WHERE sink_name = 'live_keep' AND state = 'idle'",
+      );
+      return (rows[0] as { pending: string } | undefined)?.pending === '0' ? true : undefined;
+    });
+    assert.deepEqual(listed(keep), ['192.0.2.60', '192.0.2.61']);
+    await client.query('DROP SINK live_keep');
+    await client.query('DROP SINK live_lift');
+  });
+
   test('the list survives SIGKILL and a restart, and goes on from there', async () => {
     const f = files();
     const beforeKill = listed(f.list);
