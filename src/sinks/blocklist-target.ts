@@ -20,7 +20,6 @@ import { readAllowlist } from './allowlist-table.ts';
 import { type BlocklistFiles, writeBlocklistFiles } from './blocklist-files.ts';
 import {
   alertResolved,
-  type BlockEntry,
   type BlocklistState,
   block,
   countAllowed,
@@ -87,11 +86,6 @@ export class BlocklistTarget implements SinkTarget {
     this.#timer = setInterval(() => this.#tick(), EXPIRY_TICK_MS);
     this.#timer.unref();
     this.#tick();
-  }
-
-  /** The addresses blocked now (the decisions API reads the registry instead). */
-  entries(): readonly BlockEntry[] {
-    return this.#state.entries;
   }
 
   stats(): Readonly<Record<string, number>> {
