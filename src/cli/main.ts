@@ -1,3 +1,4 @@
+import { BOUNCER_SUMMARY, bouncerCommand } from './bouncer.ts';
 import type { Command, Io } from './command.ts';
 import { runCommand } from './command.ts';
 import { UsageError } from './flags.ts';
@@ -16,7 +17,7 @@ const commands: readonly Command[] = [
 const everyFlagName = new Set(commands.flatMap((c) => c.flags.map((f) => f.name)));
 
 function overview(): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  const width = Math.max(...commands.map((c) => c.name.length), 'bouncer'.length) + 2;
   return [
     'tidewatch — real-time security monitoring for websites, driven by streaming SQL',
     '',
@@ -24,6 +25,7 @@ function overview(): string {
     '',
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    `  ${'bouncer'.padEnd(width)}${BOUNCER_SUMMARY}`,
     `  ${'help'.padEnd(width)}Show help of a command`,
     '',
     'Options:',
@@ -68,6 +70,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
 }
 
 function dispatch(name: string, argv: readonly string[], io: Io): Promise<number> {
+  // Subcommands and a positional name: not the flag-only shape of the other commands.
+  if (name === 'bouncer') return bouncerCommand(argv, io);
   const command = commands.find((c) => c.name === name);
   if (!command) {
     const known = commands.map((c) => c.name).join(', ');

@@ -6,6 +6,7 @@ import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
+import { isDecisionsApiPath, registerDecisionsApi } from '../decisions/decisions-api.ts';
 import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
 import { labelFile } from '../generator/outputs.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
@@ -23,6 +24,7 @@ import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { SAVED_PANELS_FILE, SavedPanels, withSavedPanels } from '../serve/saved-panels.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
 import { isWebAsset, registerWebAssets } from '../serve/web-assets.ts';
+import { Blocklists } from '../sinks/blocklists.ts';
 import { openSink } from '../sinks/open-sink.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
 import { SqlError } from '../sql/errors.ts';
@@ -444,6 +446,7 @@ async function serve(
   let fatalError: Error | undefined;
   const signal = AbortSignal.any([stopped, fatal.signal]);
   const feeds = settings['generator-source'];
+  const blocklists = new Blocklists();
   let durable: DurableEngine;
   let system: SystemParameters;
   try {
@@ -469,6 +472,8 @@ async function serve(
           cwd: io.cwd,
           stdout: io.stdout,
           stderr: io.stderr,
+          dataDir,
+          blocklists,
           onDeadLetter: (sink, letter) =>
             io.stderr.write(`tidewatch: sink ${sink}: dead letter ${letter.dedupKey}: ${letter.reason}\n`),
         }),
@@ -628,8 +633,10 @@ async function serve(
       ...(password ? { token: password } : {}),
       routes: { '/api/status': status, '/api/views': viewRows(engine) },
       ingest: ingestInto(durable),
-      isPublic: isWebAsset,
+      // The decisions API checks its bouncers' X-Api-Key instead of the bearer token.
+      isPublic: (path) => isWebAsset(path) || isDecisionsApiPath(path),
       extend: async (app) => {
+        registerDecisionsApi(app, { blocklists, dataDir });
         registerDashboardApi(app, {
           dashboard,
           saved,

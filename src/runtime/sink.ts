@@ -14,7 +14,7 @@ export interface SinkDeadLetter {
 /** How a sink is doing, as `/api/status` and `tidewatch_sinks` show it. */
 export interface SinkStatus {
   readonly name: string;
-  /** `webhook`, `file`, `log`, `kafka`, `blackhole`. */
+  /** `webhook`, `file`, `log`, `kafka`, `blackhole`, `blocklist`. */
   readonly connector: string;
   /** The table or view it reads. */
   readonly from: string;
@@ -34,6 +34,8 @@ export interface SinkStatus {
   readonly deliveredEpoch: number | null;
   readonly lastError?: string;
   readonly lastDeadLetter?: SinkDeadLetter;
+  /** The target's own counters (a blocklist's blocked, ignored and allowed addresses). */
+  readonly target?: Readonly<Record<string, number>>;
 }
 
 export interface RunningSink {

@@ -125,6 +125,7 @@ export class SinkDelivery implements RunningSink {
       deliveredEpoch: p.epoch < 0 ? null : p.epoch,
       ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
       ...(p.lastDeadLetter === undefined ? {} : { lastDeadLetter: p.lastDeadLetter }),
+      ...(this.#o.target.stats === undefined ? {} : { target: this.#o.target.stats() }),
     };
   }
 

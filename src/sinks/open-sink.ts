@@ -4,6 +4,8 @@
  */
 import type { SinkSpec } from '../engine/sink-catalog.ts';
 import type { SinkDeadLetter } from '../runtime/sink.ts';
+import { BlocklistTarget } from './blocklist-target.ts';
+import type { Blocklists } from './blocklists.ts';
 import { SinkDelivery, type SinkQueueStore } from './delivery.ts';
 import { FileTarget } from './file-target.ts';
 import { KafkaTarget } from './kafka-target.ts';
@@ -19,6 +21,10 @@ export interface SinkEnvironment {
   readonly stdout: LineOutput;
   readonly stderr: LineOutput;
   readonly onDeadLetter?: (sink: string, report: SinkDeadLetter) => void;
+  /** Where blocklist sinks keep their lists; without it a blocklist sink cannot run. */
+  readonly dataDir?: string;
+  /** Where blocklist sinks show their blocks to the decisions API. */
+  readonly blocklists?: Blocklists;
 }
 
 function targetOf(spec: SinkSpec, config: SinkConfig, env: SinkEnvironment): SinkTarget {
@@ -42,6 +48,20 @@ function targetOf(spec: SinkSpec, config: SinkConfig, env: SinkEnvironment): Sin
       );
     case 'blackhole':
       return new BlackholeTarget();
+    case 'blocklist': {
+      const dataDir = env.dataDir;
+      if (dataDir === undefined) throw new Error(`blocklist sink ${spec.name} needs a data directory`);
+      return new BlocklistTarget({
+        sink: spec.name,
+        config: c,
+        primaryKey: config.primaryKey,
+        dataDir,
+        fresh: env.store.sinkProgress(spec.name) === undefined,
+        connectReader: () => env.store.connectReader(),
+        registry: env.blocklists,
+        onError: (message) => env.stderr.write(`tidewatch: sink ${spec.name}: ${message}\n`),
+      });
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * Options every sink takes, as RisingWave names them where it has them:
  *
- * * `connector` — `webhook`, `file`, `log`, `kafka`, `blackhole`;
+ * * `connector` — `webhook`, `file`, `log`, `kafka`, `blackhole`, `blocklist`;
  * * `type` — `append-only` or `upsert` (or `FORMAT PLAIN | UPSERT ENCODE JSON`); an append-only
  *   sink over a relation that retracts rows needs `force_append_only = 'true'`, which drops
  *   deletions and turns updates into insertions, as in RisingWave;
@@ -63,7 +63,32 @@ export interface BlackholeConfig {
   readonly kind: 'blackhole';
 }
 
-export type ConnectorConfig = WebhookConfig | FileConfig | LogConfig | KafkaConfig | BlackholeConfig;
+export interface BlocklistConfig {
+  readonly kind: 'blocklist';
+  /** The column holding the address to block. */
+  readonly ipColumn: number;
+  /** The column naming the scenario (`scenario`), when the relation has one. */
+  readonly scenarioColumn: number | undefined;
+  /** How long a block lasts after its last detection. */
+  readonly durationMs: number;
+  /** A resolved alert unblocks its address (once none of its alerts is open) before the block ends. */
+  readonly unblockOnResolve: boolean;
+  /** The table of addresses and ranges never blocked, and its column (default: `ip`, else its first). */
+  readonly allowlist: { readonly table: string; readonly column: string | undefined } | undefined;
+  /** Absolute paths of the files written. */
+  readonly nginxPath: string | undefined;
+  readonly listPath: string | undefined;
+  readonly ipsetPath: string | undefined;
+  readonly ipsetName: string;
+}
+
+export type ConnectorConfig =
+  | WebhookConfig
+  | FileConfig
+  | LogConfig
+  | KafkaConfig
+  | BlackholeConfig
+  | BlocklistConfig;
 
 export interface Throttle {
   /** Column indexes. */
@@ -85,7 +110,19 @@ export interface SinkConfig {
   readonly backoff: { readonly firstMs: number; readonly maxMs: number };
 }
 
-export const SINK_CONNECTORS = ['webhook', 'file', 'log', 'kafka', 'blackhole'] as const;
+export const SINK_CONNECTORS = ['webhook', 'file', 'log', 'kafka', 'blackhole', 'blocklist'] as const;
+
+const BLOCKLIST_OPTIONS = new Set([
+  'ip.column',
+  'duration',
+  'unblock_on_resolve',
+  'allowlist.table',
+  'allowlist.column',
+  'nginx.path',
+  'list.path',
+  'ipset.path',
+  'ipset.name',
+]);
 
 const COMMON = new Set([
   'connector',
@@ -111,6 +148,7 @@ const CONNECTOR_OPTIONS: Readonly<Record<(typeof SINK_CONNECTORS)[number], (key:
     k === 'properties.message.timeout.ms' ||
     (SECURITY_PROPERTIES as readonly string[]).includes(k),
   blackhole: () => false,
+  blocklist: (k) => BLOCKLIST_OPTIONS.has(k),
 };
 
 function invalid(message: string): SqlError {
@@ -268,7 +306,42 @@ function connectorConfig(
     }
     case 'blackhole':
       return { kind: 'blackhole' };
+    case 'blocklist':
+      return blocklistConfig(spec, cwd);
   }
+}
+
+function blocklistConfig(spec: SinkSpec, cwd: string): BlocklistConfig {
+  const o = spec.options;
+  const [ipColumn] = columnList(spec, 'ip.column', o.get('ip.column') ?? 'actor');
+  if (ipColumn === undefined) throw invalid('ip.column names no column');
+  const scenario = spec.columns.findIndex((c) => c.name === 'scenario');
+  const table = o.get('allowlist.table');
+  const column = o.get('allowlist.column');
+  if (column !== undefined && table === undefined)
+    throw invalid("allowlist.column needs allowlist.table = 'table'");
+  if (table !== undefined && table.trim() === '') throw invalid('allowlist.table is empty');
+  const ipsetName = o.get('ipset.name') ?? 'tidewatch';
+  if (!/^[A-Za-z0-9_.-]{1,28}$/.test(ipsetName))
+    throw invalid(`ipset.name '${ipsetName}' must be 1 to 28 letters, digits, '_', '.' or '-'`);
+  const path = (name: string) => {
+    const v = o.get(name);
+    if (v === undefined) return undefined;
+    if (v === '') throw invalid(`${name} is empty`);
+    return resolve(cwd, v);
+  };
+  return {
+    kind: 'blocklist',
+    ipColumn,
+    scenarioColumn: scenario < 0 ? undefined : scenario,
+    durationMs: durationMs('duration', o.get('duration') ?? '1 hour'),
+    unblockOnResolve: bool(o, 'unblock_on_resolve', false),
+    allowlist: table === undefined ? undefined : { table: table.trim(), column: column?.trim() || undefined },
+    nginxPath: path('nginx.path'),
+    listPath: path('list.path'),
+    ipsetPath: path('ipset.path'),
+    ipsetName,
+  };
 }
 
 /**

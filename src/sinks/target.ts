@@ -24,4 +24,6 @@ export interface SinkTarget {
   /** Delivers `messages` in order, stopping at the first one not acknowledged. */
   deliver(messages: readonly SinkMessage[], signal: AbortSignal): Promise<DeliveryResult>;
   close(): Promise<void>;
+  /** Counters of the target's own, shown with the sink's status. */
+  stats?(): Readonly<Record<string, number>>;
 }
