@@ -17,7 +17,7 @@ import {
 } from '@duckdb/node-api';
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
-import type { SourceIngestion } from './catalog-relation-spec.ts';
+import { type CatalogAccess, ROOT_ONLY, type SourceIngestion } from './catalog-relation-spec.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { CatalogTables, catalogTableSql, type SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
@@ -31,7 +31,13 @@ import { prepareConnection, readsCatalog } from './session-setup.ts';
 import { currentSettings } from './settings.ts';
 import type { StoredRelation } from './stored-relation.ts';
 
-export type { PartitionProgress, SourceIngestion } from './catalog-relation-spec.ts';
+export type {
+  CatalogAccess,
+  CatalogGrant,
+  CatalogUser,
+  PartitionProgress,
+  SourceIngestion,
+} from './catalog-relation-spec.ts';
 export { isEmptyQuery } from './parse-query.ts';
 export { pgTypeOf } from './pg-types.ts';
 export type { StoredRelation } from './stored-relation.ts';
@@ -72,6 +78,8 @@ interface Translation {
   readonly outputs: OutputColumn[] | undefined;
   /** It reads a relation of the sources' ingestion, whose tables are refilled before it runs. */
   readonly readsIngestion: boolean;
+  /** The tidewatch relations it reads, for the privilege check. */
+  readonly reads: readonly string[];
 }
 
 export class AdHocSession {
@@ -79,6 +87,8 @@ export class AdHocSession {
   readonly #catalog: () => readonly StoredRelation[];
   readonly #settings: (name: string) => string | undefined;
   readonly #ingestion: () => readonly SourceIngestion[];
+  #guard: ((relations: readonly string[]) => void) | undefined;
+  #access: () => CatalogAccess = () => ROOT_ONLY;
   readonly #database: string;
   readonly #tables: CatalogTables;
   readonly #shared: SharedCatalog;
@@ -255,6 +265,23 @@ export class AdHocSession {
     }));
   }
 
+  /**
+   * From now on, every query and description first hands the tidewatch relations it reads to
+   * `guard`, which throws to refuse it (a privilege check); the catalog's users and grants
+   * are `access`'s.
+   */
+  guardReads(guard: (relations: readonly string[]) => void, access: () => CatalogAccess): void {
+    this.#guard = guard;
+    this.#access = access;
+  }
+
+  /** Throws what the guard throws for `sql`, without running it. */
+  checkReads(sql: string): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#translate(sql);
+    });
+  }
+
   async #translate(sql: string): Promise<Translation> {
     const relations = this.#catalog();
     const signature = catalogSignature(relations);
@@ -264,7 +291,9 @@ export class AdHocSession {
       if (this.#translations.size >= TRANSLATIONS_KEPT) this.#translations.clear();
       this.#translations.set(sql, t);
     }
-    if (readsCatalog(t.sql)) await this.#tables.refresh(relations, currentSettings(this.#settings));
+    this.#guard?.(t.reads);
+    if (readsCatalog(t.sql))
+      await this.#tables.refresh(relations, currentSettings(this.#settings), this.#access());
     if (t.readsIngestion) await this.#tables.refreshIngestion(relations, this.#ingestion());
     return t;
   }
@@ -273,6 +302,7 @@ export class AdHocSession {
     const parsed = parseQuery(sql);
     const byName = new Map(relations.map((r) => [r.name, r]));
     const stored = (name: string) => byName.get(name);
+    const reads = new Set<string>();
     const inference = new OutputColumns({
       stored,
       catalogColumns: (schema, name) => findCatalogRelation(schema, name)?.columns,
@@ -280,7 +310,11 @@ export class AdHocSession {
     const outputs = inference.of(parsed.select);
     let readsIngestion = false;
     const env: RewriteEnv = {
-      stored,
+      stored: (name) => {
+        const r = stored(name);
+        if (r !== undefined) reads.add(r.name);
+        return r;
+      },
       catalogTable: (schema, name) => {
         const rel = findCatalogRelation(schema, name);
         if (rel === undefined) return undefined;
@@ -290,7 +324,7 @@ export class AdHocSession {
       database: this.#database,
       typeOf: (n) => inference.typeOf(n),
     };
-    return { parsed, sql: rewriteQuery(parsed, env), outputs, readsIngestion };
+    return { parsed, sql: rewriteQuery(parsed, env), outputs, readsIngestion, reads: [...reads] };
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -11,11 +11,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SqlType, Value } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
-import type {
-  CatalogRelation,
-  CatalogSetting,
-  CatalogSnapshot,
-  SourceIngestion,
+import {
+  type CatalogAccess,
+  type CatalogRelation,
+  type CatalogSetting,
+  type CatalogSnapshot,
+  ROOT_ONLY,
+  type SourceIngestion,
 } from './catalog-relation-spec.ts';
 import { catalogRelations, rowValues } from './catalog-relations.ts';
 import { duckTypeOfSql, toDuckValue } from './duck-values.ts';
@@ -97,10 +99,11 @@ function snapshotOf(
   relations: readonly StoredRelation[],
   settings: readonly CatalogSetting[],
   ingestion: readonly SourceIngestion[] = [],
+  access: CatalogAccess = ROOT_ONLY,
 ): CatalogSnapshot {
   const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const oids = relationOids(sorted.map((r) => r.name));
-  return { relations: sorted, settings, relationOid: (name) => oids.get(name) ?? 0, ingestion };
+  return { relations: sorted, settings, relationOid: (name) => oids.get(name) ?? 0, ingestion, access };
 }
 
 /**
@@ -192,11 +195,15 @@ export class SharedCatalog {
     return this.#ready;
   }
 
-  /** Brings the tables up to `relations`, unless they hold them already. */
-  refresh(conn: DuckDBConnection, relations: readonly StoredRelation[]): Promise<void> {
+  /** Brings the tables up to `relations` and `access`, unless they hold them already. */
+  refresh(
+    conn: DuckDBConnection,
+    relations: readonly StoredRelation[],
+    access: CatalogAccess,
+  ): Promise<void> {
     const run = this.#queue.then(async () => {
-      const snapshot = snapshotOf(relations, []);
-      const fingerprint = JSON.stringify(snapshot.relations);
+      const snapshot = snapshotOf(relations, [], [], access);
+      const fingerprint = JSON.stringify([snapshot.relations, access]);
       if (fingerprint === this.#fingerprint) return;
       await this.#tables.refill(conn, snapshot);
       this.#fingerprint = fingerprint;
@@ -234,9 +241,13 @@ export class CatalogTables {
     await this.#conn.run([...this.#own.createSql(), ...this.#ingestion.createSql()].join(';\n'));
   }
 
-  /** Brings the tables up to these relations and settings. */
-  async refresh(relations: readonly StoredRelation[], settings: readonly CatalogSetting[]): Promise<void> {
-    await this.#shared.refresh(this.#conn, relations);
+  /** Brings the tables up to these relations, settings, users and grants. */
+  async refresh(
+    relations: readonly StoredRelation[],
+    settings: readonly CatalogSetting[],
+    access: CatalogAccess = ROOT_ONLY,
+  ): Promise<void> {
+    await this.#shared.refresh(this.#conn, relations, access);
     const fingerprint = JSON.stringify(settings);
     if (fingerprint === this.#fingerprint) return;
     await this.#own.refill(this.#conn, snapshotOf(relations, settings));
