@@ -16,7 +16,6 @@ import { mustBeOwner, mustBeSuperuser, permissionDenied } from './permission-den
 const UNGUARDED: ReadonlySet<Statement['kind']> = new Set([
   'ShowObjects',
   'Describe',
-  'Explain',
   'ShowVariable',
   'SetVariable',
   'Transaction',
@@ -97,6 +96,10 @@ export class SessionPrivileges {
           // A relation that is not there: the engine says so (or skips it, IF EXISTS).
           if (!RELATION_KINDS.has(s.objectKind)) throw mustBeOwner(s.objectKind, name);
         }
+        return;
+      case 'Explain':
+        // As PostgreSQL: explaining a query needs what running it needs, of what it reads.
+        this.requireReads(relationsRead(s));
         return;
       case 'Flush':
         throw mustBeSuperuser('FLUSH');

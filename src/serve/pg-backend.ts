@@ -78,16 +78,16 @@ export interface PgBackendDeps {
   readonly insertRows: (table: string, rows: readonly Row[]) => Promise<number>;
   /** Subscriptions and the change logs they follow. */
   readonly subscriptions: SubscriptionStore;
+  /** Users and grants, and how a change of them is made durable (without: root alone, in memory). */
+  readonly access?: PgAccess;
+  /** Told of every CREATE/ALTER/DROP USER, GRANT and REVOKE, run or refused, for the audit trail. */
+  readonly onAccessChange?: (change: AccessChangeEvent) => void;
   /** The server's defaults of session settings (`statement_timeout` from --statement-timeout…). */
   readonly settingDefaults?: Readonly<Record<string, string>>;
   /** A number that changes whenever the store may have changed (`ViewStore.version`). */
   readonly storeVersion: () => number;
   /** How each source's ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). */
   readonly ingestion: () => readonly SourceIngestion[];
-  /** Users and grants, and how a change of them is made durable (without: root alone, in memory). */
-  readonly access?: PgAccess;
-  /** Told of every CREATE/ALTER/DROP USER, GRANT and REVOKE, run or refused, for the audit trail. */
-  readonly onAccessChange?: (change: AccessChangeEvent) => void;
   /** RisingWave's system parameters: `SHOW PARAMETERS`, `ALTER SYSTEM SET`. */
   readonly system?: {
     list(): readonly SystemParameter[];

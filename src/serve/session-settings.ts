@@ -92,8 +92,13 @@ export class SessionSettings {
   /** `SET name = value`; an undefined value is `RESET name` (`SET name TO DEFAULT`). */
   set(name: string, value: string | undefined): PgQueryResult {
     const lower = name.toLowerCase();
-    if (lower === 'session_authorization')
+    const user = this.#identity.get('session_authorization');
+    // Who the session is does not change: the user may only name itself (or reset).
+    if (lower === 'session_authorization' && value !== undefined && value !== user)
       throw new SqlError(SqlState.insufficientPrivilege, 'permission denied to set session authorization');
+    if (lower === 'role' && value !== undefined && value.toLowerCase() !== 'none' && value !== user)
+      throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set role "${value}"`);
+    if (lower === 'session_authorization') return { tag: 'SET_VARIABLE' };
     if (this.#identity.has(lower))
       throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`);
     if (value === undefined) this.#values.delete(lower);

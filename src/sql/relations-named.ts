@@ -1,9 +1,10 @@
 /**
- * The relations a DML statement reads besides its target: those its query (INSERT … SELECT)
- * or its conditions' subqueries name. Every name counts, even one a CTE of the same name
- * shadows: a privilege check asks for too much rather than too little.
+ * The relations a statement's queries read: an INSERT's query (INSERT … SELECT), the
+ * subqueries of an UPDATE's or DELETE's conditions and values, what an EXPLAIN would run —
+ * never the name of a statement's target, which is not a query's. Every name counts, even one
+ * a CTE of the same name shadows: a privilege check asks for too much rather than too little.
  */
-import type { Delete, Insert, Update } from './statement.ts';
+import type { Statement } from './statement.ts';
 
 function collect(node: unknown, out: Set<string>): void {
   if (Array.isArray(node)) {
@@ -23,14 +24,8 @@ function collect(node: unknown, out: Set<string>): void {
 }
 
 /** The relation names `s` reads, its target excluded unless it reads it in a subquery. */
-export function relationsRead(s: Insert | Update | Delete): string[] {
+export function relationsRead(s: Statement): string[] {
   const out = new Set<string>();
-  if (s.kind === 'Insert') {
-    if (s.values === undefined) collect(s.query.ast, out);
-    else for (const row of s.values) for (const e of row) collect(e.ast, out);
-  } else {
-    if (s.where !== undefined) collect(s.where.ast, out);
-    if (s.kind === 'Update') for (const a of s.assignments) collect(a.value.ast, out);
-  }
+  collect(s, out);
   return [...out];
 }

@@ -193,6 +193,7 @@ test('what statements need: DML its privilege and SELECT on what it reads; DDL, 
   assert.throws(() => check('DROP MATERIALIZED VIEW v1'), /must be owner of materialized view v1/);
   assert.throws(() => check('FLUSH'), /must be superuser to FLUSH/);
   assert.throws(() => p.requireSetParameter('barrier_interval_ms'), /permission denied to set parameter/);
+  assert.throws(() => check('EXPLAIN SELECT * FROM v1'), /permission denied for materialized view v1/);
   check('SHOW TABLES');
   check('SET rw_implicit_flush = true');
   // A superuser passes everything; so do relations that are not tidewatch's (the catalog's).

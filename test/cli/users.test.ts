@@ -166,6 +166,13 @@ test('a read-only user reads what it was granted and nothing more; logins, catal
   assert.match(denied.stderr, /ERROR: {2}permission denied for materialized view v2/);
   const copy = await psql(asAlice, ['-c', '\\copy t from stdin'], '5\n\\.\n');
   assert.match(copy.stderr, /permission denied for table t/);
+  const copyOut = await psql(asAlice, ['-c', 'COPY v2 TO STDOUT']);
+  assert.match(copyOut.stderr, /permission denied for materialized view v2/);
+  // psql's \du and \dp read the catalog: the roles, and each relation's access privileges.
+  const du = await psql(asAlice, ['-c', '\\du']);
+  assert.match(du.stdout, /dashboard +\| Cannot login/);
+  const dp = await psql(asAlice, ['-At', '-c', '\\dp v1']);
+  assert.match(dp.stdout, /root=r\/root\nalice=r\/root/);
   const read = await psql(asAlice, ['-At', '-c', 'SELECT sum(a) FROM v1']);
   assert.equal(read.stdout.trim(), '3', read.stderr);
 

@@ -3,12 +3,47 @@
  * `information_schema.table_privileges`, RisingWave's `rw_catalog.rw_users`. Passwords never
  * show: `rolpassword`/`passwd` read `********` for a user that has one (as in PostgreSQL).
  */
-import { type CatalogRelation, relation } from './catalog-relation-spec.ts';
+import { type CatalogAccess, type CatalogRelation, relation } from './catalog-relation-spec.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
 
 const MASKED = '********';
 
+/** PostgreSQL's ACL letters of the privileges. */
+const ACL_LETTERS: Readonly<Record<string, string>> = { SELECT: 'r', INSERT: 'a', UPDATE: 'w', DELETE: 'd' };
+const ACL_ORDER = 'arwd';
+
+/**
+ * A relation's `relacl` as PostgreSQL writes it (`alice=r/root`, `*` after a privilege held
+ * WITH GRANT OPTION), its owner root's entry first; undefined (NULL: the defaults) without grants.
+ */
+export function relationAcl(access: CatalogAccess, relation: string, kind: string): string[] | undefined {
+  const grants = access.grants.filter((g) => g.relation === relation);
+  if (grants.length === 0) return undefined;
+  const entries = new Map<string, string[]>();
+  for (const g of grants) {
+    const key = `${g.grantee}\u0000${g.grantor}`;
+    const letters = entries.get(key) ?? [];
+    letters.push(`${ACL_LETTERS[g.privilege] ?? ''}${g.grantable ? '*' : ''}`);
+    entries.set(key, letters);
+  }
+  const owner = kind === 'table' ? 'root=arwd/root' : 'root=r/root';
+  return [
+    owner,
+    ...[...entries].map(([key, letters]) => {
+      const [grantee, grantor] = key.split('\u0000') as [string, string];
+      const sorted = letters.sort((a, b) => ACL_ORDER.indexOf(a[0] ?? '') - ACL_ORDER.indexOf(b[0] ?? ''));
+      return `${grantee}=${sorted.join('')}/${grantor}`;
+    }),
+  ];
+}
+
 export const accessRelations: readonly CatalogRelation[] = Object.freeze([
+  relation(
+    'pg_catalog',
+    'pg_auth_members',
+    'r',
+    'oid oid, roleid oid, member oid, grantor oid, admin_option bool',
+  ),
   relation(
     'pg_catalog',
     'pg_roles',

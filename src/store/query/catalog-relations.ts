@@ -15,7 +15,7 @@
  * - object identifiers are bigint; arrays of identifiers, ACLs and expressions are NULL.
  */
 import type { SqlType, Value } from '../../sql/types.ts';
-import { accessRelations } from './access-relations.ts';
+import { accessRelations, relationAcl } from './access-relations.ts';
 import {
   type CatalogColumn,
   type CatalogRelation,
@@ -176,6 +176,7 @@ function classes(s: CatalogSnapshot): Row[] {
     relrewrite: 0,
     relfrozenxid: 0,
     relminmxid: 0,
+    relacl: (r.stored === undefined ? undefined : relationAcl(s.access, r.name, r.stored.kind)) ?? null,
   }));
 }
 
