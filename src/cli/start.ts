@@ -25,6 +25,8 @@ import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { SAVED_PANELS_FILE, SavedPanels, withSavedPanels } from '../serve/saved-panels.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
 import { isWebAsset, registerWebAssets } from '../serve/web-assets.ts';
+import { openSink } from '../sinks/open-sink.ts';
+import { sinkConfig } from '../sinks/sink-options.ts';
 import { SqlError } from '../sql/errors.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
@@ -56,6 +58,7 @@ import { sourceProgress, viewRows } from './http-answers.ts';
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
+import { catalogSinks } from './sink-catalog.ts';
 import { sourceIngestion } from './source-ingestion.ts';
 import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
@@ -466,8 +469,20 @@ async function serve(
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
         checkSource,
+        checkSink: (spec) => {
+          sinkConfig(spec, io.cwd);
+        },
         epochMs: system.barrierIntervalMs,
       },
+      openSink: (spec, store) =>
+        openSink(spec, {
+          store,
+          cwd: io.cwd,
+          stdout: io.stdout,
+          stderr: io.stderr,
+          onDeadLetter: (sink, letter) =>
+            io.stderr.write(`tidewatch: sink ${sink}: dead letter ${letter.dedupKey}: ${letter.reason}\n`),
+        }),
       connectorFor: (spec) => sourceConnector(spec, io.cwd),
       decoderFor: (spec, format) => {
         const decoder = format === undefined ? sourceDecoder(spec) : inputDecoder(format, spec);
@@ -570,6 +585,7 @@ async function serve(
     committed_epoch: durable.store.lastEpoch() ?? null,
     sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
+    sinks: durable.sinks(),
   });
 
   let pg: PgServer;
@@ -587,6 +603,7 @@ async function serve(
     ingestion: () => sourceIngestion(durable.ingestion()),
     access: { catalog: durable.access, change: (edit) => durable.changeAccess(edit) },
     onAccessChange: (change) => io.stderr.write(`tidewatch: ${accessAuditLine(change)}\n`),
+    sinks: () => catalogSinks(engine.sinks(), durable.sinks()),
     settingDefaults: {
       statement_timeout: settings['statement-timeout'],
       max_connections: String(settings['max-connections']),

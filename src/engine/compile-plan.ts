@@ -319,7 +319,10 @@ class PlanCompiler {
         }
         const fs = p.exprs.map((e) => this.fn(e));
         const copies = p.exprs.flatMap((e, i) => (e.kind === 'ColumnRef' ? [[e.index, i] as const] : []));
-        return this.#add(new Project((row) => fs.map((f) => f(row)), { watermarks: copies }), input);
+        return this.#add(
+          new Project((row) => fs.map((f) => f(row)), { watermarks: copies, columns: fs }),
+          input,
+        );
       }
       case 'Tumble':
         return this.#add(

@@ -52,6 +52,7 @@ import { uniqueKey } from '../sql/plan-keys.ts';
 import type {
   ColumnDef,
   CreateMaterializedView,
+  CreateSink,
   CreateSource,
   CreateTable,
   Delete,
@@ -82,7 +83,10 @@ import { compileExpr, compilePredicate } from './eval/compile.ts';
 import { columnTypmod, fromText } from './eval/functions/casts.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
 import { EventTime, type EventTimeState, type EventTimeStats } from './event-time.ts';
+import { SinkCatalog, type SinkSpec } from './sink-catalog.ts';
 import { SOURCE_STATS, sourceStatsRelation, sourceStatsRows } from './system-views.ts';
+
+export type { SinkSpec } from './sink-catalog.ts';
 
 export interface EngineOptions {
   /** Epoch length in milliseconds (default 1000). */
@@ -112,6 +116,11 @@ export interface EngineOptions {
    * wrong), so that CREATE SOURCE refuses what could never be read. Not run by `restore`.
    */
   readonly checkSource?: (source: SourceSpec) => void;
+  /**
+   * Checks a new sink's connector, options and format (throws a SqlError naming what is wrong),
+   * so that CREATE SINK refuses what could never deliver. Not run by `restore`.
+   */
+  readonly checkSink?: (sink: SinkSpec) => void;
 }
 
 /** A source as its CREATE SOURCE defined it: where its records come from and how to read them. */
@@ -282,6 +291,7 @@ const CATALOG_CHANGES: ReadonlySet<Statement['kind']> = new Set([
   'CreateSource',
   'CreateTable',
   'CreateMaterializedView',
+  'CreateSink',
   'Drop',
 ]);
 
@@ -399,6 +409,8 @@ export class Engine implements Catalog {
   readonly #now: () => number;
   readonly #dependentsOutside: (relation: string) => readonly string[];
   readonly #checkSource: (source: SourceSpec) => void;
+  readonly #checkSink: (sink: SinkSpec) => void;
+  readonly #sinks = new SinkCatalog();
   /** `restore` runs the catalog's statements again: what was checked at CREATE is not checked again. */
   #restoring = false;
   #uid = 0;
@@ -409,6 +421,7 @@ export class Engine implements Catalog {
     this.#now = options.now ?? Date.now;
     this.#dependentsOutside = options.dependentsOutside ?? (() => []);
     this.#checkSource = options.checkSource ?? (() => {});
+    this.#checkSink = options.checkSink ?? (() => {});
     if (options.autoEpoch !== false) this.setEpochMs(options.epochMs ?? 1000);
   }
 
@@ -629,6 +642,11 @@ export class Engine implements Catalog {
     return { name: rel.name, options: rel.options, format: rel.format, columns: rel.columns };
   }
 
+  /** Every sink, sorted by name. */
+  sinks(): readonly SinkSpec[] {
+    return this.#sinks.list();
+  }
+
   /** Per source and table: rows admitted, late rows dropped, event time and watermark. */
   sourceStats(): ({ name: string } & EventTimeStats)[] {
     const out: ({ name: string } & EventTimeStats)[] = [];
@@ -797,7 +815,7 @@ export class Engine implements Catalog {
       case 'CreateView':
         throw notSupported('CREATE VIEW (use CREATE MATERIALIZED VIEW)');
       case 'CreateSink':
-        throw notSupported('CREATE SINK');
+        return this.#createSink(s);
       case 'Insert':
         return this.#insert(s, params);
       case 'Update':
@@ -834,7 +852,7 @@ export class Engine implements Catalog {
   }
 
   #checkNew(name: string, ifNotExists: boolean, kind: string): StatementResult | undefined {
-    if (this.getRelation(name) === undefined) return undefined;
+    if (this.getRelation(name) === undefined && !this.#sinks.has(normalizeName(name))) return undefined;
     if (ifNotExists) return { tag: '', notice: `relation "${name}" already exists, skipping` };
     throw duplicateObject(kind === 'materialized view' ? 'relation' : kind, name);
   }
@@ -889,6 +907,33 @@ export class Engine implements Catalog {
       plan: undefined,
     };
     this.#relations.set(name, rel);
+    return { tag };
+  }
+
+  #createSink(s: CreateSink): StatementResult {
+    const tag = 'CREATE_SINK';
+    const exists = this.#checkNew(s.name, s.ifNotExists, 'sink');
+    if (exists !== undefined) return { ...exists, tag };
+    if (s.from === undefined)
+      throw notSupported('CREATE SINK … AS SELECT (create a materialized view and CREATE SINK … FROM it)');
+    const rel = this.#rel(s.from);
+    if (rel === undefined) throw undefinedTable(s.from);
+    if (rel.objectKind === 'source')
+      throw notSupported(
+        `CREATE SINK FROM a source ("${rel.name}"): sink a table or materialized view of it`,
+      );
+    const spec: SinkSpec = {
+      name: normalizeName(s.name),
+      from: rel.name,
+      columns: rel.columns.map((c) => ({ name: c.name, type: c.type })),
+      key: this.relations().find((r) => r.name === rel.name)?.key,
+      appendOnly: rel.appendOnly,
+      options: s.options,
+      format: s.format,
+      definition: s.text,
+    };
+    if (!this.#restoring) this.#checkSink(spec);
+    this.#sinks.add(spec);
     return { tag };
   }
 
@@ -1291,6 +1336,7 @@ export class Engine implements Catalog {
 
   #drop(s: Drop): StatementResult {
     const tag = `DROP_${s.objectKind.toUpperCase().replace(/ /g, '_')}`;
+    if (s.objectKind === 'sink') return this.#dropSinks(s, tag);
     const kinds: Record<string, ObjectKind | undefined> = {
       source: 'source',
       table: 'table',
@@ -1314,6 +1360,7 @@ export class Engine implements Catalog {
         ...this.#dependents(rel.name)
           .filter((d) => !s.names.map(normalizeName).includes(d.name))
           .map((d) => `${d.objectKind} ${d.name}`),
+        ...this.#sinks.readersOf(rel.name).map((sink) => `sink ${sink.name}`),
         ...this.#dependentsOutside(rel.name),
       ];
       if (deps.length > 0 && !s.cascade) throw dependentObjects(`${s.objectKind} ${rel.name}`, deps);
@@ -1323,8 +1370,18 @@ export class Engine implements Catalog {
     return { tag };
   }
 
+  #dropSinks(s: Drop, tag: string): StatementResult {
+    const names = s.names.map(normalizeName);
+    for (const n of names)
+      if (!this.#sinks.has(n) && !s.ifExists)
+        throw new SqlError(SqlState.undefinedObject, `sink "${n}" does not exist`);
+    for (const n of names) this.#sinks.delete(n);
+    return { tag };
+  }
+
   #dropCascade(rel: Relation): void {
     if (!this.#relations.has(rel.name)) return;
+    for (const sink of this.#sinks.readersOf(rel.name)) this.#sinks.delete(sink.name);
     for (const d of this.#dependents(rel.name)) this.#dropCascade(d);
     const unused: Operator[] = [rel.upstream];
     if (rel.store !== undefined && rel.store !== rel.upstream) unused.push(rel.store);
@@ -1351,7 +1408,12 @@ export class Engine implements Catalog {
       sinks: undefined,
     };
     const k = kind[s.objects];
-    const names = k === undefined ? [] : this.list(k);
+    const names =
+      s.objects === 'sinks'
+        ? this.#sinks.list().map((sink) => sink.name)
+        : k === undefined
+          ? []
+          : this.list(k);
     return {
       tag: 'SHOW',
       rowCount: names.length,

@@ -27,7 +27,13 @@ import { serialize } from 'node:v8';
 import { AccessCatalog } from '../auth/access-catalog.ts';
 import { type LogDecoder, LogInput } from '../connectors/log-input.ts';
 import { TableLog } from '../connectors/table-log.ts';
-import { Engine, type EngineOptions, type SourceSpec, type StatementResult } from '../engine/engine.ts';
+import {
+  Engine,
+  type EngineOptions,
+  type SinkSpec,
+  type SourceSpec,
+  type StatementResult,
+} from '../engine/engine.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
@@ -41,6 +47,7 @@ import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
 import { committedState, type SavedState } from './saved-state.ts';
+import type { RunningSink, SinkStatus } from './sink.ts';
 import type { SourceConnector, SourceReader } from './source.ts';
 
 export interface DurableEngine {
@@ -108,6 +115,8 @@ export interface DurableEngine {
   feedConnectors(instead: ReadonlyMap<string, SourceConnector<unknown> | null>): Promise<void>;
   /** How each fed source's ingestion is doing (its log input's, its connector's), by source name. */
   ingestion(): Readonly<Record<string, readonly IngestionStatus[]>>;
+  /** How each sink's delivery is doing, sorted by name. */
+  sinks(): SinkStatus[];
   /** Stops ingestion, commits a last epoch (unless a commit failed), waits for the commits, releases all. */
   close(): Promise<void>;
   /** Users and grants, committed with every epoch; a DROP takes the grants on what it drops. */
@@ -141,6 +150,11 @@ export interface DurableEngineOptions {
    * kind of units (`OtherUnits.format`, also when read back after a restart).
    */
   readonly decoderFor?: (source: SourceSpec, format?: string) => LogDecoder;
+  /**
+   * The delivery of a sink (not started), run from the moment its CREATE is committed until
+   * it is dropped; without it, sinks' queues fill and nothing delivers them.
+   */
+  readonly openSink?: (sink: SinkSpec, store: ViewStore) => RunningSink;
 }
 
 /** Units of a log input that are not in its source's FORMAT (lines of stdin in an access-log format). */
@@ -192,7 +206,13 @@ function schemaOf(engine: Engine, retention: RetentionPolicy): StoreSchema {
     sources: relations
       .filter((r) => r.kind === 'source')
       .map((r) => ({ name: r.name, columns: columns(r), retention })),
+    sinks: engine.sinks().map((s) => ({ name: s.name, view: s.from, snapshot: snapshotOption(s) })),
   };
+}
+
+/** A sink's `snapshot` option (RisingWave's): its relation's rows at CREATE are delivered first unless 'false'. */
+function snapshotOption(sink: SinkSpec): boolean {
+  return sink.options.get('snapshot')?.trim().toLowerCase() !== 'false';
 }
 
 /** Restores or creates the engine, replays the logs, and commits every epoch from now on. */
@@ -210,6 +230,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const engine = new Engine({
     ...options.engine,
     contentsKeptOutside: true,
+    // Subscriptions live in the store; sinks are the engine's own catalog objects.
     dependentsOutside: (relation) =>
       store
         .subscriptions()
@@ -450,6 +471,29 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       if (engine.sourceSpec(source) !== undefined) openLogInput(source, { kind, format });
   };
 
+  /** Deliveries by sink, each for the definition it was opened with. */
+  const running = new Map<string, { readonly spec: SinkSpec; readonly sink: RunningSink }>();
+  /** Brings the deliveries to the committed catalog: dropped sinks' stop, new ones' start. */
+  const reconcileSinks = async (): Promise<void> => {
+    const openSink = options.openSink;
+    if (openSink === undefined) return;
+    const specs = new Map(engine.sinks().map((s) => [s.name, s]));
+    for (const [name, r] of running) {
+      if (specs.get(name) === r.spec) continue;
+      running.delete(name);
+      await r.sink.stop();
+    }
+    for (const [name, spec] of specs) {
+      if (running.has(name)) continue;
+      const sink = openSink(spec, store);
+      running.set(name, { spec, sink });
+      sink.start();
+    }
+  };
+  store.onCommitted(() => {
+    for (const r of running.values()) r.sink.wake();
+  });
+
   const reconcile = async (): Promise<void> => {
     for (const [name, f] of logFed) {
       if (engine.sourceSpec(f.source) !== undefined) continue;
@@ -477,6 +521,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     }
   };
 
+  // The catalog start-up committed is the sinks' to deliver from (their queues exist now).
+  await reconcileSinks();
+
   return {
     engine,
     store,
@@ -499,7 +546,10 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         await commits;
         if (failed) throw unusable();
       }
-      if (catalogSize() !== before) await reconcile();
+      if (catalogSize() !== before) {
+        await reconcile();
+        await reconcileSinks();
+      }
       if (error !== undefined) throw error;
       if (failed && results?.some((r) => DML.has(r.tag)) === true) throw unusable();
       return results ?? [];
@@ -522,6 +572,10 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       openRestoredLogs();
       await reconcile();
     },
+    sinks: () =>
+      [...running.values()]
+        .map((r) => r.sink.status())
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     ingestion() {
       const out: Record<string, IngestionStatus[]> = {};
       for (const [name, f] of [...[...logFed.values()].map((f) => [f.source, f] as const), ...connectorFed])
@@ -542,6 +596,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       // Ingestion stops first, then the epoch timer: no commit may start while the store closes.
       const fedNow = [...logFed.values(), ...connectorFed.values()];
       for (const f of fedNow) f.stop.abort();
+      const sinksNow = [...running.values()];
+      running.clear();
+      await Promise.allSettled(sinksNow.map((r) => r.sink.stop()));
       backlog.release();
       await Promise.allSettled(fedNow.map((f) => f.done));
       engine.close();

@@ -27,6 +27,7 @@ import { type SqlType, T, type Value } from '../sql/types.ts';
 import {
   AdHocSession,
   type CatalogAccess,
+  type CatalogSink,
   type SourceIngestion,
   type StoredRelation,
 } from '../store/query/ad-hoc-session.ts';
@@ -88,6 +89,8 @@ export interface PgBackendDeps {
   readonly storeVersion: () => number;
   /** How each source's ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). */
   readonly ingestion: () => readonly SourceIngestion[];
+  /** The sinks and how their delivery is doing now (rw_sinks, tidewatch_sinks). */
+  readonly sinks?: () => readonly CatalogSink[];
   /** RisingWave's system parameters: `SHOW PARAMETERS`, `ALTER SYSTEM SET`. */
   readonly system?: {
     list(): readonly SystemParameter[];
@@ -679,6 +682,7 @@ export class TidewatchPgBackend implements PgBackend {
       () => this.#storedRelations(),
       (name) => settings.get(name),
       this.#deps.ingestion,
+      this.#deps.sinks,
     );
     return { adHoc, settings };
   }

@@ -16,7 +16,7 @@ export interface CachedResult {
 
 /** Functions and relations whose answers the store's contents alone do not decide. */
 const UNCACHEABLE =
-  /\b(now|current_timestamp|current_date|current_time|localtime|localtimestamp|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|setseed|gen_random_uuid|uuid|current_setting|current_user|session_user|user|current_role|current_schema|current_schemas|current_database|current_catalog|version|pg_\w+|information_schema|rw_\w+|tidewatch_source_ingestion|inet_\w+|txid_\w+)\b/i;
+  /\b(now|current_timestamp|current_date|current_time|localtime|localtimestamp|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|setseed|gen_random_uuid|uuid|current_setting|current_user|session_user|user|current_role|current_schema|current_schemas|current_database|current_catalog|version|pg_\w+|information_schema|rw_\w+|tidewatch_source_ingestion|tidewatch_sinks|inet_\w+|txid_\w+)\b/i;
 
 /** Answers that depend on who asks. */
 const ASKER_DEPENDENT = /\bhas_\w+_privilege\b/i;

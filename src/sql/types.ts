@@ -196,6 +196,7 @@ const typeAliases: Readonly<Record<string, SqlType>> = {
   real: T.float4,
   float8: T.float8,
   float: T.float8,
+  double: T.float8,
   'double precision': T.float8,
   varchar: T.varchar,
   'character varying': T.varchar,

@@ -20,6 +20,8 @@
  *   insertion of one key in one epoch, when the view's key is known), `__tw_epoch`, `__tw_seq` (order within the epoch) and
  *   `__tw_ts` (commit time, ms), written from the epoch's changes in its transaction and kept
  *   for the longest retention of the view's subscriptions.
+ * - `tidewatch_sinks` and one queue per sink, `__tw_sink_<name>`: the changes of the sink's
+ *   relation not delivered yet, written in each epoch's transaction (sink-queues.ts).
  * - one table per view, named as the view, with the view's columns followed by
  *   `__tw_key VARCHAR` (the engine's `rowIdentity` of the row, so that a retraction finds its
  *   row exactly, NULLs and NaN included; empty in an APPEND ONLY table, whose rows are never
@@ -92,6 +94,15 @@ import { CSV_LOAD_MIN_ROWS, CsvLoader, csvLoadable } from './csv-load.ts';
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
+import {
+  ackSinkQueue,
+  createSinkQueue,
+  createSinksTable,
+  dropSinkQueue,
+  loadSinks,
+  type SinkQueueInfo,
+  sinkQueueTable,
+} from './sink-queues.ts';
 
 export interface ViewColumn {
   readonly name: string;
@@ -177,6 +188,8 @@ export interface StoreSchema {
     readonly columns: readonly ViewColumn[];
     readonly retention: RetentionPolicy;
   }[];
+  /** Sinks, each queueing the changes of a table or view; `snapshot`: its rows at creation first. */
+  readonly sinks?: readonly { readonly name: string; readonly view: string; readonly snapshot: boolean }[];
 }
 
 export interface ViewInfo {
@@ -476,8 +489,25 @@ interface ViewState {
 interface SchemaPlan {
   readonly views: ReadonlyMap<string, ViewState>;
   readonly sources: ReadonlyMap<string, SourceState>;
-  readonly created: { readonly views: ViewState[]; readonly sources: SourceState[] };
-  readonly dropped: { readonly views: readonly ViewState[]; readonly sources: readonly SourceState[] };
+  readonly sinks: ReadonlyMap<string, SinkState>;
+  readonly created: {
+    readonly views: ViewState[];
+    readonly sources: SourceState[];
+    readonly sinks: { readonly sink: SinkState; readonly snapshot: boolean }[];
+  };
+  readonly dropped: {
+    readonly views: readonly ViewState[];
+    readonly sources: readonly SourceState[];
+    readonly sinks: readonly SinkState[];
+  };
+}
+
+interface SinkState {
+  readonly name: string;
+  readonly view: string;
+  createdEpoch: number;
+  /** The delivery's progress as it last acknowledged it. */
+  progress: string | undefined;
 }
 
 function sameColumns(a: readonly ViewColumn[], b: readonly ViewColumn[]): boolean {
@@ -515,6 +545,8 @@ export class ViewStore {
   readonly #views = new Map<string, ViewState>();
   /** Subscriptions by lower-case name. */
   readonly #subscriptions = new Map<string, SubscriptionInfo>();
+  /** Sinks' queues by lower-case sink name. */
+  readonly #sinks = new Map<string, SinkState>();
   readonly #committedListeners: ((epoch: number, changed: readonly string[]) => void)[] = [];
   #lastTrim = 0;
   #version = 0;
@@ -585,6 +617,8 @@ export class ViewStore {
           retentionMs: Number(retention as bigint),
           createdEpoch: Number(created as bigint),
         });
+      await createSinksTable(conn);
+      for (const sink of await loadSinks(conn)) store.#sinks.set(sink.name.toLowerCase(), sink);
       const sources = await conn.runAndReadAll(`SELECT name, columns FROM ${SOURCES}`);
       for (const [name, columns] of sources.getRows()) {
         const s = name as string;
@@ -822,6 +856,37 @@ export class ViewStore {
     return [...this.#subscriptions.values()].filter((s) => s.view === view);
   }
 
+  /** The sinks queueing a view's changes (of `sinks`, the catalog a commit leads to, if given). */
+  #sinksOf(view: string, sinks: ReadonlyMap<string, SinkState> = this.#sinks): SinkState[] {
+    return [...sinks.values()].filter((s) => s.view === view);
+  }
+
+  /** The sinks whose queues the store keeps, sorted by name. */
+  sinks(): SinkQueueInfo[] {
+    return [...this.#sinks.values()]
+      .map(({ name, view, createdEpoch }) => ({ name, view, createdEpoch }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** What a sink's delivery last acknowledged (`ackSink`); undefined before its first ack. */
+  sinkProgress(name: string): string | undefined {
+    return this.#sinks.get(name.toLowerCase())?.progress;
+  }
+
+  /**
+   * A sink's delivery acknowledges: the epochs up to `deliveredEpoch` leave its queue, and
+   * `progress` is what a start gives it back (`sinkProgress`). A sink dropped meanwhile is left
+   * alone. Readers' answers do not change with it (the store's version stays).
+   */
+  ackSink(name: string, deliveredEpoch: number | undefined, progress: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const sink = this.#sinks.get(name.toLowerCase());
+      if (sink === undefined) return;
+      await this.#transaction(() => ackSinkQueue(this.#conn, sink.name, deliveredEpoch, progress), false);
+      sink.progress = progress;
+    });
+  }
+
   /** Drops a view's table and its catalog entry. */
   dropView(name: string): Promise<void> {
     return this.#exclusive(async () => {
@@ -839,11 +904,13 @@ export class ViewStore {
       await this.#conn.run(`DROP TABLE ${quoteIdent(changeLogTable(view.name))}`);
       await this.#conn.run(`DELETE FROM ${SUBSCRIPTIONS} WHERE view = $1`, [view.name]);
     }
+    for (const sink of this.#sinksOf(view.name)) await dropSinkQueue(this.#conn, sink.name);
   }
 
   /** After a dropped view's transaction committed: its subscriptions, entry and staging table go. */
   async #forgetView(view: ViewState): Promise<void> {
     for (const sub of this.#subscribed(view.name)) this.#subscriptions.delete(sub.name.toLowerCase());
+    for (const sink of this.#sinksOf(view.name)) this.#sinks.delete(sink.name.toLowerCase());
     this.#views.delete(view.name.toLowerCase());
     if (view.stage !== undefined) await this.#conn.run(`DROP TABLE IF EXISTS temp.main.${view.stage}`);
   }
@@ -856,7 +923,7 @@ export class ViewStore {
   #planSchema(schema: StoreSchema): SchemaPlan {
     const views = new Map<string, ViewState>();
     const sources = new Map<string, SourceState>();
-    const created: SchemaPlan['created'] = { views: [], sources: [] };
+    const created: SchemaPlan['created'] = { views: [], sources: [], sinks: [] };
     for (const v of schema.views) {
       checkNames(v.name, v.columns);
       const lower = v.name.toLowerCase();
@@ -884,19 +951,38 @@ export class ViewStore {
       state.policy = checkedPolicy(src.retention);
       sources.set(lower, state);
     }
+    const sinks = new Map<string, SinkState>();
+    for (const s of schema.sinks ?? []) {
+      const lower = s.name.toLowerCase();
+      const view = views.get(s.view.toLowerCase());
+      if (view === undefined) throw invalid(`sink "${s.name}" reads "${s.view}", which is no table or view`);
+      if (sinks.has(lower)) throw invalid(`two sinks named "${s.name}"`);
+      const old = this.#sinks.get(lower);
+      // A sink stays only while the view it was created on does (not one dropped and created again).
+      const kept =
+        old !== undefined && old.view === view.name && this.#views.get(view.name.toLowerCase()) === view;
+      const state: SinkState = kept
+        ? old
+        : { name: s.name, view: view.name, createdEpoch: 0, progress: undefined };
+      if (!kept) created.sinks.push({ sink: state, snapshot: s.snapshot });
+      sinks.set(lower, state);
+    }
     return {
       views,
       sources,
+      sinks,
       created,
       dropped: {
         views: [...this.#views.values()].filter((v) => views.get(v.name.toLowerCase()) !== v),
         sources: [...this.#sources.values()].filter((src) => sources.get(src.name.toLowerCase()) !== src),
+        sinks: [...this.#sinks.values()].filter((s) => sinks.get(s.name.toLowerCase()) !== s),
       },
     };
   }
 
   /** The plan's drops and creations, in the transaction in progress. */
-  async #applySchema(plan: SchemaPlan, epoch: number): Promise<void> {
+  async #applySchema(plan: SchemaPlan, epoch: number, now: number): Promise<void> {
+    for (const s of plan.dropped.sinks) await dropSinkQueue(this.#conn, s.name);
     for (const v of plan.dropped.views) await this.#dropView(v);
     for (const src of plan.dropped.sources) await this.#dropSource(src);
     for (const v of plan.created.views) {
@@ -904,6 +990,11 @@ export class ViewStore {
       await this.#createView(v.name, v.columns, epoch);
     }
     for (const src of plan.created.sources) await this.#createSource(src.name, src.columns);
+    for (const { sink, snapshot } of plan.created.sinks) {
+      sink.createdEpoch = epoch;
+      const view = plan.views.get(sink.view.toLowerCase()) as ViewState;
+      await createSinkQueue(this.#conn, sink, view.columns, snapshot, now);
+    }
   }
 
   /** After the plan's transaction committed: the catalog in memory becomes the plan's. */
@@ -913,6 +1004,8 @@ export class ViewStore {
     for (const [k, v] of plan.views) this.#views.set(k, v);
     this.#sources.clear();
     for (const [k, src] of plan.sources) this.#sources.set(k, src);
+    this.#sinks.clear();
+    for (const [k, s] of plan.sinks) this.#sinks.set(k, s);
   }
 
   /**
@@ -964,7 +1057,11 @@ export class ViewStore {
     const appended: { view: ViewState; delta: ViewDelta }[] = [];
     for (const [name, delta] of deltas) {
       const view = viewOf(name);
-      if (view.appendOnly === true && this.#subscribed(view.name).length === 0) {
+      if (
+        view.appendOnly === true &&
+        this.#subscribed(view.name).length === 0 &&
+        this.#sinksOf(view.name, plan?.sinks).length === 0
+      ) {
         for (let i = 0; i < delta.rows.length; i++) {
           if ((delta.rows[i] as Row).length !== view.columns.length || !((delta.weights[i] as number) > 0))
             throw invalid(
@@ -998,10 +1095,13 @@ export class ViewStore {
     // Staging tables are temporary and per connection: created outside the transaction.
     for (const w of work) await this.#ensureStage(w.view);
     await this.#transaction(async () => {
-      if (plan !== undefined) await this.#applySchema(plan, epoch);
+      if (plan !== undefined) await this.#applySchema(plan, epoch, now);
       for (const { view, changes } of work) {
         await this.#apply(view, changes);
-        if (this.#subscribed(view.name).length > 0) await this.#logChanges(view, epoch, now);
+        if (this.#subscribed(view.name).length > 0)
+          await this.#logChanges(view, changeLogTable(view.name), view.key, epoch, now);
+        for (const sink of this.#sinksOf(view.name, plan?.sinks))
+          await this.#logChanges(view, sinkQueueTable(sink.name), undefined, epoch, now, true);
         await this.#options.afterApply?.(view.name);
       }
       for (const { view, delta } of appended) {
@@ -1044,24 +1144,32 @@ export class ViewStore {
   }
 
   /**
-   * Appends the staged changes of a view to its change log: retractions before insertions,
-   * and, with a key, a retraction and an insertion of one key as UpdateDelete, UpdateInsert.
+   * Appends the staged changes of a view to a change log (`table`: a subscription's or a sink's):
+   * retractions before insertions, and, with a key, a retraction and an insertion of one key as
+   * UpdateDelete, UpdateInsert; rows of one kind in the order the epoch staged them (`arrival`:
+   * as they came, an APPEND ONLY table's in insertion order) or by row key.
    */
-  async #logChanges(view: ViewState, epoch: number, now: number): Promise<void> {
+  async #logChanges(
+    view: ViewState,
+    table: string,
+    key: readonly number[] | undefined,
+    epoch: number,
+    now: number,
+    arrival = false,
+  ): Promise<void> {
     const cols = view.columns.map((c) => `s.${quoteIdent(c.name)}`);
     const delta = `s.${DELTA}`;
-    const keyCols = (view.key ?? []).map((k) => cols[k] as string);
+    const keyCols = (key ?? []).map((k) => cols[k] as string);
     const op =
-      view.key === undefined
+      key === undefined
         ? `CASE WHEN ${delta} > 0 THEN 1 ELSE 2 END`
         : `CASE WHEN ${delta} > 0 THEN (CASE WHEN bool_or(${delta} < 0) OVER k THEN 3 ELSE 1 END) ` +
           `ELSE (CASE WHEN bool_or(${delta} > 0) OVER k THEN 4 ELSE 2 END) END`;
-    const window =
-      view.key === undefined ? '' : ` WINDOW k AS (PARTITION BY ${keyCols.join(', ') || 'NULL'})`;
+    const window = key === undefined ? '' : ` WINDOW k AS (PARTITION BY ${keyCols.join(', ') || 'NULL'})`;
     await this.#conn.run(
-      `INSERT INTO ${quoteIdent(changeLogTable(view.name))} ` +
+      `INSERT INTO ${quoteIdent(table)} ` +
         `SELECT ${cols.join(', ')}, ${op}, $1, ` +
-        `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, `s.${KEY}`].join(', ')}), $2 ` +
+        `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, arrival ? 's.rowid' : `s.${KEY}`].join(', ')}), $2 ` +
         `FROM temp.main.${view.stage as string} AS s, range(abs(${delta}))${window}`,
       [BigInt(epoch), BigInt(Math.round(now))],
     );
@@ -1239,12 +1347,13 @@ export class ViewStore {
     return result;
   }
 
-  async #transaction(work: () => Promise<void>): Promise<void> {
+  /** Runs `work` in a transaction; `changesReads`: what readers see may change (`version`). */
+  async #transaction(work: () => Promise<void>, changesReads = true): Promise<void> {
     await this.#conn.run('BEGIN TRANSACTION');
     try {
       await work();
       await this.#conn.run('COMMIT');
-      this.#version++;
+      if (changesReads) this.#version++;
     } catch (e) {
       try {
         await this.#conn.run('ROLLBACK');

@@ -168,6 +168,7 @@ export interface TopicMessage {
   readonly offset: bigint;
   readonly key: string | null;
   readonly value: string | null;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -222,6 +223,9 @@ export async function readTopic(bootstrap: readonly string[], topic: string): Pr
               offset,
               key: record.key === null ? null : record.key.toString(),
               value: record.value === null ? null : record.value.toString(),
+              headers: Object.fromEntries(
+                record.headers.map(([k, v]) => [k?.toString() ?? '', v?.toString() ?? '']),
+              ),
             });
             next = offset + 1n;
           }

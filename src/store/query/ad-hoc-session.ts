@@ -17,7 +17,12 @@ import {
 } from '@duckdb/node-api';
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
-import { type CatalogAccess, ROOT_ONLY, type SourceIngestion } from './catalog-relation-spec.ts';
+import {
+  type CatalogAccess,
+  type CatalogSink,
+  ROOT_ONLY,
+  type SourceIngestion,
+} from './catalog-relation-spec.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { CatalogTables, catalogTableSql, type SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
@@ -34,6 +39,7 @@ import type { StoredRelation } from './stored-relation.ts';
 export type {
   CatalogAccess,
   CatalogGrant,
+  CatalogSink,
   CatalogUser,
   PartitionProgress,
   SourceIngestion,
@@ -87,6 +93,7 @@ export class AdHocSession {
   readonly #catalog: () => readonly StoredRelation[];
   readonly #settings: (name: string) => string | undefined;
   readonly #ingestion: () => readonly SourceIngestion[];
+  readonly #sinks: () => readonly CatalogSink[];
   #guard: ((relations: readonly string[]) => void) | undefined;
   #access: () => CatalogAccess = () => ROOT_ONLY;
   readonly #database: string;
@@ -110,6 +117,7 @@ export class AdHocSession {
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined,
     ingestion: () => readonly SourceIngestion[],
+    sinks: () => readonly CatalogSink[],
     database: string,
     shared: SharedCatalog,
   ) {
@@ -117,6 +125,7 @@ export class AdHocSession {
     this.#catalog = catalog;
     this.#settings = settings;
     this.#ingestion = ingestion;
+    this.#sinks = sinks;
     this.#database = database;
     this.#shared = shared;
     this.#tables = new CatalogTables(conn, shared);
@@ -126,7 +135,8 @@ export class AdHocSession {
    * A session on `conn` (the session owns it from now on and closes it). `catalog` lists
    * tidewatch's relations as of now; `settings` answers `current_setting` and pg_settings
    * (undefined: tidewatch's default, see settings.ts); `ingestion` tells how the sources'
-   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). The sessions
+   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion), `sinks` the
+   * sinks and their delivery (rw_sinks, tidewatch_sinks). The sessions
    * of one store share the catalog tables of one `shared`.
    */
   static async open(
@@ -135,6 +145,7 @@ export class AdHocSession {
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined = () => undefined,
     ingestion: () => readonly SourceIngestion[] = () => [],
+    sinks: () => readonly CatalogSink[] = () => [],
   ): Promise<AdHocSession> {
     const db = await conn.runAndReadAll('SELECT current_database()');
     const session = new AdHocSession(
@@ -142,6 +153,7 @@ export class AdHocSession {
       catalog,
       settings,
       ingestion,
+      sinks,
       String(db.getRows()[0]?.[0]),
       shared,
     );
@@ -294,7 +306,7 @@ export class AdHocSession {
     this.#guard?.(t.reads);
     if (readsCatalog(t.sql))
       await this.#tables.refresh(relations, currentSettings(this.#settings), this.#access());
-    if (t.readsIngestion) await this.#tables.refreshIngestion(relations, this.#ingestion());
+    if (t.readsIngestion) await this.#tables.refreshIngestion(relations, this.#ingestion(), this.#sinks());
     return t;
   }
 

@@ -47,6 +47,34 @@ export interface SourceIngestion {
   readonly partitions?: readonly PartitionProgress[];
 }
 
+/** A sink as the catalog shows it: its definition, and how its delivery is doing. */
+export interface CatalogSink {
+  readonly name: string;
+  /** The table or view it reads. */
+  readonly from: string;
+  readonly definition: string;
+  /** Its `WITH (…)` options, names lower-case. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly format?: {
+    readonly format: string;
+    readonly encode: string;
+    readonly options: Readonly<Record<string, string>>;
+  };
+  /** RisingWave's name of its type: `SINK_TYPE_APPEND_ONLY`, `SINK_TYPE_FORCE_APPEND_ONLY`, `SINK_TYPE_UPSERT`. */
+  readonly sinkType: string;
+  /** Its delivery now; undefined while it does not run. */
+  readonly delivery?: {
+    readonly state: string;
+    readonly delivered: number;
+    readonly pending: number;
+    readonly retries: number;
+    readonly deadLetters: number;
+    readonly heldBack: number;
+    readonly deliveredEpoch: number | null;
+    readonly lastError?: string;
+  };
+}
+
 /** What the catalog is computed from. */
 export interface CatalogSnapshot {
   /** Users and their grants. */
@@ -57,6 +85,7 @@ export interface CatalogSnapshot {
   /** The OID of a tidewatch relation. */
   readonly relationOid: (name: string) => number;
   readonly ingestion: readonly SourceIngestion[];
+  readonly sinks: readonly CatalogSink[];
 }
 
 export type CatalogRow = Readonly<Record<string, Value>>;
@@ -64,8 +93,8 @@ export type CatalogRow = Readonly<Record<string, Value>>;
 /**
  * What a catalog relation's rows change with: tidewatch's relations (`catalog`: tables all
  * sessions share, refilled once per change), the session's settings (`session`), or the
- * sources' ingestion (`ingestion`: the session's own tables, refilled at every query that
- * reads them).
+ * sources' ingestion and the sinks' delivery (`ingestion`: the session's own tables, refilled
+ * at every query that reads them).
  */
 export type ChangesWith = 'catalog' | 'session' | 'ingestion';
 

@@ -15,6 +15,7 @@ import {
   type CatalogAccess,
   type CatalogRelation,
   type CatalogSetting,
+  type CatalogSink,
   type CatalogSnapshot,
   ROOT_ONLY,
   type SourceIngestion,
@@ -99,11 +100,19 @@ function snapshotOf(
   relations: readonly StoredRelation[],
   settings: readonly CatalogSetting[],
   ingestion: readonly SourceIngestion[] = [],
+  sinks: readonly CatalogSink[] = [],
   access: CatalogAccess = ROOT_ONLY,
 ): CatalogSnapshot {
   const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const oids = relationOids(sorted.map((r) => r.name));
-  return { relations: sorted, settings, relationOid: (name) => oids.get(name) ?? 0, ingestion, access };
+  return {
+    relations: sorted,
+    settings,
+    relationOid: (name) => oids.get(name) ?? 0,
+    ingestion,
+    sinks,
+    access,
+  };
 }
 
 /**
@@ -202,7 +211,7 @@ export class SharedCatalog {
     access: CatalogAccess,
   ): Promise<void> {
     const run = this.#queue.then(async () => {
-      const snapshot = snapshotOf(relations, [], [], access);
+      const snapshot = snapshotOf(relations, [], [], [], access);
       const fingerprint = JSON.stringify([snapshot.relations, access]);
       if (fingerprint === this.#fingerprint) return;
       await this.#tables.refill(conn, snapshot);
@@ -254,11 +263,12 @@ export class CatalogTables {
     this.#fingerprint = fingerprint;
   }
 
-  /** Brings the tables of the sources' ingestion up to `ingestion` (the rows that changed). */
+  /** Brings the tables of the sources' ingestion and the sinks' delivery up to now (the rows that changed). */
   refreshIngestion(
     relations: readonly StoredRelation[],
     ingestion: readonly SourceIngestion[],
+    sinks: readonly CatalogSink[] = [],
   ): Promise<void> {
-    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], ingestion));
+    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], ingestion, sinks));
   }
 }

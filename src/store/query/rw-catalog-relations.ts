@@ -17,8 +17,15 @@
  *   it: state, records and rejected units (dead letters) since the start, records behind (`lag`)
  *   where the input can tell, bytes behind for followed files, the last error.
  *
- * The last two change with every batch read: their tables are refilled at every query that
- * reads them.
+ * - `rw_sinks`: one row per sink, RisingWave's columns: the connector upper-case, `sink_type`
+ *   the name of RisingWave's enum (`SINK_TYPE_UPSERT`…), options as rw_sources shows them.
+ * - `tidewatch_sinks`: one row per sink — the relation it reads, its delivery's state
+ *   (`delivering`, `idle`, `retrying`, `stopped`), messages delivered, changes pending, retries
+ *   since the start, dead letters and notifications held back by throttling since its creation,
+ *   the last epoch delivered whole and the last error.
+ *
+ * All but rw_sources change with every batch read or delivered: their tables are refilled at
+ * every query that reads them (rw_sinks too, being made from the same list).
  */
 import type { Value } from '../../sql/types.ts';
 import {
@@ -48,6 +55,46 @@ function kafkaPartitions(s: CatalogSnapshot): CatalogRow[] {
           latest_offset: p.position === null || p.position === 0 ? null : p.position - 1,
         })),
   );
+}
+
+function sinkRows(s: CatalogSnapshot): CatalogRow[] {
+  return s.sinks.map((sink) => ({
+    id: sinkOid(s, sink.name),
+    name: sink.name,
+    schema_id: NAMESPACE_OIDS.public,
+    owner: ROOT_OID,
+    connector: sink.options.connector?.toUpperCase() ?? '',
+    sink_type: sink.sinkType,
+    definition: sink.definition,
+    connector_props: plaintextOptions(sink.options),
+    format_encode_options: sink.format === undefined ? null : plaintextOptions(sink.format.options),
+  }));
+}
+
+/** A sink's id: after the relations' OIDs, in name order (stable while the catalog is). */
+function sinkOid(s: CatalogSnapshot, name: string): number {
+  const base = Math.max(0, ...s.relations.map((r) => s.relationOid(r.name)));
+  return base + 1 + s.sinks.findIndex((k) => k.name === name);
+}
+
+function sinkDeliveries(s: CatalogSnapshot): CatalogRow[] {
+  return s.sinks.map((sink) => {
+    const d = sink.delivery;
+    return {
+      sink_id: sinkOid(s, sink.name),
+      sink_name: sink.name,
+      sink_from: sink.from,
+      connector: sink.options.connector ?? null,
+      state: d?.state ?? 'stopped',
+      delivered: d?.delivered ?? null,
+      pending: d?.pending ?? null,
+      retries: d?.retries ?? null,
+      dead_letters: d?.deadLetters ?? null,
+      held_back: d?.heldBack ?? null,
+      delivered_epoch: d?.deliveredEpoch ?? null,
+      error: d?.lastError ?? null,
+    };
+  });
 }
 
 function ingestions(s: CatalogSnapshot): CatalogRow[] {
@@ -112,6 +159,27 @@ export const rwCatalogRelations: readonly CatalogRelation[] = Object.freeze([
     `source_id int4, source_name varchar, kind varchar, state varchar, records int8,
      rejected int8, lag int8, bytes_behind int8, error varchar`,
     ingestions,
+    'ingestion',
+  ),
+  relation(
+    'rw_catalog',
+    'rw_sinks',
+    'r',
+    `id int4, name varchar, schema_id int4, owner int4, connector varchar, sink_type varchar,
+     connection_id int4, definition varchar, acl varchar[], initialized_at timestamptz,
+     created_at timestamptz, initialized_at_cluster_version varchar,
+     created_at_cluster_version varchar, connector_props jsonb, format_encode_options jsonb`,
+    sinkRows,
+    'ingestion',
+  ),
+  relation(
+    'rw_catalog',
+    'tidewatch_sinks',
+    'r',
+    `sink_id int4, sink_name varchar, sink_from varchar, connector varchar, state varchar,
+     delivered int8, pending int8, retries int8, dead_letters int8, held_back int8,
+     delivered_epoch int8, error varchar`,
+    sinkDeliveries,
     'ingestion',
   ),
 ]);

@@ -209,20 +209,36 @@ export class Aggregate extends Operator {
       const w = weights[i] as number;
       if (w === 0) continue;
       let key = NO_KEY;
-      // Evaluate everything first: an error then skips the whole row, leaving state intact.
+      // Evaluate everything first. A group key that fails skips the row, leaving state intact;
+      // an argument that fails is NULL and a FILTER that fails is false (RisingWave's way:
+      // the row still counts), each failure counted.
       try {
         if (groupBy !== undefined) key = groupBy(row, this.#scratch);
-        for (let j = 0; j < nCalls; j++) {
-          const c = steps[j] as Step;
-          const p = c.feeds && (c.filter === undefined || c.filter(row) === true);
-          pass[j] = p;
-          if (!p) continue;
-          args[j] = c.arg === undefined ? null : c.arg(row);
-          if (c.orderBy !== undefined) keys[j] = c.orderBy.map((s) => s.value(row));
-        }
       } catch (e) {
         this.fail(e);
         continue;
+      }
+      for (let j = 0; j < nCalls; j++) {
+        const c = steps[j] as Step;
+        let p = c.feeds;
+        if (p && c.filter !== undefined) p = this.test(c.filter, row);
+        pass[j] = p;
+        if (!p) continue;
+        try {
+          args[j] = c.arg === undefined ? null : c.arg(row);
+        } catch (e) {
+          this.fail(e);
+          args[j] = null;
+        }
+        if (c.orderBy !== undefined)
+          keys[j] = c.orderBy.map((s) => {
+            try {
+              return s.value(row);
+            } catch (e) {
+              this.fail(e);
+              return null;
+            }
+          });
       }
       let g = this.#groups.get(key);
       if (g === undefined) g = this.#group(key);

@@ -103,7 +103,14 @@ async function setup(
 
 const column = (rows: readonly unknown[][], i = 0) => rows.map((r) => r[i]);
 /** The rw_catalog relations tidewatch has, by name. */
-const rwCatalogTables = ['rw_kafka_source_metrics', 'rw_sources', 'rw_users', 'tidewatch_source_ingestion'];
+const rwCatalogTables = [
+  'rw_kafka_source_metrics',
+  'rw_sinks',
+  'rw_sources',
+  'rw_users',
+  'tidewatch_sinks',
+  'tidewatch_source_ingestion',
+];
 
 test('Grafana: version, TimescaleDB and search_path checks', async (t) => {
   const { session } = await setup(t);

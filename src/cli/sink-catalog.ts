@@ -1,0 +1,42 @@
+/**
+ * The sinks as the PostgreSQL endpoint's catalog shows them (rw_sinks, tidewatch_sinks): each
+ * sink's definition from the engine's catalog, with how its delivery is doing now.
+ */
+import type { SinkSpec } from '../engine/engine.ts';
+import type { SinkStatus } from '../runtime/sink.ts';
+import { sinkConfig } from '../sinks/sink-options.ts';
+import type { CatalogSink } from '../store/query/ad-hoc-session.ts';
+
+/** RisingWave's name of a sink's type. */
+function sinkType(spec: SinkSpec): string {
+  try {
+    const config = sinkConfig(spec);
+    if (config.type === 'upsert') return 'SINK_TYPE_UPSERT';
+    return config.forceAppendOnly ? 'SINK_TYPE_FORCE_APPEND_ONLY' : 'SINK_TYPE_APPEND_ONLY';
+  } catch {
+    return 'SINK_TYPE_UNSPECIFIED';
+  }
+}
+
+export function catalogSinks(specs: readonly SinkSpec[], statuses: readonly SinkStatus[]): CatalogSink[] {
+  return specs.map((spec) => {
+    const status = statuses.find((s) => s.name === spec.name);
+    return {
+      name: spec.name,
+      from: spec.from,
+      definition: spec.definition,
+      options: Object.fromEntries(spec.options),
+      ...(spec.format === undefined
+        ? {}
+        : {
+            format: {
+              format: spec.format.format,
+              encode: spec.format.encode,
+              options: Object.fromEntries(spec.format.options),
+            },
+          }),
+      sinkType: sinkType(spec),
+      ...(status === undefined ? {} : { delivery: status }),
+    };
+  });
+}
