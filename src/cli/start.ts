@@ -604,6 +604,7 @@ async function serve(
     access: { catalog: durable.access, change: (edit) => durable.changeAccess(edit) },
     onAccessChange: (change) => io.stderr.write(`tidewatch: ${accessAuditLine(change)}\n`),
     sinks: () => catalogSinks(engine.sinks(), durable.sinks()),
+    views: () => engine.viewStats().map(({ name, errors, lastError }) => ({ name, errors, lastError })),
     settingDefaults: {
       statement_timeout: settings['statement-timeout'],
       max_connections: String(settings['max-connections']),

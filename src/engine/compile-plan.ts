@@ -49,6 +49,7 @@ import { Hop } from '../stream/operators/hop.ts';
 import { Join } from '../stream/operators/join.ts';
 import { OverWindow, type WindowCall } from '../stream/operators/over-window.ts';
 import { Project, selectColumns } from '../stream/operators/project.ts';
+import { ProjectSet } from '../stream/operators/project-set.ts';
 import { TopN } from '../stream/operators/top-n.ts';
 import { Tumble } from '../stream/operators/tumble.ts';
 import { Union } from '../stream/operators/union.ts';
@@ -56,6 +57,7 @@ import type { Row, SortKey, Value } from '../stream/value.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
 import { joinWatermarkKeys, planWatermarks, watermarkKeys } from './plan-watermarks.ts';
+import { elementsOf } from './set-returning.ts';
 import { clockInView, readsClock, splitTemporal } from './temporal-filter.ts';
 
 /**
@@ -442,6 +444,16 @@ class PlanCompiler {
         if (ins.length === 1) return ins[0] as Operator;
         return this.#add(new Union(ins.length), ...ins);
       }
+      case 'ProjectSet': {
+        const input = this.node(p.input);
+        const functions = p.functions.map((f) =>
+          elementsOf(
+            f,
+            f.args.map((a) => this.fn(a)),
+          ),
+        );
+        return this.#add(new ProjectSet(functions), input);
+      }
       case 'Sort':
         return this.node(p.input);
       case 'Limit': {
@@ -500,10 +512,19 @@ class PlanCompiler {
         };
       }
       case 'array_agg':
+      case 'first_value':
+      case 'last_value':
         return {
-          kind: 'array_agg',
+          kind: a.fn,
           arg: this.fn(arg0 as BoundExpr),
           ...(a.orderBy.length > 0 ? { orderBy: this.sortKeys(a.orderBy) } : {}),
+          ...base,
+        };
+      case 'mode':
+        return {
+          kind: 'mode',
+          arg: this.fn(arg0 as BoundExpr),
+          ...(a.orderBy[0]?.descending === true ? { desc: true } : {}),
           ...base,
         };
       case 'sum':

@@ -61,6 +61,7 @@ export function planWatermarks(p: Plan, scan: (relation: string) => readonly num
       return [];
     case 'Filter':
     case 'Sort':
+    case 'ProjectSet':
       return of(p.input);
     case 'Project': {
       const input = of(p.input);

@@ -30,6 +30,7 @@ import {
   type CatalogSink,
   type SourceIngestion,
   type StoredRelation,
+  type ViewRuntime,
 } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
 import { DATABASE } from '../store/query/stored-relation.ts';
@@ -91,6 +92,8 @@ export interface PgBackendDeps {
   readonly ingestion: () => readonly SourceIngestion[];
   /** The sinks and how their delivery is doing now (rw_sinks, tidewatch_sinks). */
   readonly sinks?: () => readonly CatalogSink[];
+  /** The materialized views' expression errors now (tidewatch_view_errors). */
+  readonly views?: () => readonly ViewRuntime[];
   /** RisingWave's system parameters: `SHOW PARAMETERS`, `ALTER SYSTEM SET`. */
   readonly system?: {
     list(): readonly SystemParameter[];
@@ -681,8 +684,7 @@ export class TidewatchPgBackend implements PgBackend {
       this.#catalog,
       () => this.#storedRelations(),
       (name) => settings.get(name),
-      this.#deps.ingestion,
-      this.#deps.sinks,
+      { ingestion: this.#deps.ingestion, sinks: this.#deps.sinks, views: this.#deps.views },
     );
     return { adHoc, settings };
   }

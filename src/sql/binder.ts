@@ -63,6 +63,7 @@ import type {
   AggregateFunction,
   Plan,
   PlanColumn,
+  SetReturningCall,
   SortKey,
   WindowCall,
   WindowFunction,
@@ -247,6 +248,8 @@ interface ExprCtx {
   readonly agg: AggState | undefined;
   /** Window call node → its column in the window operator's output. */
   readonly windows: ReadonlyMap<FuncCall, number> | undefined;
+  /** Set-returning call node of the SELECT list → its column in the ProjectSet's output. */
+  readonly sets?: ReadonlyMap<FuncCall, number>;
   /** Whether the context collects aggregates (SELECT list / HAVING / ORDER BY). */
   readonly aggAllowed: boolean;
 }
@@ -476,6 +479,13 @@ class Binder {
     }
     if (windowCalls.length > 0) {
       const r = this.bindWindows(plan, ctx, windowCalls);
+      plan = r.plan;
+      ctx = r.ctx;
+    }
+    const setCalls: FuncCall[] = [];
+    for (const t of stmt.targetList ?? []) collectSetReturning(t, setCalls);
+    if (setCalls.length > 0) {
+      const r = this.bindProjectSet(plan, ctx, setCalls);
       plan = r.plan;
       ctx = r.ctx;
     }
@@ -1001,6 +1011,10 @@ class Binder {
         const sorted = coerce(key.expr, t, place);
         return make(name, [sorted], t, frac, [{ ...key, expr: sorted }]);
       }
+      if (name === 'mode') {
+        if (args.length !== 0) throw undefinedFunction(`mode(${args.length} arguments)`, place);
+        return make('mode', [key.expr], key.expr.type, [], [key]);
+      }
       if (name === 'percentile_disc') {
         if (args.length !== 1) throw undefinedFunction(`${name}(${args.length} arguments)`, place);
         return make('percentile_disc', [key.expr], key.expr.type, [
@@ -1009,7 +1023,12 @@ class Binder {
       }
       throw this.unsupported(`WITHIN GROUP for ${name}`, loc);
     }
-    if (name === 'percentile_cont' || name === 'percentile_disc' || name === 'approx_percentile')
+    if (
+      name === 'percentile_cont' ||
+      name === 'percentile_disc' ||
+      name === 'approx_percentile' ||
+      name === 'mode'
+    )
       throw new SqlError('42809', `WITHIN GROUP is required for ordered-set aggregate ${name}`, loc + 1);
     if (fc.agg_star === true) {
       if (name !== 'count') throw undefinedFunction(`${name}(*)`, place);
@@ -1033,6 +1052,14 @@ class Binder {
       case 'array_agg':
         if (args.length !== 1) throw undefinedFunction(sig(), place);
         return make('array_agg', args, arrayOf(a0.type.name === 'unknown' ? T.text : a0.type));
+      case 'first_value':
+      case 'last_value': {
+        if (args.length !== 1) throw undefinedFunction(sig(), place);
+        if (order.length === 0)
+          throw this.unsupported(`${name} as an aggregate without ORDER BY in the call`, loc);
+        const arg = a0.type.name === 'unknown' ? coerce(a0, T.text, place) : a0;
+        return make(name, [arg], arg.type);
+      }
       default: {
         const fn =
           ({ stddev: 'stddev_samp', variance: 'var_samp', every: 'bool_and' } as Record<string, string>)[
@@ -1107,8 +1134,64 @@ class Binder {
         columns,
       });
     }
-    const scope = plan.columns.map((c) => ({ ...c, table: undefined, hidden: false }));
+    // A window function's column is reached through its call (`windows`), never by name or `*`.
+    const scope = plan.columns.map((c) => ({ ...c, table: undefined, hidden: true }));
     return { plan, ctx: { ...ctx, scope: [...ctx.scope, ...scope.slice(ctx.scope.length)], windows: map } };
+  }
+
+  private bindProjectSet(input: Plan, ctx: ExprCtx, calls: readonly FuncCall[]) {
+    const functions = calls.map((fc) => this.bindSetReturningCall(fc, ctx));
+    const base = input.columns.length;
+    const plan: Plan = Object.freeze({
+      kind: 'ProjectSet',
+      input,
+      functions,
+      columns: [...input.columns, ...functions.map((f) => ({ name: f.fn, type: f.type }))],
+    });
+    // Reached through its call (`sets`), never by name or `*`.
+    const added = functions.map((f) => ({ name: f.fn, type: f.type, table: undefined, hidden: true }));
+    return {
+      plan,
+      ctx: { ...ctx, scope: [...ctx.scope, ...added], sets: new Map(calls.map((fc, i) => [fc, base + i])) },
+    };
+  }
+
+  private bindSetReturningCall(fc: FuncCall, ctx: ExprCtx): SetReturningCall {
+    const name = funcName(fc);
+    const loc = fc.location ?? -1;
+    const place = this.place(loc);
+    const args = (fc.args ?? []).map((a) =>
+      this.bindExpr(a, { ...ctx, clause: 'arguments of set-returning functions' }),
+    );
+    const sig = () => `${name}(${args.map((a) => formatType(a.type)).join(', ')})`;
+    if (name === 'unnest') {
+      const a = args[0];
+      if (a === undefined || args.length !== 1 || a.type.name !== 'array')
+        throw undefinedFunction(sig(), place);
+      let element = a.type.element ?? T.text;
+      while (element.name === 'array' && element.element !== undefined) element = element.element;
+      return Object.freeze({ fn: 'unnest', args, type: element });
+    }
+    const [start, stop, step] = args;
+    if (start === undefined || stop === undefined || args.length > 3) throw undefinedFunction(sig(), place);
+    if (isTimestamp(start.type) || isTimestamp(stop.type)) {
+      const t = isTimestamp(start.type) ? start.type : stop.type;
+      if (step === undefined || (step.type.name !== 'interval' && step.type.name !== 'unknown'))
+        throw undefinedFunction(sig(), place);
+      return Object.freeze({
+        fn: 'generate_series',
+        args: [coerce(start, t, place), coerce(stop, t, place), coerce(step, T.interval, place)],
+        type: t,
+      });
+    }
+    const bounds = step === undefined ? [start, stop] : [start, stop, step];
+    if (!bounds.every((b) => isInteger(b.type) || b.type.name === 'unknown')) {
+      if (bounds.some((b) => b.type.name === 'numeric'))
+        throw this.unsupported('generate_series over numeric', loc);
+      throw undefinedFunction(sig(), place);
+    }
+    const t = bounds.some((b) => b.type.name === 'int8') ? T.int8 : T.int4;
+    return Object.freeze({ fn: 'generate_series', args: bounds.map((b) => coerce(b, t, place)), type: t });
   }
 
   private bindWindowCall(fc: FuncCall, ctx: ExprCtx): WindowCall {
@@ -1537,6 +1620,17 @@ class Binder {
       const col = ctx.scope[idx] as ScopeColumn;
       return columnRef(idx, col.name, col.type);
     }
+    if (SET_RETURNING.has(name)) {
+      const idx = ctx.sets?.get(fc);
+      if (idx === undefined)
+        throw new SqlError(
+          SqlState.featureNotSupported,
+          `set-returning functions are not allowed in ${ctx.clause}`,
+          loc + 1,
+        );
+      const col = ctx.scope[idx] as ScopeColumn;
+      return columnRef(idx, col.name, col.type);
+    }
     if (aggregateNames.has(name)) {
       const idx = ctx.agg?.aggs.get(fc);
       if (idx === undefined) {
@@ -1685,6 +1779,32 @@ function distinct(input: Plan): Plan {
 }
 
 /** Aggregate calls (not descending into them) and window calls (descending into their arguments). */
+/** Functions that return rows rather than a value (in a SELECT list: a ProjectSet). */
+const SET_RETURNING: ReadonlySet<string> = new Set(['unnest', 'generate_series']);
+
+/** The set-returning calls of a SELECT list item, outermost first, subqueries left out. */
+function collectSetReturning(n: unknown, out: FuncCall[]): void {
+  if (Array.isArray(n)) {
+    for (const x of n) collectSetReturning(x, out);
+    return;
+  }
+  if (n === null || typeof n !== 'object') return;
+  const o = n as Record<string, unknown>;
+  for (const k in o) {
+    if (k === 'SubLink') continue;
+    const v = o[k];
+    if (
+      k === 'FuncCall' &&
+      SET_RETURNING.has(funcName(v as FuncCall)) &&
+      (v as FuncCall).over === undefined
+    ) {
+      out.push(v as FuncCall);
+      continue;
+    }
+    collectSetReturning(v, out);
+  }
+}
+
 function collectCalls(n: unknown, aggs: FuncCall[], windows: FuncCall[]): void {
   if (Array.isArray(n)) {
     for (const x of n) collectCalls(x, aggs, windows);

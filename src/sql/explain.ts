@@ -70,6 +70,10 @@ function describe(p: Plan): string {
           return `${exprToString(k, p.left.columns)} = ${r === undefined ? '?' : exprToString(r, p.right.columns)}`;
         })
         .join(', ')}]${p.residual === undefined ? '' : ` residual=${ex(p.residual)}`}`;
+    case 'ProjectSet':
+      return `ProjectSet functions=[${p.functions
+        .map((f) => `${f.fn}(${f.args.map((a) => exprToString(a, p.input.columns)).join(', ')})`)
+        .join(', ')}]`;
     case 'UnionAll':
       return `UnionAll ${p.inputs.length} inputs`;
     case 'Sort':

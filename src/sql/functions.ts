@@ -657,6 +657,11 @@ export const aggregateNames = new Set([
   'variance',
   'var_samp',
   'var_pop',
+  // RisingWave's aggregates `first_value(x ORDER BY …)` and `last_value(…)`; with OVER, the
+  // window functions of those names.
+  'first_value',
+  'last_value',
+  'mode',
 ]);
 
 export const windowOnlyNames = new Set([
@@ -665,8 +670,6 @@ export const windowOnlyNames = new Set([
   'dense_rank',
   'lag',
   'lead',
-  'first_value',
-  'last_value',
   'ntile',
   'percent_rank',
   'cume_dist',

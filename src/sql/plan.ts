@@ -85,7 +85,10 @@ export type AggregateFunction =
   | 'stddev_samp'
   | 'stddev_pop'
   | 'var_samp'
-  | 'var_pop';
+  | 'var_pop'
+  | 'first_value'
+  | 'last_value'
+  | 'mode';
 
 export interface AggregateCall {
   readonly fn: AggregateFunction;
@@ -141,6 +144,27 @@ export interface Window {
   readonly partitionBy: readonly BoundExpr[];
   readonly orderBy: readonly SortKey[];
   readonly functions: readonly WindowCall[];
+  readonly columns: readonly PlanColumn[];
+}
+
+/** A set-returning function of a SELECT list: `unnest(array)`, `generate_series(start, stop[, step])`. */
+export interface SetReturningCall {
+  readonly fn: 'unnest' | 'generate_series';
+  readonly args: readonly BoundExpr[];
+  /** The type of one element it returns. */
+  readonly type: SqlType;
+}
+
+/**
+ * The set-returning functions of a SELECT list, as PostgreSQL runs them (in lockstep): each
+ * input row becomes as many rows as its longest function returns, the shorter ones padded with
+ * NULL (none when every function returns nothing). Output: the input columns, then one column
+ * per call.
+ */
+export interface ProjectSet {
+  readonly kind: 'ProjectSet';
+  readonly input: Plan;
+  readonly functions: readonly SetReturningCall[];
   readonly columns: readonly PlanColumn[];
 }
 
@@ -205,6 +229,7 @@ export type Plan =
   | Hop
   | Aggregate
   | Window
+  | ProjectSet
   | TopN
   | Join
   | UnionAll
@@ -225,6 +250,7 @@ export function planInputs(p: Plan): readonly Plan[] {
     case 'Hop':
     case 'Aggregate':
     case 'Window':
+    case 'ProjectSet':
     case 'TopN':
     case 'Sort':
     case 'Limit':

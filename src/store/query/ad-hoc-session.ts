@@ -17,12 +17,7 @@ import {
 } from '@duckdb/node-api';
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
-import {
-  type CatalogAccess,
-  type CatalogSink,
-  ROOT_ONLY,
-  type SourceIngestion,
-} from './catalog-relation-spec.ts';
+import { type CatalogAccess, type LiveState, ROOT_ONLY } from './catalog-relation-spec.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { CatalogTables, catalogTableSql, type SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
@@ -36,6 +31,9 @@ import { prepareConnection, readsCatalog } from './session-setup.ts';
 import { currentSettings } from './settings.ts';
 import type { StoredRelation } from './stored-relation.ts';
 
+/** How often an interrupt is sent again until the running query ends. */
+const REINTERRUPT_MS = 50;
+
 export type {
   CatalogAccess,
   CatalogGrant,
@@ -43,6 +41,7 @@ export type {
   CatalogUser,
   PartitionProgress,
   SourceIngestion,
+  ViewRuntime,
 } from './catalog-relation-spec.ts';
 export { isEmptyQuery } from './parse-query.ts';
 export { pgTypeOf } from './pg-types.ts';
@@ -92,8 +91,7 @@ export class AdHocSession {
   readonly #conn: DuckDBConnection;
   readonly #catalog: () => readonly StoredRelation[];
   readonly #settings: (name: string) => string | undefined;
-  readonly #ingestion: () => readonly SourceIngestion[];
-  readonly #sinks: () => readonly CatalogSink[];
+  readonly #live: LiveState;
   #guard: ((relations: readonly string[]) => void) | undefined;
   #access: () => CatalogAccess = () => ROOT_ONLY;
   readonly #database: string;
@@ -109,6 +107,8 @@ export class AdHocSession {
   #pending = 0;
   /** A query is in DuckDB's hands. */
   #running = false;
+  /** Sends an interrupt again while the query it was meant for still runs. */
+  #reinterrupt: NodeJS.Timeout | undefined;
   /** An interruption arrived before the query ran. */
   #cancelled = false;
 
@@ -116,16 +116,14 @@ export class AdHocSession {
     conn: DuckDBConnection,
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined,
-    ingestion: () => readonly SourceIngestion[],
-    sinks: () => readonly CatalogSink[],
+    live: LiveState,
     database: string,
     shared: SharedCatalog,
   ) {
     this.#conn = conn;
     this.#catalog = catalog;
     this.#settings = settings;
-    this.#ingestion = ingestion;
-    this.#sinks = sinks;
+    this.#live = live;
     this.#database = database;
     this.#shared = shared;
     this.#tables = new CatalogTables(conn, shared);
@@ -134,9 +132,10 @@ export class AdHocSession {
   /**
    * A session on `conn` (the session owns it from now on and closes it). `catalog` lists
    * tidewatch's relations as of now; `settings` answers `current_setting` and pg_settings
-   * (undefined: tidewatch's default, see settings.ts); `ingestion` tells how the sources'
-   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion), `sinks` the
-   * sinks and their delivery (rw_sinks, tidewatch_sinks). The sessions
+   * (undefined: tidewatch's default, see settings.ts); `live` tells how the sources'
+   * ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion), the sinks
+   * and their delivery (rw_sinks, tidewatch_sinks) and the views' expression errors
+   * (tidewatch_view_errors). The sessions
    * of one store share the catalog tables of one `shared`.
    */
   static async open(
@@ -144,19 +143,10 @@ export class AdHocSession {
     shared: SharedCatalog,
     catalog: () => readonly StoredRelation[],
     settings: (name: string) => string | undefined = () => undefined,
-    ingestion: () => readonly SourceIngestion[] = () => [],
-    sinks: () => readonly CatalogSink[] = () => [],
+    live: LiveState = {},
   ): Promise<AdHocSession> {
     const db = await conn.runAndReadAll('SELECT current_database()');
-    const session = new AdHocSession(
-      conn,
-      catalog,
-      settings,
-      ingestion,
-      sinks,
-      String(db.getRows()[0]?.[0]),
-      shared,
-    );
+    const session = new AdHocSession(conn, catalog, settings, live, String(db.getRows()[0]?.[0]), shared);
     await session.#tables.create();
     await prepareConnection(conn, nextBackendPid++, shared.database);
     return session;
@@ -189,6 +179,7 @@ export class AdHocSession {
         throw fromDuckError(e, namePositions(t.parsed.select));
       } finally {
         this.#running = false;
+        this.#stopReinterrupting();
       }
     });
   }
@@ -257,14 +248,35 @@ export class AdHocSession {
    */
   interrupt(): void {
     if (this.#closed) return;
-    if (this.#running) this.#conn.interrupt();
+    if (this.#running) this.#interruptRunning();
     else if (this.#pending > 0) this.#cancelled = true;
+  }
+
+  /**
+   * DuckDB drops an interrupt that reaches the connection before its query starts on a worker
+   * thread (queued behind other work, on a busy machine): it is sent again until the query ends.
+   */
+  #interruptRunning(): void {
+    this.#conn.interrupt();
+    if (this.#reinterrupt !== undefined) return;
+    this.#reinterrupt = setInterval(() => {
+      if (this.#running && !this.#closed) this.#conn.interrupt();
+      else this.#stopReinterrupting();
+    }, REINTERRUPT_MS);
+    this.#reinterrupt.unref();
+  }
+
+  #stopReinterrupting(): void {
+    if (this.#reinterrupt === undefined) return;
+    clearInterval(this.#reinterrupt);
+    this.#reinterrupt = undefined;
   }
 
   /** Closes the session's connection. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopReinterrupting();
     for (const sql of [...this.#prepared.keys()]) this.#forget(sql);
     this.#conn.closeSync();
   }
@@ -306,7 +318,7 @@ export class AdHocSession {
     this.#guard?.(t.reads);
     if (readsCatalog(t.sql))
       await this.#tables.refresh(relations, currentSettings(this.#settings), this.#access());
-    if (t.readsIngestion) await this.#tables.refreshIngestion(relations, this.#ingestion(), this.#sinks());
+    if (t.readsIngestion) await this.#tables.refreshLive(relations, this.#live);
     return t;
   }
 

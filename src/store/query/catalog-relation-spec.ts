@@ -75,6 +75,20 @@ export interface CatalogSink {
   };
 }
 
+/** How a materialized view is running: the expression errors it met (NULL in their rows). */
+export interface ViewRuntime {
+  readonly name: string;
+  readonly errors: number;
+  readonly lastError?: string;
+}
+
+/** What changes while tidewatch runs, read again at every query of a relation made of it. */
+export interface LiveState {
+  readonly ingestion?: () => readonly SourceIngestion[];
+  readonly sinks?: () => readonly CatalogSink[];
+  readonly views?: () => readonly ViewRuntime[];
+}
+
 /** What the catalog is computed from. */
 export interface CatalogSnapshot {
   /** Users and their grants. */
@@ -86,6 +100,7 @@ export interface CatalogSnapshot {
   readonly relationOid: (name: string) => number;
   readonly ingestion: readonly SourceIngestion[];
   readonly sinks: readonly CatalogSink[];
+  readonly views: readonly ViewRuntime[];
 }
 
 export type CatalogRow = Readonly<Record<string, Value>>;

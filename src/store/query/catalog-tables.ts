@@ -15,10 +15,9 @@ import {
   type CatalogAccess,
   type CatalogRelation,
   type CatalogSetting,
-  type CatalogSink,
   type CatalogSnapshot,
+  type LiveState,
   ROOT_ONLY,
-  type SourceIngestion,
 } from './catalog-relation-spec.ts';
 import { catalogRelations, rowValues } from './catalog-relations.ts';
 import { duckTypeOfSql, toDuckValue } from './duck-values.ts';
@@ -99,8 +98,7 @@ async function append(
 function snapshotOf(
   relations: readonly StoredRelation[],
   settings: readonly CatalogSetting[],
-  ingestion: readonly SourceIngestion[] = [],
-  sinks: readonly CatalogSink[] = [],
+  live: LiveState = {},
   access: CatalogAccess = ROOT_ONLY,
 ): CatalogSnapshot {
   const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -109,8 +107,9 @@ function snapshotOf(
     relations: sorted,
     settings,
     relationOid: (name) => oids.get(name) ?? 0,
-    ingestion,
-    sinks,
+    ingestion: live.ingestion?.() ?? [],
+    sinks: live.sinks?.() ?? [],
+    views: live.views?.() ?? [],
     access,
   };
 }
@@ -211,7 +210,7 @@ export class SharedCatalog {
     access: CatalogAccess,
   ): Promise<void> {
     const run = this.#queue.then(async () => {
-      const snapshot = snapshotOf(relations, [], [], [], access);
+      const snapshot = snapshotOf(relations, [], {}, access);
       const fingerprint = JSON.stringify([snapshot.relations, access]);
       if (fingerprint === this.#fingerprint) return;
       await this.#tables.refill(conn, snapshot);
@@ -263,12 +262,8 @@ export class CatalogTables {
     this.#fingerprint = fingerprint;
   }
 
-  /** Brings the tables of the sources' ingestion and the sinks' delivery up to now (the rows that changed). */
-  refreshIngestion(
-    relations: readonly StoredRelation[],
-    ingestion: readonly SourceIngestion[],
-    sinks: readonly CatalogSink[] = [],
-  ): Promise<void> {
-    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], ingestion, sinks));
+  /** Brings the tables of what changes while tidewatch runs up to now (the rows that changed). */
+  refreshLive(relations: readonly StoredRelation[], live: LiveState): Promise<void> {
+    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], live));
   }
 }

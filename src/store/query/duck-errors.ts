@@ -113,6 +113,11 @@ const rules: readonly Rule[] = [
     pattern: /^Binder Error: Cannot compare values of type|^Binder Error: .*cannot be compared/,
     sqlstate: '42883',
   },
+  {
+    pattern: /^Binder Error: UNNEST not supported here/,
+    sqlstate: '0A000',
+    message: () => 'set-returning functions are not allowed here',
+  },
   { pattern: /^Binder Error: /, sqlstate: '42601' },
   { pattern: /^Parser Error: /, sqlstate: '42601' },
   {

@@ -7,7 +7,7 @@
  * `\`), `/` and `%` (a zero divisor is an error), `OPERATOR(pg_catalog.op)`,
  * `current_user` and friends, `COLLATE` (DuckDB has no `pg_catalog.default`).
  */
-import { undefinedFunction } from '../../sql/errors.ts';
+import { SqlError, undefinedFunction } from '../../sql/errors.ts';
 import type { Token } from '../../sql/tokens.ts';
 import { quoteIdent } from '../view-store.ts';
 import type { Span } from './extent.ts';
@@ -67,6 +67,8 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   const written = spells(ctx, location, names);
   if (names.length > 1 && names[0] !== 'pg_catalog' && written !== undefined)
     throw undefinedFunction(`${names.join('.')}(…)`, { text: ctx.text, offset: location });
+  if (name === 'mode' && f.agg_within_group !== true && f.over === undefined && written !== undefined)
+    throw new SqlError('42809', 'WITHIN GROUP is required for ordered-set aggregate mode', location + 1);
   if (name === 'date_part') fractionalField(ctx, f);
   if (name === 'generate_series') seriesLiterals(ctx, f);
   if (
@@ -85,6 +87,12 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   if (name === 'generate_series' && !inFrom) {
     const span = extentOf(ctx, { FuncCall: f });
     ctx.edits.wrap(span.start, span.end, 'unnest(', ')');
+  }
+  // RisingWave's aggregates first_value/last_value(x ORDER BY …): DuckDB's first/last (which
+  // keep NULLs too); with OVER they are the window functions, the same in both.
+  if ((name === 'first_value' || name === 'last_value') && f.over === undefined) {
+    ctx.edits.replace(written.start, written.end, name === 'first_value' ? 'first' : 'last');
+    return;
   }
   const renamed = renamedFunctions.get(name);
   if (renamed !== undefined && f.funcformat !== SQL_SYNTAX)

@@ -97,6 +97,15 @@ function sinkDeliveries(s: CatalogSnapshot): CatalogRow[] {
   });
 }
 
+function viewErrors(s: CatalogSnapshot): CatalogRow[] {
+  return s.views.map((v) => ({
+    view_id: s.relationOid(v.name),
+    view_name: v.name,
+    errors: v.errors,
+    last_error: v.lastError ?? null,
+  }));
+}
+
 function ingestions(s: CatalogSnapshot): CatalogRow[] {
   return s.ingestion.map((fed) => ({
     source_id: s.relationOid(fed.source),
@@ -159,6 +168,14 @@ export const rwCatalogRelations: readonly CatalogRelation[] = Object.freeze([
     `source_id int4, source_name varchar, kind varchar, state varchar, records int8,
      rejected int8, lag int8, bytes_behind int8, error varchar`,
     ingestions,
+    'ingestion',
+  ),
+  relation(
+    'rw_catalog',
+    'tidewatch_view_errors',
+    'r',
+    'view_id int4, view_name varchar, errors int8, last_error varchar',
+    viewErrors,
     'ingestion',
   ),
   relation(

@@ -18,8 +18,9 @@ import type { Row, SortKey, Value } from '../value.ts';
 import { BoolAndAccumulator, BoolOrAccumulator } from './bool.ts';
 import { CountAccumulator, CountStarAccumulator } from './count.ts';
 import { DistinctAccumulator } from './distinct.ts';
-import { ArrayAggAccumulator, StringAggAccumulator } from './list.ts';
+import { ArrayAggAccumulator, EdgeValueAccumulator, StringAggAccumulator } from './list.ts';
 import { MaxAccumulator, MinAccumulator, SortedValuesAccumulator } from './min-max.ts';
+import { ModeAccumulator } from './mode.ts';
 import { PercentileContAccumulator, PercentileDiscAccumulator } from './percentile.ts';
 import type { SortedMultiset } from './sorted-multiset.ts';
 import { AvgAccumulator, DecimalAvgAccumulator, DecimalSumAccumulator, SumAccumulator } from './sum.ts';
@@ -51,7 +52,10 @@ export type AggregateKind =
   | 'stddev_samp'
   | 'stddev_pop'
   | 'var_samp'
-  | 'var_pop';
+  | 'var_pop'
+  | 'first_value'
+  | 'last_value'
+  | 'mode';
 
 export interface AggregateCall {
   readonly kind: AggregateKind;
@@ -143,6 +147,11 @@ function createPlain(call: AggregateCall, shared: SortedMultiset | undefined): A
       return new StringAggAccumulator(call.separator ?? ',', call.orderBy);
     case 'array_agg':
       return new ArrayAggAccumulator(call.orderBy);
+    case 'first_value':
+    case 'last_value':
+      return new EdgeValueAccumulator(call.kind === 'first_value' ? 'first' : 'last', call.orderBy ?? []);
+    case 'mode':
+      return new ModeAccumulator(call.desc === true);
     case 'bool_and':
       return new BoolAndAccumulator();
     case 'bool_or':

@@ -1,5 +1,6 @@
 /**
- * string_agg(x, sep) and array_agg(x).
+ * string_agg(x, sep), array_agg(x), and RisingWave's first_value(x ORDER BY …) and
+ * last_value(x ORDER BY …) (NULLs included, ties on the key broken by the value).
  * State: the multiset of values. With ORDER BY inside the call the multiset is kept sorted
  * by (sort key, value) — ties on the key are broken by the value so the result is
  * deterministic. Without ORDER BY the order is that of each distinct value's first insertion
@@ -78,6 +79,12 @@ class ValueList {
     }
   }
 
+  /** The first or last value in the ORDER BY order (undefined when empty or unordered). */
+  edge(which: 'first' | 'last'): Value | undefined {
+    const entry = which === 'first' ? this.#ordered?.first() : this.#ordered?.last();
+    return entry === undefined ? undefined : (entry[entry.length - 1] as Value);
+  }
+
   values(): Value[] {
     const out: Value[] = [];
     if (this.#ordered !== undefined) {
@@ -130,6 +137,33 @@ export class ArrayAggAccumulator implements Accumulator {
   result(): Value {
     const vs = this.#list.values();
     return vs.length === 0 ? null : vs;
+  }
+
+  snapshot(): ValueListState {
+    return this.#list.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.#list.restore(state as ValueListState);
+  }
+}
+
+/** first_value(x ORDER BY …) / last_value(x ORDER BY …): the edge of the ordered multiset. */
+export class EdgeValueAccumulator implements Accumulator {
+  readonly #list: ValueList;
+  readonly #which: 'first' | 'last';
+
+  constructor(which: 'first' | 'last', orderBy: readonly SortKey[]) {
+    this.#which = which;
+    this.#list = new ValueList(orderBy);
+  }
+
+  add(value: Value, weight: number, sortKey?: Row): void {
+    this.#list.add(value, weight, sortKey);
+  }
+
+  result(): Value {
+    return this.#list.edge(this.#which) ?? null;
   }
 
   snapshot(): ValueListState {

@@ -88,13 +88,9 @@ async function setup(
   // As the endpoint does: the sessions of one store share the catalog tables.
   const shared = new SharedCatalog();
   const open = async () => {
-    const s = await AdHocSession.open(
-      await store.connectReader(),
-      shared,
-      () => relations,
-      settings,
+    const s = await AdHocSession.open(await store.connectReader(), shared, () => relations, settings, {
       ingestion,
-    );
+    });
     sessions.push(s);
     return s;
   };
@@ -110,6 +106,7 @@ const rwCatalogTables = [
   'rw_users',
   'tidewatch_sinks',
   'tidewatch_source_ingestion',
+  'tidewatch_view_errors',
 ];
 
 test('Grafana: version, TimescaleDB and search_path checks', async (t) => {

@@ -5,8 +5,10 @@
  * functions).
  */
 import assert from 'node:assert/strict';
+import { pbkdf2 } from 'node:crypto';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { promisify } from 'node:util';
 import { numeric } from '../../../src/sql/numeric.ts';
 import { T } from '../../../src/sql/types.ts';
 import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
@@ -140,6 +142,22 @@ test('a running query can be interrupted; the session goes on', async (t) => {
   const queued = session.query('SELECT 1');
   session.interrupt();
   await assert.rejects(queued, { sqlstate: '57014' }, 'stopped before it runs');
+  assert.deepEqual((await session.query('SELECT 1 AS one')).rows, [[1]]);
+});
+
+test('an interrupt that comes while the query still waits for a worker thread stops it all the same', {
+  timeout: 60_000,
+}, async (t) => {
+  const { session } = await setup(t);
+  // Every thread of libuv's pool (4 by default) busy for a while: DuckDB's run of the query
+  // waits in the pool's queue, where an interrupt finds no query to stop.
+  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const busy = Array.from({ length: threads }, () => promisify(pbkdf2)('x', 'y', 1_000_000, 64, 'sha512'));
+  const slow = session.query('SELECT count(*) FROM generate_series(1, 20000000000) AS a');
+  await new Promise((r) => setTimeout(r, 50));
+  session.interrupt();
+  await assert.rejects(slow, { sqlstate: '57014' });
+  await Promise.all(busy);
   assert.deepEqual((await session.query('SELECT 1 AS one')).rows, [[1]]);
 });
 
