@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GRAFANA_USER } from '../auth/built-in-users.ts';
 import { DASHBOARDS_PATH, grafanaProvisioning } from '../dashboard/grafana.ts';
 import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
 import { readSavedPanels, SAVED_PANELS_FILE, withSavedPanels } from '../serve/saved-panels.ts';
@@ -51,7 +52,17 @@ const flags = [
     default: 4566 as number,
     parse: parseInteger(1, 65535),
   },
+  {
+    name: 'pg-user',
+    arg: 'USER',
+    help: 'the user Grafana logs in as: the read-only "grafana" that tidewatch start keeps',
+    default: GRAFANA_USER as string,
+    parse: parseNonEmpty,
+  },
 ] as const;
+
+/** Where Grafana finds the password: the variable start reads --grafana-password from. */
+const PASSWORD_VARIABLE = 'TIDEWATCH_GRAFANA_PASSWORD';
 
 export const grafanaCommand = defineCommand({
   name: 'grafana',
@@ -64,6 +75,9 @@ export const grafanaCommand = defineCommand({
     `directory at ${DASHBOARDS_PATH}). The panels run the dashboard file's SQL; Grafana's`,
     'PostgreSQL data source expands $__timeFilter and the dashboard variables itself.',
     "Panels saved from the page's SQL box (DIR/saved-panels.json of --data-dir) follow the file's.",
+    `The data source logs in as the read-only user "${GRAFANA_USER}" (SELECT on every relation; tidewatch`,
+    `start keeps it), its password read from Grafana's environment variable ${PASSWORD_VARIABLE}:`,
+    `run tidewatch start and Grafana with the same ${PASSWORD_VARIABLE} (start's --grafana-password).`,
   ],
   async run(settings, io): Promise<number> {
     let dashboard: Dashboard;
@@ -82,7 +96,8 @@ export const grafanaCommand = defineCommand({
       host: settings['pg-host'],
       port: settings['pg-port'],
       database: 'dev',
-      user: 'root',
+      user: settings['pg-user'],
+      passwordVariable: PASSWORD_VARIABLE,
     });
     const out = resolve(io.cwd, settings.out);
     for (const [path, text] of Object.entries(files)) {

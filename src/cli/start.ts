@@ -2,6 +2,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT_USER } from '../auth/access-catalog.ts';
+import { ensureBuiltInUsers } from '../auth/built-in-users.ts';
 import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
@@ -31,6 +33,8 @@ import { SqlError } from '../sql/errors.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
+import { DEAD_LETTERS } from '../store/view-store.ts';
+import { accessAuditLine, scramSecretOf } from './access-audit.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
   parseBoolean,
@@ -161,6 +165,13 @@ const flags = [
     name: 'password',
     arg: 'SECRET',
     help: 'password (PostgreSQL) and bearer token (HTTP) clients must give',
+    default: '' as string,
+    parse: parseNonEmpty,
+  },
+  {
+    name: 'grafana-password',
+    arg: 'SECRET',
+    help: 'password of the read-only user "grafana" (Grafana\'s data source, see tidewatch grafana); prefer TIDEWATCH_GRAFANA_PASSWORD',
     default: '' as string,
     parse: parseNonEmpty,
   },
@@ -497,6 +508,17 @@ async function serve(
   }
   const { engine } = durable;
   system.onChange((ms) => engine.setEpochMs(ms));
+  const readable = [...engine.relations(), { name: DEAD_LETTERS, kind: 'source' as const }];
+  try {
+    await durable.changeAccess((catalog) =>
+      ensureBuiltInUsers(catalog, readable, settings['grafana-password'] || undefined),
+    );
+  } catch (error) {
+    await durable.close();
+    if (!isStoreError(error)) throw error;
+    io.stderr.write(`tidewatch: ${error.message}\n`);
+    return 1;
+  }
   const sourceTotals = () => {
     const sources = new Set(engine.list('source'));
     return engine
@@ -584,6 +606,8 @@ async function serve(
     subscriptions: durable.store,
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),
+    access: { catalog: durable.access, change: (edit) => durable.changeAccess(edit) },
+    onAccessChange: (change) => io.stderr.write(`tidewatch: ${accessAuditLine(change)}\n`),
     sinks: () => catalogSinks(engine.sinks(), durable.sinks()),
     views: () => engine.viewStats().map(({ name, errors, lastError }) => ({ name, errors, lastError })),
     settingDefaults: {
@@ -599,11 +623,15 @@ async function serve(
       ...(settings['pg-auth'] === 'md5' ? { auth: 'md5' as const } : {}),
       ...(tls === undefined ? {} : { tls }),
       maxConnections: settings['max-connections'],
+      // The server's password is root's; every other user logs in with its own.
+      passwordUser: ROOT_USER,
+      userSecret: (user) => scramSecretOf(durable.access.now.user(user)),
+      isSuperuser: (user) => backend.isSuperuser(user),
       // With a password, every login is a line of the audit trail (trusted loopback logins check nothing).
       onLogin: (login) => {
         if (login.method === 'trust') return;
         io.stderr.write(
-          `tidewatch: login ${login.ok ? 'ok' : 'FAILED'}: user "${login.user}" database "${login.database}" from ${login.address} (${login.method})\n`,
+          `tidewatch: login ${login.ok ? 'ok' : 'FAILED'}: user ${JSON.stringify(login.user)} database ${JSON.stringify(login.database)} from ${login.address} (${login.method})\n`,
         );
       },
       onUnexpectedError: (error) =>

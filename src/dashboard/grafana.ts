@@ -13,6 +13,11 @@ export interface GrafanaConnection {
   readonly port: number;
   readonly database: string;
   readonly user: string;
+  /**
+   * The environment variable of Grafana's process that holds the user's password: the file
+   * names it (`$__env{…}`, which Grafana expands), never the password itself.
+   */
+  readonly passwordVariable: string;
 }
 
 /** The files to write, by their path in a provisioning directory. */
@@ -68,9 +73,9 @@ datasources:
       sslmode: disable
       postgresVersion: 1300
       timescaledb: false
-    # With tidewatch start --password, give it here:
-    # secureJsonData:
-    #   password: "…"
+    # Grafana reads the password from its environment; give it the value tidewatch start got.
+    secureJsonData:
+      password: ${yamlString(`$__env{${c.passwordVariable}}`)}
 `;
 }
 

@@ -397,6 +397,7 @@ export class Engine implements Catalog {
   readonly #epochListeners: ((epoch: number) => void)[] = [];
   readonly #inputListeners: ((source: string, rows: readonly Row[]) => void)[] = [];
   readonly #writeListeners: ((write: TableWrite) => void)[] = [];
+  readonly #dropListeners: ((relation: string) => void)[] = [];
   /** Input arrived since the last barrier: a catalog change ends the epoch first. */
   #inputInEpoch = false;
   /** Stateless operators shared by views over sources (see compile-plan.ts). */
@@ -554,6 +555,11 @@ export class Engine implements Catalog {
    */
   onEpoch(listener: (epoch: number) => void): void {
     this.#epochListeners.push(listener);
+  }
+
+  /** Called with each table, source or view a DROP removes (CASCADE's dependents included), as it goes. */
+  onRelationDropped(listener: (relation: string) => void): void {
+    this.#dropListeners.push(listener);
   }
 
   /**
@@ -1390,6 +1396,7 @@ export class Engine implements Catalog {
     this.#graph.remove(unused);
     forgetShared(this.#shared, unused);
     this.#relations.delete(rel.name);
+    for (const l of this.#dropListeners) l(rel.name);
   }
 
   #showObjects(s: ShowObjects): StatementResult {

@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
+import { AccessCatalog } from '../auth/access-catalog.ts';
 import { type LogDecoder, LogInput } from '../connectors/log-input.ts';
 import { TableLog } from '../connectors/table-log.ts';
 import {
@@ -118,6 +119,10 @@ export interface DurableEngine {
   sinks(): SinkStatus[];
   /** Stops ingestion, commits a last epoch (unless a commit failed), waits for the commits, releases all. */
   close(): Promise<void>;
+  /** Users and grants, committed with every epoch; a DROP takes the grants on what it drops. */
+  readonly access: AccessCatalog;
+  /** Runs a change of users or grants and resolves once it is committed (as DDL from a client). */
+  changeAccess<T>(change: (catalog: AccessCatalog) => T): Promise<T>;
 }
 
 export interface DurableEngineOptions {
@@ -257,11 +262,14 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     for (const log of logs()) log.close();
   };
   let replayedWrites = 0;
+  const access = new AccessCatalog(state?.access);
   try {
     if (state !== undefined) {
       await engine.restore(state.engine, (relation) => store.rows(relation));
       restoredEpoch = committed.epoch;
     }
+    // Restoring runs the catalog's drops again: the grants restored are those after them.
+    engine.onRelationDropped((relation) => access.change((a) => a.forgetRelation(relation)));
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
     engine.onSourceInput((source, rows) => pending.addRaw(source, rows));
     // The logs are applied again in the order their records were made, before anything new
@@ -325,6 +333,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         offsets,
         positions,
         tableLogOffset: consumedTable,
+        access: access.snapshot(),
       };
       state = serialize(saved);
     } catch (e) {
@@ -574,6 +583,13 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       return out;
     },
     flush,
+    access,
+    async changeAccess(change) {
+      if (failed) throw unusable();
+      const result = change(access);
+      await flush();
+      return result;
+    },
     committed: () => commits,
     commitsCaughtUp: () => backlog.atMost(MAX_UNCOMMITTED_EPOCHS),
     async close() {

@@ -3,6 +3,7 @@
  * it consumed of each durable log.
  */
 import { deserialize } from 'node:v8';
+import type { AccessSnapshot } from '../auth/access-catalog.ts';
 import type { EngineCheckpoint } from '../engine/engine.ts';
 import { StoreError } from '../store/errors.ts';
 import type { ViewStore } from '../store/view-store.ts';
@@ -18,6 +19,8 @@ export interface SavedState {
   readonly positions?: Readonly<Record<string, unknown>>;
   /** The first record of the DML log the engine has not applied (absent before there was one). */
   readonly tableLogOffset?: number;
+  /** Users and grants (absent in states written before there were any: root alone). */
+  readonly access?: AccessSnapshot;
 }
 
 export function parseState(file: string, bytes: Uint8Array): SavedState {

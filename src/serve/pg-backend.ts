@@ -7,8 +7,15 @@
  * DML, FLUSH, SET/SHOW, DESCRIBE, EXPLAIN, transaction verbs — goes to the engine.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { AccessCatalog } from '../auth/access-catalog.ts';
+import { DASHBOARD_USER } from '../auth/built-in-users.ts';
+import { describeAccessStatement } from '../auth/describe-access-statement.ts';
+import { mustBeOwner } from '../auth/permission-denied.ts';
+import { type GrantableRelation, runAccessStatement } from '../auth/run-access-statement.ts';
+import { SessionPrivileges } from '../auth/session-privileges.ts';
 import type { RelationInfo, StatementResult } from '../engine/engine.ts';
 import type { SystemParameter } from '../runtime/system-parameters.ts';
+import { type AccessStatement, parseAccessStatement } from '../sql/access-statements.ts';
 import { type CopyCommand, type CopyToCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
 import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
@@ -19,12 +26,14 @@ import { identName, stringValue, type Token } from '../sql/tokens.ts';
 import { type SqlType, T, type Value } from '../sql/types.ts';
 import {
   AdHocSession,
+  type CatalogAccess,
   type CatalogSink,
   type SourceIngestion,
   type StoredRelation,
   type ViewRuntime,
 } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
+import { DATABASE } from '../store/query/stored-relation.ts';
 import { DEAD_LETTER_COLUMNS, DEAD_LETTERS } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
 import { copyFrom } from './copy-from.ts';
@@ -71,6 +80,10 @@ export interface PgBackendDeps {
   readonly insertRows: (table: string, rows: readonly Row[]) => Promise<number>;
   /** Subscriptions and the change logs they follow. */
   readonly subscriptions: SubscriptionStore;
+  /** Users and grants, and how a change of them is made durable (without: root alone, in memory). */
+  readonly access?: PgAccess;
+  /** Told of every CREATE/ALTER/DROP USER, GRANT and REVOKE, run or refused, for the audit trail. */
+  readonly onAccessChange?: (change: AccessChangeEvent) => void;
   /** The server's defaults of session settings (`statement_timeout` from --statement-timeout…). */
   readonly settingDefaults?: Readonly<Record<string, string>>;
   /** A number that changes whenever the store may have changed (`ViewStore.version`). */
@@ -86,6 +99,30 @@ export interface PgBackendDeps {
     list(): readonly SystemParameter[];
     set(name: string, value: string | undefined): void;
   };
+}
+
+/** The users and grants a backend checks sessions against. */
+export interface PgAccess {
+  readonly catalog: AccessCatalog;
+  /** Runs a change and resolves once it is durable. */
+  change<T>(edit: (catalog: AccessCatalog) => T): Promise<T>;
+}
+
+/** A user or privilege statement a session ran (or had refused). */
+export interface AccessChangeEvent {
+  /** The session's user. */
+  readonly user: string;
+  readonly address: string;
+  /** What it does, without any password (describeAccessStatement). */
+  readonly statement: string;
+  /** The refusal's SQLSTATE and message; undefined when it ran. */
+  readonly refused?: { readonly sqlstate: string; readonly message: string };
+}
+
+/** Users and grants kept in memory only, for a backend without a data directory. */
+function memoryAccess(): PgAccess {
+  const catalog = new AccessCatalog();
+  return { catalog, change: async (edit) => edit(catalog) };
 }
 
 const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
@@ -134,12 +171,22 @@ function only(sql: string): StatementSlice | undefined {
   return slices[0];
 }
 
+/** Who a session is and what it may do. */
+interface SessionIdentity {
+  readonly privileges: SessionPrivileges;
+  readonly address: string;
+  readonly access: PgAccess;
+  /** The relations privileges can be granted on now. */
+  readonly grantable: () => readonly GrantableRelation[];
+}
+
 class TidewatchSession implements PgSession {
   readonly #deps: PgBackendDeps;
   readonly #adHoc: AdHocSession;
   readonly #cursors: Cursors;
   readonly #settings: SessionSettings;
   readonly #results: ResultCache;
+  readonly #identity: SessionIdentity;
 
   constructor(
     deps: PgBackendDeps,
@@ -147,16 +194,23 @@ class TidewatchSession implements PgSession {
     cursors: Cursors,
     settings: SessionSettings,
     results: ResultCache,
+    identity: SessionIdentity,
   ) {
     this.#deps = deps;
     this.#adHoc = adHoc;
     this.#cursors = cursors;
     this.#settings = settings;
     this.#results = results;
+    this.#identity = identity;
+  }
+
+  get #privileges(): SessionPrivileges {
+    return this.#identity.privileges;
   }
 
   async *simpleQuery(sql: string): AsyncIterable<PgQueryResult> {
     const bulk = readInsertValues(sql);
+    if (bulk !== undefined) this.#privileges.require(bulk.table, 'INSERT');
     const inserted = bulk === undefined ? undefined : await this.#deps.insertValues(bulk);
     if (inserted !== undefined) {
       if (this.#settings.implicitFlush) await this.#deps.flush();
@@ -164,6 +218,11 @@ class TidewatchSession implements PgSession {
       return;
     }
     for (const slice of splitScript(sql)) {
+      const access = parseAccessStatement({ script: sql, tokens: slice.tokens });
+      if (access !== undefined) {
+        yield await this.#access(access);
+        continue;
+      }
       const cursorStatement = parseCursorStatement({ script: sql, tokens: slice.tokens });
       if (cursorStatement !== undefined) {
         yield await this.#cursor(cursorStatement, [], []);
@@ -185,6 +244,8 @@ class TidewatchSession implements PgSession {
   async describe(sql: string, paramTypes: readonly (SqlType | undefined)[]): Promise<PgStatementInfo> {
     const slice = only(sql);
     if (slice === undefined) return { paramTypes: [], columns: undefined, empty: true };
+    if (parseAccessStatement({ script: sql, tokens: slice.tokens }) !== undefined)
+      return { paramTypes: [], columns: undefined };
     const cursorStatement = parseCursorStatement({ script: sql, tokens: slice.tokens });
     switch (cursorStatement?.kind) {
       case undefined:
@@ -233,6 +294,8 @@ class TidewatchSession implements PgSession {
   ): Promise<PgQueryResult> {
     const slice = only(sql);
     if (slice === undefined) return { tag: '' };
+    const access = parseAccessStatement({ script: sql, tokens: slice.tokens });
+    if (access !== undefined) return this.#access(access);
     const cursorStatement = parseCursorStatement({ script: sql, tokens: slice.tokens });
     if (cursorStatement !== undefined) return this.#cursor(cursorStatement, params, paramTypes);
     const copy = copyCommand(sql, slice.tokens);
@@ -243,6 +306,7 @@ class TidewatchSession implements PgSession {
 
   /** COPY … TO STDOUT: the query's rows, sent as COPY data; COPY … FROM STDIN: the client's rows into a table. */
   async #copy(copy: CopyCommand, offset: number): Promise<PgQueryResult> {
+    if (copy.kind === 'CopyFrom') this.#privileges.require(copy.table, 'INSERT');
     if (copy.kind === 'CopyFrom')
       return copyFrom(copy, {
         ...this.#deps,
@@ -273,10 +337,53 @@ class TidewatchSession implements PgSession {
     params: readonly Value[],
     types: readonly SqlType[],
   ): Promise<PgQueryResult> {
+    this.#checkCursor(s);
     try {
       return await this.#cursors.run(s, params, types);
     } catch (e) {
       throw s.kind === 'DeclareQueryCursor' ? shiftedBy(e, s.queryOffset) : e;
+    }
+  }
+
+  /** Subscriptions and their cursors read their relation: SELECT on it; dropping one is a superuser's. */
+  #checkCursor(s: CursorStatement): void {
+    const p = this.#privileges;
+    switch (s.kind) {
+      case 'CreateSubscription':
+        p.require(s.from, 'SELECT');
+        return;
+      case 'DropSubscription':
+        if (!p.superuser) throw mustBeOwner('subscription', s.name);
+        return;
+      case 'DeclareCursor': {
+        const view = this.#deps.subscriptions.subscription(s.subscription)?.view;
+        if (view !== undefined) p.require(view, 'SELECT');
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** CREATE/ALTER/DROP USER, GRANT, REVOKE: run as the session's user, durable when answered, audited. */
+  async #access(s: AccessStatement): Promise<PgQueryResult> {
+    const { access, address, privileges, grantable } = this.#identity;
+    const audit = (refused?: AccessChangeEvent['refused']) =>
+      this.#deps.onAccessChange?.({
+        user: privileges.user,
+        address,
+        statement: describeAccessStatement(s),
+        ...(refused === undefined ? {} : { refused }),
+      });
+    try {
+      const result = await access.change((catalog) =>
+        runAccessStatement(catalog, s, privileges.user, grantable()),
+      );
+      audit();
+      return { tag: result.tag, notices: result.notices };
+    } catch (e) {
+      if (e instanceof SqlError) audit({ sqlstate: e.sqlstate, message: e.message });
+      throw e;
     }
   }
 
@@ -324,7 +431,10 @@ class TidewatchSession implements PgSession {
     } else throw syntax();
     if (this.#deps.system === undefined)
       throw new SqlError(SqlState.featureNotSupported, 'this server has no system parameters to change');
-    if (apply) this.#deps.system.set(identName(name), value);
+    if (apply) {
+      this.#privileges.requireSetParameter(identName(name));
+      this.#deps.system.set(identName(name), value);
+    }
     return { tag: 'ALTER_SYSTEM' };
   }
 
@@ -350,6 +460,8 @@ class TidewatchSession implements PgSession {
   ): Promise<PgQueryResult[]> {
     const how = route(slice);
     if (how === 'query') {
+      // An answer kept for another session is given only to a session that may read it too.
+      if (!this.#privileges.superuser) await this.#adHoc.checkReads(slice.text);
       const key = ResultCache.cacheable(slice.text)
         ? this.#results.key(slice.text, params, types)
         : undefined;
@@ -368,6 +480,7 @@ class TidewatchSession implements PgSession {
     const own = this.#setting(slice, true);
     if (own !== undefined) return [own];
     const statement = sliceScript(slice);
+    if (!this.#privileges.superuser) this.#privileges.requireForStatement(parseStatement(statement.text));
     const results = await this.#deps.execute(statement.text, { values: params, types }, statement.tokens);
     if (this.#settings.implicitFlush && results.some((r) => DML_TAGS.has(r.tag))) await this.#deps.flush();
     return results.filter((r) => r.tag !== '' || r.notice).map(fromEngine);
@@ -446,16 +559,25 @@ export class TidewatchPgBackend implements PgBackend {
   readonly #catalog = new SharedCatalog();
   /** The engine's relations as the store's queries know them, made again when the engine's list changes. */
   #stored: { readonly of: readonly RelationInfo[]; readonly list: readonly StoredRelation[] } | undefined;
+  readonly #access: PgAccess;
+  /** The users and grants as the catalog relations show them, made again when they change. */
+  #shown: { readonly version: number; readonly access: CatalogAccess } | undefined;
   #closed = false;
 
   constructor(deps: PgBackendDeps) {
     this.#deps = deps;
+    this.#access = deps.access ?? memoryAccess();
     this.#commits = new CommitSignal(deps.subscriptions);
     this.#results = new ResultCache(deps.storeVersion);
   }
 
   async open(startup: PgStartup): Promise<PgSession> {
     if (this.#closed) throw new SqlError('57P01', 'the server is shutting down');
+    const user = this.#access.catalog.now.user(startup.user);
+    if (user === undefined) throw new SqlError('28000', `role "${startup.user}" does not exist`);
+    if (!user.login) throw new SqlError('28000', `role "${startup.user}" is not permitted to log in`);
+    if (startup.database !== DATABASE)
+      throw new SqlError('3D000', `database "${startup.database}" does not exist`);
     const next = this.#spare.shift() ?? this.#prepare();
     while (this.#spare.length < SPARE_SESSIONS) {
       const spare = this.#prepare();
@@ -466,21 +588,78 @@ export class TidewatchPgBackend implements PgBackend {
     for (const [name, value] of Object.entries(startup.options))
       if (name === 'application_name' || name === 'DateStyle' || name === 'TimeZone')
         settings.set(name, value);
+    settings.identify(user.name, user.superuser);
+    const privileges = new SessionPrivileges(
+      user.name,
+      () => this.#access.catalog.now,
+      (name) => this.#storedRelations().find((r) => r.name === name)?.kind,
+    );
+    adHoc.guardReads(
+      (relations) => privileges.requireReads(relations),
+      () => this.#catalogAccess(),
+    );
     const cursors = new Cursors(
       this.#deps.subscriptions,
       this.#commits,
       this.#deps.connectReader,
       (sql, p, t) => adHoc.query(sql, p, t),
     );
-    return new TidewatchSession(this.#deps, adHoc, cursors, settings, this.#results);
+    return new TidewatchSession(this.#deps, adHoc, cursors, settings, this.#results, {
+      privileges,
+      address: startup.address ?? 'unknown',
+      access: this.#access,
+      grantable: () => this.#storedRelations(),
+    });
+  }
+
+  /** Whether a session `superuser` opens now is a superuser's (for the startup's is_superuser). */
+  isSuperuser(user: string): boolean {
+    return this.#access.catalog.now.user(user)?.superuser === true;
+  }
+
+  #catalogAccess(): CatalogAccess {
+    const catalog = this.#access.catalog;
+    if (this.#shown?.version !== catalog.version) {
+      const users = catalog.now.users();
+      const name = (id: number) => users.find((u) => u.id === id)?.name ?? String(id);
+      this.#shown = {
+        version: catalog.version,
+        access: {
+          users: users.map((u) => ({
+            id: u.id,
+            name: u.name,
+            superuser: u.superuser,
+            createdb: u.createdb,
+            createuser: u.createuser,
+            login: u.login,
+            hasPassword: u.password !== null,
+          })),
+          grants: catalog.now.grants().map((g) => ({
+            grantee: name(g.userId),
+            grantor: name(g.grantorId),
+            relation: g.relation,
+            privilege: g.privilege,
+            grantable: g.grantOption,
+          })),
+        },
+      };
+    }
+    return this.#shown.access;
   }
 
   /**
    * A store session that runs queries only (SELECT, WITH, VALUES, TABLE: anything else is
-   * refused by the parser with 0A000), for the dashboard; the caller closes it.
+   * refused by the parser with 0A000) and reads every relation, for the dashboard: its user is
+   * `dashboard` (built-in-users.ts); the caller closes it.
    */
   async readOnlySession(): Promise<AdHocSession> {
-    return (await this.#prepare()).adHoc;
+    const { adHoc, settings } = await this.#prepare();
+    settings.identify(DASHBOARD_USER, false);
+    adHoc.guardReads(
+      () => {},
+      () => this.#catalogAccess(),
+    );
+    return adHoc;
   }
 
   /** Closes the sessions kept ready; sessions given out are closed by their clients' ends. */

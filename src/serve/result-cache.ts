@@ -18,6 +18,9 @@ export interface CachedResult {
 const UNCACHEABLE =
   /\b(now|current_timestamp|current_date|current_time|localtime|localtimestamp|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|setseed|gen_random_uuid|uuid|current_setting|current_user|session_user|user|current_role|current_schema|current_schemas|current_database|current_catalog|version|pg_\w+|information_schema|rw_\w+|tidewatch_source_ingestion|tidewatch_sinks|inet_\w+|txid_\w+)\b/i;
 
+/** Answers that depend on who asks. */
+const ASKER_DEPENDENT = /\bhas_\w+_privilege\b/i;
+
 const MAX_ENTRIES = 512;
 const MAX_ROWS = 200_000;
 
@@ -34,7 +37,7 @@ export class ResultCache {
 
   /** Whether a query's answer may be kept. */
   static cacheable(sql: string): boolean {
-    return !UNCACHEABLE.test(sql);
+    return !UNCACHEABLE.test(sql) && !ASKER_DEPENDENT.test(sql);
   }
 
   /** The key of a query with its parameters, at the store's version of now. */

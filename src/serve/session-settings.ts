@@ -59,6 +59,7 @@ const TIMES = new Set(['statement_timeout']);
 
 export class SessionSettings {
   readonly #values = new Map<string, string>();
+  readonly #identity = new Map<string, string>();
   /** The server's own defaults (`--statement-timeout`…), where they differ from tidewatch's. */
   readonly #defaults: ReadonlyMap<string, string>;
 
@@ -66,10 +67,16 @@ export class SessionSettings {
     this.#defaults = new Map(Object.entries(defaults).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
+  /** The session's user, which `current_user` and `is_superuser` show and no SET changes. */
+  identify(user: string, superuser: boolean): void {
+    this.#identity.set('session_authorization', user);
+    this.#identity.set('is_superuser', superuser ? 'on' : 'off');
+  }
+
   /** The session's value of a setting, if it set one, else the server's default, if it has one. */
   get(name: string): string | undefined {
     const lower = name.toLowerCase();
-    return this.#values.get(lower) ?? this.#defaults.get(lower);
+    return this.#identity.get(lower) ?? this.#values.get(lower) ?? this.#defaults.get(lower);
   }
 
   /** statement_timeout in milliseconds (0: none). */
@@ -85,6 +92,15 @@ export class SessionSettings {
   /** `SET name = value`; an undefined value is `RESET name` (`SET name TO DEFAULT`). */
   set(name: string, value: string | undefined): PgQueryResult {
     const lower = name.toLowerCase();
+    const user = this.#identity.get('session_authorization');
+    // Who the session is does not change: the user may only name itself (or reset).
+    if (lower === 'session_authorization' && value !== undefined && value !== user)
+      throw new SqlError(SqlState.insufficientPrivilege, 'permission denied to set session authorization');
+    if (lower === 'role' && value !== undefined && value.toLowerCase() !== 'none' && value !== user)
+      throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set role "${value}"`);
+    if (lower === 'session_authorization') return { tag: 'SET_VARIABLE' };
+    if (this.#identity.has(lower))
+      throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`);
     if (value === undefined) this.#values.delete(lower);
     else {
       if (TIMES.has(lower)) parseTimeoutMs(name, value);

@@ -26,6 +26,10 @@ export const SqlState = {
   duplicateCursor: '42P03',
   queryCanceled: '57014',
   cantChangeRuntimeParam: '55P02',
+  insufficientPrivilege: '42501',
+  duplicateRole: '42710',
+  objectInUse: '55006',
+  invalidGrantOperation: '0LP01',
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
 

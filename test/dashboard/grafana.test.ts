@@ -132,7 +132,9 @@ before(async () => {
     sql: expandAsGrafana((p.targets[0] as GrafanaTarget).rawSql, RANGE, variables),
     only: 'pgx' as const,
   }));
-  answers = (await runGoClient(client, endpoint.pgPort, queries)).pgx.results;
+  // As Grafana runs them: logged in as the provisioned data source's read-only user.
+  const sourceUser = (datasources.datasources as { user: string }[])[0]?.user;
+  answers = (await runGoClient(client, endpoint.pgPort, queries, sourceUser)).pgx.results;
 });
 
 after(async () => {
@@ -151,6 +153,7 @@ test('the provisioning files are YAML of Grafana’s documented shape', { skip }
       access: source?.access,
       url: source?.url,
       user: source?.user,
+      password: (source?.secureJsonData as Record<string, unknown> | undefined)?.password,
       database: source?.jsonData.database,
       sslmode: source?.jsonData.sslmode,
     },
@@ -160,7 +163,8 @@ test('the provisioning files are YAML of Grafana’s documented shape', { skip }
       type: DATASOURCE_TYPE,
       access: 'proxy',
       url: `127.0.0.1:${endpoint?.pgPort}`,
-      user: 'root',
+      user: 'grafana',
+      password: '$__env{TIDEWATCH_GRAFANA_PASSWORD}',
       database: 'dev',
       sslmode: 'disable',
     },

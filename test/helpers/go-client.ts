@@ -231,7 +231,11 @@ func main() {
 	if err := json.Unmarshal([]byte(os.Args[2]), &queries); err != nil {
 		panic(err)
 	}
-	dsn := "host=127.0.0.1 port=" + os.Args[1] + " dbname=dev user=root connect_timeout=5"
+	user := os.Getenv("TW_PG_USER")
+	if user == "" {
+		user = "root"
+	}
+	dsn := "host=127.0.0.1 port=" + os.Args[1] + " dbname=dev user=" + user + " connect_timeout=5"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out := map[string]run{"lib/pq": withPq(ctx, dsn, queries), "pgx": withPgx(ctx, dsn, queries)}
@@ -285,9 +289,11 @@ export async function runGoClient(
   client: string,
   pgPort: number,
   queries: readonly GoQuery[],
+  user = 'root',
 ): Promise<Record<'lib/pq' | 'pgx', GoDriverRun>> {
   const { stdout } = await execFileAsync(client, [String(pgPort), JSON.stringify(queries)], {
     timeout: 40_000,
+    env: { ...process.env, TW_PG_USER: user },
   });
   return JSON.parse(stdout) as Record<'lib/pq' | 'pgx', GoDriverRun>;
 }

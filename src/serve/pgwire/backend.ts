@@ -93,6 +93,8 @@ export interface PgStatementInfo {
 export interface PgStartup {
   readonly user: string;
   readonly database: string;
+  /** The client's address, for the audit trail. */
+  readonly address?: string;
   /** Every other startup parameter (`application_name`, `options`, `client_encoding`…). */
   readonly options: Readonly<Record<string, string>>;
 }

@@ -34,10 +34,12 @@ import { ClientGone, Transport } from './transport.ts';
 
 export interface ConnectionSettings {
   readonly backend: PgBackend;
-  readonly authentication: Authentication;
+  /** How a user is asked to authenticate. */
+  readonly authentication: (user: string) => Authentication;
   readonly tls: SecureContext | undefined;
   readonly serverVersion: string;
-  readonly superuser: boolean;
+  /** Whether a user's session is a superuser's (is_superuser). */
+  readonly superuser: (user: string) => boolean;
   readonly maxMessageBytes: number;
   readonly authTimeoutMs: number;
   /** Whether another client may start a session now (false: 53300, as PostgreSQL's max_connections). */
@@ -214,8 +216,13 @@ export class PgConnection {
     const options: Record<string, string> = {};
     for (const [k, v] of parameters)
       if (k !== 'user' && k !== 'database' && !k.startsWith('_pq_.')) options[k] = v;
-    const identity: PgStartup = { user, database: parameters.get('database') || user, options };
-    const auth = this.#settings.authentication;
+    const identity: PgStartup = {
+      user,
+      database: parameters.get('database') || user,
+      address: this.#address,
+      options,
+    };
+    const auth = this.#settings.authentication(user);
     const failure = await this.#settings.logins.attempt(
       this.#address,
       () =>
@@ -246,7 +253,7 @@ export class PgConnection {
       ['in_hot_standby', 'off'],
       ['integer_datetimes', 'on'],
       ['IntervalStyle', 'postgres'],
-      ['is_superuser', this.#settings.superuser ? 'on' : 'off'],
+      ['is_superuser', this.#settings.superuser(user) ? 'on' : 'off'],
       ['server_encoding', 'UTF8'],
       ['server_version', this.#settings.serverVersion],
       ['session_authorization', user],

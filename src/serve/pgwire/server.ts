@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { unmatchableSecret } from '../../auth/scram-secret.ts';
 import type { Authentication } from './authenticate.ts';
 import type { PgBackend } from './backend.ts';
 import { type CancelRegistry, type ConnectionSettings, type LoginEvent, PgConnection } from './connection.ts';
@@ -24,8 +25,17 @@ export interface PgServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Reported as server_version (default '13.14.0', as RisingWave reports). */
   readonly serverVersion?: string;
-  /** Reported as is_superuser (default true: one user may do everything). */
+  /** Reported as is_superuser (default true: one user may do everything); `isSuperuser` asks per user. */
   readonly superuser?: boolean;
+  readonly isSuperuser?: (user: string) => boolean;
+  /**
+   * The user `password` belongs to (default: every user). Any other user proves who it is with
+   * its own password, by SCRAM-SHA-256 against `userSecret` (also when `auth` is md5, as
+   * PostgreSQL does for a password stored as SCRAM); a user without one, or unknown, fails the
+   * exchange as a wrong password would, so that a client cannot tell which names exist.
+   */
+  readonly passwordUser?: string;
+  readonly userSecret?: (user: string) => ScramVerifier | undefined;
   /** Largest message body accepted (default 64 MiB); larger ones end the connection. */
   readonly maxMessageBytes?: number;
   /** Time a client has from connecting to being authenticated (default 60 s). */
@@ -57,7 +67,18 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
 }
 
-function authentication(options: PgServerOptions): Authentication {
+/** How each user is asked to authenticate. */
+function authentication(options: PgServerOptions): (user: string) => Authentication {
+  const server = serverAuthentication(options);
+  if (server.method === 'trust' || options.passwordUser === undefined) return () => server;
+  return (user) => {
+    if (user === options.passwordUser) return server;
+    const own = options.userSecret?.(user);
+    return { method: 'scram-sha-256', verifier: async () => own ?? unmatchableSecret() };
+  };
+}
+
+function serverAuthentication(options: PgServerOptions): Authentication {
   const password = options.password;
   if (password === undefined || password === '') {
     if (options.auth !== undefined)
@@ -116,7 +137,7 @@ export async function listenPg(backend: PgBackend, options: PgServerOptions): Pr
         ? undefined
         : createSecureContext({ cert: options.tls.cert, key: options.tls.key }),
     serverVersion: options.serverVersion ?? '13.14.0',
-    superuser: options.superuser ?? true,
+    superuser: options.isSuperuser ?? (() => options.superuser ?? true),
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     authTimeoutMs: options.authTimeoutMs ?? 60_000,
     // The connection asking is one of those open.

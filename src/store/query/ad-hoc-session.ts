@@ -17,7 +17,7 @@ import {
 } from '@duckdb/node-api';
 import { SqlError } from '../../sql/errors.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
-import type { LiveState } from './catalog-relation-spec.ts';
+import { type CatalogAccess, type LiveState, ROOT_ONLY } from './catalog-relation-spec.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { CatalogTables, catalogTableSql, type SharedCatalog } from './catalog-tables.ts';
 import { fromDuckError } from './duck-errors.ts';
@@ -35,7 +35,10 @@ import type { StoredRelation } from './stored-relation.ts';
 const REINTERRUPT_MS = 50;
 
 export type {
+  CatalogAccess,
+  CatalogGrant,
   CatalogSink,
+  CatalogUser,
   PartitionProgress,
   SourceIngestion,
   ViewRuntime,
@@ -80,6 +83,8 @@ interface Translation {
   readonly outputs: OutputColumn[] | undefined;
   /** It reads a relation of the sources' ingestion, whose tables are refilled before it runs. */
   readonly readsIngestion: boolean;
+  /** The tidewatch relations it reads, for the privilege check. */
+  readonly reads: readonly string[];
 }
 
 export class AdHocSession {
@@ -87,6 +92,8 @@ export class AdHocSession {
   readonly #catalog: () => readonly StoredRelation[];
   readonly #settings: (name: string) => string | undefined;
   readonly #live: LiveState;
+  #guard: ((relations: readonly string[]) => void) | undefined;
+  #access: () => CatalogAccess = () => ROOT_ONLY;
   readonly #database: string;
   readonly #tables: CatalogTables;
   readonly #shared: SharedCatalog;
@@ -282,6 +289,23 @@ export class AdHocSession {
     }));
   }
 
+  /**
+   * From now on, every query and description first hands the tidewatch relations it reads to
+   * `guard`, which throws to refuse it (a privilege check); the catalog's users and grants
+   * are `access`'s.
+   */
+  guardReads(guard: (relations: readonly string[]) => void, access: () => CatalogAccess): void {
+    this.#guard = guard;
+    this.#access = access;
+  }
+
+  /** Throws what the guard throws for `sql`, without running it. */
+  checkReads(sql: string): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#translate(sql);
+    });
+  }
+
   async #translate(sql: string): Promise<Translation> {
     const relations = this.#catalog();
     const signature = catalogSignature(relations);
@@ -291,7 +315,9 @@ export class AdHocSession {
       if (this.#translations.size >= TRANSLATIONS_KEPT) this.#translations.clear();
       this.#translations.set(sql, t);
     }
-    if (readsCatalog(t.sql)) await this.#tables.refresh(relations, currentSettings(this.#settings));
+    this.#guard?.(t.reads);
+    if (readsCatalog(t.sql))
+      await this.#tables.refresh(relations, currentSettings(this.#settings), this.#access());
     if (t.readsIngestion) await this.#tables.refreshLive(relations, this.#live);
     return t;
   }
@@ -300,6 +326,7 @@ export class AdHocSession {
     const parsed = parseQuery(sql);
     const byName = new Map(relations.map((r) => [r.name, r]));
     const stored = (name: string) => byName.get(name);
+    const reads = new Set<string>();
     const inference = new OutputColumns({
       stored,
       catalogColumns: (schema, name) => findCatalogRelation(schema, name)?.columns,
@@ -307,7 +334,11 @@ export class AdHocSession {
     const outputs = inference.of(parsed.select);
     let readsIngestion = false;
     const env: RewriteEnv = {
-      stored,
+      stored: (name) => {
+        const r = stored(name);
+        if (r !== undefined) reads.add(r.name);
+        return r;
+      },
       catalogTable: (schema, name) => {
         const rel = findCatalogRelation(schema, name);
         if (rel === undefined) return undefined;
@@ -317,7 +348,7 @@ export class AdHocSession {
       database: this.#database,
       typeOf: (n) => inference.typeOf(n),
     };
-    return { parsed, sql: rewriteQuery(parsed, env), outputs, readsIngestion };
+    return { parsed, sql: rewriteQuery(parsed, env), outputs, readsIngestion, reads: [...reads] };
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {

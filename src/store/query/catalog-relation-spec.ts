@@ -91,6 +91,8 @@ export interface LiveState {
 
 /** What the catalog is computed from. */
 export interface CatalogSnapshot {
+  /** Users and their grants. */
+  readonly access: CatalogAccess;
   /** tidewatch's relations, sorted by name. */
   readonly relations: readonly StoredRelation[];
   readonly settings: readonly CatalogSetting[];
@@ -180,3 +182,44 @@ export function relation(
     rows,
   });
 }
+
+/** A user as pg_user, pg_roles and rw_users show it. */
+export interface CatalogUser {
+  readonly id: number;
+  readonly name: string;
+  readonly superuser: boolean;
+  readonly createdb: boolean;
+  readonly createuser: boolean;
+  readonly login: boolean;
+  readonly hasPassword: boolean;
+}
+
+/** A privilege granted on a tidewatch relation (information_schema.table_privileges). */
+export interface CatalogGrant {
+  readonly grantee: string;
+  readonly grantor: string;
+  readonly relation: string;
+  readonly privilege: string;
+  readonly grantable: boolean;
+}
+
+export interface CatalogAccess {
+  readonly users: readonly CatalogUser[];
+  readonly grants: readonly CatalogGrant[];
+}
+
+/** Root alone: the catalog's users where the caller tells of none. */
+export const ROOT_ONLY: CatalogAccess = {
+  users: [
+    {
+      id: 10,
+      name: 'root',
+      superuser: true,
+      createdb: true,
+      createuser: true,
+      login: true,
+      hasPassword: false,
+    },
+  ],
+  grants: [],
+};

@@ -15,6 +15,7 @@
  * - object identifiers are bigint; arrays of identifiers, ACLs and expressions are NULL.
  */
 import type { SqlType, Value } from '../../sql/types.ts';
+import { accessRelations, relationAcl } from './access-relations.ts';
 import {
   type CatalogColumn,
   type CatalogRelation,
@@ -175,6 +176,7 @@ function classes(s: CatalogSnapshot): Row[] {
     relrewrite: 0,
     relfrozenxid: 0,
     relminmxid: 0,
+    relacl: (r.stored === undefined ? undefined : relationAcl(s.access, r.name, r.stored.kind)) ?? null,
   }));
 }
 
@@ -314,47 +316,6 @@ const postgresRelations: readonly CatalogRelation[] = [
         dattablespace: 1663,
         datcollate: 'C',
         datctype: 'C.UTF-8',
-      },
-    ],
-  ),
-  relation(
-    'pg_catalog',
-    'pg_roles',
-    'v',
-    `rolname name, rolsuper bool, rolinherit bool, rolcreaterole bool, rolcreatedb bool,
-     rolcanlogin bool, rolreplication bool, rolconnlimit int4, rolpassword text,
-     rolvaliduntil timestamptz, rolbypassrls bool, rolconfig text[], oid oid`,
-    () => [
-      {
-        rolname: USER,
-        rolsuper: true,
-        rolinherit: true,
-        rolcreaterole: true,
-        rolcreatedb: true,
-        rolcanlogin: true,
-        rolreplication: false,
-        rolconnlimit: -1,
-        rolpassword: '********',
-        rolbypassrls: true,
-        oid: ROOT_OID,
-      },
-    ],
-  ),
-  relation(
-    'pg_catalog',
-    'pg_user',
-    'v',
-    `usename name, usesysid oid, usecreatedb bool, usesuper bool, userepl bool, usebypassrls bool,
-     passwd text, valuntil timestamptz, useconfig text[]`,
-    () => [
-      {
-        usename: USER,
-        usesysid: ROOT_OID,
-        usecreatedb: true,
-        usesuper: true,
-        userepl: false,
-        usebypassrls: true,
-        passwd: '********',
       },
     ],
   ),
@@ -615,6 +576,7 @@ const postgresRelations: readonly CatalogRelation[] = [
 export const catalogRelations: readonly CatalogRelation[] = Object.freeze([
   ...postgresRelations,
   ...rwCatalogRelations,
+  ...accessRelations,
 ]);
 
 const bySchemaAndName = new Map(catalogRelations.map((c) => [`${c.schema}.${c.name}`, c]));

@@ -11,7 +11,14 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SqlType, Value } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
-import type { CatalogRelation, CatalogSetting, CatalogSnapshot, LiveState } from './catalog-relation-spec.ts';
+import {
+  type CatalogAccess,
+  type CatalogRelation,
+  type CatalogSetting,
+  type CatalogSnapshot,
+  type LiveState,
+  ROOT_ONLY,
+} from './catalog-relation-spec.ts';
 import { catalogRelations, rowValues } from './catalog-relations.ts';
 import { duckTypeOfSql, toDuckValue } from './duck-values.ts';
 import { pgTypes } from './pg-types.ts';
@@ -92,6 +99,7 @@ function snapshotOf(
   relations: readonly StoredRelation[],
   settings: readonly CatalogSetting[],
   live: LiveState = {},
+  access: CatalogAccess = ROOT_ONLY,
 ): CatalogSnapshot {
   const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const oids = relationOids(sorted.map((r) => r.name));
@@ -102,6 +110,7 @@ function snapshotOf(
     ingestion: live.ingestion?.() ?? [],
     sinks: live.sinks?.() ?? [],
     views: live.views?.() ?? [],
+    access,
   };
 }
 
@@ -194,11 +203,15 @@ export class SharedCatalog {
     return this.#ready;
   }
 
-  /** Brings the tables up to `relations`, unless they hold them already. */
-  refresh(conn: DuckDBConnection, relations: readonly StoredRelation[]): Promise<void> {
+  /** Brings the tables up to `relations` and `access`, unless they hold them already. */
+  refresh(
+    conn: DuckDBConnection,
+    relations: readonly StoredRelation[],
+    access: CatalogAccess,
+  ): Promise<void> {
     const run = this.#queue.then(async () => {
-      const snapshot = snapshotOf(relations, []);
-      const fingerprint = JSON.stringify(snapshot.relations);
+      const snapshot = snapshotOf(relations, [], {}, access);
+      const fingerprint = JSON.stringify([snapshot.relations, access]);
       if (fingerprint === this.#fingerprint) return;
       await this.#tables.refill(conn, snapshot);
       this.#fingerprint = fingerprint;
@@ -236,9 +249,13 @@ export class CatalogTables {
     await this.#conn.run([...this.#own.createSql(), ...this.#ingestion.createSql()].join(';\n'));
   }
 
-  /** Brings the tables up to these relations and settings. */
-  async refresh(relations: readonly StoredRelation[], settings: readonly CatalogSetting[]): Promise<void> {
-    await this.#shared.refresh(this.#conn, relations);
+  /** Brings the tables up to these relations, settings, users and grants. */
+  async refresh(
+    relations: readonly StoredRelation[],
+    settings: readonly CatalogSetting[],
+    access: CatalogAccess = ROOT_ONLY,
+  ): Promise<void> {
+    await this.#shared.refresh(this.#conn, relations, access);
     const fingerprint = JSON.stringify(settings);
     if (fingerprint === this.#fingerprint) return;
     await this.#own.refill(this.#conn, snapshotOf(relations, settings));

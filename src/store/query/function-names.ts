@@ -43,7 +43,7 @@ export const renamedFunctions: ReadonlyMap<string, string> = new Map([
   ['pg_get_function_identity_arguments', 'tw_null_text'],
   ['pg_relation_is_publishable', 'tw_false'],
   ['pg_is_in_recovery', 'tw_false'],
-  ['has_table_privilege', 'tw_true'],
+  ['has_table_privilege', 'tw_has_table_privilege'],
   ['has_schema_privilege', 'tw_true'],
   ['has_database_privilege', 'tw_true'],
   ['has_column_privilege', 'tw_true'],

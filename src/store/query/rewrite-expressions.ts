@@ -15,7 +15,7 @@ import { renamedFunctions, SQL_SYNTAX } from './function-names.ts';
 import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
 import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
-import { DATABASE, PUBLIC_SCHEMA, USER } from './stored-relation.ts';
+import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
 import { castTarget } from './type-names.ts';
 
 const regexOperators: Readonly<Record<string, { negate: boolean; caseless: boolean }>> = {
@@ -31,12 +31,12 @@ function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-/** What `current_user` & co. become (constants of tidewatch, not user input). */
+/** What `current_user` & co. become (the session's user, or constants of tidewatch; not user input). */
 const valueFunctions: Readonly<Record<string, string>> = {
-  SVFOP_CURRENT_USER: sqlString(USER),
-  SVFOP_USER: sqlString(USER),
-  SVFOP_SESSION_USER: sqlString(USER),
-  SVFOP_CURRENT_ROLE: sqlString(USER),
+  SVFOP_CURRENT_USER: 'tw_current_user()',
+  SVFOP_USER: 'tw_current_user()',
+  SVFOP_SESSION_USER: 'tw_current_user()',
+  SVFOP_CURRENT_ROLE: 'tw_current_user()',
   SVFOP_CURRENT_CATALOG: sqlString(DATABASE),
   SVFOP_CURRENT_SCHEMA: sqlString(PUBLIC_SCHEMA),
   SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',

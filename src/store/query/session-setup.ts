@@ -23,7 +23,7 @@ import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
 import { numericFunctions, numericMacros } from './numeric-functions.ts';
 import type { CatalogSchema } from './rewrite.ts';
-import { DATABASE, PUBLIC_SCHEMA, USER } from './stored-relation.ts';
+import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
 
 const settings = [
   'SET integer_division = true',
@@ -41,6 +41,38 @@ function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
+/**
+ * `has_table_privilege(user, table, privilege)` as PostgreSQL answers it: a superuser has
+ * every privilege, anyone SELECT on the catalog's relations, a user what was granted to it
+ * (`… WITH GRANT OPTION`: granted so); an unknown user or relation is an error.
+ */
+function hasTablePrivilege(
+  pgRoles: string,
+  privileges: string,
+  pgClass: string,
+  pgNamespace: string,
+): string {
+  const role = `(SELECT __tw_r.rolsuper FROM ${pgRoles} __tw_r WHERE __tw_r.rolname = u)`;
+  const privilege = `upper(trim(regexp_replace(p, '(?i)\\s+WITH\\s+GRANT\\s+OPTION\\s*$', '')))`;
+  const grantOption = `regexp_matches(p, '(?i)\\s+WITH\\s+GRANT\\s+OPTION\\s*$')`;
+  const relationOid = 'tw_regclass_oid(CAST(t AS VARCHAR))';
+  const inPublic =
+    `(SELECT __tw_n.nspname = ${sqlString(PUBLIC_SCHEMA)} FROM ${pgClass} __tw_c JOIN ${pgNamespace} __tw_n ` +
+    `ON __tw_n.oid = __tw_c.relnamespace WHERE __tw_c.oid = ${relationOid})`;
+  const relname = `(SELECT __tw_c.relname FROM ${pgClass} __tw_c WHERE __tw_c.oid = ${relationOid})`;
+  const granted =
+    `EXISTS (SELECT 1 FROM ${privileges} __tw_g WHERE __tw_g.grantee = u AND __tw_g.table_name = ${relname} ` +
+    `AND __tw_g.privilege_type = ${privilege} AND (NOT ${grantOption} OR __tw_g.is_grantable = 'YES'))`;
+  return (
+    `CASE WHEN ${privilege} NOT IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER') ` +
+    `THEN error('unrecognized privilege type: "' || p || '"') ` +
+    `WHEN ${role} IS NULL THEN error('role "' || u || '" does not exist') ` +
+    `WHEN ${role} THEN ${relationOid} IS NOT NULL ` +
+    `WHEN NOT ${inPublic} THEN ${privilege} = 'SELECT' AND NOT ${grantOption} ` +
+    `ELSE ${granted} END`
+  );
+}
+
 /** The macros of a session; `shared` names the database of the shared catalog tables. */
 function macros(backendPid: number, startedAt: string, shared: string): string[] {
   const settingsTable = table('pg_catalog', 'pg_settings', shared);
@@ -49,6 +81,8 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
   const pgType = table('pg_catalog', 'pg_type', shared);
   const pgProc = table('pg_catalog', 'pg_proc', shared);
   const pgMatviews = table('pg_catalog', 'pg_matviews', shared);
+  const pgRoles = table('pg_catalog', 'pg_roles', shared);
+  const tablePrivileges = table('information_schema', 'table_privileges', shared);
   const typeNames = typeNamesTable(shared);
   const viewdef =
     `(SELECT __tw_m.definition FROM ${pgMatviews} __tw_m JOIN ${pgClass} __tw_c ON __tw_c.relname = __tw_m.matviewname ` +
@@ -114,7 +148,13 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     def('tw_size_pretty(x)', `CAST(x AS VARCHAR) || ' bytes'`),
     def(
       'tw_get_userbyid(o)',
-      `CASE WHEN o = 10 THEN ${sqlString(USER)} ELSE 'unknown (OID=' || CAST(o AS VARCHAR) || ')' END`,
+      `coalesce((SELECT __tw_r.rolname FROM ${pgRoles} __tw_r WHERE __tw_r.oid = o), 'unknown (OID=' || CAST(o AS VARCHAR) || ')')`,
+    ),
+    constant('tw_current_user', `tw_current_setting('session_authorization')`),
+    def('tw_table_privilege(u, t, p)', hasTablePrivilege(pgRoles, tablePrivileges, pgClass, pgNamespace)),
+    def(
+      'tw_has_table_privilege(t, p)',
+      'tw_table_privilege(tw_current_user(), t, p), (u, t, p) AS tw_table_privilege(u, t, p)',
     ),
     def('tw_get_viewdef(v)', `${viewdef}, (v, pretty) AS ${viewdef}`),
     def('tw_encoding_to_char(e)', `CASE WHEN e = 6 THEN 'UTF8' ELSE '' END`),
@@ -168,7 +208,7 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     ),
     def(
       'tw_regrole_oid(s)',
-      `CASE WHEN s = ${sqlString(USER)} THEN CAST(10 AS BIGINT) ELSE error('role "' || s || '" does not exist') END`,
+      `coalesce((SELECT __tw_r.oid FROM ${pgRoles} __tw_r WHERE __tw_r.rolname = s), error('role "' || s || '" does not exist'))`,
     ),
     def('tw_regrole_name(o)', 'tw_get_userbyid(o)'),
   ];

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { parseScramSecret, scramSecretText } from '../../../src/auth/scram-secret.ts';
 import { ScramExchange, scramVerifier } from '../../../src/serve/pgwire/scram.ts';
 import { listenPg } from '../../../src/serve/pgwire/server.ts';
 import { EngineBackend } from './engine-backend.ts';
@@ -159,4 +160,37 @@ test('TLS with a self-signed certificate, for pg and psql; plain connections sti
   assert.match(out.stdout, /SSL connection \(protocol: TLSv1\.3/);
   assert.deepEqual(ts.unexpected, []);
   await ts.close();
+});
+
+test('each user logs in with its own password, the server’s is its user’s, and an unknown user fails as a wrong password', async () => {
+  const alice = parseScramSecret(scramSecretText('alice-pw'));
+  for (const auth of ['scram-sha-256', 'md5'] as const) {
+    const superusers: string[] = [];
+    const ts = await startTestServer({
+      password: 'root-pw',
+      auth,
+      passwordUser: 'root',
+      userSecret: (user) => (user === 'alice' ? alice : undefined),
+      isSuperuser: (user) => {
+        superusers.push(user);
+        return user === 'root';
+      },
+    });
+    assert.deepEqual(await pgQuery(ts.port, { password: 'root-pw' }), [{ seven: 7 }], auth);
+    // A password stored as SCRAM is asked by SCRAM even where the server's own is MD5, as in PostgreSQL.
+    assert.deepEqual(await pgQuery(ts.port, { user: 'alice', password: 'alice-pw' }), [{ seven: 7 }], auth);
+    for (const [user, password] of [
+      ['alice', 'root-pw'],
+      ['root', 'alice-pw'],
+      ['ghost', 'alice-pw'],
+    ] as const)
+      await assert.rejects(
+        pgQuery(ts.port, { user, password }),
+        (e: { code?: string; message: string }) =>
+          e.code === '28P01' && e.message === `password authentication failed for user "${user}"`,
+        `${auth} ${user}`,
+      );
+    assert.deepEqual(superusers, ['root', 'alice']);
+    await ts.close();
+  }
 });

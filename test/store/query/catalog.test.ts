@@ -103,6 +103,7 @@ const rwCatalogTables = [
   'rw_kafka_source_metrics',
   'rw_sinks',
   'rw_sources',
+  'rw_users',
   'tidewatch_sinks',
   'tidewatch_source_ingestion',
   'tidewatch_view_errors',

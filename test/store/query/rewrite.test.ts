@@ -123,7 +123,7 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
   );
   expect("SELECT 'v'::regclass, oid::regclass", "SELECT tw_regclass_oid('v'), tw_regclass_name(oid)");
   expect('SELECT pg_catalog.quote_ident(b), version()', 'SELECT tw_quote_ident(b), tw_version()');
-  expect('SELECT current_user, user', "SELECT 'root', 'root'");
+  expect('SELECT current_user, user', 'SELECT tw_current_user(), tw_current_user()');
   expect(
     'SELECT extract(second FROM t)',
     'SELECT tw_num_scaled(CAST(extract(microseconds FROM t) AS BIGINT), 6)',

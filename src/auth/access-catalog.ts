@@ -1,0 +1,285 @@
+/**
+ * Users and the privileges granted to them on relations: the state CREATE/ALTER/DROP USER,
+ * GRANT and REVOKE change, as plain data (`snapshot`) so that it is committed with the
+ * engine's state and restored from it. `root` is the superuser of a fresh catalog and cannot
+ * be dropped, renamed or demoted. Passwords are kept as SCRAM secrets only (scram-secret.ts).
+ *
+ * Who may change what is not decided here (access-statements-run.ts), only what a change
+ * means: a user's privileges go with it, a relation's grants go with the relation, and a
+ * privilege someone granted onwards cannot be taken back without CASCADE.
+ */
+
+import type { Privilege } from '../sql/access-statements.ts';
+import { SqlError, SqlState } from '../sql/errors.ts';
+
+export const ROOT_USER = 'root';
+/** root's id, PostgreSQL's bootstrap superuser's OID. */
+export const ROOT_ID = 10;
+const FIRST_USER_ID = 16384;
+
+export interface User {
+  readonly id: number;
+  readonly name: string;
+  readonly superuser: boolean;
+  readonly createdb: boolean;
+  readonly createuser: boolean;
+  readonly login: boolean;
+  /** Its SCRAM secret's text; null: it has no password. */
+  readonly password: string | null;
+}
+
+export interface Grant {
+  readonly userId: number;
+  /** The relation's name as the engine has it. */
+  readonly relation: string;
+  readonly privilege: Privilege;
+  /** WITH GRANT OPTION: the user may grant it on. */
+  readonly grantOption: boolean;
+  readonly grantorId: number;
+}
+
+export interface AccessSnapshot {
+  readonly kind: 'tidewatch-access';
+  readonly version: 1;
+  readonly nextId: number;
+  readonly users: readonly User[];
+  readonly grants: readonly Grant[];
+}
+
+export type UserAttributes = Partial<
+  Pick<User, 'superuser' | 'createdb' | 'createuser' | 'login' | 'password'>
+>;
+
+export function undefinedRole(name: string): SqlError {
+  return new SqlError(SqlState.undefinedObject, `role "${name}" does not exist`);
+}
+
+function grantKey(userId: number, relation: string, privilege: Privilege): string {
+  return `${userId}\u0000${relation}\u0000${privilege}`;
+}
+
+function freshSnapshot(): AccessSnapshot {
+  return {
+    kind: 'tidewatch-access',
+    version: 1,
+    nextId: FIRST_USER_ID,
+    users: [
+      {
+        id: ROOT_ID,
+        name: ROOT_USER,
+        superuser: true,
+        createdb: true,
+        createuser: true,
+        login: true,
+        password: null,
+      },
+    ],
+    grants: [],
+  };
+}
+
+/** One version of the catalog's state, changed only as a draft (`AccessCatalog.change`). */
+export class AccessState {
+  #nextId: number;
+  readonly #users = new Map<string, User>();
+  readonly #grants = new Map<string, Grant>();
+
+  constructor(s: AccessSnapshot) {
+    this.#nextId = s.nextId;
+    for (const u of s.users) this.#users.set(u.name, u);
+    for (const g of s.grants) this.#grants.set(grantKey(g.userId, g.relation, g.privilege), g);
+  }
+
+  snapshot(): AccessSnapshot {
+    return {
+      kind: 'tidewatch-access',
+      version: 1,
+      nextId: this.#nextId,
+      users: this.users(),
+      grants: this.grants(),
+    };
+  }
+
+  user(name: string): User | undefined {
+    return this.#users.get(name);
+  }
+
+  /** Every user, by id. */
+  users(): User[] {
+    return [...this.#users.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** Every grant, by user id, relation and privilege. */
+  grants(): Grant[] {
+    return [...this.#grants.values()].sort(
+      (a, b) =>
+        a.userId - b.userId ||
+        (a.relation < b.relation ? -1 : a.relation > b.relation ? 1 : 0) ||
+        a.privilege.localeCompare(b.privilege),
+    );
+  }
+
+  #existing(name: string): User {
+    const u = this.#users.get(name);
+    if (u === undefined) throw undefinedRole(name);
+    return u;
+  }
+
+  /** Whether `user` may use `privilege` on `relation`: a superuser may do anything. */
+  allows(user: string, relation: string, privilege: Privilege): boolean {
+    const u = this.#users.get(user);
+    if (u === undefined) return false;
+    return u.superuser || this.#grants.has(grantKey(u.id, relation, privilege));
+  }
+
+  /** Whether `user` may grant `privilege` on `relation` to others. */
+  mayGrant(user: string, relation: string, privilege: Privilege): boolean {
+    const u = this.#users.get(user);
+    if (u === undefined) return false;
+    return u.superuser || this.#grants.get(grantKey(u.id, relation, privilege))?.grantOption === true;
+  }
+
+  createUser(name: string, attributes: UserAttributes): void {
+    if (this.#users.has(name)) throw new SqlError(SqlState.duplicateRole, `role "${name}" already exists`);
+    this.#users.set(name, {
+      id: this.#nextId++,
+      name,
+      superuser: attributes.superuser ?? false,
+      createdb: attributes.createdb ?? false,
+      createuser: attributes.createuser ?? false,
+      login: attributes.login ?? true,
+      password: attributes.password ?? null,
+    });
+  }
+
+  alterUser(name: string, attributes: UserAttributes): void {
+    const u = this.#existing(name);
+    if (name === ROOT_USER && (attributes.superuser === false || attributes.login === false))
+      throw new SqlError(
+        SqlState.insufficientPrivilege,
+        `permission denied to alter role "${ROOT_USER}": it stays a superuser that may log in`,
+      );
+    const defined = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined));
+    this.#users.set(name, { ...u, ...defined });
+  }
+
+  renameUser(name: string, newName: string): void {
+    const u = this.#existing(name);
+    if (name === ROOT_USER)
+      throw new SqlError(SqlState.featureNotSupported, `role "${ROOT_USER}" cannot be renamed`);
+    if (this.#users.has(newName))
+      throw new SqlError(SqlState.duplicateRole, `role "${newName}" already exists`);
+    this.#users.delete(name);
+    this.#users.set(newName, { ...u, name: newName });
+  }
+
+  /** Drops a user with the privileges it holds; refused while others hold what it granted. */
+  dropUser(name: string): void {
+    const u = this.#existing(name);
+    if (name === ROOT_USER)
+      throw new SqlError(
+        SqlState.objectInUse,
+        `cannot drop role ${ROOT_USER} because it is required by the database system`,
+      );
+    const granted = [...this.#grants.values()].filter((g) => g.grantorId === u.id && g.userId !== u.id);
+    if (granted.length > 0)
+      throw new SqlError(
+        SqlState.dependentObjectsStillExist,
+        `role "${name}" cannot be dropped because some objects depend on it`,
+        undefined,
+        {
+          detail: [...new Set(granted.map((g) => `privileges for relation ${g.relation}`))].join('\n'),
+          hint: `REVOKE … FROM the users "${name}" granted to first, or REVOKE … CASCADE from "${name}".`,
+        },
+      );
+    for (const [key, g] of this.#grants) if (g.userId === u.id) this.#grants.delete(key);
+    this.#users.delete(name);
+  }
+
+  grant(user: string, relation: string, privilege: Privilege, grantOption: boolean, grantor: string): void {
+    const u = this.#existing(user);
+    const by = this.#existing(grantor);
+    const key = grantKey(u.id, relation, privilege);
+    const held = this.#grants.get(key);
+    this.#grants.set(key, {
+      userId: u.id,
+      relation,
+      privilege,
+      grantOption: grantOption || held?.grantOption === true,
+      grantorId: held?.grantorId ?? by.id,
+    });
+  }
+
+  /**
+   * Takes `privilege` on `relation` (or only the right to grant it) from `user`; what the user
+   * granted onwards goes too with `cascade`, else it refuses the revoke (2BP01).
+   */
+  revoke(
+    user: string,
+    relation: string,
+    privilege: Privilege,
+    grantOptionOnly: boolean,
+    cascade: boolean,
+  ): void {
+    const u = this.#existing(user);
+    const key = grantKey(u.id, relation, privilege);
+    const held = this.#grants.get(key);
+    if (held === undefined) return;
+    const onwards = [...this.#grants.values()].filter(
+      (g) =>
+        g.grantorId === u.id && g.userId !== u.id && g.relation === relation && g.privilege === privilege,
+    );
+    if (onwards.length > 0) {
+      if (!cascade)
+        throw new SqlError(SqlState.dependentObjectsStillExist, 'dependent privileges exist', undefined, {
+          hint: 'Use CASCADE to revoke them too.',
+        });
+      for (const g of onwards) {
+        const grantee = this.users().find((x) => x.id === g.userId);
+        if (grantee !== undefined) this.revoke(grantee.name, relation, privilege, false, true);
+      }
+    }
+    if (grantOptionOnly) this.#grants.set(key, { ...held, grantOption: false });
+    else this.#grants.delete(key);
+  }
+
+  /** A relation is gone: so are the privileges on it (one created again under its name has none). */
+  forgetRelation(relation: string): void {
+    for (const [key, g] of this.#grants) if (g.relation === relation) this.#grants.delete(key);
+  }
+}
+
+/** The users and grants now; every change is a draft made whole or not at all. */
+export class AccessCatalog {
+  #state: AccessState;
+  #version = 0;
+
+  constructor(snapshot: AccessSnapshot = freshSnapshot()) {
+    if (snapshot.kind !== 'tidewatch-access' || snapshot.version !== 1)
+      throw new Error('not a tidewatch access catalog of version 1');
+    this.#state = new AccessState(snapshot);
+  }
+
+  /** The state now (do not change it: see `change`). */
+  get now(): AccessState {
+    return this.#state;
+  }
+
+  /** A number that changes with every change. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Runs `edit` on a copy and keeps the copy if `edit` returns; a throw changes nothing. */
+  change<T>(edit: (draft: AccessState) => T): T {
+    const draft = new AccessState(this.#state.snapshot());
+    const result = edit(draft);
+    this.#state = draft;
+    this.#version++;
+    return result;
+  }
+
+  snapshot(): AccessSnapshot {
+    return this.#state.snapshot();
+  }
+}
