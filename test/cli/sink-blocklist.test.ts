@@ -6,13 +6,12 @@
  * sees a partial one; blocks expire; the list survives SIGKILL and a restart.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
 import { NO_NGINX, nginxBinary, nginxConfigError, writeNginxConfig } from '../helpers/nginx.ts';
-import { RestartableServer } from '../helpers/restartable-server.ts';
+import { type RestartableServer, startEmptyServer, stopEmptyServer } from '../helpers/restartable-server.ts';
 import { getStatus, waitFor } from './ingestion-helpers.ts';
 
 let dir: string;
@@ -20,21 +19,10 @@ let server: RestartableServer;
 let client: pg.Client;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tw-blocklist-'));
-  server = new RestartableServer({
-    dataDir: join(dir, 'data'),
-    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60'],
-  });
-  await server.start();
-  client = await server.connect();
-  await client.query('SET RW_IMPLICIT_FLUSH TO true');
+  ({ dir, server, client } = await startEmptyServer('tw-blocklist-'));
 });
 
-after(async () => {
-  await client?.end().catch(() => undefined);
-  await server?.dispose();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+after(() => stopEmptyServer({ dir, server, client }));
 
 function read(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';

@@ -6,13 +6,10 @@
  * that goes away for a while (the sink reports `retrying`, then catches up).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
 import { type KafkaMock, kafkaMockUnavailable, readTopic, startKafkaMock } from '../helpers/kafka-mock.ts';
-import { RestartableServer } from '../helpers/restartable-server.ts';
+import { type RestartableServer, startEmptyServer, stopEmptyServer } from '../helpers/restartable-server.ts';
 import { getStatus, waitFor } from './ingestion-helpers.ts';
 
 const skip = kafkaMockUnavailable();
@@ -31,21 +28,12 @@ describe('Kafka sinks of tidewatch start', { skip, timeout: 180_000 }, () => {
         { name: 'events', partitions: 1 },
       ],
     });
-    dir = mkdtempSync(join(tmpdir(), 'tw-kafka-sinks-'));
-    server = new RestartableServer({
-      dataDir: join(dir, 'data'),
-      args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60'],
-    });
-    await server.start();
-    client = await server.connect();
-    await client.query('SET RW_IMPLICIT_FLUSH TO true');
+    ({ dir, server, client } = await startEmptyServer('tw-kafka-sinks-'));
   });
 
   after(async () => {
-    await client?.end().catch(() => undefined);
-    await server?.dispose();
+    await stopEmptyServer({ dir, server, client });
     await mock?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   async function records(topic: string, n: number) {

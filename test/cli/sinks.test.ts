@@ -7,12 +7,11 @@
  * CREATE with RisingWave's SQLSTATEs.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { RestartableServer } from '../helpers/restartable-server.ts';
+import { type RestartableServer, startEmptyServer, stopEmptyServer } from '../helpers/restartable-server.ts';
 import { waitFor } from './ingestion-helpers.ts';
 
 interface Line {
@@ -28,21 +27,10 @@ let server: RestartableServer;
 let client: pg.Client;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tw-sinks-'));
-  server = new RestartableServer({
-    dataDir: join(dir, 'data'),
-    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60'],
-  });
-  await server.start();
-  client = await server.connect();
-  await client.query('SET RW_IMPLICIT_FLUSH TO true');
+  ({ dir, server, client } = await startEmptyServer('tw-sinks-'));
 });
 
-after(async () => {
-  await client?.end().catch(() => undefined);
-  await server?.dispose();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+after(() => stopEmptyServer({ dir, server, client }));
 
 function lines(path: string): Line[] {
   if (!existsSync(path)) return [];

@@ -11,6 +11,9 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { type CliResult, collect, spawnCli } from './cli.ts';
 
@@ -221,4 +224,32 @@ function exitError(run: number, dataDir: string, r: CliResult, stdout: string): 
     );
   const when = /Press Ctrl-C to stop/.test(stdout) ? 'while running' : 'before it was up';
   return new Error(`tidewatch start #${run} on ${dataDir} exited with ${how} ${when}: ${r.stderr.trim()}`);
+}
+
+/** An empty `tidewatch start` (no pipeline, no generator) on a data directory of its own. */
+export interface EmptyServer {
+  readonly dir: string;
+  readonly server: RestartableServer;
+  /** A client whose writes are visible once acknowledged (RW_IMPLICIT_FLUSH on). */
+  readonly client: pg.Client;
+}
+
+/** Starts an EmptyServer in a fresh temporary directory named from `prefix`. */
+export async function startEmptyServer(prefix: string, args: readonly string[] = []): Promise<EmptyServer> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const server = new RestartableServer({
+    dataDir: join(dir, 'data'),
+    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', ...args],
+  });
+  await server.start();
+  const client = await server.connect();
+  await client.query('SET RW_IMPLICIT_FLUSH TO true');
+  return { dir, server, client };
+}
+
+/** Ends the client, the server and the directory of an EmptyServer, whichever got made. */
+export async function stopEmptyServer(s: Partial<EmptyServer>): Promise<void> {
+  await s.client?.end().catch(() => undefined);
+  await s.server?.dispose();
+  if (s.dir !== undefined) rmSync(s.dir, { recursive: true, force: true });
 }
