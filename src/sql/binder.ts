@@ -1778,14 +1778,16 @@ function distinct(input: Plan): Plan {
   });
 }
 
-/** Aggregate calls (not descending into them) and window calls (descending into their arguments). */
 /** Functions that return rows rather than a value (in a SELECT list: a ProjectSet). */
 const SET_RETURNING: ReadonlySet<string> = new Set(['unnest', 'generate_series']);
 
-/** The set-returning calls of a SELECT list item, outermost first, subqueries left out. */
-function collectSetReturning(n: unknown, out: FuncCall[]): void {
+/**
+ * Calls `visit` on each function call in `n`, outermost first, leaving subqueries out; the
+ * walk goes on into a call's own parts unless `visit` returns false.
+ */
+function forEachCall(n: unknown, visit: (fc: FuncCall) => boolean): void {
   if (Array.isArray(n)) {
-    for (const x of n) collectSetReturning(x, out);
+    for (const x of n) forEachCall(x, visit);
     return;
   }
   if (n === null || typeof n !== 'object') return;
@@ -1793,45 +1795,35 @@ function collectSetReturning(n: unknown, out: FuncCall[]): void {
   for (const k in o) {
     if (k === 'SubLink') continue;
     const v = o[k];
-    if (
-      k === 'FuncCall' &&
-      SET_RETURNING.has(funcName(v as FuncCall)) &&
-      (v as FuncCall).over === undefined
-    ) {
-      out.push(v as FuncCall);
-      continue;
-    }
-    collectSetReturning(v, out);
+    if (k === 'FuncCall' && !visit(v as FuncCall)) continue;
+    forEachCall(v, visit);
   }
 }
 
+/** The set-returning calls of a SELECT list item, outermost first, subqueries left out. */
+function collectSetReturning(n: unknown, out: FuncCall[]): void {
+  forEachCall(n, (fc) => {
+    if (!SET_RETURNING.has(funcName(fc)) || fc.over !== undefined) return true;
+    out.push(fc);
+    return false;
+  });
+}
+
+/** Aggregate calls (not descending into them) and window calls (descending into their arguments). */
 function collectCalls(n: unknown, aggs: FuncCall[], windows: FuncCall[]): void {
-  if (Array.isArray(n)) {
-    for (const x of n) collectCalls(x, aggs, windows);
-    return;
-  }
-  if (n === null || typeof n !== 'object') return;
-  const o = n as Record<string, unknown>;
-  for (const k in o) {
-    if (k === 'SubLink') continue;
-    const v = o[k];
-    if (k === 'FuncCall') {
-      const fc = v as FuncCall;
-      const name = funcName(fc);
-      if (fc.over !== undefined) {
-        windows.push(fc);
-        collectCalls(fc.args, aggs, windows);
-        collectCalls(fc.over.partitionClause, aggs, windows);
-        collectCalls(fc.over.orderClause, aggs, windows);
-        continue;
-      }
-      if (aggregateNames.has(name)) {
-        aggs.push(fc);
-        continue;
-      }
+  const visit = (fc: FuncCall): boolean => {
+    if (fc.over !== undefined) {
+      windows.push(fc);
+      forEachCall([fc.args, fc.over.partitionClause, fc.over.orderClause], visit);
+      return false;
     }
-    if (typeof v === 'object') collectCalls(v, aggs, windows);
-  }
+    if (aggregateNames.has(funcName(fc))) {
+      aggs.push(fc);
+      return false;
+    }
+    return true;
+  };
+  forEachCall(n, visit);
 }
 
 function containsAggOrWindow(n: Node): boolean {
