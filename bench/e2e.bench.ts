@@ -16,7 +16,7 @@
 // (bench/engine.bench.ts's workload). Targets (the end-to-end issue): ≥ 300,000 committed
 // events/s and ≥ 0.2 of the decode rate; freshness p99 ≤ 250 ms at 10,000 events/s and ≤ 1 s at
 // max; RSS ≤ 512 MB; point-query p99 < 20 ms.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { toSourceRecord } from '../src/connectors/generator-source.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { toJsonLine } from '../src/generator/record.ts';
 import { TrafficGenerator } from '../src/generator/traffic.ts';
+import { BIN, waitForOutput } from '../test/helpers/cli.ts';
 import { bestOf, formatRate, percentile, report } from './measure.ts';
 import type { Latencies, Workload } from './pg-load.ts';
 
@@ -49,7 +50,6 @@ const TARGETS = {
   pointMs: 20,
 };
 
-const bin = fileURLToPath(new URL('../bin/tidewatch.js', import.meta.url));
 const load = fileURLToPath(new URL('./pg-load.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,7 +79,7 @@ const engineAlone = await bestOf(2, BASELINE_RECORDS, async () => {
 // --- a tidewatch run ------------------------------------------------------------------------------
 
 interface Run {
-  readonly child: ChildProcess;
+  readonly child: ChildProcessWithoutNullStreams;
   readonly port: number;
   readonly client: pg.Client;
   readonly stop: () => Promise<void>;
@@ -92,7 +92,7 @@ async function startTidewatch(rate: string): Promise<Run> {
     process.execPath,
     [
       '--max-semi-space-size=4',
-      bin,
+      BIN,
       'start',
       '--data-dir',
       join(dir, 'data'),
@@ -108,28 +108,17 @@ async function startTidewatch(rate: string): Promise<Run> {
       '60',
       ...barrier,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: 'pipe' },
   );
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output = (output + String(d)).slice(-20_000);
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + String(d)).slice(-20_000);
   });
-  child.stderr?.on('data', (d) => {
-    output = (output + String(d)).slice(-20_000);
+  const banner = await waitForOutput(child, /Press Ctrl-C to stop/, 60_000).catch((e: Error) => {
+    throw new Error(`${e.message}\nstderr: ${stderr}`);
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /postgresql:\/\/root@127\.0\.0\.1:(\d+)\/dev/.exec(output);
-      if (m !== null && output.includes('Press Ctrl-C to stop')) {
-        clearInterval(timer);
-        resolve(Number(m[1]));
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`tidewatch start exited (${code}): ${output}`));
-    });
-  });
+  child.stdout.resume();
+  const port = Number(/postgresql:\/\/root@127\.0\.0\.1:(\d+)\/dev/.exec(banner)?.[1]);
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'root', database: 'dev' });
   await client.connect();
   const stop = async () => {
