@@ -90,7 +90,7 @@ import { type Int8, int8 } from '../sql/int8.ts';
 import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
 import type { Interval, SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
-import { CSV_LOAD_MIN_ROWS, CsvLoader, csvLoadable } from './csv-load.ts';
+import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from './csv-load.ts';
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
@@ -1215,21 +1215,16 @@ export class ViewStore {
   async #appendRaw(source: SourceState, epoch: number, rows: readonly Row[]): Promise<number> {
     let bytes = 0;
     for (const row of rows) bytes += rawBytes(row);
+    const loaded = await this.#loadedFromCsv(
+      {
+        table: quoteIdent(source.name),
+        columns: source.columns,
+        constants: [{ name: EPOCH_COLUMN, literal: String(bigint(epoch, 'epoch')) }],
+      },
+      rows,
+    );
+    if (loaded) return bytes;
     const types = source.columns.map((c) => c.type);
-    if (
-      rows.length >= (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS) &&
-      csvLoadable(types) &&
-      (await this.#csv.load(
-        this.#conn,
-        {
-          table: quoteIdent(source.name),
-          columns: source.columns,
-          constants: [{ name: EPOCH_COLUMN, literal: String(bigint(epoch, 'epoch')) }],
-        },
-        rows,
-      ))
-    )
-      return bytes;
     const a = await this.#conn.createAppender(source.name);
     const epochValue = BigInt(epoch);
     await fillAppender(a, rows, (row) => {
@@ -1379,25 +1374,20 @@ export class ViewStore {
    * no key (its rows are never looked up to be retracted); a row inserted twice is two rows.
    */
   async #append(view: ViewState, delta: ViewDelta): Promise<void> {
-    const types = view.columns.map((c) => c.type);
-    if (
-      delta.rows.length >= (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS) &&
-      csvLoadable(types) &&
-      (await this.#csv.load(
-        this.#conn,
-        {
-          table: quoteIdent(view.name),
-          columns: view.columns,
-          extra: {
-            column: { name: COUNT, type: { name: 'int8' } },
-            valueOf: (i) => delta.weights[i] as number,
-          },
-          constants: [{ name: KEY, literal: "''" }],
+    const loaded = await this.#loadedFromCsv(
+      {
+        table: quoteIdent(view.name),
+        columns: view.columns,
+        extra: {
+          column: { name: COUNT, type: { name: 'int8' } },
+          valueOf: (i) => delta.weights[i] as number,
         },
-        delta.rows,
-      ))
-    )
-      return;
+        constants: [{ name: KEY, literal: "''" }],
+      },
+      delta.rows,
+    );
+    if (loaded) return;
+    const types = view.columns.map((c) => c.type);
     const a = await this.#conn.createAppender(view.name);
     const indexes = delta.rows.map((_, i) => i);
     await fillAppender(a, indexes, (i) => {
@@ -1406,6 +1396,16 @@ export class ViewStore {
       a.appendBigInt(BigInt(delta.weights[i] as number));
       a.endRow();
     });
+  }
+
+  /**
+   * Inserts an epoch's rows from CSV when there are enough of them and their types allow it
+   * (csv-load.ts); false, with nothing inserted, when the caller must append them instead.
+   */
+  async #loadedFromCsv(target: CsvLoadTarget, rows: readonly Row[]): Promise<boolean> {
+    if (rows.length < (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS)) return false;
+    if (!csvLoadable(target.columns.map((c) => c.type))) return false;
+    return this.#csv.load(this.#conn, target, rows);
   }
 
   async #apply(view: ViewState, changes: ReturnType<typeof consolidate>): Promise<void> {
