@@ -32,9 +32,12 @@ import { notSupported, SqlError, SqlState } from '../sql/errors.ts';
 import type { BoundExpr } from '../sql/expr.ts';
 import { intervalMicros } from '../sql/literals.ts';
 import {
+  defaultFrame,
   type Plan,
   type AggregateCall as PlanAggregateCall,
+  type FrameBound as PlanFrameBound,
   type SortKey as PlanSortKey,
+  type WindowFrame as PlanWindowFrame,
   planInputs,
 } from '../sql/plan.ts';
 import type { Interval } from '../sql/types.ts';
@@ -54,6 +57,7 @@ import { TopN } from '../stream/operators/top-n.ts';
 import { Tumble } from '../stream/operators/tumble.ts';
 import { Union } from '../stream/operators/union.ts';
 import type { Row, SortKey, Value } from '../stream/value.ts';
+import type { FrameBound, WindowFrame } from '../stream/window-frame.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
 import { joinWatermarkKeys, planWatermarks, watermarkKeys } from './plan-watermarks.ts';
@@ -282,6 +286,15 @@ class PlanCompiler {
     };
   }
 
+  /** A call's frame for the window operator; nothing for the default frame. */
+  frame(f: PlanWindowFrame): { frame?: WindowFrame } {
+    if (f === defaultFrame) return {};
+    if (f.mode === 'session') return { frame: { mode: 'session', next: this.fn(f.next) } };
+    const bound = (b: PlanFrameBound): FrameBound =>
+      b.kind === 'value' ? { kind: 'value', value: this.fn(b.value) } : b;
+    return { frame: { mode: f.mode, start: bound(f.start), end: bound(f.end) } };
+  }
+
   sortKeys(ks: readonly PlanSortKey[]): SortKey[] {
     return ks.map((k) => ({ value: this.fn(k.expr), desc: k.descending, nullsFirst: k.nullsFirst }));
   }
@@ -375,20 +388,20 @@ class PlanCompiler {
             }
             case 'first_value':
             case 'last_value':
-              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr) };
+              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr), ...this.frame(f.frame) };
             case 'count_star':
-              return { kind: 'count' };
+              return { kind: 'count', ...this.frame(f.frame) };
             case 'sum':
             case 'avg': {
               const exact =
                 f.type.name === 'int8' ? 'int8' : f.type.name === 'numeric' ? 'numeric' : undefined;
               const arg = this.fn(f.args[0] as BoundExpr);
-              return exact === undefined ? { kind: f.fn, arg } : { kind: f.fn, arg, exact };
+              return { kind: f.fn, arg, ...(exact === undefined ? {} : { exact }), ...this.frame(f.frame) };
             }
             case 'count':
             case 'min':
             case 'max':
-              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr) };
+              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr), ...this.frame(f.frame) };
             default: {
               const never: never = f.fn;
               throw notSupported(`window function ${String(never)}`);

@@ -16,6 +16,7 @@ import type {
   SortBy,
   WindowDef,
 } from 'libpg-query';
+import { bindWindowFrame, frameEquals } from './bind-window-frame.ts';
 import type { Catalog, CatalogColumn } from './catalog.ts';
 import {
   ambiguousColumn,
@@ -66,6 +67,7 @@ import type {
   SetReturningCall,
   SortKey,
   WindowCall,
+  WindowFrame,
   WindowFunction,
 } from './plan.ts';
 import type { Delete, ExprAst, Insert, QueryAst, Update } from './statement.ts';
@@ -91,7 +93,7 @@ export interface BoundQuery {
  * `$n` is refused, 0A000); so do those of bindInsert, bindUpdate and bindDelete.
  */
 export function bindQuery(query: QueryAst, catalog: Catalog, params?: BindParams): BoundQuery {
-  const b = new Binder(catalog, query.script, query.offset, params);
+  const b = new Binder(catalog, query.script, query.offset, params, query.sessionGaps);
   const r = b.bindSelect(query.ast, undefined);
   return Object.freeze({ plan: r.plan, columns: r.plan.columns });
 }
@@ -254,8 +256,6 @@ interface ExprCtx {
   readonly aggAllowed: boolean;
 }
 
-const frameDefault = 1058; // FRAMEOPTION_DEFAULTS: RANGE UNBOUNDED PRECEDING AND CURRENT ROW
-
 function tagOf(n: Node): string {
   for (const k in n) return k;
   return '';
@@ -311,12 +311,21 @@ class Binder {
   /** Where to point when the parse tree gives no location (the statement's start). */
   private readonly fallback: number;
   private readonly params: BindParams | undefined;
+  /** RisingWave's session frames, by the location of their window definition (see QueryAst). */
+  private readonly sessionGaps: ReadonlyMap<number, Node> | undefined;
 
-  constructor(catalog: Catalog, script: string, fallback = -1, params?: BindParams) {
+  constructor(
+    catalog: Catalog,
+    script: string,
+    fallback = -1,
+    params?: BindParams,
+    sessionGaps?: ReadonlyMap<number, Node>,
+  ) {
     this.catalog = catalog;
     this.script = script;
     this.fallback = fallback;
     this.params = params;
+    this.sessionGaps = sessionGaps;
   }
 
   place(offset: number | undefined): Place {
@@ -1087,7 +1096,6 @@ class Binder {
       const over = fc.over as WindowDef;
       const loc = over.location ?? fc.location ?? -1;
       if (over.refname !== undefined || over.name !== undefined) throw this.unsupported('named window', loc);
-      if ((over.frameOptions ?? frameDefault) !== frameDefault) throw this.unsupported('window frame', loc);
       const inner: ExprCtx = { ...ctx, clause: 'window definition', windows: undefined };
       const partitionBy = (over.partitionClause ?? []).map((p) => this.bindExpr(p, inner));
       const orderBy = (over.orderClause ?? []).flatMap((s) =>
@@ -1095,7 +1103,11 @@ class Binder {
           ? [sortKey(this.bindExpr(s.SortBy.node, inner), s.SortBy, this)]
           : [],
       );
-      const call = this.bindWindowCall(fc, { ...inner, clause: 'window function calls' });
+      const frame = bindWindowFrame(over, orderBy, this.sessionGaps?.get(over.location ?? -1), {
+        bindConstant: (n) => this.bindExpr(n, this.plainCtx([], 'window frame')),
+        place: (o) => this.place(o),
+      });
+      const call = this.bindWindowCall(fc, frame, { ...inner, clause: 'window function calls' });
       let spec = specs.find(
         (s) =>
           s.partitionBy.length === partitionBy.length &&
@@ -1194,7 +1206,7 @@ class Binder {
     return Object.freeze({ fn: 'generate_series', args: bounds.map((b) => coerce(b, t, place)), type: t });
   }
 
-  private bindWindowCall(fc: FuncCall, ctx: ExprCtx): WindowCall {
+  private bindWindowCall(fc: FuncCall, frame: WindowFrame, ctx: ExprCtx): WindowCall {
     const name = funcName(fc);
     const loc = fc.location ?? -1;
     const place = this.place(loc);
@@ -1203,7 +1215,7 @@ class Binder {
     if (fc.agg_within_group === true) throw this.unsupported(`${name} as a window function`, loc);
     const args = (fc.args ?? []).map((a) => this.bindExpr(a, ctx));
     const make = (fn: WindowFunction, a: BoundExpr[], type: SqlType): WindowCall =>
-      Object.freeze({ fn, args: a, type });
+      Object.freeze({ fn, args: a, type, frame });
     const sig = () => `${name}(${args.map((a) => formatType(a.type)).join(', ')})`;
     switch (name) {
       case 'row_number':
@@ -1742,7 +1754,7 @@ function aggEquals(a: AggregateCall, b: AggregateCall): boolean {
 }
 
 function windowCallEquals(a: WindowCall, b: WindowCall): boolean {
-  return a.fn === b.fn && listEquals(a.args, b.args);
+  return a.fn === b.fn && listEquals(a.args, b.args) && frameEquals(a.frame, b.frame);
 }
 
 function project(input: Plan, exprs: readonly BoundExpr[], columns: readonly PlanColumn[]): Plan {

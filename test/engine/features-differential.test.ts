@@ -221,6 +221,45 @@ const VIEWS: Record<string, ViewDef> = {
       lead(e.rt, 2) OVER (PARTITION BY u.tier ORDER BY e.id) AS lead2,
       sum(e.bytes) OVER (PARTITION BY u.tier ORDER BY e.ts, e.id) AS run_bytes
     FROM events AS e LEFT JOIN users AS u ON e.usr = u.usr`,
+  // Window frames: ROWS (a total order), RANGE over numbers, timestamps and descending keys,
+  // GROUPS; aggregates and first/last_value over them.
+  win_frame_rows: `SELECT id,
+      sum(rt) OVER (PARTITION BY usr ORDER BY ts, id ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS s,
+      avg(price) OVER (ORDER BY id ROWS BETWEEN 1 FOLLOWING AND 3 FOLLOWING) AS ahead,
+      min(rt) OVER (ORDER BY id ROWS 3 PRECEDING) AS min3, max(score) OVER (ORDER BY id ROWS 2 PRECEDING) AS max3,
+      first_value(path) OVER (PARTITION BY usr ORDER BY id ROWS BETWEEN 1 PRECEDING AND UNBOUNDED FOLLOWING) AS fv,
+      last_value(path) OVER (PARTITION BY usr ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 FOLLOWING) AS lv,
+      count(rt) OVER (PARTITION BY status ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n,
+      count(*) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND CURRENT ROW) AS one
+    FROM events`,
+  win_frame_range: `SELECT id,
+      count(*) OVER (PARTITION BY usr ORDER BY ts RANGE BETWEEN INTERVAL '30 minutes' PRECEDING AND CURRENT ROW) AS recent,
+      sum(rt) OVER (PARTITION BY path ORDER BY status RANGE BETWEEN 100 PRECEDING AND 50 FOLLOWING) AS near_status,
+      max(id) OVER (ORDER BY rt DESC RANGE BETWEEN 100 PRECEDING AND 100 FOLLOWING) AS near_rt,
+      min(ts) OVER (ORDER BY ts RANGE BETWEEN CURRENT ROW AND INTERVAL '1 hour' FOLLOWING) AS next_hour,
+      last_value(ts) OVER (PARTITION BY usr ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_ts,
+      sum(bytes) OVER (ORDER BY price RANGE BETWEEN 1.5 PRECEDING AND 1.5 FOLLOWING) AS near_price,
+      count(*) OVER (ORDER BY score RANGE BETWEEN 0.5 PRECEDING AND 0.5 FOLLOWING) AS near_score
+    FROM events`,
+  win_frame_groups: `SELECT id,
+      sum(rt) OVER (PARTITION BY usr ORDER BY status GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s,
+      count(*) OVER (ORDER BY status GROUPS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS n
+    FROM events`,
+  // RisingWave's session frame; in PostgreSQL, sessions numbered by a running sum of breaks.
+  win_session: {
+    sql: `SELECT id, usr, ts,
+        min(ts) OVER (PARTITION BY usr ORDER BY ts SESSION WITH GAP INTERVAL '20 minutes') AS first_ts,
+        count(*) OVER (PARTITION BY usr ORDER BY ts SESSION WITH GAP INTERVAL '20 minutes') AS n,
+        sum(rt) OVER (PARTITION BY usr ORDER BY ts SESSION WITH GAP INTERVAL '20 minutes') AS total,
+        first_value(ts) OVER (PARTITION BY usr ORDER BY ts SESSION WITH GAP INTERVAL '20 minutes') AS fv
+      FROM events WHERE ts IS NOT NULL`,
+    pg: `SELECT id, usr, ts, min(ts) OVER w AS first_ts, count(*) OVER w AS n, sum(rt) OVER w AS total,
+        min(ts) OVER w AS fv FROM (
+        SELECT *, sum(brk) OVER (PARTITION BY usr ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS sid FROM (
+          SELECT *, CASE WHEN lag(ts) OVER (PARTITION BY usr ORDER BY ts, id) > ts - INTERVAL '20 minutes'
+            THEN 0 ELSE 1 END AS brk FROM events WHERE ts IS NOT NULL) AS a) AS b
+      WINDOW w AS (PARTITION BY usr, sid)`,
+  },
   // An aggregate inside a window function.
   agg_in_window: `SELECT date_trunc('hour', ts) AS hr, status, count(*) AS n,
       sum(count(*)) OVER (PARTITION BY date_trunc('hour', ts) ORDER BY status) AS cum,

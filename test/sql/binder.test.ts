@@ -430,10 +430,10 @@ describe('errors carry SQLSTATE and position', () => {
   });
   test('0A000 unsupported constructs name the construct and its line/column', () => {
     const frame = bindError(
-      'SELECT sum(status_code) OVER (ORDER BY request_timestamp\n  ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM website_logs_source',
+      'SELECT sum(status_code) OVER (ORDER BY request_timestamp\n  ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) FROM website_logs_source',
       '0A000',
     );
-    assert.match(frame.message, /window frame is not supported at line 1, column \d+/);
+    assert.match(frame.message, /EXCLUDE in a window frame is not supported at line 1, column \d+/);
     const full = bindError(
       'SELECT 1 FROM website_logs_source a\nFULL JOIN website_user_metrics b ON a.username = b.username',
       '0A000',

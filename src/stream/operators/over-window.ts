@@ -1,18 +1,20 @@
 /**
- * Window functions over partitions: `f(…) OVER (PARTITION BY p ORDER BY o)`.
+ * Window functions over partitions: `f(…) OVER (PARTITION BY p ORDER BY o [frame])`.
  *
  * Output rows are `[...inputRow, ...functionValues]`, one per input row (a row of weight k
  * gives k output rows; with row_number they differ in their number).
  *
  * Functions: row_number, rank, dense_rank, percent_rank, cume_dist, lag/lead(x, k, default),
  * first_value/last_value(x), and sum/count/avg/min/max(x) (count without argument =
- * count(*)). Frame: PostgreSQL's default, RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW:
- * a row sees every row up to the last of its peers (equal ORDER BY key); without ORDER BY all
- * rows of the partition are peers, so aggregates cover the whole partition. Ties are put in
- * a deterministic order (ORDER BY key, then the whole row) for row_number/lag/lead.
+ * count(*)). The last two kinds see their call's frame (window-frame.ts: ROWS, RANGE, GROUPS
+ * or RisingWave's SESSION), PostgreSQL's default RANGE BETWEEN UNBOUNDED PRECEDING AND
+ * CURRENT ROW when it has none: a row sees every row up to the last of its peers (equal ORDER
+ * BY key); without ORDER BY all rows of the partition are peers, so aggregates cover the whole
+ * partition. Ties are put in a deterministic order (ORDER BY key, then the whole row) for
+ * row_number/lag/lead and ROWS frames.
  *
- * Delta: input changes update the partition's sorted rows (arguments are evaluated once, on
- * input; a row whose argument raises a SQL error is skipped and counted). At the barrier
+ * Delta: input changes update the partition's sorted rows (arguments and the frames' bound
+ * values are evaluated once, on input; a row whose argument raises a SQL error is skipped and counted). At the barrier
  * every partition touched in the epoch is recomputed and `Δout = new − old` is emitted. So a
  * change to a low ORDER BY key — e.g. the count of status 200 in
  * `SUM(COUNT(*)) OVER (PARTITION BY window ORDER BY status)` — retracts and re-inserts the
@@ -22,16 +24,23 @@
  * arguments; the snapshot names the function kinds, so that other calls refuse it).
  */
 
-import {
-  AvgAccumulator,
-  DecimalAvgAccumulator,
-  DecimalSumAccumulator,
-  SumAccumulator,
-} from '../aggregates/sum.ts';
+import { createAccumulator } from '../aggregates/accumulator.ts';
 import type { WeightedRow } from '../chunk.ts';
 import type { SortedEntry, SortedRows } from '../sorted-rows.ts';
-import { compareValues, type Row, rowIdentity, type Value } from '../value.ts';
+import { type Row, rowIdentity, type Value } from '../value.ts';
+import {
+  DEFAULT_FRAME,
+  type FrameRanges,
+  frameInputs,
+  frameRanges,
+  type WindowFrame,
+} from '../window-frame.ts';
 import { PartitionedOperator, type PartitionedOptions } from './partitioned.ts';
+
+/** The frame of first_value, last_value and the aggregates; absent: PostgreSQL's default. */
+interface Framed {
+  readonly frame?: WindowFrame;
+}
 
 export type WindowCall =
   | { readonly kind: 'row_number' | 'rank' | 'dense_rank' | 'percent_rank' | 'cume_dist' }
@@ -43,13 +52,13 @@ export type WindowCall =
       /** Default NULL. */
       readonly default?: Value;
     }
-  | { readonly kind: 'first_value' | 'last_value'; readonly arg: (row: Row) => Value }
-  | {
+  | ({ readonly kind: 'first_value' | 'last_value'; readonly arg: (row: Row) => Value } & Framed)
+  | ({
       readonly kind: 'sum' | 'count' | 'avg' | 'min' | 'max';
       readonly arg?: (row: Row) => Value;
       /** sum/avg over integers or numeric: their result type (see AggregateCall.exact). */
       readonly exact?: 'int8' | 'numeric';
-    };
+    } & Framed);
 
 export interface OverWindowOptions extends PartitionedOptions {
   readonly calls: readonly WindowCall[];
@@ -59,19 +68,35 @@ export interface OverWindowOptions extends PartitionedOptions {
 export class OverWindow extends PartitionedOperator {
   protected readonly stateKind = 'over_window';
   readonly #o: OverWindowOptions;
+  /** Per call: its frame, and where its frame's per-row values start among a row's extras. */
+  readonly #frames: readonly WindowFrame[];
+  readonly #frameInputAt: readonly number[];
+  readonly #frameInputs: readonly ((row: Row) => Value)[];
 
   constructor(options: OverWindowOptions) {
     super(options.name ?? 'over_window', options);
     this.#o = options;
+    const inputs: ((row: Row) => Value)[] = [];
+    const at: number[] = [];
+    this.#frames = options.calls.map((c) => {
+      const frame = ('frame' in c ? c.frame : undefined) ?? DEFAULT_FRAME;
+      at.push(options.calls.length + inputs.length);
+      inputs.push(...frameInputs(frame));
+      return frame;
+    });
+    this.#frameInputAt = at;
+    this.#frameInputs = inputs;
   }
 
   protected override argsOf(row: Row): Value[] {
     const calls = this.#o.calls;
-    const args: Value[] = new Array(calls.length);
+    const inputs = this.#frameInputs;
+    const args: Value[] = new Array(calls.length + inputs.length);
     for (let j = 0; j < calls.length; j++) {
       const c = calls[j] as WindowCall;
       args[j] = 'arg' in c && c.arg !== undefined ? c.arg(row) : null;
     }
+    for (let k = 0; k < inputs.length; k++) args[calls.length + k] = (inputs[k] as (row: Row) => Value)(row);
     return args;
   }
 
@@ -95,10 +120,9 @@ export class OverWindow extends PartitionedOperator {
       }
       i = j;
     }
+    const ranks = { entries, peerStart, peerEnd, denseRank };
     const calls = this.#o.calls;
-    const columns: Value[][] = calls.map((c, j) =>
-      this.#column(c, j, entries, peerStart, peerEnd, denseRank),
-    );
+    const columns: Value[][] = calls.map((c, j) => this.#column(c, j, ranks));
     const out = new Map<string, WeightedRow>();
     for (let i = 0; i < n; i++) {
       const row: Value[] = [...(entries[i] as SortedEntry).row];
@@ -111,14 +135,8 @@ export class OverWindow extends PartitionedOperator {
     return out;
   }
 
-  #column(
-    c: WindowCall,
-    j: number,
-    entries: readonly SortedEntry[],
-    peerStart: readonly number[],
-    peerEnd: readonly number[],
-    denseRank: readonly number[],
-  ): Value[] {
+  #column(c: WindowCall, j: number, p: Positions): Value[] {
+    const { entries, peerStart, peerEnd, denseRank } = p;
     const n = entries.length;
     const arg = (i: number): Value => (entries[i] as SortedEntry).extra[j] as Value;
     const col: Value[] = new Array(n);
@@ -146,54 +164,22 @@ export class OverWindow extends PartitionedOperator {
         return col;
       }
       case 'first_value':
-        for (let i = 0; i < n; i++) col[i] = n > 0 ? arg(0) : null;
+      case 'last_value': {
+        const { start, end } = this.#ranges(j, p);
+        const first = c.kind === 'first_value';
+        for (let i = 0; i < n; i++) {
+          const s = start[i] as number;
+          const e = end[i] as number;
+          col[i] = s < e ? arg(first ? s : e - 1) : null;
+        }
         return col;
-      case 'last_value':
-        for (let i = 0; i < n; i++) col[i] = arg((peerEnd[i] as number) - 1);
-        return col;
+      }
       case 'sum':
       case 'count':
       case 'avg':
       case 'min':
-      case 'max': {
-        // Running aggregate, advanced a whole peer group at a time.
-        const star = c.kind === 'count' && c.arg === undefined;
-        const total =
-          c.exact === undefined
-            ? c.kind === 'avg'
-              ? new AvgAccumulator()
-              : new SumAccumulator()
-            : c.kind === 'avg'
-              ? new DecimalAvgAccumulator()
-              : new DecimalSumAccumulator(c.exact);
-        let count = 0;
-        let extreme: Value = null;
-        for (let i = 0; i < n; ) {
-          const end = peerEnd[i] as number;
-          for (let m = i; m < end; m++) {
-            const v = arg(m);
-            if (star) {
-              count++;
-              continue;
-            }
-            if (v === null) continue;
-            count++;
-            if (c.kind === 'sum' || c.kind === 'avg') total.add(v, 1);
-            else if (c.kind === 'min' || c.kind === 'max') {
-              const cmp = extreme === null ? 0 : compareValues(v, extreme);
-              if (extreme === null || (c.kind === 'min' ? cmp < 0 : cmp > 0)) extreme = v;
-            }
-          }
-          let value: Value;
-          if (c.kind === 'count') value = count;
-          else if (count === 0) value = null;
-          else if (c.kind === 'sum' || c.kind === 'avg') value = total.result();
-          else value = extreme;
-          for (let m = i; m < end; m++) col[m] = value;
-          i = end;
-        }
-        return col;
-      }
+      case 'max':
+        return slide(c, this.#ranges(j, p), arg, n);
       default: {
         const never: never = c;
         throw new Error(`unknown window function ${String(never)}`);
@@ -201,7 +187,62 @@ export class OverWindow extends PartitionedOperator {
     }
   }
 
-  protected settings(): string {
-    return `window functions ${this.#o.calls.map((c) => c.kind).join(', ')}`;
+  #ranges(j: number, p: Positions): FrameRanges {
+    const at = this.#frameInputAt[j] as number;
+    const entries = p.entries;
+    return frameRanges(this.#frames[j] as WindowFrame, {
+      n: entries.length,
+      key: (i) => (entries[i] as SortedEntry).key,
+      peerStart: p.peerStart,
+      peerEnd: p.peerEnd,
+      input: (i, k) => (entries[i] as SortedEntry).extra[at + k] as Value,
+      order: this.order,
+    });
   }
+
+  protected settings(): string {
+    const frames = this.#frames.map((f) => (f === DEFAULT_FRAME ? '' : ` (${f.mode} frame)`));
+    return `window functions ${this.#o.calls.map((c, j) => c.kind + frames[j]).join(', ')}`;
+  }
+}
+
+/** A partition by position (see compute). */
+interface Positions {
+  readonly entries: readonly SortedEntry[];
+  readonly peerStart: readonly number[];
+  readonly peerEnd: readonly number[];
+  readonly denseRank: readonly number[];
+}
+
+/**
+ * An aggregate over each position's frame: the frame's ends only move forward, so values are
+ * added as they enter at the end and retracted as they leave at the start; a position with the
+ * same frame as the one before takes its value.
+ */
+function slide(
+  c: Extract<WindowCall, { kind: 'sum' | 'count' | 'avg' | 'min' | 'max' }>,
+  { start, end }: FrameRanges,
+  arg: (i: number) => Value,
+  n: number,
+): Value[] {
+  const acc = createAccumulator({
+    kind: c.kind,
+    ...(c.arg === undefined ? {} : { arg: c.arg }),
+    ...(c.exact === undefined ? {} : { exact: c.exact }),
+  });
+  const col: Value[] = new Array(n);
+  let lo = 0;
+  let hi = 0;
+  let value: Value = null;
+  for (let i = 0; i < n; i++) {
+    const s = start[i] as number;
+    const e = end[i] as number;
+    if (i === 0 || s !== lo || e !== hi) {
+      for (; hi < e; hi++) acc.add(arg(hi), 1);
+      for (; lo < s; lo++) acc.add(arg(lo), -1);
+      value = acc.result();
+    }
+    col[i] = value;
+  }
+  return col;
 }
