@@ -46,6 +46,7 @@ import type { Chunk } from '../stream/chunk.ts';
 import type { Dataflow } from '../stream/graph.ts';
 import { Operator } from '../stream/operator.ts';
 import { Aggregate, type GroupKey } from '../stream/operators/aggregate.ts';
+import { EowcOverWindow } from '../stream/operators/eowc-over-window.ts';
 import { Expire } from '../stream/operators/expire.ts';
 import { Filter } from '../stream/operators/filter.ts';
 import { Hop } from '../stream/operators/hop.ts';
@@ -106,6 +107,11 @@ export interface CompileContext {
   readonly eval?: EvalOptions;
   /** The columns of a relation that carry a watermark (none when omitted). */
   readonly watermarks?: (relation: string) => readonly number[];
+  /**
+   * EMIT ON WINDOW CLOSE: window functions ordered by a watermark column emit each row once,
+   * when final (eowc-over-window.ts).
+   */
+  readonly emitOnWindowClose?: boolean;
 }
 
 export interface CompiledQuery {
@@ -118,6 +124,8 @@ export interface CompiledQuery {
   readonly scans: readonly ScanPort[];
   /** One-off sources of VALUES lists with the rows to push into them once. */
   readonly constants: readonly { readonly source: string; readonly rows: readonly Row[] }[];
+  /** Whether window functions emit on window close themselves (nothing to hold back after them). */
+  readonly closesWindows: boolean;
 }
 
 type RowFn = (row: Row) => Value;
@@ -133,6 +141,7 @@ export function compilePlan(plan: Plan, ctx: CompileContext): CompiledQuery {
       watermarkColumns: c.watermarks(plan),
       scans: c.scans,
       constants: c.constants,
+      closesWindows: c.closesWindows,
     };
   } catch (e) {
     ctx.graph.remove(c.added);
@@ -190,6 +199,7 @@ class PlanCompiler {
   /** Operators by plan key, within this query. */
   readonly #memo = new Map<string, Operator>();
   readonly constants: { source: string; rows: Row[] }[] = [];
+  closesWindows = false;
   /** Compiled expressions by structure, so equal arguments share one function (and state). */
   readonly #fns = new Map<string, RowFn>();
   readonly #preds = new Map<string, (row: Row) => boolean | null>();
@@ -408,10 +418,31 @@ class PlanCompiler {
             }
           }
         });
+        const inputWatermarks = this.watermarks(p.input);
+        const first = p.orderBy[0];
+        if (
+          this.ctx.emitOnWindowClose === true &&
+          first?.expr.kind === 'ColumnRef' &&
+          !first.descending &&
+          inputWatermarks.includes(first.expr.index)
+        ) {
+          checkClosable(p);
+          this.closesWindows = true;
+          return this.#add(
+            new EowcOverWindow({
+              calls,
+              orderBy: this.sortKeys(p.orderBy),
+              watermarkColumn: first.expr.index,
+              passWatermarks: watermarkKeys(p.partitionBy, inputWatermarks).map(([c]) => c),
+              ...(partitionBy === undefined ? {} : { partitionBy }),
+            }),
+            input,
+          );
+        }
         const o = {
           calls,
           orderBy: this.sortKeys(p.orderBy),
-          watermarks: watermarkKeys(p.partitionBy, this.watermarks(p.input)),
+          watermarks: watermarkKeys(p.partitionBy, inputWatermarks),
           ...(partitionBy === undefined ? {} : { partitionBy }),
         };
         return this.#add(new OverWindow(o), input);
@@ -564,3 +595,12 @@ class PlanCompiler {
     }
   }
 }
+
+/** Window functions that see rows no watermark ever completes cannot emit on window close. */
+function checkClosable(p: Extract<Plan, { kind: 'Window' }>): void {
+  for (const f of p.functions)
+    if (f.frame.mode !== 'session' && f.frame.end.kind === 'unbounded' && !RANKING.has(f.fn))
+      throw notSupported(`${f.fn} over a frame to UNBOUNDED FOLLOWING with EMIT ON WINDOW CLOSE`);
+}
+
+const RANKING = new Set(['row_number', 'rank', 'dense_rank', 'lag', 'lead']);

@@ -60,11 +60,6 @@ export abstract class PartitionedOperator extends Operator {
   protected abstract readonly stateKind: string;
   protected abstract settings(): string;
 
-  /** The ORDER BY of every partition. */
-  protected get order(): readonly SortKey[] {
-    return this.#order;
-  }
-
   /** Per-row values kept beside the row (none by default). */
   protected argsOf(_row: Row): readonly Value[] {
     return NONE;
