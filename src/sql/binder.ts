@@ -70,6 +70,7 @@ import type {
   WindowFrame,
   WindowFunction,
 } from './plan.ts';
+import { intersectOrExcept } from './set-operations.ts';
 import type { Delete, ExprAst, Insert, QueryAst, Update } from './statement.ts';
 import {
   arrayOf,
@@ -412,20 +413,19 @@ class Binder {
   private bindSetOp(stmt: SelectStmt, env: CteEnv | undefined): Bound {
     const opName =
       stmt.op === 'SETOP_UNION' ? 'UNION' : stmt.op === 'SETOP_INTERSECT' ? 'INTERSECT' : 'EXCEPT';
-    if (stmt.op !== 'SETOP_UNION') throw this.unsupported(opName, -1);
     const leftAst = stmt.larg;
     const rightAst = stmt.rarg;
     if (leftAst === undefined || rightAst === undefined) throw this.unsupported(opName, -1);
     const l = this.bindSelect(leftAst, env);
     const r = this.bindSelect(rightAst, env);
     if (l.plan.columns.length !== r.plan.columns.length)
-      throw new SqlError(SqlState.syntaxError, 'each UNION query must have the same number of columns');
+      throw new SqlError(SqlState.syntaxError, `each ${opName} query must have the same number of columns`);
     const types = l.plan.columns.map((c, i) => {
       const rc = r.plan.columns[i] as PlanColumn;
       const t = commonType(c.type, rc.type);
       if (t === undefined)
         throw datatypeMismatch(
-          `UNION types ${formatType(c.type)} and ${formatType(rc.type)} cannot be matched`,
+          `${opName} types ${formatType(c.type)} and ${formatType(rc.type)} cannot be matched`,
         );
       return t.name === 'unknown' ? T.text : t;
     });
@@ -440,15 +440,23 @@ class Binder {
         p.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType })),
       );
     };
+    const columns = l.plan.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType }));
+    const scope = columns.map((c) => ({ ...c, table: undefined, hidden: false }));
+    if (stmt.op !== 'SETOP_UNION') {
+      const op = stmt.op === 'SETOP_INTERSECT' ? 'intersect' : 'except';
+      return {
+        plan: intersectOrExcept(op, stmt.all === true, conform(l.plan), conform(r.plan), columns),
+        scope,
+      };
+    }
     const inputs: Plan[] = [];
     for (const p of [conform(l.plan), conform(r.plan)]) {
       if (p.kind === 'UnionAll') inputs.push(...p.inputs);
       else inputs.push(p);
     }
-    const columns = l.plan.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType }));
     let plan: Plan = Object.freeze({ kind: 'UnionAll', inputs, columns });
     if (stmt.all !== true) plan = distinct(plan);
-    return { plan, scope: columns.map((c) => ({ ...c, table: undefined, hidden: false })) };
+    return { plan, scope };
   }
 
   private bindSimpleSelect(stmt: SelectStmt, env: CteEnv | undefined, keepUnknown = false): Bound {
@@ -530,17 +538,38 @@ class Binder {
       const col = columns[idx] as PlanColumn;
       keys.push(sortKey(columnRef(idx, col.name, col.type), sb, this));
     }
-    const isDistinct = stmt.distinctClause !== undefined;
-    if (
-      isDistinct &&
-      (stmt.distinctClause?.length ?? 0) > 0 &&
-      tagOf(stmt.distinctClause?.[0] as Node) !== ''
-    )
-      throw this.unsupported('DISTINCT ON', locationOf(stmt.distinctClause?.[0]));
+    const distinctOn = (stmt.distinctClause ?? []).filter((n) => tagOf(n) !== '');
+    const isDistinct = stmt.distinctClause !== undefined && distinctOn.length === 0;
     if (isDistinct && exprs.length > outputWidth)
       throw new SqlError('42P10', 'for SELECT DISTINCT, ORDER BY expressions must appear in select list');
+    // DISTINCT ON (e, …): the first row of each e by the ORDER BY, which must start with them.
+    const onColumns = distinctOn.map((n) =>
+      this.orderTarget({ node: n, location: locationOf(n) } as SortBy, columns, exprs, ctx),
+    );
+    onColumns.forEach((c, i) => {
+      const k = keys[i];
+      if (k !== undefined && !(k.expr.kind === 'ColumnRef' && k.expr.index === c))
+        throw new SqlError(
+          '42P10',
+          'SELECT DISTINCT ON expressions must match initial ORDER BY expressions',
+          (locationOf(distinctOn[i]) ?? -1) + 1,
+        );
+    });
     plan = project(plan, exprs, columns);
     if (isDistinct) plan = distinct(plan);
+    if (onColumns.length > 0)
+      plan = Object.freeze({
+        kind: 'TopN',
+        input: plan,
+        partitionBy: onColumns.map((c) =>
+          columnRef(c, (columns[c] as PlanColumn).name, (columns[c] as PlanColumn).type),
+        ),
+        orderBy: keys.slice(onColumns.length),
+        limit: 1,
+        offset: 0,
+        rankFunction: undefined,
+        columns: plan.columns,
+      });
     const bound = this.finishOrderLimit(plan, keys, stmt, outputWidth);
     return { plan: bound, scope: bound.columns.map((c) => ({ ...c, table: undefined, hidden: false })) };
   }

@@ -260,6 +260,12 @@ const VIEWS: Record<string, ViewDef> = {
             THEN 0 ELSE 1 END AS brk FROM events WHERE ts IS NOT NULL) AS a) AS b
       WINDOW w AS (PARTITION BY usr, sid)`,
   },
+  // INTERSECT / EXCEPT, with and without ALL (NULLs compare equal); DISTINCT ON.
+  set_intersect: `SELECT usr, status FROM events WHERE rt > 300 INTERSECT SELECT usr, status FROM events WHERE ok`,
+  set_intersect_all: `SELECT status FROM events WHERE rt > 300 INTERSECT ALL SELECT status FROM events WHERE ok`,
+  set_except: `SELECT usr FROM events EXCEPT SELECT usr FROM users WHERE tier = 'gold'`,
+  set_except_all: `SELECT lower(path) AS p FROM events EXCEPT ALL SELECT lower(path) FROM pages`,
+  distinct_on: `SELECT DISTINCT ON (usr) usr, id, rt FROM events ORDER BY usr, rt DESC NULLS LAST, id`,
   // An aggregate inside a window function.
   agg_in_window: `SELECT date_trunc('hour', ts) AS hr, status, count(*) AS n,
       sum(count(*)) OVER (PARTITION BY date_trunc('hour', ts) ORDER BY status) AS cum,

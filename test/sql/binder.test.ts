@@ -446,7 +446,6 @@ describe('errors carry SQLSTATE and position', () => {
     assert.match(corr.message, /correlated subquery/);
     bindError('SELECT * FROM generate_series(1, 3)', '0A000', 'generate_series');
     bindError('WITH RECURSIVE r AS (SELECT 1) SELECT * FROM r', '0A000');
-    bindError('SELECT 1 INTERSECT SELECT 2', '0A000');
   });
   test('22012 / 42P07 / 2BP01 helpers', async () => {
     const { divisionByZero, duplicateObject, dependentObjects } = await import('../../src/sql/errors.ts');
