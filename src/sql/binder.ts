@@ -16,6 +16,7 @@ import type {
   SortBy,
   WindowDef,
 } from 'libpg-query';
+import { bindQuantified, bindSubscript } from './array-functions.ts';
 import { bindWindowFrame, frameEquals } from './bind-window-frame.ts';
 import type { Catalog, CatalogColumn } from './catalog.ts';
 import {
@@ -1446,8 +1447,22 @@ class Binder {
     }
     if ('SubLink' in n) throw this.subqueryError(n.SubLink.subselect, ctx, loc);
     if ('ParamRef' in n) return this.param(n.ParamRef.number ?? 0, loc);
-    if ('A_Indirection' in n)
-      throw this.unsupported('subscript or field selection', locationOf(n.A_Indirection.arg));
+    if ('A_Indirection' in n) {
+      const ind = n.A_Indirection;
+      const at = locationOf(ind.arg);
+      const steps = ind.indirection ?? [];
+      const first = steps[0];
+      if (steps.length !== 1 || first === undefined || !('A_Indices' in first))
+        throw this.unsupported('field selection or a subscript of more than one dimension', at);
+      const ix = first.A_Indices;
+      const inner = { ...ctx, clause: ctx.clause };
+      const index = {
+        lower: ix.lidx === undefined ? undefined : this.bindExpr(ix.lidx, inner),
+        upper: ix.uidx === undefined ? undefined : this.bindExpr(ix.uidx, inner),
+        slice: ix.is_slice === true,
+      };
+      return bindSubscript(this.bindExpr(ind.arg as Node, ctx), index, this.place(at), coerce);
+    }
     if ('CollateClause' in n) throw this.unsupported('COLLATE', loc);
     if ('RowExpr' in n) throw this.unsupported('row constructor', loc);
     throw this.unsupported(tagOf(n), loc);
@@ -1608,8 +1623,22 @@ class Binder {
       case 'AEXPR_SIMILAR':
         throw this.unsupported('SIMILAR TO', place.offset);
       case 'AEXPR_OP_ANY':
-      case 'AEXPR_OP_ALL':
-        throw this.unsupported(`${op} ${e.kind === 'AEXPR_OP_ANY' ? 'ANY' : 'ALL'}`, place.offset);
+      case 'AEXPR_OP_ALL': {
+        const quantifier = e.kind === 'AEXPR_OP_ANY' ? 'any' : 'all';
+        if (e.rexpr !== undefined && 'SubLink' in e.rexpr)
+          throw this.subqueryError(e.rexpr.SubLink.subselect, ctx, place.offset);
+        const x = lhs();
+        const array = this.bindExpr(e.rexpr as Node, ctx);
+        if (!['=', '<>', '!=', '<', '<=', '>', '>='].includes(op))
+          throw this.unsupported(`${op} ${quantifier.toUpperCase()}`, place.offset);
+        const bound = bindQuantified(quantifier, op === '!=' ? '<>' : op, x, array, place, coerce);
+        if (bound === undefined)
+          throw undefinedFunction(
+            `${op} ${quantifier.toUpperCase()} (${formatType(x.type)}, ${formatType(array.type)})`,
+            place,
+          );
+        return bound;
+      }
       default:
         throw this.unsupported(e.kind ?? 'operator', place.offset);
     }

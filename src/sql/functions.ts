@@ -3,6 +3,7 @@
  * the result type is decided here, and arguments are coerced (unknown-typed literals take
  * the type the signature wants; other arguments get implicit casts).
  */
+import { resolveArrayFunction } from './array-functions.ts';
 import {
   datatypeMismatch,
   invalidText,
@@ -424,6 +425,10 @@ function resolvePrefix(op: string, e: BoundExpr, place: Place | undefined): Boun
 
 type Resolver = (args: readonly BoundExpr[], place: Place | undefined) => BoundExpr | undefined;
 
+function arrayFunction(name: string): Resolver {
+  return (args, place) => resolveArrayFunction(name, args, place, coerce);
+}
+
 function fixed(params: readonly SqlType[], result: SqlType, fn?: string): (name: string) => Resolver {
   return (name) => (args, place) => {
     if (args.length !== params.length) return undefined;
@@ -612,7 +617,14 @@ const functions: Readonly<Record<string, (name: string) => Resolver>> = {
     fixed([T.numeric, text], text),
   ),
   make_interval: () => () => undefined,
-  array_length: fixed([arrayOf(text), int4], int4),
+  array_length: arrayFunction,
+  array_append: arrayFunction,
+  array_prepend: arrayFunction,
+  array_remove: arrayFunction,
+  array_position: arrayFunction,
+  array_contains: arrayFunction,
+  array_cat: arrayFunction,
+  array_to_string: arrayFunction,
   cardinality: (name) => (args) =>
     args.length === 1 && args[0]?.type.name === 'array' ? call(name, args, int4) : undefined,
   pg_typeof: () => (args) => (args.length === 1 ? call('pg_typeof', args, text) : undefined),

@@ -266,6 +266,14 @@ const VIEWS: Record<string, ViewDef> = {
   set_except: `SELECT usr FROM events EXCEPT SELECT usr FROM users WHERE tier = 'gold'`,
   set_except_all: `SELECT lower(path) AS p FROM events EXCEPT ALL SELECT lower(path) FROM pages`,
   distinct_on: `SELECT DISTINCT ON (usr) usr, id, rt FROM events ORDER BY usr, rt DESC NULLS LAST, id`,
+  // Arrays: ANY/ALL (NULL elements), subscripts, slices and array functions.
+  array_exprs: `SELECT id, rt = ANY(ARRAY[100, 200, NULL]) AS any_rt, status > ALL(ARRAY[199, 299]) AS above,
+      usr <> ALL(ARRAY['ann', 'bob']) AS other, (string_to_array(path, '/'))[2] AS seg,
+      (string_to_array(path, '/'))[2:3] AS segs, (string_to_array(path, '/'))[:2] AS head,
+      array_length(string_to_array(path, '/'), 1) AS n, array_position(string_to_array(path, '/'), 'api') AS api_at,
+      array_to_string(array_remove(string_to_array(path, '/'), ''), '.') AS dotted,
+      array_append(ARRAY[status], rt) AS pair, array_cat(ARRAY[id], ARRAY[rt, status]) AS triple
+    FROM events`,
   // An aggregate inside a window function.
   agg_in_window: `SELECT date_trunc('hour', ts) AS hr, status, count(*) AS n,
       sum(count(*)) OVER (PARTITION BY date_trunc('hour', ts) ORDER BY status) AS cum,
