@@ -14,6 +14,7 @@ import {
 } from './errors.ts';
 import { type BoundExpr, call, cast, type Literal, literal } from './expr.ts';
 import { type Int8, int8, int8OfNumber } from './int8.ts';
+import { JSONB_FUNCTIONS, resolveJsonbFunction, resolveJsonbOperator } from './jsonb-functions.ts';
 import { parseBytea, parseLiteral } from './literals.ts';
 import {
   isNumericValue,
@@ -268,6 +269,8 @@ export function resolveOperator(
   place: Place | undefined,
 ): BoundExpr {
   if (right === undefined) return resolvePrefix(op, left, place);
+  const json = resolveJsonbOperator(op, left, right, place, coerce);
+  if (json !== undefined) return json;
   let l = left;
   let r = right;
   // An unknown literal takes the type of the other side (both unknown: text).
@@ -424,6 +427,10 @@ function resolvePrefix(op: string, e: BoundExpr, place: Place | undefined): Boun
 // Scalar functions
 
 type Resolver = (args: readonly BoundExpr[], place: Place | undefined) => BoundExpr | undefined;
+
+function jsonbFunction(name: string): Resolver {
+  return (args, place) => resolveJsonbFunction(name, args, place, coerce);
+}
 
 function arrayFunction(name: string): Resolver {
   return (args, place) => resolveArrayFunction(name, args, place, coerce);
@@ -617,6 +624,7 @@ const functions: Readonly<Record<string, (name: string) => Resolver>> = {
     fixed([T.numeric, text], text),
   ),
   make_interval: () => () => undefined,
+  ...Object.fromEntries(JSONB_FUNCTIONS.map((n) => [n, jsonbFunction])),
   array_length: arrayFunction,
   array_append: arrayFunction,
   array_prepend: arrayFunction,

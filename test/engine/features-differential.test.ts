@@ -274,6 +274,16 @@ const VIEWS: Record<string, ViewDef> = {
       array_to_string(array_remove(string_to_array(path, '/'), ''), '.') AS dotted,
       array_append(ARRAY[status], rt) AS pair, array_cat(ARRAY[id], ARRAY[rt, status]) AS triple
     FROM events`,
+  // jsonb built from rows, its operators and functions.
+  json_exprs: `SELECT id, jsonb_build_object('u', usr, 's', status, 'ok', ok) AS obj,
+      jsonb_build_object('u', usr) ->> 'u' AS u, jsonb_build_array(status, id) -> 1 AS id_j,
+      jsonb_build_array(status, rt) ->> -1 AS last_text,
+      jsonb_build_object('p', path) @> jsonb_build_object('p', '/api') AS is_api,
+      jsonb_build_object('a', jsonb_build_object('b', usr)) #>> '{a,b}' AS deep,
+      jsonb_build_object('s', status) ? 's' AS has_s, to_jsonb(usr) AS j_usr, jsonb_typeof(to_jsonb(rt)) AS t,
+      jsonb_array_length(jsonb_build_array(usr, path, rt)) AS len,
+      jsonb_build_object('a', 1) || jsonb_build_object('u', usr) AS merged
+    FROM events`,
   // An aggregate inside a window function.
   agg_in_window: `SELECT date_trunc('hour', ts) AS hr, status, count(*) AS n,
       sum(count(*)) OVER (PARTITION BY date_trunc('hour', ts) ORDER BY status) AS cum,

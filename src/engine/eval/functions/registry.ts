@@ -20,6 +20,7 @@ import {
   truncInterval,
   truncTimestamp,
 } from './datetime.ts';
+import { jsonbKernel } from './jsonb.ts';
 import { type Kernel, lenient, strict } from './kernel.ts';
 import { patternKernel } from './pattern.ts';
 import { textKernel } from './text.ts';
@@ -153,6 +154,7 @@ function find(
     (isNumber(t0) ? arithmeticKernel(fn === '^' ? 'power' : fn, types) : undefined) ??
     patternKernel(fn, types.length) ??
     typedArrayKernel(fn, types) ??
+    jsonbKernel(fn, types) ??
     arrayKernel(
       fn,
       types.map((t) => t.name === 'array'),
