@@ -17,6 +17,13 @@ import type {
   WindowDef,
 } from 'libpg-query';
 import { bindQuantified, bindSubscript } from './array-functions.ts';
+import {
+  applySubqueryFilters,
+  type Bound,
+  type ScopeColumn,
+  type SubqueryBinding,
+  whereConjuncts,
+} from './bind-subquery-filters.ts';
 import { bindWindowFrame, frameEquals } from './bind-window-frame.ts';
 import type { Catalog, CatalogColumn } from './catalog.ts';
 import {
@@ -213,19 +220,6 @@ function dmlContext(stmt: Update | Delete, catalog: Catalog, params: BindParams 
 
 // ---------------------------------------------------------------------------
 
-interface ScopeColumn {
-  readonly name: string;
-  readonly table: string | undefined;
-  readonly type: SqlType;
-  /** The right-hand copy of a USING column: not found by unqualified name nor by `*`. */
-  readonly hidden: boolean;
-}
-
-interface Bound {
-  readonly plan: Plan;
-  readonly scope: readonly ScopeColumn[];
-}
-
 interface Cte {
   readonly name: string;
   readonly query: SelectStmt;
@@ -383,6 +377,22 @@ class Binder {
     return this.bindOrderLimit(stmt, bound, env);
   }
 
+  /** What bind-subquery-filters.ts needs of the binder, within the CTEs of `env`. */
+  private subqueryBinding(env: CteEnv | undefined): SubqueryBinding {
+    return {
+      bindQuery: (stmt) => this.bindSelect(stmt, env),
+      bindFrom: (items) => {
+        let from = this.bindFromItem(items[0] as Node, env);
+        for (const item of items.slice(1)) from = this.crossJoin(from, this.bindFromItem(item, env));
+        return from;
+      },
+      bindCondition: (n, scope) => this.bindWhere(n, this.plainCtx(scope, 'WHERE')),
+      bindValue: (n, scope) => this.bindExpr(n, this.plainCtx(scope, 'WHERE')),
+      compare: (op, l, r) => resolveOperator(op, l, r, undefined),
+      unsupported: (construct, loc) => this.unsupported(construct, loc),
+    };
+  }
+
   private bindValues(stmt: SelectStmt): Bound {
     const ctx = this.plainCtx([], 'VALUES');
     const rows = (stmt.valuesLists ?? []).map((r) =>
@@ -475,8 +485,16 @@ class Binder {
 
     // WHERE (+ top-N recognition over a ranked subquery)
     if (stmt.whereClause !== undefined) {
-      const predicate = this.bindWhere(stmt.whereClause, pre);
-      plan = applyFilter(plan, predicate);
+      const filtered = applySubqueryFilters(
+        whereConjuncts(stmt.whereClause),
+        from,
+        this.subqueryBinding(env),
+      );
+      plan = filtered.plan;
+      if (filtered.rest.length > 0) {
+        const predicate = and(filtered.rest.map((c) => this.bindWhere(c, pre)));
+        plan = applyFilter(plan, predicate);
+      }
     }
 
     // Aggregates and window functions used by the query.
@@ -873,12 +891,12 @@ class Binder {
     const loc = locationOf(j.rarg);
     if (j.isNatural === true) throw this.unsupported('NATURAL JOIN', loc);
     if (j.alias !== undefined) throw this.unsupported('alias on a JOIN', loc);
-    if (j.jointype === 'JOIN_FULL') throw this.unsupported('FULL JOIN', loc);
     if (
       j.jointype !== undefined &&
       j.jointype !== 'JOIN_INNER' &&
       j.jointype !== 'JOIN_LEFT' &&
-      j.jointype !== 'JOIN_RIGHT'
+      j.jointype !== 'JOIN_RIGHT' &&
+      j.jointype !== 'JOIN_FULL'
     )
       throw this.unsupported(j.jointype, loc);
     if (j.larg === undefined || j.rarg === undefined) throw this.unsupported('JOIN', loc);
@@ -914,7 +932,7 @@ class Binder {
       return {
         plan: Object.freeze({
           kind: 'Join',
-          joinType: j.jointype === 'JOIN_LEFT' ? 'left' : 'inner',
+          joinType: j.jointype === 'JOIN_LEFT' ? 'left' : j.jointype === 'JOIN_FULL' ? 'full' : 'inner',
           left: left.plan,
           right: right.plan,
           leftKeys: split.leftKeys,

@@ -213,7 +213,7 @@ export interface TopN {
   readonly columns: readonly PlanColumn[];
 }
 
-export type JoinType = 'inner' | 'left';
+export type JoinType = 'inner' | 'left' | 'full';
 
 /** Equi-join on `leftKeys[i] = rightKeys[i]` (keys over each side), plus a residual over both. */
 export interface Join {

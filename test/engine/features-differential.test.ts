@@ -284,6 +284,15 @@ const VIEWS: Record<string, ViewDef> = {
       jsonb_array_length(jsonb_build_array(usr, path, rt)) AS len,
       jsonb_build_object('a', 1) || jsonb_build_object('u', usr) AS merged
     FROM events`,
+  // Subqueries in WHERE as joins: semi (EXISTS, IN), anti (NOT EXISTS, NOT IN with NULLs),
+  // uncorrelated EXISTS, the dynamic filter; FULL JOIN.
+  semi_exists: `SELECT id, usr FROM events e WHERE EXISTS (SELECT 1 FROM users u WHERE u.usr = e.usr AND u.credits > 10)`,
+  anti_exists: 'SELECT id FROM events e WHERE NOT EXISTS (SELECT 1 FROM pages p WHERE p.path = e.path)',
+  exists_plain: `SELECT id FROM events WHERE EXISTS (SELECT 1 FROM users WHERE tier = 'gold')`,
+  in_subquery: `SELECT id FROM events WHERE usr IN (SELECT usr FROM users WHERE tier = 'gold')`,
+  not_in_subquery: 'SELECT id, status FROM events WHERE rt NOT IN (SELECT weight FROM pages)',
+  dynamic_filter: 'SELECT id, rt FROM events WHERE rt > (SELECT avg(rt) FROM events)',
+  full_join: 'SELECT e.id, p.path, p.section FROM events e FULL JOIN pages p ON e.path = p.path',
   // An aggregate inside a window function.
   agg_in_window: `SELECT date_trunc('hour', ts) AS hr, status, count(*) AS n,
       sum(count(*)) OVER (PARTITION BY date_trunc('hour', ts) ORDER BY status) AS cum,

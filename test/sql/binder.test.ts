@@ -435,10 +435,10 @@ describe('errors carry SQLSTATE and position', () => {
     );
     assert.match(frame.message, /EXCLUDE in a window frame is not supported at line 1, column \d+/);
     const full = bindError(
-      'SELECT 1 FROM website_logs_source a\nFULL JOIN website_user_metrics b ON a.username = b.username',
+      'SELECT 1 FROM website_logs_source a\nNATURAL JOIN website_user_metrics b',
       '0A000',
     );
-    assert.match(full.message, /FULL JOIN is not supported at line 2, column \d+/);
+    assert.match(full.message, /NATURAL JOIN is not supported at line 2, column \d+/);
     const corr = bindError(
       'SELECT (SELECT max(total_requests) FROM website_user_metrics m WHERE m.username = l.username) FROM website_logs_source l',
       '0A000',
