@@ -62,6 +62,7 @@ import {
   resolveOperator,
   windowOnlyNames,
 } from './functions.ts';
+import { expandGroupingSets, groupingBits, groupingSetsPlan } from './grouping-sets.ts';
 import { inInt8, int8 } from './int8.ts';
 import { interval } from './literals.ts';
 import { parseNumeric } from './numeric.ts';
@@ -238,6 +239,8 @@ interface AggState {
   readonly groupKeys: readonly BoundExpr[];
   /** Aggregate call node → its column in the aggregate's output. */
   readonly aggs: ReadonlyMap<FuncCall, number>;
+  /** With grouping sets: the column of the grouping id (see grouping-sets.ts). */
+  readonly groupingId?: number;
 }
 
 interface ExprCtx {
@@ -967,14 +970,17 @@ class Binder {
   private bindAggregate(stmt: SelectStmt, input: Plan, pre: ExprCtx, aggCalls: readonly FuncCall[]) {
     const groupKeys: BoundExpr[] = [];
     const groupNames: string[] = [];
-    for (const g of stmt.groupClause ?? []) {
-      if ('GroupingSet' in g) throw this.unsupported('GROUPING SETS / ROLLUP / CUBE', g.GroupingSet.location);
+    const keyOf = (g: Node): number => {
       const e = this.bindGroupKey(g, stmt, pre);
-      if (!groupKeys.some((k) => exprEquals(k, e))) {
-        groupKeys.push(e);
-        groupNames.push(e.kind === 'ColumnRef' ? e.name : (figureName(g) ?? '?column?'));
-      }
-    }
+      const at = groupKeys.findIndex((k) => exprEquals(k, e));
+      if (at >= 0) return at;
+      groupKeys.push(e);
+      groupNames.push(e.kind === 'ColumnRef' ? e.name : (figureName(g) ?? '?column?'));
+      return groupKeys.length - 1;
+    };
+    const setNodes = expandGroupingSets(stmt.groupClause ?? []);
+    const sets = setNodes?.map((set) => [...new Set(set.map(keyOf))]);
+    if (sets === undefined) for (const g of stmt.groupClause ?? []) keyOf(g);
     const calls: AggregateCall[] = [];
     const map = new Map<FuncCall, number>();
     for (const fc of aggCalls) {
@@ -986,15 +992,33 @@ class Binder {
       }
       map.set(fc, groupKeys.length + k);
     }
-    const columns: PlanColumn[] = [
-      ...groupKeys.map((k, i) => ({ name: groupNames[i] as string, type: k.type })),
-      ...calls.map((c) => ({ name: c.fn === 'count_star' ? 'count' : c.fn, type: c.type })),
-    ];
-    let plan: Plan = Object.freeze({ kind: 'Aggregate', input, groupKeys, aggregates: calls, columns });
+    const keyColumns = groupKeys.map((k, i) => ({ name: groupNames[i] as string, type: k.type }));
+    const aggColumns = calls.map((c) => ({ name: c.fn === 'count_star' ? 'count' : c.fn, type: c.type }));
+    let plan: Plan =
+      sets === undefined
+        ? Object.freeze({
+            kind: 'Aggregate',
+            input,
+            groupKeys,
+            aggregates: calls,
+            columns: [...keyColumns, ...aggColumns],
+          })
+        : groupingSetsPlan(input, groupKeys, keyColumns, sets, calls, aggColumns);
+    const columns = plan.columns;
     const ctx: ExprCtx = {
-      scope: columns.map((c) => ({ ...c, table: undefined, hidden: false })),
+      // The grouping id is reached through GROUPING(…), never by name or `*`.
+      scope: columns.map((c, i) => ({
+        ...c,
+        table: undefined,
+        hidden: sets !== undefined && i === columns.length - 1,
+      })),
       clause: 'SELECT',
-      agg: { pre, groupKeys, aggs: map },
+      agg: {
+        pre,
+        groupKeys,
+        aggs: map,
+        ...(sets === undefined ? {} : { groupingId: columns.length - 1 }),
+      },
       windows: undefined,
       aggAllowed: true,
     };
@@ -1003,6 +1027,26 @@ class Binder {
       plan = Object.freeze({ kind: 'Filter', input: plan, predicate: h, columns: plan.columns });
     }
     return { plan, ctx };
+  }
+
+  /** `GROUPING(a, …)`: which of its keys the row's grouping set leaves out, as bits. */
+  private bindGrouping(g: import('libpg-query').GroupingFunc, ctx: ExprCtx): BoundExpr {
+    const place = this.place(g.location);
+    const agg = ctx.agg;
+    if (agg === undefined) throw groupingError(`aggregate functions are not allowed in ${ctx.clause}`, place);
+    const keys = (g.args ?? []).map((a) => {
+      const e = this.bindExpr(a, agg.pre);
+      const k = agg.groupKeys.findIndex((x) => exprEquals(x, e));
+      if (k < 0)
+        throw groupingError(
+          'arguments to GROUPING must be grouping expressions of the associated query level',
+          place,
+        );
+      return k;
+    });
+    if (agg.groupingId === undefined) return literal(0, T.int4);
+    const gid = columnRef(agg.groupingId, 'grouping', T.int4);
+    return groupingBits(keys, agg.groupKeys.length, gid, (op, l, r) => resolveOperator(op, l, r, place));
   }
 
   private bindGroupKey(g: Node, stmt: SelectStmt, pre: ExprCtx): BoundExpr {
@@ -1361,6 +1405,7 @@ class Binder {
   }
 
   bindExpr(n: Node, ctx: ExprCtx): BoundExpr {
+    if ('GroupingFunc' in n) return this.bindGrouping(n.GroupingFunc, ctx);
     // After aggregation, a sub-expression equal to a GROUP BY key reads the key's column.
     if (
       ctx.agg !== undefined &&
@@ -1918,7 +1963,15 @@ function containsAggOrWindow(n: Node): boolean {
   const a: FuncCall[] = [];
   const w: FuncCall[] = [];
   collectCalls(n, a, w);
-  return a.length > 0 || w.length > 0;
+  return a.length > 0 || w.length > 0 || containsGrouping(n);
+}
+
+/** Whether a GROUPING(…) call is in `n` (it is bound after aggregation only). */
+function containsGrouping(n: unknown): boolean {
+  if (Array.isArray(n)) return n.some(containsGrouping);
+  if (n === null || typeof n !== 'object') return false;
+  if ('GroupingFunc' in n) return true;
+  return Object.values(n).some(containsGrouping);
 }
 
 function conjuncts(e: BoundExpr): BoundExpr[] {

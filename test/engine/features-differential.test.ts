@@ -293,6 +293,13 @@ const VIEWS: Record<string, ViewDef> = {
   not_in_subquery: 'SELECT id, status FROM events WHERE rt NOT IN (SELECT weight FROM pages)',
   dynamic_filter: 'SELECT id, rt FROM events WHERE rt > (SELECT avg(rt) FROM events)',
   full_join: 'SELECT e.id, p.path, p.section FROM events e FULL JOIN pages p ON e.path = p.path',
+  // GROUPING SETS, ROLLUP, CUBE (with GROUPING and HAVING), a plain key beside a ROLLUP.
+  gs_rollup: `SELECT lower(usr) AS u, status, count(*) AS n, sum(rt) AS total, grouping(lower(usr), status) AS g
+    FROM events GROUP BY ROLLUP (lower(usr), status)`,
+  gs_cube:
+    'SELECT path, ok, count(*) AS n, grouping(ok) AS g FROM events GROUP BY CUBE (path, ok) HAVING count(*) > 1',
+  gs_sets: 'SELECT status, usr, max(rt) AS mx FROM events GROUP BY GROUPING SETS ((status), (usr), ())',
+  gs_mixed: 'SELECT status, usr, count(*) AS n FROM events GROUP BY status, ROLLUP (usr)',
   // An aggregate inside a window function.
   agg_in_window: `SELECT date_trunc('hour', ts) AS hr, status, count(*) AS n,
       sum(count(*)) OVER (PARTITION BY date_trunc('hour', ts) ORDER BY status) AS cum,
