@@ -217,7 +217,11 @@ function parseSlice(script: string, slice: StatementSlice): Statement {
     slice.text,
     sessions.map((f) => tokenRange(plain, f.session, f.gapTo)),
   );
-  return Object.freeze(parseTokens({ ...plain, slice: { ...slice, text }, sessionGaps }));
+  // The statement keeps its own text (a restore parses it again); only the parser saw the cut.
+  return Object.freeze({
+    ...parseTokens({ ...plain, slice: { ...slice, text }, sessionGaps }),
+    text: slice.text,
+  });
 }
 
 function statementName(ctx: Ctx): string {
