@@ -1780,6 +1780,7 @@ class Binder {
       throw new SqlError('42809', `window function ${name} requires an OVER clause`, loc + 1);
     if (name === 'tumble' || name === 'hop')
       throw this.unsupported(`${name.toUpperCase()} outside FROM`, loc);
+    if (UNSUPPORTED_AGGREGATES.has(name)) throw this.unsupported(`the aggregate ${name}`, loc);
     if (
       fc.agg_star === true ||
       fc.agg_distinct === true ||
@@ -1910,6 +1911,16 @@ function distinct(input: Plan): Plan {
     columns: input.columns,
   });
 }
+
+/** Aggregates of PostgreSQL and RisingWave the engine does not have (0A000, not 42883). */
+const UNSUPPORTED_AGGREGATES: ReadonlySet<string> = new Set([
+  'jsonb_agg',
+  'json_agg',
+  'jsonb_object_agg',
+  'json_object_agg',
+  'bit_and',
+  'bit_or',
+]);
 
 /** Functions that return rows rather than a value (in a SELECT list: a ProjectSet). */
 const SET_RETURNING: ReadonlySet<string> = new Set(['unnest', 'generate_series']);
