@@ -1136,9 +1136,10 @@ export class ViewStore {
         }
         for (const [source, letters] of deadLetters ?? [])
           await this.#appendDeadLetters(source, letters, epoch, committedAt);
-        await this.#conn.run(`INSERT INTO ${EPOCHS} VALUES ($1, $2)`, [BigInt(epoch), committedAt]);
-        if (state !== undefined) {
-          await this.#conn.run(`DELETE FROM ${STATE}`);
+        const epochRow = `INSERT INTO ${EPOCHS} VALUES (${integerLiteral(epoch)}, make_timestamp(${integerLiteral(Math.round(now) * 1000)}))`;
+        if (state === undefined) await this.#conn.run(epochRow);
+        else {
+          await this.#conn.run(`${epochRow};\nDELETE FROM ${STATE}`);
           await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
         }
       },
