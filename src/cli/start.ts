@@ -18,6 +18,7 @@ import {
   MIN_BARRIER_INTERVAL_MS,
   SystemParameters,
 } from '../runtime/system-parameters.ts';
+import { readCopyRows } from '../serve/copy-from.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
@@ -469,6 +470,7 @@ async function serve(
     durable = await openDurableEngine({
       data,
       setUp: (engine) => applyPipelines(engine, pipelines),
+      readCopy: readCopyRows,
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
         checkSource,
@@ -602,7 +604,7 @@ async function serve(
     describeParams: (sql, declared) => engine.describeParams(sql, declared),
     connectReader: () => durable.store.connectReader(),
     relations: () => engine.relations(),
-    insertRows: (table, rows) => durable.insertRows(table, rows),
+    insertRows: (table, rows, writtenAs) => durable.insertRows(table, rows, writtenAs),
     subscriptions: durable.store,
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),

@@ -26,13 +26,14 @@ import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { AccessCatalog } from '../auth/access-catalog.ts';
 import { type LogDecoder, LogInput } from '../connectors/log-input.ts';
-import { TableLog } from '../connectors/table-log.ts';
+import { type CopyReader, TableLog } from '../connectors/table-log.ts';
 import {
   Engine,
   type EngineOptions,
   type SinkSpec,
   type SourceSpec,
   type StatementResult,
+  type WrittenAs,
 } from '../engine/engine.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
@@ -78,7 +79,7 @@ export interface DurableEngine {
    * Inserts typed rows (values in the table's column order) into a table, as INSERT does
    * (Engine.insert); resolves with their number once they are durable.
    */
-  insertRows(table: string, rows: readonly Row[]): Promise<number>;
+  insertRows(table: string, rows: readonly Row[], writtenAs?: WrittenAs): Promise<number>;
   /**
    * Ends the epoch and resolves once it is committed, so that everything done before the call
    * is visible to every reader of the store (RW_IMPLICIT_FLUSH). Calls while a commit is in
@@ -155,6 +156,8 @@ export interface DurableEngineOptions {
    * it is dropped; without it, sinks' queues fill and nothing delivers them.
    */
   readonly openSink?: (sink: SinkSpec, store: ViewStore) => RunningSink;
+  /** Reads a COPY the DML log kept as its data (the endpoint's COPY FROM); without it, such a record stops the start. */
+  readonly readCopy?: CopyReader;
 }
 
 /** Units of a log input that are not in its source's FORMAT (lines of stdin in an access-log format). */
@@ -278,6 +281,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       engine,
       openTableLog(options.data.path, committed, { fsync: fsync === 'never' ? 'never' : 'epoch' }, notices),
       committed.tableLog,
+      options.readCopy,
     );
     replayedWrites = tableLog.replay();
     tableLog.follow();
@@ -560,9 +564,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       await durable();
       return result;
     },
-    async insertRows(table, rows) {
+    async insertRows(table, rows, writtenAs) {
       if (failed) throw unusable();
-      const n = engine.insert(table, rows);
+      const n = engine.insert(table, rows, writtenAs);
       await durable();
       return n;
     },

@@ -13,7 +13,7 @@ import { describeAccessStatement } from '../auth/describe-access-statement.ts';
 import { mustBeOwner } from '../auth/permission-denied.ts';
 import { type GrantableRelation, runAccessStatement } from '../auth/run-access-statement.ts';
 import { SessionPrivileges } from '../auth/session-privileges.ts';
-import type { RelationInfo, StatementResult } from '../engine/engine.ts';
+import type { RelationInfo, StatementResult, WrittenAs } from '../engine/engine.ts';
 import type { SystemParameter } from '../runtime/system-parameters.ts';
 import { type AccessStatement, parseAccessStatement } from '../sql/access-statements.ts';
 import { type CopyCommand, type CopyToCommand, copyCommand } from '../sql/copy-statement.ts';
@@ -77,7 +77,7 @@ export interface PgBackendDeps {
    * Inserts typed rows into a table as INSERT does (COPY FROM): full rows, values in the
    * table's column order; resolves with their number once they are durable.
    */
-  readonly insertRows: (table: string, rows: readonly Row[]) => Promise<number>;
+  readonly insertRows: (table: string, rows: readonly Row[], writtenAs?: WrittenAs) => Promise<number>;
   /** Subscriptions and the change logs they follow. */
   readonly subscriptions: SubscriptionStore;
   /** Users and grants, and how a change of them is made durable (without: root alone, in memory). */
@@ -310,8 +310,8 @@ class TidewatchSession implements PgSession {
     if (copy.kind === 'CopyFrom')
       return copyFrom(copy, {
         ...this.#deps,
-        insertRows: async (table, rows) => {
-          const n = await this.#deps.insertRows(table, rows);
+        insertRows: async (table, rows, writtenAs) => {
+          const n = await this.#deps.insertRows(table, rows, writtenAs);
           if (this.#settings.implicitFlush) await this.#deps.flush();
           return n;
         },
