@@ -96,7 +96,7 @@ const flags = [
     parse: parseInteger(1, 1_000_000),
   },
   {
-    name: 'format',
+    name: 'output-format',
     arg: 'FORMAT',
     help: 'ndjson (the reference schema), or combined: access-log lines as Apache and nginx write them (stdout or a file)',
     default: 'ndjson' as string,
@@ -179,8 +179,8 @@ export const generateCommand: Command<typeof flags> = defineCommand({
       throw new UsageError('tidewatch generate: --kafka and --topic go together');
     if (s.kafka !== '' && s.output !== '-')
       throw new UsageError('tidewatch generate: give either --kafka or --output, not both');
-    if (s.format !== 'ndjson' && (s.kafka !== '' || /^https?:\/\//.test(s.output)))
-      throw new UsageError('tidewatch generate: --format combined writes to stdout or a file only');
+    if (s['output-format'] !== 'ndjson' && (s.kafka !== '' || /^https?:\/\//.test(s.output)))
+      throw new UsageError('tidewatch generate: --output-format combined writes to stdout or a file only');
     const clock = generatorClock(s.rate, s.start, s.speedup);
     const options: DriveOptions = {
       traffic: {
@@ -199,7 +199,7 @@ export const generateCommand: Command<typeof flags> = defineCommand({
       s.kafka !== ''
         ? { kafka: parseBootstrap(s.kafka), topic: s.topic, retryForMs: s['kafka-retry'] * 1000 }
         : s.output;
-    const lineOf = s.format === 'combined' ? toCombinedLine : toJsonLine;
+    const lineOf = s['output-format'] === 'combined' ? toCombinedLine : toJsonLine;
     return generate(options, target, s['batch-size'], s.labels[0], io, lineOf);
   },
 });

@@ -32,7 +32,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tw-analyze-'));
   const generated = await run([
     'generate',
-    '--format',
+    '--output-format',
     'combined',
     '--start',
     '2024-01-25T12:00:00Z',
