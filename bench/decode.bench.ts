@@ -37,7 +37,6 @@ for (const r of records) encoder.append(toJsonLine(r));
 const ndjson = Buffer.from(encoder.take());
 const ndjsonText = ndjson.toString('utf8');
 
-
 /** A reference record as nginx logs it with `combined` + ` $request_time`. */
 function nginxLine(r: LogRecord): string {
   const bytes = 200 + (r.response_time % 5000);
