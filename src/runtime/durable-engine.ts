@@ -44,6 +44,7 @@ import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
 import { PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
+import { type AttackLabel, AttackLabelFile } from './attack-labels.ts';
 import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
@@ -122,6 +123,17 @@ export interface DurableEngine {
   close(): Promise<void>;
   /** Users and grants, committed with every epoch; a DROP takes the grants on what it drops. */
   readonly access: AccessCatalog;
+  /**
+   * Keeps the labels of attack episodes whose first events are about to be appended to
+   * `source`'s log input, at the offsets given (durable when this returns); each reaches
+   * `tidewatch_attack_labels` in the epoch that consumes its first event.
+   */
+  recordAttackLabels(
+    source: string,
+    labels: readonly { readonly label: AttackLabel; readonly offset: number }[],
+  ): void;
+  /** Attack labels in the data directory, every run's. */
+  attackLabels(): number;
   /** Runs a change of users or grants and resolves once it is committed (as DDL from a client). */
   changeAccess<T>(change: (catalog: AccessCatalog) => T): Promise<T>;
 }
@@ -266,7 +278,13 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   };
   let replayedWrites = 0;
   const access = new AccessCatalog(state?.access);
+  let labels: AttackLabelFile | undefined;
   try {
+    labels = new AttackLabelFile(join(options.data.path, 'attack-labels.ndjson'), {
+      fsync: fsync !== 'never',
+      committed: (source) => committed.sources[source] ?? 0,
+      notices,
+    });
     if (state !== undefined) {
       await engine.restore(state.engine, (relation) => store.rows(relation));
       restoredEpoch = committed.epoch;
@@ -286,11 +304,13 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     replayedWrites = tableLog.replay();
     tableLog.follow();
   } catch (e) {
+    labels?.close();
     closeLogs();
     engine.close();
     await store.close();
     throw e;
   }
+  const labelFile = labels;
 
   let failed = false;
   let commits: Promise<void> = Promise.resolve();
@@ -317,6 +337,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       definedFor = catalogSize();
     }
     let state: Uint8Array;
+    let released: ReturnType<AttackLabelFile['release']>;
     const consumedTable = tableLog?.offset ?? committed.tableLog;
     try {
       for (const log of logs()) log.sync();
@@ -340,6 +361,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         access: access.snapshot(),
       };
       state = serialize(saved);
+      released = labelFile.release(offsets);
     } catch (e) {
       fail(e);
       return;
@@ -348,7 +370,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     commits = commits
       .then(async () => {
         if (failed) return;
-        await store.commit(epoch, deltas, state, raw, schema, deadLetters);
+        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released);
         // What the store now holds need not be kept in the DML log.
         tableLog?.log.truncateBefore(consumedTable);
       })
@@ -368,6 +390,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     engine.close();
     await commits;
     closeLogs();
+    labelFile.close();
     await store.close();
     throw e;
   }
@@ -431,6 +454,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     const decodeUnit = options.decoderFor?.(spec, units?.format);
     if (decodeUnit === undefined) throw new Error(`no decoder for the units of source ${source}`);
     const log = openCheckedLog(options.data.path, name, committed, { fsync }, notices);
+    if (units === undefined) labelFile.cutOrphans(source, log.nextOffset);
     if (units !== undefined) {
       const file = join(log.dir, UNITS_FILE);
       if (!existsSync(file)) {
@@ -588,6 +612,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     },
     flush,
     access,
+    recordAttackLabels: (source, entries) => labelFile.append(source, entries),
+    attackLabels: () => labelFile.total,
     async changeAccess(change) {
       if (failed) throw unusable();
       const result = change(access);
@@ -610,6 +636,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       if (!failed) engine.flush();
       await commits;
       closeLogs();
+      labelFile.close();
       await store.close();
     },
   };

@@ -34,7 +34,12 @@ import {
 } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
 import { DATABASE } from '../store/query/stored-relation.ts';
-import { DEAD_LETTER_COLUMNS, DEAD_LETTERS } from '../store/view-store.ts';
+import {
+  ATTACK_LABEL_COLUMNS,
+  ATTACK_LABELS,
+  DEAD_LETTER_COLUMNS,
+  DEAD_LETTERS,
+} from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
 import { copyFrom } from './copy-from.ts';
 import { CommitSignal, Cursors, type SubscriptionStore } from './cursors.ts';
@@ -520,6 +525,15 @@ const DEAD_LETTERS_RELATION = {
   unique: false,
 };
 
+/** The store's table of the generator's attack labels, its ground truth for scoring detections. */
+const ATTACK_LABELS_RELATION = {
+  name: ATTACK_LABELS,
+  kind: 'source' as const,
+  columns: ATTACK_LABEL_COLUMNS,
+  definition: `-- the generator's attack episodes, each committed with its first event (kept by tidewatch)`,
+  unique: false,
+};
+
 /** What the store's queries know of an engine relation. */
 function storedRelation(r: RelationInfo): StoredRelation {
   return {
@@ -672,7 +686,7 @@ export class TidewatchPgBackend implements PgBackend {
   #storedRelations(): readonly StoredRelation[] {
     const of = this.#deps.relations();
     if (this.#stored?.of !== of)
-      this.#stored = { of, list: [...of.map(storedRelation), DEAD_LETTERS_RELATION] };
+      this.#stored = { of, list: [...of.map(storedRelation), DEAD_LETTERS_RELATION, ATTACK_LABELS_RELATION] };
     return this.#stored.list;
   }
 
