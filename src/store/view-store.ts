@@ -242,6 +242,32 @@ export const DEAD_LETTER_COLUMNS: readonly ViewColumn[] = [
   { name: 'received_at', type: { name: 'timestamp' } },
 ];
 
+/** The generator's ground truth: one row per attack episode, committed with the epoch of its first event. */
+export const ATTACK_LABELS = 'tidewatch_attack_labels';
+
+/** The columns of `tidewatch_attack_labels`, as queries see them. */
+export const ATTACK_LABEL_COLUMNS: readonly ViewColumn[] = [
+  { name: 'scenario', type: { name: 'varchar' } },
+  { name: 'actor_ip', type: { name: 'varchar' } },
+  { name: 'actor_user', type: { name: 'varchar' } },
+  { name: 'target', type: { name: 'varchar' } },
+  { name: 'start_time', type: { name: 'timestamp' } },
+  { name: 'end_time', type: { name: 'timestamp' } },
+  { name: 'source', type: { name: 'varchar' } },
+  { name: 'epoch', type: { name: 'int8' } },
+];
+
+/** An attack episode as the generator labels it (times ISO 8601), and the source its events went to. */
+export interface AttackLabelRow {
+  readonly scenario: string;
+  readonly actor_ip: string | null;
+  readonly actor_user: string | null;
+  readonly target: string;
+  readonly start: string;
+  readonly end: string;
+  readonly source: string;
+}
+
 /** A unit of a source's input that is not a record: where it was, why, and its text. */
 export interface DeadLetter {
   readonly position: string;
@@ -311,6 +337,15 @@ export function duckType(t: SqlType): string {
       return never;
     }
   }
+}
+
+/** The message of the DuckDB error a retraction without its row raises (view-store's own check). */
+const NEGATIVE_MULTIPLICITY = 'tidewatch: negative multiplicity';
+
+/** An integer of ours as a DuckDB literal. */
+function integerLiteral(n: number): string {
+  if (!Number.isSafeInteger(n)) throw invalid(`${n} is not an integer`);
+  return String(n);
 }
 
 function invalid(message: string): StoreError {
@@ -603,6 +638,9 @@ export class ViewStore {
       );
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${DEAD_LETTERS} (source VARCHAR NOT NULL, position VARCHAR NOT NULL, reason VARCHAR NOT NULL, raw VARCHAR NOT NULL, epoch BIGINT NOT NULL, received_at TIMESTAMP NOT NULL)`,
+      );
+      await conn.run(
+        `CREATE TABLE IF NOT EXISTS ${ATTACK_LABELS} (scenario VARCHAR NOT NULL, actor_ip VARCHAR, actor_user VARCHAR, target VARCHAR NOT NULL, start_time TIMESTAMP NOT NULL, end_time TIMESTAMP NOT NULL, source VARCHAR NOT NULL, epoch BIGINT NOT NULL)`,
       );
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${SUBSCRIPTIONS} (name VARCHAR PRIMARY KEY, view VARCHAR NOT NULL, retention_ms BIGINT NOT NULL, created_epoch BIGINT NOT NULL)`,
@@ -1014,7 +1052,7 @@ export class ViewStore {
    * state at that epoch, replacing the previous one — atomically: afterwards either the whole
    * epoch is in the file or (on any failure) nothing of it. With `schema`, the store's tables
    * are first brought to it in the same transaction (the epoch's deltas are of that
-   * catalog). Epochs must increase.
+   * catalog). `labels`: attack labels whose first events the epoch consumed. Epochs must increase.
    */
   commit(
     epoch: number,
@@ -1023,9 +1061,10 @@ export class ViewStore {
     raw?: ReadonlyMap<string, readonly Row[]>,
     schema?: StoreSchema,
     deadLetters?: ReadonlyMap<string, readonly DeadLetter[]>,
+    labels?: readonly AttackLabelRow[],
   ): Promise<void> {
     return this.#exclusive(() =>
-      this.#commit(epoch, deltas, state, raw, schema, deadLetters).catch((e: unknown) => {
+      this.#commit(epoch, deltas, state, raw, schema, deadLetters, labels ?? []).catch((e: unknown) => {
         throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
       }),
     );
@@ -1038,6 +1077,7 @@ export class ViewStore {
     raw: ReadonlyMap<string, readonly Row[]> | undefined,
     schema: StoreSchema | undefined,
     deadLetters: ReadonlyMap<string, readonly DeadLetter[]> | undefined,
+    labels: readonly AttackLabelRow[],
   ): Promise<void> {
     bigint(epoch, 'epoch');
     if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
@@ -1094,39 +1134,50 @@ export class ViewStore {
     const added: { source: SourceState; bytes: number; rows: number }[] = [];
     // Staging tables are temporary and per connection: created outside the transaction.
     for (const w of work) await this.#ensureStage(w.view);
-    await this.#transaction(async () => {
-      if (plan !== undefined) await this.#applySchema(plan, epoch, now);
-      for (const { view, changes } of work) {
-        await this.#apply(view, changes);
-        if (this.#subscribed(view.name).length > 0)
-          await this.#logChanges(view, changeLogTable(view.name), view.key, epoch, now);
-        for (const sink of this.#sinksOf(view.name, plan?.sinks))
-          await this.#logChanges(view, sinkQueueTable(sink.name), undefined, epoch, now, true);
-        await this.#options.afterApply?.(view.name);
-      }
-      for (const { view, delta } of appended) {
-        await this.#append(view, delta);
-        await this.#options.afterApply?.(view.name);
-      }
-      for (const { source, rows } of appends) {
-        const bytes = await this.#appendRaw(source, epoch, rows);
-        await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
-          source.name,
-          BigInt(epoch),
-          BigInt(rows.length),
-          BigInt(bytes),
-          committedAt,
-        ]);
-        added.push({ source, bytes, rows: rows.length });
-      }
-      for (const [source, letters] of deadLetters ?? [])
-        await this.#appendDeadLetters(source, letters, epoch, committedAt);
-      await this.#conn.run(`INSERT INTO ${EPOCHS} VALUES ($1, $2)`, [BigInt(epoch), committedAt]);
-      if (state !== undefined) {
-        await this.#conn.run(`DELETE FROM ${STATE}`);
-        await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
-      }
-    });
+    // The stages are emptied as the transaction begins, in the same round trip.
+    const emptyStages = work.map((w) => `DELETE FROM temp.main.${w.view.stage as string}`);
+    await this.#transaction(
+      async () => {
+        if (plan !== undefined) await this.#applySchema(plan, epoch, now);
+        for (const { view, changes } of work) {
+          await this.#apply(view, changes, [
+            ...(this.#subscribed(view.name).length > 0
+              ? [this.#changeLogInsert(view, changeLogTable(view.name), view.key, epoch, now)]
+              : []),
+            ...this.#sinksOf(view.name, plan?.sinks).map((sink) =>
+              this.#changeLogInsert(view, sinkQueueTable(sink.name), undefined, epoch, now, true),
+            ),
+          ]);
+          await this.#options.afterApply?.(view.name);
+        }
+        for (const { view, delta } of appended) {
+          await this.#append(view, delta);
+          await this.#options.afterApply?.(view.name);
+        }
+        for (const { source, rows } of appends) {
+          const bytes = await this.#appendRaw(source, epoch, rows);
+          await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
+            source.name,
+            BigInt(epoch),
+            BigInt(rows.length),
+            BigInt(bytes),
+            committedAt,
+          ]);
+          added.push({ source, bytes, rows: rows.length });
+        }
+        for (const [source, letters] of deadLetters ?? [])
+          await this.#appendDeadLetters(source, letters, epoch, committedAt);
+        await this.#appendAttackLabels(labels, epoch);
+        const epochRow = `INSERT INTO ${EPOCHS} VALUES (${integerLiteral(epoch)}, make_timestamp(${integerLiteral(Math.round(now) * 1000)}))`;
+        if (state === undefined) await this.#conn.run(epochRow);
+        else {
+          await this.#conn.run(`${epochRow};\nDELETE FROM ${STATE}`);
+          await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
+        }
+      },
+      true,
+      emptyStages,
+    );
     if (plan !== undefined) await this.#adoptSchema(plan);
     this.#lastEpoch = epoch;
     for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
@@ -1138,6 +1189,7 @@ export class ViewStore {
         ...appended.map((a) => a.view.name),
         ...appends.map((a) => a.source.name),
         ...((deadLetters?.size ?? 0) > 0 ? [DEAD_LETTERS] : []),
+        ...(labels.length > 0 ? [ATTACK_LABELS] : []),
       ]),
     ];
     for (const l of this.#committedListeners) l(epoch, changed);
@@ -1149,14 +1201,14 @@ export class ViewStore {
    * UpdateDelete, UpdateInsert; rows of one kind in the order the epoch staged them (`arrival`:
    * as they came, an APPEND ONLY table's in insertion order) or by row key.
    */
-  async #logChanges(
+  #changeLogInsert(
     view: ViewState,
     table: string,
     key: readonly number[] | undefined,
     epoch: number,
     now: number,
     arrival = false,
-  ): Promise<void> {
+  ): string {
     const cols = view.columns.map((c) => `s.${quoteIdent(c.name)}`);
     const delta = `s.${DELTA}`;
     const keyCols = (key ?? []).map((k) => cols[k] as string);
@@ -1166,12 +1218,13 @@ export class ViewStore {
         : `CASE WHEN ${delta} > 0 THEN (CASE WHEN bool_or(${delta} < 0) OVER k THEN 3 ELSE 1 END) ` +
           `ELSE (CASE WHEN bool_or(${delta} > 0) OVER k THEN 4 ELSE 2 END) END`;
     const window = key === undefined ? '' : ` WINDOW k AS (PARTITION BY ${keyCols.join(', ') || 'NULL'})`;
-    await this.#conn.run(
+    // The epoch and the time are integers of ours, written as literals: the statement runs in a
+    // batch, where parameters cannot be bound.
+    return (
       `INSERT INTO ${quoteIdent(table)} ` +
-        `SELECT ${cols.join(', ')}, ${op}, $1, ` +
-        `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, arrival ? 's.rowid' : `s.${KEY}`].join(', ')}), $2 ` +
-        `FROM temp.main.${view.stage as string} AS s, range(abs(${delta}))${window}`,
-      [BigInt(epoch), BigInt(Math.round(now))],
+      `SELECT ${cols.join(', ')}, ${op}, ${integerLiteral(epoch)}, ` +
+      `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, arrival ? 's.rowid' : `s.${KEY}`].join(', ')}), ${integerLiteral(Math.round(now))} ` +
+      `FROM temp.main.${view.stage as string} AS s, range(abs(${delta}))${window}`
     );
   }
 
@@ -1251,6 +1304,25 @@ export class ViewStore {
       a.appendVarchar(l.raw);
       a.appendBigInt(epochValue);
       a.appendTimestamp(at);
+      a.endRow();
+    });
+  }
+
+  async #appendAttackLabels(labels: readonly AttackLabelRow[], epoch: number): Promise<void> {
+    if (labels.length === 0) return;
+    const a = await this.#conn.createAppender(ATTACK_LABELS);
+    const epochValue = BigInt(epoch);
+    const varchar = (v: string | null) => (v === null ? a.appendNull() : a.appendVarchar(v));
+    const time = (iso: string) => a.appendTimestamp(timestampValue(BigInt(Date.parse(iso)) * 1000n));
+    await fillAppender(a, labels, (l) => {
+      a.appendVarchar(l.scenario);
+      varchar(l.actor_ip);
+      varchar(l.actor_user);
+      a.appendVarchar(l.target);
+      time(l.start);
+      time(l.end);
+      a.appendVarchar(l.source);
+      a.appendBigInt(epochValue);
       a.endRow();
     });
   }
@@ -1342,9 +1414,16 @@ export class ViewStore {
     return result;
   }
 
-  /** Runs `work` in a transaction; `changesReads`: what readers see may change (`version`). */
-  async #transaction(work: () => Promise<void>, changesReads = true): Promise<void> {
-    await this.#conn.run('BEGIN TRANSACTION');
+  /**
+   * Runs `work` in a transaction; `changesReads`: what readers see may change (`version`);
+   * `first`: statements run with the BEGIN, in its round trip.
+   */
+  async #transaction(
+    work: () => Promise<void>,
+    changesReads = true,
+    first: readonly string[] = [],
+  ): Promise<void> {
+    await this.#conn.run(['BEGIN TRANSACTION', ...first].join(';\n'));
     try {
       await work();
       await this.#conn.run('COMMIT');
@@ -1408,11 +1487,20 @@ export class ViewStore {
     return this.#csv.load(this.#conn, target, rows);
   }
 
-  async #apply(view: ViewState, changes: ReturnType<typeof consolidate>): Promise<void> {
+  /**
+   * Brings a view's table to the epoch: its changes staged by an appender (the stage was
+   * emptied when the transaction began), then one batch of statements — the keys' counts, the
+   * check that retractions find their rows, the replacement of touched rows, and `following`
+   * (the change logs that read the stage) — one round trip to DuckDB instead of one each.
+   */
+  async #apply(
+    view: ViewState,
+    changes: ReturnType<typeof consolidate>,
+    following: readonly string[],
+  ): Promise<void> {
     const stage = view.stage as string;
     const table = quoteIdent(view.name);
     const conn = this.#conn;
-    await conn.run(`DELETE FROM temp.main.${stage}`);
     const a = await conn.createAppender(stage, 'main', 'temp');
     const types = view.columns.map((c) => c.type);
     let retracts = false;
@@ -1426,24 +1514,32 @@ export class ViewStore {
     });
     const cols = view.columns.map((c) => quoteIdent(c.name));
     const s = `temp.main.${stage}`;
-    // The counts the staged keys have now (NULL: a new key), in one join.
-    await conn.run(`UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}`);
     const next = `coalesce(s.${OLD}, 0) + s.${DELTA}`;
-    // A retraction must find enough copies of its row.
-    if (retracts) {
-      const bad = await conn.runAndReadAll(`SELECT count(*) FROM ${s} AS s WHERE ${next} < 0`);
-      if ((bad.getRows()[0]?.[0] as bigint) > 0n)
+    const batch = [
+      // The counts the staged keys have now (NULL: a new key), in one join.
+      `UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}`,
+      // A retraction must find enough copies of its row.
+      ...(retracts
+        ? [
+            `SELECT CASE WHEN count(*) > 0 THEN error('${NEGATIVE_MULTIPLICITY}') END FROM ${s} AS s WHERE ${next} < 0`,
+          ]
+        : []),
+      // Rows of touched keys are replaced rather than updated: cheaper in DuckDB, and an
+      // aggregate's change is a retraction of one key and an insertion of another anyway.
+      `DELETE FROM ${table} WHERE ${KEY} IN (SELECT ${KEY} FROM ${s} WHERE ${OLD} IS NOT NULL)`,
+      `INSERT INTO ${table} (${[...cols, KEY, COUNT].join(', ')}) ` +
+        `SELECT ${[...cols.map((c) => `s.${c}`), `s.${KEY}`, next].join(', ')} FROM ${s} AS s WHERE ${next} > 0`,
+      ...following,
+    ];
+    try {
+      await conn.run(batch.join(';\n'));
+    } catch (e) {
+      if (e instanceof Error && e.message.includes(NEGATIVE_MULTIPLICITY))
         throw invalid(
           `the epoch retracts rows that view "${view.name}" does not hold (multiplicity would be negative)`,
         );
+      throw e;
     }
-    // Rows of touched keys are replaced rather than updated: cheaper in DuckDB, and an
-    // aggregate's change is a retraction of one key and an insertion of another anyway.
-    await conn.run(`DELETE FROM ${table} WHERE ${KEY} IN (SELECT ${KEY} FROM ${s} WHERE ${OLD} IS NOT NULL)`);
-    await conn.run(
-      `INSERT INTO ${table} (${[...cols, KEY, COUNT].join(', ')}) ` +
-        `SELECT ${[...cols.map((c) => `s.${c}`), `s.${KEY}`, next].join(', ')} FROM ${s} AS s WHERE ${next} > 0`,
-    );
   }
 }
 
