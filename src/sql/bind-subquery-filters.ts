@@ -18,7 +18,7 @@
 import type { Node, SelectStmt, SubLink } from 'libpg-query';
 import { SqlError, SqlState } from './errors.ts';
 import { and, type BoundExpr, columnRef, columnsUsed, literal, mapColumns, or } from './expr.ts';
-import type { AggregateCall, Plan, PlanColumn } from './plan.ts';
+import { countRows, distinctRows, type Plan, type PlanColumn } from './plan.ts';
 import { type SqlType, T } from './types.ts';
 
 export interface ScopeColumn {
@@ -113,16 +113,6 @@ function outerColumns(plan: Plan, columns: readonly PlanColumn[]): Plan {
     input: plan,
     exprs: columns.map((c, i) => columnRef(i, c.name, c.type)),
     columns,
-  });
-}
-
-function distinctRows(input: Plan): Plan {
-  return Object.freeze({
-    kind: 'Aggregate',
-    input,
-    groupKeys: input.columns.map((c, i) => columnRef(i, c.name, c.type)),
-    aggregates: [],
-    columns: input.columns,
   });
 }
 
@@ -239,20 +229,11 @@ function correlation(e: BoundExpr, wi: number): { inner: BoundExpr; outer: Bound
 
 /** The outer rows joined with the subquery's row count, kept where it is (not) above 0. */
 function uncorrelatedExists(sub: Plan, negated: boolean, outer: Plan, b: SubqueryBinding): Plan {
-  const countStar: AggregateCall = Object.freeze({
-    fn: 'count_star',
-    args: [],
-    direct: [],
-    distinct: false,
-    filter: undefined,
-    orderBy: [],
-    type: T.int8,
-  });
   const counted: Plan = Object.freeze({
     kind: 'Aggregate',
     input: sub,
     groupKeys: [],
-    aggregates: [countStar],
+    aggregates: [countRows()],
     columns: [{ name: 'count', type: T.int8 }],
   });
   const n = columnRef(0, 'count', T.int8);
@@ -267,18 +248,12 @@ function uncorrelatedExists(sub: Plan, negated: boolean, outer: Plan, b: Subquer
 }
 
 function inSubquery(s: SubLink, negated: boolean, outer: Bound, b: SubqueryBinding): Plan | undefined {
-  const q = selectOf(s);
   const operName = s.operName?.[0];
   const op = operName !== undefined && 'String' in operName ? operName.String.sval : '=';
-  if (q === undefined || s.testexpr === undefined || op !== '=' || 'RowExpr' in s.testexpr) return undefined;
-  let sub: Bound;
-  try {
-    sub = b.bindQuery(q);
-  } catch {
-    return undefined;
-  }
-  const col = sub.plan.columns[0];
-  if (col === undefined || sub.plan.columns.length !== 1) return undefined;
+  if (s.testexpr === undefined || op !== '=' || 'RowExpr' in s.testexpr) return undefined;
+  const bound = singleColumn(s, b);
+  if (bound === undefined) return undefined;
+  const { sub, col } = bound;
   const x = b.bindValue(s.testexpr, outer.scope);
   const eq = b.compare('=', x, columnRef(0, col.name, col.type));
   if (eq.kind !== 'Call') return undefined;
@@ -302,24 +277,14 @@ function inSubquery(s: SubLink, negated: boolean, outer: Bound, b: SubqueryBindi
  * joined with the subquery's row and NULL counts, then left-joined with its distinct values.
  */
 function notIn(outer: Plan, sub: Plan, keys: Plan, x: BoundExpr, key: BoundExpr, b: SubqueryBinding): Plan {
-  const count = (filter: BoundExpr | undefined): AggregateCall =>
-    Object.freeze({
-      fn: 'count_star',
-      args: [],
-      direct: [],
-      distinct: false,
-      filter,
-      orderBy: [],
-      type: T.int8,
-    });
   const value = columnRef(0, sub.columns[0]?.name ?? 'value', sub.columns[0]?.type ?? key.type);
   const counted: Plan = Object.freeze({
     kind: 'Aggregate',
     input: sub,
     groupKeys: [],
     aggregates: [
-      count(undefined),
-      count(Object.freeze({ kind: 'IsNull', arg: value, negated: false, type: T.boolean })),
+      countRows(),
+      countRows(Object.freeze({ kind: 'IsNull', arg: value, negated: false, type: T.boolean })),
     ],
     columns: [
       { name: 'rows', type: T.int8 },
@@ -361,16 +326,9 @@ function dynamicFilter(
   outer: Bound,
   b: SubqueryBinding,
 ): Plan | undefined {
-  const q = selectOf(s);
-  if (q === undefined) return undefined;
-  let sub: Bound;
-  try {
-    sub = b.bindQuery(q);
-  } catch {
-    return undefined;
-  }
-  const col = sub.plan.columns[0];
-  if (col === undefined || sub.plan.columns.length !== 1 || !oneRow(sub.plan)) return undefined;
+  const bound = singleColumn(s, b);
+  if (bound === undefined || !oneRow(bound.sub.plan)) return undefined;
+  const { sub, col } = bound;
   const x = b.bindValue(other, outer.scope);
   const width = outer.plan.columns.length;
   const value = columnRef(width, col.name, col.type);
@@ -380,6 +338,20 @@ function dynamicFilter(
     Object.freeze({ kind: 'Filter', input: joined, predicate: test, columns: joined.columns }),
     outer.plan.columns,
   );
+}
+
+/** The subquery bound on its own (not correlated), when it gives one column. */
+function singleColumn(s: SubLink, b: SubqueryBinding): { sub: Bound; col: PlanColumn } | undefined {
+  const q = selectOf(s);
+  if (q === undefined) return undefined;
+  let sub: Bound;
+  try {
+    sub = b.bindQuery(q);
+  } catch {
+    return undefined;
+  }
+  const col = sub.plan.columns[0];
+  return col === undefined || sub.plan.columns.length !== 1 ? undefined : { sub, col };
 }
 
 /** An aggregate without GROUP BY under projections: exactly one row. */

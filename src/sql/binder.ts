@@ -79,6 +79,7 @@ import type {
   WindowFrame,
   WindowFunction,
 } from './plan.ts';
+import { distinctRows } from './plan.ts';
 import { intersectOrExcept } from './set-operations.ts';
 import type { Delete, ExprAst, Insert, QueryAst, Update } from './statement.ts';
 import {
@@ -469,7 +470,7 @@ class Binder {
       else inputs.push(p);
     }
     let plan: Plan = Object.freeze({ kind: 'UnionAll', inputs, columns });
-    if (stmt.all !== true) plan = distinct(plan);
+    if (stmt.all !== true) plan = distinctRows(plan);
     return { plan, scope };
   }
 
@@ -578,7 +579,7 @@ class Binder {
         );
     });
     plan = project(plan, exprs, columns);
-    if (isDistinct) plan = distinct(plan);
+    if (isDistinct) plan = distinctRows(plan);
     if (onColumns.length > 0)
       plan = Object.freeze({
         kind: 'TopN',
@@ -1899,16 +1900,6 @@ function project(input: Plan, exprs: readonly BoundExpr[], columns: readonly Pla
     input,
     exprs: Object.freeze([...exprs]),
     columns: Object.freeze([...columns]),
-  });
-}
-
-function distinct(input: Plan): Plan {
-  return Object.freeze({
-    kind: 'Aggregate',
-    input,
-    groupKeys: input.columns.map((c, i) => columnRef(i, c.name, c.type)),
-    aggregates: [],
-    columns: input.columns,
   });
 }
 

@@ -5,8 +5,8 @@
  */
 
 import type { RelationKind } from './catalog.ts';
-import type { BoundExpr } from './expr.ts';
-import type { Interval, SqlType } from './types.ts';
+import { type BoundExpr, columnRef } from './expr.ts';
+import { type Interval, type SqlType, T } from './types.ts';
 
 export interface PlanColumn {
   readonly name: string;
@@ -300,4 +300,28 @@ export function planRelations(p: Plan, into: Set<string> = new Set()): Set<strin
   if (p.kind === 'Scan') into.add(p.relation);
   for (const i of planInputs(p)) planRelations(i, into);
   return into;
+}
+
+/** `count(*)`, with a FILTER when given. */
+export function countRows(filter?: BoundExpr): AggregateCall {
+  return Object.freeze({
+    fn: 'count_star',
+    args: [],
+    direct: [],
+    distinct: false,
+    filter,
+    orderBy: [],
+    type: T.int8,
+  });
+}
+
+/** The distinct rows of `input` (a GROUP BY on every column, no aggregates). */
+export function distinctRows(input: Plan): Plan {
+  return Object.freeze({
+    kind: 'Aggregate',
+    input,
+    groupKeys: input.columns.map((c, i) => columnRef(i, c.name, c.type)),
+    aggregates: [],
+    columns: input.columns,
+  });
 }

@@ -10,7 +10,7 @@
  */
 import { and, type BoundExpr, columnRef, literal } from './expr.ts';
 import { resolveOperator } from './functions.ts';
-import type { AggregateCall, Plan, PlanColumn } from './plan.ts';
+import { countRows, type Plan, type PlanColumn } from './plan.ts';
 import { T } from './types.ts';
 
 export function intersectOrExcept(
@@ -29,16 +29,6 @@ export function intersectOrExcept(
       columns: [...columns, { name: 'from_left', type: T.boolean }],
     });
   const side = columnRef(width, 'from_left', T.boolean);
-  const count = (filter: BoundExpr): AggregateCall =>
-    Object.freeze({
-      fn: 'count_star',
-      args: [],
-      direct: [],
-      distinct: false,
-      filter,
-      orderBy: [],
-      type: T.int8,
-    });
   const notLeft = resolveOperator('=', side, literal(false, T.boolean), undefined);
   const grouped: Plan = Object.freeze({
     kind: 'Aggregate',
@@ -48,7 +38,7 @@ export function intersectOrExcept(
       columns: [...columns, { name: 'from_left', type: T.boolean }],
     }),
     groupKeys: columns.map((c, i) => columnRef(i, c.name, c.type)),
-    aggregates: [count(side), count(notLeft)],
+    aggregates: [countRows(side), countRows(notLeft)],
     columns: [...columns, { name: 'left', type: T.int8 }, { name: 'right', type: T.int8 }],
   });
   const l = columnRef(width, 'left', T.int8);

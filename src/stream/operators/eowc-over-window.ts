@@ -32,9 +32,10 @@ import {
   type Watermark,
   type WatermarkEntries,
 } from '../operator.ts';
-import { type SortedEntry, SortedRows, sortKeyOf } from '../sorted-rows.ts';
+import { type SortedEntry, SortedRows } from '../sorted-rows.ts';
 import { compareValues, type Row, type SortKey, type Value } from '../value.ts';
 import { type RankBase, type WindowCall, WindowColumns, type WindowOutput } from '../window-columns.ts';
+import { placeRows } from './partitioned.ts';
 
 export interface EowcOverWindowOptions {
   readonly partitionBy?: (row: Row) => Value[];
@@ -71,8 +72,6 @@ interface EowcOverWindowState {
   readonly held: WatermarkEntries;
 }
 
-const NO_PARTITION: Row = [];
-
 export class EowcOverWindow extends Operator {
   readonly arity = 1;
   readonly #o: EowcOverWindowOptions;
@@ -94,37 +93,32 @@ export class EowcOverWindow extends Operator {
   }
 
   protected onChunk(chunk: Chunk): void {
-    const { rows, weights } = chunk;
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as Row;
-      const w = weights[i] as number;
-      if (w === 0) continue;
-      let pk: Row = NO_PARTITION;
-      let key: Value[];
-      let args: readonly Value[];
-      try {
-        if (this.#o.partitionBy !== undefined) pk = this.#o.partitionBy(row);
-        key = sortKeyOf(this.#o.orderBy, row);
-        args = this.#columns.argsOf(row);
-      } catch (e) {
-        this.fail(e);
-        continue;
-      }
-      let p = this.#partitions.get(pk);
-      if (p === undefined) {
-        p = { key: pk, rows: new SortedRows(this.#o.orderBy), base: { rows: 0, groups: 0 }, emitted: 0 };
-        this.#partitions.set(pk, p);
-      }
-      if (w < 0 && this.#closed(key[0] as Value)) {
-        this.fail(
-          Object.assign(new Error('a row already emitted on window close was retracted'), {
-            sqlstate: '0A000',
-          }),
-        );
-        continue;
-      }
-      p.rows.add(row, key, args, w);
-    }
+    const how = {
+      partitionBy: this.#o.partitionBy,
+      order: this.#o.orderBy,
+      argsOf: (row: Row) => this.#columns.argsOf(row),
+    };
+    placeRows(
+      chunk,
+      how,
+      (e) => this.fail(e),
+      (row, w, { pk, key, args }) => {
+        if (w < 0 && this.#closed(key[0] as Value)) {
+          this.fail(
+            Object.assign(new Error('a row already emitted on window close was retracted'), {
+              sqlstate: '0A000',
+            }),
+          );
+          return;
+        }
+        let p = this.#partitions.get(pk);
+        if (p === undefined) {
+          p = { key: pk, rows: new SortedRows(this.#o.orderBy), base: { rows: 0, groups: 0 }, emitted: 0 };
+          this.#partitions.set(pk, p);
+        }
+        p.rows.add(row, key, args, w);
+      },
+    );
   }
 
   #closed(v: Value): boolean {
