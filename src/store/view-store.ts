@@ -94,6 +94,7 @@ import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from '.
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
+import type { SentAlert } from './sent-alerts.ts';
 import {
   ackSinkQueue,
   createSinkQueue,
@@ -883,15 +884,24 @@ export class ViewStore {
   }
 
   /**
-   * A sink's delivery acknowledges: the epochs up to `deliveredEpoch` leave its queue, and
-   * `progress` is what a start gives it back (`sinkProgress`). A sink dropped meanwhile is left
-   * alone. Readers' answers do not change with it (the store's version stays).
+   * A sink's delivery acknowledges: the epochs up to `deliveredEpoch` leave its queue,
+   * `progress` is what a start gives it back (`sinkProgress`), and the messages it settled since
+   * its last ack are recorded (sent-alerts.ts). A sink dropped meanwhile is left alone. Readers'
+   * answers do not change with it (the store's version stays).
    */
-  ackSink(name: string, deliveredEpoch: number | undefined, progress: string): Promise<void> {
+  ackSink(
+    name: string,
+    deliveredEpoch: number | undefined,
+    progress: string,
+    settled: readonly SentAlert[] = [],
+  ): Promise<void> {
     return this.#exclusive(async () => {
       const sink = this.#sinks.get(name.toLowerCase());
       if (sink === undefined) return;
-      await this.#transaction(() => ackSinkQueue(this.#conn, sink.name, deliveredEpoch, progress), false);
+      await this.#transaction(
+        () => ackSinkQueue(this.#conn, sink.name, deliveredEpoch, progress, settled),
+        false,
+      );
       sink.progress = progress;
     });
   }
