@@ -21,7 +21,8 @@
  *   `__tw_ts` (commit time, ms), written from the epoch's changes in its transaction and kept
  *   for the longest retention of the view's subscriptions.
  * - `tidewatch_sinks` and one queue per sink, `__tw_sink_<name>`: the changes of the sink's
- *   relation not delivered yet, written in each epoch's transaction (sink-queues.ts).
+ *   relation not delivered yet, written in each epoch's transaction (sink-queues.ts), and
+ *   `__tw_sent_alerts`, the last messages each sink settled, written with its acks (sent-alerts.ts).
  * - one table per view, named as the view, with the view's columns followed by
  *   `__tw_key VARCHAR` (the engine's `rowIdentity` of the row, so that a retraction finds its
  *   row exactly, NULLs and NaN included; empty in an APPEND ONLY table, whose rows are never
