@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { expandPanelSql } from '../../src/dashboard/macros.ts';
+import type pg from 'pg';
 import { isSqlPanel, loadDashboard, type SqlPanel } from '../../src/dashboard/panels.ts';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.ts';
+import { panelOverPg } from '../helpers/panel-over-pg.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
 /** The page's document, as the functions run in the browser (page.waitForFunction) use it. */
@@ -88,44 +88,7 @@ async function settled(server: RestartableServer): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
 }
 
-async function pgClient(server: RestartableServer): Promise<pg.Client> {
-  const c = new pg.Client({
-    host: '127.0.0.1',
-    port: server.pgPort,
-    user: 'root',
-    database: 'dev',
-    password: PASSWORD,
-  });
-  await c.connect();
-  return c;
-}
-
-/** A panel's SQL over the PostgreSQL endpoint with the page's parameters, values as text. */
-async function overPg(
-  client: pg.Client,
-  panel: SqlPanel,
-  filters: Record<string, string>,
-  within: { from: string; to: string },
-): Promise<(string | null)[][]> {
-  const e = expandPanelSql(
-    panel.sql,
-    { fromMicros: Date.parse(within.from) * 1000, toMicros: Date.parse(within.to) * 1000 },
-    panel.variables,
-    filters,
-  );
-  const params = e.params.map((v, i) =>
-    e.types[i]?.name === 'timestamp'
-      ? new Date((v as number) / 1000).toISOString().replace('T', ' ').replace('Z', '')
-      : v,
-  );
-  const r = await client.query({
-    text: e.sql,
-    values: params,
-    rowMode: 'array',
-    types: { getTypeParser: () => (v: string) => v },
-  });
-  return r.rows as (string | null)[][];
-}
+const overPg = panelOverPg;
 
 /** An ISO time the page or API wrote (no zone: UTC) as ms. */
 const ms = (iso: string) => Date.parse(/Z$/.test(iso) ? iso : `${iso}Z`);
@@ -177,7 +140,7 @@ describe('with the detections', { skip: skip ?? false }, () => {
     server = new RestartableServer({ dataDir: join(dir, 'with'), args: serverArgs(['--detections']) });
     await server.start();
     await settled(server);
-    client = await pgClient(server);
+    client = await server.connect(PASSWORD);
     browser = await launchChromium();
     page = await openPage(browser, server, problems);
     await page.waitForFunction(
