@@ -65,6 +65,8 @@ export class WindowColumns {
   readonly #frameInputAt: readonly number[];
   readonly #frameInputs: readonly ((row: Row) => Value)[];
   readonly #order: readonly OrderSpec[];
+  /** Ranges of the frames computed for the partition at hand (see `ranges`). */
+  readonly #shared = new Map<WindowFrame, FrameRanges>();
 
   constructor(calls: readonly WindowCall[], order: readonly OrderSpec[]) {
     this.calls = calls;
@@ -120,6 +122,7 @@ export class WindowColumns {
       i = j;
     }
     const p = { entries, peerStart, peerEnd, denseRank, columns: [] as Value[][] };
+    this.#shared.clear();
     for (let j = 0; j < this.calls.length; j++) p.columns.push(this.#column(j, p, base));
     return p;
   }
@@ -179,8 +182,13 @@ export class WindowColumns {
 
   /** The frame of call j from each position. */
   ranges(j: number, p: Omit<WindowOutput, 'columns' | 'denseRank'>): FrameRanges {
+    const frame = this.frames[j] as WindowFrame;
+    // A frame without per-row bounds is the same for every call that has it.
+    const shareable = frame.mode !== 'session' && frame.start.kind !== 'value' && frame.end.kind !== 'value';
+    const known = shareable ? this.#shared.get(frame) : undefined;
+    if (known !== undefined) return known;
     const entries = p.entries;
-    return frameRanges(this.frames[j] as WindowFrame, {
+    const r = frameRanges(frame, {
       n: entries.length,
       key: (i) => (entries[i] as SortedEntry).key,
       peerStart: p.peerStart,
@@ -188,6 +196,8 @@ export class WindowColumns {
       input: (i, k) => this.frameInput(j, entries[i] as SortedEntry, k),
       order: this.#order,
     });
+    if (shareable) this.#shared.set(frame, r);
+    return r;
   }
 
   /** What the calls compute, for snapshots (a restore into other calls is refused). */

@@ -70,6 +70,11 @@ export function frameRanges(frame: WindowFrame, p: FramedPartition): FrameRanges
     sessions(p, start, end);
     return { start, end };
   }
+  if (frame.mode === 'range' && frame.start.kind === 'unbounded' && frame.end.kind === 'current_row') {
+    // The default frame: every row up to the last of its peers.
+    for (let i = 0; i < n; i++) end[i] = p.peerEnd[i] as number;
+    return { start, end };
+  }
   const groups = frame.mode === 'groups' ? peerGroups(p) : undefined;
   let k = 0;
   const startInput = frame.start.kind === 'value' ? k++ : -1;
