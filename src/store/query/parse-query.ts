@@ -6,7 +6,8 @@
  */
 import { parseSync } from 'libpg-query';
 import { SqlError, SqlState } from '../../sql/errors.ts';
-import { byteToIndexMap, rethrowParseError, scan, type Token } from '../../sql/tokens.ts';
+import { findProcessTimeClauses } from '../../sql/process-time.ts';
+import { blank, byteToIndexMap, rethrowParseError, scan, type Token } from '../../sql/tokens.ts';
 import { asNode, type Fields } from './pg-tree.ts';
 
 export interface ParsedQuery {
@@ -73,7 +74,8 @@ export function parseQuery(sql: string): ParsedQuery {
   const map = byteToIndexMap(sql);
   let result: ReturnType<typeof parseSync>;
   try {
-    result = parseSync(sql);
+    // A process-time temporal join reads the table as it is now: here, the join it is.
+    result = parseSync(blank(sql, findProcessTimeClauses(tokens).cuts));
   } catch (e) {
     rethrowParseError(e, sql, 0, map);
   }
