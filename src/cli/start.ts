@@ -68,6 +68,7 @@ import { VERSION } from './version.ts';
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_PIPELINES: readonly string[] = ['pipelines/website-security.sql'];
 const DETECTIONS_PIPELINE = 'pipelines/detections.sql';
+const DETECTED_SOURCE = 'website_logs_source';
 const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
 const WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
 
@@ -185,8 +186,8 @@ const flags = [
   },
   {
     name: 'detections',
-    help: 'also apply pipelines/detections.sql: the threat detections (their state grows with the traffic for now: see the README)',
-    default: false as boolean,
+    help: 'apply pipelines/detections.sql, the threat detections, next to pipelines that define website_logs_source (--no-detections: off)',
+    default: true as boolean,
     parse: parseBoolean,
   },
   {
@@ -376,11 +377,6 @@ function dashboardOf(settings: Settings, io: Io): Dashboard {
 function pipelineFiles(settings: Settings, io: Io): string[] {
   const names = settings.pipeline;
   if (names.includes('none')) return [];
-  if (settings.detections)
-    return [
-      ...pipelineFiles({ ...settings, detections: false }, io),
-      join(PACKAGE_ROOT, DETECTIONS_PIPELINE),
-    ];
   const usesDefault =
     names.length === DEFAULT_PIPELINES.length && names.every((name, i) => name === DEFAULT_PIPELINES[i]);
   return names.map((name) => {
@@ -458,6 +454,7 @@ async function serve(
   const signal = AbortSignal.any([stopped, fatal.signal]);
   const feeds = settings['generator-source'];
   const blocklists = new Blocklists();
+  const applied: string[] = [];
   let durable: DurableEngine;
   let system: SystemParameters;
   try {
@@ -468,7 +465,15 @@ async function serve(
     );
     durable = await openDurableEngine({
       data,
-      setUp: (engine) => applyPipelines(engine, pipelines),
+      setUp: async (engine) => {
+        await applyPipelines(engine, pipelines);
+        applied.push(...pipelines);
+        // The detections read the reference pipeline's source: with other pipelines they have nothing to read.
+        if (!settings.detections || engine.getRelation(DETECTED_SOURCE) === undefined) return;
+        const detections = join(PACKAGE_ROOT, DETECTIONS_PIPELINE);
+        await applyPipelines(engine, [detections]);
+        applied.push(detections);
+      },
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
         checkSource,
@@ -585,7 +590,7 @@ async function serve(
     attack_episodes_total: attackEpisodes,
     generator: settings.generator,
     // Names a person can place, not the machine's paths.
-    pipelines: pipelines.map((path) => publicPath(path, io.cwd)),
+    pipelines: applied.map((path) => publicPath(path, io.cwd)),
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
     sources: sourceProgress(engine, durable.ingestion()),
@@ -702,7 +707,7 @@ async function serve(
         : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(durable.replayedRecords())} events replayed from the logs` +
           `${durable.replayedWrites > 0 ? `, ${formatCount(durable.replayedWrites)} table writes from the DML log` : ''})`
     }`,
-    `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
+    `  pipelines        ${applied.length ? applied.map(shown).join(', ') : 'none (empty engine)'}`,
     `  generator        ${generating ? `${settings['generator-rate']} events/s into ${feeds}, attacks: ${settings['generator-attacks'].join(',') || 'none'}` : 'off'}`,
     ...(input === ''
       ? []

@@ -4,7 +4,8 @@
  * relation it followed is remembered: `FOR SYSTEM_TIME AS OF PROCTIME()` right after a
  * relation name (and before its alias). The binder asks `isProcessTime` of a RangeVar.
  */
-import type { Node, RangeVar } from 'libpg-query';
+import type { JoinExpr, Node, RangeVar } from 'libpg-query';
+import { notSupported } from './errors.ts';
 import { isPunct, isWord } from './risingwave.ts';
 import type { Token } from './tokens.ts';
 
@@ -68,4 +69,33 @@ export function markProcessTime(tree: Node, starts: ReadonlySet<number>): void {
 /** Whether a FROM item was written `t FOR SYSTEM_TIME AS OF PROCTIME()`. */
 export function isProcessTime(rv: RangeVar): boolean {
   return marked.has(rv);
+}
+
+/**
+ * Throws 0A000 unless every relation at one of `starts` is the right side of an inner or left
+ * JOIN (what the binder accepts), for readers of a query that do not bind it.
+ */
+export function checkProcessTimePlacement(tree: unknown, starts: ReadonlySet<number>, text: string): void {
+  if (starts.size === 0) return;
+  const placed = new Set<number>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    const j = o.JoinExpr as JoinExpr | undefined;
+    const rv = j?.rarg !== undefined && 'RangeVar' in j.rarg ? j.rarg.RangeVar : undefined;
+    const kind = j?.jointype ?? 'JOIN_INNER';
+    if (rv !== undefined && (kind === 'JOIN_INNER' || kind === 'JOIN_LEFT')) placed.add(rv.location ?? -1);
+    for (const k in o) if (typeof o[k] === 'object') walk(o[k]);
+  };
+  walk(tree);
+  for (const at of starts)
+    if (!placed.has(at))
+      throw notSupported('FOR SYSTEM_TIME AS OF PROCTIME() but on the right side of an inner or left JOIN', {
+        text,
+        offset: at,
+      });
 }

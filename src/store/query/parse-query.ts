@@ -6,7 +6,7 @@
  */
 import { parseSync } from 'libpg-query';
 import { SqlError, SqlState } from '../../sql/errors.ts';
-import { findProcessTimeClauses } from '../../sql/process-time.ts';
+import { checkProcessTimePlacement, findProcessTimeClauses } from '../../sql/process-time.ts';
 import { blank, byteToIndexMap, rethrowParseError, scan, type Token } from '../../sql/tokens.ts';
 import { asNode, type Fields } from './pg-tree.ts';
 
@@ -57,8 +57,12 @@ const statementNames: Readonly<Record<string, string>> = {
 };
 
 /** Parses `sql`, which must hold exactly one query. */
-export function parseQuery(sql: string): ParsedQuery {
-  const tokens = scan(sql);
+export function parseQuery(written: string): ParsedQuery {
+  // A process-time temporal join reads the table as it is now: here, the plain join.
+  const scanned = scan(written);
+  const clauses = findProcessTimeClauses(scanned);
+  const sql = blank(written, clauses.cuts);
+  const tokens = clauses.cuts.length === 0 ? scanned : scan(sql);
   const semis = tokens.filter((t) => t.kind === 'punct' && t.text === ';');
   const body = tokens.filter((t) => !(t.kind === 'punct' && t.text === ';'));
   const first = body[0];
@@ -74,13 +78,13 @@ export function parseQuery(sql: string): ParsedQuery {
   const map = byteToIndexMap(sql);
   let result: ReturnType<typeof parseSync>;
   try {
-    // A process-time temporal join reads the table as it is now: here, the join it is.
-    result = parseSync(blank(sql, findProcessTimeClauses(tokens).cuts));
+    result = parseSync(sql);
   } catch (e) {
     rethrowParseError(e, sql, 0, map);
   }
   const stmt = result.stmts?.[0]?.stmt;
   relocate(stmt, map);
+  checkProcessTimePlacement(stmt, clauses.relations, written);
   const node = asNode(stmt);
   if (node === undefined) throw new SqlError(SqlState.syntaxError, 'empty query');
   if (node.kind !== 'SelectStmt') {
