@@ -49,21 +49,25 @@ export function findProcessTimeClauses(tokens: readonly Token[]): ProcessTimeCla
 
 const marked = new WeakSet<RangeVar>();
 
+/** Calls `visit` with every object node of a parse tree. */
+function eachNode(tree: unknown, visit: (node: Record<string, unknown>) => void): void {
+  if (Array.isArray(tree)) {
+    for (const n of tree) eachNode(n, visit);
+    return;
+  }
+  if (tree === null || typeof tree !== 'object') return;
+  const o = tree as Record<string, unknown>;
+  visit(o);
+  for (const k in o) if (typeof o[k] === 'object') eachNode(o[k], visit);
+}
+
 /** Marks the RangeVars of a parse tree that start at one of `starts` (string indexes). */
 export function markProcessTime(tree: Node, starts: ReadonlySet<number>): void {
   if (starts.size === 0) return;
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      for (const n of node) walk(n);
-      return;
-    }
-    if (node === null || typeof node !== 'object') return;
-    const o = node as Record<string, unknown>;
+  eachNode(tree, (o) => {
     const rv = o.RangeVar as RangeVar | undefined;
     if (rv !== undefined && starts.has(rv.location ?? -1)) marked.add(rv);
-    for (const k in o) if (typeof o[k] === 'object') walk(o[k]);
-  };
-  walk(tree);
+  });
 }
 
 /** Whether a FROM item was written `t FOR SYSTEM_TIME AS OF PROCTIME()`. */
@@ -78,20 +82,12 @@ export function isProcessTime(rv: RangeVar): boolean {
 export function checkProcessTimePlacement(tree: unknown, starts: ReadonlySet<number>, text: string): void {
   if (starts.size === 0) return;
   const placed = new Set<number>();
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      for (const n of node) walk(n);
-      return;
-    }
-    if (node === null || typeof node !== 'object') return;
-    const o = node as Record<string, unknown>;
+  eachNode(tree, (o) => {
     const j = o.JoinExpr as JoinExpr | undefined;
     const rv = j?.rarg !== undefined && 'RangeVar' in j.rarg ? j.rarg.RangeVar : undefined;
     const kind = j?.jointype ?? 'JOIN_INNER';
     if (rv !== undefined && (kind === 'JOIN_INNER' || kind === 'JOIN_LEFT')) placed.add(rv.location ?? -1);
-    for (const k in o) if (typeof o[k] === 'object') walk(o[k]);
-  };
-  walk(tree);
+  });
   for (const at of starts)
     if (!placed.has(at))
       throw notSupported('FOR SYSTEM_TIME AS OF PROCTIME() but on the right side of an inner or left JOIN', {
