@@ -174,7 +174,16 @@ export interface ViewStats {
  * state); `change`: retractions and insertions as UPDATE and DELETE computed them.
  */
 export type TableWrite =
-  | { readonly kind: 'insert'; readonly table: string; readonly rows: readonly Row[] }
+  | {
+      readonly kind: 'insert';
+      readonly table: string;
+      readonly rows: readonly Row[];
+      /**
+       * The bulk INSERT whose rows these are (Engine.insertValues): `rowsOfInsertValues` reads
+       * the same rows from it again, so that a log may keep the text instead of the rows.
+       */
+      readonly statement?: string;
+    }
   | {
       readonly kind: 'change';
       readonly table: string;
@@ -1190,6 +1199,19 @@ export class Engine implements Catalog {
    * column, a value that fails to convert (the general path reports it with its position).
    */
   insertValues(bulk: InsertValues): StatementResult | undefined {
+    const rows = this.rowsOfInsertValues(bulk);
+    if (rows === undefined) return undefined;
+    const rel = this.#table(bulk.table, 'insert into');
+    this.#write(rel, { kind: 'insert', table: rel.name, rows, statement: bulk.text });
+    if (this.implicitFlush) this.flush();
+    return { tag: 'INSERT', rowCount: rows.length };
+  }
+
+  /**
+   * The rows of a bulk-load INSERT, each literal converted as the INSERT's assignment to its
+   * column would; undefined when `insertValues` leaves the statement to the general path.
+   */
+  rowsOfInsertValues(bulk: InsertValues): Row[] | undefined {
     const rel = this.#rel(bulk.table);
     if (rel === undefined || rel.objectKind !== 'table') return undefined;
     const targets = (bulk.columns ?? rel.columns.map((c) => c.name)).map((name) =>
@@ -1214,9 +1236,7 @@ export class Engine implements Catalog {
     } catch {
       return undefined;
     }
-    this.#write(rel, { kind: 'insert', table: rel.name, rows });
-    if (this.implicitFlush) this.flush();
-    return { tag: 'INSERT', rowCount: rows.length };
+    return rows;
   }
 
   /** Reports a statement's change to the listeners, then applies it. */
