@@ -201,20 +201,21 @@ JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS t ON t.scenario = 
 WHERE c.requests >= t.value;
 
 -- Bad bots per address and minute: scanners' and scripted clients' user agents, and clients
--- rotating user agents.
-CREATE MATERIALIZED VIEW IF NOT EXISTS detection_agent_counts AS
-SELECT
-    ip_address,
-    SUM(CASE WHEN user_agent ~* '(sqlmap|nikto|masscan|nmap|zgrab|nuclei|acunetix|netsparker|wpscan|dirbuster|gobuster|feroxbuster|hydra|httrack|scrapy|python-requests|python-httpx|python-urllib|aiohttp|go-http-client|curl/|wget/|libwww-perl|okhttp|java/|zmeu|masscan)'
-        THEN 1 ELSE 0 END) AS tool_requests,
-    COUNT(DISTINCT user_agent) AS agents,
-    MAX(user_agent) AS some_agent,
-    window_start,
-    window_end
-FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTES')
-GROUP BY ip_address, window_start, window_end;
-
+-- rotating user agents. The counts are this view's own (not a view of their own, which would
+-- keep a row per address and minute of all traffic).
 CREATE MATERIALIZED VIEW IF NOT EXISTS detection_bad_bot AS
+WITH agent_counts AS (
+    SELECT
+        ip_address,
+        SUM(CASE WHEN user_agent ~* '(sqlmap|nikto|masscan|nmap|zgrab|nuclei|acunetix|netsparker|wpscan|dirbuster|gobuster|feroxbuster|hydra|httrack|scrapy|python-requests|python-httpx|python-urllib|aiohttp|go-http-client|curl/|wget/|libwww-perl|okhttp|java/|zmeu|masscan)'
+            THEN 1 ELSE 0 END) AS tool_requests,
+        COUNT(DISTINCT user_agent) AS agents,
+        MAX(user_agent) AS some_agent,
+        window_start,
+        window_end
+    FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTES')
+    GROUP BY ip_address, window_start, window_end
+)
 SELECT
     'bad-bot' AS scenario,
     c.ip_address AS actor,
@@ -223,7 +224,7 @@ SELECT
     'medium' AS severity,
     concat(c.tool_requests, ' requests with a tool''s user agent, ', c.agents, ' user agents in 1 min, e.g. ',
         left(c.some_agent, 80)) AS evidence
-FROM detection_agent_counts AS c
+FROM agent_counts AS c
 JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS t ON t.scenario = 'bad-bot' AND t.name = 'tool_agent_requests'
 JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS a ON a.scenario = 'bad-bot' AND a.name = 'distinct_agents'
 WHERE c.tool_requests >= t.value OR c.agents >= a.value;
