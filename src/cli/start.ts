@@ -9,8 +9,7 @@ import { SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
 import { isDecisionsApiPath, registerDecisionsApi } from '../decisions/decisions-api.ts';
-import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
-import { labelFile } from '../generator/outputs.ts';
+import { type BatchEpisode, drive, type RecordOutput } from '../generator/drive.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
 import {
@@ -18,6 +17,7 @@ import {
   MIN_BARRIER_INTERVAL_MS,
   SystemParameters,
 } from '../runtime/system-parameters.ts';
+import { readCopyRows } from '../serve/copy-from.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
@@ -33,7 +33,7 @@ import { SqlError } from '../sql/errors.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
-import { DEAD_LETTERS } from '../store/view-store.ts';
+import { ATTACK_LABELS, DEAD_LETTERS } from '../store/view-store.ts';
 import { accessAuditLine, scramSecretOf } from './access-audit.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
@@ -474,6 +474,7 @@ async function serve(
         await applyPipelines(engine, [detections]);
         applied.push(detections);
       },
+      readCopy: readCopyRows,
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
         checkSource,
@@ -513,7 +514,11 @@ async function serve(
   }
   const { engine } = durable;
   system.onChange((ms) => engine.setEpochMs(ms));
-  const readable = [...engine.relations(), { name: DEAD_LETTERS, kind: 'source' as const }];
+  const readable = [
+    ...engine.relations(),
+    { name: DEAD_LETTERS, kind: 'source' as const },
+    { name: ATTACK_LABELS, kind: 'source' as const },
+  ];
   try {
     await durable.changeAccess((catalog) =>
       ensureBuiltInUsers(catalog, readable, settings['grafana-password'] || undefined),
@@ -581,13 +586,12 @@ async function serve(
 
   const startedAt = Date.now();
   const events = intake.meter;
-  let attackEpisodes = 0;
   const status = () => ({
     started_at: new Date(startedAt).toISOString(),
     uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
     events_total: intake.update(sourceTotals()),
     events_per_second: events.perSecond(),
-    attack_episodes_total: attackEpisodes,
+    attack_episodes_total: durable.attackLabels(),
     generator: settings.generator,
     // Names a person can place, not the machine's paths.
     pipelines: applied.map((path) => publicPath(path, io.cwd)),
@@ -607,7 +611,7 @@ async function serve(
     describeParams: (sql, declared) => engine.describeParams(sql, declared),
     connectReader: () => durable.store.connectReader(),
     relations: () => engine.relations(),
-    insertRows: (table, rows) => durable.insertRows(table, rows),
+    insertRows: (table, rows, writtenAs) => durable.insertRows(table, rows, writtenAs),
     subscriptions: durable.store,
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),
@@ -731,14 +735,20 @@ async function serve(
     line.show(
       `tidewatch ${uptime} | ${rate} events/s | ${formatCount(events.total)} events` +
         `${late > 0 ? ` (${formatCount(late)} late)` : ''} | ` +
-        `${views.length} views, ${formatCount(viewRows)} rows | ${attackEpisodes} attack episodes`,
+        `${views.length} views, ${formatCount(viewRows)} rows | ${durable.attackLabels()} attack episodes`,
     );
   }, every);
 
   const counting: RecordOutput = {
-    write: (batch: readonly LogRecord[]) => {
-      const wait = generated?.input.append(batch.map(toJsonLine), batch.map(toSourceRecord));
-      return wait;
+    write: (batch: readonly LogRecord[], started: readonly BatchEpisode[] = []) => {
+      if (generated === undefined) return;
+      const first = generated.input.nextOffset;
+      // Each episode's label is durable before its first event is in the log.
+      durable.recordAttackLabels(
+        feeds,
+        started.map(({ label, index }) => ({ label, offset: first + index })),
+      );
+      return generated.input.append(batch.map(toJsonLine), batch.map(toSourceRecord));
     },
     close: async () => {},
   };
@@ -759,9 +769,6 @@ async function serve(
           ...(settings['generator-count'] > 0 ? { count: settings['generator-count'] } : {}),
         },
         counting,
-        countingLabels(labelFile(join(dataDir, 'attack-labels.ndjson')), (n) => {
-          attackEpisodes += n;
-        }),
       )
     : Promise.resolve({ records: 0 });
 
@@ -820,15 +827,5 @@ function ingestInto(durable: DurableEngine): IngestHandler {
       throw e;
     }
     return units.length;
-  };
-}
-
-function countingLabels(output: LabelOutput, count: (n: number) => void): LabelOutput {
-  return {
-    write: (batch) => {
-      count(batch.length);
-      return output.write(batch);
-    },
-    close: () => output.close(),
   };
 }

@@ -18,6 +18,7 @@
  */
 import { bindDelete, bindInsert, bindQuery, bindUpdate } from '../sql/binder.ts';
 import type { Catalog, CatalogColumn, CatalogRelation, RelationKind } from '../sql/catalog.ts';
+import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import {
   dependentObjects,
   duplicateObject,
@@ -178,11 +179,8 @@ export type TableWrite =
       readonly kind: 'insert';
       readonly table: string;
       readonly rows: readonly Row[];
-      /**
-       * The bulk INSERT whose rows these are (Engine.insertValues): `rowsOfInsertValues` reads
-       * the same rows from it again, so that a log may keep the text instead of the rows.
-       */
-      readonly statement?: string;
+      /** How the client sent the rows, when they can be read from it again (a log keeps that instead). */
+      readonly writtenAs?: WrittenAs;
     }
   | {
       readonly kind: 'change';
@@ -190,6 +188,14 @@ export type TableWrite =
       readonly rows: readonly Row[];
       readonly weights: readonly number[];
     };
+
+/**
+ * Rows as their client sent them: a bulk INSERT's statement (`Engine.rowsOfInsertValues` reads
+ * it again), a COPY's command and data (as the endpoint's COPY reads them).
+ */
+export type WrittenAs =
+  | { readonly kind: 'insert-values'; readonly text: string }
+  | { readonly kind: 'copy'; readonly command: CopyFromCommand; readonly data: readonly Uint8Array[] };
 
 /** A view's changes of one epoch (for the store and live push). */
 export type ViewCommitListener = (view: string, delta: Chunk, epoch: number) => void;
@@ -1179,7 +1185,7 @@ export class Engine implements Catalog {
    * upsert on the primary key, late rows dropped. COPY FROM and the fast INSERT path use it.
    * Returns how many rows were given.
    */
-  insert(table: string, rows: readonly Row[]): number {
+  insert(table: string, rows: readonly Row[], writtenAs?: WrittenAs): number {
     const rel = this.#table(table, 'insert into');
     for (const row of rows)
       if (row.length !== rel.columns.length)
@@ -1187,7 +1193,7 @@ export class Engine implements Catalog {
           SqlState.syntaxError,
           `a row of ${row.length} values for table "${rel.name}" of ${rel.columns.length} columns`,
         );
-    this.#write(rel, { kind: 'insert', table: rel.name, rows });
+    this.#write(rel, { kind: 'insert', table: rel.name, rows, writtenAs });
     if (this.implicitFlush) this.flush();
     return rows.length;
   }
@@ -1202,7 +1208,12 @@ export class Engine implements Catalog {
     const rows = this.rowsOfInsertValues(bulk);
     if (rows === undefined) return undefined;
     const rel = this.#table(bulk.table, 'insert into');
-    this.#write(rel, { kind: 'insert', table: rel.name, rows, statement: bulk.text });
+    this.#write(rel, {
+      kind: 'insert',
+      table: rel.name,
+      rows,
+      writtenAs: { kind: 'insert-values', text: bulk.text },
+    });
     if (this.implicitFlush) this.flush();
     return { tag: 'INSERT', rowCount: rows.length };
   }
