@@ -17,6 +17,7 @@ import {
   MIN_BARRIER_INTERVAL_MS,
   SystemParameters,
 } from '../runtime/system-parameters.ts';
+import { registerAlertsApi } from '../serve/alerts-api.ts';
 import { readCopyRows } from '../serve/copy-from.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
@@ -33,6 +34,7 @@ import { SqlError } from '../sql/errors.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
+import { readSentAlerts } from '../store/sent-alerts.ts';
 import { ATTACK_LABELS, DEAD_LETTERS } from '../store/view-store.ts';
 import { accessAuditLine, scramSecretOf } from './access-audit.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
@@ -658,10 +660,12 @@ async function serve(
   const live = new LiveFeed((listener) => durable.store.onCommitted(listener));
   const panelSession = await backend.readOnlySession();
   const sqlBoxSession = await backend.readOnlySession();
+  const alertsReader = await durable.store.connectReader();
   const closeDashboard = () => {
     live.close();
     panelSession.close();
     sqlBoxSession.close();
+    alertsReader.closeSync();
   };
   try {
     api = await startHttpApi({
@@ -681,6 +685,10 @@ async function serve(
           sqlBox: sqlBoxSession,
           live,
           committedEpoch: () => durable.store.lastEpoch() ?? null,
+        });
+        registerAlertsApi(app, {
+          sent: (limit) => readSentAlerts(alertsReader, limit),
+          sinks: () => durable.sinks(),
         });
         await registerWebAssets(app, WEB_ROOT);
       },
@@ -795,6 +803,7 @@ async function serve(
     await api.close();
     panelSession.close();
     sqlBoxSession.close();
+    alertsReader.closeSync();
     await stdinLines;
     await pg.close();
     await backend.close();

@@ -21,7 +21,8 @@
  *   `__tw_ts` (commit time, ms), written from the epoch's changes in its transaction and kept
  *   for the longest retention of the view's subscriptions.
  * - `tidewatch_sinks` and one queue per sink, `__tw_sink_<name>`: the changes of the sink's
- *   relation not delivered yet, written in each epoch's transaction (sink-queues.ts).
+ *   relation not delivered yet, written in each epoch's transaction (sink-queues.ts), and
+ *   `__tw_sent_alerts`, the last messages each sink settled, written with its acks (sent-alerts.ts).
  * - one table per view, named as the view, with the view's columns followed by
  *   `__tw_key VARCHAR` (the engine's `rowIdentity` of the row, so that a retraction finds its
  *   row exactly, NULLs and NaN included; empty in an APPEND ONLY table, whose rows are never
@@ -94,6 +95,7 @@ import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from '.
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
+import type { SentAlert } from './sent-alerts.ts';
 import {
   ackSinkQueue,
   createSinkQueue,
@@ -912,15 +914,24 @@ export class ViewStore {
   }
 
   /**
-   * A sink's delivery acknowledges: the epochs up to `deliveredEpoch` leave its queue, and
-   * `progress` is what a start gives it back (`sinkProgress`). A sink dropped meanwhile is left
-   * alone. Readers' answers do not change with it (the store's version stays).
+   * A sink's delivery acknowledges: the epochs up to `deliveredEpoch` leave its queue,
+   * `progress` is what a start gives it back (`sinkProgress`), and the messages it settled since
+   * its last ack are recorded (sent-alerts.ts). A sink dropped meanwhile is left alone. Readers'
+   * answers do not change with it (the store's version stays).
    */
-  ackSink(name: string, deliveredEpoch: number | undefined, progress: string): Promise<void> {
+  ackSink(
+    name: string,
+    deliveredEpoch: number | undefined,
+    progress: string,
+    settled: readonly SentAlert[] = [],
+  ): Promise<void> {
     return this.#exclusive(async () => {
       const sink = this.#sinks.get(name.toLowerCase());
       if (sink === undefined) return;
-      await this.#transaction(() => ackSinkQueue(this.#conn, sink.name, deliveredEpoch, progress), false);
+      await this.#transaction(
+        () => ackSinkQueue(this.#conn, sink.name, deliveredEpoch, progress, settled),
+        false,
+      );
       sink.progress = progress;
     });
   }
