@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT_USER } from '../auth/access-catalog.ts';
+import { AUDIT_SOURCE, AUDIT_SOURCE_DDL } from '../auth/audit-source.ts';
 import { ensureBuiltInUsers } from '../auth/built-in-users.ts';
 import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
@@ -30,11 +31,13 @@ import { Blocklists } from '../sinks/blocklists.ts';
 import { openSink } from '../sinks/open-sink.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
 import { SqlError } from '../sql/errors.ts';
+import { isSystemRelation } from '../sql/reserved-names.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
 import { DEAD_LETTERS } from '../store/view-store.ts';
-import { accessAuditLine, scramSecretOf } from './access-audit.ts';
+import { scramSecretOf } from './access-audit.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
   parseBoolean,
@@ -413,6 +416,11 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
       `tidewatch start: --host ${host} is reachable from other machines; set --password (or TIDEWATCH_PASSWORD) first`,
     );
   }
+  for (const flag of ['generator-source', 'input-source'] as const)
+    if (isSystemRelation(settings[flag]))
+      throw new UsageError(
+        `tidewatch start: --${flag} ${settings[flag]}: tidewatch feeds that source itself`,
+      );
   const pipelines = pipelineFiles(settings, io);
   const dashboard = dashboardOf(settings, io);
   let data: DataDir;
@@ -468,7 +476,11 @@ async function serve(
     );
     durable = await openDurableEngine({
       data,
-      setUp: (engine) => applyPipelines(engine, pipelines),
+      setUp: async (engine) => {
+        // Before the pipelines: a pipeline's views may read the audit trail.
+        await engine.execute(AUDIT_SOURCE_DDL);
+        await applyPipelines(engine, pipelines);
+      },
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
         checkSource,
@@ -508,7 +520,11 @@ async function serve(
   }
   const { engine } = durable;
   system.onChange((ms) => engine.setEpochMs(ms));
-  const readable = [...engine.relations(), { name: DEAD_LETTERS, kind: 'source' as const }];
+  // The audit trail is read by those a superuser grants it to, not by every reader.
+  const readable = [
+    ...engine.relations().filter((r) => !isSystemRelation(r.name)),
+    { name: DEAD_LETTERS, kind: 'source' as const },
+  ];
   try {
     await durable.changeAccess((catalog) =>
       ensureBuiltInUsers(catalog, readable, settings['grafana-password'] || undefined),
@@ -534,9 +550,13 @@ async function serve(
   let stdinLines: Promise<number> | undefined;
   // The generator's log is read even without the generator: what a crash left in it is replayed.
   let generated: ReturnType<DurableEngine['logInput']>;
+  let audit: AuditTrail;
   /** What feeds a source instead of its own connector: --input's files, or nothing (its log input). */
   const instead = new Map<string, ReturnType<typeof fileInput> | null>();
   try {
+    audit = new AuditTrail(durable.logInput(AUDIT_SOURCE)?.input, (line) =>
+      io.stderr.write(`tidewatch: ${line}\n`),
+    );
     generated = durable.logInput(feeds);
     if (generating) instead.set(feeds, null);
     if (input !== '') {
@@ -607,7 +627,7 @@ async function serve(
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),
     access: { catalog: durable.access, change: (edit) => durable.changeAccess(edit) },
-    onAccessChange: (change) => io.stderr.write(`tidewatch: ${accessAuditLine(change)}\n`),
+    onAudit: (event) => audit.record(event),
     sinks: () => catalogSinks(engine.sinks(), durable.sinks()),
     views: () => engine.viewStats().map(({ name, errors, lastError }) => ({ name, errors, lastError })),
     settingDefaults: {
@@ -627,13 +647,7 @@ async function serve(
       passwordUser: ROOT_USER,
       userSecret: (user) => scramSecretOf(durable.access.now.user(user)),
       isSuperuser: (user) => backend.isSuperuser(user),
-      // With a password, every login is a line of the audit trail (trusted loopback logins check nothing).
-      onLogin: (login) => {
-        if (login.method === 'trust') return;
-        io.stderr.write(
-          `tidewatch: login ${login.ok ? 'ok' : 'FAILED'}: user ${JSON.stringify(login.user)} database ${JSON.stringify(login.database)} from ${login.address} (${login.method})\n`,
-        );
-      },
+      onLogin: (login) => audit.record({ kind: 'login', ...login }),
       onUnexpectedError: (error) =>
         io.stderr.write(`tidewatch: PostgreSQL endpoint: ${(error as Error).stack ?? String(error)}\n`),
     });
@@ -804,6 +818,8 @@ async function serve(
  */
 function ingestInto(durable: DurableEngine): IngestHandler {
   return async (source, units) => {
+    if (isSystemRelation(source))
+      throw new HttpError(403, `source "${source}" is tidewatch's own: it takes no posts`);
     const fed = durable.logInput(source);
     if (fed === undefined) throw new HttpError(404, `no source named "${source}"`);
     if (fed.input.lagging())

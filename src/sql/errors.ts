@@ -30,6 +30,10 @@ export const SqlState = {
   duplicateRole: '42710',
   objectInUse: '55006',
   invalidGrantOperation: '0LP01',
+  reservedName: '42939',
+  programLimitExceeded: '54000',
+  statementTooComplex: '54001',
+  outOfMemory: '53200',
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
 

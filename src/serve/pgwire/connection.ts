@@ -46,7 +46,7 @@ export interface ConnectionSettings {
   readonly admit: () => boolean;
   /** Failed logins slow their address down. */
   readonly logins: LoginThrottle;
-  /** Told of every login attempt that got as far as its password (or trust). */
+  /** Told of every login attempt that got as far as its password (or trust), and how it ended. */
   readonly onLogin: (login: LoginEvent) => void;
 }
 
@@ -56,7 +56,8 @@ export interface LoginEvent {
   readonly database: string;
   readonly address: string;
   readonly method: Authentication['method'];
-  readonly ok: boolean;
+  /** Why the session was not opened (a wrong password, a user who may not log in…); undefined when it was. */
+  readonly refused?: { readonly sqlstate: string; readonly message: string };
 }
 
 function wrongPassword(e: unknown): boolean {
@@ -232,16 +233,27 @@ export class PgConnection {
         ),
       (e) => !wrongPassword(e),
     );
-    if (failure === undefined || wrongPassword(failure))
+    const report = (refused?: unknown) => {
+      const fields = refused === undefined ? undefined : errorFields(refused);
       this.#settings.onLogin({
         user,
         database: identity.database,
         address: this.#address,
         method: auth.method,
-        ok: failure === undefined,
+        ...(fields === undefined ? {} : { refused: { sqlstate: fields.code, message: fields.message } }),
       });
-    if (failure !== undefined) throw failure;
-    this.#session = await this.#settings.backend.open(identity);
+    };
+    if (failure !== undefined) {
+      if (wrongPassword(failure)) report(failure);
+      throw failure;
+    }
+    try {
+      this.#session = await this.#settings.backend.open(identity);
+    } catch (e) {
+      if (hasSqlState(e)) report(e);
+      throw e;
+    }
+    report();
     const key = this.#registry.register(this);
     this.#processId = key.processId;
     t.queue(authenticationOk());
