@@ -23,7 +23,7 @@ import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
-import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
+import { DEFAULT_MAX_STATEMENT_BYTES, isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { SAVED_PANELS_FILE, SavedPanels, withSavedPanels } from '../serve/saved-panels.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
 import { isWebAsset, registerWebAssets } from '../serve/web-assets.ts';
@@ -149,6 +149,14 @@ const flags = [
     help: 'PostgreSQL clients connected at once; one more is refused (53300)',
     default: 100 as number,
     parse: parseInteger(1, 100_000),
+  },
+  {
+    name: 'max-statement-size',
+    arg: 'SIZE',
+    help: 'longest SQL text a PostgreSQL client may send in one query, e.g. 1MiB (longer: 54000; bulk rows go by COPY)',
+    default: DEFAULT_MAX_STATEMENT_BYTES as number,
+    shownDefault: '1MiB',
+    parse: parseSize,
   },
   {
     name: 'tls-cert',
@@ -643,6 +651,7 @@ async function serve(
       ...(settings['pg-auth'] === 'md5' ? { auth: 'md5' as const } : {}),
       ...(tls === undefined ? {} : { tls }),
       maxConnections: settings['max-connections'],
+      maxStatementBytes: settings['max-statement-size'],
       // The server's password is root's; every other user logs in with its own.
       passwordUser: ROOT_USER,
       userSecret: (user) => scramSecretOf(durable.access.now.user(user)),

@@ -146,6 +146,18 @@ export function undefinedOperator(signature: string, place?: Place): SqlError {
   });
 }
 
+/** Whether `e` is JavaScript's stack overflow (an expression nested past what recursion takes). */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+/** 54001, as PostgreSQL says it when a statement nests past its stack. */
+export function stackDepthExceeded(): SqlError {
+  return new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded', undefined, {
+    hint: 'The statement nests too deeply; write it with fewer nested terms.',
+  });
+}
+
 export function duplicateObject(kind: string, name: string, place?: Place): SqlError {
   return new SqlError(SqlState.duplicateObject, `${kind} "${name}" already exists`, pos(place));
 }

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { SqlError } from '../../sql/errors.ts';
+import { SqlError, SqlState } from '../../sql/errors.ts';
 import { type Authentication, authenticate } from './authenticate.ts';
 import type { PgBackend, PgSession, PgStartup } from './backend.ts';
 import {
@@ -41,6 +41,8 @@ export interface ConnectionSettings {
   /** Whether a user's session is a superuser's (is_superuser). */
   readonly superuser: (user: string) => boolean;
   readonly maxMessageBytes: number;
+  /** Longest SQL text a Query or Parse may carry, in bytes (longer: 54000, and the session goes on). */
+  readonly maxStatementBytes: number;
   readonly authTimeoutMs: number;
   /** Whether another client may start a session now (false: 53300, as PostgreSQL's max_connections). */
   readonly admit: () => boolean;
@@ -58,6 +60,22 @@ export interface LoginEvent {
   readonly method: Authentication['method'];
   /** Why the session was not opened (a wrong password, a user who may not log in…); undefined when it was. */
   readonly refused?: { readonly sqlstate: string; readonly message: string };
+}
+
+/**
+ * Refuses SQL text longer than the limit before anything parses it: a statement of megabytes
+ * (a 700,000-item IN list) would otherwise cost the parser and the rewrite a gigabyte.
+ */
+function checkStatementSize(message: FrontendMessage, maxBytes: number): void {
+  if (message.kind !== 'Query' && message.kind !== 'Parse') return;
+  const bytes = Buffer.byteLength(message.sql);
+  if (bytes > maxBytes)
+    throw new SqlError(
+      SqlState.programLimitExceeded,
+      `statement is too long: ${bytes} bytes, the limit is ${maxBytes}`,
+      undefined,
+      { hint: 'Send less SQL at once (many rows: COPY FROM STDIN), or raise --max-statement-size.' },
+    );
 }
 
 function wrongPassword(e: unknown): boolean {
@@ -298,6 +316,7 @@ export class PgConnection {
       let message: FrontendMessage;
       try {
         message = decodeMessage(frame);
+        checkStatementSize(message, this.#settings.maxStatementBytes);
       } catch (e) {
         // Only text that is not UTF-8 fails a message without failing the connection.
         if (!(e instanceof SqlError)) throw e;
