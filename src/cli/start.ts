@@ -32,6 +32,7 @@ import { openSink } from '../sinks/open-sink.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
 import { SqlError } from '../sql/errors.ts';
 import { isSystemRelation } from '../sql/reserved-names.ts';
+import { redactUrl } from '../sql/secret-options.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
@@ -63,7 +64,7 @@ import { sourceProgress, viewRows } from './http-answers.ts';
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
-import { catalogSinks } from './sink-catalog.ts';
+import { catalogSinks, shownStatus } from './sink-catalog.ts';
 import { sourceIngestion } from './source-ingestion.ts';
 import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
@@ -502,11 +503,14 @@ async function serve(
           store,
           cwd: io.cwd,
           stdout: io.stdout,
-          stderr: io.stderr,
+          // A target's errors may quote its URL: never with the password in it.
+          stderr: { write: (text: string) => io.stderr.write(redactUrl(text)) },
           dataDir,
           blocklists,
           onDeadLetter: (sink, letter) =>
-            io.stderr.write(`tidewatch: sink ${sink}: dead letter ${letter.dedupKey}: ${letter.reason}\n`),
+            io.stderr.write(
+              redactUrl(`tidewatch: sink ${sink}: dead letter ${letter.dedupKey}: ${letter.reason}\n`),
+            ),
         }),
       connectorFor: (spec) => sourceConnector(spec, io.cwd),
       decoderFor: (spec, format) => {
@@ -618,7 +622,7 @@ async function serve(
     committed_epoch: durable.store.lastEpoch() ?? null,
     sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
-    sinks: durable.sinks(),
+    sinks: durable.sinks().map(shownStatus),
   });
 
   let pg: PgServer;

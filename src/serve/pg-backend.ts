@@ -24,6 +24,7 @@ import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
 import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
+import { redactDefinition, redactOptions } from '../sql/secret-options.ts';
 import { identName, stringValue, type Token } from '../sql/tokens.ts';
 import { type SqlType, T, type Value } from '../sql/types.ts';
 import {
@@ -560,20 +561,21 @@ function storedRelation(r: RelationInfo): StoredRelation {
     name: r.name,
     kind: r.kind,
     columns: r.columns,
-    definition: r.definition,
+    // What the catalog shows every session: secrets redacted (the engine keeps them).
+    definition: r.definition === undefined ? undefined : redactDefinition(r.definition),
     unique: r.key !== undefined,
     ...(r.source === undefined
       ? {}
       : {
           source: {
-            options: Object.fromEntries(r.source.options),
+            options: redactOptions(Object.fromEntries(r.source.options)),
             ...(r.source.format === undefined
               ? {}
               : {
                   format: {
                     format: r.source.format.format,
                     encode: r.source.format.encode,
-                    options: Object.fromEntries(r.source.format.options),
+                    options: redactOptions(Object.fromEntries(r.source.format.options)),
                   },
                 }),
           },
