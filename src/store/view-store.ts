@@ -315,6 +315,15 @@ export function duckType(t: SqlType): string {
   }
 }
 
+/** The message of the DuckDB error a retraction without its row raises (view-store's own check). */
+const NEGATIVE_MULTIPLICITY = 'tidewatch: negative multiplicity';
+
+/** An integer of ours as a DuckDB literal. */
+function integerLiteral(n: number): string {
+  if (!Number.isSafeInteger(n)) throw invalid(`${n} is not an integer`);
+  return String(n);
+}
+
 function invalid(message: string): StoreError {
   return new StoreError('invalid-argument', `view store: ${message}`);
 }
@@ -1096,39 +1105,49 @@ export class ViewStore {
     const added: { source: SourceState; bytes: number; rows: number }[] = [];
     // Staging tables are temporary and per connection: created outside the transaction.
     for (const w of work) await this.#ensureStage(w.view);
-    await this.#transaction(async () => {
-      if (plan !== undefined) await this.#applySchema(plan, epoch, now);
-      for (const { view, changes } of work) {
-        await this.#apply(view, changes);
-        if (this.#subscribed(view.name).length > 0)
-          await this.#logChanges(view, changeLogTable(view.name), view.key, epoch, now);
-        for (const sink of this.#sinksOf(view.name, plan?.sinks))
-          await this.#logChanges(view, sinkQueueTable(sink.name), undefined, epoch, now, true);
-        await this.#options.afterApply?.(view.name);
-      }
-      for (const { view, delta } of appended) {
-        await this.#append(view, delta);
-        await this.#options.afterApply?.(view.name);
-      }
-      for (const { source, rows } of appends) {
-        const bytes = await this.#appendRaw(source, epoch, rows);
-        await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
-          source.name,
-          BigInt(epoch),
-          BigInt(rows.length),
-          BigInt(bytes),
-          committedAt,
-        ]);
-        added.push({ source, bytes, rows: rows.length });
-      }
-      for (const [source, letters] of deadLetters ?? [])
-        await this.#appendDeadLetters(source, letters, epoch, committedAt);
-      await this.#conn.run(`INSERT INTO ${EPOCHS} VALUES ($1, $2)`, [BigInt(epoch), committedAt]);
-      if (state !== undefined) {
-        await this.#conn.run(`DELETE FROM ${STATE}`);
-        await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
-      }
-    });
+    // The stages are emptied as the transaction begins, in the same round trip.
+    const emptyStages = work.map((w) => `DELETE FROM temp.main.${w.view.stage as string}`);
+    await this.#transaction(
+      async () => {
+        if (plan !== undefined) await this.#applySchema(plan, epoch, now);
+        for (const { view, changes } of work) {
+          await this.#apply(view, changes, [
+            ...(this.#subscribed(view.name).length > 0
+              ? [this.#changeLogInsert(view, changeLogTable(view.name), view.key, epoch, now)]
+              : []),
+            ...this.#sinksOf(view.name, plan?.sinks).map((sink) =>
+              this.#changeLogInsert(view, sinkQueueTable(sink.name), undefined, epoch, now, true),
+            ),
+          ]);
+          await this.#options.afterApply?.(view.name);
+        }
+        for (const { view, delta } of appended) {
+          await this.#append(view, delta);
+          await this.#options.afterApply?.(view.name);
+        }
+        for (const { source, rows } of appends) {
+          const bytes = await this.#appendRaw(source, epoch, rows);
+          await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
+            source.name,
+            BigInt(epoch),
+            BigInt(rows.length),
+            BigInt(bytes),
+            committedAt,
+          ]);
+          added.push({ source, bytes, rows: rows.length });
+        }
+        for (const [source, letters] of deadLetters ?? [])
+          await this.#appendDeadLetters(source, letters, epoch, committedAt);
+        const epochRow = `INSERT INTO ${EPOCHS} VALUES (${integerLiteral(epoch)}, make_timestamp(${integerLiteral(Math.round(now) * 1000)}))`;
+        if (state === undefined) await this.#conn.run(epochRow);
+        else {
+          await this.#conn.run(`${epochRow};\nDELETE FROM ${STATE}`);
+          await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
+        }
+      },
+      true,
+      emptyStages,
+    );
     if (plan !== undefined) await this.#adoptSchema(plan);
     this.#lastEpoch = epoch;
     for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
@@ -1151,14 +1170,14 @@ export class ViewStore {
    * UpdateDelete, UpdateInsert; rows of one kind in the order the epoch staged them (`arrival`:
    * as they came, an APPEND ONLY table's in insertion order) or by row key.
    */
-  async #logChanges(
+  #changeLogInsert(
     view: ViewState,
     table: string,
     key: readonly number[] | undefined,
     epoch: number,
     now: number,
     arrival = false,
-  ): Promise<void> {
+  ): string {
     const cols = view.columns.map((c) => `s.${quoteIdent(c.name)}`);
     const delta = `s.${DELTA}`;
     const keyCols = (key ?? []).map((k) => cols[k] as string);
@@ -1168,12 +1187,13 @@ export class ViewStore {
         : `CASE WHEN ${delta} > 0 THEN (CASE WHEN bool_or(${delta} < 0) OVER k THEN 3 ELSE 1 END) ` +
           `ELSE (CASE WHEN bool_or(${delta} > 0) OVER k THEN 4 ELSE 2 END) END`;
     const window = key === undefined ? '' : ` WINDOW k AS (PARTITION BY ${keyCols.join(', ') || 'NULL'})`;
-    await this.#conn.run(
+    // The epoch and the time are integers of ours, written as literals: the statement runs in a
+    // batch, where parameters cannot be bound.
+    return (
       `INSERT INTO ${quoteIdent(table)} ` +
-        `SELECT ${cols.join(', ')}, ${op}, $1, ` +
-        `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, arrival ? 's.rowid' : `s.${KEY}`].join(', ')}), $2 ` +
-        `FROM temp.main.${view.stage as string} AS s, range(abs(${delta}))${window}`,
-      [BigInt(epoch), BigInt(Math.round(now))],
+      `SELECT ${cols.join(', ')}, ${op}, ${integerLiteral(epoch)}, ` +
+      `row_number() OVER (ORDER BY ${[...keyCols, `${delta} > 0`, arrival ? 's.rowid' : `s.${KEY}`].join(', ')}), ${integerLiteral(Math.round(now))} ` +
+      `FROM temp.main.${view.stage as string} AS s, range(abs(${delta}))${window}`
     );
   }
 
@@ -1344,9 +1364,16 @@ export class ViewStore {
     return result;
   }
 
-  /** Runs `work` in a transaction; `changesReads`: what readers see may change (`version`). */
-  async #transaction(work: () => Promise<void>, changesReads = true): Promise<void> {
-    await this.#conn.run('BEGIN TRANSACTION');
+  /**
+   * Runs `work` in a transaction; `changesReads`: what readers see may change (`version`);
+   * `first`: statements run with the BEGIN, in its round trip.
+   */
+  async #transaction(
+    work: () => Promise<void>,
+    changesReads = true,
+    first: readonly string[] = [],
+  ): Promise<void> {
+    await this.#conn.run(['BEGIN TRANSACTION', ...first].join(';\n'));
     try {
       await work();
       await this.#conn.run('COMMIT');
@@ -1410,11 +1437,20 @@ export class ViewStore {
     return this.#csv.load(this.#conn, target, rows);
   }
 
-  async #apply(view: ViewState, changes: ReturnType<typeof consolidate>): Promise<void> {
+  /**
+   * Brings a view's table to the epoch: its changes staged by an appender (the stage was
+   * emptied when the transaction began), then one batch of statements — the keys' counts, the
+   * check that retractions find their rows, the replacement of touched rows, and `following`
+   * (the change logs that read the stage) — one round trip to DuckDB instead of one each.
+   */
+  async #apply(
+    view: ViewState,
+    changes: ReturnType<typeof consolidate>,
+    following: readonly string[],
+  ): Promise<void> {
     const stage = view.stage as string;
     const table = quoteIdent(view.name);
     const conn = this.#conn;
-    await conn.run(`DELETE FROM temp.main.${stage}`);
     const a = await conn.createAppender(stage, 'main', 'temp');
     const types = view.columns.map((c) => c.type);
     let retracts = false;
@@ -1428,24 +1464,32 @@ export class ViewStore {
     });
     const cols = view.columns.map((c) => quoteIdent(c.name));
     const s = `temp.main.${stage}`;
-    // The counts the staged keys have now (NULL: a new key), in one join.
-    await conn.run(`UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}`);
     const next = `coalesce(s.${OLD}, 0) + s.${DELTA}`;
-    // A retraction must find enough copies of its row.
-    if (retracts) {
-      const bad = await conn.runAndReadAll(`SELECT count(*) FROM ${s} AS s WHERE ${next} < 0`);
-      if ((bad.getRows()[0]?.[0] as bigint) > 0n)
+    const batch = [
+      // The counts the staged keys have now (NULL: a new key), in one join.
+      `UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}`,
+      // A retraction must find enough copies of its row.
+      ...(retracts
+        ? [
+            `SELECT CASE WHEN count(*) > 0 THEN error('${NEGATIVE_MULTIPLICITY}') END FROM ${s} AS s WHERE ${next} < 0`,
+          ]
+        : []),
+      // Rows of touched keys are replaced rather than updated: cheaper in DuckDB, and an
+      // aggregate's change is a retraction of one key and an insertion of another anyway.
+      `DELETE FROM ${table} WHERE ${KEY} IN (SELECT ${KEY} FROM ${s} WHERE ${OLD} IS NOT NULL)`,
+      `INSERT INTO ${table} (${[...cols, KEY, COUNT].join(', ')}) ` +
+        `SELECT ${[...cols.map((c) => `s.${c}`), `s.${KEY}`, next].join(', ')} FROM ${s} AS s WHERE ${next} > 0`,
+      ...following,
+    ];
+    try {
+      await conn.run(batch.join(';\n'));
+    } catch (e) {
+      if (e instanceof Error && e.message.includes(NEGATIVE_MULTIPLICITY))
         throw invalid(
           `the epoch retracts rows that view "${view.name}" does not hold (multiplicity would be negative)`,
         );
+      throw e;
     }
-    // Rows of touched keys are replaced rather than updated: cheaper in DuckDB, and an
-    // aggregate's change is a retraction of one key and an insertion of another anyway.
-    await conn.run(`DELETE FROM ${table} WHERE ${KEY} IN (SELECT ${KEY} FROM ${s} WHERE ${OLD} IS NOT NULL)`);
-    await conn.run(
-      `INSERT INTO ${table} (${[...cols, KEY, COUNT].join(', ')}) ` +
-        `SELECT ${[...cols.map((c) => `s.${c}`), `s.${KEY}`, next].join(', ')} FROM ${s} AS s WHERE ${next} > 0`,
-    );
   }
 }
 
