@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
+import { fromAddress } from '../helpers/local-address.ts';
 import { psql } from '../helpers/psql.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
@@ -42,13 +42,7 @@ function client(user: string, password: string, localAddress = '127.0.0.1'): pg.
     user,
     database: 'dev',
     password,
-    stream: () => {
-      const socket = new Socket();
-      const connect = socket.connect.bind(socket) as (o: object) => Socket;
-      (socket as unknown as { connect: (port: number, host: string) => Socket }).connect = (port, host) =>
-        connect({ port, host, localAddress });
-      return socket;
-    },
+    stream: () => fromAddress(localAddress),
   });
   c.on('error', () => undefined);
   return c;

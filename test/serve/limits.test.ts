@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
+import { fromAddress } from '../helpers/local-address.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
 /** A cross join DuckDB needs minutes for. */
@@ -43,19 +43,6 @@ after(async () => {
   await server?.dispose();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A socket that connects from `localAddress` when node-postgres connects it to (port, host). */
-function fromAddress(localAddress: string): Socket {
-  const socket = new Socket();
-  const connect = socket.connect.bind(socket) as (options: {
-    port: number;
-    host: string;
-    localAddress: string;
-  }) => Socket;
-  (socket as unknown as { connect: (port: number, host: string) => Socket }).connect = (port, host) =>
-    connect({ port, host, localAddress });
-  return socket;
-}
 
 async function failure(client: pg.Client, sql: string): Promise<{ code: string; message: string }> {
   try {
