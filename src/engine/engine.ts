@@ -50,7 +50,7 @@ import {
   planRelations,
 } from '../sql/plan.ts';
 import { uniqueKey } from '../sql/plan-keys.ts';
-import { isReservedName } from '../sql/reserved-names.ts';
+import { isReservedName, isSystemRelation } from '../sql/reserved-names.ts';
 import type {
   ColumnDef,
   CreateMaterializedView,
@@ -1421,7 +1421,8 @@ export class Engine implements Catalog {
         ? this.#sinks.list().map((sink) => sink.name)
         : k === undefined
           ? []
-          : this.list(k);
+          : // As RisingWave's SHOW lists no system catalog: tidewatch's own sources are in rw_sources.
+            this.list(k).filter((name) => !isSystemRelation(name));
     return {
       tag: 'SHOW',
       rowCount: names.length,

@@ -5,6 +5,7 @@
  */
 import { loadModule, parseSync, scanSync } from 'libpg-query';
 import { isStackOverflow, SqlError, SqlState, stackDepthExceeded, syntaxError } from './errors.ts';
+import { checkComplexity } from './limits.ts';
 
 // The WASM parser is loaded once, when the SQL front end is first imported.
 await loadModule();
@@ -58,6 +59,7 @@ export function rethrowParseError(e: unknown, _text: string, base: number, map: 
 
 /** Scans `text` into tokens; a lexical error (unterminated string…) becomes 42601 with its position. */
 export function scan(text: string): Token[] {
+  checkComplexity(text);
   let raw: ReturnType<typeof scanSync>;
   const map = byteToIndexMap(text);
   try {
