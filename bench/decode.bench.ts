@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decoderFor, type RecordDecoder } from '../src/connectors/formats/index.ts';
+import { timeLocal } from '../src/generator/combined-line.ts';
 import { NdjsonEncoder } from '../src/generator/ndjson-encoder.ts';
 import { LOG_RECORD_COLUMNS, type LogRecord, toJsonLine } from '../src/generator/record.ts';
 import { TrafficGenerator } from '../src/generator/traffic.ts';
@@ -35,15 +36,6 @@ const encoder = new NdjsonEncoder();
 for (const r of records) encoder.append(toJsonLine(r));
 const ndjson = Buffer.from(encoder.take());
 const ndjsonText = ndjson.toString('utf8');
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const two = (n: number) => String(n).padStart(2, '0');
-
-/** `$time_local` of ms since 1970, in UTC. */
-function timeLocal(ms: number): string {
-  const d = new Date(ms);
-  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
-}
 
 /** A reference record as nginx logs it with `combined` + ` $request_time`. */
 function nginxLine(r: LogRecord): string {

@@ -24,7 +24,9 @@ export interface Command<S extends readonly FlagSpec[] = readonly FlagSpec[]> {
   readonly usage: string;
   readonly flags: S;
   readonly details?: readonly string[];
-  run(settings: Resolved<S>, io: Io): Promise<number>;
+  /** Whether the command takes arguments besides its flags (files); others refuse any. */
+  readonly takesArguments?: boolean;
+  run(settings: Resolved<S>, io: Io, args: readonly string[]): Promise<number>;
 }
 
 export const configFlag = {
@@ -54,7 +56,7 @@ export async function runCommand<S extends readonly FlagSpec[]>(
     io.stdout.write(`${helpText(command.usage, command.summary, specs, command.details)}\n`);
     return 0;
   }
-  if (scanned.positionals.length > 0) {
+  if (scanned.positionals.length > 0 && command.takesArguments !== true) {
     throw new UsageError(`${label}: unexpected argument "${scanned.positionals[0]}"`);
   }
   const named = scanned.values.get('config')?.[0] ?? io.env.TIDEWATCH_CONFIG;
@@ -62,5 +64,5 @@ export async function runCommand<S extends readonly FlagSpec[]>(
   checkConfigKeys(file, everyFlagName);
   const sources = { env: io.env, config: file.entries, ...(file.path ? { configPath: file.path } : {}) };
   const settings = resolveFlags(scanned, command.flags, sources, label);
-  return command.run(settings, io);
+  return command.run(settings, io, scanned.positionals);
 }

@@ -1,7 +1,9 @@
 import { parseBootstrap } from '../connectors/kafka/client-options.ts';
 import { KafkaProduceError, openKafkaRecordOutput } from '../connectors/kafka/record-producer.ts';
+import { toCombinedLine } from '../generator/combined-line.ts';
 import { type DriveOptions, drive, type RecordOutput } from '../generator/drive.ts';
-import { labelFile, ndjsonFile, ndjsonHttp, ndjsonStream } from '../generator/outputs.ts';
+import { type LineOf, labelFile, ndjsonFile, ndjsonHttp, ndjsonStream } from '../generator/outputs.ts';
+import { toJsonLine } from '../generator/record.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
   parseInteger,
@@ -94,6 +96,16 @@ const flags = [
     parse: parseInteger(1, 1_000_000),
   },
   {
+    name: 'output-format',
+    arg: 'FORMAT',
+    help: 'ndjson (the reference schema), or combined: access-log lines as Apache and nginx write them (stdout or a file)',
+    default: 'ndjson' as string,
+    parse: (text: string) => {
+      if (text !== 'ndjson' && text !== 'combined') throw new Error(`"${text}" is not ndjson or combined`);
+      return text;
+    },
+  },
+  {
     name: 'output',
     short: 'o',
     arg: 'FILE|URL',
@@ -167,6 +179,8 @@ export const generateCommand: Command<typeof flags> = defineCommand({
       throw new UsageError('tidewatch generate: --kafka and --topic go together');
     if (s.kafka !== '' && s.output !== '-')
       throw new UsageError('tidewatch generate: give either --kafka or --output, not both');
+    if (s['output-format'] !== 'ndjson' && (s.kafka !== '' || /^https?:\/\//.test(s.output)))
+      throw new UsageError('tidewatch generate: --output-format combined writes to stdout or a file only');
     const clock = generatorClock(s.rate, s.start, s.speedup);
     const options: DriveOptions = {
       traffic: {
@@ -185,7 +199,8 @@ export const generateCommand: Command<typeof flags> = defineCommand({
       s.kafka !== ''
         ? { kafka: parseBootstrap(s.kafka), topic: s.topic, retryForMs: s['kafka-retry'] * 1000 }
         : s.output;
-    return generate(options, target, s['batch-size'], s.labels[0], io);
+    const lineOf = s['output-format'] === 'combined' ? toCombinedLine : toJsonLine;
+    return generate(options, target, s['batch-size'], s.labels[0], io, lineOf);
   },
 });
 
@@ -198,10 +213,11 @@ async function generate(
   batchSize: number,
   labelsPath: string | undefined,
   io: Io,
+  lineOf: LineOf,
 ): Promise<number> {
   let output: RecordOutput;
   try {
-    output = await openOutput(target, batchSize, io);
+    output = await openOutput(target, batchSize, io, lineOf);
   } catch (error) {
     if (!(error instanceof KafkaProduceError)) throw error;
     io.stderr.write(`tidewatch generate: ${error.message}\n`);
@@ -228,7 +244,7 @@ async function generate(
   }
 }
 
-async function openOutput(target: Target, batchSize: number, io: Io): Promise<RecordOutput> {
+async function openOutput(target: Target, batchSize: number, io: Io, lineOf: LineOf): Promise<RecordOutput> {
   if (typeof target !== 'string') {
     return openKafkaRecordOutput({
       bootstrap: target.kafka,
@@ -241,9 +257,9 @@ async function openOutput(target: Target, batchSize: number, io: Io): Promise<Re
         ),
     });
   }
-  if (target === '-') return ndjsonStream(io.stdout);
+  if (target === '-') return ndjsonStream(io.stdout, lineOf);
   if (/^https?:\/\//.test(target)) return ndjsonHttp(target, { batchSize });
-  return ndjsonFile(target);
+  return ndjsonFile(target, lineOf);
 }
 
 function parseBrokers(text: string): string {

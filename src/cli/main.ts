@@ -1,3 +1,4 @@
+import { analyzeCommand } from './analyze.ts';
 import { BOUNCER_SUMMARY, bouncerCommand } from './bouncer.ts';
 import type { Command, Io } from './command.ts';
 import { runCommand } from './command.ts';
@@ -13,6 +14,7 @@ const commands: readonly Command[] = [
   generateCommand,
   recoverCommand,
   grafanaCommand,
+  analyzeCommand,
 ] as unknown as readonly Command[];
 const everyFlagName = new Set(commands.flatMap((c) => c.flags.map((f) => f.name)));
 

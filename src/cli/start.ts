@@ -10,8 +10,7 @@ import { SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
 import { isDecisionsApiPath, registerDecisionsApi } from '../decisions/decisions-api.ts';
-import { drive, type LabelOutput, type RecordOutput } from '../generator/drive.ts';
-import { labelFile } from '../generator/outputs.ts';
+import { type BatchEpisode, drive, type RecordOutput } from '../generator/drive.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
 import {
@@ -19,6 +18,8 @@ import {
   MIN_BARRIER_INTERVAL_MS,
   SystemParameters,
 } from '../runtime/system-parameters.ts';
+import { registerAlertsApi } from '../serve/alerts-api.ts';
+import { readCopyRows } from '../serve/copy-from.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
@@ -36,7 +37,8 @@ import { redactUrl } from '../sql/secret-options.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
-import { DEAD_LETTERS } from '../store/view-store.ts';
+import { readSentAlerts } from '../store/sent-alerts.ts';
+import { ATTACK_LABELS, DEAD_LETTERS } from '../store/view-store.ts';
 import { scramSecretOf } from './access-audit.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
@@ -490,6 +492,7 @@ async function serve(
         await engine.execute(AUDIT_SOURCE_DDL);
         await applyPipelines(engine, pipelines);
       },
+      readCopy: readCopyRows,
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
         checkSource,
@@ -536,6 +539,7 @@ async function serve(
   const readable = [
     ...engine.relations().filter((r) => !isSystemRelation(r.name)),
     { name: DEAD_LETTERS, kind: 'source' as const },
+    { name: ATTACK_LABELS, kind: 'source' as const },
   ];
   try {
     await durable.changeAccess((catalog) =>
@@ -608,13 +612,12 @@ async function serve(
 
   const startedAt = Date.now();
   const events = intake.meter;
-  let attackEpisodes = 0;
   const status = () => ({
     started_at: new Date(startedAt).toISOString(),
     uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
     events_total: intake.update(sourceTotals()),
     events_per_second: events.perSecond(),
-    attack_episodes_total: attackEpisodes,
+    attack_episodes_total: durable.attackLabels(),
     generator: settings.generator,
     // Names a person can place, not the machine's paths.
     pipelines: pipelines.map((path) => publicPath(path, io.cwd)),
@@ -634,7 +637,7 @@ async function serve(
     describeParams: (sql, declared) => engine.describeParams(sql, declared),
     connectReader: () => durable.store.connectReader(),
     relations: () => engine.relations(),
-    insertRows: (table, rows) => durable.insertRows(table, rows),
+    insertRows: (table, rows, writtenAs) => durable.insertRows(table, rows, writtenAs),
     subscriptions: durable.store,
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),
@@ -676,10 +679,12 @@ async function serve(
   const live = new LiveFeed((listener) => durable.store.onCommitted(listener));
   const panelSession = await backend.readOnlySession();
   const sqlBoxSession = await backend.readOnlySession();
+  const alertsReader = await durable.store.connectReader();
   const closeDashboard = () => {
     live.close();
     panelSession.close();
     sqlBoxSession.close();
+    alertsReader.closeSync();
   };
   try {
     api = await startHttpApi({
@@ -699,6 +704,10 @@ async function serve(
           sqlBox: sqlBoxSession,
           live,
           committedEpoch: () => durable.store.lastEpoch() ?? null,
+        });
+        registerAlertsApi(app, {
+          sent: (limit) => readSentAlerts(alertsReader, limit),
+          sinks: () => durable.sinks(),
         });
         await registerWebAssets(app, WEB_ROOT);
       },
@@ -753,14 +762,20 @@ async function serve(
     line.show(
       `tidewatch ${uptime} | ${rate} events/s | ${formatCount(events.total)} events` +
         `${late > 0 ? ` (${formatCount(late)} late)` : ''} | ` +
-        `${views.length} views, ${formatCount(viewRows)} rows | ${attackEpisodes} attack episodes`,
+        `${views.length} views, ${formatCount(viewRows)} rows | ${durable.attackLabels()} attack episodes`,
     );
   }, every);
 
   const counting: RecordOutput = {
-    write: (batch: readonly LogRecord[]) => {
-      const wait = generated?.input.append(batch.map(toJsonLine), batch.map(toSourceRecord));
-      return wait;
+    write: (batch: readonly LogRecord[], started: readonly BatchEpisode[] = []) => {
+      if (generated === undefined) return;
+      const first = generated.input.nextOffset;
+      // Each episode's label is durable before its first event is in the log.
+      durable.recordAttackLabels(
+        feeds,
+        started.map(({ label, index }) => ({ label, offset: first + index })),
+      );
+      return generated.input.append(batch.map(toJsonLine), batch.map(toSourceRecord));
     },
     close: async () => {},
   };
@@ -781,9 +796,6 @@ async function serve(
           ...(settings['generator-count'] > 0 ? { count: settings['generator-count'] } : {}),
         },
         counting,
-        countingLabels(labelFile(join(dataDir, 'attack-labels.ndjson')), (n) => {
-          attackEpisodes += n;
-        }),
       )
     : Promise.resolve({ records: 0 });
 
@@ -810,6 +822,7 @@ async function serve(
     await api.close();
     panelSession.close();
     sqlBoxSession.close();
+    alertsReader.closeSync();
     await stdinLines;
     await pg.close();
     await backend.close();
@@ -844,15 +857,5 @@ function ingestInto(durable: DurableEngine): IngestHandler {
       throw e;
     }
     return units.length;
-  };
-}
-
-function countingLabels(output: LabelOutput, count: (n: number) => void): LabelOutput {
-  return {
-    write: (batch) => {
-      count(batch.length);
-      return output.write(batch);
-    },
-    close: () => output.close(),
   };
 }

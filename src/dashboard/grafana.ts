@@ -5,7 +5,15 @@
  * Grafana's PostgreSQL data source expands `$__timeFilter(…)` and the `${name}` variables
  * (textbox variables of the dashboard, with the file's defaults) itself.
  */
-import { type Dashboard, type Drilldown, type Panel, slugOf, type Unit, windowMillis } from './panels.ts';
+import {
+  type Dashboard,
+  type Drilldown,
+  type Panel,
+  type RowDrilldown,
+  slugOf,
+  type Unit,
+  windowMillis,
+} from './panels.ts';
 
 /** Where Grafana reaches tidewatch's PostgreSQL endpoint. */
 export interface GrafanaConnection {
@@ -37,12 +45,34 @@ const HEALTH_SQL = `SELECT source_name AS source, kind, state, records, rejected
 FROM rw_catalog.tidewatch_source_ingestion
 ORDER BY source_name, kind`;
 
+/**
+ * The alerts panel reads `/api/alerts` on the built-in page; Grafana shows how each sink's
+ * delivery is doing from the system relation that mirrors the sinks' status.
+ */
+const ALERTS_SQL = `SELECT sink_name AS sink, connector, sink_from AS "from", state, delivered, pending, retries, dead_letters, held_back, error
+FROM rw_catalog.tidewatch_sinks
+ORDER BY sink_name`;
+
 const GRAFANA_UNITS: Readonly<Record<Unit, string>> = {
   ms: 'ms',
   percent: 'percent',
   count: 'short',
+  severity: 'none',
   none: 'none',
 };
+
+/** A severity's words keep their text in Grafana too, with a colour beside them. */
+const SEVERITY_MAPPINGS = [
+  {
+    type: 'value',
+    options: {
+      low: { index: 0, text: 'low', color: 'blue' },
+      medium: { index: 1, text: 'medium', color: 'yellow' },
+      high: { index: 2, text: 'high', color: 'orange' },
+      critical: { index: 3, text: 'critical', color: 'red' },
+    },
+  },
+];
 
 const datasourceRef = { type: DATASOURCE_TYPE, uid: DATASOURCE_UID };
 
@@ -151,6 +181,8 @@ function dashboardUid(dashboard: Dashboard): string {
  * the point's whole window, and the half-windows either side.
  */
 function dataLinks(panel: Panel, dashboardPath: string): Record<string, unknown>[] {
+  if (panel.kind === 'table')
+    return panel.drilldown === undefined ? [] : rowLinks(panel.drilldown, dashboardPath);
   if (panel.kind !== 'timeseries' && panel.kind !== 'bars') return [];
   const drill: Drilldown | undefined = panel.drilldown;
   if (drill === undefined) return [];
@@ -168,6 +200,27 @@ function dataLinks(panel: Panel, dashboardPath: string): Record<string, unknown>
     {
       title: `Requests of \${${key}}`,
       url: `${dashboardPath}?var-${drill.variable}=\${${key}:percentencode}&${time}`,
+    },
+  ];
+}
+
+/**
+ * A table row's drill-down as a data link: the target's variable — named by the drill-down, or
+ * by the row's `variableColumn` — set to the row's key, and the row's window as the range
+ * (a time field's `numeric` is its epoch milliseconds; Grafana's range holds its end, so a
+ * request stamped exactly at the window's end is shown too).
+ */
+function rowLinks(drill: RowDrilldown, dashboardPath: string): Record<string, unknown>[] {
+  const field = (name: string) => `\${__data.fields.${name}}`;
+  const variable = drill.variable ?? field(drill.variableColumn as string);
+  const time =
+    drill.from === undefined || drill.to === undefined
+      ? '${__url_time_range}'
+      : `from=\${__data.fields.${drill.from}.numeric}&to=\${__data.fields.${drill.to}.numeric}`;
+  return [
+    {
+      title: `Requests of ${field(drill.column)}`,
+      url: `${dashboardPath}?var-${variable}=\${__data.fields.${drill.column}:percentencode}&${time}`,
     },
   ];
 }
@@ -207,7 +260,7 @@ function grafanaPanel(
   id: number,
   dashboardPath: string,
 ): Record<string, unknown> {
-  const sql = panel.kind === 'health' ? HEALTH_SQL : panel.sql;
+  const sql = panel.kind === 'health' ? HEALTH_SQL : panel.kind === 'alerts' ? ALERTS_SQL : panel.sql;
   const format = panel.kind === 'timeseries' ? 'time_series' : 'table';
   const fault = grafanaFault(panel);
   if (fault !== undefined) throw new Error(`panel ${panel.id}: ${fault}`);
@@ -232,7 +285,15 @@ function grafanaPanel(
       defaults: { links: dataLinks(panel, dashboardPath) },
       overrides: Object.entries(panel.units).map(([column, unit]) => ({
         matcher: { id: 'byName', options: column },
-        properties: [{ id: 'unit', value: GRAFANA_UNITS[unit] }],
+        properties: [
+          { id: 'unit', value: GRAFANA_UNITS[unit] },
+          ...(unit === 'severity'
+            ? [
+                { id: 'mappings', value: SEVERITY_MAPPINGS },
+                { id: 'custom.cellOptions', value: { type: 'color-text' } },
+              ]
+            : []),
+        ],
       })),
     },
     options,

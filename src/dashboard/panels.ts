@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-export type PanelKind = 'table' | 'timeseries' | 'bars' | 'health';
+export type PanelKind = 'table' | 'timeseries' | 'bars' | 'health' | 'alerts';
 export type VariableType = 'text' | 'integer';
 
 /** A value a person (or the page) gives a panel's SQL, bound as a parameter, never spliced in. */
@@ -18,8 +18,11 @@ export interface PanelVariable {
   readonly default: string;
 }
 
-/** How a column's values read: `ms`, `percent`, `count`… (the page formats them for people). */
-export type Unit = 'ms' | 'percent' | 'count' | 'none';
+/**
+ * How a column's values read: `ms`, `percent`, `count`… (the page formats them for people);
+ * `severity` is a level — low, medium, high, critical — shown by its word and a mark.
+ */
+export type Unit = 'ms' | 'percent' | 'count' | 'severity' | 'none';
 
 interface PanelBase {
   readonly id: string;
@@ -36,6 +39,22 @@ export interface TablePanel extends PanelBase {
   readonly sql: string;
   /** The column whose value picks the `select` variable of another panel (a user, say). */
   readonly selects?: { readonly column: string; readonly panel: string; readonly variable: string };
+  readonly drilldown?: RowDrilldown;
+}
+
+/**
+ * What a row of a table shows in another panel (a detection's requests): that panel with one
+ * variable set to the row's `column` — the variable `variable`, or the one the row's
+ * `variableColumn` names (an IP address, a user or an endpoint, by the kind of actor) — and
+ * narrowed to the row's window, from its `from` column to its `to` column (`to` exclusive).
+ */
+export interface RowDrilldown {
+  readonly panel: string;
+  readonly column: string;
+  readonly variable?: string;
+  readonly variableColumn?: string;
+  readonly from?: string;
+  readonly to?: string;
 }
 
 /**
@@ -79,8 +98,18 @@ export interface HealthPanel extends PanelBase {
   readonly kind: 'health';
 }
 
-export type Panel = TablePanel | TimeseriesPanel | BarsPanel | HealthPanel;
-export type SqlPanel = Exclude<Panel, HealthPanel>;
+/** The alerts sinks sent, newest first, and how each sink's delivery is doing, read from `/api/alerts` rather than SQL. */
+export interface AlertsPanel extends PanelBase {
+  readonly kind: 'alerts';
+}
+
+export type Panel = TablePanel | TimeseriesPanel | BarsPanel | HealthPanel | AlertsPanel;
+export type SqlPanel = Exclude<Panel, HealthPanel | AlertsPanel>;
+
+/** Whether a panel runs SQL (the health and alerts panels read the HTTP API instead). */
+export function isSqlPanel(panel: Panel): panel is SqlPanel {
+  return panel.kind !== 'health' && panel.kind !== 'alerts';
+}
 
 export interface Dashboard {
   readonly title: string;
@@ -91,8 +120,8 @@ export class DashboardError extends Error {
   override readonly name = 'DashboardError';
 }
 
-const KINDS: readonly PanelKind[] = ['table', 'timeseries', 'bars', 'health'];
-const UNITS: readonly Unit[] = ['ms', 'percent', 'count', 'none'];
+const KINDS: readonly PanelKind[] = ['table', 'timeseries', 'bars', 'health', 'alerts'];
+const UNITS: readonly Unit[] = ['ms', 'percent', 'count', 'severity', 'none'];
 const ID = /^[a-z][a-z0-9-]*$/;
 const NAME = /^[a-z_][a-z0-9_]*$/;
 const WINDOW = /^([1-9]\d{0,5})([smh])$/;
@@ -147,12 +176,20 @@ export function parseDashboard(text: string, origin: string): Dashboard {
 export function columnsRead(panel: SqlPanel): string[] {
   switch (panel.kind) {
     case 'table':
-      return panel.selects === undefined ? [] : [panel.selects.column];
+      return [
+        ...(panel.selects === undefined ? [] : [panel.selects.column]),
+        ...(panel.drilldown === undefined ? [] : rowDrilldownColumns(panel.drilldown)),
+      ];
     case 'timeseries':
       return [panel.time, ...(panel.keys === undefined ? [] : [panel.keys]), ...panel.values];
     case 'bars':
       return [panel.category, panel.value, ...(panel.line === undefined ? [] : [panel.line])];
   }
+}
+
+/** The columns of a row a row drill-down reads. */
+export function rowDrilldownColumns(drill: RowDrilldown): string[] {
+  return [drill.column, drill.variableColumn, drill.from, drill.to].filter((c) => c !== undefined);
 }
 
 /** One panel's JSON (a panel saved from the page), checked as a panel of a file is. */
@@ -179,12 +216,14 @@ export function checkPanels(panels: readonly Panel[], origin: string): void {
       if (!hasVariable(target, variable))
         throw at(`panels[${i}].selects`).fault(`no panel "${target}" with a variable "${variable}"`);
     }
-    if ((panel.kind === 'timeseries' || panel.kind === 'bars') && panel.drilldown !== undefined) {
+    if (isSqlPanel(panel) && panel.drilldown !== undefined) {
       const { panel: target, variable } = panel.drilldown;
       if (target === panel.id)
         throw at(`panels[${i}].drilldown.panel`).fault('a panel drills down into another');
-      if (!hasVariable(target, variable))
+      if (variable !== undefined && !hasVariable(target, variable))
         throw at(`panels[${i}].drilldown`).fault(`no panel "${target}" with a variable "${variable}"`);
+      if (!panels.some((p) => p.id === target))
+        throw at(`panels[${i}].drilldown.panel`).fault(`no panel "${target}"`);
     }
   });
 }
@@ -205,7 +244,7 @@ function readPanel(at: Reader, json: unknown): Panel {
             .map((v, i) => readVariable(at.field(`variables[${i}]`), v)),
     units: o.units === undefined ? {} : readUnits(at.field('units'), o.units),
   };
-  if (kind === 'health') return { ...base, kind };
+  if (kind === 'health' || kind === 'alerts') return { ...base, kind };
   const sql = at.field('sql').string(o.sql);
   if (/\$\d/.test(sql))
     throw at.field('sql').fault('positional parameters ($1…) are not for panels: use ${name} variables');
@@ -215,7 +254,9 @@ function readPanel(at: Reader, json: unknown): Panel {
   const column = (name: string) => at.field(name).matching(o[name], NAME, 'a column name');
   switch (kind) {
     case 'table': {
-      if (o.selects === undefined) return { ...base, kind, sql };
+      const drilldown =
+        o.drilldown === undefined ? {} : { drilldown: readRowDrilldown(at.field('drilldown'), o.drilldown) };
+      if (o.selects === undefined) return { ...base, kind, sql, ...drilldown };
       const s = at.field('selects').object(o.selects);
       return {
         ...base,
@@ -226,6 +267,7 @@ function readPanel(at: Reader, json: unknown): Panel {
           panel: at.field('selects.panel').string(s.panel),
           variable: at.field('selects.variable').string(s.variable),
         },
+        ...drilldown,
       };
     }
     case 'timeseries': {
@@ -307,6 +349,26 @@ function readDrilldown(
   const window = at.field('window').string(o.window);
   if (!WINDOW.test(window)) throw at.field('window').fault(`"${window}" is not a window like 1m, 30s or 1h`);
   return { panel, variable, ...source, window };
+}
+
+/** A row's drill-down: its key column, the variable (or the column naming it), its window's columns. */
+function readRowDrilldown(at: Reader, json: unknown): RowDrilldown {
+  const o = at.object(json);
+  const name = (field: string) => at.field(field).matching(o[field], NAME, 'a column name');
+  const panel = at.field('panel').matching(o.panel, ID, 'a panel id');
+  const column = name('column');
+  if ((o.variable === undefined) === (o.variableColumn === undefined))
+    throw at.fault(
+      'give the variable it sets: "variable", or "variableColumn" naming it per row, one of them',
+    );
+  const variable =
+    o.variable === undefined
+      ? { variableColumn: name('variableColumn') }
+      : { variable: at.field('variable').matching(o.variable, NAME, 'a variable name') };
+  if ((o.from === undefined) !== (o.to === undefined))
+    throw at.fault('a window needs both "from" and "to" (its columns), or neither');
+  const window = o.from === undefined ? {} : { from: name('from'), to: name('to') };
+  return { panel, column, ...variable, ...window };
 }
 
 function readVariable(at: Reader, json: unknown): PanelVariable {

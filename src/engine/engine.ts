@@ -19,6 +19,7 @@
 
 import { bindDelete, bindInsert, bindQuery, bindUpdate } from '../sql/binder.ts';
 import type { Catalog, CatalogColumn, CatalogRelation, RelationKind } from '../sql/catalog.ts';
+import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import {
   dependentObjects,
   duplicateObject,
@@ -176,13 +177,27 @@ export interface ViewStats {
  * state); `change`: retractions and insertions as UPDATE and DELETE computed them.
  */
 export type TableWrite =
-  | { readonly kind: 'insert'; readonly table: string; readonly rows: readonly Row[] }
+  | {
+      readonly kind: 'insert';
+      readonly table: string;
+      readonly rows: readonly Row[];
+      /** How the client sent the rows, when they can be read from it again (a log keeps that instead). */
+      readonly writtenAs?: WrittenAs;
+    }
   | {
       readonly kind: 'change';
       readonly table: string;
       readonly rows: readonly Row[];
       readonly weights: readonly number[];
     };
+
+/**
+ * Rows as their client sent them: a bulk INSERT's statement (`Engine.rowsOfInsertValues` reads
+ * it again), a COPY's command and data (as the endpoint's COPY reads them).
+ */
+export type WrittenAs =
+  | { readonly kind: 'insert-values'; readonly text: string }
+  | { readonly kind: 'copy'; readonly command: CopyFromCommand; readonly data: readonly Uint8Array[] };
 
 /** A view's changes of one epoch (for the store and live push). */
 export type ViewCommitListener = (view: string, delta: Chunk, epoch: number) => void;
@@ -1178,7 +1193,7 @@ export class Engine implements Catalog {
    * upsert on the primary key, late rows dropped. COPY FROM and the fast INSERT path use it.
    * Returns how many rows were given.
    */
-  insert(table: string, rows: readonly Row[]): number {
+  insert(table: string, rows: readonly Row[], writtenAs?: WrittenAs): number {
     const rel = this.#table(table, 'insert into');
     for (const row of rows)
       if (row.length !== rel.columns.length)
@@ -1186,7 +1201,7 @@ export class Engine implements Catalog {
           SqlState.syntaxError,
           `a row of ${row.length} values for table "${rel.name}" of ${rel.columns.length} columns`,
         );
-    this.#write(rel, { kind: 'insert', table: rel.name, rows });
+    this.#write(rel, { kind: 'insert', table: rel.name, rows, writtenAs });
     if (this.implicitFlush) this.flush();
     return rows.length;
   }
@@ -1198,6 +1213,24 @@ export class Engine implements Catalog {
    * column, a value that fails to convert (the general path reports it with its position).
    */
   insertValues(bulk: InsertValues): StatementResult | undefined {
+    const rows = this.rowsOfInsertValues(bulk);
+    if (rows === undefined) return undefined;
+    const rel = this.#table(bulk.table, 'insert into');
+    this.#write(rel, {
+      kind: 'insert',
+      table: rel.name,
+      rows,
+      writtenAs: { kind: 'insert-values', text: bulk.text },
+    });
+    if (this.implicitFlush) this.flush();
+    return { tag: 'INSERT', rowCount: rows.length };
+  }
+
+  /**
+   * The rows of a bulk-load INSERT, each literal converted as the INSERT's assignment to its
+   * column would; undefined when `insertValues` leaves the statement to the general path.
+   */
+  rowsOfInsertValues(bulk: InsertValues): Row[] | undefined {
     const rel = this.#rel(bulk.table);
     if (rel === undefined || rel.objectKind !== 'table') return undefined;
     const targets = (bulk.columns ?? rel.columns.map((c) => c.name)).map((name) =>
@@ -1222,9 +1255,7 @@ export class Engine implements Catalog {
     } catch {
       return undefined;
     }
-    this.#write(rel, { kind: 'insert', table: rel.name, rows });
-    if (this.implicitFlush) this.flush();
-    return { tag: 'INSERT', rowCount: rows.length };
+    return rows;
   }
 
   /** Reports a statement's change to the listeners, then applies it. */

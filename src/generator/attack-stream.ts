@@ -28,6 +28,8 @@ export class AttackStream {
   private end: number;
   private nextRequest: number;
   private lastRequest = 0;
+  /** The label of the episode the last request began, until taken. */
+  private started: AttackLabel | null = null;
 
   constructor(
     scenario: ScenarioName,
@@ -61,12 +63,23 @@ export class AttackStream {
         end: this.end,
         rate: this.schedule.rate,
       });
+      this.started = this.label(this.end);
     }
     const record = this.episode.request(time);
     this.lastRequest = time;
     this.nextRequest += this.meanSpacingMs * (0.5 + this.random.float());
     this.updateDue();
     return record;
+  }
+
+  /**
+   * The label of the episode the last `request` began (ending when it is planned to), once;
+   * null when that request continued an episode.
+   */
+  takeStarted(): AttackLabel | null {
+    const label = this.started;
+    this.started = null;
+    return label;
   }
 
   /** Ends the running episode and schedules the next one; the label of the one that ended, if it ran. */

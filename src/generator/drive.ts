@@ -20,9 +20,16 @@ export interface DriveOptions {
   signal?: AbortSignal;
 }
 
+/** An attack episode that began in a batch: its label, and the index of its first record in the batch. */
+export interface BatchEpisode {
+  readonly label: AttackLabel;
+  readonly index: number;
+}
+
 /** Where records go. `drive` awaits every write (backpressure) and closes the output when it stops. */
 export interface RecordOutput {
-  write(batch: readonly LogRecord[]): void | Promise<void>;
+  /** `started`: the episodes whose first record is in the batch. */
+  write(batch: readonly LogRecord[], started?: readonly BatchEpisode[]): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,6 +73,7 @@ export async function drive(
     const skip = Math.min(options.skip ?? 0, maxRecords);
     for (; records < skip; records++) generator.next();
     generator.takeLabels();
+    generator.takeStarted();
     const wallStart = performance.now();
     let finished = false;
     while (!finished && !signal?.aborted) {
@@ -81,8 +89,12 @@ export async function drive(
         batch.push(generator.next());
       }
       if (batch.length > 0) {
+        const started = generator.takeStarted().map((s) => ({
+          label: s.label,
+          index: s.record - records,
+        }));
         records += batch.length;
-        await output.write(batch);
+        await output.write(batch, started);
       }
       const ended = generator.takeLabels();
       if (labels !== undefined && ended.length > 0) await labels.write(ended);

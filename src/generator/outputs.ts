@@ -6,27 +6,30 @@ import { NdjsonEncoder } from './ndjson-encoder.ts';
 import { type LogRecord, toJsonLine } from './record.ts';
 import type { AttackLabel } from './scenarios.ts';
 
-function ndjsonBytes(encoder: NdjsonEncoder, batch: readonly LogRecord[]): Buffer {
-  for (const record of batch) encoder.append(toJsonLine(record));
+/** How a record is written as one line: its NDJSON (default) or an access-log line. */
+export type LineOf = (record: LogRecord) => string;
+
+function lineBytes(encoder: NdjsonEncoder, batch: readonly LogRecord[], lineOf: LineOf): Buffer {
+  for (const record of batch) encoder.append(lineOf(record));
   return encoder.take();
 }
 
 /** Records to a stream the caller owns (stdout, a socket): close() flushes it but leaves it open. */
-export function ndjsonStream(stream: NodeJS.WritableStream): RecordOutput {
+export function ndjsonStream(stream: NodeJS.WritableStream, lineOf: LineOf = toJsonLine): RecordOutput {
   const writer = new LineWriter(stream, false);
   const encoder = new NdjsonEncoder();
   return {
-    write: (batch) => writer.write(ndjsonBytes(encoder, batch)),
+    write: (batch) => writer.write(lineBytes(encoder, batch, lineOf)),
     close: () => writer.close(),
   };
 }
 
 /** Records to a file, created or truncated now. */
-export function ndjsonFile(path: string): RecordOutput {
+export function ndjsonFile(path: string, lineOf: LineOf = toJsonLine): RecordOutput {
   const writer = new LineWriter(createWriteStream(path), true);
   const encoder = new NdjsonEncoder();
   return {
-    write: (batch) => writer.write(ndjsonBytes(encoder, batch)),
+    write: (batch) => writer.write(lineBytes(encoder, batch, lineOf)),
     close: () => writer.close(),
   };
 }

@@ -30,6 +30,13 @@ export interface TrafficOptions {
   clock?: () => number;
 }
 
+/** An attack episode as it begins: its label (ending when planned) and the sequence number of its first record. */
+export interface EpisodeStart {
+  readonly label: AttackLabel;
+  /** How many records next() had returned before the episode's first one. */
+  readonly record: number;
+}
+
 /** Independent random streams, so that adding attacks leaves the normal traffic as it was. */
 const STREAM_POPULATION = 1;
 const STREAM_ARRIVALS = 2;
@@ -54,6 +61,9 @@ export class TrafficGenerator {
   private attackRequest = Number.POSITIVE_INFINITY;
   private lastTime: number;
   private labels: AttackLabel[] = [];
+  private started: EpisodeStart[] = [];
+  /** Records returned by next() so far. */
+  private records = 0;
 
   constructor(options: TrafficOptions) {
     const { seed, rate, startMs } = options;
@@ -99,6 +109,12 @@ export class TrafficGenerator {
 
   /** The next record, in non-decreasing event-time order. */
   next(): LogRecord {
+    const record = this.nextRecord();
+    this.records++;
+    return record;
+  }
+
+  private nextRecord(): LogRecord {
     if (this.clock !== null) return this.nextOnClock(this.clock);
     const time = this.baseTime;
     if (this.attackDue <= time) {
@@ -120,6 +136,13 @@ export class TrafficGenerator {
     const labels = this.labels;
     this.labels = [];
     return labels;
+  }
+
+  /** Episodes begun so far (each returned once), in the order of their first records. */
+  takeStarted(): EpisodeStart[] {
+    const started = this.started;
+    this.started = [];
+    return started;
   }
 
   /** Labels not taken yet, then those of episodes still running, ended at their last request; stops the attacks. */
@@ -159,6 +182,8 @@ export class TrafficGenerator {
         continue;
       }
       const record = first.request(stampWithLimit ? limit : first.due);
+      const started = first.takeStarted();
+      if (started !== null) this.started.push({ label: started, record: this.records });
       this.updateAttackDue();
       return record;
     }

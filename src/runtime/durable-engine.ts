@@ -26,13 +26,14 @@ import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { AccessCatalog } from '../auth/access-catalog.ts';
 import { type LogDecoder, LogInput } from '../connectors/log-input.ts';
-import { TableLog } from '../connectors/table-log.ts';
+import { type CopyReader, TableLog } from '../connectors/table-log.ts';
 import {
   Engine,
   type EngineOptions,
   type SinkSpec,
   type SourceSpec,
   type StatementResult,
+  type WrittenAs,
 } from '../engine/engine.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
@@ -43,6 +44,7 @@ import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
 import { PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
+import { type AttackLabel, AttackLabelFile } from './attack-labels.ts';
 import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
@@ -78,7 +80,7 @@ export interface DurableEngine {
    * Inserts typed rows (values in the table's column order) into a table, as INSERT does
    * (Engine.insert); resolves with their number once they are durable.
    */
-  insertRows(table: string, rows: readonly Row[]): Promise<number>;
+  insertRows(table: string, rows: readonly Row[], writtenAs?: WrittenAs): Promise<number>;
   /**
    * Ends the epoch and resolves once it is committed, so that everything done before the call
    * is visible to every reader of the store (RW_IMPLICIT_FLUSH). Calls while a commit is in
@@ -121,6 +123,17 @@ export interface DurableEngine {
   close(): Promise<void>;
   /** Users and grants, committed with every epoch; a DROP takes the grants on what it drops. */
   readonly access: AccessCatalog;
+  /**
+   * Keeps the labels of attack episodes whose first events are about to be appended to
+   * `source`'s log input, at the offsets given (durable when this returns); each reaches
+   * `tidewatch_attack_labels` in the epoch that consumes its first event.
+   */
+  recordAttackLabels(
+    source: string,
+    labels: readonly { readonly label: AttackLabel; readonly offset: number }[],
+  ): void;
+  /** Attack labels in the data directory, every run's. */
+  attackLabels(): number;
   /** Runs a change of users or grants and resolves once it is committed (as DDL from a client). */
   changeAccess<T>(change: (catalog: AccessCatalog) => T): Promise<T>;
 }
@@ -155,6 +168,8 @@ export interface DurableEngineOptions {
    * it is dropped; without it, sinks' queues fill and nothing delivers them.
    */
   readonly openSink?: (sink: SinkSpec, store: ViewStore) => RunningSink;
+  /** Reads a COPY the DML log kept as its data (the endpoint's COPY FROM); without it, such a record stops the start. */
+  readonly readCopy?: CopyReader;
 }
 
 /** Units of a log input that are not in its source's FORMAT (lines of stdin in an access-log format). */
@@ -263,7 +278,13 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   };
   let replayedWrites = 0;
   const access = new AccessCatalog(state?.access);
+  let labels: AttackLabelFile | undefined;
   try {
+    labels = new AttackLabelFile(join(options.data.path, 'attack-labels.ndjson'), {
+      fsync: fsync !== 'never',
+      committed: (source) => committed.sources[source] ?? 0,
+      notices,
+    });
     if (state !== undefined) {
       await engine.restore(state.engine, (relation) => store.rows(relation));
       restoredEpoch = committed.epoch;
@@ -278,15 +299,18 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       engine,
       openTableLog(options.data.path, committed, { fsync: fsync === 'never' ? 'never' : 'epoch' }, notices),
       committed.tableLog,
+      options.readCopy,
     );
     replayedWrites = tableLog.replay();
     tableLog.follow();
   } catch (e) {
+    labels?.close();
     closeLogs();
     engine.close();
     await store.close();
     throw e;
   }
+  const labelFile = labels;
 
   let failed = false;
   let commits: Promise<void> = Promise.resolve();
@@ -313,9 +337,14 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       definedFor = catalogSize();
     }
     let state: Uint8Array;
+    let released: ReturnType<AttackLabelFile['release']>;
     const consumedTable = tableLog?.offset ?? committed.tableLog;
+    // What the epoch consumed is fsynced off the event loop; its commit waits for that (a commit
+    // must never name an offset its log could lose).
+    let logsSynced: Promise<unknown>;
     try {
-      for (const log of logs()) log.sync();
+      logsSynced = Promise.all(logs().map((log) => log.syncAsync()));
+      logsSynced.catch(() => undefined); // awaited below, after the commits before it
       const offsets: Record<string, number> = { ...committed.sources };
       const positions: Record<string, unknown> = { ...committed.positions };
       for (const [name, f] of logFed) {
@@ -336,6 +365,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         access: access.snapshot(),
       };
       state = serialize(saved);
+      released = labelFile.release(offsets);
     } catch (e) {
       fail(e);
       return;
@@ -344,7 +374,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     commits = commits
       .then(async () => {
         if (failed) return;
-        await store.commit(epoch, deltas, state, raw, schema, deadLetters);
+        await logsSynced;
+        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released);
         // What the store now holds need not be kept in the DML log.
         tableLog?.log.truncateBefore(consumedTable);
       })
@@ -364,6 +395,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     engine.close();
     await commits;
     closeLogs();
+    labelFile.close();
     await store.close();
     throw e;
   }
@@ -427,6 +459,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     const decodeUnit = options.decoderFor?.(spec, units?.format);
     if (decodeUnit === undefined) throw new Error(`no decoder for the units of source ${source}`);
     const log = openCheckedLog(options.data.path, name, committed, { fsync }, notices);
+    if (units === undefined) labelFile.cutOrphans(source, log.nextOffset);
     if (units !== undefined) {
       const file = join(log.dir, UNITS_FILE);
       if (!existsSync(file)) {
@@ -560,9 +593,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       await durable();
       return result;
     },
-    async insertRows(table, rows) {
+    async insertRows(table, rows, writtenAs) {
       if (failed) throw unusable();
-      const n = engine.insert(table, rows);
+      const n = engine.insert(table, rows, writtenAs);
       await durable();
       return n;
     },
@@ -584,6 +617,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     },
     flush,
     access,
+    recordAttackLabels: (source, entries) => labelFile.append(source, entries),
+    attackLabels: () => labelFile.total,
     async changeAccess(change) {
       if (failed) throw unusable();
       const result = change(access);
@@ -606,6 +641,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       if (!failed) engine.flush();
       await commits;
       closeLogs();
+      labelFile.close();
       await store.close();
     },
   };

@@ -7,7 +7,8 @@
  * arrives, and only once all of it has arrived are the rows given to the table, at once: a
  * COPY that fails, is canceled, or whose client goes away applies nothing.
  */
-import type { RelationInfo } from '../engine/engine.ts';
+import type { CopyReader } from '../connectors/table-log.ts';
+import type { RelationInfo, WrittenAs } from '../engine/engine.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { copyFromFormat } from '../sql/copy-statement.ts';
 import { SqlError, SqlState } from '../sql/errors.ts';
@@ -24,8 +25,11 @@ const CANCELED = queryCanceled().message;
 export interface CopyFromDeps {
   /** The engine's sources, tables and views. */
   readonly relations: () => readonly RelationInfo[];
-  /** Inserts full rows (the table's column order) as INSERT does; resolves with their number. */
-  readonly insertRows: (table: string, rows: readonly Row[]) => Promise<number>;
+  /**
+   * Inserts full rows (the table's column order) as INSERT does, with the COPY they were read
+   * from; resolves with their number.
+   */
+  readonly insertRows: (table: string, rows: readonly Row[], writtenAs: WrittenAs) => Promise<number>;
 }
 
 /** A relation's name as the engine matches it: case folded, `public.` / `main.` dropped. */
@@ -62,13 +66,21 @@ function forceFlags(option: string, names: readonly string[], target: CopyTarget
   return target.fields.map((c) => listed.includes(c));
 }
 
-/**
- * The result that runs `copy`: checked now (throws SqlError), the data taken when the wire
- * protocol hands it over (PgQueryResult.copyIn).
- */
-export function copyFrom(copy: CopyFromCommand, deps: CopyFromDeps): PgQueryResult {
+/** A COPY checked against its table, ready to read data. */
+interface PreparedCopy {
+  readonly rel: RelationInfo;
+  readonly columns: readonly CopyColumn[];
+  readonly fields: readonly number[];
+  readonly format: ReturnType<typeof copyFromFormat>;
+  readonly target: CopyTarget;
+  readonly forceNotNull: readonly boolean[];
+  readonly forceNull: readonly boolean[];
+}
+
+/** Checks `copy` against the relations, in PostgreSQL 15's order and with its errors (throws SqlError). */
+function prepare(copy: CopyFromCommand, relations: readonly RelationInfo[]): PreparedCopy {
   const wanted = normalized(copy.table);
-  const rel = deps.relations().find((r) => normalized(r.name) === wanted);
+  const rel = relations.find((r) => normalized(r.name) === wanted);
   if (rel === undefined)
     throw new SqlError(SqlState.undefinedTable, `relation "${copy.table}" does not exist`);
   const columns = rel.columns;
@@ -81,29 +93,55 @@ export function copyFrom(copy: CopyFromCommand, deps: CopyFromDeps): PgQueryResu
   // As INSERT refuses it (the engine's words): only a table takes rows from a client.
   if (rel.kind !== 'table')
     throw new SqlError(SqlState.wrongObjectType, `cannot insert into ${rel.kind} "${rel.name}"`);
-  const binary = format.format === 'binary';
+  return { rel, columns, fields, format, target, forceNotNull, forceNull };
+}
+
+/** A decoder of the COPY's data and the rows it gathers. */
+function decoderOf(p: PreparedCopy): { decoder: CopyTextDecoder | CopyBinaryDecoder; rows: Row[] } {
+  if (p.format.format === 'binary') {
+    const sink = new CopyBinaryRows(p.target);
+    const names = p.fields.map((c) => (p.columns[c] as CopyColumn).name);
+    return { decoder: new CopyBinaryDecoder(names, sink, p.rel.name), rows: sink.rows };
+  }
+  const csv = p.format.format === 'csv';
+  const sink = new CopyTextRows(p.target, {
+    csv,
+    null: p.format.null,
+    forceNotNull: p.forceNotNull,
+    forceNull: p.forceNull,
+  });
+  return { decoder: new CopyTextDecoder({ ...p.format, csv }, sink, p.rel.name), rows: sink.rows };
+}
+
+/** The rows a COPY read from `data` (the DML log's replay of it): what `receive` gave the table. */
+export const readCopyRows: CopyReader = (copy, data, relations) => {
+  const p = prepare(copy, relations);
+  const { decoder, rows } = decoderOf(p);
+  decoder.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  decoder.end();
+  return { table: p.rel.name, rows };
+};
+
+/**
+ * The result that runs `copy`: checked now (throws SqlError), the data taken when the wire
+ * protocol hands it over (PgQueryResult.copyIn).
+ */
+export function copyFrom(copy: CopyFromCommand, deps: CopyFromDeps): PgQueryResult {
+  const prepared = prepare(copy, deps.relations());
   return {
     tag: 'COPY',
     copyIn: {
-      format: binary ? 'binary' : 'text',
-      columns: fields.length,
+      format: prepared.format.format === 'binary' ? 'binary' : 'text',
+      columns: prepared.fields.length,
       async receive(data) {
-        let rows: Row[];
-        let decoder: CopyTextDecoder | CopyBinaryDecoder;
-        if (binary) {
-          const sink = new CopyBinaryRows(target);
-          const names = fields.map((c) => (columns[c] as CopyColumn).name);
-          decoder = new CopyBinaryDecoder(names, sink, rel.name);
-          rows = sink.rows;
-        } else {
-          const csv = format.format === 'csv';
-          const sink = new CopyTextRows(target, { csv, null: format.null, forceNotNull, forceNull });
-          decoder = new CopyTextDecoder({ ...format, csv }, sink, rel.name);
-          rows = sink.rows;
-        }
+        const { decoder, rows } = decoderOf(prepared);
+        const received: Buffer[] = [];
         // Read to the end (CopyDone) before applying anything: a CopyFail may still come.
         try {
-          for await (const chunk of data) decoder.write(chunk);
+          for await (const chunk of data) {
+            decoder.write(chunk);
+            received.push(chunk);
+          }
         } catch (e) {
           // The data stream's own errors (CopyFail, a cancel, a message out of place) get the
           // context PostgreSQL gives them: where reading had got to.
@@ -114,7 +152,7 @@ export function copyFrom(copy: CopyFromCommand, deps: CopyFromDeps): PgQueryResu
             : new SqlError(e.sqlstate, e.message, undefined, { detail: e.detail, hint: e.hint, where });
         }
         decoder.end();
-        return deps.insertRows(rel.name, rows);
+        return deps.insertRows(prepared.rel.name, rows, { kind: 'copy', command: copy, data: received });
       },
     },
   };

@@ -3,7 +3,8 @@
  *
  * - `GET /api/dashboard`: the dashboard file (title and panels);
  * - `POST /api/panels/<id>/query` `{from, to, filters}`: the panel's rows for that range, its
- *   macros and filters bound as parameters (dashboard/macros.ts);
+ *   macros and filters bound as parameters (dashboard/macros.ts); a panel reading a relation
+ *   that does not exist (a pipeline not applied) answers no rows and `absent`, why;
  * - `POST /api/query` `{sql, from?, to?}`: the page's SQL box, read-only — one SELECT, WITH,
  *   VALUES or TABLE on a store reader, anything else refused with a SQLSTATE; its time macros
  *   expanded for the range when one is given;
@@ -21,6 +22,7 @@ import {
   columnsRead,
   type Dashboard,
   DashboardError,
+  isSqlPanel,
   type Panel,
   parsePanel,
   type SqlPanel,
@@ -75,7 +77,11 @@ export function registerDashboardApi(app: FastifyInstance, deps: DashboardApiDep
   app.post<{ Params: { id: string } }>('/api/panels/:id/query', async (request, reply) => {
     const panel = panels().find((p) => p.id === request.params.id);
     if (panel === undefined) throw new HttpError(404, `no panel "${request.params.id}"`);
-    if (panel.kind === 'health') throw new HttpError(400, `panel "${panel.id}" reads /api/status, not SQL`);
+    if (!isSqlPanel(panel))
+      throw new HttpError(
+        400,
+        `panel "${panel.id}" reads ${panel.kind === 'health' ? '/api/status' : '/api/alerts'}, not SQL`,
+      );
     const body = jsonBody(request);
     const expanded = expand(panel.sql, rangeOf(body), panel.variables, filtersOf(body.filters));
     const epoch = deps.committedEpoch();
@@ -87,6 +93,12 @@ export function registerDashboardApi(app: FastifyInstance, deps: DashboardApiDep
         epoch,
         ...jsonRows(out.columns, out.rows),
       }),
+      // A relation the panel reads is not there (its pipeline is not applied): the panel has no
+      // rows to show, which the request did not get wrong.
+      (e) =>
+        e.sqlstate === '42P01'
+          ? { panel: panel.id, epoch, columns: [], rows: [], absent: e.message }
+          : undefined,
     );
   });
 
@@ -192,12 +204,11 @@ function savedPanelOf(definition: Record<string, unknown>, id: string): SqlPanel
     if (e instanceof DashboardError) throw new HttpError(400, e.message);
     throw e;
   }
-  if (panel.kind === 'health')
+  if (!isSqlPanel(panel))
     throw new HttpError(400, 'panel: kind: a saved panel is a table, timeseries or bars');
   if (panel.kind === 'table' && panel.selects !== undefined)
     throw new HttpError(400, 'panel: selects: a saved panel stands alone');
-  if (panel.kind !== 'table' && panel.drilldown !== undefined)
-    throw new HttpError(400, 'panel: drilldown: a saved panel stands alone');
+  if (panel.drilldown !== undefined) throw new HttpError(400, 'panel: drilldown: a saved panel stands alone');
   const fault = grafanaFault(panel);
   if (fault !== undefined) throw new HttpError(400, `panel: ${fault}`);
   return panel;
@@ -223,19 +234,24 @@ function shapeFault(panel: SqlPanel, columns: readonly { name: string; type: str
   return undefined;
 }
 
-/** Runs a query and answers its rows, or its SQL error as 400 with the SQLSTATE. */
+/**
+ * Runs a query and answers its rows, or its SQL error as 400 with the SQLSTATE — unless
+ * `instead` makes that error an answer of its own.
+ */
 async function answer(
   reply: FastifyReply,
   run: () => Promise<QueryOutput>,
   shape: (out: QueryOutput) => unknown,
+  instead: (e: SqlError) => unknown = () => undefined,
 ): Promise<FastifyReply> {
   let out: QueryOutput;
   try {
     out = await run();
   } catch (e) {
-    if (e instanceof SqlError)
-      return sendJson(reply, e.sqlstate === '57014' ? 408 : 400, { error: e.message, sqlstate: e.sqlstate });
-    throw e;
+    if (!(e instanceof SqlError)) throw e;
+    const other = instead(e);
+    if (other !== undefined) return sendJson(reply, 200, other);
+    return sendJson(reply, e.sqlstate === '57014' ? 408 : 400, { error: e.message, sqlstate: e.sqlstate });
   }
   return sendJson(reply, 200, shape(out));
 }

@@ -15,7 +15,7 @@ import { mustBeOwner } from '../auth/permission-denied.ts';
 import { type GrantableRelation, runAccessStatement } from '../auth/run-access-statement.ts';
 import { SessionPrivileges } from '../auth/session-privileges.ts';
 import { refuseSystemChange } from '../auth/system-relations.ts';
-import type { RelationInfo, StatementResult } from '../engine/engine.ts';
+import type { RelationInfo, StatementResult, WrittenAs } from '../engine/engine.ts';
 import type { SystemParameter } from '../runtime/system-parameters.ts';
 import { type AccessStatement, parseAccessStatement } from '../sql/access-statements.ts';
 import { type CopyCommand, type CopyToCommand, copyCommand } from '../sql/copy-statement.ts';
@@ -37,7 +37,12 @@ import {
 } from '../store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../store/query/catalog-tables.ts';
 import { DATABASE } from '../store/query/stored-relation.ts';
-import { DEAD_LETTER_COLUMNS, DEAD_LETTERS } from '../store/view-store.ts';
+import {
+  ATTACK_LABEL_COLUMNS,
+  ATTACK_LABELS,
+  DEAD_LETTER_COLUMNS,
+  DEAD_LETTERS,
+} from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
 import { copyFrom } from './copy-from.ts';
 import { CommitSignal, Cursors, type SubscriptionStore } from './cursors.ts';
@@ -80,7 +85,7 @@ export interface PgBackendDeps {
    * Inserts typed rows into a table as INSERT does (COPY FROM): full rows, values in the
    * table's column order; resolves with their number once they are durable.
    */
-  readonly insertRows: (table: string, rows: readonly Row[]) => Promise<number>;
+  readonly insertRows: (table: string, rows: readonly Row[], writtenAs?: WrittenAs) => Promise<number>;
   /** Subscriptions and the change logs they follow. */
   readonly subscriptions: SubscriptionStore;
   /** Users and grants, and how a change of them is made durable (without: root alone, in memory). */
@@ -308,8 +313,8 @@ class TidewatchSession implements PgSession {
     if (copy.kind === 'CopyFrom')
       return copyFrom(copy, {
         ...this.#deps,
-        insertRows: async (table, rows) => {
-          const n = await this.#deps.insertRows(table, rows);
+        insertRows: async (table, rows, writtenAs) => {
+          const n = await this.#deps.insertRows(table, rows, writtenAs);
           if (this.#settings.implicitFlush) await this.#deps.flush();
           return n;
         },
@@ -555,6 +560,15 @@ const DEAD_LETTERS_RELATION = {
   unique: false,
 };
 
+/** The store's table of the generator's attack labels, its ground truth for scoring detections. */
+const ATTACK_LABELS_RELATION = {
+  name: ATTACK_LABELS,
+  kind: 'source' as const,
+  columns: ATTACK_LABEL_COLUMNS,
+  definition: `-- the generator's attack episodes, each committed with its first event (kept by tidewatch)`,
+  unique: false,
+};
+
 /** What the store's queries know of an engine relation. */
 function storedRelation(r: RelationInfo): StoredRelation {
   return {
@@ -708,7 +722,7 @@ export class TidewatchPgBackend implements PgBackend {
   #storedRelations(): readonly StoredRelation[] {
     const of = this.#deps.relations();
     if (this.#stored?.of !== of)
-      this.#stored = { of, list: [...of.map(storedRelation), DEAD_LETTERS_RELATION] };
+      this.#stored = { of, list: [...of.map(storedRelation), DEAD_LETTERS_RELATION, ATTACK_LABELS_RELATION] };
     return this.#stored.list;
   }
 

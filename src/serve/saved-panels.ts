@@ -10,6 +10,7 @@ import {
   checkPanels,
   type Dashboard,
   DashboardError,
+  isSqlPanel,
   parseDashboard,
   type SqlPanel,
   slugOf,
@@ -30,7 +31,7 @@ export function readSavedPanels(dataDir: string): SqlPanel[] {
     throw new DashboardError(`cannot read saved panels ${file}: ${(e as Error).message}`);
   }
   return parseDashboard(text, file).panels.map((p, i) => {
-    if (p.kind === 'health') throw new DashboardError(`${file}: panels[${i}]: a saved panel runs SQL`);
+    if (!isSqlPanel(p)) throw new DashboardError(`${file}: panels[${i}]: a saved panel runs SQL`);
     return p;
   });
 }

@@ -16,9 +16,11 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RunningSink, SinkDeadLetter, SinkStatus } from '../runtime/sink.ts';
+import { SENT_ALERTS_KEPT, type SentAlert } from '../store/sent-alerts.ts';
 import { queuedChanges, readQueuedEpoch } from '../store/sink-queues.ts';
 import type { ViewColumn } from '../store/view-store.ts';
 import { type AlertState, alertsOfEpoch, NO_ALERTS, type SinkMessage } from './alert-stream.ts';
+import { rowObject } from './payload.ts';
 import type { SinkConfig } from './sink-options.ts';
 import type { SinkTarget } from './target.ts';
 
@@ -26,7 +28,13 @@ import type { SinkTarget } from './target.ts';
 export interface SinkQueueStore {
   connectReader(): Promise<DuckDBConnection>;
   sinkProgress(name: string): string | undefined;
-  ackSink(name: string, deliveredEpoch: number | undefined, progress: string): Promise<void>;
+  /** Acknowledges delivered epochs, with the progress and the messages settled since the last ack. */
+  ackSink(
+    name: string,
+    deliveredEpoch: number | undefined,
+    progress: string,
+    settled: readonly SentAlert[],
+  ): Promise<void>;
 }
 
 /** What the store keeps of a delivery (`ackSink`'s progress, as JSON). */
@@ -79,6 +87,8 @@ export class SinkDelivery implements RunningSink {
   #pending = 0;
   #retries = 0;
   #lastError: string | undefined;
+  /** Messages settled (delivered or dead) since the last ack, recorded with it. */
+  #settled: SentAlert[] = [];
   #wake: (() => void) | undefined;
   #done: Promise<void> | undefined;
 
@@ -145,8 +155,30 @@ export class SinkDelivery implements RunningSink {
   }
 
   async #ack(deliveredEpoch: number | undefined, progress: Progress): Promise<void> {
-    await this.#o.store.ackSink(this.#o.name, deliveredEpoch, JSON.stringify(progress));
+    const settled = this.#settled;
+    this.#settled = [];
+    await this.#o.store.ackSink(this.#o.name, deliveredEpoch, JSON.stringify(progress), settled);
     this.#progress = progress;
+  }
+
+  #settle(messages: readonly SinkMessage[], outcome: SentAlert['outcome'], reason: string | null): void {
+    const settledAt = Date.now();
+    for (const m of messages)
+      this.#settled.push({
+        sink: m.sink,
+        epoch: m.epoch,
+        seq: m.seq,
+        dedupKey: m.dedupKey,
+        op: m.op,
+        status: m.status,
+        committedAt: m.committedAt,
+        settledAt,
+        outcome,
+        reason,
+        heldBack: m.heldBack,
+        row: JSON.stringify(rowObject(m.row, this.#o.columns)),
+      });
+    if (this.#settled.length > 2 * SENT_ALERTS_KEPT) this.#settled = this.#settled.slice(-SENT_ALERTS_KEPT);
   }
 
   async #run(): Promise<void> {
@@ -190,6 +222,7 @@ export class SinkDelivery implements RunningSink {
     while (i < messages.length) {
       if (signal.aborted) return false;
       const result = await target.deliver(messages.slice(i, i + BATCH), signal);
+      this.#settle(messages.slice(i, i + result.delivered), 'delivered', null);
       i += result.delivered;
       progress = { ...progress, within: i, delivered: progress.delivered + result.delivered };
       const failure = result.failure;
@@ -204,6 +237,7 @@ export class SinkDelivery implements RunningSink {
         } else {
           const dead = messages[i] as SinkMessage;
           const report = { dedupKey: dead.dedupKey, reason: failure.reason };
+          this.#settle([dead], 'dead-letter', failure.reason);
           i++;
           progress = {
             ...progress,

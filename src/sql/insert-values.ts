@@ -23,6 +23,8 @@ export interface InsertValues {
   readonly table: string;
   readonly columns: readonly string[] | undefined;
   readonly rows: readonly (readonly InsertLiteral[])[];
+  /** The statement as it was read (what the DML log keeps: the rows, read again, are these). */
+  readonly text: string;
 }
 
 /** Words that cannot name a table or column unquoted where this reader takes a name. */
@@ -96,7 +98,7 @@ class Reader {
       while (this.#punct(44)) rows.push(this.#row());
       this.#punct(59 /* ; */);
       if (this.#peek() !== -1) return undefined;
-      return { table, columns, rows };
+      return { table, columns, rows, text: this.#s };
     } catch (e) {
       if (e instanceof NotBulk) return undefined;
       throw e;

@@ -18,6 +18,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Value } from '../sql/types.ts';
 import type { Row } from '../stream/value.ts';
+import { createSentAlertsTable, dropSentAlerts, recordSentAlerts, type SentAlert } from './sent-alerts.ts';
 import { duckType, fromDuck, quoteIdent, type ViewColumn } from './view-store.ts';
 
 export const SINKS_TABLE = 'tidewatch_sinks';
@@ -54,6 +55,7 @@ export async function createSinksTable(conn: DuckDBConnection): Promise<void> {
   await conn.run(
     `CREATE TABLE IF NOT EXISTS ${SINKS_TABLE} (name VARCHAR PRIMARY KEY, view VARCHAR NOT NULL, created_epoch BIGINT NOT NULL, progress VARCHAR)`,
   );
+  await createSentAlertsTable(conn);
 }
 
 /** Every sink's queue, with its progress (undefined before the first ack). */
@@ -99,22 +101,26 @@ export async function createSinkQueue(
   );
 }
 
-/** Drops a sink's queue and catalog row in the transaction in progress. */
+/** Drops a sink's queue, catalog row and what it sent, in the transaction in progress. */
 export async function dropSinkQueue(conn: DuckDBConnection, sink: string): Promise<void> {
   await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(sinkQueueTable(sink))}`);
   await conn.run(`DELETE FROM ${SINKS_TABLE} WHERE name = $1`, [sink]);
+  await dropSentAlerts(conn, sink);
 }
 
 /**
  * Deletes the epochs up to `deliveredEpoch` (all of them delivered) from a sink's queue and
- * records its progress, in the transaction in progress.
+ * records its progress and the messages settled since its last ack, in the transaction in
+ * progress.
  */
 export async function ackSinkQueue(
   conn: DuckDBConnection,
   sink: string,
   deliveredEpoch: number | undefined,
   progress: string,
+  settled: readonly SentAlert[],
 ): Promise<void> {
+  await recordSentAlerts(conn, sink, settled);
   if (deliveredEpoch !== undefined)
     await conn.run(`DELETE FROM ${quoteIdent(sinkQueueTable(sink))} WHERE __tw_epoch <= $1`, [
       BigInt(deliveredEpoch),

@@ -21,7 +21,8 @@
  *   `__tw_ts` (commit time, ms), written from the epoch's changes in its transaction and kept
  *   for the longest retention of the view's subscriptions.
  * - `tidewatch_sinks` and one queue per sink, `__tw_sink_<name>`: the changes of the sink's
- *   relation not delivered yet, written in each epoch's transaction (sink-queues.ts).
+ *   relation not delivered yet, written in each epoch's transaction (sink-queues.ts), and
+ *   `__tw_sent_alerts`, the last messages each sink settled, written with its acks (sent-alerts.ts).
  * - one table per view, named as the view, with the view's columns followed by
  *   `__tw_key VARCHAR` (the engine's `rowIdentity` of the row, so that a retraction finds its
  *   row exactly, NULLs and NaN included; empty in an APPEND ONLY table, whose rows are never
@@ -96,6 +97,7 @@ import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from '.
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
+import type { SentAlert } from './sent-alerts.ts';
 import {
   ackSinkQueue,
   createSinkQueue,
@@ -243,6 +245,32 @@ export const DEAD_LETTER_COLUMNS: readonly ViewColumn[] = [
   { name: 'epoch', type: { name: 'int8' } },
   { name: 'received_at', type: { name: 'timestamp' } },
 ];
+
+/** The generator's ground truth: one row per attack episode, committed with the epoch of its first event. */
+export const ATTACK_LABELS = 'tidewatch_attack_labels';
+
+/** The columns of `tidewatch_attack_labels`, as queries see them. */
+export const ATTACK_LABEL_COLUMNS: readonly ViewColumn[] = [
+  { name: 'scenario', type: { name: 'varchar' } },
+  { name: 'actor_ip', type: { name: 'varchar' } },
+  { name: 'actor_user', type: { name: 'varchar' } },
+  { name: 'target', type: { name: 'varchar' } },
+  { name: 'start_time', type: { name: 'timestamp' } },
+  { name: 'end_time', type: { name: 'timestamp' } },
+  { name: 'source', type: { name: 'varchar' } },
+  { name: 'epoch', type: { name: 'int8' } },
+];
+
+/** An attack episode as the generator labels it (times ISO 8601), and the source its events went to. */
+export interface AttackLabelRow {
+  readonly scenario: string;
+  readonly actor_ip: string | null;
+  readonly actor_user: string | null;
+  readonly target: string;
+  readonly start: string;
+  readonly end: string;
+  readonly source: string;
+}
 
 /** A unit of a source's input that is not a record: where it was, why, and its text. */
 export interface DeadLetter {
@@ -616,6 +644,9 @@ export class ViewStore {
         `CREATE TABLE IF NOT EXISTS ${DEAD_LETTERS} (source VARCHAR NOT NULL, position VARCHAR NOT NULL, reason VARCHAR NOT NULL, raw VARCHAR NOT NULL, epoch BIGINT NOT NULL, received_at TIMESTAMP NOT NULL)`,
       );
       await conn.run(
+        `CREATE TABLE IF NOT EXISTS ${ATTACK_LABELS} (scenario VARCHAR NOT NULL, actor_ip VARCHAR, actor_user VARCHAR, target VARCHAR NOT NULL, start_time TIMESTAMP NOT NULL, end_time TIMESTAMP NOT NULL, source VARCHAR NOT NULL, epoch BIGINT NOT NULL)`,
+      );
+      await conn.run(
         `CREATE TABLE IF NOT EXISTS ${SUBSCRIPTIONS} (name VARCHAR PRIMARY KEY, view VARCHAR NOT NULL, retention_ms BIGINT NOT NULL, created_epoch BIGINT NOT NULL)`,
       );
       const subscriptions = await conn.runAndReadAll(
@@ -885,15 +916,24 @@ export class ViewStore {
   }
 
   /**
-   * A sink's delivery acknowledges: the epochs up to `deliveredEpoch` leave its queue, and
-   * `progress` is what a start gives it back (`sinkProgress`). A sink dropped meanwhile is left
-   * alone. Readers' answers do not change with it (the store's version stays).
+   * A sink's delivery acknowledges: the epochs up to `deliveredEpoch` leave its queue,
+   * `progress` is what a start gives it back (`sinkProgress`), and the messages it settled since
+   * its last ack are recorded (sent-alerts.ts). A sink dropped meanwhile is left alone. Readers'
+   * answers do not change with it (the store's version stays).
    */
-  ackSink(name: string, deliveredEpoch: number | undefined, progress: string): Promise<void> {
+  ackSink(
+    name: string,
+    deliveredEpoch: number | undefined,
+    progress: string,
+    settled: readonly SentAlert[] = [],
+  ): Promise<void> {
     return this.#exclusive(async () => {
       const sink = this.#sinks.get(name.toLowerCase());
       if (sink === undefined) return;
-      await this.#transaction(() => ackSinkQueue(this.#conn, sink.name, deliveredEpoch, progress), false);
+      await this.#transaction(
+        () => ackSinkQueue(this.#conn, sink.name, deliveredEpoch, progress, settled),
+        false,
+      );
       sink.progress = progress;
     });
   }
@@ -1025,7 +1065,7 @@ export class ViewStore {
    * state at that epoch, replacing the previous one — atomically: afterwards either the whole
    * epoch is in the file or (on any failure) nothing of it. With `schema`, the store's tables
    * are first brought to it in the same transaction (the epoch's deltas are of that
-   * catalog). Epochs must increase.
+   * catalog). `labels`: attack labels whose first events the epoch consumed. Epochs must increase.
    */
   commit(
     epoch: number,
@@ -1034,9 +1074,10 @@ export class ViewStore {
     raw?: ReadonlyMap<string, readonly Row[]>,
     schema?: StoreSchema,
     deadLetters?: ReadonlyMap<string, readonly DeadLetter[]>,
+    labels?: readonly AttackLabelRow[],
   ): Promise<void> {
     return this.#exclusive(() =>
-      this.#commit(epoch, deltas, state, raw, schema, deadLetters).catch((e: unknown) => {
+      this.#commit(epoch, deltas, state, raw, schema, deadLetters, labels ?? []).catch((e: unknown) => {
         throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
       }),
     );
@@ -1049,6 +1090,7 @@ export class ViewStore {
     raw: ReadonlyMap<string, readonly Row[]> | undefined,
     schema: StoreSchema | undefined,
     deadLetters: ReadonlyMap<string, readonly DeadLetter[]> | undefined,
+    labels: readonly AttackLabelRow[],
   ): Promise<void> {
     bigint(epoch, 'epoch');
     if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
@@ -1138,6 +1180,7 @@ export class ViewStore {
         }
         for (const [source, letters] of deadLetters ?? [])
           await this.#appendDeadLetters(source, letters, epoch, committedAt);
+        await this.#appendAttackLabels(labels, epoch);
         const epochRow = `INSERT INTO ${EPOCHS} VALUES (${integerLiteral(epoch)}, make_timestamp(${integerLiteral(Math.round(now) * 1000)}))`;
         if (state === undefined) await this.#conn.run(epochRow);
         else {
@@ -1159,6 +1202,7 @@ export class ViewStore {
         ...appended.map((a) => a.view.name),
         ...appends.map((a) => a.source.name),
         ...((deadLetters?.size ?? 0) > 0 ? [DEAD_LETTERS] : []),
+        ...(labels.length > 0 ? [ATTACK_LABELS] : []),
       ]),
     ];
     for (const l of this.#committedListeners) l(epoch, changed);
@@ -1273,6 +1317,25 @@ export class ViewStore {
       a.appendVarchar(l.raw);
       a.appendBigInt(epochValue);
       a.appendTimestamp(at);
+      a.endRow();
+    });
+  }
+
+  async #appendAttackLabels(labels: readonly AttackLabelRow[], epoch: number): Promise<void> {
+    if (labels.length === 0) return;
+    const a = await this.#conn.createAppender(ATTACK_LABELS);
+    const epochValue = BigInt(epoch);
+    const varchar = (v: string | null) => (v === null ? a.appendNull() : a.appendVarchar(v));
+    const time = (iso: string) => a.appendTimestamp(timestampValue(BigInt(Date.parse(iso)) * 1000n));
+    await fillAppender(a, labels, (l) => {
+      a.appendVarchar(l.scenario);
+      varchar(l.actor_ip);
+      varchar(l.actor_user);
+      a.appendVarchar(l.target);
+      time(l.start);
+      time(l.end);
+      a.appendVarchar(l.source);
+      a.appendBigInt(epochValue);
       a.endRow();
     });
   }

@@ -11,7 +11,7 @@ export interface PanelVariable {
 export interface Panel {
   readonly id: string;
   readonly title: string;
-  readonly kind: 'table' | 'timeseries' | 'bars' | 'health';
+  readonly kind: 'table' | 'timeseries' | 'bars' | 'health' | 'alerts';
   readonly description?: string;
   readonly sql?: string;
   readonly variables: readonly PanelVariable[];
@@ -28,14 +28,22 @@ export interface Panel {
   readonly saved?: boolean;
 }
 
-/** A click on a point or bar: `panel` shown with `variable` set to the key (see src/dashboard/panels.ts). */
+/**
+ * A click on a point, bar or table row: `panel` shown with `variable` (or, for a row, the
+ * variable its `variableColumn` names) set to the key (see src/dashboard/panels.ts).
+ */
 export interface Drilldown {
   readonly panel: string;
-  readonly variable: string;
+  readonly variable?: string;
   readonly column?: string;
   readonly fromVariable?: string;
   /** A time series' bucket, `1m`, `30s`, `1h`. */
   readonly window?: string;
+  /** A row's column naming the variable to set. */
+  readonly variableColumn?: string;
+  /** A row's window: the columns of its start and (exclusive) end. */
+  readonly from?: string;
+  readonly to?: string;
 }
 
 export interface Dashboard {
@@ -48,6 +56,8 @@ export interface Rows {
   readonly rows: readonly (readonly unknown[])[];
   readonly epoch?: number | null;
   readonly truncated?: boolean;
+  /** Why a panel has no rows to show: a relation it reads does not exist here. */
+  readonly absent?: string;
 }
 
 export interface CommitEvent {
@@ -100,6 +110,7 @@ async function call<T>(path: string, body?: unknown, signal?: AbortSignal, metho
 }
 
 export const getDashboard = () => call<Dashboard>('/api/dashboard');
+export const getAlerts = () => call<AlertFeed>('/api/alerts');
 export const getStatus = () => call<Status>('/api/status');
 export const queryPanel = (
   id: string,
@@ -127,6 +138,42 @@ export const savePanel = (panel: PanelDraft, range: { from: string; to: string }
   call<Panel>('/api/panels', { panel, ...range });
 export const deletePanel = (id: string) =>
   call<{ deleted: string }>(`/api/panels/${encodeURIComponent(id)}`, undefined, undefined, 'DELETE');
+
+/** One message a sink sent (`/api/alerts`), times as ISO 8601. */
+export interface SentAlert {
+  readonly sink: string;
+  readonly connector: string | null;
+  readonly dedup_key: string;
+  readonly epoch: number;
+  readonly seq: number;
+  readonly op: 'insert' | 'update' | 'delete';
+  readonly status: 'firing' | 'resolved';
+  readonly committed_at: string;
+  readonly settled_at: string;
+  readonly outcome: 'delivered' | 'dead-letter';
+  readonly reason: string | null;
+  readonly held_back: number;
+  readonly row: Readonly<Record<string, unknown>>;
+}
+
+/** How a sink's delivery is doing. */
+export interface SinkState {
+  readonly name: string;
+  readonly connector: string;
+  readonly from: string;
+  readonly state: string;
+  readonly delivered: number;
+  readonly pending: number;
+  readonly retries: number;
+  readonly dead_letters: number;
+  readonly held_back: number;
+  readonly last_error: string | null;
+}
+
+export interface AlertFeed {
+  readonly alerts: readonly SentAlert[];
+  readonly sinks: readonly SinkState[];
+}
 
 export interface Status {
   readonly events_total: number;

@@ -42,7 +42,7 @@ export function drillTarget(
   timeMs?: number,
 ): DrillTarget | undefined {
   const drill = panel.drilldown;
-  if (drill === undefined) return undefined;
+  if (drill?.variable === undefined) return undefined;
   const value =
     drill.fromVariable === undefined
       ? key
@@ -60,6 +60,37 @@ export function drillTarget(
   };
 }
 
+/**
+ * What a table row shows (the panel's row drill-down): the target panel filtered by the row's
+ * key — the variable the drill-down names, or the one the row's `variableColumn` holds, if the
+ * target has it (`hasVariable`) — and narrowed to the row's window. Undefined for an empty key.
+ */
+export function rowDrillTarget(
+  panel: Panel,
+  data: Rows,
+  row: readonly unknown[],
+  hasVariable: (panel: string, variable: string) => boolean,
+): DrillTarget | undefined {
+  const drill = panel.drilldown;
+  if (drill?.column === undefined) return undefined;
+  const cell = (name: string | undefined) => {
+    const i = data.columns.findIndex((c) => c.name === name);
+    const v = i < 0 ? null : row[i];
+    return v === null || v === undefined ? '' : String(v);
+  };
+  const value = cell(drill.column);
+  const variable = drill.variable ?? cell(drill.variableColumn);
+  if (value === '' || variable === '' || !hasVariable(drill.panel, variable)) return undefined;
+  const target = { panel: drill.panel, value, filters: { [variable]: value, offset: '0' } };
+  const from = cell(drill.from);
+  const to = cell(drill.to);
+  if (from === '' || to === '') return target;
+  return {
+    ...target,
+    window: { from: new Date(isoMillis(from)).toISOString(), to: new Date(isoMillis(to)).toISOString() },
+  };
+}
+
 /** The key and time of one row of a time series' data (as the API answered it). */
 export function rowPoint(
   panel: Panel,
@@ -72,7 +103,14 @@ export function rowPoint(
   return { key, timeMs: isoMillis(String(row[at(panel.time)])) };
 }
 
-/** A window as people read it: 12:03–12:04 UTC. */
+/** What a Show button does, for a screen reader: "Show the requests of 203.0.113.7, 12:03–12:04 UTC". */
+export function drillLabel(target: DrillTarget): string {
+  return `Show the requests of ${target.value}${target.window === undefined ? '' : `, ${windowLabel(target.window)}`}`;
+}
+
+/** A window as people read it: 12:03–12:04 UTC, or 12:03:10–12:03:20 UTC when seconds matter. */
 export function windowLabel(w: Window): string {
-  return `${w.from.slice(11, 16)}–${w.to.slice(11, 16)} UTC`;
+  const seconds = w.from.slice(17, 23) !== '00.000' || w.to.slice(17, 23) !== '00.000';
+  const end = seconds ? 19 : 16;
+  return `${w.from.slice(11, end)}–${w.to.slice(11, end)} UTC`;
 }

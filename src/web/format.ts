@@ -1,6 +1,6 @@
 /** Numbers and times as people read them: 1.2k, 35 ms, 1.4 s, 73.6 %. */
 
-export type Unit = 'ms' | 'percent' | 'count' | 'none';
+export type Unit = 'ms' | 'percent' | 'count' | 'severity' | 'none';
 
 const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
 const plain = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });

@@ -4,11 +4,14 @@ import './styles.css';
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import {
+  type AlertFeed,
   ApiError,
   type CommitEvent,
   type Dashboard,
   deletePanel,
+  errorText,
   followCommits,
+  getAlerts,
   getDashboard,
   getStatus,
   type Panel,
@@ -17,6 +20,7 @@ import {
   setToken,
 } from './api.ts';
 import type { DrillTarget, Window } from './drilldown.ts';
+import { AlertsFeed } from './panels/alerts-feed.tsx';
 import { Health } from './panels/health.tsx';
 import { type PanelState, PanelView } from './panels/panel-view.tsx';
 import { SqlBox } from './sql-box.tsx';
@@ -48,6 +52,7 @@ function App() {
   const [windows, setWindows] = useState<Record<string, Window>>({});
   const [states, setStates] = useState<Record<string, PanelState>>({});
   const [status, setStatus] = useState<Status | undefined>(undefined);
+  const [alerts, setAlerts] = useState<{ feed?: AlertFeed; error?: string }>({});
   const [commit, setCommit] = useState<CommitEvent | undefined>(undefined);
   const [paused, setPaused] = useState(false);
   const [connected, setConnected] = useState(false);
@@ -67,7 +72,7 @@ function App() {
   }, []);
 
   const refresh = useCallback(async (panel: Panel) => {
-    if (panel.kind === 'health') return;
+    if (panel.kind === 'health' || panel.kind === 'alerts') return;
     const mine = (generation.current[panel.id] ?? 0) + 1;
     generation.current[panel.id] = mine;
     setStates((s) => ({ ...s, [panel.id]: { ...s[panel.id], loading: true } }));
@@ -84,10 +89,20 @@ function App() {
     }
   }, []);
 
+  // What sinks sent is not a relation a commit names: the feed is asked again at every commit.
+  const refreshAlerts = useCallback(() => {
+    if (!current.current.dashboard?.panels.some((p) => p.kind === 'alerts')) return;
+    getAlerts().then(
+      (feed) => setAlerts({ feed }),
+      (e: unknown) => setAlerts((a) => ({ ...a, error: errorText(e) })),
+    );
+  }, []);
+
   const refreshAll = useCallback(() => {
     for (const p of current.current.dashboard?.panels ?? []) void refresh(p);
     getStatus().then(setStatus, () => undefined);
-  }, [refresh]);
+    refreshAlerts();
+  }, [refresh, refreshAlerts]);
 
   useEffect(() => {
     setToken(startingToken());
@@ -105,6 +120,7 @@ function App() {
         if (current.current.paused) return;
         setCommit(event);
         getStatus().then(setStatus, () => undefined);
+        refreshAlerts();
         for (const p of current.current.dashboard?.panels ?? [])
           if (p.sql !== undefined && readsAny(p.sql, event.changed)) void refresh(p);
       },
@@ -112,7 +128,7 @@ function App() {
       stop.signal,
     );
     return () => stop.abort();
-  }, [dashboard, refresh, refreshAll]);
+  }, [dashboard, refresh, refreshAll, refreshAlerts]);
 
   // A new range asks every panel again; new filters or a window only the panel they are of
   // (read through `current`), so that the other charts are not drawn again for nothing.
@@ -156,6 +172,8 @@ function App() {
     focusPanel(target.panel);
   };
   const clearWindow = (panel: string) => setWindows(({ [panel]: _, ...rest }) => rest);
+  const hasVariable = (panel: string, variable: string) =>
+    dashboard.panels.find((p) => p.id === panel)?.variables.some((v) => v.name === variable) === true;
   return (
     <>
       <header class="top">
@@ -196,6 +214,22 @@ function App() {
               <h2 id="health-title">{panel.title}</h2>
               <Health status={status} commit={commit} now={now} />
             </section>
+          ) : panel.kind === 'alerts' ? (
+            <section
+              key={panel.id}
+              class="panel panel-alerts"
+              aria-labelledby={`panel-${panel.id}-title`}
+              data-panel={panel.id}
+              data-state={
+                alerts.feed === undefined ? 'loading' : alerts.feed.alerts.length > 0 ? 'ready' : 'empty'
+              }
+            >
+              <h2 id={`panel-${panel.id}-title`} tabIndex={-1}>
+                {panel.title}
+              </h2>
+              {panel.description === undefined ? null : <p class="description">{panel.description}</p>}
+              <AlertsFeed feed={alerts.feed} error={alerts.error} />
+            </section>
           ) : (
             <PanelView
               key={panel.id}
@@ -205,6 +239,7 @@ function App() {
               onFilters={(next) => setFilters((f) => ({ ...f, [panel.id]: { ...f[panel.id], ...next } }))}
               onSelect={selectIn}
               onDrill={drillInto}
+              hasVariable={hasVariable}
               window={windows[panel.id]}
               onClearWindow={() => clearWindow(panel.id)}
               onDelete={() => deletePanel(panel.id).then(load)}

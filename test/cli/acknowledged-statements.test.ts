@@ -28,6 +28,8 @@ async function fails(client: pg.Client, sql: string, sqlstate: string): Promise<
   });
 }
 
+const PADDING = 'x'.repeat(250);
+
 describe('acknowledged statements through the PostgreSQL endpoint', { concurrency: false }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tw-acked-statements-'));
   let server: RestartableServer;
@@ -71,6 +73,58 @@ describe('acknowledged statements through the PostgreSQL endpoint', { concurrenc
       return answer(c, 'SELECT count(*), count(DISTINCT id), min(id), max(id) FROM acked');
     });
     assert.deepEqual(rows, [['1000', '1000', '1', '1000']], 'count, distinct ids, min and max id of acked');
+  });
+
+  test('COPYs psql had answered (text, CSV with options, several MB) are there after a SIGKILL; a failed one left nothing', async () => {
+    await session((c) =>
+      c.query('CREATE TABLE copied (id INT PRIMARY KEY, at TIMESTAMP, amount NUMERIC, note VARCHAR)'),
+    );
+    // Over 10 MB: the DML log keeps it in several records.
+    const csv = join(dir, 'copied.csv');
+    const lines = Array.from(
+      { length: 40_000 },
+      (_, i) =>
+        `${i + 1};2024-01-25 12:00:00.${i % 1000};${i}.50;${i % 7 === 0 ? 'none' : `"note ${i}; it's ""${i}"" ${PADDING}"`}`,
+    );
+    writeFileSync(csv, `id;at;amount;note\n${lines.join('\n')}\n`);
+    const text = join(dir, 'copied.txt');
+    writeFileSync(text, '40001\t2024-01-26 00:00:00\t\\N\ttab\\there\n40002\t\\N\t1e3\tlast\n');
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, '50001,2024-01-26 00:00:00,1,fine\n50002,not a time,1,bad\n');
+    const r = await psql(tidewatchConnection(server.pgPort), [
+      '-c',
+      `\\copy copied FROM '${csv}' WITH (FORMAT csv, HEADER true, DELIMITER ';', NULL 'none')`,
+      '-c',
+      `\\copy copied FROM '${text}'`,
+      '-c',
+      `\\copy copied FROM '${bad}' WITH (FORMAT csv)`,
+    ]);
+    assert.match(r.stdout, /^COPY 40000\nCOPY 2$/m, r.stderr);
+    assert.match(r.stderr, /invalid input syntax for type timestamp/);
+    await server.restart();
+    const rows = await session(async (c) => {
+      await c.query('FLUSH');
+      return answer(
+        c,
+        "SELECT count(*), count(note), sum(amount), max(at)::text, count(*) FILTER (WHERE note LIKE '%\"%'), " +
+          'max(CASE WHEN id = 40001 THEN note END) FROM copied',
+      );
+    });
+    const sum = lines.reduce((a, _, i) => a + i, 0) + 20_000 + 1000;
+    assert.deepEqual(
+      rows,
+      [
+        [
+          '40002',
+          String(40_002 - Math.ceil(40_000 / 7)),
+          `${sum}.00`,
+          '2024-01-26 00:00:00',
+          String(40_000 - Math.ceil(40_000 / 7)),
+          'tab\there',
+        ],
+      ],
+      'count, notes, sum of amounts, latest time, quoted notes, the escaped tab of copied',
+    );
   });
 
   test('an UPDATE and a DELETE psql had answered keep their effect after a SIGKILL', async () => {

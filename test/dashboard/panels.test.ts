@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
+  columnsRead,
   DashboardError,
+  isSqlPanel,
   loadDashboard,
   parseDashboard,
   parsePanel,
@@ -31,6 +33,8 @@ describe('dashboard files', () => {
       d.panels.map((p) => `${p.id}:${p.kind}`),
       [
         'health:health',
+        'detections:table',
+        'alerts:alerts',
         'raw-logs:table',
         'referrers:timeseries',
         'user-metrics:table',
@@ -48,6 +52,7 @@ describe('dashboard files', () => {
       'security_level_analysis_summary',
       'top_user_actions',
       'status_code_analysis_summary',
+      'detections',
     ])
       assert.match(sql, new RegExp(`FROM ${relation}\\b`));
     for (const p of d.panels) if ('sql' in p) assert.match(p.sql, /\$__timeFilter\(/, p.id);
@@ -59,7 +64,7 @@ describe('dashboard files', () => {
     fault({ title: 'T' }, /my\.json: panels: expected an array/);
     fault(
       { title: 'T', panels: [{ ...panel, kind: 'pie' }] },
-      /panels\[0\]\.kind: expected one of table, timeseries, bars, health, not "pie"/,
+      /panels\[0\]\.kind: expected one of table, timeseries, bars, health, alerts, not "pie"/,
     );
     fault({ title: 'T', panels: [{ ...panel, sql: '' }] }, /panels\[0\]\.sql: expected a non-empty string/);
     fault({ title: 'T', panels: [panel, panel] }, /panels\[1\]\.id: "a" is the id of an earlier panel/);
@@ -210,6 +215,55 @@ describe('dashboard files', () => {
       },
       /panels\[0\]\.drilldown\.panel: a panel drills down into another/,
     );
+  });
+
+  test("a table row's drill-down names the variable or the column naming it, and its window's columns", () => {
+    const logs = {
+      id: 'logs',
+      title: 'Logs',
+      kind: 'table',
+      variables: [
+        { name: 'ip', label: 'IP' },
+        { name: 'user', label: 'User' },
+      ],
+      sql: "SELECT '${ip}', '${user}'",
+    };
+    const found = { id: 'found', title: 'Found', kind: 'table', sql: 'SELECT 1' };
+    const drill = { panel: 'logs', column: 'actor', variableColumn: 'kind', from: 'start', to: 'end' };
+    const ok = parseDashboard(
+      JSON.stringify({ title: 'T', panels: [logs, { ...found, drilldown: drill }] }),
+      'x',
+    );
+    const table = ok.panels[1];
+    assert.deepEqual((table as { drilldown?: unknown }).drilldown, drill);
+    assert.ok(table !== undefined && isSqlPanel(table));
+    assert.deepEqual(columnsRead(table), ['actor', 'kind', 'start', 'end']);
+    const faultOf = (p: unknown, message: RegExp) => fault({ title: 'T', panels: [logs, p] }, message);
+    faultOf(
+      { ...found, drilldown: { ...drill, variable: 'ip' } },
+      /panels\[1\]\.drilldown: give the variable it sets: "variable", or "variableColumn" naming it per row, one of them/,
+    );
+    faultOf(
+      { ...found, drilldown: { panel: 'logs', column: 'actor', variable: 'host' } },
+      /panels\[1\]\.drilldown: no panel "logs" with a variable "host"/,
+    );
+    faultOf(
+      { ...found, drilldown: { ...drill, panel: 'nope' } },
+      /panels\[1\]\.drilldown\.panel: no panel "nope"/,
+    );
+    faultOf({ ...found, drilldown: { ...drill, to: undefined } }, /a window needs both "from" and "to"/);
+    faultOf(
+      { ...found, drilldown: { ...drill, column: 'a b' } },
+      /drilldown\.column: "a b" is not a column name/,
+    );
+    faultOf(
+      { ...found, drilldown: { ...drill, panel: 'found' } },
+      /panels\[1\]\.drilldown\.panel: a panel drills down into another/,
+    );
+    // The alerts panel reads the HTTP API: no SQL.
+    const alerts = parsePanel({ id: 'alerts', title: 'Alerts', kind: 'alerts' }, 'x');
+    assert.equal(alerts.kind, 'alerts');
+    assert.equal(isSqlPanel(alerts), false);
   });
 
   test('windows read as milliseconds', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { drive, type RecordOutput } from '../../src/generator/drive.ts';
-import { toJsonLine } from '../../src/generator/record.ts';
+import { type LogRecord, toJsonLine } from '../../src/generator/record.ts';
+import type { AttackLabel } from '../../src/generator/scenarios.ts';
 import { generateFor, MemoryLabels, MemoryOutput, quantile, START } from './helpers.ts';
 
 test('wall clock at 1000/s for 3 s: the count matches the rate and records carry the current time', async () => {
@@ -160,4 +161,37 @@ test('with a clock, records carry its time and attack episodes follow it', async
   assert.equal(labels.labels[0]?.end, new Date(START + 2500).toISOString());
   const probes = output.records.filter((record) => record.ip_address === labels.labels[0]?.actor_ip);
   assert.ok(probes.length >= 3 && probes.length <= 5, `${probes.length} probes in 2 s at 2/s`);
+});
+
+test("each episode's label comes with the batch of its first record, at that record's index", async () => {
+  const traffic = {
+    seed: 4,
+    rate: 100,
+    startMs: START,
+    attacks: (['brute-force', 'sqli', 'flood'] as const).map((scenario) => ({ scenario })),
+    attackDurationSec: 20,
+    attackGapSec: 20,
+  };
+  const firsts: { label: AttackLabel; record: LogRecord }[] = [];
+  let resumedAt = Number.POSITIVE_INFINITY;
+  const output: RecordOutput = {
+    write: (batch, started = []) => {
+      resumedAt = Math.min(resumedAt, (batch[0] as LogRecord).request_timestamp);
+      for (const { label, index } of started) firsts.push({ label, record: batch[index] as LogRecord });
+    },
+    close: async () => {},
+  };
+  const labels = new MemoryLabels();
+  await drive({ traffic, speedup: 'max', durationSec: 200, skip: 1000 }, output, labels);
+  // Episodes that began within the skipped records are not labelled again.
+  const after = labels.labels.filter((l) => Date.parse(l.start) >= resumedAt);
+  assert.ok(after.length > 5 && after.length < labels.labels.length);
+  for (const { label, record } of firsts) {
+    assert.equal(record.request_timestamp, Date.parse(label.start), `${label.scenario} from ${label.start}`);
+    assert.equal(record.ip_address, label.actor_ip);
+  }
+  assert.deepEqual(
+    firsts.map((f) => [f.label.scenario, f.label.actor_ip, f.label.start]),
+    after.map((l) => [l.scenario, l.actor_ip, l.start]),
+  );
 });

@@ -191,14 +191,18 @@ export class RestartableServer {
     if (this.#child !== undefined) await this.#end('SIGKILL').catch(() => undefined);
   }
 
-  /** A node-postgres client connected to the endpoint, ignoring the error of its socket's loss. */
-  async connect(): Promise<pg.Client> {
+  /**
+   * A node-postgres client connected to the endpoint as root (with `password`, the server's
+   * --password), ignoring the error of its socket's loss.
+   */
+  async connect(password?: string): Promise<pg.Client> {
     const client = new pg.Client({
       host: '127.0.0.1',
       port: this.pgPort,
       user: 'root',
       database: 'dev',
       query_timeout: 60_000,
+      ...(password === undefined ? {} : { password }),
     });
     client.on('error', () => undefined); // a kill ends the connection; the next query says so
     await client.connect();

@@ -331,13 +331,16 @@ describe('the PostgreSQL endpoint of tidewatch start', { concurrency: false }, (
   });
 
   test('a cancelled query and clients vanishing mid-query leave the server and other sessions working', async () => {
-    const heavy = 'SELECT sum(a.x * b.x) FROM generate_series(1, 40000) a(x), generate_series(1, 40000) b(x)';
-    assert.match(await psqlInterrupted(running.port, 500, heavy), /canceling statement due to user request/);
+    const heavy =
+      'SELECT sum(a.x * b.x) FROM generate_series(1, 100000) a(x), generate_series(1, 100000) b(x)';
+    // The interrupt comes once psql has surely sent the statement, also on a loaded machine (a
+    // SIGINT before that ends psql without cancelling anything); the query runs far longer.
+    assert.match(await psqlInterrupted(running.port, 2000, heavy), /canceling statement due to user request/);
     // A FETCH waiting for changes is cancelled too, long before its timeout.
     const started = Date.now();
     const waiting = await psqlInterrupted(
       running.port,
-      700,
+      2500,
       'DECLARE w SUBSCRIPTION CURSOR FOR per_ip_changes',
       "FETCH 1 FROM w WITH (timeout = '30s')",
     );

@@ -9,12 +9,12 @@ import { Engine } from '../../src/engine/engine.ts';
 import { readInsertValues } from '../../src/sql/insert-values.ts';
 
 test('reads the bulk-load form: names, column lists, literals, comments', () => {
-  const r = readInsertValues(
-    `  insert /* a /* nested */ comment */ INTO Public."My ""T"" able" (a, "B", c_1) -- cols
+  const text = `  insert /* a /* nested */ comment */ INTO Public."My ""T"" able" (a, "B", c_1) -- cols
      VALUES (1, -2.5e3, 'it''s \\n'), (NULL, TRUE, '2024-01-25T12:00:00Z'::TIMESTAMP) ;  -- done
-    `,
-  );
+    `;
+  const r = readInsertValues(text);
   assert.deepEqual(r, {
+    text,
     table: 'My "T" able',
     columns: ['a', 'B', 'c_1'],
     rows: [

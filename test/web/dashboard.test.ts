@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { expandPanelSql } from '../../src/dashboard/macros.ts';
-import { loadDashboard, type SqlPanel } from '../../src/dashboard/panels.ts';
+import type pg from 'pg';
+import { isSqlPanel, loadDashboard, type SqlPanel } from '../../src/dashboard/panels.ts';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.ts';
+import { panelOverPg } from '../helpers/panel-over-pg.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
 /** The page's document, as the functions run in the browser (page.waitForFunction) use it. */
@@ -31,7 +31,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'tide-s3cret';
 const EVENTS = 3000;
 const dashboard = loadDashboard(join(ROOT, 'dashboards/website-security.json'));
-const sqlPanels = dashboard.panels.filter((p): p is SqlPanel => p.kind !== 'health');
+// The detections panel reads a view this tidewatch does not apply: test/web/detections.test.ts has it.
+const sqlPanels = dashboard.panels.filter((p): p is SqlPanel => isSqlPanel(p) && p.id !== 'detections');
 
 // Simulated time from ten minutes ago (a whole minute), so "last hour" holds it too.
 const start = new Date(Math.floor((Date.now() - 10 * 60_000) / 60_000) * 60_000);
@@ -62,29 +63,12 @@ async function status(): Promise<{ events_total: number; committed_epoch: number
 }
 
 /** A panel's SQL over the PostgreSQL endpoint, with the page's parameters, values as text. */
-async function overPg(
+function overPg(
   panel: SqlPanel,
   filters: Record<string, string> = {},
   within: { from: string; to: string } = range,
 ): Promise<(string | null)[][]> {
-  const e = expandPanelSql(
-    panel.sql,
-    { fromMicros: Date.parse(within.from) * 1000, toMicros: Date.parse(within.to) * 1000 },
-    panel.variables,
-    filters,
-  );
-  const params = e.params.map((v, i) =>
-    e.types[i]?.name === 'timestamp'
-      ? new Date((v as number) / 1000).toISOString().replace('T', ' ').replace('Z', '')
-      : v,
-  );
-  const r = await client.query({
-    text: e.sql,
-    values: params,
-    rowMode: 'array',
-    types: { getTypeParser: () => (v: string) => v },
-  });
-  return r.rows as (string | null)[][];
+  return panelOverPg(client, panel, filters, within);
 }
 
 /** Whether a value the API (or page) gave equals PostgreSQL's text of it. */
@@ -156,24 +140,12 @@ before(async () => {
   });
   const banner = await server.start();
   assert.match(banner, /dashboard +http:\/\/127\.0\.0\.1:\d+\/#token=/);
-  client = await pgClient();
+  client = await server.connect(PASSWORD);
   // The generator stops after EVENTS; two commits later every view holds all of them.
   for (let s = await status(); s.events_total < EVENTS; s = await status())
     await new Promise((r) => setTimeout(r, 200));
   await twoMoreCommits();
 });
-
-async function pgClient(): Promise<pg.Client> {
-  const c = new pg.Client({
-    host: '127.0.0.1',
-    port: server.pgPort,
-    user: 'root',
-    database: 'dev',
-    password: PASSWORD,
-  });
-  await c.connect();
-  return c;
-}
 
 async function twoMoreCommits(): Promise<void> {
   const done = (await status()).committed_epoch ?? 0;
@@ -736,7 +708,7 @@ describe('saved panels', () => {
       '--status-interval',
       '600',
     ]);
-    client = await pgClient();
+    client = await server.connect(PASSWORD);
     await twoMoreCommits();
     const d = (await (await api('/api/dashboard')).json()) as { panels: { id: string; saved?: boolean }[] };
     assert.deepEqual(d.panels.at(-1), { ...d.panels.at(-1), id, saved: true });

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { Rows } from '../api.ts';
 import { formatTime, formatValue, type Unit } from '../format.ts';
+import { Severity } from './severity.tsx';
 
 interface Props {
   readonly data: Rows;
@@ -89,7 +90,9 @@ export function DataTable({ data, units, caption, sortable = true, pick, rowActi
                     class={numeric ? 'num' : undefined}
                     data-value={v === null ? '' : String(v)}
                   >
-                    {i === pickAt && pick !== undefined ? (
+                    {units[column.name] === 'severity' ? (
+                      <Severity value={v} />
+                    ) : i === pickAt && pick !== undefined ? (
                       <button
                         type="button"
                         class="link"

@@ -2,7 +2,15 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { type ApiError, errorText, type Panel, type Rows } from '../api.ts';
-import { type DrillTarget, drillTarget, rowPoint, type Window, windowLabel } from '../drilldown.ts';
+import {
+  type DrillTarget,
+  drillLabel,
+  drillTarget,
+  rowDrillTarget,
+  rowPoint,
+  type Window,
+  windowLabel,
+} from '../drilldown.ts';
 import { Bars } from './bars.tsx';
 import { DataTable } from './data-table.tsx';
 import { TimeSeries } from './time-series.tsx';
@@ -22,8 +30,10 @@ interface Props {
   readonly onFilters: (filters: Record<string, string>) => void;
   /** Sets a variable of another panel (a user picked in a table). */
   readonly onSelect: (panel: string, variable: string, value: string) => void;
-  /** Shows what a point or bar stands for in another panel (the panel's drill-down). */
+  /** Shows what a point, bar or row stands for in another panel (the panel's drill-down). */
   readonly onDrill: (target: DrillTarget) => void;
+  /** Whether a panel of the page has a variable (a row's drill-down names it per row). */
+  readonly hasVariable: (panel: string, variable: string) => boolean;
   /** The range this panel is narrowed to by a drill-down, and how to widen it again. */
   readonly window?: Window | undefined;
   readonly onClearWindow: () => void;
@@ -42,6 +52,7 @@ export function PanelView({
   onFilters,
   onSelect,
   onDrill,
+  hasVariable,
   window,
   onClearWindow,
   onDelete,
@@ -68,9 +79,11 @@ export function PanelView({
           ? 'error'
           : state.data === undefined
             ? 'loading'
-            : state.data.rows.length === 0
-              ? 'empty'
-              : 'ready'
+            : state.data.absent !== undefined
+              ? 'absent'
+              : state.data.rows.length === 0
+                ? 'empty'
+                : 'ready'
       }
     >
       <h2 id={headingId} tabIndex={-1}>
@@ -119,6 +132,7 @@ export function PanelView({
         filters={filters}
         onSelect={onSelect}
         onDrill={onDrill}
+        hasVariable={hasVariable}
         rangeLabel={rangeLabel}
         picked={picker === undefined ? undefined : value(picker.name)}
       />
@@ -140,9 +154,10 @@ function Body({
   filters,
   onSelect,
   onDrill,
+  hasVariable,
   rangeLabel,
   picked,
-}: Pick<Props, 'panel' | 'state' | 'filters' | 'onSelect' | 'onDrill' | 'rangeLabel'> & {
+}: Pick<Props, 'panel' | 'state' | 'filters' | 'onSelect' | 'onDrill' | 'hasVariable' | 'rangeLabel'> & {
   picked: string | undefined;
 }) {
   if (picked === '') return <p class="empty">Pick a user in Per-user metrics to see their minutes.</p>;
@@ -154,6 +169,12 @@ function Body({
     );
   const data = state.data;
   if (data === undefined) return <p class="empty">Loading…</p>;
+  if (data.absent !== undefined)
+    return (
+      <p class="empty absent">
+        Not available here: {data.absent}. The pipeline that defines it is not applied to this tidewatch.
+      </p>
+    );
   if (data.rows.length === 0)
     return (
       <p class="empty">
@@ -191,8 +212,7 @@ function Body({
                         label: (row: readonly unknown[]) => {
                           const { key, timeMs } = rowPoint(panel, data, row);
                           const target = drillTarget(panel, filters, key, timeMs);
-                          if (target === undefined) return undefined;
-                          return `Show the requests of ${target.value}${target.window === undefined ? '' : `, ${windowLabel(target.window)}`}`;
+                          return target === undefined ? undefined : drillLabel(target);
                         },
                         run: (row: readonly unknown[]) => {
                           const { key, timeMs } = rowPoint(panel, data, row);
@@ -210,11 +230,28 @@ function Body({
       return <Bars panel={panel} data={data} {...(drillable ? { onPick: (c: string) => drill(c) } : {})} />;
     default: {
       const selects = panel.selects;
+      const target = (row: readonly unknown[]) => rowDrillTarget(panel, data, row, hasVariable);
       return (
         <DataTable
           data={data}
           units={panel.units}
           caption={panel.title}
+          {...(panel.drilldown === undefined
+            ? {}
+            : {
+                rowAction: {
+                  header: 'Requests',
+                  text: 'Show',
+                  label: (row: readonly unknown[]) => {
+                    const t = target(row);
+                    return t === undefined ? undefined : drillLabel(t);
+                  },
+                  run: (row: readonly unknown[]) => {
+                    const t = target(row);
+                    if (t !== undefined) onDrill(t);
+                  },
+                },
+              })}
           {...(selects === undefined
             ? {}
             : {

@@ -1,0 +1,92 @@
+/**
+ * The pipelines over a log that is complete (files, or a pipe read to its end): its lines are
+ * decoded and pushed as fast as the engine takes them, event time read from the records. No row
+ * is late, whatever the order of the lines or the files: every window stays open until the end
+ * (the source's watermark is held back), and then one watermark past the newest event closes
+ * them all, as an idle source's would. Nothing is written anywhere: the results are the
+ * engine's views.
+ */
+
+import type { RecordDecoder } from '../connectors/formats/index.ts';
+import { Engine } from '../engine/engine.ts';
+import type { Row } from '../stream/value.ts';
+
+/** How far behind the newest event a row may be and still count: more than any log spans. */
+const HOLD_WINDOWS_MICROS = 100 * 365 * 86_400_000_000;
+/** Rows pushed per epoch. */
+const EPOCH_ROWS = 16_384;
+
+export interface FeedResult {
+  /** Lines read (empty ones left out). */
+  readonly lines: number;
+  /** Lines that are no record of the format. */
+  readonly rejected: number;
+  /** The first of those: its line number (from 1, across the inputs) and why. */
+  readonly firstRejected?: { readonly line: number; readonly reason: string };
+}
+
+export class FinishedLog {
+  readonly engine: Engine;
+  /** The engine's clock: still while the log is read, so that no source counts as idle before the end. */
+  #clockMs = 0;
+
+  constructor() {
+    this.engine = new Engine({ autoEpoch: false, idleTimeoutMs: 1, now: () => this.#clockMs });
+  }
+
+  /** Pushes every line of `chunks` (bytes, lines ending in `\n`) into `source`, decoded by `decoder`. */
+  async feed(
+    source: string,
+    decoder: RecordDecoder,
+    chunks: AsyncIterable<Uint8Array>,
+    before: FeedResult = { lines: 0, rejected: 0 },
+  ): Promise<FeedResult> {
+    this.engine.allowLateness(source, HOLD_WINDOWS_MICROS);
+    let { lines, rejected, firstRejected } = before;
+    let rows: Row[] = [];
+    const line = (bytes: Uint8Array) => {
+      const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+      if (end === 0) return;
+      lines++;
+      const d = decoder.decode(end === bytes.length ? bytes : bytes.subarray(0, end));
+      if ('row' in d) {
+        rows.push(d.row);
+        if (rows.length === EPOCH_ROWS) {
+          this.engine.push(source, rows);
+          this.engine.flush();
+          rows = [];
+        }
+      } else {
+        rejected++;
+        firstRejected ??= { line: lines, reason: d.error };
+      }
+    };
+    let rest: Uint8Array | undefined;
+    for await (const chunk of chunks) {
+      let start = 0;
+      let bytes = chunk;
+      if (rest !== undefined) {
+        bytes = Buffer.concat([rest, chunk]);
+        rest = undefined;
+      }
+      for (let nl = bytes.indexOf(10, start); nl >= 0; nl = bytes.indexOf(10, start)) {
+        line(bytes.subarray(start, nl));
+        start = nl + 1;
+      }
+      if (start < bytes.length) rest = Uint8Array.prototype.slice.call(bytes, start);
+    }
+    if (rest !== undefined) line(rest);
+    this.engine.push(source, rows);
+    this.engine.flush();
+    return { lines, rejected, ...(firstRejected === undefined ? {} : { firstRejected }) };
+  }
+
+  /** Ends the log: a watermark past the newest event of every source closes every window. */
+  close(): void {
+    const newest = Math.max(0, ...this.engine.sourceStats().map((s) => s.maxEventTime ?? 0));
+    this.#clockMs = newest / 1000 + HOLD_WINDOWS_MICROS / 1000 + 86_400_000;
+    // A view over another view's closed windows (a trailing baseline) closes at the next barrier.
+    this.engine.flush();
+    this.engine.flush();
+  }
+}
