@@ -339,8 +339,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     let state: Uint8Array;
     let released: ReturnType<AttackLabelFile['release']>;
     const consumedTable = tableLog?.offset ?? committed.tableLog;
+    // What the epoch consumed is fsynced off the event loop; its commit waits for that (a commit
+    // must never name an offset its log could lose).
+    let logsSynced: Promise<unknown>;
     try {
-      for (const log of logs()) log.sync();
+      logsSynced = Promise.all(logs().map((log) => log.syncAsync()));
+      logsSynced.catch(() => undefined); // awaited below, after the commits before it
       const offsets: Record<string, number> = { ...committed.sources };
       const positions: Record<string, unknown> = { ...committed.positions };
       for (const [name, f] of logFed) {
@@ -370,6 +374,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     commits = commits
       .then(async () => {
         if (failed) return;
+        await logsSynced;
         await store.commit(epoch, deltas, state, raw, schema, deadLetters, released);
         // What the store now holds need not be kept in the DML log.
         tableLog?.log.truncateBefore(consumedTable);
