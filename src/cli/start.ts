@@ -74,6 +74,7 @@ import { VERSION } from './version.ts';
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_PIPELINES: readonly string[] = ['pipelines/website-security.sql'];
 const DETECTIONS_PIPELINE = 'pipelines/detections.sql';
+const DETECTED_SOURCE = 'website_logs_source';
 const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
 const WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
 
@@ -199,8 +200,8 @@ const flags = [
   },
   {
     name: 'detections',
-    help: 'also apply pipelines/detections.sql: the threat detections (their state grows with the traffic for now: see the README)',
-    default: false as boolean,
+    help: 'apply pipelines/detections.sql, the threat detections, next to pipelines that define website_logs_source (--no-detections: off)',
+    default: true as boolean,
     parse: parseBoolean,
   },
   {
@@ -390,11 +391,6 @@ function dashboardOf(settings: Settings, io: Io): Dashboard {
 function pipelineFiles(settings: Settings, io: Io): string[] {
   const names = settings.pipeline;
   if (names.includes('none')) return [];
-  if (settings.detections)
-    return [
-      ...pipelineFiles({ ...settings, detections: false }, io),
-      join(PACKAGE_ROOT, DETECTIONS_PIPELINE),
-    ];
   const usesDefault =
     names.length === DEFAULT_PIPELINES.length && names.every((name, i) => name === DEFAULT_PIPELINES[i]);
   return names.map((name) => {
@@ -477,6 +473,7 @@ async function serve(
   const signal = AbortSignal.any([stopped, fatal.signal]);
   const feeds = settings['generator-source'];
   const blocklists = new Blocklists();
+  const applied: string[] = [];
   let durable: DurableEngine;
   let system: SystemParameters;
   try {
@@ -491,6 +488,12 @@ async function serve(
         // Before the pipelines: a pipeline's views may read the audit trail.
         await engine.execute(AUDIT_SOURCE_DDL);
         await applyPipelines(engine, pipelines);
+        applied.push(...pipelines);
+        // The detections read the reference pipeline's source: with other pipelines they have nothing to read.
+        if (!settings.detections || engine.getRelation(DETECTED_SOURCE) === undefined) return;
+        const detections = join(PACKAGE_ROOT, DETECTIONS_PIPELINE);
+        await applyPipelines(engine, [detections]);
+        applied.push(detections);
       },
       readCopy: readCopyRows,
       engine: {
@@ -620,7 +623,7 @@ async function serve(
     attack_episodes_total: durable.attackLabels(),
     generator: settings.generator,
     // Names a person can place, not the machine's paths.
-    pipelines: pipelines.map((path) => publicPath(path, io.cwd)),
+    pipelines: applied.map((path) => publicPath(path, io.cwd)),
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
     sources: sourceProgress(engine, durable.ingestion()),
@@ -738,7 +741,7 @@ async function serve(
         : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(durable.replayedRecords())} events replayed from the logs` +
           `${durable.replayedWrites > 0 ? `, ${formatCount(durable.replayedWrites)} table writes from the DML log` : ''})`
     }`,
-    `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
+    `  pipelines        ${applied.length ? applied.map(shown).join(', ') : 'none (empty engine)'}`,
     `  generator        ${generating ? `${settings['generator-rate']} events/s into ${feeds}, attacks: ${settings['generator-attacks'].join(',') || 'none'}` : 'off'}`,
     ...(input === ''
       ? []
