@@ -2,6 +2,10 @@
 -- attacks, each row one detection, and `detections`, their union minus the allow-listed actors.
 -- Thresholds live in detection_thresholds and the allow-list in detection_allowlist: the views
 -- join them, so an UPDATE there changes the detections at the next epoch, without a restart.
+-- The rules read the thresholds as they are when a window's counts change (a process-time
+-- temporal join, FOR SYSTEM_TIME AS OF PROCTIME()): a rule keeps only its open windows, and a
+-- threshold changed later judges the windows still counting, not the detections already made.
+-- The allow-list is a plain join: allow-listing an actor takes back its past detections too.
 -- Defaults follow established rule sets: CrowdSec's HTTP scenarios (http-generic-bf: 5 failures
 -- in a 10 s leak, http-probing: 10 distinct 4xx paths, http-sensitive-files: 2, http-bad-user-agent:
 -- 1), fail2ban's jails (maxretry 5) and OWASP CRS (one critical match is enough to block).
@@ -72,8 +76,8 @@ SELECT
     concat(f.failures, ' failed logins in 60 s', CASE WHEN f.some_username IS NULL THEN ''
         ELSE concat(' on ', f.usernames, ' account(s), e.g. ', f.some_username) END) AS evidence
 FROM detection_login_failures AS f
-JOIN detection_thresholds AS n ON n.scenario = 'brute-force' AND n.name = 'failed_logins'
-JOIN detection_thresholds AS u ON u.scenario = 'brute-force' AND u.name = 'max_usernames'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS n ON n.scenario = 'brute-force' AND n.name = 'failed_logins'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS u ON u.scenario = 'brute-force' AND u.name = 'max_usernames'
 WHERE f.failures >= n.value AND f.usernames < u.value;
 
 -- Credential stuffing: failed logins from one address on many distinct accounts.
@@ -87,8 +91,8 @@ SELECT
     concat(f.failures, ' failed logins in 60 s on ', f.usernames, ' accounts, e.g. ', f.some_username)
         AS evidence
 FROM detection_login_failures AS f
-JOIN detection_thresholds AS n ON n.scenario = 'credential-stuffing' AND n.name = 'failed_logins'
-JOIN detection_thresholds AS u ON u.scenario = 'credential-stuffing' AND u.name = 'distinct_usernames'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS n ON n.scenario = 'credential-stuffing' AND n.name = 'failed_logins'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS u ON u.scenario = 'credential-stuffing' AND u.name = 'distinct_usernames'
 WHERE f.failures >= n.value AND f.usernames >= u.value;
 
 -- Path scans per address and minute: distinct paths answered 400/403/404, probes of well-known
@@ -129,9 +133,9 @@ SELECT
     concat(c.error_paths, ' distinct 4xx paths, ', c.sensitive_paths, ' sensitive, ', c.unusual_methods,
         ' unusual methods in 1 min, e.g. ', c.some_path) AS evidence
 FROM detection_probe_counts AS c
-JOIN detection_thresholds AS p ON p.scenario = 'path-scan' AND p.name = 'distinct_4xx_paths'
-JOIN detection_thresholds AS s ON s.scenario = 'path-scan' AND s.name = 'sensitive_paths'
-JOIN detection_thresholds AS m ON m.scenario = 'path-scan' AND m.name = 'unusual_methods'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS p ON p.scenario = 'path-scan' AND p.name = 'distinct_4xx_paths'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS s ON s.scenario = 'path-scan' AND s.name = 'sensitive_paths'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS m ON m.scenario = 'path-scan' AND m.name = 'unusual_methods'
 WHERE c.error_paths >= p.value OR c.sensitive_paths >= s.value OR c.unusual_methods >= m.value;
 
 -- Injection probes per address and minute, on the URL lower-cased and with the escapes that
@@ -193,24 +197,25 @@ SELECT
     concat(c.requests, ' ', c.kind, ' probes in 1 min (', c.answered_2xx, ' answered 2xx), e.g. ',
         left(c.some_url, 120)) AS evidence
 FROM detection_injection_counts AS c
-JOIN detection_thresholds AS t ON t.scenario = 'injection' AND t.name = 'matching_requests'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS t ON t.scenario = 'injection' AND t.name = 'matching_requests'
 WHERE c.requests >= t.value;
 
 -- Bad bots per address and minute: scanners' and scripted clients' user agents, and clients
--- rotating user agents.
-CREATE MATERIALIZED VIEW IF NOT EXISTS detection_agent_counts AS
-SELECT
-    ip_address,
-    SUM(CASE WHEN user_agent ~* '(sqlmap|nikto|masscan|nmap|zgrab|nuclei|acunetix|netsparker|wpscan|dirbuster|gobuster|feroxbuster|hydra|httrack|scrapy|python-requests|python-httpx|python-urllib|aiohttp|go-http-client|curl/|wget/|libwww-perl|okhttp|java/|zmeu|masscan)'
-        THEN 1 ELSE 0 END) AS tool_requests,
-    COUNT(DISTINCT user_agent) AS agents,
-    MAX(user_agent) AS some_agent,
-    window_start,
-    window_end
-FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTES')
-GROUP BY ip_address, window_start, window_end;
-
+-- rotating user agents. The counts are this view's own (not a view of their own, which would
+-- keep a row per address and minute of all traffic).
 CREATE MATERIALIZED VIEW IF NOT EXISTS detection_bad_bot AS
+WITH agent_counts AS (
+    SELECT
+        ip_address,
+        SUM(CASE WHEN user_agent ~* '(sqlmap|nikto|masscan|nmap|zgrab|nuclei|acunetix|netsparker|wpscan|dirbuster|gobuster|feroxbuster|hydra|httrack|scrapy|python-requests|python-httpx|python-urllib|aiohttp|go-http-client|curl/|wget/|libwww-perl|okhttp|java/|zmeu|masscan)'
+            THEN 1 ELSE 0 END) AS tool_requests,
+        COUNT(DISTINCT user_agent) AS agents,
+        MAX(user_agent) AS some_agent,
+        window_start,
+        window_end
+    FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTES')
+    GROUP BY ip_address, window_start, window_end
+)
 SELECT
     'bad-bot' AS scenario,
     c.ip_address AS actor,
@@ -219,9 +224,9 @@ SELECT
     'medium' AS severity,
     concat(c.tool_requests, ' requests with a tool''s user agent, ', c.agents, ' user agents in 1 min, e.g. ',
         left(c.some_agent, 80)) AS evidence
-FROM detection_agent_counts AS c
-JOIN detection_thresholds AS t ON t.scenario = 'bad-bot' AND t.name = 'tool_agent_requests'
-JOIN detection_thresholds AS a ON a.scenario = 'bad-bot' AND a.name = 'distinct_agents'
+FROM agent_counts AS c
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS t ON t.scenario = 'bad-bot' AND t.name = 'tool_agent_requests'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS a ON a.scenario = 'bad-bot' AND a.name = 'distinct_agents'
 WHERE c.tool_requests >= t.value OR c.agents >= a.value;
 
 -- Request floods: requests per address per 10 s and per minute.
@@ -244,7 +249,7 @@ SELECT
     CASE WHEN c.requests >= 10 * t.value THEN 'critical' ELSE 'high' END AS severity,
     concat(c.requests, ' requests in 10 s, e.g. ', left(c.some_url, 120)) AS evidence
 FROM per_10s AS c
-JOIN detection_thresholds AS t ON t.scenario = 'flood' AND t.name = 'requests_per_10s'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS t ON t.scenario = 'flood' AND t.name = 'requests_per_10s'
 WHERE c.requests >= t.value
 UNION ALL
 SELECT
@@ -255,7 +260,7 @@ SELECT
     CASE WHEN c.requests >= 10 * t.value THEN 'critical' ELSE 'high' END AS severity,
     concat(c.requests, ' requests in 1 min, e.g. ', left(c.some_url, 120)) AS evidence
 FROM per_minute AS c
-JOIN detection_thresholds AS t ON t.scenario = 'flood' AND t.name = 'requests_per_minute'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS t ON t.scenario = 'flood' AND t.name = 'requests_per_minute'
 WHERE c.requests >= t.value;
 
 -- Account takeover or sharing: successful logins to one account from several addresses in a
@@ -283,7 +288,7 @@ SELECT
     concat(l.logins, ' successful logins from ', l.addresses, ' addresses in 1 min, e.g. ', l.some_address)
         AS evidence
 FROM logins AS l
-JOIN detection_thresholds AS t ON t.scenario = 'account-takeover' AND t.name = 'distinct_ips'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS t ON t.scenario = 'account-takeover' AND t.name = 'distinct_ips'
 WHERE l.addresses >= t.value;
 
 -- Surges of high security-level events from one address (the site's own logger's judgement).
@@ -302,7 +307,7 @@ SELECT
     'medium' AS severity,
     concat(h.events, ' high security-level events in 1 min, e.g. ', left(h.some_url, 120)) AS evidence
 FROM high AS h
-JOIN detection_thresholds AS t ON t.scenario = 'security-surge' AND t.name = 'high_events'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS t ON t.scenario = 'security-surge' AND t.name = 'high_events'
 WHERE h.events >= t.value;
 
 -- Per endpoint (the path without query, numeric segments as :id) and minute: requests, server
@@ -337,9 +342,9 @@ SELECT
         AS evidence
 FROM detection_endpoint_minutes AS c
 LEFT JOIN baseline AS b ON b.endpoint = c.endpoint AND b.window_end = c.minute_start
-JOIN detection_thresholds AS n ON n.scenario = 'degradation' AND n.name = 'min_requests'
-JOIN detection_thresholds AS e ON e.scenario = 'degradation' AND e.name = 'error_rate'
-JOIN detection_thresholds AS f ON f.scenario = 'degradation' AND f.name = 'latency_factor'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS n ON n.scenario = 'degradation' AND n.name = 'min_requests'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS e ON e.scenario = 'degradation' AND e.name = 'error_rate'
+JOIN detection_thresholds FOR SYSTEM_TIME AS OF PROCTIME() AS f ON f.scenario = 'degradation' AND f.name = 'latency_factor'
 WHERE c.requests >= n.value
     AND (c.server_errors >= e.value * c.requests OR c.median_ms >= f.value * b.median_ms);
 

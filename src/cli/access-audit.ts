@@ -1,14 +1,24 @@
-/** How `start` tells of users and privileges: the audit line of a change, and a user's password check. */
+/** How `start` tells of logins, DDL and users and privileges: the audit line of each, and a user's password check. */
 import type { User } from '../auth/access-catalog.ts';
+import type { AuditEvent } from '../auth/audit-source.ts';
 import { parseScramSecret, type ScramSecret } from '../auth/scram-secret.ts';
-import type { AccessChangeEvent } from '../serve/pg-backend.ts';
 
-/** `GRANT SELECT ON v TO "alice" by "root" from 127.0.0.1` (names quoted as JSON: no line breaks slip in). */
-export function accessAuditLine(change: AccessChangeEvent): string {
-  const what = JSON.stringify(change.statement);
-  const who = `by ${JSON.stringify(change.user)} from ${change.address}`;
-  if (change.refused === undefined) return `access: ${what} ${who}`;
-  return `access REFUSED (${change.refused.sqlstate} ${JSON.stringify(change.refused.message)}): ${what} ${who}`;
+/**
+ * `login FAILED: user "alice" database "dev" from 127.0.0.1 (scram-sha-256): 28P01 "…"`,
+ * `access: "GRANT SELECT ON v TO \"alice\"" by "root" from 127.0.0.1`, `ddl: …` likewise
+ * (names and statements quoted as JSON: no line breaks slip in).
+ */
+export function auditLine(event: AuditEvent): string {
+  const refused = event.refused;
+  if (event.kind === 'login') {
+    const login = `user ${JSON.stringify(event.user)} database ${JSON.stringify(event.database)} from ${event.address} (${event.method})`;
+    if (refused === undefined) return `login ok: ${login}`;
+    return `login FAILED: ${login}: ${refused.sqlstate} ${JSON.stringify(refused.message)}`;
+  }
+  const what = JSON.stringify(event.statement);
+  const who = `by ${JSON.stringify(event.user)} from ${event.address}`;
+  if (refused === undefined) return `${event.kind}: ${what} ${who}`;
+  return `${event.kind} REFUSED (${refused.sqlstate} ${JSON.stringify(refused.message)}): ${what} ${who}`;
 }
 
 /** What a user's password is checked against; undefined for a user without one (or none). */

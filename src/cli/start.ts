@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT_USER } from '../auth/access-catalog.ts';
+import { AUDIT_SOURCE, AUDIT_SOURCE_DDL } from '../auth/audit-source.ts';
 import { ensureBuiltInUsers } from '../auth/built-in-users.ts';
 import { toSourceRecord } from '../connectors/generator-source.ts';
 import { SourceDropped } from '../connectors/log-input.ts';
@@ -23,7 +24,7 @@ import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
 import { TidewatchPgBackend } from '../serve/pg-backend.ts';
-import { isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
+import { DEFAULT_MAX_STATEMENT_BYTES, isLoopback, listenPg, type PgServer } from '../serve/pgwire/server.ts';
 import { SAVED_PANELS_FILE, SavedPanels, withSavedPanels } from '../serve/saved-panels.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
 import { isWebAsset, registerWebAssets } from '../serve/web-assets.ts';
@@ -31,12 +32,15 @@ import { Blocklists } from '../sinks/blocklists.ts';
 import { openSink } from '../sinks/open-sink.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
 import { SqlError } from '../sql/errors.ts';
+import { isSystemRelation } from '../sql/reserved-names.ts';
+import { redactUrl } from '../sql/secret-options.ts';
 import { DataDir } from '../store/data-dir.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
 import { readSentAlerts } from '../store/sent-alerts.ts';
 import { ATTACK_LABELS, DEAD_LETTERS } from '../store/view-store.ts';
-import { accessAuditLine, scramSecretOf } from './access-audit.ts';
+import { scramSecretOf } from './access-audit.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
   parseBoolean,
@@ -62,7 +66,7 @@ import { sourceProgress, viewRows } from './http-answers.ts';
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
-import { catalogSinks } from './sink-catalog.ts';
+import { catalogSinks, shownStatus } from './sink-catalog.ts';
 import { sourceIngestion } from './source-ingestion.ts';
 import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
@@ -70,6 +74,7 @@ import { VERSION } from './version.ts';
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_PIPELINES: readonly string[] = ['pipelines/website-security.sql'];
 const DETECTIONS_PIPELINE = 'pipelines/detections.sql';
+const DETECTED_SOURCE = 'website_logs_source';
 const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
 const WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
 
@@ -150,6 +155,14 @@ const flags = [
     parse: parseInteger(1, 100_000),
   },
   {
+    name: 'max-statement-size',
+    arg: 'SIZE',
+    help: 'longest SQL text a PostgreSQL client may send in one query, e.g. 1MiB (longer: 54000; bulk rows go by COPY)',
+    default: DEFAULT_MAX_STATEMENT_BYTES as number,
+    shownDefault: '1MiB',
+    parse: parseSize,
+  },
+  {
     name: 'tls-cert',
     arg: 'FILE',
     help: 'PEM certificate: the PostgreSQL endpoint then accepts TLS (with --tls-key)',
@@ -187,8 +200,8 @@ const flags = [
   },
   {
     name: 'detections',
-    help: 'also apply pipelines/detections.sql: the threat detections (their state grows with the traffic for now: see the README)',
-    default: false as boolean,
+    help: 'apply pipelines/detections.sql, the threat detections, next to pipelines that define website_logs_source (--no-detections: off)',
+    default: true as boolean,
     parse: parseBoolean,
   },
   {
@@ -378,11 +391,6 @@ function dashboardOf(settings: Settings, io: Io): Dashboard {
 function pipelineFiles(settings: Settings, io: Io): string[] {
   const names = settings.pipeline;
   if (names.includes('none')) return [];
-  if (settings.detections)
-    return [
-      ...pipelineFiles({ ...settings, detections: false }, io),
-      join(PACKAGE_ROOT, DETECTIONS_PIPELINE),
-    ];
   const usesDefault =
     names.length === DEFAULT_PIPELINES.length && names.every((name, i) => name === DEFAULT_PIPELINES[i]);
   return names.map((name) => {
@@ -415,6 +423,11 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
       `tidewatch start: --host ${host} is reachable from other machines; set --password (or TIDEWATCH_PASSWORD) first`,
     );
   }
+  for (const flag of ['generator-source', 'input-source'] as const)
+    if (isSystemRelation(settings[flag]))
+      throw new UsageError(
+        `tidewatch start: --${flag} ${settings[flag]}: tidewatch feeds that source itself`,
+      );
   const pipelines = pipelineFiles(settings, io);
   const dashboard = dashboardOf(settings, io);
   let data: DataDir;
@@ -460,6 +473,7 @@ async function serve(
   const signal = AbortSignal.any([stopped, fatal.signal]);
   const feeds = settings['generator-source'];
   const blocklists = new Blocklists();
+  const applied: string[] = [];
   let durable: DurableEngine;
   let system: SystemParameters;
   try {
@@ -470,7 +484,17 @@ async function serve(
     );
     durable = await openDurableEngine({
       data,
-      setUp: (engine) => applyPipelines(engine, pipelines),
+      setUp: async (engine) => {
+        // Before the pipelines: a pipeline's views may read the audit trail.
+        await engine.execute(AUDIT_SOURCE_DDL);
+        await applyPipelines(engine, pipelines);
+        applied.push(...pipelines);
+        // The detections read the reference pipeline's source: with other pipelines they have nothing to read.
+        if (!settings.detections || engine.getRelation(DETECTED_SOURCE) === undefined) return;
+        const detections = join(PACKAGE_ROOT, DETECTIONS_PIPELINE);
+        await applyPipelines(engine, [detections]);
+        applied.push(detections);
+      },
       readCopy: readCopyRows,
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
@@ -485,11 +509,14 @@ async function serve(
           store,
           cwd: io.cwd,
           stdout: io.stdout,
-          stderr: io.stderr,
+          // A target's errors may quote its URL: never with the password in it.
+          stderr: { write: (text: string) => io.stderr.write(redactUrl(text)) },
           dataDir,
           blocklists,
           onDeadLetter: (sink, letter) =>
-            io.stderr.write(`tidewatch: sink ${sink}: dead letter ${letter.dedupKey}: ${letter.reason}\n`),
+            io.stderr.write(
+              redactUrl(`tidewatch: sink ${sink}: dead letter ${letter.dedupKey}: ${letter.reason}\n`),
+            ),
         }),
       connectorFor: (spec) => sourceConnector(spec, io.cwd),
       decoderFor: (spec, format) => {
@@ -511,8 +538,9 @@ async function serve(
   }
   const { engine } = durable;
   system.onChange((ms) => engine.setEpochMs(ms));
+  // The audit trail is read by those a superuser grants it to, not by every reader.
   const readable = [
-    ...engine.relations(),
+    ...engine.relations().filter((r) => !isSystemRelation(r.name)),
     { name: DEAD_LETTERS, kind: 'source' as const },
     { name: ATTACK_LABELS, kind: 'source' as const },
   ];
@@ -541,9 +569,13 @@ async function serve(
   let stdinLines: Promise<number> | undefined;
   // The generator's log is read even without the generator: what a crash left in it is replayed.
   let generated: ReturnType<DurableEngine['logInput']>;
+  let audit: AuditTrail;
   /** What feeds a source instead of its own connector: --input's files, or nothing (its log input). */
   const instead = new Map<string, ReturnType<typeof fileInput> | null>();
   try {
+    audit = new AuditTrail(durable.logInput(AUDIT_SOURCE)?.input, (line) =>
+      io.stderr.write(`tidewatch: ${line}\n`),
+    );
     generated = durable.logInput(feeds);
     if (generating) instead.set(feeds, null);
     if (input !== '') {
@@ -591,12 +623,12 @@ async function serve(
     attack_episodes_total: durable.attackLabels(),
     generator: settings.generator,
     // Names a person can place, not the machine's paths.
-    pipelines: pipelines.map((path) => publicPath(path, io.cwd)),
+    pipelines: applied.map((path) => publicPath(path, io.cwd)),
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
     sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
-    sinks: durable.sinks(),
+    sinks: durable.sinks().map(shownStatus),
   });
 
   let pg: PgServer;
@@ -613,7 +645,7 @@ async function serve(
     storeVersion: () => durable.store.version,
     ingestion: () => sourceIngestion(durable.ingestion()),
     access: { catalog: durable.access, change: (edit) => durable.changeAccess(edit) },
-    onAccessChange: (change) => io.stderr.write(`tidewatch: ${accessAuditLine(change)}\n`),
+    onAudit: (event) => audit.record(event),
     sinks: () => catalogSinks(engine.sinks(), durable.sinks()),
     views: () => engine.viewStats().map(({ name, errors, lastError }) => ({ name, errors, lastError })),
     settingDefaults: {
@@ -629,17 +661,12 @@ async function serve(
       ...(settings['pg-auth'] === 'md5' ? { auth: 'md5' as const } : {}),
       ...(tls === undefined ? {} : { tls }),
       maxConnections: settings['max-connections'],
+      maxStatementBytes: settings['max-statement-size'],
       // The server's password is root's; every other user logs in with its own.
       passwordUser: ROOT_USER,
       userSecret: (user) => scramSecretOf(durable.access.now.user(user)),
       isSuperuser: (user) => backend.isSuperuser(user),
-      // With a password, every login is a line of the audit trail (trusted loopback logins check nothing).
-      onLogin: (login) => {
-        if (login.method === 'trust') return;
-        io.stderr.write(
-          `tidewatch: login ${login.ok ? 'ok' : 'FAILED'}: user ${JSON.stringify(login.user)} database ${JSON.stringify(login.database)} from ${login.address} (${login.method})\n`,
-        );
-      },
+      onLogin: (login) => audit.record({ kind: 'login', ...login }),
       onUnexpectedError: (error) =>
         io.stderr.write(`tidewatch: PostgreSQL endpoint: ${(error as Error).stack ?? String(error)}\n`),
     });
@@ -714,7 +741,7 @@ async function serve(
         : `, resumed at epoch ${durable.restoredEpoch} (${formatCount(durable.replayedRecords())} events replayed from the logs` +
           `${durable.replayedWrites > 0 ? `, ${formatCount(durable.replayedWrites)} table writes from the DML log` : ''})`
     }`,
-    `  pipelines        ${pipelines.length ? pipelines.map(shown).join(', ') : 'none (empty engine)'}`,
+    `  pipelines        ${applied.length ? applied.map(shown).join(', ') : 'none (empty engine)'}`,
     `  generator        ${generating ? `${settings['generator-rate']} events/s into ${feeds}, attacks: ${settings['generator-attacks'].join(',') || 'none'}` : 'off'}`,
     ...(input === ''
       ? []
@@ -820,6 +847,8 @@ async function serve(
  */
 function ingestInto(durable: DurableEngine): IngestHandler {
   return async (source, units) => {
+    if (isSystemRelation(source))
+      throw new HttpError(403, `source "${source}" is tidewatch's own: it takes no posts`);
     const fed = durable.logInput(source);
     if (fed === undefined) throw new HttpError(404, `no source named "${source}"`);
     if (fed.input.lagging())

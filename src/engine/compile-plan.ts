@@ -12,7 +12,7 @@
  * | Aggregate            | `Aggregate` (one accumulator per call)                     |
  * | Window               | `OverWindow`                                               |
  * | TopN                 | `TopN`                                                     |
- * | Join                 | `Join`                                                     |
+ * | Join                 | `Join`; `TemporalJoin` for FOR SYSTEM_TIME AS OF PROCTIME() |
  * | UnionAll             | `Union`                                                    |
  * | Sort                 | nothing: a view's order is applied when it is read         |
  * | Limit (over Sort)    | a global `TopN`                                            |
@@ -54,6 +54,7 @@ import { Join } from '../stream/operators/join.ts';
 import { OverWindow, type WindowCall } from '../stream/operators/over-window.ts';
 import { Project, selectColumns } from '../stream/operators/project.ts';
 import { ProjectSet } from '../stream/operators/project-set.ts';
+import { TemporalJoin } from '../stream/operators/temporal-join.ts';
 import { TopN } from '../stream/operators/top-n.ts';
 import { Tumble } from '../stream/operators/tumble.ts';
 import { Union } from '../stream/operators/union.ts';
@@ -464,11 +465,31 @@ class PlanCompiler {
         );
       }
       case 'Join': {
+        // A temporal join's right side is compiled (and so backfilled) first: the left rows of a
+        // backfill must meet the table as it is.
+        const lookup = p.processTime === true ? this.node(p.right) : undefined;
         const left = this.node(p.left);
-        const right = this.node(p.right);
+        const right = lookup ?? this.node(p.right);
         const lk = this.keys(p.leftKeys) ?? (() => []);
         const rk = this.keys(p.rightKeys) ?? (() => []);
         const residual = p.residual === undefined ? undefined : this.pred(p.residual);
+        if (p.processTime === true) {
+          if (p.joinType === 'full') throw notSupported('FULL JOIN with FOR SYSTEM_TIME AS OF PROCTIME()');
+          const cleanColumn = this.watermarks(p.left)[0];
+          return this.#add(
+            new TemporalJoin({
+              type: p.joinType,
+              leftKey: lk,
+              rightKey: rk,
+              leftWidth: p.left.columns.length,
+              rightWidth: p.right.columns.length,
+              ...(residual === undefined ? {} : { residual }),
+              ...(cleanColumn === undefined ? {} : { cleanColumn }),
+            }),
+            left,
+            right,
+          );
+        }
         return this.#add(
           new Join({
             type: p.joinType,

@@ -16,6 +16,7 @@
  * Ad-hoc SELECTs run (for now) by compiling their plan into a temporary dataflow fed with
  * the committed snapshot of the relations they read.
  */
+
 import { bindDelete, bindInsert, bindQuery, bindUpdate } from '../sql/binder.ts';
 import type { Catalog, CatalogColumn, CatalogRelation, RelationKind } from '../sql/catalog.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
@@ -50,6 +51,7 @@ import {
   planRelations,
 } from '../sql/plan.ts';
 import { uniqueKey } from '../sql/plan-keys.ts';
+import { isReservedName, isSystemRelation } from '../sql/reserved-names.ts';
 import type {
   ColumnDef,
   CreateMaterializedView,
@@ -855,7 +857,13 @@ export class Engine implements Catalog {
   }
 
   #checkNew(name: string, ifNotExists: boolean, kind: string): StatementResult | undefined {
-    if (this.getRelation(name) === undefined && !this.#sinks.has(normalizeName(name))) return undefined;
+    if (this.getRelation(name) === undefined && !this.#sinks.has(normalizeName(name))) {
+      if (isReservedName(name))
+        throw new SqlError(SqlState.reservedName, `${kind} name "${name}" is reserved`, undefined, {
+          hint: 'Names beginning with "tidewatch_" or "__tw_" are tidewatch\'s own.',
+        });
+      return undefined;
+    }
     if (ifNotExists) return { tag: '', notice: `relation "${name}" already exists, skipping` };
     throw duplicateObject(kind === 'materialized view' ? 'relation' : kind, name);
   }
@@ -1435,7 +1443,8 @@ export class Engine implements Catalog {
         ? this.#sinks.list().map((sink) => sink.name)
         : k === undefined
           ? []
-          : this.list(k);
+          : // As RisingWave's SHOW lists no system catalog: tidewatch's own sources are in rw_sources.
+            this.list(k).filter((name) => !isSystemRelation(name));
     return {
       tag: 'SHOW',
       rowCount: names.length,

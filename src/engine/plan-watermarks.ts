@@ -12,6 +12,7 @@
  * | Aggregate       | group keys that are plain input watermark columns                        |
  * | Window / TopN   | partition keys that are plain input watermark columns (rows keep place) |
  * | Join            | equal key pairs whose two columns both carry one (minimum of the sides) |
+ * | temporal Join   | the left input's (the right side is a table: a lookup, not a stream)     |
  * | UnionAll        | columns that carry one in every input (minimum of the inputs)            |
  * | Values / Limit  | none                                                                     |
  */
@@ -79,6 +80,7 @@ export function planWatermarks(p: Plan, scan: (relation: string) => readonly num
     case 'TopN':
       return watermarkKeys(p.partitionBy, of(p.input)).map(([c]) => c);
     case 'Join': {
+      if (p.processTime === true) return of(p.left);
       const width = p.left.columns.length;
       return joinWatermarkKeys(p, of(p.left), of(p.right)).flatMap(([l, r]) => [l, width + r]);
     }

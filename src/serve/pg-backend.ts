@@ -8,11 +8,13 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { AccessCatalog } from '../auth/access-catalog.ts';
+import { describeDdl, isDdl, type Refusal, type StatementAudit } from '../auth/audit-source.ts';
 import { DASHBOARD_USER } from '../auth/built-in-users.ts';
 import { describeAccessStatement } from '../auth/describe-access-statement.ts';
 import { mustBeOwner } from '../auth/permission-denied.ts';
 import { type GrantableRelation, runAccessStatement } from '../auth/run-access-statement.ts';
 import { SessionPrivileges } from '../auth/session-privileges.ts';
+import { refuseSystemChange } from '../auth/system-relations.ts';
 import type { RelationInfo, StatementResult, WrittenAs } from '../engine/engine.ts';
 import type { SystemParameter } from '../runtime/system-parameters.ts';
 import { type AccessStatement, parseAccessStatement } from '../sql/access-statements.ts';
@@ -22,6 +24,7 @@ import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
 import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
+import { redactDefinition, redactOptions } from '../sql/secret-options.ts';
 import { identName, stringValue, type Token } from '../sql/tokens.ts';
 import { type SqlType, T, type Value } from '../sql/types.ts';
 import {
@@ -87,8 +90,11 @@ export interface PgBackendDeps {
   readonly subscriptions: SubscriptionStore;
   /** Users and grants, and how a change of them is made durable (without: root alone, in memory). */
   readonly access?: PgAccess;
-  /** Told of every CREATE/ALTER/DROP USER, GRANT and REVOKE, run or refused, for the audit trail. */
-  readonly onAccessChange?: (change: AccessChangeEvent) => void;
+  /**
+   * Told of every DDL statement and every CREATE/ALTER/DROP USER, GRANT and REVOKE a client ran
+   * or had refused, for the audit trail.
+   */
+  readonly onAudit?: (event: StatementAudit) => void;
   /** The server's defaults of session settings (`statement_timeout` from --statement-timeout…). */
   readonly settingDefaults?: Readonly<Record<string, string>>;
   /** A number that changes whenever the store may have changed (`ViewStore.version`). */
@@ -113,17 +119,6 @@ export interface PgAccess {
   change<T>(edit: (catalog: AccessCatalog) => T): Promise<T>;
 }
 
-/** A user or privilege statement a session ran (or had refused). */
-export interface AccessChangeEvent {
-  /** The session's user. */
-  readonly user: string;
-  readonly address: string;
-  /** What it does, without any password (describeAccessStatement). */
-  readonly statement: string;
-  /** The refusal's SQLSTATE and message; undefined when it ran. */
-  readonly refused?: { readonly sqlstate: string; readonly message: string };
-}
-
 /** Users and grants kept in memory only, for a backend without a data directory. */
 function memoryAccess(): PgAccess {
   const catalog = new AccessCatalog();
@@ -137,6 +132,9 @@ const DML_TAGS = new Set(['INSERT', 'UPDATE', 'DELETE']);
 const ROW_WORDS = new Set(['show', 'describe', 'explain']);
 /** Session verbs PostgreSQL clients send that change nothing here. */
 const NO_OPS: Readonly<Record<string, string>> = { discard: 'DISCARD ALL', deallocate: 'DEALLOCATE' };
+
+/** A statement's own text and tokens (sliceScript). */
+type ScriptStatement = ReturnType<typeof sliceScript>;
 
 type Route = 'query' | 'rows' | 'no-op' | 'engine';
 
@@ -373,8 +371,9 @@ class TidewatchSession implements PgSession {
   /** CREATE/ALTER/DROP USER, GRANT, REVOKE: run as the session's user, durable when answered, audited. */
   async #access(s: AccessStatement): Promise<PgQueryResult> {
     const { access, address, privileges, grantable } = this.#identity;
-    const audit = (refused?: AccessChangeEvent['refused']) =>
-      this.#deps.onAccessChange?.({
+    const audit = (refused?: Refusal) =>
+      this.#deps.onAudit?.({
+        kind: 'access',
         user: privileges.user,
         address,
         statement: describeAccessStatement(s),
@@ -485,10 +484,46 @@ class TidewatchSession implements PgSession {
     const own = this.#setting(slice, true);
     if (own !== undefined) return [own];
     const statement = sliceScript(slice);
-    if (!this.#privileges.superuser) this.#privileges.requireForStatement(parseStatement(statement.text));
-    const results = await this.#deps.execute(statement.text, { values: params, types }, statement.tokens);
+    const results = isDdl(statement.tokens)
+      ? await this.#ddl(statement, params, types)
+      : await this.#engine(statement, params, types);
     if (this.#settings.implicitFlush && results.some((r) => DML_TAGS.has(r.tag))) await this.#deps.flush();
     return results.filter((r) => r.tag !== '' || r.notice).map(fromEngine);
+  }
+
+  /** An engine statement, once the session's user may run it. */
+  async #engine(
+    statement: ScriptStatement,
+    params: readonly Value[],
+    types: readonly SqlType[],
+  ): Promise<StatementResult[]> {
+    if (!this.#privileges.superuser) this.#privileges.requireForStatement(parseStatement(statement.text));
+    return this.#deps.execute(statement.text, { values: params, types }, statement.tokens);
+  }
+
+  /** A DDL statement: a system relation is nobody's to change; run or refused, it is audited. */
+  async #ddl(
+    statement: ScriptStatement,
+    params: readonly Value[],
+    types: readonly SqlType[],
+  ): Promise<StatementResult[]> {
+    const audit = (refused?: Refusal) =>
+      this.#deps.onAudit?.({
+        kind: 'ddl',
+        user: this.#privileges.user,
+        address: this.#identity.address,
+        statement: describeDdl(statement.tokens),
+        ...(refused === undefined ? {} : { refused }),
+      });
+    try {
+      refuseSystemChange(parseStatement(statement.text));
+      const results = await this.#engine(statement, params, types);
+      audit();
+      return results;
+    } catch (e) {
+      if (e instanceof SqlError) audit({ sqlstate: e.sqlstate, message: e.message });
+      throw e;
+    }
   }
 
   cursorColumns(name: string): readonly PgColumn[] | undefined {
@@ -540,20 +575,21 @@ function storedRelation(r: RelationInfo): StoredRelation {
     name: r.name,
     kind: r.kind,
     columns: r.columns,
-    definition: r.definition,
+    // What the catalog shows every session: secrets redacted (the engine keeps them).
+    definition: r.definition === undefined ? undefined : redactDefinition(r.definition),
     unique: r.key !== undefined,
     ...(r.source === undefined
       ? {}
       : {
           source: {
-            options: Object.fromEntries(r.source.options),
+            options: redactOptions(Object.fromEntries(r.source.options)),
             ...(r.source.format === undefined
               ? {}
               : {
                   format: {
                     format: r.source.format.format,
                     encode: r.source.format.encode,
-                    options: Object.fromEntries(r.source.format.options),
+                    options: redactOptions(Object.fromEntries(r.source.format.options)),
                   },
                 }),
           },

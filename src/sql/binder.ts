@@ -71,6 +71,7 @@ import { convertTypeName } from './parse.ts';
 import type {
   AggregateCall,
   AggregateFunction,
+  Join,
   Plan,
   PlanColumn,
   SetReturningCall,
@@ -80,6 +81,7 @@ import type {
   WindowFunction,
 } from './plan.ts';
 import { distinctRows } from './plan.ts';
+import { isProcessTime } from './process-time.ts';
 import { intersectOrExcept } from './set-operations.ts';
 import type { Delete, ExprAst, Insert, QueryAst, Update } from './statement.ts';
 import {
@@ -779,7 +781,25 @@ class Binder {
     };
   }
 
-  private bindRangeVar(rv: RangeVar, env: CteEnv | undefined): Bound {
+  /** The right side of `JOIN t FOR SYSTEM_TIME AS OF PROCTIME()`: a table or materialized view. */
+  private bindTemporalSide(n: Node, env: CteEnv | undefined): Bound {
+    const rv = (n as { RangeVar: RangeVar }).RangeVar;
+    const b = this.bindRangeVar(rv, env, true);
+    const kind = b.plan.kind === 'Scan' ? b.plan.relationKind : undefined;
+    if (kind !== 'table' && kind !== 'view')
+      throw this.unsupported(
+        `FOR SYSTEM_TIME AS OF PROCTIME() on ${kind === undefined ? 'a query' : `a ${kind}`} (join a table or a materialized view)`,
+        rv.location ?? -1,
+      );
+    return b;
+  }
+
+  private bindRangeVar(rv: RangeVar, env: CteEnv | undefined, temporalSide = false): Bound {
+    if (!temporalSide && isProcessTime(rv))
+      throw this.unsupported(
+        'FOR SYSTEM_TIME AS OF PROCTIME() but on the right side of a JOIN',
+        rv.location ?? -1,
+      );
     const b = this.bindRelation(rv.relname ?? '', rv.schemaname, env, rv.location ?? -1);
     const alias = rv.alias?.aliasname;
     if (alias === undefined) return b;
@@ -904,8 +924,11 @@ class Binder {
     )
       throw this.unsupported(j.jointype, loc);
     if (j.larg === undefined || j.rarg === undefined) throw this.unsupported('JOIN', loc);
+    const processTime = 'RangeVar' in j.rarg && isProcessTime(j.rarg.RangeVar);
+    if (processTime && j.jointype !== undefined && j.jointype !== 'JOIN_INNER' && j.jointype !== 'JOIN_LEFT')
+      throw this.unsupported('a temporal join other than INNER or LEFT', loc);
     const left = this.bindFromItem(j.larg, env);
-    const right = this.bindFromItem(j.rarg, env);
+    const right = processTime ? this.bindTemporalSide(j.rarg, env) : this.bindFromItem(j.rarg, env);
     const nl = left.scope.length;
     let scope: ScopeColumn[] = [...left.scope, ...right.scope];
     const conds: BoundExpr[] = [];
@@ -931,36 +954,22 @@ class Binder {
     }
     const swap = j.jointype === 'JOIN_RIGHT';
     const columns = [...left.plan.columns, ...right.plan.columns];
-    const split = splitJoinCondition(conds, nl, columns.length);
-    if (!swap) {
+    if (!swap)
       return {
-        plan: Object.freeze({
-          kind: 'Join',
-          joinType: j.jointype === 'JOIN_LEFT' ? 'left' : j.jointype === 'JOIN_FULL' ? 'full' : 'inner',
-          left: left.plan,
-          right: right.plan,
-          leftKeys: split.leftKeys,
-          rightKeys: split.rightKeys,
-          residual: split.residual,
-          columns,
-        }),
+        plan: joinOn(
+          j.jointype === 'JOIN_LEFT' ? 'left' : j.jointype === 'JOIN_FULL' ? 'full' : 'inner',
+          left.plan,
+          right.plan,
+          conds,
+          processTime,
+        ),
         scope,
       };
-    }
     // RIGHT JOIN: a LEFT JOIN with the sides swapped, then the columns put back in order.
     const nr = right.plan.columns.length;
     const remap = (e: BoundExpr) =>
       mapColumns(e, (c) => columnRef(c.index < nl ? c.index + nr : c.index - nl, c.name, c.type));
-    const swapped: Plan = Object.freeze({
-      kind: 'Join',
-      joinType: 'left',
-      left: right.plan,
-      right: left.plan,
-      leftKeys: split.rightKeys,
-      rightKeys: split.leftKeys,
-      residual: split.residual === undefined ? undefined : remap(split.residual),
-      columns: [...right.plan.columns, ...left.plan.columns],
-    });
+    const swapped = joinOn('left', right.plan, left.plan, conds.map(remap), false);
     const exprs = columns.map((c, i) => columnRef(i < nl ? i + nr : i - nl, c.name, c.type));
     return { plan: project(swapped, exprs, columns), scope };
   }
@@ -1984,6 +1993,11 @@ function splitJoinCondition(conds: readonly BoundExpr[], nl: number, width: numb
   const leftKeys: BoundExpr[] = [];
   const rightKeys: BoundExpr[] = [];
   const rest: BoundExpr[] = [];
+  /** Conjuncts over one side's columns only (the right's shifted to its own columns). */
+  const leftOnly: BoundExpr[] = [];
+  const rightOnly: BoundExpr[] = [];
+  /** The other conjuncts: over both sides, or over none. */
+  const both: BoundExpr[] = [];
   const side = (e: BoundExpr): 'l' | 'r' | 'both' | 'none' => {
     const used = [...columnsUsed(e)];
     if (used.length === 0) return 'none';
@@ -2009,8 +2023,58 @@ function splitJoinCondition(conds: readonly BoundExpr[], nl: number, width: numb
       }
     }
     rest.push(c);
+    const s = side(c);
+    if (s === 'l') leftOnly.push(c);
+    else if (s === 'r') rightOnly.push(shift(c));
+    else both.push(c);
   }
-  return { leftKeys, rightKeys, residual: rest.length === 0 ? undefined : and(rest) };
+  return {
+    leftKeys,
+    rightKeys,
+    residual: rest.length === 0 ? undefined : and(rest),
+    leftOnly,
+    rightOnly,
+    both,
+  };
+}
+
+function filtered(input: Plan, conds: readonly BoundExpr[]): Plan {
+  if (conds.length === 0) return input;
+  return Object.freeze({ kind: 'Filter', input, predicate: and(conds), columns: input.columns });
+}
+
+/**
+ * A join on `conds`: equalities across the sides become its keys, and a conjunct over one
+ * side only filters that side before the join (so the join keeps and pairs only the rows
+ * that can match) — for a LEFT JOIN on the right side only, as the left keeps every row.
+ */
+function joinOn(
+  joinType: 'inner' | 'left' | 'full',
+  left: Plan,
+  right: Plan,
+  conds: readonly BoundExpr[],
+  processTime: boolean,
+): Join {
+  const nl = left.columns.length;
+  const split = splitJoinCondition(conds, nl, nl + right.columns.length);
+  // A condition on one side filters that side before the join unless the side is preserved.
+  const residual =
+    joinType === 'inner'
+      ? split.both
+      : joinType === 'left'
+        ? [...split.leftOnly, ...split.both]
+        : [...split.leftOnly, ...split.rightOnly, ...split.both];
+  return Object.freeze({
+    kind: 'Join',
+    joinType,
+    left: joinType === 'inner' ? filtered(left, split.leftOnly) : left,
+    right: joinType === 'full' ? right : filtered(right, split.rightOnly),
+    leftKeys: split.leftKeys,
+    rightKeys: split.rightKeys,
+    residual: residual.length === 0 ? undefined : and(residual),
+    columns: [...left.columns, ...right.columns],
+    ...(processTime ? { processTime } : {}),
+  });
 }
 
 /** WHERE over `input`; a `rank <= N` conjunct over a ROW_NUMBER/RANK window becomes a TopN. */

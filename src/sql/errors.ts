@@ -30,6 +30,10 @@ export const SqlState = {
   duplicateRole: '42710',
   objectInUse: '55006',
   invalidGrantOperation: '0LP01',
+  reservedName: '42939',
+  programLimitExceeded: '54000',
+  statementTooComplex: '54001',
+  outOfMemory: '53200',
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
 
@@ -139,6 +143,18 @@ export function undefinedFunction(signature: string, place?: Place): SqlError {
 export function undefinedOperator(signature: string, place?: Place): SqlError {
   return new SqlError(SqlState.undefinedFunction, `operator does not exist: ${signature}`, pos(place), {
     hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.',
+  });
+}
+
+/** Whether `e` is JavaScript's stack overflow (an expression nested past what recursion takes). */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+/** 54001, as PostgreSQL says it when a statement nests past its stack. */
+export function stackDepthExceeded(): SqlError {
+  return new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded', undefined, {
+    hint: 'The statement nests too deeply; write it with fewer nested terms.',
   });
 }
 

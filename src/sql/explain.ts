@@ -73,7 +73,7 @@ function describe(p: Plan): string {
         p.orderBy,
       )}]${p.rankFunction === undefined ? '' : ` rank=${p.rankFunction}`}`;
     case 'Join':
-      return `Join ${p.joinType} on [${p.leftKeys
+      return `${p.processTime === true ? 'TemporalJoin' : 'Join'} ${p.joinType} on [${p.leftKeys
         .map((k, i) => {
           const r = p.rightKeys[i];
           return `${exprToString(k, p.left.columns)} = ${r === undefined ? '?' : exprToString(r, p.right.columns)}`;

@@ -22,6 +22,7 @@ import type {
 import { parseSync } from 'libpg-query';
 import { notSupported, SqlError, SqlState } from './errors.ts';
 import { parseInterval } from './literals.ts';
+import { findProcessTimeClauses, markProcessTime } from './process-time.ts';
 import {
   findSinkWith,
   isPunct,
@@ -146,7 +147,10 @@ function relocate(node: unknown, map: (b: number) => number, base: number): void
 }
 
 /** Parses `text` (a statement, possibly with blanked parts) located at `base` in the script. */
-function pgParse(text: string, base: number): Node {
+function pgParse(written: string, base: number): Node {
+  // Only a text that names SYSTEM_TIME can hold a temporal join's clause: others are not scanned again.
+  const temporal = /system_time/i.test(written) ? findProcessTimeClauses(scan(written)) : undefined;
+  const text = temporal === undefined ? written : blank(written, temporal.cuts);
   const map = byteToIndexMap(text);
   let result: ReturnType<typeof parseSync>;
   try {
@@ -157,6 +161,7 @@ function pgParse(text: string, base: number): Node {
   const stmt = result.stmts?.[0]?.stmt;
   if (stmt === undefined) throw new SqlError(SqlState.syntaxError, 'empty query', base + 1);
   relocate(stmt, map, base);
+  if (temporal !== undefined) markProcessTime(stmt, new Set([...temporal.relations].map((r) => base + r)));
   return stmt;
 }
 

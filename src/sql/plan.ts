@@ -215,10 +215,16 @@ export interface TopN {
 
 export type JoinType = 'inner' | 'left' | 'full';
 
-/** Equi-join on `leftKeys[i] = rightKeys[i]` (keys over each side), plus a residual over both. */
+/**
+ * Equi-join on `leftKeys[i] = rightKeys[i]` (keys over each side), plus a residual over both.
+ * `processTime`: RisingWave's process-time temporal join (`JOIN t FOR SYSTEM_TIME AS OF
+ * PROCTIME()`): a left change meets the right side as it is then; a later change of the right
+ * side does not revisit the rows it met.
+ */
 export interface Join {
   readonly kind: 'Join';
   readonly joinType: JoinType;
+  readonly processTime?: boolean;
   readonly left: Plan;
   readonly right: Plan;
   readonly leftKeys: readonly BoundExpr[];

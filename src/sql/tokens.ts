@@ -4,7 +4,8 @@
  * string escapes are the scanner's business, never ours.
  */
 import { loadModule, parseSync, scanSync } from 'libpg-query';
-import { SqlError, SqlState, syntaxError } from './errors.ts';
+import { isStackOverflow, SqlError, SqlState, stackDepthExceeded, syntaxError } from './errors.ts';
+import { checkComplexity } from './limits.ts';
 
 // The WASM parser is loaded once, when the SQL front end is first imported.
 await loadModule();
@@ -47,6 +48,7 @@ export function byteToIndexMap(text: string): OffsetMap {
 /** Raises the scanner's / parser's syntax error for `text` (0-based `base` offset of text in the script). */
 export function rethrowParseError(e: unknown, _text: string, base: number, map: OffsetMap): never {
   if (e instanceof SqlError) throw e;
+  if (isStackOverflow(e)) throw stackDepthExceeded();
   const details = (e as { sqlDetails?: { message: string; cursorPosition: number } }).sqlDetails;
   if (details !== undefined) {
     const offset = base + map(details.cursorPosition);
@@ -57,6 +59,7 @@ export function rethrowParseError(e: unknown, _text: string, base: number, map: 
 
 /** Scans `text` into tokens; a lexical error (unterminated string…) becomes 42601 with its position. */
 export function scan(text: string): Token[] {
+  checkComplexity(text);
   let raw: ReturnType<typeof scanSync>;
   const map = byteToIndexMap(text);
   try {

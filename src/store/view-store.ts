@@ -67,6 +67,7 @@
  * identifiers case-insensitively even when quoted, so two views whose names differ only in
  * case are refused.
  */
+
 import {
   blobValue,
   type DuckDBAppender,
@@ -89,6 +90,7 @@ import {
 } from '@duckdb/node-api';
 import { type Int8, int8 } from '../sql/int8.ts';
 import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
+import { isReservedName } from '../sql/reserved-names.ts';
 import type { Interval, SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
 import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from './csv-load.ts';
@@ -1573,8 +1575,7 @@ function storeFailure(e: unknown, what: string, file: string): StoreError {
 
 function checkNames(name: string, columns: readonly ViewColumn[]): void {
   const lower = name.toLowerCase();
-  if (name === '' || lower.startsWith('tidewatch_') || lower.startsWith('__tw_'))
-    throw invalid(`"${name}" cannot name a view`);
+  if (name === '' || isReservedName(lower)) throw invalid(`"${name}" cannot name a view`);
   const seen = new Set<string>();
   for (const c of columns) {
     const n = c.name.toLowerCase();

@@ -59,6 +59,8 @@ test('attack labels survive SIGKILLs exactly once, with their events, queryable 
   const server = new RestartableServer({
     dataDir: join(dir, 'data'),
     args: [
+      // Labels are the generator's: the detections would only slow each start down.
+      '--no-detections',
       '--generator-rate',
       'max',
       '--generator-start',

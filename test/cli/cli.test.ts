@@ -64,7 +64,7 @@ describe('tidewatch help and version', () => {
     assert.match(r.stdout, /--http-port N.*\(default: 8080\)/);
     assert.match(r.stdout, /--host ADDR.*\(default: 127\.0\.0\.1\)/);
     assert.match(r.stdout, /--pipeline FILE….*\(default: pipelines\/website-security\.sql\)/);
-    assert.match(r.stdout, /--detections +also apply pipelines\/detections\.sql/);
+    assert.match(r.stdout, /--detections +apply pipelines\/detections\.sql.*\(--no-detections: off\)/);
     // Defaults read as a person would write them, each said once.
     assert.match(r.stdout, /--retain-bytes SIZE.*\(default: 1GiB\)$/m);
     assert.match(r.stdout, /--status-interval SECONDS.*\(default: 1 on a terminal, 10 otherwise\)$/m);

@@ -21,6 +21,8 @@ import { collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
 
 const START = '2024-01-25T12:00:00Z';
 const PIPELINE = readFileSync(new URL('../../pipelines/website-security.sql', import.meta.url), 'utf8');
+/** `start` applies the detections next to the reference pipeline: their views are checked too. */
+const DETECTIONS = readFileSync(new URL('../../pipelines/detections.sql', import.meta.url), 'utf8');
 
 export interface StreamSpec {
   readonly events: number;
@@ -99,6 +101,7 @@ export function streamLines(spec: StreamSpec): string[] {
 export async function expectedRun(spec: StreamSpec): Promise<Expected> {
   const engine = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
   await engine.execute(PIPELINE);
+  await engine.execute(DETECTIONS);
   const raw: string[] = [];
   const records = streamRecords(spec);
   for (let i = 0; i < spec.events; i += 5000) {

@@ -26,6 +26,8 @@ export interface StreamOptions {
   readonly seconds: number;
   /** Normal traffic, events per simulated second. */
   readonly rate?: number;
+  /** Where the simulated time starts (START_MS when omitted). */
+  readonly startMs?: number;
 }
 
 export interface DetectionRun {
@@ -39,13 +41,22 @@ export async function runStream(options: StreamOptions): Promise<DetectionRun> {
   const engine = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
   await engine.execute(REFERENCE_SQL);
   await engine.execute(DETECTIONS_SQL);
+  return { engine, ...streamInto(engine, options) };
+}
+
+/** Feeds `seconds` of simulated traffic into `engine`'s pipelines, an epoch ended every 2,000 records. */
+export function streamInto(
+  engine: Engine,
+  options: StreamOptions,
+): { readonly records: LogRecord[]; readonly labels: AttackLabel[] } {
+  const startMs = options.startMs ?? START_MS;
   const generator = new TrafficGenerator({
     seed: options.seed,
     rate: options.rate ?? 200,
-    startMs: START_MS,
+    startMs,
     attacks: options.scenarios.map((scenario) => ({ scenario })),
   });
-  const end = START_MS + options.seconds * 1000;
+  const end = startMs + options.seconds * 1000;
   const records: LogRecord[] = [];
   let batch: LogRecord[] = [];
   const pushBatch = () => {
@@ -60,7 +71,7 @@ export async function runStream(options: StreamOptions): Promise<DetectionRun> {
     if (batch.length === 2000) pushBatch();
   }
   pushBatch();
-  return { engine, records, labels: [...generator.takeLabels(), ...generator.finish()] };
+  return { records, labels: [...generator.takeLabels(), ...generator.finish()] };
 }
 
 /** A `detections` row as named fields. */

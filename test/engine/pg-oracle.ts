@@ -11,6 +11,7 @@
  * - `HOP(rel, col, slide, size [, offset])` becomes a subquery joining each row to every
  *   window `[s, s + size)` with `s ≡ offset (mod slide)` that contains it (a NULL time gives no
  *   row, as in RisingWave).
+ * - `JOIN t FOR SYSTEM_TIME AS OF PROCTIME()` is the plain join (what the table holds now).
  *
  * Values are compared through text: engine values are printed with `formatValue` (exactly
  * PostgreSQL's text output) and PostgreSQL's are read as raw text, so timestamps, intervals,
@@ -62,9 +63,13 @@ function aliasFor(rel: string, rest: string): string {
 
 const ORIGIN = "TIMESTAMP '1970-01-01 00:00:00'";
 
-/** The query text with TUMBLE/HOP rewritten for PostgreSQL. */
+/** RisingWave's process-time temporal join: in a batch query over a table, the plain join. */
+const processTimeRe = /\s+FOR\s+SYSTEM_TIME\s+AS\s+OF\s+PROCTIME\s*\(\s*\)/gi;
+
+/** The query text with TUMBLE/HOP rewritten for PostgreSQL and temporal joins made plain joins. */
 export function forPostgres(sql: string): string {
   return sql
+    .replace(processTimeRe, '')
     .replace(
       tumbleRe,
       (m, rel: string, col: string, size: string, offset: string | undefined, at: number, all: string) => {

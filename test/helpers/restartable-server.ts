@@ -73,6 +73,11 @@ export class RestartableServer {
     return this.#stderr;
   }
 
+  /** The process id of the current run (undefined when none runs). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** The PostgreSQL endpoint's port of the current (or last) run. */
   get pgPort(): number {
     return this.#pgPort;

@@ -1,8 +1,9 @@
 /**
- * The detection pipeline as `tidewatch start --detections` applies it, read through the
- * PostgreSQL endpoint: after a seeded stream with all nine attacks, `SELECT * FROM detections`
- * names every attacker of the episodes the generator labelled in the data directory, and an
- * UPDATE of a threshold through the endpoint takes a scenario's detections away.
+ * The detection pipeline as `tidewatch start` applies it, read through the PostgreSQL endpoint:
+ * after a seeded stream with all nine attacks, `SELECT * FROM detections` names every attacker
+ * of the episodes the generator labelled in the data directory; an UPDATE of a threshold
+ * through the endpoint leaves the detections made (it judges the windows counted after it),
+ * and an allow-list entry takes an actor's detections away.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ after(async () => {
   await endpoint?.stop();
 });
 
-test('SELECT * FROM detections shows every labelled attack; an UPDATE of a threshold retunes it', async () => {
+test('SELECT * FROM detections shows every labelled attack; a threshold UPDATE leaves them, the allow-list takes them back', async () => {
   const labels = readFileSync(join(endpoint.dataDir, 'attack-labels.ndjson'), 'utf8')
     .split('\n')
     .filter((line) => line !== '')
@@ -50,9 +51,18 @@ test('SELECT * FROM detections shows every labelled attack; an UPDATE of a thres
   assert.ok(rows.every((r) => ['low', 'medium', 'high', 'critical'].includes(r.severity)));
 
   await client.query('SET RW_IMPLICIT_FLUSH TO true');
+  const floods = async () =>
+    (await client.query("SELECT actor FROM detections WHERE scenario = 'flood'")).rows.map(
+      (r) => r.actor as string,
+    );
+  const flooders = await floods();
+  assert.ok(flooders.length > 0);
   await client.query(
     "UPDATE detection_thresholds SET value = 1e9 WHERE scenario = 'flood' AND name LIKE 'requests_per_%'",
   );
-  const floods = await client.query("SELECT count(*)::int AS n FROM detections WHERE scenario = 'flood'");
-  assert.equal(floods.rows[0].n, 0, 'no flood above a billion requests');
+  assert.deepEqual(await floods(), flooders, 'a threshold judges the windows counted after it: these stay');
+  const actor = flooders[0] as string;
+  await client.query('INSERT INTO detection_allowlist VALUES ($1, $2)', [actor, 'test']);
+  const left = await client.query('SELECT count(*)::int AS n FROM detections WHERE actor = $1', [actor]);
+  assert.equal(left.rows[0].n, 0, 'an allow-listed actor has no detection, past ones included');
 });

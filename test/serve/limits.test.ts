@@ -6,12 +6,12 @@
  * past the stack is 54001, not an internal error.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
+import { fromAddress } from '../helpers/local-address.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
 /** A cross join DuckDB needs minutes for. */
@@ -43,19 +43,6 @@ after(async () => {
   await server?.dispose();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A socket that connects from `localAddress` when node-postgres connects it to (port, host). */
-function fromAddress(localAddress: string): Socket {
-  const socket = new Socket();
-  const connect = socket.connect.bind(socket) as (options: {
-    port: number;
-    host: string;
-    localAddress: string;
-  }) => Socket;
-  (socket as unknown as { connect: (port: number, host: string) => Socket }).connect = (port, host) =>
-    connect({ port, host, localAddress });
-  return socket;
-}
 
 async function failure(client: pg.Client, sql: string): Promise<{ code: string; message: string }> {
   try {
@@ -127,6 +114,61 @@ test('an expression nested past the stack is 54001, and the session goes on', as
     assert.deepEqual((await client.query('SELECT 2 AS two')).rows, [{ two: 2 }]);
   } finally {
     await client.end();
+  }
+});
+
+/** The server's resident set, in MB. */
+function rssMb(): number {
+  const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+}
+
+test('a statement past --max-statement-size, huge strings and long expressions fail with limit errors; memory stays; others are served', async () => {
+  const client = await server.connect();
+  const other = await server.connect();
+  try {
+    await client.query('SELECT 1');
+    const before = rssMb();
+    const inList = `SELECT 1 AS x WHERE 5 IN (${Array.from({ length: 700_000 }, (_, i) => i).join(',')})`;
+    assert.ok(inList.length > 4_000_000);
+    const long = await failure(client, inList);
+    assert.equal(long.code, '54000', long.message);
+    assert.match(long.message, /statement is too long/);
+    // Extended protocol too (node-postgres sends Parse for a query with parameters).
+    const parsed = await client.query({ text: `${inList} AND $1::int = 1`, values: [1] }).then(
+      () => assert.fail('a long Parse was taken'),
+      (e: { code: string }) => e,
+    );
+    assert.equal(parsed.code, '54000');
+    for (const sql of [
+      "SELECT length(repeat('abcd', 300000000)) AS n",
+      "SELECT length(lpad('x', 1000000000, 'ab')) AS n",
+      "SELECT length(rpad('x', 1000000000)) AS n",
+    ]) {
+      const big = await failure(client, sql);
+      assert.deepEqual([big.code, big.message], ['54000', 'requested length too large'], sql);
+    }
+    // The engine's path (a table's INSERT) holds to the same limit.
+    await client.query('CREATE TABLE IF NOT EXISTS texts (t VARCHAR)');
+    const inserted = await failure(client, "INSERT INTO texts VALUES (repeat('x', 100000000))");
+    assert.equal(inserted.code, '54000', inserted.message);
+    // Within the statement limit, 100,000 terms: too complex, not an internal error.
+    const terms = await failure(client, `SELECT ${'1+'.repeat(100_000)}1 AS n`);
+    assert.equal(terms.code, '54001', terms.message);
+    const parens = await failure(client, `SELECT ${'('.repeat(20_000)}1${')'.repeat(20_000)} AS n`);
+    assert.ok(['54001', '42601'].includes(parens.code), `${parens.code} ${parens.message}`);
+    assert.deepEqual((await client.query("SELECT length(repeat('ab', 1000)) AS n")).rows, [{ n: 2000 }]);
+    assert.deepEqual((await other.query('SELECT 2 AS two')).rows, [{ two: 2 }], 'another client is served');
+    // What the refused statements cost is given back (garbage collected) within a few seconds.
+    let grown = rssMb() - before;
+    for (let i = 0; i < 50 && grown >= 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      grown = rssMb() - before;
+    }
+    assert.ok(grown < 50, `RSS grew ${grown.toFixed(0)} MB (from ${before.toFixed(0)} MB)`);
+  } finally {
+    await client.end();
+    await other.end();
   }
 });
 

@@ -237,9 +237,20 @@ describe('binding', () => {
       ),
       catalog,
     );
+    // A condition over the right side only filters that side before the join.
     assert.match(
       explainPlan(join.plan),
-      /Join left on \[username = username\] residual=\(total_requests > 10\)/,
+      /Join left on \[username = username\]\n {4}Scan website_logs_source \(source\)\n {4}Filter \(total_requests > 10\)\n/,
+    );
+    const inner = bindQuery(
+      select(
+        'SELECT a.username FROM website_logs_source a JOIN website_user_metrics b ON a.username = b.username AND a.status_code = 404 AND b.total_requests > a.response_time',
+      ),
+      catalog,
+    );
+    assert.match(
+      explainPlan(inner.plan),
+      /Join inner on \[username = username\] residual=\(total_requests > response_time::int8\)\n {4}Filter \(status_code = 404\)\n/,
     );
     const right = bindQuery(
       select('SELECT * FROM website_user_metrics a RIGHT JOIN top_user_actions b USING (window_start)'),

@@ -387,7 +387,7 @@ describe('without the detections', { skip: skip ?? false }, () => {
   before(async () => {
     server = new RestartableServer({
       dataDir: join(dir, 'without'),
-      args: serverArgs(['--pipeline', join(ROOT, 'pipelines/website-security.sql')]),
+      args: serverArgs(['--no-detections']),
     });
     await server.start();
     await settled(server);

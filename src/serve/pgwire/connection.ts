@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { SqlError } from '../../sql/errors.ts';
+import { SqlError, SqlState } from '../../sql/errors.ts';
 import { type Authentication, authenticate } from './authenticate.ts';
 import type { PgBackend, PgSession, PgStartup } from './backend.ts';
 import {
@@ -41,12 +41,14 @@ export interface ConnectionSettings {
   /** Whether a user's session is a superuser's (is_superuser). */
   readonly superuser: (user: string) => boolean;
   readonly maxMessageBytes: number;
+  /** Longest SQL text a Query or Parse may carry, in bytes (longer: 54000, and the session goes on). */
+  readonly maxStatementBytes: number;
   readonly authTimeoutMs: number;
   /** Whether another client may start a session now (false: 53300, as PostgreSQL's max_connections). */
   readonly admit: () => boolean;
   /** Failed logins slow their address down. */
   readonly logins: LoginThrottle;
-  /** Told of every login attempt that got as far as its password (or trust). */
+  /** Told of every login attempt that got as far as its password (or trust), and how it ended. */
   readonly onLogin: (login: LoginEvent) => void;
 }
 
@@ -56,7 +58,24 @@ export interface LoginEvent {
   readonly database: string;
   readonly address: string;
   readonly method: Authentication['method'];
-  readonly ok: boolean;
+  /** Why the session was not opened (a wrong password, a user who may not log in…); undefined when it was. */
+  readonly refused?: { readonly sqlstate: string; readonly message: string };
+}
+
+/**
+ * Refuses SQL text longer than the limit before anything parses it: a statement of megabytes
+ * (a 700,000-item IN list) would otherwise cost the parser and the rewrite a gigabyte.
+ */
+function checkStatementSize(message: FrontendMessage, maxBytes: number): void {
+  if (message.kind !== 'Query' && message.kind !== 'Parse') return;
+  const bytes = Buffer.byteLength(message.sql);
+  if (bytes > maxBytes)
+    throw new SqlError(
+      SqlState.programLimitExceeded,
+      `statement is too long: ${bytes} bytes, the limit is ${maxBytes}`,
+      undefined,
+      { hint: 'Send less SQL at once (many rows: COPY FROM STDIN), or raise --max-statement-size.' },
+    );
 }
 
 function wrongPassword(e: unknown): boolean {
@@ -232,16 +251,27 @@ export class PgConnection {
         ),
       (e) => !wrongPassword(e),
     );
-    if (failure === undefined || wrongPassword(failure))
+    const report = (refused?: unknown) => {
+      const fields = refused === undefined ? undefined : errorFields(refused);
       this.#settings.onLogin({
         user,
         database: identity.database,
         address: this.#address,
         method: auth.method,
-        ok: failure === undefined,
+        ...(fields === undefined ? {} : { refused: { sqlstate: fields.code, message: fields.message } }),
       });
-    if (failure !== undefined) throw failure;
-    this.#session = await this.#settings.backend.open(identity);
+    };
+    if (failure !== undefined) {
+      if (wrongPassword(failure)) report(failure);
+      throw failure;
+    }
+    try {
+      this.#session = await this.#settings.backend.open(identity);
+    } catch (e) {
+      if (hasSqlState(e)) report(e);
+      throw e;
+    }
+    report();
     const key = this.#registry.register(this);
     this.#processId = key.processId;
     t.queue(authenticationOk());
@@ -286,6 +316,7 @@ export class PgConnection {
       let message: FrontendMessage;
       try {
         message = decodeMessage(frame);
+        checkStatementSize(message, this.#settings.maxStatementBytes);
       } catch (e) {
         // Only text that is not UTF-8 fails a message without failing the connection.
         if (!(e instanceof SqlError)) throw e;

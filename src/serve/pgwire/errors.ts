@@ -2,7 +2,7 @@
  * Errors of the protocol layer and how any error becomes the fields of an ErrorResponse.
  * A `PgFatalError` ends the connection (FATAL); a `SqlError` fails the current query only.
  */
-import { SqlError } from '../../sql/errors.ts';
+import { isStackOverflow, SqlError, stackDepthExceeded } from '../../sql/errors.ts';
 
 export const PgState = {
   protocolViolation: '08P01',
@@ -86,13 +86,7 @@ export function hasSqlState(e: unknown): boolean {
  */
 export function errorFields(e: unknown): ErrorFields {
   // An expression nested past the stack (a 5,000-term `1+1+…`) is a limit, as in PostgreSQL.
-  if (e instanceof RangeError && /call stack/i.test(e.message))
-    return {
-      severity: 'ERROR',
-      code: PgState.statementTooComplex,
-      message: 'stack depth limit exceeded',
-      hint: 'The statement nests too deeply; write it with fewer nested terms.',
-    };
+  if (isStackOverflow(e)) return errorFields(stackDepthExceeded());
   if (e instanceof PgFatalError)
     return { severity: 'FATAL', code: e.sqlstate, message: e.message, detail: e.detail };
   if (e instanceof SqlError)

@@ -38,6 +38,8 @@ export interface PgServerOptions {
   readonly userSecret?: (user: string) => ScramVerifier | undefined;
   /** Largest message body accepted (default 64 MiB); larger ones end the connection. */
   readonly maxMessageBytes?: number;
+  /** Longest SQL text of a Query or Parse, in bytes (default 1 MiB); longer is 54000. */
+  readonly maxStatementBytes?: number;
   /** Time a client has from connecting to being authenticated (default 60 s). */
   readonly authTimeoutMs?: number;
   /** Clients connected at once (default 100); one more is refused with 53300. */
@@ -61,6 +63,7 @@ export interface PgServer {
 
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_CONNECTIONS = 100;
+export const DEFAULT_MAX_STATEMENT_BYTES = 1024 * 1024;
 
 export function isLoopback(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
@@ -139,6 +142,7 @@ export async function listenPg(backend: PgBackend, options: PgServerOptions): Pr
     serverVersion: options.serverVersion ?? '13.14.0',
     superuser: options.isSuperuser ?? (() => options.superuser ?? true),
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxStatementBytes: options.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES,
     authTimeoutMs: options.authTimeoutMs ?? 60_000,
     // The connection asking is one of those open.
     admit: () => open.size <= (options.maxConnections ?? DEFAULT_MAX_CONNECTIONS),

@@ -6,8 +6,9 @@
  */
 import { parseSync } from 'libpg-query';
 import { SqlError, SqlState } from '../../sql/errors.ts';
+import { checkProcessTimePlacement, findProcessTimeClauses } from '../../sql/process-time.ts';
 import { findSessionFrames } from '../../sql/session-frames.ts';
-import { byteToIndexMap, rethrowParseError, scan, type Token } from '../../sql/tokens.ts';
+import { blank, byteToIndexMap, rethrowParseError, scan, type Token } from '../../sql/tokens.ts';
 import { asNode, type Fields } from './pg-tree.ts';
 
 export interface ParsedQuery {
@@ -57,8 +58,12 @@ const statementNames: Readonly<Record<string, string>> = {
 };
 
 /** Parses `sql`, which must hold exactly one query. */
-export function parseQuery(sql: string): ParsedQuery {
-  const tokens = scan(sql);
+export function parseQuery(written: string): ParsedQuery {
+  // A process-time temporal join reads the table as it is now: here, the plain join.
+  const scanned = scan(written);
+  const clauses = findProcessTimeClauses(scanned);
+  const sql = blank(written, clauses.cuts);
+  const tokens = clauses.cuts.length === 0 ? scanned : scan(sql);
   const semis = tokens.filter((t) => t.kind === 'punct' && t.text === ';');
   const body = tokens.filter((t) => !(t.kind === 'punct' && t.text === ';'));
   const first = body[0];
@@ -87,6 +92,7 @@ export function parseQuery(sql: string): ParsedQuery {
   }
   const stmt = result.stmts?.[0]?.stmt;
   relocate(stmt, map);
+  checkProcessTimePlacement(stmt, clauses.relations, written);
   const node = asNode(stmt);
   if (node === undefined) throw new SqlError(SqlState.syntaxError, 'empty query');
   if (node.kind !== 'SelectStmt') {

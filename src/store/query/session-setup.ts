@@ -8,6 +8,7 @@
  * pasted into its body, so the relations a body reads are named `__tw_…`: an argument such
  * as `c.oid` must not end up naming the macro's own `c`.
  */
+
 import {
   type DuckDBConnection,
   DuckDBScalarFunction,
@@ -18,6 +19,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { formatTimestampChar } from '../../engine/eval/functions/datetime.ts';
+import { MAX_BUILT_TEXT } from '../../sql/limits.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
@@ -95,6 +97,9 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     `(SELECT __tw_c.oid FROM ${pgClass} __tw_c JOIN ${pgNamespace} __tw_n ON __tw_n.oid = __tw_c.relnamespace ` +
     `WHERE __tw_c.relname = tw_parse_ident(s)[-1] AND (CASE WHEN len(tw_parse_ident(s)) = 1 ` +
     `THEN __tw_n.nspname IN ${visible} ELSE __tw_n.nspname = tw_parse_ident(s)[-2] END) ORDER BY __tw_n.nspname LIMIT 1)`;
+  const tooLarge = "error('tidewatch:54000:requested length too large')";
+  const pad = (f: string, fill: string) =>
+    `CASE WHEN n > ${MAX_BUILT_TEXT} THEN ${tooLarge} ELSE ${f}(s, n, ${fill}) END`;
   const def = (signature: string, body: string) => `CREATE OR REPLACE TEMP MACRO ${signature} AS ${body}`;
   const constant = (name: string, value: string) => def(`${name}()`, value);
   const anyArity = (name: string, value: string) =>
@@ -165,6 +170,12 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
       'tw_interval_div(a, b)',
       "to_microseconds(CAST(round(epoch_us(TIMESTAMP '1970-01-01' + a) / CAST(b AS DOUBLE)) AS BIGINT))",
     ),
+    def(
+      'tw_repeat(s, n)',
+      `CASE WHEN n > 0 AND CAST(strlen(s) AS DOUBLE) * n > ${MAX_BUILT_TEXT} THEN ${tooLarge} ELSE repeat(s, n) END`,
+    ),
+    def('tw_lpad(s, n)', `${pad('lpad', "' '")}, (s, n, f) AS ${pad('lpad', 'f')}`),
+    def('tw_rpad(s, n)', `${pad('rpad', "' '")}, (s, n, f) AS ${pad('rpad', 'f')}`),
     def('tw_nonzero(b)', `CASE WHEN b = 0 THEN error('division by zero') ELSE b END`),
     def(
       'tw_window_start(ts, size, off)',

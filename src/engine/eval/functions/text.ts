@@ -3,7 +3,9 @@
  * in a UTF-8 database), not UTF-16 units. Case mapping is per code point (Unicode simple case
  * mapping, like PostgreSQL with a UTF-8 LC_CTYPE): `upper('ß')` stays `ß`.
  */
+
 import { createHash } from 'node:crypto';
+import { MAX_BUILT_TEXT } from '../../../sql/limits.ts';
 import type { Value } from '../../../sql/types.ts';
 import { evalError, invalidParameter } from '../errors.ts';
 import { type Kernel, strict, variadic } from './kernel.ts';
@@ -82,8 +84,13 @@ function trimSet(s: string, set: string, left: boolean, right: boolean): string 
   return cs.slice(a, b).join('');
 }
 
+function tooLarge(): Error {
+  return evalError('54000', 'requested length too large');
+}
+
 function pad(s: string, n: number, fill: string, left: boolean): string {
   if (n <= 0) return '';
+  if (n > MAX_BUILT_TEXT) throw tooLarge();
   const cs = chars(s);
   if (cs.length >= n) return cs.slice(0, n).join('');
   const fs = chars(fill);
@@ -118,11 +125,9 @@ function right(s: string, n: number): string {
   return (n >= 0 ? cs.slice(Math.max(cs.length - n, 0)) : cs.slice(Math.min(-n, cs.length))).join('');
 }
 
-const MAX_STRING = 1073741823; // PostgreSQL's 1 GB field limit
-
 function repeat(s: string, n: number): string {
   if (n <= 0 || s === '') return '';
-  if (s.length * n > MAX_STRING) throw evalError('54000', 'requested length too large');
+  if (s.length * n > MAX_BUILT_TEXT) throw tooLarge();
   return s.repeat(n);
 }
 

@@ -1,0 +1,288 @@
+/**
+ * Process-time temporal join, inner or left (RisingWave's `JOIN t FOR SYSTEM_TIME AS OF
+ * PROCTIME()`): a change of the left input meets the right input's rows as they are when it
+ * arrives; a change of the right input updates them and emits nothing, so the rows it would
+ * have met or left are not revisited. Output rows are `left ++ right` (NULL-padded for a left
+ * row that meets nothing, in a left join).
+ *
+ * Delta: ΔL ⋈ R(now). A left insertion records the right rows it met (the memo); its
+ * retraction takes back exactly those pairs, whatever the right side became since — so the
+ * output stays a consistent changelog of a non-append-only left input.
+ *
+ * State: the right side by join key (key → distinct row → weight), and the memo of each left
+ * row still held. A left row whose `cleanColumn` (a window column of an aggregate, say) is below
+ * the left input's watermark there will never be retracted: its memo goes as the watermark
+ * passes it. So the state is the right side plus the left rows of the open windows.
+ * Watermarks: the left input's pass on (its columns keep their place); the right input's stop.
+ * Snapshot: the right side's rows and weights, each left row held with what its copies met,
+ * and the last watermark of `cleanColumn`.
+ */
+import { type Chunk, ChunkBuilder } from '../chunk.ts';
+import { KeyMap } from '../key-map.ts';
+import { Operator, type Watermark } from '../operator.ts';
+import { hasNull, type Row, rowIdentity, type Value } from '../value.ts';
+
+export interface TemporalJoinOptions {
+  readonly type: 'inner' | 'left';
+  readonly leftKey: (row: Row) => Value[];
+  readonly rightKey: (row: Row) => Value[];
+  readonly leftWidth: number;
+  readonly rightWidth: number;
+  /** Extra ON condition over the joined row `left ++ right`. */
+  readonly residual?: (row: Row) => boolean | null;
+  /** A left column carrying a watermark: memo entries below it are forgotten. */
+  readonly cleanColumn?: number;
+  readonly name?: string;
+}
+
+interface RightRow {
+  readonly row: Row;
+  weight: number;
+}
+
+/** Copies of one left row inserted while the right side was the same: what they met, and how many. */
+interface Met {
+  readonly right: readonly Row[];
+  weight: number;
+}
+
+interface MemoEntry {
+  readonly row: Row;
+  readonly met: Met[];
+}
+
+interface TemporalJoinState {
+  readonly kind: 'temporal_join';
+  readonly type: TemporalJoinOptions['type'];
+  readonly rightRows: Row[];
+  readonly rightWeights: number[];
+  readonly memo: { readonly row: Row; readonly met: { right: readonly Row[]; weight: number }[] }[];
+  readonly watermark: Value | undefined;
+}
+
+export class TemporalJoin extends Operator {
+  readonly arity = 2;
+  readonly #o: TemporalJoinOptions;
+  readonly #right = new KeyMap<Map<string, RightRow>>();
+  /** Left rows held, by their `cleanColumn` value (one bucket without a clean column). */
+  readonly #memo: KeyMap<Map<string, MemoEntry>>;
+  readonly #nulls: Row;
+  #watermark: Value | undefined;
+  #memoSize = 0;
+  #rightSize = 0;
+
+  constructor(options: TemporalJoinOptions) {
+    super(options.name ?? 'temporal_join');
+    this.#o = options;
+    this.#memo = new KeyMap({ firstColumn: 0 });
+    this.#nulls = new Array(options.rightWidth).fill(null);
+  }
+
+  /** Left rows held, and distinct right rows. */
+  get stateRows(): [number, number] {
+    return [this.#memoSize, this.#rightSize];
+  }
+
+  override get stateSize(): number {
+    return this.#memoSize + this.#rightSize;
+  }
+
+  #memoKey(row: Row): Value[] {
+    const c = this.#o.cleanColumn;
+    return c === undefined ? [] : [row[c] as Value];
+  }
+
+  protected onChunk(chunk: Chunk, input: number): void {
+    if (input === 1) this.#onRight(chunk);
+    else this.#onLeft(chunk);
+  }
+
+  #onRight(chunk: Chunk): void {
+    const { rows, weights } = chunk;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const w = weights[i] as number;
+      let key: Value[];
+      try {
+        key = this.#o.rightKey(row);
+      } catch (e) {
+        this.fail(e);
+        continue;
+      }
+      if (w === 0 || hasNull(key)) continue;
+      let bucket = this.#right.get(key);
+      if (bucket === undefined) {
+        bucket = new Map();
+        this.#right.set(key, bucket);
+      }
+      const id = rowIdentity(row);
+      const e = bucket.get(id);
+      if (e === undefined) {
+        bucket.set(id, { row, weight: w });
+        this.#rightSize++;
+      } else {
+        e.weight += w;
+        if (e.weight !== 0) continue;
+        bucket.delete(id);
+        this.#rightSize--;
+        if (bucket.size === 0) this.#right.delete(key);
+      }
+    }
+  }
+
+  /** The right rows `row` meets now, with multiplicity. */
+  #meet(row: Row): Row[] {
+    let key: Value[];
+    try {
+      key = this.#o.leftKey(row);
+    } catch (e) {
+      this.fail(e);
+      return [];
+    }
+    if (hasNull(key)) return [];
+    const bucket = this.#right.get(key);
+    if (bucket === undefined) return [];
+    const met: Row[] = [];
+    const residual = this.#o.residual;
+    for (const e of bucket.values()) {
+      if (residual !== undefined && !this.test(residual, [...row, ...e.row])) continue;
+      for (let k = 0; k < e.weight; k++) met.push(e.row);
+    }
+    return met;
+  }
+
+  #emit(out: ChunkBuilder, row: Row, right: readonly Row[], w: number): void {
+    if (right.length === 0) {
+      if (this.#o.type === 'left') out.push([...row, ...this.#nulls], w);
+      return;
+    }
+    for (const r of right) out.push([...row, ...r], w);
+  }
+
+  #onLeft(chunk: Chunk): void {
+    const out = new ChunkBuilder();
+    const { rows, weights } = chunk;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      const w = weights[i] as number;
+      if (w === 0) continue;
+      const memoKey = this.#memoKey(row);
+      const id = rowIdentity(row);
+      let bucket = this.#memo.get(memoKey);
+      const entry = bucket?.get(id);
+      if (w < 0 && entry !== undefined) {
+        this.#retract(out, entry, -w);
+        if (entry.met.length === 0) {
+          bucket?.delete(id);
+          this.#memoSize--;
+          if (bucket?.size === 0) this.#memo.delete(memoKey);
+        }
+        continue;
+      }
+      // An insertion, or a retraction of a row below the watermark (never inserted while held).
+      const right = this.#meet(row);
+      this.#emit(out, row, right, w);
+      if (w < 0) continue;
+      if (entry !== undefined) {
+        const last = entry.met[entry.met.length - 1];
+        if (last !== undefined && sameRows(last.right, right)) last.weight += w;
+        else entry.met.push({ right, weight: w });
+        continue;
+      }
+      if (bucket === undefined) {
+        bucket = new Map();
+        this.#memo.set(memoKey, bucket);
+      }
+      bucket.set(id, { row, met: [{ right, weight: w }] });
+      this.#memoSize++;
+    }
+    this.emitBuilder(out);
+  }
+
+  /** Takes back `n` copies of a held left row, the latest first. */
+  #retract(out: ChunkBuilder, entry: MemoEntry, n: number): void {
+    let left = n;
+    while (left > 0) {
+      const last = entry.met[entry.met.length - 1];
+      if (last === undefined) {
+        // More retracted than inserted: an upstream fault, passed on as the weight it is.
+        this.#emit(out, entry.row, this.#meet(entry.row), -left);
+        return;
+      }
+      const k = Math.min(left, last.weight);
+      this.#emit(out, entry.row, last.right, -k);
+      last.weight -= k;
+      left -= k;
+      if (last.weight === 0) entry.met.pop();
+    }
+  }
+
+  protected override onWatermark(wm: Watermark, input: number): void {
+    if (input !== 0) return;
+    const c = this.#o.cleanColumn;
+    if (c !== undefined && wm.column === c && typeof wm.value === 'number') {
+      this.#watermark = wm.value;
+      this.#forgetBelow(wm.value);
+    }
+    this.emit(wm);
+  }
+
+  #forgetBelow(bound: number): void {
+    for (const bucket of this.#memo.values()) {
+      const t = bucket.values().next().value?.row[this.#o.cleanColumn as number];
+      if (typeof t === 'number' && t < bound) this.#memoSize -= bucket.size;
+    }
+    this.#memo.deleteFirstBelow(bound);
+  }
+
+  override snapshot(): TemporalJoinState {
+    const rightRows: Row[] = [];
+    const rightWeights: number[] = [];
+    for (const bucket of this.#right.values())
+      for (const e of bucket.values()) {
+        rightRows.push(e.row);
+        rightWeights.push(e.weight);
+      }
+    const memo: TemporalJoinState['memo'] = [];
+    for (const bucket of this.#memo.values())
+      for (const e of bucket.values())
+        memo.push({ row: e.row, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) });
+    return {
+      kind: 'temporal_join',
+      type: this.#o.type,
+      rightRows,
+      rightWeights,
+      memo,
+      watermark: this.#watermark,
+    };
+  }
+
+  override restore(state: unknown): void {
+    const s = this.stateOf<TemporalJoinState>(state, 'temporal_join');
+    if (s.type !== this.#o.type)
+      throw new Error(`${this.name}: the snapshot is of a ${s.type} join, this one is ${this.#o.type}`);
+    this.#right.clear();
+    this.#memo.clear();
+    this.#rightSize = 0;
+    this.#memoSize = 0;
+    this.#onRight({ kind: 'chunk', rows: s.rightRows, weights: s.rightWeights });
+    for (const e of s.memo) {
+      const key = this.#memoKey(e.row);
+      let bucket = this.#memo.get(key);
+      if (bucket === undefined) {
+        bucket = new Map();
+        this.#memo.set(key, bucket);
+      }
+      bucket.set(rowIdentity(e.row), {
+        row: e.row,
+        met: e.met.map((m) => ({ right: m.right, weight: m.weight })),
+      });
+      this.#memoSize++;
+    }
+    this.#watermark = s.watermark;
+  }
+}
+
+function sameRows(a: readonly Row[], b: readonly Row[]): boolean {
+  return a.length === b.length && a.every((r, i) => r === b[i]);
+}

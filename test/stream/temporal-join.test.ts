@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chunk, deletes } from '../../src/stream/chunk.ts';
+import { Dataflow } from '../../src/stream/graph.ts';
+import { Operator, type Watermark } from '../../src/stream/operator.ts';
+import { Materialize } from '../../src/stream/operators/materialize.ts';
+import { TemporalJoin } from '../../src/stream/operators/temporal-join.ts';
+import type { Row, Value } from '../../src/stream/value.ts';
+
+/** Left rows `[window, key, count]`, right rows `[key, threshold]`; window 0 carries the watermark. */
+function setup(type: 'inner' | 'left' = 'inner', residual?: (r: Row) => boolean | null) {
+  const g = new Dataflow();
+  const l = g.source('l');
+  const r = g.source('r');
+  const j = g.add(
+    new TemporalJoin({
+      type,
+      leftKey: (x) => [x[1] as Value],
+      rightKey: (x) => [x[0] as Value],
+      leftWidth: 3,
+      rightWidth: 2,
+      cleanColumn: 0,
+      ...(residual === undefined ? {} : { residual }),
+    }),
+    l,
+    r,
+  );
+  const mv = g.add(new Materialize('v'), j);
+  return { g, l, r, j, mv };
+}
+
+test('a left row meets the right side as it is; a later right change does not revisit it', () => {
+  const { g, l, r, mv } = setup();
+  g.push(r, [['a', 5]]);
+  g.push(l, [[0, 'a', 3]]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), [[0, 'a', 3, 'a', 5]]);
+  g.push(r, deletes([['a', 5]]));
+  g.push(r, [['a', 2]]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), [[0, 'a', 3, 'a', 5]], 'the pair made stays');
+  g.push(l, [[0, 'a', 7]]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), [
+    [0, 'a', 3, 'a', 5],
+    [0, 'a', 7, 'a', 2],
+  ]);
+});
+
+test('a retraction takes back exactly what its insertion emitted, whatever the right side became', () => {
+  const { g, l, r, mv } = setup();
+  g.push(r, [['a', 5]]);
+  g.push(l, chunk([[0, 'a', 3]], [2]));
+  g.barrier();
+  g.push(r, deletes([['a', 5]]));
+  g.push(r, [['a', 9]]);
+  g.push(l, [[0, 'a', 3]]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), [
+    [0, 'a', 3, 'a', 5],
+    [0, 'a', 3, 'a', 5],
+    [0, 'a', 3, 'a', 9],
+  ]);
+  // The aggregate's update of its count: the old row out, the new one in.
+  g.push(l, chunk([[0, 'a', 3]], [-3]));
+  g.push(l, [[0, 'a', 4]]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), [[0, 'a', 4, 'a', 9]]);
+  assert.equal(mv.anomalies, 0);
+});
+
+test('a left join pads what meets nothing and takes the padded row back the same way', () => {
+  const { g, l, r, mv } = setup('left', (row) => (row[2] as number) >= (row[4] as number));
+  g.push(r, [['a', 5]]);
+  g.push(l, [
+    [0, 'a', 3],
+    [0, 'b', 1],
+    [0, 'a', 6],
+  ]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), [
+    [0, 'a', 3, null, null],
+    [0, 'a', 6, 'a', 5],
+    [0, 'b', 1, null, null],
+  ]);
+  g.push(r, [['b', 0]]);
+  g.push(l, deletes([[0, 'b', 1]]));
+  g.barrier();
+  assert.deepEqual(mv.rows(), [
+    [0, 'a', 3, null, null],
+    [0, 'a', 6, 'a', 5],
+  ]);
+  assert.equal(mv.anomalies, 0);
+});
+
+test("the left input's watermark forgets the rows of closed windows and passes on; the right's stops", () => {
+  const { g, l, r, j, mv } = setup();
+  const seen: [number, Value][] = [];
+  g.add(
+    new (class extends Operator {
+      readonly arity = 1;
+      protected onChunk(): void {}
+      protected override onWatermark(wm: Watermark): void {
+        seen.push([wm.column, wm.value]);
+      }
+    })('probe'),
+    j,
+  );
+  g.push(r, [['a', 5]]);
+  g.push(l, [
+    [0, 'a', 3],
+    [10, 'a', 3],
+    [20, 'a', 3],
+  ]);
+  g.barrier();
+  assert.deepEqual(j.stateRows, [3, 1]);
+  g.watermark(r, 0, 100);
+  g.watermark(l, 0, 20);
+  g.barrier();
+  assert.deepEqual(seen, [[0, 20]]);
+  assert.deepEqual(j.stateRows, [1, 1], 'windows 0 and 10 are closed');
+  assert.equal(mv.rows().length, 3, 'their output stays');
+});
+
+test('snapshot and restore keep the right side and what each held left row met', () => {
+  const a = setup();
+  a.g.push(a.r, [['a', 5]]);
+  a.g.push(a.l, [[0, 'a', 3]]);
+  a.g.push(a.r, deletes([['a', 5]]));
+  a.g.push(a.r, [['a', 7]]);
+  a.g.barrier();
+  const state = a.j.snapshot();
+  const b = setup();
+  b.j.restore(structuredClone(state));
+  b.g.push(b.l, deletes([[0, 'a', 3]]));
+  b.g.push(b.l, [[0, 'a', 4]]);
+  b.g.barrier();
+  assert.deepEqual(b.mv.rows(), [[0, 'a', 4, 'a', 7]]);
+  assert.deepEqual(
+    b.mv.lastDelta.rows.length,
+    2,
+    'the restored memo took back the pair made with the old right row',
+  );
+});
