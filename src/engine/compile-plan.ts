@@ -32,9 +32,12 @@ import { notSupported, SqlError, SqlState } from '../sql/errors.ts';
 import type { BoundExpr } from '../sql/expr.ts';
 import { intervalMicros } from '../sql/literals.ts';
 import {
+  defaultFrame,
   type Plan,
   type AggregateCall as PlanAggregateCall,
+  type FrameBound as PlanFrameBound,
   type SortKey as PlanSortKey,
+  type WindowFrame as PlanWindowFrame,
   planInputs,
 } from '../sql/plan.ts';
 import type { Interval } from '../sql/types.ts';
@@ -43,6 +46,7 @@ import type { Chunk } from '../stream/chunk.ts';
 import type { Dataflow } from '../stream/graph.ts';
 import { Operator } from '../stream/operator.ts';
 import { Aggregate, type GroupKey } from '../stream/operators/aggregate.ts';
+import { EowcOverWindow } from '../stream/operators/eowc-over-window.ts';
 import { Expire } from '../stream/operators/expire.ts';
 import { Filter } from '../stream/operators/filter.ts';
 import { Hop } from '../stream/operators/hop.ts';
@@ -55,6 +59,7 @@ import { TopN } from '../stream/operators/top-n.ts';
 import { Tumble } from '../stream/operators/tumble.ts';
 import { Union } from '../stream/operators/union.ts';
 import type { Row, SortKey, Value } from '../stream/value.ts';
+import type { FrameBound, WindowFrame } from '../stream/window-frame.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
 import { joinWatermarkKeys, planWatermarks, watermarkKeys } from './plan-watermarks.ts';
@@ -103,6 +108,11 @@ export interface CompileContext {
   readonly eval?: EvalOptions;
   /** The columns of a relation that carry a watermark (none when omitted). */
   readonly watermarks?: (relation: string) => readonly number[];
+  /**
+   * EMIT ON WINDOW CLOSE: window functions ordered by a watermark column emit each row once,
+   * when final (eowc-over-window.ts).
+   */
+  readonly emitOnWindowClose?: boolean;
 }
 
 export interface CompiledQuery {
@@ -115,6 +125,8 @@ export interface CompiledQuery {
   readonly scans: readonly ScanPort[];
   /** One-off sources of VALUES lists with the rows to push into them once. */
   readonly constants: readonly { readonly source: string; readonly rows: readonly Row[] }[];
+  /** Whether window functions emit on window close themselves (nothing to hold back after them). */
+  readonly closesWindows: boolean;
 }
 
 type RowFn = (row: Row) => Value;
@@ -130,6 +142,7 @@ export function compilePlan(plan: Plan, ctx: CompileContext): CompiledQuery {
       watermarkColumns: c.watermarks(plan),
       scans: c.scans,
       constants: c.constants,
+      closesWindows: c.closesWindows,
     };
   } catch (e) {
     ctx.graph.remove(c.added);
@@ -187,6 +200,7 @@ class PlanCompiler {
   /** Operators by plan key, within this query. */
   readonly #memo = new Map<string, Operator>();
   readonly constants: { source: string; rows: Row[] }[] = [];
+  closesWindows = false;
   /** Compiled expressions by structure, so equal arguments share one function (and state). */
   readonly #fns = new Map<string, RowFn>();
   readonly #preds = new Map<string, (row: Row) => boolean | null>();
@@ -283,6 +297,15 @@ class PlanCompiler {
     };
   }
 
+  /** A call's frame for the window operator; nothing for the default frame. */
+  frame(f: PlanWindowFrame): { frame?: WindowFrame } {
+    if (f === defaultFrame) return {};
+    if (f.mode === 'session') return { frame: { mode: 'session', next: this.fn(f.next) } };
+    const bound = (b: PlanFrameBound): FrameBound =>
+      b.kind === 'value' ? { kind: 'value', value: this.fn(b.value) } : b;
+    return { frame: { mode: f.mode, start: bound(f.start), end: bound(f.end) } };
+  }
+
   sortKeys(ks: readonly PlanSortKey[]): SortKey[] {
     return ks.map((k) => ({ value: this.fn(k.expr), desc: k.descending, nullsFirst: k.nullsFirst }));
   }
@@ -376,30 +399,51 @@ class PlanCompiler {
             }
             case 'first_value':
             case 'last_value':
-              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr) };
+              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr), ...this.frame(f.frame) };
             case 'count_star':
-              return { kind: 'count' };
+              return { kind: 'count', ...this.frame(f.frame) };
             case 'sum':
             case 'avg': {
               const exact =
                 f.type.name === 'int8' ? 'int8' : f.type.name === 'numeric' ? 'numeric' : undefined;
               const arg = this.fn(f.args[0] as BoundExpr);
-              return exact === undefined ? { kind: f.fn, arg } : { kind: f.fn, arg, exact };
+              return { kind: f.fn, arg, ...(exact === undefined ? {} : { exact }), ...this.frame(f.frame) };
             }
             case 'count':
             case 'min':
             case 'max':
-              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr) };
+              return { kind: f.fn, arg: this.fn(f.args[0] as BoundExpr), ...this.frame(f.frame) };
             default: {
               const never: never = f.fn;
               throw notSupported(`window function ${String(never)}`);
             }
           }
         });
+        const inputWatermarks = this.watermarks(p.input);
+        const first = p.orderBy[0];
+        if (
+          this.ctx.emitOnWindowClose === true &&
+          first?.expr.kind === 'ColumnRef' &&
+          !first.descending &&
+          inputWatermarks.includes(first.expr.index)
+        ) {
+          checkClosable(p);
+          this.closesWindows = true;
+          return this.#add(
+            new EowcOverWindow({
+              calls,
+              orderBy: this.sortKeys(p.orderBy),
+              watermarkColumn: first.expr.index,
+              passWatermarks: watermarkKeys(p.partitionBy, inputWatermarks).map(([c]) => c),
+              ...(partitionBy === undefined ? {} : { partitionBy }),
+            }),
+            input,
+          );
+        }
         const o = {
           calls,
           orderBy: this.sortKeys(p.orderBy),
-          watermarks: watermarkKeys(p.partitionBy, this.watermarks(p.input)),
+          watermarks: watermarkKeys(p.partitionBy, inputWatermarks),
           ...(partitionBy === undefined ? {} : { partitionBy }),
         };
         return this.#add(new OverWindow(o), input);
@@ -430,6 +474,7 @@ class PlanCompiler {
         const rk = this.keys(p.rightKeys) ?? (() => []);
         const residual = p.residual === undefined ? undefined : this.pred(p.residual);
         if (p.processTime === true) {
+          if (p.joinType === 'full') throw notSupported('FULL JOIN with FOR SYSTEM_TIME AS OF PROCTIME()');
           const cleanColumn = this.watermarks(p.left)[0];
           return this.#add(
             new TemporalJoin({
@@ -571,3 +616,12 @@ class PlanCompiler {
     }
   }
 }
+
+/** Window functions that see rows no watermark ever completes cannot emit on window close. */
+function checkClosable(p: Extract<Plan, { kind: 'Window' }>): void {
+  for (const f of p.functions)
+    if (f.frame.mode !== 'session' && f.frame.end.kind === 'unbounded' && !RANKING.has(f.fn))
+      throw notSupported(`${f.fn} over a frame to UNBOUNDED FOLLOWING with EMIT ON WINDOW CLOSE`);
+}
+
+const RANKING = new Set(['row_number', 'rank', 'dense_rank', 'lag', 'lead']);

@@ -88,6 +88,7 @@ import type { EvalOptions } from './eval/functions/registry.ts';
 import { EventTime, type EventTimeState, type EventTimeStats } from './event-time.ts';
 import { SinkCatalog, type SinkSpec } from './sink-catalog.ts';
 import { SOURCE_STATS, sourceStatsRelation, sourceStatsRows } from './system-views.ts';
+import { watermarkDelay } from './watermark-delay.ts';
 
 export type { SinkSpec } from './sink-catalog.ts';
 
@@ -288,19 +289,6 @@ function retentionOf(options: Options): number | undefined {
       SqlState.invalidParameterValue,
       `retention must be a positive interval without months, not "${text}"`,
     );
-  return micros;
-}
-
-/** A WATERMARK's delay in microseconds: `col - INTERVAL '…'`, or `col` alone (no delay). */
-function watermarkDelay(w: NonNullable<CreateSource['watermark']>): number {
-  if (w.delay === undefined) {
-    const e = w.expr as { ColumnRef?: unknown };
-    if (e.ColumnRef !== undefined) return 0;
-    throw notSupported(`WATERMARK expression other than "${w.column} - INTERVAL '…'"`);
-  }
-  const micros = intervalMicros(w.delay);
-  if (micros === undefined || micros < 0)
-    throw notSupported(`WATERMARK delay of months or below zero ("${w.column}")`);
   return micros;
 }
 
@@ -895,7 +883,7 @@ export class Engine implements Catalog {
     const wm = s.watermark === undefined ? -1 : columns.findIndex((c) => c.name === s.watermark?.column);
     if (s.watermark !== undefined && wm < 0)
       throw new SqlError(SqlState.undefinedColumn, `column "${s.watermark.column}" does not exist`);
-    const delay = s.watermark === undefined ? 0 : watermarkDelay(s.watermark);
+    const delay = s.watermark === undefined ? 0 : watermarkDelay(s.watermark, columns, this);
     if (s.watermark !== undefined && kind === 'table' && !(s.kind === 'CreateTable' && s.appendOnly))
       throw notSupported('WATERMARK on a table that is not APPEND ONLY');
     if (kind === 'source' && !this.#restoring)
@@ -977,8 +965,11 @@ export class Engine implements Catalog {
       if (seen.has(c.name)) throw new SqlError('42701', `column "${c.name}" specified more than once`);
       seen.add(c.name);
     }
-    let compiled = compilePlan(bound.plan, this.#compileContext());
-    if (s.emitOnWindowClose)
+    let compiled = compilePlan(bound.plan, {
+      ...this.#compileContext(),
+      emitOnWindowClose: s.emitOnWindowClose,
+    });
+    if (s.emitOnWindowClose && !compiled.closesWindows)
       compiled = this.#onWatermarkColumn(
         compiled,
         columns,

@@ -16,6 +16,15 @@ import type {
   SortBy,
   WindowDef,
 } from 'libpg-query';
+import { bindQuantified, bindSubscript } from './array-functions.ts';
+import {
+  applySubqueryFilters,
+  type Bound,
+  type ScopeColumn,
+  type SubqueryBinding,
+  whereConjuncts,
+} from './bind-subquery-filters.ts';
+import { bindWindowFrame, frameEquals } from './bind-window-frame.ts';
 import type { Catalog, CatalogColumn } from './catalog.ts';
 import {
   ambiguousColumn,
@@ -53,6 +62,7 @@ import {
   resolveOperator,
   windowOnlyNames,
 } from './functions.ts';
+import { expandGroupingSets, groupingBits, groupingSetsPlan } from './grouping-sets.ts';
 import { inInt8, int8 } from './int8.ts';
 import { interval } from './literals.ts';
 import { parseNumeric } from './numeric.ts';
@@ -67,9 +77,12 @@ import type {
   SetReturningCall,
   SortKey,
   WindowCall,
+  WindowFrame,
   WindowFunction,
 } from './plan.ts';
+import { distinctRows } from './plan.ts';
 import { isProcessTime } from './process-time.ts';
+import { intersectOrExcept } from './set-operations.ts';
 import type { Delete, ExprAst, Insert, QueryAst, Update } from './statement.ts';
 import {
   arrayOf,
@@ -93,7 +106,7 @@ export interface BoundQuery {
  * `$n` is refused, 0A000); so do those of bindInsert, bindUpdate and bindDelete.
  */
 export function bindQuery(query: QueryAst, catalog: Catalog, params?: BindParams): BoundQuery {
-  const b = new Binder(catalog, query.script, query.offset, params);
+  const b = new Binder(catalog, query.script, query.offset, params, query.sessionGaps);
   const r = b.bindSelect(query.ast, undefined);
   return Object.freeze({ plan: r.plan, columns: r.plan.columns });
 }
@@ -211,19 +224,6 @@ function dmlContext(stmt: Update | Delete, catalog: Catalog, params: BindParams 
 
 // ---------------------------------------------------------------------------
 
-interface ScopeColumn {
-  readonly name: string;
-  readonly table: string | undefined;
-  readonly type: SqlType;
-  /** The right-hand copy of a USING column: not found by unqualified name nor by `*`. */
-  readonly hidden: boolean;
-}
-
-interface Bound {
-  readonly plan: Plan;
-  readonly scope: readonly ScopeColumn[];
-}
-
 interface Cte {
   readonly name: string;
   readonly query: SelectStmt;
@@ -242,6 +242,8 @@ interface AggState {
   readonly groupKeys: readonly BoundExpr[];
   /** Aggregate call node → its column in the aggregate's output. */
   readonly aggs: ReadonlyMap<FuncCall, number>;
+  /** With grouping sets: the column of the grouping id (see grouping-sets.ts). */
+  readonly groupingId?: number;
 }
 
 interface ExprCtx {
@@ -255,8 +257,6 @@ interface ExprCtx {
   /** Whether the context collects aggregates (SELECT list / HAVING / ORDER BY). */
   readonly aggAllowed: boolean;
 }
-
-const frameDefault = 1058; // FRAMEOPTION_DEFAULTS: RANGE UNBOUNDED PRECEDING AND CURRENT ROW
 
 function tagOf(n: Node): string {
   for (const k in n) return k;
@@ -313,12 +313,21 @@ class Binder {
   /** Where to point when the parse tree gives no location (the statement's start). */
   private readonly fallback: number;
   private readonly params: BindParams | undefined;
+  /** RisingWave's session frames, by the location of their window definition (see QueryAst). */
+  private readonly sessionGaps: ReadonlyMap<number, Node> | undefined;
 
-  constructor(catalog: Catalog, script: string, fallback = -1, params?: BindParams) {
+  constructor(
+    catalog: Catalog,
+    script: string,
+    fallback = -1,
+    params?: BindParams,
+    sessionGaps?: ReadonlyMap<number, Node>,
+  ) {
     this.catalog = catalog;
     this.script = script;
     this.fallback = fallback;
     this.params = params;
+    this.sessionGaps = sessionGaps;
   }
 
   place(offset: number | undefined): Place {
@@ -374,6 +383,22 @@ class Binder {
     return this.bindOrderLimit(stmt, bound, env);
   }
 
+  /** What bind-subquery-filters.ts needs of the binder, within the CTEs of `env`. */
+  private subqueryBinding(env: CteEnv | undefined): SubqueryBinding {
+    return {
+      bindQuery: (stmt) => this.bindSelect(stmt, env),
+      bindFrom: (items) => {
+        let from = this.bindFromItem(items[0] as Node, env);
+        for (const item of items.slice(1)) from = this.crossJoin(from, this.bindFromItem(item, env));
+        return from;
+      },
+      bindCondition: (n, scope) => this.bindWhere(n, this.plainCtx(scope, 'WHERE')),
+      bindValue: (n, scope) => this.bindExpr(n, this.plainCtx(scope, 'WHERE')),
+      compare: (op, l, r) => resolveOperator(op, l, r, undefined),
+      unsupported: (construct, loc) => this.unsupported(construct, loc),
+    };
+  }
+
   private bindValues(stmt: SelectStmt): Bound {
     const ctx = this.plainCtx([], 'VALUES');
     const rows = (stmt.valuesLists ?? []).map((r) =>
@@ -405,20 +430,19 @@ class Binder {
   private bindSetOp(stmt: SelectStmt, env: CteEnv | undefined): Bound {
     const opName =
       stmt.op === 'SETOP_UNION' ? 'UNION' : stmt.op === 'SETOP_INTERSECT' ? 'INTERSECT' : 'EXCEPT';
-    if (stmt.op !== 'SETOP_UNION') throw this.unsupported(opName, -1);
     const leftAst = stmt.larg;
     const rightAst = stmt.rarg;
     if (leftAst === undefined || rightAst === undefined) throw this.unsupported(opName, -1);
     const l = this.bindSelect(leftAst, env);
     const r = this.bindSelect(rightAst, env);
     if (l.plan.columns.length !== r.plan.columns.length)
-      throw new SqlError(SqlState.syntaxError, 'each UNION query must have the same number of columns');
+      throw new SqlError(SqlState.syntaxError, `each ${opName} query must have the same number of columns`);
     const types = l.plan.columns.map((c, i) => {
       const rc = r.plan.columns[i] as PlanColumn;
       const t = commonType(c.type, rc.type);
       if (t === undefined)
         throw datatypeMismatch(
-          `UNION types ${formatType(c.type)} and ${formatType(rc.type)} cannot be matched`,
+          `${opName} types ${formatType(c.type)} and ${formatType(rc.type)} cannot be matched`,
         );
       return t.name === 'unknown' ? T.text : t;
     });
@@ -433,15 +457,23 @@ class Binder {
         p.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType })),
       );
     };
+    const columns = l.plan.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType }));
+    const scope = columns.map((c) => ({ ...c, table: undefined, hidden: false }));
+    if (stmt.op !== 'SETOP_UNION') {
+      const op = stmt.op === 'SETOP_INTERSECT' ? 'intersect' : 'except';
+      return {
+        plan: intersectOrExcept(op, stmt.all === true, conform(l.plan), conform(r.plan), columns),
+        scope,
+      };
+    }
     const inputs: Plan[] = [];
     for (const p of [conform(l.plan), conform(r.plan)]) {
       if (p.kind === 'UnionAll') inputs.push(...p.inputs);
       else inputs.push(p);
     }
-    const columns = l.plan.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType }));
     let plan: Plan = Object.freeze({ kind: 'UnionAll', inputs, columns });
-    if (stmt.all !== true) plan = distinct(plan);
-    return { plan, scope: columns.map((c) => ({ ...c, table: undefined, hidden: false })) };
+    if (stmt.all !== true) plan = distinctRows(plan);
+    return { plan, scope };
   }
 
   private bindSimpleSelect(stmt: SelectStmt, env: CteEnv | undefined, keepUnknown = false): Bound {
@@ -459,8 +491,16 @@ class Binder {
 
     // WHERE (+ top-N recognition over a ranked subquery)
     if (stmt.whereClause !== undefined) {
-      const predicate = this.bindWhere(stmt.whereClause, pre);
-      plan = applyFilter(plan, predicate);
+      const filtered = applySubqueryFilters(
+        whereConjuncts(stmt.whereClause),
+        from,
+        this.subqueryBinding(env),
+      );
+      plan = filtered.plan;
+      if (filtered.rest.length > 0) {
+        const predicate = and(filtered.rest.map((c) => this.bindWhere(c, pre)));
+        plan = applyFilter(plan, predicate);
+      }
     }
 
     // Aggregates and window functions used by the query.
@@ -523,17 +563,38 @@ class Binder {
       const col = columns[idx] as PlanColumn;
       keys.push(sortKey(columnRef(idx, col.name, col.type), sb, this));
     }
-    const isDistinct = stmt.distinctClause !== undefined;
-    if (
-      isDistinct &&
-      (stmt.distinctClause?.length ?? 0) > 0 &&
-      tagOf(stmt.distinctClause?.[0] as Node) !== ''
-    )
-      throw this.unsupported('DISTINCT ON', locationOf(stmt.distinctClause?.[0]));
+    const distinctOn = (stmt.distinctClause ?? []).filter((n) => tagOf(n) !== '');
+    const isDistinct = stmt.distinctClause !== undefined && distinctOn.length === 0;
     if (isDistinct && exprs.length > outputWidth)
       throw new SqlError('42P10', 'for SELECT DISTINCT, ORDER BY expressions must appear in select list');
+    // DISTINCT ON (e, …): the first row of each e by the ORDER BY, which must start with them.
+    const onColumns = distinctOn.map((n) =>
+      this.orderTarget({ node: n, location: locationOf(n) } as SortBy, columns, exprs, ctx),
+    );
+    onColumns.forEach((c, i) => {
+      const k = keys[i];
+      if (k !== undefined && !(k.expr.kind === 'ColumnRef' && k.expr.index === c))
+        throw new SqlError(
+          '42P10',
+          'SELECT DISTINCT ON expressions must match initial ORDER BY expressions',
+          (locationOf(distinctOn[i]) ?? -1) + 1,
+        );
+    });
     plan = project(plan, exprs, columns);
-    if (isDistinct) plan = distinct(plan);
+    if (isDistinct) plan = distinctRows(plan);
+    if (onColumns.length > 0)
+      plan = Object.freeze({
+        kind: 'TopN',
+        input: plan,
+        partitionBy: onColumns.map((c) =>
+          columnRef(c, (columns[c] as PlanColumn).name, (columns[c] as PlanColumn).type),
+        ),
+        orderBy: keys.slice(onColumns.length),
+        limit: 1,
+        offset: 0,
+        rankFunction: undefined,
+        columns: plan.columns,
+      });
     const bound = this.finishOrderLimit(plan, keys, stmt, outputWidth);
     return { plan: bound, scope: bound.columns.map((c) => ({ ...c, table: undefined, hidden: false })) };
   }
@@ -854,12 +915,12 @@ class Binder {
     const loc = locationOf(j.rarg);
     if (j.isNatural === true) throw this.unsupported('NATURAL JOIN', loc);
     if (j.alias !== undefined) throw this.unsupported('alias on a JOIN', loc);
-    if (j.jointype === 'JOIN_FULL') throw this.unsupported('FULL JOIN', loc);
     if (
       j.jointype !== undefined &&
       j.jointype !== 'JOIN_INNER' &&
       j.jointype !== 'JOIN_LEFT' &&
-      j.jointype !== 'JOIN_RIGHT'
+      j.jointype !== 'JOIN_RIGHT' &&
+      j.jointype !== 'JOIN_FULL'
     )
       throw this.unsupported(j.jointype, loc);
     if (j.larg === undefined || j.rarg === undefined) throw this.unsupported('JOIN', loc);
@@ -896,7 +957,7 @@ class Binder {
     if (!swap)
       return {
         plan: joinOn(
-          j.jointype === 'JOIN_LEFT' ? 'left' : 'inner',
+          j.jointype === 'JOIN_LEFT' ? 'left' : j.jointype === 'JOIN_FULL' ? 'full' : 'inner',
           left.plan,
           right.plan,
           conds,
@@ -919,14 +980,17 @@ class Binder {
   private bindAggregate(stmt: SelectStmt, input: Plan, pre: ExprCtx, aggCalls: readonly FuncCall[]) {
     const groupKeys: BoundExpr[] = [];
     const groupNames: string[] = [];
-    for (const g of stmt.groupClause ?? []) {
-      if ('GroupingSet' in g) throw this.unsupported('GROUPING SETS / ROLLUP / CUBE', g.GroupingSet.location);
+    const keyOf = (g: Node): number => {
       const e = this.bindGroupKey(g, stmt, pre);
-      if (!groupKeys.some((k) => exprEquals(k, e))) {
-        groupKeys.push(e);
-        groupNames.push(e.kind === 'ColumnRef' ? e.name : (figureName(g) ?? '?column?'));
-      }
-    }
+      const at = groupKeys.findIndex((k) => exprEquals(k, e));
+      if (at >= 0) return at;
+      groupKeys.push(e);
+      groupNames.push(e.kind === 'ColumnRef' ? e.name : (figureName(g) ?? '?column?'));
+      return groupKeys.length - 1;
+    };
+    const setNodes = expandGroupingSets(stmt.groupClause ?? []);
+    const sets = setNodes?.map((set) => [...new Set(set.map(keyOf))]);
+    if (sets === undefined) for (const g of stmt.groupClause ?? []) keyOf(g);
     const calls: AggregateCall[] = [];
     const map = new Map<FuncCall, number>();
     for (const fc of aggCalls) {
@@ -938,15 +1002,33 @@ class Binder {
       }
       map.set(fc, groupKeys.length + k);
     }
-    const columns: PlanColumn[] = [
-      ...groupKeys.map((k, i) => ({ name: groupNames[i] as string, type: k.type })),
-      ...calls.map((c) => ({ name: c.fn === 'count_star' ? 'count' : c.fn, type: c.type })),
-    ];
-    let plan: Plan = Object.freeze({ kind: 'Aggregate', input, groupKeys, aggregates: calls, columns });
+    const keyColumns = groupKeys.map((k, i) => ({ name: groupNames[i] as string, type: k.type }));
+    const aggColumns = calls.map((c) => ({ name: c.fn === 'count_star' ? 'count' : c.fn, type: c.type }));
+    let plan: Plan =
+      sets === undefined
+        ? Object.freeze({
+            kind: 'Aggregate',
+            input,
+            groupKeys,
+            aggregates: calls,
+            columns: [...keyColumns, ...aggColumns],
+          })
+        : groupingSetsPlan(input, groupKeys, keyColumns, sets, calls, aggColumns);
+    const columns = plan.columns;
     const ctx: ExprCtx = {
-      scope: columns.map((c) => ({ ...c, table: undefined, hidden: false })),
+      // The grouping id is reached through GROUPING(…), never by name or `*`.
+      scope: columns.map((c, i) => ({
+        ...c,
+        table: undefined,
+        hidden: sets !== undefined && i === columns.length - 1,
+      })),
       clause: 'SELECT',
-      agg: { pre, groupKeys, aggs: map },
+      agg: {
+        pre,
+        groupKeys,
+        aggs: map,
+        ...(sets === undefined ? {} : { groupingId: columns.length - 1 }),
+      },
       windows: undefined,
       aggAllowed: true,
     };
@@ -955,6 +1037,26 @@ class Binder {
       plan = Object.freeze({ kind: 'Filter', input: plan, predicate: h, columns: plan.columns });
     }
     return { plan, ctx };
+  }
+
+  /** `GROUPING(a, …)`: which of its keys the row's grouping set leaves out, as bits. */
+  private bindGrouping(g: import('libpg-query').GroupingFunc, ctx: ExprCtx): BoundExpr {
+    const place = this.place(g.location);
+    const agg = ctx.agg;
+    if (agg === undefined) throw groupingError(`aggregate functions are not allowed in ${ctx.clause}`, place);
+    const keys = (g.args ?? []).map((a) => {
+      const e = this.bindExpr(a, agg.pre);
+      const k = agg.groupKeys.findIndex((x) => exprEquals(x, e));
+      if (k < 0)
+        throw groupingError(
+          'arguments to GROUPING must be grouping expressions of the associated query level',
+          place,
+        );
+      return k;
+    });
+    if (agg.groupingId === undefined) return literal(0, T.int4);
+    const gid = columnRef(agg.groupingId, 'grouping', T.int4);
+    return groupingBits(keys, agg.groupKeys.length, gid, (op, l, r) => resolveOperator(op, l, r, place));
   }
 
   private bindGroupKey(g: Node, stmt: SelectStmt, pre: ExprCtx): BoundExpr {
@@ -1096,7 +1198,6 @@ class Binder {
       const over = fc.over as WindowDef;
       const loc = over.location ?? fc.location ?? -1;
       if (over.refname !== undefined || over.name !== undefined) throw this.unsupported('named window', loc);
-      if ((over.frameOptions ?? frameDefault) !== frameDefault) throw this.unsupported('window frame', loc);
       const inner: ExprCtx = { ...ctx, clause: 'window definition', windows: undefined };
       const partitionBy = (over.partitionClause ?? []).map((p) => this.bindExpr(p, inner));
       const orderBy = (over.orderClause ?? []).flatMap((s) =>
@@ -1104,7 +1205,11 @@ class Binder {
           ? [sortKey(this.bindExpr(s.SortBy.node, inner), s.SortBy, this)]
           : [],
       );
-      const call = this.bindWindowCall(fc, { ...inner, clause: 'window function calls' });
+      const frame = bindWindowFrame(over, orderBy, this.sessionGaps?.get(over.location ?? -1), {
+        bindConstant: (n) => this.bindExpr(n, this.plainCtx([], 'window frame')),
+        place: (o) => this.place(o),
+      });
+      const call = this.bindWindowCall(fc, frame, { ...inner, clause: 'window function calls' });
       let spec = specs.find(
         (s) =>
           s.partitionBy.length === partitionBy.length &&
@@ -1203,7 +1308,7 @@ class Binder {
     return Object.freeze({ fn: 'generate_series', args: bounds.map((b) => coerce(b, t, place)), type: t });
   }
 
-  private bindWindowCall(fc: FuncCall, ctx: ExprCtx): WindowCall {
+  private bindWindowCall(fc: FuncCall, frame: WindowFrame, ctx: ExprCtx): WindowCall {
     const name = funcName(fc);
     const loc = fc.location ?? -1;
     const place = this.place(loc);
@@ -1212,7 +1317,7 @@ class Binder {
     if (fc.agg_within_group === true) throw this.unsupported(`${name} as a window function`, loc);
     const args = (fc.args ?? []).map((a) => this.bindExpr(a, ctx));
     const make = (fn: WindowFunction, a: BoundExpr[], type: SqlType): WindowCall =>
-      Object.freeze({ fn, args: a, type });
+      Object.freeze({ fn, args: a, type, frame });
     const sig = () => `${name}(${args.map((a) => formatType(a.type)).join(', ')})`;
     switch (name) {
       case 'row_number':
@@ -1310,6 +1415,7 @@ class Binder {
   }
 
   bindExpr(n: Node, ctx: ExprCtx): BoundExpr {
+    if ('GroupingFunc' in n) return this.bindGrouping(n.GroupingFunc, ctx);
     // After aggregation, a sub-expression equal to a GROUP BY key reads the key's column.
     if (
       ctx.agg !== undefined &&
@@ -1414,8 +1520,22 @@ class Binder {
     }
     if ('SubLink' in n) throw this.subqueryError(n.SubLink.subselect, ctx, loc);
     if ('ParamRef' in n) return this.param(n.ParamRef.number ?? 0, loc);
-    if ('A_Indirection' in n)
-      throw this.unsupported('subscript or field selection', locationOf(n.A_Indirection.arg));
+    if ('A_Indirection' in n) {
+      const ind = n.A_Indirection;
+      const at = locationOf(ind.arg);
+      const steps = ind.indirection ?? [];
+      const first = steps[0];
+      if (steps.length !== 1 || first === undefined || !('A_Indices' in first))
+        throw this.unsupported('field selection or a subscript of more than one dimension', at);
+      const ix = first.A_Indices;
+      const inner = { ...ctx, clause: ctx.clause };
+      const index = {
+        lower: ix.lidx === undefined ? undefined : this.bindExpr(ix.lidx, inner),
+        upper: ix.uidx === undefined ? undefined : this.bindExpr(ix.uidx, inner),
+        slice: ix.is_slice === true,
+      };
+      return bindSubscript(this.bindExpr(ind.arg as Node, ctx), index, this.place(at), coerce);
+    }
     if ('CollateClause' in n) throw this.unsupported('COLLATE', loc);
     if ('RowExpr' in n) throw this.unsupported('row constructor', loc);
     throw this.unsupported(tagOf(n), loc);
@@ -1576,8 +1696,22 @@ class Binder {
       case 'AEXPR_SIMILAR':
         throw this.unsupported('SIMILAR TO', place.offset);
       case 'AEXPR_OP_ANY':
-      case 'AEXPR_OP_ALL':
-        throw this.unsupported(`${op} ${e.kind === 'AEXPR_OP_ANY' ? 'ANY' : 'ALL'}`, place.offset);
+      case 'AEXPR_OP_ALL': {
+        const quantifier = e.kind === 'AEXPR_OP_ANY' ? 'any' : 'all';
+        if (e.rexpr !== undefined && 'SubLink' in e.rexpr)
+          throw this.subqueryError(e.rexpr.SubLink.subselect, ctx, place.offset);
+        const x = lhs();
+        const array = this.bindExpr(e.rexpr as Node, ctx);
+        if (!['=', '<>', '!=', '<', '<=', '>', '>='].includes(op))
+          throw this.unsupported(`${op} ${quantifier.toUpperCase()}`, place.offset);
+        const bound = bindQuantified(quantifier, op === '!=' ? '<>' : op, x, array, place, coerce);
+        if (bound === undefined)
+          throw undefinedFunction(
+            `${op} ${quantifier.toUpperCase()} (${formatType(x.type)}, ${formatType(array.type)})`,
+            place,
+          );
+        return bound;
+      }
       default:
         throw this.unsupported(e.kind ?? 'operator', place.offset);
     }
@@ -1656,6 +1790,7 @@ class Binder {
       throw new SqlError('42809', `window function ${name} requires an OVER clause`, loc + 1);
     if (name === 'tumble' || name === 'hop')
       throw this.unsupported(`${name.toUpperCase()} outside FROM`, loc);
+    if (UNSUPPORTED_AGGREGATES.has(name)) throw this.unsupported(`the aggregate ${name}`, loc);
     if (
       fc.agg_star === true ||
       fc.agg_distinct === true ||
@@ -1751,7 +1886,7 @@ function aggEquals(a: AggregateCall, b: AggregateCall): boolean {
 }
 
 function windowCallEquals(a: WindowCall, b: WindowCall): boolean {
-  return a.fn === b.fn && listEquals(a.args, b.args);
+  return a.fn === b.fn && listEquals(a.args, b.args) && frameEquals(a.frame, b.frame);
 }
 
 function project(input: Plan, exprs: readonly BoundExpr[], columns: readonly PlanColumn[]): Plan {
@@ -1777,15 +1912,15 @@ function project(input: Plan, exprs: readonly BoundExpr[], columns: readonly Pla
   });
 }
 
-function distinct(input: Plan): Plan {
-  return Object.freeze({
-    kind: 'Aggregate',
-    input,
-    groupKeys: input.columns.map((c, i) => columnRef(i, c.name, c.type)),
-    aggregates: [],
-    columns: input.columns,
-  });
-}
+/** Aggregates of PostgreSQL and RisingWave the engine does not have (0A000, not 42883). */
+const UNSUPPORTED_AGGREGATES: ReadonlySet<string> = new Set([
+  'jsonb_agg',
+  'json_agg',
+  'jsonb_object_agg',
+  'json_object_agg',
+  'bit_and',
+  'bit_or',
+]);
 
 /** Functions that return rows rather than a value (in a SELECT list: a ProjectSet). */
 const SET_RETURNING: ReadonlySet<string> = new Set(['unnest', 'generate_series']);
@@ -1839,7 +1974,15 @@ function containsAggOrWindow(n: Node): boolean {
   const a: FuncCall[] = [];
   const w: FuncCall[] = [];
   collectCalls(n, a, w);
-  return a.length > 0 || w.length > 0;
+  return a.length > 0 || w.length > 0 || containsGrouping(n);
+}
+
+/** Whether a GROUPING(…) call is in `n` (it is bound after aggregation only). */
+function containsGrouping(n: unknown): boolean {
+  if (Array.isArray(n)) return n.some(containsGrouping);
+  if (n === null || typeof n !== 'object') return false;
+  if ('GroupingFunc' in n) return true;
+  return Object.values(n).some(containsGrouping);
 }
 
 function conjuncts(e: BoundExpr): BoundExpr[] {
@@ -1906,7 +2049,7 @@ function filtered(input: Plan, conds: readonly BoundExpr[]): Plan {
  * that can match) — for a LEFT JOIN on the right side only, as the left keeps every row.
  */
 function joinOn(
-  joinType: 'inner' | 'left',
+  joinType: 'inner' | 'left' | 'full',
   left: Plan,
   right: Plan,
   conds: readonly BoundExpr[],
@@ -1914,12 +2057,18 @@ function joinOn(
 ): Join {
   const nl = left.columns.length;
   const split = splitJoinCondition(conds, nl, nl + right.columns.length);
-  const residual = joinType === 'inner' ? split.both : [...split.leftOnly, ...split.both];
+  // A condition on one side filters that side before the join unless the side is preserved.
+  const residual =
+    joinType === 'inner'
+      ? split.both
+      : joinType === 'left'
+        ? [...split.leftOnly, ...split.both]
+        : [...split.leftOnly, ...split.rightOnly, ...split.both];
   return Object.freeze({
     kind: 'Join',
     joinType,
     left: joinType === 'inner' ? filtered(left, split.leftOnly) : left,
-    right: filtered(right, split.rightOnly),
+    right: joinType === 'full' ? right : filtered(right, split.rightOnly),
     leftKeys: split.leftKeys,
     rightKeys: split.rightKeys,
     residual: residual.length === 0 ? undefined : and(residual),

@@ -5,8 +5,17 @@
 import type { BoundExpr } from './expr.ts';
 import { formatInterval } from './literals.ts';
 import { formatNumeric, isNumericValue } from './numeric.ts';
-import type { AggregateCall, Plan, PlanColumn, SortKey, WindowCall } from './plan.ts';
-import { planInputs } from './plan.ts';
+import {
+  type AggregateCall,
+  defaultFrame,
+  type FrameBound,
+  type Plan,
+  type PlanColumn,
+  planInputs,
+  type SortKey,
+  type WindowCall,
+  type WindowFrame,
+} from './plan.ts';
 import { bigintReplacer, shortType } from './types.ts';
 
 export interface ExplainOptions {
@@ -116,8 +125,30 @@ function aggToString(a: AggregateCall, cols: readonly PlanColumn[]): string {
 }
 
 function windowToString(f: WindowCall, cols: readonly PlanColumn[]): string {
-  if (f.fn === 'count_star') return 'count(*)';
-  return `${f.fn}(${f.args.map((e) => exprToString(e, cols)).join(', ')})`;
+  const call =
+    f.fn === 'count_star' ? 'count(*)' : `${f.fn}(${f.args.map((e) => exprToString(e, cols)).join(', ')})`;
+  return f.frame === defaultFrame ? call : `${call} ${frameToString(f.frame, cols)}`;
+}
+
+function frameToString(f: WindowFrame, cols: readonly PlanColumn[]): string {
+  if (f.mode === 'session') return `SESSION (next at ${exprToString(f.next, cols)})`;
+  const bound = (b: FrameBound, which: 'start' | 'end'): string => {
+    switch (b.kind) {
+      case 'unbounded':
+        return which === 'start' ? 'UNBOUNDED PRECEDING' : 'UNBOUNDED FOLLOWING';
+      case 'current_row':
+        return 'CURRENT ROW';
+      case 'offset':
+        return `${Math.abs(b.offset)} ${b.offset < 0 ? 'PRECEDING' : 'FOLLOWING'}`;
+      case 'value':
+        return `VALUE ${exprToString(b.value, cols)}`;
+      default: {
+        const never: never = b;
+        return String(never);
+      }
+    }
+  };
+  return `${f.mode.toUpperCase()} BETWEEN ${bound(f.start, 'start')} AND ${bound(f.end, 'end')}`;
 }
 
 const infix = new Set([

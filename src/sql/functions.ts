@@ -3,6 +3,7 @@
  * the result type is decided here, and arguments are coerced (unknown-typed literals take
  * the type the signature wants; other arguments get implicit casts).
  */
+import { resolveArrayFunction } from './array-functions.ts';
 import {
   datatypeMismatch,
   invalidText,
@@ -13,6 +14,7 @@ import {
 } from './errors.ts';
 import { type BoundExpr, call, cast, type Literal, literal } from './expr.ts';
 import { type Int8, int8, int8OfNumber } from './int8.ts';
+import { JSONB_FUNCTIONS, resolveJsonbFunction, resolveJsonbOperator } from './jsonb-functions.ts';
 import { parseBytea, parseLiteral } from './literals.ts';
 import {
   isNumericValue,
@@ -267,6 +269,8 @@ export function resolveOperator(
   place: Place | undefined,
 ): BoundExpr {
   if (right === undefined) return resolvePrefix(op, left, place);
+  const json = resolveJsonbOperator(op, left, right, place, coerce);
+  if (json !== undefined) return json;
   let l = left;
   let r = right;
   // An unknown literal takes the type of the other side (both unknown: text).
@@ -423,6 +427,14 @@ function resolvePrefix(op: string, e: BoundExpr, place: Place | undefined): Boun
 // Scalar functions
 
 type Resolver = (args: readonly BoundExpr[], place: Place | undefined) => BoundExpr | undefined;
+
+function jsonbFunction(name: string): Resolver {
+  return (args, place) => resolveJsonbFunction(name, args, place, coerce);
+}
+
+function arrayFunction(name: string): Resolver {
+  return (args, place) => resolveArrayFunction(name, args, place, coerce);
+}
 
 function fixed(params: readonly SqlType[], result: SqlType, fn?: string): (name: string) => Resolver {
   return (name) => (args, place) => {
@@ -612,7 +624,15 @@ const functions: Readonly<Record<string, (name: string) => Resolver>> = {
     fixed([T.numeric, text], text),
   ),
   make_interval: () => () => undefined,
-  array_length: fixed([arrayOf(text), int4], int4),
+  ...Object.fromEntries(JSONB_FUNCTIONS.map((n) => [n, jsonbFunction])),
+  array_length: arrayFunction,
+  array_append: arrayFunction,
+  array_prepend: arrayFunction,
+  array_remove: arrayFunction,
+  array_position: arrayFunction,
+  array_contains: arrayFunction,
+  array_cat: arrayFunction,
+  array_to_string: arrayFunction,
   cardinality: (name) => (args) =>
     args.length === 1 && args[0]?.type.name === 'array' ? call(name, args, int4) : undefined,
   pg_typeof: () => (args) => (args.length === 1 ? call('pg_typeof', args, text) : undefined),

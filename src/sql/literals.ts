@@ -3,6 +3,7 @@
  * `'42'::int`), following PostgreSQL's input syntax closely enough for the dialect we accept.
  * Failures return undefined; the caller raises 22P02 with the literal's position.
  */
+import { parseArrayText } from './array-literal.ts';
 import { SqlError, SqlState } from './errors.ts';
 import { INT8_MAX, INT8_MIN, int8 } from './int8.ts';
 import { tryParseNumeric } from './numeric.ts';
@@ -411,8 +412,11 @@ export function parseLiteral(text: string, type: SqlType, typmod?: number): Valu
       } catch {
         return undefined;
       }
-    case 'array':
-      return undefined;
+    case 'array': {
+      const element = type.element;
+      if (element === undefined || element.name === 'array') return undefined;
+      return parseArrayText(text, (t) => parseLiteral(t, element));
+    }
     default: {
       const never: never = type.name;
       return never;

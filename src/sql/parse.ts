@@ -37,6 +37,7 @@ import {
   syntaxErrorAt,
   type TokenSpan,
 } from './risingwave.ts';
+import { findSessionFrames } from './session-frames.ts';
 import type {
   ColumnDef,
   CreateMaterializedView,
@@ -168,6 +169,8 @@ function pgParse(written: string, base: number): Node {
 
 interface Ctx extends TokenSpan {
   readonly slice: StatementSlice;
+  /** The statement's session frames (see QueryAst.sessionGaps), when it has any. */
+  readonly sessionGaps?: ReadonlyMap<number, Node>;
 }
 
 function base(ctx: Ctx) {
@@ -201,6 +204,7 @@ function queryAst(ctx: Ctx, ast: SelectStmt, from: number, to: number): QueryAst
     text: ctx.script.slice(a, b),
     offset: a,
     script: ctx.script,
+    ...(ctx.sessionGaps === undefined ? {} : { sessionGaps: ctx.sessionGaps }),
   });
 }
 
@@ -209,8 +213,20 @@ function exprAst(script: string, ast: Node, offset: number, end: number): ExprAs
 }
 
 function parseSlice(script: string, slice: StatementSlice): Statement {
-  const ctx: Ctx = { script, tokens: slice.tokens, slice };
-  return Object.freeze(parseTokens(ctx));
+  const plain: Ctx = { script, tokens: slice.tokens, slice };
+  const sessions = findSessionFrames(plain);
+  if (sessions.length === 0) return Object.freeze(parseTokens(plain));
+  const sessionGaps = new Map<number, Node>();
+  for (const f of sessions) sessionGaps.set(f.open, parseExpression(plain, f.session, f.gapFrom, f.gapTo));
+  const text = blank(
+    slice.text,
+    sessions.map((f) => tokenRange(plain, f.session, f.gapTo)),
+  );
+  // The statement keeps its own text (a restore parses it again); only the parser saw the cut.
+  return Object.freeze({
+    ...parseTokens({ ...plain, slice: { ...slice, text }, sessionGaps }),
+    text: slice.text,
+  });
 }
 
 function statementName(ctx: Ctx): string {
@@ -384,12 +400,7 @@ function readWatermark(ctx: Ctx, a: number, b: number): Watermark {
   const exprFrom = col.next + 1;
   if (exprFrom >= b) throw syntaxErrorAt(ctx, exprFrom);
   const wmTok = ts[a] as Token;
-  // Parse the expression alone: everything else blanked, "SELECT" written over WATERMARK.
-  const text = overwrite(keepOnly(ctx, exprFrom, b), wmTok.start - ctx.slice.offset, 'SELECT');
-  const ast = pgParse(text, ctx.slice.offset);
-  const target = 'SelectStmt' in ast ? ast.SelectStmt.targetList?.[0] : undefined;
-  const val = target !== undefined && 'ResTarget' in target ? target.ResTarget.val : undefined;
-  if (val === undefined) throw syntaxErrorAt(ctx, exprFrom);
+  const val = parseExpression(ctx, a, exprFrom, b);
   const start = (ts[exprFrom] as Token).start;
   const end = (ts[b - 1] as Token).end;
   return Object.freeze({
@@ -398,6 +409,23 @@ function readWatermark(ctx: Ctx, a: number, b: number): Watermark {
     delay: watermarkDelay(val, col.name),
     offset: wmTok.start,
   });
+}
+
+/**
+ * The expression in tokens [from, to) parsed alone: everything else blanked, "SELECT" written
+ * over the token at `head` (a word of six letters or more before the expression).
+ */
+function parseExpression(ctx: Ctx, head: number, from: number, to: number): Node {
+  const text = overwrite(
+    keepOnly(ctx, from, to),
+    (ctx.tokens[head] as Token).start - ctx.slice.offset,
+    'SELECT',
+  );
+  const ast = pgParse(text, ctx.slice.offset);
+  const target = 'SelectStmt' in ast ? ast.SelectStmt.targetList?.[0] : undefined;
+  const val = target !== undefined && 'ResTarget' in target ? target.ResTarget.val : undefined;
+  if (val === undefined) throw syntaxErrorAt(ctx, from);
+  return val;
 }
 
 function watermarkDelay(n: Node, column: string) {

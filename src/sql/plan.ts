@@ -5,8 +5,8 @@
  */
 
 import type { RelationKind } from './catalog.ts';
-import type { BoundExpr } from './expr.ts';
-import type { Interval, SqlType } from './types.ts';
+import { type BoundExpr, columnRef } from './expr.ts';
+import { type Interval, type SqlType, T } from './types.ts';
 
 export interface PlanColumn {
   readonly name: string;
@@ -127,15 +127,44 @@ export type WindowFunction =
   | 'min'
   | 'max';
 
+/**
+ * One end of a window frame: UNBOUNDED (PRECEDING for the start, FOLLOWING for the end),
+ * CURRENT ROW, `n PRECEDING/FOLLOWING` rows or peer groups (`offset`: −n preceding, +n
+ * following), or, in RANGE mode, the ORDER BY value the frame reaches from each row (`value`,
+ * an expression over the input row: `key - offset` for an ascending PRECEDING bound).
+ */
+export type FrameBound =
+  | { readonly kind: 'unbounded' }
+  | { readonly kind: 'current_row' }
+  | { readonly kind: 'offset'; readonly offset: number }
+  | { readonly kind: 'value'; readonly value: BoundExpr };
+
+/**
+ * The rows a window function sees from each row: PostgreSQL's ROWS, RANGE and GROUPS frames,
+ * or RisingWave's session frame (`SESSION WITH GAP g`): the rows of the row's session, where a
+ * session ends where the next ORDER BY value reaches `next` (the last value plus the gap).
+ */
+export type WindowFrame =
+  | { readonly mode: 'rows' | 'range' | 'groups'; readonly start: FrameBound; readonly end: FrameBound }
+  | { readonly mode: 'session'; readonly next: BoundExpr };
+
+/** PostgreSQL's default frame: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW. */
+export const defaultFrame: WindowFrame = Object.freeze({
+  mode: 'range',
+  start: Object.freeze({ kind: 'unbounded' }),
+  end: Object.freeze({ kind: 'current_row' }),
+});
+
 export interface WindowCall {
   readonly fn: WindowFunction;
   readonly args: readonly BoundExpr[];
   readonly type: SqlType;
+  /** What first_value, last_value and the aggregates see (ranking and lag/lead ignore it). */
+  readonly frame: WindowFrame;
 }
 
 /**
- * Window functions sharing one PARTITION BY / ORDER BY, default frame (RANGE UNBOUNDED
- * PRECEDING … CURRENT ROW with ORDER BY, the whole partition without). Output: the input
+ * Window functions sharing one PARTITION BY / ORDER BY, each with its frame. Output: the input
  * columns, then one column per call.
  */
 export interface Window {
@@ -184,7 +213,7 @@ export interface TopN {
   readonly columns: readonly PlanColumn[];
 }
 
-export type JoinType = 'inner' | 'left';
+export type JoinType = 'inner' | 'left' | 'full';
 
 /**
  * Equi-join on `leftKeys[i] = rightKeys[i]` (keys over each side), plus a residual over both.
@@ -277,4 +306,28 @@ export function planRelations(p: Plan, into: Set<string> = new Set()): Set<strin
   if (p.kind === 'Scan') into.add(p.relation);
   for (const i of planInputs(p)) planRelations(i, into);
   return into;
+}
+
+/** `count(*)`, with a FILTER when given. */
+export function countRows(filter?: BoundExpr): AggregateCall {
+  return Object.freeze({
+    fn: 'count_star',
+    args: [],
+    direct: [],
+    distinct: false,
+    filter,
+    orderBy: [],
+    type: T.int8,
+  });
+}
+
+/** The distinct rows of `input` (a GROUP BY on every column, no aggregates). */
+export function distinctRows(input: Plan): Plan {
+  return Object.freeze({
+    kind: 'Aggregate',
+    input,
+    groupKeys: input.columns.map((c, i) => columnRef(i, c.name, c.type)),
+    aggregates: [],
+    columns: input.columns,
+  });
 }

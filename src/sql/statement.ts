@@ -18,6 +18,11 @@ export interface QueryAst {
   readonly offset: number;
   /** The whole script the locations refer to. */
   readonly script: string;
+  /**
+   * RisingWave's `SESSION WITH GAP g` frames, cut out of the text PostgreSQL's parser saw: the
+   * gap's parse tree by the location of its window definition's `(`.
+   */
+  readonly sessionGaps?: ReadonlyMap<number, Node>;
 }
 
 /** A scalar expression as parsed; bind it with `bindExpression`. */

@@ -2,7 +2,8 @@
  * Engine checkpoints: an engine restored from another's checkpoint (through v8 serialisation,
  * as it will be stored) continues exactly like the original — same view rows, same change
  * stream, same late counts — over generator traffic with watermarks, a table under
- * INSERT/UPDATE/DELETE, EMIT ON WINDOW CLOSE, a temporal filter and retention.
+ * INSERT/UPDATE/DELETE, EMIT ON WINDOW CLOSE (of an aggregate, of window functions and of
+ * session frames), a window frame, a temporal filter and retention.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -32,7 +33,21 @@ const EXTRA = `
     WHERE user_action = 'login' AND request_timestamp > NOW() - INTERVAL '3 MINUTES';
   CREATE MATERIALIZED VIEW per_minute WITH (retention = '5 minutes') AS
     SELECT COUNT(*) AS n, window_start
-    FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTE') GROUP BY window_start`;
+    FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTE') GROUP BY window_start;
+  CREATE MATERIALIZED VIEW user_sequence AS
+    SELECT username, request_timestamp,
+      row_number() OVER (PARTITION BY username ORDER BY request_timestamp) AS n,
+      lag(status_code) OVER (PARTITION BY username ORDER BY request_timestamp) AS prev_status
+    FROM website_logs_source EMIT ON WINDOW CLOSE;
+  CREATE MATERIALIZED VIEW user_sessions AS
+    SELECT username, request_timestamp, first_value(request_timestamp) OVER (
+      PARTITION BY username ORDER BY request_timestamp SESSION WITH GAP INTERVAL '20 seconds') AS session_start
+    FROM website_logs_source EMIT ON WINDOW CLOSE;
+  CREATE MATERIALIZED VIEW moving_status AS
+    SELECT status_code, window_start, n,
+      sum(n) OVER (PARTITION BY status_code ORDER BY window_start ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS last3
+    FROM (SELECT status_code, window_start, COUNT(*) AS n
+      FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTE') GROUP BY status_code, window_start) AS s`;
 
 /** Every view's rows, sorted. */
 function views(e: Engine): Record<string, Row[]> {

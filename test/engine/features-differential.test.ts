@@ -221,6 +221,85 @@ const VIEWS: Record<string, ViewDef> = {
       lead(e.rt, 2) OVER (PARTITION BY u.tier ORDER BY e.id) AS lead2,
       sum(e.bytes) OVER (PARTITION BY u.tier ORDER BY e.ts, e.id) AS run_bytes
     FROM events AS e LEFT JOIN users AS u ON e.usr = u.usr`,
+  // Window frames: ROWS (a total order), RANGE over numbers, timestamps and descending keys,
+  // GROUPS; aggregates and first/last_value over them.
+  win_frame_rows: `SELECT id,
+      sum(rt) OVER (PARTITION BY usr ORDER BY ts, id ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS s,
+      avg(price) OVER (ORDER BY id ROWS BETWEEN 1 FOLLOWING AND 3 FOLLOWING) AS ahead,
+      min(rt) OVER (ORDER BY id ROWS 3 PRECEDING) AS min3, max(score) OVER (ORDER BY id ROWS 2 PRECEDING) AS max3,
+      first_value(path) OVER (PARTITION BY usr ORDER BY id ROWS BETWEEN 1 PRECEDING AND UNBOUNDED FOLLOWING) AS fv,
+      last_value(path) OVER (PARTITION BY usr ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 FOLLOWING) AS lv,
+      count(rt) OVER (PARTITION BY status ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n,
+      count(*) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND CURRENT ROW) AS one
+    FROM events`,
+  win_frame_range: `SELECT id,
+      count(*) OVER (PARTITION BY usr ORDER BY ts RANGE BETWEEN INTERVAL '30 minutes' PRECEDING AND CURRENT ROW) AS recent,
+      sum(rt) OVER (PARTITION BY path ORDER BY status RANGE BETWEEN 100 PRECEDING AND 50 FOLLOWING) AS near_status,
+      max(id) OVER (ORDER BY rt DESC RANGE BETWEEN 100 PRECEDING AND 100 FOLLOWING) AS near_rt,
+      min(ts) OVER (ORDER BY ts RANGE BETWEEN CURRENT ROW AND INTERVAL '1 hour' FOLLOWING) AS next_hour,
+      last_value(ts) OVER (PARTITION BY usr ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_ts,
+      sum(bytes) OVER (ORDER BY price RANGE BETWEEN 1.5 PRECEDING AND 1.5 FOLLOWING) AS near_price,
+      count(*) OVER (ORDER BY score RANGE BETWEEN 0.5 PRECEDING AND 0.5 FOLLOWING) AS near_score
+    FROM events`,
+  win_frame_groups: `SELECT id,
+      sum(rt) OVER (PARTITION BY usr ORDER BY status GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s,
+      count(*) OVER (ORDER BY status GROUPS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS n
+    FROM events`,
+  // RisingWave's session frame; in PostgreSQL, sessions numbered by a running sum of breaks.
+  win_session: {
+    sql: `SELECT id, usr, ts,
+        min(ts) OVER (PARTITION BY usr ORDER BY ts SESSION WITH GAP INTERVAL '20 minutes') AS first_ts,
+        count(*) OVER (PARTITION BY usr ORDER BY ts SESSION WITH GAP INTERVAL '20 minutes') AS n,
+        sum(rt) OVER (PARTITION BY usr ORDER BY ts SESSION WITH GAP INTERVAL '20 minutes') AS total,
+        first_value(ts) OVER (PARTITION BY usr ORDER BY ts SESSION WITH GAP INTERVAL '20 minutes') AS fv
+      FROM events WHERE ts IS NOT NULL`,
+    pg: `SELECT id, usr, ts, min(ts) OVER w AS first_ts, count(*) OVER w AS n, sum(rt) OVER w AS total,
+        min(ts) OVER w AS fv FROM (
+        SELECT *, sum(brk) OVER (PARTITION BY usr ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS sid FROM (
+          SELECT *, CASE WHEN lag(ts) OVER (PARTITION BY usr ORDER BY ts, id) > ts - INTERVAL '20 minutes'
+            THEN 0 ELSE 1 END AS brk FROM events WHERE ts IS NOT NULL) AS a) AS b
+      WINDOW w AS (PARTITION BY usr, sid)`,
+  },
+  // INTERSECT / EXCEPT, with and without ALL (NULLs compare equal); DISTINCT ON.
+  set_intersect: `SELECT usr, status FROM events WHERE rt > 300 INTERSECT SELECT usr, status FROM events WHERE ok`,
+  set_intersect_all: `SELECT status FROM events WHERE rt > 300 INTERSECT ALL SELECT status FROM events WHERE ok`,
+  set_except: `SELECT usr FROM events EXCEPT SELECT usr FROM users WHERE tier = 'gold'`,
+  set_except_all: `SELECT lower(path) AS p FROM events EXCEPT ALL SELECT lower(path) FROM pages`,
+  distinct_on: `SELECT DISTINCT ON (usr) usr, id, rt FROM events ORDER BY usr, rt DESC NULLS LAST, id`,
+  // Arrays: ANY/ALL (NULL elements), subscripts, slices and array functions.
+  array_exprs: `SELECT id, rt = ANY(ARRAY[100, 200, NULL]) AS any_rt, status > ALL(ARRAY[199, 299]) AS above,
+      usr <> ALL(ARRAY['ann', 'bob']) AS other, (string_to_array(path, '/'))[2] AS seg,
+      (string_to_array(path, '/'))[2:3] AS segs, (string_to_array(path, '/'))[:2] AS head,
+      array_length(string_to_array(path, '/'), 1) AS n, array_position(string_to_array(path, '/'), 'api') AS api_at,
+      array_to_string(array_remove(string_to_array(path, '/'), ''), '.') AS dotted,
+      array_append(ARRAY[status], rt) AS pair, array_cat(ARRAY[id], ARRAY[rt, status]) AS triple
+    FROM events`,
+  // jsonb built from rows, its operators and functions.
+  json_exprs: `SELECT id, jsonb_build_object('u', usr, 's', status, 'ok', ok) AS obj,
+      jsonb_build_object('u', usr) ->> 'u' AS u, jsonb_build_array(status, id) -> 1 AS id_j,
+      jsonb_build_array(status, rt) ->> -1 AS last_text,
+      jsonb_build_object('p', path) @> jsonb_build_object('p', '/api') AS is_api,
+      jsonb_build_object('a', jsonb_build_object('b', usr)) #>> '{a,b}' AS deep,
+      jsonb_build_object('s', status) ? 's' AS has_s, to_jsonb(usr) AS j_usr, jsonb_typeof(to_jsonb(rt)) AS t,
+      jsonb_array_length(jsonb_build_array(usr, path, rt)) AS len,
+      jsonb_build_object('a', 1) || jsonb_build_object('u', usr) AS merged
+    FROM events`,
+  // Subqueries in WHERE as joins: semi (EXISTS, IN), anti (NOT EXISTS, NOT IN with NULLs),
+  // uncorrelated EXISTS, the dynamic filter; FULL JOIN.
+  semi_exists: `SELECT id, usr FROM events e WHERE EXISTS (SELECT 1 FROM users u WHERE u.usr = e.usr AND u.credits > 10)`,
+  anti_exists: 'SELECT id FROM events e WHERE NOT EXISTS (SELECT 1 FROM pages p WHERE p.path = e.path)',
+  exists_plain: `SELECT id FROM events WHERE EXISTS (SELECT 1 FROM users WHERE tier = 'gold')`,
+  in_subquery: `SELECT id FROM events WHERE usr IN (SELECT usr FROM users WHERE tier = 'gold')`,
+  not_in_subquery: 'SELECT id, status FROM events WHERE rt NOT IN (SELECT weight FROM pages)',
+  dynamic_filter: 'SELECT id, rt FROM events WHERE rt > (SELECT avg(rt) FROM events)',
+  full_join: 'SELECT e.id, p.path, p.section FROM events e FULL JOIN pages p ON e.path = p.path',
+  // GROUPING SETS, ROLLUP, CUBE (with GROUPING and HAVING), a plain key beside a ROLLUP.
+  gs_rollup: `SELECT lower(usr) AS u, status, count(*) AS n, sum(rt) AS total, grouping(lower(usr), status) AS g
+    FROM events GROUP BY ROLLUP (lower(usr), status)`,
+  gs_cube:
+    'SELECT path, ok, count(*) AS n, grouping(ok) AS g FROM events GROUP BY CUBE (path, ok) HAVING count(*) > 1',
+  gs_sets: 'SELECT status, usr, max(rt) AS mx FROM events GROUP BY GROUPING SETS ((status), (usr), ())',
+  gs_mixed: 'SELECT status, usr, count(*) AS n FROM events GROUP BY status, ROLLUP (usr)',
   // An aggregate inside a window function.
   agg_in_window: `SELECT date_trunc('hour', ts) AS hr, status, count(*) AS n,
       sum(count(*)) OVER (PARTITION BY date_trunc('hour', ts) ORDER BY status) AS cum,

@@ -7,6 +7,7 @@
 import { parseSync } from 'libpg-query';
 import { SqlError, SqlState } from '../../sql/errors.ts';
 import { checkProcessTimePlacement, findProcessTimeClauses } from '../../sql/process-time.ts';
+import { findSessionFrames } from '../../sql/session-frames.ts';
 import { blank, byteToIndexMap, rethrowParseError, scan, type Token } from '../../sql/tokens.ts';
 import { asNode, type Fields } from './pg-tree.ts';
 
@@ -74,6 +75,13 @@ export function parseQuery(written: string): ParsedQuery {
       SqlState.syntaxError,
       'cannot insert multiple commands into a single statement',
       (body.find((t) => t.start > split.start) as Token).start + 1,
+    );
+  const session = findSessionFrames({ script: sql, tokens })[0];
+  if (session !== undefined)
+    throw new SqlError(
+      SqlState.featureNotSupported,
+      'a session frame (SESSION WITH GAP) is supported in materialized views only, not in ad-hoc queries',
+      (tokens[session.session] as Token).start + 1,
     );
   const map = byteToIndexMap(sql);
   let result: ReturnType<typeof parseSync>;

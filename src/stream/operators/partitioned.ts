@@ -35,6 +35,47 @@ interface PartitionedState {
 }
 
 const NO_PARTITION: Row = [];
+
+/** Where a row goes in a partitioned operator: its partition, ORDER BY key and per-row values. */
+export interface PlacedRow {
+  readonly pk: Row;
+  readonly key: Value[];
+  readonly args: readonly Value[];
+}
+
+/** How a partitioned operator places its rows. */
+export interface Placement {
+  readonly partitionBy: ((row: Row) => Value[]) | undefined;
+  readonly order: readonly SortKey[];
+  readonly argsOf: (row: Row) => readonly Value[];
+}
+
+/**
+ * Visits each change of the chunk with its place; a row whose place cannot be computed (a SQL
+ * error in an argument) goes to `fail` instead.
+ */
+export function placeRows(
+  chunk: Chunk,
+  how: Placement,
+  fail: (e: unknown) => void,
+  visit: (row: Row, weight: number, placed: PlacedRow) => void,
+): void {
+  const { rows, weights } = chunk;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as Row;
+    const w = weights[i] as number;
+    if (w === 0) continue;
+    let placed: PlacedRow;
+    try {
+      const pk = how.partitionBy === undefined ? NO_PARTITION : how.partitionBy(row);
+      placed = { pk, key: sortKeyOf(how.order, row), args: how.argsOf(row) };
+    } catch (e) {
+      fail(e);
+      continue;
+    }
+    visit(row, w, placed);
+  }
+}
 const NONE: readonly Value[] = [];
 
 export abstract class PartitionedOperator extends Operator {
@@ -74,25 +115,17 @@ export abstract class PartitionedOperator extends Operator {
   }
 
   protected onChunk(chunk: Chunk): void {
-    const { rows, weights } = chunk;
-    const partitionBy = this.#partitionBy;
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as Row;
-      const w = weights[i] as number;
-      if (w === 0) continue;
-      let pk: Row = NO_PARTITION;
-      let key: Value[];
-      let args: readonly Value[];
-      try {
-        if (partitionBy !== undefined) pk = partitionBy(row);
-        key = sortKeyOf(this.#order, row);
-        args = this.argsOf(row);
-      } catch (e) {
-        this.fail(e);
-        continue;
-      }
-      this.#partitions.add(pk, row, key, args, w);
-    }
+    const how = {
+      partitionBy: this.#partitionBy,
+      order: this.#order,
+      argsOf: (row: Row) => this.argsOf(row),
+    };
+    placeRows(
+      chunk,
+      how,
+      (e) => this.fail(e),
+      (row, w, p) => this.#partitions.add(p.pk, row, p.key, p.args, w),
+    );
   }
 
   protected override onBarrier(): void {

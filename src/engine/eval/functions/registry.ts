@@ -7,7 +7,7 @@ import type { Call } from '../../../sql/expr.ts';
 import { formatType, type Interval, type SqlType, type Value } from '../../../sql/types.ts';
 import { notSupported } from '../errors.ts';
 import { arithmeticKernel } from './arithmetic.ts';
-import { arrayKernel } from './array.ts';
+import { arrayKernel, typedArrayKernel } from './array.ts';
 import { numericTypmodKernel, varcharTypmodKernel } from './casts.ts';
 import { booleanTestKernel, comparisonKernel, distinctKernel, extremeKernel } from './comparison.ts';
 import {
@@ -20,6 +20,7 @@ import {
   truncInterval,
   truncTimestamp,
 } from './datetime.ts';
+import { jsonbKernel } from './jsonb.ts';
 import { type Kernel, lenient, strict } from './kernel.ts';
 import { patternKernel } from './pattern.ts';
 import { textKernel } from './text.ts';
@@ -152,6 +153,8 @@ function find(
     datetimeFunction(fn, types) ??
     (isNumber(t0) ? arithmeticKernel(fn === '^' ? 'power' : fn, types) : undefined) ??
     patternKernel(fn, types.length) ??
+    typedArrayKernel(fn, types) ??
+    jsonbKernel(fn, types) ??
     arrayKernel(
       fn,
       types.map((t) => t.name === 'array'),

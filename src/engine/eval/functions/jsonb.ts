@@ -1,0 +1,179 @@
+/**
+ * jsonb's operators and functions over parsed JSON values (objects, arrays, strings, numbers,
+ * booleans), as PostgreSQL computes them: a path or key that is not there gives NULL;
+ * containment (`@>`) is structural (an object contains another when it has each of its keys
+ * with a containing value, an array when each element is contained in one of its elements);
+ * `?` asks for an object key or a string element of an array.
+ */
+import { isNumericValue, numericToNumber } from '../../../sql/numeric.ts';
+import type { SqlType, Value } from '../../../sql/types.ts';
+import { formatJsonb, formatValue } from '../format.ts';
+import { type Kernel, strict, variadic } from './kernel.ts';
+
+type Json = unknown;
+
+function isObject(v: Json): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function step(v: Json, key: string | number): Json {
+  if (Array.isArray(v)) {
+    const i = typeof key === 'number' ? key : /^-?\d+$/.test(key) ? Number(key) : Number.NaN;
+    if (!Number.isInteger(i)) return undefined;
+    return v[i < 0 ? v.length + i : i];
+  }
+  if (isObject(v) && typeof key === 'string') return Object.hasOwn(v, key) ? v[key] : undefined;
+  return undefined;
+}
+
+function path(v: Json, keys: readonly Value[]): Json {
+  let cur: Json = v;
+  for (const k of keys) {
+    if (k === null || cur === undefined) return undefined;
+    cur = step(cur, k as string);
+  }
+  return cur;
+}
+
+/** A found value as jsonb (NULL when not found). */
+function asJsonb(v: Json): Value {
+  return v === undefined ? null : (v as Value);
+}
+
+/** A found value as text: a string unquoted, anything else in jsonb's text form. */
+function asText(v: Json): Value {
+  if (v === undefined || v === null) return null;
+  return typeof v === 'string' ? v : formatJsonb(v);
+}
+
+function contains(a: Json, b: Json, top = true): boolean {
+  if (isObject(b)) {
+    if (!isObject(a)) return false;
+    return Object.keys(b).every((k) => Object.hasOwn(a, k) && contains(a[k], b[k], false));
+  }
+  if (Array.isArray(b)) {
+    if (!Array.isArray(a)) return false;
+    return b.every((e) => a.some((x) => contains(x, e, false)));
+  }
+  if (Array.isArray(a) && top) return a.some((x) => !Array.isArray(x) && !isObject(x) && x === b);
+  return a === b;
+}
+
+function hasKey(v: Json, key: string): boolean {
+  if (isObject(v)) return Object.hasOwn(v, key);
+  if (Array.isArray(v)) return v.some((e) => e === key);
+  return typeof v === 'string' && v === key;
+}
+
+function concat(a: Json, b: Json): Json {
+  if (isObject(a) && isObject(b)) return { ...a, ...b };
+  const list = (v: Json) => (Array.isArray(v) ? v : [v]);
+  return [...list(a), ...list(b)];
+}
+
+function typeOf(v: Json): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (isObject(v)) return 'object';
+  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'string';
+}
+
+function stripNulls(v: Json): Json {
+  if (Array.isArray(v)) return v.map(stripNulls);
+  if (!isObject(v)) return v;
+  const out: Record<string, Json> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = stripNulls(x);
+  return out;
+}
+
+/** A SQL value of `type` as JSON (to_jsonb): numbers, booleans and strings as themselves. */
+function toJson(v: Value, type: SqlType): Json {
+  if (v === null) return null;
+  switch (type.name) {
+    case 'jsonb':
+    case 'boolean':
+      return v;
+    case 'int2':
+    case 'int4':
+    case 'int8':
+    case 'float4':
+    case 'float8':
+    case 'numeric':
+      return isNumericValue(v) ? numericToNumber(v) : typeof v === 'bigint' ? Number(v) : v;
+    case 'text':
+    case 'varchar':
+      return v;
+    case 'array':
+      return (v as readonly Value[]).map((e) => toJson(e, type.element ?? type));
+    case 'timestamp':
+    case 'timestamptz':
+      return (formatValue(v, type) ?? '').replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
+    default:
+      return formatValue(v, type);
+  }
+}
+
+function notArray(): never {
+  throw Object.assign(new Error('cannot get array length of a non-array'), { sqlstate: '22023' });
+}
+
+export function jsonbKernel(fn: string, types: readonly SqlType[]): Kernel | undefined {
+  switch (fn) {
+    case 'jsonb ->':
+      return strict((v: Json, k: string | number) => asJsonb(step(v, k)));
+    case 'jsonb ->>':
+      return strict((v: Json, k: string | number) => asText(step(v, k)));
+    case 'jsonb #>':
+      return strict((v: Json, p: readonly Value[]) => asJsonb(path(v, p)));
+    case 'jsonb #>>':
+      return strict((v: Json, p: readonly Value[]) => asText(path(v, p)));
+    case 'jsonb @>':
+      return strict((a: Json, b: Json) => contains(a, b));
+    case 'jsonb <@':
+      return strict((a: Json, b: Json) => contains(b, a));
+    case 'jsonb ?':
+      return strict((v: Json, k: string) => hasKey(v, k));
+    case 'jsonb ?|':
+      return strict((v: Json, ks: readonly Value[]) => ks.some((k) => k !== null && hasKey(v, k as string)));
+    case 'jsonb ?&':
+      return strict((v: Json, ks: readonly Value[]) => ks.every((k) => k !== null && hasKey(v, k as string)));
+    case 'jsonb ||':
+      return strict((a: Json, b: Json) => concat(a, b) as Value);
+    case 'jsonb_typeof':
+      return strict((v: Json) => typeOf(v));
+    case 'jsonb_array_length':
+      return strict((v: Json) => (Array.isArray(v) ? v.length : notArray()));
+    case 'jsonb_strip_nulls':
+      return strict((v: Json) => stripNulls(v) as Value);
+    case 'jsonb_extract_path':
+    case 'jsonb_extract_path_text': {
+      const text = fn.endsWith('_text');
+      return variadic(([v, ...keys]) => {
+        if (v === null || v === undefined) return null;
+        const found = path(v, keys);
+        return text ? asText(found) : asJsonb(found);
+      });
+    }
+    case 'to_jsonb': {
+      const t = types[0];
+      return t === undefined
+        ? undefined
+        : variadic(([v]) => (v === null ? null : (toJson(v as Value, t) as Value)));
+    }
+    case 'jsonb_build_object':
+      return variadic((args) => {
+        const out: Record<string, Json> = {};
+        for (let i = 0; i + 1 < args.length; i += 2) {
+          const k = args[i];
+          if (k === null)
+            throw Object.assign(new Error('argument 1: key must not be null'), { sqlstate: '22004' });
+          out[k as string] = toJson(args[i + 1] as Value, types[i + 1] as SqlType);
+        }
+        return out as Value;
+      });
+    case 'jsonb_build_array':
+      return variadic((args) => args.map((v, i) => toJson(v, types[i] as SqlType)) as Value);
+    default:
+      return undefined;
+  }
+}
