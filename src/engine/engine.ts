@@ -18,7 +18,13 @@
  */
 
 import { bindDelete, bindInsert, bindQuery, bindUpdate } from '../sql/binder.ts';
-import type { Catalog, CatalogColumn, CatalogRelation, RelationKind } from '../sql/catalog.ts';
+import {
+  byName,
+  type Catalog,
+  type CatalogColumn,
+  type CatalogRelation,
+  type RelationKind,
+} from '../sql/catalog.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import {
   dependentObjects,
@@ -657,7 +663,7 @@ export class Engine implements Catalog {
     const out: ({ name: string } & EventTimeStats)[] = [];
     for (const r of this.#relations.values())
       if (r.eventTime !== undefined) out.push({ name: r.name, ...r.eventTime.stats });
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out.sort(byName);
   }
 
   /** Called with each view's consolidated delta at every epoch commit. */
@@ -714,7 +720,7 @@ export class Engine implements Catalog {
       for (const e of committed(r)) rows += e.weight;
       out.push({ name: r.name, rows, errors, lastError });
     }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out.sort(byName);
   }
 
   /** Counters of every dataflow operator, in topological order. */

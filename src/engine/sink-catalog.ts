@@ -5,6 +5,7 @@
  * owns the names: a sink is a catalog object like a view (CREATE and DROP are in the catalog
  * history, so a restore has them again), and the relation it reads cannot be dropped under it.
  */
+import { byName } from '../sql/catalog.ts';
 import type { FormatSpec, Options } from '../sql/statement.ts';
 import type { SqlType } from '../sql/types.ts';
 
@@ -53,6 +54,6 @@ export class SinkCatalog {
 
   /** Every sink, sorted by name. */
   list(): SinkSpec[] {
-    return [...this.#sinks.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.#sinks.values()].sort(byName);
   }
 }

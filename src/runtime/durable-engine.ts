@@ -20,6 +20,7 @@
  *   files, whose `IF NOT EXISTS` statements are no-ops for what the state already has) and
  *   committed. Nothing acknowledged is lost; nothing is counted twice.
  */
+
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,7 @@ import {
   type StatementResult,
   type WrittenAs,
 } from '../engine/engine.ts';
+import { byName } from '../sql/catalog.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
@@ -605,10 +607,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       openRestoredLogs();
       await reconcile();
     },
-    sinks: () =>
-      [...running.values()]
-        .map((r) => r.sink.status())
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    sinks: () => [...running.values()].map((r) => r.sink.status()).sort(byName),
     ingestion() {
       const out: Record<string, IngestionStatus[]> = {};
       for (const [name, f] of [...[...logFed.values()].map((f) => [f.source, f] as const), ...connectorFed])

@@ -6,6 +6,11 @@ import type { SqlType } from './types.ts';
 
 export type RelationKind = 'source' | 'table' | 'view';
 
+/** Orders catalog objects by name, code point by code point (how lists of them are shown). */
+export function byName(a: { readonly name: string }, b: { readonly name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 export interface CatalogColumn {
   readonly name: string;
   readonly type: SqlType;

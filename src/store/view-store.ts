@@ -88,6 +88,7 @@ import {
   timestampValue,
   timeValue,
 } from '@duckdb/node-api';
+import { byName } from '../sql/catalog.ts';
 import { type Int8, int8 } from '../sql/int8.ts';
 import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
 import { isReservedName } from '../sql/reserved-names.ts';
@@ -721,7 +722,7 @@ export class ViewStore {
   views(): ViewInfo[] {
     return [...this.#views.values()]
       .map(({ name, columns, createdEpoch }) => ({ name, columns, createdEpoch }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort(byName);
   }
 
   /**
@@ -805,9 +806,7 @@ export class ViewStore {
 
   /** The sources whose raw events are retained, sorted by name. */
   sources(): { name: string; columns: readonly ViewColumn[] }[] {
-    return [...this.#sources.values()]
-      .map(({ name, columns }) => ({ name, columns }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.#sources.values()].map(({ name, columns }) => ({ name, columns })).sort(byName);
   }
 
   /** How long and how much of a source's raw events to keep; applied at each commit. */
@@ -872,7 +871,7 @@ export class ViewStore {
   }
 
   subscriptions(): SubscriptionInfo[] {
-    return [...this.#subscriptions.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.#subscriptions.values()].sort(byName);
   }
 
   /**
@@ -907,7 +906,7 @@ export class ViewStore {
   sinks(): SinkQueueInfo[] {
     return [...this.#sinks.values()]
       .map(({ name, view, createdEpoch }) => ({ name, view, createdEpoch }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort(byName);
   }
 
   /** What a sink's delivery last acknowledged (`ackSink`); undefined before its first ack. */

@@ -8,7 +8,9 @@
  * so are the relations of the sources' ingestion, refilled at every query that reads them
  * (only those whose rows changed are written).
  */
+
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { byName } from '../../sql/catalog.ts';
 import type { SqlType, Value } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
 import {
@@ -101,7 +103,7 @@ function snapshotOf(
   live: LiveState = {},
   access: CatalogAccess = ROOT_ONLY,
 ): CatalogSnapshot {
-  const sorted = [...relations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...relations].sort(byName);
   const oids = relationOids(sorted.map((r) => r.name));
   return {
     relations: sorted,
