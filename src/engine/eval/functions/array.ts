@@ -4,8 +4,8 @@
  * NULL or empty outside the array, as PostgreSQL's), and `op ANY/ALL (array)`.
  */
 import type { SqlType, Value } from '../../../sql/types.ts';
+import { formatValue } from '../../../sql/value-text.ts';
 import { valuesEqual } from '../../../stream/value.ts';
-import { formatValue } from '../format.ts';
 import { comparisonKernel } from './comparison.ts';
 import { type Kernel, lenient, strict, variadic } from './kernel.ts';
 
