@@ -1528,6 +1528,32 @@ class Binder {
     return Object.freeze({ kind: 'Literal', value, type: untyped ? T.unknown : type, param: n });
   }
 
+  /**
+   * `(a, b) IN ((1, 2), (3, 4))`: a row equals a listed row when each of its fields equals the
+   * listed one (AND), and is in the list when it equals one of them (OR); NOT IN negates it.
+   * SQL's three-valued logic gives PostgreSQL's NULLs.
+   */
+  private bindRowIn(e: A_Expr, ctx: ExprCtx, place: Place, negated: boolean): BoundExpr {
+    const fields = (n: Node | undefined): Node[] | undefined =>
+      n !== undefined && 'RowExpr' in n ? (n.RowExpr.args ?? []) : undefined;
+    const left = (fields(e.lexpr) ?? []).map((x) => this.bindExpr(x, ctx));
+    const items = e.rexpr !== undefined && 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [];
+    const rows = items.map((item) => {
+      const right = fields(item);
+      if (right === undefined || right.length !== left.length)
+        throw new SqlError(
+          SqlState.syntaxError,
+          'unequal number of entries in row expressions',
+          place.offset,
+        );
+      return and(
+        right.map((r, i) => resolveOperator('=', left[i] as BoundExpr, this.bindExpr(r, ctx), place)),
+      );
+    });
+    const any = or(rows);
+    return negated ? not(any) : any;
+  }
+
   private subqueryError(sub: Node | undefined, _ctx: ExprCtx, loc: number): SqlError {
     // A subquery that does not bind on its own refers to the outer query: correlated.
     if (sub !== undefined && 'SelectStmt' in sub) {
@@ -1600,6 +1626,7 @@ class Binder {
         return resolveOperator(op, lhs(), right, place);
       }
       case 'AEXPR_IN': {
+        if (e.lexpr !== undefined && 'RowExpr' in e.lexpr) return this.bindRowIn(e, ctx, place, op === '<>');
         const arg = lhs();
         const items = e.rexpr !== undefined && 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [];
         if (e.rexpr !== undefined && 'SubLink' in e.rexpr)

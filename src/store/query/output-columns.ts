@@ -76,6 +76,9 @@ class Scope {
 
 const integerOps = new Set(['+', '-', '*', '/', '%']);
 const booleanOps = new Set([
+  '@>',
+  '<@',
+  '&&',
   '=',
   '<>',
   '!=',

@@ -129,6 +129,11 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     def('tw_array_upper(a, d)', 'CASE WHEN d = 1 AND len(a) > 0 THEN CAST(len(a) AS INTEGER) END'),
     def('tw_array_ndims(a)', 'CASE WHEN len(a) > 0 THEN 1 END'),
     def('tw_cardinality(a)', 'CAST(len(a) AS INTEGER)'),
+    def(
+      'tw_array_contains(a, b)',
+      'list_has_all(a, b) AND NOT list_contains(list_transform(b, x -> x IS NULL), true)',
+    ),
+    def('tw_array_contained(a, b)', 'tw_array_contains(b, a)'),
     def('tw_octet_length(s)', 'CAST(strlen(s) AS INTEGER)'),
     // ASCII text maps case in DuckDB itself; any other goes through PostgreSQL's per-character rules
     def('tw_lower(s)', 'CASE WHEN strlen(s) = length(s) THEN lower(s) ELSE tw_lower_unicode(s) END'),

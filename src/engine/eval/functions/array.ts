@@ -124,6 +124,10 @@ export function arrayKernel(fn: string, argIsArray: readonly boolean[]): Kernel 
       return strict((a: List, b: List) =>
         b.every((e) => e !== null && a.some((x) => x !== null && valuesEqual(x, e))),
       );
+    case 'array_overlap':
+      return strict((a: List, b: List) =>
+        b.some((e) => e !== null && a.some((x) => x !== null && valuesEqual(x, e))),
+      );
     default:
       return undefined;
   }
