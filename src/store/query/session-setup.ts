@@ -80,6 +80,12 @@ function hasTablePrivilege(
   );
 }
 
+/** `lower` or `upper` of the macro argument `s`, as text. */
+function caseMapped(fn: 'lower' | 'upper'): string {
+  const text = 'CAST(s AS VARCHAR)';
+  return `CASE WHEN strlen(${text}) = length(${text}) THEN ${fn}(${text}) ELSE tw_${fn}_unicode(${text}) END`;
+}
+
 /** The macros of a session; `shared` names the database of the shared catalog tables. */
 function macros(backendPid: number, startedAt: string, shared: string): string[] {
   const settingsTable = table('pg_catalog', 'pg_settings', shared);
@@ -135,9 +141,10 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     ),
     def('tw_array_contained(a, b)', 'tw_array_contains(b, a)'),
     def('tw_octet_length(s)', 'CAST(strlen(s) AS INTEGER)'),
-    // ASCII text maps case in DuckDB itself; any other goes through PostgreSQL's per-character rules
-    def('tw_lower(s)', 'CASE WHEN strlen(s) = length(s) THEN lower(s) ELSE tw_lower_unicode(s) END'),
-    def('tw_upper(s)', 'CASE WHEN strlen(s) = length(s) THEN upper(s) ELSE tw_upper_unicode(s) END'),
+    // ASCII text maps case in DuckDB itself; any other goes through PostgreSQL's per-character rules.
+    // The cast types a bind parameter given for `s`: without it a query's Describe finds no columns.
+    def('tw_lower(s)', caseMapped('lower')),
+    def('tw_upper(s)', caseMapped('upper')),
     def(
       'tw_string_to_array(s, d)',
       `CASE WHEN s = '' THEN CAST([] AS VARCHAR[]) ELSE string_split(s, d) END`,
