@@ -14,6 +14,7 @@ import type { Span } from './extent.ts';
 import { renamedFunctions, SQL_SYNTAX } from './function-names.ts';
 import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
 import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { rewriteJsonbAggregate, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
 import { textCastOf } from './text-casts.ts';
@@ -97,6 +98,7 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     ctx.edits.replace(written.start, written.end, name === 'first_value' ? 'first' : 'last');
     return;
   }
+  if (rewriteJsonbAggregate(ctx, f, name, written)) return;
   const renamed = renamedFunctions.get(name);
   if (renamed !== undefined && f.funcformat !== SQL_SYNTAX)
     ctx.edits.replace(written.start, written.end, renamed);
@@ -172,6 +174,7 @@ function operator(ctx: RewriteContext, f: Fields): void {
     ctx.edits.insertClose(r.end, regex.caseless ? ", 'i'))" : '))');
     return;
   }
+  if (f.kind === 'AEXPR_OP' && opSpan !== undefined && rewriteJsonbOperator(ctx, f, op, opSpan)) return;
   const containment = f.kind === 'AEXPR_OP' ? arrayContainment[op] : undefined;
   if (containment !== undefined && f.lexpr !== undefined && opSpan !== undefined && isArray(ctx, f)) {
     const l = operandExtentOf(ctx, f.lexpr);
