@@ -40,6 +40,7 @@ import {
   type WindowFrame as PlanWindowFrame,
   planInputs,
 } from '../sql/plan.ts';
+import { toJson } from '../sql/to-jsonb.ts';
 import type { Interval } from '../sql/types.ts';
 import type { AggregateCall } from '../stream/aggregates/accumulator.ts';
 import type { Chunk } from '../stream/chunk.ts';
@@ -540,6 +541,15 @@ class PlanCompiler {
     }
   }
 
+  /** jsonb_agg's value as jsonb; jsonb_object_agg's `[key, value as jsonb]`. */
+  jsonArgument(args: readonly BoundExpr[]): (row: Row) => Value {
+    const [k, v] = args as [BoundExpr, BoundExpr | undefined];
+    const key = this.fn(k);
+    if (v === undefined) return (row) => toJson(key(row), k.type);
+    const value = this.fn(v);
+    return (row) => [key(row), toJson(value(row), v.type)];
+  }
+
   aggregateCall(a: PlanAggregateCall): AggregateCall {
     const filter = a.filter === undefined ? undefined : this.pred(a.filter);
     const base = {
@@ -582,6 +592,14 @@ class PlanCompiler {
         return {
           kind: a.fn,
           arg: this.fn(arg0 as BoundExpr),
+          ...(a.orderBy.length > 0 ? { orderBy: this.sortKeys(a.orderBy) } : {}),
+          ...base,
+        };
+      case 'jsonb_agg':
+      case 'jsonb_object_agg':
+        return {
+          kind: a.fn,
+          arg: this.jsonArgument(a.args),
           ...(a.orderBy.length > 0 ? { orderBy: this.sortKeys(a.orderBy) } : {}),
           ...base,
         };

@@ -1136,6 +1136,18 @@ class Binder {
       case 'array_agg':
         if (args.length !== 1) throw undefinedFunction(sig(), place);
         return make('array_agg', args, arrayOf(a0.type.name === 'unknown' ? T.text : a0.type));
+      // tidewatch's json is jsonb, so json_agg and json_object_agg are jsonb's.
+      case 'jsonb_agg':
+      case 'json_agg':
+        if (args.length !== 1) throw undefinedFunction(sig(), place);
+        return make('jsonb_agg', [a0.type.name === 'unknown' ? coerce(a0, T.text, place) : a0], T.jsonb);
+      case 'jsonb_object_agg':
+      case 'json_object_agg': {
+        const [k, v] = args;
+        if (args.length !== 2 || k === undefined || v === undefined) throw undefinedFunction(sig(), place);
+        const value = v.type.name === 'unknown' ? coerce(v, T.text, place) : v;
+        return make('jsonb_object_agg', [explicitCast(k, T.text, place), value], T.jsonb);
+      }
       case 'first_value':
       case 'last_value': {
         if (args.length !== 1) throw undefinedFunction(sig(), place);

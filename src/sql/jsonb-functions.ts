@@ -24,7 +24,13 @@ export function resolveJsonbOperator(
   place: Place | undefined,
   coerce: Coerce,
 ): BoundExpr | undefined {
-  if (l.type.name !== 'jsonb') return undefined;
+  if (l.type.name !== 'jsonb') {
+    // an unknown literal on the left of @>, <@ or || with a jsonb on the right is a jsonb
+    const symmetric = op === '@>' || op === '<@' || op === '||';
+    return symmetric && l.type.name === 'unknown' && r.type.name === 'jsonb'
+      ? resolveJsonbOperator(op, coerce(l, T.jsonb, place), r, place, coerce)
+      : undefined;
+  }
   const rt = r.type;
   switch (op) {
     case '->':

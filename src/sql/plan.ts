@@ -80,6 +80,8 @@ export type AggregateFunction =
   | 'approx_percentile'
   | 'string_agg'
   | 'array_agg'
+  | 'jsonb_agg'
+  | 'jsonb_object_agg'
   | 'bool_and'
   | 'bool_or'
   | 'stddev_samp'

@@ -125,6 +125,15 @@ const VIEWS: Record<string, ViewDef> = {
       array_agg(score ORDER BY id) AS scores,
       array_agg(DISTINCT usr ORDER BY usr) AS spellings
     FROM events GROUP BY lower(usr)`,
+  // jsonb_agg / jsonb_object_agg with ORDER BY inside, FILTER, DISTINCT, NULL values; a later
+  // pair of one key replaces an earlier one.
+  agg_jsonb: `SELECT lower(usr) AS u,
+      jsonb_agg(rt ORDER BY id DESC) AS rts,
+      jsonb_agg(ts ORDER BY ts, id) FILTER (WHERE ok) AS ok_times,
+      jsonb_agg(DISTINCT path ORDER BY path) AS paths,
+      jsonb_object_agg(id, status ORDER BY id) AS by_id,
+      jsonb_object_agg(coalesce(path, '-'), rt ORDER BY id) AS last_rt_per_path
+    FROM events GROUP BY lower(usr)`,
   // bool_and/bool_or, stddev/variance (samp and pop, over int and float).
   bools_stats: `SELECT usr, bool_and(ok) AS all_ok, bool_or(status >= 500) AS any_5xx,
       bool_and(rt < 800) FILTER (WHERE status = 200) AS fast_200, every(ok) AS every_ok,

@@ -64,6 +64,7 @@ export const renamedFunctions: ReadonlyMap<string, string> = new Map([
   ['rpad', 'tw_rpad'],
   ['every', 'bool_and'],
   ['initcap', 'tw_initcap'],
+  ['jsonb_typeof', 'tw_jsonb_typeof'],
   ['to_char', 'tw_to_char'],
   ['date_bin', 'time_bucket'],
   ['clock_timestamp', 'now'],

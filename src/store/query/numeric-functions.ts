@@ -24,7 +24,7 @@ import {
   BIGINT,
   DOUBLE,
   type DuckDBListValue,
-  DuckDBScalarFunction,
+  type DuckDBScalarFunction,
   type DuckDBType,
   FLOAT,
   INTEGER,
@@ -33,7 +33,6 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { formatNumberChar } from '../../engine/eval/functions/to-char.ts';
-import { SqlError } from '../../sql/errors.ts';
 import { INT8_MAX, INT8_MIN, type Int8 } from '../../sql/int8.ts';
 import {
   absNumeric,
@@ -61,57 +60,7 @@ import {
 import { expNumeric, lnNumeric, logNumeric, powerNumeric, sqrtNumeric } from '../../sql/numeric-math.ts';
 import { DecimalSum } from '../../stream/aggregates/decimal-sum.ts';
 import { NumericVarianceAccumulator } from '../../stream/aggregates/variance.ts';
-
-/** The DuckDB error text of a SqlError raised in a function (read back by duck-errors.ts). */
-export function functionError(e: unknown): string {
-  if (e instanceof SqlError) return `tidewatch:${e.sqlstate}:${e.message}`;
-  return `tidewatch:XX000:${e instanceof Error ? e.message : String(e)}`;
-}
-
-/**
- * A scalar function over vectors. `strict`: a NULL argument gives NULL without calling `fn`
- * (PostgreSQL's STRICT); otherwise `fn` sees the NULLs.
- */
-function scalar(
-  name: string,
-  parameterTypes: readonly DuckDBType[],
-  returnType: DuckDBType,
-  fn: (...args: never[]) => unknown,
-  options: { strict?: boolean; varArgs?: DuckDBType } = {},
-): DuckDBScalarFunction {
-  const strict = options.strict ?? true;
-  return DuckDBScalarFunction.create({
-    name,
-    returnType,
-    parameterTypes: [...parameterTypes],
-    ...(options.varArgs === undefined ? {} : { varArgsType: options.varArgs }),
-    ...(strict ? {} : { specialHandling: true }),
-    mainFunction: (info, input, output) => {
-      const columns = input.columnCount;
-      const vectors = Array.from({ length: columns }, (_, i) => input.getColumnVector(i));
-      const args: unknown[] = new Array(columns);
-      for (let row = 0; row < input.rowCount; row++) {
-        let sawNull = false;
-        for (let i = 0; i < columns; i++) {
-          const v = (vectors[i] as { getItem(r: number): unknown }).getItem(row);
-          if (v === null) sawNull = true;
-          args[i] = v;
-        }
-        if (strict && sawNull) {
-          output.setItem(row, null);
-          continue;
-        }
-        try {
-          output.setItem(row, fn(...(args as never[])) as never);
-        } catch (e) {
-          info.setError(functionError(e));
-          return;
-        }
-      }
-      output.flush();
-    },
-  });
-}
+import { scalar } from './scalar-function.ts';
 
 const text = (n: Numeric): string => formatNumeric(n);
 const num = (s: string): Numeric => parseNumeric(s);

@@ -28,7 +28,7 @@ import {
   type SqlType,
   T,
 } from '../../sql/types.ts';
-import { asNode, type Fields, fieldsIf, list, namesOf, stringOf } from './pg-tree.ts';
+import { asNode, type Fields, fieldsIf, list, namesOf, stringConstant, stringOf } from './pg-tree.ts';
 import type { CatalogSchema } from './rewrite.ts';
 import type { StoredRelation } from './stored-relation.ts';
 
@@ -143,6 +143,18 @@ const sameAsArgument = new Set([
   'abs',
   'mode',
 ]);
+
+/** The result types of jsonb's operators with a jsonb on the left (the boolean ones are above). */
+const jsonbOperatorTypes: Readonly<Record<string, SqlType>> = {
+  '->': T.jsonb,
+  '#>': T.jsonb,
+  '||': T.jsonb,
+  '->>': T.text,
+  '#>>': T.text,
+  '?': T.boolean,
+  '?|': T.boolean,
+  '?&': T.boolean,
+};
 
 /** PostgreSQL's other names of aggregates. */
 const aggregateAliases: Readonly<Record<string, string>> = { stddev: 'stddev_samp', variance: 'var_samp' };
@@ -547,6 +559,13 @@ export class OutputColumns {
       case 'bool_or':
       case 'every':
         return T.boolean;
+      case 'jsonb_agg':
+      case 'json_agg':
+      case 'jsonb_object_agg':
+      case 'json_object_agg':
+        return T.jsonb;
+      case 'jsonb_typeof':
+        return T.text;
       case 'array_agg': {
         const t = arg(0);
         return t === undefined ? undefined : arrayOf(t);
@@ -601,6 +620,8 @@ export class OutputColumns {
     const r = this.#type(f.rexpr, scope);
     if (f.lexpr === undefined) return op === '-' || op === '+' ? r : undefined;
     const l = this.#type(f.lexpr, scope);
+    if (l?.name === 'jsonb' && jsonbOperatorTypes[op] !== undefined) return jsonbOperatorTypes[op];
+    if (op === '||' && r?.name === 'jsonb' && stringConstant(f.lexpr) !== undefined) return T.jsonb;
     if (op === '||') return l?.name === 'array' ? l : r?.name === 'array' ? r : T.text;
     if (l === undefined || r === undefined) return undefined;
     if (op === '^') return l.name === 'numeric' || r.name === 'numeric' ? T.numeric : T.float8;

@@ -13,7 +13,9 @@ import { quoteIdent } from '../view-store.ts';
 import type { Span } from './extent.ts';
 import { renamedFunctions, SQL_SYNTAX } from './function-names.ts';
 import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
+import { rewriteArrayOperator } from './rewrite-arrays.ts';
 import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { rewriteJsonbAggregate, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
 import { textCastOf } from './text-casts.ts';
@@ -97,6 +99,7 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     ctx.edits.replace(written.start, written.end, name === 'first_value' ? 'first' : 'last');
     return;
   }
+  if (rewriteJsonbAggregate(ctx, f, name, written)) return;
   const renamed = renamedFunctions.get(name);
   if (renamed !== undefined && f.funcformat !== SQL_SYNTAX)
     ctx.edits.replace(written.start, written.end, renamed);
@@ -172,14 +175,8 @@ function operator(ctx: RewriteContext, f: Fields): void {
     ctx.edits.insertClose(r.end, regex.caseless ? ", 'i'))" : '))');
     return;
   }
-  const containment = f.kind === 'AEXPR_OP' ? arrayContainment[op] : undefined;
-  if (containment !== undefined && f.lexpr !== undefined && opSpan !== undefined && isArray(ctx, f)) {
-    const l = operandExtentOf(ctx, f.lexpr);
-    ctx.edits.insert(l.start, `${containment}(`);
-    ctx.edits.replace(opSpan.start, opSpan.end, ',');
-    ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
-    return;
-  }
+  if (f.kind === 'AEXPR_OP' && opSpan !== undefined && rewriteJsonbOperator(ctx, f, op, opSpan)) return;
+  if (opSpan !== undefined && rewriteArrayOperator(ctx, f, op, opSpan)) return;
   if (f.kind === 'AEXPR_OP' && (op === '/' || op === '%') && f.lexpr !== undefined && opSpan !== undefined) {
     // PostgreSQL fails on a zero divisor where DuckDB gives NULL.
     const r = extentOf(ctx, f.rexpr);
@@ -254,16 +251,6 @@ function textCast(ctx: RewriteContext, f: Fields, names: readonly string[]): boo
     return typeof n === 'number' ? `left(${text}, ${n})` : text;
   });
   return true;
-}
-
-/** `@>` and `<@` between arrays: DuckDB's skip NULL elements, PostgreSQL's match them with nothing. */
-const arrayContainment: Readonly<Record<string, string>> = {
-  '@>': 'tw_array_contains',
-  '<@': 'tw_array_contained',
-};
-
-function isArray(ctx: RewriteContext, f: Fields): boolean {
-  return ctx.typeOf(f.lexpr)?.name === 'array' || ctx.typeOf(f.rexpr)?.name === 'array';
 }
 
 /** Whether an expression is an interval in PostgreSQL, as far as its form or the inference tells. */

@@ -80,6 +80,10 @@ const listAggregates: Readonly<Record<string, string>> = {
 const passThrough = new Set([
   'count',
   'array_agg',
+  'jsonb_agg',
+  'json_agg',
+  'jsonb_object_agg',
+  'json_object_agg',
   'lag',
   'lead',
   'first_value',

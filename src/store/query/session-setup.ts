@@ -27,6 +27,7 @@ import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
 import { fromDuckValue } from './duck-values.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
+import { jsonbFunctions } from './jsonb-functions.ts';
 import { numericFunctions, numericMacros } from './numeric-functions.ts';
 import type { CatalogSchema } from './rewrite.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
@@ -298,6 +299,7 @@ function scalarFunctions(): DuckDBScalarFunction[] {
       formatTimestampChar(Number(ts.micros), format, false),
     ),
     ...numericFunctions(),
+    ...jsonbFunctions(),
   ];
 }
 

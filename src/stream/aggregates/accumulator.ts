@@ -18,7 +18,13 @@ import type { Row, SortKey, Value } from '../value.ts';
 import { BoolAndAccumulator, BoolOrAccumulator } from './bool.ts';
 import { CountAccumulator, CountStarAccumulator } from './count.ts';
 import { DistinctAccumulator } from './distinct.ts';
-import { ArrayAggAccumulator, EdgeValueAccumulator, StringAggAccumulator } from './list.ts';
+import {
+  ArrayAggAccumulator,
+  EdgeValueAccumulator,
+  JsonbAggAccumulator,
+  JsonbObjectAggAccumulator,
+  StringAggAccumulator,
+} from './list.ts';
 import { MaxAccumulator, MinAccumulator, SortedValuesAccumulator } from './min-max.ts';
 import { ModeAccumulator } from './mode.ts';
 import { PercentileContAccumulator, PercentileDiscAccumulator } from './percentile.ts';
@@ -47,6 +53,8 @@ export type AggregateKind =
   | 'approx_percentile'
   | 'string_agg'
   | 'array_agg'
+  | 'jsonb_agg'
+  | 'jsonb_object_agg'
   | 'bool_and'
   | 'bool_or'
   | 'stddev_samp'
@@ -67,7 +75,7 @@ export interface AggregateCall {
   /** `FILTER (WHERE …)`: rows for which it is not TRUE are not aggregated. */
   readonly filter?: (row: Row) => boolean | null;
   readonly distinct?: boolean;
-  /** ORDER BY inside the call (string_agg, array_agg). Without it: first-insertion order. */
+  /** ORDER BY inside the call (string_agg, array_agg, jsonb_agg…). Without it: first-insertion order. */
   readonly orderBy?: readonly SortKey[];
   /** Fraction for percentile_cont / percentile_disc / approx_percentile, in [0, 1]. */
   readonly fraction?: number;
@@ -147,6 +155,10 @@ function createPlain(call: AggregateCall, shared: SortedMultiset | undefined): A
       return new StringAggAccumulator(call.separator ?? ',', call.orderBy);
     case 'array_agg':
       return new ArrayAggAccumulator(call.orderBy);
+    case 'jsonb_agg':
+      return new JsonbAggAccumulator(call.orderBy);
+    case 'jsonb_object_agg':
+      return new JsonbObjectAggAccumulator(call.orderBy);
     case 'first_value':
     case 'last_value':
       return new EdgeValueAccumulator(call.kind === 'first_value' ? 'first' : 'last', call.orderBy ?? []);

@@ -6,7 +6,9 @@
  * deterministic. Without ORDER BY the order is that of each distinct value's first insertion
  * (copies of one value are adjacent); SQL leaves this order unspecified.
  * string_agg skips NULLs (NULL when nothing is left); array_agg keeps NULL elements (NULL when
- * empty).
+ * empty). jsonb_agg is array_agg of its values as jsonb (compile-plan.ts converts them), a JSON
+ * array; jsonb_object_agg keeps `[key, value]` pairs and makes an object of them, a later pair
+ * replacing an earlier one of the same key as in PostgreSQL.
  */
 import {
   compareKeys,
@@ -96,6 +98,29 @@ class ValueList {
   }
 }
 
+/** What array_agg, jsonb_agg and jsonb_object_agg have in common: the list of values, NULLs kept. */
+abstract class ListAccumulator implements Accumulator {
+  protected readonly list: ValueList;
+
+  constructor(orderBy: readonly SortKey[] | undefined) {
+    this.list = new ValueList(orderBy);
+  }
+
+  add(value: Value, weight: number, sortKey?: Row): void {
+    this.list.add(value, weight, sortKey);
+  }
+
+  abstract result(): Value;
+
+  snapshot(): ValueListState {
+    return this.list.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.list.restore(state as ValueListState);
+  }
+}
+
 export class StringAggAccumulator implements Accumulator {
   readonly #list: ValueList;
   readonly #sep: string;
@@ -123,54 +148,42 @@ export class StringAggAccumulator implements Accumulator {
   }
 }
 
-export class ArrayAggAccumulator implements Accumulator {
-  readonly #list: ValueList;
-
-  constructor(orderBy: readonly SortKey[] | undefined) {
-    this.#list = new ValueList(orderBy);
+export class ArrayAggAccumulator extends ListAccumulator {
+  result(): Value {
+    const vs = this.list.values();
+    return vs.length === 0 ? null : vs;
   }
+}
 
-  add(value: Value, weight: number, sortKey?: Row): void {
-    this.#list.add(value, weight, sortKey);
+/** jsonb_agg(x): its values are jsonb already, so the array is the JSON array. */
+export class JsonbAggAccumulator extends ArrayAggAccumulator {}
+
+export class JsonbObjectAggAccumulator extends ListAccumulator {
+  override add(pair: Value, weight: number, sortKey?: Row): void {
+    if ((pair as readonly Value[])[0] === null)
+      throw Object.assign(new Error('field name must not be null'), { sqlstate: '22023' });
+    super.add(pair, weight, sortKey);
   }
 
   result(): Value {
-    const vs = this.#list.values();
-    return vs.length === 0 ? null : vs;
-  }
-
-  snapshot(): ValueListState {
-    return this.#list.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.#list.restore(state as ValueListState);
+    const pairs = this.list.values() as unknown as readonly [string, Value][];
+    if (pairs.length === 0) return null;
+    const out: Record<string, Value> = {};
+    for (const [k, v] of pairs) out[k] = v;
+    return out as unknown as Value;
   }
 }
 
 /** first_value(x ORDER BY …) / last_value(x ORDER BY …): the edge of the ordered multiset. */
-export class EdgeValueAccumulator implements Accumulator {
-  readonly #list: ValueList;
+export class EdgeValueAccumulator extends ListAccumulator {
   readonly #which: 'first' | 'last';
 
   constructor(which: 'first' | 'last', orderBy: readonly SortKey[]) {
+    super(orderBy);
     this.#which = which;
-    this.#list = new ValueList(orderBy);
-  }
-
-  add(value: Value, weight: number, sortKey?: Row): void {
-    this.#list.add(value, weight, sortKey);
   }
 
   result(): Value {
-    return this.#list.edge(this.#which) ?? null;
-  }
-
-  snapshot(): ValueListState {
-    return this.#list.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.#list.restore(state as ValueListState);
+    return this.list.edge(this.#which) ?? null;
   }
 }

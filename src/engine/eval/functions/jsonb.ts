@@ -5,9 +5,10 @@
  * with a containing value, an array when each element is contained in one of its elements);
  * `?` asks for an object key or a string element of an array.
  */
-import { isNumericValue, numericToNumber } from '../../../sql/numeric.ts';
+
+import { toJson } from '../../../sql/to-jsonb.ts';
 import type { SqlType, Value } from '../../../sql/types.ts';
-import { formatJsonb, formatValue } from '../../../sql/value-text.ts';
+import { formatJsonb } from '../../../sql/value-text.ts';
 import { type Kernel, strict, variadic } from './kernel.ts';
 
 type Json = unknown;
@@ -84,33 +85,6 @@ function stripNulls(v: Json): Json {
   const out: Record<string, Json> = {};
   for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = stripNulls(x);
   return out;
-}
-
-/** A SQL value of `type` as JSON (to_jsonb): numbers, booleans and strings as themselves. */
-function toJson(v: Value, type: SqlType): Json {
-  if (v === null) return null;
-  switch (type.name) {
-    case 'jsonb':
-    case 'boolean':
-      return v;
-    case 'int2':
-    case 'int4':
-    case 'int8':
-    case 'float4':
-    case 'float8':
-    case 'numeric':
-      return isNumericValue(v) ? numericToNumber(v) : typeof v === 'bigint' ? Number(v) : v;
-    case 'text':
-    case 'varchar':
-      return v;
-    case 'array':
-      return (v as readonly Value[]).map((e) => toJson(e, type.element ?? type));
-    case 'timestamp':
-    case 'timestamptz':
-      return (formatValue(v, type) ?? '').replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
-    default:
-      return formatValue(v, type);
-  }
 }
 
 function notArray(): never {

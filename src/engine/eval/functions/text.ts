@@ -98,6 +98,27 @@ function repeat(s: string, n: number): string {
   return s.repeat(n);
 }
 
+/** Each character of `s` found in `from` becomes the one at its place in `to`, or goes when `to` is shorter. */
+function translate(s: string, from: string, to: string): string {
+  const f = chars(from);
+  const t = chars(to);
+  let out = '';
+  for (const c of chars(s)) {
+    const i = f.indexOf(c);
+    out += i < 0 ? c : (t[i] ?? '');
+  }
+  return out;
+}
+
+function chr(n: number): string {
+  const fail = (sqlstate: string, message: string) => Object.assign(new Error(message), { sqlstate });
+  if (n === 0) throw fail('54000', 'null character not permitted');
+  if (n < 0) throw fail('22023', 'character number must be positive');
+  if (n > 0x10ffff) throw fail('54000', `requested character too large for encoding: ${n}`);
+  if (n >= 0xd800 && n <= 0xdfff) throw fail('54000', `requested character not valid for encoding: ${n}`);
+  return String.fromCodePoint(n);
+}
+
 function md5(s: string): string {
   return createHash('md5').update(s, 'utf8').digest('hex');
 }
@@ -169,6 +190,12 @@ export function textKernel(fn: string, arity: number): Kernel | undefined {
       return strict((s: string) => chars(s).reverse().join(''));
     case 'md5':
       return strict(md5);
+    case 'translate':
+      return strict(translate);
+    case 'ascii':
+      return strict((s: string) => s.codePointAt(0) ?? 0);
+    case 'chr':
+      return strict(chr);
     case 'lpad':
       return arity === 2
         ? strict((s: string, n: number) => pad(s, n, ' ', true))

@@ -1,0 +1,62 @@
+/**
+ * Array operators in ad-hoc queries where DuckDB's differ from PostgreSQL's: `@>` and `<@`
+ * (DuckDB's skip NULL elements; macros matching PostgreSQL's, session-setup.ts), `||` between
+ * an array and an element (`list_append`/`list_prepend`; DuckDB's `||` only joins two lists,
+ * and a NULL list with a list gives the list as in PostgreSQL with `list_concat`), and
+ * `x op ANY/ALL (array)`, NULL for a NULL array where DuckDB answers false or true.
+ */
+import type { Span } from './extent.ts';
+import { type Fields, stringConstant } from './pg-tree.ts';
+import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+
+const containment: Readonly<Record<string, string>> = {
+  '@>': 'tw_array_contains',
+  '<@': 'tw_array_contained',
+};
+
+function isArray(ctx: RewriteContext, n: unknown): boolean {
+  return ctx.typeOf(n)?.name === 'array';
+}
+
+/** `l op r` as the call `fn(l, r)`. */
+function asCall(ctx: RewriteContext, f: Fields, fn: string, opSpan: Span): void {
+  ctx.edits.insert(operandExtentOf(ctx, f.lexpr).start, `${fn}(`);
+  ctx.edits.replace(opSpan.start, opSpan.end, ',');
+  ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
+}
+
+/** The function `l || r` becomes, when one side is an array. */
+function concatenation(ctx: RewriteContext, f: Fields): string | undefined {
+  const [l, r] = [isArray(ctx, f.lexpr), isArray(ctx, f.rexpr)];
+  if (l && r) return 'list_concat';
+  // an untyped string beside an array is PostgreSQL's array text, not an element
+  if (stringConstant(f.lexpr) !== undefined || stringConstant(f.rexpr) !== undefined) return undefined;
+  return l ? 'list_append' : r ? 'list_prepend' : undefined;
+}
+
+/** Rewrites `f` when it is an array operator DuckDB answers otherwise: true when done. */
+export function rewriteArrayOperator(ctx: RewriteContext, f: Fields, op: string, opSpan: Span): boolean {
+  if (f.lexpr === undefined) return false;
+  if (f.kind === 'AEXPR_OP_ANY' || f.kind === 'AEXPR_OP_ALL') {
+    if (!isArray(ctx, f.rexpr)) return false;
+    const whole = extentOf(ctx, { A_Expr: f });
+    const r = extentOf(ctx, f.rexpr);
+    ctx.edits.replace(
+      whole.start,
+      whole.end,
+      (render) =>
+        `(CASE WHEN (${render(r.start, r.end)}) IS NULL THEN NULL ELSE ${render(whole.start, whole.end)} END)`,
+    );
+    return true;
+  }
+  if (f.kind !== 'AEXPR_OP') return false;
+  const fn =
+    containment[op] !== undefined && (isArray(ctx, f.lexpr) || isArray(ctx, f.rexpr))
+      ? containment[op]
+      : op === '||'
+        ? concatenation(ctx, f)
+        : undefined;
+  if (fn === undefined) return false;
+  asCall(ctx, f, fn, opSpan);
+  return true;
+}

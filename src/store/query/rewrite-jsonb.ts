@@ -1,0 +1,83 @@
+/**
+ * jsonb in ad-hoc queries: operators DuckDB lacks or means otherwise (`#>`, `#>>`, `@>`, `<@`,
+ * `?`, `?|`, `?&`, `||` with a jsonb on the left) become calls of the JavaScript functions of
+ * jsonb-functions.ts (`j #>> '{a,b}'` → `tw_jsonb_path_text(j, tw_array_text('{a,b}'))`), and
+ * the aggregates jsonb_agg/json_agg and jsonb_object_agg/json_object_agg become DuckDB's
+ * `list` of the values converted to jsonb, ORDER BY, DISTINCT and FILTER kept:
+ * `jsonb_agg(x ORDER BY y)` → `tw_to_jsonb_int4_array(list(x ORDER BY y))`.
+ */
+
+import { arrayOf } from '../../sql/types.ts';
+import type { Span } from './extent.ts';
+import { jsonbOperators, toJsonbFunction } from './jsonb-functions.ts';
+import { type Fields, list, stringConstant } from './pg-tree.ts';
+import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { textCastOf } from './text-casts.ts';
+
+const arrays = new Set(['jsonb_agg', 'json_agg']);
+const objects = new Set(['jsonb_object_agg', 'json_object_agg']);
+
+/** Whether `name` is an aggregate this module rewrites. */
+export function isJsonbAggregate(name: string): boolean {
+  return arrays.has(name) || objects.has(name);
+}
+
+/** `l op r` with a jsonb `l`: true when rewritten. */
+export function rewriteJsonbOperator(ctx: RewriteContext, f: Fields, op: string, opSpan: Span): boolean {
+  const spec = jsonbOperators[op];
+  if (spec === undefined || f.lexpr === undefined) return false;
+  const jsonb = (n: unknown) => ctx.typeOf(n)?.name === 'jsonb';
+  // a string constant on the left of @>, <@ or || is a jsonb when the right is (PostgreSQL's unknown)
+  const constantLeft = stringConstant(f.lexpr) !== undefined && (op === '@>' || op === '<@' || op === '||');
+  if (!jsonb(f.lexpr) && !(constantLeft && jsonb(f.rexpr))) return false;
+  // jsonb || text is text's concatenation in PostgreSQL
+  if (op === '||' && ctx.typeOf(f.rexpr)?.name !== 'jsonb' && stringConstant(f.rexpr) === undefined)
+    return false;
+  const l = operandExtentOf(ctx, f.lexpr);
+  const r = operandExtentOf(ctx, f.rexpr);
+  ctx.edits.insert(l.start, `${spec.fn}(`);
+  ctx.edits.replace(opSpan.start, opSpan.end, ',');
+  ctx.edits.insertClose(r.end, ')');
+  if (stringConstant(f.rexpr) !== undefined && (op === '#>' || op === '#>>' || op === '?|' || op === '?&')) {
+    // PostgreSQL's array text ('{a,b}') as a list
+    const text = extentOf(ctx, f.rexpr);
+    ctx.edits.wrap(text.start, text.end, 'tw_array_text(', ')');
+  }
+  return true;
+}
+
+/** A jsonb aggregate call whose name is written at `written`: true when rewritten. */
+export function rewriteJsonbAggregate(ctx: RewriteContext, f: Fields, name: string, written: Span): boolean {
+  const args = list(f.args);
+  const pair = objects.has(name);
+  if (!isJsonbAggregate(name) || args.length !== (pair ? 2 : 1)) return false;
+  const whole = extentOf(ctx, { FuncCall: f });
+  ctx.edits.replace(written.start, written.end, 'list');
+  const value = args[args.length - 1];
+  const valueType = ctx.typeOf(value);
+  if (!pair) {
+    // the values' list, as array_agg gives it, converted as one array
+    const convert = toJsonbFunction(valueType === undefined ? undefined : arrayOf(valueType));
+    wrapConverted(ctx, whole, convert);
+    return true;
+  }
+  ctx.edits.wrap(whole.start, whole.end, 'tw_jsonb_object(', ')');
+  const k = extentOf(ctx, args[0]);
+  const text = textCastOf(ctx.typeOf(args[0]));
+  ctx.edits.wrap(
+    k.start,
+    k.end,
+    text === undefined ? '[CAST(' : `[${text}(`,
+    text === undefined ? ' AS VARCHAR)' : ')',
+  );
+  // before the value's conversion: `[k, f(v)]`
+  ctx.edits.insertClose(extentOf(ctx, value).end, ']');
+  wrapConverted(ctx, extentOf(ctx, value), toJsonbFunction(valueType));
+  return true;
+}
+
+/** Wraps `span` in the conversion to jsonb text, DuckDB's own JSON for a type without one. */
+function wrapConverted(ctx: RewriteContext, span: Span, convert: string | undefined): void {
+  if (convert === undefined) ctx.edits.wrap(span.start, span.end, 'CAST(to_json(', ') AS VARCHAR)');
+  else ctx.edits.wrap(span.start, span.end, `${convert}(`, ')');
+}
