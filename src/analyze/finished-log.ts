@@ -13,8 +13,13 @@ import type { Row } from '../stream/value.ts';
 
 /** How far behind the newest event a row may be and still count: more than any log spans. */
 const HOLD_WINDOWS_MICROS = 100 * 365 * 86_400_000_000;
-/** Rows pushed per epoch. */
-const EPOCH_ROWS = 16_384;
+/**
+ * Rows pushed at a time. The whole log is one epoch (one barrier, at the end): every window is
+ * open until then anyway, and each barrier would make every aggregate touched since the last
+ * one emit its row again, and every view downstream redo its work — for a log whose lines are
+ * not in time order (files concatenated, rotated logs), nearly every window at every barrier.
+ */
+const PUSH_ROWS = 16_384;
 
 export interface FeedResult {
   /** Lines read (empty ones left out). */
@@ -51,9 +56,8 @@ export class FinishedLog {
       const d = decoder.decode(end === bytes.length ? bytes : bytes.subarray(0, end));
       if ('row' in d) {
         rows.push(d.row);
-        if (rows.length === EPOCH_ROWS) {
+        if (rows.length === PUSH_ROWS) {
           this.engine.push(source, rows);
-          this.engine.flush();
           rows = [];
         }
       } else {
@@ -77,7 +81,6 @@ export class FinishedLog {
     }
     if (rest !== undefined) line(rest);
     this.engine.push(source, rows);
-    this.engine.flush();
     return { lines, rejected, ...(firstRejected === undefined ? {} : { firstRejected }) };
   }
 
@@ -85,7 +88,8 @@ export class FinishedLog {
   close(): void {
     const newest = Math.max(0, ...this.engine.sourceStats().map((s) => s.maxEventTime ?? 0));
     this.#clockMs = newest / 1000 + HOLD_WINDOWS_MICROS / 1000 + 86_400_000;
-    // A view over another view's closed windows (a trailing baseline) closes at the next barrier.
+    // The log's one epoch ends; a view over another view's closed windows (a trailing baseline)
+    // closes at the next barrier.
     this.engine.flush();
     this.engine.flush();
   }
