@@ -300,6 +300,8 @@ export const cases: Readonly<Record<string, readonly string[]>> = {
     "replace('abcabc', 'b', 'X')",
     "replace('abc', '', 'X')",
     "replace('aaa', 'aa', 'b')",
+    "replace('abc', 'b', '$&$1$$')",
+    "replace('a$b', '$', 'x')",
     "split_part('a,b,c', ',', 2)",
     "split_part('a,b,c', ',', 5)",
     "split_part('a,b,c', ',', -1)",
