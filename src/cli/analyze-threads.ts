@@ -3,8 +3,9 @@
  * on a worker thread of its own (analyze-worker.ts), beside the main thread's engine, which runs
  * the first file's. Every thread reads the whole log — the main thread posts each chunk it reads
  * to every worker — and decodes it itself; at the end each worker hands back its views' rows.
- * A worker may run at most `IN_FLIGHT` chunks behind the main thread, so a log much larger than
- * memory is never queued whole.
+ * The main thread reads on while a worker starts (applying its pipelines takes a moment), but
+ * no more than `IN_FLIGHT` chunks ahead of it, so a log much larger than memory is never queued
+ * whole.
  */
 import { Worker } from 'node:worker_threads';
 import type { ViewContents } from '../analyze/combined-views.ts';
@@ -31,8 +32,8 @@ export type FromThread =
   | { readonly kind: 'ack' }
   | { readonly kind: 'views'; readonly views: Record<string, ViewContents> };
 
-/** Chunks a worker may have queued before the main thread waits for it. */
-const IN_FLIGHT = 4;
+/** Chunks (of about 1 MiB) a worker may have queued before the main thread waits for it. */
+const IN_FLIGHT = 32;
 
 export class PipelineThread {
   readonly #worker: Worker;
@@ -40,6 +41,7 @@ export class PipelineThread {
   readonly #views: Promise<Record<string, ViewContents>>;
   #inFlight = 0;
   #acked: (() => void) | undefined;
+  #failure: Error | undefined;
 
   constructor(spec: ThreadSpec) {
     this.#worker = new Worker(new URL('./analyze-worker.ts', import.meta.url), { workerData: spec });
@@ -58,6 +60,7 @@ export class PipelineThread {
     this.#ready.catch(() => {});
     this.#views.catch(() => {});
     const fail = (error: Error) => {
+      this.#failure ??= error;
       failed(error);
       stopped(error);
     };
@@ -69,7 +72,10 @@ export class PipelineThread {
           ready();
           return;
         case 'failed':
-          failed(message.pipeline ? new PipelineThreadError(message.message) : new Error(message.message));
+          this.#failure ??= message.pipeline
+            ? new PipelineThreadError(message.message)
+            : new Error(message.message);
+          failed(this.#failure);
           return;
         case 'ack':
           this.#inFlight--;
@@ -87,13 +93,18 @@ export class PipelineThread {
     return this.#ready;
   }
 
-  /** Posts the next bytes of the log (a copy: the caller keeps `chunk`); waits while the thread lags. */
+  /**
+   * Posts the next bytes of the log (a copy: the caller keeps `chunk`); waits while the thread
+   * lags. Rejects once the thread failed (a PipelineThreadError for a failing statement).
+   */
   async write(chunk: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
     while (this.#inFlight >= IN_FLIGHT) {
       const acked = new Promise<void>((resolve) => {
         this.#acked = resolve;
       });
-      await Promise.race([acked, this.#views]);
+      // Wakes at an ack, or rejects once the thread failed (while starting, or after).
+      await Promise.race([acked, this.#views, this.#ready.then(() => acked)]);
     }
     const bytes = Uint8Array.prototype.slice.call(chunk);
     this.#inFlight++;

@@ -76,8 +76,7 @@ export const analyzeCommand = defineCommand({
         await log.engine.execute(TOP_TALKERS_SQL);
       } catch (error) {
         if (!(error instanceof PipelineError)) throw error;
-        io.stderr.write(`tidewatch: pipeline ${error.message}\n`);
-        return 1;
+        return pipelineFailed(error, io);
       }
       const spec = log.engine.sourceSpec(SOURCE);
       if (spec === undefined) throw new Error(`the pipelines create no source ${SOURCE}`);
@@ -87,13 +86,7 @@ export const analyzeCommand = defineCommand({
         if (!(error instanceof SqlError)) throw error;
         throw new UsageError(`tidewatch analyze: --format ${settings.format}: ${error.message}`);
       }
-      try {
-        await Promise.all(threads.map((t) => t.ready()));
-      } catch (error) {
-        if (!(error instanceof PipelineThreadError)) throw error;
-        io.stderr.write(`tidewatch: pipeline ${error.message}\n`);
-        return 1;
-      }
+      // The threads start meanwhile; the first chunks wait for them in their queues.
       for (const file of files) {
         const chunks =
           file === '-'
@@ -105,6 +98,7 @@ export const analyzeCommand = defineCommand({
             log.write(chunk);
           }
         } catch (error) {
+          if (error instanceof PipelineThreadError) return pipelineFailed(error, io);
           const code = (error as NodeJS.ErrnoException).code;
           if (code === undefined) throw error;
           io.stderr.write(`tidewatch: analyze: cannot read ${file}: ${(error as Error).message}\n`);
@@ -112,6 +106,12 @@ export const analyzeCommand = defineCommand({
         }
         for (const t of threads) t.endInput();
         log.endInput();
+      }
+      try {
+        await Promise.all(threads.map((t) => t.ready()));
+      } catch (error) {
+        if (error instanceof PipelineThreadError) return pipelineFailed(error, io);
+        throw error;
       }
       log.close();
       const views = new CombinedViews(log.engine, await Promise.all(threads.map((t) => t.close())));
@@ -135,3 +135,8 @@ export const analyzeCommand = defineCommand({
     }
   },
 });
+
+function pipelineFailed(error: Error, io: Io): number {
+  io.stderr.write(`tidewatch: pipeline ${error.message}\n`);
+  return 1;
+}
