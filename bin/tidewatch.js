@@ -6,6 +6,7 @@
 // 20–110 ms, the point query's p99 at 20 clients was 28–117 ms; with 4 MiB it is 9–19 ms
 // (bench/pg-endpoint.bench.ts) and the engine's throughput is unchanged (bench/engine.bench.ts).
 import { spawn } from 'node:child_process';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -16,6 +17,9 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(1);
 } else if (process.features.typescript) {
+  // Node keeps the modules it compiled (type-stripped) in its cache directory: a later run
+  // starts without stripping and compiling them again (~0.4 s of every command's start).
+  module.enableCompileCache?.();
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
 } else {

@@ -13,8 +13,13 @@ import type { Row } from '../stream/value.ts';
 
 /** How far behind the newest event a row may be and still count: more than any log spans. */
 const HOLD_WINDOWS_MICROS = 100 * 365 * 86_400_000_000;
-/** Rows pushed per epoch. */
-const EPOCH_ROWS = 16_384;
+/**
+ * Rows pushed at a time. The whole log is one epoch (one barrier, at the end): every window is
+ * open until then anyway, and each barrier would make every aggregate touched since the last
+ * one emit its row again, and every view downstream redo its work — for a log whose lines are
+ * not in time order (files concatenated, rotated logs), nearly every window at every barrier.
+ */
+const PUSH_ROWS = 16_384;
 
 export interface FeedResult {
   /** Lines read (empty ones left out). */
@@ -29,63 +34,84 @@ export class FinishedLog {
   readonly engine: Engine;
   /** The engine's clock: still while the log is read, so that no source counts as idle before the end. */
   #clockMs = 0;
+  #input: { readonly source: string; readonly decoder: RecordDecoder } | undefined;
+  #lines = 0;
+  #rejected = 0;
+  #firstRejected: FeedResult['firstRejected'];
+  #rows: Row[] = [];
+  /** The start of a line that the last chunk cut. */
+  #rest: Uint8Array | undefined;
 
   constructor() {
     this.engine = new Engine({ autoEpoch: false, idleTimeoutMs: 1, now: () => this.#clockMs });
   }
 
-  /** Pushes every line of `chunks` (bytes, lines ending in `\n`) into `source`, decoded by `decoder`. */
-  async feed(
-    source: string,
-    decoder: RecordDecoder,
-    chunks: AsyncIterable<Uint8Array>,
-    before: FeedResult = { lines: 0, rejected: 0 },
-  ): Promise<FeedResult> {
-    this.engine.allowLateness(source, HOLD_WINDOWS_MICROS);
-    let { lines, rejected, firstRejected } = before;
-    let rows: Row[] = [];
-    const line = (bytes: Uint8Array) => {
-      const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
-      if (end === 0) return;
-      lines++;
-      const d = decoder.decode(end === bytes.length ? bytes : bytes.subarray(0, end));
-      if ('row' in d) {
-        rows.push(d.row);
-        if (rows.length === EPOCH_ROWS) {
-          this.engine.push(source, rows);
-          this.engine.flush();
-          rows = [];
-        }
-      } else {
-        rejected++;
-        firstRejected ??= { line: lines, reason: d.error };
-      }
+  /** Lines read so far, and those that are no record. */
+  get read(): FeedResult {
+    const first = this.#firstRejected;
+    return {
+      lines: this.#lines,
+      rejected: this.#rejected,
+      ...(first === undefined ? {} : { firstRejected: first }),
     };
-    let rest: Uint8Array | undefined;
-    for await (const chunk of chunks) {
-      let start = 0;
-      let bytes = chunk;
-      if (rest !== undefined) {
-        bytes = Buffer.concat([rest, chunk]);
-        rest = undefined;
-      }
-      for (let nl = bytes.indexOf(10, start); nl >= 0; nl = bytes.indexOf(10, start)) {
-        line(bytes.subarray(start, nl));
-        start = nl + 1;
-      }
-      if (start < bytes.length) rest = Uint8Array.prototype.slice.call(bytes, start);
+  }
+
+  /** Where the lines written next go: `source`, decoded by `decoder`. */
+  input(source: string, decoder: RecordDecoder): void {
+    this.engine.allowLateness(source, HOLD_WINDOWS_MICROS);
+    this.#input = { source, decoder };
+  }
+
+  /** The next bytes of the input: its whole lines are decoded, a cut one waits for the next chunk. */
+  write(chunk: Uint8Array): void {
+    let start = 0;
+    let bytes = chunk;
+    if (this.#rest !== undefined) {
+      bytes = Buffer.concat([this.#rest, chunk]);
+      this.#rest = undefined;
     }
-    if (rest !== undefined) line(rest);
-    this.engine.push(source, rows);
-    this.engine.flush();
-    return { lines, rejected, ...(firstRejected === undefined ? {} : { firstRejected }) };
+    for (let nl = bytes.indexOf(10, start); nl >= 0; nl = bytes.indexOf(10, start)) {
+      this.#line(bytes.subarray(start, nl));
+      start = nl + 1;
+    }
+    if (start < bytes.length) this.#rest = Uint8Array.prototype.slice.call(bytes, start);
+  }
+
+  /** The end of one input (a file): a last line without `\n` counts, and every row read is pushed. */
+  endInput(): void {
+    if (this.#rest !== undefined) this.#line(this.#rest);
+    this.#rest = undefined;
+    this.#push();
+  }
+
+  #line(bytes: Uint8Array): void {
+    const input = this.#input;
+    if (input === undefined) throw new Error('FinishedLog: write before input()');
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+    if (end === 0) return;
+    this.#lines++;
+    const d = input.decoder.decode(end === bytes.length ? bytes : bytes.subarray(0, end));
+    if ('row' in d) {
+      this.#rows.push(d.row);
+      if (this.#rows.length === PUSH_ROWS) this.#push();
+    } else {
+      this.#rejected++;
+      this.#firstRejected ??= { line: this.#lines, reason: d.error };
+    }
+  }
+
+  #push(): void {
+    if (this.#input === undefined || this.#rows.length === 0) return;
+    this.engine.push(this.#input.source, this.#rows);
+    this.#rows = [];
   }
 
   /** Ends the log: a watermark past the newest event of every source closes every window. */
   close(): void {
     const newest = Math.max(0, ...this.engine.sourceStats().map((s) => s.maxEventTime ?? 0));
     this.#clockMs = newest / 1000 + HOLD_WINDOWS_MICROS / 1000 + 86_400_000;
-    // A view over another view's closed windows (a trailing baseline) closes at the next barrier.
+    // The log's one epoch ends; a view over another view's closed windows (a trailing baseline)
+    // closes at the next barrier.
     this.engine.flush();
     this.engine.flush();
   }

@@ -3,8 +3,8 @@
  * status codes, and every detection with its evidence — or the detections alone as NDJSON.
  * Read from the engine's views once the log is closed (finished-log.ts).
  */
-import type { Engine } from '../engine/engine.ts';
 import { isoTimestamp, jsonRows } from '../serve/json-rows.ts';
+import type { SqlType } from '../sql/types.ts';
 import type { Row } from '../stream/value.ts';
 import type { FeedResult } from './finished-log.ts';
 
@@ -20,8 +20,15 @@ SELECT
 FROM website_logs_source
 GROUP BY ip_address`;
 
+/** Where the report reads views from: an engine, or the views of several (analyze's threads). */
+export interface Views {
+  getRelation(name: string): { readonly columns: readonly { name: string; type: SqlType }[] } | undefined;
+  /** The view's rows, sorted (`Engine.rows`). */
+  rows(name: string): Row[];
+}
+
 export interface ReportInput {
-  readonly engine: Engine;
+  readonly views: Views;
   readonly read: FeedResult;
   /** What was read (file names, `stdin`). */
   readonly inputs: readonly string[];
@@ -36,18 +43,18 @@ const time = (micros: number) => isoTimestamp(micros, '').replace('T', ' ').slic
 const num = (v: unknown) => Number(v ?? 0);
 
 /** The detections view's rows as NDJSON, one per line, times as ISO 8601 (as the HTTP API writes them). */
-export function detectionsNdjson(engine: Engine): string {
-  const relation = engine.getRelation('detections');
+export function detectionsNdjson(views: Views): string {
+  const relation = views.getRelation('detections');
   if (relation === undefined) return '';
-  const { columns, rows } = jsonRows(relation.columns, sortedDetections(engine));
+  const { columns, rows } = jsonRows(relation.columns, sortedDetections(views));
   return rows
     .map((r) => `${JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i]])))}\n`)
     .join('');
 }
 
 /** Detections by window, then scenario and actor. */
-function sortedDetections(engine: Engine): Row[] {
-  return engine
+function sortedDetections(views: Views): Row[] {
+  return views
     .rows('detections')
     .sort(
       (a, b) =>
@@ -58,9 +65,9 @@ function sortedDetections(engine: Engine): Row[] {
 }
 
 export function textReport(input: ReportInput): string {
-  const { engine, read } = input;
+  const { views, read } = input;
   const out: string[] = [];
-  const talkers = engine.rows('analyze_talkers');
+  const talkers = views.rows('analyze_talkers');
   const requests = talkers.reduce((sum, r) => sum + num(r[1]), 0);
   const first = Math.min(...talkers.map((r) => num(r[4])));
   const last = Math.max(...talkers.map((r) => num(r[5])));
@@ -92,7 +99,7 @@ export function textReport(input: ReportInput): string {
 
   out.push('Status codes');
   const statuses = new Map<string, number>();
-  for (const r of engine.rows('status_code_analysis_summary')) {
+  for (const r of views.rows('status_code_analysis_summary')) {
     const code = r[0] === null ? '-' : String(r[0]);
     statuses.set(code, (statuses.get(code) ?? 0) + num(r[1]));
   }
@@ -100,7 +107,7 @@ export function textReport(input: ReportInput): string {
     out.push(`  ${code.padEnd(3)}  ${count(n).padStart(9)}  ${percent(n, requests)}`);
   out.push('');
 
-  const detections = engine.getRelation('detections') === undefined ? [] : sortedDetections(engine);
+  const detections = views.getRelation('detections') === undefined ? [] : sortedDetections(views);
   out.push(`Detections: ${detections.length === 0 ? 'none' : count(detections.length)}`);
   const byScenario = new Map<string, number>();
   for (const d of detections) byScenario.set(String(d[0]), (byScenario.get(String(d[0])) ?? 0) + 1);

@@ -6,9 +6,11 @@
 import { createReadStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type FeedResult, FinishedLog } from '../analyze/finished-log.ts';
+import { CombinedViews } from '../analyze/combined-views.ts';
+import { FinishedLog } from '../analyze/finished-log.ts';
 import { detectionsNdjson, TOP_TALKERS_SQL, textReport } from '../analyze/report.ts';
 import { SqlError } from '../sql/errors.ts';
+import { PipelineThread, PipelineThreadError } from './analyze-threads.ts';
 import { defineCommand, type Io } from './command.ts';
 import { parseBoolean, parseNonEmpty, UsageError } from './flags.ts';
 import { inputDecoder } from './inputs.ts';
@@ -62,55 +64,79 @@ export const analyzeCommand = defineCommand({
     if (files.length === 0)
       throw new UsageError('tidewatch analyze: name the log files to read (- for stdin)');
     const began = performance.now();
+    // The first pipeline file's views here, each later file's on a thread of its own.
+    const threads = PIPELINES.slice(1).map(
+      (_, i) =>
+        new PipelineThread({ pipelines: PIPELINES, own: i + 1, source: SOURCE, format: settings.format }),
+    );
     const log = new FinishedLog();
     try {
-      await applyPipelines(log.engine, PIPELINES);
-      await log.engine.execute(TOP_TALKERS_SQL);
-    } catch (error) {
-      if (!(error instanceof PipelineError)) throw error;
-      io.stderr.write(`tidewatch: pipeline ${error.message}\n`);
-      return 1;
-    }
-    const spec = log.engine.sourceSpec(SOURCE);
-    if (spec === undefined) throw new Error(`the pipelines create no source ${SOURCE}`);
-    let decoder: ReturnType<typeof inputDecoder>;
-    try {
-      decoder = inputDecoder(settings.format, spec);
-    } catch (error) {
-      if (!(error instanceof SqlError)) throw error;
-      throw new UsageError(`tidewatch analyze: --format ${settings.format}: ${error.message}`);
-    }
-    let read: FeedResult = { lines: 0, rejected: 0 };
-    for (const file of files) {
-      const chunks =
-        file === '-'
-          ? (io.stdin ?? process.stdin)
-          : createReadStream(resolve(io.cwd, file), { highWaterMark: 1 << 20 });
       try {
-        read = await log.feed(SOURCE, decoder, chunks as AsyncIterable<Uint8Array>, read);
+        await applyPipelines(log.engine, PIPELINES.slice(0, 1));
+        await log.engine.execute(TOP_TALKERS_SQL);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === undefined) throw error;
-        io.stderr.write(`tidewatch: analyze: cannot read ${file}: ${(error as Error).message}\n`);
-        log.engine.close();
-        return 1;
+        if (!(error instanceof PipelineError)) throw error;
+        return pipelineFailed(error, io);
       }
+      const spec = log.engine.sourceSpec(SOURCE);
+      if (spec === undefined) throw new Error(`the pipelines create no source ${SOURCE}`);
+      try {
+        log.input(SOURCE, inputDecoder(settings.format, spec));
+      } catch (error) {
+        if (!(error instanceof SqlError)) throw error;
+        throw new UsageError(`tidewatch analyze: --format ${settings.format}: ${error.message}`);
+      }
+      // The threads start meanwhile; the first chunks wait for them in their queues.
+      for (const file of files) {
+        const chunks =
+          file === '-'
+            ? (io.stdin ?? process.stdin)
+            : createReadStream(resolve(io.cwd, file), { highWaterMark: 1 << 20 });
+        try {
+          for await (const chunk of chunks as AsyncIterable<Uint8Array>) {
+            for (const t of threads) await t.write(chunk);
+            log.write(chunk);
+          }
+        } catch (error) {
+          if (error instanceof PipelineThreadError) return pipelineFailed(error, io);
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === undefined) throw error;
+          io.stderr.write(`tidewatch: analyze: cannot read ${file}: ${(error as Error).message}\n`);
+          return 1;
+        }
+        for (const t of threads) t.endInput();
+        log.endInput();
+      }
+      try {
+        await Promise.all(threads.map((t) => t.ready()));
+      } catch (error) {
+        if (error instanceof PipelineThreadError) return pipelineFailed(error, io);
+        throw error;
+      }
+      log.close();
+      const views = new CombinedViews(log.engine, await Promise.all(threads.map((t) => t.close())));
+      const seconds = (performance.now() - began) / 1000;
+      io.stdout.write(
+        settings.json
+          ? detectionsNdjson(views)
+          : textReport({
+              views,
+              read: log.read,
+              inputs: files.map((f) => (f === '-' ? 'stdin' : f)),
+              format: settings.format,
+              seconds,
+              top: settings.top,
+            }),
+      );
+      return 0;
+    } finally {
+      log.engine.close();
+      await Promise.all(threads.map((t) => t.terminate()));
     }
-    log.close();
-    const seconds = (performance.now() - began) / 1000;
-    io.stdout.write(
-      settings.json
-        ? detectionsNdjson(log.engine)
-        : textReport({
-            engine: log.engine,
-            read,
-            inputs: files.map((f) => (f === '-' ? 'stdin' : f)),
-            format: settings.format,
-            seconds,
-            top: settings.top,
-          }),
-    );
-    log.engine.close();
-    return 0;
   },
 });
+
+function pipelineFailed(error: Error, io: Io): number {
+  io.stderr.write(`tidewatch: pipeline ${error.message}\n`);
+  return 1;
+}

@@ -47,7 +47,7 @@ export async function runCommand<S extends readonly FlagSpec[]>(
   command: Command<S>,
   argv: readonly string[],
   io: Io,
-  everyFlagName: ReadonlySet<string>,
+  everyFlagName: () => Promise<ReadonlySet<string>>,
 ): Promise<number> {
   const specs = [...command.flags, configFlag] as const;
   const label = `tidewatch ${command.name}`;
@@ -61,7 +61,7 @@ export async function runCommand<S extends readonly FlagSpec[]>(
   }
   const named = scanned.values.get('config')?.[0] ?? io.env.TIDEWATCH_CONFIG;
   const file = readConfigFile(named || undefined, io.cwd);
-  checkConfigKeys(file, everyFlagName);
+  if (Object.keys(file.entries).length > 0) checkConfigKeys(file, await everyFlagName());
   const sources = { env: io.env, config: file.entries, ...(file.path ? { configPath: file.path } : {}) };
   const settings = resolveFlags(scanned, command.flags, sources, label);
   return command.run(settings, io, scanned.positionals);

@@ -1,24 +1,35 @@
-import { analyzeCommand } from './analyze.ts';
-import { BOUNCER_SUMMARY, bouncerCommand } from './bouncer.ts';
 import type { Command, Io } from './command.ts';
 import { runCommand } from './command.ts';
 import { UsageError } from './flags.ts';
-import { generateCommand } from './generate.ts';
-import { grafanaCommand } from './grafana.ts';
-import { recoverCommand } from './recover.ts';
-import { startCommand } from './start.ts';
 import { VERSION } from './version.ts';
 
-const commands: readonly Command[] = [
-  startCommand,
-  generateCommand,
-  recoverCommand,
-  grafanaCommand,
-  analyzeCommand,
-] as unknown as readonly Command[];
-const everyFlagName = new Set(commands.flatMap((c) => c.flags.map((f) => f.name)));
+/**
+ * The commands, each loaded when it runs: `start` brings DuckDB, Fastify and the Kafka client,
+ * which `analyze` or `generate` never use (half a second of start-up each time).
+ */
+const commandLoaders: readonly { readonly name: string; load(): Promise<Command> }[] = [
+  { name: 'start', load: async () => (await import('./start.ts')).startCommand as unknown as Command },
+  {
+    name: 'generate',
+    load: async () => (await import('./generate.ts')).generateCommand as unknown as Command,
+  },
+  { name: 'recover', load: async () => (await import('./recover.ts')).recoverCommand as unknown as Command },
+  { name: 'grafana', load: async () => (await import('./grafana.ts')).grafanaCommand as unknown as Command },
+  { name: 'analyze', load: async () => (await import('./analyze.ts')).analyzeCommand as unknown as Command },
+];
 
-function overview(): string {
+function allCommands(): Promise<Command[]> {
+  return Promise.all(commandLoaders.map((c) => c.load()));
+}
+
+/** Every command's flag names: the keys a config file may hold. */
+async function everyFlagName(): Promise<ReadonlySet<string>> {
+  return new Set((await allCommands()).flatMap((c) => c.flags.map((f) => f.name)));
+}
+
+async function overview(): Promise<string> {
+  const commands = await allCommands();
+  const { BOUNCER_SUMMARY } = await import('./bouncer.ts');
   const width = Math.max(...commands.map((c) => c.name.length), 'bouncer'.length) + 2;
   return [
     'tidewatch — real-time security monitoring for websites, driven by streaming SQL',
@@ -42,7 +53,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   const [first, ...rest] = argv;
   try {
     if (first === undefined || first === '--help' || first === '-h') {
-      io.stdout.write(`${overview()}\n`);
+      io.stdout.write(`${await overview()}\n`);
       return 0;
     }
     if (first === '--version' || first === '-v') {
@@ -52,7 +63,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     if (first === 'help') {
       const target = rest[0];
       if (target === undefined) {
-        io.stdout.write(`${overview()}\n`);
+        io.stdout.write(`${await overview()}\n`);
         return 0;
       }
       return await dispatch(target, ['--help'], io);
@@ -71,15 +82,15 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   }
 }
 
-function dispatch(name: string, argv: readonly string[], io: Io): Promise<number> {
+async function dispatch(name: string, argv: readonly string[], io: Io): Promise<number> {
   // Subcommands and a positional name: not the flag-only shape of the other commands.
-  if (name === 'bouncer') return bouncerCommand(argv, io);
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    const known = commands.map((c) => c.name).join(', ');
+  if (name === 'bouncer') return (await import('./bouncer.ts')).bouncerCommand(argv, io);
+  const loader = commandLoaders.find((c) => c.name === name);
+  if (!loader) {
+    const known = commandLoaders.map((c) => c.name).join(', ');
     throw new UsageError(`unknown command "${name}" (commands: ${known}, help)`);
   }
-  return runCommand(command, argv, io, everyFlagName);
+  return runCommand(await loader.load(), argv, io, everyFlagName);
 }
 
 function processIo(): Io {

@@ -2114,8 +2114,17 @@ function applyFilter(input: Plan, predicate: BoundExpr): Plan {
       if (split.residual !== undefined) rest.push(split.residual);
     }
   }
-  if (rest.length === 0) return plan;
-  return Object.freeze({ kind: 'Filter', input: plan, predicate: and(rest), columns: plan.columns });
+  if (plan.kind === 'Hop') {
+    // A conjunct over the input's own columns holds for all of a row's windows or none: it
+    // filters the input once instead of every window's copy.
+    const width = plan.input.columns.length;
+    const below = rest.filter((c) => [...columnsUsed(c)].every((i) => i < width));
+    if (below.length > 0) {
+      plan = Object.freeze({ ...plan, input: filtered(plan.input, below) });
+      rest.splice(0, rest.length, ...rest.filter((c) => !below.includes(c)));
+    }
+  }
+  return filtered(plan, rest);
 }
 
 function rankLimit(c: BoundExpr): { column: number; n: number } | undefined {

@@ -394,6 +394,11 @@ const VIEWS: Record<string, ViewDef> = {
     GROUP BY window_start, window_end`,
   hopped: `SELECT window_start, window_end, count(*) AS n, max(rt) AS max_rt
     FROM HOP(events, ts, INTERVAL '10 MINUTES', INTERVAL '30 MINUTES') GROUP BY window_start, window_end`,
+  // WHERE over the input's columns (filtered before the windows) and over a window's.
+  hopped_filtered: `SELECT window_start, usr, count(*) AS n, count(DISTINCT path) AS paths
+    FROM HOP(clicks, ts, INTERVAL '20 MINUTES', INTERVAL '1 HOUR')
+    WHERE ms > 100 AND (usr IS NULL OR path LIKE '%a%') AND ts >= window_start + INTERVAL '10 MINUTES'
+    GROUP BY window_start, usr`,
   // Floats with NaN and ±Infinity (NaN sorts above every number and equals itself).
   special_floats: `SELECT lower(usr) AS u, sum(ratio) AS s, avg(ratio) AS a, min(ratio) AS lo, max(ratio) AS hi,
       count(*) FILTER (WHERE ratio = 'NaN') AS nans, count(DISTINCT ratio) AS distinct_ratios,

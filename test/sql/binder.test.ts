@@ -231,6 +231,17 @@ describe('binding', () => {
       catalog,
     );
     assert.match(explainPlan(hop.plan), /Hop time=request_timestamp slide=00:00:10 size=00:01:00/);
+    // A condition over the input's columns filters the input once, not each window's copy.
+    const hopWhere = bindQuery(
+      select(
+        "SELECT window_start, count(*) FROM HOP(website_logs_source, request_timestamp, INTERVAL '10 seconds', INTERVAL '1 minute') AS h WHERE h.status_code = 401 AND window_end > request_timestamp + INTERVAL '30 seconds' GROUP BY window_start",
+      ),
+      catalog,
+    );
+    assert.match(
+      explainPlan(hopWhere.plan),
+      /Filter \(window_end > \(request_timestamp \+ '00:00:30'::interval\)\)\n {4}Hop time=request_timestamp slide=00:00:10 size=00:01:00\n {6}Filter \(status_code = 401\)\n {8}Scan website_logs_source/,
+    );
     const join = bindQuery(
       select(
         'SELECT a.username, b.total_requests FROM website_logs_source a LEFT JOIN website_user_metrics b ON a.username = b.username AND b.total_requests > 10',

@@ -173,7 +173,10 @@ export function textKernel(fn: string, arity: number): Kernel | undefined {
     case 'substr':
       return arity === 2 ? strict((s: string, a: number) => substr(s, a)) : strict(substr);
     case 'replace':
-      return strict((s: string, from: string, to: string) => (from === '' ? s : s.split(from).join(to)));
+      // Most strings hold no `from` (a chain of replaces decoding escapes): no split for those.
+      return strict((s: string, from: string, to: string) =>
+        from === '' || !s.includes(from) ? s : s.split(from).join(to),
+      );
     case 'split_part':
       return strict(splitPart);
     case 'strpos':
