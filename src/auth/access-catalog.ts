@@ -3,6 +3,9 @@
  * GRANT and REVOKE change, as plain data (`snapshot`) so that it is committed with the
  * engine's state and restored from it. `root` is the superuser of a fresh catalog and cannot
  * be dropped, renamed or demoted. Passwords are kept as SCRAM secrets only (scram-secret.ts).
+ * Each relation and sink has an owner, who has every privilege on it and may drop it: the
+ * user who created it, root for what has no owner recorded (created before owners were, or by
+ * root); a user may create only when granted CREATE on the schema (`creators`).
  *
  * Who may change what is not decided here (access-statements-run.ts), only what a change
  * means: a user's privileges go with it, a relation's grants go with the relation, and a
@@ -38,12 +41,22 @@ export interface Grant {
   readonly grantorId: number;
 }
 
+/** Who owns an object (a relation or a sink), by its name as the engine has it. */
+export interface Ownership {
+  readonly object: string;
+  readonly userId: number;
+}
+
 export interface AccessSnapshot {
   readonly kind: 'tidewatch-access';
   readonly version: 1;
   readonly nextId: number;
   readonly users: readonly User[];
   readonly grants: readonly Grant[];
+  /** Objects not owned by root (absent in catalogs written before owners were kept). */
+  readonly owners?: readonly Ownership[];
+  /** Users granted CREATE on schema public. */
+  readonly creators?: readonly number[];
 }
 
 export type UserAttributes = Partial<
@@ -83,11 +96,16 @@ export class AccessState {
   #nextId: number;
   readonly #users = new Map<string, User>();
   readonly #grants = new Map<string, Grant>();
+  /** Object name → its owner's id (root's objects are not here). */
+  readonly #owners = new Map<string, number>();
+  readonly #creators = new Set<number>();
 
   constructor(s: AccessSnapshot) {
     this.#nextId = s.nextId;
     for (const u of s.users) this.#users.set(u.name, u);
     for (const g of s.grants) this.#grants.set(grantKey(g.userId, g.relation, g.privilege), g);
+    for (const o of s.owners ?? []) this.#owners.set(o.object, o.userId);
+    for (const id of s.creators ?? []) this.#creators.add(id);
   }
 
   snapshot(): AccessSnapshot {
@@ -97,7 +115,63 @@ export class AccessState {
       nextId: this.#nextId,
       users: this.users(),
       grants: this.grants(),
+      owners: [...this.#owners]
+        .map(([object, userId]) => ({ object, userId }))
+        .sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0)),
+      creators: [...this.#creators].sort((a, b) => a - b),
     };
+  }
+
+  /** The owners of objects not owned by root: name → user id. */
+  owners(): ReadonlyMap<string, number> {
+    return new Map(this.#owners);
+  }
+
+  /** The id of the user owning `object` (root's when none is recorded). */
+  ownerId(object: string): number {
+    return this.#owners.get(object) ?? ROOT_ID;
+  }
+
+  /** Whether `user` owns `object`. */
+  owns(user: string, object: string): boolean {
+    const u = this.#users.get(user);
+    return u !== undefined && this.ownerId(object) === u.id;
+  }
+
+  /** Records `user` as the owner of `object` (root: no record). */
+  setOwner(object: string, user: string): void {
+    const u = this.#existing(user);
+    if (u.id === ROOT_ID) this.#owners.delete(object);
+    else this.#owners.set(object, u.id);
+  }
+
+  /**
+   * Forgets the owners of objects that do not exist: a crash between recording a CREATE's owner
+   * and committing the CREATE leaves one, which an object later made under that name at start
+   * (by a pipeline, not a user) must not inherit.
+   */
+  forgetOwnersExcept(exists: (object: string) => boolean): void {
+    for (const object of [...this.#owners.keys()]) if (!exists(object)) this.#owners.delete(object);
+  }
+
+  /** Whether `user` may create objects: a superuser, or one granted CREATE on the schema. */
+  mayCreate(user: string): boolean {
+    const u = this.#users.get(user);
+    return u !== undefined && (u.superuser || this.#creators.has(u.id));
+  }
+
+  /** Whether `user` was granted CREATE on the schema. */
+  hasCreate(user: string): boolean {
+    const u = this.#users.get(user);
+    return u !== undefined && this.#creators.has(u.id);
+  }
+
+  grantCreate(user: string): void {
+    this.#creators.add(this.#existing(user).id);
+  }
+
+  revokeCreate(user: string): void {
+    this.#creators.delete(this.#existing(user).id);
   }
 
   user(name: string): User | undefined {
@@ -129,14 +203,20 @@ export class AccessState {
   allows(user: string, relation: string, privilege: Privilege): boolean {
     const u = this.#users.get(user);
     if (u === undefined) return false;
-    return u.superuser || this.#grants.has(grantKey(u.id, relation, privilege));
+    return (
+      u.superuser || this.ownerId(relation) === u.id || this.#grants.has(grantKey(u.id, relation, privilege))
+    );
   }
 
   /** Whether `user` may grant `privilege` on `relation` to others. */
   mayGrant(user: string, relation: string, privilege: Privilege): boolean {
     const u = this.#users.get(user);
     if (u === undefined) return false;
-    return u.superuser || this.#grants.get(grantKey(u.id, relation, privilege))?.grantOption === true;
+    return (
+      u.superuser ||
+      this.ownerId(relation) === u.id ||
+      this.#grants.get(grantKey(u.id, relation, privilege))?.grantOption === true
+    );
   }
 
   createUser(name: string, attributes: UserAttributes): void {
@@ -181,6 +261,14 @@ export class AccessState {
         SqlState.objectInUse,
         `cannot drop role ${ROOT_USER} because it is required by the database system`,
       );
+    const owned = [...this.#owners].filter(([, id]) => id === u.id).map(([object]) => object);
+    if (owned.length > 0)
+      throw new SqlError(
+        SqlState.dependentObjectsStillExist,
+        `role "${name}" cannot be dropped because some objects depend on it`,
+        undefined,
+        { detail: owned.map((o) => `owner of ${o}`).join('\n'), hint: 'Drop them first.' },
+      );
     const granted = [...this.#grants.values()].filter((g) => g.grantorId === u.id && g.userId !== u.id);
     if (granted.length > 0)
       throw new SqlError(
@@ -193,6 +281,7 @@ export class AccessState {
         },
       );
     for (const [key, g] of this.#grants) if (g.userId === u.id) this.#grants.delete(key);
+    this.#creators.delete(u.id);
     this.#users.delete(name);
   }
 
@@ -243,9 +332,10 @@ export class AccessState {
     else this.#grants.delete(key);
   }
 
-  /** A relation is gone: so are the privileges on it (one created again under its name has none). */
+  /** A relation or sink is gone: so are its owner and the privileges on it (one created again under its name has none). */
   forgetRelation(relation: string): void {
     for (const [key, g] of this.#grants) if (g.relation === relation) this.#grants.delete(key);
+    this.#owners.delete(relation);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `tidewatch_audit`: tidewatch's own audit trail as a source that views can read — every login
- * to the PostgreSQL endpoint (user, client address, method, success or failure), every DDL
+ * to the PostgreSQL endpoint (user, client address, method, success or failure), every request
+ * the HTTP API refused for its bearer token (a failed login of method `bearer`), every DDL
  * statement and every change of users and privileges a client ran or had refused, with its
  * event time. It is a system source: created at start, fed by tidewatch alone (no client may
  * post into it, drop it or alter it), readable by superusers and whoever they grant it to.
@@ -57,10 +58,32 @@ export interface StatementAudit {
   readonly refused?: Refusal;
 }
 
-export type AuditEvent = LoginAudit | StatementAudit;
+/** A request to the HTTP API refused for its bearer token, missing (28000) or wrong (28P01). */
+export interface TokenAudit {
+  readonly kind: 'token';
+  readonly address: string;
+  /** `GET /api/status`: the method and path, without the query string. */
+  readonly request: string;
+  readonly refused: Refusal;
+}
+
+export type AuditEvent = LoginAudit | StatementAudit | TokenAudit;
 
 /** The event as the source's JSON record, as it is logged (event time ISO 8601, UTC). */
 export function auditRecord(event: AuditEvent, atMs: number): Record<string, unknown> {
+  if (event.kind === 'token')
+    return {
+      event_time: new Date(atMs).toISOString(),
+      kind: 'login',
+      user_name: null,
+      client_address: event.address,
+      method: 'bearer',
+      database_name: null,
+      success: false,
+      statement: event.request,
+      sqlstate: event.refused.sqlstate,
+      message: event.refused.message,
+    };
   return {
     event_time: new Date(atMs).toISOString(),
     kind: event.kind,

@@ -41,6 +41,10 @@ export function describeAccessStatement(s: AccessStatement): string {
       return `GRANT ${s.privileges === 'ALL' ? 'ALL' : s.privileges.join(', ')} ON ${target(s.target)} TO ${s.users.join(', ')}${s.withGrantOption ? ' WITH GRANT OPTION' : ''}`;
     case 'Revoke':
       return `REVOKE ${s.grantOptionOnly ? 'GRANT OPTION FOR ' : ''}${s.privileges === 'ALL' ? 'ALL' : s.privileges.join(', ')} ON ${target(s.target)} FROM ${s.users.join(', ')}${s.cascade ? ' CASCADE' : ''}`;
+    case 'GrantCreate':
+      return `GRANT CREATE ON SCHEMA ${s.schemas.join(', ')} TO ${s.users.join(', ')}`;
+    case 'RevokeCreate':
+      return `REVOKE CREATE ON SCHEMA ${s.schemas.join(', ')} FROM ${s.users.join(', ')}`;
     default: {
       const never: never = s;
       throw new Error(`unknown access statement ${String(never)}`);

@@ -3,7 +3,8 @@
  * user, with RisingWave's rules of who may: a superuser anything; a user with CREATEUSER may
  * create, alter, rename and drop users that are not superusers; anyone may change their own
  * password; a privilege is granted or revoked by a superuser or by a user holding it WITH
- * GRANT OPTION. The whole statement applies or nothing does.
+ * GRANT OPTION or owning the relation; CREATE on the schema by a superuser (who owns it). The
+ * whole statement applies or nothing does.
  */
 import type { AccessStatement, GrantObjectKind, GrantTarget, Privilege } from '../sql/access-statements.ts';
 import { SqlError, SqlState, undefinedTable } from '../sql/errors.ts';
@@ -169,6 +170,22 @@ function grantOrRevoke(
     }
 }
 
+/** GRANT or REVOKE CREATE ON SCHEMA public: the schema is root's, so a superuser's to give. */
+function schemaCreate(
+  state: AccessState,
+  actor: User,
+  s: AccessStatement & { kind: 'GrantCreate' | 'RevokeCreate' },
+): void {
+  for (const schema of s.schemas)
+    if (schema !== 'public') throw new SqlError('3F000', `schema "${schema}" does not exist`);
+  if (!actor.superuser) throw permissionDenied('schema', 'public');
+  for (const user of s.users) {
+    if (state.user(user) === undefined) throw undefinedRole(user);
+    if (s.kind === 'GrantCreate') state.grantCreate(user);
+    else state.revokeCreate(user);
+  }
+}
+
 /**
  * Runs `s` as `actor` (the session's user) on `catalog`; `relations`: those privileges can be
  * granted on now. Throws SqlError (42501 when the actor may not) and then changes nothing.
@@ -200,6 +217,12 @@ export function runAccessStatement(
         return { tag: 'GRANT_PRIVILEGE', notices };
       case 'Revoke':
         grantOrRevoke(state, actor, s, relations);
+        return { tag: 'REVOKE_PRIVILEGE', notices };
+      case 'GrantCreate':
+        schemaCreate(state, actor, s);
+        return { tag: 'GRANT_PRIVILEGE', notices };
+      case 'RevokeCreate':
+        schemaCreate(state, actor, s);
         return { tag: 'REVOKE_PRIVILEGE', notices };
       default: {
         const never: never = s;

@@ -1,7 +1,8 @@
 /**
  * What a session's user may do, asked before each statement runs: reading a relation needs
- * SELECT on it, INSERT/UPDATE/DELETE (and COPY FROM) the privilege of that name, and what
- * changes the catalog or the server — CREATE, DROP, FLUSH, ALTER SYSTEM — a superuser.
+ * SELECT on it, INSERT/UPDATE/DELETE (and COPY FROM) the privilege of that name (its owner has
+ * them all), CREATE the CREATE privilege on the schema (and SELECT on what a view or sink
+ * reads), DROP ownership of what it drops, and FLUSH and ALTER SYSTEM a superuser.
  * PostgreSQL's and RisingWave's own catalog relations stay readable by everyone. A refusal is
  * SqlError 42501 in PostgreSQL's words.
  */
@@ -31,6 +32,16 @@ const CREATES: ReadonlySet<Statement['kind']> = new Set([
 
 const RELATION_KINDS: ReadonlySet<string> = new Set(['source', 'table', 'materialized view', 'view']);
 
+/** A name of schema public without its schema. */
+export function unqualified(name: string): string {
+  return name.startsWith('public.') ? name.slice('public.'.length) : name;
+}
+
+/** The object a CREATE statement makes, or undefined for any other statement. */
+export function createdObject(s: Statement): string | undefined {
+  return CREATES.has(s.kind) ? unqualified((s as Statement & { name: string }).name) : undefined;
+}
+
 export class SessionPrivileges {
   readonly #access: () => AccessState;
   readonly #kindOf: (relation: string) => GrantObjectKind | undefined;
@@ -57,7 +68,7 @@ export class SessionPrivileges {
 
   /** Throws 42501 unless the user may use `privilege` on `relation` (names that are no relation pass). */
   require(qualified: string, privilege: Privilege): void {
-    const relation = qualified.startsWith('public.') ? qualified.slice('public.'.length) : qualified;
+    const relation = unqualified(qualified);
     const kind = this.#kindOf(relation);
     if (kind === undefined) return;
     if (!this.#access().allows(this.user, relation, privilege)) throw permissionDenied(kind, relation);
@@ -90,7 +101,9 @@ export class SessionPrivileges {
         this.requireReads(relationsRead(s));
         return;
       case 'Drop':
-        for (const name of s.names) {
+        for (const qualified of s.names) {
+          const name = unqualified(qualified);
+          if (this.#access().owns(this.user, name)) continue;
           const kind = this.#kindOf(name);
           if (kind !== undefined) throw mustBeOwner(kind, name);
           // A relation that is not there: the engine says so (or skips it, IF EXISTS).
@@ -104,9 +117,11 @@ export class SessionPrivileges {
       case 'Flush':
         throw mustBeSuperuser('FLUSH');
       default:
-        if (CREATES.has(s.kind))
+        if (!CREATES.has(s.kind)) throw mustBeSuperuser(`run ${s.kind}`);
+        if (!this.#access().mayCreate(this.user))
           throw new SqlError(SqlState.insufficientPrivilege, 'permission denied for schema public');
-        throw mustBeSuperuser(`run ${s.kind}`);
+        // As PostgreSQL: a view (or a sink) may read only what its creator may.
+        this.requireReads(relationsRead(s));
     }
   }
 }

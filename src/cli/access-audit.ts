@@ -5,10 +5,13 @@ import { parseScramSecret, type ScramSecret } from '../auth/scram-secret.ts';
 
 /**
  * `login FAILED: user "alice" database "dev" from 127.0.0.1 (scram-sha-256): 28P01 "…"`,
+ * `login FAILED: HTTP "GET /api/status" from 127.0.0.1 (bearer): 28P01 "…"`,
  * `access: "GRANT SELECT ON v TO \"alice\"" by "root" from 127.0.0.1`, `ddl: …` likewise
  * (names and statements quoted as JSON: no line breaks slip in).
  */
 export function auditLine(event: AuditEvent): string {
+  if (event.kind === 'token')
+    return `login FAILED: HTTP ${JSON.stringify(event.request)} from ${event.address} (bearer): ${event.refused.sqlstate} ${JSON.stringify(event.refused.message)}`;
   const refused = event.refused;
   if (event.kind === 'login') {
     const login = `user ${JSON.stringify(event.user)} database ${JSON.stringify(event.database)} from ${event.address} (${event.method})`;

@@ -698,6 +698,15 @@ async function serve(
       ingest: ingestInto(durable),
       // The decisions API checks its bouncers' X-Api-Key instead of the bearer token.
       isPublic: (path) => isWebAsset(path) || isDecisionsApiPath(path),
+      onTokenRefused: ({ address, method, path, missing }) =>
+        audit.record({
+          kind: 'token',
+          address,
+          request: `${method} ${path}`,
+          refused: missing
+            ? { sqlstate: '28000', message: 'no bearer token' }
+            : { sqlstate: '28P01', message: 'wrong bearer token' },
+        }),
       extend: async (app) => {
         registerDecisionsApi(app, { blocklists, dataDir });
         registerDashboardApi(app, {

@@ -574,7 +574,7 @@ export class Engine implements Catalog {
     this.#epochListeners.push(listener);
   }
 
-  /** Called with each table, source or view a DROP removes (CASCADE's dependents included), as it goes. */
+  /** Called with each table, source, view or sink a DROP removes (CASCADE's dependents included), as it goes. */
   onRelationDropped(listener: (relation: string) => void): void {
     this.#dropListeners.push(listener);
   }
@@ -1433,13 +1433,14 @@ export class Engine implements Catalog {
     for (const n of names)
       if (!this.#sinks.has(n) && !s.ifExists)
         throw new SqlError(SqlState.undefinedObject, `sink "${n}" does not exist`);
-    for (const n of names) this.#sinks.delete(n);
+    for (const n of names) if (this.#sinks.delete(n)) for (const l of this.#dropListeners) l(n);
     return { tag };
   }
 
   #dropCascade(rel: Relation): void {
     if (!this.#relations.has(rel.name)) return;
-    for (const sink of this.#sinks.readersOf(rel.name)) this.#sinks.delete(sink.name);
+    for (const sink of this.#sinks.readersOf(rel.name))
+      if (this.#sinks.delete(sink.name)) for (const l of this.#dropListeners) l(sink.name);
     for (const d of this.#dependents(rel.name)) this.#dropCascade(d);
     const unused: Operator[] = [rel.upstream];
     if (rel.store !== undefined && rel.store !== rel.upstream) unused.push(rel.store);

@@ -42,8 +42,9 @@ export class SinkCatalog {
     this.#sinks.set(sink.name.toLowerCase(), sink);
   }
 
-  delete(name: string): void {
-    this.#sinks.delete(name.toLowerCase());
+  /** Drops a sink; whether there was one. */
+  delete(name: string): boolean {
+    return this.#sinks.delete(name.toLowerCase());
   }
 
   /** The sinks reading `relation`. */

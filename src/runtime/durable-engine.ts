@@ -296,6 +296,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     }
     // Restoring runs the catalog's drops again: the grants restored are those after them.
     engine.onRelationDropped((relation) => access.change((a) => a.forgetRelation(relation)));
+    const objects = new Set([...engine.relations(), ...engine.sinks()].map((o) => o.name));
+    access.change((a) => a.forgetOwnersExcept((object) => objects.has(object)));
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
     engine.onSourceInput((source, rows) => pending.addRaw(source, rows));
     // The logs are applied again in the order their records were made, before anything new

@@ -1,7 +1,10 @@
 /**
  * The HTTP API, on Fastify: `/healthz`, JSON routes (`/api/…`), and `POST /ingest/<source>`
  * for log shippers. With a token, every request but `/healthz` must carry
- * `Authorization: Bearer <token>`. Errors are JSON `{ "error": … }` with a 4xx for what the
+ * `Authorization: Bearer <token>`; one without it, or with another, is reported
+ * (`onTokenRefused`) and counts against its client address, which after a few such failures
+ * is answered 429 for a wait doubling with each (as the PostgreSQL endpoint's failed logins
+ * wait, `LoginThrottle`) without its token being looked at. Errors are JSON `{ "error": … }` with a 4xx for what the
  * request got wrong; values of rows keep their exactness (`jsonValue`).
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -11,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatNumeric, isNumericValue } from '../sql/numeric.ts';
+import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.ts';
 
 /** A GET route's answer from the request's query string. */
 export type JsonHandler = (query: URLSearchParams) => unknown;
@@ -49,6 +53,20 @@ export interface HttpApiOptions {
   readonly extend?: (app: FastifyInstance) => Promise<void> | void;
   /** Paths served without the token: files holding no data (the page, its script and styles). */
   readonly isPublic?: (path: string) => boolean;
+  /** How refused tokens slow their address down (default: LoginThrottle's). */
+  readonly tokenThrottle?: LoginThrottleOptions;
+  /** Told of every request refused for its token (not of those refused while their address waits). */
+  readonly onTokenRefused?: (refusal: TokenRefusal) => void;
+}
+
+/** A request refused with 401: its bearer token was missing or wrong. */
+export interface TokenRefusal {
+  readonly address: string;
+  readonly method: string;
+  /** The path asked for, without its query string (which may hold anything). */
+  readonly path: string;
+  /** No bearer token at all, rather than a wrong one. */
+  readonly missing: boolean;
 }
 
 /**
@@ -88,10 +106,30 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     reply.header('referrer-policy', 'no-referrer');
     return payload;
   });
+  const throttle = new LoginThrottle(options.tokenThrottle);
   app.addHook('onRequest', async (request, reply) => {
-    if (options.token === undefined || request.url === '/healthz' || authorized(request, options.token))
+    const token = options.token;
+    if (token === undefined || request.url === '/healthz') return;
+    const path = pathOf(request.url);
+    if (path !== undefined && options.isPublic?.(path) === true) return;
+    const address = request.ip;
+    const wait = throttle.waitLeftMs(address);
+    if (wait > 0) {
+      reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      await sendJson(reply, 429, { error: 'too many requests with a wrong bearer token from this address' });
       return;
-    if (options.isPublic?.(new URL(request.url, 'http://localhost').pathname) === true) return;
+    }
+    const given = bearerToken(request);
+    // A right token does not forget the failures: a dashboard polling every second from the
+    // address a guesser shares (a NAT) would otherwise give the guesser free tries again and again.
+    if (given !== undefined && sameSecret(given, token)) return;
+    throttle.failed(address);
+    options.onTokenRefused?.({
+      address,
+      method: request.method,
+      path: path ?? '?',
+      missing: given === undefined,
+    });
     reply.header('www-authenticate', 'Bearer realm="tidewatch"');
     await sendJson(reply, 401, { error: 'a bearer token is required' });
   });
@@ -171,11 +209,25 @@ function splitUnits(request: FastifyRequest, limit: number): string[] {
   });
 }
 
-function authorized(request: FastifyRequest, token: string): boolean {
-  const header = request.headers.authorization ?? '';
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** The path of a request's URL; undefined when it is not one. */
+function pathOf(url: string): string | undefined {
+  try {
+    return new URL(url, 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The request's bearer token; undefined without one. */
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') === true ? header.slice(7) : undefined;
+}
+
+function sameSecret(given: string, token: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;

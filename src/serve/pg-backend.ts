@@ -13,7 +13,7 @@ import { DASHBOARD_USER } from '../auth/built-in-users.ts';
 import { describeAccessStatement } from '../auth/describe-access-statement.ts';
 import { mustBeOwner } from '../auth/permission-denied.ts';
 import { type GrantableRelation, runAccessStatement } from '../auth/run-access-statement.ts';
-import { SessionPrivileges } from '../auth/session-privileges.ts';
+import { createdObject, SessionPrivileges } from '../auth/session-privileges.ts';
 import { refuseSystemChange } from '../auth/system-relations.ts';
 import type { RelationInfo, StatementResult, WrittenAs } from '../engine/engine.ts';
 import type { SystemParameter } from '../runtime/system-parameters.ts';
@@ -25,6 +25,7 @@ import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
 import { redactDefinition, redactOptions } from '../sql/secret-options.ts';
+import type { Statement } from '../sql/statement.ts';
 import { identName, stringValue, type Token } from '../sql/tokens.ts';
 import { type SqlType, T, type Value } from '../sql/types.ts';
 import {
@@ -516,14 +517,41 @@ class TidewatchSession implements PgSession {
         ...(refused === undefined ? {} : { refused }),
       });
     try {
-      refuseSystemChange(parseStatement(statement.text));
-      const results = await this.#engine(statement, params, types);
+      const parsed = parseStatement(statement.text);
+      refuseSystemChange(parsed);
+      const disown = this.#claimOwnership(parsed);
+      const results = await this.#engine(statement, params, types).catch((e: unknown) => {
+        disown();
+        throw e;
+      });
       audit();
       return results;
     } catch (e) {
       if (e instanceof SqlError) audit({ sqlstate: e.sqlstate, message: e.message });
       throw e;
     }
+  }
+
+  /**
+   * Records the session's user as the owner of what `s` creates before it runs, so that the
+   * owner is committed in the CREATE's own epoch; the function returned gives the name back to
+   * whoever had it before when the CREATE fails. Nothing for an object there already.
+   */
+  #claimOwnership(s: Statement): () => void {
+    const object = createdObject(s);
+    const exists = (name: string) =>
+      this.#deps.relations().some((r) => r.name === name) ||
+      (this.#deps.sinks?.() ?? []).some((k) => k.name === name);
+    if (object === undefined || exists(object)) return () => undefined;
+    const catalog = this.#identity.access.catalog;
+    const user = this.#privileges.user;
+    const before = catalog.now.ownerId(object);
+    const beforeName = catalog.now.users().find((u) => u.id === before)?.name;
+    catalog.change((a) => a.setOwner(object, user));
+    return () => {
+      if (!catalog.now.owns(user, object) || beforeName === undefined) return;
+      catalog.change((a) => a.setOwner(object, beforeName));
+    };
   }
 
   cursorColumns(name: string): readonly PgColumn[] | undefined {
@@ -684,6 +712,7 @@ export class TidewatchPgBackend implements PgBackend {
             login: u.login,
             hasPassword: u.password !== null,
           })),
+          owners: Object.fromEntries(catalog.now.owners()),
           grants: catalog.now.grants().map((g) => ({
             grantee: name(g.userId),
             grantor: name(g.grantorId),

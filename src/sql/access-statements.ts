@@ -10,6 +10,8 @@
  *   TO user [, …] [WITH GRANT OPTION] [GRANTED BY user]`, and `ON ALL {TABLES | MATERIALIZED
  *   VIEWS | SOURCES} IN SCHEMA schema [, …]`
  * - `REVOKE [GRANT OPTION FOR] … ON … FROM user [, …] [GRANTED BY user] [CASCADE | RESTRICT]`
+ * - `GRANT CREATE ON SCHEMA schema [, …] TO user [, …]`, `REVOKE CREATE ON SCHEMA … FROM …`:
+ *   who may create objects (which they then own)
  *
  * Positions in errors are 1-based offsets into the script the tokens were scanned from.
  */
@@ -64,6 +66,11 @@ export type AccessStatement =
       /** CASCADE: what the users granted onwards goes too (else such grants refuse the REVOKE). */
       readonly cascade: boolean;
       readonly grantedBy?: string;
+    }
+  | {
+      readonly kind: 'GrantCreate' | 'RevokeCreate';
+      readonly schemas: readonly string[];
+      readonly users: readonly string[];
     };
 
 export type AccessStatementKind = AccessStatement['kind'];
@@ -230,7 +237,21 @@ function readGrantedBy(span: TokenSpan, i: number): { grantedBy?: string; next: 
   return { grantedBy: n.name, next: n.next };
 }
 
+/** `CREATE ON SCHEMA s [, …] TO|FROM u [, …]` from `i` (CREATE), or undefined when it is not that. */
+function readSchemaCreate(span: TokenSpan, i: number, grant: boolean): AccessStatement | undefined {
+  if (!(word(span, i) === 'CREATE' && word(span, i + 1) === 'ON' && word(span, i + 2) === 'SCHEMA'))
+    return undefined;
+  const schemas = readUserNames(span, i + 3);
+  const users = readUserNames(span, expectWord(span, schemas.next, grant ? 'TO' : 'FROM'));
+  let end = users.next;
+  if (!grant && (word(span, end) === 'CASCADE' || word(span, end) === 'RESTRICT')) end++;
+  expectEnd(span, end);
+  return { kind: grant ? 'GrantCreate' : 'RevokeCreate', schemas: schemas.names, users: users.names };
+}
+
 function readGrant(span: TokenSpan): AccessStatement {
+  const create = readSchemaCreate(span, 1, true);
+  if (create !== undefined) return create;
   const p = readPrivileges(span, 1);
   const t = readTarget(span, expectWord(span, p.next, 'ON'));
   const users = readUserNames(span, expectWord(span, t.next, 'TO'));
@@ -253,6 +274,8 @@ function readGrant(span: TokenSpan): AccessStatement {
 }
 
 function readRevoke(span: TokenSpan): AccessStatement {
+  const create = readSchemaCreate(span, 1, false);
+  if (create !== undefined) return create;
   let i = 1;
   let grantOptionOnly = false;
   if (isWord(span.tokens[1], 'GRANT') && isWord(span.tokens[2], 'OPTION') && isWord(span.tokens[3], 'FOR')) {

@@ -200,3 +200,45 @@ test('what statements need: DML its privilege and SELECT on what it reads; DDL, 
   privileges(c, 'root').requireForStatement(parseStatement('DROP MATERIALIZED VIEW v1'));
   p.requireReads(['pg_class']);
 });
+
+test('CREATE on the schema lets a user create; it owns what it creates: every privilege, grants, DROP; ownership is kept and goes with the object', () => {
+  const c = new AccessCatalog();
+  run(c, 'root', 'CREATE USER alice');
+  run(c, 'root', 'CREATE USER bob');
+  const alice = privileges(c, 'alice');
+  const check = (p: SessionPrivileges, sql: string) => p.requireForStatement(parseStatement(sql));
+  refuses(c, 'alice', 'GRANT CREATE ON SCHEMA public TO bob', '42501', /permission denied for schema public/);
+  refuses(c, 'root', 'GRANT CREATE ON SCHEMA elsewhere TO alice', '3F000');
+  refuses(c, 'root', 'GRANT CREATE ON SCHEMA public TO nobody', '42704');
+  run(c, 'root', 'GRANT CREATE ON SCHEMA public TO alice');
+  check(alice, 'CREATE TABLE x (a int)');
+  check(alice, 'CREATE MATERIALIZED VIEW w AS SELECT 1 AS one');
+  assert.throws(
+    () => check(alice, 'CREATE MATERIALIZED VIEW w AS SELECT * FROM v1'),
+    /permission denied for materialized view v1/,
+  );
+  c.change((s) => s.setOwner('t', 'alice'));
+  assert.equal(c.now.allows('alice', 't', 'DELETE'), true);
+  assert.equal(c.now.allows('bob', 't', 'SELECT'), false);
+  check(alice, 'DROP TABLE t');
+  assert.throws(() => check(privileges(c, 'bob'), 'DROP TABLE t'), /must be owner of table t/);
+  run(c, 'alice', 'GRANT SELECT ON t TO bob');
+  assert.equal(c.now.allows('bob', 't', 'SELECT'), true);
+  refuses(c, 'root', 'DROP USER alice', '2BP01', /some objects depend on it/);
+  // Kept in the snapshot, as everything else.
+  const again = new AccessCatalog(c.snapshot());
+  assert.equal(again.now.owns('alice', 't'), true);
+  assert.equal(again.now.mayCreate('alice'), true);
+  // A name given back to root (its CREATE failed), a dropped object, a revoked CREATE.
+  c.change((s) => s.setOwner('t', 'root'));
+  assert.equal(c.now.owns('alice', 't'), false);
+  c.change((s) => s.setOwner('t', 'alice'));
+  c.change((s) => s.forgetRelation('t'));
+  assert.equal(c.now.ownerId('t'), c.now.user('root')?.id);
+  c.change((s) => s.setOwner('gone', 'alice'));
+  c.change((s) => s.forgetOwnersExcept((name) => name !== 'gone'));
+  assert.equal(c.now.owns('alice', 'gone'), false);
+  run(c, 'root', 'REVOKE CREATE ON SCHEMA public FROM alice');
+  assert.throws(() => check(alice, 'CREATE TABLE y (a int)'), /permission denied for schema public/);
+  run(c, 'root', 'DROP USER alice');
+});

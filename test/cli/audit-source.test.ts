@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { fromAddress } from '../helpers/local-address.ts';
+import { eventually } from '../helpers/poll-query.ts';
 import { psql } from '../helpers/psql.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
@@ -61,20 +62,6 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
     return e as { code: string; message: string };
   }
   assert.fail('succeeded');
-}
-
-/** Polls `sql` until `done` holds of its rows (or 20 s pass). */
-async function eventually(
-  c: pg.Client,
-  sql: string,
-  done: (rows: Record<string, unknown>[]) => boolean,
-): Promise<Record<string, unknown>[]> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const { rows } = await c.query(sql);
-    if (done(rows) || Date.now() > until) return rows;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const FAILURES = 'SELECT client_address, failures FROM failed_logins ORDER BY client_address';

@@ -16,6 +16,7 @@ import { type TestContext, test } from 'node:test';
 import pg from 'pg';
 import { psql } from '../helpers/psql.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
+import { failure, refused } from '../helpers/sql-failure.ts';
 
 const ROOT_PASSWORD = 'root-secret-1';
 const ALICE_PASSWORD = 'alice-secret-2';
@@ -49,23 +50,6 @@ async function connect(
   client.on('error', () => undefined);
   await client.connect();
   return client;
-}
-
-/** The SQLSTATE and message a promise fails with. */
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { code?: string; message: string };
-    return { code: err.code ?? '', message: err.message };
-  }
-  assert.fail('expected a failure');
-}
-
-async function refused(p: Promise<unknown>, message: RegExp): Promise<void> {
-  const f = await failure(p);
-  assert.equal(f.code, '42501', `${f.message}`);
-  assert.match(f.message, message);
 }
 
 async function rows(client: pg.Client, sql: string, params: unknown[] = []): Promise<unknown[][]> {

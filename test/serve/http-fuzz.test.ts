@@ -1,9 +1,11 @@
 /**
  * A seeded fuzz of the HTTP API of the real `tidewatch start --password`: 10,000 requests of
- * every method to its paths and to random ones, with and without the right token, with bodies
+ * every method to its paths and to random ones, with and without the right token — the right
+ * one from a few loopback addresses, wrong and missing ones from many others, which the token
+ * throttle answers 401 and then 429 without ever slowing the first — with bodies
  * that are broken JSON, NDJSON with bad lines, random bytes, gzip that is not gzip, huge
  * declared lengths and query strings of any shape. No request may crash the process or get a
- * 5xx; each answer is JSON or the page; afterwards the server still answers, its source holds
+ * 5xx; each answer is JSON or the page; every 401 is one line of the audit trail; afterwards the server still answers, its source holds
  * exactly the units the fuzz had accepted (as rows or dead letters), and the PostgreSQL endpoint
  * still works.
  */
@@ -61,7 +63,12 @@ interface Answer {
   readonly status: number;
   readonly type: string;
   readonly accepted?: number;
+  /** The `error` of a 4xx answer. */
+  readonly error?: string;
 }
+
+/** What the token throttle answers while an address waits. */
+const THROTTLED = /wrong bearer token from this address/;
 
 /** One raw HTTP request (node's client, so that any method, header and length can be sent). */
 function send(
@@ -69,9 +76,11 @@ function send(
   path: string,
   headers: Record<string, string>,
   body: Buffer | undefined,
+  localAddress: string,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const r = httpRequest(`${server.httpUrl}${path}`, { method, headers, timeout: 30_000 }, (response) => {
+    const options = { method, headers, timeout: 30_000, localAddress };
+    const r = httpRequest(`${server.httpUrl}${path}`, options, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (c: Buffer) => chunks.push(c));
       response.on('end', () => {
@@ -79,11 +88,11 @@ function send(
         let accepted: number | undefined;
         if (response.statusCode === 200 && path.startsWith('/ingest/fuzzed'))
           accepted = (JSON.parse(text) as { accepted: number }).accepted;
-        resolve({
-          status: response.statusCode ?? 0,
-          type: String(response.headers['content-type'] ?? ''),
-          accepted,
-        });
+        const status = response.statusCode ?? 0;
+        let error: string | undefined;
+        if (status >= 400 && method !== 'HEAD' && /json/.test(String(response.headers['content-type'])))
+          error = (JSON.parse(text) as { error?: string }).error;
+        resolve({ status, type: String(response.headers['content-type'] ?? ''), accepted, error });
       });
       response.on('error', reject);
     });
@@ -188,6 +197,8 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
   ];
   const statuses = new Map<number, number>();
   let accepted = 0;
+  let refused = 0;
+  let throttled = 0;
   let next = 0;
   const one = async (): Promise<void> => {
     const method = pick(['GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
@@ -195,9 +206,13 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
       pick(paths) + (random() < 0.2 ? `?${bytes(8).toString('hex')}=%${pick(['zz', '41', ''])}` : '');
     const headers: Record<string, string> = {};
     const auth = random();
-    if (auth < 0.7) headers.authorization = `Bearer ${TOKEN}`;
+    const rightToken = auth < 0.7;
+    if (rightToken) headers.authorization = `Bearer ${TOKEN}`;
     else if (auth < 0.85)
       headers.authorization = pick(['Bearer wrong', 'Basic Zm9vOmJhcg==', 'Bearer', `Bearer ${TOKEN}x`]);
+    const from = rightToken
+      ? `127.0.0.${1 + Math.floor(random() * 4)}`
+      : `127.0.1.${1 + Math.floor(random() * 200)}`;
     let body: Buffer | undefined;
     if (method !== 'GET' && method !== 'HEAD' && random() < 0.9) {
       const b = pick(bodies)();
@@ -210,12 +225,21 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
     const answer =
       headers['content-length'] === String(1 << 30)
         ? await Promise.race([
-            send(method, path, headers, undefined),
+            send(method, path, headers, undefined, from),
             new Promise<Answer>((resolve) => setTimeout(() => resolve({ status: -1, type: '' }), 2_000)),
           ])
-        : await send(method, path, headers, body);
+        : await send(method, path, headers, body, from);
     statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
     assert.ok(answer.status < 500, `${method} ${path.slice(0, 80)} → ${answer.status}`);
+    if (rightToken) {
+      assert.notEqual(answer.status, 401);
+      assert.doesNotMatch(
+        answer.error ?? '',
+        THROTTLED,
+        'the right token from its own address is never throttled',
+      );
+    } else if (answer.status === 401) refused++;
+    else if (answer.status === 429 && THROTTLED.test(answer.error ?? '')) throttled++;
     if (answer.status >= 400 && method !== 'HEAD')
       assert.match(answer.type, /json/, `${method} ${path.slice(0, 80)} → ${answer.status} ${answer.type}`);
     accepted += answer.accepted ?? 0;
@@ -232,9 +256,14 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
     `# ${REQUESTS} requests: ${[...statuses]
       .sort((a, b) => a[0] - b[0])
       .map(([s, n]) => `${s}×${n}`)
-      .join(', ')}; ${accepted} records accepted`,
+      .join(', ')}; ${accepted} records accepted; wrong tokens: ${refused} refused, ${throttled} throttled`,
   );
   assert.ok(accepted > 0, 'some records were accepted');
+  assert.ok(refused > 0 && throttled > 0, `wrong tokens: ${refused} refused, ${throttled} throttled`);
+  const audited = server.stderr
+    .split('\n')
+    .filter((l) => /^tidewatch: login FAILED: HTTP .* \(bearer\)/.test(l));
+  assert.equal(audited.length, refused, 'each 401 is a line of the audit trail');
 
   assert.equal((await fetch(`${server.httpUrl}/healthz`)).status, 200, 'still up');
   // Each accepted unit is a row of the source or a dead letter, once.

@@ -94,7 +94,19 @@ test('GRANT and REVOKE on relations of a kind, on all of a kind in a schema, wit
     cascade: false,
   });
   refused('GRANT TRUNCATE ON t TO u', '0A000');
-  refused('GRANT CREATE ON SCHEMA public TO u', '0A000');
+  refused('GRANT USAGE ON SCHEMA public TO u', '0A000');
+  refused('GRANT SELECT ON SCHEMA public TO u', '0A000');
+  assert.deepEqual(parse('GRANT CREATE ON SCHEMA public TO u, "V"'), {
+    kind: 'GrantCreate',
+    schemas: ['public'],
+    users: ['u', 'V'],
+  });
+  assert.deepEqual(parse('revoke create on schema public from u cascade'), {
+    kind: 'RevokeCreate',
+    schemas: ['public'],
+    users: ['u'],
+  });
+  refused('GRANT CREATE ON SCHEMA public TO u WITH GRANT OPTION', '42601');
   refused('GRANT SELECT ON t', '42601');
   refused('GRANT SELECT ON ALL VIEWS IN SCHEMA public TO u', '42601');
   assert.equal(parse('SELECT 1'), undefined);

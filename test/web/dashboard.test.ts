@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { isSqlPanel, loadDashboard, type SqlPanel } from '../../src/dashboard/panels.ts';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.ts';
+import { httpStatusFrom } from '../helpers/local-address.ts';
 import { panelOverPg } from '../helpers/panel-over-pg.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
@@ -44,6 +45,17 @@ const range = {
 let server: RestartableServer;
 let client: pg.Client;
 let dir: string;
+
+/** The status of a request with no token or a wrong one, from an address of its own (see httpStatusFrom). */
+const refusedStatus = (path: string, body?: unknown, token: string | null = null) =>
+  httpStatusFrom('127.0.0.21', `${server.httpUrl}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 
 const api = (path: string, body?: unknown, token: string | null = PASSWORD, method?: 'DELETE') =>
   fetch(`${server.httpUrl}${path}`, {
@@ -178,9 +190,9 @@ after(async () => {
 
 describe('dashboard HTTP API', () => {
   test('needs the bearer token for data, not for the page', async () => {
-    assert.equal((await api('/api/dashboard', undefined, null)).status, 401);
-    assert.equal((await api('/api/panels/status-codes/query', range, 'wrong')).status, 401);
-    assert.equal((await api('/api/live', undefined, null)).status, 401);
+    assert.equal(await refusedStatus('/api/dashboard'), 401);
+    assert.equal(await refusedStatus('/api/panels/status-codes/query', range, 'wrong'), 401);
+    assert.equal(await refusedStatus('/api/live'), 401);
     const page = await fetch(`${server.httpUrl}/`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'; script-src 'self'/);
@@ -285,7 +297,7 @@ describe('dashboard HTTP API', () => {
     assert.equal(badField.status, 400);
     assert.match(((await badField.json()) as { error: string }).error, /^panel: kind: expected one of/);
     assert.equal(
-      (await api('/api/panels', { panel: { ...panel, sql: ACTIONS_SQL }, ...range }, null)).status,
+      await refusedStatus('/api/panels', { panel: { ...panel, sql: ACTIONS_SQL }, ...range }),
       401,
     );
     assert.equal((await api('/api/panels/raw-logs', undefined, PASSWORD, 'DELETE')).status, 403);

@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { SqlError, SqlState } from '../../sql/errors.ts';
+import type { LoginThrottle } from '../login-throttle.ts';
 import { type Authentication, authenticate } from './authenticate.ts';
 import type { PgBackend, PgSession, PgStartup } from './backend.ts';
 import {
@@ -27,7 +28,6 @@ import {
   type FrontendMessage,
   type StartupPacket,
 } from './frontend-messages.ts';
-import type { LoginThrottle } from './login-throttle.ts';
 import { failureOf, type QueryContext } from './query-context.ts';
 import { simpleQuery } from './simple-query.ts';
 import { ClientGone, Transport } from './transport.ts';

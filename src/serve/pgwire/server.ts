@@ -7,10 +7,10 @@ import { randomInt } from 'node:crypto';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { unmatchableSecret } from '../../auth/scram-secret.ts';
+import { LoginThrottle, type LoginThrottleOptions } from '../login-throttle.ts';
 import type { Authentication } from './authenticate.ts';
 import type { PgBackend } from './backend.ts';
 import { type CancelRegistry, type ConnectionSettings, type LoginEvent, PgConnection } from './connection.ts';
-import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.ts';
 import { type ScramVerifier, scramVerifier } from './scram.ts';
 
 export interface PgServerOptions {

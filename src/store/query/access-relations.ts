@@ -3,7 +3,16 @@
  * `information_schema.table_privileges`, RisingWave's `rw_catalog.rw_users`. Passwords never
  * show: `rolpassword`/`passwd` read `********` for a user that has one (as in PostgreSQL).
  */
-import { type CatalogAccess, type CatalogRelation, relation } from './catalog-relation-spec.ts';
+import {
+  type CatalogAccess,
+  type CatalogGrant,
+  type CatalogRelation,
+  type CatalogSnapshot,
+  ownerIdOf,
+  ownerNameOf,
+  ROOT_OID,
+  relation,
+} from './catalog-relation-spec.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
 
 const MASKED = '********';
@@ -14,7 +23,7 @@ const ACL_ORDER = 'arwd';
 
 /**
  * A relation's `relacl` as PostgreSQL writes it (`alice=r/root`, `*` after a privilege held
- * WITH GRANT OPTION), its owner root's entry first; undefined (NULL: the defaults) without grants.
+ * WITH GRANT OPTION), its owner's entry first; undefined (NULL: the defaults) without grants.
  */
 export function relationAcl(access: CatalogAccess, relation: string, kind: string): string[] | undefined {
   const grants = access.grants.filter((g) => g.relation === relation);
@@ -26,7 +35,8 @@ export function relationAcl(access: CatalogAccess, relation: string, kind: strin
     letters.push(`${ACL_LETTERS[g.privilege] ?? ''}${g.grantable ? '*' : ''}`);
     entries.set(key, letters);
   }
-  const owner = kind === 'table' ? 'root=arwd/root' : 'root=r/root';
+  const name = ownerNameOf(access, relation);
+  const owner = `${name}=${kind === 'table' ? 'arwd' : 'r'}/${name}`;
   return [
     owner,
     ...[...entries].map(([key, letters]) => {
@@ -35,6 +45,25 @@ export function relationAcl(access: CatalogAccess, relation: string, kind: strin
       return `${grantee}=${sorted.join('')}/${grantor}`;
     }),
   ];
+}
+
+/**
+ * What the owner of a relation holds on it, as PostgreSQL lists it among the grants (granted by
+ * the owner, grantable); root's own, as a superuser's, go without saying.
+ */
+function ownersPrivileges(s: CatalogSnapshot): CatalogGrant[] {
+  return s.relations.flatMap((r) => {
+    if (ownerIdOf(s.access, r.name) === ROOT_OID) return [];
+    const owner = ownerNameOf(s.access, r.name);
+    const privileges = r.kind === 'table' ? ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] : ['SELECT'];
+    return privileges.map((privilege) => ({
+      grantee: owner,
+      grantor: owner,
+      relation: r.name,
+      privilege,
+      grantable: true,
+    }));
+  });
 }
 
 export const accessRelations: readonly CatalogRelation[] = Object.freeze([
@@ -107,7 +136,7 @@ export const accessRelations: readonly CatalogRelation[] = Object.freeze([
     `grantor name, grantee name, table_catalog name, table_schema name, table_name name,
      privilege_type varchar, is_grantable varchar, with_hierarchy varchar`,
     (s) =>
-      s.access.grants.map((g) => ({
+      [...ownersPrivileges(s), ...s.access.grants].map((g) => ({
         grantor: g.grantor,
         grantee: g.grantee,
         table_catalog: DATABASE,

@@ -318,7 +318,7 @@ export class AdHocSession {
     this.#guard?.(t.reads);
     if (readsCatalog(t.sql))
       await this.#tables.refresh(relations, currentSettings(this.#settings), this.#access());
-    if (t.readsIngestion) await this.#tables.refreshLive(relations, this.#live);
+    if (t.readsIngestion) await this.#tables.refreshLive(relations, this.#live, this.#access());
     return t;
   }
 

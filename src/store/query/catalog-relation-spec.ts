@@ -206,6 +206,19 @@ export interface CatalogGrant {
 export interface CatalogAccess {
   readonly users: readonly CatalogUser[];
   readonly grants: readonly CatalogGrant[];
+  /** The owners of relations and sinks not owned by root, by name (absent: root's). */
+  readonly owners?: Readonly<Record<string, number>>;
+}
+
+/** The id of the user owning a tidewatch relation or sink. */
+export function ownerIdOf(access: CatalogAccess, object: string): number {
+  return access.owners?.[object] ?? ROOT_OID;
+}
+
+/** The name of the user owning a tidewatch relation or sink. */
+export function ownerNameOf(access: CatalogAccess, object: string): string {
+  const id = ownerIdOf(access, object);
+  return access.users.find((u) => u.id === id)?.name ?? 'root';
 }
 
 /** Root alone: the catalog's users where the caller tells of none. */

@@ -22,6 +22,8 @@ import {
   type CatalogRow,
   type CatalogSnapshot,
   NAMESPACE_OIDS,
+  ownerIdOf,
+  ownerNameOf,
   ROOT_OID,
   relation,
 } from './catalog-relation-spec.ts';
@@ -151,7 +153,7 @@ function classes(s: CatalogSnapshot): Row[] {
     relnamespace: NAMESPACE_OIDS[r.namespace],
     reltype: 0,
     reloftype: 0,
-    relowner: ROOT_OID,
+    relowner: r.stored === undefined ? ROOT_OID : ownerIdOf(s.access, r.name),
     relam: r.relkind === 'v' ? 0 : HEAP_AM,
     relfilenode: r.relkind === 'v' ? 0 : r.oid,
     reltablespace: 0,
@@ -352,7 +354,7 @@ const postgresRelations: readonly CatalogRelation[] = [
         .map((r) => ({
           schemaname: PUBLIC_SCHEMA,
           tablename: r.name,
-          tableowner: USER,
+          tableowner: ownerNameOf(s.access, r.name),
           hasindexes: false,
           hasrules: false,
           hastriggers: false,
@@ -370,7 +372,7 @@ const postgresRelations: readonly CatalogRelation[] = [
       views(s).map((r) => ({
         schemaname: PUBLIC_SCHEMA,
         matviewname: r.name,
-        matviewowner: USER,
+        matviewowner: ownerNameOf(s.access, r.name),
         hasindexes: false,
         ispopulated: true,
         definition: r.definition ?? null,

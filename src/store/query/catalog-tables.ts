@@ -265,7 +265,11 @@ export class CatalogTables {
   }
 
   /** Brings the tables of what changes while tidewatch runs up to now (the rows that changed). */
-  refreshLive(relations: readonly StoredRelation[], live: LiveState): Promise<void> {
-    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], live));
+  refreshLive(
+    relations: readonly StoredRelation[],
+    live: LiveState,
+    access: CatalogAccess = ROOT_ONLY,
+  ): Promise<void> {
+    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], live, access));
   }
 }

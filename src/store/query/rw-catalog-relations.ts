@@ -33,7 +33,7 @@ import {
   type CatalogRow,
   type CatalogSnapshot,
   NAMESPACE_OIDS,
-  ROOT_OID,
+  ownerIdOf,
   relation,
 } from './catalog-relation-spec.ts';
 
@@ -62,7 +62,7 @@ function sinkRows(s: CatalogSnapshot): CatalogRow[] {
     id: sinkOid(s, sink.name),
     name: sink.name,
     schema_id: NAMESPACE_OIDS.public,
-    owner: ROOT_OID,
+    owner: ownerIdOf(s.access, sink.name),
     connector: sink.options.connector?.toUpperCase() ?? '',
     sink_type: sink.sinkType,
     definition: sink.definition,
@@ -140,7 +140,7 @@ export const rwCatalogRelations: readonly CatalogRelation[] = Object.freeze([
             id: s.relationOid(r.name),
             name: r.name,
             schema_id: NAMESPACE_OIDS.public,
-            owner: ROOT_OID,
+            owner: ownerIdOf(s.access, r.name),
             connector: options.connector?.toUpperCase() ?? null,
             columns: r.columns.map((c) => c.name),
             format: format === undefined ? null : `FORMAT_TYPE_${format.format}`,

@@ -3,6 +3,9 @@
  * further attempt from it waits, the wait doubling with every failure, and attempts from one
  * address are taken one at a time (parallel connections gain nothing). Other addresses are not
  * slowed. A success, or a quiet spell, forgets the failures.
+ *
+ * The PostgreSQL endpoint holds an attempt for its wait (`attempt`); the HTTP API refuses a
+ * request while its address waits instead (`waitLeftMs`, `failed`), holding no socket for it.
  */
 
 export interface LoginThrottleOptions {
@@ -15,6 +18,9 @@ export interface LoginThrottleOptions {
   /** An address without a failure this long starts afresh (default 15 min). */
   readonly forgetAfterMs?: number;
 }
+
+/** Addresses remembered before those quiet long enough are swept out. */
+const SWEEP_ABOVE = 10_000;
 
 interface AddressRecord {
   failures: number;
@@ -42,6 +48,28 @@ export class LoginThrottle {
     const r = this.#record(address, now);
     const beyond = (r?.failures ?? 0) - this.#free;
     return beyond <= 0 ? 0 : Math.min(this.#maxMs, this.#baseMs * 2 ** (beyond - 1));
+  }
+
+  /** How much longer `address` waits before its next attempt is checked: 0 when it may try now. */
+  waitLeftMs(address: string, now = Date.now()): number {
+    const r = this.#record(address, now);
+    if (r === undefined) return 0;
+    return Math.max(0, r.lastFailureAt + this.delayMs(address, now) - now);
+  }
+
+  /** Counts a failed attempt from `address` that was not run through `attempt`. */
+  failed(address: string, now = Date.now()): void {
+    const r = this.#record(address, now) ?? { failures: 0, lastFailureAt: 0, turn: Promise.resolve() };
+    r.failures++;
+    r.lastFailureAt = now;
+    this.#byAddress.set(address, r);
+    if (this.#byAddress.size > SWEEP_ABOVE) this.#forgetQuiet(now);
+  }
+
+  /** Drops the addresses whose failures are forgotten: many addresses must not grow the map for good. */
+  #forgetQuiet(now: number): void {
+    for (const [address, r] of this.#byAddress)
+      if (now - r.lastFailureAt > this.#forgetMs) this.#byAddress.delete(address);
   }
 
   /**
