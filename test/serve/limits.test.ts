@@ -172,6 +172,72 @@ test('a statement past --max-statement-size, huge strings and long expressions f
   }
 });
 
+test('--query-memory-limit: a query that would hold more fails with 53200 — parsing it, DuckDB working on it, or its result — the memory comes back, and the session goes on', async () => {
+  const small = new RestartableServer({
+    dataDir: join(dir, 'small'),
+    args: [
+      '--pipeline',
+      'none',
+      '--no-generator',
+      '--status-interval',
+      '60',
+      // Past the statement size, so that what stops the IN list is the memory it would take.
+      '--max-statement-size',
+      '16MiB',
+      '--query-memory-limit',
+      '64MiB',
+    ],
+  });
+  await small.start();
+  const rss = () =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${small.pid}/status`, 'utf8'))?.[1]) / 1024;
+  const client = await small.connect();
+  const other = await small.connect();
+  try {
+    await client.query('SELECT 1');
+    const before = rss();
+    const inList = `SELECT 1 AS x WHERE 5 IN (${Array.from({ length: 700_000 }, (_, i) => i).join(',')})`;
+    const parsing = await failure(client, inList);
+    assert.deepEqual([parsing.code, parsing.message], ['53200', 'out of memory']);
+    assert.match((parsing as { detail?: string }).detail ?? '', /tokens needs more than the 64 MiB/);
+    // DuckDB's working memory: 100 arrays of a million numbers each, 800 MB of aggregate state.
+    const working = await failure(
+      client,
+      'SELECT sum(cardinality(a)) AS n FROM (SELECT i % 100 AS k, array_agg(i) AS a FROM generate_series(1, 100000000) i GROUP BY k) t',
+    );
+    assert.equal(working.code, '53200', working.message);
+    // A result of 3 million rows (≈ 400 MB as rows in the heap) fails instead of being gathered.
+    const rows = await failure(client, "SELECT i, repeat('x', 100) AS s FROM generate_series(1, 3000000) i");
+    assert.deepEqual([rows.code, rows.message], ['53200', 'out of memory']);
+    const huge = await failure(client, "SELECT length(repeat('abcd', 300000000)) AS n");
+    assert.equal(huge.code, '54000', huge.message);
+    // Within the limit, the same kinds of queries answer.
+    assert.deepEqual(
+      (
+        await client.query(
+          `SELECT count(*)::int AS n FROM generate_series(1, 1000) i WHERE i IN (${Array.from({ length: 1000 }, (_, i) => i).join(',')})`,
+        )
+      ).rows,
+      [{ n: 999 }],
+    );
+    assert.equal(
+      (await client.query("SELECT i, repeat('x', 100) AS s FROM generate_series(1, 100000) i")).rows.length,
+      100_000,
+    );
+    assert.deepEqual((await other.query('SELECT 2 AS two')).rows, [{ two: 2 }], 'another client is served');
+    let grown = rss() - before;
+    for (let i = 0; i < 50 && grown >= 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      grown = rss() - before;
+    }
+    assert.ok(grown < 50, `RSS grew ${grown.toFixed(0)} MB (from ${before.toFixed(0)} MB)`);
+  } finally {
+    await client.end();
+    await other.end();
+    await small.dispose();
+  }
+});
+
 test('wrong passwords slow down their address, not another’s, and each attempt is a line of the audit trail', async () => {
   const guarded = new RestartableServer({
     dataDir: join(dir, 'guarded'),

@@ -19,7 +19,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { formatTimestampChar } from '../../engine/eval/functions/datetime.ts';
-import { MAX_BUILT_TEXT } from '../../sql/limits.ts';
+import { limits } from '../../sql/limits.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
@@ -97,9 +97,10 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     `(SELECT __tw_c.oid FROM ${pgClass} __tw_c JOIN ${pgNamespace} __tw_n ON __tw_n.oid = __tw_c.relnamespace ` +
     `WHERE __tw_c.relname = tw_parse_ident(s)[-1] AND (CASE WHEN len(tw_parse_ident(s)) = 1 ` +
     `THEN __tw_n.nspname IN ${visible} ELSE __tw_n.nspname = tw_parse_ident(s)[-2] END) ORDER BY __tw_n.nspname LIMIT 1)`;
+  const built = limits().maxTextBytes;
   const tooLarge = "error('tidewatch:54000:requested length too large')";
   const pad = (f: string, fill: string) =>
-    `CASE WHEN n > ${MAX_BUILT_TEXT} THEN ${tooLarge} ELSE ${f}(s, n, ${fill}) END`;
+    `CASE WHEN n > ${built} THEN ${tooLarge} ELSE ${f}(s, n, ${fill}) END`;
   const def = (signature: string, body: string) => `CREATE OR REPLACE TEMP MACRO ${signature} AS ${body}`;
   const constant = (name: string, value: string) => def(`${name}()`, value);
   const anyArity = (name: string, value: string) =>
@@ -172,7 +173,7 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     ),
     def(
       'tw_repeat(s, n)',
-      `CASE WHEN n > 0 AND CAST(strlen(s) AS DOUBLE) * n > ${MAX_BUILT_TEXT} THEN ${tooLarge} ELSE repeat(s, n) END`,
+      `CASE WHEN n > 0 AND CAST(strlen(s) AS DOUBLE) * n > ${built} THEN ${tooLarge} ELSE repeat(s, n) END`,
     ),
     def('tw_lpad(s, n)', `${pad('lpad', "' '")}, (s, n, f) AS ${pad('lpad', 'f')}`),
     def('tw_rpad(s, n)', `${pad('rpad', "' '")}, (s, n, f) AS ${pad('rpad', 'f')}`),

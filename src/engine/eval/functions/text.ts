@@ -5,7 +5,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { MAX_BUILT_TEXT } from '../../../sql/limits.ts';
+import { limits, tooLarge } from '../../../sql/limits.ts';
 import type { Value } from '../../../sql/types.ts';
 import { evalError, invalidParameter } from '../errors.ts';
 import { type Kernel, strict, variadic } from './kernel.ts';
@@ -84,13 +84,9 @@ function trimSet(s: string, set: string, left: boolean, right: boolean): string 
   return cs.slice(a, b).join('');
 }
 
-function tooLarge(): Error {
-  return evalError('54000', 'requested length too large');
-}
-
 function pad(s: string, n: number, fill: string, left: boolean): string {
   if (n <= 0) return '';
-  if (n > MAX_BUILT_TEXT) throw tooLarge();
+  if (n > limits().maxTextBytes) throw tooLarge();
   const cs = chars(s);
   if (cs.length >= n) return cs.slice(0, n).join('');
   const fs = chars(fill);
@@ -127,7 +123,7 @@ function right(s: string, n: number): string {
 
 function repeat(s: string, n: number): string {
   if (n <= 0 || s === '') return '';
-  if (s.length * n > MAX_BUILT_TEXT) throw tooLarge();
+  if (s.length * n > limits().maxTextBytes) throw tooLarge();
   return s.repeat(n);
 }
 
