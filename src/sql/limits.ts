@@ -75,6 +75,11 @@ export function tooLarge(): SqlError {
   });
 }
 
+/** Throws 54000 when a text of `length` characters or an array of `length` elements would be past `maxTextBytes`. */
+export function checkBuiltLength(length: number): void {
+  if (length > limits().maxTextBytes) throw tooLarge();
+}
+
 /** 53200 for a query that would hold more than `queryMemoryBytes`; `need` says what. */
 export function outOfQueryMemory(need: string): SqlError {
   return new SqlError(SqlState.outOfMemory, 'out of memory', undefined, {

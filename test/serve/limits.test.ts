@@ -238,6 +238,83 @@ test('--query-memory-limit: a query that would hold more fails with 53200 — pa
   }
 });
 
+test('--max-text-size: every function and operator that builds a text, an array or a jsonb stops at it with 54000, in ad-hoc queries and in the engine; views count the failure', async () => {
+  const capped = new RestartableServer({
+    dataDir: join(dir, 'capped'),
+    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', '--max-text-size', '1MiB'],
+  });
+  await capped.start();
+  const client = await capped.connect();
+  try {
+    const big = "(SELECT repeat('x', 600000) AS r) t";
+    for (const sql of [
+      "SELECT length(repeat('x', 2000000)) AS n",
+      `SELECT length(r || r) AS n FROM ${big}`,
+      `SELECT length(r || 'a' || r) AS n FROM ${big}`,
+      `SELECT length(concat(r, r)) AS n FROM ${big}`,
+      `SELECT length(concat_ws(',', r, r)) AS n FROM ${big}`,
+      `SELECT length(replace(r, 'x', 'yy')) AS n FROM ${big}`,
+      `SELECT length(regexp_replace(r, 'x', 'yy', 'g')) AS n FROM ${big}`,
+      "SELECT length(string_agg(repeat('x', 1000), ',')) AS n FROM generate_series(1, 2000) i",
+      'SELECT cardinality(array_agg(i)) AS n FROM generate_series(1, 2000000) i',
+      'SELECT cardinality(array_cat(a, a)) AS n FROM (SELECT array_agg(i) AS a FROM generate_series(1, 600000) i) t',
+      'SELECT cardinality(a || a) AS n FROM (SELECT array_agg(i) AS a FROM generate_series(1, 600000) i) t',
+    ]) {
+      const e = await failure(client, sql);
+      assert.deepEqual([e.code, e.message], ['54000', 'requested length too large'], sql);
+    }
+    // Within the limit they answer.
+    assert.deepEqual((await client.query(`SELECT length(r || 'a') AS n FROM ${big}`)).rows, [{ n: 600001 }]);
+    assert.deepEqual(
+      (
+        await client.query(
+          "SELECT length(string_agg(repeat('x', 1000), ',')) AS n FROM generate_series(1, 500) i",
+        )
+      ).rows,
+      [{ n: 500 * 1001 - 1 }],
+    );
+
+    // The engine: a table's INSERT evaluates its values there…
+    await client.query('CREATE TABLE texts (t VARCHAR, k INT)');
+    await client.query('CREATE TABLE docs (j JSONB)');
+    for (const sql of [
+      "INSERT INTO docs VALUES (jsonb_build_array(repeat('x', 600000), repeat('x', 600000)))",
+      "INSERT INTO docs VALUES (jsonb_build_object('a', repeat('x', 600000), 'b', repeat('x', 600000)))",
+      "INSERT INTO docs VALUES (jsonb_build_array(repeat('x', 600000)) || jsonb_build_array(repeat('x', 600000)))",
+      "INSERT INTO texts VALUES (repeat('x', 600000) || repeat('x', 600000), 1)",
+      "INSERT INTO texts VALUES (concat(repeat('x', 600000), repeat('x', 600000)), 1)",
+      "INSERT INTO texts VALUES (replace(repeat('x', 600000), 'x', 'yy'), 1)",
+      "INSERT INTO texts VALUES (regexp_replace(repeat('x', 600000), 'x', 'yy', 'g'), 1)",
+    ]) {
+      const e = await failure(client, sql);
+      assert.deepEqual([e.code, e.message], ['54000', 'requested length too large'], sql);
+    }
+    // …and a view's aggregate past the limit is NULL, its failure counted as the view's error.
+    await client.query(
+      "CREATE MATERIALIZED VIEW joined AS SELECT k, string_agg(t, ',') AS s, array_agg(t) AS a FROM texts GROUP BY k",
+    );
+    await client.query(
+      "INSERT INTO texts VALUES (repeat('x', 600000), 1), (repeat('y', 600000), 1), ('z', 2)",
+    );
+    await client.query('FLUSH');
+    assert.deepEqual(
+      (await client.query('SELECT k, length(s) AS n, cardinality(a)::int AS m FROM joined ORDER BY k')).rows,
+      [
+        { k: 1, n: null, m: 2 },
+        { k: 2, n: 1, m: 1 },
+      ],
+    );
+    const errors = await client.query(
+      "SELECT errors::int AS errors, last_error FROM tidewatch_view_errors WHERE view_name = 'joined'",
+    );
+    assert.ok(errors.rows[0].errors >= 1, JSON.stringify(errors.rows));
+    assert.match(errors.rows[0].last_error, /requested length too large/);
+  } finally {
+    await client.end();
+    await capped.dispose();
+  }
+});
+
 test('wrong passwords slow down their address, not another’s, and each attempt is a line of the audit trail', async () => {
   const guarded = new RestartableServer({
     dataDir: join(dir, 'guarded'),

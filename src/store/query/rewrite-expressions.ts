@@ -25,6 +25,24 @@ const regexOperators: Readonly<Record<string, { negate: boolean; caseless: boole
   '!~*': { negate: true, caseless: true },
 };
 
+/**
+ * Functions that build a text or an array longer than their arguments: their value is checked
+ * against the limit of a built value (`tw_checked_length`, session-setup.ts), as the engine
+ * checks its own.
+ */
+const BUILDERS = new Set([
+  'concat',
+  'concat_ws',
+  'replace',
+  'regexp_replace',
+  'array_to_string',
+  'string_agg',
+  'array_agg',
+  'array_cat',
+  'array_append',
+  'array_prepend',
+]);
+
 const fractionalFields: Readonly<Record<string, number>> = { second: 1_000_000, milliseconds: 1000 };
 
 function sqlString(s: string): string {
@@ -84,6 +102,10 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     return;
   }
   if (written === undefined) return;
+  if (BUILDERS.has(name) && f.over === undefined) {
+    const span = extentOf(ctx, { FuncCall: f });
+    ctx.edits.wrap(span.start, span.end, 'tw_checked_length(', ')');
+  }
   if (name === 'generate_series' && !inFrom) {
     const span = extentOf(ctx, { FuncCall: f });
     ctx.edits.wrap(span.start, span.end, 'unnest(', ')');
@@ -173,6 +195,21 @@ function operator(ctx: RewriteContext, f: Fields): void {
     return;
   }
   if (opToken?.upper === 'OPERATOR' && opSpan !== undefined) ctx.edits.replace(opSpan.start, opSpan.end, op);
+  if (
+    f.kind === 'AEXPR_OP' &&
+    op === '||' &&
+    f.lexpr !== undefined &&
+    !isBytea(ctx, f.lexpr) &&
+    !isBytea(ctx, f.rexpr)
+  ) {
+    // Each step of a chain is checked, so a value grows to at most twice the limit before it fails.
+    const span = extentOf(ctx, { A_Expr: f });
+    ctx.edits.wrap(span.start, span.end, 'tw_checked_length(', ')');
+  }
+}
+
+function isBytea(ctx: RewriteContext, n: unknown): boolean {
+  return ctx.typeOf(n)?.name === 'bytea';
 }
 
 function isLikeEscape(n: unknown): boolean {

@@ -175,6 +175,11 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
       'tw_repeat(s, n)',
       `CASE WHEN n > 0 AND CAST(strlen(s) AS DOUBLE) * n > ${built} THEN ${tooLarge} ELSE repeat(s, n) END`,
     ),
+    // A built value past the limit fails; `x` is named once, so nested calls do not multiply it.
+    def(
+      'tw_checked_length(x)',
+      `list_transform([x], lambda __tw_e: CASE WHEN len(__tw_e) > ${built} THEN ${tooLarge} ELSE __tw_e END)[1]`,
+    ),
     def('tw_lpad(s, n)', `${pad('lpad', "' '")}, (s, n, f) AS ${pad('lpad', 'f')}`),
     def('tw_rpad(s, n)', `${pad('rpad', "' '")}, (s, n, f) AS ${pad('rpad', 'f')}`),
     def('tw_nonzero(b)', `CASE WHEN b = 0 THEN error('division by zero') ELSE b END`),

@@ -8,6 +8,7 @@
  * string_agg skips NULLs (NULL when nothing is left); array_agg keeps NULL elements (NULL when
  * empty).
  */
+import { checkBuiltLength } from '../../sql/limits.ts';
 import {
   compareKeys,
   compareRowsExact,
@@ -111,7 +112,12 @@ export class StringAggAccumulator implements Accumulator {
 
   result(): Value {
     const vs = this.#list.values();
-    return vs.length === 0 ? null : vs.map((v) => (typeof v === 'string' ? v : String(v))).join(this.#sep);
+    if (vs.length === 0) return null;
+    const texts = vs.map((v) => (typeof v === 'string' ? v : String(v)));
+    let length = this.#sep.length * (texts.length - 1);
+    for (const t of texts) length += t.length;
+    checkBuiltLength(length);
+    return texts.join(this.#sep);
   }
 
   snapshot(): ValueListState {
@@ -136,6 +142,7 @@ export class ArrayAggAccumulator implements Accumulator {
 
   result(): Value {
     const vs = this.#list.values();
+    checkBuiltLength(vs.length);
     return vs.length === 0 ? null : vs;
   }
 

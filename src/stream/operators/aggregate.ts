@@ -313,7 +313,7 @@ export class Aggregate extends Operator {
         continue;
       }
       const next: Value[] = [...g.key];
-      for (const acc of g.accs) next.push(acc.result());
+      for (const acc of g.accs) next.push(this.#result(acc));
       if (g.output !== null) {
         if (rowsIdentical(g.output, next)) continue;
         out.push(g.output, -1);
@@ -322,6 +322,16 @@ export class Aggregate extends Operator {
       g.output = next;
     }
     this.emitBuilder(out);
+  }
+
+  /** An aggregate's value; one that fails (a text past the limit) is NULL, the failure counted. */
+  #result(acc: Accumulator): Value {
+    try {
+      return acc.result();
+    } catch (e) {
+      this.fail(e);
+      return null;
+    }
   }
 
   protected override onWatermark(wm: Watermark): void {

@@ -5,7 +5,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { limits, tooLarge } from '../../../sql/limits.ts';
+import { checkBuiltLength, limits, tooLarge } from '../../../sql/limits.ts';
 import type { Value } from '../../../sql/types.ts';
 import { evalError, invalidParameter } from '../errors.ts';
 import { type Kernel, strict, variadic } from './kernel.ts';
@@ -134,7 +134,20 @@ function md5(s: string): string {
 function concat(args: readonly Value[]): Value {
   let out = '';
   for (const a of args) if (a !== null) out += a as string;
+  checkBuiltLength(out.length);
   return out;
+}
+
+function joined(a: string, b: string): string {
+  checkBuiltLength(a.length + b.length);
+  return a + b;
+}
+
+function replace(s: string, from: string, to: string): string {
+  if (from === '') return s;
+  const parts = s.split(from);
+  checkBuiltLength(s.length + (parts.length - 1) * (to.length - from.length));
+  return parts.join(to);
 }
 
 function concatWs(args: readonly Value[]): Value {
@@ -148,13 +161,14 @@ function concatWs(args: readonly Value[]): Value {
     out += first ? (a as string) : (sep as string) + (a as string);
     first = false;
   }
+  checkBuiltLength(out.length);
   return out;
 }
 
 export function textKernel(fn: string, arity: number): Kernel | undefined {
   switch (fn) {
     case '||':
-      return strict((a: string, b: string) => a + b);
+      return strict(joined);
     case 'lower':
       return strict(lower);
     case 'upper':
@@ -181,7 +195,7 @@ export function textKernel(fn: string, arity: number): Kernel | undefined {
     case 'substr':
       return arity === 2 ? strict((s: string, a: number) => substr(s, a)) : strict(substr);
     case 'replace':
-      return strict((s: string, from: string, to: string) => (from === '' ? s : s.split(from).join(to)));
+      return strict(replace);
     case 'split_part':
       return strict(splitPart);
     case 'strpos':
