@@ -107,7 +107,11 @@ async function gatherRows(
     chunk !== null && chunk.rowCount > 0;
     chunk = await result.fetchChunk()
   ) {
-    for (const raw of chunk.getRows()) {
+    const raws = chunk.getRows();
+    // Its values are copied out: the chunk's own memory goes now, not when the collector
+    // notices (it sees none of it).
+    chunk.reset();
+    for (const raw of raws) {
       const row = raw.map((v, i) =>
         fromDuckValue(v, columnTypes[i] as DuckDBType, (columns[i] as QueryColumn).type),
       );

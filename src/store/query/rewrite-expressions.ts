@@ -11,7 +11,7 @@ import { SqlError, undefinedFunction } from '../../sql/errors.ts';
 import type { Token } from '../../sql/tokens.ts';
 import { quoteIdent } from '../view-store.ts';
 import type { Span } from './extent.ts';
-import { renamedFunctions, SQL_SYNTAX } from './function-names.ts';
+import { renamedFunctions, SERIES_LIST, SQL_SYNTAX } from './function-names.ts';
 import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
 import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
@@ -107,8 +107,11 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     ctx.edits.wrap(span.start, span.end, 'tw_checked_length(', ')');
   }
   if (name === 'generate_series' && !inFrom) {
+    // A set in PostgreSQL, a list in DuckDB: built whole, so checked before it is built.
     const span = extentOf(ctx, { FuncCall: f });
     ctx.edits.wrap(span.start, span.end, 'unnest(', ')');
+    ctx.edits.replace(written.start, written.end, SERIES_LIST);
+    return;
   }
   // RisingWave's aggregates first_value/last_value(x ORDER BY …): DuckDB's first/last (which
   // keep NULLs too); with OVER they are the window functions, the same in both.

@@ -101,6 +101,19 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
   const tooLarge = "error('tidewatch:54000:requested length too large')";
   const pad = (f: string, fill: string) =>
     `CASE WHEN n > ${built} THEN ${tooLarge} ELSE ${f}(s, n, ${fill}) END`;
+  // generate_series(a, b, s) as a list, refused before it is built when it would hold more than
+  // `built` elements: when b lies past a + built·s (an end that overflows its type cannot).
+  // The arguments are named once, in a struct a lambda reads, so nested calls are not pasted
+  // twice; an unnamed one (row), as DuckDB loses a named field's name when its value is a macro.
+  const series = (args: string) => {
+    const [from, to, step] = ['__tw_p[1]', '__tw_p[2]', '__tw_p[3]'];
+    const end = `try(${from} + ${built} * ${step})`;
+    return (
+      `list_transform([${args}], lambda __tw_p: CASE WHEN (${end} > ${from} AND ${to} >= ${end}) ` +
+      `OR (${end} < ${from} AND ${to} <= ${end}) THEN ${tooLarge} ` +
+      `ELSE generate_series(${from}, ${to}, ${step}) END)[1]`
+    );
+  };
   const def = (signature: string, body: string) => `CREATE OR REPLACE TEMP MACRO ${signature} AS ${body}`;
   const constant = (name: string, value: string) => def(`${name}()`, value);
   const anyArity = (name: string, value: string) =>
@@ -179,6 +192,11 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     def(
       'tw_checked_length(x)',
       `list_transform([x], lambda __tw_e: CASE WHEN len(__tw_e) > ${built} THEN ${tooLarge} ELSE __tw_e END)[1]`,
+    ),
+    def(
+      'tw_series(__tw_from, __tw_to)',
+      `${series('row(__tw_from, __tw_to, 1)')}, ` +
+        `(__tw_from, __tw_to, __tw_step) AS ${series('row(__tw_from, __tw_to, __tw_step)')}`,
     ),
     def('tw_lpad(s, n)', `${pad('lpad', "' '")}, (s, n, f) AS ${pad('lpad', 'f')}`),
     def('tw_rpad(s, n)', `${pad('rpad', "' '")}, (s, n, f) AS ${pad('rpad', 'f')}`),

@@ -137,7 +137,8 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
   );
   expect("SELECT date_part('second', t)", "SELECT (CAST(date_part('microseconds', t) AS DOUBLE) / 1000000)");
   expect('SELECT b COLLATE pg_catalog.default', 'SELECT b ');
-  expect('SELECT generate_series(1, 3)', 'SELECT unnest(generate_series(1, 3))');
+  // A list in DuckDB, checked against the limit of a built array before it is built.
+  expect('SELECT generate_series(1, 3)', 'SELECT unnest(tw_series(1, 3))');
 });
 
 test('numeric computes on its exact text where the types of the query say numeric', () => {
