@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatValue } from '../src/engine/eval/format.ts';
 import { divNumeric, numeric } from '../src/sql/numeric.ts';
 import { T } from '../src/sql/types.ts';
+import { formatValue } from '../src/sql/value-text.ts';
 import { AdHocSession } from '../src/store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../src/store/query/catalog-tables.ts';
 import { ViewStore } from '../src/store/view-store.ts';

@@ -81,7 +81,7 @@ import type {
 import type { Token } from '../sql/tokens.ts';
 import { category, formatType, lookupType, type SqlType, T } from '../sql/types.ts';
 import { type Chunk, chunk, type WeightedRow } from '../stream/chunk.ts';
-import { Dataflow } from '../stream/graph.ts';
+import { Dataflow, type StateRecord } from '../stream/graph.ts';
 import type { Operator, OperatorStats } from '../stream/operator.ts';
 import { EmitOnWindowClose } from '../stream/operators/emit-on-window-close.ts';
 import { Expire } from '../stream/operators/expire.ts';
@@ -116,6 +116,11 @@ export interface EngineOptions {
    * its `load` argument.
    */
   readonly contentsKeptOutside?: boolean;
+  /**
+   * Operators record what changes between checkpoints, so that `checkpointChanges` can give
+   * deltas of their state instead of the whole of it.
+   */
+  readonly incrementalCheckpoints?: boolean;
   /**
    * What depends on a table or view outside the engine (`subscription s`, one line each):
    * DROP refuses the relation without CASCADE while anything does, as RisingWave does.
@@ -433,6 +438,7 @@ export class Engine implements Catalog {
     this.#dependentsOutside = options.dependentsOutside ?? (() => []);
     this.#checkSource = options.checkSource ?? (() => {});
     this.#checkSink = options.checkSink ?? (() => {});
+    if (options.incrementalCheckpoints === true) this.#graph.trackStateChanges();
     if (options.autoEpoch !== false) this.setEpochMs(options.epochMs ?? 1000);
   }
 
@@ -579,23 +585,39 @@ export class Engine implements Catalog {
    * `Engine.restore` on a fresh engine continues exactly from it.
    */
   checkpoint(): EngineCheckpoint {
+    return this.#checkpointWith(this.#graph.snapshot());
+  }
+
+  /**
+   * `checkpoint()` whose operators' states are left out, and apart from it a record of each
+   * operator's state that changed since the previous call: whole where `whole(operator)` says
+   * so, else a delta where the operator keeps one (see `Dataflow.changes`). `restore` takes
+   * the checkpoint with, per operator, its last whole state and the deltas since.
+   */
+  checkpointChanges(whole: (operator: number) => boolean): {
+    checkpoint: EngineCheckpoint;
+    records: StateRecord[];
+  } {
+    const { snapshot, records } = this.#graph.changes(whole);
+    return { checkpoint: this.#checkpointWith(snapshot), records };
+  }
+
+  #checkpointWith(dataflow: unknown[]): EngineCheckpoint {
     const sources: Record<string, EventTimeState> = {};
     for (const r of this.#relations.values())
       if (r.eventTime !== undefined) sources[r.name] = r.eventTime.snapshot();
-    return {
-      kind: 'tidewatch-engine',
-      version: 1,
-      catalog: [...this.#ddl],
-      dataflow: this.#graph.snapshot(),
-      sources,
-    };
+    return { kind: 'tidewatch-engine', version: 1, catalog: [...this.#ddl], dataflow, sources };
   }
 
   /**
    * Continues from `checkpoint()` of another engine; this engine must be new (no statements
    * run). With `contentsKeptOutside`, `load` gives each table's and view's rows back.
    */
-  async restore(cp: EngineCheckpoint, load?: (relation: string) => Promise<readonly Row[]>): Promise<void> {
+  async restore(
+    cp: EngineCheckpoint,
+    load?: (relation: string) => Promise<readonly Row[]>,
+    stateRecords?: ReadonlyMap<number, readonly StateRecord[]>,
+  ): Promise<void> {
     if (cp?.kind !== 'tidewatch-engine' || cp.version !== 1)
       throw new Error('restore: not a tidewatch engine checkpoint of version 1');
     if (this.#ddl.length > 0 || this.#relations.size > 0)
@@ -606,7 +628,7 @@ export class Engine implements Catalog {
     } finally {
       this.#restoring = false;
     }
-    this.#graph.restore(cp.dataflow);
+    this.#graph.restore(cp.dataflow, stateRecords);
     for (const r of this.#relations.values()) {
       if (r.store?.external === true) {
         if (load === undefined) throw new Error(`restore: no way to load the contents of ${r.name}`);

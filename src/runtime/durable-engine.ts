@@ -44,11 +44,12 @@ import type { DataDir } from '../store/data-dir.ts';
 import { type DurableLog, type FsyncPolicy, sourceLogDir } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
-import { PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.ts';
+import { type OperatorStateWrite, PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
 import { type AttackLabel, AttackLabelFile } from './attack-labels.ts';
 import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
+import { IncrementalCheckpoints } from './incremental-checkpoints.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
 import { committedState, type SavedState } from './saved-state.ts';
 import type { RunningSink, SinkStatus } from './sink.ts';
@@ -242,9 +243,10 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     options.queryMemoryBytes === undefined ? {} : { queryMemoryBytes: options.queryMemoryBytes },
   );
   let state: SavedState | undefined;
+  let operatorStates: Awaited<ReturnType<typeof committedState>>['operators'];
   let committed: CommittedOffsets;
   try {
-    ({ state, offsets: committed } = await committedState(store));
+    ({ state, operators: operatorStates, offsets: committed } = await committedState(store));
   } catch (e) {
     await store.close();
     throw e;
@@ -252,6 +254,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const engine = new Engine({
     ...options.engine,
     contentsKeptOutside: true,
+    incrementalCheckpoints: true,
     // Subscriptions live in the store; sinks are the engine's own catalog objects.
     dependentsOutside: (relation) =>
       store
@@ -293,7 +296,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       notices,
     });
     if (state !== undefined) {
-      await engine.restore(state.engine, (relation) => store.rows(relation));
+      await engine.restore(state.engine, (relation) => store.rows(relation), operatorStates);
       restoredEpoch = committed.epoch;
     }
     // Restoring runs the catalog's drops again: the grants restored are those after them.
@@ -331,6 +334,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const unusable = () =>
     new StoreError('unusable', `${file}: an earlier commit failed; tidewatch is stopping`, { path: file });
   const catalogSize = () => engine.catalogHistory.length;
+  const checkpoints = new IncrementalCheckpoints();
   /** The catalog the store's tables were last brought to; the first commit checks them all. */
   let definedFor = -1;
   engine.onEpoch((epoch) => {
@@ -344,6 +348,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       definedFor = catalogSize();
     }
     let state: Uint8Array;
+    let operators: OperatorStateWrite;
     let released: ReturnType<AttackLabelFile['release']>;
     const consumedTable = tableLog?.offset ?? committed.tableLog;
     // What the epoch consumed is fsynced off the event loop; its commit waits for that (a commit
@@ -362,10 +367,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         const at = f.ingestion.position;
         if (at !== undefined) positions[name] = { connector: f.ingestion.kind, at };
       }
+      const taken = checkpoints.take(engine, catalogSize());
+      operators = taken.operators;
       const saved: SavedState = {
         kind: 'tidewatch-state',
         version: 1,
-        engine: engine.checkpoint(),
+        engine: taken.checkpoint,
         offsets,
         positions,
         tableLogOffset: consumedTable,
@@ -382,7 +389,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       .then(async () => {
         if (failed) return;
         await logsSynced;
-        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released);
+        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, operators);
         // What the store now holds need not be kept in the DML log.
         tableLog?.log.truncateBefore(consumedTable);
       })

@@ -7,6 +7,7 @@ import type { AccessSnapshot } from '../auth/access-catalog.ts';
 import type { EngineCheckpoint } from '../engine/engine.ts';
 import { StoreError } from '../store/errors.ts';
 import type { ViewStore } from '../store/view-store.ts';
+import type { DataflowHeader, StateRecord } from '../stream/graph.ts';
 import type { CommittedOffsets } from './data-logs.ts';
 
 export interface SavedState {
@@ -35,16 +36,44 @@ export function parseState(file: string, bytes: Uint8Array): SavedState {
   return state;
 }
 
-/** The last committed state and what it consumed of each log (nothing before the first commit). */
-export async function committedState(
-  store: ViewStore,
-): Promise<{ state: SavedState | undefined; offsets: CommittedOffsets }> {
+/**
+ * The last committed state and what it consumed of each log (nothing before the first commit),
+ * with the operator states kept apart from it (incremental checkpoints), per operator.
+ */
+export async function committedState(store: ViewStore): Promise<{
+  state: SavedState | undefined;
+  operators: ReadonlyMap<number, readonly StateRecord[]> | undefined;
+  offsets: CommittedOffsets;
+}> {
   const saved = await store.state();
   if (saved === undefined)
-    return { state: undefined, offsets: { sources: {}, positions: {}, tableLog: 0, epoch: undefined } };
+    return {
+      state: undefined,
+      operators: undefined,
+      offsets: { sources: {}, positions: {}, tableLog: 0, epoch: undefined },
+    };
   const state = parseState(store.file, saved.state);
+  const header = (state.engine.dataflow as unknown[] | undefined)?.[0] as Partial<DataflowHeader> | undefined;
+  let operators: Map<number, StateRecord[]> | undefined;
+  if (header?.separate === true) {
+    operators = new Map();
+    for (const r of await store.operatorStates()) {
+      let state: unknown;
+      try {
+        state = deserialize(r.bytes);
+      } catch {
+        throw new StoreError('corrupt', `${store.file} holds an unreadable state of operator ${r.operator}`, {
+          path: store.file,
+        });
+      }
+      const own = operators.get(r.operator) ?? [];
+      own.push({ operator: r.operator, kind: r.whole ? 'full' : 'delta', state });
+      operators.set(r.operator, own);
+    }
+  }
   return {
     state,
+    operators,
     offsets: {
       sources: state.offsets,
       positions: state.positions ?? {},

@@ -12,9 +12,10 @@
  *
  * Slack's (`payload = 'slack'`): `{"text": "…"}`, one line naming the status and the row.
  */
-import { formatValue } from '../engine/eval/format.ts';
+
 import { isoTimestamp } from '../serve/json-rows.ts';
 import type { SqlType, Value } from '../sql/types.ts';
+import { formatValue } from '../sql/value-text.ts';
 import type { Row } from '../stream/value.ts';
 import type { SinkMessage } from './alert-stream.ts';
 

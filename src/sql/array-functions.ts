@@ -58,6 +58,28 @@ export function bindSubscript(
   return call('array_slice', [array, int(index.lower), int(index.upper)], array.type);
 }
 
+/**
+ * The array operators `@>` (contains), `<@` (is contained by) and `&&` (overlaps): both sides
+ * arrays of one element type (an unknown literal takes the other's); undefined for other
+ * operands. An element is matched by equality, so a NULL element matches nothing.
+ */
+export function resolveArrayOperator(
+  op: string,
+  l: BoundExpr,
+  r: BoundExpr,
+  place: Place | undefined,
+  coerce: Coerce,
+): BoundExpr | undefined {
+  if (op !== '@>' && op !== '<@' && op !== '&&') return undefined;
+  if (l.type.name !== 'array' && r.type.name !== 'array') return undefined;
+  const t =
+    l.type.name === 'unknown' ? r.type : r.type.name === 'unknown' ? l.type : commonType(l.type, r.type);
+  if (t?.name !== 'array') return undefined;
+  const [a, b] = [coerce(l, t, place), coerce(r, t, place)];
+  if (op === '&&') return call('array_overlap', [a, b], T.boolean);
+  return call('array_contains', op === '@>' ? [a, b] : [b, a], T.boolean);
+}
+
 /** Array functions by name: the call, or undefined when the arguments do not fit. */
 export function resolveArrayFunction(
   name: string,

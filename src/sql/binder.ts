@@ -26,6 +26,7 @@ import {
 } from './bind-subquery-filters.ts';
 import { bindWindowFrame, frameEquals } from './bind-window-frame.ts';
 import type { Catalog, CatalogColumn } from './catalog.ts';
+import { columnName } from './column-names.ts';
 import {
   ambiguousColumn,
   datatypeMismatch,
@@ -279,34 +280,6 @@ function funcName(fc: FuncCall): string {
   return parts.length > 1 && parts[0] !== 'pg_catalog' ? parts.join('.') : last;
 }
 
-/** PostgreSQL's FigureColname. */
-function figureName(n: Node | undefined): string | undefined {
-  if (n === undefined) return undefined;
-  if ('ColumnRef' in n) {
-    const f = strings(n.ColumnRef.fields);
-    const last = f[f.length - 1];
-    return last === '*' ? undefined : last;
-  }
-  if ('FuncCall' in n) {
-    const parts = strings(n.FuncCall.funcname);
-    return parts[parts.length - 1];
-  }
-  if ('TypeCast' in n) {
-    const inner = figureName(n.TypeCast.arg);
-    if (inner !== undefined) return inner;
-    const names = strings(n.TypeCast.typeName?.names);
-    return names[names.length - 1];
-  }
-  if ('CaseExpr' in n) return figureName(n.CaseExpr.defresult) ?? 'case';
-  if ('CoalesceExpr' in n) return 'coalesce';
-  if ('MinMaxExpr' in n) return n.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least';
-  if ('A_Expr' in n && n.A_Expr.kind === 'AEXPR_NULLIF') return 'nullif';
-  if ('A_ArrayExpr' in n) return 'array';
-  if ('SQLValueFunction' in n)
-    return (n.SQLValueFunction.op ?? '').replace('SVFOP_', '').replace(/_N$/, '').toLowerCase();
-  return undefined;
-}
-
 class Binder {
   private readonly catalog: Catalog;
   private readonly script: string;
@@ -550,7 +523,7 @@ class Binder {
       let e = this.bindExpr(val, ctx);
       if (e.type.name === 'unknown' && !(keepUnknown && isPlain(stmt))) e = coerce(e, T.text, undefined);
       exprs.push(e);
-      columns.push({ name: rt.name ?? figureName(val) ?? '?column?', type: e.type });
+      columns.push({ name: rt.name ?? columnName(val), type: e.type });
     }
     const outputWidth = exprs.length;
 
@@ -651,7 +624,7 @@ class Binder {
     const found = exprs.findIndex((x) => exprEquals(x, e));
     if (found >= 0) return found;
     exprs.push(e);
-    columns.push({ name: figureName(n) ?? '?column?', type: e.type });
+    columns.push({ name: columnName(n), type: e.type });
     return exprs.length - 1;
   }
 
@@ -985,7 +958,7 @@ class Binder {
       const at = groupKeys.findIndex((k) => exprEquals(k, e));
       if (at >= 0) return at;
       groupKeys.push(e);
-      groupNames.push(e.kind === 'ColumnRef' ? e.name : (figureName(g) ?? '?column?'));
+      groupNames.push(e.kind === 'ColumnRef' ? e.name : columnName(g));
       return groupKeys.length - 1;
     };
     const setNodes = expandGroupingSets(stmt.groupClause ?? []);
@@ -1555,6 +1528,32 @@ class Binder {
     return Object.freeze({ kind: 'Literal', value, type: untyped ? T.unknown : type, param: n });
   }
 
+  /**
+   * `(a, b) IN ((1, 2), (3, 4))`: a row equals a listed row when each of its fields equals the
+   * listed one (AND), and is in the list when it equals one of them (OR); NOT IN negates it.
+   * SQL's three-valued logic gives PostgreSQL's NULLs.
+   */
+  private bindRowIn(e: A_Expr, ctx: ExprCtx, place: Place, negated: boolean): BoundExpr {
+    const fields = (n: Node | undefined): Node[] | undefined =>
+      n !== undefined && 'RowExpr' in n ? (n.RowExpr.args ?? []) : undefined;
+    const left = (fields(e.lexpr) ?? []).map((x) => this.bindExpr(x, ctx));
+    const items = e.rexpr !== undefined && 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [];
+    const rows = items.map((item) => {
+      const right = fields(item);
+      if (right === undefined || right.length !== left.length)
+        throw new SqlError(
+          SqlState.syntaxError,
+          'unequal number of entries in row expressions',
+          place.offset,
+        );
+      return and(
+        right.map((r, i) => resolveOperator('=', left[i] as BoundExpr, this.bindExpr(r, ctx), place)),
+      );
+    });
+    const any = or(rows);
+    return negated ? not(any) : any;
+  }
+
   private subqueryError(sub: Node | undefined, _ctx: ExprCtx, loc: number): SqlError {
     // A subquery that does not bind on its own refers to the outer query: correlated.
     if (sub !== undefined && 'SelectStmt' in sub) {
@@ -1627,6 +1626,7 @@ class Binder {
         return resolveOperator(op, lhs(), right, place);
       }
       case 'AEXPR_IN': {
+        if (e.lexpr !== undefined && 'RowExpr' in e.lexpr) return this.bindRowIn(e, ctx, place, op === '<>');
         const arg = lhs();
         const items = e.rexpr !== undefined && 'List' in e.rexpr ? (e.rexpr.List.items ?? []) : [];
         if (e.rexpr !== undefined && 'SubLink' in e.rexpr)

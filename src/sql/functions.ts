@@ -3,7 +3,7 @@
  * the result type is decided here, and arguments are coerced (unknown-typed literals take
  * the type the signature wants; other arguments get implicit casts).
  */
-import { resolveArrayFunction } from './array-functions.ts';
+import { resolveArrayFunction, resolveArrayOperator } from './array-functions.ts';
 import {
   datatypeMismatch,
   invalidText,
@@ -269,7 +269,9 @@ export function resolveOperator(
   place: Place | undefined,
 ): BoundExpr {
   if (right === undefined) return resolvePrefix(op, left, place);
-  const json = resolveJsonbOperator(op, left, right, place, coerce);
+  const json =
+    resolveJsonbOperator(op, left, right, place, coerce) ??
+    resolveArrayOperator(op, left, right, place, coerce);
   if (json !== undefined) return json;
   let l = left;
   let r = right;

@@ -254,6 +254,28 @@ const timeRe = /^[T\s]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?/i;
 const zoneRe = /^\s*(?:(z|utc|gmt)|([+-])(\d{1,2})(?::?(\d{2}))?)\s*$/i;
 
 /** Days since 1970-01-01 for a proleptic Gregorian date. */
+export interface Civil {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+}
+
+/** Proleptic Gregorian date of a day number (days since 1970-01-01). */
+export function civilFromDays(z0: number): Civil {
+  const z = z0 + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const y = yoe + era * 400;
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: month <= 2 ? y + 1 : y, month, day };
+}
+
 export function daysFromCivil(y: number, m: number, d: number): number {
   const yy = m <= 2 ? y - 1 : y;
   const era = Math.floor(yy / 400);

@@ -310,6 +310,24 @@ export interface SubscriptionInfo {
 }
 /** The caller's state at the last epoch (a checkpoint), committed with that epoch's deltas. */
 const STATE = 'tidewatch_state';
+/**
+ * The caller's operator states kept apart from `STATE` (incremental checkpoints): per operator
+ * its last whole state and the deltas committed after it, in epoch order.
+ */
+const OPERATOR_STATE = 'tidewatch_operator_state';
+
+/** An operator's state written by a commit: whole (replacing its earlier records) or a delta. */
+export interface OperatorStateRecord {
+  readonly operator: number;
+  readonly whole: boolean;
+  readonly bytes: Uint8Array;
+}
+
+/** The operator states a commit writes; `reset` first forgets every record kept (a new layout). */
+export interface OperatorStateWrite {
+  readonly reset: boolean;
+  readonly records: readonly OperatorStateRecord[];
+}
 
 /** A DuckDB identifier: double-quoted, inner double quotes doubled. */
 export function quoteIdent(name: string): string {
@@ -660,6 +678,9 @@ export class ViewStore {
         `CREATE TABLE IF NOT EXISTS ${EPOCHS} (epoch BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL)`,
       );
       await conn.run(`CREATE TABLE IF NOT EXISTS ${STATE} (epoch BIGINT NOT NULL, state BLOB NOT NULL)`);
+      await conn.run(
+        `CREATE TABLE IF NOT EXISTS ${OPERATOR_STATE} (operator INTEGER NOT NULL, epoch BIGINT NOT NULL, whole BOOLEAN NOT NULL, state BLOB NOT NULL)`,
+      );
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${SOURCES} (name VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL)`,
       );
@@ -1089,7 +1110,8 @@ export class ViewStore {
    * state at that epoch, replacing the previous one — atomically: afterwards either the whole
    * epoch is in the file or (on any failure) nothing of it. With `schema`, the store's tables
    * are first brought to it in the same transaction (the epoch's deltas are of that
-   * catalog). `labels`: attack labels whose first events the epoch consumed. Epochs must increase.
+   * catalog). `labels`: attack labels whose first events the epoch consumed. `operators`: the
+   * operator states that changed, kept beside `state`. Epochs must increase.
    */
   commit(
     epoch: number,
@@ -1099,11 +1121,14 @@ export class ViewStore {
     schema?: StoreSchema,
     deadLetters?: ReadonlyMap<string, readonly DeadLetter[]>,
     labels?: readonly AttackLabelRow[],
+    operators?: OperatorStateWrite,
   ): Promise<void> {
     return this.#exclusive(() =>
-      this.#commit(epoch, deltas, state, raw, schema, deadLetters, labels ?? []).catch((e: unknown) => {
-        throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
-      }),
+      this.#commit(epoch, deltas, state, raw, schema, deadLetters, labels ?? [], operators).catch(
+        (e: unknown) => {
+          throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
+        },
+      ),
     );
   }
 
@@ -1115,6 +1140,7 @@ export class ViewStore {
     schema: StoreSchema | undefined,
     deadLetters: ReadonlyMap<string, readonly DeadLetter[]> | undefined,
     labels: readonly AttackLabelRow[],
+    operators: OperatorStateWrite | undefined,
   ): Promise<void> {
     bigint(epoch, 'epoch');
     if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
@@ -1211,6 +1237,7 @@ export class ViewStore {
           await this.#conn.run(`${epochRow};\nDELETE FROM ${STATE}`);
           await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
         }
+        if (operators !== undefined) await this.#writeOperatorStates(operators, epoch);
       },
       true,
       emptyStages,
@@ -1361,6 +1388,35 @@ export class ViewStore {
       a.appendVarchar(l.source);
       a.appendBigInt(epochValue);
       a.endRow();
+    });
+  }
+
+  async #writeOperatorStates(write: OperatorStateWrite, epoch: number): Promise<void> {
+    const whole = write.records.filter((r) => r.whole).map((r) => integerLiteral(r.operator));
+    if (write.reset) await this.#conn.run(`DELETE FROM ${OPERATOR_STATE}`);
+    else if (whole.length > 0)
+      await this.#conn.run(`DELETE FROM ${OPERATOR_STATE} WHERE operator IN (${whole.join(', ')})`);
+    if (write.records.length === 0) return;
+    const values = write.records.map(
+      (_, i) => `(${integerLiteral(epoch)}, $${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`,
+    );
+    await this.#conn.run(
+      `INSERT INTO ${OPERATOR_STATE} (epoch, operator, whole, state) VALUES ${values.join(', ')}`,
+      write.records.flatMap((r) => [r.operator, r.whole, blobValue(r.bytes)]),
+    );
+  }
+
+  /** The operator states kept apart from the state: per operator, its last whole state and the deltas after it. */
+  operatorStates(): Promise<OperatorStateRecord[]> {
+    return this.#exclusive(async () => {
+      const result = await this.#conn.runAndReadAll(
+        `SELECT operator, whole, state FROM ${OPERATOR_STATE} ORDER BY operator, epoch`,
+      );
+      return result.getRows().map((row) => ({
+        operator: row[0] as number,
+        whole: row[1] as boolean,
+        bytes: new Uint8Array((row[2] as DuckDBBlobValue).bytes),
+      }));
     });
   }
 

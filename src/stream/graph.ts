@@ -11,6 +11,10 @@
  * Checkpoints: right after a barrier, `snapshot()` returns the epoch and every operator's
  * name, counters and state as plain data (for `v8.serialize`); `restore()` puts them into a
  * dataflow rebuilt by the same calls (the same DDL), which then carries on as the original.
+ * Incremental checkpoints: `changes()` returns the same header and counters, and apart from them
+ * a record per operator whose state changed since the previous call — the whole state or a
+ * delta (see `Operator.checkpointChange`). `restore` takes the header with, per operator, its
+ * last whole state and the deltas after it.
  */
 import { type Chunk, chunk } from './chunk.ts';
 import {
@@ -34,12 +38,29 @@ export interface DataflowHeader {
   /** Epoch of the barrier the snapshot follows. */
   readonly epoch: number;
   readonly operators: number;
+  /** The operators' states are not in the snapshot but in records kept apart (`changes()`). */
+  readonly separate?: true;
+}
+
+/** An operator's state in an incremental checkpoint: whole, or a delta over the records before. */
+export interface StateRecord {
+  /** The operator's index in topological order. */
+  readonly operator: number;
+  readonly kind: 'full' | 'delta';
+  readonly state: unknown;
+}
+
+/** `Dataflow.changes()`: a snapshot without the operators' states, and the states that changed. */
+export interface DataflowChanges {
+  readonly snapshot: unknown[];
+  readonly records: StateRecord[];
 }
 
 export class Dataflow {
   readonly #operators: Operator[] = [];
   readonly #sources = new Map<string, Source>();
   #epoch = 0;
+  #trackingChanges = false;
 
   /** Declares an input stream. */
   source(name: string, width?: number): Source {
@@ -59,6 +80,7 @@ export class Dataflow {
       if (!this.#operators.includes(up)) throw new Error(`${up.name} is not in this dataflow`);
       up.connectTo(op, i);
     }
+    if (this.#trackingChanges) op.trackStateChanges();
     this.#operators.push(op);
     return op;
   }
@@ -131,27 +153,59 @@ export class Dataflow {
    * `v8.serialize`; throws if an operator still holds changes of an open epoch.
    */
   snapshot(): unknown[] {
-    for (const op of this.#operators)
-      if (op.epoch !== this.#epoch)
-        throw new Error(
-          `snapshot: ${op.name} has not seen barrier ${this.#epoch} yet; snapshot right after a barrier`,
-        );
-    const header: DataflowHeader = {
+    this.#assertBetweenEpochs();
+    return [this.#header(), ...this.#operators.map((op) => op.checkpoint())];
+  }
+
+  /** From now on operators record what changes between `changes()` calls, where they can. */
+  trackStateChanges(): void {
+    this.#trackingChanges = true;
+    for (const op of this.#operators) op.trackStateChanges();
+  }
+
+  /**
+   * An incremental checkpoint, right after a barrier: the header and every operator's name and
+   * counters, and a record for each operator whose state changed since the previous call —
+   * whole where `whole(index)` says so, else as a delta where the operator keeps one.
+   */
+  changes(whole: (operator: number) => boolean): DataflowChanges {
+    this.#assertBetweenEpochs();
+    const records: StateRecord[] = [];
+    const snapshot: unknown[] = [{ ...this.#header(), separate: true }];
+    for (const [i, op] of this.#operators.entries()) {
+      const change = op.checkpointChange(whole(i));
+      if (change.kind === 'full') records.push({ operator: i, kind: 'full', state: change.state });
+      else if (change.kind === 'delta') records.push({ operator: i, kind: 'delta', state: change.delta });
+      snapshot.push({ name: op.name, stats: op.statsSnapshot(), state: undefined });
+    }
+    return { snapshot, records };
+  }
+
+  #header(): DataflowHeader {
+    return {
       kind: 'dataflow',
       version: SNAPSHOT_VERSION,
       epoch: this.#epoch,
       operators: this.#operators.length,
     };
-    return [header, ...this.#operators.map((op) => op.checkpoint())];
+  }
+
+  #assertBetweenEpochs(): void {
+    for (const op of this.#operators)
+      if (op.epoch !== this.#epoch)
+        throw new Error(
+          `snapshot: ${op.name} has not seen barrier ${this.#epoch} yet; snapshot right after a barrier`,
+        );
   }
 
   /**
    * Restores a `snapshot()` into this dataflow, which must have been built by the same calls
    * (same operators, same names, same order). Checks the operator count and names before
    * touching anything; an operator whose state does not fit fails with its name, and leaves
-   * the dataflow half restored (rebuild it before trying again).
+   * the dataflow half restored (rebuild it before trying again). A snapshot of `changes()` takes
+   * `records`: per operator index, its last whole state and the deltas after it, in order.
    */
-  restore(states: unknown): void {
+  restore(states: unknown, records?: ReadonlyMap<number, readonly StateRecord[]>): void {
     if (!Array.isArray(states)) throw new Error('restore: a dataflow snapshot is an array');
     const header = states[0] as Partial<DataflowHeader> | undefined;
     if (header?.kind !== 'dataflow') throw new Error('restore: not a dataflow snapshot (no header)');
@@ -175,7 +229,22 @@ export class Dataflow {
         );
     }
     const epoch = header.epoch as number;
-    for (const [i, op] of ops.entries()) op.restoreCheckpoint(cps[i] as OperatorCheckpoint, epoch);
+    if (header.separate === true && records === undefined)
+      throw new Error("restore: the snapshot keeps its operators' states apart, and none were given");
+    for (const [i, op] of ops.entries()) {
+      const cp = cps[i] as OperatorCheckpoint;
+      if (header.separate !== true) {
+        op.restoreCheckpoint(cp, epoch);
+        continue;
+      }
+      const own = records?.get(i) ?? [];
+      if (own.length > 0 && own[0]?.kind !== 'full')
+        throw new Error(`restore: the state records of ${op.name} do not start with a whole state`);
+      op.restoreCheckpoint({ ...cp, state: own[0]?.state }, epoch);
+      for (const r of own.slice(1))
+        if (r.kind === 'full') op.restoreCheckpoint({ ...cp, state: r.state }, epoch);
+        else op.applyStateDelta(r.state);
+    }
     this.#epoch = epoch;
   }
 

@@ -27,6 +27,12 @@
  * are immutable — with the operator, but no container it goes on mutating: a snapshot stays
  * valid while the operator runs on. `restore` likewise copies the containers it is given.
  * `checkpoint()` adds the operator's name and counters (see `Dataflow.snapshot`).
+ *
+ * Incremental checkpoints: `checkpointChange()` gives what changed since the previous one —
+ * nothing when the operator received nothing, else its whole state, or, from an operator that
+ * keeps its state by key and tracks what changed (`trackStateChanges`), a delta of the entries
+ * changed and removed. `restoreCheckpoint` takes a whole state, `applyStateDelta` each later
+ * delta in order.
  */
 import type { Chunk, ChunkBuilder } from './chunk.ts';
 import { compareValues, isSqlStateError, type Row, type Value } from './value.ts';
@@ -78,6 +84,12 @@ export interface OperatorCheckpoint {
   readonly state: unknown;
 }
 
+/** What changed in an operator's state since its previous `checkpointChange()`. */
+export type StateChange =
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'full'; readonly state: unknown }
+  | { readonly kind: 'delta'; readonly delta: unknown };
+
 /** Input column → output column pairs along which a watermark may pass unchanged. */
 export type WatermarkMap = readonly (readonly [from: number, to: number])[];
 
@@ -96,6 +108,10 @@ export abstract class Operator {
   #outputs: Edge[] = [];
   readonly #inputs: (Operator | undefined)[] = [];
   #barriers = 0;
+  /** Received a chunk or watermark (or otherwise changed) since the last `checkpointChange()`. */
+  #changed = true;
+  /** Keyed operators record what changed between checkpoints (on only when checkpoints use it). */
+  protected trackingChanges = false;
 
   constructor(name: string) {
     this.name = name;
@@ -146,6 +162,7 @@ export abstract class Operator {
     switch (msg.kind) {
       case 'chunk':
         this.stats.rowsIn += msg.rows.length;
+        this.#changed = true;
         this.onChunk(msg, input);
         return;
       case 'barrier':
@@ -156,6 +173,7 @@ export abstract class Operator {
         this.emit(msg);
         return;
       case 'watermark':
+        this.#changed = true;
         this.onWatermark(msg, input);
         return;
       default: {
@@ -221,6 +239,58 @@ export abstract class Operator {
     this.restoreStats(cp.stats);
     this.#barriers = 0;
     this.epoch = epoch;
+    this.#changed = false;
+    this.forgetStateChanges();
+  }
+
+  /** From now on, record what changes between checkpoints (for `takeStateDelta`). */
+  trackStateChanges(): void {
+    this.trackingChanges = true;
+    this.forgetStateChanges();
+  }
+
+  /**
+   * What changed since the previous call, right after a barrier: `whole` asks for the whole
+   * state whatever changed. A stateless operator reports no change.
+   */
+  checkpointChange(whole: boolean): StateChange {
+    if (this.#barriers !== 0)
+      throw new Error(
+        `${this.name}: a barrier has reached only some of its inputs; checkpoint after the barrier`,
+      );
+    const changed = this.#changed;
+    this.#changed = false;
+    if (!whole && !changed) return { kind: 'unchanged' };
+    if (!whole && this.trackingChanges) {
+      const delta = this.takeStateDelta();
+      if (delta !== undefined) return { kind: 'delta', delta };
+    }
+    const state = this.snapshot();
+    this.forgetStateChanges();
+    return state === undefined ? { kind: 'unchanged' } : { kind: 'full', state };
+  }
+
+  /** Marks the state changed by something other than a chunk or a watermark (a barrier's time). */
+  protected stateChanged(): void {
+    this.#changed = true;
+  }
+
+  /**
+   * The changes recorded since the last checkpoint as a delta for `applyStateDelta`, and
+   * forgets them; undefined from an operator that writes its whole state instead.
+   */
+  protected takeStateDelta(): unknown {
+    return undefined;
+  }
+
+  /** Forgets the changes recorded so far (a whole state has just been written or restored). */
+  protected forgetStateChanges(): void {}
+
+  /** Applies a `takeStateDelta()` of an operator built the same way, after its base state. */
+  applyStateDelta(delta: unknown): void {
+    throw new Error(
+      `${this.name} keeps no delta of its state, but the checkpoint holds ${describeState(delta)}`,
+    );
   }
 
   /** Throws unless `pending` is 0: a snapshot must not lose what the operator holds for the open epoch. */

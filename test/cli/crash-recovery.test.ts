@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
 import { expectedRun, finishAndCheck, type StreamSpec, startArgs } from './deterministic-run.ts';
 
@@ -45,4 +46,33 @@ test('killed with SIGKILL 20 times, restarted each time: the views equal an unin
   console.log(
     `# ${CRASHES} crashes: ${resumed} resumed from a checkpoint, ${replayed} events replayed from the log`,
   );
+});
+
+test('killed after many epochs whose operator states were committed as deltas: the views equal an uninterrupted run', async () => {
+  // Short epochs, and runs of seconds: most epochs commit deltas of the operators' states, and
+  // each restart rebuilds them from a whole state and the deltas after it.
+  const spec: StreamSpec = { events: 12_000, rate: 2000, seed: 17, barrierIntervalMs: 100 };
+  const expected = await expectedRun(spec);
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'tw-crash-deltas-')), 'data');
+  let deltas = 0;
+  for (const ms of [1500, 2200, 1800]) {
+    const child = spawnCli(startArgs(spec, dataDir));
+    const done = collect(child, 60_000);
+    await waitForOutput(child, /Press Ctrl-C to stop/, 30_000);
+    await new Promise((r) => setTimeout(r, ms));
+    child.kill('SIGKILL');
+    assert.equal((await done).signal, 'SIGKILL');
+    const instance = await DuckDBInstance.create(join(dataDir, 'tidewatch.duckdb'));
+    const conn = await instance.connect();
+    const kept = (
+      await conn.runAndReadAll('SELECT count(*) FILTER (WHERE NOT whole) FROM tidewatch_operator_state')
+    )
+      .getRows()
+      .map((r) => Number(r[0]));
+    conn.closeSync();
+    instance.closeSync();
+    deltas += kept[0] ?? 0;
+  }
+  assert.ok(deltas > 0, 'the crashes came after operator states were committed as deltas');
+  await finishAndCheck(spec, dataDir, expected, 'after crashes between deltas');
 });

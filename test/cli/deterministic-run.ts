@@ -34,6 +34,8 @@ export interface StreamSpec {
    * as `start` does; `generate` injects none unless told).
    */
   readonly attacks?: readonly string[];
+  /** `--barrier-interval-ms` (default: the server's). */
+  readonly barrierIntervalMs?: number;
 }
 
 export interface ViewColumn {
@@ -73,6 +75,9 @@ export function startArgs(spec: StreamSpec, dataDir: string): string[] {
     '--status-interval',
     '60',
     ...(spec.attacks === undefined ? [] : ['--generator-attacks', spec.attacks.join(',') || 'none']),
+    ...(spec.barrierIntervalMs === undefined
+      ? []
+      : ['--barrier-interval-ms', String(spec.barrierIntervalMs)]),
   ];
 }
 

@@ -11,12 +11,14 @@ import { test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
 import { toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { Engine, type EngineCheckpoint } from '../../src/engine/engine.ts';
+import { SCENARIOS } from '../../src/generator/scenarios.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
 import { formatNumeric } from '../../src/sql/numeric.ts';
 import { bigintReplacer } from '../../src/sql/types.ts';
 import { compareRows, type Row } from '../../src/stream/value.ts';
 
 const PIPELINE = readFileSync(new URL('../../pipelines/website-security.sql', import.meta.url), 'utf8');
+const DETECTIONS = readFileSync(new URL('../../pipelines/detections.sql', import.meta.url), 'utf8');
 
 const EXTRA = `
   CREATE TABLE blocked (ip VARCHAR PRIMARY KEY, reason VARCHAR);
@@ -49,19 +51,96 @@ const EXTRA = `
     FROM (SELECT status_code, window_start, COUNT(*) AS n
       FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTE') GROUP BY status_code, window_start) AS s`;
 
+/** What each operator holds (groups, rows, memo entries…) and its counters. */
+function stateSizes(e: Engine): string[] {
+  return e
+    .operatorStats()
+    .map((s) => `${s.name}: ${s.stateSize} held, ${s.stats.rowsIn} in, ${s.stats.rowsOut} out`);
+}
+
 /** Every view's rows, sorted. */
 function views(e: Engine): Record<string, Row[]> {
   return Object.fromEntries(e.list('materialized view').map((v) => [v, e.rows(v)]));
 }
 
-test('an engine restored from a checkpoint continues exactly like the original', async () => {
+/**
+ * How a test takes checkpoints of `original` after each epoch and restores one into `fresh`:
+ * whole checkpoints, or incremental ones (a record per changed operator state) gathered as a
+ * store would keep them.
+ */
+interface Checkpointer {
+  readonly options: { readonly incrementalCheckpoints?: boolean };
+  /** Called after every epoch of the original. */
+  taken(original: Engine, epoch: number): void;
+  restore(fresh: Engine): Promise<void>;
+}
+
+function wholeCheckpoints(): Checkpointer {
+  let bytes: Uint8Array | undefined;
+  return {
+    options: {},
+    taken: (original) => {
+      bytes = serialize(original.checkpoint());
+    },
+    restore: (fresh) => fresh.restore(deserialize(bytes as Uint8Array) as EngineCheckpoint),
+  };
+}
+
+/**
+ * Incremental checkpoints kept as the durable engine keeps them: per operator its last whole
+ * state and the deltas after it; an operator's state is taken whole every `wholeEvery` epochs
+ * (staggered), else as a delta.
+ */
+function incrementalCheckpoints(wholeEvery: number): Checkpointer & { deltas: number } {
+  let main: Uint8Array | undefined;
+  const kept = new Map<number, { kind: 'full' | 'delta'; bytes: Uint8Array }[]>();
+  const c = {
+    deltas: 0,
+    options: { incrementalCheckpoints: true },
+    taken: (original: Engine, epoch: number) => {
+      const { checkpoint, records } = original.checkpointChanges(
+        (op) => epoch === 0 || (epoch + op) % wholeEvery === 0,
+      );
+      main = serialize(checkpoint);
+      for (const r of records) {
+        const bytes = serialize(r.state);
+        if (r.kind === 'full') kept.set(r.operator, [{ kind: 'full', bytes }]);
+        else {
+          c.deltas++;
+          kept.get(r.operator)?.push({ kind: 'delta', bytes });
+        }
+      }
+    },
+    restore: (fresh: Engine) => {
+      const records = new Map(
+        [...kept].map(([operator, rs]) => [
+          operator,
+          rs.map((r) => ({ operator, kind: r.kind, state: deserialize(r.bytes) })),
+        ]),
+      );
+      return fresh.restore(deserialize(main as Uint8Array) as EngineCheckpoint, undefined, records);
+    },
+  };
+  return c;
+}
+
+/**
+ * Runs `sqls` over generator traffic, a table under INSERT/UPDATE/DELETE and a moving clock;
+ * restores a new engine from `checkpointer` after epoch `restoreAfter` and checks it continues
+ * exactly like the original: same views, same change stream, same source counters.
+ */
+async function continuesLikeOriginal(sqls: readonly string[], checkpointer: Checkpointer, restoreAfter = 17) {
   const start = Date.UTC(2024, 0, 25, 12, 0, 0);
   let now = start; // processing time follows event time, for the temporal filter
-  const options = { autoEpoch: false, idleTimeoutMs: 0, now: () => now };
-  const gen = new TrafficGenerator({ seed: 5, rate: 100, startMs: start });
+  const options = { autoEpoch: false, idleTimeoutMs: 0, now: () => now, ...checkpointer.options };
+  const gen = new TrafficGenerator({
+    seed: 5,
+    rate: 100,
+    startMs: start,
+    attacks: SCENARIOS.map((scenario) => ({ scenario })),
+  });
   const original = new Engine(options);
-  await original.execute(PIPELINE);
-  await original.execute(EXTRA);
+  for (const sql of sqls) await original.execute(sql);
   const ips: string[] = [];
   const epochs = Array.from({ length: 40 }, (_, i) => {
     const records = Array.from({ length: 600 }, () => toSourceRecord(gen.next()));
@@ -98,11 +177,11 @@ test('an engine restored from a checkpoint continues exactly like the original',
   for (let i = 0; i < epochs.length; i++) {
     now = start + i * 6000;
     await step(original, i);
+    checkpointer.taken(original, i);
     if (restored !== undefined) await step(restored, i);
-    if (i === 17) {
-      const bytes = serialize(original.checkpoint());
+    if (i === restoreAfter) {
       restored = new Engine(options);
-      await restored.restore(deserialize(bytes) as EngineCheckpoint);
+      await checkpointer.restore(restored);
       seenRestored = changes(restored);
       fromChange = seenOriginal.length;
       assert.deepEqual(views(restored), views(original), 'right after the restore');
@@ -110,18 +189,33 @@ test('an engine restored from a checkpoint continues exactly like the original',
       assert.equal(restored.epoch, original.epoch);
     }
     if (restored !== undefined) {
+      assert.deepEqual(stateSizes(restored), stateSizes(original), `state held after epoch ${i}`);
       assert.deepEqual(views(restored), views(original), `after epoch ${i}`);
       assert.deepEqual(restored.sourceStats(), original.sourceStats(), `sources after epoch ${i}`);
     }
   }
   assert.deepEqual(seenRestored, seenOriginal.slice(fromChange), 'the same change stream');
-  const counts = Object.values(views(original)).map((rows) => rows.length);
-  assert.ok(
-    counts.every((n) => n > 0),
-    `every view has rows: ${counts}`,
-  );
+  const counts = Object.entries(views(original)).filter(([, rows]) => rows.length === 0);
   original.close();
   restored?.close();
+  return { empty: counts.map(([v]) => v) };
+}
+
+test('an engine restored from a checkpoint continues exactly like the original', async () => {
+  const { empty } = await continuesLikeOriginal([PIPELINE, EXTRA], wholeCheckpoints());
+  assert.deepEqual(empty, [], 'every view has rows');
+});
+
+test('restored from incremental checkpoints (whole states, then deltas), an engine continues exactly like the original', async () => {
+  for (const [wholeEvery, restoreAfter] of [
+    [1000, 17], // one whole state per operator, then deltas only
+    [5, 23], // whole states now and then, staggered, deltas between
+  ] as const) {
+    const checkpoints = incrementalCheckpoints(wholeEvery);
+    const { empty } = await continuesLikeOriginal([PIPELINE, EXTRA, DETECTIONS], checkpoints, restoreAfter);
+    assert.ok(checkpoints.deltas > 100, `deltas were written: ${checkpoints.deltas}`);
+    assert.ok(empty.length < 12, `most views have rows; empty: ${empty}`);
+  }
 });
 
 test('a checkpoint is refused mid-epoch, and restore needs a new engine', async () => {

@@ -21,10 +21,10 @@
  * the order of additions.
  */
 import type pg from 'pg';
-import { formatValue } from '../../src/engine/eval/format.ts';
 import type { CatalogColumn } from '../../src/sql/catalog.ts';
 import { isNumericValue, numericToNumber } from '../../src/sql/numeric.ts';
 import type { SqlType } from '../../src/sql/types.ts';
+import { formatValue } from '../../src/sql/value-text.ts';
 import type { Row, Value } from '../../src/stream/value.ts';
 
 const INTERVAL = String.raw`INTERVAL\s*'[^']*'(?:\s*(?:SECOND|MINUTE|HOUR|DAY)S?\b)?`;

@@ -27,7 +27,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Engine } from '../../src/engine/engine.ts';
-import { formatValue } from '../../src/engine/eval/format.ts';
+import { formatValue } from '../../src/sql/value-text.ts';
 import type { Value } from '../../src/stream/value.ts';
 
 export interface SltRecord {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { formatValue } from '../../src/engine/eval/format.ts';
 import { bindDelete, bindExpression, bindInsert, bindQuery, bindUpdate } from '../../src/sql/binder.ts';
 import { MemoryCatalog } from '../../src/sql/catalog.ts';
 import { SqlError } from '../../src/sql/errors.ts';
@@ -10,6 +9,7 @@ import { parseScript, parseStatement } from '../../src/sql/parse.ts';
 import type { Plan } from '../../src/sql/plan.ts';
 import type { QueryAst, Statement } from '../../src/sql/statement.ts';
 import { shortType } from '../../src/sql/types.ts';
+import { formatValue } from '../../src/sql/value-text.ts';
 
 const script = readFileSync(new URL('../../pipelines/website-security.sql', import.meta.url), 'utf8');
 

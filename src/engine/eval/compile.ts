@@ -13,7 +13,7 @@
 import type { BoundExpr, Call, CaseWhen } from '../../sql/expr.ts';
 import { isNumericValue, numericKey } from '../../sql/numeric.ts';
 import type { SqlType, Value } from '../../sql/types.ts';
-import { formatValue } from './format.ts';
+import { formatValue } from '../../sql/value-text.ts';
 import { castFn } from './functions/casts.ts';
 import { equalityFor } from './functions/comparison.ts';
 import type { Kernel } from './functions/kernel.ts';

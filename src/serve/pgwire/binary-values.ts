@@ -3,11 +3,12 @@
  * and dates as days since 2000-01-01, numeric as base-10000 digits with weight, sign and
  * display scale, arrays with their dimensions and element OID, jsonb as version 1 + text.
  */
-import { formatJsonb } from '../../engine/eval/format.ts';
+
 import { SqlError } from '../../sql/errors.ts';
 import { type Int8, int8 } from '../../sql/int8.ts';
 import { fromBinaryNumeric, type Numeric, toBinaryNumeric } from '../../sql/numeric.ts';
 import { type Interval, type SqlType, T, type Value } from '../../sql/types.ts';
+import { formatJsonb } from '../../sql/value-text.ts';
 import { PgState } from './errors.ts';
 import { decodeUtf8 } from './field-reader.ts';
 import { typeOid } from './type-oids.ts';

@@ -3,10 +3,11 @@
  * literal parser, binary through `binary-values.ts`) and encoding DataRow fields (text as
  * PostgreSQL prints it, or binary), with the format-code rules of Bind.
  */
-import { formatValue } from '../../engine/eval/format.ts';
+
 import { SqlError } from '../../sql/errors.ts';
 import { parseLiteral } from '../../sql/literals.ts';
 import { formatType, type SqlType, T, type Value } from '../../sql/types.ts';
+import { formatValue } from '../../sql/value-text.ts';
 import { type ArrayItem, splitArrayLiteral } from './array-literal.ts';
 import { decodeBinary, encodeBinary } from './binary-values.ts';
 import { PgState } from './errors.ts';

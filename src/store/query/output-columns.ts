@@ -14,6 +14,9 @@
  * numeric…), window functions, `extract` (numeric), `date_trunc`, `now()`, string
  * functions. Anything else is left to DuckDB's type.
  */
+import type { Node } from 'libpg-query';
+import { columnName } from '../../sql/column-names.ts';
+import { aggregateResultType } from '../../sql/functions.ts';
 import {
   arrayOf,
   commonType,
@@ -73,6 +76,9 @@ class Scope {
 
 const integerOps = new Set(['+', '-', '*', '/', '%']);
 const booleanOps = new Set([
+  '@>',
+  '<@',
+  '&&',
   '=',
   '<>',
   '!=',
@@ -128,8 +134,6 @@ const textFunctions = new Set([
   'array_to_string',
 ]);
 const sameAsArgument = new Set([
-  'min',
-  'max',
   'any_value',
   'first_value',
   'last_value',
@@ -140,19 +144,8 @@ const sameAsArgument = new Set([
   'mode',
 ]);
 
-function byKind(
-  t: SqlType | undefined,
-  integer: SqlType,
-  exact: SqlType,
-  float: SqlType,
-): SqlType | undefined {
-  if (t === undefined) return undefined;
-  if (isInteger(t)) return integer;
-  if (t.name === 'numeric') return exact;
-  if (t.name === 'float4' || t.name === 'float8') return float === T.float4 ? t : float;
-  if (t.name === 'interval') return T.interval;
-  return undefined;
-}
+/** PostgreSQL's other names of aggregates. */
+const aggregateAliases: Readonly<Record<string, string>> = { stddev: 'stddev_samp', variance: 'var_samp' };
 
 function castType(tn: Fields | undefined): SqlType | undefined {
   if (tn === undefined) return undefined;
@@ -260,7 +253,7 @@ export class OutputColumns {
         continue;
       }
       out.push({
-        name: typeof rt.name === 'string' ? rt.name : columnName(rt.val),
+        name: typeof rt.name === 'string' ? rt.name : columnName(rt.val as Node),
         type: this.#type(rt.val, scope),
       });
     }
@@ -502,15 +495,22 @@ export class OutputColumns {
       case 'ntile':
         return T.int8;
       case 'sum':
-        return byKind(arg(0), arg(0)?.name === 'int8' ? T.numeric : T.int8, T.numeric, T.float8);
       case 'avg':
+      case 'min':
+      case 'max':
       case 'stddev':
       case 'stddev_samp':
       case 'stddev_pop':
       case 'variance':
       case 'var_samp':
-      case 'var_pop':
-        return byKind(arg(0), T.numeric, T.numeric, T.float8);
+      case 'var_pop': {
+        const t = arg(0);
+        if (t === undefined) return undefined;
+        return (
+          aggregateResultType(aggregateAliases[name] ?? name, t) ??
+          (name === 'min' || name === 'max' ? t : undefined)
+        );
+      }
       case 'percent_rank':
       case 'cume_dist':
       case 'date_part':
@@ -539,6 +539,7 @@ export class OutputColumns {
       case 'strpos':
       case 'position':
       case 'array_length':
+      case 'cardinality':
       case 'array_lower':
       case 'array_upper':
         return T.int4;
@@ -626,89 +627,4 @@ function valueFunctionType(op: string): SqlType | undefined {
   if (op.startsWith('SVFOP_LOCALTIME')) return T.time;
   if (op.startsWith('SVFOP_CURRENT_TIME')) return undefined;
   return T.varchar;
-}
-
-const valueFunctionNames: Readonly<Record<string, string>> = {
-  SVFOP_CURRENT_DATE: 'current_date',
-  SVFOP_CURRENT_TIME: 'current_time',
-  SVFOP_CURRENT_TIME_N: 'current_time',
-  SVFOP_CURRENT_TIMESTAMP: 'current_timestamp',
-  SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',
-  SVFOP_LOCALTIME: 'localtime',
-  SVFOP_LOCALTIME_N: 'localtime',
-  SVFOP_LOCALTIMESTAMP: 'localtimestamp',
-  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
-  SVFOP_CURRENT_ROLE: 'current_role',
-  SVFOP_CURRENT_USER: 'current_user',
-  SVFOP_USER: 'user',
-  SVFOP_SESSION_USER: 'session_user',
-  SVFOP_CURRENT_CATALOG: 'current_catalog',
-  SVFOP_CURRENT_SCHEMA: 'current_schema',
-};
-
-/** PostgreSQL's name for an unnamed result column (FigureColname) and how sure it is (0–2). */
-function figure(n: unknown): { name: string; strength: number } {
-  const node = asNode(n);
-  if (node === undefined) return { name: '?column?', strength: 0 };
-  const f = node.fields;
-  switch (node.kind) {
-    case 'ColumnRef': {
-      const fields = list(f.fields);
-      const last = stringOf(fields[fields.length - 1]);
-      return last === undefined ? { name: '?column?', strength: 0 } : { name: last, strength: 2 };
-    }
-    case 'A_Indirection': {
-      const ind = list(f.indirection);
-      const last = stringOf(ind[ind.length - 1]);
-      return last !== undefined ? { name: last, strength: 2 } : figure(f.arg);
-    }
-    case 'FuncCall': {
-      const names = namesOf(f.funcname) ?? [];
-      return { name: names[names.length - 1] ?? '?column?', strength: 2 };
-    }
-    case 'A_Expr':
-      return f.kind === 'AEXPR_NULLIF' ? { name: 'nullif', strength: 2 } : { name: '?column?', strength: 0 };
-    case 'TypeCast': {
-      const inner = figure(f.arg);
-      if (inner.strength > 1) return inner;
-      const names = namesOf((f.typeName as Fields | undefined)?.names) ?? [];
-      return { name: names[names.length - 1] ?? '?column?', strength: 1 };
-    }
-    case 'CollateClause':
-      return figure(f.arg);
-    case 'CaseExpr': {
-      const inner = figure(f.defresult);
-      return inner.strength > 1 ? inner : { name: 'case', strength: 1 };
-    }
-    case 'A_ArrayExpr':
-      return { name: 'array', strength: 2 };
-    case 'RowExpr':
-      return { name: 'row', strength: 2 };
-    case 'CoalesceExpr':
-      return { name: 'coalesce', strength: 2 };
-    case 'MinMaxExpr':
-      return { name: f.op === 'IS_LEAST' ? 'least' : 'greatest', strength: 2 };
-    case 'GroupingFunc':
-      return { name: 'grouping', strength: 2 };
-    case 'SQLValueFunction':
-      return { name: valueFunctionNames[String(f.op)] ?? '?column?', strength: 2 };
-    case 'SubLink': {
-      if (f.subLinkType === 'EXISTS_SUBLINK') return { name: 'exists', strength: 2 };
-      if (f.subLinkType === 'ARRAY_SUBLINK') return { name: 'array', strength: 2 };
-      if (f.subLinkType === 'EXPR_SUBLINK') {
-        const q = fieldsIf(f.subselect, 'SelectStmt');
-        const rt = fieldsIf(list(q?.targetList)[0], 'ResTarget');
-        if (rt !== undefined)
-          return typeof rt.name === 'string' ? { name: rt.name, strength: 2 } : figure(rt.val);
-      }
-      return { name: '?column?', strength: 0 };
-    }
-    default:
-      return { name: '?column?', strength: 0 };
-  }
-}
-
-/** PostgreSQL's name for the unnamed result column `val`. */
-function columnName(val: unknown): string {
-  return figure(val).name;
 }

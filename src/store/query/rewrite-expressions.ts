@@ -16,6 +16,7 @@ import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstan
 import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
+import { textCastOf } from './text-casts.ts';
 import { castTarget } from './type-names.ts';
 
 const regexOperators: Readonly<Record<string, { negate: boolean; caseless: boolean }>> = {
@@ -88,6 +89,8 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   if (name === 'mode' && f.agg_within_group !== true && f.over === undefined && written !== undefined)
     throw new SqlError('42809', 'WITHIN GROUP is required for ordered-set aggregate mode', location + 1);
   if (name === 'date_part') fractionalField(ctx, f);
+  if (name === 'concat' || name === 'concat_ws')
+    printedArguments(ctx, list(f.args).slice(name === 'concat' ? 0 : 1));
   if (name === 'generate_series') seriesLiterals(ctx, f);
   if (
     name === 'round' &&
@@ -123,6 +126,21 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   if (renamed !== undefined && f.funcformat !== SQL_SYNTAX)
     ctx.edits.replace(written.start, written.end, renamed);
   else if (names.length > 1) ctx.edits.replace(written.start, written.end, quoteIdent(name));
+}
+
+/** Arguments `concat` reads as PostgreSQL prints them (`t`, `Infinity`, a numeric's own scale). */
+function printedArguments(ctx: RewriteContext, args: readonly unknown[]): void {
+  for (const a of args) {
+    const node = asNode(a);
+    const t = ctx.typeOf(a);
+    if (node === undefined || t === undefined) continue;
+    if (t.name === 'numeric') ctx.numericText.add(node.fields);
+    const span = extentOf(ctx, a);
+    if (t.name === 'boolean')
+      ctx.edits.wrap(span.start, span.end, 'CASE (', ") WHEN true THEN 't' WHEN false THEN 'f' END");
+    const fn = textCastOf(t);
+    if (fn !== undefined) ctx.edits.wrap(span.start, span.end, `${fn}(`, ')');
+  }
 }
 
 /**
@@ -179,6 +197,14 @@ function operator(ctx: RewriteContext, f: Fields): void {
     ctx.edits.insertClose(r.end, regex.caseless ? ", 'i'))" : '))');
     return;
   }
+  const containment = f.kind === 'AEXPR_OP' ? arrayContainment[op] : undefined;
+  if (containment !== undefined && f.lexpr !== undefined && opSpan !== undefined && isArray(ctx, f)) {
+    const l = operandExtentOf(ctx, f.lexpr);
+    ctx.edits.insert(l.start, `${containment}(`);
+    ctx.edits.replace(opSpan.start, opSpan.end, ',');
+    ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
+    return;
+  }
   if (f.kind === 'AEXPR_OP' && (op === '/' || op === '%') && f.lexpr !== undefined && opSpan !== undefined) {
     // PostgreSQL fails on a zero divisor where DuckDB gives NULL.
     const r = extentOf(ctx, f.rexpr);
@@ -227,6 +253,7 @@ function cast(ctx: RewriteContext, f: Fields): void {
   const names = namesOf(tn.names) ?? [];
   const span = ctx.extents.ownSpan('TypeName', tn);
   if (span === undefined) return;
+  if (textCast(ctx, f, names)) return;
   const qualified = ctx.text.slice(span.start, span.end).includes('.');
   const target = castTarget(names, list(tn.typmods).length > 0, qualified);
   if (list(tn.arrayBounds).length > 0 && stringConstant(f.arg) !== undefined) {
@@ -243,6 +270,40 @@ function cast(ctx: RewriteContext, f: Fields): void {
   const arg = extentOf(ctx, f.arg);
   const fn = stringConstant(f.arg) !== undefined ? target.fromName : target.toName;
   ctx.edits.replace(whole.start, whole.end, (render) => `${fn}(${render(arg.start, arg.end)})`);
+}
+
+/**
+ * A cast to text of a value DuckDB prints otherwise than PostgreSQL (text-casts.ts), and a
+ * cast to `varchar(n)`, which cuts the text to n characters as PostgreSQL's explicit cast does.
+ */
+function textCast(ctx: RewriteContext, f: Fields, names: readonly string[]): boolean {
+  const tn = f.typeName as Fields;
+  const name = names[names.length - 1];
+  if ((name !== 'text' && name !== 'varchar') || list(tn.arrayBounds).length > 0) return false;
+  const length = list(tn.typmods).map((m) => (fieldsIf(m, 'A_Const')?.ival as Fields | undefined)?.ival);
+  const fn = textCastOf(ctx.typeOf(f.arg));
+  if (fn === undefined && length.length === 0) return false;
+  const whole = extentOf(ctx, { TypeCast: f });
+  const arg = extentOf(ctx, f.arg);
+  const n = length[0];
+  ctx.edits.replace(whole.start, whole.end, (render) => {
+    const text =
+      fn === undefined
+        ? `CAST(${render(arg.start, arg.end)} AS VARCHAR)`
+        : `${fn}(${render(arg.start, arg.end)})`;
+    return typeof n === 'number' ? `left(${text}, ${n})` : text;
+  });
+  return true;
+}
+
+/** `@>` and `<@` between arrays: DuckDB's skip NULL elements, PostgreSQL's match them with nothing. */
+const arrayContainment: Readonly<Record<string, string>> = {
+  '@>': 'tw_array_contains',
+  '<@': 'tw_array_contained',
+};
+
+function isArray(ctx: RewriteContext, f: Fields): boolean {
+  return ctx.typeOf(f.lexpr)?.name === 'array' || ctx.typeOf(f.rexpr)?.name === 'array';
 }
 
 /** Whether an expression is an interval in PostgreSQL, as far as its form or the inference tells. */

@@ -120,7 +120,7 @@ function asText(ctx: RewriteContext, n: unknown): void {
   if (t === 'int2' || t === 'int4' || t === 'int8')
     ctx.edits.wrap(span.start, span.end, 'CAST(', ' AS VARCHAR)');
   else if (t === 'float8') ctx.edits.wrap(span.start, span.end, 'tw_numeric_f8(', ')');
-  else if (t === 'float4') ctx.edits.wrap(span.start, span.end, 'tw_numeric_f4(', ')');
+  else if (t === 'float4') ctx.edits.wrap(span.start, span.end, 'tw_numeric_f4(CAST(', ' AS FLOAT))');
   else if (t === 'text' || t === 'varchar' || stringConstant(n) !== undefined)
     ctx.edits.wrap(span.start, span.end, 'tw_numeric(', ')');
   else ctx.edits.wrap(span.start, span.end, 'tw_numeric(CAST(', ' AS VARCHAR))');

@@ -13,19 +13,24 @@ import {
   type DuckDBConnection,
   DuckDBScalarFunction,
   type DuckDBType,
+  type DuckDBValue,
   LIST,
   listValue,
   TIMESTAMP,
   VARCHAR,
 } from '@duckdb/node-api';
 import { formatTimestampChar } from '../../engine/eval/functions/datetime.ts';
+import { initcap, lower, upper } from '../../sql/case-mapping.ts';
 import { limits } from '../../sql/limits.ts';
+import { formatValue } from '../../sql/value-text.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
+import { fromDuckValue } from './duck-values.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
 import { numericFunctions, numericMacros } from './numeric-functions.ts';
 import type { CatalogSchema } from './rewrite.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
+import { textCasts } from './text-casts.ts';
 
 const settings = [
   'SET integer_division = true',
@@ -137,6 +142,16 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     def('tw_array_lower(a, d)', 'CASE WHEN d = 1 AND len(a) > 0 THEN 1 END'),
     def('tw_array_upper(a, d)', 'CASE WHEN d = 1 AND len(a) > 0 THEN CAST(len(a) AS INTEGER) END'),
     def('tw_array_ndims(a)', 'CASE WHEN len(a) > 0 THEN 1 END'),
+    def('tw_cardinality(a)', 'CAST(len(a) AS INTEGER)'),
+    def(
+      'tw_array_contains(a, b)',
+      'list_has_all(a, b) AND NOT list_contains(list_transform(b, x -> x IS NULL), true)',
+    ),
+    def('tw_array_contained(a, b)', 'tw_array_contains(b, a)'),
+    def('tw_octet_length(s)', 'CAST(strlen(s) AS INTEGER)'),
+    // ASCII text maps case in DuckDB itself; any other goes through PostgreSQL's per-character rules
+    def('tw_lower(s)', 'CASE WHEN strlen(s) = length(s) THEN lower(s) ELSE tw_lower_unicode(s) END'),
+    def('tw_upper(s)', 'CASE WHEN strlen(s) = length(s) THEN upper(s) ELSE tw_upper_unicode(s) END'),
     def(
       'tw_string_to_array(s, d)',
       `CASE WHEN s = '' THEN CAST([] AS VARCHAR[]) ELSE string_split(s, d) END`,
@@ -288,11 +303,14 @@ function scalarFunctions(): DuckDBScalarFunction[] {
     scalar('tw_quote_ident', [VARCHAR], VARCHAR, (s: string) => quoteIdentifier(s)),
     scalar('tw_parse_ident', [VARCHAR], LIST(VARCHAR), (s: string) => listValue(parseIdentifier(s))),
     scalar('tw_array_text', [VARCHAR], LIST(VARCHAR), (s: string) => listValue(parseArrayText(s))),
-    scalar('tw_initcap', [VARCHAR], VARCHAR, (s: string) =>
-      s
-        .toLowerCase()
-        .replace(/(^|[^\p{L}\p{N}])(\p{L})/gu, (_m, sep: string, c: string) => sep + c.toUpperCase()),
+    scalar('tw_initcap', [VARCHAR], VARCHAR, initcap),
+    ...textCasts().map((c) =>
+      scalar(c.name, [c.duck], VARCHAR, (v: DuckDBValue) =>
+        formatValue(fromDuckValue(v, c.duck, c.type), c.type),
+      ),
     ),
+    scalar('tw_lower_unicode', [VARCHAR], VARCHAR, lower),
+    scalar('tw_upper_unicode', [VARCHAR], VARCHAR, upper),
     scalar('tw_to_char_timestamp', [TIMESTAMP, VARCHAR], VARCHAR, (ts: { micros: bigint }, format: string) =>
       formatTimestampChar(Number(ts.micros), format, false),
     ),

@@ -27,6 +27,11 @@
  * restore recreates the accumulators the way new groups get them, so the sharing returns —
  * plus the last watermark passed on per column. The calls' kinds and sharing are saved too,
  * so restoring into an aggregate of other calls fails clearly.
+ *
+ * Delta (incremental checkpoints): the groups changed since the last checkpoint as they are
+ * now, in the snapshot's columns; the keys of groups that emptied; and the bound below which a
+ * watermark closed groups. Applied in that order reversed — close, remove, then upsert — it
+ * brings the last checkpoint's groups to these.
  */
 
 import {
@@ -74,6 +79,8 @@ interface Group {
   readonly accs: Accumulator[];
   output: Row | null;
   dirty: boolean;
+  /** Changed since the last checkpoint (only while changes are tracked). */
+  unsaved: boolean;
 }
 
 const NO_KEY: Row = [];
@@ -89,6 +96,15 @@ interface AggregateState {
   /** Per call, the accumulator state of every group (in `keys` order); null for a sharing call. */
   readonly accs: (unknown[] | null)[];
   readonly watermarks: WatermarkEntries;
+}
+
+/** Groups changed since the last checkpoint (`AggregateState`'s columns) and what went. */
+interface AggregateDelta extends Omit<AggregateState, 'kind'> {
+  readonly kind: 'aggregate-delta';
+  /** Keys of the groups that emptied. */
+  readonly removed: Row[];
+  /** Groups whose closing key is below it were closed by a watermark (undefined: none). */
+  readonly closedBelow: number | undefined;
 }
 
 function callSignature(c: AggregateCall): string {
@@ -137,6 +153,10 @@ export class Aggregate extends Operator {
   readonly #closingColumn: number;
   readonly #held = new HeldWatermarks();
   #dirty: Group[] = [];
+  // Changes since the last checkpoint, while tracked.
+  #unsaved: Group[] = [];
+  #removed: Row[] = [];
+  #closedBelow: number | undefined;
   // Per-row scratch: each call's argument, sort key and whether its FILTER passed.
   readonly #args: Value[];
   readonly #keys: (Row | undefined)[];
@@ -179,7 +199,7 @@ export class Aggregate extends Operator {
     let g = this.#groups.get(key);
     if (g === undefined) {
       if (key === this.#scratch) key = [...key];
-      g = { key, count: 0, accs: this.#accumulators(), output: null, dirty: true };
+      g = { key, count: 0, accs: this.#accumulators(), output: null, dirty: true, unsaved: false };
       this.#groups.set(key, g);
       this.#dirty.push(g);
     }
@@ -292,8 +312,10 @@ export class Aggregate extends Operator {
   protected override onBarrier(): void {
     this.#emitChanges();
     for (const wm of this.#held.release()) {
-      if (wm.column === this.#closingColumn && typeof wm.value === 'number')
+      if (wm.column === this.#closingColumn && typeof wm.value === 'number') {
         this.#groups.deleteFirstBelow(wm.value);
+        if (this.trackingChanges) this.#closedBelow = Math.max(this.#closedBelow ?? wm.value, wm.value);
+      }
       this.emit(wm);
     }
   }
@@ -304,12 +326,20 @@ export class Aggregate extends Operator {
     this.#dirty = [];
     const out = new ChunkBuilder();
     const global = this.#groupBy === undefined;
+    const tracking = this.trackingChanges;
     for (const g of dirty) {
       g.dirty = false;
+      if (tracking && !g.unsaved) {
+        g.unsaved = true;
+        this.#unsaved.push(g);
+      }
       if (!global && g.count <= 0) {
         if (g.output !== null) out.push(g.output, -1);
         g.output = null;
-        if (g.count === 0) this.#groups.delete(g.key);
+        if (g.count === 0) {
+          this.#groups.delete(g.key);
+          if (tracking) this.#removed.push(g.key);
+        }
         continue;
       }
       const next: Value[] = [...g.key];
@@ -341,18 +371,22 @@ export class Aggregate extends Operator {
   override snapshot(): AggregateState {
     this.assertSettled(this.#dirty.length, 'changed groups');
     this.assertSettled(this.#held.pending, 'held watermarks');
+    return { kind: 'aggregate', ...this.#columns(this.#groups.values()) };
+  }
+
+  /** Groups as the snapshot's columns, with the calls and the watermarks passed on. */
+  #columns(groups: Iterable<Group>): Omit<AggregateState, 'kind'> {
     const keys: Row[] = [];
     const counts: number[] = [];
     const outputs: (Row | null)[] = [];
     const accs = this.#owner.map((o) => (o < 0 ? ([] as unknown[]) : null));
-    for (const g of this.#groups.values()) {
+    for (const g of groups) {
       keys.push(g.key);
       counts.push(g.count);
       outputs.push(g.output);
       for (let j = 0; j < accs.length; j++) accs[j]?.push((g.accs[j] as Accumulator).snapshot());
     }
     return {
-      kind: 'aggregate',
       calls: this.#calls.map(callSignature),
       owners: [...this.#owner],
       keys,
@@ -363,16 +397,56 @@ export class Aggregate extends Operator {
     };
   }
 
+  protected override takeStateDelta(): AggregateDelta {
+    this.assertSettled(this.#dirty.length, 'changed groups');
+    const live = this.#unsaved.filter((g) => this.#groups.get(g.key) === g);
+    for (const g of this.#unsaved) g.unsaved = false;
+    // A key that emptied and was refilled since is among the live groups.
+    const removed = this.#removed.filter((key) => this.#groups.get(key) === undefined);
+    const delta: AggregateDelta = {
+      kind: 'aggregate-delta',
+      ...this.#columns(live),
+      removed,
+      closedBelow: this.#closedBelow,
+    };
+    this.forgetStateChanges();
+    return delta;
+  }
+
+  protected override forgetStateChanges(): void {
+    for (const g of this.#unsaved) g.unsaved = false;
+    this.#unsaved = [];
+    this.#removed = [];
+    this.#closedBelow = undefined;
+  }
+
   override restore(state: unknown): void {
     const s = this.stateOf<AggregateState>(state, 'aggregate');
+    this.#checkCalls(s);
+    this.#groups.clear();
+    this.#dirty = [];
+    this.#load(s);
+  }
+
+  override applyStateDelta(delta: unknown): void {
+    const d = this.stateOf<AggregateDelta>(delta, 'aggregate-delta');
+    this.#checkCalls(d);
+    if (d.closedBelow !== undefined) this.#groups.deleteFirstBelow(d.closedBelow);
+    for (const key of d.removed) this.#groups.delete(key);
+    this.#load(d);
+  }
+
+  #checkCalls(s: Pick<AggregateState, 'calls' | 'owners'>): void {
     const calls = this.#calls.map(callSignature);
     if (s.calls.join(', ') !== calls.join(', ') || s.owners.join() !== this.#owner.join())
       throw new Error(
         `${this.name}: the snapshot's calls (${s.calls.join(', ')}; shared values ${s.owners.join()}) ` +
           `differ from this aggregate's (${calls.join(', ')}; shared values ${this.#owner.join()})`,
       );
-    this.#groups.clear();
-    this.#dirty = [];
+  }
+
+  /** Sets the groups of snapshot columns (replacing groups of the same keys), and the watermarks. */
+  #load(s: Omit<AggregateState, 'kind'>): void {
     for (let i = 0; i < s.keys.length; i++) {
       const key = s.keys[i] as Row;
       const g: Group = {
@@ -381,6 +455,7 @@ export class Aggregate extends Operator {
         accs: this.#accumulators(),
         output: s.outputs[i] ?? null,
         dirty: false,
+        unsaved: false,
       };
       for (let j = 0; j < g.accs.length; j++) {
         const states = s.accs[j];

@@ -113,6 +113,7 @@ export class Expire extends Operator {
   #advance(bound: number): void {
     if (!(bound > this.#bound)) return;
     this.#bound = bound;
+    this.stateChanged();
     const out = new ChunkBuilder();
     let n = 0;
     for (const t of this.#times) {

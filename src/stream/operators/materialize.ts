@@ -68,6 +68,8 @@ export class Materialize extends Operator {
   }
 
   protected override onBarrier(b: Barrier): void {
+    // The last epoch's delta is state too: an epoch without input empties it.
+    if (this.#lastDelta.rows.length > 0) this.stateChanged();
     const rows = this.#pendingRows;
     const weights = this.#pendingWeights;
     this.#pendingRows = [];

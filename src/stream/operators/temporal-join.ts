@@ -15,7 +15,9 @@
  * passes it. So the state is the right side plus the left rows of the open windows.
  * Watermarks: the left input's pass on (its columns keep their place); the right input's stop.
  * Snapshot: the right side's rows and weights, each left row held with what its copies met,
- * and the last watermark of `cleanColumn`.
+ * and the last watermark of `cleanColumn`. Delta (incremental checkpoints): the left rows whose
+ * memo changed since the last checkpoint as they are now (or gone), the bound below which the
+ * watermark let rows go, and the right side whole if it changed.
  */
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
@@ -60,6 +62,18 @@ interface TemporalJoinState {
   readonly watermark: Value | undefined;
 }
 
+interface TemporalJoinDelta {
+  readonly kind: 'temporal_join-delta';
+  readonly type: TemporalJoinOptions['type'];
+  /** The right side whole, when it changed. */
+  readonly right: { readonly rows: Row[]; readonly weights: number[] } | undefined;
+  readonly forgotBelow: number | undefined;
+  /** Left rows held no more. */
+  readonly removed: Row[];
+  readonly memo: TemporalJoinState['memo'];
+  readonly watermark: Value | undefined;
+}
+
 export class TemporalJoin extends Operator {
   readonly arity = 2;
   readonly #o: TemporalJoinOptions;
@@ -70,6 +84,10 @@ export class TemporalJoin extends Operator {
   #watermark: Value | undefined;
   #memoSize = 0;
   #rightSize = 0;
+  // Changes since the last checkpoint, while tracked: left rows whose memo changed, by identity.
+  #touched = new Map<string, Row>();
+  #rightChanged = false;
+  #forgotBelow: number | undefined;
 
   constructor(options: TemporalJoinOptions) {
     super(options.name ?? 'temporal_join');
@@ -99,6 +117,7 @@ export class TemporalJoin extends Operator {
 
   #onRight(chunk: Chunk): void {
     const { rows, weights } = chunk;
+    if (this.trackingChanges) this.#rightChanged = true;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
       const w = weights[i] as number;
@@ -170,6 +189,7 @@ export class TemporalJoin extends Operator {
       const id = rowIdentity(row);
       let bucket = this.#memo.get(memoKey);
       const entry = bucket?.get(id);
+      if (this.trackingChanges && (entry !== undefined || w > 0)) this.#touched.set(id, row);
       if (w < 0 && entry !== undefined) {
         this.#retract(out, entry, -w);
         if (entry.met.length === 0) {
@@ -228,6 +248,7 @@ export class TemporalJoin extends Operator {
   }
 
   #forgetBelow(bound: number): void {
+    if (this.trackingChanges) this.#forgotBelow = Math.max(this.#forgotBelow ?? bound, bound);
     for (const bucket of this.#memo.values()) {
       const t = bucket.values().next().value?.row[this.#o.cleanColumn as number];
       if (typeof t === 'number' && t < bound) this.#memoSize -= bucket.size;
@@ -236,17 +257,9 @@ export class TemporalJoin extends Operator {
   }
 
   override snapshot(): TemporalJoinState {
-    const rightRows: Row[] = [];
-    const rightWeights: number[] = [];
-    for (const bucket of this.#right.values())
-      for (const e of bucket.values()) {
-        rightRows.push(e.row);
-        rightWeights.push(e.weight);
-      }
+    const { rows: rightRows, weights: rightWeights } = this.#rightSaved();
     const memo: TemporalJoinState['memo'] = [];
-    for (const bucket of this.#memo.values())
-      for (const e of bucket.values())
-        memo.push({ row: e.row, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) });
+    for (const bucket of this.#memo.values()) for (const e of bucket.values()) memo.push(savedEntry(e));
     return {
       kind: 'temporal_join',
       type: this.#o.type,
@@ -255,6 +268,17 @@ export class TemporalJoin extends Operator {
       memo,
       watermark: this.#watermark,
     };
+  }
+
+  #rightSaved(): { rows: Row[]; weights: number[] } {
+    const rows: Row[] = [];
+    const weights: number[] = [];
+    for (const bucket of this.#right.values())
+      for (const e of bucket.values()) {
+        rows.push(e.row);
+        weights.push(e.weight);
+      }
+    return { rows, weights };
   }
 
   override restore(state: unknown): void {
@@ -266,21 +290,78 @@ export class TemporalJoin extends Operator {
     this.#rightSize = 0;
     this.#memoSize = 0;
     this.#onRight({ kind: 'chunk', rows: s.rightRows, weights: s.rightWeights });
-    for (const e of s.memo) {
+    this.#hold(s.memo);
+    this.#watermark = s.watermark;
+  }
+
+  protected override takeStateDelta(): TemporalJoinDelta {
+    const right = this.#rightChanged ? this.#rightSaved() : undefined;
+    const removed: Row[] = [];
+    const memo: TemporalJoinState['memo'] = [];
+    for (const [id, row] of this.#touched) {
+      const e = this.#memo.get(this.#memoKey(row))?.get(id);
+      if (e === undefined) removed.push(row);
+      else memo.push(savedEntry(e));
+    }
+    const delta: TemporalJoinDelta = {
+      kind: 'temporal_join-delta',
+      type: this.#o.type,
+      right,
+      forgotBelow: this.#forgotBelow,
+      removed,
+      memo,
+      watermark: this.#watermark,
+    };
+    this.forgetStateChanges();
+    return delta;
+  }
+
+  protected override forgetStateChanges(): void {
+    this.#touched = new Map();
+    this.#rightChanged = false;
+    this.#forgotBelow = undefined;
+  }
+
+  override applyStateDelta(delta: unknown): void {
+    const d = this.stateOf<TemporalJoinDelta>(delta, 'temporal_join-delta');
+    if (d.type !== this.#o.type)
+      throw new Error(`${this.name}: the delta is of a ${d.type} join, this one is ${this.#o.type}`);
+    if (d.right !== undefined) {
+      this.#right.clear();
+      this.#rightSize = 0;
+      this.#onRight({ kind: 'chunk', rows: d.right.rows, weights: d.right.weights });
+    }
+    if (d.forgotBelow !== undefined) this.#forgetBelow(d.forgotBelow);
+    for (const row of d.removed) {
+      const key = this.#memoKey(row);
+      const bucket = this.#memo.get(key);
+      if (bucket?.delete(rowIdentity(row)) !== true) continue;
+      this.#memoSize--;
+      if (bucket.size === 0) this.#memo.delete(key);
+    }
+    this.#hold(d.memo);
+    this.#watermark = d.watermark;
+  }
+
+  /** Holds saved memo entries, replacing those of the same left rows. */
+  #hold(entries: TemporalJoinState['memo']): void {
+    for (const e of entries) {
       const key = this.#memoKey(e.row);
       let bucket = this.#memo.get(key);
       if (bucket === undefined) {
         bucket = new Map();
         this.#memo.set(key, bucket);
       }
-      bucket.set(rowIdentity(e.row), {
-        row: e.row,
-        met: e.met.map((m) => ({ right: m.right, weight: m.weight })),
-      });
-      this.#memoSize++;
+      const id = rowIdentity(e.row);
+      if (!bucket.has(id)) this.#memoSize++;
+      bucket.set(id, { row: e.row, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) });
     }
-    this.#watermark = s.watermark;
   }
+}
+
+/** A memo entry as plain data (its `met` copied: the operator goes on changing it). */
+function savedEntry(e: MemoEntry): TemporalJoinState['memo'][number] {
+  return { row: e.row, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) };
 }
 
 function sameRows(a: readonly Row[], b: readonly Row[]): boolean {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileExpr, compilePredicate } from '../../../src/engine/eval/compile.ts';
-import { formatValue } from '../../../src/engine/eval/format.ts';
 import { bindQuery } from '../../../src/sql/binder.ts';
 import { MemoryCatalog } from '../../../src/sql/catalog.ts';
 import { SqlError } from '../../../src/sql/errors.ts';
@@ -14,6 +13,7 @@ import { type BoundExpr, call, columnRef, literal } from '../../../src/sql/expr.
 import { divNumeric, formatNumeric, numeric } from '../../../src/sql/numeric.ts';
 import { parseStatement } from '../../../src/sql/parse.ts';
 import { arrayOf, T, type Value } from '../../../src/sql/types.ts';
+import { formatValue } from '../../../src/sql/value-text.ts';
 
 const catalog = new MemoryCatalog([
   {

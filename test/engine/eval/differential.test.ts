@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe as suite, test } from 'node:test';
 import { compileExpr, compilePredicate } from '../../../src/engine/eval/compile.ts';
-import { formatValue } from '../../../src/engine/eval/format.ts';
 import { bindQuery } from '../../../src/sql/binder.ts';
 import { MemoryCatalog } from '../../../src/sql/catalog.ts';
 import type { BoundExpr } from '../../../src/sql/expr.ts';
@@ -15,6 +14,7 @@ import { numeric, parseNumeric } from '../../../src/sql/numeric.ts';
 import { parseStatement } from '../../../src/sql/parse.ts';
 import type { Plan } from '../../../src/sql/plan.ts';
 import { bigintReplacer, type SqlType, T, type Value } from '../../../src/sql/types.ts';
+import { formatValue } from '../../../src/sql/value-text.ts';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.ts';
 import { prng } from '../../helpers/random.ts';
 import { cases, knownDifferences } from './cases.ts';

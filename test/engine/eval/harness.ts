@@ -4,12 +4,12 @@
  */
 import type pg from 'pg';
 import { compileExpr } from '../../../src/engine/eval/compile.ts';
-import { formatValue } from '../../../src/engine/eval/format.ts';
 import { bindQuery } from '../../../src/sql/binder.ts';
 import { MemoryCatalog } from '../../../src/sql/catalog.ts';
 import type { BoundExpr } from '../../../src/sql/expr.ts';
 import { parseStatement } from '../../../src/sql/parse.ts';
 import type { SqlType, Value } from '../../../src/sql/types.ts';
+import { formatValue } from '../../../src/sql/value-text.ts';
 
 export type Outcome =
   | { readonly ok: true; readonly text: string | null; readonly type?: SqlType }

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatValue } from '../../../src/engine/eval/format.ts';
 import { splitArrayLiteral } from '../../../src/serve/pgwire/array-literal.ts';
 import { decodeBinary, encodeBinary } from '../../../src/serve/pgwire/binary-values.ts';
 import { completionTag, statusAfter, statusAfterError } from '../../../src/serve/pgwire/command-tag.ts';
@@ -12,6 +11,7 @@ import { type Frame, FrameReader } from '../../../src/serve/pgwire/frame-reader.
 import { parseText } from '../../../src/serve/pgwire/value-codec.ts';
 import { SqlError } from '../../../src/sql/errors.ts';
 import { arrayOf, T, type Value } from '../../../src/sql/types.ts';
+import { formatValue } from '../../../src/sql/value-text.ts';
 import { prng } from '../../helpers/random.ts';
 import { int16, int32, message, query, startupMessage, sync } from './raw-client.ts';
 

@@ -5,8 +5,8 @@
  */
 import { checkBuiltLength } from '../../../sql/limits.ts';
 import type { SqlType, Value } from '../../../sql/types.ts';
+import { formatValue } from '../../../sql/value-text.ts';
 import { valuesEqual } from '../../../stream/value.ts';
-import { formatValue } from '../format.ts';
 import { comparisonKernel } from './comparison.ts';
 import { type Kernel, lenient, strict, variadic } from './kernel.ts';
 
@@ -132,6 +132,10 @@ export function arrayKernel(fn: string, argIsArray: readonly boolean[]): Kernel 
     case 'array_contains':
       return strict((a: List, b: List) =>
         b.every((e) => e !== null && a.some((x) => x !== null && valuesEqual(x, e))),
+      );
+    case 'array_overlap':
+      return strict((a: List, b: List) =>
+        b.some((e) => e !== null && a.some((x) => x !== null && valuesEqual(x, e))),
       );
     default:
       return undefined;

@@ -23,6 +23,7 @@ import {
   parseNumeric,
 } from '../../../sql/numeric.ts';
 import { formatType, type SqlType, type Value } from '../../../sql/types.ts';
+import { formatValue } from '../../../sql/value-text.ts';
 import {
   datetimeOverflow,
   evalError,
@@ -34,7 +35,6 @@ import {
   notSupported,
   outOfRange,
 } from '../errors.ts';
-import { formatValue } from '../format.ts';
 import { INT_BOUNDS, INT_RANGES, rint } from './arithmetic.ts';
 import {
   daysFromCivil,

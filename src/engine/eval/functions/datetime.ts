@@ -15,7 +15,7 @@ import {
   rint,
   subtractIntervals,
 } from '../../../sql/interval-arithmetic.ts';
-import { daysFromCivil } from '../../../sql/literals.ts';
+import { type Civil, civilFromDays, daysFromCivil } from '../../../sql/literals.ts';
 import { addNumeric, divNumeric, type Numeric, numeric, numericFromInteger } from '../../../sql/numeric.ts';
 import type { Interval, SqlType, Value } from '../../../sql/types.ts';
 import { evalError, invalidParameter, notSupported, timestampOutOfRange } from '../errors.ts';
@@ -26,29 +26,7 @@ export const MICROS_PER_MINUTE = 60_000_000;
 export const MICROS_PER_HOUR = 3_600_000_000;
 export const MICROS_PER_DAY = 86_400_000_000;
 
-export { daysFromCivil };
-
-export interface Civil {
-  readonly year: number;
-  readonly month: number;
-  readonly day: number;
-}
-
-/** Proleptic Gregorian date of a day number (days since 1970-01-01). */
-export function civilFromDays(z0: number): Civil {
-  const z = z0 + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
-  );
-  const y = yoe + era * 400;
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: month <= 2 ? y + 1 : y, month, day };
-}
+export { type Civil, civilFromDays, daysFromCivil };
 
 export function isLeap(y: number): boolean {
   return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;

@@ -8,7 +8,7 @@
 import { checkBuiltLength } from '../../../sql/limits.ts';
 import { isNumericValue, numericToNumber } from '../../../sql/numeric.ts';
 import type { SqlType, Value } from '../../../sql/types.ts';
-import { formatJsonb, formatValue } from '../format.ts';
+import { formatJsonb, formatValue } from '../../../sql/value-text.ts';
 import { type Kernel, strict, variadic } from './kernel.ts';
 
 type Json = unknown;

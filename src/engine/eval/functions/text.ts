@@ -1,10 +1,10 @@
 /**
  * String functions. Lengths and positions count Unicode code points (PostgreSQL's characters
- * in a UTF-8 database), not UTF-16 units. Case mapping is per code point (Unicode simple case
- * mapping, like PostgreSQL with a UTF-8 LC_CTYPE): `upper('ß')` stays `ß`.
+ * in a UTF-8 database), not UTF-16 units. Case mapping is sql/case-mapping.ts's.
  */
 
 import { createHash } from 'node:crypto';
+import { initcap, lower, upper } from '../../../sql/case-mapping.ts';
 import { checkBuiltLength, limits, tooLarge } from '../../../sql/limits.ts';
 import type { Value } from '../../../sql/types.ts';
 import { evalError, invalidParameter } from '../errors.ts';
@@ -30,39 +30,6 @@ export function charLength(s: string): number {
     if (c >= 0xd800 && c <= 0xdbff) n--;
   }
   return n;
-}
-
-function mapChars(s: string, f: (c: string) => string): string {
-  let out = '';
-  for (const c of s) {
-    const m = f(c);
-    out += Array.from(m).length === 1 ? m : c;
-  }
-  return out;
-}
-
-export function lower(s: string): string {
-  // fast path: ASCII
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII range check
-  if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
-  return mapChars(s, (c) => c.toLowerCase());
-}
-
-export function upper(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII range check
-  if (/^[\x00-\x7f]*$/.test(s)) return s.toUpperCase();
-  return mapChars(s, (c) => c.toUpperCase());
-}
-
-function initcap(s: string): string {
-  let out = '';
-  let inWord = false;
-  for (const c of s) {
-    const alnum = /[\p{L}\p{N}]/u.test(c);
-    out += alnum ? (inWord ? lower(c) : upper(c)) : c;
-    inWord = alnum;
-  }
-  return out;
 }
 
 function substr(s: string, start: number, len?: number): string {

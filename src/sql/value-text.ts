@@ -2,17 +2,18 @@
  * PostgreSQL's text output of values: what psql shows and what the wire protocol sends in
  * text mode (DateStyle ISO, IntervalStyle postgres, TimeZone UTC, extra_float_digits 1).
  * A numeric prints with its own display scale (`1.50`, src/sql/numeric.ts); an int8 is a
- * number or, beyond ±(2^53 − 1), a bigint.
+ * number or, beyond ±(2^53 − 1), a bigint. The engine, the wire protocol and the ad-hoc
+ * path's casts to text all print with it.
  */
-import { formatNumeric, numericFromShortest } from '../../sql/numeric.ts';
-import type { Interval, Numeric, SqlType, Value } from '../../sql/types.ts';
 import {
   civilFromDays,
   MICROS_PER_DAY,
   MICROS_PER_HOUR,
   MICROS_PER_MINUTE,
   MICROS_PER_SECOND,
-} from './functions/datetime.ts';
+} from './literals.ts';
+import { formatNumeric, numericFromShortest } from './numeric.ts';
+import type { Interval, Numeric, SqlType, Value } from './types.ts';
 /** The text PostgreSQL sends for `v` of `type` (NULL → null). */
 export function formatValue(v: Value, type: SqlType): string | null {
   if (v === null) return null;
