@@ -44,6 +44,16 @@ after(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Another server, empty and without the generator, with `args`; the test disposes of it. */
+async function startQuiet(name: string, args: readonly string[]): Promise<RestartableServer> {
+  const server = new RestartableServer({
+    dataDir: join(dir, name),
+    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', ...args],
+  });
+  await server.start();
+  return server;
+}
+
 async function failure(client: pg.Client, sql: string): Promise<{ code: string; message: string }> {
   try {
     await client.query(sql);
@@ -195,22 +205,8 @@ test('a statement past --max-statement-size, huge strings and long expressions f
 });
 
 test('--query-memory-limit: a query that would hold more fails with 53200 — parsing it, DuckDB working on it, or its result — the memory comes back, and the session goes on', async () => {
-  const small = new RestartableServer({
-    dataDir: join(dir, 'small'),
-    args: [
-      '--pipeline',
-      'none',
-      '--no-generator',
-      '--status-interval',
-      '60',
-      // Past the statement size, so that what stops the IN list is the memory it would take.
-      '--max-statement-size',
-      '16MiB',
-      '--query-memory-limit',
-      '64MiB',
-    ],
-  });
-  await small.start();
+  // Past the statement size, so that what stops the IN list is the memory it would take.
+  const small = await startQuiet('small', ['--max-statement-size', '16MiB', '--query-memory-limit', '64MiB']);
   const rss = () =>
     Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${small.pid}/status`, 'utf8'))?.[1]) / 1024;
   const client = await small.connect();
@@ -280,11 +276,7 @@ test('--query-memory-limit: a query that would hold more fails with 53200 — pa
 });
 
 test('--max-text-size: every function and operator that builds a text, an array or a jsonb stops at it with 54000, in ad-hoc queries and in the engine; views count the failure', async () => {
-  const capped = new RestartableServer({
-    dataDir: join(dir, 'capped'),
-    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', '--max-text-size', '1MiB'],
-  });
-  await capped.start();
+  const capped = await startQuiet('capped', ['--max-text-size', '1MiB']);
   const client = await capped.connect();
   try {
     const big = "(SELECT repeat('x', 600000) AS r) t";
@@ -368,11 +360,7 @@ test('--max-text-size: every function and operator that builds a text, an array 
 });
 
 test('wrong passwords slow down their address, not another’s, and each attempt is a line of the audit trail', async () => {
-  const guarded = new RestartableServer({
-    dataDir: join(dir, 'guarded'),
-    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', '--password', 'right-one'],
-  });
-  await guarded.start();
+  const guarded = await startQuiet('guarded', ['--password', 'right-one']);
   try {
     const login = async (password: string, localAddress: string): Promise<{ ok: boolean; ms: number }> => {
       const started = Date.now();

@@ -94,7 +94,7 @@ interface Translation {
  * The rows of a streamed result as PostgreSQL's values, a chunk at a time, failing with 53200
  * once they would hold more than the query memory limit.
  */
-async function gatherRows(
+export async function gatherRows(
   result: DuckDBResult,
   columnTypes: readonly DuckDBType[],
   columns: readonly QueryColumn[],
