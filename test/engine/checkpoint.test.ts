@@ -26,6 +26,10 @@ const EXTRA = `
     SELECT l.ip_address, b.reason, COUNT(*) AS hits
     FROM website_logs_source AS l JOIN blocked AS b ON l.ip_address = b.ip
     GROUP BY l.ip_address, b.reason;
+  CREATE MATERIALIZED VIEW hits_and_blocks AS
+    SELECT h.ip_address, h.n, b.reason
+    FROM (SELECT ip_address, COUNT(*) AS n FROM website_logs_source GROUP BY ip_address) AS h
+    FULL JOIN blocked AS b ON h.ip_address = b.ip;
   CREATE MATERIALIZED VIEW final_errors AS
     SELECT status_code, COUNT(*) AS n, window_start
     FROM TUMBLE(website_logs_source, request_timestamp, INTERVAL '1 MINUTE')

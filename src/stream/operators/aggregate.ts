@@ -81,6 +81,10 @@ interface Group {
   dirty: boolean;
   /** Changed since the last checkpoint (only while changes are tracked). */
   unsaved: boolean;
+  /** Emptied and dropped. */
+  removed: boolean;
+  /** How many times a watermark had closed groups when this one was made. */
+  readonly born: number;
 }
 
 const NO_KEY: Row = [];
@@ -92,7 +96,11 @@ interface AggregateState {
   readonly owners: number[];
   readonly keys: Row[];
   readonly counts: number[];
-  readonly outputs: (Row | null)[];
+  /**
+   * The row last emitted per group; absent in snapshots since it is the group's key and
+   * results (null for an emptied group), recomputed by restore.
+   */
+  readonly outputs?: (Row | null)[];
   /** Per call, the accumulator state of every group (in `keys` order); null for a sharing call. */
   readonly accs: (unknown[] | null)[];
   readonly watermarks: WatermarkEntries;
@@ -155,8 +163,10 @@ export class Aggregate extends Operator {
   #dirty: Group[] = [];
   // Changes since the last checkpoint, while tracked.
   #unsaved: Group[] = [];
-  #removed: Row[] = [];
   #closedBelow: number | undefined;
+  /** Closes of groups by a watermark so far, and the bound of the last (bounds only grow). */
+  #closes = 0;
+  #lastClose = Number.NEGATIVE_INFINITY;
   // Per-row scratch: each call's argument, sort key and whether its FILTER passed.
   readonly #args: Value[];
   readonly #keys: (Row | undefined)[];
@@ -199,7 +209,8 @@ export class Aggregate extends Operator {
     let g = this.#groups.get(key);
     if (g === undefined) {
       if (key === this.#scratch) key = [...key];
-      g = { key, count: 0, accs: this.#accumulators(), output: null, dirty: true, unsaved: false };
+      g = this.#newGroup(key, 0, null);
+      g.dirty = true;
       this.#groups.set(key, g);
       this.#dirty.push(g);
     }
@@ -314,10 +325,20 @@ export class Aggregate extends Operator {
     for (const wm of this.#held.release()) {
       if (wm.column === this.#closingColumn && typeof wm.value === 'number') {
         this.#groups.deleteFirstBelow(wm.value);
+        this.#closes++;
+        this.#lastClose = Math.max(this.#lastClose, wm.value);
         if (this.trackingChanges) this.#closedBelow = Math.max(this.#closedBelow ?? wm.value, wm.value);
       }
       this.emit(wm);
     }
+  }
+
+  /** The row a settled group shows: its key and results, or none once it emptied. */
+  #outputOf(g: Group): Row | null {
+    if (this.#groupBy !== undefined && g.count <= 0) return null;
+    const row: Value[] = [...g.key];
+    for (const acc of g.accs) row.push(this.#result(acc));
+    return row;
   }
 
   #emitChanges(): void {
@@ -338,12 +359,11 @@ export class Aggregate extends Operator {
         g.output = null;
         if (g.count === 0) {
           this.#groups.delete(g.key);
-          if (tracking) this.#removed.push(g.key);
+          g.removed = true;
         }
         continue;
       }
-      const next: Value[] = [...g.key];
-      for (const acc of g.accs) next.push(this.#result(acc));
+      const next = this.#outputOf(g) as Row;
       if (g.output !== null) {
         if (rowsIdentical(g.output, next)) continue;
         out.push(g.output, -1);
@@ -378,12 +398,10 @@ export class Aggregate extends Operator {
   #columns(groups: Iterable<Group>): Omit<AggregateState, 'kind'> {
     const keys: Row[] = [];
     const counts: number[] = [];
-    const outputs: (Row | null)[] = [];
     const accs = this.#owner.map((o) => (o < 0 ? ([] as unknown[]) : null));
     for (const g of groups) {
       keys.push(g.key);
       counts.push(g.count);
-      outputs.push(g.output);
       for (let j = 0; j < accs.length; j++) accs[j]?.push((g.accs[j] as Accumulator).snapshot());
     }
     return {
@@ -391,7 +409,6 @@ export class Aggregate extends Operator {
       owners: [...this.#owner],
       keys,
       counts,
-      outputs,
       accs,
       watermarks: this.#held.snapshot(),
     };
@@ -399,10 +416,14 @@ export class Aggregate extends Operator {
 
   protected override takeStateDelta(): AggregateDelta {
     this.assertSettled(this.#dirty.length, 'changed groups');
-    const live = this.#unsaved.filter((g) => this.#groups.get(g.key) === g);
-    for (const g of this.#unsaved) g.unsaved = false;
-    // A key that emptied and was refilled since is among the live groups.
-    const removed = this.#removed.filter((key) => this.#groups.get(key) === undefined);
+    // Applied in the order close, remove, upsert: a key emptied and refilled since is both
+    // removed (its old group) and upserted (its new one).
+    const live: Group[] = [];
+    const removed: Row[] = [];
+    for (const g of this.#unsaved) {
+      if (g.removed) removed.push(g.key);
+      else if (!this.#closed(g)) live.push(g);
+    }
     const delta: AggregateDelta = {
       kind: 'aggregate-delta',
       ...this.#columns(live),
@@ -416,8 +437,27 @@ export class Aggregate extends Operator {
   protected override forgetStateChanges(): void {
     for (const g of this.#unsaved) g.unsaved = false;
     this.#unsaved = [];
-    this.#removed = [];
     this.#closedBelow = undefined;
+  }
+
+  /** Whether a watermark closed `g` after it was made (a group made after a close is open). */
+  #closed(g: Group): boolean {
+    if (g.born === this.#closes) return false;
+    const v = g.key[this.#closingColumn];
+    return typeof v === 'number' && v < this.#lastClose;
+  }
+
+  #newGroup(key: Row, count: number, output: Row | null): Group {
+    return {
+      key,
+      count,
+      accs: this.#accumulators(),
+      output,
+      dirty: false,
+      unsaved: false,
+      removed: false,
+      born: this.#closes,
+    };
   }
 
   override restore(state: unknown): void {
@@ -449,18 +489,13 @@ export class Aggregate extends Operator {
   #load(s: Omit<AggregateState, 'kind'>): void {
     for (let i = 0; i < s.keys.length; i++) {
       const key = s.keys[i] as Row;
-      const g: Group = {
-        key,
-        count: s.counts[i] as number,
-        accs: this.#accumulators(),
-        output: s.outputs[i] ?? null,
-        dirty: false,
-        unsaved: false,
-      };
+      const g = this.#newGroup(key, s.counts[i] as number, null);
       for (let j = 0; j < g.accs.length; j++) {
         const states = s.accs[j];
         if (states !== null && states !== undefined) (g.accs[j] as Accumulator).restore(states[i]);
       }
+      // Right after a barrier every group's last row is its key and results (see #emitChanges).
+      g.output = s.outputs?.[i] ?? this.#outputOf(g);
       this.#groups.set(key, g);
     }
     this.#held.restore(s.watermarks);

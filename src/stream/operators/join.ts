@@ -18,7 +18,9 @@
  * minimum of both sides' watermarks is emitted on both output columns.
  *
  * Snapshot: per side, each key's bucket (the key, its rows in insertion order with their
- * weights and match counts) and the watermark alignment (per input and forwarded).
+ * weights and match counts) and the watermark alignment (per input and forwarded). Delta
+ * (incremental checkpoints): per side the buckets changed since the last checkpoint as they are
+ * now, the keys of those that emptied, and the bound below which a watermark closed buckets.
  */
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
@@ -81,6 +83,17 @@ interface JoinState {
   readonly watermarks: WatermarkAlignerState;
 }
 
+interface JoinDelta {
+  readonly kind: 'join-delta';
+  readonly type: JoinType;
+  /** Per side, the buckets changed (as they are now). */
+  readonly sides: [SideState, SideState];
+  /** Per side, the keys whose bucket emptied. */
+  readonly removed: [Row[], Row[]];
+  readonly closedBelow: number | undefined;
+  readonly watermarks: WatermarkAlignerState;
+}
+
 export class Join extends Operator {
   readonly arity = 2;
   readonly #o: JoinOptions;
@@ -88,6 +101,9 @@ export class Join extends Operator {
   readonly #pad: [boolean, boolean];
   readonly #nulls: [Row, Row];
   readonly #aligner = new WatermarkAligner(2);
+  /** Per side, the keys of buckets changed since the last checkpoint (while tracked). */
+  #touched: [KeyMap<Row>, KeyMap<Row>] = [new KeyMap(), new KeyMap()];
+  #closedBelow: number | undefined;
 
   constructor(options: JoinOptions) {
     super(options.name ?? 'join');
@@ -158,6 +174,11 @@ export class Join extends Operator {
       }
       const k = key;
       const rk = rowIdentity(row);
+      if (this.trackingChanges) {
+        (this.#touched[side] as KeyMap<Row>).set(k, k);
+        // An outer join counts matches on the other side's rows of the same key.
+        if (padTheirs) (this.#touched[other] as KeyMap<Row>).set(k, k);
+      }
       let bucket = mine.get(k);
       const existing = bucket?.rows.get(rk);
       let matches = 0;
@@ -204,37 +225,60 @@ export class Join extends Operator {
       // Track per key pair under the left column's id.
       const v = this.#aligner.update(input, l, wm.value);
       if (v === undefined) continue;
-      if (i === 0 && typeof v === 'number') for (const side of this.#sides) side.deleteFirstBelow(v);
+      if (i === 0 && typeof v === 'number') {
+        for (const side of this.#sides) side.deleteFirstBelow(v);
+        if (this.trackingChanges) this.#closedBelow = Math.max(this.#closedBelow ?? v, v);
+      }
       this.emit(watermark(l, v));
       this.emit(watermark(this.#o.leftWidth + r, v));
     }
   }
 
   override snapshot(): JoinState {
-    const side = (s: Side): SideState => {
-      const out: SideState = { keys: [], rows: [], weights: [], matches: [] };
-      for (const b of s.values()) {
-        const rows: Row[] = [];
-        const weights: number[] = [];
-        const matches: number[] = [];
-        for (const e of b.rows.values()) {
-          rows.push(e.row);
-          weights.push(e.weight);
-          matches.push(e.matches);
-        }
-        out.keys.push(b.key);
-        out.rows.push(rows);
-        out.weights.push(weights);
-        out.matches.push(matches);
-      }
-      return out;
-    };
     return {
       kind: 'join',
       type: this.#o.type,
-      sides: [side(this.#sides[0]), side(this.#sides[1])],
+      sides: [savedBuckets(this.#sides[0].values()), savedBuckets(this.#sides[1].values())],
       watermarks: this.#aligner.snapshot(),
     };
+  }
+
+  protected override takeStateDelta(): JoinDelta {
+    const changed: [Bucket[], Bucket[]] = [[], []];
+    const removed: [Row[], Row[]] = [[], []];
+    for (const [i, touched] of this.#touched.entries())
+      for (const key of touched.values()) {
+        const bucket = this.#sides[i]?.get(key);
+        if (bucket === undefined) removed[i]?.push(key);
+        else changed[i]?.push(bucket);
+      }
+    const delta: JoinDelta = {
+      kind: 'join-delta',
+      type: this.#o.type,
+      sides: [savedBuckets(changed[0]), savedBuckets(changed[1])],
+      removed,
+      closedBelow: this.#closedBelow,
+      watermarks: this.#aligner.snapshot(),
+    };
+    this.forgetStateChanges();
+    return delta;
+  }
+
+  protected override forgetStateChanges(): void {
+    this.#touched = [new KeyMap(), new KeyMap()];
+    this.#closedBelow = undefined;
+  }
+
+  override applyStateDelta(delta: unknown): void {
+    const d = this.stateOf<JoinDelta>(delta, 'join-delta');
+    if (d.type !== this.#o.type)
+      throw new Error(`${this.name}: the delta is of a ${d.type} join, this one is ${this.#o.type}`);
+    for (const [i, side] of this.#sides.entries()) {
+      if (d.closedBelow !== undefined) side.deleteFirstBelow(d.closedBelow);
+      for (const key of d.removed[i] as Row[]) side.delete(key);
+      loadBuckets(side, d.sides[i] as SideState);
+    }
+    this.#aligner.restore(d.watermarks);
   }
 
   override restore(state: unknown): void {
@@ -242,25 +286,45 @@ export class Join extends Operator {
     if (s.type !== this.#o.type)
       throw new Error(`${this.name}: the snapshot is of a ${s.type} join, this one is ${this.#o.type}`);
     for (const [i, side] of this.#sides.entries()) {
-      const st = s.sides[i] as SideState;
       side.clear();
-      for (let b = 0; b < st.keys.length; b++) {
-        const key = st.keys[b] as Row;
-        const rows = st.rows[b] as Row[];
-        const weights = st.weights[b] as number[];
-        const matches = st.matches[b] as number[];
-        const bucket: Bucket = { key, rows: new Map() };
-        for (let j = 0; j < rows.length; j++) {
-          const row = rows[j] as Row;
-          bucket.rows.set(rowIdentity(row), {
-            row,
-            weight: weights[j] as number,
-            matches: matches[j] as number,
-          });
-        }
-        side.set(key, bucket);
-      }
+      loadBuckets(side, s.sides[i] as SideState);
     }
     this.#aligner.restore(s.watermarks);
+  }
+}
+
+/** Buckets as plain data (their rows in insertion order, with weights and match counts). */
+function savedBuckets(buckets: Iterable<Bucket>): SideState {
+  const out: SideState = { keys: [], rows: [], weights: [], matches: [] };
+  for (const b of buckets) {
+    const rows: Row[] = [];
+    const weights: number[] = [];
+    const matches: number[] = [];
+    for (const e of b.rows.values()) {
+      rows.push(e.row);
+      weights.push(e.weight);
+      matches.push(e.matches);
+    }
+    out.keys.push(b.key);
+    out.rows.push(rows);
+    out.weights.push(weights);
+    out.matches.push(matches);
+  }
+  return out;
+}
+
+/** Sets the saved buckets into a side, replacing those of the same keys. */
+function loadBuckets(side: Side, st: SideState): void {
+  for (let b = 0; b < st.keys.length; b++) {
+    const key = st.keys[b] as Row;
+    const rows = st.rows[b] as Row[];
+    const weights = st.weights[b] as number[];
+    const matches = st.matches[b] as number[];
+    const bucket: Bucket = { key, rows: new Map() };
+    for (let j = 0; j < rows.length; j++) {
+      const row = rows[j] as Row;
+      bucket.rows.set(rowIdentity(row), { row, weight: weights[j] as number, matches: matches[j] as number });
+    }
+    side.set(key, bucket);
   }
 }
