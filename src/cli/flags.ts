@@ -218,6 +218,15 @@ export function parseSize(text: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
+/** A size of at least `min` bytes (`shown`, as the error names it). */
+export function parseSizeAtLeast(min: number, shown: string): (text: string) => number {
+  return (text) => {
+    const size = parseSize(text);
+    if (size < min) throw new Error(`"${text}" is less than ${shown}`);
+    return size;
+  };
+}
+
 export function helpText(
   usage: string,
   summary: string,

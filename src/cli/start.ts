@@ -32,6 +32,7 @@ import { Blocklists } from '../sinks/blocklists.ts';
 import { openSink } from '../sinks/open-sink.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
 import { SqlError } from '../sql/errors.ts';
+import { DEFAULT_LIMITS, setLimits } from '../sql/limits.ts';
 import { isSystemRelation } from '../sql/reserved-names.ts';
 import { redactUrl } from '../sql/secret-options.ts';
 import { DataDir } from '../store/data-dir.ts';
@@ -51,6 +52,7 @@ import {
   parsePositiveNumber,
   parseRate,
   parseSize,
+  parseSizeAtLeast,
   port,
   UsageError,
 } from './flags.ts';
@@ -161,6 +163,22 @@ const flags = [
     default: DEFAULT_MAX_STATEMENT_BYTES as number,
     shownDefault: '1MiB',
     parse: parseSize,
+  },
+  {
+    name: 'query-memory-limit',
+    arg: 'SIZE',
+    help: 'memory one ad-hoc query may use: parsing its text, DuckDB working on it, its result rows (beyond: 53200)',
+    default: DEFAULT_LIMITS.queryMemoryBytes as number,
+    shownDefault: '256MiB',
+    parse: parseSizeAtLeast(16 * 2 ** 20, '16MiB'),
+  },
+  {
+    name: 'max-text-size',
+    arg: 'SIZE',
+    help: 'longest text or array a function or operator builds (repeat, ||, string_agg, array_agg, jsonb…; beyond: 54000)',
+    default: DEFAULT_LIMITS.maxTextBytes as number,
+    shownDefault: '64MiB',
+    parse: parseSizeAtLeast(1024, '1KiB'),
   },
   {
     name: 'tls-cert',
@@ -428,6 +446,7 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
       throw new UsageError(
         `tidewatch start: --${flag} ${settings[flag]}: tidewatch feeds that source itself`,
       );
+  setLimits({ queryMemoryBytes: settings['query-memory-limit'], maxTextBytes: settings['max-text-size'] });
   const pipelines = pipelineFiles(settings, io);
   const dashboard = dashboardOf(settings, io);
   let data: DataDir;
@@ -496,6 +515,7 @@ async function serve(
         applied.push(detections);
       },
       readCopy: readCopyRows,
+      queryMemoryBytes: settings['query-memory-limit'],
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
         checkSource,

@@ -173,6 +173,8 @@ export interface DurableEngineOptions {
   readonly openSink?: (sink: SinkSpec, store: ViewStore) => RunningSink;
   /** Reads a COPY the DML log kept as its data (the endpoint's COPY FROM); without it, such a record stops the start. */
   readonly readCopy?: CopyReader;
+  /** What one ad-hoc query may hold of the store's DuckDB memory (ViewStoreOptions.queryMemoryBytes). */
+  readonly queryMemoryBytes?: number;
 }
 
 /** Units of a log input that are not in its source's FORMAT (lines of stdin in an access-log format). */
@@ -236,7 +238,10 @@ function snapshotOption(sink: SinkSpec): boolean {
 /** Restores or creates the engine, replays the logs, and commits every epoch from now on. */
 export async function openDurableEngine(options: DurableEngineOptions): Promise<DurableEngine> {
   const file = join(options.data.path, 'tidewatch.duckdb');
-  const store = await ViewStore.open(file);
+  const store = await ViewStore.open(
+    file,
+    options.queryMemoryBytes === undefined ? {} : { queryMemoryBytes: options.queryMemoryBytes },
+  );
   let state: SavedState | undefined;
   let operatorStates: Awaited<ReturnType<typeof committedState>>['operators'];
   let committed: CommittedOffsets;

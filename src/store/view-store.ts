@@ -222,7 +222,22 @@ export interface ViewStoreOptions {
    * loaded from CSV (csv-load.ts), smaller ones appended; `Infinity`: always appended.
    */
   readonly csvLoadMinRows?: number;
+  /**
+   * What one ad-hoc query may hold of DuckDB's memory: DuckDB's limit (its buffer manager's,
+   * shared by the store's commits and every reader) is this plus what the store needs for
+   * itself, `STORE_MEMORY_BYTES`. Unset: DuckDB's default, 80% of the machine's memory.
+   */
+  readonly queryMemoryBytes?: number;
 }
+
+/** DuckDB memory the store's own commits, loads and retention keep beside one query's. */
+export const STORE_MEMORY_BYTES = 512 * 1024 * 1024;
+
+/** How many times its memory DuckDB may write to its temporary files (its default: 90% of the free disk). */
+const SPILL_FACTOR = 4;
+
+/** DuckDB's allocator hands memory freed past this back to the system (DuckDB's default: 128 MiB). */
+const FLUSH_THRESHOLD_BYTES = 16 * 1024 * 1024;
 
 const KEY = '__tw_key';
 const COUNT = '__tw_count';
@@ -646,6 +661,16 @@ export class ViewStore {
     const conn = await instance.connect();
     const store = new ViewStore(file, instance, conn, options);
     try {
+      if (options.queryMemoryBytes !== undefined)
+        await conn.run(
+          `SET memory_limit = '${Math.ceil(options.queryMemoryBytes + STORE_MEMORY_BYTES)}B'; ` +
+            // Give what a query took back to the system once it is done, not at the allocator's leisure.
+            `SET allocator_flush_threshold = '${FLUSH_THRESHOLD_BYTES}B'; ` +
+            `SET allocator_bulk_deallocation_flush_threshold = '${FLUSH_THRESHOLD_BYTES}B'; ` +
+            'SET allocator_background_threads = true; ' +
+            // What does not fit spills to disk, up to a bound, not until the disk is full.
+            `SET max_temp_directory_size = '${Math.ceil(SPILL_FACTOR * (options.queryMemoryBytes + STORE_MEMORY_BYTES))}B'`,
+        );
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${CATALOG} (name VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL, created_epoch BIGINT NOT NULL)`,
       );

@@ -44,6 +44,16 @@ after(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Another server, empty and without the generator, with `args`; the test disposes of it. */
+async function startQuiet(name: string, args: readonly string[]): Promise<RestartableServer> {
+  const server = new RestartableServer({
+    dataDir: join(dir, name),
+    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', ...args],
+  });
+  await server.start();
+  return server;
+}
+
 async function failure(client: pg.Client, sql: string): Promise<{ code: string; message: string }> {
   try {
     await client.query(sql);
@@ -117,6 +127,29 @@ test('an expression nested past the stack is 54001, and the session goes on', as
   }
 });
 
+/** The resident set `rss` reads once it is below `mb`, or after 15 s. */
+async function rssBelow(rss: () => number, mb: number): Promise<number> {
+  let now = rss();
+  for (let i = 0; i < 60 && now >= mb; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    now = rss();
+  }
+  return now;
+}
+
+/** The resident set `rss` reads once it holds still (three readings 250 ms apart within 2 MB). */
+async function settledRss(rss: () => number): Promise<number> {
+  let last = rss();
+  let still = 0;
+  for (let i = 0; i < 40 && still < 3; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = rss();
+    still = Math.abs(now - last) < 2 ? still + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
 /** The server's resident set, in MB. */
 function rssMb(): number {
   const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
@@ -172,12 +205,163 @@ test('a statement past --max-statement-size, huge strings and long expressions f
   }
 });
 
+test('--query-memory-limit: a query that would hold more fails with 53200 — parsing it, DuckDB working on it, or its result — the memory comes back, and the session goes on', async () => {
+  // Past the statement size, so that what stops the IN list is the memory it would take.
+  const small = await startQuiet('small', ['--max-statement-size', '16MiB', '--query-memory-limit', '64MiB']);
+  const rss = () =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${small.pid}/status`, 'utf8'))?.[1]) / 1024;
+  const client = await small.connect();
+  const other = await small.connect();
+  const fails = async (sql: string, code: string) => {
+    const e = await failure(client, sql);
+    assert.equal(e.code, code, `${sql.slice(0, 80)}: ${e.message}`);
+    return e;
+  };
+  try {
+    await client.query('SELECT 1');
+    // Refused before anything is built: the memory never moves.
+    const before = await settledRss(rss);
+    const inList = `SELECT 1 AS x WHERE 5 IN (${Array.from({ length: 700_000 }, (_, i) => i).join(',')})`;
+    const parsing = await fails(inList, '53200');
+    assert.equal(parsing.message, 'out of memory');
+    assert.match((parsing as { detail?: string }).detail ?? '', /tokens needs more than the 64 MiB/);
+    await fails("SELECT length(repeat('abcd', 300000000)) AS n", '54000');
+    // 200 million numbers as one DuckDB list took the server to 13.6 GB.
+    await fails('SELECT count(*) AS n FROM (SELECT generate_series(1, 200000000) AS i) t', '54000');
+    const refused = (await rssBelow(rss, before + 50)) - before;
+    assert.ok(refused < 50, `RSS grew ${refused.toFixed(0)} MB (from ${before.toFixed(0)} MB)`);
+
+    // DuckDB's working memory (100 arrays of a million numbers, 800 MB of aggregate state) fails
+    // once it holds the limit, and DuckDB gives it back.
+    await fails(
+      'SELECT sum(cardinality(a)) AS n FROM (SELECT i % 100 AS k, array_agg(i) AS a FROM generate_series(1, 100000000) i GROUP BY k) t',
+      '53200',
+    );
+    const worked = (await rssBelow(rss, before + 50)) - before;
+    assert.ok(worked < 50, `RSS grew ${worked.toFixed(0)} MB (from ${before.toFixed(0)} MB)`);
+
+    // A result of 3 million rows (≈ 400 MB as rows in the heap) fails once its rows hold the
+    // limit instead of being gathered whole (it took 1.4 GB). The heap keeps what they took —
+    // a few times the limit, as JavaScript holds them — for later queries; again and again,
+    // it stays within that.
+    const bigResult = "SELECT i, repeat('x', 100) AS s FROM generate_series(1, 3000000) i";
+    for (let round = 0; round < 3; round++) {
+      const rows = await fails(bigResult, '53200');
+      assert.equal(rows.message, 'out of memory');
+      const kept = (await rssBelow(rss, before + 50)) - before;
+      assert.ok(
+        kept < 4 * 64,
+        `RSS grew ${kept.toFixed(0)} MB (from ${before.toFixed(0)} MB) after ${round + 1}`,
+      );
+    }
+
+    // Within the limit, the same kinds of queries answer, and the session goes on.
+    assert.deepEqual(
+      (
+        await client.query(
+          `SELECT count(*)::int AS n FROM generate_series(1, 1000) i WHERE i IN (${Array.from({ length: 1000 }, (_, i) => i).join(',')})`,
+        )
+      ).rows,
+      [{ n: 999 }],
+    );
+    assert.equal(
+      (await client.query("SELECT i, repeat('x', 100) AS s FROM generate_series(1, 100000) i")).rows.length,
+      100_000,
+    );
+    assert.deepEqual((await other.query('SELECT 2 AS two')).rows, [{ two: 2 }], 'another client is served');
+  } finally {
+    await client.end();
+    await other.end();
+    await small.dispose();
+  }
+});
+
+test('--max-text-size: every function and operator that builds a text, an array or a jsonb stops at it with 54000, in ad-hoc queries and in the engine; views count the failure', async () => {
+  const capped = await startQuiet('capped', ['--max-text-size', '1MiB']);
+  const client = await capped.connect();
+  try {
+    const big = "(SELECT repeat('x', 600000) AS r) t";
+    for (const sql of [
+      "SELECT length(repeat('x', 2000000)) AS n",
+      `SELECT length(r || r) AS n FROM ${big}`,
+      `SELECT length(r || 'a' || r) AS n FROM ${big}`,
+      `SELECT length(concat(r, r)) AS n FROM ${big}`,
+      `SELECT length(concat_ws(',', r, r)) AS n FROM ${big}`,
+      `SELECT length(replace(r, 'x', 'yy')) AS n FROM ${big}`,
+      `SELECT length(regexp_replace(r, 'x', 'yy', 'g')) AS n FROM ${big}`,
+      "SELECT length(string_agg(repeat('x', 1000), ',')) AS n FROM generate_series(1, 2000) i",
+      'SELECT cardinality(array_agg(i)) AS n FROM generate_series(1, 2000000) i',
+      'SELECT cardinality(array_cat(a, a)) AS n FROM (SELECT array_agg(i) AS a FROM generate_series(1, 600000) i) t',
+      'SELECT cardinality(a || a) AS n FROM (SELECT array_agg(i) AS a FROM generate_series(1, 600000) i) t',
+      // generate_series in a select list, or with a subquery for an argument, is a list in DuckDB.
+      'SELECT count(*) AS n FROM (SELECT generate_series(1, 2000000) AS i) t',
+      'SELECT count(*) AS n FROM generate_series(1, (SELECT 2000000)) i',
+    ]) {
+      const e = await failure(client, sql);
+      assert.deepEqual([e.code, e.message], ['54000', 'requested length too large'], sql);
+    }
+    // Within the limit they answer; a series in FROM is streamed, never a list.
+    assert.deepEqual(
+      (await client.query('SELECT count(*)::int AS n FROM generate_series(1, 2000000) i')).rows,
+      [{ n: 2_000_000 }],
+    );
+    assert.deepEqual(
+      (await client.query('SELECT count(*)::int AS n FROM (SELECT generate_series(1, 1000) AS i) t')).rows,
+      [{ n: 1000 }],
+    );
+    assert.deepEqual((await client.query(`SELECT length(r || 'a') AS n FROM ${big}`)).rows, [{ n: 600001 }]);
+    assert.deepEqual(
+      (
+        await client.query(
+          "SELECT length(string_agg(repeat('x', 1000), ',')) AS n FROM generate_series(1, 500) i",
+        )
+      ).rows,
+      [{ n: 500 * 1001 - 1 }],
+    );
+
+    // The engine: a table's INSERT evaluates its values there…
+    await client.query('CREATE TABLE texts (t VARCHAR, k INT)');
+    await client.query('CREATE TABLE docs (j JSONB)');
+    for (const sql of [
+      "INSERT INTO docs VALUES (jsonb_build_array(repeat('x', 600000), repeat('x', 600000)))",
+      "INSERT INTO docs VALUES (jsonb_build_object('a', repeat('x', 600000), 'b', repeat('x', 600000)))",
+      "INSERT INTO docs VALUES (jsonb_build_array(repeat('x', 600000)) || jsonb_build_array(repeat('x', 600000)))",
+      "INSERT INTO texts VALUES (repeat('x', 600000) || repeat('x', 600000), 1)",
+      "INSERT INTO texts VALUES (concat(repeat('x', 600000), repeat('x', 600000)), 1)",
+      "INSERT INTO texts VALUES (replace(repeat('x', 600000), 'x', 'yy'), 1)",
+      "INSERT INTO texts VALUES (regexp_replace(repeat('x', 600000), 'x', 'yy', 'g'), 1)",
+    ]) {
+      const e = await failure(client, sql);
+      assert.deepEqual([e.code, e.message], ['54000', 'requested length too large'], sql);
+    }
+    // …and a view's aggregate past the limit is NULL, its failure counted as the view's error.
+    await client.query(
+      "CREATE MATERIALIZED VIEW joined AS SELECT k, string_agg(t, ',') AS s, array_agg(t) AS a FROM texts GROUP BY k",
+    );
+    await client.query(
+      "INSERT INTO texts VALUES (repeat('x', 600000), 1), (repeat('y', 600000), 1), ('z', 2)",
+    );
+    await client.query('FLUSH');
+    assert.deepEqual(
+      (await client.query('SELECT k, length(s) AS n, cardinality(a)::int AS m FROM joined ORDER BY k')).rows,
+      [
+        { k: 1, n: null, m: 2 },
+        { k: 2, n: 1, m: 1 },
+      ],
+    );
+    const errors = await client.query(
+      "SELECT errors::int AS errors, last_error FROM tidewatch_view_errors WHERE view_name = 'joined'",
+    );
+    assert.ok(errors.rows[0].errors >= 1, JSON.stringify(errors.rows));
+    assert.match(errors.rows[0].last_error, /requested length too large/);
+  } finally {
+    await client.end();
+    await capped.dispose();
+  }
+});
+
 test('wrong passwords slow down their address, not another’s, and each attempt is a line of the audit trail', async () => {
-  const guarded = new RestartableServer({
-    dataDir: join(dir, 'guarded'),
-    args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', '--password', 'right-one'],
-  });
-  await guarded.start();
+  const guarded = await startQuiet('guarded', ['--password', 'right-one']);
   try {
     const login = async (password: string, localAddress: string): Promise<{ ok: boolean; ms: number }> => {
       const started = Date.now();

@@ -10,12 +10,14 @@
 import {
   type DuckDBConnection,
   type DuckDBPreparedStatement,
+  type DuckDBResult,
   type DuckDBType,
   DuckDBTypeId,
   type DuckDBValue,
   VARCHAR,
 } from '@duckdb/node-api';
 import { SqlError } from '../../sql/errors.ts';
+import { limits, outOfQueryMemory } from '../../sql/limits.ts';
 import { type SqlType, T, type Value } from '../../sql/types.ts';
 import { type CatalogAccess, type LiveState, ROOT_ONLY } from './catalog-relation-spec.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
@@ -25,6 +27,7 @@ import { duckTypeOfSql, fromDuckValue, guessParamType, sqlTypeOfDuck, toDuckValu
 import { namePositions } from './name-positions.ts';
 import { type OutputColumn, OutputColumns } from './output-columns.ts';
 import { type ParsedQuery, parseQuery } from './parse-query.ts';
+import { rowBytes } from './result-bytes.ts';
 import { resultType } from './result-types.ts';
 import { type RewriteEnv, rewriteQuery } from './rewrite.ts';
 import { prepareConnection, readsCatalog } from './session-setup.ts';
@@ -85,6 +88,39 @@ interface Translation {
   readonly readsIngestion: boolean;
   /** The tidewatch relations it reads, for the privilege check. */
   readonly reads: readonly string[];
+}
+
+/**
+ * The rows of a streamed result as PostgreSQL's values, a chunk at a time, failing with 53200
+ * once they would hold more than the query memory limit.
+ */
+export async function gatherRows(
+  result: DuckDBResult,
+  columnTypes: readonly DuckDBType[],
+  columns: readonly QueryColumn[],
+): Promise<Value[][]> {
+  const limit = limits().queryMemoryBytes;
+  const rows: Value[][] = [];
+  let bytes = 0;
+  for (
+    let chunk = await result.fetchChunk();
+    chunk !== null && chunk.rowCount > 0;
+    chunk = await result.fetchChunk()
+  ) {
+    const raws = chunk.getRows();
+    // Its values are copied out: the chunk's own memory goes now, not when the collector
+    // notices (it sees none of it).
+    chunk.reset();
+    for (const raw of raws) {
+      const row = raw.map((v, i) =>
+        fromDuckValue(v, columnTypes[i] as DuckDBType, (columns[i] as QueryColumn).type),
+      );
+      bytes += rowBytes(row);
+      if (bytes > limit) throw outOfQueryMemory(`A result of more than ${rows.length} rows`);
+      rows.push(row);
+    }
+  }
+  return rows;
 }
 
 export class AdHocSession {
@@ -167,14 +203,11 @@ export class AdHocSession {
       try {
         const result =
           params.length === 0
-            ? await this.#conn.run(t.sql)
+            ? await this.#conn.stream(t.sql)
             : await this.#runPrepared(t.sql, values, duckTypes);
         const columnTypes = result.columnTypes();
         const columns = this.#columns(t, result.columnNames(), columnTypes);
-        const rows = (await result.getRows()).map((raw) =>
-          raw.map((v, i) => fromDuckValue(v, columnTypes[i] as DuckDBType, (columns[i] as QueryColumn).type)),
-        );
-        return { columns, rows };
+        return { columns, rows: await gatherRows(result, columnTypes, columns) };
       } catch (e) {
         throw fromDuckError(e, namePositions(t.parsed.select));
       } finally {
@@ -190,13 +223,13 @@ export class AdHocSession {
     try {
       const prepared = cached ?? (await this.#prepare(sql));
       prepared.bind(values, types);
-      return await prepared.run();
+      return await prepared.stream();
     } catch (e) {
       if (cached === undefined) throw e;
       this.#forget(sql);
       const fresh = await this.#prepare(sql);
       fresh.bind(values, types);
-      return fresh.run();
+      return fresh.stream();
     }
   }
 

@@ -16,6 +16,7 @@ interface Rule {
   readonly sqlstate: string | ((m: RegExpExecArray) => string);
   readonly message?: (m: RegExpExecArray) => string;
   readonly position?: (m: RegExpExecArray, at: NamePositions) => number | undefined;
+  readonly detail?: (m: RegExpExecArray) => string;
 }
 
 const rules: readonly Rule[] = [
@@ -155,6 +156,13 @@ const rules: readonly Rule[] = [
     message: () => 'canceling statement due to user request',
   },
   { pattern: /^Constraint Error: /, sqlstate: '23000' },
+  {
+    // DuckDB's memory_limit, which the store sets from the query memory limit (view-store.ts)
+    pattern: /^Out of Memory Error: ([^\n]*)/,
+    sqlstate: '53200',
+    message: () => 'out of memory',
+    detail: (m) => `The query's working memory: ${m[1]}; past the query memory limit.`,
+  },
 ];
 
 function pgTypeName(duck: string): string {
@@ -186,7 +194,13 @@ export function fromDuckError(e: unknown, at: NamePositions): SqlError {
     const m = rule.pattern.exec(message);
     if (m === null) continue;
     const sqlstate = typeof rule.sqlstate === 'string' ? rule.sqlstate : rule.sqlstate(m);
-    return new SqlError(sqlstate, rule.message?.(m) ?? plainMessage(message), rule.position?.(m, at));
+    const detail = rule.detail?.(m);
+    return new SqlError(
+      sqlstate,
+      rule.message?.(m) ?? plainMessage(message),
+      rule.position?.(m, at),
+      detail === undefined ? undefined : { detail },
+    );
   }
   return new SqlError('XX000', plainMessage(message));
 }

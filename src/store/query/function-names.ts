@@ -74,3 +74,6 @@ export const renamedFunctions: ReadonlyMap<string, string> = new Map([
 
 /** The calls whose arguments follow SQL syntax (`extract(epoch FROM x)`), not a name and a list. */
 export const SQL_SYNTAX = 'COERCE_SQL_SYNTAX';
+
+/** `generate_series` as a list (a set in PostgreSQL) no longer than the limit of a built array (session-setup.ts). */
+export const SERIES_LIST = 'tw_series';

@@ -11,7 +11,7 @@ import { SqlError, undefinedFunction } from '../../sql/errors.ts';
 import type { Token } from '../../sql/tokens.ts';
 import { quoteIdent } from '../view-store.ts';
 import type { Span } from './extent.ts';
-import { renamedFunctions, SQL_SYNTAX } from './function-names.ts';
+import { renamedFunctions, SERIES_LIST, SQL_SYNTAX } from './function-names.ts';
 import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
 import { rewriteArrayOperator } from './rewrite-arrays.ts';
 import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
@@ -27,6 +27,24 @@ const regexOperators: Readonly<Record<string, { negate: boolean; caseless: boole
   '!~': { negate: true, caseless: false },
   '!~*': { negate: true, caseless: true },
 };
+
+/**
+ * Functions that build a text or an array longer than their arguments: their value is checked
+ * against the limit of a built value (`tw_checked_length`, session-setup.ts), as the engine
+ * checks its own.
+ */
+const BUILDERS = new Set([
+  'concat',
+  'concat_ws',
+  'replace',
+  'regexp_replace',
+  'array_to_string',
+  'string_agg',
+  'array_agg',
+  'array_cat',
+  'array_append',
+  'array_prepend',
+]);
 
 const fractionalFields: Readonly<Record<string, number>> = { second: 1_000_000, milliseconds: 1000 };
 
@@ -89,9 +107,16 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     return;
   }
   if (written === undefined) return;
+  if (BUILDERS.has(name) && f.over === undefined) {
+    const span = extentOf(ctx, { FuncCall: f });
+    ctx.edits.wrap(span.start, span.end, 'tw_checked_length(', ')');
+  }
   if (name === 'generate_series' && !inFrom) {
+    // A set in PostgreSQL, a list in DuckDB: built whole, so checked before it is built.
     const span = extentOf(ctx, { FuncCall: f });
     ctx.edits.wrap(span.start, span.end, 'unnest(', ')');
+    ctx.edits.replace(written.start, written.end, SERIES_LIST);
+    return;
   }
   // RisingWave's aggregates first_value/last_value(x ORDER BY …): DuckDB's first/last (which
   // keep NULLs too); with OVER they are the window functions, the same in both.
@@ -175,6 +200,18 @@ function operator(ctx: RewriteContext, f: Fields): void {
     ctx.edits.insertClose(r.end, regex.caseless ? ", 'i'))" : '))');
     return;
   }
+  if (
+    f.kind === 'AEXPR_OP' &&
+    op === '||' &&
+    f.lexpr !== undefined &&
+    !isBytea(ctx, f.lexpr) &&
+    !isBytea(ctx, f.rexpr)
+  ) {
+    // Each step of a chain is checked, so a value grows to at most twice the limit before it
+    // fails; whatever the operator becomes for arrays and jsonb below.
+    const span = extentOf(ctx, { A_Expr: f });
+    ctx.edits.wrap(span.start, span.end, 'tw_checked_length(', ')');
+  }
   if (f.kind === 'AEXPR_OP' && opSpan !== undefined && rewriteJsonbOperator(ctx, f, op, opSpan)) return;
   if (opSpan !== undefined && rewriteArrayOperator(ctx, f, op, opSpan)) return;
   if (f.kind === 'AEXPR_OP' && (op === '/' || op === '%') && f.lexpr !== undefined && opSpan !== undefined) {
@@ -196,6 +233,10 @@ function operator(ctx: RewriteContext, f: Fields): void {
     return;
   }
   if (opToken?.upper === 'OPERATOR' && opSpan !== undefined) ctx.edits.replace(opSpan.start, opSpan.end, op);
+}
+
+function isBytea(ctx: RewriteContext, n: unknown): boolean {
+  return ctx.typeOf(n)?.name === 'bytea';
 }
 
 function isLikeEscape(n: unknown): boolean {

@@ -7,6 +7,7 @@
  */
 import { notSupported, SqlError, SqlState, undefinedFunction } from '../../sql/errors.ts';
 import { quoteIdent } from '../view-store.ts';
+import { SERIES_LIST } from './function-names.ts';
 import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringOf } from './pg-tree.ts';
 import { hopSql, tumbleSql } from './relation-sql.ts';
 import { extentOf, type RewriteContext } from './rewrite-context.ts';
@@ -55,7 +56,9 @@ export function rewriteFromFunction(ctx: RewriteContext, f: Fields, deps: FromDe
     // A table function cannot take the catalog's macros (subqueries): the series is then a list.
     if (streamed && !sql.includes('tw_'))
       return `(SELECT __tw_f.generate_series AS ${column} FROM ${sql} AS __tw_f)${suffix}`;
-    return `(SELECT ${name === 'generate_series' ? `unnest(${sql})` : sql} AS ${column})${suffix}`;
+    if (name !== 'generate_series') return `(SELECT ${sql} AS ${column})${suffix}`;
+    const checked = sql.replace(/^(?:"?pg_catalog"?\.)?"?generate_series"?/i, SERIES_LIST);
+    return `(SELECT unnest(${checked}) AS ${column})${suffix}`;
   });
 }
 

@@ -21,7 +21,7 @@ import {
 } from '@duckdb/node-api';
 import { formatTimestampChar } from '../../engine/eval/functions/datetime.ts';
 import { initcap, lower, upper } from '../../sql/case-mapping.ts';
-import { MAX_BUILT_TEXT } from '../../sql/limits.ts';
+import { limits } from '../../sql/limits.ts';
 import { formatValue } from '../../sql/value-text.ts';
 import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
@@ -109,9 +109,23 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     `(SELECT __tw_c.oid FROM ${pgClass} __tw_c JOIN ${pgNamespace} __tw_n ON __tw_n.oid = __tw_c.relnamespace ` +
     `WHERE __tw_c.relname = tw_parse_ident(s)[-1] AND (CASE WHEN len(tw_parse_ident(s)) = 1 ` +
     `THEN __tw_n.nspname IN ${visible} ELSE __tw_n.nspname = tw_parse_ident(s)[-2] END) ORDER BY __tw_n.nspname LIMIT 1)`;
+  const built = limits().maxTextBytes;
   const tooLarge = "error('tidewatch:54000:requested length too large')";
   const pad = (f: string, fill: string) =>
-    `CASE WHEN n > ${MAX_BUILT_TEXT} THEN ${tooLarge} ELSE ${f}(s, n, ${fill}) END`;
+    `CASE WHEN n > ${built} THEN ${tooLarge} ELSE ${f}(s, n, ${fill}) END`;
+  // generate_series(a, b, s) as a list, refused before it is built when it would hold more than
+  // `built` elements: when b lies past a + built·s (an end that overflows its type cannot).
+  // The arguments are named once, in a struct a lambda reads, so nested calls are not pasted
+  // twice; an unnamed one (row), as DuckDB loses a named field's name when its value is a macro.
+  const series = (args: string) => {
+    const [from, to, step] = ['__tw_p[1]', '__tw_p[2]', '__tw_p[3]'];
+    const end = `try(${from} + ${built} * ${step})`;
+    return (
+      `list_transform([${args}], lambda __tw_p: CASE WHEN (${end} > ${from} AND ${to} >= ${end}) ` +
+      `OR (${end} < ${from} AND ${to} <= ${end}) THEN ${tooLarge} ` +
+      `ELSE generate_series(${from}, ${to}, ${step}) END)[1]`
+    );
+  };
   const def = (signature: string, body: string) => `CREATE OR REPLACE TEMP MACRO ${signature} AS ${body}`;
   const constant = (name: string, value: string) => def(`${name}()`, value);
   const anyArity = (name: string, value: string) =>
@@ -195,7 +209,17 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     ),
     def(
       'tw_repeat(s, n)',
-      `CASE WHEN n > 0 AND CAST(strlen(s) AS DOUBLE) * n > ${MAX_BUILT_TEXT} THEN ${tooLarge} ELSE repeat(s, n) END`,
+      `CASE WHEN n > 0 AND CAST(strlen(s) AS DOUBLE) * n > ${built} THEN ${tooLarge} ELSE repeat(s, n) END`,
+    ),
+    // A built value past the limit fails; `x` is named once, so nested calls do not multiply it.
+    def(
+      'tw_checked_length(x)',
+      `list_transform([x], lambda __tw_e: CASE WHEN len(__tw_e) > ${built} THEN ${tooLarge} ELSE __tw_e END)[1]`,
+    ),
+    def(
+      'tw_series(__tw_from, __tw_to)',
+      `${series('row(__tw_from, __tw_to, 1)')}, ` +
+        `(__tw_from, __tw_to, __tw_step) AS ${series('row(__tw_from, __tw_to, __tw_step)')}`,
     ),
     def('tw_lpad(s, n)', `${pad('lpad', "' '")}, (s, n, f) AS ${pad('lpad', 'f')}`),
     def('tw_rpad(s, n)', `${pad('rpad', "' '")}, (s, n, f) AS ${pad('rpad', 'f')}`),

@@ -10,6 +10,7 @@
  * array; jsonb_object_agg keeps `[key, value]` pairs and makes an object of them, a later pair
  * replacing an earlier one of the same key as in PostgreSQL.
  */
+import { checkBuiltLength } from '../../sql/limits.ts';
 import {
   compareKeys,
   compareRowsExact,
@@ -136,7 +137,12 @@ export class StringAggAccumulator implements Accumulator {
 
   result(): Value {
     const vs = this.#list.values();
-    return vs.length === 0 ? null : vs.map((v) => (typeof v === 'string' ? v : String(v))).join(this.#sep);
+    if (vs.length === 0) return null;
+    const texts = vs.map((v) => (typeof v === 'string' ? v : String(v)));
+    let length = this.#sep.length * (texts.length - 1);
+    for (const t of texts) length += t.length;
+    checkBuiltLength(length);
+    return texts.join(this.#sep);
   }
 
   snapshot(): ValueListState {
@@ -151,6 +157,7 @@ export class StringAggAccumulator implements Accumulator {
 export class ArrayAggAccumulator extends ListAccumulator {
   result(): Value {
     const vs = this.list.values();
+    checkBuiltLength(vs.length);
     return vs.length === 0 ? null : vs;
   }
 }
@@ -167,6 +174,7 @@ export class JsonbObjectAggAccumulator extends ListAccumulator {
 
   result(): Value {
     const pairs = this.list.values() as unknown as readonly [string, Value][];
+    checkBuiltLength(pairs.length);
     if (pairs.length === 0) return null;
     const out: Record<string, Value> = {};
     for (const [k, v] of pairs) out[k] = v;

@@ -337,7 +337,7 @@ export class Aggregate extends Operator {
   #outputOf(g: Group): Row | null {
     if (this.#groupBy !== undefined && g.count <= 0) return null;
     const row: Value[] = [...g.key];
-    for (const acc of g.accs) row.push(acc.result());
+    for (const acc of g.accs) row.push(this.#result(acc));
     return row;
   }
 
@@ -372,6 +372,16 @@ export class Aggregate extends Operator {
       g.output = next;
     }
     this.emitBuilder(out);
+  }
+
+  /** An aggregate's value; one that fails (a text past the limit) is NULL, the failure counted. */
+  #result(acc: Accumulator): Value {
+    try {
+      return acc.result();
+    } catch (e) {
+      this.fail(e);
+      return null;
+    }
   }
 
   protected override onWatermark(wm: Watermark): void {

@@ -113,7 +113,14 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
   expect(`SELECT b !~ 'x', b LIKE 'a%'`, `SELECT (NOT regexp_matches(b , 'x')), b LIKE 'a%' ESCAPE '\\'`);
   expect(`SELECT b LIKE 'a%' ESCAPE '#'`, `SELECT b LIKE 'a%' ESCAPE '#'`);
   expect('SELECT a / b, a % 2', 'SELECT a / tw_nonzero(b), a % tw_nonzero(2)');
-  expect("SELECT (a || 'x') ~ b", "SELECT (regexp_matches((a || 'x') , b))");
+  expect("SELECT (a || 'x') ~ b", "SELECT (regexp_matches((tw_checked_length(a || 'x')) , b))");
+  // What builds a long value is checked against the limit of a built value (54000).
+  expect("SELECT a || b || 'x'", "SELECT tw_checked_length(tw_checked_length(a || b) || 'x')");
+  expect(
+    "SELECT string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0), concat(a, b)",
+    "SELECT tw_checked_length(string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0)), tw_checked_length(concat(a, b))",
+  );
+  expect('SELECT string_agg(a, b) OVER ()', 'SELECT string_agg(a, b) OVER ()');
   expect("SELECT (INTERVAL '1 day') / 2", "SELECT tw_interval_div((INTERVAL '1 day') , tw_nonzero(2))");
   expect('SELECT round(x::float8)', 'SELECT round_even(x::float8, 0)');
   // numeric is carried as its text (rewrite-numeric.ts); x's type unknown here
@@ -130,7 +137,8 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
   );
   expect("SELECT date_part('second', t)", "SELECT (CAST(date_part('microseconds', t) AS DOUBLE) / 1000000)");
   expect('SELECT b COLLATE pg_catalog.default', 'SELECT b ');
-  expect('SELECT generate_series(1, 3)', 'SELECT unnest(generate_series(1, 3))');
+  // A list in DuckDB, checked against the limit of a built array before it is built.
+  expect('SELECT generate_series(1, 3)', 'SELECT unnest(tw_series(1, 3))');
 });
 
 test('numeric computes on its exact text where the types of the query say numeric', () => {

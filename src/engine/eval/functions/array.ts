@@ -3,6 +3,7 @@
  * array_append/prepend/cat/remove/position/contains/to_string, subscripts and slices (1-based,
  * NULL or empty outside the array, as PostgreSQL's), and `op ANY/ALL (array)`.
  */
+import { checkBuiltLength } from '../../../sql/limits.ts';
 import type { SqlType, Value } from '../../../sql/types.ts';
 import { formatValue } from '../../../sql/value-text.ts';
 import { valuesEqual } from '../../../stream/value.ts';
@@ -50,10 +51,13 @@ function arrayToString(elementType: SqlType): Kernel {
   return lenient((a: List | null, delim: string | null, nullText?: string | null) => {
     if (a === null || delim === null) return null;
     const parts: string[] = [];
+    let length = 0;
     for (const e of a) {
-      if (e === null) {
-        if (nullText !== undefined && nullText !== null) parts.push(nullText);
-      } else parts.push(formatValue(e, elementType) ?? '');
+      const part = e !== null ? (formatValue(e, elementType) ?? '') : (nullText ?? undefined);
+      if (part === undefined) continue;
+      length += part.length + (parts.length > 0 ? delim.length : 0);
+      checkBuiltLength(length);
+      parts.push(part);
     }
     return parts.join(delim);
   });
@@ -80,14 +84,19 @@ function splitToArray(s: Value, delim: Value): Value {
   return str.split(delim as string);
 }
 
+/** Two arrays one after the other, within the limit of a built array. */
+function concatenated(a: List | null, b: List | null): List | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  checkBuiltLength(a.length + b.length);
+  return [...a, ...b];
+}
+
 /** `||` over arrays: the binder orders operands as written (array/element on either side). */
 function arrayConcat(leftIsArray: boolean, rightIsArray: boolean): Kernel {
-  if (leftIsArray && rightIsArray)
-    return lenient((a: readonly Value[] | null, b: readonly Value[] | null) =>
-      a === null ? b : b === null ? a : [...a, ...b],
-    );
-  if (leftIsArray) return lenient((a: readonly Value[] | null, e: Value) => (a === null ? [e] : [...a, e]));
-  return lenient((e: Value, b: readonly Value[] | null) => (b === null ? [e] : [e, ...b]));
+  if (leftIsArray && rightIsArray) return lenient(concatenated);
+  if (leftIsArray) return lenient((a: List | null, e: Value) => concatenated(a, [e]));
+  return lenient((e: Value, b: List | null) => concatenated([e], b));
 }
 
 export function arrayKernel(fn: string, argIsArray: readonly boolean[]): Kernel | undefined {
@@ -107,11 +116,11 @@ export function arrayKernel(fn: string, argIsArray: readonly boolean[]): Kernel 
     case 'array_slice':
       return lenient(slice);
     case 'array_append':
-      return lenient((a: List | null, e: Value) => (a === null ? [e] : [...a, e]));
+      return lenient((a: List | null, e: Value) => concatenated(a, [e]));
     case 'array_prepend':
-      return lenient((e: Value, a: List | null) => (a === null ? [e] : [e, ...a]));
+      return lenient((e: Value, a: List | null) => concatenated([e], a));
     case 'array_cat':
-      return lenient((a: List | null, b: List | null) => (a === null ? b : b === null ? a : [...a, ...b]));
+      return lenient(concatenated);
     case 'array_remove':
       return lenient((a: List | null, e: Value) => (a === null ? null : a.filter((x) => !same(x, e))));
     case 'array_position':

@@ -6,6 +6,7 @@
  * `?` asks for an object key or a string element of an array.
  */
 
+import { checkBuiltLength } from '../../../sql/limits.ts';
 import { toJson } from '../../../sql/to-jsonb.ts';
 import type { SqlType, Value } from '../../../sql/types.ts';
 import { formatJsonb } from '../../../sql/value-text.ts';
@@ -67,9 +68,30 @@ function hasKey(v: Json, key: string): boolean {
 }
 
 function concat(a: Json, b: Json): Json {
-  if (isObject(a) && isObject(b)) return { ...a, ...b };
+  if (isObject(a) && isObject(b)) return checkedJson({ ...a, ...b });
   const list = (v: Json) => (Array.isArray(v) ? v : [v]);
-  return [...list(a), ...list(b)];
+  return checkedJson([...list(a), ...list(b)]);
+}
+
+/**
+ * The length of a value's JSON text, roughly. Values built of one another share their parts
+ * (`jsonb_build_array(x, x)`), so a part is measured once and counted where it appears.
+ */
+function jsonTextLength(v: Json, measured: Map<object, number>): number {
+  if (v === null || typeof v !== 'object') return typeof v === 'string' ? v.length + 2 : 8;
+  const known = measured.get(v);
+  if (known !== undefined) return known;
+  let n = 2;
+  if (Array.isArray(v)) for (const e of v) n += jsonTextLength(e, measured) + 1;
+  else for (const [k, e] of Object.entries(v)) n += k.length + 4 + jsonTextLength(e, measured);
+  measured.set(v, n);
+  return n;
+}
+
+/** `v` when its text is within the limit of a built text; 54000 otherwise. */
+function checkedJson(v: Json): Json {
+  checkBuiltLength(jsonTextLength(v, new Map()));
+  return v;
 }
 
 function typeOf(v: Json): string {
@@ -143,10 +165,10 @@ export function jsonbKernel(fn: string, types: readonly SqlType[]): Kernel | und
             throw Object.assign(new Error('argument 1: key must not be null'), { sqlstate: '22004' });
           out[k as string] = toJson(args[i + 1] as Value, types[i + 1] as SqlType);
         }
-        return out as Value;
+        return checkedJson(out) as Value;
       });
     case 'jsonb_build_array':
-      return variadic((args) => args.map((v, i) => toJson(v, types[i] as SqlType)) as Value);
+      return variadic((args) => checkedJson(args.map((v, i) => toJson(v, types[i] as SqlType))) as Value);
     default:
       return undefined;
   }

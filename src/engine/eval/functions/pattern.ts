@@ -14,6 +14,7 @@
  * the longest match of the whole RE (`regexp_match('ab', 'a|ab')` gives `{a}` here, `{ab}`
  * there); boolean matching (`~`) is unaffected.
  */
+import { checkBuiltLength } from '../../../sql/limits.ts';
 import type { Value } from '../../../sql/types.ts';
 import { evalError, invalidParameter, invalidRegex } from '../errors.ts';
 import { type Kernel, strict } from './kernel.ts';
@@ -437,6 +438,7 @@ function regexpReplace(
     const m = re.exec(s);
     if (m === null) break;
     out += s.slice(pos, m.index) + expandReplacement(rep, m);
+    checkBuiltLength(out.length);
     pos = m.index + m[0].length;
     if (!c.global) break;
     if (m[0].length === 0) {

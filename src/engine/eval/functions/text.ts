@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { initcap, lower, upper } from '../../../sql/case-mapping.ts';
-import { MAX_BUILT_TEXT } from '../../../sql/limits.ts';
+import { checkBuiltLength, limits, tooLarge } from '../../../sql/limits.ts';
 import type { Value } from '../../../sql/types.ts';
 import { evalError, invalidParameter } from '../errors.ts';
 import { type Kernel, strict, variadic } from './kernel.ts';
@@ -51,13 +51,9 @@ function trimSet(s: string, set: string, left: boolean, right: boolean): string 
   return cs.slice(a, b).join('');
 }
 
-function tooLarge(): Error {
-  return evalError('54000', 'requested length too large');
-}
-
 function pad(s: string, n: number, fill: string, left: boolean): string {
   if (n <= 0) return '';
-  if (n > MAX_BUILT_TEXT) throw tooLarge();
+  if (n > limits().maxTextBytes) throw tooLarge();
   const cs = chars(s);
   if (cs.length >= n) return cs.slice(0, n).join('');
   const fs = chars(fill);
@@ -94,7 +90,7 @@ function right(s: string, n: number): string {
 
 function repeat(s: string, n: number): string {
   if (n <= 0 || s === '') return '';
-  if (s.length * n > MAX_BUILT_TEXT) throw tooLarge();
+  if (s.length * n > limits().maxTextBytes) throw tooLarge();
   return s.repeat(n);
 }
 
@@ -126,7 +122,21 @@ function md5(s: string): string {
 function concat(args: readonly Value[]): Value {
   let out = '';
   for (const a of args) if (a !== null) out += a as string;
+  checkBuiltLength(out.length);
   return out;
+}
+
+function joined(a: string, b: string): string {
+  checkBuiltLength(a.length + b.length);
+  return a + b;
+}
+
+function replace(s: string, from: string, to: string): string {
+  // Most strings hold no `from` (a chain of replaces decoding escapes): no split for those.
+  if (from === '' || !s.includes(from)) return s;
+  const parts = s.split(from);
+  checkBuiltLength(s.length + (parts.length - 1) * (to.length - from.length));
+  return parts.join(to);
 }
 
 function concatWs(args: readonly Value[]): Value {
@@ -140,13 +150,14 @@ function concatWs(args: readonly Value[]): Value {
     out += first ? (a as string) : (sep as string) + (a as string);
     first = false;
   }
+  checkBuiltLength(out.length);
   return out;
 }
 
 export function textKernel(fn: string, arity: number): Kernel | undefined {
   switch (fn) {
     case '||':
-      return strict((a: string, b: string) => a + b);
+      return strict(joined);
     case 'lower':
       return strict(lower);
     case 'upper':
@@ -173,10 +184,7 @@ export function textKernel(fn: string, arity: number): Kernel | undefined {
     case 'substr':
       return arity === 2 ? strict((s: string, a: number) => substr(s, a)) : strict(substr);
     case 'replace':
-      // Most strings hold no `from` (a chain of replaces decoding escapes): no split for those.
-      return strict((s: string, from: string, to: string) =>
-        from === '' || !s.includes(from) ? s : s.split(from).join(to),
-      );
+      return strict(replace);
     case 'split_part':
       return strict(splitPart);
     case 'strpos':
