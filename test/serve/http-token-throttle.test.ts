@@ -121,6 +121,9 @@ test('wrong tokens slow their address with 429s, not another’s; each refusal i
   assert.equal(missing.status, 401);
 
   // 8 wrong tokens from the guesser, 1 request without one from the other: 9 lines, 9 records.
+  // The last line may still be on its way through the server's stderr pipe.
+  const last = `HTTP "GET /api/views" from ${other} (bearer)`;
+  for (let i = 0; i < 100 && !server.stderr.includes(last); i++) await new Promise((r) => setTimeout(r, 50));
   const lines = server.stderr.split('\n').filter((l) => l.includes('(bearer)'));
   assert.equal(
     lines.filter(
