@@ -58,16 +58,16 @@ export async function committedState(store: ViewStore): Promise<{
   if (header?.separate === true) {
     operators = new Map();
     for (const r of await store.operatorStates()) {
-      let state: unknown;
+      let decoded: unknown;
       try {
-        state = deserialize(r.bytes);
+        decoded = deserialize(r.bytes);
       } catch {
         throw new StoreError('corrupt', `${store.file} holds an unreadable state of operator ${r.operator}`, {
           path: store.file,
         });
       }
       const own = operators.get(r.operator) ?? [];
-      own.push({ operator: r.operator, kind: r.whole ? 'full' : 'delta', state });
+      own.push({ operator: r.operator, kind: r.whole ? 'full' : 'delta', state: decoded });
       operators.set(r.operator, own);
     }
   }
