@@ -143,7 +143,8 @@ export function isDdl(tokens: readonly Token[]): boolean {
 /**
  * A DDL statement as the audit trail tells it: its keywords up to the object's name
  * (`CREATE MATERIALIZED VIEW IF NOT EXISTS failed_logins`), so that no option — a sink's
- * password, a connector's credentials — reaches the trail.
+ * password, a connector's credentials — reaches the trail; and the new owner of an
+ * `ALTER … OWNER TO`.
  */
 export function describeDdl(tokens: readonly Token[]): string {
   const words: string[] = [];
@@ -157,5 +158,8 @@ export function describeDdl(tokens: readonly Token[]): string {
     name += `.${(tokens[i + 2] as Token).text}`;
     i += 2;
   }
+  const newOwner = tokens[i + 3];
+  if (tokens[i + 1]?.upper === 'OWNER' && tokens[i + 2]?.upper === 'TO' && named(newOwner))
+    return [...words, name, 'OWNER TO', (newOwner as Token).text].join(' ');
   return [...words, name].join(' ');
 }
