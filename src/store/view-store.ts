@@ -58,7 +58,8 @@
  * | date                  | DATE        | days since 1970                                   |
  * | time                  | TIME        | µs since midnight                                 |
  * | interval              | INTERVAL    | `{ months, days, micros }`                        |
- * | jsonb                 | VARCHAR     | parsed JSON (stored as its JSON text)             |
+ * | jsonb                 | VARCHAR     | parsed JSON, stored as its JSON text (a JSON null |
+ * |                       |             | as `null`, apart from SQL NULL: jsonb-value.ts)   |
  * | bytea                 | BLOB        | Uint8Array                                        |
  * | T[]                   | LIST of T   | arrays, recursively                               |
  *
@@ -90,6 +91,7 @@ import {
 } from '@duckdb/node-api';
 import { byName } from '../sql/catalog.ts';
 import { type Int8, int8 } from '../sql/int8.ts';
+import { jsonbText, storedJsonb } from '../sql/jsonb-value.ts';
 import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
 import { isReservedName } from '../sql/reserved-names.ts';
 import type { Interval, SqlType, Value } from '../sql/types.ts';
@@ -423,7 +425,7 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
       a.appendVarchar(v as string);
       return;
     case 'jsonb':
-      a.appendVarchar(JSON.stringify(v));
+      a.appendVarchar(jsonbText(v));
       return;
     case 'timestamp':
       a.appendTimestamp(timestampValue(bigint(v as number, 'timestamp')));
@@ -520,7 +522,7 @@ export function fromDuck(v: DuckDBValue, t: SqlType): Value {
       return { months: i.months, days: i.days, micros: Number(i.micros) };
     }
     case 'jsonb':
-      return JSON.parse(v as string) as Value;
+      return storedJsonb(v as string);
     case 'bytea':
       return (v as DuckDBBlobValue).bytes;
     case 'array':

@@ -184,6 +184,11 @@ export const EXPRESSIONS: readonly string[] = [
   "j ?& ARRAY['k', 's']",
   'j <@ \'{"k": 1, "s": "x", "a": [1, 2]}\'',
   'j || \'{"z": 0}\'',
+  'j IS NULL',
+  "j -> 'k' IS NULL",
+  "'null'::jsonb",
+  "jsonb_typeof('null')",
+  "'null'::jsonb IS NULL",
   // arrays
   'a[1]',
   'a[2:3]',

@@ -4,7 +4,8 @@
  * jsonb-functions.ts (`j #>> '{a,b}'` → `tw_jsonb_path_text(j, tw_array_text('{a,b}'))`), and
  * the aggregates jsonb_agg/json_agg and jsonb_object_agg/json_object_agg become DuckDB's
  * `list` of the values converted to jsonb, ORDER BY, DISTINCT and FILTER kept:
- * `jsonb_agg(x ORDER BY y)` → `tw_to_jsonb_int4_array(list(x ORDER BY y))`.
+ * `jsonb_agg(x ORDER BY y)` → `tw_to_jsonb_int4_array(list(x ORDER BY y))`. DuckDB's own `->` and `->>`
+ * are kept, in parentheses (they bind looser there than `IS NULL`).
  */
 
 import { arrayOf } from '../../sql/types.ts';
@@ -24,9 +25,15 @@ export function isJsonbAggregate(name: string): boolean {
 
 /** `l op r` with a jsonb `l`: true when rewritten. */
 export function rewriteJsonbOperator(ctx: RewriteContext, f: Fields, op: string, opSpan: Span): boolean {
+  const jsonb = (n: unknown) => ctx.typeOf(n)?.name === 'jsonb';
+  if ((op === '->' || op === '->>') && jsonb(f.lexpr)) {
+    // DuckDB's own, but binding looser than IS NULL: `j -> 'k' IS NULL` would be `j -> ('k' IS NULL)`
+    const whole = extentOf(ctx, { A_Expr: f });
+    ctx.edits.wrap(whole.start, whole.end, '(', ')');
+    return true;
+  }
   const spec = jsonbOperators[op];
   if (spec === undefined || f.lexpr === undefined) return false;
-  const jsonb = (n: unknown) => ctx.typeOf(n)?.name === 'jsonb';
   // a string constant on the left of @>, <@ or || is a jsonb when the right is (PostgreSQL's unknown)
   const constantLeft = stringConstant(f.lexpr) !== undefined && (op === '@>' || op === '<@' || op === '||');
   if (!jsonb(f.lexpr) && !(constantLeft && jsonb(f.rexpr))) return false;
