@@ -84,7 +84,6 @@ import {
   type DuckDBTimeValue,
   type DuckDBValue,
   dateValue,
-  intervalValue,
   timestampTZValue,
   timestampValue,
   timeValue,
@@ -94,7 +93,7 @@ import { type Int8, int8 } from '../sql/int8.ts';
 import { jsonbText, storedJsonb } from '../sql/jsonb-value.ts';
 import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
 import { isReservedName } from '../sql/reserved-names.ts';
-import type { Interval, SqlType, Value } from '../sql/types.ts';
+import type { SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
 import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from './csv-load.ts';
 import { StoreError } from './errors.ts';
@@ -439,11 +438,9 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
     case 'time':
       a.appendTime(timeValue(bigint(v as number, 'time')));
       return;
-    case 'interval': {
-      const i = v as Interval;
-      a.appendInterval(intervalValue(i.months, i.days, bigint(i.micros, 'interval micros')));
+    case 'interval':
+      a.appendInterval(toDuckValue(v, t) as DuckDBIntervalValue);
       return;
-    }
     case 'bytea':
       a.appendBlob(v as Uint8Array);
       return;

@@ -16,7 +16,6 @@ import { CHANGES, queries, ROWS, TABLE } from './one-semantics-cases.ts';
 /** Disagreements left, as `path aspect: query` (path view|adhoc, aspect values|names|types|error). */
 const KNOWN: ReadonlyMap<string, string> = new Map([
   ['adhoc error: SELECT id, 2 ^ i FROM t', "DuckDB's power gives Infinity where PostgreSQL reports overflow"],
-  ['adhoc values: SELECT id, iv / 2 FROM t', 'DuckDB divides an interval its own way'],
   ...[
     'SELECT json_agg(iv ORDER BY id) FROM t',
     'SELECT flag, json_agg(iv ORDER BY id) FROM t GROUP BY flag',
@@ -24,10 +23,6 @@ const KNOWN: ReadonlyMap<string, string> = new Map([
     ['view', 'adhoc'].map((path) => [`${path} types: ${q}`, "tidewatch's json is jsonb"] as const),
   ),
   ["adhoc error: SELECT id, array_to_string(a, ',', '-') FROM t", "DuckDB lacks the array function's form"],
-  ['adhoc error: SELECT sum(iv) FROM t', 'DuckDB has no sum(interval)'],
-  ['adhoc values: SELECT avg(iv) FROM t', 'DuckDB divides an interval its own way'],
-  ['adhoc error: SELECT flag, sum(iv) FROM t GROUP BY flag', 'DuckDB has no sum(interval)'],
-  ['adhoc values: SELECT flag, avg(iv) FROM t GROUP BY flag', 'DuckDB divides an interval its own way'],
 ]);
 
 const asText = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;

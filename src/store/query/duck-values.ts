@@ -58,6 +58,7 @@ import {
 } from '@duckdb/node-api';
 import { SqlError, SqlState } from '../../sql/errors.ts';
 import { INT8_MAX, INT8_MIN, int8 } from '../../sql/int8.ts';
+import { fitsIntervalMicros } from '../../sql/interval-arithmetic.ts';
 import { jsonbText, storedJsonb } from '../../sql/jsonb-value.ts';
 import {
   formatNumeric,
@@ -258,7 +259,8 @@ export function toDuckValue(v: Value, t: SqlType): DuckDBValue {
       return timeValue(integer(v as number, 'time'));
     case 'interval': {
       const i = v as Interval;
-      return intervalValue(i.months, i.days, integer(i.micros, 'interval'));
+      if (!fitsIntervalMicros(i.micros)) throw new SqlError('22008', 'interval out of range');
+      return intervalValue(i.months, i.days, BigInt(i.micros));
     }
     case 'jsonb':
       return jsonbText(v);

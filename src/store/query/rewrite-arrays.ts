@@ -7,7 +7,7 @@
  */
 import type { Span } from './extent.ts';
 import { type Fields, stringConstant } from './pg-tree.ts';
-import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { extentOf, operatorAsCall, type RewriteContext } from './rewrite-context.ts';
 
 const containment: Readonly<Record<string, string>> = {
   '@>': 'tw_array_contains',
@@ -16,13 +16,6 @@ const containment: Readonly<Record<string, string>> = {
 
 function isArray(ctx: RewriteContext, n: unknown): boolean {
   return ctx.typeOf(n)?.name === 'array';
-}
-
-/** `l op r` as the call `fn(l, r)`. */
-function asCall(ctx: RewriteContext, f: Fields, fn: string, opSpan: Span): void {
-  ctx.edits.insert(operandExtentOf(ctx, f.lexpr).start, `${fn}(`);
-  ctx.edits.replace(opSpan.start, opSpan.end, ',');
-  ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
 }
 
 /** The function `l || r` becomes, when one side is an array. */
@@ -57,6 +50,6 @@ export function rewriteArrayOperator(ctx: RewriteContext, f: Fields, op: string,
         ? concatenation(ctx, f)
         : undefined;
   if (fn === undefined) return false;
-  asCall(ctx, f, fn, opSpan);
+  operatorAsCall(ctx, f, fn, opSpan);
   return true;
 }

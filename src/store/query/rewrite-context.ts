@@ -6,6 +6,7 @@ import { SqlError, SqlState } from '../../sql/errors.ts';
 import type { SqlType } from '../../sql/types.ts';
 import type { Edits } from './edits.ts';
 import type { Extents, Span } from './extent.ts';
+import type { Fields } from './pg-tree.ts';
 
 export interface RewriteContext {
   /** The query text (up to its last token). */
@@ -43,4 +44,11 @@ export function operandExtentOf(ctx: RewriteContext, n: unknown): Span {
       return span;
     span = { start: open.start, end: close.end };
   }
+}
+
+/** `l op r` (an A_Expr's fields, its operator at `opSpan`) as the call `fn(l, r)`. */
+export function operatorAsCall(ctx: RewriteContext, f: Fields, fn: string, opSpan: Span): void {
+  ctx.edits.insert(operandExtentOf(ctx, f.lexpr).start, `${fn}(`);
+  ctx.edits.replace(opSpan.start, opSpan.end, ',');
+  ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
 }

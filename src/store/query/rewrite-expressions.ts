@@ -4,8 +4,9 @@
  * a select list, a set in PostgreSQL and a list in DuckDB, and its string-constant bounds),
  * casts (type-names.ts; `'{a,b}'::text[]`), numerics first of all (rewrite-numeric.ts),
  * `~ ~* !~ !~*` (DuckDB's `~` is a full match), LIKE/ILIKE (PostgreSQL's default escape is
- * `\`), `/` and `%` (a zero divisor is an error), `OPERATOR(pg_catalog.op)`,
- * `current_user` and friends, `COLLATE` (DuckDB has no `pg_catalog.default`).
+ * `\`), `/` and `%` (a zero divisor is an error), interval arithmetic (rewrite-intervals.ts),
+ * `OPERATOR(pg_catalog.op)`, `current_user` and friends, `COLLATE` (DuckDB has no
+ * `pg_catalog.default`).
  */
 import { SqlError, undefinedFunction } from '../../sql/errors.ts';
 import type { Token } from '../../sql/tokens.ts';
@@ -15,6 +16,7 @@ import { renamedFunctions, SERIES_LIST, SQL_SYNTAX } from './function-names.ts';
 import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
 import { rewriteArrayOperator } from './rewrite-arrays.ts';
 import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { rewriteIntervalAggregate, rewriteIntervalOperator } from './rewrite-intervals.ts';
 import { rewriteJsonbAggregate, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
@@ -124,7 +126,7 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     ctx.edits.replace(written.start, written.end, name === 'first_value' ? 'first' : 'last');
     return;
   }
-  if (rewriteJsonbAggregate(ctx, f, name, written)) return;
+  if (rewriteJsonbAggregate(ctx, f, name, written) || rewriteIntervalAggregate(ctx, f, name, written)) return;
   const renamed = renamedFunctions.get(name);
   if (renamed !== undefined && f.funcformat !== SQL_SYNTAX)
     ctx.edits.replace(written.start, written.end, renamed);
@@ -214,17 +216,11 @@ function operator(ctx: RewriteContext, f: Fields): void {
   }
   if (f.kind === 'AEXPR_OP' && opSpan !== undefined && rewriteJsonbOperator(ctx, f, op, opSpan)) return;
   if (opSpan !== undefined && rewriteArrayOperator(ctx, f, op, opSpan)) return;
+  if (opSpan !== undefined && rewriteIntervalOperator(ctx, f, op, opSpan)) return;
   if (f.kind === 'AEXPR_OP' && (op === '/' || op === '%') && f.lexpr !== undefined && opSpan !== undefined) {
     // PostgreSQL fails on a zero divisor where DuckDB gives NULL.
     const r = extentOf(ctx, f.rexpr);
     ctx.edits.wrap(r.start, r.end, 'tw_nonzero(', ')');
-    if (op === '/' && isInterval(ctx, f.lexpr)) {
-      // DuckDB's integer division (`//`, see session-setup.ts) has no interval form.
-      const l = operandExtentOf(ctx, f.lexpr);
-      ctx.edits.insert(l.start, 'tw_interval_div(');
-      ctx.edits.replace(opSpan.start, opSpan.end, ',');
-      ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
-    }
     return;
   }
   if ((f.kind === 'AEXPR_LIKE' || f.kind === 'AEXPR_ILIKE') && !isLikeEscape(f.rexpr)) {
@@ -292,21 +288,6 @@ function textCast(ctx: RewriteContext, f: Fields, names: readonly string[]): boo
     return typeof n === 'number' ? `left(${text}, ${n})` : text;
   });
   return true;
-}
-
-/** Whether an expression is an interval in PostgreSQL, as far as its form or the inference tells. */
-function isInterval(ctx: RewriteContext, n: unknown): boolean {
-  if (ctx.typeOf(n)?.name === 'interval') return true;
-  const node = asNode(n);
-  if (node?.kind === 'TypeCast') {
-    const names = namesOf((node.fields.typeName as Fields | undefined)?.names) ?? [];
-    return names[names.length - 1] === 'interval';
-  }
-  if (node?.kind === 'ColumnRef') {
-    const names = namesOf(node.fields.fields) ?? [];
-    return ctx.columnTypes.get(names[names.length - 1] ?? '')?.name === 'interval';
-  }
-  return false;
 }
 
 /** Whether an expression is a float in PostgreSQL (round() then rounds half to even). */

@@ -12,7 +12,7 @@ import { arrayOf } from '../../sql/types.ts';
 import type { Span } from './extent.ts';
 import { jsonbOperators, toJsonbFunction } from './jsonb-functions.ts';
 import { type Fields, list, stringConstant } from './pg-tree.ts';
-import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { extentOf, operatorAsCall, type RewriteContext } from './rewrite-context.ts';
 import { textCastOf } from './text-casts.ts';
 
 const arrays = new Set(['jsonb_agg', 'json_agg']);
@@ -40,11 +40,7 @@ export function rewriteJsonbOperator(ctx: RewriteContext, f: Fields, op: string,
   // jsonb || text is text's concatenation in PostgreSQL
   if (op === '||' && ctx.typeOf(f.rexpr)?.name !== 'jsonb' && stringConstant(f.rexpr) === undefined)
     return false;
-  const l = operandExtentOf(ctx, f.lexpr);
-  const r = operandExtentOf(ctx, f.rexpr);
-  ctx.edits.insert(l.start, `${spec.fn}(`);
-  ctx.edits.replace(opSpan.start, opSpan.end, ',');
-  ctx.edits.insertClose(r.end, ')');
+  operatorAsCall(ctx, f, spec.fn, opSpan);
   if (stringConstant(f.rexpr) !== undefined && (op === '#>' || op === '#>>' || op === '?|' || op === '?&')) {
     // PostgreSQL's array text ('{a,b}') as a list
     const text = extentOf(ctx, f.rexpr);

@@ -27,6 +27,7 @@ import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
 import { fromDuckValue } from './duck-values.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
+import { intervalFunctions } from './interval-functions.ts';
 import { jsonbFunctions } from './jsonb-functions.ts';
 import { numericFunctions, numericMacros } from './numeric-functions.ts';
 import type { CatalogSchema } from './rewrite.ts';
@@ -204,10 +205,6 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     constant('tw_start_time', `CAST(${sqlString(startedAt)} AS TIMESTAMPTZ)`),
     def('tw_to_char(x, f)', 'tw_to_char_timestamp(CAST(x AS TIMESTAMP), f)'),
     def(
-      'tw_interval_div(a, b)',
-      "to_microseconds(CAST(round(epoch_us(TIMESTAMP '1970-01-01' + a) / CAST(b AS DOUBLE)) AS BIGINT))",
-    ),
-    def(
       'tw_repeat(s, n)',
       `CASE WHEN n > 0 AND CAST(strlen(s) AS DOUBLE) * n > ${built} THEN ${tooLarge} ELSE repeat(s, n) END`,
     ),
@@ -324,6 +321,7 @@ function scalarFunctions(): DuckDBScalarFunction[] {
     ),
     ...numericFunctions(),
     ...jsonbFunctions(),
+    ...intervalFunctions(),
   ];
 }
 

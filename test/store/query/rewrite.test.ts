@@ -121,7 +121,13 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
     "SELECT tw_checked_length(string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0)), tw_checked_length(concat(a, b))",
   );
   expect('SELECT string_agg(a, b) OVER ()', 'SELECT string_agg(a, b) OVER ()');
-  expect("SELECT (INTERVAL '1 day') / 2", "SELECT tw_interval_div((INTERVAL '1 day') , tw_nonzero(2))");
+  // interval arithmetic as PostgreSQL's (interval-functions.ts)
+  expect("SELECT (INTERVAL '1 day') / 2", "SELECT tw_interval_div((INTERVAL '1 day') , 2)");
+  expect("SELECT 2 * INTERVAL '1 day'", "SELECT tw_mul_interval(2 , INTERVAL '1 day')");
+  expect(
+    "SELECT avg(INTERVAL '1 day') FILTER (WHERE b > 0)",
+    "SELECT tw_interval_avg(list(INTERVAL '1 day') FILTER (WHERE b > 0))",
+  );
   expect('SELECT round(x::float8)', 'SELECT round_even(x::float8, 0)');
   // numeric is carried as its text (rewrite-numeric.ts); x's type unknown here
   expect(
