@@ -206,6 +206,9 @@ export const EXPRESSIONS: readonly string[] = [
   'a || ARRAY[i]',
   'chr(i % 200 + 300)',
   "array_to_string(a, ',', '-')",
+  "array_to_string(a, '|')",
+  "array_to_string(ARRAY[f, r], ',', 'x')",
+  "array_to_string(ARRAY[flag, i > 0], ',', s)",
   'array_append(a, i)',
   'ARRAY[i, 2]',
 ];

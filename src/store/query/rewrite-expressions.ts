@@ -10,6 +10,7 @@
  */
 import { SqlError, undefinedFunction } from '../../sql/errors.ts';
 import type { Token } from '../../sql/tokens.ts';
+import type { SqlType } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
 import type { Span } from './extent.ts';
 import { renamedFunctions, SERIES_LIST, SQL_SYNTAX } from './function-names.ts';
@@ -95,6 +96,7 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   if (name === 'date_part') fractionalField(ctx, f);
   if (name === 'concat' || name === 'concat_ws')
     printedArguments(ctx, list(f.args).slice(name === 'concat' ? 0 : 1));
+  if (name === 'array_to_string') printedElements(ctx, list(f.args)[0]);
   if (name === 'generate_series') seriesLiterals(ctx, f);
   if (
     name === 'round' &&
@@ -133,6 +135,13 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   else if (names.length > 1) ctx.edits.replace(written.start, written.end, quoteIdent(name));
 }
 
+/** What a value of `t` is put between to read as PostgreSQL prints it, where DuckDB's text differs. */
+function printedAs(t: SqlType | undefined): readonly [open: string, close: string] | undefined {
+  if (t?.name === 'boolean') return ['CASE (', ") WHEN true THEN 't' WHEN false THEN 'f' END"];
+  const fn = textCastOf(t);
+  return fn === undefined ? undefined : [`${fn}(`, ')'];
+}
+
 /** Arguments `concat` reads as PostgreSQL prints them (`t`, `Infinity`, a numeric's own scale). */
 function printedArguments(ctx: RewriteContext, args: readonly unknown[]): void {
   for (const a of args) {
@@ -140,12 +149,23 @@ function printedArguments(ctx: RewriteContext, args: readonly unknown[]): void {
     const t = ctx.typeOf(a);
     if (node === undefined || t === undefined) continue;
     if (t.name === 'numeric') ctx.numericText.add(node.fields);
+    const printed = printedAs(t);
     const span = extentOf(ctx, a);
-    if (t.name === 'boolean')
-      ctx.edits.wrap(span.start, span.end, 'CASE (', ") WHEN true THEN 't' WHEN false THEN 'f' END");
-    const fn = textCastOf(t);
-    if (fn !== undefined) ctx.edits.wrap(span.start, span.end, `${fn}(`, ')');
+    if (printed !== undefined) ctx.edits.wrap(span.start, span.end, ...printed);
   }
+}
+
+/** An array whose elements `array_to_string` joins as PostgreSQL prints them. */
+function printedElements(ctx: RewriteContext, a: unknown): void {
+  const printed = printedAs(ctx.typeOf(a)?.element);
+  if (printed === undefined) return;
+  const span = extentOf(ctx, a);
+  ctx.edits.wrap(
+    span.start,
+    span.end,
+    'list_transform(',
+    `, lambda __tw_e: ${printed[0]}__tw_e${printed[1]})`,
+  );
 }
 
 /**
