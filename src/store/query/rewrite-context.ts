@@ -52,3 +52,12 @@ export function operatorAsCall(ctx: RewriteContext, f: Fields, fn: string, opSpa
   ctx.edits.replace(opSpan.start, opSpan.end, ',');
   ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
 }
+
+/**
+ * Gives the bind parameter `n` the DuckDB type `duck` where PostgreSQL infers it and DuckDB
+ * cannot: DuckDB's Describe of a query with an untyped parameter finds no columns.
+ */
+export function typeParam(ctx: RewriteContext, n: unknown, duck: string): void {
+  const span = ctx.extents.of(n);
+  if (span !== undefined) ctx.edits.wrap(span.start, span.end, 'CAST(', ` AS ${duck})`);
+}

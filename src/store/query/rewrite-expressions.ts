@@ -14,9 +14,18 @@ import type { SqlType } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
 import type { Span } from './extent.ts';
 import { renamedFunctions, SERIES_LIST, SQL_SYNTAX } from './function-names.ts';
-import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
+import {
+  asNode,
+  type Fields,
+  fieldsIf,
+  isParam,
+  list,
+  locationOf,
+  namesOf,
+  stringConstant,
+} from './pg-tree.ts';
 import { rewriteArrayOperator } from './rewrite-arrays.ts';
-import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { extentOf, operandExtentOf, type RewriteContext, typeParam } from './rewrite-context.ts';
 import { rewriteIntervalAggregate, rewriteIntervalOperator } from './rewrite-intervals.ts';
 import { rewriteJsonbAggregate, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
@@ -233,6 +242,7 @@ function operator(ctx: RewriteContext, f: Fields): void {
     // fails; whatever the operator becomes for arrays and jsonb below.
     const span = extentOf(ctx, { A_Expr: f });
     ctx.edits.wrap(span.start, span.end, 'tw_checked_length(', ')');
+    concatenatedParams(ctx, f);
   }
   if (f.kind === 'AEXPR_OP' && opSpan !== undefined && rewriteJsonbOperator(ctx, f, op, opSpan)) return;
   if (opSpan !== undefined && rewriteArrayOperator(ctx, f, op, opSpan)) return;
@@ -249,6 +259,20 @@ function operator(ctx: RewriteContext, f: Fields): void {
     return;
   }
   if (opToken?.upper === 'OPERATOR' && opSpan !== undefined) ctx.edits.replace(opSpan.start, opSpan.end, op);
+}
+
+/**
+ * `$n || x` and `x || $n`: beside anything but an array or a jsonb (whose rewrites type it),
+ * PostgreSQL's unknown parameter is text.
+ */
+function concatenatedParams(ctx: RewriteContext, f: Fields): void {
+  for (const [param, other] of [
+    [f.lexpr, f.rexpr],
+    [f.rexpr, f.lexpr],
+  ]) {
+    const t = ctx.typeOf(other)?.name;
+    if (isParam(param) && t !== 'array' && t !== 'jsonb') typeParam(ctx, param, 'VARCHAR');
+  }
 }
 
 function isBytea(ctx: RewriteContext, n: unknown): boolean {

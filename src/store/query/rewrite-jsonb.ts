@@ -11,7 +11,7 @@
 import { arrayOf } from '../../sql/types.ts';
 import type { Span } from './extent.ts';
 import { jsonbOperators, toJsonbFunction } from './jsonb-functions.ts';
-import { type Fields, list, stringConstant } from './pg-tree.ts';
+import { type Fields, isParam, list, stringConstant } from './pg-tree.ts';
 import { extentOf, operatorAsCall, type RewriteContext } from './rewrite-context.ts';
 import { textCastOf } from './text-casts.ts';
 
@@ -34,12 +34,12 @@ export function rewriteJsonbOperator(ctx: RewriteContext, f: Fields, op: string,
   }
   const spec = jsonbOperators[op];
   if (spec === undefined || f.lexpr === undefined) return false;
-  // a string constant on the left of @>, <@ or || is a jsonb when the right is (PostgreSQL's unknown)
-  const constantLeft = stringConstant(f.lexpr) !== undefined && (op === '@>' || op === '<@' || op === '||');
+  // a string constant or a parameter (PostgreSQL's unknown) beside a jsonb is a jsonb
+  const untyped = (n: unknown) => stringConstant(n) !== undefined || isParam(n);
+  const constantLeft = untyped(f.lexpr) && (op === '@>' || op === '<@' || op === '||');
   if (!jsonb(f.lexpr) && !(constantLeft && jsonb(f.rexpr))) return false;
   // jsonb || text is text's concatenation in PostgreSQL
-  if (op === '||' && ctx.typeOf(f.rexpr)?.name !== 'jsonb' && stringConstant(f.rexpr) === undefined)
-    return false;
+  if (op === '||' && ctx.typeOf(f.rexpr)?.name !== 'jsonb' && !untyped(f.rexpr)) return false;
   operatorAsCall(ctx, f, spec.fn, opSpan);
   if (stringConstant(f.rexpr) !== undefined && (op === '#>' || op === '#>>' || op === '?|' || op === '?&')) {
     // PostgreSQL's array text ('{a,b}') as a list

@@ -116,6 +116,11 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
   expect("SELECT (a || 'x') ~ b", "SELECT (regexp_matches((tw_checked_length(a || 'x')) , b))");
   // What builds a long value is checked against the limit of a built value (54000).
   expect("SELECT a || b || 'x'", "SELECT tw_checked_length(tw_checked_length(a || b) || 'x')");
+  // a parameter beside text is text, as PostgreSQL types it (DuckDB could not, at Describe)
+  expect(
+    "SELECT $1 || 'x' || $2",
+    "SELECT tw_checked_length(tw_checked_length(CAST($1 AS VARCHAR) || 'x') || CAST($2 AS VARCHAR))",
+  );
   expect(
     "SELECT string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0), concat(a, b)",
     "SELECT tw_checked_length(string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0)), tw_checked_length(concat(a, b))",
