@@ -51,7 +51,11 @@
  * |                       |             | exact, value and display scale (a DECIMAL has 38  |
  * |                       |             | digits at one scale per column; a numeric has a   |
  * |                       |             | scale per value, NaN and ±Infinity)               |
- * | float4 / float8       | DOUBLE      | number (float4 too: the engine's value is a double, REAL would round it) |
+ * | float4                | FLOAT       | number (a double the engine keeps rounded to float4, |
+ * |                       |             | so the two hold one value: an ad-hoc query computes in |
+ * |                       |             | float4 where PostgreSQL does; older stores' DOUBLE     |
+ * |                       |             | columns are converted at open, float4-columns.ts)     |
+ * | float8                | DOUBLE      | number                                            |
  * | varchar / text / unknown | VARCHAR  | string                                            |
  * | timestamp             | TIMESTAMP   | µs since 1970 (negative before 1970)              |
  * | timestamptz           | TIMESTAMPTZ | µs since 1970, UTC                                |
@@ -99,6 +103,7 @@ import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from '.
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
+import { convertRealColumns, type StoredColumns } from './real-columns.ts';
 import type { SentAlert } from './sent-alerts.ts';
 import {
   ackSinkQueue,
@@ -349,6 +354,7 @@ export function duckType(t: SqlType): string {
     case 'numeric':
       return 'VARCHAR';
     case 'float4':
+      return 'FLOAT';
     case 'float8':
       return 'DOUBLE';
     case 'varchar':
@@ -415,6 +421,8 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
       a.appendVarchar(formatNumeric(v as Numeric));
       return;
     case 'float4':
+      a.appendFloat(v as number);
+      return;
     case 'float8':
       a.appendDouble(v as number);
       return;
@@ -736,6 +744,7 @@ export class ViewStore {
         };
         store.#views.set(info.name.toLowerCase(), info);
       }
+      await convertRealColumns(conn, store.#storedColumns());
       const last = await conn.runAndReadAll(`SELECT max(epoch) FROM ${EPOCHS}`);
       const epoch = last.getRows()[0]?.[0];
       store.#lastEpoch = epoch === null || epoch === undefined ? undefined : Number(epoch as bigint);
@@ -751,6 +760,23 @@ export class ViewStore {
       );
     }
     return store;
+  }
+
+  /** Every table holding rows of a table, view or source, with their columns. */
+  #storedColumns(): StoredColumns[] {
+    const views = [...this.#views.values()];
+    const columnsOf = (view: string) => this.#views.get(view.toLowerCase())?.columns ?? [];
+    return [
+      ...views.map((v) => ({ table: v.name, columns: v.columns })),
+      ...[...this.#sources.values()].map((s) => ({ table: s.name, columns: s.columns })),
+      ...views
+        .filter((v) => this.#subscribed(v.name).length > 0)
+        .map((v) => ({ table: changeLogTable(v.name), columns: v.columns })),
+      ...[...this.#sinks.values()].map((s) => ({
+        table: sinkQueueTable(s.name),
+        columns: columnsOf(s.view),
+      })),
+    ];
   }
 
   /** A number that changes with every write transaction: what readers see may have changed. */

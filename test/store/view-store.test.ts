@@ -214,7 +214,7 @@ test('values of every type round-trip, and retract exactly', async (t) => {
       2147483647,
       9223372036854775807n,
       parseNumeric('12345678901234567890.123456789012345678901234567890'),
-      0.1,
+      Math.fround(0.1), // a real: the engine keeps it rounded to float4, as the store does
       Number.NaN,
       'it\'s "quoted"; DROP TABLE x; --',
       'ünïcødé 🌊 \u0000\n\t',

@@ -29,6 +29,7 @@ import { extentOf, operandExtentOf, type RewriteContext, typeParam } from './rew
 import { rewriteIntervalAggregate, rewriteIntervalOperator } from './rewrite-intervals.ts';
 import { rewriteJsonbAggregate, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
+import { rewriteRealOperands, rewriteRealSum } from './rewrite-reals.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
 import { textCastOf } from './text-casts.ts';
 import { castTarget } from './type-names.ts';
@@ -137,7 +138,12 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     ctx.edits.replace(written.start, written.end, name === 'first_value' ? 'first' : 'last');
     return;
   }
-  if (rewriteJsonbAggregate(ctx, f, name, written) || rewriteIntervalAggregate(ctx, f, name, written)) return;
+  if (
+    rewriteJsonbAggregate(ctx, f, name, written) ||
+    rewriteIntervalAggregate(ctx, f, name, written) ||
+    rewriteRealSum(ctx, f, name)
+  )
+    return;
   const renamed = renamedFunctions.get(name);
   if (renamed !== undefined && f.funcformat !== SQL_SYNTAX)
     ctx.edits.replace(written.start, written.end, renamed);
@@ -222,6 +228,7 @@ function operator(ctx: RewriteContext, f: Fields): void {
       : opToken.upper === 'OPERATOR'
         ? { start: opToken.start, end: (ts[ctx.extents.matching(i + 1)] as Token).end }
         : { start: opToken.start, end: opToken.end };
+  rewriteRealOperands(ctx, f, op);
   const regex = f.kind === 'AEXPR_OP' ? regexOperators[op] : undefined;
   if (regex !== undefined && f.lexpr !== undefined && opSpan !== undefined) {
     const l = operandExtentOf(ctx, f.lexpr);
