@@ -72,6 +72,7 @@ export const EXPRESSIONS: readonly string[] = [
   'r IN (1.1, 2)',
   'r IN (1.1)',
   '1.1 IN (r, 2)',
+  '2 NOT IN (i, b, 7, 8)',
   'r BETWEEN 0 AND 1.5',
   'i::real',
   'sqrt(abs(f))',
