@@ -4,14 +4,15 @@
  * jsonb-functions.ts (`j #>> '{a,b}'` → `tw_jsonb_path_text(j, tw_array_text('{a,b}'))`), and
  * the aggregates jsonb_agg/json_agg and jsonb_object_agg/json_object_agg become DuckDB's
  * `list` of the values converted to jsonb, ORDER BY, DISTINCT and FILTER kept:
- * `jsonb_agg(x ORDER BY y)` → `tw_to_jsonb_int4_array(list(x ORDER BY y))`.
+ * `jsonb_agg(x ORDER BY y)` → `tw_to_jsonb_int4_array(list(x ORDER BY y))`. DuckDB's own `->` and `->>`
+ * are kept, in parentheses (they bind looser there than `IS NULL`).
  */
 
 import { arrayOf } from '../../sql/types.ts';
 import type { Span } from './extent.ts';
 import { jsonbOperators, toJsonbFunction } from './jsonb-functions.ts';
-import { type Fields, list, stringConstant } from './pg-tree.ts';
-import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { type Fields, isParam, list, stringConstant } from './pg-tree.ts';
+import { extentOf, operatorAsCall, type RewriteContext } from './rewrite-context.ts';
 import { textCastOf } from './text-casts.ts';
 
 const arrays = new Set(['jsonb_agg', 'json_agg']);
@@ -24,20 +25,22 @@ export function isJsonbAggregate(name: string): boolean {
 
 /** `l op r` with a jsonb `l`: true when rewritten. */
 export function rewriteJsonbOperator(ctx: RewriteContext, f: Fields, op: string, opSpan: Span): boolean {
+  const jsonb = (n: unknown) => ctx.typeOf(n)?.name === 'jsonb';
+  if ((op === '->' || op === '->>') && jsonb(f.lexpr)) {
+    // DuckDB's own, but binding looser than IS NULL: `j -> 'k' IS NULL` would be `j -> ('k' IS NULL)`
+    const whole = extentOf(ctx, { A_Expr: f });
+    ctx.edits.wrap(whole.start, whole.end, '(', ')');
+    return true;
+  }
   const spec = jsonbOperators[op];
   if (spec === undefined || f.lexpr === undefined) return false;
-  const jsonb = (n: unknown) => ctx.typeOf(n)?.name === 'jsonb';
-  // a string constant on the left of @>, <@ or || is a jsonb when the right is (PostgreSQL's unknown)
-  const constantLeft = stringConstant(f.lexpr) !== undefined && (op === '@>' || op === '<@' || op === '||');
+  // a string constant or a parameter (PostgreSQL's unknown) beside a jsonb is a jsonb
+  const untyped = (n: unknown) => stringConstant(n) !== undefined || isParam(n);
+  const constantLeft = untyped(f.lexpr) && (op === '@>' || op === '<@' || op === '||');
   if (!jsonb(f.lexpr) && !(constantLeft && jsonb(f.rexpr))) return false;
   // jsonb || text is text's concatenation in PostgreSQL
-  if (op === '||' && ctx.typeOf(f.rexpr)?.name !== 'jsonb' && stringConstant(f.rexpr) === undefined)
-    return false;
-  const l = operandExtentOf(ctx, f.lexpr);
-  const r = operandExtentOf(ctx, f.rexpr);
-  ctx.edits.insert(l.start, `${spec.fn}(`);
-  ctx.edits.replace(opSpan.start, opSpan.end, ',');
-  ctx.edits.insertClose(r.end, ')');
+  if (op === '||' && ctx.typeOf(f.rexpr)?.name !== 'jsonb' && !untyped(f.rexpr)) return false;
+  operatorAsCall(ctx, f, spec.fn, opSpan);
   if (stringConstant(f.rexpr) !== undefined && (op === '#>' || op === '#>>' || op === '?|' || op === '?&')) {
     // PostgreSQL's array text ('{a,b}') as a list
     const text = extentOf(ctx, f.rexpr);
