@@ -87,7 +87,7 @@ async function nodePostgres(client: pg.Client): Promise<Seen[]> {
 test('node-postgres: names, types and values as PostgreSQL 15 gives them', async () => {
   const [ours, theirs] = [await nodePostgres(tidewatch.client), await nodePostgres(postgres.client)];
   assert.ok(theirs.every((s) => s.error === undefined));
-  QUERIES.forEach((q, k) => assert.deepEqual(ours[k], theirs[k], q.sql));
+  for (const [k, q] of QUERIES.entries()) assert.deepEqual(ours[k], theirs[k], q.sql);
 });
 
 /** psql's `\gdesc` of every query: the Describe of a statement no Bind has typed yet. */
@@ -118,7 +118,7 @@ const PYTHON = '/usr/bin/python3';
 const psycopgMissing = spawnSync(PYTHON, ['-c', 'import psycopg']).status !== 0;
 
 /** Runs each query with psycopg (once as it is, once prepared) and prints what it saw as JSON. */
-const PSYCOPG = String.raw`
+const PSYCOPG = `
 import json, sys
 import psycopg
 
@@ -150,7 +150,7 @@ test('psycopg 3 (strings sent untyped), as it is and prepared', { skip: psycopgM
   const theirs = await withPsycopg(postgres.port, 'postgres', 'postgres');
   assert.equal(theirs.length, QUERIES.length * 2);
   assert.ok(theirs.every((s) => s.error === undefined));
-  theirs.forEach((s, k) => assert.deepEqual(ours[k], s, QUERIES[Math.floor(k / 2)]?.sql));
+  for (const [k, s] of theirs.entries()) assert.deepEqual(ours[k], s, QUERIES[Math.floor(k / 2)]?.sql);
 });
 
 /** pgx v4 without the simple protocol: each query prepared (Parse, Describe) before its Bind. */
@@ -249,7 +249,7 @@ test('pgx v4 (statements prepared and described before they run)', { skip: goAbs
       `host=127.0.0.1 port=${postgres.port} dbname=postgres user=postgres sslmode=disable`,
     );
     assert.ok(theirs.every((s) => s.error === undefined));
-    QUERIES.forEach((q, k) => assert.deepEqual(ours[k], theirs[k], q.sql));
+    for (const [k, q] of QUERIES.entries()) assert.deepEqual(ours[k], theirs[k], q.sql);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
