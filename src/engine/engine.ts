@@ -18,13 +18,7 @@
  */
 
 import { bindDelete, bindInsert, bindQuery, bindUpdate } from '../sql/binder.ts';
-import {
-  byName,
-  type Catalog,
-  type CatalogColumn,
-  type CatalogRelation,
-  type RelationKind,
-} from '../sql/catalog.ts';
+import { byName, type Catalog, type CatalogColumn, type CatalogRelation } from '../sql/catalog.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import {
   dependentObjects,
@@ -36,9 +30,7 @@ import {
 } from '../sql/errors.ts';
 import { explainPlan } from '../sql/explain.ts';
 import { type InsertLiteral, type InsertValues, readInsertValues } from '../sql/insert-values.ts';
-import { int8 } from '../sql/int8.ts';
 import { intervalMicros, parseInterval } from '../sql/literals.ts';
-import { numericFromInteger, numericFromShortest, parseNumeric } from '../sql/numeric.ts';
 import {
   type BindParams,
   boundParamTypes,
@@ -56,7 +48,6 @@ import {
   type Project,
   planRelations,
 } from '../sql/plan.ts';
-import { uniqueKey } from '../sql/plan-keys.ts';
 import { isReservedName, isSystemRelation } from '../sql/reserved-names.ts';
 import type {
   ColumnDef,
@@ -87,15 +78,31 @@ import { EmitOnWindowClose } from '../stream/operators/emit-on-window-close.ts';
 import { Expire } from '../stream/operators/expire.ts';
 import { Materialize } from '../stream/operators/materialize.ts';
 import { compareRows, compareValues, type Row, rowKey, type Value } from '../stream/value.ts';
+import {
+  committed,
+  eventTimeOf,
+  isAppendOnly,
+  normalizeName,
+  type ObjectKind,
+  type Relation,
+  RelationCatalog,
+  type RelationInfo,
+  type ResultColumn,
+  type SourceRelation,
+  type TableRelation,
+  type ViewRelation,
+} from './catalog.ts';
 import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
 import { columnTypmod, fromText } from './eval/functions/casts.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
 import { EventTime, type EventTimeState, type EventTimeStats } from './event-time.ts';
+import { CHUNK_ROWS, exactNumbers, objectReader, toRows } from './pushed-rows.ts';
 import { SinkCatalog, type SinkSpec } from './sink-catalog.ts';
-import { SOURCE_STATS, sourceStatsRelation, sourceStatsRows } from './system-views.ts';
+import { SOURCE_STATS, sourceStatsRows } from './system-views.ts';
 import { watermarkDelay } from './watermark-delay.ts';
 
+export type { RelationInfo, ResultColumn } from './catalog.ts';
 export type { SinkSpec } from './sink-catalog.ts';
 
 export interface EngineOptions {
@@ -144,11 +151,6 @@ export interface SourceSpec {
   readonly options: Options;
   readonly format: FormatSpec | undefined;
   readonly columns: readonly ResultColumn[];
-}
-
-export interface ResultColumn {
-  readonly name: string;
-  readonly type: SqlType;
 }
 
 /** What a statement returns: a command tag, and columns + rows for queries. */
@@ -214,55 +216,6 @@ export type WrittenAs =
 /** A view's changes of one epoch (for the store and live push). */
 export type ViewCommitListener = (view: string, delta: Chunk, epoch: number) => void;
 
-type ObjectKind = 'source' | 'table' | 'materialized view';
-
-export interface RelationInfo {
-  readonly name: string;
-  readonly kind: ObjectKind;
-  readonly columns: readonly ResultColumn[];
-  /** The statement that created it. */
-  readonly definition: string;
-  /**
-   * Columns its rows are unique on, when known (a table's primary key, a view's group keys):
-   * a change log pairs a retraction and an insertion of one key as an update.
-   */
-  readonly key: readonly number[] | undefined;
-  /** An APPEND ONLY table: rows are only ever inserted. */
-  readonly appendOnly: boolean;
-  /** A source's `WITH (…)` options and `FORMAT … ENCODE …`; undefined for tables and views. */
-  readonly source?: { readonly options: Options; readonly format: FormatSpec | undefined };
-}
-
-interface Relation extends CatalogRelation {
-  readonly objectKind: ObjectKind;
-  /** The statement text that created it. */
-  readonly definition: string;
-  readonly options: Options;
-  readonly format: FormatSpec | undefined;
-  /** Column indexes of the primary key (tables). */
-  readonly primaryKey: readonly number[];
-  readonly appendOnly: boolean;
-  /** The operator carrying its changes (dataflow source, or the view's Materialize). */
-  readonly upstream: Operator;
-  /** Dataflow source name (sources and tables). */
-  readonly sourceName: string | undefined;
-  /** Current content (tables and views), including the open epoch. */
-  readonly store: Materialize | undefined;
-  /** Reads a pushed record given by column name (sources and tables). */
-  readonly fromObject: ObjectReader;
-  /** Brings pushed numbers of numeric and bigint columns to their exact form (undefined: none). */
-  readonly exactNumbers: ((row: Row) => Row) | undefined;
-  /** Rows admitted, late rows and the watermark (sources and tables). */
-  readonly eventTime: EventTime | undefined;
-  /** Columns that carry a watermark: a source's WATERMARK column, a view's derived ones. */
-  readonly watermarkColumns: readonly number[];
-  /** Tables with a primary key: pk → current row. */
-  readonly pkIndex: Map<string, Row> | undefined;
-  readonly dependsOn: ReadonlySet<string>;
-  readonly compiled: CompiledQuery | undefined;
-  readonly plan: Plan | undefined;
-}
-
 const DEFAULT_SESSION: ReadonlyMap<string, string> = new Map([
   ['rw_implicit_flush', 'false'],
   ['timezone', 'UTC'],
@@ -311,88 +264,6 @@ const CATALOG_CHANGES: ReadonlySet<Statement['kind']> = new Set([
   'Drop',
 ]);
 
-/** Rows per chunk that `push` sends into the dataflow. */
-const CHUNK_ROWS = 1024;
-
-/** Rows `from`…`to` of pushed input as arrays in column order (objects through `fromObject`). */
-function toRows(
-  input: readonly (Row | Readonly<Record<string, unknown>>)[],
-  from: number,
-  to: number,
-  fromObject: ObjectReader,
-): Row[] {
-  const out: Row[] = new Array(to - from);
-  for (let i = from; i < to; i++) {
-    const r = input[i];
-    out[i - from] = Array.isArray(r) ? (r as Row) : fromObject(r as Readonly<Record<string, unknown>>);
-  }
-  return out;
-}
-
-/**
- * A pushed row's numeric and bigint values in the engine's representation: JSON numbers of
- * a numeric column become the decimal they print as (12.5 → 12.5), decimal text is read as
- * numeric input; a bigint column's integers beyond ±(2^53 − 1) become bigints. Other values
- * pass (a wrong type fails where it is used, as before).
- */
-function exactNumbers(types: readonly SqlType[]): ((row: Row) => Row) | undefined {
-  const numerics: number[] = [];
-  const bigints: number[] = [];
-  types.forEach((t, i) => {
-    if (t.name === 'numeric') numerics.push(i);
-    else if (t.name === 'int8') bigints.push(i);
-  });
-  if (numerics.length === 0 && bigints.length === 0) return undefined;
-  return (row) => {
-    let out: Value[] | undefined;
-    const set = (i: number, v: Value) => {
-      out ??= [...row];
-      out[i] = v;
-    };
-    for (const i of numerics) {
-      const v = row[i];
-      if (typeof v === 'number') set(i, numericFromShortest(v));
-      else if (typeof v === 'bigint') set(i, numericFromInteger(v));
-      else if (typeof v === 'string') set(i, parseNumeric(v));
-    }
-    for (const i of bigints) {
-      const v = row[i];
-      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) set(i, int8(BigInt(v)));
-      else if (typeof v === 'bigint') set(i, int8(v));
-    }
-    return out ?? row;
-  };
-}
-
-/** Reads a record given by column name into a row (a missing column is NULL). */
-type ObjectReader = (o: Readonly<Record<string, unknown>>) => Value[];
-
-/**
- * A reader specialised to the columns: `o => [o["a"] ?? null, o["b"] ?? null, …]`, so each
- * property load sees one name (an inline cache hit) instead of a loop whose `o[name]` sees
- * them all — ~5× faster on the ingest path. Names enter the code only as JSON string literals.
- */
-function objectReader(names: readonly string[]): ObjectReader {
-  const items = names.map((n) => {
-    const key = JSON.stringify(n);
-    // "constructor", "toString"…: only the record's own property, not Object.prototype's.
-    return n in Object.prototype
-      ? `(Object.hasOwn(o, ${key}) ? o[${key}] ?? null : null)`
-      : `o[${key}] ?? null`;
-  });
-  return new Function('o', `return [${items.join(', ')}];`) as ObjectReader;
-}
-
-/** Content of a table or view as of the last barrier (nothing for a source). */
-function committed(rel: Relation): Iterable<WeightedRow> {
-  return rel.store?.entries() ?? [];
-}
-
-function normalizeName(name: string): string {
-  const n = name.toLowerCase();
-  return n.startsWith('public.') ? n.slice(7) : n.startsWith('main.') ? n.slice(5) : n;
-}
-
 function parseBool(v: string): boolean | undefined {
   const s = v.trim().toLowerCase();
   if (s === 'true' || s === 'on' || s === 't' || s === '1' || s === 'yes') return true;
@@ -402,14 +273,12 @@ function parseBool(v: string): boolean | undefined {
 
 export class Engine implements Catalog {
   readonly #graph = new Dataflow();
-  readonly #relations = new Map<string, Relation>();
+  readonly #relations = new RelationCatalog();
   readonly #session = new Map<string, string>();
   readonly #listeners: ViewCommitListener[] = [];
   readonly #storeListeners: ViewCommitListener[] = [];
   readonly #contentsOutside: boolean;
   readonly #ddl: string[] = [];
-  /** `relations()` as of the catalog history's length it was computed at. */
-  #relationInfo: { at: number; list: readonly RelationInfo[] } | undefined;
   readonly #epochListeners: ((epoch: number) => void)[] = [];
   readonly #inputListeners: ((source: string, rows: readonly Row[]) => void)[] = [];
   readonly #writeListeners: ((write: TableWrite) => void)[] = [];
@@ -430,7 +299,7 @@ export class Engine implements Catalog {
   /** `restore` runs the catalog's statements again: what was checked at CREATE is not checked again. */
   #restoring = false;
   /** Table writes reported to the listeners (logged) whose rows have not reached the dataflow yet. */
-  readonly #unapplied: { readonly rel: Relation; readonly write: TableWrite }[] = [];
+  readonly #unapplied: { readonly rel: TableRelation; readonly write: TableWrite }[] = [];
   #uid = 0;
 
   constructor(options: EngineOptions = {}) {
@@ -467,8 +336,7 @@ export class Engine implements Catalog {
   // --- Catalog -----------------------------------------------------------------------
 
   getRelation(name: string): CatalogRelation | undefined {
-    const n = normalizeName(name);
-    return this.#relations.get(n) ?? (n === SOURCE_STATS ? sourceStatsRelation : undefined);
+    return this.#relations.getRelation(name);
   }
 
   /** Rows of a system view, computed now; undefined for any other name. */
@@ -477,48 +345,18 @@ export class Engine implements Catalog {
   }
 
   #rel(name: string): Relation | undefined {
-    return this.#relations.get(normalizeName(name));
+    return this.#relations.get(name);
   }
 
   /** Names of the relations of a kind, sorted. */
   list(kind?: ObjectKind): string[] {
-    return [...this.#relations.values()]
-      .filter((r) => kind === undefined || r.objectKind === kind)
-      .map((r) => r.name)
-      .sort();
+    return this.#relations.list(kind);
   }
 
   /** Every source, table and view, sorted by name: kind, typed columns, the statement that created it. */
   relations(): readonly RelationInfo[] {
     // Asked at every query of the PostgreSQL endpoint; it changes only with the catalog.
-    if (this.#relationInfo?.at === this.#ddl.length) return this.#relationInfo.list;
-    const keys = new Map<string, readonly number[] | undefined>();
-    const keyOf = (name: string): readonly number[] | undefined => {
-      if (keys.has(name)) return keys.get(name);
-      const r = this.#rel(name);
-      const key =
-        r?.plan !== undefined
-          ? uniqueKey(r.plan, keyOf)
-          : r !== undefined && r.primaryKey.length > 0
-            ? [...r.primaryKey]
-            : undefined;
-      keys.set(name, key);
-      return key;
-    };
-    const list = this.list().map((name) => {
-      const r = this.#rel(name) as Relation;
-      return {
-        name: r.name,
-        kind: r.objectKind,
-        columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
-        definition: r.definition,
-        key: keyOf(r.name),
-        appendOnly: r.appendOnly,
-        ...(r.objectKind === 'source' ? { source: { options: r.options, format: r.format } } : {}),
-      };
-    });
-    this.#relationInfo = { at: this.#ddl.length, list };
-    return list;
+    return this.#relations.info(this.#ddl.length);
   }
 
   // --- input and epochs --------------------------------------------------------------
@@ -544,14 +382,14 @@ export class Engine implements Catalog {
       if (rel.objectKind === 'table') this.#insertRows(rel, asRows);
       else {
         for (const l of this.#inputListeners) l(rel.name, asRows);
-        this.#graph.push(rel.sourceName as string, this.#admit(rel, asRows, split));
+        this.#graph.push(rel.sourceName, this.#admit(rel, asRows, split));
       }
     }
   }
 
   /** A split of a source (see `push`) has ended: its pace no longer holds the watermark back. */
   endSplit(source: string, split: string): void {
-    this.#rel(source)?.eventTime?.endSplit(split);
+    eventTimeOf(this.#rel(source))?.endSplit(split);
   }
 
   /** Ends the current epoch: everything pushed so far becomes visible in every view. */
@@ -559,10 +397,11 @@ export class Engine implements Catalog {
     this.applyDeferred();
     const now = this.#now();
     for (const rel of this.#relations.values()) {
-      const column = rel.eventTime?.column;
+      if (rel.objectKind === 'materialized view') continue;
+      const column = rel.eventTime.column;
       if (column === undefined) continue;
-      const wm = rel.eventTime?.advance(now, this.#idleTimeoutMs);
-      if (wm !== undefined) this.#graph.watermark(rel.sourceName as string, column, wm);
+      const wm = rel.eventTime.advance(now, this.#idleTimeoutMs);
+      if (wm !== undefined) this.#graph.watermark(rel.sourceName, column, wm);
     }
     const epoch = this.#graph.barrier(now * 1000);
     this.#inputInEpoch = false;
@@ -611,7 +450,7 @@ export class Engine implements Catalog {
   #checkpointWith(dataflow: unknown[]): EngineCheckpoint {
     const sources: Record<string, EventTimeState> = {};
     for (const r of this.#relations.values())
-      if (r.eventTime !== undefined) sources[r.name] = r.eventTime.snapshot();
+      if (r.objectKind !== 'materialized view') sources[r.name] = r.eventTime.snapshot();
     return { kind: 'tidewatch-engine', version: 1, catalog: [...this.#ddl], dataflow, sources };
   }
 
@@ -636,14 +475,15 @@ export class Engine implements Catalog {
     }
     this.#graph.restore(cp.dataflow, stateRecords);
     for (const r of this.#relations.values()) {
-      if (r.store?.external === true) {
+      if (r.objectKind !== 'source' && r.store.external) {
         if (load === undefined) throw new Error(`restore: no way to load the contents of ${r.name}`);
         const rows = await load(r.name);
         r.store.load(rows, new Array<number>(rows.length).fill(1));
       }
+      if (r.objectKind === 'materialized view') continue;
       const s = cp.sources[r.name];
-      if (r.eventTime !== undefined && s !== undefined) r.eventTime.restore(s, this.#now());
-      if (r.pkIndex !== undefined)
+      if (s !== undefined) r.eventTime.restore(s, this.#now());
+      if (r.objectKind === 'table' && r.pkIndex !== undefined)
         for (const e of committed(r)) r.pkIndex.set(rowKey(r.primaryKey.map((i) => e.row[i] ?? null)), e.row);
     }
   }
@@ -654,7 +494,7 @@ export class Engine implements Catalog {
    * not follow the clock past events still to come.
    */
   holdIdle(source: string): () => void {
-    const eventTime = this.#rel(source)?.eventTime;
+    const eventTime = eventTimeOf(this.#rel(source));
     if (eventTime === undefined) return () => {};
     eventTime.hold();
     let released = false;
@@ -671,7 +511,7 @@ export class Engine implements Catalog {
    * from the command line, whose disorder the pipeline's WATERMARK did not foresee.
    */
   allowLateness(source: string, micros: number): void {
-    this.#rel(source)?.eventTime?.allowLateness(micros);
+    eventTimeOf(this.#rel(source))?.allowLateness(micros);
   }
 
   /** A source's definition (where its records come from); undefined for anything else. */
@@ -691,7 +531,7 @@ export class Engine implements Catalog {
     this.applyDeferred();
     const out: ({ name: string } & EventTimeStats)[] = [];
     for (const r of this.#relations.values())
-      if (r.eventTime !== undefined) out.push({ name: r.name, ...r.eventTime.stats });
+      if (r.objectKind !== 'materialized view') out.push({ name: r.name, ...r.eventTime.stats });
     return out.sort(byName);
   }
 
@@ -741,7 +581,7 @@ export class Engine implements Catalog {
     this.applyDeferred();
     const out: ViewStats[] = [];
     for (const r of this.#relations.values()) {
-      if (r.objectKind !== 'materialized view' || r.compiled === undefined) continue;
+      if (r.objectKind !== 'materialized view') continue;
       let errors = 0;
       let lastError: string | undefined;
       for (const op of [...r.compiled.operators, r.upstream]) {
@@ -931,33 +771,34 @@ export class Engine implements Catalog {
     const sourceName = `${name}#${++this.#uid}`;
     const src = this.#graph.source(sourceName, columns.length);
     const appendOnly = s.kind === 'CreateTable' && s.appendOnly;
-    const store =
-      kind === 'table' ? this.#graph.add(new Materialize(`table ${name}`, { appendOnly }), src) : undefined;
-    if (store !== undefined) this.#keep(store, name);
-    const rel: Relation = {
+    const input = {
       name,
-      kind: kind as RelationKind,
+      kind,
       columns,
       ...(wm >= 0 ? { watermarkColumn: wm } : {}),
-      objectKind: kind,
       definition: s.text,
-      options: s.options,
-      format: s.format,
       primaryKey,
-      appendOnly,
       upstream: src,
       sourceName,
       fromObject: objectReader(columns.map((c) => c.name)),
       exactNumbers: exactNumbers(columns.map((c) => c.type)),
       eventTime: new EventTime(wm >= 0 ? wm : undefined, delay),
       watermarkColumns: wm >= 0 ? [wm] : [],
-      store,
-      pkIndex: kind === 'table' && primaryKey.length > 0 ? new Map() : undefined,
-      dependsOn: new Set(),
-      compiled: undefined,
-      plan: undefined,
     };
-    this.#relations.set(name, rel);
+    if (kind === 'source') {
+      this.#relations.add({ ...input, kind, objectKind: kind, options: s.options, format: s.format });
+      return { tag };
+    }
+    const store = this.#graph.add(new Materialize(`table ${name}`, { appendOnly }), src);
+    this.#keep(store, name);
+    this.#relations.add({
+      ...input,
+      kind,
+      objectKind: kind,
+      appendOnly,
+      store,
+      pkIndex: primaryKey.length > 0 ? new Map() : undefined,
+    });
     return { tag };
   }
 
@@ -978,7 +819,7 @@ export class Engine implements Catalog {
       from: rel.name,
       columns: rel.columns.map((c) => ({ name: c.name, type: c.type })),
       key: this.relations().find((r) => r.name === rel.name)?.key,
-      appendOnly: rel.appendOnly,
+      appendOnly: isAppendOnly(rel),
       options: s.options,
       format: s.format,
       definition: s.text,
@@ -1026,26 +867,15 @@ export class Engine implements Catalog {
       );
     for (const op of compiled.operators) this.#users.set(op, (this.#users.get(op) ?? 0) + 1);
     const mat = this.#graph.add(new Materialize(`view ${name}`), compiled.output);
-    const rel: Relation = {
+    const rel: ViewRelation = {
       name,
       kind: 'view',
       columns: columns.map((c) => Object.freeze({ name: c.name, type: c.type })),
       objectKind: 'materialized view',
       definition: s.text,
-      options: s.options,
-      format: undefined,
-      primaryKey: [],
-      appendOnly: false,
       upstream: mat,
-      sourceName: undefined,
-      fromObject: () => {
-        throw new SqlError(SqlState.wrongObjectType, `cannot insert into materialized view "${name}"`);
-      },
-      exactNumbers: undefined,
-      eventTime: undefined,
       watermarkColumns: compiled.watermarkColumns,
       store: mat,
-      pkIndex: undefined,
       dependsOn: planRelations(bound.plan),
       compiled,
       plan: bound.plan,
@@ -1057,7 +887,7 @@ export class Engine implements Catalog {
     // Backfill from the current content of the tables and views it reads.
     for (const port of compiled.scans) {
       const up = this.#rel(port.relation);
-      if (up?.store === undefined) continue;
+      if (up === undefined || up.objectKind === 'source') continue;
       const rows: Row[] = [];
       const weights: number[] = [];
       for (const e of up.store.current()) {
@@ -1067,7 +897,7 @@ export class Engine implements Catalog {
       if (rows.length > 0) port.inject(chunk(rows, weights));
     }
     for (const c of compiled.constants) this.#graph.push(c.source, c.rows);
-    this.#relations.set(name, rel);
+    this.#relations.add(rel);
     return { tag };
   }
 
@@ -1202,7 +1032,7 @@ export class Engine implements Catalog {
 
   // --- DML ---------------------------------------------------------------------------
 
-  #table(name: string, verb: string): Relation {
+  #table(name: string, verb: string): TableRelation {
     const rel = this.#rel(name);
     if (rel === undefined) throw undefinedTable(name);
     if (rel.objectKind !== 'table')
@@ -1293,7 +1123,7 @@ export class Engine implements Catalog {
   }
 
   /** Reports a statement's change to the listeners, then applies it (or leaves it to `applyDeferred`). */
-  #write(rel: Relation, write: TableWrite, deferApply = false): void {
+  #write(rel: TableRelation, write: TableWrite, deferApply = false): void {
     if (write.rows.length === 0) return;
     for (const l of this.#writeListeners) l(write);
     if (deferApply) this.#unapplied.push({ rel, write });
@@ -1309,7 +1139,7 @@ export class Engine implements Catalog {
       this.#applyWrite(next.rel, next.write);
   }
 
-  #applyWrite(rel: Relation, write: TableWrite): void {
+  #applyWrite(rel: TableRelation, write: TableWrite): void {
     this.#inputInEpoch = true;
     if (write.kind === 'insert') {
       for (let start = 0; start < write.rows.length; start += CHUNK_ROWS)
@@ -1326,19 +1156,19 @@ export class Engine implements Catalog {
         if ((write.weights[i] as number) > 0) index.set(key(r), r);
       });
     }
-    this.#graph.push(rel.sourceName as string, chunk([...write.rows], [...write.weights]));
+    this.#graph.push(rel.sourceName, chunk([...write.rows], [...write.weights]));
   }
 
   /** The rows on time for the relation's watermark (late ones are counted and dropped). */
-  #admit(rel: Relation, rows: readonly Row[], split?: string): readonly Row[] {
-    return rel.eventTime === undefined ? rows : rel.eventTime.admit(rows, this.#now(), split);
+  #admit(rel: SourceRelation | TableRelation, rows: readonly Row[], split?: string): readonly Row[] {
+    return rel.eventTime.admit(rows, this.#now(), split);
   }
 
-  #insertRows(rel: Relation, input: readonly Row[]): void {
+  #insertRows(rel: TableRelation, input: readonly Row[]): void {
     const rows = this.#admit(rel, input);
     const index = rel.pkIndex;
     if (index === undefined) {
-      this.#graph.push(rel.sourceName as string, rows);
+      this.#graph.push(rel.sourceName, rows);
       return;
     }
     const out: Row[] = [];
@@ -1354,10 +1184,10 @@ export class Engine implements Catalog {
       out.push(row);
       weights.push(1);
     }
-    this.#graph.push(rel.sourceName as string, chunk(out, weights));
+    this.#graph.push(rel.sourceName, chunk(out, weights));
   }
 
-  #modifiable(name: string, verb: string): Relation {
+  #modifiable(name: string, verb: string): TableRelation {
     const rel = this.#table(name, verb);
     if (rel.appendOnly)
       throw new SqlError(SqlState.featureNotSupported, `cannot ${verb} append-only table "${rel.name}"`);
@@ -1365,10 +1195,10 @@ export class Engine implements Catalog {
   }
 
   /** Current rows of a table matching `where` (each distinct row with its multiplicity). */
-  #matching(rel: Relation, where: Parameters<typeof compilePredicate>[0] | undefined): WeightedRow[] {
+  #matching(rel: TableRelation, where: Parameters<typeof compilePredicate>[0] | undefined): WeightedRow[] {
     const pred = where === undefined ? undefined : compilePredicate(where);
     const out: WeightedRow[] = [];
-    for (const e of (rel.store as Materialize).current()) {
+    for (const e of rel.store.current()) {
       if (e.weight <= 0) continue;
       if (pred === undefined || pred(e.row) === true) out.push({ row: e.row, weight: e.weight });
     }
@@ -1413,10 +1243,6 @@ export class Engine implements Catalog {
 
   // --- DDL and introspection ---------------------------------------------------------
 
-  #dependents(name: string): Relation[] {
-    return [...this.#relations.values()].filter((r) => r.dependsOn.has(name));
-  }
-
   #drop(s: Drop): StatementResult {
     const tag = `DROP_${s.objectKind.toUpperCase().replace(/ /g, '_')}`;
     if (s.objectKind === 'sink') return this.#dropSinks(s, tag);
@@ -1440,7 +1266,8 @@ export class Engine implements Catalog {
           hint: `Use DROP ${rel.objectKind.toUpperCase()} to remove a ${rel.objectKind}.`,
         });
       const deps = [
-        ...this.#dependents(rel.name)
+        ...this.#relations
+          .dependents(rel.name)
           .filter((d) => !s.names.map(normalizeName).includes(d.name))
           .map((d) => `${d.objectKind} ${d.name}`),
         ...this.#sinks.readersOf(rel.name).map((sink) => `sink ${sink.name}`),
@@ -1466,10 +1293,10 @@ export class Engine implements Catalog {
     if (!this.#relations.has(rel.name)) return;
     for (const sink of this.#sinks.readersOf(rel.name))
       if (this.#sinks.delete(sink.name)) for (const l of this.#dropListeners) l(sink.name);
-    for (const d of this.#dependents(rel.name)) this.#dropCascade(d);
+    for (const d of this.#relations.dependents(rel.name)) this.#dropCascade(d);
     const unused: Operator[] = [rel.upstream];
-    if (rel.store !== undefined && rel.store !== rel.upstream) unused.push(rel.store);
-    for (const op of rel.compiled?.operators ?? []) {
+    if (rel.objectKind === 'table') unused.push(rel.store);
+    for (const op of rel.objectKind === 'materialized view' ? rel.compiled.operators : []) {
       const n = (this.#users.get(op) ?? 1) - 1;
       if (n > 0) this.#users.set(op, n);
       else {
@@ -1513,7 +1340,7 @@ export class Engine implements Catalog {
     const rows: Row[] = rel.columns.map((c: CatalogColumn, i) => [
       c.name,
       formatType(c.type),
-      rel.primaryKey.includes(i) ? 'primary key' : null,
+      rel.objectKind !== 'materialized view' && rel.primaryKey.includes(i) ? 'primary key' : null,
     ]);
     return {
       tag: 'DESCRIBE',
