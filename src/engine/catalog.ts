@@ -203,3 +203,8 @@ export class RelationCatalog {
 export function eventTimeOf(rel: Relation | undefined): EventTime | undefined {
   return rel === undefined || rel.objectKind === 'materialized view' ? undefined : rel.eventTime;
 }
+
+/** Whether a name is a system view's (computed when read, never in the dataflow). */
+export function isSystemView(name: string): boolean {
+  return normalizeName(name) === SOURCE_STATS;
+}
