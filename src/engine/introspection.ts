@@ -6,7 +6,7 @@
 import { bindQuery } from '../sql/binder.ts';
 import type { Catalog, CatalogColumn } from '../sql/catalog.ts';
 import { notSupported, undefinedTable } from '../sql/errors.ts';
-import { explainPlan } from '../sql/explain.ts';
+import { explainPlan, explainTrace } from '../sql/explain.ts';
 import { isSystemRelation } from '../sql/reserved-names.ts';
 import type { Describe, Explain, ShowObjects } from '../sql/statement.ts';
 import { formatType } from '../sql/types.ts';
@@ -62,8 +62,9 @@ export function describe(s: Describe, relations: RelationCatalog): StatementResu
 export function explain(s: Explain, binder: Catalog): StatementResult {
   const st = s.statement;
   if (st.kind === 'CreateSink') throw notSupported('EXPLAIN CREATE SINK');
-  const { plan } = bindQuery(st.query, binder);
-  const lines = explainPlan(plan, { verbose: s.verbose }).split('\n');
+  const { plan, trace } = bindQuery(st.query, binder);
+  const options = { verbose: s.verbose };
+  const lines = (s.trace ? explainTrace(trace, options) : explainPlan(plan, options)).split('\n');
   return {
     tag: 'EXPLAIN',
     rowCount: lines.length,

@@ -27,6 +27,7 @@ import {
 import { bindWindowFrame, frameEquals } from './bind-window-frame.ts';
 import type { Catalog, CatalogColumn } from './catalog.ts';
 import { columnName } from './column-names.ts';
+import { conjuncts, filtered, splitJoinCondition } from './conjuncts.ts';
 import {
   ambiguousColumn,
   datatypeMismatch,
@@ -43,7 +44,6 @@ import {
   and,
   type BoundExpr,
   type Call,
-  type ColumnRef,
   columnRef,
   columnsUsed,
   exprEquals,
@@ -67,6 +67,7 @@ import { expandGroupingSets, groupingBits, groupingSetsPlan } from './grouping-s
 import { inInt8, int8 } from './int8.ts';
 import { interval } from './literals.ts';
 import { parseNumeric } from './numeric.ts';
+import { type OptimizerTrace, optimize } from './optimizer/optimize.ts';
 import { type BindParams, undefinedParameter } from './params.ts';
 import { convertTypeName } from './parse.ts';
 import type {
@@ -98,8 +99,11 @@ import {
 } from './types.ts';
 
 export interface BoundQuery {
+  /** The plan the optimizer's rules made of the bound one. */
   readonly plan: Plan;
   readonly columns: readonly PlanColumn[];
+  /** The plan as bound and after each rule (`EXPLAIN (TRACE)`). */
+  readonly trace: OptimizerTrace;
 }
 
 /**
@@ -109,7 +113,8 @@ export interface BoundQuery {
 export function bindQuery(query: QueryAst, catalog: Catalog, params?: BindParams): BoundQuery {
   const b = new Binder(catalog, query.script, query.offset, params, query.sessionGaps);
   const r = b.bindSelect(query.ast, undefined);
-  return Object.freeze({ plan: r.plan, columns: r.plan.columns });
+  const { plan, trace } = optimize(r.plan, b.whereFilters);
+  return Object.freeze({ plan, columns: plan.columns, trace });
 }
 
 /** Binds a scalar expression over the given columns (watermark expressions, UPDATE/DELETE). */
@@ -177,7 +182,8 @@ export function bindInsert(stmt: Insert, catalog: Catalog, params?: BindParams):
   const refs = top?.exprs ?? q.plan.columns.map((c, i) => columnRef(i, c.name, c.type));
   const exprs = complete(refs, () => b.place(stmt.query.offset));
   const input = top?.input ?? q.plan;
-  return { table: rel.name, plan: Object.freeze({ kind: 'Project', input, exprs, columns }) };
+  const plan = optimize(Object.freeze({ kind: 'Project', input, exprs, columns }), b.whereFilters).plan;
+  return { table: rel.name, plan };
 }
 
 export interface BoundUpdate {
@@ -288,6 +294,8 @@ class Binder {
   private readonly params: BindParams | undefined;
   /** RisingWave's session frames, by the location of their window definition (see QueryAst). */
   private readonly sessionGaps: ReadonlyMap<number, Node> | undefined;
+  /** The Filters WHERE clauses made: the optimizer's rules rewrite these (optimizer/rule.ts). */
+  readonly whereFilters = new Set<Plan>();
 
   constructor(
     catalog: Catalog,
@@ -472,7 +480,7 @@ class Binder {
       plan = filtered.plan;
       if (filtered.rest.length > 0) {
         const predicate = and(filtered.rest.map((c) => this.bindWhere(c, pre)));
-        plan = applyFilter(plan, predicate);
+        plan = this.whereFilter(plan, predicate);
       }
     }
 
@@ -570,6 +578,27 @@ class Binder {
       });
     const bound = this.finishOrderLimit(plan, keys, stmt, outputWidth);
     return { plan: bound, scope: bound.columns.map((c) => ({ ...c, table: undefined, hidden: false })) };
+  }
+
+  /**
+   * WHERE over `input`: a Filter the optimizer's rules may rewrite (into a TopN, an equi-join).
+   * Over HOP, a conjunct over the input's own columns holds for all of a row's windows or none:
+   * it filters the input once instead of every window's copy.
+   */
+  private whereFilter(input: Plan, predicate: BoundExpr): Plan {
+    let plan = input;
+    let rest = conjuncts(predicate);
+    if (plan.kind === 'Hop') {
+      const width = plan.input.columns.length;
+      const below = rest.filter((c) => [...columnsUsed(c)].every((i) => i < width));
+      if (below.length > 0) {
+        plan = Object.freeze({ ...plan, input: filtered(plan.input, below) });
+        rest = rest.filter((c) => !below.includes(c));
+      }
+    }
+    const out = filtered(plan, rest);
+    if (out.kind === 'Filter') this.whereFilters.add(out);
+    return out;
   }
 
   /** ORDER BY / LIMIT on a set operation or VALUES: output columns only. */
@@ -2013,64 +2042,6 @@ function containsGrouping(n: unknown): boolean {
   return Object.values(n).some(containsGrouping);
 }
 
-function conjuncts(e: BoundExpr): BoundExpr[] {
-  return e.kind === 'And' ? e.args.flatMap(conjuncts) : [e];
-}
-
-function splitJoinCondition(conds: readonly BoundExpr[], nl: number, width: number) {
-  const leftKeys: BoundExpr[] = [];
-  const rightKeys: BoundExpr[] = [];
-  const rest: BoundExpr[] = [];
-  /** Conjuncts over one side's columns only (the right's shifted to its own columns). */
-  const leftOnly: BoundExpr[] = [];
-  const rightOnly: BoundExpr[] = [];
-  /** The other conjuncts: over both sides, or over none. */
-  const both: BoundExpr[] = [];
-  const side = (e: BoundExpr): 'l' | 'r' | 'both' | 'none' => {
-    const used = [...columnsUsed(e)];
-    if (used.length === 0) return 'none';
-    if (used.every((i) => i < nl)) return 'l';
-    if (used.every((i) => i >= nl && i < width)) return 'r';
-    return 'both';
-  };
-  const shift = (e: BoundExpr) => mapColumns(e, (c) => columnRef(c.index - nl, c.name, c.type));
-  for (const c of conds.flatMap(conjuncts)) {
-    if (c.kind === 'Call' && c.fn === '=' && c.args.length === 2) {
-      const [a, b] = c.args as [BoundExpr, BoundExpr];
-      const sa = side(a);
-      const sb = side(b);
-      if (sa === 'l' && sb === 'r') {
-        leftKeys.push(a);
-        rightKeys.push(shift(b));
-        continue;
-      }
-      if (sa === 'r' && sb === 'l') {
-        leftKeys.push(b);
-        rightKeys.push(shift(a));
-        continue;
-      }
-    }
-    rest.push(c);
-    const s = side(c);
-    if (s === 'l') leftOnly.push(c);
-    else if (s === 'r') rightOnly.push(shift(c));
-    else both.push(c);
-  }
-  return {
-    leftKeys,
-    rightKeys,
-    residual: rest.length === 0 ? undefined : and(rest),
-    leftOnly,
-    rightOnly,
-    both,
-  };
-}
-
-function filtered(input: Plan, conds: readonly BoundExpr[]): Plan {
-  if (conds.length === 0) return input;
-  return Object.freeze({ kind: 'Filter', input, predicate: and(conds), columns: input.columns });
-}
-
 /**
  * A join on `conds`: equalities across the sides become its keys, and a conjunct over one
  * side only filters that side before the join (so the join keeps and pairs only the rows
@@ -2103,102 +2074,4 @@ function joinOn(
     columns: [...left.columns, ...right.columns],
     ...(processTime ? { processTime } : {}),
   });
-}
-
-/** WHERE over `input`; a `rank <= N` conjunct over a ROW_NUMBER/RANK window becomes a TopN. */
-function applyFilter(input: Plan, predicate: BoundExpr): Plan {
-  let plan = input;
-  const rest: BoundExpr[] = [];
-  for (const c of conjuncts(predicate)) {
-    const limit = rankLimit(c);
-    const rewritten = limit === undefined ? undefined : toTopN(plan, limit.column, limit.n);
-    if (rewritten !== undefined) plan = rewritten;
-    else rest.push(c);
-  }
-  // A cross join whose WHERE holds equalities across the sides becomes an equi-join.
-  if (
-    plan.kind === 'Join' &&
-    plan.joinType === 'inner' &&
-    plan.leftKeys.length === 0 &&
-    plan.residual === undefined
-  ) {
-    const nl = plan.left.columns.length;
-    const split = splitJoinCondition(rest, nl, plan.columns.length);
-    if (split.leftKeys.length > 0) {
-      plan = Object.freeze({ ...plan, leftKeys: split.leftKeys, rightKeys: split.rightKeys });
-      rest.length = 0;
-      if (split.residual !== undefined) rest.push(split.residual);
-    }
-  }
-  if (plan.kind === 'Hop') {
-    // A conjunct over the input's own columns holds for all of a row's windows or none: it
-    // filters the input once instead of every window's copy.
-    const width = plan.input.columns.length;
-    const below = rest.filter((c) => [...columnsUsed(c)].every((i) => i < width));
-    if (below.length > 0) {
-      plan = Object.freeze({ ...plan, input: filtered(plan.input, below) });
-      rest.splice(0, rest.length, ...rest.filter((c) => !below.includes(c)));
-    }
-  }
-  return filtered(plan, rest);
-}
-
-function rankLimit(c: BoundExpr): { column: number; n: number } | undefined {
-  if (c.kind !== 'Call' || c.args.length !== 2) return undefined;
-  const [a, b] = c.args as [BoundExpr, BoundExpr];
-  const lit = (e: BoundExpr) =>
-    e.kind === 'Literal' && typeof e.value === 'number'
-      ? e.value
-      : e.kind === 'Cast' && e.arg.kind === 'Literal' && typeof e.arg.value === 'number'
-        ? e.arg.value
-        : undefined;
-  let col: ColumnRef | undefined;
-  let n: number | undefined;
-  let op = c.fn;
-  if (a.kind === 'ColumnRef' && lit(b) !== undefined) {
-    col = a;
-    n = lit(b);
-  } else if (b.kind === 'ColumnRef' && lit(a) !== undefined) {
-    col = b;
-    n = lit(a);
-    op = ({ '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=' } as Record<string, string>)[op] ?? op;
-  }
-  if (col === undefined || n === undefined || !Number.isInteger(n)) return undefined;
-  if (op === '<=') return { column: col.index, n };
-  if (op === '<') return { column: col.index, n: n - 1 };
-  if (op === '=' && n === 1) return { column: col.index, n: 1 };
-  return undefined;
-}
-
-function toTopN(plan: Plan, column: number, n: number): Plan | undefined {
-  switch (plan.kind) {
-    case 'Project': {
-      const e = plan.exprs[column];
-      if (e === undefined || e.kind !== 'ColumnRef') return undefined;
-      const input = toTopN(plan.input, e.index, n);
-      return input === undefined ? undefined : Object.freeze({ ...plan, input });
-    }
-    case 'Sort': {
-      const input = toTopN(plan.input, column, n);
-      return input === undefined ? undefined : Object.freeze({ ...plan, input });
-    }
-    case 'Window': {
-      const base = plan.input.columns.length;
-      const fn = plan.functions[column - base];
-      if (fn === undefined || plan.functions.length !== 1) return undefined;
-      if (fn.fn !== 'row_number' && fn.fn !== 'rank' && fn.fn !== 'dense_rank') return undefined;
-      return Object.freeze({
-        kind: 'TopN',
-        input: plan.input,
-        partitionBy: plan.partitionBy,
-        orderBy: plan.orderBy,
-        limit: Math.max(n, 0),
-        offset: 0,
-        rankFunction: fn.fn,
-        columns: plan.columns,
-      });
-    }
-    default:
-      return undefined;
-  }
 }

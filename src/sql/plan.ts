@@ -303,6 +303,23 @@ export function planInputs(p: Plan): readonly Plan[] {
   }
 }
 
+/** A plan node with its inputs replaced (in `planInputs` order); the node itself when they are the same. */
+export function withInputs(p: Plan, inputs: readonly Plan[]): Plan {
+  const old = planInputs(p);
+  if (old.length === inputs.length && old.every((x, i) => x === inputs[i])) return p;
+  switch (p.kind) {
+    case 'Scan':
+    case 'Values':
+      return p;
+    case 'Join':
+      return Object.freeze({ ...p, left: inputs[0] as Plan, right: inputs[1] as Plan });
+    case 'UnionAll':
+      return Object.freeze({ ...p, inputs: Object.freeze([...inputs]) });
+    default:
+      return Object.freeze({ ...p, input: inputs[0] as Plan });
+  }
+}
+
 /** Relations a plan reads (for dependency tracking: DROP … CASCADE / 2BP01). */
 export function planRelations(p: Plan, into: Set<string> = new Set()): Set<string> {
   if (p.kind === 'Scan') into.add(p.relation);
