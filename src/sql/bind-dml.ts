@@ -59,13 +59,12 @@ export function bindInsert(stmt: Insert, catalog: Catalog, params?: BindParams):
     return { table: rel.name, plan: Object.freeze({ kind: 'Values', rows, columns }) };
   }
   // As in PostgreSQL, untyped literals and parameters of the SELECT list take the columns' types.
-  const q = b.bindSelect(stmt.query.ast, undefined, true);
+  const q = optimize(b.bindSelect(stmt.query.ast, undefined, true).plan, b.whereFilters);
   const top = q.plan.kind === 'Project' ? q.plan : undefined;
   const refs = top?.exprs ?? q.plan.columns.map((c, i) => columnRef(i, c.name, c.type));
   const exprs = complete(refs, () => b.place(stmt.query.offset));
   const input = top?.input ?? q.plan;
-  const plan = optimize(Object.freeze({ kind: 'Project', input, exprs, columns }), b.whereFilters).plan;
-  return { table: rel.name, plan };
+  return { table: rel.name, plan: Object.freeze({ kind: 'Project', input, exprs, columns }) };
 }
 
 export interface BoundUpdate {

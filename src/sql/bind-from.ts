@@ -12,7 +12,8 @@ import { datatypeMismatch, SqlError, undefinedColumn, undefinedFunction, undefin
 import { and, type BoundExpr, columnRef, mapColumns } from './expr.ts';
 import { coerce, resolveOperator } from './functions.ts';
 import { interval } from './literals.ts';
-import type { Join, Plan, PlanColumn } from './plan.ts';
+import type { Join, Plan } from './plan.ts';
+import { project } from './plan.ts';
 import { isProcessTime } from './process-time.ts';
 import { formatType, type Interval, isTimestamp, T } from './types.ts';
 
@@ -26,29 +27,6 @@ export interface Cte {
 export interface CteEnv {
   readonly ctes: ReadonlyMap<string, Cte>;
   readonly parent: CteEnv | undefined;
-}
-
-export function project(input: Plan, exprs: readonly BoundExpr[], columns: readonly PlanColumn[]): Plan {
-  // Identity: the input as it is.
-  if (
-    exprs.length === input.columns.length &&
-    exprs.every(
-      (e, i) => e.kind === 'ColumnRef' && e.index === i && columns[i]?.name === input.columns[i]?.name,
-    )
-  )
-    return input;
-  // Project over Project: one projection.
-  if (input.kind === 'Project') {
-    const inner = input.exprs;
-    const composed = exprs.map((e) => mapColumns(e, (c) => inner[c.index] as BoundExpr));
-    return project(input.input, composed, columns);
-  }
-  return Object.freeze({
-    kind: 'Project',
-    input,
-    exprs: Object.freeze([...exprs]),
-    columns: Object.freeze([...columns]),
-  });
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   strings,
   tagOf,
 } from './bind-expressions.ts';
-import { type Cte, type CteEnv, project } from './bind-from.ts';
+import type { Cte, CteEnv } from './bind-from.ts';
 import {
   applySubqueryFilters,
   type Bound,
@@ -29,7 +29,7 @@ import { ambiguousColumn, datatypeMismatch, SqlError, SqlState } from './errors.
 import { and, type BoundExpr, columnRef, columnsUsed, exprEquals } from './expr.ts';
 import { coerce, resolveOperator } from './functions.ts';
 import type { Plan, PlanColumn, SortKey } from './plan.ts';
-import { distinctRows } from './plan.ts';
+import { distinctRows, project } from './plan.ts';
 import { intersectOrExcept } from './set-operations.ts';
 import { commonType, formatType, type SqlType, T } from './types.ts';
 

@@ -305,6 +305,22 @@ after rule "cross join to equi-join"
         Scan a (table)
         Scan b (table)`,
   );
+  // The SELECT list's projection composes with the one the rule leaves, as if bound over it.
+  assert.equal(
+    await explain(`EXPLAIN (TRACE) SELECT k FROM
+      (SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM a) s WHERE rn <= 3`),
+    `bound plan
+  Project k
+    Filter (rn <= 3)
+      Project k, v, row_number AS rn
+        Window partition=[k] order=[v DESC] functions=[row_number()]
+          Scan a (table)
+after rule "rank filter to TopN"
+  Project k
+    TopN limit=3 partition=[k] order=[v DESC] rank=row_number
+      Scan a (table)
+after rule "cross join to equi-join": unchanged`,
+  );
   // Without TRACE, EXPLAIN prints the plan the rules made.
   assert.equal(
     await explain('EXPLAIN SELECT a.k FROM a, b WHERE a.id = b.id'),

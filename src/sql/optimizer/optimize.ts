@@ -4,7 +4,7 @@
  * and after each rule.
  */
 
-import { type Plan, planInputs, withInputs } from '../plan.ts';
+import { composesWithInput, type Plan, planInputs, project, withInputs } from '../plan.ts';
 import { crossJoinToEquiJoin } from './cross-join-to-equi-join.ts';
 import { rankFilterToTopN } from './rank-filter-to-top-n.ts';
 import type { PlanRule } from './rule.ts';
@@ -38,10 +38,10 @@ export function optimize(
 }
 
 function rewrite(p: Plan, rule: PlanRule, marked: Set<Plan>): Plan {
-  const node = withInputs(
-    p,
-    planInputs(p).map((i) => rewrite(i, rule, marked)),
-  );
+  const inputs = planInputs(p).map((i) => rewrite(i, rule, marked));
+  let node = withInputs(p, inputs);
+  // As `project` over the rewritten input would have made it when bound (a Project below composed into it).
+  if (node !== p && composesWithInput(p)) node = project(inputs[0] as Plan, p.exprs, p.columns);
   if (node !== p && marked.has(p)) marked.add(node);
   if (node.kind !== 'Filter' || !marked.has(node)) return node;
   const out = rule.apply(node);
