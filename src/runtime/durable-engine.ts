@@ -428,8 +428,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       // Before anything commits: a commit would keep these views' operators empty for good.
       const rebuilt = await replaceViews(new Map());
       notices.push(
-        `views ${stale.join(', ')} were saved with operators this version builds otherwise: ` +
-          `${rebuilt.join(', ')} built again from the retained raw events (--retain-hours)`,
+        `views ${stale.join(', ')} were saved with operators this version builds otherwise; ` +
+          `built again with the views reading them from the retained raw events (--retain-hours): ${rebuilt.join(', ')}`,
       );
     }
     await options.setUp(engine, { origins, replaceViews });
