@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
+import { generatedTraffic, tenMinutesAgo } from '../helpers/generated-traffic.ts';
 import { eventually } from '../helpers/poll-query.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 import { editSavedState, withDefinition, withoutOrigins } from '../helpers/saved-state.ts';
@@ -20,20 +21,9 @@ import { editSavedState, withDefinition, withoutOrigins } from '../helpers/saved
 const EVENTS = 20_000;
 const CURRENT = "' failed logins in 60 s'";
 const OLDER = "' failures in a minute'";
-const start = new Date(Math.floor((Date.now() - 10 * 60_000) / 60_000) * 60_000);
+const start = tenMinutesAgo();
 const BASE = ['--idle-timeout', '0', '--status-interval', '600'];
-const GENERATOR = [
-  '--generator-seed',
-  '5',
-  '--generator-rate',
-  'max',
-  '--generator-start',
-  start.toISOString(),
-  '--generator-count',
-  String(EVENTS),
-  '--generator-attacks',
-  'brute-force',
-];
+const GENERATOR = generatedTraffic({ seed: 5, rate: 'max', start, count: EVENTS, attacks: 'brute-force' });
 
 let dir: string;
 let server: RestartableServer;
@@ -109,7 +99,7 @@ const sinkLines = (): SinkLine[] =>
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tidewatch-upgrade-'));
-  server = new RestartableServer({ dataDir: join(dir, 'data'), args: [...BASE, ...GENERATOR] });
+  server = new RestartableServer({ dataDir: join(dir, 'data'), args: GENERATOR });
   await server.start();
   await connect();
   await eventually(
