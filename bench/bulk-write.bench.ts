@@ -295,6 +295,7 @@ async function startTidewatch(pipelineFile: string, profileDir?: string): Promis
       'start',
       '--pipeline',
       pipelineFile,
+      '--no-detections',
       '--no-generator',
       '--data-dir',
       dataDir,

@@ -146,6 +146,23 @@ export class AccessState {
   }
 
   /**
+   * Gives `object` to `user` (ALTER … OWNER TO), as PostgreSQL moves an ACL to a new owner: the
+   * privileges the old owner granted on it are the new owner's grants now (so the old owner may
+   * be dropped, and the new one may revoke them), and those the new owner held of the old one
+   * go, ownership holding them all.
+   */
+  transferOwnership(object: string, user: string): void {
+    const from = this.ownerId(object);
+    const to = this.#existing(user).id;
+    this.setOwner(object, user);
+    for (const [key, g] of this.#grants) {
+      if (g.relation !== object || g.grantorId !== from) continue;
+      if (g.userId === to) this.#grants.delete(key);
+      else this.#grants.set(key, { ...g, grantorId: to });
+    }
+  }
+
+  /**
    * Forgets the owners of objects that do not exist: a crash between recording a CREATE's owner
    * and committing the CREATE leaves one, which an object later made under that name at start
    * (by a pipeline, not a user) must not inherit.

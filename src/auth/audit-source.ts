@@ -1,7 +1,8 @@
 /**
  * `tidewatch_audit`: tidewatch's own audit trail as a source that views can read — every login
  * to the PostgreSQL endpoint (user, client address, method, success or failure), every request
- * the HTTP API refused for its bearer token (a failed login of method `bearer`), every DDL
+ * the HTTP API refused for its bearer token and every one the decisions API refused for its key
+ * (failed logins of method `bearer` and `api-key`), every DDL
  * statement and every change of users and privileges a client ran or had refused, with its
  * event time. It is a system source: created at start, fed by tidewatch alone (no client may
  * post into it, drop it or alter it), readable by superusers and whoever they grant it to.
@@ -58,9 +59,14 @@ export interface StatementAudit {
   readonly refused?: Refusal;
 }
 
-/** A request to the HTTP API refused for its bearer token, missing (28000) or wrong (28P01). */
+/**
+ * A request on the HTTP port refused for its credential — the HTTP API's bearer token, or a
+ * decisions API's bouncer key — missing (28000) or wrong (28P01).
+ */
 export interface TokenAudit {
   readonly kind: 'token';
+  /** `bearer` or `api-key`. */
+  readonly method: string;
   readonly address: string;
   /** `GET /api/status`: the method and path, without the query string. */
   readonly request: string;
@@ -77,7 +83,7 @@ export function auditRecord(event: AuditEvent, atMs: number): Record<string, unk
       kind: 'login',
       user_name: null,
       client_address: event.address,
-      method: 'bearer',
+      method: event.method,
       database_name: null,
       success: false,
       statement: event.request,
@@ -143,7 +149,8 @@ export function isDdl(tokens: readonly Token[]): boolean {
 /**
  * A DDL statement as the audit trail tells it: its keywords up to the object's name
  * (`CREATE MATERIALIZED VIEW IF NOT EXISTS failed_logins`), so that no option — a sink's
- * password, a connector's credentials — reaches the trail.
+ * password, a connector's credentials — reaches the trail; and the new owner of an
+ * `ALTER … OWNER TO`.
  */
 export function describeDdl(tokens: readonly Token[]): string {
   const words: string[] = [];
@@ -157,5 +164,8 @@ export function describeDdl(tokens: readonly Token[]): string {
     name += `.${(tokens[i + 2] as Token).text}`;
     i += 2;
   }
+  const newOwner = tokens[i + 3];
+  if (tokens[i + 1]?.upper === 'OWNER' && tokens[i + 2]?.upper === 'TO' && named(newOwner))
+    return [...words, name, 'OWNER TO', (newOwner as Token).text].join(' ');
   return [...words, name].join(' ');
 }

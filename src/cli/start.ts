@@ -20,6 +20,7 @@ import {
 } from '../runtime/system-parameters.ts';
 import { registerAlertsApi } from '../serve/alerts-api.ts';
 import { readCopyRows } from '../serve/copy-from.ts';
+import { CredentialGate } from '../serve/credential-gate.ts';
 import { registerDashboardApi } from '../serve/dashboard-api.ts';
 import { HttpError, type IngestHandler, startHttpApi } from '../serve/http.ts';
 import { LiveFeed } from '../serve/live-feed.ts';
@@ -40,7 +41,7 @@ import type { FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
 import { readSentAlerts } from '../store/sent-alerts.ts';
 import { ATTACK_LABELS, DEAD_LETTERS } from '../store/view-store.ts';
-import { scramSecretOf } from './access-audit.ts';
+import { credentialAudit, scramSecretOf } from './access-audit.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
 import {
@@ -736,6 +737,8 @@ async function serve(
     sqlBoxSession.close();
     alertsReader.closeSync();
   };
+  // Wrong bearer tokens and wrong bouncer keys are failed logins of one throttle.
+  const credentials = new CredentialGate({ onRefused: (r) => audit.record(credentialAudit(r)) });
   try {
     api = await startHttpApi({
       host,
@@ -745,17 +748,9 @@ async function serve(
       ingest: ingestInto(durable),
       // The decisions API checks its bouncers' X-Api-Key instead of the bearer token.
       isPublic: (path) => isWebAsset(path) || isDecisionsApiPath(path),
-      onTokenRefused: ({ address, method, path, missing }) =>
-        audit.record({
-          kind: 'token',
-          address,
-          request: `${method} ${path}`,
-          refused: missing
-            ? { sqlstate: '28000', message: 'no bearer token' }
-            : { sqlstate: '28P01', message: 'wrong bearer token' },
-        }),
+      credentials,
       extend: async (app) => {
-        registerDecisionsApi(app, { blocklists, dataDir });
+        registerDecisionsApi(app, { blocklists, dataDir, credentials });
         registerDashboardApi(app, {
           dashboard,
           saved,

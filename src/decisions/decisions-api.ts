@@ -3,10 +3,13 @@
  * `GET /v1/decisions/stream`, as CrowdSec answers them, so that an unchanged CrowdSec bouncer
  * (firewall, nginx, or a library's client) enforces the blocks of tidewatch's blocklist sinks.
  * A request carries `X-Api-Key` (a key of `tidewatch bouncer add`), else it is answered 403
- * `{"message":"access forbidden"}`; an empty list is JSON `null`, as CrowdSec sends it. HEAD of
+ * `{"message":"access forbidden"}` and counts as a failed login of its address (`CredentialGate`:
+ * audited, and after a few the address is answered 429 with `Retry-After` for a doubling wait,
+ * its key not looked at — a bouncer retries after it); an empty list is JSON `null`, as CrowdSec sends it. HEAD of
  * either path checks the key only (a HEAD of the stream does not count as a pull).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CredentialGate } from '../serve/credential-gate.ts';
 import type { Blocklists } from '../sinks/blocklists.ts';
 import { bouncerOfKey } from './bouncer-keys.ts';
 import {
@@ -22,6 +25,11 @@ import { DecisionStreams } from './decision-streams.ts';
 export interface DecisionsApiOptions {
   readonly blocklists: Blocklists;
   readonly dataDir: string;
+  /**
+   * Counts and reports requests refused for their key, and holds back their addresses (the
+   * HTTP API's, so that guessing keys and tokens add up; default: a gate of its own).
+   */
+  readonly credentials?: CredentialGate;
 }
 
 /** Paths of this API: they take `X-Api-Key`, not the HTTP API's bearer token. */
@@ -44,12 +52,21 @@ function listOrNull(decisions: readonly Decision[]): readonly Decision[] | null 
 
 export function registerDecisionsApi(app: FastifyInstance, options: DecisionsApiOptions): void {
   const streams = new DecisionStreams(options.dataDir);
+  const credentials = options.credentials ?? new CredentialGate();
 
-  /** The bouncer the request's key names, or undefined once it was answered 403. */
+  /** The bouncer the request's key names, or undefined once it was answered 429 or 403. */
   const bouncer = (request: FastifyRequest, reply: FastifyReply): string | undefined => {
+    const held = credentials.holdBack(request, reply);
+    if (held !== undefined) {
+      send(reply, 429, { message: held });
+      return undefined;
+    }
     const key = request.headers['x-api-key'];
     const name = typeof key === 'string' ? bouncerOfKey(options.dataDir, key) : undefined;
-    if (name === undefined) send(reply, 403, { message: 'access forbidden' });
+    if (name === undefined) {
+      credentials.refused(request, 'api-key', typeof key !== 'string' || key === '');
+      send(reply, 403, { message: 'access forbidden' });
+    }
     return name;
   };
   const active = (now: number) => options.blocklists.active(now).map((b) => decisionOf(b, now));

@@ -430,6 +430,8 @@ export class Engine implements Catalog {
   readonly #sinks = new SinkCatalog();
   /** `restore` runs the catalog's statements again: what was checked at CREATE is not checked again. */
   #restoring = false;
+  /** Table writes reported to the listeners (logged) whose rows have not reached the dataflow yet. */
+  readonly #unapplied: { readonly rel: Relation; readonly write: TableWrite }[] = [];
   #uid = 0;
   #epochMs = 0;
   /** Views whose operators started empty at `restore` (see `staleViews`). */
@@ -533,6 +535,7 @@ export class Engine implements Catalog {
    * partition, a file): the source's watermark then follows the slowest part.
    */
   push(relation: string, rows: readonly (Row | Readonly<Record<string, unknown>>)[], split?: string): void {
+    this.applyDeferred();
     const rel = this.#rel(relation);
     if (rel === undefined) throw undefinedTable(relation);
     if (rel.objectKind === 'materialized view')
@@ -558,6 +561,7 @@ export class Engine implements Catalog {
 
   /** Ends the current epoch: everything pushed so far becomes visible in every view. */
   flush(): number {
+    this.applyDeferred();
     const now = this.#now();
     for (const rel of this.#relations.values()) {
       const column = rel.eventTime?.column;
@@ -590,6 +594,7 @@ export class Engine implements Catalog {
    * `Engine.restore` on a fresh engine continues exactly from it.
    */
   checkpoint(): EngineCheckpoint {
+    this.applyDeferred();
     return this.#checkpointWith(this.#graph.snapshot());
   }
 
@@ -603,6 +608,7 @@ export class Engine implements Catalog {
     checkpoint: EngineCheckpoint;
     records: StateRecord[];
   } {
+    this.applyDeferred();
     const { snapshot, records } = this.#graph.changes(whole);
     return { checkpoint: this.#checkpointWith(snapshot), records };
   }
@@ -855,6 +861,7 @@ export class Engine implements Catalog {
 
   /** Per source and table: rows admitted, late rows dropped, event time and watermark. */
   sourceStats(): ({ name: string } & EventTimeStats)[] {
+    this.applyDeferred();
     const out: ({ name: string } & EventTimeStats)[] = [];
     for (const r of this.#relations.values())
       if (r.eventTime !== undefined) out.push({ name: r.name, ...r.eventTime.stats });
@@ -885,6 +892,7 @@ export class Engine implements Catalog {
 
   /** Applies a change `onTableWrite` reported (after a restore: the writes of epochs not committed). */
   applyTableWrite(write: TableWrite): void {
+    this.applyDeferred();
     this.#applyWrite(this.#table(write.table, 'insert into'), write);
   }
 
@@ -895,6 +903,7 @@ export class Engine implements Catalog {
 
   /** Committed content of a table or view (rows repeated by multiplicity, sorted). */
   rows(name: string): Row[] {
+    this.applyDeferred();
     const rel = this.#rel(name);
     if (rel === undefined) throw undefinedTable(name);
     return expand(committed(rel)).sort(compareRows);
@@ -902,6 +911,7 @@ export class Engine implements Catalog {
 
   /** Per-view row counts and runtime errors. */
   viewStats(): ViewStats[] {
+    this.applyDeferred();
     const out: ViewStats[] = [];
     for (const r of this.#relations.values()) {
       if (r.objectKind !== 'materialized view' || r.compiled === undefined) continue;
@@ -920,6 +930,7 @@ export class Engine implements Catalog {
 
   /** Counters of every dataflow operator, in topological order. */
   operatorStats(): { name: string; stats: OperatorStats; stateSize: number }[] {
+    this.applyDeferred();
     return this.#graph.stats();
   }
 
@@ -940,6 +951,7 @@ export class Engine implements Catalog {
     params: BindParams = NO_PARAMS,
     tokens?: readonly Token[],
   ): Promise<StatementResult[]> {
+    this.applyDeferred();
     if (params.values.length === 0) {
       const bulk = readInsertValues(sql);
       const result = bulk === undefined ? undefined : this.insertValues(bulk);
@@ -1432,9 +1444,12 @@ export class Engine implements Catalog {
   /**
    * Inserts typed rows (values in the table's column order) into a table, as INSERT does:
    * upsert on the primary key, late rows dropped. COPY FROM and the fast INSERT path use it.
-   * Returns how many rows were given.
+   * Returns how many rows were given. With `deferApply` the rows are reported to the
+   * `onTableWrite` listeners now and reach the dataflow at the next `applyDeferred`, which every
+   * other method calls first: a caller answers its client once the write is logged, and the
+   * views' work overlaps the client's next request.
    */
-  insert(table: string, rows: readonly Row[], writtenAs?: WrittenAs): number {
+  insert(table: string, rows: readonly Row[], writtenAs?: WrittenAs, deferApply = false): number {
     const rel = this.#table(table, 'insert into');
     for (const row of rows)
       if (row.length !== rel.columns.length)
@@ -1442,7 +1457,7 @@ export class Engine implements Catalog {
           SqlState.syntaxError,
           `a row of ${row.length} values for table "${rel.name}" of ${rel.columns.length} columns`,
         );
-    this.#write(rel, { kind: 'insert', table: rel.name, rows, writtenAs });
+    this.#write(rel, { kind: 'insert', table: rel.name, rows, writtenAs }, deferApply);
     if (this.implicitFlush) this.flush();
     return rows.length;
   }
@@ -1452,17 +1467,17 @@ export class Engine implements Catalog {
    * INSERT's assignment to its column would. Undefined when the statement needs the general
    * path: a literal this does not convert here, a wrong number of values, an unknown table or
    * column, a value that fails to convert (the general path reports it with its position).
+   * `deferApply` as for `insert`.
    */
-  insertValues(bulk: InsertValues): StatementResult | undefined {
+  insertValues(bulk: InsertValues, deferApply = false): StatementResult | undefined {
     const rows = this.rowsOfInsertValues(bulk);
     if (rows === undefined) return undefined;
     const rel = this.#table(bulk.table, 'insert into');
-    this.#write(rel, {
-      kind: 'insert',
-      table: rel.name,
-      rows,
-      writtenAs: { kind: 'insert-values', text: bulk.text },
-    });
+    this.#write(
+      rel,
+      { kind: 'insert', table: rel.name, rows, writtenAs: { kind: 'insert-values', text: bulk.text } },
+      deferApply,
+    );
     if (this.implicitFlush) this.flush();
     return { tag: 'INSERT', rowCount: rows.length };
   }
@@ -1499,11 +1514,21 @@ export class Engine implements Catalog {
     return rows;
   }
 
-  /** Reports a statement's change to the listeners, then applies it. */
-  #write(rel: Relation, write: TableWrite): void {
+  /** Reports a statement's change to the listeners, then applies it (or leaves it to `applyDeferred`). */
+  #write(rel: Relation, write: TableWrite, deferApply = false): void {
     if (write.rows.length === 0) return;
     for (const l of this.#writeListeners) l(write);
-    this.#applyWrite(rel, write);
+    if (deferApply) this.#unapplied.push({ rel, write });
+    else {
+      this.applyDeferred();
+      this.#applyWrite(rel, write);
+    }
+  }
+
+  /** Applies the writes `insert` and `insertValues` left for later, in the order they were logged. */
+  applyDeferred(): void {
+    for (let next = this.#unapplied.shift(); next !== undefined; next = this.#unapplied.shift())
+      this.#applyWrite(next.rel, next.write);
   }
 
   #applyWrite(rel: Relation, write: TableWrite): void {

@@ -1,10 +1,10 @@
 /**
  * The HTTP API, on Fastify: `/healthz`, JSON routes (`/api/…`), and `POST /ingest/<source>`
  * for log shippers. With a token, every request but `/healthz` must carry
- * `Authorization: Bearer <token>`; one without it, or with another, is reported
- * (`onTokenRefused`) and counts against its client address, which after a few such failures
- * is answered 429 for a wait doubling with each (as the PostgreSQL endpoint's failed logins
- * wait, `LoginThrottle`) without its token being looked at. Errors are JSON `{ "error": … }` with a 4xx for what the
+ * `Authorization: Bearer <token>`; one without it, or with another, is a failed login of its
+ * client address (`CredentialGate`: reported, and after a few such failures the address is
+ * answered 429 for a wait doubling with each, as the PostgreSQL endpoint's failed logins wait,
+ * without its token being looked at). Errors are JSON `{ "error": … }` with a 4xx for what the
  * request got wrong; values of rows keep their exactness (`jsonValue`).
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatNumeric, isNumericValue } from '../sql/numeric.ts';
-import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.ts';
+import { CredentialGate, pathOf } from './credential-gate.ts';
 
 /** A GET route's answer from the request's query string. */
 export type JsonHandler = (query: URLSearchParams) => unknown;
@@ -53,20 +53,11 @@ export interface HttpApiOptions {
   readonly extend?: (app: FastifyInstance) => Promise<void> | void;
   /** Paths served without the token: files holding no data (the page, its script and styles). */
   readonly isPublic?: (path: string) => boolean;
-  /** How refused tokens slow their address down (default: LoginThrottle's). */
-  readonly tokenThrottle?: LoginThrottleOptions;
-  /** Told of every request refused for its token (not of those refused while their address waits). */
-  readonly onTokenRefused?: (refusal: TokenRefusal) => void;
-}
-
-/** A request refused with 401: its bearer token was missing or wrong. */
-export interface TokenRefusal {
-  readonly address: string;
-  readonly method: string;
-  /** The path asked for, without its query string (which may hold anything). */
-  readonly path: string;
-  /** No bearer token at all, rather than a wrong one. */
-  readonly missing: boolean;
+  /**
+   * Counts and reports requests refused for their token, and holds back their addresses
+   * (default: a gate of its own, reporting nothing); the decisions API shares it.
+   */
+  readonly credentials?: CredentialGate;
 }
 
 /**
@@ -106,30 +97,22 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     reply.header('referrer-policy', 'no-referrer');
     return payload;
   });
-  const throttle = new LoginThrottle(options.tokenThrottle);
+  const credentials = options.credentials ?? new CredentialGate();
   app.addHook('onRequest', async (request, reply) => {
     const token = options.token;
     if (token === undefined || request.url === '/healthz') return;
     const path = pathOf(request.url);
     if (path !== undefined && options.isPublic?.(path) === true) return;
-    const address = request.ip;
-    const wait = throttle.waitLeftMs(address);
-    if (wait > 0) {
-      reply.header('retry-after', String(Math.ceil(wait / 1000)));
-      await sendJson(reply, 429, { error: 'too many requests with a wrong bearer token from this address' });
+    const held = credentials.holdBack(request, reply);
+    if (held !== undefined) {
+      await sendJson(reply, 429, { error: held });
       return;
     }
     const given = bearerToken(request);
     // A right token does not forget the failures: a dashboard polling every second from the
     // address a guesser shares (a NAT) would otherwise give the guesser free tries again and again.
     if (given !== undefined && sameSecret(given, token)) return;
-    throttle.failed(address);
-    options.onTokenRefused?.({
-      address,
-      method: request.method,
-      path: path ?? '?',
-      missing: given === undefined,
-    });
+    credentials.refused(request, 'bearer', given === undefined);
     reply.header('www-authenticate', 'Bearer realm="tidewatch"');
     await sendJson(reply, 401, { error: 'a bearer token is required' });
   });
@@ -207,15 +190,6 @@ function splitUnits(request: FastifyRequest, limit: number): string[] {
     const unit = line.endsWith('\r') ? line.slice(0, -1) : line;
     return unit.trim() === '' ? [] : [unit];
   });
-}
-
-/** The path of a request's URL; undefined when it is not one. */
-function pathOf(url: string): string | undefined {
-  try {
-    return new URL(url, 'http://localhost').pathname;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The request's bearer token; undefined without one. */

@@ -10,6 +10,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { AccessCatalog } from '../auth/access-catalog.ts';
 import { describeDdl, isDdl, type Refusal, type StatementAudit } from '../auth/audit-source.ts';
 import { DASHBOARD_USER } from '../auth/built-in-users.ts';
+import { changeOwner, type OwnedObject } from '../auth/change-owner.ts';
 import { describeAccessStatement } from '../auth/describe-access-statement.ts';
 import { mustBeOwner } from '../auth/permission-denied.ts';
 import { type GrantableRelation, runAccessStatement } from '../auth/run-access-statement.ts';
@@ -18,6 +19,7 @@ import { refuseSystemChange } from '../auth/system-relations.ts';
 import type { RelationInfo, StatementResult, WrittenAs } from '../engine/engine.ts';
 import type { SystemParameter } from '../runtime/system-parameters.ts';
 import { type AccessStatement, parseAccessStatement } from '../sql/access-statements.ts';
+import { type AlterOwner, parseAlterOwner } from '../sql/alter-statements.ts';
 import { type CopyCommand, type CopyToCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
 import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
@@ -517,6 +519,12 @@ class TidewatchSession implements PgSession {
         ...(refused === undefined ? {} : { refused }),
       });
     try {
+      const owner = parseAlterOwner({ script: statement.text, tokens: statement.tokens });
+      if (owner !== undefined) {
+        const changed = await this.#changeOwner(owner);
+        audit();
+        return [changed];
+      }
       const parsed = parseStatement(statement.text);
       refuseSystemChange(parsed);
       const disown = this.#claimOwnership(parsed);
@@ -530,6 +538,17 @@ class TidewatchSession implements PgSession {
       if (e instanceof SqlError) audit({ sqlstate: e.sqlstate, message: e.message });
       throw e;
     }
+  }
+
+  /** ALTER … OWNER TO: a change of the access catalog, durable when answered. */
+  async #changeOwner(s: AlterOwner): Promise<StatementResult> {
+    const { access, privileges, grantable } = this.#identity;
+    const objects: OwnedObject[] = [
+      ...grantable(),
+      ...(this.#deps.sinks?.() ?? []).map((k) => ({ name: k.name, kind: 'sink' as const })),
+    ];
+    const result = await access.change((catalog) => changeOwner(catalog, s, privileges.user, objects));
+    return { tag: result.tag, ...(result.notices[0] === undefined ? {} : { notice: result.notices[0] }) };
   }
 
   /**

@@ -20,6 +20,7 @@ import type {
   ViewStmt,
 } from 'libpg-query';
 import { parseSync } from 'libpg-query';
+import { refuseOtherAlter } from './alter-statements.ts';
 import { notSupported, SqlError, SqlState } from './errors.ts';
 import { parseInterval } from './literals.ts';
 import { findProcessTimeClauses, markProcessTime } from './process-time.ts';
@@ -272,6 +273,7 @@ function parseTokens(ctx: Ctx): Statement {
     return { kind: 'Describe', name: r.name, ...base(ctx) };
   }
   if (w(0, 'EXPLAIN')) return parseExplain(ctx);
+  if (w(0, 'ALTER')) refuseOtherAlter(ctx);
   if (w(0, 'CREATE')) {
     if (w(1, 'SOURCE')) return parseCreateSourceOrTable(ctx, 'source');
     if (w(1, 'TABLE')) return parseCreateSourceOrTable(ctx, 'table');

@@ -2,7 +2,8 @@
  * The decisions API of a real `tidewatch start`, read as CrowdSec bouncers read CrowdSec's
  * local API: npm's crowdsec-client (a bouncer library, unchanged) in stream mode, and raw
  * requests checking the protocol's details — X-Api-Key from `tidewatch bouncer add`, 403
- * `{"message":"access forbidden"}` without a valid one, `startup=true` giving all decisions
+ * `{"message":"access forbidden"}` without a valid one (a failed login in the audit trail,
+ * throttled per address with 429s as wrong bearer tokens are), `startup=true` giving all decisions
  * and `startup=false` only what changed since the bouncer's last pull (per bouncer, across a
  * restart), an expired block coming as deleted, and `GET /v1/decisions`' filters.
  */
@@ -14,6 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import { BouncerClient } from 'crowdsec-client';
 import type pg from 'pg';
 import { runCli } from '../helpers/cli.ts';
+import { httpFrom } from '../helpers/local-address.ts';
+import { eventually } from '../helpers/poll-query.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 import { waitFor } from './ingestion-helpers.ts';
 
@@ -94,13 +97,12 @@ describe('decisions API', () => {
 
   test('a key is needed: none or a wrong one is 403 as CrowdSec answers it', async () => {
     key = await addBouncer('firewall');
-    for (const path of ['/v1/decisions', '/v1/decisions/stream?startup=true']) {
-      assert.deepEqual(await get(path, undefined), { status: 403, body: { message: 'access forbidden' } });
-      assert.deepEqual(await get(path, 'f'.repeat(64)), {
-        status: 403,
-        body: { message: 'access forbidden' },
-      });
-    }
+    // From an address of their own: refused keys slow their address down.
+    for (const path of ['/v1/decisions', '/v1/decisions/stream?startup=true'])
+      for (const headers of [{}, { 'X-Api-Key': 'f'.repeat(64) }] as Record<string, string>[]) {
+        const refused = await httpFrom('127.0.0.30', `${server.httpUrl}${path}`, { headers });
+        assert.deepEqual([refused.status, JSON.parse(refused.body)], [403, { message: 'access forbidden' }]);
+      }
     assert.deepEqual(await get('/v1/decisions', key), { status: 200, body: null });
     const head = await fetch(`${server.httpUrl}/v1/decisions/stream`, {
       method: 'HEAD',
@@ -109,6 +111,77 @@ describe('decisions API', () => {
     assert.equal(head.status, 200);
     const list = await runCli(['bouncer', 'list', '--data-dir', dataDir]);
     assert.match(list.stdout, /^firewall\t\d{4}-/m);
+  });
+
+  test('wrong keys are failed logins: audited with their address, and throttled per address as wrong bearer tokens are', async () => {
+    const guesser = '127.0.0.31';
+    const other = '127.0.0.32';
+    const from = (address: string, path: string, apiKey?: string, method = 'GET') =>
+      httpFrom(address, `${server.httpUrl}${path}`, {
+        method,
+        headers: apiKey === undefined ? {} : { 'X-Api-Key': apiKey },
+      });
+    const answers = [
+      await from(guesser, '/v1/decisions', 'guess-1'),
+      await from(guesser, '/v1/decisions/stream?startup=true', 'guess-2'),
+      await from(guesser, '/v1/decisions'),
+      await from(guesser, '/v1/decisions/stream', 'guess-3', 'HEAD'),
+    ];
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [403, 403, 403, 403],
+      'three free failures, and the fourth is checked at once',
+    );
+    // Each further failure doubles the wait: 200 ms, 400 ms, 800 ms; meanwhile every request is
+    // 429 with Retry-After, its key not looked at.
+    const waits: number[] = [];
+    for (let failures = 5; failures <= 7; failures++) {
+      const started = Date.now();
+      let answer = await from(guesser, '/v1/decisions', `guess-${failures}`);
+      while (answer.status === 429) {
+        assert.deepEqual(JSON.parse(answer.body), {
+          message: 'too many requests with wrong credentials from this address',
+        });
+        assert.equal(answer.headers['retry-after'], '1');
+        await new Promise((r) => setTimeout(r, 20));
+        answer = await from(guesser, '/v1/decisions', `guess-${failures}`);
+      }
+      assert.equal(answer.status, 403);
+      waits.push(Date.now() - started);
+    }
+    assert.ok((waits[1] as number) >= 150 && (waits[2] as number) >= 300, `waits: ${waits.join(', ')} ms`);
+    const held = await from(guesser, '/v1/decisions', key);
+    assert.equal(held.status, 429, 'the right key is not looked at while its address waits');
+    const served = await from(other, '/v1/decisions', key);
+    assert.equal(served.status, 200, 'the right key from another address is served');
+    assert.equal(served.body, 'null');
+    assert.equal((await from(other, '/v1/decisions/stream', undefined, 'HEAD')).status, 403);
+
+    // 7 failures from the guesser, 1 from the other: a line each, a record each.
+    const line = (address: string, request: string, refusal: string) =>
+      `tidewatch: login FAILED: HTTP ${JSON.stringify(request)} from ${address} (api-key): ${refusal}`;
+    const last = line(other, 'HEAD /v1/decisions/stream', '28000 "no API key"');
+    for (let i = 0; i < 100 && !server.stderr.includes(last); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const lines = server.stderr.split('\n').filter((l) => l.includes(' (api-key): '));
+    const fromGuesser = lines.filter((l) => l.includes(` from ${guesser} `));
+    assert.equal(fromGuesser.length, 7, lines.join('\n'));
+    assert.ok(fromGuesser.includes(line(guesser, 'GET /v1/decisions', '28P01 "wrong API key"')));
+    assert.ok(fromGuesser.includes(line(guesser, 'GET /v1/decisions', '28000 "no API key"')));
+    assert.ok(lines.includes(last), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.includes('guess-') || l.includes(key)), 'no key reaches the trail');
+    const rows = await eventually(
+      client,
+      `SELECT client_address, count(*)::int AS failures, min(sqlstate) AS first, max(statement) AS request
+       FROM tidewatch_audit WHERE kind = 'login' AND method = 'api-key' AND NOT success
+       GROUP BY client_address ORDER BY client_address`,
+      (r) => r.length === 3 && r[1]?.failures === 7,
+    );
+    assert.deepEqual(rows, [
+      { client_address: '127.0.0.30', failures: 4, first: '28000', request: 'GET /v1/decisions/stream' },
+      { client_address: guesser, failures: 7, first: '28000', request: 'HEAD /v1/decisions/stream' },
+      { client_address: other, failures: 1, first: '28000', request: 'HEAD /v1/decisions/stream' },
+    ]);
   });
 
   test('startup=true gives every block; startup=false only what changed since that bouncer pulled', async () => {

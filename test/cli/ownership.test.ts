@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
+import { eventually } from '../helpers/poll-query.ts';
 import { psql } from '../helpers/psql.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 import { failure, refused } from '../helpers/sql-failure.ts';
@@ -44,28 +45,36 @@ async function connect(user: string, password: string): Promise<pg.Client> {
   return client;
 }
 
-/** Who owns each of alice's objects, as every catalog tells it. */
-async function owners(c: pg.Client): Promise<Record<string, unknown>> {
-  const one = async (sql: string) => (await c.query(sql)).rows[0] ?? {};
+/** Who owns each of the objects `<prefix>_t`, `_v`, `_s` and `_k`, as every catalog tells it. */
+async function owners(c: pg.Client, prefix = 'alice'): Promise<Record<string, unknown>> {
+  const one = async (sql: string, name: string) => (await c.query(sql, [`${prefix}_${name}`])).rows[0] ?? {};
   return {
-    ...(await one(`SELECT u.usename AS relowner FROM pg_class c JOIN pg_user u ON u.usesysid = c.relowner
-                   WHERE c.relname = 'alice_t'`)),
-    ...(await one("SELECT tableowner FROM pg_tables WHERE tablename = 'alice_t'")),
-    ...(await one("SELECT matviewowner FROM pg_matviews WHERE matviewname = 'alice_v'")),
-    ...(await one(`SELECT u.name AS source_owner FROM rw_catalog.rw_sources s
-                   JOIN rw_catalog.rw_users u ON u.id = s.owner WHERE s.name = 'alice_s'`)),
-    ...(await one(`SELECT u.name AS sink_owner FROM rw_catalog.rw_sinks k
-                   JOIN rw_catalog.rw_users u ON u.id = k.owner WHERE k.name = 'alice_k'`)),
+    ...(await one(
+      `SELECT u.usename AS relowner FROM pg_class c JOIN pg_user u ON u.usesysid = c.relowner
+       WHERE c.relname = $1`,
+      't',
+    )),
+    ...(await one('SELECT tableowner FROM pg_tables WHERE tablename = $1', 't')),
+    ...(await one('SELECT matviewowner FROM pg_matviews WHERE matviewname = $1', 'v')),
+    ...(await one(
+      `SELECT u.name AS source_owner FROM rw_catalog.rw_sources s
+       JOIN rw_catalog.rw_users u ON u.id = s.owner WHERE s.name = $1`,
+      's',
+    )),
+    ...(await one(
+      `SELECT u.name AS sink_owner FROM rw_catalog.rw_sinks k
+       JOIN rw_catalog.rw_users u ON u.id = k.owner WHERE k.name = $1`,
+      'k',
+    )),
   };
 }
 
-const ALICE_OWNS = {
-  relowner: 'alice',
-  tableowner: 'alice',
-  matviewowner: 'alice',
-  source_owner: 'alice',
-  sink_owner: 'alice',
-};
+/** What `owners` says when `user` owns all four. */
+function ownedBy(user: string): Record<string, string> {
+  return { relowner: user, tableowner: user, matviewowner: user, source_owner: user, sink_owner: user };
+}
+
+const ALICE_OWNS = ownedBy('alice');
 
 test('objects a user creates are its own: it uses, grants and drops them, others may not, and that survives SIGKILL', async () => {
   let root = await connect('root', ROOT);
@@ -165,5 +174,153 @@ test('objects a user creates are its own: it uses, grants and drops them, others
     await root.query('DROP USER alice');
   } finally {
     await Promise.all([root.end(), bob.end()]);
+  }
+});
+
+test('ALTER … OWNER TO: a superuser gives an object away, the new owner drops and grants it, the old one may not; refusals; durable across SIGKILL and audited', async () => {
+  const DAVE = 'dave-owner-secret';
+  const ERIN = 'erin-owner-secret';
+  const FRANK = 'frank-owner-secret';
+  let root = await connect('root', ROOT);
+  await root.query(`CREATE USER dave WITH PASSWORD '${DAVE}'`);
+  await root.query(`CREATE USER erin WITH PASSWORD '${ERIN}'`);
+  await root.query(`CREATE USER frank WITH PASSWORD '${FRANK}'`);
+  await root.query('GRANT CREATE ON SCHEMA public TO dave');
+  let dave = await connect('dave', DAVE);
+  let erin = await connect('erin', ERIN);
+  let frank = await connect('frank', FRANK);
+  try {
+    await dave.query('CREATE TABLE dave_t (n INT)');
+    await dave.query('INSERT INTO dave_t VALUES (1), (2), (3)');
+    await dave.query('CREATE MATERIALIZED VIEW dave_v AS SELECT count(*) AS c FROM dave_t');
+    await dave.query('CREATE SOURCE dave_s (n INT) FORMAT PLAIN ENCODE JSON');
+    await dave.query("CREATE SINK dave_k FROM dave_t WITH (connector = 'blackhole')");
+    await dave.query('GRANT SELECT ON dave_t TO frank');
+    assert.deepEqual(await owners(frank, 'dave'), ownedBy('dave'));
+
+    // The owner may give only to a role it is a member of: itself, which changes nothing.
+    await refused(dave.query('ALTER TABLE dave_t OWNER TO erin'), /^must be member of role "erin"$/);
+    assert.equal((await dave.query('ALTER TABLE dave_t OWNER TO dave')).command, 'ALTER');
+    assert.equal((await dave.query('ALTER SINK dave_k OWNER TO CURRENT_USER')).command, 'ALTER');
+    // Anyone else not at all, not even to themselves.
+    await refused(erin.query('ALTER TABLE dave_t OWNER TO erin'), /^must be owner of table dave_t$/);
+    await refused(
+      erin.query('ALTER MATERIALIZED VIEW dave_v OWNER TO erin'),
+      /^must be owner of materialized view dave_v$/,
+    );
+    await refused(erin.query('ALTER SINK dave_k OWNER TO erin'), /^must be owner of sink dave_k$/);
+    // Unknown users and objects, the wrong kind of object, tidewatch's own, other ALTER forms.
+    const cases: [string, string, RegExp][] = [
+      ['ALTER TABLE dave_t OWNER TO nobody', '42704', /^role "nobody" does not exist$/],
+      ['ALTER TABLE missing_t OWNER TO erin', '42P01', /^relation "missing_t" does not exist$/],
+      ['ALTER SINK missing_k OWNER TO erin', '42704', /^sink "missing_k" does not exist$/],
+      ['ALTER VIEW dave_v OWNER TO erin', '42809', /^"dave_v" is not a view$/],
+      ['ALTER TABLE dave_s OWNER TO erin', '42809', /^"dave_s" is not a table$/],
+      ['ALTER SOURCE dave_t OWNER TO erin', '42809', /^"dave_t" is not a source$/],
+      ['ALTER SINK dave_t OWNER TO erin', '42809', /^"dave_t" is not a sink$/],
+      ['ALTER SOURCE tidewatch_audit OWNER TO erin', '42501', /is a system source of tidewatch/],
+      ['ALTER TABLE dave_t RENAME TO erin_t', '0A000', /^ALTER TABLE … RENAME TO is not supported/],
+      ['ALTER SOURCE dave_s ADD COLUMN m INT', '0A000', /^ALTER SOURCE … ADD COLUMN is not supported/],
+      ['ALTER SINK dave_k SET PARALLELISM = 2', '0A000', /^ALTER SINK … SET PARALLELISM is not supported/],
+    ];
+    for (const [sql, code, message] of cases) {
+      const f = await failure(root.query(sql));
+      assert.deepEqual([f.code, message.test(f.message)], [code, true], `${sql}: ${f.code} ${f.message}`);
+    }
+    const skipped = await root.query('ALTER TABLE IF EXISTS missing_t OWNER TO erin');
+    assert.equal(skipped.command, 'ALTER');
+    assert.deepEqual(await owners(root, 'dave'), ownedBy('dave'), 'nothing refused changed an owner');
+
+    // root gives all four to erin, through psql and node-postgres.
+    const given = await psql(
+      ['-d', `postgresql://root:${ROOT}@127.0.0.1:${server.pgPort}/dev`, '-v', 'ON_ERROR_STOP=1'],
+      ['-c', 'ALTER TABLE public.dave_t OWNER TO erin', '-c', 'ALTER MATERIALIZED VIEW dave_v OWNER TO erin'],
+    );
+    assert.equal(given.code, 0, given.stderr);
+    assert.deepEqual(given.stdout.trim().split('\n'), ['ALTER_TABLE', 'ALTER_MATERIALIZED_VIEW']);
+    await root.query('ALTER SOURCE dave_s OWNER TO erin');
+    for (const c of [dave, erin]) assert.deepEqual((await owners(c, 'dave')).relowner, 'erin');
+  } finally {
+    await Promise.all([dave.end(), erin.end(), frank.end()]);
+  }
+
+  // Right after the acknowledged ALTER: SIGKILL, start again.
+  await root.query('ALTER SINK dave_k OWNER TO erin');
+  await root.end();
+  await server.kill();
+  const stderr = server.stderr;
+  for (const line of [
+    'ddl: "ALTER TABLE public.dave_t OWNER TO erin" by "root" from 127.0.0.1',
+    'ddl: "ALTER SINK dave_k OWNER TO erin" by "root" from 127.0.0.1',
+    'ddl REFUSED (42501 "must be member of role \\"erin\\""): "ALTER TABLE dave_t OWNER TO erin" by "dave" from 127.0.0.1',
+    'ddl REFUSED (42501 "must be owner of table dave_t"): "ALTER TABLE dave_t OWNER TO erin" by "erin" from 127.0.0.1',
+  ])
+    assert.ok(stderr.includes(`tidewatch: ${line}\n`), line);
+  await server.start();
+  root = await connect('root', ROOT);
+  dave = await connect('dave', DAVE);
+  erin = await connect('erin', ERIN);
+  frank = await connect('frank', FRANK);
+  try {
+    for (const c of [root, dave, erin]) assert.deepEqual(await owners(c, 'dave'), ownedBy('erin'));
+    // The audit source reads what its log holds beyond its last commit as it starts.
+    const audited = await eventually(
+      root,
+      `SELECT user_name, statement, success, sqlstate FROM tidewatch_audit
+       WHERE kind = 'ddl' AND statement LIKE '% OWNER TO %' ORDER BY event_time`,
+      (rows) => rows.length >= 19,
+    );
+    assert.deepEqual(
+      audited.filter((r) => r.success).map((r) => `${r.user_name}: ${r.statement}`),
+      [
+        'dave: ALTER TABLE dave_t OWNER TO dave',
+        'dave: ALTER SINK dave_k OWNER TO CURRENT_USER',
+        'root: ALTER TABLE IF EXISTS missing_t OWNER TO erin',
+        'root: ALTER TABLE public.dave_t OWNER TO erin',
+        'root: ALTER MATERIALIZED VIEW dave_v OWNER TO erin',
+        'root: ALTER SOURCE dave_s OWNER TO erin',
+        'root: ALTER SINK dave_k OWNER TO erin',
+      ],
+    );
+    assert.deepEqual(
+      audited.filter((r) => !r.success).map((r) => `${r.user_name} ${r.sqlstate}`),
+      [
+        'dave 42501',
+        'erin 42501',
+        'erin 42501',
+        'erin 42501',
+        'root 42704',
+        'root 42P01',
+        'root 42704',
+      ].concat(['root 42809', 'root 42809', 'root 42809', 'root 42809', 'root 42501']),
+    );
+
+    // The old owner may neither drop nor grant; the new one may both.
+    await refused(dave.query('DROP TABLE dave_t CASCADE'), /^must be owner of table dave_t$/);
+    await refused(dave.query('DROP SINK dave_k'), /^must be owner of sink dave_k$/);
+    await refused(
+      dave.query('GRANT SELECT ON dave_v TO frank'),
+      /^permission denied for materialized view dave_v$/,
+    );
+    await refused(dave.query('SELECT n FROM dave_t'), /^permission denied for table dave_t$/);
+    await erin.query('GRANT SELECT ON dave_v TO frank');
+    assert.deepEqual((await frank.query('SELECT c::int AS c FROM dave_v')).rows, [{ c: 3 }]);
+    // The grant dave made as the owner is erin's now: dave may go, erin takes it back.
+    assert.deepEqual((await frank.query('SELECT count(*)::int AS n FROM dave_t')).rows, [{ n: 3 }]);
+    const grantor = await root.query(
+      "SELECT grantor FROM information_schema.table_privileges WHERE table_name = 'dave_t' AND grantee = 'frank'",
+    );
+    assert.deepEqual(grantor.rows, [{ grantor: 'erin' }]);
+    await dave.end();
+    await root.query('DROP USER dave');
+    await erin.query('REVOKE SELECT ON dave_t FROM frank');
+    await refused(frank.query('SELECT count(*) FROM dave_t'), /^permission denied for table dave_t$/);
+    const erinOwns = await failure(root.query('DROP USER erin'));
+    assert.equal(erinOwns.code, '2BP01', erinOwns.message);
+    await erin.query('DROP SINK dave_k');
+    await erin.query('DROP TABLE dave_t CASCADE');
+    await erin.query('DROP SOURCE dave_s');
+  } finally {
+    await Promise.all([root.end(), erin.end(), frank.end()]);
   }
 });

@@ -1,11 +1,12 @@
 /**
  * A seeded fuzz of the HTTP API of the real `tidewatch start --password`: 10,000 requests of
- * every method to its paths and to random ones, with and without the right token — the right
- * one from a few loopback addresses, wrong and missing ones from many others, which the token
- * throttle answers 401 and then 429 without ever slowing the first — with bodies
+ * every method to its paths, the decisions API's and random ones, with and without the right
+ * token and bouncer key — the right ones from a few loopback addresses, wrong and missing ones
+ * from many others, which the credential throttle answers 401 (403 for a key) and then 429
+ * without ever slowing the first — with bodies
  * that are broken JSON, NDJSON with bad lines, random bytes, gzip that is not gzip, huge
  * declared lengths and query strings of any shape. No request may crash the process or get a
- * 5xx; each answer is JSON or the page; every 401 is one line of the audit trail; afterwards the server still answers, its source holds
+ * 5xx; each answer is JSON or the page; every refused token or key is one line of the audit trail; afterwards the server still answers, its source holds
  * exactly the units the fuzz had accepted (as rows or dead letters), and the PostgreSQL endpoint
  * still works.
  */
@@ -17,6 +18,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
+import { isDecisionsApiPath } from '../../src/decisions/decisions-api.ts';
+import { runCli } from '../helpers/cli.ts';
 import { prng } from '../helpers/random.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
@@ -26,6 +29,8 @@ const TOKEN = 'fuzz-token';
 
 let dir: string;
 let server: RestartableServer;
+/** A bouncer's key for the decisions API. */
+let apiKey: string;
 
 async function connect(): Promise<pg.Client> {
   const client = new pg.Client({
@@ -46,6 +51,9 @@ before(async () => {
     args: ['--pipeline', 'none', '--no-generator', '--status-interval', '60', '--password', TOKEN],
   });
   await server.start();
+  const added = await runCli(['bouncer', 'add', 'fuzz-bouncer', '--data-dir', join(dir, 'data')]);
+  assert.equal(added.code, 0, added.stderr);
+  apiKey = added.stdout.trim();
   const client = await connect();
   try {
     await client.query('CREATE SOURCE fuzzed (n INTEGER, kind VARCHAR) FORMAT PLAIN ENCODE JSON');
@@ -63,12 +71,12 @@ interface Answer {
   readonly status: number;
   readonly type: string;
   readonly accepted?: number;
-  /** The `error` of a 4xx answer. */
+  /** The `error` of a 4xx answer (the decisions API's `message`). */
   readonly error?: string;
 }
 
-/** What the token throttle answers while an address waits. */
-const THROTTLED = /wrong bearer token from this address/;
+/** What the credential throttle answers while an address waits. */
+const THROTTLED = /wrong credentials from this address/;
 
 /** One raw HTTP request (node's client, so that any method, header and length can be sent). */
 function send(
@@ -90,8 +98,10 @@ function send(
           accepted = (JSON.parse(text) as { accepted: number }).accepted;
         const status = response.statusCode ?? 0;
         let error: string | undefined;
-        if (status >= 400 && method !== 'HEAD' && /json/.test(String(response.headers['content-type'])))
-          error = (JSON.parse(text) as { error?: string }).error;
+        if (status >= 400 && method !== 'HEAD' && /json/.test(String(response.headers['content-type']))) {
+          const answer = JSON.parse(text) as { error?: string; message?: string };
+          error = answer.error ?? answer.message;
+        }
         resolve({ status, type: String(response.headers['content-type'] ?? ''), accepted, error });
       });
       response.on('error', reject);
@@ -129,6 +139,12 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
     '/ingest/nope',
     '/ingest/',
     '/ingest/%2e%2e%2fetc',
+    '/v1/decisions',
+    '/v1/decisions?ip=203.0.113.7&scope=ip',
+    '/v1/decisions?ip=not-an-ip',
+    '/v1/decisions/stream?startup=true',
+    '/v1/decisions/stream',
+    '/v1/decisions/nope',
     '/assets/../../package.json',
     '/index.html',
     '/%ff%fe',
@@ -198,6 +214,9 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
   const statuses = new Map<number, number>();
   let accepted = 0;
   let refused = 0;
+  let keyRefused = 0;
+  /** Decisions answered 200 to the right key. */
+  let served = 0;
   let throttled = 0;
   let next = 0;
   const one = async (): Promise<void> => {
@@ -207,9 +226,13 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
     const headers: Record<string, string> = {};
     const auth = random();
     const rightToken = auth < 0.7;
-    if (rightToken) headers.authorization = `Bearer ${TOKEN}`;
-    else if (auth < 0.85)
+    if (rightToken) {
+      headers.authorization = `Bearer ${TOKEN}`;
+      headers['x-api-key'] = apiKey;
+    } else if (auth < 0.85) {
       headers.authorization = pick(['Bearer wrong', 'Basic Zm9vOmJhcg==', 'Bearer', `Bearer ${TOKEN}x`]);
+      headers['x-api-key'] = pick([`${apiKey}x`, apiKey.slice(1), 'f'.repeat(64), TOKEN, '']);
+    }
     const from = rightToken
       ? `127.0.0.${1 + Math.floor(random() * 4)}`
       : `127.0.1.${1 + Math.floor(random() * 200)}`;
@@ -231,15 +254,20 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
         : await send(method, path, headers, body, from);
     statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
     assert.ok(answer.status < 500, `${method} ${path.slice(0, 80)} → ${answer.status}`);
+    const keyed = isDecisionsApiPath(path.split('?')[0] as string);
     if (rightToken) {
       assert.notEqual(answer.status, 401);
+      assert.ok(!keyed || answer.status !== 403, `${method} ${path}: the right key is taken`);
       assert.doesNotMatch(
         answer.error ?? '',
         THROTTLED,
         'the right token from its own address is never throttled',
       );
-    } else if (answer.status === 401) refused++;
-    else if (answer.status === 429 && THROTTLED.test(answer.error ?? '')) throttled++;
+      if (keyed && answer.status === 200) served++;
+    } else if (answer.status === 401 || (keyed && answer.status === 403)) {
+      refused++;
+      if (answer.status === 403) keyRefused++;
+    } else if (answer.status === 429 && THROTTLED.test(answer.error ?? '')) throttled++;
     if (answer.status >= 400 && method !== 'HEAD')
       assert.match(answer.type, /json/, `${method} ${path.slice(0, 80)} → ${answer.status} ${answer.type}`);
     accepted += answer.accepted ?? 0;
@@ -256,14 +284,21 @@ test('10,000 seeded requests of any shape: no 5xx, no crash, nothing accepted lo
     `# ${REQUESTS} requests: ${[...statuses]
       .sort((a, b) => a[0] - b[0])
       .map(([s, n]) => `${s}×${n}`)
-      .join(', ')}; ${accepted} records accepted; wrong tokens: ${refused} refused, ${throttled} throttled`,
+      .join(
+        ', ',
+      )}; ${accepted} records accepted; wrong tokens and keys: ${refused} refused (${keyRefused} keys), ${throttled} throttled`,
   );
   assert.ok(accepted > 0, 'some records were accepted');
-  assert.ok(refused > 0 && throttled > 0, `wrong tokens: ${refused} refused, ${throttled} throttled`);
+  assert.ok(
+    refused > 0 && throttled > 0,
+    `wrong tokens and keys: ${refused} refused, ${throttled} throttled`,
+  );
+  assert.ok(keyRefused > 0 && served > 0, `keys: ${keyRefused} refused, ${served} decisions served`);
   const audited = server.stderr
     .split('\n')
-    .filter((l) => /^tidewatch: login FAILED: HTTP .* \(bearer\)/.test(l));
-  assert.equal(audited.length, refused, 'each 401 is a line of the audit trail');
+    .filter((l) => /^tidewatch: login FAILED: HTTP .* \((bearer|api-key)\)/.test(l));
+  assert.equal(audited.length, refused, 'each refused token or key is a line of the audit trail');
+  assert.equal(audited.filter((l) => l.includes('(api-key)')).length, keyRefused);
 
   assert.equal((await fetch(`${server.httpUrl}/healthz`)).status, 200, 'still up');
   // Each accepted unit is a row of the source or a dead letter, once.

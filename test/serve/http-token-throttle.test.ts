@@ -4,7 +4,8 @@
  * a failed login (method `bearer`) of `tidewatch_audit`, which a view counting failed logins per
  * address sees within an epoch; after three failures an address is answered 429 (Retry-After)
  * for a wait that doubles with each failure, its tokens unchecked, the right one too; another
- * address is served meanwhile at once; the page's files and /healthz never count.
+ * address is served meanwhile at once; the page's files and /healthz never count. Wrong keys
+ * of the decisions API count against the same address as wrong tokens do.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
+import { httpFrom } from '../helpers/local-address.ts';
 import { eventually } from '../helpers/poll-query.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
@@ -165,5 +167,43 @@ test('wrong tokens slow their address with 429s, not another’s; each refusal i
       sqlstate: '28000',
       message: 'no bearer token',
     },
+  ]);
+});
+
+test('wrong bouncer keys of the decisions API and wrong tokens are failed logins of one throttle per address', async () => {
+  const guesser = '127.0.0.14';
+  const send = (path: string, headers: Record<string, string>, from = guesser) =>
+    httpFrom(from, `${server.httpUrl}${path}`, { headers });
+  for (let i = 0; i < 3; i++)
+    assert.equal((await send('/api/status', { authorization: `Bearer guess-${i}` })).status, 401);
+  // The fourth failure is a key's: it is counted with the tokens', and earns a wait.
+  const waits: number[] = [];
+  for (let failures = 4; failures <= 7; failures++) {
+    const started = Date.now();
+    let answer = await send('/v1/decisions', { 'x-api-key': `guess-${failures}` });
+    while (answer.status === 429) {
+      await new Promise((r) => setTimeout(r, 20));
+      answer = await send('/v1/decisions', { 'x-api-key': `guess-${failures}` });
+    }
+    assert.equal(answer.status, 403);
+    waits.push(Date.now() - started);
+  }
+  assert.ok((waits[3] as number) >= 300, `the key guesser waits longer and longer: ${waits.join(', ')} ms`);
+  // Now the right token from there waits too (800 ms), and from elsewhere it is served.
+  const held = await send('/api/status', { authorization: `Bearer ${TOKEN}` });
+  assert.equal(held.status, 429);
+  assert.deepEqual(JSON.parse(held.body), {
+    error: 'too many requests with wrong credentials from this address',
+  });
+  assert.equal((await send('/api/status', { authorization: `Bearer ${TOKEN}` }, '127.0.0.15')).status, 200);
+  const rows = await eventually(
+    admin,
+    `SELECT method, count(*)::int AS n FROM tidewatch_audit
+     WHERE kind = 'login' AND NOT success AND client_address = '${guesser}' GROUP BY method ORDER BY method`,
+    (r) => r.length === 2 && r[0]?.n === 4,
+  );
+  assert.deepEqual(rows, [
+    { method: 'api-key', n: 4 },
+    { method: 'bearer', n: 3 },
   ]);
 });

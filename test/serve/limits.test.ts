@@ -361,6 +361,42 @@ test('--max-text-size: every function and operator that builds a text, an array 
   }
 });
 
+test('--max-text-size holds string_agg and array_agg as window functions too: 54000, the session goes on, and a window within it answers as PostgreSQL does', async () => {
+  const capped = await startQuiet('capped-windows', ['--max-text-size', '1MiB']);
+  const client = await capped.connect();
+  try {
+    // 20 values of 100,000 characters: the running aggregate passes 1 MiB at the 11th row.
+    for (const sql of [
+      "SELECT max(n) AS n FROM (SELECT length(string_agg(repeat('x', 100000), ',') OVER (ORDER BY i)) AS n FROM generate_series(1, 20) i) t",
+      "SELECT length(string_agg(repeat('x', 100000), '') OVER ()) AS n FROM generate_series(1, 20) i LIMIT 1",
+      "SELECT length(s) AS n FROM (SELECT string_agg(repeat('x', 100000), ',') OVER w AS s FROM generate_series(1, 20) i WINDOW w AS (ORDER BY i ROWS BETWEEN 15 PRECEDING AND CURRENT ROW)) t",
+      'SELECT cardinality(array_agg(i) OVER ()) AS n FROM generate_series(1, 2000000) i LIMIT 1',
+    ]) {
+      const e = await failure(client, sql);
+      assert.deepEqual([e.code, e.message], ['54000', 'requested length too large'], sql);
+    }
+    // PostgreSQL 15's answer, read from it once.
+    const windows = await client.query(`SELECT i, string_agg(i::text, ',') OVER (ORDER BY i) AS running,
+        string_agg(i::text, '-') OVER (PARTITION BY i % 2 ORDER BY i DESC) AS parity,
+        string_agg(i::text, '') OVER w AS pair, array_agg(i) OVER w AS pairs
+      FROM generate_series(1, 5) i WINDOW w AS (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) ORDER BY i`);
+    assert.deepEqual(windows.rows, [
+      { i: 1, running: '1', parity: '5-3-1', pair: '1', pairs: [1] },
+      { i: 2, running: '1,2', parity: '4-2', pair: '12', pairs: [1, 2] },
+      { i: 3, running: '1,2,3', parity: '5-3', pair: '23', pairs: [2, 3] },
+      { i: 4, running: '1,2,3,4', parity: '4', pair: '34', pairs: [3, 4] },
+      { i: 5, running: '1,2,3,4,5', parity: '5', pair: '45', pairs: [4, 5] },
+    ]);
+    const within = await client.query(
+      "SELECT max(n) AS n FROM (SELECT length(string_agg(repeat('x', 100000), ',') OVER (ORDER BY i)) AS n FROM generate_series(1, 10) i) t",
+    );
+    assert.deepEqual(within.rows, [{ n: 10 * 100001 - 1 }]);
+  } finally {
+    await client.end();
+    await capped.dispose();
+  }
+});
+
 test('wrong passwords slow down their address, not another’s, and each attempt is a line of the audit trail', async () => {
   const guarded = await startQuiet('guarded', ['--password', 'right-one']);
   try {

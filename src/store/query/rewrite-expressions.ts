@@ -31,7 +31,7 @@ const regexOperators: Readonly<Record<string, { negate: boolean; caseless: boole
 /**
  * Functions that build a text or an array longer than their arguments: their value is checked
  * against the limit of a built value (`tw_checked_length`, session-setup.ts), as the engine
- * checks its own.
+ * checks its own — the aggregates' as window functions too (`string_agg(…) OVER (…)`).
  */
 const BUILDERS = new Set([
   'concat',
@@ -107,7 +107,7 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     return;
   }
   if (written === undefined) return;
-  if (BUILDERS.has(name) && f.over === undefined) {
+  if (BUILDERS.has(name)) {
     const span = extentOf(ctx, { FuncCall: f });
     ctx.edits.wrap(span.start, span.end, 'tw_checked_length(', ')');
   }

@@ -120,7 +120,11 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
     "SELECT string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0), concat(a, b)",
     "SELECT tw_checked_length(string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0)), tw_checked_length(concat(a, b))",
   );
-  expect('SELECT string_agg(a, b) OVER ()', 'SELECT string_agg(a, b) OVER ()');
+  expect('SELECT string_agg(a, b) OVER ()', 'SELECT tw_checked_length(string_agg(a, b) OVER ())');
+  expect(
+    'SELECT array_agg(a) OVER w FROM v WINDOW w AS (ORDER BY a)',
+    `SELECT tw_checked_length(array_agg(a) OVER w) FROM ${V} AS "v" WINDOW w AS (ORDER BY a)`,
+  );
   expect("SELECT (INTERVAL '1 day') / 2", "SELECT tw_interval_div((INTERVAL '1 day') , tw_nonzero(2))");
   expect('SELECT round(x::float8)', 'SELECT round_even(x::float8, 0)');
   // numeric is carried as its text (rewrite-numeric.ts); x's type unknown here
