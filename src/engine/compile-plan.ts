@@ -618,7 +618,14 @@ class PlanCompiler {
       case 'var_pop': {
         if (arg0 === undefined) throw notSupported(`${a.fn} without argument`);
         const exact = a.type.name === 'int8' ? 'int8' : a.type.name === 'numeric' ? 'numeric' : undefined;
-        return { kind: a.fn, arg: this.fn(arg0), ...(exact === undefined ? {} : { exact }), ...base };
+        const real = a.fn === 'sum' && a.type.name === 'float4';
+        return {
+          kind: a.fn,
+          arg: this.fn(arg0),
+          ...(exact === undefined ? {} : { exact }),
+          ...(real ? { real } : {}),
+          ...base,
+        };
       }
       case 'count':
       case 'min':

@@ -4,6 +4,7 @@
  * with microseconds when they have them. Numerics and large bigints keep their exact digits
  * when serialized (http.ts).
  */
+import { jsonOf } from '../sql/jsonb-value.ts';
 import { formatType, type SqlType, type Value } from '../sql/types.ts';
 
 export interface JsonColumn {
@@ -44,6 +45,8 @@ function converterOf(type: SqlType): (v: Value) => unknown {
       return (v) => isoTimestamp(v as number, 'Z');
     case 'date':
       return (v) => new Date((v as number) * 86_400_000).toISOString().slice(0, 10);
+    case 'jsonb':
+      return jsonOf;
     default:
       return same;
   }

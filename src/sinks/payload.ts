@@ -14,6 +14,7 @@
  */
 
 import { isoTimestamp } from '../serve/json-rows.ts';
+import { jsonOf } from '../sql/jsonb-value.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { formatValue } from '../sql/value-text.ts';
 import type { Row } from '../stream/value.ts';
@@ -44,7 +45,7 @@ function jsonValue(v: Value, type: SqlType): unknown {
     case 'timestamptz':
       return isoTimestamp(v as number, 'Z');
     case 'jsonb':
-      return v;
+      return jsonOf(v);
     default:
       return formatValue(v, type);
   }

@@ -1644,27 +1644,16 @@ class Binder {
         if (e.rexpr !== undefined && 'SubLink' in e.rexpr)
           throw this.subqueryError(e.rexpr.SubLink.subselect, ctx, place.offset);
         const list = items.map((i) => this.bindExpr(i, ctx));
-        if (list.length === 1) {
-          // PostgreSQL binds `x IN (y)` as `x = y`: operator resolution, not a common type
-          // (`0.1::real IN (0.1)` compares as double precision, `IN (0.1, 0.2)` as real).
-          const eq = resolveOperator('=', arg, list[0] as BoundExpr, place) as Call;
-          return Object.freeze({
-            kind: 'InList',
-            arg: eq.args[0] as BoundExpr,
-            list: [eq.args[1] as BoundExpr],
-            negated: op === '<>',
-            type: T.boolean,
-          });
-        }
-        const t = unify([arg, ...list], 'IN', place);
-        if (t.name === 'jsonb') throw undefinedFunction(`= for ${formatType(t)}`, place);
-        return Object.freeze({
-          kind: 'InList',
-          arg: coerce(arg, t, place),
-          list: list.map((x) => coerce(x, t, place)),
-          negated: op === '<>',
-          type: T.boolean,
-        });
+        // PostgreSQL (transformAExprIn): an item that reads a column is compared by its own `=`
+        // (`<>` for NOT IN); the others form one list.
+        const negated = op === '<>';
+        const constants = list.filter((x) => columnsUsed(x).size === 0);
+        const columns = list.filter((x) => columnsUsed(x).size > 0);
+        const parts = [
+          ...(constants.length === 0 ? [] : [inList(arg, constants, negated, place)]),
+          ...columns.map((x) => inList(arg, [x], negated, place)),
+        ];
+        return parts.length === 1 ? (parts[0] as BoundExpr) : negated ? and(parts) : or(parts);
       }
       case 'AEXPR_BETWEEN':
       case 'AEXPR_NOT_BETWEEN': {
@@ -1852,6 +1841,33 @@ function constant(c: A_Const): BoundExpr {
   if (c.sval !== undefined) return literal(c.sval.sval ?? '', T.unknown);
   if (c.bsval !== undefined) return literal(c.bsval.bsval ?? '', T.unknown);
   return literal(null, T.unknown);
+}
+
+/**
+ * `x IN (list)`: one item is `x = y`, by operator resolution rather than a common type
+ * (`0.1::real IN (0.1)` compares as double precision, `IN (0.1, 0.2)` as real); more are
+ * compared in the type common to them and `x`.
+ */
+function inList(arg: BoundExpr, list: readonly BoundExpr[], negated: boolean, place: Place): BoundExpr {
+  if (list.length === 1) {
+    const eq = resolveOperator('=', arg, list[0] as BoundExpr, place) as Call;
+    return Object.freeze({
+      kind: 'InList',
+      arg: eq.args[0] as BoundExpr,
+      list: [eq.args[1] as BoundExpr],
+      negated,
+      type: T.boolean,
+    });
+  }
+  const t = unify([arg, ...list], 'IN', place);
+  if (t.name === 'jsonb') throw undefinedFunction(`= for ${formatType(t)}`, place);
+  return Object.freeze({
+    kind: 'InList',
+    arg: coerce(arg, t, place),
+    list: list.map((x) => coerce(x, t, place)),
+    negated,
+    type: T.boolean,
+  });
 }
 
 function unify(args: readonly BoundExpr[], what: string, place: Place): SqlType {

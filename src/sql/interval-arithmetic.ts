@@ -18,6 +18,17 @@ export function rint(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** 2^63: PostgreSQL keeps an interval's time as an int64 of microseconds. */
+const INT64_BOUND = 2 ** 63;
+
+/**
+ * Whether `x` can be an interval's microseconds: an integer within int64, as PostgreSQL's
+ * FLOAT8_FITS_IN_INT64 asks (beyond 2^53 a double holds it to within its precision).
+ */
+export function fitsIntervalMicros(x: number): boolean {
+  return Number.isInteger(x) && x >= -INT64_BOUND && x < INT64_BOUND;
+}
+
 /** An interval value (−0 fields normalised to 0). */
 function make(months: number, days: number, micros: number): Interval {
   return { months: months + 0, days: days + 0, micros: micros + 0 };
@@ -66,6 +77,6 @@ function scale(monthsF: number, daysF: number, timeF: number): Interval {
   }
   days += Math.trunc(monthRemainderDays);
   const micros = rint(timeF + secRemainder * MICROS_PER_SECOND);
-  if (!Number.isFinite(micros)) throw new SqlError('22008', 'interval out of range');
+  if (!fitsIntervalMicros(micros)) throw new SqlError('22008', 'interval out of range');
   return make(months, days, micros);
 }

@@ -6,6 +6,7 @@
 import { parseArrayText } from './array-literal.ts';
 import { SqlError, SqlState } from './errors.ts';
 import { INT8_MAX, INT8_MIN, int8 } from './int8.ts';
+import { parseJsonb } from './jsonb-value.ts';
 import { tryParseNumeric } from './numeric.ts';
 import type { Interval, SqlType, Value } from './types.ts';
 
@@ -423,11 +424,7 @@ export function parseLiteral(text: string, type: SqlType, typmod?: number): Valu
     case 'interval':
       return parseInterval(text, typmod);
     case 'jsonb':
-      try {
-        return JSON.parse(text) as Value;
-      } catch {
-        return undefined;
-      }
+      return parseJsonb(text);
     case 'bytea':
       try {
         return parseBytea(text);

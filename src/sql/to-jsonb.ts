@@ -3,15 +3,18 @@
  * themselves, arrays element by element, timestamps in ISO 8601, anything else as its text.
  * The evaluator (to_jsonb, jsonb_build_*), the jsonb aggregates and the ad-hoc path use it.
  */
+
+import { jsonOf } from './jsonb-value.ts';
 import { isNumericValue, numericToNumber } from './numeric.ts';
 import type { SqlType, Value } from './types.ts';
 import { formatValue } from './value-text.ts';
 
-/** A SQL value of `type` as JSON (to_jsonb): numbers, booleans and strings as themselves. */
+/** A SQL value of `type` as JSON (to_jsonb): numbers, booleans and strings as themselves, a JSON null as `null`. */
 export function toJson(v: Value, type: SqlType): Value {
   if (v === null) return null;
   switch (type.name) {
     case 'jsonb':
+      return jsonOf(v) as Value;
     case 'boolean':
       return v;
     case 'int2':

@@ -19,6 +19,7 @@
  * | time                             | `number`: microseconds since midnight                      |
  * | interval                         | `Interval` = `{ months, days, micros }`                    |
  * | jsonb                            | parsed JSON value (object, array, string, number, boolean) |
+ * |                                  | or `JSON_NULL`, a JSON null apart from NULL (jsonb-value.ts) |
  * | bytea                            | `Uint8Array`                                               |
  * | arrays                           | JS arrays of the element representation                    |
  *

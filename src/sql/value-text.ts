@@ -5,6 +5,8 @@
  * number or, beyond ±(2^53 − 1), a bigint. The engine, the wire protocol and the ad-hoc
  * path's casts to text all print with it.
  */
+
+import { isJsonNull } from './jsonb-value.ts';
 import {
   civilFromDays,
   MICROS_PER_DAY,
@@ -178,7 +180,7 @@ export function formatInterval(iv: Interval): string {
 
 /** jsonb's output: `{"a": 1, "b": [1, 2]}`, object keys ordered by length, then bytes. */
 export function formatJsonb(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null || isJsonNull(v)) return 'null';
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number') return Number.isFinite(v) ? formatNumeric(numericFromShortest(v)) : 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';

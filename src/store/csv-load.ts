@@ -12,6 +12,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { jsonbText } from '../sql/jsonb-value.ts';
 import { formatNumeric, type Numeric } from '../sql/numeric.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import type { Row } from '../stream/value.ts';
@@ -73,7 +74,7 @@ function csvTypeOf(
     case 'unknown':
       return plain('VARCHAR', (v) => quoted(v as string));
     case 'jsonb':
-      return plain('VARCHAR', (v) => quoted(JSON.stringify(v)));
+      return plain('VARCHAR', (v) => quoted(jsonbText(v)));
     case 'timestamp':
       return { format: integerOf('timestamp'), read: 'BIGINT', select: (c) => `make_timestamp(${c})` };
     case 'timestamptz':

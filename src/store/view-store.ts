@@ -51,14 +51,19 @@
  * |                       |             | exact, value and display scale (a DECIMAL has 38  |
  * |                       |             | digits at one scale per column; a numeric has a   |
  * |                       |             | scale per value, NaN and ±Infinity)               |
- * | float4 / float8       | DOUBLE      | number (float4 too: the engine's value is a double, REAL would round it) |
+ * | float4                | FLOAT       | number (a double the engine keeps rounded to float4, |
+ * |                       |             | so the two hold one value: an ad-hoc query computes in |
+ * |                       |             | float4 where PostgreSQL does; older stores' DOUBLE     |
+ * |                       |             | columns are converted at open, float4-columns.ts)     |
+ * | float8                | DOUBLE      | number                                            |
  * | varchar / text / unknown | VARCHAR  | string                                            |
  * | timestamp             | TIMESTAMP   | µs since 1970 (negative before 1970)              |
  * | timestamptz           | TIMESTAMPTZ | µs since 1970, UTC                                |
  * | date                  | DATE        | days since 1970                                   |
  * | time                  | TIME        | µs since midnight                                 |
  * | interval              | INTERVAL    | `{ months, days, micros }`                        |
- * | jsonb                 | VARCHAR     | parsed JSON (stored as its JSON text)             |
+ * | jsonb                 | VARCHAR     | parsed JSON, stored as its JSON text (a JSON null |
+ * |                       |             | as `null`, apart from SQL NULL: jsonb-value.ts)   |
  * | bytea                 | BLOB        | Uint8Array                                        |
  * | T[]                   | LIST of T   | arrays, recursively                               |
  *
@@ -83,21 +88,22 @@ import {
   type DuckDBTimeValue,
   type DuckDBValue,
   dateValue,
-  intervalValue,
   timestampTZValue,
   timestampValue,
   timeValue,
 } from '@duckdb/node-api';
 import { byName } from '../sql/catalog.ts';
 import { type Int8, int8 } from '../sql/int8.ts';
+import { jsonbText, storedJsonb } from '../sql/jsonb-value.ts';
 import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
 import { isReservedName } from '../sql/reserved-names.ts';
-import type { Interval, SqlType, Value } from '../sql/types.ts';
+import type { SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
 import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from './csv-load.ts';
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { type RawEpoch, RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
+import { convertRealColumns, type StoredColumns } from './real-columns.ts';
 import type { SentAlert } from './sent-alerts.ts';
 import {
   ackSinkQueue,
@@ -350,6 +356,7 @@ export function duckType(t: SqlType): string {
     case 'numeric':
       return 'VARCHAR';
     case 'float4':
+      return 'FLOAT';
     case 'float8':
       return 'DOUBLE';
     case 'varchar':
@@ -416,6 +423,8 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
       a.appendVarchar(formatNumeric(v as Numeric));
       return;
     case 'float4':
+      a.appendFloat(v as number);
+      return;
     case 'float8':
       a.appendDouble(v as number);
       return;
@@ -425,7 +434,7 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
       a.appendVarchar(v as string);
       return;
     case 'jsonb':
-      a.appendVarchar(JSON.stringify(v));
+      a.appendVarchar(jsonbText(v));
       return;
     case 'timestamp':
       a.appendTimestamp(timestampValue(bigint(v as number, 'timestamp')));
@@ -439,11 +448,9 @@ function appendValue(a: DuckDBAppender, col: number, v: Value, t: SqlType): void
     case 'time':
       a.appendTime(timeValue(bigint(v as number, 'time')));
       return;
-    case 'interval': {
-      const i = v as Interval;
-      a.appendInterval(intervalValue(i.months, i.days, bigint(i.micros, 'interval micros')));
+    case 'interval':
+      a.appendInterval(toDuckValue(v, t) as DuckDBIntervalValue);
       return;
-    }
     case 'bytea':
       a.appendBlob(v as Uint8Array);
       return;
@@ -522,7 +529,7 @@ export function fromDuck(v: DuckDBValue, t: SqlType): Value {
       return { months: i.months, days: i.days, micros: Number(i.micros) };
     }
     case 'jsonb':
-      return JSON.parse(v as string) as Value;
+      return storedJsonb(v as string);
     case 'bytea':
       return (v as DuckDBBlobValue).bytes;
     case 'array':
@@ -739,6 +746,7 @@ export class ViewStore {
         };
         store.#views.set(info.name.toLowerCase(), info);
       }
+      await convertRealColumns(conn, store.#storedColumns());
       const last = await conn.runAndReadAll(`SELECT max(epoch) FROM ${EPOCHS}`);
       const epoch = last.getRows()[0]?.[0];
       store.#lastEpoch = epoch === null || epoch === undefined ? undefined : Number(epoch as bigint);
@@ -754,6 +762,23 @@ export class ViewStore {
       );
     }
     return store;
+  }
+
+  /** Every table holding rows of a table, view or source, with their columns. */
+  #storedColumns(): StoredColumns[] {
+    const views = [...this.#views.values()];
+    const columnsOf = (view: string) => this.#views.get(view.toLowerCase())?.columns ?? [];
+    return [
+      ...views.map((v) => ({ table: v.name, columns: v.columns })),
+      ...[...this.#sources.values()].map((s) => ({ table: s.name, columns: s.columns })),
+      ...views
+        .filter((v) => this.#subscribed(v.name).length > 0)
+        .map((v) => ({ table: changeLogTable(v.name), columns: v.columns })),
+      ...[...this.#sinks.values()].map((s) => ({
+        table: sinkQueueTable(s.name),
+        columns: columnsOf(s.view),
+      })),
+    ];
   }
 
   /** A number that changes with every write transaction: what readers see may have changed. */

@@ -14,8 +14,9 @@
  * | date                       | `number`: days since 1970-01-01                            |
  * | interval                   | `Interval` = `{ months, days, micros }`                    |
  * | arrays                     | JS arrays of element values                                |
- * | bytea, jsonb               | `Uint8Array`, parsed JSON (accepted so the front end's     |
- * |                            | values are assignable; compared and keyed, never computed) |
+ * | bytea, jsonb               | `Uint8Array`, parsed JSON or `JSON_NULL` (accepted so the  |
+ * |                            | front end's values are assignable; compared and keyed,     |
+ * |                            | never computed)                                            |
  *
  * A row is `readonly Value[]`. Rows are immutable once created: operators share them.
  */

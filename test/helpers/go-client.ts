@@ -246,9 +246,9 @@ func main() {
 }
 `;
 
-/** Builds the client in `dir`; resolves with its path. */
-export async function buildClient(dir: string): Promise<string> {
-  writeFileSync(join(dir, 'main.go'), MAIN_GO);
+/** Builds the client in `dir` (of `source`, by default MAIN_GO's); resolves with its path. */
+export async function buildClient(dir: string, source = MAIN_GO): Promise<string> {
+  writeFileSync(join(dir, 'main.go'), source);
   const env = {
     ...process.env,
     GO111MODULE: 'off',

@@ -292,6 +292,10 @@ test('--max-text-size: every function and operator that builds a text, an array 
       `SELECT length(regexp_replace(r, 'x', 'yy', 'g')) AS n FROM ${big}`,
       "SELECT length(string_agg(repeat('x', 1000), ',')) AS n FROM generate_series(1, 2000) i",
       'SELECT cardinality(array_agg(i)) AS n FROM generate_series(1, 2000000) i',
+      "SELECT length(jsonb_agg(repeat('x', 1000))::text) AS n FROM generate_series(1, 2000) i",
+      "SELECT length(json_agg(repeat('x', 1000))::text) AS n FROM generate_series(1, 2000) i",
+      "SELECT length(jsonb_object_agg(i, repeat('x', 1000))::text) AS n FROM generate_series(1, 2000) i",
+      "SELECT length(jsonb_agg(repeat('x', 600000)) OVER (ORDER BY i)::text) AS n FROM generate_series(1, 3) i",
       'SELECT cardinality(array_cat(a, a)) AS n FROM (SELECT array_agg(i) AS a FROM generate_series(1, 600000) i) t',
       'SELECT cardinality(a || a) AS n FROM (SELECT array_agg(i) AS a FROM generate_series(1, 600000) i) t',
       // generate_series in a select list, or with a subquery for an argument, is a list in DuckDB.

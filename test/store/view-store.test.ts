@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { toSourceRecord } from '../../src/connectors/generator-source.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { TrafficGenerator } from '../../src/generator/traffic.ts';
+import { JSON_NULL } from '../../src/sql/jsonb-value.ts';
 import { parseNumeric } from '../../src/sql/numeric.ts';
 import { arrayOf, T } from '../../src/sql/types.ts';
 import { type ViewDelta, ViewStore } from '../../src/store/view-store.ts';
@@ -213,7 +214,7 @@ test('values of every type round-trip, and retract exactly', async (t) => {
       2147483647,
       9223372036854775807n,
       parseNumeric('12345678901234567890.123456789012345678901234567890'),
-      0.1,
+      Math.fround(0.1), // a real: the engine keeps it rounded to float4, as the store does
       Number.NaN,
       'it\'s "quoted"; DROP TABLE x; --',
       'ünïcødé 🌊 \u0000\n\t',
@@ -251,7 +252,15 @@ test('values of every type round-trip, and retract exactly', async (t) => {
       [],
       [],
     ],
-    [false, 1, 1, Number.MAX_SAFE_INTEGER, parseNumeric('-Infinity'), ...columns.slice(5).map(() => null)],
+    [
+      false,
+      1,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      parseNumeric('-Infinity'),
+      // a JSON null, which is not SQL NULL
+      ...columns.slice(5).map((c) => (c.type === T.jsonb ? JSON_NULL : null)),
+    ],
     columns.map(() => null),
   ];
   const store = await ViewStore.open(file);

@@ -6,6 +6,7 @@
 
 import { SqlError } from '../../sql/errors.ts';
 import { type Int8, int8 } from '../../sql/int8.ts';
+import { parseJsonb } from '../../sql/jsonb-value.ts';
 import { fromBinaryNumeric, type Numeric, toBinaryNumeric } from '../../sql/numeric.ts';
 import { type Interval, type SqlType, T, type Value } from '../../sql/types.ts';
 import { formatJsonb } from '../../sql/value-text.ts';
@@ -351,12 +352,10 @@ export function decodeBinary(bytes: Buffer, type: SqlType): Value {
     }
     case 'jsonb': {
       if (bytes[0] !== 1) throw badBinary(`unsupported jsonb version number ${bytes[0] ?? 'none'}`);
-      const text = decodeUtf8(bytes.subarray(1));
-      try {
-        return JSON.parse(text) as Value;
-      } catch {
+      const v = parseJsonb(decodeUtf8(bytes.subarray(1)));
+      if (v === undefined)
         throw new SqlError(PgState.invalidTextRepresentation, 'invalid input syntax for type json');
-      }
+      return v;
     }
     case 'array': {
       const c = new BinaryCursor(bytes);

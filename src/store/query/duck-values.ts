@@ -58,6 +58,8 @@ import {
 } from '@duckdb/node-api';
 import { SqlError, SqlState } from '../../sql/errors.ts';
 import { INT8_MAX, INT8_MIN, int8 } from '../../sql/int8.ts';
+import { fitsIntervalMicros } from '../../sql/interval-arithmetic.ts';
+import { jsonbText, storedJsonb } from '../../sql/jsonb-value.ts';
 import {
   formatNumeric,
   isNumericValue,
@@ -170,7 +172,7 @@ export function fromDuckValue(v: DuckDBValue, t: DuckDBType, target: SqlType): V
       return target.name === 'numeric' ? numericFromShortest(v as number) : (v as number);
     case DuckDBTypeId.VARCHAR:
       if (target.name === 'numeric') return parseNumeric(v as string);
-      return target.name === 'jsonb' ? (JSON.parse(v as string) as Value) : (v as string);
+      return target.name === 'jsonb' ? storedJsonb(v as string) : (v as string);
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_S:
     case DuckDBTypeId.TIMESTAMP_MS:
@@ -257,10 +259,11 @@ export function toDuckValue(v: Value, t: SqlType): DuckDBValue {
       return timeValue(integer(v as number, 'time'));
     case 'interval': {
       const i = v as Interval;
-      return intervalValue(i.months, i.days, integer(i.micros, 'interval'));
+      if (!fitsIntervalMicros(i.micros)) throw new SqlError('22008', 'interval out of range');
+      return intervalValue(i.months, i.days, BigInt(i.micros));
     }
     case 'jsonb':
-      return JSON.stringify(v);
+      return jsonbText(v);
     case 'bytea':
       return blobValue(v as Uint8Array);
     case 'array':

@@ -24,6 +24,7 @@ export const renamedFunctions: ReadonlyMap<string, string> = new Map([
   ['lower', 'tw_lower'],
   ['upper', 'tw_upper'],
   ['string_to_array', 'tw_string_to_array'],
+  ['array_to_string', 'tw_array_to_string'],
   ['format_type', 'tw_format_type'],
   ['pg_typeof', 'tw_pg_typeof'],
   ['pg_table_is_visible', 'tw_is_visible'],

@@ -28,6 +28,7 @@ import {
 } from '@duckdb/node-api';
 import { jsonbKernel } from '../../engine/eval/functions/jsonb.ts';
 import { SqlError } from '../../sql/errors.ts';
+import { storedJsonb } from '../../sql/jsonb-value.ts';
 import { toJson } from '../../sql/to-jsonb.ts';
 import { arrayOf, type SqlType, T, type TypeName } from '../../sql/types.ts';
 import { formatJsonb } from '../../sql/value-text.ts';
@@ -82,10 +83,6 @@ export function toJsonbFunction(t: SqlType | undefined): string | undefined {
   return `tw_to_jsonb_${element.name}${'_array'.repeat(depth)}`;
 }
 
-function parse(text: string): Value {
-  return JSON.parse(text) as Value;
-}
-
 function printed(v: Value): string | null {
   return v === null ? null : formatJsonb(v);
 }
@@ -100,10 +97,10 @@ function operatorFunction(op: string): DuckDBScalarFunction {
   if (kernel === undefined) throw new Error(`no kernel for jsonb ${op}`);
   const fn = kernel.fn as (a: Value, b: Value) => Value;
   const jsonRight = op === '@>' || op === '<@' || op === '||';
-  const right = spec.right === TEXT_LIST ? texts : jsonRight ? parse : (s: Value) => s;
+  const right = spec.right === TEXT_LIST ? texts : jsonRight ? storedJsonb : (s: Value) => s;
   const result = op === '#>' || op === '||' ? printed : (v: Value) => v;
   return scalar(spec.fn, [VARCHAR, spec.right], spec.result, (j: string, r: never) =>
-    result(fn(parse(j), right(r))),
+    result(fn(storedJsonb(j), right(r))),
   );
 }
 
@@ -132,13 +129,16 @@ export function jsonbFunctions(): DuckDBScalarFunction[] {
   const typeOf = jsonbKernel('jsonb_typeof', [])?.fn as (v: Value) => Value;
   return [
     ...Object.keys(jsonbOperators).map(operatorFunction),
-    scalar('tw_jsonb_typeof', [VARCHAR], VARCHAR, (j: string) => typeOf(parse(j))),
+    scalar('tw_jsonb_typeof', [VARCHAR], VARCHAR, (j: string) => typeOf(storedJsonb(j))),
+    scalar('tw_jsonb_array', [TEXT_LIST], VARCHAR, (l: DuckDBListValue) =>
+      formatJsonb(l.items.map((v) => (v === null || v === undefined ? null : JSON.parse(v as string)))),
+    ),
     scalar('tw_jsonb_object', [LIST(TEXT_LIST)], VARCHAR, (l: DuckDBListValue) => {
       const out: Record<string, Value> = {};
       for (const pair of l.items) {
         const [k, v] = (pair as DuckDBListValue).items as (string | null)[];
         if (k === null || k === undefined) throw new SqlError('22023', 'field name must not be null');
-        out[k] = v === null || v === undefined ? null : parse(v);
+        out[k] = v === null || v === undefined ? null : JSON.parse(v);
       }
       return formatJsonb(out);
     }),

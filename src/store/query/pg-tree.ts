@@ -59,3 +59,8 @@ export function stringConstant(n: unknown): string | undefined {
   const s = f?.sval as Fields | undefined;
   return s === undefined ? undefined : String(s.sval ?? '');
 }
+
+/** Whether `n` is a bind parameter (`$1`). */
+export function isParam(n: unknown): boolean {
+  return fieldsIf(n, 'ParamRef') !== undefined;
+}

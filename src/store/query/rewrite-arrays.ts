@@ -5,9 +5,12 @@
  * and a NULL list with a list gives the list as in PostgreSQL with `list_concat`), and
  * `x op ANY/ALL (array)`, NULL for a NULL array where DuckDB answers false or true.
  */
+
+import type { SqlType } from '../../sql/types.ts';
+import { duckTypeOfSql } from './duck-values.ts';
 import type { Span } from './extent.ts';
-import { type Fields, stringConstant } from './pg-tree.ts';
-import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { type Fields, isParam, stringConstant } from './pg-tree.ts';
+import { extentOf, operatorAsCall, type RewriteContext, typeParam } from './rewrite-context.ts';
 
 const containment: Readonly<Record<string, string>> = {
   '@>': 'tw_array_contains',
@@ -18,17 +21,23 @@ function isArray(ctx: RewriteContext, n: unknown): boolean {
   return ctx.typeOf(n)?.name === 'array';
 }
 
-/** `l op r` as the call `fn(l, r)`. */
-function asCall(ctx: RewriteContext, f: Fields, fn: string, opSpan: Span): void {
-  ctx.edits.insert(operandExtentOf(ctx, f.lexpr).start, `${fn}(`);
-  ctx.edits.replace(opSpan.start, opSpan.end, ',');
-  ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
+/** A parameter beside an array in `l || r`: an array of its type (PostgreSQL's unknown). */
+function arrayParam(ctx: RewriteContext, f: Fields): { node: unknown; type: SqlType } | undefined {
+  for (const [param, other] of [
+    [f.lexpr, f.rexpr],
+    [f.rexpr, f.lexpr],
+  ]) {
+    const type = ctx.typeOf(other);
+    if (isParam(param) && type?.name === 'array') return { node: param, type };
+  }
+  return undefined;
 }
 
 /** The function `l || r` becomes, when one side is an array. */
 function concatenation(ctx: RewriteContext, f: Fields): string | undefined {
   const [l, r] = [isArray(ctx, f.lexpr), isArray(ctx, f.rexpr)];
   if (l && r) return 'list_concat';
+  if (arrayParam(ctx, f) !== undefined) return 'list_concat';
   // an untyped string beside an array is PostgreSQL's array text, not an element
   if (stringConstant(f.lexpr) !== undefined || stringConstant(f.rexpr) !== undefined) return undefined;
   return l ? 'list_append' : r ? 'list_prepend' : undefined;
@@ -57,6 +66,8 @@ export function rewriteArrayOperator(ctx: RewriteContext, f: Fields, op: string,
         ? concatenation(ctx, f)
         : undefined;
   if (fn === undefined) return false;
-  asCall(ctx, f, fn, opSpan);
+  operatorAsCall(ctx, f, fn, opSpan);
+  const param = op === '||' ? arrayParam(ctx, f) : undefined;
+  if (param !== undefined) typeParam(ctx, param.node, duckTypeOfSql(param.type).toString());
   return true;
 }

@@ -6,6 +6,7 @@ import { SqlError, SqlState } from '../../sql/errors.ts';
 import type { SqlType } from '../../sql/types.ts';
 import type { Edits } from './edits.ts';
 import type { Extents, Span } from './extent.ts';
+import type { Fields } from './pg-tree.ts';
 
 export interface RewriteContext {
   /** The query text (up to its last token). */
@@ -43,4 +44,20 @@ export function operandExtentOf(ctx: RewriteContext, n: unknown): Span {
       return span;
     span = { start: open.start, end: close.end };
   }
+}
+
+/** `l op r` (an A_Expr's fields, its operator at `opSpan`) as the call `fn(l, r)`. */
+export function operatorAsCall(ctx: RewriteContext, f: Fields, fn: string, opSpan: Span): void {
+  ctx.edits.insert(operandExtentOf(ctx, f.lexpr).start, `${fn}(`);
+  ctx.edits.replace(opSpan.start, opSpan.end, ',');
+  ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
+}
+
+/**
+ * Gives the bind parameter `n` the DuckDB type `duck` where PostgreSQL infers it and DuckDB
+ * cannot: DuckDB's Describe of a query with an untyped parameter finds no columns.
+ */
+export function typeParam(ctx: RewriteContext, n: unknown, duck: string): void {
+  const span = ctx.extents.of(n);
+  if (span !== undefined) ctx.edits.wrap(span.start, span.end, 'CAST(', ` AS ${duck})`);
 }

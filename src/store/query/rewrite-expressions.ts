@@ -4,19 +4,32 @@
  * a select list, a set in PostgreSQL and a list in DuckDB, and its string-constant bounds),
  * casts (type-names.ts; `'{a,b}'::text[]`), numerics first of all (rewrite-numeric.ts),
  * `~ ~* !~ !~*` (DuckDB's `~` is a full match), LIKE/ILIKE (PostgreSQL's default escape is
- * `\`), `/` and `%` (a zero divisor is an error), `OPERATOR(pg_catalog.op)`,
- * `current_user` and friends, `COLLATE` (DuckDB has no `pg_catalog.default`).
+ * `\`), `/` and `%` (a zero divisor is an error), interval arithmetic (rewrite-intervals.ts),
+ * `OPERATOR(pg_catalog.op)`, `current_user` and friends, `COLLATE` (DuckDB has no
+ * `pg_catalog.default`).
  */
 import { SqlError, undefinedFunction } from '../../sql/errors.ts';
 import type { Token } from '../../sql/tokens.ts';
+import type { SqlType } from '../../sql/types.ts';
 import { quoteIdent } from '../view-store.ts';
 import type { Span } from './extent.ts';
 import { renamedFunctions, SERIES_LIST, SQL_SYNTAX } from './function-names.ts';
-import { asNode, type Fields, fieldsIf, list, locationOf, namesOf, stringConstant } from './pg-tree.ts';
+import {
+  asNode,
+  type Fields,
+  fieldsIf,
+  isParam,
+  list,
+  locationOf,
+  namesOf,
+  stringConstant,
+} from './pg-tree.ts';
 import { rewriteArrayOperator } from './rewrite-arrays.ts';
-import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
-import { rewriteJsonbAggregate, rewriteJsonbOperator } from './rewrite-jsonb.ts';
+import { extentOf, operandExtentOf, type RewriteContext, typeParam } from './rewrite-context.ts';
+import { rewriteIntervalAggregate, rewriteIntervalOperator } from './rewrite-intervals.ts';
+import { rewriteJsonbAggregate, rewriteJsonbBuild, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
+import { rewriteRealOperands, rewriteRealSum } from './rewrite-reals.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
 import { textCastOf } from './text-casts.ts';
 import { castTarget } from './type-names.ts';
@@ -41,6 +54,10 @@ const BUILDERS = new Set([
   'array_to_string',
   'string_agg',
   'array_agg',
+  'jsonb_agg',
+  'json_agg',
+  'jsonb_object_agg',
+  'json_object_agg',
   'array_cat',
   'array_append',
   'array_prepend',
@@ -93,6 +110,7 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   if (name === 'date_part') fractionalField(ctx, f);
   if (name === 'concat' || name === 'concat_ws')
     printedArguments(ctx, list(f.args).slice(name === 'concat' ? 0 : 1));
+  if (name === 'array_to_string') printedElements(ctx, list(f.args)[0]);
   if (name === 'generate_series') seriesLiterals(ctx, f);
   if (
     name === 'round' &&
@@ -124,11 +142,24 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
     ctx.edits.replace(written.start, written.end, name === 'first_value' ? 'first' : 'last');
     return;
   }
-  if (rewriteJsonbAggregate(ctx, f, name, written)) return;
+  if (
+    rewriteJsonbAggregate(ctx, f, name, written) ||
+    rewriteJsonbBuild(ctx, f, name, written) ||
+    rewriteIntervalAggregate(ctx, f, name, written) ||
+    rewriteRealSum(ctx, f, name)
+  )
+    return;
   const renamed = renamedFunctions.get(name);
   if (renamed !== undefined && f.funcformat !== SQL_SYNTAX)
     ctx.edits.replace(written.start, written.end, renamed);
   else if (names.length > 1) ctx.edits.replace(written.start, written.end, quoteIdent(name));
+}
+
+/** What a value of `t` is put between to read as PostgreSQL prints it, where DuckDB's text differs. */
+function printedAs(t: SqlType | undefined): readonly [open: string, close: string] | undefined {
+  if (t?.name === 'boolean') return ['CASE (', ") WHEN true THEN 't' WHEN false THEN 'f' END"];
+  const fn = textCastOf(t);
+  return fn === undefined ? undefined : [`${fn}(`, ')'];
 }
 
 /** Arguments `concat` reads as PostgreSQL prints them (`t`, `Infinity`, a numeric's own scale). */
@@ -138,12 +169,23 @@ function printedArguments(ctx: RewriteContext, args: readonly unknown[]): void {
     const t = ctx.typeOf(a);
     if (node === undefined || t === undefined) continue;
     if (t.name === 'numeric') ctx.numericText.add(node.fields);
+    const printed = printedAs(t);
     const span = extentOf(ctx, a);
-    if (t.name === 'boolean')
-      ctx.edits.wrap(span.start, span.end, 'CASE (', ") WHEN true THEN 't' WHEN false THEN 'f' END");
-    const fn = textCastOf(t);
-    if (fn !== undefined) ctx.edits.wrap(span.start, span.end, `${fn}(`, ')');
+    if (printed !== undefined) ctx.edits.wrap(span.start, span.end, ...printed);
   }
+}
+
+/** An array whose elements `array_to_string` joins as PostgreSQL prints them. */
+function printedElements(ctx: RewriteContext, a: unknown): void {
+  const printed = printedAs(ctx.typeOf(a)?.element);
+  if (printed === undefined) return;
+  const span = extentOf(ctx, a);
+  ctx.edits.wrap(
+    span.start,
+    span.end,
+    'list_transform(',
+    `, lambda __tw_e: ${printed[0]}__tw_e${printed[1]})`,
+  );
 }
 
 /**
@@ -191,6 +233,7 @@ function operator(ctx: RewriteContext, f: Fields): void {
       : opToken.upper === 'OPERATOR'
         ? { start: opToken.start, end: (ts[ctx.extents.matching(i + 1)] as Token).end }
         : { start: opToken.start, end: opToken.end };
+  rewriteRealOperands(ctx, f, op);
   const regex = f.kind === 'AEXPR_OP' ? regexOperators[op] : undefined;
   if (regex !== undefined && f.lexpr !== undefined && opSpan !== undefined) {
     const l = operandExtentOf(ctx, f.lexpr);
@@ -211,20 +254,15 @@ function operator(ctx: RewriteContext, f: Fields): void {
     // fails; whatever the operator becomes for arrays and jsonb below.
     const span = extentOf(ctx, { A_Expr: f });
     ctx.edits.wrap(span.start, span.end, 'tw_checked_length(', ')');
+    concatenatedParams(ctx, f);
   }
   if (f.kind === 'AEXPR_OP' && opSpan !== undefined && rewriteJsonbOperator(ctx, f, op, opSpan)) return;
   if (opSpan !== undefined && rewriteArrayOperator(ctx, f, op, opSpan)) return;
+  if (opSpan !== undefined && rewriteIntervalOperator(ctx, f, op, opSpan)) return;
   if (f.kind === 'AEXPR_OP' && (op === '/' || op === '%') && f.lexpr !== undefined && opSpan !== undefined) {
     // PostgreSQL fails on a zero divisor where DuckDB gives NULL.
     const r = extentOf(ctx, f.rexpr);
     ctx.edits.wrap(r.start, r.end, 'tw_nonzero(', ')');
-    if (op === '/' && isInterval(ctx, f.lexpr)) {
-      // DuckDB's integer division (`//`, see session-setup.ts) has no interval form.
-      const l = operandExtentOf(ctx, f.lexpr);
-      ctx.edits.insert(l.start, 'tw_interval_div(');
-      ctx.edits.replace(opSpan.start, opSpan.end, ',');
-      ctx.edits.insertClose(operandExtentOf(ctx, f.rexpr).end, ')');
-    }
     return;
   }
   if ((f.kind === 'AEXPR_LIKE' || f.kind === 'AEXPR_ILIKE') && !isLikeEscape(f.rexpr)) {
@@ -233,6 +271,20 @@ function operator(ctx: RewriteContext, f: Fields): void {
     return;
   }
   if (opToken?.upper === 'OPERATOR' && opSpan !== undefined) ctx.edits.replace(opSpan.start, opSpan.end, op);
+}
+
+/**
+ * `$n || x` and `x || $n`: beside anything but an array or a jsonb (whose rewrites type it),
+ * PostgreSQL's unknown parameter is text.
+ */
+function concatenatedParams(ctx: RewriteContext, f: Fields): void {
+  for (const [param, other] of [
+    [f.lexpr, f.rexpr],
+    [f.rexpr, f.lexpr],
+  ]) {
+    const t = ctx.typeOf(other)?.name;
+    if (isParam(param) && t !== 'array' && t !== 'jsonb') typeParam(ctx, param, 'VARCHAR');
+  }
 }
 
 function isBytea(ctx: RewriteContext, n: unknown): boolean {
@@ -292,21 +344,6 @@ function textCast(ctx: RewriteContext, f: Fields, names: readonly string[]): boo
     return typeof n === 'number' ? `left(${text}, ${n})` : text;
   });
   return true;
-}
-
-/** Whether an expression is an interval in PostgreSQL, as far as its form or the inference tells. */
-function isInterval(ctx: RewriteContext, n: unknown): boolean {
-  if (ctx.typeOf(n)?.name === 'interval') return true;
-  const node = asNode(n);
-  if (node?.kind === 'TypeCast') {
-    const names = namesOf((node.fields.typeName as Fields | undefined)?.names) ?? [];
-    return names[names.length - 1] === 'interval';
-  }
-  if (node?.kind === 'ColumnRef') {
-    const names = namesOf(node.fields.fields) ?? [];
-    return ctx.columnTypes.get(names[names.length - 1] ?? '')?.name === 'interval';
-  }
-  return false;
 }
 
 /** Whether an expression is a float in PostgreSQL (round() then rounds half to even). */

@@ -4,14 +4,15 @@
  * jsonb-functions.ts (`j #>> '{a,b}'` → `tw_jsonb_path_text(j, tw_array_text('{a,b}'))`), and
  * the aggregates jsonb_agg/json_agg and jsonb_object_agg/json_object_agg become DuckDB's
  * `list` of the values converted to jsonb, ORDER BY, DISTINCT and FILTER kept:
- * `jsonb_agg(x ORDER BY y)` → `tw_to_jsonb_int4_array(list(x ORDER BY y))`.
+ * `jsonb_agg(x ORDER BY y)` → `tw_to_jsonb_int4_array(list(x ORDER BY y))`. DuckDB's own `->` and `->>`
+ * are kept, in parentheses (they bind looser there than `IS NULL`).
  */
 
 import { arrayOf } from '../../sql/types.ts';
 import type { Span } from './extent.ts';
 import { jsonbOperators, toJsonbFunction } from './jsonb-functions.ts';
-import { type Fields, list, stringConstant } from './pg-tree.ts';
-import { extentOf, operandExtentOf, type RewriteContext } from './rewrite-context.ts';
+import { type Fields, isParam, list, stringConstant } from './pg-tree.ts';
+import { extentOf, operatorAsCall, type RewriteContext } from './rewrite-context.ts';
 import { textCastOf } from './text-casts.ts';
 
 const arrays = new Set(['jsonb_agg', 'json_agg']);
@@ -24,20 +25,22 @@ export function isJsonbAggregate(name: string): boolean {
 
 /** `l op r` with a jsonb `l`: true when rewritten. */
 export function rewriteJsonbOperator(ctx: RewriteContext, f: Fields, op: string, opSpan: Span): boolean {
+  const jsonb = (n: unknown) => ctx.typeOf(n)?.name === 'jsonb';
+  if ((op === '->' || op === '->>') && jsonb(f.lexpr)) {
+    // DuckDB's own, but binding looser than IS NULL: `j -> 'k' IS NULL` would be `j -> ('k' IS NULL)`
+    const whole = extentOf(ctx, { A_Expr: f });
+    ctx.edits.wrap(whole.start, whole.end, '(', ')');
+    return true;
+  }
   const spec = jsonbOperators[op];
   if (spec === undefined || f.lexpr === undefined) return false;
-  const jsonb = (n: unknown) => ctx.typeOf(n)?.name === 'jsonb';
-  // a string constant on the left of @>, <@ or || is a jsonb when the right is (PostgreSQL's unknown)
-  const constantLeft = stringConstant(f.lexpr) !== undefined && (op === '@>' || op === '<@' || op === '||');
+  // a string constant or a parameter (PostgreSQL's unknown) beside a jsonb is a jsonb
+  const untyped = (n: unknown) => stringConstant(n) !== undefined || isParam(n);
+  const constantLeft = untyped(f.lexpr) && (op === '@>' || op === '<@' || op === '||');
   if (!jsonb(f.lexpr) && !(constantLeft && jsonb(f.rexpr))) return false;
   // jsonb || text is text's concatenation in PostgreSQL
-  if (op === '||' && ctx.typeOf(f.rexpr)?.name !== 'jsonb' && stringConstant(f.rexpr) === undefined)
-    return false;
-  const l = operandExtentOf(ctx, f.lexpr);
-  const r = operandExtentOf(ctx, f.rexpr);
-  ctx.edits.insert(l.start, `${spec.fn}(`);
-  ctx.edits.replace(opSpan.start, opSpan.end, ',');
-  ctx.edits.insertClose(r.end, ')');
+  if (op === '||' && ctx.typeOf(f.rexpr)?.name !== 'jsonb' && !untyped(f.rexpr)) return false;
+  operatorAsCall(ctx, f, spec.fn, opSpan);
   if (stringConstant(f.rexpr) !== undefined && (op === '#>' || op === '#>>' || op === '?|' || op === '?&')) {
     // PostgreSQL's array text ('{a,b}') as a list
     const text = extentOf(ctx, f.rexpr);
@@ -73,6 +76,51 @@ export function rewriteJsonbAggregate(ctx: RewriteContext, f: Fields, name: stri
   // before the value's conversion: `[k, f(v)]`
   ctx.edits.insertClose(extentOf(ctx, value).end, ']');
   wrapConverted(ctx, extentOf(ctx, value), toJsonbFunction(valueType));
+  return true;
+}
+
+/**
+ * to_jsonb(x), jsonb_build_array(…) and jsonb_build_object(…) (json_ forms alike), whose name
+ * is written at `written`: each value converted as to_jsonb converts it, then put together —
+ * `jsonb_build_object('a', x)` → `tw_jsonb_object([[CAST('a' AS VARCHAR), tw_to_jsonb_int4(x)]])`.
+ * True when rewritten.
+ */
+export function rewriteJsonbBuild(ctx: RewriteContext, f: Fields, name: string, written: Span): boolean {
+  const args = list(f.args);
+  const whole = extentOf(ctx, { FuncCall: f });
+  const convert = (n: unknown) => wrapConverted(ctx, extentOf(ctx, n), toJsonbFunction(ctx.typeOf(n)));
+  if (name === 'to_jsonb' || name === 'to_json') {
+    if (args.length !== 1) return false;
+    ctx.edits.replace(written.start, written.end, '');
+    convert(args[0]);
+    return true;
+  }
+  const array = name === 'jsonb_build_array' || name === 'json_build_array';
+  const object = name === 'jsonb_build_object' || name === 'json_build_object';
+  if (!(array || object) || (object && args.length % 2 !== 0)) return false;
+  if (args.length === 0) {
+    ctx.edits.replace(whole.start, whole.end, array ? "'[]'" : "'{}'");
+    return true;
+  }
+  ctx.edits.replace(written.start, written.end, array ? 'tw_jsonb_array' : 'tw_jsonb_object');
+  ctx.edits.insert(extentOf(ctx, args[0]).start, '[');
+  ctx.edits.insertClose(extentOf(ctx, args[args.length - 1]).end, ']');
+  args.forEach((n, i) => {
+    if (array || i % 2 === 1) {
+      // the pair's `]` before the value's conversion: `[k, f(v)]`
+      if (object) ctx.edits.insertClose(extentOf(ctx, n).end, ']');
+      convert(n);
+      return;
+    }
+    const k = extentOf(ctx, n);
+    const text = textCastOf(ctx.typeOf(n));
+    ctx.edits.wrap(
+      k.start,
+      k.end,
+      text === undefined ? '[CAST(' : `[${text}(`,
+      text === undefined ? ' AS VARCHAR)' : ')',
+    );
+  });
   return true;
 }
 

@@ -27,6 +27,7 @@ import { findCatalogRelation } from './catalog-relations.ts';
 import { catalogTableSql, typeNamesTable } from './catalog-tables.ts';
 import { fromDuckValue } from './duck-values.ts';
 import { parseArrayText, parseIdentifier, quoteIdentifier } from './identifiers.ts';
+import { intervalFunctions } from './interval-functions.ts';
 import { jsonbFunctions } from './jsonb-functions.ts';
 import { numericFunctions, numericMacros } from './numeric-functions.ts';
 import type { CatalogSchema } from './rewrite.ts';
@@ -127,6 +128,8 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     );
   };
   const def = (signature: string, body: string) => `CREATE OR REPLACE TEMP MACRO ${signature} AS ${body}`;
+  const joined = (list: string) =>
+    `CASE WHEN a IS NULL OR d IS NULL THEN NULL ELSE coalesce(array_to_string(${list}, d), '') END`;
   const constant = (name: string, value: string) => def(`${name}()`, value);
   const anyArity = (name: string, value: string) =>
     `CREATE OR REPLACE TEMP MACRO ${name}() AS ${value}, (a) AS ${value}, (a, b) AS ${value}, (a, b, c) AS ${value}, (a, b, c, d) AS ${value}`;
@@ -160,6 +163,11 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     // The cast types a bind parameter given for `s`: without it a query's Describe finds no columns.
     def('tw_lower(s)', caseMapped('lower')),
     def('tw_upper(s)', caseMapped('upper')),
+    // NULL elements left out, or written as the third argument; an array of no text joins to ''
+    def(
+      'tw_array_to_string(a, d)',
+      `${joined('a')}, (a, d, n) AS ${joined('list_transform(a, lambda __tw_x: coalesce(CAST(__tw_x AS VARCHAR), n))')}`,
+    ),
     def(
       'tw_string_to_array(s, d)',
       `CASE WHEN s = '' THEN CAST([] AS VARCHAR[]) ELSE string_split(s, d) END`,
@@ -203,10 +211,6 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     constant('tw_backend_pid', `CAST(${backendPid} AS INTEGER)`),
     constant('tw_start_time', `CAST(${sqlString(startedAt)} AS TIMESTAMPTZ)`),
     def('tw_to_char(x, f)', 'tw_to_char_timestamp(CAST(x AS TIMESTAMP), f)'),
-    def(
-      'tw_interval_div(a, b)',
-      "to_microseconds(CAST(round(epoch_us(TIMESTAMP '1970-01-01' + a) / CAST(b AS DOUBLE)) AS BIGINT))",
-    ),
     def(
       'tw_repeat(s, n)',
       `CASE WHEN n > 0 AND CAST(strlen(s) AS DOUBLE) * n > ${built} THEN ${tooLarge} ELSE repeat(s, n) END`,
@@ -324,6 +328,7 @@ function scalarFunctions(): DuckDBScalarFunction[] {
     ),
     ...numericFunctions(),
     ...jsonbFunctions(),
+    ...intervalFunctions(),
   ];
 }
 

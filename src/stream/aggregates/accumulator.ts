@@ -29,7 +29,13 @@ import { MaxAccumulator, MinAccumulator, SortedValuesAccumulator } from './min-m
 import { ModeAccumulator } from './mode.ts';
 import { PercentileContAccumulator, PercentileDiscAccumulator } from './percentile.ts';
 import type { SortedMultiset } from './sorted-multiset.ts';
-import { AvgAccumulator, DecimalAvgAccumulator, DecimalSumAccumulator, SumAccumulator } from './sum.ts';
+import {
+  AvgAccumulator,
+  DecimalAvgAccumulator,
+  DecimalSumAccumulator,
+  RealSumAccumulator,
+  SumAccumulator,
+} from './sum.ts';
 import { NumericVarianceAccumulator, VarianceAccumulator } from './variance.ts';
 
 export interface Accumulator {
@@ -89,6 +95,8 @@ export interface AggregateCall {
    * numeric otherwise; absent: double precision (float arguments).
    */
   readonly exact?: 'int8' | 'numeric';
+  /** sum of reals: a real, its result rounded to float4 once per read (not per row). */
+  readonly real?: boolean;
 }
 
 /**
@@ -139,7 +147,8 @@ function createPlain(call: AggregateCall, shared: SortedMultiset | undefined): A
     case 'count':
       return call.arg === undefined ? new CountStarAccumulator() : new CountAccumulator();
     case 'sum':
-      return call.exact === undefined ? new SumAccumulator() : new DecimalSumAccumulator(call.exact);
+      if (call.exact !== undefined) return new DecimalSumAccumulator(call.exact);
+      return call.real === true ? new RealSumAccumulator() : new SumAccumulator();
     case 'avg':
       return call.exact === undefined ? new AvgAccumulator() : new DecimalAvgAccumulator();
     case 'min':

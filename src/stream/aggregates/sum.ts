@@ -128,6 +128,14 @@ export class SumAccumulator implements Accumulator {
   }
 }
 
+/** sum(real): a real, as PostgreSQL's is. */
+export class RealSumAccumulator extends SumAccumulator {
+  override result(): Value {
+    const sum = super.result();
+    return typeof sum === 'number' ? Math.fround(sum) : sum;
+  }
+}
+
 /** avg(x): the sum over the count; for intervals PostgreSQL's interval division. */
 export class AvgAccumulator extends SumAccumulator {
   override result(): Value {

@@ -116,6 +116,11 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
   expect("SELECT (a || 'x') ~ b", "SELECT (regexp_matches((tw_checked_length(a || 'x')) , b))");
   // What builds a long value is checked against the limit of a built value (54000).
   expect("SELECT a || b || 'x'", "SELECT tw_checked_length(tw_checked_length(a || b) || 'x')");
+  // a parameter beside text is text, as PostgreSQL types it (DuckDB could not, at Describe)
+  expect(
+    "SELECT $1 || 'x' || $2",
+    "SELECT tw_checked_length(tw_checked_length(CAST($1 AS VARCHAR) || 'x') || CAST($2 AS VARCHAR))",
+  );
   expect(
     "SELECT string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0), concat(a, b)",
     "SELECT tw_checked_length(string_agg(a, ',' ORDER BY b) FILTER (WHERE b > 0)), tw_checked_length(concat(a, b))",
@@ -125,7 +130,13 @@ test('operators, casts and functions become their DuckDB equivalents', () => {
     'SELECT array_agg(a) OVER w FROM v WINDOW w AS (ORDER BY a)',
     `SELECT tw_checked_length(array_agg(a) OVER w) FROM ${V} AS "v" WINDOW w AS (ORDER BY a)`,
   );
-  expect("SELECT (INTERVAL '1 day') / 2", "SELECT tw_interval_div((INTERVAL '1 day') , tw_nonzero(2))");
+  // interval arithmetic as PostgreSQL's (interval-functions.ts)
+  expect("SELECT (INTERVAL '1 day') / 2", "SELECT tw_interval_div((INTERVAL '1 day') , 2)");
+  expect("SELECT 2 * INTERVAL '1 day'", "SELECT tw_mul_interval(2 , INTERVAL '1 day')");
+  expect(
+    "SELECT avg(INTERVAL '1 day') FILTER (WHERE b > 0)",
+    "SELECT tw_interval_avg(list(INTERVAL '1 day') FILTER (WHERE b > 0))",
+  );
   expect('SELECT round(x::float8)', 'SELECT round_even(x::float8, 0)');
   // numeric is carried as its text (rewrite-numeric.ts); x's type unknown here
   expect(

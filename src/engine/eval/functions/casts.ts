@@ -10,6 +10,7 @@
  * exact over its whole range (src/sql/int8.ts), numeric exact (src/sql/numeric.ts).
  */
 import { type Int8, int8, int8OfNumber } from '../../../sql/int8.ts';
+import { jsonOf, parseJsonb } from '../../../sql/jsonb-value.ts';
 import { parseBytea, parseInterval } from '../../../sql/literals.ts';
 import {
   applyTypmod,
@@ -291,12 +292,10 @@ export function parseIntervalText(text: string): Value {
   return iv;
 }
 
-function parseJsonb(text: string): Value {
-  try {
-    return JSON.parse(text) as Value;
-  } catch {
-    throw invalidInput('json', text);
-  }
+function parseJsonbText(text: string): Value {
+  const v = parseJsonb(text);
+  if (v === undefined) throw invalidInput('json', text);
+  return v;
 }
 
 /** text → `to`. */
@@ -331,7 +330,7 @@ export function fromText(to: SqlType): Fn {
     case 'interval':
       return (v) => parseIntervalText(v as string);
     case 'jsonb':
-      return (v) => parseJsonb(v as string);
+      return (v) => parseJsonbText(v as string);
     case 'bytea':
       return (v) => parseBytea(v as string);
     case 'array':
@@ -399,8 +398,10 @@ function numericToFloat(f4: boolean): Fn {
 
 function fromJsonb(to: SqlType): Fn {
   const label = formatType(to);
-  const kind = (j: unknown): string =>
-    j === null ? 'null' : Array.isArray(j) ? 'array' : typeof j === 'object' ? 'object' : typeof j;
+  const kind = (v: Value): string => {
+    const j = jsonOf(v);
+    return j === null ? 'null' : Array.isArray(j) ? 'array' : typeof j === 'object' ? 'object' : typeof j;
+  };
   if (to.name === 'boolean')
     return (v) => {
       if (typeof v !== 'boolean') throw invalidParameter(`cannot cast jsonb ${kind(v)} to type ${label}`);

@@ -6,6 +6,7 @@
  * `?` asks for an object key or a string element of an array.
  */
 
+import { jsonbOf, jsonOf } from '../../../sql/jsonb-value.ts';
 import { checkBuiltLength } from '../../../sql/limits.ts';
 import { toJson } from '../../../sql/to-jsonb.ts';
 import type { SqlType, Value } from '../../../sql/types.ts';
@@ -35,11 +36,6 @@ function path(v: Json, keys: readonly Value[]): Json {
     cur = step(cur, k as string);
   }
   return cur;
-}
-
-/** A found value as jsonb (NULL when not found). */
-function asJsonb(v: Json): Value {
-  return v === undefined ? null : (v as Value);
 }
 
 /** A found value as text: a string unquoted, anything else in jsonb's text form. */
@@ -113,48 +109,57 @@ function notArray(): never {
   throw Object.assign(new Error('cannot get array length of a non-array'), { sqlstate: '22023' });
 }
 
+/**
+ * The kernel of `fn`. Its jsonb arguments are jsonb values (a JSON null standing alone is
+ * `JSON_NULL`, jsonb-value.ts), which it reads as JSON (`jsonOf`); what it makes of JSON is a
+ * jsonb value again (`jsonbOf`).
+ */
 export function jsonbKernel(fn: string, types: readonly SqlType[]): Kernel | undefined {
   switch (fn) {
     case 'jsonb ->':
-      return strict((v: Json, k: string | number) => asJsonb(step(v, k)));
+      return strict((v: Value, k: string | number) => jsonbOf(step(jsonOf(v), k)));
     case 'jsonb ->>':
-      return strict((v: Json, k: string | number) => asText(step(v, k)));
+      return strict((v: Value, k: string | number) => asText(step(jsonOf(v), k)));
     case 'jsonb #>':
-      return strict((v: Json, p: readonly Value[]) => asJsonb(path(v, p)));
+      return strict((v: Value, p: readonly Value[]) => jsonbOf(path(jsonOf(v), p)));
     case 'jsonb #>>':
-      return strict((v: Json, p: readonly Value[]) => asText(path(v, p)));
+      return strict((v: Value, p: readonly Value[]) => asText(path(jsonOf(v), p)));
     case 'jsonb @>':
-      return strict((a: Json, b: Json) => contains(a, b));
+      return strict((a: Value, b: Value) => contains(jsonOf(a), jsonOf(b)));
     case 'jsonb <@':
-      return strict((a: Json, b: Json) => contains(b, a));
+      return strict((a: Value, b: Value) => contains(jsonOf(b), jsonOf(a)));
     case 'jsonb ?':
-      return strict((v: Json, k: string) => hasKey(v, k));
+      return strict((v: Value, k: string) => hasKey(jsonOf(v), k));
     case 'jsonb ?|':
-      return strict((v: Json, ks: readonly Value[]) => ks.some((k) => k !== null && hasKey(v, k as string)));
+      return strict((v: Value, ks: readonly Value[]) =>
+        ks.some((k) => k !== null && hasKey(jsonOf(v), k as string)),
+      );
     case 'jsonb ?&':
-      return strict((v: Json, ks: readonly Value[]) => ks.every((k) => k !== null && hasKey(v, k as string)));
+      return strict((v: Value, ks: readonly Value[]) =>
+        ks.every((k) => k !== null && hasKey(jsonOf(v), k as string)),
+      );
     case 'jsonb ||':
-      return strict((a: Json, b: Json) => concat(a, b) as Value);
+      return strict((a: Value, b: Value) => jsonbOf(concat(jsonOf(a), jsonOf(b))));
     case 'jsonb_typeof':
-      return strict((v: Json) => typeOf(v));
+      return strict((v: Value) => typeOf(jsonOf(v)));
     case 'jsonb_array_length':
-      return strict((v: Json) => (Array.isArray(v) ? v.length : notArray()));
+      return strict((v: Value) => (Array.isArray(v) ? v.length : notArray()));
     case 'jsonb_strip_nulls':
-      return strict((v: Json) => stripNulls(v) as Value);
+      return strict((v: Value) => jsonbOf(stripNulls(jsonOf(v))));
     case 'jsonb_extract_path':
     case 'jsonb_extract_path_text': {
       const text = fn.endsWith('_text');
       return variadic(([v, ...keys]) => {
         if (v === null || v === undefined) return null;
-        const found = path(v, keys);
-        return text ? asText(found) : asJsonb(found);
+        const found = path(jsonOf(v), keys);
+        return text ? asText(found) : jsonbOf(found);
       });
     }
     case 'to_jsonb': {
       const t = types[0];
       return t === undefined
         ? undefined
-        : variadic(([v]) => (v === null ? null : (toJson(v as Value, t) as Value)));
+        : variadic(([v]) => (v === null ? null : jsonbOf(toJson(v as Value, t))));
     }
     case 'jsonb_build_object':
       return variadic((args) => {
