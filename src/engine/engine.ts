@@ -80,9 +80,10 @@ import type {
 } from '../sql/statement.ts';
 import type { Token } from '../sql/tokens.ts';
 import { category, formatType, lookupType, type SqlType, T } from '../sql/types.ts';
+import { alignOperators } from '../stream/align-operators.ts';
 import { type Chunk, chunk, type WeightedRow } from '../stream/chunk.ts';
 import { Dataflow, type StateRecord } from '../stream/graph.ts';
-import type { Operator, OperatorStats } from '../stream/operator.ts';
+import { confined, type Operator, type OperatorStats } from '../stream/operator.ts';
 import { EmitOnWindowClose } from '../stream/operators/emit-on-window-close.ts';
 import { Expire } from '../stream/operators/expire.ts';
 import { Materialize } from '../stream/operators/materialize.ts';
@@ -432,6 +433,9 @@ export class Engine implements Catalog {
   /** Table writes reported to the listeners (logged) whose rows have not reached the dataflow yet. */
   readonly #unapplied: { readonly rel: Relation; readonly write: TableWrite }[] = [];
   #uid = 0;
+  #epochMs = 0;
+  /** Views whose operators started empty at `restore` (see `staleViews`). */
+  readonly #stale = new Set<string>();
 
   constructor(options: EngineOptions = {}) {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
@@ -446,6 +450,7 @@ export class Engine implements Catalog {
 
   /** Ends an epoch every `ms` from now on (0: only on FLUSH); the epoch under way ends on the new beat. */
   setEpochMs(ms: number): void {
+    this.#epochMs = ms;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     if (ms > 0) {
@@ -634,7 +639,7 @@ export class Engine implements Catalog {
     } finally {
       this.#restoring = false;
     }
-    this.#graph.restore(cp.dataflow, stateRecords);
+    this.#restoreOperators(cp.dataflow, stateRecords);
     for (const r of this.#relations.values()) {
       if (r.store?.external === true) {
         if (load === undefined) throw new Error(`restore: no way to load the contents of ${r.name}`);
@@ -645,6 +650,174 @@ export class Engine implements Catalog {
       if (r.eventTime !== undefined && s !== undefined) r.eventTime.restore(s, this.#now());
       if (r.pkIndex !== undefined)
         for (const e of committed(r)) r.pkIndex.set(rowKey(r.primaryKey.map((i) => e.row[i] ?? null)), e.row);
+    }
+  }
+
+  /**
+   * The operators' states of a checkpoint, into the dataflow the catalog built now. Where this
+   * code builds a view's operators otherwise than the code that saved them did (or a state no
+   * longer fits), the view's operators start empty and the view is stale: `replaceViews` builds
+   * it again from retained input. Tables and sources keep nothing there (their rows are loaded).
+   */
+  #restoreOperators(
+    dataflow: unknown,
+    records: ReadonlyMap<number, readonly StateRecord[]> | undefined,
+  ): void {
+    try {
+      this.#graph.restore(dataflow, records);
+      return;
+    } catch (e) {
+      if (!Array.isArray(dataflow)) throw e;
+    }
+    const saved = dataflow.slice(1).map((cp) => String((cp as { name?: unknown } | undefined)?.name));
+    const inputs = new Set(
+      [...this.#relations.values()].filter((r) => r.sourceName !== undefined).map((r) => r.name),
+    );
+    const alignment = alignOperators(
+      saved,
+      this.#graph.operators.map((op) => op.name),
+      inputs,
+    );
+    const empty = this.#graph.restoreAligned(dataflow, records, alignment.from);
+    for (const name of [...alignment.unmatched, ...empty.map((i) => alignment.owner[i] as string)])
+      if (this.#rel(name)?.objectKind === 'materialized view') this.#stale.add(name);
+  }
+
+  /**
+   * Views `restore` could not give their operators' states (see `#restoreOperators`): their
+   * contents are as committed, but their operators are empty until `replaceViews` rebuilds them.
+   */
+  staleViews(): readonly string[] {
+    return [...this.#stale].sort();
+  }
+
+  /**
+   * The views reading any of `names`, directly or through other views, in creation order (each
+   * after what it reads); `names` themselves are left out.
+   */
+  viewsReading(names: Iterable<string>): string[] {
+    const given = new Set([...names].map(normalizeName));
+    return this.#withReaders(given)
+      .map((r) => r.name)
+      .filter((n) => !given.has(n));
+  }
+
+  /** The relations named and the views reading them, in creation order (a view comes after its inputs). */
+  #withReaders(names: ReadonlySet<string>): Relation[] {
+    const found = new Set(names);
+    const out: Relation[] = [];
+    for (const r of this.#relations.values()) {
+      if (!found.has(r.name) && [...r.dependsOn].some((d) => found.has(d))) found.add(r.name);
+      if (found.has(r.name)) out.push(r);
+    }
+    return out;
+  }
+
+  /**
+   * Builds materialized views again, in one catalog change (one epoch): each view of
+   * `definitions` (name → its CREATE MATERIALIZED VIEW) as defined there, the stale views and
+   * every view reading one of these as defined now. Each is dropped and created again under its
+   * name, its state computed from the current contents of the tables and views it reads and from
+   * `retained`: each source's raw events kept by the store, one committed epoch at a time, oldest
+   * first, replayed into the rebuilt views alone (late rows dropped again by the source's
+   * WATERMARK). The sinks reading them stay, and so do their grants and owners (no drop is
+   * reported): a view whose columns stay the same commits the difference between its old and new
+   * rows, so that its sinks and subscriptions see only what changed; one whose columns change is
+   * refused while a sink or subscription reads it. The catalog history records the change as the
+   * drops and creations it is, so that a restore builds the same operators.
+   *
+   * For start-up, before anything else uses the engine: the epoch timer waits meanwhile, and a
+   * failure leaves the catalog half changed (nothing of it is committed). Returns the views
+   * rebuilt, in the order created.
+   */
+  async replaceViews(
+    definitions: ReadonlyMap<string, string>,
+    retained: (source: string) => AsyncIterable<readonly Row[]>,
+  ): Promise<readonly string[]> {
+    const statements = new Map<string, CreateMaterializedView>();
+    for (const [name, sql] of definitions) {
+      const s = parseStatement(sql);
+      if (s.kind !== 'CreateMaterializedView' || normalizeName(s.name) !== normalizeName(name))
+        throw new SqlError(SqlState.invalidParameterValue, `not a CREATE MATERIALIZED VIEW ${name}: ${sql}`);
+      statements.set(normalizeName(name), s);
+    }
+    for (const name of statements.keys())
+      if (this.#rel(name)?.objectKind !== 'materialized view') throw undefinedTable(name);
+    const old = this.#withReaders(new Set([...statements.keys(), ...this.#stale]));
+    if (old.length === 0) return [];
+    const epochMs = this.#epochMs;
+    this.setEpochMs(0);
+    try {
+      // What came before is committed first: each view's committed rows are then the store's.
+      this.flush();
+      const names = new Set(old.map((r) => r.name));
+      const sinks = this.#sinks.list().filter((k) => names.has(k.from));
+      for (const sink of sinks) {
+        this.#sinks.delete(sink.name);
+        this.#ddl.push(`DROP SINK ${quoted(sink.name)}`);
+      }
+      for (const rel of [...old].reverse()) {
+        this.#remove(rel);
+        this.#ddl.push(`DROP MATERIALIZED VIEW ${quoted(rel.name)} CASCADE`);
+      }
+      for (const rel of old) {
+        const s = statements.get(rel.name) ?? (parseStatement(rel.definition) as CreateMaterializedView);
+        const outside = [
+          ...sinks.filter((k) => k.from === rel.name).map((k) => `sink ${k.name}`),
+          ...this.#dependentsOutside(rel.name),
+        ];
+        this.#createView(s, { previous: rel, outside });
+        this.#ddl.push(s.text);
+      }
+      for (const sink of sinks) {
+        this.#sinks.add({ ...sink, key: this.relations().find((r) => r.name === sink.from)?.key });
+        this.#ddl.push(sink.definition);
+      }
+      await this.#replay(
+        old.map((r) => this.#rel(r.name) as Relation),
+        retained,
+      );
+      this.#stale.clear();
+      this.flush();
+    } finally {
+      this.setEpochMs(epochMs);
+    }
+    return old.map((r) => r.name);
+  }
+
+  /**
+   * Replays what `views` (just created) read of sources: each source's retained events into those
+   * views' operators alone, then the source's watermark, so that the windows it closed close.
+   */
+  async #replay(
+    views: readonly Relation[],
+    retained: (source: string) => AsyncIterable<readonly Row[]>,
+  ): Promise<void> {
+    const ops = new Set<Operator>();
+    const read = new Set<string>();
+    for (const v of views) {
+      ops.add(v.upstream);
+      for (const op of v.compiled?.operators ?? []) ops.add(op);
+      for (const port of v.compiled?.scans ?? []) {
+        ops.add(port);
+        read.add(port.relation);
+      }
+    }
+    for (const name of read) {
+      const input = this.#rel(name);
+      if (input?.objectKind !== 'source' || input.sourceName === undefined) continue;
+      const sourceName = input.sourceName;
+      const lateness = input.eventTime?.fresh();
+      for await (const epoch of retained(input.name)) {
+        const rows = lateness === undefined ? epoch : lateness.admit(epoch, 0);
+        lateness?.advance(0, 0);
+        for (let start = 0; start < rows.length; start += CHUNK_ROWS)
+          confined(ops, () => this.#graph.push(sourceName, rows.slice(start, start + CHUNK_ROWS)));
+      }
+      const wm = input.eventTime?.stats.watermark;
+      const column = input.eventTime?.column;
+      if (wm !== undefined && column !== undefined)
+        confined(ops, () => this.#graph.watermark(sourceName, column, wm));
     }
   }
 
@@ -988,7 +1161,14 @@ export class Engine implements Catalog {
     return { tag };
   }
 
-  #createView(s: CreateMaterializedView): StatementResult {
+  /**
+   * `replacing`: the view this one takes the place of (`replaceViews`), and what reads it from
+   * outside the dataflow (sinks, subscriptions).
+   */
+  #createView(
+    s: CreateMaterializedView,
+    replacing?: { readonly previous: Relation; readonly outside: readonly string[] },
+  ): StatementResult {
     const tag = 'CREATE_MATERIALIZED_VIEW';
     const exists = this.#checkNew(s.name, s.ifNotExists, 'materialized view');
     if (exists !== undefined) return { ...exists, tag };
@@ -1054,6 +1234,7 @@ export class Engine implements Catalog {
     mat.onCommit((delta, epoch) => {
       if (delta.rows.length > 0) for (const l of this.#listeners) l(name, delta, epoch);
     });
+    if (replacing !== undefined) this.#startFrom(mat, rel, replacing.previous, replacing.outside);
     // Backfill from the current content of the tables and views it reads.
     for (const port of compiled.scans) {
       const up = this.#rel(port.relation);
@@ -1069,6 +1250,47 @@ export class Engine implements Catalog {
     for (const c of compiled.constants) this.#graph.push(c.source, c.rows);
     this.#relations.set(name, rel);
     return { tag };
+  }
+
+  /**
+   * A view taking the place of `previous` starts from its rows, taken back in the same epoch:
+   * its first delta is then the difference between the old rows and the new. With other
+   * columns it starts empty, which what reads it from outside (`outside`) could not follow.
+   */
+  #startFrom(mat: Materialize, rel: Relation, previous: Relation, outside: readonly string[]): void {
+    const same =
+      previous.columns.length === rel.columns.length &&
+      previous.columns.every(
+        (c, i) =>
+          c.name === rel.columns[i]?.name &&
+          formatType(c.type) === formatType(rel.columns[i]?.type as SqlType),
+      );
+    if (!same) {
+      if (outside.length > 0)
+        throw new SqlError(
+          SqlState.dependentObjectsStillExist,
+          `the columns of materialized view ${rel.name} change, and ${outside.join(', ')} read${outside.length > 1 ? '' : 's'} it`,
+          undefined,
+          {
+            hint: `Drop ${outside.length > 1 ? 'them' : 'it'} first, and create ${outside.length > 1 ? 'them' : 'it'} again afterwards.`,
+          },
+        );
+      return;
+    }
+    const rows: Row[] = [];
+    const weights: number[] = [];
+    for (const e of previous.store?.entries() ?? []) {
+      rows.push(e.row);
+      weights.push(e.weight);
+    }
+    mat.load(rows, weights);
+    if (rows.length > 0)
+      mat.receive(
+        chunk(
+          rows,
+          weights.map((w) => -w),
+        ),
+      );
   }
 
   /** Marks a table's or view's contents as kept outside and reports its deltas to the store listeners. */
@@ -1467,6 +1689,12 @@ export class Engine implements Catalog {
     for (const sink of this.#sinks.readersOf(rel.name))
       if (this.#sinks.delete(sink.name)) for (const l of this.#dropListeners) l(sink.name);
     for (const d of this.#dependents(rel.name)) this.#dropCascade(d);
+    this.#remove(rel);
+    for (const l of this.#dropListeners) l(rel.name);
+  }
+
+  /** Takes a relation out of the catalog, and out of the dataflow the operators only it used. */
+  #remove(rel: Relation): void {
     const unused: Operator[] = [rel.upstream];
     if (rel.store !== undefined && rel.store !== rel.upstream) unused.push(rel.store);
     for (const op of rel.compiled?.operators ?? []) {
@@ -1480,7 +1708,6 @@ export class Engine implements Catalog {
     this.#graph.remove(unused);
     forgetShared(this.#shared, unused);
     this.#relations.delete(rel.name);
-    for (const l of this.#dropListeners) l(rel.name);
   }
 
   #showObjects(s: ShowObjects): StatementResult {
@@ -1640,4 +1867,9 @@ function presentationOrder(p: Plan): ((a: Row, b: Row) => number) | undefined {
     }
     return 0;
   };
+}
+
+/** A name as a quoted identifier, for the statements the catalog history records. */
+function quoted(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
