@@ -68,6 +68,7 @@ import {
 import { sourceProgress, viewRows } from './http-answers.ts';
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { onInterrupt } from './interrupt.ts';
+import { builtInPipeline, planUpgrade, upgradeViews } from './pipeline-upgrade.ts';
 import { applyPipelines, PipelineError } from './pipelines.ts';
 import { catalogSinks, shownStatus } from './sink-catalog.ts';
 import { sourceIngestion } from './source-ingestion.ts';
@@ -220,6 +221,12 @@ const flags = [
   {
     name: 'detections',
     help: 'apply pipelines/detections.sql, the threat detections, next to pipelines that define website_logs_source (--no-detections: off)',
+    default: true as boolean,
+    parse: parseBoolean,
+  },
+  {
+    name: 'pipeline-upgrade',
+    help: "bring the built-in pipelines' views of a data directory an older tidewatch made up to date (--no-pipeline-upgrade: keep them as they are)",
     default: true as boolean,
     parse: parseBoolean,
   },
@@ -494,6 +501,7 @@ async function serve(
   const feeds = settings['generator-source'];
   const blocklists = new Blocklists();
   const applied: string[] = [];
+  const startNotices: string[] = [];
   let durable: DurableEngine;
   let system: SystemParameters;
   try {
@@ -504,16 +512,35 @@ async function serve(
     );
     durable = await openDurableEngine({
       data,
-      setUp: async (engine) => {
+      setUp: async (engine, startUp) => {
         // Before the pipelines: a pipeline's views may read the audit trail.
         await engine.execute(AUDIT_SOURCE_DDL);
-        await applyPipelines(engine, pipelines);
-        applied.push(...pipelines);
+        const apply = async (file: string) => {
+          const pipeline = builtInPipeline(file, PACKAGE_ROOT);
+          const upgrade =
+            pipeline === undefined
+              ? undefined
+              : planUpgrade(engine, readFileSync(file, 'utf8'), pipeline, startUp.origins);
+          await applyPipelines(engine, [file]);
+          applied.push(file);
+          if (upgrade === undefined || upgrade.changed.size === 0) return;
+          const shown = publicPath(file, io.cwd);
+          if (!settings['pipeline-upgrade']) {
+            startNotices.push(
+              `pipeline ${shown}: views ${[...upgrade.changed.keys()].join(', ')} keep the definitions of an older tidewatch (--no-pipeline-upgrade)`,
+            );
+            return;
+          }
+          const rebuilt = await upgradeViews(shown, upgrade, startUp.replaceViews);
+          startNotices.push(
+            `pipeline ${shown}: views ${[...upgrade.changed.keys()].join(', ')} brought up to date; ` +
+              `${rebuilt.join(', ')} built again from the retained raw events (--retain-hours)`,
+          );
+        };
+        for (const file of pipelines) await apply(file);
         // The detections read the reference pipeline's source: with other pipelines they have nothing to read.
         if (!settings.detections || engine.getRelation(DETECTED_SOURCE) === undefined) return;
-        const detections = join(PACKAGE_ROOT, DETECTIONS_PIPELINE);
-        await applyPipelines(engine, [detections]);
-        applied.push(detections);
+        await apply(join(PACKAGE_ROOT, DETECTIONS_PIPELINE));
       },
       readCopy: readCopyRows,
       queryMemoryBytes: settings['query-memory-limit'],
@@ -774,7 +801,7 @@ async function serve(
         ]),
     `  ingest           POST ${api.url}/ingest/<source>  (NDJSON, a JSON array or log lines)`,
   ];
-  for (const notice of durable.notices) io.stderr.write(`tidewatch: ${notice}\n`);
+  for (const notice of [...durable.notices, ...startNotices]) io.stderr.write(`tidewatch: ${notice}\n`);
   io.stdout.write(`${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
 
   const line = new StatusLine(io.stdout);

@@ -211,6 +211,8 @@ function dataLinks(panel: Panel, dashboardPath: string): Record<string, unknown>
  * request stamped exactly at the window's end is shown too).
  */
 function rowLinks(drill: RowDrilldown, dashboardPath: string): Record<string, unknown>[] {
+  // Grafana's links cannot map a value to a variable: a row needs a column naming it (variableColumn).
+  if (drill.variableFrom !== undefined) return [];
   const field = (name: string) => `\${__data.fields.${name}}`;
   const variable = drill.variable ?? field(drill.variableColumn as string);
   const time =

@@ -43,18 +43,28 @@ export interface TablePanel extends PanelBase {
 }
 
 /**
- * What a row of a table shows in another panel (a detection's requests): that panel with one
- * variable set to the row's `column` — the variable `variable`, or the one the row's
- * `variableColumn` names (an IP address, a user or an endpoint, by the kind of actor) — and
- * narrowed to the row's window, from its `from` column to its `to` column (`to` exclusive).
+ * What a row of a table or an alert of the feed shows in another panel (a detection's
+ * requests): that panel with one variable set to the row's `column` — the variable `variable`,
+ * or the one the row's `variableColumn` names, or the one `variableFrom` maps the value of one
+ * of its columns to (an IP address, a user or an endpoint, by the kind of actor the scenario
+ * has) — and narrowed to the row's window, from its `from` column to its `to` column (`to`
+ * exclusive).
  */
 export interface RowDrilldown {
   readonly panel: string;
   readonly column: string;
   readonly variable?: string;
   readonly variableColumn?: string;
+  readonly variableFrom?: VariableFrom;
   readonly from?: string;
   readonly to?: string;
+}
+
+/** The variable a row sets, by a column's value: `values[value]`, else `otherwise` (none: no drill-down). */
+export interface VariableFrom {
+  readonly column: string;
+  readonly values: Readonly<Record<string, string>>;
+  readonly otherwise?: string;
 }
 
 /**
@@ -98,9 +108,13 @@ export interface HealthPanel extends PanelBase {
   readonly kind: 'health';
 }
 
-/** The alerts sinks sent, newest first, and how each sink's delivery is doing, read from `/api/alerts` rather than SQL. */
+/**
+ * The alerts sinks sent, newest first, and how each sink's delivery is doing, read from
+ * `/api/alerts` rather than SQL; `drilldown`: what an alert's row (its relation's columns) shows.
+ */
 export interface AlertsPanel extends PanelBase {
   readonly kind: 'alerts';
+  readonly drilldown?: RowDrilldown;
 }
 
 export type Panel = TablePanel | TimeseriesPanel | BarsPanel | HealthPanel | AlertsPanel;
@@ -189,7 +203,9 @@ export function columnsRead(panel: SqlPanel): string[] {
 
 /** The columns of a row a row drill-down reads. */
 export function rowDrilldownColumns(drill: RowDrilldown): string[] {
-  return [drill.column, drill.variableColumn, drill.from, drill.to].filter((c) => c !== undefined);
+  return [drill.column, drill.variableColumn, drill.variableFrom?.column, drill.from, drill.to].filter(
+    (c) => c !== undefined,
+  );
 }
 
 /** One panel's JSON (a panel saved from the page), checked as a panel of a file is. */
@@ -216,12 +232,15 @@ export function checkPanels(panels: readonly Panel[], origin: string): void {
       if (!hasVariable(target, variable))
         throw at(`panels[${i}].selects`).fault(`no panel "${target}" with a variable "${variable}"`);
     }
-    if (isSqlPanel(panel) && panel.drilldown !== undefined) {
+    if (panel.kind !== 'health' && panel.drilldown !== undefined) {
       const { panel: target, variable } = panel.drilldown;
+      const from = 'variableFrom' in panel.drilldown ? panel.drilldown.variableFrom : undefined;
       if (target === panel.id)
         throw at(`panels[${i}].drilldown.panel`).fault('a panel drills down into another');
-      if (variable !== undefined && !hasVariable(target, variable))
-        throw at(`panels[${i}].drilldown`).fault(`no panel "${target}" with a variable "${variable}"`);
+      const named = [variable, ...Object.values(from?.values ?? {}), from?.otherwise];
+      for (const v of named)
+        if (v !== undefined && !hasVariable(target, v))
+          throw at(`panels[${i}].drilldown`).fault(`no panel "${target}" with a variable "${v}"`);
       if (!panels.some((p) => p.id === target))
         throw at(`panels[${i}].drilldown.panel`).fault(`no panel "${target}"`);
     }
@@ -244,7 +263,11 @@ function readPanel(at: Reader, json: unknown): Panel {
             .map((v, i) => readVariable(at.field(`variables[${i}]`), v)),
     units: o.units === undefined ? {} : readUnits(at.field('units'), o.units),
   };
-  if (kind === 'health' || kind === 'alerts') return { ...base, kind };
+  if (kind === 'health') return { ...base, kind };
+  if (kind === 'alerts')
+    return o.drilldown === undefined
+      ? { ...base, kind }
+      : { ...base, kind, drilldown: readRowDrilldown(at.field('drilldown'), o.drilldown) };
   const sql = at.field('sql').string(o.sql);
   if (/\$\d/.test(sql))
     throw at.field('sql').fault('positional parameters ($1…) are not for panels: use ${name} variables');
@@ -357,18 +380,37 @@ function readRowDrilldown(at: Reader, json: unknown): RowDrilldown {
   const name = (field: string) => at.field(field).matching(o[field], NAME, 'a column name');
   const panel = at.field('panel').matching(o.panel, ID, 'a panel id');
   const column = name('column');
-  if ((o.variable === undefined) === (o.variableColumn === undefined))
+  if ([o.variable, o.variableColumn, o.variableFrom].filter((v) => v !== undefined).length !== 1)
     throw at.fault(
-      'give the variable it sets: "variable", or "variableColumn" naming it per row, one of them',
+      'give the variable it sets: "variable", "variableColumn" naming it per row, or "variableFrom" mapping a column\'s values to it, one of them',
     );
   const variable =
-    o.variable === undefined
-      ? { variableColumn: name('variableColumn') }
-      : { variable: at.field('variable').matching(o.variable, NAME, 'a variable name') };
+    o.variable !== undefined
+      ? { variable: at.field('variable').matching(o.variable, NAME, 'a variable name') }
+      : o.variableColumn !== undefined
+        ? { variableColumn: name('variableColumn') }
+        : { variableFrom: readVariableFrom(at.field('variableFrom'), o.variableFrom) };
   if ((o.from === undefined) !== (o.to === undefined))
     throw at.fault('a window needs both "from" and "to" (its columns), or neither');
   const window = o.from === undefined ? {} : { from: name('from'), to: name('to') };
   return { panel, column, ...variable, ...window };
+}
+
+function readVariableFrom(at: Reader, json: unknown): VariableFrom {
+  const o = at.object(json);
+  const values = at.field('values').object(o.values);
+  return {
+    column: at.field('column').matching(o.column, NAME, 'a column name'),
+    values: Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [
+        k,
+        at.field(`values.${k}`).matching(v, NAME, 'a variable name'),
+      ]),
+    ),
+    ...(o.otherwise === undefined
+      ? {}
+      : { otherwise: at.field('otherwise').matching(o.otherwise, NAME, 'a variable name') }),
+  };
 }
 
 function readVariable(at: Reader, json: unknown): PanelVariable {

@@ -161,6 +161,22 @@ export class RelationCatalog {
     );
   }
 
+  /** The relations named and the views reading them, in creation order (a view comes after its inputs). */
+  withReaders(names: ReadonlySet<string>): Relation[] {
+    const found = new Set(names);
+    const out: Relation[] = [];
+    for (const r of this.#relations.values()) {
+      if (
+        !found.has(r.name) &&
+        r.objectKind === 'materialized view' &&
+        [...r.dependsOn].some((d) => found.has(d))
+      )
+        found.add(r.name);
+      if (found.has(r.name)) out.push(r);
+    }
+    return out;
+  }
+
   /**
    * Every relation sorted by name: kind, typed columns, the statement that created it.
    * `version` changes with the catalog: the list is computed again only then.

@@ -63,6 +63,7 @@ import type { Row, SortKey, Value } from '../stream/value.ts';
 import type { FrameBound, WindowFrame } from '../stream/window-frame.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
 import type { EvalOptions } from './eval/functions/registry.ts';
+import { insertOnly } from './insert-only.ts';
 import { joinWatermarkKeys, planWatermarks, watermarkKeys } from './plan-watermarks.ts';
 import { elementsOf } from './set-returning.ts';
 import { clockInView, readsClock, splitTemporal } from './temporal-filter.ts';
@@ -375,7 +376,8 @@ class PlanCompiler {
       case 'Aggregate': {
         const input = this.node(p.input);
         const groupBy = this.groupKey(p.groupKeys);
-        const calls = p.aggregates.map((a) => this.aggregateCall(a));
+        const inserts = this.ctx.continuous === true && insertOnly(p.input);
+        const calls = p.aggregates.map((a) => this.aggregateCall(a, inserts));
         const watermarks = watermarkKeys(p.groupKeys, this.watermarks(p.input));
         return this.#add(
           new Aggregate(groupBy === undefined ? { calls } : { groupBy, calls, watermarks }),
@@ -550,7 +552,8 @@ class PlanCompiler {
     return (row) => [key(row), toJson(value(row), v.type)];
   }
 
-  aggregateCall(a: PlanAggregateCall): AggregateCall {
+  /** `insertOnlyInput`: the aggregate's input never retracts (see insert-only.ts). */
+  aggregateCall(a: PlanAggregateCall, insertOnlyInput = false): AggregateCall {
     const filter = a.filter === undefined ? undefined : this.pred(a.filter);
     const base = {
       ...(filter === undefined ? {} : { filter }),
@@ -627,9 +630,11 @@ class PlanCompiler {
           ...base,
         };
       }
-      case 'count':
       case 'min':
       case 'max':
+        if (arg0 === undefined) throw notSupported(`${a.fn} without argument`);
+        return { kind: a.fn, arg: this.fn(arg0), ...(insertOnlyInput ? { insertOnly: true } : {}), ...base };
+      case 'count':
       case 'bool_and':
       case 'bool_or':
         if (arg0 === undefined) throw notSupported(`${a.fn} without argument`);

@@ -29,9 +29,10 @@ import type {
   FormatSpec,
   Options,
 } from '../sql/statement.ts';
+import { formatType, type SqlType } from '../sql/types.ts';
 import { type Chunk, chunk } from '../stream/chunk.ts';
 import type { Dataflow } from '../stream/graph.ts';
-import type { Operator } from '../stream/operator.ts';
+import { confined, type Operator } from '../stream/operator.ts';
 import { EmitOnWindowClose } from '../stream/operators/emit-on-window-close.ts';
 import { Expire } from '../stream/operators/expire.ts';
 import { Materialize } from '../stream/operators/materialize.ts';
@@ -49,7 +50,7 @@ import {
 } from './catalog.ts';
 import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
 import { EventTime } from './event-time.ts';
-import { exactNumbers, objectReader } from './pushed-rows.ts';
+import { CHUNK_ROWS, exactNumbers, objectReader } from './pushed-rows.ts';
 import type { SinkCatalog, SinkSpec } from './sink-catalog.ts';
 import type { StatementResult } from './statement-result.ts';
 import { watermarkDelay } from './watermark-delay.ts';
@@ -221,7 +222,14 @@ export class Ddl {
     return { tag };
   }
 
-  createView(s: CreateMaterializedView): StatementResult {
+  /**
+   * `replacing`: the view this one takes the place of (`Engine.replaceViews`), and what reads it
+   * from outside the dataflow (sinks, subscriptions).
+   */
+  createView(
+    s: CreateMaterializedView,
+    replacing?: { readonly previous: ViewRelation; readonly outside: readonly string[] },
+  ): StatementResult {
     const tag = 'CREATE_MATERIALIZED_VIEW';
     const exists = this.#checkNew(s.name, s.ifNotExists, 'materialized view');
     if (exists !== undefined) return { ...exists, tag };
@@ -276,6 +284,7 @@ export class Ddl {
     mat.onCommit((delta, epoch) => {
       if (delta.rows.length > 0) for (const l of this.#ctx.viewListeners) l(name, delta, epoch);
     });
+    if (replacing !== undefined) this.#startFrom(mat, rel, replacing.previous, replacing.outside);
     // Backfill from the current content of the tables and views it reads.
     for (const port of compiled.scans) {
       const up = this.#ctx.relations.get(port.relation);
@@ -404,6 +413,12 @@ export class Ddl {
     for (const sink of this.#ctx.sinks.readersOf(rel.name))
       if (this.#ctx.sinks.delete(sink.name)) for (const l of this.#ctx.dropListeners) l(sink.name);
     for (const d of this.#ctx.relations.dependents(rel.name)) this.#dropCascade(d);
+    this.remove(rel);
+    for (const l of this.#ctx.dropListeners) l(rel.name);
+  }
+
+  /** Takes a relation out of the catalog, and out of the dataflow the operators only it used. */
+  remove(rel: Relation): void {
     const unused: Operator[] = [rel.upstream];
     if (rel.objectKind === 'table') unused.push(rel.store);
     for (const op of rel.objectKind === 'materialized view' ? rel.compiled.operators : []) {
@@ -417,6 +432,83 @@ export class Ddl {
     this.#ctx.graph.remove(unused);
     forgetShared(this.#shared, unused);
     this.#ctx.relations.delete(rel.name);
-    for (const l of this.#ctx.dropListeners) l(rel.name);
+  }
+
+  /**
+   * A view taking the place of `previous` starts from its rows, taken back in the same epoch:
+   * its first delta is then the difference between the old rows and the new. With other
+   * columns it starts empty, which what reads it from outside (`outside`) could not follow.
+   */
+  #startFrom(mat: Materialize, rel: ViewRelation, previous: ViewRelation, outside: readonly string[]): void {
+    const same =
+      previous.columns.length === rel.columns.length &&
+      previous.columns.every(
+        (c, i) =>
+          c.name === rel.columns[i]?.name &&
+          formatType(c.type) === formatType(rel.columns[i]?.type as SqlType),
+      );
+    if (!same) {
+      if (outside.length > 0)
+        throw new SqlError(
+          SqlState.dependentObjectsStillExist,
+          `the columns of materialized view ${rel.name} change, and ${outside.join(', ')} read${outside.length > 1 ? '' : 's'} it`,
+          undefined,
+          {
+            hint: `Drop ${outside.length > 1 ? 'them' : 'it'} first, and create ${outside.length > 1 ? 'them' : 'it'} again afterwards.`,
+          },
+        );
+      return;
+    }
+    const rows: Row[] = [];
+    const weights: number[] = [];
+    for (const e of previous.store.entries()) {
+      rows.push(e.row);
+      weights.push(e.weight);
+    }
+    mat.load(rows, weights);
+    if (rows.length > 0)
+      mat.receive(
+        chunk(
+          rows,
+          weights.map((w) => -w),
+        ),
+      );
+  }
+
+  /**
+   * Replays what `views` (just created) read of sources: each source's retained events into those
+   * views' operators alone, then the source's watermark, so that the windows it closed close.
+   */
+  async replay(
+    views: readonly ViewRelation[],
+    retained: (source: string) => AsyncIterable<readonly Row[]>,
+  ): Promise<void> {
+    const ops = new Set<Operator>();
+    const read = new Set<string>();
+    for (const v of views) {
+      ops.add(v.upstream);
+      for (const op of v.compiled.operators) ops.add(op);
+      for (const port of v.compiled.scans) {
+        ops.add(port);
+        read.add(port.relation);
+      }
+    }
+    const graph = this.#ctx.graph;
+    for (const name of read) {
+      const input = this.#ctx.relations.get(name);
+      if (input?.objectKind !== 'source') continue;
+      const sourceName = input.sourceName;
+      const lateness = input.eventTime.fresh();
+      for await (const epoch of retained(input.name)) {
+        const rows = lateness.admit(epoch, 0);
+        lateness.advance(0, 0);
+        for (let start = 0; start < rows.length; start += CHUNK_ROWS)
+          confined(ops, () => graph.push(sourceName, rows.slice(start, start + CHUNK_ROWS)));
+      }
+      const wm = input.eventTime.stats.watermark;
+      const column = input.eventTime.column;
+      if (wm !== undefined && column !== undefined)
+        confined(ops, () => graph.watermark(sourceName, column, wm));
+    }
   }
 }

@@ -36,9 +36,10 @@ import {
   takesParams,
 } from '../sql/params.ts';
 import { parseScript, parseStatement } from '../sql/parse.ts';
-import type { Delete, Insert, Select, Statement, Update } from '../sql/statement.ts';
+import type { CreateMaterializedView, Delete, Insert, Select, Statement, Update } from '../sql/statement.ts';
 import type { Token } from '../sql/tokens.ts';
 import { type SqlType, T } from '../sql/types.ts';
+import { alignOperators } from '../stream/align-operators.ts';
 import { Dataflow, type StateRecord } from '../stream/graph.ts';
 import type { OperatorStats } from '../stream/operator.ts';
 import { compareRows, type Row, rowKey } from '../stream/value.ts';
@@ -47,10 +48,12 @@ import {
   committed,
   eventTimeOf,
   isSystemView,
+  normalizeName,
   type ObjectKind,
   type Relation,
   RelationCatalog,
   type RelationInfo,
+  type ViewRelation,
 } from './catalog.ts';
 import { Ddl, type SourceSpec, type ViewCommitListener } from './ddl.ts';
 import { Dml, type TableWrite, type WrittenAs } from './dml.ts';
@@ -154,6 +157,10 @@ export class Engine implements Catalog {
   readonly #sinks = new SinkCatalog();
   /** `restore` runs the catalog's statements again: what was checked at CREATE is not checked again. */
   #restoring = false;
+  #epochMs = 0;
+  /** Views whose operators started empty at `restore` (see `staleViews`). */
+  readonly #stale = new Set<string>();
+  readonly #dependentsOutside: (relation: string) => readonly string[];
   readonly #ddlRunner: Ddl;
   readonly #dml: Dml;
   readonly #batch: BatchContext;
@@ -161,6 +168,7 @@ export class Engine implements Catalog {
   constructor(options: EngineOptions = {}) {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.#now = options.now ?? Date.now;
+    this.#dependentsOutside = options.dependentsOutside ?? (() => []);
     this.#ddlRunner = new Ddl({
       graph: this.#graph,
       relations: this.#relations,
@@ -170,7 +178,7 @@ export class Engine implements Catalog {
       restoring: () => this.#restoring,
       checkSource: options.checkSource ?? (() => {}),
       checkSink: options.checkSink ?? (() => {}),
-      dependentsOutside: options.dependentsOutside ?? (() => []),
+      dependentsOutside: this.#dependentsOutside,
       relationInfo: () => this.relations(),
       viewListeners: this.#listeners,
       storeListeners: this.#storeListeners,
@@ -202,6 +210,7 @@ export class Engine implements Catalog {
 
   /** Ends an epoch every `ms` from now on (0: only on FLUSH); the epoch under way ends on the new beat. */
   setEpochMs(ms: number): void {
+    this.#epochMs = ms;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     if (ms > 0) {
@@ -360,7 +369,7 @@ export class Engine implements Catalog {
     } finally {
       this.#restoring = false;
     }
-    this.#graph.restore(cp.dataflow, stateRecords);
+    this.#restoreOperators(cp.dataflow, stateRecords);
     for (const r of this.#relations.values()) {
       if (r.objectKind !== 'source' && r.store.external) {
         if (load === undefined) throw new Error(`restore: no way to load the contents of ${r.name}`);
@@ -373,6 +382,131 @@ export class Engine implements Catalog {
       if (r.objectKind === 'table' && r.pkIndex !== undefined)
         for (const e of committed(r)) r.pkIndex.set(rowKey(r.primaryKey.map((i) => e.row[i] ?? null)), e.row);
     }
+  }
+
+  /**
+   * The operators' states of a checkpoint, into the dataflow the catalog built now. Where this
+   * code builds a view's operators otherwise than the code that saved them did (or a state no
+   * longer fits), the view's operators start empty and the view is stale: `replaceViews` builds
+   * it again from retained input. Tables and sources keep nothing there (their rows are loaded).
+   */
+  #restoreOperators(
+    dataflow: unknown,
+    records: ReadonlyMap<number, readonly StateRecord[]> | undefined,
+  ): void {
+    try {
+      this.#graph.restore(dataflow, records);
+      return;
+    } catch (e) {
+      if (!Array.isArray(dataflow)) throw e;
+    }
+    const saved = dataflow.slice(1).map((cp) => String((cp as { name?: unknown } | undefined)?.name));
+    const inputs = new Set(
+      [...this.#relations.values()].filter((r) => r.objectKind !== 'materialized view').map((r) => r.name),
+    );
+    const alignment = alignOperators(
+      saved,
+      this.#graph.operators.map((op) => op.name),
+      inputs,
+    );
+    const empty = this.#graph.restoreAligned(dataflow, records, alignment.from);
+    for (const name of [...alignment.unmatched, ...empty.map((i) => alignment.owner[i] as string)])
+      if (this.#rel(name)?.objectKind === 'materialized view') this.#stale.add(name);
+  }
+
+  /**
+   * Views `restore` could not give their operators' states (see `#restoreOperators`): their
+   * contents are as committed, but their operators are empty until `replaceViews` rebuilds them.
+   */
+  staleViews(): readonly string[] {
+    return [...this.#stale].sort();
+  }
+
+  /**
+   * The views reading any of `names`, directly or through other views, in creation order (each
+   * after what it reads); `names` themselves are left out.
+   */
+  viewsReading(names: Iterable<string>): string[] {
+    const given = new Set([...names].map(normalizeName));
+    return this.#relations
+      .withReaders(given)
+      .map((r) => r.name)
+      .filter((n) => !given.has(n));
+  }
+
+  /**
+   * Builds materialized views again, in one catalog change (one epoch): each view of
+   * `definitions` (name → its CREATE MATERIALIZED VIEW) as defined there, the stale views and
+   * every view reading one of these as defined now. Each is dropped and created again under its
+   * name, its state computed from the current contents of the tables and views it reads and from
+   * `retained`: each source's raw events kept by the store, one committed epoch at a time, oldest
+   * first, replayed into the rebuilt views alone (late rows dropped again by the source's
+   * WATERMARK). The sinks reading them stay, and so do their grants and owners (no drop is
+   * reported): a view whose columns stay the same commits the difference between its old and new
+   * rows, so that its sinks and subscriptions see only what changed; one whose columns change is
+   * refused while a sink or subscription reads it. The catalog history records the change as the
+   * drops and creations it is, so that a restore builds the same operators.
+   *
+   * For start-up, before anything else uses the engine: the epoch timer waits meanwhile, and a
+   * failure leaves the catalog half changed (nothing of it is committed). Returns the views
+   * rebuilt, in the order created.
+   */
+  async replaceViews(
+    definitions: ReadonlyMap<string, string>,
+    retained: (source: string) => AsyncIterable<readonly Row[]>,
+  ): Promise<readonly string[]> {
+    const statements = new Map<string, CreateMaterializedView>();
+    for (const [name, sql] of definitions) {
+      const s = parseStatement(sql);
+      if (s.kind !== 'CreateMaterializedView' || normalizeName(s.name) !== normalizeName(name))
+        throw new SqlError(SqlState.invalidParameterValue, `not a CREATE MATERIALIZED VIEW ${name}: ${sql}`);
+      statements.set(normalizeName(name), s);
+    }
+    for (const name of statements.keys())
+      if (this.#rel(name)?.objectKind !== 'materialized view') throw undefinedTable(name);
+    // The views named, the stale ones and the views reading them: views only.
+    const old = this.#relations
+      .withReaders(new Set([...statements.keys(), ...this.#stale]))
+      .filter((r): r is ViewRelation => r.objectKind === 'materialized view');
+    if (old.length === 0) return [];
+    const epochMs = this.#epochMs;
+    this.setEpochMs(0);
+    try {
+      // What came before is committed first: each view's committed rows are then the store's.
+      this.flush();
+      const names = new Set(old.map((r) => r.name));
+      const sinks = this.#sinks.list().filter((k) => names.has(k.from));
+      for (const sink of sinks) {
+        this.#sinks.delete(sink.name);
+        this.#ddl.push(`DROP SINK ${quoted(sink.name)}`);
+      }
+      for (const rel of [...old].reverse()) {
+        this.#ddlRunner.remove(rel);
+        this.#ddl.push(`DROP MATERIALIZED VIEW ${quoted(rel.name)} CASCADE`);
+      }
+      for (const rel of old) {
+        const s = statements.get(rel.name) ?? (parseStatement(rel.definition) as CreateMaterializedView);
+        const outside = [
+          ...sinks.filter((k) => k.from === rel.name).map((k) => `sink ${k.name}`),
+          ...this.#dependentsOutside(rel.name),
+        ];
+        this.#ddlRunner.createView(s, { previous: rel, outside });
+        this.#ddl.push(s.text);
+      }
+      for (const sink of sinks) {
+        this.#sinks.add({ ...sink, key: this.relations().find((r) => r.name === sink.from)?.key });
+        this.#ddl.push(sink.definition);
+      }
+      await this.#ddlRunner.replay(
+        old.map((r) => this.#rel(r.name) as ViewRelation),
+        retained,
+      );
+      this.#stale.clear();
+      this.flush();
+    } finally {
+      this.setEpochMs(epochMs);
+    }
+    return old.map((r) => r.name);
   }
 
   /**
@@ -657,4 +791,9 @@ export class Engine implements Catalog {
       }
     }
   }
+}
+
+/** A name as a quoted identifier, for the statements the catalog history records. */
+function quoted(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }

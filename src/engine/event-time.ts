@@ -133,6 +133,11 @@ export class EventTime {
     return next;
   }
 
+  /** A new tracker of the same column and delay, that has seen nothing (to replay retained rows). */
+  fresh(): EventTime {
+    return new EventTime(this.column, this.#delay);
+  }
+
   /** Plain data for a checkpoint (see `restore`). */
   snapshot(): EventTimeState {
     return {

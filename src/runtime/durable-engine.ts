@@ -51,6 +51,7 @@ import { CommitBacklog } from './commit-backlog.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { IncrementalCheckpoints } from './incremental-checkpoints.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
+import { PipelineOrigins } from './pipeline-origins.ts';
 import { committedState, type SavedState } from './saved-state.ts';
 import type { RunningSink, SinkStatus } from './sink.ts';
 import type { SourceConnector, SourceReader } from './source.ts';
@@ -141,13 +142,25 @@ export interface DurableEngine {
   changeAccess<T>(change: (catalog: AccessCatalog) => T): Promise<T>;
 }
 
+/** What `setUp` is given beside the engine. */
+export interface StartUp {
+  /** Which relations built-in pipelines created; what `setUp` records here is committed with its epochs. */
+  readonly origins: PipelineOrigins;
+  /**
+   * Builds views again from retained input, in one committed catalog change
+   * (`Engine.replaceViews`, each source's retained raw events from the store).
+   */
+  replaceViews(definitions: ReadonlyMap<string, string>): Promise<readonly string[]>;
+}
+
 export interface DurableEngineOptions {
   readonly data: DataDir;
   /**
    * Sets the catalog up once the state is restored and the logs applied again (the CLI applies
-   * the pipeline files); its statements' epochs are committed before this resolves.
+   * the pipeline files); its statements' epochs are committed before this resolves. No epoch
+   * ends on the clock before it is done.
    */
-  readonly setUp: (engine: Engine) => Promise<void>;
+  readonly setUp: (engine: Engine, startUp: StartUp) => Promise<void>;
   readonly engine: EngineOptions;
   /**
    * When the sources' durable logs are fsynced (default once per epoch, before its commit;
@@ -253,6 +266,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   }
   const engine = new Engine({
     ...options.engine,
+    // Start-up ends its epochs itself: none may commit a state it is still repairing.
+    autoEpoch: false,
     contentsKeptOutside: true,
     incrementalCheckpoints: true,
     // Subscriptions live in the store; sinks are the engine's own catalog objects.
@@ -288,6 +303,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   };
   let replayedWrites = 0;
   const access = new AccessCatalog(state?.access);
+  const origins = new PipelineOrigins(state?.pipelines);
   let labels: AttackLabelFile | undefined;
   try {
     labels = new AttackLabelFile(join(options.data.path, 'attack-labels.ndjson'), {
@@ -300,9 +316,13 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       restoredEpoch = committed.epoch;
     }
     // Restoring runs the catalog's drops again: the grants restored are those after them.
-    engine.onRelationDropped((relation) => access.change((a) => a.forgetRelation(relation)));
+    engine.onRelationDropped((relation) => {
+      access.change((a) => a.forgetRelation(relation));
+      origins.forget(relation);
+    });
     const objects = new Set([...engine.relations(), ...engine.sinks()].map((o) => o.name));
     access.change((a) => a.forgetOwnersExcept((object) => objects.has(object)));
+    origins.keepOnly((relation) => objects.has(relation));
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
     engine.onSourceInput((source, rows) => pending.addRaw(source, rows));
     // The logs are applied again in the order their records were made, before anything new
@@ -379,6 +399,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         positions,
         tableLogOffset: consumedTable,
         access: access.snapshot(),
+        pipelines: origins.snapshot(),
       };
       state = serialize(saved);
       released = labelFile.release(offsets);
@@ -399,14 +420,26 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       .finally(() => backlog.done());
   });
 
+  const replaceViews = (definitions: ReadonlyMap<string, string>) =>
+    engine.replaceViews(definitions, (source) => store.retainedEvents(source));
   try {
-    await options.setUp(engine);
+    const stale = engine.staleViews();
+    if (stale.length > 0) {
+      // Before anything commits: a commit would keep these views' operators empty for good.
+      const rebuilt = await replaceViews(new Map());
+      notices.push(
+        `views ${stale.join(', ')} were saved with operators this version builds otherwise; ` +
+          `built again with the views reading them from the retained raw events (--retain-hours): ${rebuilt.join(', ')}`,
+      );
+    }
+    await options.setUp(engine, { origins, replaceViews });
     // What start-up did — the pipelines' catalog, what the logs gave back — is committed before
     // anything new comes in: an event must never reach a view whose CREATE a crash could take
     // back (after a restart that view would be created again, after the event's replay).
     engine.flush();
     await commits;
     if (failed) throw unusable();
+    if (options.engine.autoEpoch !== false) engine.setEpochMs(options.engine.epochMs ?? 1000);
   } catch (e) {
     engine.close();
     await commits;

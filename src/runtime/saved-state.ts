@@ -22,6 +22,8 @@ export interface SavedState {
   readonly tableLogOffset?: number;
   /** Users and grants (absent in states written before there were any: root alone). */
   readonly access?: AccessSnapshot;
+  /** The relations built-in pipelines created, by pipeline (absent in states written before: see PipelineOrigins). */
+  readonly pipelines?: Readonly<Record<string, string>>;
 }
 
 export function parseState(file: string, bytes: Uint8Array): SavedState {

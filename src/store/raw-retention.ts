@@ -62,6 +62,11 @@ export class RetainedEpochs {
     return n;
   }
 
+  /** The epochs kept, oldest first. */
+  kept(): readonly RawEpoch[] {
+    return this.#epochs.slice(this.#first);
+  }
+
   /** The oldest epoch still kept. */
   get oldest(): RawEpoch | undefined {
     return this.#epochs[this.#first];

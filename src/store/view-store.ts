@@ -102,7 +102,7 @@ import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
 import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from './csv-load.ts';
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
-import { RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
+import { type RawEpoch, RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
 import { convertRealColumns, type StoredColumns } from './real-columns.ts';
 import type { SentAlert } from './sent-alerts.ts';
 import {
@@ -254,6 +254,8 @@ const EPOCHS = 'tidewatch_epochs';
 const SOURCES = 'tidewatch_sources';
 const RAW_EPOCHS = 'tidewatch_raw_epochs';
 const EPOCH_COLUMN = '__tw_epoch';
+/** About how many retained rows `retainedEvents` reads at once (whole epochs, at least one). */
+const RETAINED_READ_ROWS = 20_000;
 const SUBSCRIPTIONS = 'tidewatch_subscriptions';
 /** Input units a source could not read as records (`DeadLetter`), kept with their epoch. */
 export const DEAD_LETTERS = 'tidewatch_dead_letters';
@@ -883,6 +885,48 @@ export class ViewStore {
   /** How long and how much of a source's raw events to keep; applied at each commit. */
   setRetention(name: string, policy: RetentionPolicy): void {
     this.#source(name).policy = checkedPolicy(policy);
+  }
+
+  /**
+   * A source's retained raw events, oldest first, one committed epoch at a time (its rows in the
+   * order they came), read a few thousand rows at a time; none for a source that retains nothing.
+   */
+  async *retainedEvents(name: string): AsyncGenerator<Row[]> {
+    const source = this.#sources.get(name.toLowerCase());
+    if (source === undefined) return;
+    const epochs = source.epochs.kept();
+    const cols = [...source.columns.map((c) => quoteIdent(c.name)), EPOCH_COLUMN].join(', ');
+    const n = source.columns.length;
+    for (let first = 0; first < epochs.length; ) {
+      let last = first;
+      let rows = (epochs[first] as RawEpoch).rows;
+      while (last + 1 < epochs.length && rows + (epochs[last + 1] as RawEpoch).rows <= RETAINED_READ_ROWS)
+        rows += (epochs[++last] as RawEpoch).rows;
+      const from = (epochs[first] as RawEpoch).epoch;
+      const to = (epochs[last] as RawEpoch).epoch;
+      const result = await this.#exclusive(() =>
+        this.#conn.runAndReadAll(
+          `SELECT ${cols} FROM ${quoteIdent(source.name)} WHERE ${EPOCH_COLUMN} BETWEEN $1 AND $2 ORDER BY ${EPOCH_COLUMN}, rowid`,
+          [bigint(from, 'epoch'), bigint(to, 'epoch')],
+        ),
+      );
+      let epoch: Row[] = [];
+      let at: bigint | undefined;
+      for (const raw of result.getRows()) {
+        const e = raw[n] as bigint;
+        if (at !== undefined && e !== at) {
+          yield epoch;
+          epoch = [];
+        }
+        at = e;
+        const row: Value[] = new Array(n);
+        for (let i = 0; i < n; i++)
+          row[i] = fromDuck(raw[i] as DuckDBValue, (source.columns[i] as ViewColumn).type);
+        epoch.push(row);
+      }
+      if (epoch.length > 0) yield epoch;
+      first = last + 1;
+    }
   }
 
   /** Rows and bytes each source retains now. */

@@ -206,15 +206,8 @@ export class Dataflow {
    * `records`: per operator index, its last whole state and the deltas after it, in order.
    */
   restore(states: unknown, records?: ReadonlyMap<number, readonly StateRecord[]>): void {
-    if (!Array.isArray(states)) throw new Error('restore: a dataflow snapshot is an array');
-    const header = states[0] as Partial<DataflowHeader> | undefined;
-    if (header?.kind !== 'dataflow') throw new Error('restore: not a dataflow snapshot (no header)');
-    if (header.version !== SNAPSHOT_VERSION)
-      throw new Error(
-        `restore: snapshot format version ${header.version}, this build reads ${SNAPSHOT_VERSION}`,
-      );
+    const { header, cps } = this.#checkpointOf(states, records);
     const ops = this.#operators;
-    const cps = states.slice(1) as OperatorCheckpoint[];
     if (cps.length !== ops.length || header.operators !== cps.length)
       throw new Error(
         `restore: the snapshot has ${cps.length} operators, this dataflow ${ops.length}; ` +
@@ -228,24 +221,76 @@ export class Dataflow {
             'rebuild the dataflow from the same definitions as the one that was snapshot',
         );
     }
+    for (const [i, op] of ops.entries())
+      this.#restoreOne(op, cps[i] as OperatorCheckpoint, header, records?.get(i));
+    this.#epoch = header.epoch as number;
+  }
+
+  /**
+   * Restores a snapshot into a dataflow built otherwise (see align-operators.ts): operator `i`
+   * takes the state of saved operator `from[i]`, and one with none starts empty at the snapshot's
+   * epoch, as does one whose saved state does not fit. Returns the operators that started empty.
+   */
+  restoreAligned(
+    states: unknown,
+    records: ReadonlyMap<number, readonly StateRecord[]> | undefined,
+    from: readonly (number | undefined)[],
+  ): number[] {
+    const { header, cps } = this.#checkpointOf(states, records);
     const epoch = header.epoch as number;
-    if (header.separate === true && records === undefined)
-      throw new Error("restore: the snapshot keeps its operators' states apart, and none were given");
-    for (const [i, op] of ops.entries()) {
-      const cp = cps[i] as OperatorCheckpoint;
-      if (header.separate !== true) {
-        op.restoreCheckpoint(cp, epoch);
-        continue;
+    const empty: number[] = [];
+    for (const [i, op] of this.#operators.entries()) {
+      const at = from[i];
+      const cp = at === undefined ? undefined : cps[at];
+      try {
+        if (at !== undefined && cp !== undefined) {
+          this.#restoreOne(op, { ...cp, name: op.name }, header, records?.get(at));
+          continue;
+        }
+      } catch {
+        // Its state is of another shape now: it starts empty, like an operator with none.
       }
-      const own = records?.get(i) ?? [];
-      if (own.length > 0 && own[0]?.kind !== 'full')
-        throw new Error(`restore: the state records of ${op.name} do not start with a whole state`);
-      op.restoreCheckpoint({ ...cp, state: own[0]?.state }, epoch);
-      for (const r of own.slice(1))
-        if (r.kind === 'full') op.restoreCheckpoint({ ...cp, state: r.state }, epoch);
-        else op.applyStateDelta(r.state);
+      op.resumeAt(epoch);
+      empty.push(i);
     }
     this.#epoch = epoch;
+    return empty;
+  }
+
+  #checkpointOf(
+    states: unknown,
+    records: ReadonlyMap<number, readonly StateRecord[]> | undefined,
+  ): { header: Partial<DataflowHeader>; cps: OperatorCheckpoint[] } {
+    if (!Array.isArray(states)) throw new Error('restore: a dataflow snapshot is an array');
+    const header = states[0] as Partial<DataflowHeader> | undefined;
+    if (header?.kind !== 'dataflow') throw new Error('restore: not a dataflow snapshot (no header)');
+    if (header.version !== SNAPSHOT_VERSION)
+      throw new Error(
+        `restore: snapshot format version ${header.version}, this build reads ${SNAPSHOT_VERSION}`,
+      );
+    if (header.separate === true && records === undefined)
+      throw new Error("restore: the snapshot keeps its operators' states apart, and none were given");
+    return { header, cps: states.slice(1) as OperatorCheckpoint[] };
+  }
+
+  /** One operator's saved state: whole in the snapshot, or its records (a whole state, then deltas). */
+  #restoreOne(
+    op: Operator,
+    cp: OperatorCheckpoint,
+    header: Partial<DataflowHeader>,
+    own: readonly StateRecord[] = [],
+  ): void {
+    const epoch = header.epoch as number;
+    if (header.separate !== true) {
+      op.restoreCheckpoint(cp, epoch);
+      return;
+    }
+    if (own.length > 0 && own[0]?.kind !== 'full')
+      throw new Error(`restore: the state records of ${op.name} do not start with a whole state`);
+    op.restoreCheckpoint({ ...cp, state: own[0]?.state }, epoch);
+    for (const r of own.slice(1))
+      if (r.kind === 'full') op.restoreCheckpoint({ ...cp, state: r.state }, epoch);
+      else op.applyStateDelta(r.state);
   }
 
   /** Counters of every operator, in topological order. */

@@ -98,6 +98,24 @@ interface Edge {
   readonly input: number;
 }
 
+/** While set, what every operator emits reaches these operators only (see `confined`). */
+let confinedTo: ReadonlySet<Operator> | undefined;
+
+/**
+ * Runs `work` with every operator's output going to the operators of `to` only: input replayed
+ * into some views (rebuilt from retained input) must not reach the others, which share the
+ * operators over a source with them and have counted that input once already.
+ */
+export function confined<T>(to: ReadonlySet<Operator>, work: () => T): T {
+  const outer = confinedTo;
+  confinedTo = to;
+  try {
+    return work();
+  } finally {
+    confinedTo = outer;
+  }
+}
+
 export abstract class Operator {
   /** Number of inputs (0 for a source). */
   abstract readonly arity: number;
@@ -243,6 +261,13 @@ export abstract class Operator {
     this.forgetStateChanges();
   }
 
+  /** Goes on from epoch `epoch` with the state it has (empty): an operator a checkpoint had no state for. */
+  resumeAt(epoch: number): void {
+    this.#barriers = 0;
+    this.epoch = epoch;
+    this.forgetStateChanges();
+  }
+
   /** From now on, record what changes between checkpoints (for `takeStateDelta`). */
   trackStateChanges(): void {
     this.trackingChanges = true;
@@ -325,7 +350,7 @@ export abstract class Operator {
     const outs = this.#outputs;
     for (let i = 0; i < outs.length; i++) {
       const e = outs[i] as Edge;
-      e.op.receive(msg, e.input);
+      if (confinedTo === undefined || confinedTo.has(e.op)) e.op.receive(msg, e.input);
     }
   }
 

@@ -41,6 +41,12 @@ export interface Drilldown {
   readonly window?: string;
   /** A row's column naming the variable to set. */
   readonly variableColumn?: string;
+  /** The variable to set by a row's column's value: `values[value]`, else `otherwise`. */
+  readonly variableFrom?: {
+    readonly column: string;
+    readonly values: Readonly<Record<string, string>>;
+    readonly otherwise?: string;
+  };
   /** A row's window: the columns of its start and (exclusive) end. */
   readonly from?: string;
   readonly to?: string;

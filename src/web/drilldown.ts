@@ -60,26 +60,48 @@ export function drillTarget(
   };
 }
 
+/** A row's value of a column by name, as text ('' for NULL or no such column). */
+export type RowCell = (column: string | undefined) => string;
+
+/** The cells of a table row, by its columns. */
+export function tableCell(data: Rows, row: readonly unknown[]): RowCell {
+  return (name) => {
+    const i = data.columns.findIndex((c) => c.name === name);
+    return text(i < 0 ? null : row[i]);
+  };
+}
+
+/** The cells of a row given as an object (an alert's row). */
+export function objectCell(row: Readonly<Record<string, unknown>>): RowCell {
+  return (name) => text(name === undefined ? null : row[name]);
+}
+
+/** The variable `variableFrom` gives a value ('' for none). */
+function mapped(by: NonNullable<Panel['drilldown']>['variableFrom'] & object, value: string): string {
+  return (Object.hasOwn(by.values, value) ? by.values[value] : by.otherwise) ?? '';
+}
+
+function text(v: unknown): string {
+  return v === null || v === undefined ? '' : String(v);
+}
+
 /**
- * What a table row shows (the panel's row drill-down): the target panel filtered by the row's
- * key — the variable the drill-down names, or the one the row's `variableColumn` holds, if the
- * target has it (`hasVariable`) — and narrowed to the row's window. Undefined for an empty key.
+ * What a table row or an alert shows (the panel's row drill-down): the target panel filtered by
+ * the row's key — the variable the drill-down names, the one the row's `variableColumn` holds or
+ * the one `variableFrom` maps a column's value to, if the target has it (`hasVariable`) — and
+ * narrowed to the row's window. Undefined for an empty key.
  */
 export function rowDrillTarget(
   panel: Panel,
-  data: Rows,
-  row: readonly unknown[],
+  cell: RowCell,
   hasVariable: (panel: string, variable: string) => boolean,
 ): DrillTarget | undefined {
   const drill = panel.drilldown;
   if (drill?.column === undefined) return undefined;
-  const cell = (name: string | undefined) => {
-    const i = data.columns.findIndex((c) => c.name === name);
-    const v = i < 0 ? null : row[i];
-    return v === null || v === undefined ? '' : String(v);
-  };
   const value = cell(drill.column);
-  const variable = drill.variable ?? cell(drill.variableColumn);
+  const by = drill.variableFrom;
+  const variable =
+    drill.variable ?? (by === undefined ? cell(drill.variableColumn) : mapped(by, cell(by.column)));
   if (value === '' || variable === '' || !hasVariable(drill.panel, variable)) return undefined;
   const target = { panel: drill.panel, value, filters: { [variable]: value, offset: '0' } };
   const from = cell(drill.from);

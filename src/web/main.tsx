@@ -228,7 +228,13 @@ function App() {
                 {panel.title}
               </h2>
               {panel.description === undefined ? null : <p class="description">{panel.description}</p>}
-              <AlertsFeed feed={alerts.feed} error={alerts.error} />
+              <AlertsFeed
+                panel={panel}
+                feed={alerts.feed}
+                error={alerts.error}
+                onDrill={drillInto}
+                hasVariable={hasVariable}
+              />
             </section>
           ) : (
             <PanelView

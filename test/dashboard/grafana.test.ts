@@ -214,8 +214,8 @@ test('each panel’s SQL, expanded as Grafana does, runs through pgx with the co
     const r = answers[panel.title];
     assert.ok(r !== undefined, `pgx ran ${panel.title}`);
     assert.equal(r.error, undefined, `${panel.title}: ${r.error}`);
-    // The stream has no sinks: the alerts panel's table of them is empty.
-    if (panel.title !== 'Alerts')
+    // The stream has no sinks, and nothing in it is malformed: those two panels are empty.
+    if (panel.title !== 'Alerts' && panel.title !== 'Dead letters')
       assert.ok(r.rows.length > 0, `${panel.title} has rows in ${RANGE.from}–${RANGE.to}`);
     const target = panel.targets[0] as GrafanaTarget;
     if (target.format !== 'time_series') continue;

@@ -25,6 +25,18 @@ const fault = (json: unknown, message: RegExp) =>
 
 const panel = { id: 'a', title: 'A', kind: 'bars', category: 'c', value: 'v', sql: 'SELECT 1' };
 
+/** A raw-logs table whose variables rows and alerts drill into, by the kind of actor. */
+const actorLogs = {
+  id: 'logs',
+  title: 'Logs',
+  kind: 'table',
+  variables: [
+    { name: 'ip', label: 'IP' },
+    { name: 'user', label: 'User' },
+  ],
+  sql: "SELECT '${ip}', '${user}'",
+};
+
 describe('dashboard files', () => {
   test('the shipped dashboard has the six panels over the five views and pipeline health', () => {
     const d = loadDashboard(SHIPPED);
@@ -36,6 +48,7 @@ describe('dashboard files', () => {
         'detections:table',
         'alerts:alerts',
         'raw-logs:table',
+        'dead-letters:table',
         'referrers:timeseries',
         'user-metrics:table',
         'user-series:timeseries',
@@ -53,6 +66,7 @@ describe('dashboard files', () => {
       'top_user_actions',
       'status_code_analysis_summary',
       'detections',
+      'tidewatch_dead_letters',
     ])
       assert.match(sql, new RegExp(`FROM ${relation}\\b`));
     for (const p of d.panels) if ('sql' in p) assert.match(p.sql, /\$__timeFilter\(/, p.id);
@@ -93,6 +107,47 @@ describe('dashboard files', () => {
       },
       /panels\[0\]\.selects: no panel "b" with a variable "user"/,
     );
+  });
+
+  test("an alert's drill-down maps a column's values to the target's variables, each checked", () => {
+    const logs = actorLogs;
+    const drill = {
+      panel: 'logs',
+      column: 'actor',
+      variableFrom: { column: 'scenario', values: { 'account-takeover': 'user' }, otherwise: 'ip' },
+      from: 'window_start',
+      to: 'window_end',
+    };
+    const alerts = { id: 'alerts', title: 'Alerts', kind: 'alerts', drilldown: drill };
+    const ok = parseDashboard(JSON.stringify({ title: 'T', panels: [logs, alerts] }), 'x');
+    assert.deepEqual((ok.panels[1] as { drilldown?: unknown }).drilldown, drill);
+    const faultOf = (p: unknown, message: RegExp) => fault({ title: 'T', panels: [logs, p] }, message);
+    faultOf(
+      { ...alerts, drilldown: { ...drill, variableFrom: { ...drill.variableFrom, otherwise: 'host' } } },
+      /panels\[1\]\.drilldown: no panel "logs" with a variable "host"/,
+    );
+    faultOf(
+      { ...alerts, drilldown: { ...drill, variableFrom: { column: 'scenario', values: { x: 'a b' } } } },
+      /drilldown\.variableFrom\.values\.x: "a b" is not a variable name/,
+    );
+    faultOf(
+      { ...alerts, drilldown: { ...drill, variableFrom: { column: 'scenario' } } },
+      /drilldown\.variableFrom\.values: /,
+    );
+    faultOf({ ...alerts, drilldown: { ...drill, panel: 'nope' } }, /no panel "nope"/);
+    // The shipped feed leads where the Detections panel does, by the same kinds of actor.
+    const shipped = loadDashboard(SHIPPED).panels.find((p) => p.id === 'alerts');
+    assert.deepEqual((shipped as { drilldown?: unknown }).drilldown, {
+      panel: 'raw-logs',
+      column: 'actor',
+      variableFrom: {
+        column: 'scenario',
+        values: { 'account-takeover': 'user', degradation: 'endpoint' },
+        otherwise: 'ip',
+      },
+      from: 'window_start',
+      to: 'window_end',
+    });
   });
 
   test('a file that cannot be read says which', () => {
@@ -218,16 +273,7 @@ describe('dashboard files', () => {
   });
 
   test("a table row's drill-down names the variable or the column naming it, and its window's columns", () => {
-    const logs = {
-      id: 'logs',
-      title: 'Logs',
-      kind: 'table',
-      variables: [
-        { name: 'ip', label: 'IP' },
-        { name: 'user', label: 'User' },
-      ],
-      sql: "SELECT '${ip}', '${user}'",
-    };
+    const logs = actorLogs;
     const found = { id: 'found', title: 'Found', kind: 'table', sql: 'SELECT 1' };
     const drill = { panel: 'logs', column: 'actor', variableColumn: 'kind', from: 'start', to: 'end' };
     const ok = parseDashboard(
@@ -241,7 +287,7 @@ describe('dashboard files', () => {
     const faultOf = (p: unknown, message: RegExp) => fault({ title: 'T', panels: [logs, p] }, message);
     faultOf(
       { ...found, drilldown: { ...drill, variable: 'ip' } },
-      /panels\[1\]\.drilldown: give the variable it sets: "variable", or "variableColumn" naming it per row, one of them/,
+      /panels\[1\]\.drilldown: give the variable it sets: "variable", "variableColumn" naming it per row, or "variableFrom" mapping a column's values to it, one of them/,
     );
     faultOf(
       { ...found, drilldown: { panel: 'logs', column: 'actor', variable: 'host' } },

@@ -355,3 +355,42 @@ test('replaying the catalog history, drops included, rebuilds the same dataflow'
   e.close();
   copy.close();
 });
+
+test('min/max over a source keep only the extreme; under a temporal filter, which retracts, they keep every value', async () => {
+  let now = Date.UTC(2026, 0, 1, 12);
+  const e = new Engine({ autoEpoch: false, idleTimeoutMs: 0, now: () => now });
+  await e.execute(`CREATE SOURCE logs (ts TIMESTAMP, usr VARCHAR, rt INT) WITH (connector = 'datagen')`);
+  await e.execute(`CREATE MATERIALIZED VIEW extremes AS SELECT usr, min(rt) AS lo, max(rt) AS hi, window_start
+      FROM TUMBLE(logs, ts, INTERVAL '1 HOUR') WHERE rt > 0 GROUP BY usr, window_start`);
+  await e.execute(`CREATE MATERIALIZED VIEW recent AS SELECT max(rt) AS hi FROM logs
+      WHERE ts > NOW() - INTERVAL '1 minute'`);
+  const at = (minutes: number) => (now + minutes * 60_000) * 1000;
+  e.push('logs', [
+    [at(-0.9), 'a', 10],
+    [at(-0.5), 'a', 5],
+    [at(-0.2), 'a', -1],
+    [at(-0.1), 'b', 7],
+  ]);
+  e.flush();
+  const windowStart = Math.floor(at(-0.9) / 3_600_000_000) * 3_600_000_000;
+  assert.deepEqual(e.rows('extremes'), [
+    ['a', 5, 10, windowStart],
+    ['b', 7, 7, windowStart],
+  ]);
+  assert.deepEqual(e.rows('recent'), [[10]]);
+  now += 30_000; // the 10 of -0.9 min is now 1.4 min old: gone from `recent`, which falls back to 7
+  e.flush();
+  assert.deepEqual(e.rows('recent'), [[7]]);
+  // The window's aggregate keeps [extreme] per call; the temporal filter's, every value and its count.
+  const accumulators = (e.checkpoint().dataflow as unknown[]).flatMap((s) =>
+    ((s as { state?: { accs?: unknown[] } } | null)?.state?.accs ?? []).map((a) => JSON.stringify(a)),
+  );
+  assert.ok(
+    accumulators.includes('[[5],[7]]') && accumulators.includes('[[10],[7]]'),
+    accumulators.join(' '),
+  );
+  assert.ok(accumulators.includes('[[[-1,7],[1,1]]]'), accumulators.join(' '));
+  const errors = e.viewStats().reduce((n, s) => n + s.errors, 0);
+  assert.equal(errors, 0, 'no retraction reached an insert-only min/max');
+  e.close();
+});

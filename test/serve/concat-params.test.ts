@@ -39,6 +39,10 @@ const QUERIES: readonly { readonly sql: string; readonly params: readonly string
   { sql: 'SELECT $1 || a AS b, id FROM t ORDER BY id', params: ['{0}'] },
   { sql: 'SELECT id, j || $1 FROM t ORDER BY id', params: ['{"z": 0}'] },
   { sql: 'SELECT id FROM t WHERE s || $1 = $2 ORDER BY id', params: ['b', 'abb'] },
+  // a bare parameter beside other columns: DuckDB alone describes one column "unknown"
+  { sql: 'SELECT id, $1 FROM t ORDER BY id', params: ['v'] },
+  { sql: 'SELECT $1 AS x, i, s FROM t ORDER BY id', params: ['w'] },
+  { sql: 'SELECT id, $1::int + 1 AS n, $2 FROM t ORDER BY id', params: ['5', 'b'] },
 ];
 
 /** What a client saw of one query: column names, type OIDs and values as text, or the error. */

@@ -3,7 +3,8 @@
  * --detections` fed by the generator with injected attacks (a brute force and a path scan, on
  * simulated time): a detection appears, shows its severity as a word, and its Show button (by
  * mouse and by keyboard) narrows the raw logs to that actor and exactly its window; a sink
- * created over the PostgreSQL endpoint shows its firing alerts in the feed, as it logged them;
+ * created over the PostgreSQL endpoint shows its firing alerts in the feed, as it logged them,
+ * each with the same Show leading to its evidence;
  * and a tidewatch without the detections says so in the panel, with no failed request.
  * Without /usr/bin/chromium the file skips, saying why.
  */
@@ -15,9 +16,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { isSqlPanel, loadDashboard, type SqlPanel } from '../../src/dashboard/panels.ts';
-import { chromiumMissing, launchChromium } from '../helpers/chromium.ts';
-import { panelOverPg } from '../helpers/panel-over-pg.ts';
+import { chromiumMissing, launchChromium, panelState, recordProblems } from '../helpers/chromium.ts';
+import { generatedTraffic, tenMinutesAgo } from '../helpers/generated-traffic.ts';
+import { panelOverPg, shippedPanel } from '../helpers/panel-over-pg.ts';
 import { RestartableServer } from '../helpers/restartable-server.ts';
 
 /** The page's document, as the functions run in the browser (page.waitForFunction) use it. */
@@ -36,11 +37,10 @@ type Page = import('playwright-core').Page;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'detect-s3cret';
 const EVENTS = 30_000;
-const dashboard = loadDashboard(join(ROOT, 'dashboards/website-security.json'));
-const panelOf = (id: string) => dashboard.panels.filter(isSqlPanel).find((p) => p.id === id) as SqlPanel;
+const panelOf = shippedPanel;
 
 // Simulated time from ten minutes ago (a whole minute), unpaced: 30,000 events are 150 s of it.
-const start = new Date(Math.floor((Date.now() - 10 * 60_000) / 60_000) * 60_000);
+const start = tenMinutesAgo();
 const range = {
   from: new Date(start.getTime() - 60_000).toISOString(),
   to: new Date(start.getTime() + 5 * 60_000).toISOString(),
@@ -54,20 +54,7 @@ function serverArgs(extra: readonly string[]): string[] {
   return [
     '--password',
     PASSWORD,
-    '--generator-seed',
-    '5',
-    '--generator-rate',
-    'max',
-    '--generator-start',
-    start.toISOString(),
-    '--generator-count',
-    String(EVENTS),
-    '--generator-attacks',
-    'brute-force,path-scan',
-    '--idle-timeout',
-    '0',
-    '--status-interval',
-    '600',
+    ...generatedTraffic({ seed: 5, rate: 'max', start, count: EVENTS, attacks: 'brute-force,path-scan' }),
     ...extra,
   ];
 }
@@ -104,16 +91,7 @@ async function openPage(
 ): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   page.on('request', (r) => onRequest(r.url()));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    if (!r.url().endsWith('/api/live')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
+  recordProblems(page, problems);
   const hash = new URLSearchParams({ token: PASSWORD, from: range.from, to: range.to });
   await page.goto(`${server.httpUrl}/#${hash}`);
   return page;
@@ -143,11 +121,7 @@ describe('with the detections', { skip: skip ?? false }, () => {
     client = await server.connect(PASSWORD);
     browser = await launchChromium();
     page = await openPage(browser, server, problems);
-    await page.waitForFunction(
-      () => document.querySelector('[data-panel="detections"]')?.getAttribute('data-state') === 'ready',
-      undefined,
-      { timeout: 20_000 },
-    );
+    await panelState(page, 'detections', 'ready');
   });
 
   after(async () => {
@@ -354,6 +328,66 @@ describe('with the detections', { skip: skip ?? false }, () => {
     assert.deepEqual(problems, []);
   });
 
+  test("an alert's Show, by mouse and by keyboard, shows its actor's requests over its window, as its detection's does", async () => {
+    const r = await fetch(`${server.httpUrl}/api/alerts?limit=500`, {
+      headers: { authorization: `Bearer ${PASSWORD}` },
+    });
+    const feed = (await r.json()) as {
+      alerts: {
+        dedup_key: string;
+        row: { scenario: string; actor: string; window_start: string; window_end: string };
+      }[];
+    };
+    const alertOf = async (item: import('playwright-core').Locator) => {
+      const key = await item.getAttribute('data-dedup-key');
+      const alert = feed.alerts.find((a) => a.dedup_key === key);
+      assert.ok(alert !== undefined, `alert ${key} in /api/alerts`);
+      const window = {
+        from: new Date(ms(alert.row.window_start)).toISOString(),
+        to: new Date(ms(alert.row.window_end)).toISOString(),
+      };
+      return { actor: alert.row.actor, window, row: alert.row };
+    };
+    const items = page.locator('[data-panel="alerts"] li.alert');
+    // By mouse: a path scan's alert. Its button says what a detection's Show of the same row says.
+    const scan = items.filter({ hasText: 'path-scan' }).first();
+    const { actor, window, row } = await alertOf(scan);
+    const button = scan.getByRole('button');
+    const detection = (await shownDetections()).findIndex(
+      (d) => d[1] === row.scenario && d[2] === row.actor && ms(d[3] as string) === ms(row.window_start),
+    );
+    assert.ok(detection >= 0, 'the alert is of a detection the panel shows');
+    assert.equal(
+      await button.getAttribute('aria-label'),
+      await page
+        .locator('[data-panel="detections"] .table-scroll tbody tr')
+        .nth(detection)
+        .getByRole('button')
+        .getAttribute('aria-label'),
+    );
+    await button.click();
+    await assertActorWindow(actor, window);
+    // By keyboard: a brute force's alert on a sliding minute.
+    let sliding: Awaited<ReturnType<typeof alertOf>> | undefined;
+    let at = 0;
+    const count = await items.count();
+    for (; at < count; at++) {
+      const item = items.nth(at);
+      if (!/brute-force/.test((await item.textContent()) ?? '')) continue;
+      sliding = await alertOf(item);
+      if (!sliding.window.from.endsWith(':00.000Z')) break;
+    }
+    assert.ok(sliding !== undefined && at < count, 'an alert of a sliding window');
+    await items.nth(at).getByRole('button').focus();
+    await page.keyboard.press('Enter');
+    await assertActorWindow(sliding.actor, sliding.window);
+    assert.match(
+      (await page.locator('[data-panel="raw-logs"] .window').textContent()) ?? '',
+      new RegExp(`Window: ${sliding.window.from.slice(11, 19)}–${sliding.window.to.slice(11, 19)} UTC`),
+    );
+    assert.deepEqual(problems, []);
+  });
+
   test('GET /api/alerts is read-only behind the token, its limit checked', async () => {
     const get = (path: string, token: string | null = PASSWORD) =>
       fetch(
@@ -405,11 +439,7 @@ describe('without the detections', { skip: skip ?? false }, () => {
     const page = await openPage(browser, server, problems, (url) => {
       if (url.endsWith('/api/panels/detections/query')) asked.push(url);
     });
-    await page.waitForFunction(
-      () => document.querySelector('[data-panel="detections"]')?.getAttribute('data-state') === 'absent',
-      undefined,
-      { timeout: 20_000 },
-    );
+    await panelState(page, 'detections', 'absent');
     const text = (await page.locator('[data-panel="detections"]').textContent()) ?? '';
     assert.match(text, /Not available here: relation "detections" does not exist/);
     // Epochs go on committing; the panel is not asked again for a relation no commit changes.

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Panel } from '../../src/web/api.ts';
-import { drillTarget, windowLabel } from '../../src/web/drilldown.ts';
+import { drillTarget, objectCell, rowDrillTarget, tableCell, windowLabel } from '../../src/web/drilldown.ts';
 import { completeDraft, suggestDraft } from '../../src/web/panel-draft.ts';
 
 const levels: Panel = {
@@ -44,6 +44,67 @@ test("a point leads to the target's filter for its key and to its time bucket", 
     value: '404',
     filters: { status: '404', offset: '0' },
   });
+});
+
+test('a row or an alert leads to the variable its scenario maps to, its actor and its window', () => {
+  const alerts: Panel = {
+    id: 'alerts',
+    title: 'Alerts',
+    kind: 'alerts',
+    variables: [],
+    units: {},
+    drilldown: {
+      panel: 'raw-logs',
+      column: 'actor',
+      variableFrom: { column: 'scenario', values: { 'account-takeover': 'user' }, otherwise: 'ip' },
+      from: 'window_start',
+      to: 'window_end',
+    },
+  };
+  const has = (_panel: string, variable: string) => ['ip', 'user'].includes(variable);
+  const alert = (scenario: string, actor: string) =>
+    objectCell({
+      scenario,
+      actor,
+      window_start: '2024-01-25T12:03:10.000',
+      window_end: '2024-01-25T12:04:10.000',
+    });
+  assert.deepEqual(rowDrillTarget(alerts, alert('account-takeover', 'ann'), has), {
+    panel: 'raw-logs',
+    value: 'ann',
+    filters: { user: 'ann', offset: '0' },
+    window: { from: '2024-01-25T12:03:10.000Z', to: '2024-01-25T12:04:10.000Z' },
+  });
+  assert.deepEqual(rowDrillTarget(alerts, alert('brute-force', '203.0.113.7'), has)?.filters, {
+    ip: '203.0.113.7',
+    offset: '0',
+  });
+  // A value that only an object's prototype has is no mapping of its own.
+  assert.equal(rowDrillTarget(alerts, alert('__proto__', '203.0.113.7'), has)?.filters.ip, '203.0.113.7');
+  // No actor (a sink over another relation), or a variable the target lacks: no Show.
+  assert.equal(rowDrillTarget(alerts, objectCell({ n: 3 }), has), undefined);
+  const noOtherwise: Panel = {
+    ...alerts,
+    drilldown: {
+      panel: 'raw-logs',
+      column: 'actor',
+      variableFrom: { column: 'scenario', values: { degradation: 'endpoint' } },
+    },
+  };
+  assert.equal(rowDrillTarget(noOtherwise, alert('degradation', '/api/items/:id'), has), undefined);
+  assert.equal(rowDrillTarget(noOtherwise, alert('flood', '203.0.113.7'), has), undefined);
+  // A table row reads the same through its columns.
+  const data = {
+    columns: [
+      { name: 'scenario', type: 'text' },
+      { name: 'actor', type: 'text' },
+    ],
+    rows: [],
+  };
+  assert.equal(
+    rowDrillTarget(alerts, tableCell(data, ['brute-force', '203.0.113.7']), has)?.value,
+    '203.0.113.7',
+  );
 });
 
 test('a result suggests a time series, else bars, else a table, with the columns of each', () => {

@@ -262,6 +262,24 @@ export class AdHocSession {
           names.push(prepared.columnName(i));
           types.push(known(prepared.columnTypeId(i)) ? prepared.columnType(i) : VARCHAR);
         }
+        // With an untyped parameter in the select list (`SELECT id, $1 FROM t`) DuckDB describes
+        // one column, "unknown", until values are bound. PostgreSQL's unknown parameter is text:
+        // the query with its parameters as text says the columns, else the query's own reading.
+        const unbound = prepared.columnCount === 1 && !known(prepared.columnTypeId(0));
+        if (unbound && t.outputs !== undefined && t.outputs.length !== 1) {
+          const asText = await this.#columnsWithTextParams(t.sql);
+          const width = t.outputs.length;
+          names.splice(
+            0,
+            names.length,
+            ...(asText?.names.length === width ? asText.names : t.outputs.map((o) => o.name)),
+          );
+          types.splice(
+            0,
+            types.length,
+            ...(asText?.types.length === width ? asText.types : t.outputs.map(() => VARCHAR)),
+          );
+        }
         const paramTypes: SqlType[] = [];
         for (let i = 1; i <= prepared.parameterCount; i++)
           paramTypes.push(
@@ -273,6 +291,30 @@ export class AdHocSession {
         throw fromDuckError(e, namePositions(t.parsed.select));
       }
     });
+  }
+
+  /**
+   * The result columns of `sql` with every parameter cast to VARCHAR, from a statement prepared
+   * for that and dropped; undefined when DuckDB refuses that statement (a parameter PostgreSQL
+   * would type otherwise, `$1 + 1`).
+   */
+  async #columnsWithTextParams(sql: string): Promise<{ names: string[]; types: DuckDBType[] } | undefined> {
+    let prepared: DuckDBPreparedStatement | undefined;
+    try {
+      prepared = await this.#conn.prepare(sql.replace(/\$(\d+)(?!\d)/g, 'CAST($$$1 AS VARCHAR)'));
+      const names: string[] = [];
+      const types: DuckDBType[] = [];
+      for (let i = 0; i < prepared.columnCount; i++) {
+        if (prepared.columnTypeId(i) === DuckDBTypeId.INVALID) return undefined;
+        names.push(prepared.columnName(i));
+        types.push(prepared.columnType(i));
+      }
+      return { names, types };
+    } catch {
+      return undefined;
+    } finally {
+      prepared?.destroySync();
+    }
   }
 
   /**

@@ -130,6 +130,9 @@ export function jsonbFunctions(): DuckDBScalarFunction[] {
   return [
     ...Object.keys(jsonbOperators).map(operatorFunction),
     scalar('tw_jsonb_typeof', [VARCHAR], VARCHAR, (j: string) => typeOf(storedJsonb(j))),
+    scalar('tw_jsonb_array', [TEXT_LIST], VARCHAR, (l: DuckDBListValue) =>
+      formatJsonb(l.items.map((v) => (v === null || v === undefined ? null : JSON.parse(v as string)))),
+    ),
     scalar('tw_jsonb_object', [LIST(TEXT_LIST)], VARCHAR, (l: DuckDBListValue) => {
       const out: Record<string, Value> = {};
       for (const pair of l.items) {

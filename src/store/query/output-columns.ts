@@ -563,6 +563,12 @@ export class OutputColumns {
       case 'json_agg':
       case 'jsonb_object_agg':
       case 'json_object_agg':
+      case 'to_jsonb':
+      case 'to_json':
+      case 'jsonb_build_array':
+      case 'json_build_array':
+      case 'jsonb_build_object':
+      case 'json_build_object':
         return T.jsonb;
       case 'jsonb_typeof':
         return T.text;

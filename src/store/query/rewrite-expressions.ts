@@ -27,7 +27,7 @@ import {
 import { rewriteArrayOperator } from './rewrite-arrays.ts';
 import { extentOf, operandExtentOf, type RewriteContext, typeParam } from './rewrite-context.ts';
 import { rewriteIntervalAggregate, rewriteIntervalOperator } from './rewrite-intervals.ts';
-import { rewriteJsonbAggregate, rewriteJsonbOperator } from './rewrite-jsonb.ts';
+import { rewriteJsonbAggregate, rewriteJsonbBuild, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
 import { rewriteRealOperands, rewriteRealSum } from './rewrite-reals.ts';
 import { DATABASE, PUBLIC_SCHEMA } from './stored-relation.ts';
@@ -144,6 +144,7 @@ function funcCall(ctx: RewriteContext, f: Fields, inFrom: boolean): void {
   }
   if (
     rewriteJsonbAggregate(ctx, f, name, written) ||
+    rewriteJsonbBuild(ctx, f, name, written) ||
     rewriteIntervalAggregate(ctx, f, name, written) ||
     rewriteRealSum(ctx, f, name)
   )

@@ -79,6 +79,51 @@ export function rewriteJsonbAggregate(ctx: RewriteContext, f: Fields, name: stri
   return true;
 }
 
+/**
+ * to_jsonb(x), jsonb_build_array(…) and jsonb_build_object(…) (json_ forms alike), whose name
+ * is written at `written`: each value converted as to_jsonb converts it, then put together —
+ * `jsonb_build_object('a', x)` → `tw_jsonb_object([[CAST('a' AS VARCHAR), tw_to_jsonb_int4(x)]])`.
+ * True when rewritten.
+ */
+export function rewriteJsonbBuild(ctx: RewriteContext, f: Fields, name: string, written: Span): boolean {
+  const args = list(f.args);
+  const whole = extentOf(ctx, { FuncCall: f });
+  const convert = (n: unknown) => wrapConverted(ctx, extentOf(ctx, n), toJsonbFunction(ctx.typeOf(n)));
+  if (name === 'to_jsonb' || name === 'to_json') {
+    if (args.length !== 1) return false;
+    ctx.edits.replace(written.start, written.end, '');
+    convert(args[0]);
+    return true;
+  }
+  const array = name === 'jsonb_build_array' || name === 'json_build_array';
+  const object = name === 'jsonb_build_object' || name === 'json_build_object';
+  if (!(array || object) || (object && args.length % 2 !== 0)) return false;
+  if (args.length === 0) {
+    ctx.edits.replace(whole.start, whole.end, array ? "'[]'" : "'{}'");
+    return true;
+  }
+  ctx.edits.replace(written.start, written.end, array ? 'tw_jsonb_array' : 'tw_jsonb_object');
+  ctx.edits.insert(extentOf(ctx, args[0]).start, '[');
+  ctx.edits.insertClose(extentOf(ctx, args[args.length - 1]).end, ']');
+  args.forEach((n, i) => {
+    if (array || i % 2 === 1) {
+      // the pair's `]` before the value's conversion: `[k, f(v)]`
+      if (object) ctx.edits.insertClose(extentOf(ctx, n).end, ']');
+      convert(n);
+      return;
+    }
+    const k = extentOf(ctx, n);
+    const text = textCastOf(ctx.typeOf(n));
+    ctx.edits.wrap(
+      k.start,
+      k.end,
+      text === undefined ? '[CAST(' : `[${text}(`,
+      text === undefined ? ' AS VARCHAR)' : ')',
+    );
+  });
+  return true;
+}
+
 /** Wraps `span` in the conversion to jsonb text, DuckDB's own JSON for a type without one. */
 function wrapConverted(ctx: RewriteContext, span: Span, convert: string | undefined): void {
   if (convert === undefined) ctx.edits.wrap(span.start, span.end, 'CAST(to_json(', ') AS VARCHAR)');

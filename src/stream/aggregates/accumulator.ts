@@ -25,7 +25,12 @@ import {
   JsonbObjectAggAccumulator,
   StringAggAccumulator,
 } from './list.ts';
-import { MaxAccumulator, MinAccumulator, SortedValuesAccumulator } from './min-max.ts';
+import {
+  InsertOnlyExtremeAccumulator,
+  MaxAccumulator,
+  MinAccumulator,
+  SortedValuesAccumulator,
+} from './min-max.ts';
 import { ModeAccumulator } from './mode.ts';
 import { PercentileContAccumulator, PercentileDiscAccumulator } from './percentile.ts';
 import type { SortedMultiset } from './sorted-multiset.ts';
@@ -90,6 +95,11 @@ export interface AggregateCall {
   /** Separator of string_agg (a constant; PostgreSQL allows an expression, rarely used). */
   readonly separator?: string;
   /**
+   * min/max over an input that only ever inserts (a source, through filters and windows): the
+   * extreme so far is all the state, instead of every value in order for retractions.
+   */
+  readonly insertOnly?: boolean;
+  /**
    * What sum, avg and the variance family compute (their SQL result type): `int8` for the sum
    * of smallint/integer, `numeric` (exact, with PostgreSQL's display scales) for integers and
    * numeric otherwise; absent: double precision (float arguments).
@@ -121,6 +131,8 @@ export function sharesValues(a: AggregateCall, b: AggregateCall): boolean {
   return (
     multisetKinds.has(a.kind) &&
     multisetKinds.has(b.kind) &&
+    a.insertOnly !== true &&
+    b.insertOnly !== true &&
     a.arg !== undefined &&
     a.arg === b.arg &&
     a.filter === b.filter &&
@@ -152,9 +164,9 @@ function createPlain(call: AggregateCall, shared: SortedMultiset | undefined): A
     case 'avg':
       return call.exact === undefined ? new AvgAccumulator() : new DecimalAvgAccumulator();
     case 'min':
-      return new MinAccumulator(shared);
+      return call.insertOnly === true ? new InsertOnlyExtremeAccumulator('min') : new MinAccumulator(shared);
     case 'max':
-      return new MaxAccumulator(shared);
+      return call.insertOnly === true ? new InsertOnlyExtremeAccumulator('max') : new MaxAccumulator(shared);
     case 'percentile_cont':
     case 'approx_percentile':
       return new PercentileContAccumulator(fraction(call), shared);

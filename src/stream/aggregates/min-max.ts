@@ -4,7 +4,7 @@
  * when empty. Several calls over the same argument (min, max, percentiles) may share one
  * multiset: the aggregate operator then feeds only the first of them.
  */
-import type { Value } from '../value.ts';
+import { compareValuesExact, type Value } from '../value.ts';
 import type { Accumulator } from './accumulator.ts';
 import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
 
@@ -44,5 +44,41 @@ export class MinAccumulator extends SortedValuesAccumulator {
 export class MaxAccumulator extends SortedValuesAccumulator {
   result(): Value {
     return this.set.last() ?? null;
+  }
+}
+
+/**
+ * min(x) / max(x) over an input that only ever inserts: the extreme so far. Its snapshot is
+ * `[value]`; it also restores the `[values, counts]` multiset a retractable min/max saved.
+ */
+export class InsertOnlyExtremeAccumulator implements Accumulator {
+  readonly #sign: 1 | -1;
+  #value: Value = null;
+
+  constructor(keep: 'min' | 'max') {
+    this.#sign = keep === 'max' ? 1 : -1;
+  }
+
+  add(value: Value, weight: number): void {
+    if (value === null) return;
+    if (weight < 0) throw new Error('min/max over an insert-only input received a retraction');
+    if (this.#value === null || this.#sign * compareValuesExact(value, this.#value) > 0) this.#value = value;
+  }
+
+  result(): Value {
+    return this.#value;
+  }
+
+  snapshot(): [Value] {
+    return [this.#value];
+  }
+
+  restore(state: unknown): void {
+    const saved = state as [Value] | MultisetState;
+    if (saved.length === 1) this.#value = saved[0];
+    else {
+      const values = saved[0];
+      this.#value = (this.#sign > 0 ? values[values.length - 1] : values[0]) ?? null;
+    }
   }
 }

@@ -2,17 +2,24 @@
  * The alerts sinks sent (`/api/alerts`), newest first: firing or resolved, the alert's row (a
  * detection's severity, scenario, actor and window when the sink reads `detections`), the sink
  * and whether the message was delivered — and above them, how each sink's delivery is doing.
+ * With the panel's drill-down, an alert's Show button leads to its evidence as a detection's does.
  */
-import type { AlertFeed, SentAlert, SinkState } from '../api.ts';
+import type { AlertFeed, Panel, SentAlert, SinkState } from '../api.ts';
+import { type DrillTarget, objectCell, rowDrillTarget } from '../drilldown.ts';
 import { formatCount, formatTime } from '../format.ts';
 import { Severity } from './severity.tsx';
+import { ShowButton } from './show-button.tsx';
 
 interface Props {
+  readonly panel: Panel;
   readonly feed: AlertFeed | undefined;
   readonly error: string | undefined;
+  /** Shows what an alert's row stands for in another panel (the panel's drill-down). */
+  readonly onDrill: (target: DrillTarget) => void;
+  readonly hasVariable: (panel: string, variable: string) => boolean;
 }
 
-export function AlertsFeed({ feed, error }: Props) {
+export function AlertsFeed({ panel, feed, error, onDrill, hasVariable }: Props) {
   if (error !== undefined)
     return (
       <p class="empty error" role="alert">
@@ -41,7 +48,12 @@ export function AlertsFeed({ feed, error }: Props) {
       ) : (
         <ol class="alerts" aria-label="Alerts, newest first">
           {feed.alerts.map((a) => (
-            <AlertItem key={`${a.sink}:${a.epoch}:${a.seq}`} alert={a} />
+            <AlertItem
+              key={`${a.sink}:${a.epoch}:${a.seq}`}
+              alert={a}
+              target={rowDrillTarget(panel, objectCell(a.row), hasVariable)}
+              onDrill={onDrill}
+            />
           ))}
         </ol>
       )}
@@ -68,7 +80,15 @@ function SinkLine({ sink }: { sink: SinkState }) {
   );
 }
 
-function AlertItem({ alert }: { alert: SentAlert }) {
+function AlertItem({
+  alert,
+  target,
+  onDrill,
+}: {
+  alert: SentAlert;
+  target: DrillTarget | undefined;
+  onDrill: (target: DrillTarget) => void;
+}) {
   const row = alert.row;
   const text = (name: string) =>
     row[name] === null || row[name] === undefined ? undefined : String(row[name]);
@@ -98,6 +118,12 @@ function AlertItem({ alert }: { alert: SentAlert }) {
             {formatTime(start, true)}
             {end === undefined ? '' : `–${formatTime(end)}`}
           </span>
+        )}
+        {target === undefined ? null : (
+          <>
+            {' '}
+            <ShowButton target={target} onDrill={onDrill} />
+          </>
         )}
       </p>
       {text('evidence') === undefined ? null : <p class="alert-evidence">{text('evidence')}</p>}

@@ -1,8 +1,10 @@
 /** Rows as an HTML table: sortable by any column, values formatted, raw values kept in `data-value`. */
 import { useState } from 'preact/hooks';
 import type { Rows } from '../api.ts';
+import type { DrillTarget } from '../drilldown.ts';
 import { formatTime, formatValue, type Unit } from '../format.ts';
 import { Severity } from './severity.tsx';
+import { ShowButton } from './show-button.tsx';
 
 interface Props {
   readonly data: Rows;
@@ -15,12 +17,11 @@ interface Props {
     readonly label: string;
     readonly onPick: (value: string) => void;
   };
-  /** A last column of buttons doing something with their row (undefined label: no button). */
+  /** A last column of Show buttons, each leading to what its row stands for (undefined: no button). */
   readonly rowAction?: {
     readonly header: string;
-    readonly text: string;
-    readonly label: (row: readonly unknown[]) => string | undefined;
-    readonly run: (row: readonly unknown[]) => void;
+    readonly target: (row: readonly unknown[]) => DrillTarget | undefined;
+    readonly onDrill: (target: DrillTarget) => void;
   };
 }
 
@@ -117,14 +118,10 @@ export function DataTable({ data, units, caption, sortable = true, pick, rowActi
 }
 
 function ActionCell({ row, action }: { row: readonly unknown[]; action: NonNullable<Props['rowAction']> }) {
-  const label = action.label(row);
+  const target = action.target(row);
   return (
     <td class="row-action">
-      {label === undefined ? null : (
-        <button type="button" class="link" aria-label={label} onClick={() => action.run(row)}>
-          {action.text}
-        </button>
-      )}
+      {target === undefined ? null : <ShowButton target={target} onDrill={action.onDrill} />}
     </td>
   );
 }

@@ -4,10 +4,10 @@ import { useState } from 'preact/hooks';
 import { type ApiError, errorText, type Panel, type Rows } from '../api.ts';
 import {
   type DrillTarget,
-  drillLabel,
   drillTarget,
   rowDrillTarget,
   rowPoint,
+  tableCell,
   type Window,
   windowLabel,
 } from '../drilldown.ts';
@@ -208,16 +208,11 @@ function Body({
                   ? {
                       rowAction: {
                         header: 'Requests',
-                        text: 'Show',
-                        label: (row: readonly unknown[]) => {
+                        target: (row: readonly unknown[]) => {
                           const { key, timeMs } = rowPoint(panel, data, row);
-                          const target = drillTarget(panel, filters, key, timeMs);
-                          return target === undefined ? undefined : drillLabel(target);
+                          return drillTarget(panel, filters, key, timeMs);
                         },
-                        run: (row: readonly unknown[]) => {
-                          const { key, timeMs } = rowPoint(panel, data, row);
-                          drill(key, timeMs);
-                        },
+                        onDrill,
                       },
                     }
                   : {})}
@@ -230,7 +225,6 @@ function Body({
       return <Bars panel={panel} data={data} {...(drillable ? { onPick: (c: string) => drill(c) } : {})} />;
     default: {
       const selects = panel.selects;
-      const target = (row: readonly unknown[]) => rowDrillTarget(panel, data, row, hasVariable);
       return (
         <DataTable
           data={data}
@@ -241,15 +235,9 @@ function Body({
             : {
                 rowAction: {
                   header: 'Requests',
-                  text: 'Show',
-                  label: (row: readonly unknown[]) => {
-                    const t = target(row);
-                    return t === undefined ? undefined : drillLabel(t);
-                  },
-                  run: (row: readonly unknown[]) => {
-                    const t = target(row);
-                    if (t !== undefined) onDrill(t);
-                  },
+                  target: (row: readonly unknown[]) =>
+                    rowDrillTarget(panel, tableCell(data, row), hasVariable),
+                  onDrill,
                 },
               })}
           {...(selects === undefined
