@@ -3,7 +3,9 @@
  * table becomes a dataflow source (a table with its content kept); a view is compiled into
  * the engine's one dataflow, sharing equal operators with the views already there, and
  * backfilled from the current content of what it reads; a DROP removes the operators no
- * view uses any more.
+ * view uses any more. For `Engine.replaceViews`, the steps of a view rebuilt in place: taken
+ * out (`remove`), created again from the previous view's rows, fed the retained input of its
+ * sources (`replay`).
  */
 
 import { bindQuery } from '../sql/binder.ts';
