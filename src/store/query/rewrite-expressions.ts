@@ -25,7 +25,13 @@ import {
   stringConstant,
 } from './pg-tree.ts';
 import { rewriteArrayOperator } from './rewrite-arrays.ts';
-import { extentOf, operandExtentOf, operatorAsCall, type RewriteContext, typeParam } from './rewrite-context.ts';
+import {
+  extentOf,
+  operandExtentOf,
+  operatorAsCall,
+  type RewriteContext,
+  typeParam,
+} from './rewrite-context.ts';
 import { rewriteIntervalAggregate, rewriteIntervalOperator } from './rewrite-intervals.ts';
 import { rewriteJsonbAggregate, rewriteJsonbBuild, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
