@@ -127,6 +127,17 @@ const rules: readonly Rule[] = [
     message: () => 'division by zero',
   },
   {
+    pattern: /^Invalid Input Error: (value out of range: (?:overflow|underflow))/,
+    sqlstate: '22003',
+    message: (m) => m[1] as string,
+  },
+  {
+    pattern:
+      /^Invalid Input Error: (zero raised to a negative power is undefined|a negative number raised to a non-integer power yields a complex result)/,
+    sqlstate: '2201F',
+    message: (m) => m[1] as string,
+  },
+  {
     pattern: /^Invalid Input Error: (unrecognized configuration parameter "[^"]*")/,
     sqlstate: '42704',
     message: (m) => m[1] as string,

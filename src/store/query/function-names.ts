@@ -6,6 +6,8 @@
 
 /** PostgreSQL function name → DuckDB function to call instead. */
 export const renamedFunctions: ReadonlyMap<string, string> = new Map([
+  ['power', 'tw_float_pow'],
+  ['pow', 'tw_float_pow'],
   ['version', 'tw_version'],
   ['current_setting', 'tw_current_setting'],
   ['current_schema', 'tw_current_schema'],

@@ -25,7 +25,13 @@ import {
   stringConstant,
 } from './pg-tree.ts';
 import { rewriteArrayOperator } from './rewrite-arrays.ts';
-import { extentOf, operandExtentOf, type RewriteContext, typeParam } from './rewrite-context.ts';
+import {
+  extentOf,
+  operandExtentOf,
+  operatorAsCall,
+  type RewriteContext,
+  typeParam,
+} from './rewrite-context.ts';
 import { rewriteIntervalAggregate, rewriteIntervalOperator } from './rewrite-intervals.ts';
 import { rewriteJsonbAggregate, rewriteJsonbBuild, rewriteJsonbOperator } from './rewrite-jsonb.ts';
 import { rewriteNumeric } from './rewrite-numeric.ts';
@@ -259,6 +265,11 @@ function operator(ctx: RewriteContext, f: Fields): void {
   if (f.kind === 'AEXPR_OP' && opSpan !== undefined && rewriteJsonbOperator(ctx, f, op, opSpan)) return;
   if (opSpan !== undefined && rewriteArrayOperator(ctx, f, op, opSpan)) return;
   if (opSpan !== undefined && rewriteIntervalOperator(ctx, f, op, opSpan)) return;
+  if (f.kind === 'AEXPR_OP' && op === '^' && f.lexpr !== undefined && opSpan !== undefined) {
+    // PostgreSQL's float8 power fails where DuckDB's gives Infinity, 0 or NaN.
+    operatorAsCall(ctx, f, 'tw_float_pow', opSpan);
+    return;
+  }
   if (f.kind === 'AEXPR_OP' && (op === '/' || op === '%') && f.lexpr !== undefined && opSpan !== undefined) {
     // PostgreSQL fails on a zero divisor where DuckDB gives NULL.
     const r = extentOf(ctx, f.rexpr);

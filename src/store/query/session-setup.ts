@@ -228,6 +228,16 @@ function macros(backendPid: number, startedAt: string, shared: string): string[]
     def('tw_lpad(s, n)', `${pad('lpad', "' '")}, (s, n, f) AS ${pad('lpad', 'f')}`),
     def('tw_rpad(s, n)', `${pad('rpad', "' '")}, (s, n, f) AS ${pad('rpad', 'f')}`),
     def('tw_nonzero(b)', `CASE WHEN b = 0 THEN error('division by zero') ELSE b END`),
+    // float8 power as PostgreSQL's dpow: its errors where DuckDB's pow gives Infinity, 0 or NaN.
+    def(
+      'tw_float_pow(a, b)',
+      "CASE WHEN a = 0 AND b < 0 THEN error('zero raised to a negative power is undefined') " +
+        'WHEN a < 0 AND isfinite(b) AND b <> floor(b) ' +
+        "THEN error('a negative number raised to a non-integer power yields a complex result') " +
+        "WHEN isinf(pow(a, b)) AND isfinite(a) AND isfinite(b) THEN error('value out of range: overflow') " +
+        "WHEN pow(a, b) = 0 AND a <> 0 AND isfinite(a) AND isfinite(b) THEN error('value out of range: underflow') " +
+        'ELSE pow(a, b) END',
+    ),
     def(
       'tw_window_start(ts, size, off)',
       "ts - to_microseconds(((epoch_us(ts) - epoch_us(TIMESTAMP '1970-01-01' + off)) % " +
