@@ -40,6 +40,7 @@ if (!existsSync(APACHE_LOGS)) {
   writeFileSync(file, readFileSync(APACHE_LOGS, 'utf8').repeat(COPIES));
   const lines = 10_000 * COPIES;
   const node = process.execPath;
+  // As `npx tidewatch analyze` runs it: no node flags (only `start` sets its young generation).
   const tidewatch = best([0, 1].map(() => timed(node, [BIN, 'analyze', '--json', file])));
   const rows: [string, string][] = [
     [
