@@ -5,6 +5,7 @@
 import type { BoundExpr } from './expr.ts';
 import { formatInterval } from './literals.ts';
 import { formatNumeric, isNumericValue } from './numeric.ts';
+import type { OptimizerTrace } from './optimizer/optimize.ts';
 import {
   type AggregateCall,
   defaultFrame,
@@ -21,6 +22,28 @@ import { bigintReplacer, shortType } from './types.ts';
 export interface ExplainOptions {
   /** Also print each node's output columns with their types. */
   readonly verbose?: boolean;
+}
+
+/**
+ * `EXPLAIN (TRACE)`: the plan as bound, then as each optimizer rule left it ("unchanged" when
+ * the rule found nothing to rewrite).
+ */
+export function explainTrace(trace: OptimizerTrace, options: ExplainOptions = {}): string {
+  const lines = ['bound plan'];
+  const indented = (p: Plan) => {
+    for (const l of explainPlan(p, options).split('\n')) lines.push(`  ${l}`);
+  };
+  indented(trace.bound);
+  let last = trace.bound;
+  for (const step of trace.steps) {
+    if (step.plan === last) lines.push(`after rule "${step.rule}": unchanged`);
+    else {
+      lines.push(`after rule "${step.rule}"`);
+      indented(step.plan);
+    }
+    last = step.plan;
+  }
+  return lines.join('\n');
 }
 
 export function explainPlan(plan: Plan, options: ExplainOptions = {}): string {

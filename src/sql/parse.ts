@@ -298,9 +298,13 @@ function parseExplain(ctx: Ctx): Explain {
   const ts = ctx.tokens;
   let i = 1;
   let verbose = false;
+  let trace = false;
   if (isPunct(ts[i], '(')) {
     const close = matchParen(ctx, i);
-    for (let j = i + 1; j < close; j++) if (isWord(ts[j], 'VERBOSE')) verbose = true;
+    for (let j = i + 1; j < close; j++) {
+      if (isWord(ts[j], 'VERBOSE')) verbose = true;
+      if (isWord(ts[j], 'TRACE')) trace = true;
+    }
     i = close + 1;
   }
   while (isWord(ts[i], 'VERBOSE') || isWord(ts[i], 'ANALYZE') || isWord(ts[i], 'ANALYSE')) {
@@ -323,7 +327,7 @@ function parseExplain(ctx: Ctx): Explain {
     case 'CreateView':
     case 'CreateSink':
     case 'Select':
-      return { kind: 'Explain', verbose, statement: Object.freeze(inner), ...base(ctx) };
+      return { kind: 'Explain', verbose, trace, statement: Object.freeze(inner), ...base(ctx) };
     default:
       throw notSupportedAt(ctx, `EXPLAIN of ${statementName({ ...ctx, tokens: innerTokens })}`, i);
   }

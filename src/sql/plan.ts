@@ -5,7 +5,7 @@
  */
 
 import type { RelationKind } from './catalog.ts';
-import { type BoundExpr, columnRef } from './expr.ts';
+import { type BoundExpr, columnRef, mapColumns } from './expr.ts';
 import { type Interval, type SqlType, T } from './types.ts';
 
 export interface PlanColumn {
@@ -300,6 +300,63 @@ export function planInputs(p: Plan): readonly Plan[] {
       const never: never = p;
       return never;
     }
+  }
+}
+
+/** The Projects `project` made (see `composesWithInput`). */
+const composable = new WeakSet<Plan>();
+
+/**
+ * A Project of `exprs` over `input`: none when it is the identity, one projection when `input`
+ * is a Project itself.
+ */
+export function project(input: Plan, exprs: readonly BoundExpr[], columns: readonly PlanColumn[]): Plan {
+  // Identity: the input as it is.
+  if (
+    exprs.length === input.columns.length &&
+    exprs.every(
+      (e, i) => e.kind === 'ColumnRef' && e.index === i && columns[i]?.name === input.columns[i]?.name,
+    )
+  )
+    return input;
+  // Project over Project: one projection.
+  if (input.kind === 'Project') {
+    const inner = input.exprs;
+    const composed = exprs.map((e) => mapColumns(e, (c) => inner[c.index] as BoundExpr));
+    return project(input.input, composed, columns);
+  }
+  const p: Project = Object.freeze({
+    kind: 'Project',
+    input,
+    exprs: Object.freeze([...exprs]),
+    columns: Object.freeze([...columns]),
+  });
+  composable.add(p);
+  return p;
+}
+
+/**
+ * Whether `project` made the Project: a rewrite of its input makes it again through `project`,
+ * so that it composes with a Project the rewrite left below it, as it would have when bound.
+ */
+export function composesWithInput(p: Plan): p is Project {
+  return composable.has(p);
+}
+
+/** A plan node with its inputs replaced (in `planInputs` order); the node itself when they are the same. */
+export function withInputs(p: Plan, inputs: readonly Plan[]): Plan {
+  const old = planInputs(p);
+  if (old.length === inputs.length && old.every((x, i) => x === inputs[i])) return p;
+  switch (p.kind) {
+    case 'Scan':
+    case 'Values':
+      return p;
+    case 'Join':
+      return Object.freeze({ ...p, left: inputs[0] as Plan, right: inputs[1] as Plan });
+    case 'UnionAll':
+      return Object.freeze({ ...p, inputs: Object.freeze([...inputs]) });
+    default:
+      return Object.freeze({ ...p, input: inputs[0] as Plan });
   }
 }
 

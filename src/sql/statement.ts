@@ -196,6 +196,8 @@ export interface Describe extends Base {
 export interface Explain extends Base {
   readonly kind: 'Explain';
   readonly verbose: boolean;
+  /** `EXPLAIN (TRACE)`: the plan as bound, then after each optimizer rule. */
+  readonly trace: boolean;
   readonly statement: CreateMaterializedView | CreateView | CreateSink | Select;
 }
 

@@ -265,6 +265,73 @@ test('EXPLAIN prints the plan; SHOW and DESCRIBE list the catalog', async () => 
   e.close();
 });
 
+test('EXPLAIN (TRACE) shows the plan as bound and after each optimizer rule', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute('CREATE TABLE a (id INT, k VARCHAR, v INT); CREATE TABLE b (id INT, name VARCHAR)');
+  const explain = async (sql: string) => (await e.execute(sql))[0]?.rows?.map((r) => r[0]).join('\n');
+  assert.equal(
+    await explain(`EXPLAIN (TRACE) SELECT k, v FROM
+      (SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM a) s
+      WHERE rn <= 3 AND k <> 'z'`),
+    `bound plan
+  Project k, v
+    Filter ((rn <= 3) AND (k <> 'z'))
+      Project k, v, row_number AS rn
+        Window partition=[k] order=[v DESC] functions=[row_number()]
+          Scan a (table)
+after rule "rank filter to TopN"
+  Project k, v
+    Filter (k <> 'z')
+      Project k, v, row_number AS rn
+        TopN limit=3 partition=[k] order=[v DESC] rank=row_number
+          Scan a (table)
+after rule "cross join to equi-join": unchanged`,
+  );
+  assert.equal(
+    await explain(
+      'EXPLAIN (TRACE) CREATE MATERIALIZED VIEW m AS SELECT a.k, b.name FROM a, b WHERE a.id = b.id AND a.v > b.id',
+    ),
+    `bound plan
+  Project k, name
+    Filter ((id = id) AND (v > id))
+      Join inner on []
+        Scan a (table)
+        Scan b (table)
+after rule "rank filter to TopN": unchanged
+after rule "cross join to equi-join"
+  Project k, name
+    Filter (v > id)
+      Join inner on [id = id]
+        Scan a (table)
+        Scan b (table)`,
+  );
+  // The SELECT list's projection composes with the one the rule leaves, as if bound over it.
+  assert.equal(
+    await explain(`EXPLAIN (TRACE) SELECT k FROM
+      (SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM a) s WHERE rn <= 3`),
+    `bound plan
+  Project k
+    Filter (rn <= 3)
+      Project k, v, row_number AS rn
+        Window partition=[k] order=[v DESC] functions=[row_number()]
+          Scan a (table)
+after rule "rank filter to TopN"
+  Project k
+    TopN limit=3 partition=[k] order=[v DESC] rank=row_number
+      Scan a (table)
+after rule "cross join to equi-join": unchanged`,
+  );
+  // Without TRACE, EXPLAIN prints the plan the rules made.
+  assert.equal(
+    await explain('EXPLAIN SELECT a.k FROM a, b WHERE a.id = b.id'),
+    `Project k
+  Join inner on [id = id]
+    Scan a (table)
+    Scan b (table)`,
+  );
+  e.close();
+});
+
 test('replaying the catalog history, drops included, rebuilds the same dataflow', async () => {
   const e = new Engine({ autoEpoch: false });
   await e.execute(`CREATE SOURCE logs (ts TIMESTAMP, usr VARCHAR, rt INT) WITH (connector = 'datagen');

@@ -204,6 +204,8 @@ describe('RisingWave clauses', () => {
     const ex = one('EXPLAIN CREATE MATERIALIZED VIEW v AS SELECT 1 EMIT ON WINDOW CLOSE', 'Explain');
     assert.equal(ex.statement.kind, 'CreateMaterializedView');
     assert.equal(one('EXPLAIN (VERBOSE) SELECT 1', 'Explain').verbose, true);
+    assert.equal(one('EXPLAIN (TRACE) SELECT 1', 'Explain').trace, true);
+    assert.equal(one('EXPLAIN SELECT 1', 'Explain').trace, false);
   });
 });
 
