@@ -455,6 +455,7 @@ export class Engine implements Catalog {
     definitions: ReadonlyMap<string, string>,
     retained: (source: string) => AsyncIterable<readonly Row[]>,
   ): Promise<readonly string[]> {
+    this.applyDeferred();
     const statements = new Map<string, CreateMaterializedView>();
     for (const [name, sql] of definitions) {
       const s = parseStatement(sql);
