@@ -60,22 +60,12 @@ export function rewriteJsonbAggregate(ctx: RewriteContext, f: Fields, name: stri
   const valueType = ctx.typeOf(value);
   if (!pair) {
     // the values' list, as array_agg gives it, converted as one array
-    const convert = toJsonbFunction(valueType === undefined ? undefined : arrayOf(valueType));
-    wrapConverted(ctx, whole, convert);
+    const asArray = toJsonbFunction(valueType === undefined ? undefined : arrayOf(valueType));
+    wrapConverted(ctx, whole, asArray);
     return true;
   }
   ctx.edits.wrap(whole.start, whole.end, 'tw_jsonb_object(', ')');
-  const k = extentOf(ctx, args[0]);
-  const text = textCastOf(ctx.typeOf(args[0]));
-  ctx.edits.wrap(
-    k.start,
-    k.end,
-    text === undefined ? '[CAST(' : `[${text}(`,
-    text === undefined ? ' AS VARCHAR)' : ')',
-  );
-  // before the value's conversion: `[k, f(v)]`
-  ctx.edits.insertClose(extentOf(ctx, value).end, ']');
-  wrapConverted(ctx, extentOf(ctx, value), toJsonbFunction(valueType));
+  wrapPair(ctx, args[0], value);
   return true;
 }
 
@@ -88,11 +78,10 @@ export function rewriteJsonbAggregate(ctx: RewriteContext, f: Fields, name: stri
 export function rewriteJsonbBuild(ctx: RewriteContext, f: Fields, name: string, written: Span): boolean {
   const args = list(f.args);
   const whole = extentOf(ctx, { FuncCall: f });
-  const convert = (n: unknown) => wrapConverted(ctx, extentOf(ctx, n), toJsonbFunction(ctx.typeOf(n)));
   if (name === 'to_jsonb' || name === 'to_json') {
     if (args.length !== 1) return false;
     ctx.edits.replace(written.start, written.end, '');
-    convert(args[0]);
+    convert(ctx, args[0]);
     return true;
   }
   const array = name === 'jsonb_build_array' || name === 'json_build_array';
@@ -105,23 +94,29 @@ export function rewriteJsonbBuild(ctx: RewriteContext, f: Fields, name: string, 
   ctx.edits.replace(written.start, written.end, array ? 'tw_jsonb_array' : 'tw_jsonb_object');
   ctx.edits.insert(extentOf(ctx, args[0]).start, '[');
   ctx.edits.insertClose(extentOf(ctx, args[args.length - 1]).end, ']');
-  args.forEach((n, i) => {
-    if (array || i % 2 === 1) {
-      // the pair's `]` before the value's conversion: `[k, f(v)]`
-      if (object) ctx.edits.insertClose(extentOf(ctx, n).end, ']');
-      convert(n);
-      return;
-    }
-    const k = extentOf(ctx, n);
-    const text = textCastOf(ctx.typeOf(n));
-    ctx.edits.wrap(
-      k.start,
-      k.end,
-      text === undefined ? '[CAST(' : `[${text}(`,
-      text === undefined ? ' AS VARCHAR)' : ')',
-    );
-  });
+  if (array) for (const n of args) convert(ctx, n);
+  else for (let i = 0; i < args.length; i += 2) wrapPair(ctx, args[i], args[i + 1]);
   return true;
+}
+
+/** `k, v` as the pair `[k as text, v converted to jsonb]` that tw_jsonb_object takes. */
+function wrapPair(ctx: RewriteContext, key: unknown, value: unknown): void {
+  const k = extentOf(ctx, key);
+  const text = textCastOf(ctx.typeOf(key));
+  ctx.edits.wrap(
+    k.start,
+    k.end,
+    text === undefined ? '[CAST(' : `[${text}(`,
+    text === undefined ? ' AS VARCHAR)' : ')',
+  );
+  // the pair's `]` before the value's conversion: `[k, f(v)]`
+  ctx.edits.insertClose(extentOf(ctx, value).end, ']');
+  convert(ctx, value);
+}
+
+/** Wraps `n` in its conversion to jsonb text, as to_jsonb converts a value of its type. */
+function convert(ctx: RewriteContext, n: unknown): void {
+  wrapConverted(ctx, extentOf(ctx, n), toJsonbFunction(ctx.typeOf(n)));
 }
 
 /** Wraps `span` in the conversion to jsonb text, DuckDB's own JSON for a type without one. */
