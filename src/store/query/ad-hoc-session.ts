@@ -70,6 +70,32 @@ let nextBackendPid = 10_000;
 const TRANSLATIONS_KEPT = 256;
 const PREPARED_KEPT = 32;
 
+/** A type DuckDB could not decide (`SELECT $1`): text, as PostgreSQL's unknown ends up. */
+function known(id: DuckDBTypeId): boolean {
+  return id !== DuckDBTypeId.INVALID && id !== DuckDBTypeId.ANY;
+}
+
+/** A prepared statement's result columns, an undecided type as VARCHAR. */
+interface PreparedColumns {
+  readonly names: string[];
+  readonly types: DuckDBType[];
+  /** Whether DuckDB left a column's type undecided until values are bound. */
+  readonly undecided: boolean;
+}
+
+function columnsOf(prepared: DuckDBPreparedStatement): PreparedColumns {
+  const names: string[] = [];
+  const types: DuckDBType[] = [];
+  let undecided = false;
+  for (let i = 0; i < prepared.columnCount; i++) {
+    names.push(prepared.columnName(i));
+    const decided = known(prepared.columnTypeId(i));
+    types.push(decided ? prepared.columnType(i) : VARCHAR);
+    undecided ||= !decided;
+  }
+  return { names, types, undecided };
+}
+
 /** What a translation depends on in the catalog: names, kinds and typed columns. */
 function catalogSignature(relations: readonly StoredRelation[]): string {
   return relations
@@ -254,32 +280,18 @@ export class AdHocSession {
       const t = await this.#translate(sql);
       try {
         const prepared = this.#prepared.get(t.sql) ?? (await this.#prepare(t.sql));
-        // A type DuckDB could not decide (`SELECT $1`) is text, as PostgreSQL's unknown ends up.
-        const known = (id: DuckDBTypeId) => id !== DuckDBTypeId.INVALID && id !== DuckDBTypeId.ANY;
-        const names: string[] = [];
-        const types: DuckDBType[] = [];
-        for (let i = 0; i < prepared.columnCount; i++) {
-          names.push(prepared.columnName(i));
-          types.push(known(prepared.columnTypeId(i)) ? prepared.columnType(i) : VARCHAR);
-        }
+        let columns = columnsOf(prepared);
         // With an untyped parameter in the select list (`SELECT id, $1 FROM t`) DuckDB describes
         // one column, "unknown", until values are bound. PostgreSQL's unknown parameter is text:
         // the query with its parameters as text says the columns, else the query's own reading.
-        const unbound = prepared.columnCount === 1 && !known(prepared.columnTypeId(0));
-        if (unbound && t.outputs !== undefined && t.outputs.length !== 1) {
-          const asText = await this.#columnsWithTextParams(t.sql);
-          const width = t.outputs.length;
-          names.splice(
-            0,
-            names.length,
-            ...(asText?.names.length === width ? asText.names : t.outputs.map((o) => o.name)),
-          );
-          types.splice(
-            0,
-            types.length,
-            ...(asText?.types.length === width ? asText.types : t.outputs.map(() => VARCHAR)),
-          );
-        }
+        const outputs = t.outputs;
+        if (columns.undecided && prepared.columnCount === 1 && outputs !== undefined && outputs.length !== 1)
+          columns = (await this.#columnsWithTextParams(t.sql, outputs.length)) ?? {
+            names: outputs.map((o) => o.name),
+            types: outputs.map(() => VARCHAR),
+            undecided: false,
+          };
+        const { names, types } = columns;
         const paramTypes: SqlType[] = [];
         for (let i = 1; i <= prepared.parameterCount; i++)
           paramTypes.push(
@@ -294,22 +306,16 @@ export class AdHocSession {
   }
 
   /**
-   * The result columns of `sql` with every parameter cast to VARCHAR, from a statement prepared
-   * for that and dropped; undefined when DuckDB refuses that statement (a parameter PostgreSQL
-   * would type otherwise, `$1 + 1`).
+   * The `width` result columns of `sql` with every parameter cast to VARCHAR, from a statement
+   * prepared for that and dropped; undefined when DuckDB refuses that statement (a parameter
+   * PostgreSQL would type otherwise, `$1 + 1`) or still cannot decide them.
    */
-  async #columnsWithTextParams(sql: string): Promise<{ names: string[]; types: DuckDBType[] } | undefined> {
+  async #columnsWithTextParams(sql: string, width: number): Promise<PreparedColumns | undefined> {
     let prepared: DuckDBPreparedStatement | undefined;
     try {
       prepared = await this.#conn.prepare(sql.replace(/\$(\d+)(?!\d)/g, 'CAST($$$1 AS VARCHAR)'));
-      const names: string[] = [];
-      const types: DuckDBType[] = [];
-      for (let i = 0; i < prepared.columnCount; i++) {
-        if (prepared.columnTypeId(i) === DuckDBTypeId.INVALID) return undefined;
-        names.push(prepared.columnName(i));
-        types.push(prepared.columnType(i));
-      }
-      return { names, types };
+      const columns = columnsOf(prepared);
+      return columns.undecided || columns.names.length !== width ? undefined : columns;
     } catch {
       return undefined;
     } finally {
