@@ -82,6 +82,15 @@ describe('blocklist sink', () => {
          ('bad-bot', '::ffff:198.51.100.9', 'low')`,
     );
     await listIs(f.list, ['198.51.100.9', '203.0.113.7', '2001:db8::1']);
+    // The sink writes the files one after another: the ipset file, written last, has it all once
+    // it lists the IPv6 address.
+    await waitFor(
+      'the ipset file',
+      async () => (read(f.ipset).includes(' 2001:db8::1 ') ? true : undefined),
+      {
+        describe: () => read(f.ipset),
+      },
+    );
     const nginx = read(f.nginx);
     assert.deepEqual(
       nginx.split('\n').filter((l) => !l.startsWith('#') && l !== ''),
@@ -95,7 +104,16 @@ describe('blocklist sink', () => {
     assert.equal(ipset[4], 'create tidewatch-v6 hash:ip family inet6 timeout 3600 -exist');
     assert.equal(ipset[5], 'flush tidewatch-v6');
     assert.match(ipset[6] as string, /^add tidewatch-v6 2001:db8::1 timeout (35\d\d|3600) -exist$/);
-    assert.deepEqual(await targetStats('blocks'), { blocked: 3, ignored: 1, allowed: 3 });
+    let stats: Record<string, number> | undefined;
+    await waitFor(
+      'the sink to count what it delivered',
+      async () => {
+        stats = await targetStats('blocks');
+        return stats?.blocked === 3 ? true : undefined;
+      },
+      { describe: () => JSON.stringify(stats) },
+    );
+    assert.deepEqual(stats, { blocked: 3, ignored: 1, allowed: 3 });
 
     const nginxBin = nginxBinary();
     if (nginxBin === undefined) console.log(`# skipped nginx -t of the deny include: ${NO_NGINX}`);
@@ -136,15 +154,19 @@ describe('blocklist sink', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    for (let batch = 0; batch < 30; batch++) {
-      const values = Array.from({ length: 40 }, (_, i) => `('flood', '198.18.${batch}.${i + 1}', 'high')`);
-      await client.query(`INSERT INTO found VALUES ${values.join(', ')}`);
+    try {
+      for (let batch = 0; batch < 30; batch++) {
+        const values = Array.from({ length: 40 }, (_, i) => `('flood', '198.18.${batch}.${i + 1}', 'high')`);
+        await client.query(`INSERT INTO found VALUES ${values.join(', ')}`);
+      }
+      await waitFor('1202 blocked', async () => (listed(f.list).length === 1202 ? true : undefined), {
+        describe: () => `${listed(f.list).length}`,
+      });
+    } finally {
+      // A poller left running would keep this file's process alive after a failure.
+      polling = false;
+      await poller;
     }
-    await waitFor('1202 blocked', async () => (listed(f.list).length === 1202 ? true : undefined), {
-      describe: () => `${listed(f.list).length}`,
-    });
-    polling = false;
-    await poller;
     assert.equal(firstBad, undefined, `${bad} of ${reads} reads saw a partial file`);
     assert.ok(reads > 100, `${reads} reads`);
   });
