@@ -9,7 +9,7 @@
 // - 10,000 events/s for E2E_PACED_SECONDS (default 60): freshness and the point query's p99.
 // Freshness: a client INSERTs a row into a table under a view (`SELECT max(id)`) every 50 ms and
 // a second connection polls the view: from sending each INSERT to first seeing its row. E2E_BARRIER_MS=N starts tidewatch with --barrier-interval-ms N;
-// E2E_SECONDS=0 skips the max run, E2E_PACED_SECONDS=0 the paced one.
+// E2E_SECONDS=0 skips the max run, E2E_PACED_SECONDS=0 the paced one; E2E_CPU_PROF=DIR profiles tidewatch.
 //
 // Same-run baselines, on this process's core: JSON.parse of the generator's records (the
 // decode a source does) and the engine alone running the five views over decoded records
@@ -19,7 +19,7 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -35,6 +35,8 @@ const MAX_SECONDS = Number(process.env.E2E_SECONDS ?? 120);
 const PACED_SECONDS = Number(process.env.E2E_PACED_SECONDS ?? 60);
 const PACED_RATE = 10_000;
 const BARRIER_MS = process.env.E2E_BARRIER_MS;
+/** E2E_CPU_PROF=DIR writes a CPU profile (--cpu-prof) of each tidewatch process into DIR. */
+const CPU_PROF = process.env.E2E_CPU_PROF;
 const WARM_UP_SECONDS = 10;
 const SAMPLE_SECONDS = 10;
 const PROBE_EVERY_MS = 50;
@@ -92,6 +94,7 @@ async function startTidewatch(rate: string): Promise<Run> {
     process.execPath,
     [
       '--max-semi-space-size=4',
+      ...(CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF)}`]),
       BIN,
       'start',
       '--data-dir',

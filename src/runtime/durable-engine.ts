@@ -55,6 +55,7 @@ import { PipelineOrigins } from './pipeline-origins.ts';
 import { committedState, type SavedState } from './saved-state.ts';
 import type { RunningSink, SinkStatus } from './sink.ts';
 import type { SourceConnector, SourceReader } from './source.ts';
+import { packOperatorStates } from './state-bytes.ts';
 
 export interface DurableEngine {
   readonly engine: Engine;
@@ -374,7 +375,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       definedFor = catalogSize();
     }
     let state: Uint8Array;
-    let operators: OperatorStateWrite;
+    let operators: Promise<OperatorStateWrite>;
     let released: ReturnType<AttackLabelFile['release']>;
     const consumedTable = tableLog?.offset ?? committed.tableLog;
     // What the epoch consumed is fsynced off the event loop; its commit waits for that (a commit
@@ -394,7 +395,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         if (at !== undefined) positions[name] = { connector: f.ingestion.kind, at };
       }
       const taken = checkpoints.take(engine, catalogSize());
-      operators = taken.operators;
+      operators = packOperatorStates(taken.operators);
+      operators.catch(() => undefined); // awaited below, after the commits before it
       const saved: SavedState = {
         kind: 'tidewatch-state',
         version: 1,
@@ -416,7 +418,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       .then(async () => {
         if (failed) return;
         await logsSynced;
-        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, operators);
+        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, await operators);
         // What the store now holds need not be kept in the DML log.
         tableLog?.log.truncateBefore(consumedTable);
       })

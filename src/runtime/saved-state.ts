@@ -9,6 +9,7 @@ import { StoreError } from '../store/errors.ts';
 import type { ViewStore } from '../store/view-store.ts';
 import type { DataflowHeader, StateRecord } from '../stream/graph.ts';
 import type { CommittedOffsets } from './data-logs.ts';
+import { unpackState } from './state-bytes.ts';
 
 export interface SavedState {
   readonly kind: 'tidewatch-state';
@@ -62,7 +63,7 @@ export async function committedState(store: ViewStore): Promise<{
     for (const r of await store.operatorStates()) {
       let decoded: unknown;
       try {
-        decoded = deserialize(r.bytes);
+        decoded = unpackState(r.bytes);
       } catch {
         throw new StoreError('corrupt', `${store.file} holds an unreadable state of operator ${r.operator}`, {
           path: store.file,

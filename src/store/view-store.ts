@@ -1271,17 +1271,25 @@ export class ViewStore {
     await this.#transaction(
       async () => {
         if (plan !== undefined) await this.#applySchema(plan, epoch, now);
-        for (const { view, changes } of work) {
-          await this.#apply(view, changes, [
-            ...(this.#subscribed(view.name).length > 0
-              ? [this.#changeLogInsert(view, changeLogTable(view.name), view.key, epoch, now)]
-              : []),
-            ...this.#sinksOf(view.name, plan?.sinks).map((sink) =>
-              this.#changeLogInsert(view, sinkQueueTable(sink.name), undefined, epoch, now, true),
-            ),
-          ]);
-          await this.#options.afterApply?.(view.name);
-        }
+        // Every view's changes are staged first, then applied by one batch of statements: a
+        // round trip per view would wait each time for the event loop, busy with the next epoch.
+        const statements: string[] = [];
+        for (const [index, { view, changes }] of work.entries())
+          statements.push(
+            ...(await this.#stage(view, changes, index, [
+              ...(this.#subscribed(view.name).length > 0
+                ? [this.#changeLogInsert(view, changeLogTable(view.name), view.key, epoch, now)]
+                : []),
+              ...this.#sinksOf(view.name, plan?.sinks).map((sink) =>
+                this.#changeLogInsert(view, sinkQueueTable(sink.name), undefined, epoch, now, true),
+              ),
+            ])),
+          );
+        await this.#applyStaged(
+          statements,
+          work.map((w) => w.view.name),
+        );
+        for (const { view } of work) await this.#options.afterApply?.(view.name);
         for (const { view, delta } of appended) {
           await this.#append(view, delta);
           await this.#options.afterApply?.(view.name);
@@ -1650,20 +1658,21 @@ export class ViewStore {
   }
 
   /**
-   * Brings a view's table to the epoch: its changes staged by an appender (the stage was
-   * emptied when the transaction began), then one batch of statements — the keys' counts, the
-   * check that retractions find their rows, the replacement of touched rows, and `following`
-   * (the change logs that read the stage) — one round trip to DuckDB instead of one each.
+   * Stages a view's changes by an appender (the stage was emptied when the transaction began)
+   * and returns the statements that bring its table to the epoch — the keys' counts, the check
+   * that retractions find their rows (`index`: the view's place in the epoch's batch, which the
+   * error names), the replacement of touched rows — then `following` (the change logs that read
+   * the stage).
    */
-  async #apply(
+  async #stage(
     view: ViewState,
     changes: ReturnType<typeof consolidate>,
+    index: number,
     following: readonly string[],
-  ): Promise<void> {
+  ): Promise<string[]> {
     const stage = view.stage as string;
     const table = quoteIdent(view.name);
-    const conn = this.#conn;
-    const a = await conn.createAppender(stage, 'main', 'temp');
+    const a = await this.#conn.createAppender(stage, 'main', 'temp');
     const types = view.columns.map((c) => c.type);
     let retracts = false;
     await fillAppender(a, changes, ({ key, row, weight }) => {
@@ -1677,13 +1686,13 @@ export class ViewStore {
     const cols = view.columns.map((c) => quoteIdent(c.name));
     const s = `temp.main.${stage}`;
     const next = `coalesce(s.${OLD}, 0) + s.${DELTA}`;
-    const batch = [
+    return [
       // The counts the staged keys have now (NULL: a new key), in one join.
       `UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}`,
       // A retraction must find enough copies of its row.
       ...(retracts
         ? [
-            `SELECT CASE WHEN count(*) > 0 THEN error('${NEGATIVE_MULTIPLICITY}') END FROM ${s} AS s WHERE ${next} < 0`,
+            `SELECT CASE WHEN count(*) > 0 THEN error('${NEGATIVE_MULTIPLICITY} #${index}#') END FROM ${s} AS s WHERE ${next} < 0`,
           ]
         : []),
       // Rows of touched keys are replaced rather than updated: cheaper in DuckDB, and an
@@ -1693,12 +1702,19 @@ export class ViewStore {
         `SELECT ${[...cols.map((c) => `s.${c}`), `s.${KEY}`, next].join(', ')} FROM ${s} AS s WHERE ${next} > 0`,
       ...following,
     ];
+  }
+
+  /** Runs the statements `#stage` gave for the views `views` (in their order) as one batch. */
+  async #applyStaged(statements: readonly string[], views: readonly string[]): Promise<void> {
+    if (statements.length === 0) return;
     try {
-      await conn.run(batch.join(';\n'));
+      await this.#conn.run(statements.join(';\n'));
     } catch (e) {
-      if (e instanceof Error && e.message.includes(NEGATIVE_MULTIPLICITY))
+      const negative =
+        e instanceof Error && e.message.includes(NEGATIVE_MULTIPLICITY) ? /#(\d+)#/.exec(e.message) : null;
+      if (negative !== null)
         throw invalid(
-          `the epoch retracts rows that view "${view.name}" does not hold (multiplicity would be negative)`,
+          `the epoch retracts rows that view "${views[Number(negative[1])]}" does not hold (multiplicity would be negative)`,
         );
       throw e;
     }
