@@ -674,6 +674,7 @@ async function serve(
     pipelines: applied.map((path) => publicPath(path, io.cwd)),
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
+    commit_latency_ms: durable.commitLatency(),
     sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
     sinks: durable.sinks().map(shownStatus),

@@ -48,6 +48,7 @@ import { type OperatorStateWrite, PendingDeltas, type StoreSchema, ViewStore } f
 import type { Row } from '../stream/value.ts';
 import { type AttackLabel, AttackLabelFile } from './attack-labels.ts';
 import { CommitBacklog } from './commit-backlog.ts';
+import { CommitLatency, type CommitLatencyFigures } from './commit-latency.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { IncrementalCheckpoints } from './incremental-checkpoints.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
@@ -92,6 +93,8 @@ export interface DurableEngine {
    * progress share the next epoch.
    */
   flush(): Promise<void>;
+  /** From each epoch's barrier to its commit in the store, over the last minute. */
+  commitLatency(): CommitLatencyFigures;
   /** Resolves once every epoch ended so far is committed (or the commits failed). */
   committed(): Promise<void>;
   /**
@@ -364,8 +367,10 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const checkpoints = new IncrementalCheckpoints();
   /** The catalog the store's tables were last brought to; the first commit checks them all. */
   let definedFor = -1;
+  const latency = new CommitLatency();
   engine.onEpoch((epoch) => {
     if (failed) return;
+    const barrierAt = performance.now();
     const deltas = pending.take();
     const raw = pending.takeRaw();
     const deadLetters = pending.takeDeadLetters();
@@ -419,6 +424,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         if (failed) return;
         await logsSynced;
         await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, await operators);
+        latency.committed(barrierAt);
         // What the store now holds need not be kept in the DML log.
         tableLog?.log.truncateBefore(consumedTable);
       })
@@ -689,6 +695,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       return out;
     },
     flush,
+    commitLatency: () => latency.figures(),
     access,
     recordAttackLabels: (source, entries) => labelFile.append(source, entries),
     attackLabels: () => labelFile.total,

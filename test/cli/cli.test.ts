@@ -231,14 +231,24 @@ describe('tidewatch start', () => {
     );
     assert.equal((await fetch(`${url}/nowhere`)).status, 404);
     assert.equal((await fetch(`${url}/api/views?name=nope`)).status, 404);
-    const { sources, epoch, committed_epoch } = (await (await fetch(`${url}/api/status`)).json()) as {
+    const { sources, epoch, committed_epoch, commit_latency_ms } = (await (
+      await fetch(`${url}/api/status`)
+    ).json()) as {
       sources: { name: string; rows: number; watermark: string | null }[];
       epoch: number;
       committed_epoch: number | null;
+      commit_latency_ms: { epochs: number; last_ms: number; p50_ms: number; p99_ms: number; max_ms: number };
     };
     assert.ok(
       committed_epoch !== null && committed_epoch > 0 && committed_epoch <= epoch,
       `committed epoch ${committed_epoch}, epoch ${epoch}`,
+    );
+    // From barrier to commit, per epoch of the last minute: figures in order, each a duration.
+    const l = commit_latency_ms;
+    assert.ok(l.epochs > 0 && l.epochs <= committed_epoch, JSON.stringify(l));
+    assert.ok(
+      0 <= l.p50_ms && l.p50_ms <= l.p99_ms && l.p99_ms <= l.max_ms && l.last_ms <= l.max_ms,
+      JSON.stringify(l),
     );
     const logs = sources.find((s) => s.name === 'website_logs_source');
     assert.ok((logs?.rows ?? 0) > 0, JSON.stringify(sources));
