@@ -16,20 +16,17 @@
 // (bench/engine.bench.ts's workload). Targets (the end-to-end issue): ≥ 300,000 committed
 // events/s and ≥ 0.2 of the decode rate; freshness p99 ≤ 250 ms at 10,000 events/s and ≤ 1 s at
 // max; RSS ≤ 512 MB; point-query p99 < 20 ms.
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { toSourceRecord } from '../src/connectors/generator-source.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { toJsonLine } from '../src/generator/record.ts';
 import { TrafficGenerator } from '../src/generator/traffic.ts';
-import { BIN, waitForOutput } from '../test/helpers/cli.ts';
 import { bestOf, formatRate, percentile, report } from './measure.ts';
 import type { Latencies, Workload } from './pg-load.ts';
+import { committedEvents, freshness, type Run, rssMb, startTidewatch as start } from './tidewatch-run.ts';
 
 const MAX_SECONDS = Number(process.env.E2E_SECONDS ?? 120);
 const PACED_SECONDS = Number(process.env.E2E_PACED_SECONDS ?? 60);
@@ -39,7 +36,6 @@ const BARRIER_MS = process.env.E2E_BARRIER_MS;
 const CPU_PROF = process.env.E2E_CPU_PROF;
 const WARM_UP_SECONDS = 10;
 const SAMPLE_SECONDS = 10;
-const PROBE_EVERY_MS = 50;
 const CLIENTS = 20;
 const PACE_MS = 200;
 const LOAD_SECONDS = 10;
@@ -80,110 +76,7 @@ const engineAlone = await bestOf(2, BASELINE_RECORDS, async () => {
 
 // --- a tidewatch run ------------------------------------------------------------------------------
 
-interface Run {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly port: number;
-  readonly client: pg.Client;
-  readonly stop: () => Promise<void>;
-}
-
-async function startTidewatch(rate: string): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'tw-e2e-bench-'));
-  const barrier = BARRIER_MS === undefined ? [] : ['--barrier-interval-ms', BARRIER_MS];
-  const child = spawn(
-    process.execPath,
-    [
-      '--max-semi-space-size=4',
-      ...(CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF)}`]),
-      BIN,
-      'start',
-      '--data-dir',
-      join(dir, 'data'),
-      '--pg-port',
-      '0',
-      '--http-port',
-      '0',
-      '--generator-rate',
-      rate,
-      '--generator-seed',
-      '1',
-      '--status-interval',
-      '60',
-      ...barrier,
-    ],
-    { stdio: 'pipe' },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + String(d)).slice(-20_000);
-  });
-  const banner = await waitForOutput(child, /Press Ctrl-C to stop/, 60_000).catch((e: Error) => {
-    throw new Error(`${e.message}\nstderr: ${stderr}`);
-  });
-  child.stdout.resume();
-  const port = Number(/postgresql:\/\/root@127\.0\.0\.1:(\d+)\/dev/.exec(banner)?.[1]);
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'root', database: 'dev' });
-  await client.connect();
-  const stop = async () => {
-    await client.end();
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { child, port, client, stop };
-}
-
-const rssMb = (pid: number) =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-async function committedEvents(client: pg.Client): Promise<number> {
-  const { n } = (await client.query('SELECT coalesce(sum(total_requests), 0) AS n FROM website_user_metrics'))
-    .rows[0];
-  return Number(n);
-}
-
-/**
- * Freshness probes until `until` (performance.now()): ms from sending an INSERT to seeing its row
- * in a view. Rows go in at a steady pace, whatever the epochs do (a probe that waited for the
- * last one to show would start right after a commit, always the farthest from the next), and
- * a second connection polls the view, timing every row it sees for the first time.
- */
-async function freshness(run: Run, until: number): Promise<number[]> {
-  await run.client.query(
-    'CREATE TABLE IF NOT EXISTS fresh_probe (id INT); CREATE MATERIALIZED VIEW IF NOT EXISTS fresh_seen AS SELECT max(id) AS id FROM fresh_probe',
-  );
-  const reader = new pg.Client({ host: '127.0.0.1', port: run.port, user: 'root', database: 'dev' });
-  await reader.connect();
-  const sentAt: number[] = [];
-  const seen: number[] = [];
-  let writing = true;
-  const write = async () => {
-    for (let id = 0; performance.now() < until; id++) {
-      const next = performance.now() + PROBE_EVERY_MS;
-      sentAt[id] = performance.now();
-      await run.client.query('INSERT INTO fresh_probe VALUES ($1)', [id]);
-      const wait = next - performance.now();
-      if (wait > 0) await sleep(wait);
-    }
-    writing = false;
-  };
-  const poll = async () => {
-    while (writing || seen.length < sentAt.length) {
-      const got = (await reader.query('SELECT id FROM fresh_seen')).rows[0]?.id;
-      const now = performance.now();
-      const upTo = got === undefined || got === null ? -1 : Number(got);
-      while (seen.length <= upTo) seen.push(now - (sentAt[seen.length] as number));
-      await sleep(2);
-    }
-  };
-  try {
-    await Promise.all([write(), poll()]);
-  } finally {
-    await reader.end();
-  }
-  return seen;
-}
+const startTidewatch = (rate: string) => start(rate, { barrierMs: BARRIER_MS, cpuProfDir: CPU_PROF });
 
 async function pointQueries(run: Run): Promise<Latencies> {
   const users = await run.client.query('SELECT DISTINCT username FROM website_user_metrics ORDER BY 1');

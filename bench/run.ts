@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const filter = process.argv[2] ?? '';
+/** Benchmarks that run for an hour: only when named. */
+const LONG = new Set(['long-run.bench.ts']);
 const benches = readdirSync(dir)
-  .filter((f) => f.endsWith('.bench.ts') && f.includes(filter))
+  .filter((f) => f.endsWith('.bench.ts') && f.includes(filter) && (!LONG.has(f) || filter !== ''))
   .sort();
 let failed = 0;
 for (const file of benches) {
