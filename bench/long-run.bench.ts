@@ -3,7 +3,7 @@
 // out (bench/run.ts).
 //
 // At minutes 1, 15, 30 and 60 (for a shorter run, LONG_RUN_MINUTES=M: 1, M/4, M/2 and M):
-// - RSS of the tidewatch process;
+// - RSS of the tidewatch process, and of it the JavaScript heap (`memory` of /api/status);
 // - commit latency, from each epoch's barrier to its commit in the store, p50 / p99 / max over
 //   the last minute (`commit_latency_ms` of /api/status);
 // - freshness p50 / p99 over 20 s of probes (an INSERT into a table under a view, seen over a
@@ -23,6 +23,7 @@ const AT_MINUTES = [...new Set([1, MINUTES / 4, MINUTES / 2, MINUTES])].filter((
 interface Checkpoint {
   readonly minute: number;
   readonly rssMb: number;
+  readonly jsHeapMb: number;
   readonly commit: { p50_ms: number | null; p99_ms: number | null; max_ms: number | null };
   readonly fresh: readonly number[];
   readonly committedPerSecond: number;
@@ -47,12 +48,14 @@ try {
     const fresh = await freshness(run, probesFrom + PROBE_SECONDS * 1000);
     const status = (await (await fetch(`${run.httpUrl}/api/status`)).json()) as {
       commit_latency_ms: Checkpoint['commit'];
+      memory: { js_heap_mb: number };
       views: { rows: number }[];
     };
     const now = { t: performance.now(), events: await committedEvents(run.client) };
     checkpoints.push({
       minute,
       rssMb: rssMb(pid),
+      jsHeapMb: status.memory.js_heap_mb,
       commit: status.commit_latency_ms,
       fresh,
       committedPerSecond: ((now.events - before.events) * 1000) / (now.t - before.t),
@@ -79,7 +82,10 @@ for (const c of checkpoints) {
   const p50 = percentile([...c.fresh], 50);
   const p99 = percentile([...c.fresh], 99);
   rows.push(
-    [`minute ${c.minute}: RSS`, `${c.rssMb.toFixed(0)} MB${ratio(c.rssMb, first.rssMb)}`],
+    [
+      `minute ${c.minute}: RSS (of it the JavaScript heap)`,
+      `${c.rssMb.toFixed(0)} MB (${c.jsHeapMb} MB)${ratio(c.rssMb, first.rssMb)}`,
+    ],
     [
       `minute ${c.minute}: commit latency p50 / p99 / max (last minute)`,
       `${ms(c.commit.p50_ms)} / ${ms(c.commit.p99_ms)} / ${ms(c.commit.max_ms)}${ratio(c.commit.p99_ms, first.commit.p99_ms)}`,

@@ -13,6 +13,7 @@ import { isDecisionsApiPath, registerDecisionsApi } from '../decisions/decisions
 import { type BatchEpisode, drive, type RecordOutput } from '../generator/drive.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
+import { memoryFigures } from '../runtime/memory-figures.ts';
 import {
   MAX_BARRIER_INTERVAL_MS,
   MIN_BARRIER_INTERVAL_MS,
@@ -675,6 +676,7 @@ async function serve(
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
     commit_latency_ms: durable.commitLatency(),
+    memory: memoryFigures(),
     sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
     sinks: durable.sinks().map(shownStatus),

@@ -231,13 +231,14 @@ describe('tidewatch start', () => {
     );
     assert.equal((await fetch(`${url}/nowhere`)).status, 404);
     assert.equal((await fetch(`${url}/api/views?name=nope`)).status, 404);
-    const { sources, epoch, committed_epoch, commit_latency_ms } = (await (
+    const { sources, epoch, committed_epoch, commit_latency_ms, memory } = (await (
       await fetch(`${url}/api/status`)
     ).json()) as {
       sources: { name: string; rows: number; watermark: string | null }[];
       epoch: number;
       committed_epoch: number | null;
       commit_latency_ms: { epochs: number; last_ms: number; p50_ms: number; p99_ms: number; max_ms: number };
+      memory: { rss_mb: number; js_heap_mb: number; js_heap_used_mb: number; outside_js_heap_mb: number };
     };
     assert.ok(
       committed_epoch !== null && committed_epoch > 0 && committed_epoch <= epoch,
@@ -249,6 +250,18 @@ describe('tidewatch start', () => {
     assert.ok(
       0 <= l.p50_ms && l.p50_ms <= l.p99_ms && l.p99_ms <= l.max_ms && l.last_ms <= l.max_ms,
       JSON.stringify(l),
+    );
+    // The process's memory, split between the JavaScript heap and the rest of the resident set.
+    const rss =
+      Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+    assert.ok(Math.abs(memory.rss_mb - rss) < rss / 4, `${JSON.stringify(memory)} against VmRSS ${rss} MB`);
+    assert.ok(
+      memory.js_heap_used_mb <= memory.js_heap_mb && memory.js_heap_mb < memory.rss_mb,
+      JSON.stringify(memory),
+    );
+    assert.ok(
+      Math.abs(memory.outside_js_heap_mb - (memory.rss_mb - memory.js_heap_mb)) <= 1,
+      JSON.stringify(memory),
     );
     const logs = sources.find((s) => s.name === 'website_logs_source');
     assert.ok((logs?.rows ?? 0) > 0, JSON.stringify(sources));
