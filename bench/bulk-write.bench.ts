@@ -34,6 +34,9 @@
 //   processes (this one sends the statements) share the cores.
 // - Targets: INSERT at least PostgreSQL's rate; COPY at least 300,000 rows/s per core. While the
 //   server refuses COPY FROM STDIN, tidewatch's COPY line reads "not supported: <its error>".
+// - RSS (tidewatch): the process once started with the pipeline (empty) and once the rows are
+//   visible; bytes a row beyond the empty process against the rows' CSV size. Target (the
+//   end-to-end issue's table benchmark, BULK_WRITE_ROWS=1000000): at most 3× that size.
 // Before any figure counts, the views must hold every row on both sides (the sum of
 // website_user_metrics.total_requests); their row counts are printed side by side.
 // BULK_WRITE_CPU_PROF=DIR writes a CPU profile (--cpu-prof) of the tidewatch process of the first
@@ -139,6 +142,15 @@ const postgresViews = replaceExactly(
 // --- measuring --------------------------------------------------------------------------------
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+/** The resident set of a process, in MB. */
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/** The rows' size as CSV, in bytes: what "raw size" means below. */
+const csvBytes = csvChunks.reduce((sum, c) => sum + c.length, 0);
+/** The table target: what the rows cost in memory beyond the empty process, against their raw size. */
+const TARGET_MEMORY_OF_RAW = 3;
+
 /** User + system CPU seconds of a process so far. */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -155,6 +167,8 @@ interface Measured {
   /** Rows of each view afterwards. */
   readonly viewRows: ReadonlyMap<string, number>;
   readonly refreshes?: { readonly during: readonly number[]; readonly last: number };
+  /** tidewatch: its resident set (MB) once started with the pipeline, and once the rows are visible. */
+  readonly rss?: { readonly empty: number; readonly loaded: number };
 }
 type Outcome = Measured | { readonly refused: string };
 
@@ -349,6 +363,13 @@ async function tidewatchRun(
     await client.connect();
     try {
       if (options.implicitFlush) await client.query('SET RW_IMPLICIT_FLUSH TO true');
+      // Start-up leaves a peak that the collectors take a few seconds to give back: the empty
+      // process is the least of three seconds' samples.
+      let empty = rssMb(tw.pid);
+      for (let i = 0; i < 12; i++) {
+        await sleep(250);
+        empty = Math.min(empty, rssMb(tw.pid));
+      }
       const cpu0 = cpuSeconds(tw.pid);
       const t0 = performance.now();
       try {
@@ -362,7 +383,14 @@ async function tidewatchRun(
       await client.query('FLUSH');
       const visible = (performance.now() - t0) / 1000;
       const cpu = cpuSeconds(tw.pid) - cpu0;
-      return { acked, visible, cpu, viewRows: await viewRows(client, `tidewatch ${path}`) };
+      const loaded = rssMb(tw.pid);
+      return {
+        acked,
+        visible,
+        cpu,
+        viewRows: await viewRows(client, `tidewatch ${path}`),
+        rss: { empty, loaded },
+      };
     } finally {
       await client.end();
     }
@@ -401,6 +429,15 @@ function lines(system: string, m: Outcome, base?: Measured): [string, string][] 
     `${system}: CPU of ${who}`,
     `${seconds(m.cpu)} → ${formatRate(ROWS / m.cpu)} per core (${((m.cpu / m.visible) * 100).toFixed(0)}% of a core)`,
   ]);
+  if (m.rss !== undefined) {
+    const perRow = ((m.rss.loaded - m.rss.empty) * 2 ** 20) / ROWS;
+    const ofRaw = perRow / (csvBytes / ROWS);
+    out.push([
+      `${system}: RSS empty → loaded`,
+      `${m.rss.empty.toFixed(0)} → ${m.rss.loaded.toFixed(0)} MB: ${perRow.toFixed(0)} bytes a row beyond the empty process, ` +
+        `${ofRaw.toFixed(1)}× the rows' CSV size (${(csvBytes / ROWS).toFixed(0)} bytes; target ≤ ${TARGET_MEMORY_OF_RAW}×: ${ofRaw <= TARGET_MEMORY_OF_RAW ? 'met' : 'MISSED'})`,
+    ]);
+  }
   return out;
 }
 
