@@ -13,6 +13,7 @@ import { isDecisionsApiPath, registerDecisionsApi } from '../decisions/decisions
 import { type BatchEpisode, drive, type RecordOutput } from '../generator/drive.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
+import { EventLoopDelay } from '../runtime/event-loop-delay.ts';
 import { memoryFigures } from '../runtime/memory-figures.ts';
 import {
   MAX_BARRIER_INTERVAL_MS,
@@ -663,6 +664,7 @@ async function serve(
   }
 
   const startedAt = Date.now();
+  const loopDelay = new EventLoopDelay();
   const events = intake.meter;
   const status = () => ({
     started_at: new Date(startedAt).toISOString(),
@@ -677,6 +679,7 @@ async function serve(
     committed_epoch: durable.store.lastEpoch() ?? null,
     commit_latency_ms: durable.commitLatency(),
     memory: memoryFigures(),
+    event_loop_delay_ms: loopDelay.figures(),
     sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
     sinks: durable.sinks().map(shownStatus),
@@ -876,6 +879,7 @@ async function serve(
     clearInterval(ticker);
     line.done();
     live.close();
+    loopDelay.close();
     await api.close();
     panelSession.close();
     sqlBoxSession.close();

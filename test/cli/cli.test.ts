@@ -231,7 +231,7 @@ describe('tidewatch start', () => {
     );
     assert.equal((await fetch(`${url}/nowhere`)).status, 404);
     assert.equal((await fetch(`${url}/api/views?name=nope`)).status, 404);
-    const { sources, epoch, committed_epoch, commit_latency_ms, memory } = (await (
+    const { sources, epoch, committed_epoch, commit_latency_ms, memory, event_loop_delay_ms } = (await (
       await fetch(`${url}/api/status`)
     ).json()) as {
       sources: { name: string; rows: number; watermark: string | null }[];
@@ -239,6 +239,7 @@ describe('tidewatch start', () => {
       committed_epoch: number | null;
       commit_latency_ms: { epochs: number; last_ms: number; p50_ms: number; p99_ms: number; max_ms: number };
       memory: { rss_mb: number; js_heap_mb: number; js_heap_used_mb: number; outside_js_heap_mb: number };
+      event_loop_delay_ms: { p50_ms: number; p99_ms: number; max_ms: number };
     };
     assert.ok(
       committed_epoch !== null && committed_epoch > 0 && committed_epoch <= epoch,
@@ -263,6 +264,9 @@ describe('tidewatch start', () => {
       Math.abs(memory.outside_js_heap_mb - (memory.rss_mb - memory.js_heap_mb)) <= 1,
       JSON.stringify(memory),
     );
+    // How long callbacks waited for the event loop: at least the 10 ms resolution, in order.
+    const d = event_loop_delay_ms;
+    assert.ok(d.p50_ms >= 10 && d.p50_ms <= d.p99_ms && d.p99_ms <= d.max_ms, JSON.stringify(d));
     const logs = sources.find((s) => s.name === 'website_logs_source');
     assert.ok((logs?.rows ?? 0) > 0, JSON.stringify(sources));
     assert.match(
