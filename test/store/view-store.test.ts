@@ -142,7 +142,7 @@ test('a commit that fails midway leaves nothing of its epoch behind', async (t) 
         ['b', delta([['nope']], [-1])],
       ]),
     ),
-    /does not hold/,
+    /retracts rows that view "b" does not hold/,
   );
   assert.deepEqual(await store.rows('a'), [[1], [2]]);
 
