@@ -145,7 +145,7 @@ export class Engine implements Catalog {
   readonly #listeners: ViewCommitListener[] = [];
   readonly #storeListeners: ViewCommitListener[] = [];
   readonly #ddl: string[] = [];
-  readonly #epochListeners: ((epoch: number) => void)[] = [];
+  readonly #epochListeners: ((epoch: number, barrierAt: number) => void)[] = [];
   readonly #inputListeners: ((source: string, rows: readonly Row[]) => void)[] = [];
   readonly #writeListeners: ((write: TableWrite) => void)[] = [];
   readonly #dropListeners: ((relation: string) => void)[] = [];
@@ -291,6 +291,7 @@ export class Engine implements Catalog {
   /** Ends the current epoch: everything pushed so far becomes visible in every view. */
   flush(): number {
     this.applyDeferred();
+    const barrierAt = performance.now();
     const now = this.#now();
     for (const rel of this.#relations.values()) {
       if (rel.objectKind === 'materialized view') continue;
@@ -301,15 +302,16 @@ export class Engine implements Catalog {
     }
     const epoch = this.#graph.barrier(now * 1000);
     this.#inputInEpoch = false;
-    for (const l of this.#epochListeners) l(epoch);
+    for (const l of this.#epochListeners) l(epoch, barrierAt);
     return epoch;
   }
 
   /**
    * Called right after each epoch ends, before anything else runs: the moment to make it
    * durable (`checkpoint()`), so that no reader sees an epoch a crash could take back.
+   * `barrierAt`: when the epoch's barrier set off through the dataflow (`performance.now()`).
    */
-  onEpoch(listener: (epoch: number) => void): void {
+  onEpoch(listener: (epoch: number, barrierAt: number) => void): void {
     this.#epochListeners.push(listener);
   }
 

@@ -368,9 +368,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   /** The catalog the store's tables were last brought to; the first commit checks them all. */
   let definedFor = -1;
   const latency = new CommitLatency();
-  engine.onEpoch((epoch) => {
+  engine.onEpoch((epoch, barrierAt) => {
     if (failed) return;
-    const barrierAt = performance.now();
     const deltas = pending.take();
     const raw = pending.takeRaw();
     const deadLetters = pending.takeDeadLetters();
