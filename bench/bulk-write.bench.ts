@@ -54,6 +54,7 @@ import { SCENARIOS, TrafficGenerator } from '../src/generator/traffic.ts';
 import { BIN, waitForOutput } from '../test/helpers/cli.ts';
 import { freePort, startPostgres, type TestPostgres } from '../test/helpers/postgres.ts';
 import { formatRate, report } from './measure.ts';
+import { rssMb } from './tidewatch-run.ts';
 
 /** `BULK_WRITE_ROWS=1000000 npm run bench -- bulk-write` measures past the JIT's warm-up. */
 const ROWS = Number(process.env.BULK_WRITE_ROWS ?? 100_000);
@@ -142,10 +143,6 @@ const postgresViews = replaceExactly(
 // --- measuring --------------------------------------------------------------------------------
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-/** The resident set of a process, in MB. */
-const rssMb = (pid: number) =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
 /** The rows' size as CSV, in bytes: what "raw size" means below. */
 const csvBytes = csvChunks.reduce((sum, c) => sum + c.length, 0);
 /** The table target: what the rows cost in memory beyond the empty process, against their raw size. */
