@@ -5,7 +5,7 @@
 // At minutes 1, 15, 30 and 60 (for a shorter run, LONG_RUN_MINUTES=M: 1, M/4, M/2 and M):
 // - RSS of the tidewatch process, and of it the JavaScript heap (`memory` of /api/status);
 // - commit latency, from each epoch's barrier to its commit in the store, p50 / p99 / max over
-//   the last minute (`commit_latency_ms` of /api/status);
+//   the last minute, and the median of each of its phases (`commit_latency_ms` of /api/status);
 // - freshness p50 / p99 over 20 s of probes (an INSERT into a table under a view, seen over a
 //   second connection: bench/tidewatch-run.ts);
 // - committed events/s since the checkpoint before (the generator's events the reference views
@@ -24,7 +24,12 @@ interface Checkpoint {
   readonly minute: number;
   readonly rssMb: number;
   readonly jsHeapMb: number;
-  readonly commit: { p50_ms: number | null; p99_ms: number | null; max_ms: number | null };
+  readonly commit: {
+    p50_ms: number | null;
+    p99_ms: number | null;
+    max_ms: number | null;
+    phases_p50_ms: Record<string, number>;
+  };
   readonly fresh: readonly number[];
   readonly committedPerSecond: number;
   readonly viewRows: number;
@@ -89,6 +94,12 @@ for (const c of checkpoints) {
     [
       `minute ${c.minute}: commit latency p50 / p99 / max (last minute)`,
       `${ms(c.commit.p50_ms)} / ${ms(c.commit.p99_ms)} / ${ms(c.commit.max_ms)}${ratio(c.commit.p99_ms, first.commit.p99_ms)}`,
+    ],
+    [
+      `minute ${c.minute}: commit phases, p50 ms (last minute)`,
+      Object.entries(c.commit.phases_p50_ms)
+        .map(([phase, t]) => `${phase} ${t}`)
+        .join(', '),
     ],
     [
       `minute ${c.minute}: freshness p50 / p99 (${c.fresh.length} probes)`,

@@ -1,8 +1,9 @@
 /**
  * How long epochs take from their barrier to their commit in the store (RisingWave's barrier
- * latency): what a reader waits beyond the barrier interval. Kept for the last minute, for
- * `/api/status` and the benchmarks.
+ * latency): what a reader waits beyond the barrier interval, and where that time goes. Kept
+ * for the last minute, for `/api/status` and the benchmarks.
  */
+import type { CommitPhases } from '../store/commit-phases.ts';
 
 /** Durations older than this leave the figures. */
 const WINDOW_MS = 60_000;
@@ -14,44 +15,76 @@ export interface CommitLatencyFigures {
   readonly p50_ms: number | null;
   readonly p99_ms: number | null;
   readonly max_ms: number | null;
+  /** Per phase of a commit (barrier, checkpoint, waiting, store_…), its median in ms. */
+  readonly phases_p50_ms: Readonly<Record<string, number>>;
+  /** Per phase, its longest in ms. */
+  readonly phases_max_ms: Readonly<Record<string, number>>;
+}
+
+interface Committed {
+  /** When the commit ended. */
+  readonly at: number;
+  readonly ms: number;
+  readonly phases: CommitPhases;
 }
 
 export class CommitLatency {
   readonly #now: () => number;
-  /** [when the commit ended, how long it took], oldest first. */
-  #recent: [number, number][] = [];
+  /** Oldest first. */
+  #recent: Committed[] = [];
 
   constructor(now: () => number = () => performance.now()) {
     this.#now = now;
   }
 
   /** An epoch whose barrier passed `barrierAt` (this clock) has just been committed. */
-  committed(barrierAt: number): void {
+  committed(barrierAt: number, phases: CommitPhases = {}): void {
     const now = this.#now();
-    this.#recent.push([now, now - barrierAt]);
+    this.#recent.push({ at: now, ms: now - barrierAt, phases });
     this.#forgetBefore(now - WINDOW_MS);
   }
 
   figures(): CommitLatencyFigures {
     this.#forgetBefore(this.#now() - WINDOW_MS);
-    const ms = this.#recent.map(([, d]) => d).sort((a, b) => a - b);
-    const at = (q: number) =>
-      ms.length === 0
-        ? null
-        : Math.round(ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)] as number);
+    const ms = sorted(this.#recent.map((c) => c.ms));
     const last = this.#recent[this.#recent.length - 1];
+    const byPhase = new Map<string, number[]>();
+    for (const c of this.#recent)
+      for (const [phase, t] of Object.entries(c.phases)) {
+        const list = byPhase.get(phase);
+        if (list === undefined) byPhase.set(phase, [t]);
+        else list.push(t);
+      }
+    const phases_p50_ms: Record<string, number> = {};
+    const phases_max_ms: Record<string, number> = {};
+    for (const [phase, list] of byPhase) {
+      const s = sorted(list);
+      phases_p50_ms[phase] = quantile(s, 0.5) as number;
+      phases_max_ms[phase] = quantile(s, 1) as number;
+    }
     return {
       epochs: ms.length,
-      last_ms: last === undefined ? null : Math.round(last[1]),
-      p50_ms: at(0.5),
-      p99_ms: at(0.99),
-      max_ms: at(1),
+      last_ms: last === undefined ? null : Math.round(last.ms),
+      p50_ms: quantile(ms, 0.5),
+      p99_ms: quantile(ms, 0.99),
+      max_ms: quantile(ms, 1),
+      phases_p50_ms,
+      phases_max_ms,
     };
   }
 
   #forgetBefore(t: number): void {
     let drop = 0;
-    while (drop < this.#recent.length && (this.#recent[drop] as [number, number])[0] < t) drop++;
+    while (drop < this.#recent.length && (this.#recent[drop] as Committed).at < t) drop++;
     if (drop > 0) this.#recent = this.#recent.slice(drop);
   }
+}
+
+const sorted = (values: number[]) => values.sort((a, b) => a - b);
+
+/** The nearest-rank quantile `q` of ascending `ms`, rounded to a millisecond; null when empty. */
+function quantile(ms: readonly number[], q: number): number | null {
+  return ms.length === 0
+    ? null
+    : Math.round(ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)] as number);
 }

@@ -40,6 +40,7 @@ import { byName } from '../sql/catalog.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
+import { type CommitPhases, PhaseTimer } from '../store/commit-phases.ts';
 import type { DataDir } from '../store/data-dir.ts';
 import { type DurableLog, type FsyncPolicy, sourceLogDir } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
@@ -370,6 +371,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const latency = new CommitLatency();
   engine.onEpoch((epoch, barrierAt) => {
     if (failed) return;
+    const timer = new PhaseTimer();
+    const barrierMs = timer.started - barrierAt;
     const deltas = pending.take();
     const raw = pending.takeRaw();
     const deadLetters = pending.takeDeadLetters();
@@ -417,13 +420,20 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       fail(e);
       return;
     }
+    timer.lap('checkpoint');
     backlog.add();
     commits = commits
       .then(async () => {
         if (failed) return;
+        timer.lap('earlier_commits');
         await logsSynced;
-        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, await operators);
-        latency.committed(barrierAt);
+        timer.lap('fsync');
+        const packed = await operators;
+        timer.lap('pack');
+        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, packed);
+        const phases: CommitPhases = { barrier: barrierMs, ...timer.phases };
+        for (const [phase, ms] of Object.entries(store.lastCommitPhases)) phases[`store_${phase}`] = ms;
+        latency.committed(barrierAt, phases);
         // What the store now holds need not be kept in the DML log.
         tableLog?.log.truncateBefore(consumedTable);
       })

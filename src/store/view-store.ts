@@ -99,6 +99,7 @@ import { formatNumeric, type Numeric, parseNumeric } from '../sql/numeric.ts';
 import { isReservedName } from '../sql/reserved-names.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
+import { type CommitPhases, PhaseTimer } from './commit-phases.ts';
 import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from './csv-load.ts';
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
@@ -390,6 +391,15 @@ export function duckType(t: SqlType): string {
 const NEGATIVE_MULTIPLICITY = 'tidewatch: negative multiplicity';
 
 /** An integer of ours as a DuckDB literal. */
+/**
+ * The first TIMESTAMP column of a view, if any: rows arrive roughly in its order (windows
+ * open and close in time), so a lower bound on it leaves out the older row groups.
+ */
+function localityColumn(columns: readonly ViewColumn[]): number | undefined {
+  const i = columns.findIndex((c) => c.type.name === 'timestamp');
+  return i < 0 ? undefined : i;
+}
+
 function integerLiteral(n: number): string {
   if (!Number.isSafeInteger(n)) throw invalid(`${n} is not an integer`);
   return String(n);
@@ -638,6 +648,7 @@ export class ViewStore {
   readonly #now: () => number;
   #lastEpoch: number | undefined;
   #stages = 0;
+  #lastCommitPhases: CommitPhases = {};
   readonly #csv: CsvLoader;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -1182,6 +1193,15 @@ export class ViewStore {
    * catalog). `labels`: attack labels whose first events the epoch consumed. `operators`: the
    * operator states that changed, kept beside `state`. Epochs must increase.
    */
+  /**
+   * Milliseconds the last commit spent beginning (staging tables, BEGIN, catalog changes), on
+   * the views' changes, raw events and dead letters (`raw`), the checkpoint (`state`), DuckDB's
+   * COMMIT (with any checkpoint of its own), raw-event retention and subscriptions' change logs.
+   */
+  get lastCommitPhases(): CommitPhases {
+    return this.#lastCommitPhases;
+  }
+
   commit(
     epoch: number,
     deltas: ReadonlyMap<string, ViewDelta>,
@@ -1214,6 +1234,7 @@ export class ViewStore {
     bigint(epoch, 'epoch');
     if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
       throw invalid(`epoch ${epoch} is not after the last committed epoch ${this.#lastEpoch}`);
+    const timer = new PhaseTimer();
     const plan = schema === undefined ? undefined : this.#planSchema(schema);
     const viewOf = (name: string): ViewState => {
       const v = (plan?.views ?? this.#views).get(name.toLowerCase());
@@ -1271,6 +1292,7 @@ export class ViewStore {
     await this.#transaction(
       async () => {
         if (plan !== undefined) await this.#applySchema(plan, epoch, now);
+        timer.lap('begin');
         // Every view's changes are staged first, then applied by one batch of statements: a
         // round trip per view would wait each time for the event loop, busy with the next epoch.
         const statements: string[] = [];
@@ -1294,6 +1316,7 @@ export class ViewStore {
           await this.#append(view, delta);
           await this.#options.afterApply?.(view.name);
         }
+        timer.lap('views');
         for (const { source, rows } of appends) {
           const bytes = await this.#appendRaw(source, epoch, rows);
           await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
@@ -1308,6 +1331,7 @@ export class ViewStore {
         for (const [source, letters] of deadLetters ?? [])
           await this.#appendDeadLetters(source, letters, epoch, committedAt);
         await this.#appendAttackLabels(labels, epoch);
+        timer.lap('raw');
         const epochRow = `INSERT INTO ${EPOCHS} VALUES (${integerLiteral(epoch)}, make_timestamp(${integerLiteral(Math.round(now) * 1000)}))`;
         if (state === undefined) await this.#conn.run(epochRow);
         else {
@@ -1315,15 +1339,20 @@ export class ViewStore {
           await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
         }
         if (operators !== undefined) await this.#writeOperatorStates(operators, epoch);
+        timer.lap('state');
       },
       true,
       emptyStages,
     );
+    timer.lap('commit');
     if (plan !== undefined) await this.#adoptSchema(plan);
     this.#lastEpoch = epoch;
     for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
     await this.#expire(now);
+    timer.lap('retention');
     await this.#trimChangeLogs(now);
+    timer.lap('change_logs');
+    this.#lastCommitPhases = timer.phases;
     const changed = [
       ...new Set([
         ...work.map((w) => w.view.name),
@@ -1675,20 +1704,35 @@ export class ViewStore {
     const a = await this.#conn.createAppender(stage, 'main', 'temp');
     const types = view.columns.map((c) => c.type);
     let retracts = false;
+    const locality = localityColumn(view.columns);
+    let earliest = Number.POSITIVE_INFINITY;
     await fillAppender(a, changes, ({ key, row, weight }) => {
       a.appendVarchar(key);
       a.appendBigInt(BigInt(weight));
       a.appendNull();
       if (weight < 0) retracts = true;
+      if (locality !== undefined) {
+        const at = row[locality];
+        // A NULL could be stored anywhere: then no bound at all.
+        if (typeof at !== 'number') earliest = Number.NaN;
+        else if (at < earliest) earliest = at;
+      }
       appendRow(a, row, types, 3);
       a.endRow();
     });
     const cols = view.columns.map((c) => quoteIdent(c.name));
     const s = `temp.main.${stage}`;
     const next = `coalesce(s.${OLD}, 0) + s.${DELTA}`;
+    // A staged row can only match a stored row of the same values, so none before the earliest
+    // staged time: said as a constant, DuckDB skips the row groups of older rows (zone maps), and
+    // a view of closed windows costs its commits what its open windows hold, not all it holds.
+    const recent = (alias: string) =>
+      locality !== undefined && Number.isSafeInteger(earliest)
+        ? ` AND ${alias}${cols[locality] as string} >= make_timestamp(${integerLiteral(earliest)})`
+        : '';
     return [
       // The counts the staged keys have now (NULL: a new key), in one join.
-      `UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}`,
+      `UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}${recent('t.')}`,
       // A retraction must find enough copies of its row.
       ...(retracts
         ? [
@@ -1697,7 +1741,7 @@ export class ViewStore {
         : []),
       // Rows of touched keys are replaced rather than updated: cheaper in DuckDB, and an
       // aggregate's change is a retraction of one key and an insertion of another anyway.
-      `DELETE FROM ${table} WHERE ${KEY} IN (SELECT ${KEY} FROM ${s} WHERE ${OLD} IS NOT NULL)`,
+      `DELETE FROM ${table} WHERE ${KEY} IN (SELECT ${KEY} FROM ${s} WHERE ${OLD} IS NOT NULL)${recent('')}`,
       `INSERT INTO ${table} (${[...cols, KEY, COUNT].join(', ')}) ` +
         `SELECT ${[...cols.map((c) => `s.${c}`), `s.${KEY}`, next].join(', ')} FROM ${s} AS s WHERE ${next} > 0`,
       ...following,

@@ -237,7 +237,15 @@ describe('tidewatch start', () => {
       sources: { name: string; rows: number; watermark: string | null }[];
       epoch: number;
       committed_epoch: number | null;
-      commit_latency_ms: { epochs: number; last_ms: number; p50_ms: number; p99_ms: number; max_ms: number };
+      commit_latency_ms: {
+        epochs: number;
+        last_ms: number;
+        p50_ms: number;
+        p99_ms: number;
+        max_ms: number;
+        phases_p50_ms: Record<string, number>;
+        phases_max_ms: Record<string, number>;
+      };
       memory: { rss_mb: number; js_heap_mb: number; js_heap_used_mb: number; outside_js_heap_mb: number };
       event_loop_delay_ms: { p50_ms: number; p99_ms: number; max_ms: number };
     };
@@ -252,6 +260,22 @@ describe('tidewatch start', () => {
       0 <= l.p50_ms && l.p50_ms <= l.p99_ms && l.p99_ms <= l.max_ms && l.last_ms <= l.max_ms,
       JSON.stringify(l),
     );
+    // Where the time went: the barrier, the checkpoint, the waits, then each part of the store's commit.
+    for (const phase of [
+      'barrier',
+      'checkpoint',
+      'fsync',
+      'pack',
+      'store_views',
+      'store_raw',
+      'store_commit',
+    ])
+      assert.ok(
+        (l.phases_p50_ms[phase] as number) >= 0 &&
+          (l.phases_p50_ms[phase] as number) <= (l.phases_max_ms[phase] as number) &&
+          (l.phases_max_ms[phase] as number) <= l.max_ms,
+        `${phase}: ${JSON.stringify(l)}`,
+      );
     // The process's memory, split between the JavaScript heap and the rest of the resident set.
     const rss =
       Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;

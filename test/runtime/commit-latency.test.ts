@@ -5,13 +5,29 @@ import { CommitLatency } from '../../src/runtime/commit-latency.ts';
 test('commit latency: last, median, p99 and max of the last minute, from each barrier to its commit', () => {
   let now = 0;
   const latency = new CommitLatency(() => now);
-  assert.deepEqual(latency.figures(), { epochs: 0, last_ms: null, p50_ms: null, p99_ms: null, max_ms: null });
+  assert.deepEqual(latency.figures(), {
+    epochs: 0,
+    last_ms: null,
+    p50_ms: null,
+    p99_ms: null,
+    max_ms: null,
+    phases_p50_ms: {},
+    phases_max_ms: {},
+  });
   for (let i = 1; i <= 100; i++) {
     now = i * 1000 + i; // the barrier at i s, committed i ms later
-    latency.committed(i * 1000);
+    latency.committed(i * 1000, { barrier: i / 2, store_views: i / 4 });
   }
   // The last minute holds the epochs committed after 40.04 s: barriers 41..100, 41–100 ms.
-  assert.deepEqual(latency.figures(), { epochs: 60, last_ms: 100, p50_ms: 70, p99_ms: 100, max_ms: 100 });
+  assert.deepEqual(latency.figures(), {
+    epochs: 60,
+    last_ms: 100,
+    p50_ms: 70,
+    p99_ms: 100,
+    max_ms: 100,
+    phases_p50_ms: { barrier: 35, store_views: 18 },
+    phases_max_ms: { barrier: 50, store_views: 25 },
+  });
   now += 120_000;
   assert.equal(latency.figures().epochs, 0);
 });

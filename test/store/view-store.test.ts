@@ -483,3 +483,48 @@ test('dead letters commit with their epoch, and a failed epoch keeps none of the
   conn.closeSync();
   assert.deepEqual(rows, [['s', 'offset 7', 'not JSON', '{"a": ', 1n]]);
 });
+
+test('retractions find their rows wherever they are stored: old times, new times and NULL times', async (t) => {
+  // Commits bound their lookups by the earliest staged time (DuckDB then skips the row groups of
+  // older rows); rows stored out of time order, in many row groups, and NULL times must still be found.
+  const store = await ViewStore.open(join(tempDir(t), 'views.duckdb'));
+  t.after(() => store.close());
+  await store.defineView('per_window', [
+    { name: 'k', type: T.varchar },
+    { name: 'window_start', type: T.timestamp },
+    { name: 'n', type: T.int8 },
+  ]);
+  const minute = 60_000_000;
+  const row = (i: number, at: number | null, n: number): Row => [`k${i}`, at, n];
+  // 300,000 rows, newest first: the oldest times are stored last.
+  const first: Row[] = [];
+  for (let i = 0; i < 300_000; i++) first.push(row(i, (300_000 - i) * minute, 1));
+  first.push(row(-1, null, 1));
+  await store.commit(1, new Map([['per_window', { rows: first, weights: first.map(() => 1) }]]));
+  // Each commit replaces rows of old, recent and NULL times; only some of them carry a NULL time.
+  const changes: Row[] = [
+    row(0, 300_000 * minute, 1),
+    row(0, 300_000 * minute, 2),
+    row(299_999, minute, 1),
+    row(299_999, minute, 2),
+    row(150_000, 150_000 * minute, 1),
+  ];
+  await store.commit(2, new Map([['per_window', { rows: changes, weights: [-1, 1, -1, 1, -1] }]]));
+  await store.commit(
+    3,
+    new Map([['per_window', { rows: [row(-1, null, 1), row(5, 299_995 * minute, 1)], weights: [-1, -1] }]]),
+  );
+  // Only recent times: the bound leaves out all but the row group where the newest are stored (first).
+  await store.commit(4, new Map([['per_window', { rows: [row(1, 299_999 * minute, 1)], weights: [-1] }]]));
+  const held = await store.rows('per_window');
+  assert.equal(held.length, 300_001 - 4);
+  const byKey = new Map(held.map((r) => [r[0], r]));
+  assert.deepEqual(byKey.get('k0'), row(0, 300_000 * minute, 2));
+  assert.deepEqual(byKey.get('k299999'), row(299_999, minute, 2));
+  for (const gone of ['k150000', 'k-1', 'k5', 'k1']) assert.equal(byKey.has(gone), false, gone);
+  // A retraction of a row that is not there is refused, also beyond the bound.
+  await assert.rejects(
+    store.commit(5, new Map([['per_window', { rows: [row(-7, 2 * minute, 1)], weights: [-1] }]])),
+    /multiplicity would be negative/,
+  );
+});
