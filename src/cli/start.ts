@@ -39,7 +39,7 @@ import { DEFAULT_LIMITS, setLimits } from '../sql/limits.ts';
 import { isSystemRelation } from '../sql/reserved-names.ts';
 import { redactUrl } from '../sql/secret-options.ts';
 import { DataDir } from '../store/data-dir.ts';
-import type { FsyncPolicy } from '../store/durable-log.ts';
+import { DEFAULT_SEGMENT_BYTES, type FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
 import { readSentAlerts } from '../store/sent-alerts.ts';
 import { ATTACK_LABELS, DEAD_LETTERS } from '../store/view-store.ts';
@@ -82,6 +82,8 @@ const DEFAULT_PIPELINES: readonly string[] = ['pipelines/website-security.sql'];
 const DETECTIONS_PIPELINE = 'pipelines/detections.sql';
 const DETECTED_SOURCE = 'website_logs_source';
 const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
+/** How often /api/status's `memory.duckdb_mb` is read from DuckDB. */
+const DUCKDB_MEMORY_SAMPLE_MS = 5000;
 const WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
 
 function parseStatementTimeout(text: string): string {
@@ -294,6 +296,14 @@ const flags = [
     help: 'when the durable log is fsynced: epoch (once per epoch, before its commit), always (every batch, before it is acknowledged) or never (the OS decides; a crash of the machine may lose the last seconds)',
     default: 'epoch' as string,
     parse: parseFsync,
+  },
+  {
+    name: 'log-segment-size',
+    arg: 'SIZE',
+    help: 'size of the durable log files of generated and posted events; a file is deleted once the store has committed all of it (raw events stay in the store for --retain-hours)',
+    default: DEFAULT_SEGMENT_BYTES as number,
+    shownDefault: '64MiB',
+    parse: parseSizeAtLeast(64 * 1024, '64KiB'),
   },
   {
     name: 'retain-hours',
@@ -574,6 +584,7 @@ async function serve(
         return (bytes) => decoder.decode(bytes);
       },
       logFsync: settings['log-fsync'] as FsyncPolicy,
+      logSegmentBytes: settings['log-segment-size'],
       retention: { hours: settings['retain-hours'], bytes: settings['retain-bytes'] },
       onFatal: (error) => {
         fatalError = error;
@@ -665,6 +676,18 @@ async function serve(
 
   const startedAt = Date.now();
   const loopDelay = new EventLoopDelay();
+  // DuckDB's count of its memory, sampled for the status (reading it is a query).
+  let duckdbMemory: number | undefined;
+  const sampleDuckdbMemory = () =>
+    durable.store.memoryBytes().then(
+      (bytes) => {
+        duckdbMemory = bytes;
+      },
+      () => undefined,
+    );
+  void sampleDuckdbMemory();
+  const duckdbMemorySampler = setInterval(sampleDuckdbMemory, DUCKDB_MEMORY_SAMPLE_MS);
+  duckdbMemorySampler.unref();
   const events = intake.meter;
   const status = () => ({
     started_at: new Date(startedAt).toISOString(),
@@ -678,7 +701,7 @@ async function serve(
     epoch: engine.epoch,
     committed_epoch: durable.store.lastEpoch() ?? null,
     commit_latency_ms: durable.commitLatency(),
-    memory: memoryFigures(),
+    memory: memoryFigures(duckdbMemory),
     event_loop_delay_ms: loopDelay.figures(),
     sources: sourceProgress(engine, durable.ingestion()),
     views: engine.viewStats(),
@@ -877,6 +900,7 @@ async function serve(
     }
   } finally {
     clearInterval(ticker);
+    clearInterval(duckdbMemorySampler);
     line.done();
     live.close();
     loopDelay.close();

@@ -173,6 +173,8 @@ export interface DurableEngineOptions {
    * unless this is `never`.
    */
   readonly logFsync?: FsyncPolicy;
+  /** Size of the sources' durable log segments (default: the log's). */
+  readonly logSegmentBytes?: number;
   /** How long and how much of each source's raw events to keep. */
   readonly retention: RetentionPolicy;
   /** A commit failed (disk full…): later epochs cannot be made durable, tidewatch must stop. */
@@ -388,6 +390,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     // What the epoch consumed is fsynced off the event loop; its commit waits for that (a commit
     // must never name an offset its log could lose).
     let logsSynced: Promise<unknown>;
+    /** Each source log and where the epoch leaves it: what is before is the store's now. */
+    const consumedLogs: [DurableLog, number][] = [];
     try {
       logsSynced = Promise.all(logs().map((log) => log.syncAsync()));
       logsSynced.catch(() => undefined); // awaited below, after the commits before it
@@ -396,6 +400,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       for (const [name, f] of logFed) {
         const at = f.ingestion.position;
         if (at !== undefined) offsets[name] = at as number;
+        const consumed = offsets[name];
+        if (consumed !== undefined) consumedLogs.push([f.input.log, consumed]);
       }
       for (const [name, f] of connectorFed) {
         const at = f.ingestion.position;
@@ -426,16 +432,15 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       .then(async () => {
         if (failed) return;
         timer.lap('earlier_commits');
-        await logsSynced;
-        timer.lap('fsync');
-        const packed = await operators;
-        timer.lap('pack');
-        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, packed);
+        // The store writes the epoch while the operator states are packed and the logs fsynced.
+        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, operators, logsSynced);
         const phases: CommitPhases = { barrier: barrierMs, ...timer.phases };
         for (const [phase, ms] of Object.entries(store.lastCommitPhases)) phases[`store_${phase}`] = ms;
         latency.committed(barrierAt, phases);
-        // What the store now holds need not be kept in the DML log.
+        // What the store now holds need not be kept in the logs (the store keeps raw events
+        // for --retain-hours): a log keeps the segment the next read starts in, and what follows.
         tableLog?.log.truncateBefore(consumedTable);
+        for (const [log, consumed] of consumedLogs) if (!log.isClosed) log.truncateBefore(consumed);
       })
       .catch(fail)
       .finally(() => backlog.done());
@@ -547,7 +552,13 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     if (spec === undefined) return undefined;
     const decodeUnit = options.decoderFor?.(spec, units?.format);
     if (decodeUnit === undefined) throw new Error(`no decoder for the units of source ${source}`);
-    const log = openCheckedLog(options.data.path, name, committed, { fsync }, notices);
+    const log = openCheckedLog(
+      options.data.path,
+      name,
+      committed,
+      { fsync, ...(options.logSegmentBytes === undefined ? {} : { segmentBytes: options.logSegmentBytes }) },
+      notices,
+    );
     if (units === undefined) labelFile.cutOrphans(source, log.nextOffset);
     if (units !== undefined) {
       const file = join(log.dir, UNITS_FILE);

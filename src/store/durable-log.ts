@@ -166,7 +166,7 @@ export interface RetentionResult {
 }
 
 const SUBJECT = 'durable log';
-const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const DEFAULT_READ_BYTES = 1024 * 1024;
 /** Appends are written in pieces of about this size. */

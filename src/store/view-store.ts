@@ -125,11 +125,18 @@ export interface ViewColumn {
 export interface ViewDelta {
   readonly rows: readonly Row[];
   readonly weights: readonly number[];
+  /**
+   * When the engine kept the view too (Materialize's `TableDelta`): the changes are consolidated,
+   * `keys` are the rows' `rowIdentity` and `before` the multiplicity each row had before them, so
+   * that a commit need not look the rows up in the store first.
+   */
+  readonly keys?: readonly string[];
+  readonly before?: readonly number[];
 }
 
 /** The changes of each view, and the raw events of each source, gathered until they are committed as one epoch. */
 export class PendingDeltas {
-  #deltas = new Map<string, { rows: Row[]; weights: number[] }>();
+  #deltas = new Map<string, ViewDelta>();
   #raw = new Map<string, Row[]>();
   #deadLetters = new Map<string, DeadLetter[]>();
 
@@ -163,15 +170,15 @@ export class PendingDeltas {
   }
 
   add(view: string, delta: ViewDelta): void {
-    let d = this.#deltas.get(view);
+    const d = this.#deltas.get(view);
     if (d === undefined) {
-      d = { rows: [], weights: [] };
-      this.#deltas.set(view, d);
+      this.#deltas.set(view, delta);
+      return;
     }
-    for (let i = 0; i < delta.rows.length; i++) {
-      d.rows.push(delta.rows[i] as Row);
-      d.weights.push(delta.weights[i] as number);
-    }
+    // Two deltas of one view in one commit: their sum, looked up in the store.
+    const rows = [...d.rows, ...delta.rows];
+    const weights = [...d.weights, ...delta.weights];
+    this.#deltas.set(view, { rows, weights });
   }
 
   /** The changes gathered so far; gathering starts afresh. */
@@ -405,6 +412,12 @@ function integerLiteral(n: number): string {
   return String(n);
 }
 
+function retractsMissingRows(view: string): StoreError {
+  return invalid(
+    `the epoch retracts rows that view "${view}" does not hold (multiplicity would be negative)`,
+  );
+}
+
 function invalid(message: string): StoreError {
   return new StoreError('invalid-argument', `view store: ${message}`);
 }
@@ -614,8 +627,24 @@ function checkedPolicy(policy: RetentionPolicy): RetentionPolicy {
 }
 
 /** Consolidates a delta by row key; rows whose weights cancel out are dropped. */
-function consolidate(delta: ViewDelta): { key: string; row: Row; weight: number }[] {
-  const byKey = new Map<string, { key: string; row: Row; weight: number }>();
+/** A view's change in a commit; `before`: its row's multiplicity before, when the engine knew it. */
+interface Change {
+  readonly key: string;
+  readonly row: Row;
+  weight: number;
+  readonly before?: number;
+}
+
+function consolidate(delta: ViewDelta): Change[] {
+  const { keys, before } = delta;
+  if (keys !== undefined && before !== undefined)
+    return delta.rows.map((row, i) => ({
+      key: keys[i] as string,
+      row,
+      weight: delta.weights[i] as number,
+      before: before[i] as number,
+    }));
+  const byKey = new Map<string, Change>();
   for (let i = 0; i < delta.rows.length; i++) {
     const row = delta.rows[i] as Row;
     const weight = delta.weights[i] ?? 0;
@@ -649,6 +678,8 @@ export class ViewStore {
   #lastEpoch: number | undefined;
   #stages = 0;
   #lastCommitPhases: CommitPhases = {};
+  #memoryReader: DuckDBConnection | undefined;
+  #memoryRead: Promise<unknown> = Promise.resolve();
   readonly #csv: CsvLoader;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -1185,23 +1216,27 @@ export class ViewStore {
   }
 
   /**
+   * Milliseconds the last commit spent beginning (staging tables, BEGIN, catalog changes), on
+   * the views' changes, raw events and dead letters (`raw`), the checkpoint (`state`), waiting
+   * for `operators` (`wait_pack`) and `durableFirst` (`wait_fsync`), DuckDB's COMMIT (with any
+   * checkpoint of its own), raw-event retention and subscriptions' change logs.
+   */
+  get lastCommitPhases(): CommitPhases {
+    return this.#lastCommitPhases;
+  }
+
+  /**
    * Applies one epoch's view deltas, appends the raw events `raw` gives per source, drops
    * the raw events retention lets go, and records the epoch — with `state`, the caller's
    * state at that epoch, replacing the previous one — atomically: afterwards either the whole
    * epoch is in the file or (on any failure) nothing of it. With `schema`, the store's tables
    * are first brought to it in the same transaction (the epoch's deltas are of that
    * catalog). `labels`: attack labels whose first events the epoch consumed. `operators`: the
-   * operator states that changed, kept beside `state`. Epochs must increase.
+   * operator states that changed, kept beside `state` (awaited only when they are written, so
+   * that packing them overlaps the rest). `durableFirst`: what must be settled before COMMIT (the
+   * fsync of the logs whose offsets `state` names); a rejection rolls the epoch back. Epochs
+   * must increase.
    */
-  /**
-   * Milliseconds the last commit spent beginning (staging tables, BEGIN, catalog changes), on
-   * the views' changes, raw events and dead letters (`raw`), the checkpoint (`state`), DuckDB's
-   * COMMIT (with any checkpoint of its own), raw-event retention and subscriptions' change logs.
-   */
-  get lastCommitPhases(): CommitPhases {
-    return this.#lastCommitPhases;
-  }
-
   commit(
     epoch: number,
     deltas: ReadonlyMap<string, ViewDelta>,
@@ -1210,14 +1245,23 @@ export class ViewStore {
     schema?: StoreSchema,
     deadLetters?: ReadonlyMap<string, readonly DeadLetter[]>,
     labels?: readonly AttackLabelRow[],
-    operators?: OperatorStateWrite,
+    operators?: OperatorStateWrite | Promise<OperatorStateWrite>,
+    durableFirst?: Promise<unknown>,
   ): Promise<void> {
     return this.#exclusive(() =>
-      this.#commit(epoch, deltas, state, raw, schema, deadLetters, labels ?? [], operators).catch(
-        (e: unknown) => {
-          throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
-        },
-      ),
+      this.#commit(
+        epoch,
+        deltas,
+        state,
+        raw,
+        schema,
+        deadLetters,
+        labels ?? [],
+        operators,
+        durableFirst,
+      ).catch((e: unknown) => {
+        throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
+      }),
     );
   }
 
@@ -1229,7 +1273,8 @@ export class ViewStore {
     schema: StoreSchema | undefined,
     deadLetters: ReadonlyMap<string, readonly DeadLetter[]> | undefined,
     labels: readonly AttackLabelRow[],
-    operators: OperatorStateWrite | undefined,
+    operators: OperatorStateWrite | Promise<OperatorStateWrite> | undefined,
+    durableFirst: Promise<unknown> | undefined,
   ): Promise<void> {
     bigint(epoch, 'epoch');
     if (this.#lastEpoch !== undefined && epoch <= this.#lastEpoch)
@@ -1246,7 +1291,7 @@ export class ViewStore {
       if (src === undefined) throw invalid(`no source "${name}"`);
       return src;
     };
-    const work: { view: ViewState; changes: ReturnType<typeof consolidate> }[] = [];
+    const work: { view: ViewState; changes: Change[] }[] = [];
     const appended: { view: ViewState; delta: ViewDelta }[] = [];
     for (const [name, delta] of deltas) {
       const view = viewOf(name);
@@ -1338,8 +1383,15 @@ export class ViewStore {
           await this.#conn.run(`${epochRow};\nDELETE FROM ${STATE}`);
           await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
         }
-        if (operators !== undefined) await this.#writeOperatorStates(operators, epoch);
         timer.lap('state');
+        if (operators !== undefined) {
+          const written = await operators;
+          timer.lap('wait_pack');
+          await this.#writeOperatorStates(written, epoch);
+          timer.lap('state');
+        }
+        await durableFirst;
+        timer.lap('wait_fsync');
       },
       true,
       emptyStages,
@@ -1569,6 +1621,26 @@ export class ViewStore {
     return this.#instance.connect();
   }
 
+  /**
+   * What DuckDB's buffer manager holds (`duckdb_memory()`), in bytes: its cached blocks and
+   * working memory. Read on a connection of its own, without waiting for commits.
+   */
+  memoryBytes(): Promise<number> {
+    if (this.#closed)
+      return Promise.reject(
+        new StoreError('unusable', `view store: ${this.file} is closed`, { path: this.file }),
+      );
+    const read = (async () => {
+      this.#memoryReader ??= await this.#instance.connect();
+      const r = await this.#memoryReader.runAndReadAll(
+        'SELECT CAST(coalesce(sum(memory_usage_bytes), 0) AS BIGINT) FROM duckdb_memory()',
+      );
+      return Number(r.getRows()[0]?.[0] ?? 0);
+    })();
+    this.#memoryRead = read.catch(() => undefined);
+    return read;
+  }
+
   /** Waits for pending operations, then closes the database. Idempotent. */
   /** Epochs of a table or a source whose rows DuckDB read from CSV (csv-load.ts) rather than an appender. */
   get csvLoads(): number {
@@ -1578,12 +1650,14 @@ export class ViewStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#queue.catch(() => undefined);
+    await this.#memoryRead;
     this.#shut();
   }
 
   #shut(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#memoryReader?.closeSync();
     this.#conn.closeSync();
     this.#instance.closeSync();
     this.#csv.close();
@@ -1695,7 +1769,7 @@ export class ViewStore {
    */
   async #stage(
     view: ViewState,
-    changes: ReturnType<typeof consolidate>,
+    changes: readonly Change[],
     index: number,
     following: readonly string[],
   ): Promise<string[]> {
@@ -1704,13 +1778,17 @@ export class ViewStore {
     const a = await this.#conn.createAppender(stage, 'main', 'temp');
     const types = view.columns.map((c) => c.type);
     let retracts = false;
+    // The counts held before, from the engine: no lookup of them, no check in SQL.
+    const known = changes.every((c) => c.before !== undefined);
     const locality = localityColumn(view.columns);
     let earliest = Number.POSITIVE_INFINITY;
-    await fillAppender(a, changes, ({ key, row, weight }) => {
+    await fillAppender(a, changes, ({ key, row, weight, before }) => {
       a.appendVarchar(key);
       a.appendBigInt(BigInt(weight));
-      a.appendNull();
+      if (known && before !== 0) a.appendBigInt(BigInt(before as number));
+      else a.appendNull();
       if (weight < 0) retracts = true;
+      if (known && (before as number) + weight < 0) throw retractsMissingRows(view.name);
       if (locality !== undefined) {
         const at = row[locality];
         // A NULL could be stored anywhere: then no bound at all.
@@ -1732,9 +1810,13 @@ export class ViewStore {
         : '';
     return [
       // The counts the staged keys have now (NULL: a new key), in one join.
-      `UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}${recent('t.')}`,
+      ...(known
+        ? []
+        : [
+            `UPDATE ${s} AS s SET ${OLD} = t.${COUNT} FROM ${table} AS t WHERE t.${KEY} = s.${KEY}${recent('t.')}`,
+          ]),
       // A retraction must find enough copies of its row.
-      ...(retracts
+      ...(retracts && !known
         ? [
             `SELECT CASE WHEN count(*) > 0 THEN error('${NEGATIVE_MULTIPLICITY} #${index}#') END FROM ${s} AS s WHERE ${next} < 0`,
           ]
@@ -1756,10 +1838,7 @@ export class ViewStore {
     } catch (e) {
       const negative =
         e instanceof Error && e.message.includes(NEGATIVE_MULTIPLICITY) ? /#(\d+)#/.exec(e.message) : null;
-      if (negative !== null)
-        throw invalid(
-          `the epoch retracts rows that view "${views[Number(negative[1])]}" does not hold (multiplicity would be negative)`,
-        );
+      if (negative !== null) throw retractsMissingRows(views[Number(negative[1])] as string);
       throw e;
     }
   }

@@ -36,6 +36,8 @@ export interface StreamSpec {
   readonly attacks?: readonly string[];
   /** `--barrier-interval-ms` (default: the server's). */
   readonly barrierIntervalMs?: number;
+  /** `--log-segment-size` in bytes (default: the server's). */
+  readonly logSegmentBytes?: number;
 }
 
 export interface ViewColumn {
@@ -78,6 +80,7 @@ export function startArgs(spec: StreamSpec, dataDir: string): string[] {
     ...(spec.barrierIntervalMs === undefined
       ? []
       : ['--barrier-interval-ms', String(spec.barrierIntervalMs)]),
+    ...(spec.logSegmentBytes === undefined ? [] : ['--log-segment-size', String(spec.logSegmentBytes)]),
   ];
 }
 

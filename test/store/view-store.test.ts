@@ -15,7 +15,7 @@ import { JSON_NULL } from '../../src/sql/jsonb-value.ts';
 import { parseNumeric } from '../../src/sql/numeric.ts';
 import { arrayOf, T } from '../../src/sql/types.ts';
 import { type ViewDelta, ViewStore } from '../../src/store/view-store.ts';
-import { compareRows, type Row } from '../../src/stream/value.ts';
+import { compareRows, type Row, rowIdentity } from '../../src/stream/value.ts';
 import { tempDir } from './helpers.ts';
 
 const PIPELINE = readFileSync(new URL('../../pipelines/website-security.sql', import.meta.url), 'utf8');
@@ -526,5 +526,32 @@ test('retractions find their rows wherever they are stored: old times, new times
   await assert.rejects(
     store.commit(5, new Map([['per_window', { rows: [row(-7, 2 * minute, 1)], weights: [-1] }]])),
     /multiplicity would be negative/,
+  );
+  // With the counts the engine held before (keys and `before`): no lookup, the same result.
+  const k2 = row(2, 299_998 * minute, 1);
+  const k2Now = row(2, 299_998 * minute, 5);
+  await store.commit(
+    5,
+    new Map([
+      [
+        'per_window',
+        {
+          rows: [k2, k2Now],
+          weights: [-1, 1],
+          keys: [rowIdentity(k2), rowIdentity(k2Now)],
+          before: [1, 0],
+        },
+      ],
+    ]),
+  );
+  const after = new Map((await store.rows('per_window')).map((r) => [r[0], r]));
+  assert.deepEqual(after.get('k2'), k2Now);
+  assert.equal(after.size, 300_001 - 4);
+  await assert.rejects(
+    store.commit(
+      6,
+      new Map([['per_window', { rows: [k2], weights: [-2], keys: [rowIdentity(k2)], before: [1] }]]),
+    ),
+    /"per_window" does not hold \(multiplicity would be negative\)/,
   );
 });

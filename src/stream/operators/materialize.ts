@@ -6,7 +6,8 @@
  * State: `table` = ∫ in up to the last barrier (the committed snapshot readers see), and the
  * raw changes of the open epoch. At a barrier each change is keyed once and summed into both
  * the epoch's delta (equal rows summed, zeros dropped) and the table; the delta is published
- * as `lastDelta` and handed to `onCommit` listeners (the store).
+ * as `lastDelta` and handed to `onCommit` listeners (the store), with each row's key and the
+ * multiplicity the table held before (`TableDelta`).
  * A row whose weight in the table goes negative signals an upstream bug: counted in `anomalies`.
  *
  * Append only (an APPEND ONLY table: rows are only ever inserted): rows are kept in arrival
@@ -18,11 +19,22 @@
  * is kept elsewhere: its keeper commits both beside the snapshot); restore keys the rows
  * again (`rowIdentity`) and recounts the anomalies (rows held with a negative weight).
  */
-import { type Chunk, fromMultiset, integrate, type WeightedRow } from '../chunk.ts';
+import { type Chunk, integrate, type WeightedRow } from '../chunk.ts';
 import { type Barrier, Operator } from '../operator.ts';
 import { compareRows, type Row, rowIdentity } from '../value.ts';
 
-export type CommitListener = (delta: Chunk, epoch: number) => void;
+/**
+ * An epoch's consolidated changes of a keyed table, each with its row's identity and the
+ * multiplicity the table held before the epoch: what its keeper needs to apply them without
+ * looking the rows up.
+ */
+export interface TableDelta extends Chunk {
+  readonly keys: readonly string[];
+  readonly before: readonly number[];
+}
+
+/** `delta` is a `TableDelta`, except for an append-only table (insertions as they came). */
+export type CommitListener = (delta: Chunk | TableDelta, epoch: number) => void;
 
 interface MaterializeState {
   readonly kind: 'materialize';
@@ -80,31 +92,43 @@ export class Materialize extends Operator {
       for (const l of this.#listeners) l(this.#lastDelta, b.epoch);
       return;
     }
-    const delta = new Map<string, WeightedRow>();
+    const delta = new Map<string, WeightedRow & { readonly before: number }>();
     const table = this.#table;
     for (let i = 0; i < rows.length; i++) {
       const w = weights[i] as number;
       if (w === 0) continue;
       const row = rows[i] as Row;
       const k = rowIdentity(row);
-      const d = delta.get(k);
-      if (d === undefined) delta.set(k, { row, weight: w });
-      else d.weight += w;
       const e = table.get(k);
+      const d = delta.get(k);
+      if (d === undefined) delta.set(k, { row, weight: w, before: e?.weight ?? 0 });
+      else d.weight += w;
       if (e === undefined) table.set(k, { row, weight: w });
       else {
         e.weight += w;
         if (e.weight === 0) table.delete(k);
       }
     }
-    for (const k of delta.keys()) {
+    const changed: { rows: Row[]; weights: number[]; keys: string[]; before: number[] } = {
+      rows: [],
+      weights: [],
+      keys: [],
+      before: [],
+    };
+    for (const [k, d] of delta) {
       const e = table.get(k);
       if (e !== undefined && e.weight < 0) this.#negative.add(k);
       else this.#negative.delete(k);
+      if (d.weight === 0) continue;
+      changed.rows.push(d.row);
+      changed.weights.push(d.weight);
+      changed.keys.push(k);
+      changed.before.push(d.before);
     }
     this.anomalies = this.#negative.size;
-    this.#lastDelta = fromMultiset(delta);
-    for (const l of this.#listeners) l(this.#lastDelta, b.epoch);
+    this.#lastDelta = { kind: 'chunk', rows: changed.rows, weights: changed.weights };
+    const tableDelta: TableDelta = { kind: 'chunk', ...changed };
+    for (const l of this.#listeners) l(tableDelta, b.epoch);
   }
 
   /** Insertions into an append-only table; anything else counts as an anomaly. */
