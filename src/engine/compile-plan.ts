@@ -557,7 +557,7 @@ class PlanCompiler {
     const filter = a.filter === undefined ? undefined : this.pred(a.filter);
     const base = {
       ...(filter === undefined ? {} : { filter }),
-      ...(a.distinct ? { distinct: true } : {}),
+      ...(a.distinct ? { distinct: true, ...(insertOnlyInput ? { insertOnly: true } : {}) } : {}),
     };
     const arg0 = a.args[0];
     switch (a.fn) {

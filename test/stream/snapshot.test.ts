@@ -15,7 +15,7 @@ import {
   valueMultiset,
 } from '../../src/stream/aggregates/accumulator.ts';
 import { type Chunk, chunk } from '../../src/stream/chunk.ts';
-import { Dataflow } from '../../src/stream/graph.ts';
+import { Dataflow, type StateRecord } from '../../src/stream/graph.ts';
 import type { Operator } from '../../src/stream/operator.ts';
 import { Aggregate } from '../../src/stream/operators/aggregate.ts';
 import { EmitOnWindowClose } from '../../src/stream/operators/emit-on-window-close.ts';
@@ -113,6 +113,53 @@ function runWithCrashes(what: string, build: () => Dataflow, epochs: readonly Ep
     if (crashes.includes(i)) b = restart(build, b);
     assertSame(a, b, `${what}, epoch ${i + 1}${crashes.includes(i) ? ' (just restored)' : ''}`);
   }
+  return a;
+}
+
+/**
+ * As `runWithCrashes`, but B checkpoints incrementally, as `tidewatch start` does: after every
+ * epoch the states that changed, whole the first time (and after each restart), else as deltas
+ * — an aggregate's changed groups as what their accumulators recorded. Each crash rebuilds B
+ * from the last whole state of every operator and the deltas after it, through v8.serialize.
+ */
+function runWithIncrementalCrashes(
+  what: string,
+  build: () => Dataflow,
+  epochs: readonly Epoch[],
+  crashes: number[],
+) {
+  const a = build();
+  const tracked = () => {
+    const g = build();
+    g.trackStateChanges();
+    return g;
+  };
+  let b = tracked();
+  let whole = true;
+  let snapshot: unknown;
+  const kept = new Map<number, StateRecord[]>();
+  let deltas = 0;
+  for (const [i, e] of epochs.entries()) {
+    play(a, e);
+    play(b, e);
+    const saved = v8.deserialize(v8.serialize(b.changes(() => whole))) as ReturnType<Dataflow['changes']>;
+    whole = false;
+    snapshot = saved.snapshot;
+    for (const r of saved.records) {
+      if (r.kind === 'full') kept.set(r.operator, [r]);
+      else {
+        kept.get(r.operator)?.push(r);
+        deltas++;
+      }
+    }
+    if (crashes.includes(i)) {
+      b = tracked();
+      b.restore(snapshot, kept);
+      whole = true;
+    }
+    assertSame(a, b, `${what}, epoch ${i + 1}${crashes.includes(i) ? ' (just restored from deltas)' : ''}`);
+  }
+  assert.ok(deltas > 0, `${what}: deltas were written`);
   return a;
 }
 
@@ -285,6 +332,79 @@ test('aggregates (every accumulator, shared multisets, DISTINCT, ordered string_
     assert.ok((retained as Materialize).size < (metrics as Materialize).size, 'retention expired rows');
     assert.ok(a.operators.filter((op) => op.stats.errors > 0).length >= 2, 'SQL errors were counted');
   }
+});
+
+test('aggregates restored from whole states and deltas (accumulators recording their changes) go on as the original', () => {
+  for (const seed of [4, 5, 6]) {
+    const rand = prng(seed);
+    const epochs = timedEpochs(rand, 'logs', (ts) => logRow(rand, ts), 32);
+    runWithIncrementalCrashes(`aggregates seed ${seed}`, buildAggregates, epochs, [3, 9, 10, 17, 25]);
+  }
+});
+
+test('over an insert-only input, DISTINCT and min/max deltas carry only what is new, and restore exactly', () => {
+  const build = () => {
+    const g = new Dataflow();
+    const src = g.source('logs', 8);
+    const t = g.add(new Tumble({ timeColumn: 0, size: W, width: 8 }), src); // ws 8, we 9
+    const calls: AggregateCall[] = [
+      { kind: 'count' },
+      { kind: 'count', arg: col(1), distinct: true, insertOnly: true },
+      { kind: 'count', arg: col(6), distinct: true, insertOnly: true },
+      { kind: 'string_agg', arg: col(2), separator: ',', distinct: true, insertOnly: true },
+      { kind: 'min', arg: col(4), insertOnly: true },
+      { kind: 'max', arg: col(2), insertOnly: true },
+    ];
+    const byWindowAndStatus = (r: Row): Value[] => [r[8] as Value, r[9] as Value, r[3] as Value];
+    g.add(
+      new Materialize('per_status'),
+      g.add(new Aggregate({ groupBy: byWindowAndStatus, calls, watermarks: [[8, 0]] }), t),
+    );
+    return g;
+  };
+  for (const seed of [7, 8]) {
+    const rand = prng(seed);
+    let now = 0;
+    const epochs: Epoch[] = [];
+    for (let e = 0; e < 30; e++) {
+      now += 37;
+      const rows: Row[] = [];
+      for (let k = int(rand, 0, 25); k > 0; k--)
+        rows.push(logRow(rand, int(rand, Math.max(0, now - LAG), now)));
+      epochs.push({
+        steps: [
+          { kind: 'push', source: 'logs', rows, weights: rows.map(() => 1) },
+          { kind: 'watermark', source: 'logs', column: 0, value: now - LAG },
+        ],
+        time: 1_000_000 + e * 1000,
+      });
+    }
+    runWithIncrementalCrashes(`insert-only seed ${seed}`, build, epochs, [2, 8, 9, 20]);
+  }
+  // A group that sees only values it has seen writes nothing of its DISTINCT and max calls.
+  const g = build();
+  g.trackStateChanges();
+  const row = (ts: number): Row => [ts, 'ann', 'view', 200, 5, 0.5, null, 'x'];
+  g.push('logs', chunk([row(1), row(2)]));
+  g.barrier(1);
+  g.changes(() => true);
+  g.push('logs', chunk([row(3), row(4)]));
+  g.barrier(2);
+  const agg = g.operators.findIndex((op) => op instanceof Aggregate);
+  const delta = g.changes(() => false).records.find((r) => r.operator === agg)?.state as {
+    changed: { accs: (unknown[] | null)[] };
+  };
+  const [count, users, nulls, actions, min, max] = delta.changed.accs.map((a) => a?.[0]);
+  assert.equal(count, 4);
+  assert.deepEqual(
+    [users, nulls, actions],
+    [
+      [new Map(), null, 1],
+      [new Map(), null, 0],
+      [new Map(), null, [['view'], [1]]],
+    ],
+  );
+  assert.deepEqual([min, max], [undefined, undefined]);
 });
 
 /** Top-N with ties (rank, dense_rank, row_number with offset) and window functions. */

@@ -51,6 +51,16 @@ export interface Accumulator {
   snapshot(): unknown;
   /** Replaces the state with a `snapshot()` of an accumulator of the same call. */
   restore(state: unknown): void;
+  /**
+   * For an accumulator whose state grows with the values it holds (DISTINCT, min/max over
+   * retractions, percentiles): from now on, record its changes for `takeChanges` (incremental
+   * checkpoints write those rather than the whole state). Forgets what was recorded before.
+   */
+  trackChanges?(): void;
+  /** What changed since tracking started or the last call, as plain data; recording goes on. */
+  takeChanges?(): unknown;
+  /** Applies `takeChanges()` of an accumulator of the same call on top of this one's state. */
+  applyChanges?(changes: unknown): void;
 }
 
 export type AggregateKind =
@@ -95,8 +105,9 @@ export interface AggregateCall {
   /** Separator of string_agg (a constant; PostgreSQL allows an expression, rarely used). */
   readonly separator?: string;
   /**
-   * min/max over an input that only ever inserts (a source, through filters and windows): the
-   * extreme so far is all the state, instead of every value in order for retractions.
+   * The call's input only ever inserts (a source, through filters and windows): for min/max the
+   * extreme so far is all the state, instead of every value in order for retractions; a
+   * DISTINCT call records for checkpoints only the values it sees for the first time.
    */
   readonly insertOnly?: boolean;
   /**
@@ -115,7 +126,7 @@ export interface AggregateCall {
  */
 export function createAccumulator(call: AggregateCall, shared?: SortedMultiset): Accumulator {
   const inner = createPlain(call, shared);
-  return call.distinct === true ? new DistinctAccumulator(inner) : inner;
+  return call.distinct === true ? new DistinctAccumulator(inner, call.insertOnly === true) : inner;
 }
 
 const multisetKinds = new Set<AggregateKind>([

@@ -14,6 +14,9 @@ import { type MultisetState, SortedMultiset } from './sorted-multiset.ts';
  */
 export abstract class SortedValuesAccumulator implements Accumulator {
   readonly set: SortedMultiset;
+  #tracking = false;
+  /** The values added since the last `takeChanges`, with their weights, while tracked. */
+  #changes: SortedValuesChanges | undefined;
 
   /** `shared`: the multiset of an earlier call over the same argument, fed by that call. */
   constructor(shared?: SortedMultiset) {
@@ -21,7 +24,13 @@ export abstract class SortedValuesAccumulator implements Accumulator {
   }
 
   add(value: Value, weight: number): void {
-    if (value !== null) this.set.add(value, weight);
+    if (value === null) return;
+    this.set.add(value, weight);
+    if (this.#tracking) {
+      this.#changes ??= [[], []];
+      this.#changes[0].push(value);
+      this.#changes[1].push(weight);
+    }
   }
 
   abstract result(): Value;
@@ -33,7 +42,26 @@ export abstract class SortedValuesAccumulator implements Accumulator {
   restore(state: unknown): void {
     this.set.restore(state as MultisetState);
   }
+
+  trackChanges(): void {
+    this.#tracking = true;
+    this.#changes = undefined;
+  }
+
+  takeChanges(): SortedValuesChanges {
+    const changes = this.#changes ?? [[], []];
+    this.#changes = undefined;
+    return changes;
+  }
+
+  applyChanges(changes: unknown): void {
+    const [values, weights] = changes as SortedValuesChanges;
+    for (let i = 0; i < values.length; i++) this.set.add(values[i] as Value, weights[i] as number);
+  }
 }
+
+/** Values added to a multiset (retractions with a negative weight), in order. */
+type SortedValuesChanges = [values: Value[], weights: number[]];
 
 export class MinAccumulator extends SortedValuesAccumulator {
   result(): Value {
@@ -54,6 +82,8 @@ export class MaxAccumulator extends SortedValuesAccumulator {
 export class InsertOnlyExtremeAccumulator implements Accumulator {
   readonly #sign: 1 | -1;
   #value: Value = null;
+  /** The extreme changed since the last `takeChanges`. */
+  #changed = false;
 
   constructor(keep: 'min' | 'max') {
     this.#sign = keep === 'max' ? 1 : -1;
@@ -62,7 +92,10 @@ export class InsertOnlyExtremeAccumulator implements Accumulator {
   add(value: Value, weight: number): void {
     if (value === null) return;
     if (weight < 0) throw new Error('min/max over an insert-only input received a retraction');
-    if (this.#value === null || this.#sign * compareValuesExact(value, this.#value) > 0) this.#value = value;
+    if (this.#value === null || this.#sign * compareValuesExact(value, this.#value) > 0) {
+      this.#value = value;
+      this.#changed = true;
+    }
   }
 
   result(): Value {
@@ -80,5 +113,20 @@ export class InsertOnlyExtremeAccumulator implements Accumulator {
       const values = saved[0];
       this.#value = (this.#sign > 0 ? values[values.length - 1] : values[0]) ?? null;
     }
+  }
+
+  trackChanges(): void {
+    this.#changed = false;
+  }
+
+  /** The extreme when it changed, else undefined (nothing to write). */
+  takeChanges(): [Value] | undefined {
+    if (!this.#changed) return undefined;
+    this.#changed = false;
+    return [this.#value];
+  }
+
+  applyChanges(changes: unknown): void {
+    this.restore(changes);
   }
 }

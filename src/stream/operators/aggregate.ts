@@ -28,10 +28,13 @@
  * plus the last watermark passed on per column. The calls' kinds and sharing are saved too,
  * so restoring into an aggregate of other calls fails clearly.
  *
- * Delta (incremental checkpoints): the groups changed since the last checkpoint as they are
- * now, in the snapshot's columns; the keys of groups that emptied; and the bound below which a
- * watermark closed groups. Applied in that order reversed — close, remove, then upsert — it
- * brings the last checkpoint's groups to these.
+ * Delta (incremental checkpoints): the groups made since the last checkpoint as they are now,
+ * in the snapshot's columns; of the groups it held that changed, the row count and what changed
+ * in each accumulator (the values a DISTINCT, min/max or percentile multiset gained or lost,
+ * not all it holds: `Accumulator.takeChanges`; the whole state of the small ones); the keys of
+ * groups that emptied; and the bound below which a watermark closed groups. Applied in that
+ * order reversed — close, remove, upsert, change — it brings the last checkpoint's groups to
+ * these.
  */
 
 import {
@@ -81,6 +84,11 @@ interface Group {
   dirty: boolean;
   /** Changed since the last checkpoint (only while changes are tracked). */
   unsaved: boolean;
+  /**
+   * Its accumulators are in the checkpoints written (or restored) so far, so a delta may carry
+   * their changes (`Accumulator.takeChanges`) rather than their whole state.
+   */
+  saved: boolean;
   /** Emptied and dropped. */
   removed: boolean;
   /** How many times a watermark had closed groups when this one was made. */
@@ -109,6 +117,16 @@ interface AggregateState {
 /** Groups changed since the last checkpoint (`AggregateState`'s columns) and what went. */
 interface AggregateDelta extends Omit<AggregateState, 'kind'> {
   readonly kind: 'aggregate-delta';
+  /**
+   * Groups already in the checkpoint that changed: key, row count, and per call what changed in
+   * its accumulator (`takeChanges`, or the whole state of one that records no changes). Absent
+   * in deltas written before accumulators recorded changes.
+   */
+  readonly changed?: {
+    readonly keys: Row[];
+    readonly counts: number[];
+    readonly accs: (unknown[] | null)[];
+  };
   /** Keys of the groups that emptied. */
   readonly removed: Row[];
   /** Groups whose closing key is below it were closed by a watermark (undefined: none). */
@@ -305,7 +323,7 @@ export class Aggregate extends Operator {
               (acc as DecimalSumAccumulator).add(v, w);
               break;
             case Feed.sorted:
-              if (v !== null) (acc as SortedValuesAccumulator).set.add(v, w);
+              (acc as SortedValuesAccumulator).add(v, w);
               break;
             case Feed.distinct:
               (acc as DistinctAccumulator).add(v, w, keys[j]);
@@ -418,23 +436,54 @@ export class Aggregate extends Operator {
     this.assertSettled(this.#dirty.length, 'changed groups');
     // Applied in the order close, remove, upsert: a key emptied and refilled since is both
     // removed (its old group) and upserted (its new one).
-    const live: Group[] = [];
+    const whole: Group[] = [];
+    const changed: Group[] = [];
     const removed: Row[] = [];
     for (const g of this.#unsaved) {
       if (g.removed) removed.push(g.key);
-      else if (!this.#closed(g)) live.push(g);
+      else if (!this.#closed(g)) (g.saved ? changed : whole).push(g);
     }
     const delta: AggregateDelta = {
       kind: 'aggregate-delta',
-      ...this.#columns(live),
+      ...this.#columns(whole),
+      changed: this.#changes(changed),
       removed,
       closedBelow: this.#closedBelow,
     };
-    this.forgetStateChanges();
+    for (const g of whole) this.#saved(g);
+    this.#forgetUnsaved();
     return delta;
   }
 
+  /** Groups' keys and counts, and per call its accumulators' changes since the last checkpoint. */
+  #changes(groups: readonly Group[]): NonNullable<AggregateDelta['changed']> {
+    const keys: Row[] = [];
+    const counts: number[] = [];
+    const accs = this.#owner.map((o) => (o < 0 ? ([] as unknown[]) : null));
+    for (const g of groups) {
+      keys.push(g.key);
+      counts.push(g.count);
+      for (let j = 0; j < accs.length; j++) {
+        const acc = g.accs[j] as Accumulator;
+        accs[j]?.push(acc.takeChanges !== undefined ? acc.takeChanges() : acc.snapshot());
+      }
+    }
+    return { keys, counts, accs };
+  }
+
+  /** `g` as just written whole (or restored): what its accumulators record starts afresh. */
+  #saved(g: Group): void {
+    g.saved = true;
+    for (let j = 0; j < g.accs.length; j++) if ((this.#owner[j] as number) < 0) g.accs[j]?.trackChanges?.();
+  }
+
   protected override forgetStateChanges(): void {
+    this.#forgetUnsaved();
+    // A whole state was just written or restored (or tracking starts): every group is in it.
+    if (this.trackingChanges) for (const g of this.#groups.values()) this.#saved(g);
+  }
+
+  #forgetUnsaved(): void {
     for (const g of this.#unsaved) g.unsaved = false;
     this.#unsaved = [];
     this.#closedBelow = undefined;
@@ -455,6 +504,7 @@ export class Aggregate extends Operator {
       output,
       dirty: false,
       unsaved: false,
+      saved: false,
       removed: false,
       born: this.#closes,
     };
@@ -474,6 +524,28 @@ export class Aggregate extends Operator {
     if (d.closedBelow !== undefined) this.#groups.deleteFirstBelow(d.closedBelow);
     for (const key of d.removed) this.#groups.delete(key);
     this.#load(d);
+    if (d.changed !== undefined) this.#applyChanges(d.changed);
+  }
+
+  #applyChanges(changed: NonNullable<AggregateDelta['changed']>): void {
+    for (let i = 0; i < changed.keys.length; i++) {
+      const key = changed.keys[i] as Row;
+      const g = this.#groups.get(key);
+      if (g === undefined)
+        throw new Error(
+          `${this.name}: a checkpoint delta changes group ${JSON.stringify(key)}, which it does not hold`,
+        );
+      g.key = key;
+      g.count = changed.counts[i] as number;
+      for (let j = 0; j < g.accs.length; j++) {
+        const acc = g.accs[j] as Accumulator;
+        const change = changed.accs[j]?.[i];
+        if (change === undefined) continue;
+        if (acc.applyChanges !== undefined) acc.applyChanges(change);
+        else acc.restore(change);
+      }
+      g.output = this.#outputOf(g);
+    }
   }
 
   #checkCalls(s: Pick<AggregateState, 'calls' | 'owners'>): void {
@@ -497,6 +569,7 @@ export class Aggregate extends Operator {
       // Right after a barrier every group's last row is its key and results (see #emitChanges).
       g.output = s.outputs?.[i] ?? this.#outputOf(g);
       this.#groups.set(key, g);
+      if (this.trackingChanges) this.#saved(g);
     }
     this.#held.restore(s.watermarks);
   }
