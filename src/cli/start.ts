@@ -42,7 +42,7 @@ import { DataDir } from '../store/data-dir.ts';
 import { DEFAULT_SEGMENT_BYTES, type FsyncPolicy } from '../store/durable-log.ts';
 import { isStoreError } from '../store/errors.ts';
 import { readSentAlerts } from '../store/sent-alerts.ts';
-import { ATTACK_LABELS, DEAD_LETTERS } from '../store/view-store.ts';
+import { ATTACK_LABELS, DEAD_LETTERS, STORE_MEMORY_BYTES } from '../store/view-store.ts';
 import { credentialAudit, scramSecretOf } from './access-audit.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { type Command, defineCommand, type Io } from './command.ts';
@@ -177,6 +177,14 @@ const flags = [
     default: DEFAULT_LIMITS.queryMemoryBytes as number,
     shownDefault: '256MiB',
     parse: parseSizeAtLeast(16 * 2 ** 20, '16MiB'),
+  },
+  {
+    name: 'store-memory-limit',
+    arg: 'SIZE',
+    help: "DuckDB's memory for the store's commits and its cache of tables and raw events, beside --query-memory-limit (what does not fit is read from the data directory again)",
+    default: STORE_MEMORY_BYTES as number,
+    shownDefault: '512MiB',
+    parse: parseSizeAtLeast(32 * 2 ** 20, '32MiB'),
   },
   {
     name: 'max-text-size',
@@ -556,6 +564,7 @@ async function serve(
       },
       readCopy: readCopyRows,
       queryMemoryBytes: settings['query-memory-limit'],
+      storeMemoryBytes: settings['store-memory-limit'],
       engine: {
         idleTimeoutMs: settings['idle-timeout'] * 1000,
         checkSource,

@@ -195,6 +195,8 @@ export interface DurableEngineOptions {
   readonly readCopy?: CopyReader;
   /** What one ad-hoc query may hold of the store's DuckDB memory (ViewStoreOptions.queryMemoryBytes). */
   readonly queryMemoryBytes?: number;
+  /** The store's own DuckDB memory beside a query's (ViewStoreOptions.storeMemoryBytes). */
+  readonly storeMemoryBytes?: number;
 }
 
 /** Units of a log input that are not in its source's FORMAT (lines of stdin in an access-log format). */
@@ -262,10 +264,10 @@ function snapshotOption(sink: SinkSpec): boolean {
 /** Restores or creates the engine, replays the logs, and commits every epoch from now on. */
 export async function openDurableEngine(options: DurableEngineOptions): Promise<DurableEngine> {
   const file = join(options.data.path, 'tidewatch.duckdb');
-  const store = await ViewStore.open(
-    file,
-    options.queryMemoryBytes === undefined ? {} : { queryMemoryBytes: options.queryMemoryBytes },
-  );
+  const store = await ViewStore.open(file, {
+    ...(options.queryMemoryBytes === undefined ? {} : { queryMemoryBytes: options.queryMemoryBytes }),
+    ...(options.storeMemoryBytes === undefined ? {} : { storeMemoryBytes: options.storeMemoryBytes }),
+  });
   let state: SavedState | undefined;
   let operatorStates: Awaited<ReturnType<typeof committedState>>['operators'];
   let committed: CommittedOffsets;

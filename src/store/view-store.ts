@@ -242,6 +242,8 @@ export interface ViewStoreOptions {
    * itself, `STORE_MEMORY_BYTES`. Unset: DuckDB's default, 80% of the machine's memory.
    */
   readonly queryMemoryBytes?: number;
+  /** DuckDB memory for the store's own work and its cache of tables, beside a query's (default `STORE_MEMORY_BYTES`). */
+  readonly storeMemoryBytes?: number;
 }
 
 /** DuckDB memory the store's own commits, loads and retention keep beside one query's. */
@@ -712,15 +714,16 @@ export class ViewStore {
     const conn = await instance.connect();
     const store = new ViewStore(file, instance, conn, options);
     try {
+      const storeMemory = options.storeMemoryBytes ?? STORE_MEMORY_BYTES;
       if (options.queryMemoryBytes !== undefined)
         await conn.run(
-          `SET memory_limit = '${Math.ceil(options.queryMemoryBytes + STORE_MEMORY_BYTES)}B'; ` +
+          `SET memory_limit = '${Math.ceil(options.queryMemoryBytes + storeMemory)}B'; ` +
             // Give what a query took back to the system once it is done, not at the allocator's leisure.
             `SET allocator_flush_threshold = '${FLUSH_THRESHOLD_BYTES}B'; ` +
             `SET allocator_bulk_deallocation_flush_threshold = '${FLUSH_THRESHOLD_BYTES}B'; ` +
             'SET allocator_background_threads = true; ' +
             // What does not fit spills to disk, up to a bound, not until the disk is full.
-            `SET max_temp_directory_size = '${Math.ceil(SPILL_FACTOR * (options.queryMemoryBytes + STORE_MEMORY_BYTES))}B'`,
+            `SET max_temp_directory_size = '${Math.ceil(SPILL_FACTOR * (options.queryMemoryBytes + storeMemory))}B'`,
         );
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${CATALOG} (name VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL, created_epoch BIGINT NOT NULL)`,

@@ -205,6 +205,33 @@ test('a statement past --max-statement-size, huge strings and long expressions f
   }
 });
 
+test("--store-memory-limit: DuckDB holds the store's share beside a query's and no more", async () => {
+  // About 100 MB of DuckDB working memory: within the defaults (512 MiB + 256 MiB), past 32 + 16 MiB.
+  const sql =
+    'SELECT sum(cardinality(a))::int8 AS n FROM (SELECT i % 10 AS k, array_agg(i) AS a FROM generate_series(1, 12000000) i GROUP BY k) t';
+  const roomy = await server.connect();
+  try {
+    await roomy.query('SET statement_timeout = 0');
+    assert.deepEqual((await roomy.query(sql)).rows, [{ n: '12000000' }]);
+  } finally {
+    await roomy.end();
+  }
+  const tight = await startQuiet('tight', ['--store-memory-limit', '32MiB', '--query-memory-limit', '16MiB']);
+  const client = await tight.connect();
+  try {
+    const e = await failure(client, sql);
+    assert.equal(e.code, '53200', e.message);
+    // The store's own work goes on within its share: a table written, committed and read.
+    await client.query('CREATE TABLE t (v int)');
+    await client.query('INSERT INTO t SELECT * FROM (VALUES (1), (2), (3)) v(v)');
+    await client.query('FLUSH');
+    assert.deepEqual((await client.query('SELECT sum(v)::int AS s FROM t')).rows, [{ s: 6 }]);
+  } finally {
+    await client.end();
+    await tight.dispose();
+  }
+});
+
 test('--query-memory-limit: a query that would hold more fails with 53200 — parsing it, DuckDB working on it, or its result — the memory comes back, and the session goes on', async () => {
   // Past the statement size, so that what stops the IN list is the memory it would take.
   const small = await startQuiet('small', ['--max-statement-size', '16MiB', '--query-memory-limit', '64MiB']);
