@@ -56,12 +56,7 @@ test('killed after many epochs whose operator states were committed as deltas: t
   const dataDir = join(mkdtempSync(join(tmpdir(), 'tw-crash-deltas-')), 'data');
   let deltas = 0;
   for (const ms of [1500, 2200, 1800]) {
-    const child = spawnCli(startArgs(spec, dataDir));
-    const done = collect(child, 60_000);
-    await waitForOutput(child, /Press Ctrl-C to stop/, 30_000);
-    await new Promise((r) => setTimeout(r, ms));
-    child.kill('SIGKILL');
-    assert.equal((await done).signal, 'SIGKILL');
+    await killedAfter(spec, dataDir, ms);
     const instance = await DuckDBInstance.create(join(dataDir, 'tidewatch.duckdb'));
     const conn = await instance.connect();
     const kept = (
@@ -96,12 +91,7 @@ test('the durable log keeps only what the store has not committed: small segment
       .sort();
   const seen: number[] = [];
   for (const ms of [1800, 2500, 2100]) {
-    const child = spawnCli(startArgs(spec, dataDir));
-    const done = collect(child, 60_000);
-    await waitForOutput(child, /Press Ctrl-C to stop/, 30_000);
-    await new Promise((r) => setTimeout(r, ms));
-    child.kill('SIGKILL');
-    assert.equal((await done).signal, 'SIGKILL');
+    await killedAfter(spec, dataDir, ms);
     seen.push(segments().length);
   }
   await finishAndCheck(spec, dataDir, expected, 'after crashes with segments deleted');
@@ -110,3 +100,13 @@ test('the durable log keeps only what the store has not committed: small segment
   assert.notEqual(left[0], '00000000000000000000.log', 'the first segments were deleted');
   assert.ok(Math.max(...seen) <= 20, `segments at each crash: ${seen.join(', ')}`);
 });
+
+/** Starts `tidewatch start` on the stream and kills it with SIGKILL `ms` after it is up. */
+async function killedAfter(spec: StreamSpec, dataDir: string, ms: number): Promise<void> {
+  const child = spawnCli(startArgs(spec, dataDir));
+  const done = collect(child, 60_000);
+  await waitForOutput(child, /Press Ctrl-C to stop/, 30_000);
+  await new Promise((r) => setTimeout(r, ms));
+  child.kill('SIGKILL');
+  assert.equal((await done).signal, 'SIGKILL');
+}

@@ -414,22 +414,28 @@ export class Aggregate extends Operator {
 
   /** Groups as the snapshot's columns, with the calls and the watermarks passed on. */
   #columns(groups: Iterable<Group>): Omit<AggregateState, 'kind'> {
+    return {
+      calls: this.#calls.map(callSignature),
+      owners: [...this.#owner],
+      ...this.#groupColumns(groups, (acc) => acc.snapshot()),
+      watermarks: this.#held.snapshot(),
+    };
+  }
+
+  /** Groups' keys and counts, and per call (null: one sharing another's values) `state` of each accumulator. */
+  #groupColumns(
+    groups: Iterable<Group>,
+    state: (acc: Accumulator) => unknown,
+  ): { keys: Row[]; counts: number[]; accs: (unknown[] | null)[] } {
     const keys: Row[] = [];
     const counts: number[] = [];
     const accs = this.#owner.map((o) => (o < 0 ? ([] as unknown[]) : null));
     for (const g of groups) {
       keys.push(g.key);
       counts.push(g.count);
-      for (let j = 0; j < accs.length; j++) accs[j]?.push((g.accs[j] as Accumulator).snapshot());
+      for (let j = 0; j < accs.length; j++) accs[j]?.push(state(g.accs[j] as Accumulator));
     }
-    return {
-      calls: this.#calls.map(callSignature),
-      owners: [...this.#owner],
-      keys,
-      counts,
-      accs,
-      watermarks: this.#held.snapshot(),
-    };
+    return { keys, counts, accs };
   }
 
   protected override takeStateDelta(): AggregateDelta {
@@ -457,18 +463,9 @@ export class Aggregate extends Operator {
 
   /** Groups' keys and counts, and per call its accumulators' changes since the last checkpoint. */
   #changes(groups: readonly Group[]): NonNullable<AggregateDelta['changed']> {
-    const keys: Row[] = [];
-    const counts: number[] = [];
-    const accs = this.#owner.map((o) => (o < 0 ? ([] as unknown[]) : null));
-    for (const g of groups) {
-      keys.push(g.key);
-      counts.push(g.count);
-      for (let j = 0; j < accs.length; j++) {
-        const acc = g.accs[j] as Accumulator;
-        accs[j]?.push(acc.takeChanges !== undefined ? acc.takeChanges() : acc.snapshot());
-      }
-    }
-    return { keys, counts, accs };
+    return this.#groupColumns(groups, (acc) =>
+      acc.takeChanges !== undefined ? acc.takeChanges() : acc.snapshot(),
+    );
   }
 
   /** `g` as just written whole (or restored): what its accumulators record starts afresh. */
