@@ -239,14 +239,14 @@ export interface ViewStoreOptions {
   /**
    * What one ad-hoc query may hold of DuckDB's memory: DuckDB's limit (its buffer manager's,
    * shared by the store's commits and every reader) is this plus what the store needs for
-   * itself, `STORE_MEMORY_BYTES`. Unset: DuckDB's default, 80% of the machine's memory.
+   * itself, `storeMemoryBytes`. Unset: DuckDB's default, 80% of the machine's memory.
    */
   readonly queryMemoryBytes?: number;
   /** DuckDB memory for the store's own work and its cache of tables, beside a query's (default `STORE_MEMORY_BYTES`). */
   readonly storeMemoryBytes?: number;
 }
 
-/** DuckDB memory the store's own commits, loads and retention keep beside one query's. */
+/** DuckDB memory the store's own commits, loads and retention keep beside one query's, unless told otherwise. */
 export const STORE_MEMORY_BYTES = 512 * 1024 * 1024;
 
 /** How many times its memory DuckDB may write to its temporary files (its default: 90% of the free disk). */
@@ -399,7 +399,6 @@ export function duckType(t: SqlType): string {
 /** The message of the DuckDB error a retraction without its row raises (view-store's own check). */
 const NEGATIVE_MULTIPLICITY = 'tidewatch: negative multiplicity';
 
-/** An integer of ours as a DuckDB literal. */
 /**
  * The first TIMESTAMP column of a view, if any: rows arrive roughly in its order (windows
  * open and close in time), so a lower bound on it leaves out the older row groups.
@@ -409,6 +408,7 @@ function localityColumn(columns: readonly ViewColumn[]): number | undefined {
   return i < 0 ? undefined : i;
 }
 
+/** An integer of ours as a DuckDB literal. */
 function integerLiteral(n: number): string {
   if (!Number.isSafeInteger(n)) throw invalid(`${n} is not an integer`);
   return String(n);
@@ -628,7 +628,6 @@ function checkedPolicy(policy: RetentionPolicy): RetentionPolicy {
   return { ...policy };
 }
 
-/** Consolidates a delta by row key; rows whose weights cancel out are dropped. */
 /** A view's change in a commit; `before`: its row's multiplicity before, when the engine knew it. */
 interface Change {
   readonly key: string;
@@ -637,6 +636,10 @@ interface Change {
   readonly before?: number;
 }
 
+/**
+ * Consolidates a delta by row key; rows whose weights cancel out are dropped. A delta the engine
+ * keyed and consolidated already (`keys`, `before`) is taken as it is.
+ */
 function consolidate(delta: ViewDelta): Change[] {
   const { keys, before } = delta;
   if (keys !== undefined && before !== undefined)
@@ -1644,12 +1647,12 @@ export class ViewStore {
     return read;
   }
 
-  /** Waits for pending operations, then closes the database. Idempotent. */
   /** Epochs of a table or a source whose rows DuckDB read from CSV (csv-load.ts) rather than an appender. */
   get csvLoads(): number {
     return this.#csv.loads;
   }
 
+  /** Waits for pending operations, then closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#queue.catch(() => undefined);
