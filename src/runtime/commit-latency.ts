@@ -11,6 +11,8 @@ const WINDOW_MS = 60_000;
 export interface CommitLatencyFigures {
   /** Epochs committed in the last minute. */
   readonly epochs: number;
+  /** The store transactions that committed them (fewer when epochs queued and went together). */
+  readonly commits: number;
   readonly last_ms: number | null;
   readonly p50_ms: number | null;
   readonly p99_ms: number | null;
@@ -26,21 +28,28 @@ interface Committed {
   readonly at: number;
   readonly ms: number;
   readonly phases: CommitPhases;
+  readonly transaction: number;
 }
 
 export class CommitLatency {
   readonly #now: () => number;
   /** Oldest first. */
   #recent: Committed[] = [];
+  #transactions = 0;
 
   constructor(now: () => number = () => performance.now()) {
     this.#now = now;
   }
 
-  /** An epoch whose barrier passed `barrierAt` (this clock) has just been committed. */
-  committed(barrierAt: number, phases: CommitPhases = {}): void {
+  /**
+   * Epochs have just been committed by one store transaction: each with when its barrier passed
+   * (this clock) and its phases.
+   */
+  committed(epochs: readonly { readonly barrierAt: number; readonly phases?: CommitPhases }[]): void {
     const now = this.#now();
-    this.#recent.push({ at: now, ms: now - barrierAt, phases });
+    const transaction = ++this.#transactions;
+    for (const { barrierAt, phases = {} } of epochs)
+      this.#recent.push({ at: now, ms: now - barrierAt, phases, transaction });
     this.#forgetBefore(now - WINDOW_MS);
   }
 
@@ -64,6 +73,7 @@ export class CommitLatency {
     }
     return {
       epochs: ms.length,
+      commits: new Set(this.#recent.map((c) => c.transaction)).size,
       last_ms: last === undefined ? null : Math.round(last.ms),
       p50_ms: quantile(ms, 0.5),
       p99_ms: quantile(ms, 0.99),

@@ -12,7 +12,8 @@
  *   (view-store.ts) commits the epoch's changes of every table and view, the store's tables
  *   for the catalog of that epoch (a catalog change is an epoch of its own), the engine's
  *   state at that epoch (its checkpoint, which leaves the contents of tables and views to the
- *   store) and the log offsets it has consumed. Commits run in epoch order.
+ *   store) and the log offsets it has consumed. Commits run in epoch order; epochs that ended
+ *   while the store was busy are committed together (commit-groups.ts).
  * * On start: the logs must hold everything the last commit consumed (else a clear error and
  *   `tidewatch recover`); the engine is restored from the last committed state, its tables
  *   and views loaded from the store, the logs' records beyond the committed offsets applied
@@ -40,7 +41,7 @@ import { byName } from '../sql/catalog.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
-import { type CommitPhases, PhaseTimer } from '../store/commit-phases.ts';
+import { PhaseTimer } from '../store/commit-phases.ts';
 import type { DataDir } from '../store/data-dir.ts';
 import { type DurableLog, type FsyncPolicy, sourceLogDir } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
@@ -49,6 +50,7 @@ import { type OperatorStateWrite, PendingDeltas, type StoreSchema, ViewStore } f
 import type { Row } from '../stream/value.ts';
 import { type AttackLabel, AttackLabelFile } from './attack-labels.ts';
 import { CommitBacklog } from './commit-backlog.ts';
+import { type EndedEpoch, epochPhases, mergeEndedEpochs, takeCommitGroup } from './commit-groups.ts';
 import { CommitLatency, type CommitLatencyFigures } from './commit-latency.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
 import { IncrementalCheckpoints } from './incremental-checkpoints.ts';
@@ -373,6 +375,44 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   /** The catalog the store's tables were last brought to; the first commit checks them all. */
   let definedFor = -1;
   const latency = new CommitLatency();
+  /** Epochs ended and checkpointed, oldest first, waiting for the store. */
+  const ended: EndedEpoch[] = [];
+  /**
+   * Commits the epochs ended so far that can go together (`takeCommitGroup`) as one store
+   * transaction. Each ended epoch queues a call; when the store fell behind, the first call
+   * takes its followers and theirs find nothing left.
+   */
+  const commitEnded = async (): Promise<void> => {
+    const group = takeCommitGroup(ended);
+    if (group.length === 0) return;
+    try {
+      if (failed) return;
+      for (const e of group) e.timer.lap('earlier_commits');
+      const last = group[group.length - 1] as EndedEpoch;
+      const merged = mergeEndedEpochs(group);
+      // The store writes the epochs while their operator states are packed and logs fsynced.
+      await store.commit(
+        last.epoch,
+        merged.deltas,
+        last.state,
+        merged.raw,
+        group[0]?.schema,
+        merged.deadLetters,
+        merged.labels,
+        group.map((e) => ({ epoch: e.epoch, write: e.operators })),
+        Promise.all(group.map((e) => e.logsSynced)),
+      );
+      latency.committed(
+        group.map((e) => ({ barrierAt: e.barrierAt, phases: epochPhases(e, store.lastCommitPhases) })),
+      );
+      // What the store now holds need not be kept in the logs (the store keeps raw events
+      // for --retain-hours): a log keeps the segment the next read starts in, and what follows.
+      tableLog?.log.truncateBefore(last.consumedTable);
+      for (const [log, consumed] of last.consumedLogs) if (!log.isClosed) log.truncateBefore(consumed);
+    } finally {
+      for (const _ of group) backlog.done();
+    }
+  };
   engine.onEpoch((epoch, barrierAt) => {
     if (failed) return;
     const timer = new PhaseTimer();
@@ -396,7 +436,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     const consumedLogs: [DurableLog, number][] = [];
     try {
       logsSynced = Promise.all(logs().map((log) => log.syncAsync()));
-      logsSynced.catch(() => undefined); // awaited below, after the commits before it
+      logsSynced.catch(() => undefined); // awaited by its commit, after the commits before it
       const offsets: Record<string, number> = { ...committed.sources };
       const positions: Record<string, unknown> = { ...committed.positions };
       for (const [name, f] of logFed) {
@@ -411,7 +451,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       }
       const taken = checkpoints.take(engine, catalogSize());
       operators = packOperatorStates(taken.operators);
-      operators.catch(() => undefined); // awaited below, after the commits before it
+      operators.catch(() => undefined); // awaited by its commit, after the commits before it
       const saved: SavedState = {
         kind: 'tidewatch-state',
         version: 1,
@@ -429,23 +469,24 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       return;
     }
     timer.lap('checkpoint');
+    ended.push({
+      epoch,
+      barrierAt,
+      barrierMs,
+      timer,
+      deltas,
+      raw,
+      deadLetters,
+      schema,
+      state,
+      operators,
+      labels: released,
+      logsSynced,
+      consumedTable,
+      consumedLogs,
+    });
     backlog.add();
-    commits = commits
-      .then(async () => {
-        if (failed) return;
-        timer.lap('earlier_commits');
-        // The store writes the epoch while the operator states are packed and the logs fsynced.
-        await store.commit(epoch, deltas, state, raw, schema, deadLetters, released, operators, logsSynced);
-        const phases: CommitPhases = { barrier: barrierMs, ...timer.phases };
-        for (const [phase, ms] of Object.entries(store.lastCommitPhases)) phases[`store_${phase}`] = ms;
-        latency.committed(barrierAt, phases);
-        // What the store now holds need not be kept in the logs (the store keeps raw events
-        // for --retain-hours): a log keeps the segment the next read starts in, and what follows.
-        tableLog?.log.truncateBefore(consumedTable);
-        for (const [log, consumed] of consumedLogs) if (!log.isClosed) log.truncateBefore(consumed);
-      })
-      .catch(fail)
-      .finally(() => backlog.done());
+    commits = commits.then(commitEnded).catch(fail);
   });
 
   const replaceViews = (definitions: ReadonlyMap<string, string>) =>

@@ -7,7 +7,8 @@
  * - `tidewatch_views(name, columns, created_epoch)`: one row per view; `columns` is the JSON
  *   of `[{ name, type: SqlType }]`, the tidewatch types (DuckDB's own types lose some:
  *   jsonb and numeric are VARCHAR).
- * - `tidewatch_epochs(epoch, committed_at)`: one row per committed epoch.
+ * - `tidewatch_epochs(epoch, committed_at)`: one row per commit, of its epoch (the last of the
+ *   caller's epochs it holds).
  * - `tidewatch_sources(name, columns)`: one row per source whose raw events are retained, and
  *   `tidewatch_raw_epochs(source, epoch, rows, bytes, committed_at)`: what each epoch added,
  *   for retention by age and size (raw-retention.ts).
@@ -134,6 +135,47 @@ export interface ViewDelta {
   readonly before?: readonly number[];
 }
 
+/**
+ * Two deltas of one view, `first` before `second`, as one. When both carry the engine's prior
+ * multiplicities, so does their sum (a row's is the one it had before `first`); otherwise it is
+ * their rows, looked up in the store when committed.
+ */
+export function mergeViewDeltas(first: ViewDelta, second: ViewDelta): ViewDelta {
+  if (
+    first.keys === undefined ||
+    first.before === undefined ||
+    second.keys === undefined ||
+    second.before === undefined
+  )
+    return { rows: [...first.rows, ...second.rows], weights: [...first.weights, ...second.weights] };
+  const at = new Map<string, number>();
+  const rows = [...first.rows];
+  const weights = [...first.weights];
+  const keys = [...first.keys];
+  const before = [...first.before];
+  for (let i = 0; i < keys.length; i++) at.set(keys[i] as string, i);
+  for (let i = 0; i < second.keys.length; i++) {
+    const key = second.keys[i] as string;
+    const j = at.get(key);
+    if (j !== undefined) weights[j] = (weights[j] as number) + (second.weights[i] as number);
+    else {
+      at.set(key, rows.length);
+      rows.push(second.rows[i] as Row);
+      weights.push(second.weights[i] as number);
+      keys.push(key);
+      before.push(second.before[i] as number);
+    }
+  }
+  const kept = weights.flatMap((w, i) => (w === 0 ? [] : [i]));
+  if (kept.length === weights.length) return { rows, weights, keys, before };
+  return {
+    rows: kept.map((i) => rows[i] as Row),
+    weights: kept.map((i) => weights[i] as number),
+    keys: kept.map((i) => keys[i] as string),
+    before: kept.map((i) => before[i] as number),
+  };
+}
+
 /** The changes of each view, and the raw events of each source, gathered until they are committed as one epoch. */
 export class PendingDeltas {
   #deltas = new Map<string, ViewDelta>();
@@ -175,10 +217,7 @@ export class PendingDeltas {
       this.#deltas.set(view, delta);
       return;
     }
-    // Two deltas of one view in one commit: their sum, looked up in the store.
-    const rows = [...d.rows, ...delta.rows];
-    const weights = [...d.weights, ...delta.weights];
-    this.#deltas.set(view, { rows, weights });
+    this.#deltas.set(view, mergeViewDeltas(d, delta));
   }
 
   /** The changes gathered so far; gathering starts afresh. */
@@ -345,6 +384,12 @@ export interface OperatorStateRecord {
 export interface OperatorStateWrite {
   readonly reset: boolean;
   readonly records: readonly OperatorStateRecord[];
+}
+
+/** An epoch's operator states (a commit may hold several epochs), written in the order given. */
+export interface EpochOperatorStates {
+  readonly epoch: number;
+  readonly write: OperatorStateWrite | Promise<OperatorStateWrite>;
 }
 
 /** A DuckDB identifier: double-quoted, inner double quotes doubled. */
@@ -1238,8 +1283,9 @@ export class ViewStore {
    * epoch is in the file or (on any failure) nothing of it. With `schema`, the store's tables
    * are first brought to it in the same transaction (the epoch's deltas are of that
    * catalog). `labels`: attack labels whose first events the epoch consumed. `operators`: the
-   * operator states that changed, kept beside `state` (awaited only when they are written, so
-   * that packing them overlaps the rest). `durableFirst`: what must be settled before COMMIT (the
+   * operator states that changed, per epoch, kept beside `state` (awaited only when they are
+   * written, so that packing them overlaps the rest): `epoch` may stand for several epochs
+   * the caller ended, their changes summed, and `operators` then holds each one's states. `durableFirst`: what must be settled before COMMIT (the
    * fsync of the logs whose offsets `state` names); a rejection rolls the epoch back. Epochs
    * must increase.
    */
@@ -1251,7 +1297,7 @@ export class ViewStore {
     schema?: StoreSchema,
     deadLetters?: ReadonlyMap<string, readonly DeadLetter[]>,
     labels?: readonly AttackLabelRow[],
-    operators?: OperatorStateWrite | Promise<OperatorStateWrite>,
+    operators?: readonly EpochOperatorStates[],
     durableFirst?: Promise<unknown>,
   ): Promise<void> {
     return this.#exclusive(() =>
@@ -1279,7 +1325,7 @@ export class ViewStore {
     schema: StoreSchema | undefined,
     deadLetters: ReadonlyMap<string, readonly DeadLetter[]> | undefined,
     labels: readonly AttackLabelRow[],
-    operators: OperatorStateWrite | Promise<OperatorStateWrite> | undefined,
+    operators: readonly EpochOperatorStates[] | undefined,
     durableFirst: Promise<unknown> | undefined,
   ): Promise<void> {
     bigint(epoch, 'epoch');
@@ -1390,10 +1436,10 @@ export class ViewStore {
           await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
         }
         timer.lap('state');
-        if (operators !== undefined) {
-          const written = await operators;
+        for (const states of operators ?? []) {
+          const written = await states.write;
           timer.lap('wait_pack');
-          await this.#writeOperatorStates(written, epoch);
+          await this.#writeOperatorStates(written, states.epoch);
           timer.lap('state');
         }
         await durableFirst;

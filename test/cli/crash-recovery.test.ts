@@ -101,6 +101,32 @@ test('the durable log keeps only what the store has not committed: small segment
   assert.ok(Math.max(...seen) <= 20, `segments at each crash: ${seen.join(', ')}`);
 });
 
+test('epochs shorter than a commit go to the store together: killed between such commits, the views equal an uninterrupted run', async () => {
+  // 20 ms epochs: while the store commits one, the next ones queue and are committed as one
+  // transaction (their changes summed, each one's operator states kept).
+  const spec: StreamSpec = { events: 12_000, rate: 2000, seed: 29, barrierIntervalMs: 20 };
+  const expected = await expectedRun(spec);
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'tw-crash-groups-')), 'data');
+  const together: number[] = [];
+  for (const ms of [1600, 2300]) {
+    await killedAfter(spec, dataDir, ms);
+    const instance = await DuckDBInstance.create(join(dataDir, 'tidewatch.duckdb'));
+    const conn = await instance.connect();
+    // Each commit records its last epoch; the epochs between went with it.
+    const [commits, epochs] = (
+      await conn.runAndReadAll('SELECT count(*), max(epoch) - min(epoch) + 1 FROM tidewatch_epochs')
+    ).getRows()[0] as [bigint, bigint];
+    conn.closeSync();
+    instance.closeSync();
+    together.push(Number(epochs) - Number(commits));
+  }
+  assert.ok(
+    together.every((n) => n > 0),
+    `epochs committed with others, by the time of each crash: ${together.join(', ')}`,
+  );
+  await finishAndCheck(spec, dataDir, expected, 'after crashes between grouped commits');
+});
+
 /** Starts `tidewatch start` on the stream and kills it with SIGKILL `ms` after it is up. */
 async function killedAfter(spec: StreamSpec, dataDir: string, ms: number): Promise<void> {
   const child = spawnCli(startArgs(spec, dataDir));
