@@ -84,13 +84,21 @@ test('attack labels survive SIGKILLs exactly once, with their events, queryable 
     const seen: string[] = [];
     for (let crash = 0; crash < CRASHES; crash++) {
       await server.start();
-      await new Promise((r) => setTimeout(r, 2000 + crash * 1500 + random() * 2000));
+      // Kills spread over the stream, whatever the machine's pace: each once the store holds
+      // its share of the events, a random moment later.
       const client = await server.connect();
-      const { rows } = await client.query(
-        'SELECT (SELECT count(*) FROM tidewatch_attack_labels)::int AS labels, (SELECT count(*) FROM website_logs_source)::int AS events',
-      );
+      const committed = async () =>
+        (
+          await client.query(
+            'SELECT (SELECT count(*) FROM tidewatch_attack_labels)::int AS labels, (SELECT count(*) FROM website_logs_source)::int AS events',
+          )
+        ).rows[0] as { labels: number; events: number };
+      while ((await committed()).events < ((crash + 1) * EVENTS) / (CRASHES + 1))
+        await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, random() * 500));
+      const at = await committed();
       await client.end();
-      seen.push(`${rows[0].labels} (${rows[0].events} events)`);
+      seen.push(`${at.labels} (${at.events} events)`);
       await server.kill();
     }
     await server.start();
