@@ -159,7 +159,7 @@ const paced = PACED_SECONDS > 0 ? await pacedRun() : undefined;
 
 // --- report ---------------------------------------------------------------------------------------
 
-const ms = (x: number) => `${x.toFixed(0)} ms`;
+const ms = (x: number) => (Number.isNaN(x) ? 'none seen' : `${x.toFixed(0)} ms`);
 const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
 const p = (xs: number[], q: number) => percentile(xs, q);
 console.log(

@@ -26,8 +26,9 @@ export function report(rows: readonly (readonly [string, string])[]): void {
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}${v}`);
 }
 
-/** The `p`th percentile (0–100) of `xs`, nearest rank. */
+/** The `p`th percentile (0–100) of `xs`, nearest rank; NaN when there is none. */
 export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 }
