@@ -99,6 +99,29 @@ export function normalizeName(name: string): string {
   return n.startsWith('public.') ? n.slice(7) : n.startsWith('main.') ? n.slice(5) : n;
 }
 
+/**
+ * The columns a relation's rows are unique on, when known: a view's from its plan
+ * (`uniqueKey`), a table's primary key. `known` keeps what was worked out, by name.
+ */
+export function relationKey(
+  relations: { get(name: string): Relation | undefined },
+  name: string,
+  known = new Map<string, readonly number[] | undefined>(),
+): readonly number[] | undefined {
+  if (known.has(name)) return known.get(name);
+  const r = relations.get(name);
+  const key =
+    r === undefined
+      ? undefined
+      : r.objectKind === 'materialized view'
+        ? uniqueKey(r.plan, (n) => relationKey(relations, n, known))
+        : r.primaryKey.length > 0
+          ? [...r.primaryKey]
+          : undefined;
+  known.set(name, key);
+  return key;
+}
+
 /** Content of a table or view as of the last barrier (nothing for a source). */
 export function committed(rel: Relation): Iterable<WeightedRow> {
   return rel.objectKind === 'source' ? [] : rel.store.entries();
@@ -184,20 +207,7 @@ export class RelationCatalog {
   info(version: number): readonly RelationInfo[] {
     if (this.#info?.at === version) return this.#info.list;
     const keys = new Map<string, readonly number[] | undefined>();
-    const keyOf = (name: string): readonly number[] | undefined => {
-      if (keys.has(name)) return keys.get(name);
-      const r = this.get(name);
-      const key =
-        r === undefined
-          ? undefined
-          : r.objectKind === 'materialized view'
-            ? uniqueKey(r.plan, keyOf)
-            : r.primaryKey.length > 0
-              ? [...r.primaryKey]
-              : undefined;
-      keys.set(name, key);
-      return key;
-    };
+    const keyOf = (name: string) => relationKey(this, name, keys);
     const list = this.list().map((name) => {
       const r = this.get(name) as Relation;
       return {

@@ -40,6 +40,7 @@ import {
   type WindowFrame as PlanWindowFrame,
   planInputs,
 } from '../sql/plan.ts';
+import { uniqueKey } from '../sql/plan-keys.ts';
 import { toJson } from '../sql/to-jsonb.ts';
 import type { Interval } from '../sql/types.ts';
 import type { AggregateCall } from '../stream/aggregates/accumulator.ts';
@@ -110,6 +111,8 @@ export interface CompileContext {
   readonly eval?: EvalOptions;
   /** The columns of a relation that carry a watermark (none when omitted). */
   readonly watermarks?: (relation: string) => readonly number[];
+  /** The columns a relation's rows are unique on, when known (`relationKey`). */
+  readonly keyOf?: (relation: string) => readonly number[] | undefined;
   /**
    * EMIT ON WINDOW CLOSE: window functions ordered by a watermark column emit each row once,
    * when final (eowc-over-window.ts).
@@ -479,6 +482,7 @@ class PlanCompiler {
         if (p.processTime === true) {
           if (p.joinType === 'full') throw notSupported('FULL JOIN with FOR SYSTEM_TIME AS OF PROCTIME()');
           const cleanColumn = this.watermarks(p.left)[0];
+          const leftUnique = uniqueKey(p.left, this.ctx.keyOf);
           return this.#add(
             new TemporalJoin({
               type: p.joinType,
@@ -488,6 +492,7 @@ class PlanCompiler {
               rightWidth: p.right.columns.length,
               ...(residual === undefined ? {} : { residual }),
               ...(cleanColumn === undefined ? {} : { cleanColumn }),
+              ...(leftUnique === undefined ? {} : { leftUnique }),
             }),
             left,
             right,

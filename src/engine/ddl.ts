@@ -48,6 +48,7 @@ import {
   type RelationCatalog,
   type RelationInfo,
   type ResultColumn,
+  relationKey,
   type ViewRelation,
 } from './catalog.ts';
 import { type CompiledQuery, compilePlan, forgetShared } from './compile-plan.ts';
@@ -360,6 +361,7 @@ export class Ddl {
       shared: this.#shared,
       liveOnly: (relation: string) => this.#ctx.relations.get(relation)?.objectKind === 'source',
       watermarks: (relation: string) => this.#ctx.relations.get(relation)?.watermarkColumns ?? [],
+      keyOf: (relation: string) => relationKey(this.#ctx.relations, relation),
       continuous: true,
     };
   }

@@ -7,8 +7,11 @@ import { Materialize } from '../../src/stream/operators/materialize.ts';
 import { TemporalJoin } from '../../src/stream/operators/temporal-join.ts';
 import type { Row, Value } from '../../src/stream/value.ts';
 
-/** Left rows `[window, key, count]`, right rows `[key, threshold]`; window 0 carries the watermark. */
-function setup(type: 'inner' | 'left' = 'inner', residual?: (r: Row) => boolean | null) {
+/**
+ * Left rows `[window, key, count]`, right rows `[key, threshold]`; window 0 carries the watermark.
+ * `unique`: the left rows are unique on `[window, key]` (an aggregate's groups).
+ */
+function setup(type: 'inner' | 'left' = 'inner', residual?: (r: Row) => boolean | null, unique = false) {
   const g = new Dataflow();
   const l = g.source('l');
   const r = g.source('r');
@@ -21,6 +24,7 @@ function setup(type: 'inner' | 'left' = 'inner', residual?: (r: Row) => boolean 
       rightWidth: 2,
       cleanColumn: 0,
       ...(residual === undefined ? {} : { residual }),
+      ...(unique ? { leftUnique: [0, 1] } : {}),
     }),
     l,
     r,
@@ -141,4 +145,64 @@ test('snapshot and restore keep the right side and what each held left row met',
     2,
     'the restored memo took back the pair made with the old right row',
   );
+});
+
+test('left rows unique on a key: an update is one memo entry changed, and what each version met is taken back, in either order', () => {
+  const a = setup('inner', undefined, true);
+  a.j.trackStateChanges();
+  a.g.push(a.r, [['a', 5]]);
+  a.g.push(a.l, [[0, 'a', 3]]);
+  a.g.barrier();
+  const base = a.j.snapshot();
+  a.j.checkpointChange(false);
+  // The right side changes; then the group's row is updated, the new row before the old one's retraction.
+  a.g.push(a.r, deletes([['a', 5]]));
+  a.g.push(a.r, [['a', 9]]);
+  a.g.push(
+    a.l,
+    chunk(
+      [
+        [0, 'a', 4],
+        [0, 'a', 3],
+      ],
+      [1, -1],
+    ),
+  );
+  a.g.barrier();
+  assert.deepEqual(
+    a.mv.rows(),
+    [[0, 'a', 4, 'a', 9]],
+    'the old row took back its pair with the old right row',
+  );
+  const change = a.j.checkpointChange(false);
+  assert.equal(change.kind, 'delta');
+  const delta = (change as { delta: { removed: Row[]; memo: { row: Row }[] } }).delta;
+  assert.deepEqual(delta.removed, [], 'an updated key is not written as gone');
+  assert.deepEqual(
+    delta.memo.map((e) => e.row),
+    [[0, 'a', 4]],
+  );
+  // Restored from the base and the delta: the next update takes back the pair made with 9.
+  const b = setup('inner', undefined, true);
+  b.j.restore(structuredClone(base));
+  b.j.applyStateDelta(structuredClone(delta));
+  b.g.push(b.r, deletes([['a', 9]]));
+  b.g.push(b.r, [['a', 1]]);
+  b.g.push(
+    b.l,
+    chunk(
+      [
+        [0, 'a', 4],
+        [0, 'a', 6],
+      ],
+      [-1, 1],
+    ),
+  );
+  b.g.barrier();
+  assert.deepEqual(b.mv.lastDelta.rows, [
+    [0, 'a', 4, 'a', 9],
+    [0, 'a', 6, 'a', 1],
+  ]);
+  assert.deepEqual(b.mv.lastDelta.weights, [-1, 1]);
+  assert.deepEqual(b.j.stateRows, [1, 1]);
 });

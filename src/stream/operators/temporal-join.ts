@@ -10,19 +10,21 @@
  * output stays a consistent changelog of a non-append-only left input.
  *
  * State: the right side by join key (key → distinct row → weight), and the memo of each left
- * row still held. A left row whose `cleanColumn` (a window column of an aggregate, say) is below
+ * row still held, by the left input's unique columns when the plan knows them (an aggregate's
+ * groups: a group's new row replaces its old one under one key), else by the whole row. A left row whose `cleanColumn` (a window column of an aggregate, say) is below
  * the left input's watermark there will never be retracted: its memo goes as the watermark
  * passes it. So the state is the right side plus the left rows of the open windows.
  * Watermarks: the left input's pass on (its columns keep their place); the right input's stop.
  * Snapshot: the right side's rows and weights, each left row held with what its copies met,
- * and the last watermark of `cleanColumn`. Delta (incremental checkpoints): the left rows whose
- * memo changed since the last checkpoint as they are now (or gone), the bound below which the
- * watermark let rows go, and the right side whole if it changed.
+ * and the last watermark of `cleanColumn`. Delta (incremental checkpoints): for each memo key
+ * that changed since the last checkpoint, its left rows as they are now (replacing what the key
+ * held) or one of its rows as gone, the bound below which the watermark let rows go, and the
+ * right side whole if it changed.
  */
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
 import { Operator, type Watermark } from '../operator.ts';
-import { hasNull, type Row, rowIdentity, type Value } from '../value.ts';
+import { hasNull, type Row, rowIdentity, rowsIdentical, type Value } from '../value.ts';
 
 export interface TemporalJoinOptions {
   readonly type: 'inner' | 'left';
@@ -34,6 +36,12 @@ export interface TemporalJoinOptions {
   readonly residual?: (row: Row) => boolean | null;
   /** A left column carrying a watermark: memo entries below it are forgotten. */
   readonly cleanColumn?: number;
+  /**
+   * Left columns the left input's rows are unique on (an aggregate's groups): the memo holds a
+   * left row by them, so that an update of a row (one retracted, one inserted with the same
+   * key) is one memo entry changed, not one gone and one new.
+   */
+  readonly leftUnique?: readonly number[];
   readonly name?: string;
 }
 
@@ -78,13 +86,17 @@ export class TemporalJoin extends Operator {
   readonly arity = 2;
   readonly #o: TemporalJoinOptions;
   readonly #right = new KeyMap<Map<string, RightRow>>();
-  /** Left rows held, by their `cleanColumn` value (one bucket without a clean column). */
-  readonly #memo: KeyMap<Map<string, MemoEntry>>;
+  /**
+   * Left rows held, by their `cleanColumn` value (one bucket without a clean column), then by
+   * `#entryKey`: the rows under one key (one, but for a moment within a chunk that inserts a
+   * row's new version before retracting its old one).
+   */
+  readonly #memo: KeyMap<Map<string, MemoEntry[]>>;
   readonly #nulls: Row;
   #watermark: Value | undefined;
   #memoSize = 0;
   #rightSize = 0;
-  // Changes since the last checkpoint, while tracked: left rows whose memo changed, by identity.
+  // Changes since the last checkpoint, while tracked: a left row of each entry key whose rows changed.
   #touched = new Map<string, Row>();
   #rightChanged = false;
   #forgotBelow: number | undefined;
@@ -108,6 +120,12 @@ export class TemporalJoin extends Operator {
   #memoKey(row: Row): Value[] {
     const c = this.#o.cleanColumn;
     return c === undefined ? [] : [row[c] as Value];
+  }
+
+  /** What the memo holds a left row by in its bucket: its unique columns, else the whole row. */
+  #entryKey(row: Row): string {
+    const unique = this.#o.leftUnique;
+    return unique === undefined ? rowIdentity(row) : rowIdentity(unique.map((i) => row[i] as Value));
   }
 
   protected onChunk(chunk: Chunk, input: number): void {
@@ -186,15 +204,18 @@ export class TemporalJoin extends Operator {
       const w = weights[i] as number;
       if (w === 0) continue;
       const memoKey = this.#memoKey(row);
-      const id = rowIdentity(row);
+      const id = this.#entryKey(row);
       let bucket = this.#memo.get(memoKey);
-      const entry = bucket?.get(id);
+      const held = bucket?.get(id);
+      const at = held === undefined ? -1 : this.#find(held, row);
+      const entry = held?.[at];
       if (this.trackingChanges && (entry !== undefined || w > 0)) this.#touched.set(id, row);
       if (w < 0 && entry !== undefined) {
         this.#retract(out, entry, -w);
         if (entry.met.length === 0) {
-          bucket?.delete(id);
+          held?.splice(at, 1);
           this.#memoSize--;
+          if (held?.length === 0) bucket?.delete(id);
           if (bucket?.size === 0) this.#memo.delete(memoKey);
         }
         continue;
@@ -213,10 +234,22 @@ export class TemporalJoin extends Operator {
         bucket = new Map();
         this.#memo.set(memoKey, bucket);
       }
-      bucket.set(id, { row, met: [{ right, weight: w }] });
+      const fresh: MemoEntry = { row, met: [{ right, weight: w }] };
+      if (held === undefined) bucket.set(id, [fresh]);
+      else held.push(fresh);
       this.#memoSize++;
     }
     this.emitBuilder(out);
+  }
+
+  /** Where `row` is among the rows held under its entry key; -1 when it is not. */
+  #find(held: readonly MemoEntry[], row: Row): number {
+    // Without unique columns the entry key is the row's identity: one row per key.
+    if (this.#o.leftUnique === undefined) return held.length > 0 ? 0 : -1;
+    const at = held.findIndex((e) => rowsIdentical(e.row, row));
+    if (at >= 0 || held.length === 0) return at;
+    const id = rowIdentity(row);
+    return held.findIndex((e) => rowIdentity(e.row) === id);
   }
 
   /** Takes back `n` copies of a held left row, the latest first. */
@@ -250,8 +283,9 @@ export class TemporalJoin extends Operator {
   #forgetBelow(bound: number): void {
     if (this.trackingChanges) this.#forgotBelow = Math.max(this.#forgotBelow ?? bound, bound);
     for (const bucket of this.#memo.values()) {
-      const t = bucket.values().next().value?.row[this.#o.cleanColumn as number];
-      if (typeof t === 'number' && t < bound) this.#memoSize -= bucket.size;
+      const t = bucket.values().next().value?.[0]?.row[this.#o.cleanColumn as number];
+      if (typeof t === 'number' && t < bound)
+        for (const held of bucket.values()) this.#memoSize -= held.length;
     }
     this.#memo.deleteFirstBelow(bound);
   }
@@ -259,7 +293,8 @@ export class TemporalJoin extends Operator {
   override snapshot(): TemporalJoinState {
     const { rows: rightRows, weights: rightWeights } = this.#rightSaved();
     const memo: TemporalJoinState['memo'] = [];
-    for (const bucket of this.#memo.values()) for (const e of bucket.values()) memo.push(savedEntry(e));
+    for (const bucket of this.#memo.values())
+      for (const held of bucket.values()) for (const e of held) memo.push(savedEntry(e));
     return {
       kind: 'temporal_join',
       type: this.#o.type,
@@ -298,10 +333,11 @@ export class TemporalJoin extends Operator {
     const right = this.#rightChanged ? this.#rightSaved() : undefined;
     const removed: Row[] = [];
     const memo: TemporalJoinState['memo'] = [];
+    // A key's rows are written as they are now (replacing what it held), or one of its rows as gone.
     for (const [id, row] of this.#touched) {
-      const e = this.#memo.get(this.#memoKey(row))?.get(id);
-      if (e === undefined) removed.push(row);
-      else memo.push(savedEntry(e));
+      const held = this.#memo.get(this.#memoKey(row))?.get(id);
+      if (held === undefined) removed.push(row);
+      else for (const e of held) memo.push(savedEntry(e));
     }
     const delta: TemporalJoinDelta = {
       kind: 'temporal_join-delta',
@@ -335,16 +371,20 @@ export class TemporalJoin extends Operator {
     for (const row of d.removed) {
       const key = this.#memoKey(row);
       const bucket = this.#memo.get(key);
-      if (bucket?.delete(rowIdentity(row)) !== true) continue;
-      this.#memoSize--;
+      const id = this.#entryKey(row);
+      const held = bucket?.get(id);
+      if (bucket === undefined || held === undefined) continue;
+      this.#memoSize -= held.length;
+      bucket.delete(id);
       if (bucket.size === 0) this.#memo.delete(key);
     }
     this.#hold(d.memo);
     this.#watermark = d.watermark;
   }
 
-  /** Holds saved memo entries, replacing those of the same left rows. */
+  /** Holds saved memo entries: those of one entry key replace what the key held. */
   #hold(entries: TemporalJoinState['memo']): void {
+    const replaced = new Map<Map<string, MemoEntry[]>, Set<string>>();
     for (const e of entries) {
       const key = this.#memoKey(e.row);
       let bucket = this.#memo.get(key);
@@ -352,9 +392,24 @@ export class TemporalJoin extends Operator {
         bucket = new Map();
         this.#memo.set(key, bucket);
       }
-      const id = rowIdentity(e.row);
-      if (!bucket.has(id)) this.#memoSize++;
-      bucket.set(id, { row: e.row, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) });
+      let ids = replaced.get(bucket);
+      if (ids === undefined) {
+        ids = new Set();
+        replaced.set(bucket, ids);
+      }
+      const id = this.#entryKey(e.row);
+      let held = bucket.get(id);
+      if (!ids.has(id)) {
+        ids.add(id);
+        this.#memoSize -= held?.length ?? 0;
+        held = [];
+        bucket.set(id, held);
+      }
+      (held as MemoEntry[]).push({
+        row: e.row,
+        met: e.met.map((m) => ({ right: m.right, weight: m.weight })),
+      });
+      this.#memoSize++;
     }
   }
 }
