@@ -147,6 +147,19 @@ test('snapshot and restore keep the right side and what each held left row met',
   );
 });
 
+/** The right row of key 'a' goes from `threshold[0]` to `threshold[1]`; then the left rows change; a barrier. */
+function rightThenLeft(
+  s: ReturnType<typeof setup>,
+  threshold: [number, number],
+  rows: Row[],
+  weights: number[],
+) {
+  s.g.push(s.r, deletes([['a', threshold[0]]]));
+  s.g.push(s.r, [['a', threshold[1]]]);
+  s.g.push(s.l, chunk(rows, weights));
+  s.g.barrier();
+}
+
 test('left rows unique on a key: an update is one memo entry changed, and what each version met is taken back, in either order', () => {
   const a = setup('inner', undefined, true);
   a.j.trackStateChanges();
@@ -156,19 +169,15 @@ test('left rows unique on a key: an update is one memo entry changed, and what e
   const base = a.j.snapshot();
   a.j.checkpointChange(false);
   // The right side changes; then the group's row is updated, the new row before the old one's retraction.
-  a.g.push(a.r, deletes([['a', 5]]));
-  a.g.push(a.r, [['a', 9]]);
-  a.g.push(
-    a.l,
-    chunk(
-      [
-        [0, 'a', 4],
-        [0, 'a', 3],
-      ],
-      [1, -1],
-    ),
+  rightThenLeft(
+    a,
+    [5, 9],
+    [
+      [0, 'a', 4],
+      [0, 'a', 3],
+    ],
+    [1, -1],
   );
-  a.g.barrier();
   assert.deepEqual(
     a.mv.rows(),
     [[0, 'a', 4, 'a', 9]],
@@ -186,19 +195,15 @@ test('left rows unique on a key: an update is one memo entry changed, and what e
   const b = setup('inner', undefined, true);
   b.j.restore(structuredClone(base));
   b.j.applyStateDelta(structuredClone(delta));
-  b.g.push(b.r, deletes([['a', 9]]));
-  b.g.push(b.r, [['a', 1]]);
-  b.g.push(
-    b.l,
-    chunk(
-      [
-        [0, 'a', 4],
-        [0, 'a', 6],
-      ],
-      [-1, 1],
-    ),
+  rightThenLeft(
+    b,
+    [9, 1],
+    [
+      [0, 'a', 4],
+      [0, 'a', 6],
+    ],
+    [-1, 1],
   );
-  b.g.barrier();
   assert.deepEqual(b.mv.lastDelta.rows, [
     [0, 'a', 4, 'a', 9],
     [0, 'a', 6, 'a', 1],
