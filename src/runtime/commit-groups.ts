@@ -13,8 +13,8 @@ import type { DurableLog } from '../store/durable-log.ts';
 import {
   type AttackLabelRow,
   type DeadLetter,
-  mergeViewDeltas,
   type OperatorStateWrite,
+  PendingDeltas,
   type StoreSchema,
   type ViewDelta,
 } from '../store/view-store.ts';
@@ -65,29 +65,19 @@ export function mergeEndedEpochs(group: readonly EndedEpoch[]): {
     const only = group[0] as EndedEpoch;
     return { deltas: only.deltas, raw: only.raw, deadLetters: only.deadLetters, labels: only.labels };
   }
-  const deltas = new Map<string, ViewDelta>();
-  for (const e of group)
-    for (const [view, delta] of e.deltas) {
-      const earlier = deltas.get(view);
-      deltas.set(view, earlier === undefined ? delta : mergeViewDeltas(earlier, delta));
-    }
+  // Gathered again as the epochs were, one after the other.
+  const pending = new PendingDeltas();
+  for (const e of group) {
+    for (const [view, delta] of e.deltas) pending.add(view, delta);
+    for (const [source, rows] of e.raw) pending.addRaw(source, rows);
+    for (const [source, letters] of e.deadLetters) pending.addDeadLetters(source, letters);
+  }
   return {
-    deltas,
-    raw: concatenated(group.map((e) => e.raw)),
-    deadLetters: concatenated(group.map((e) => e.deadLetters)),
+    deltas: pending.take(),
+    raw: pending.takeRaw(),
+    deadLetters: pending.takeDeadLetters(),
     labels: group.flatMap((e) => e.labels),
   };
-}
-
-function concatenated<T>(maps: readonly ReadonlyMap<string, readonly T[]>[]): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const m of maps)
-    for (const [name, items] of m) {
-      const list = out.get(name);
-      if (list === undefined) out.set(name, [...items]);
-      else for (const item of items) list.push(item);
-    }
-  return out;
 }
 
 /** The phases of an epoch's commit: its own up to the store, then the store's (shared by its group). */

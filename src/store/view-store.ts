@@ -1285,9 +1285,9 @@ export class ViewStore {
    * catalog). `labels`: attack labels whose first events the epoch consumed. `operators`: the
    * operator states that changed, per epoch, kept beside `state` (awaited only when they are
    * written, so that packing them overlaps the rest): `epoch` may stand for several epochs
-   * the caller ended, their changes summed, and `operators` then holds each one's states. `durableFirst`: what must be settled before COMMIT (the
-   * fsync of the logs whose offsets `state` names); a rejection rolls the epoch back. Epochs
-   * must increase.
+   * the caller ended, their changes summed, and `operators` then holds each one's states.
+   * `durableFirst`: what must be settled before COMMIT (the fsync of the logs whose offsets
+   * `state` names); a rejection rolls the epoch back. Epochs must increase.
    */
   commit(
     epoch: number,

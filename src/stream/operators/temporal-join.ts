@@ -11,9 +11,9 @@
  *
  * State: the right side by join key (key → distinct row → weight), and the memo of each left
  * row still held, by the left input's unique columns when the plan knows them (an aggregate's
- * groups: a group's new row replaces its old one under one key), else by the whole row. A left row whose `cleanColumn` (a window column of an aggregate, say) is below
- * the left input's watermark there will never be retracted: its memo goes as the watermark
- * passes it. So the state is the right side plus the left rows of the open windows.
+ * groups: a group's new row replaces its old one under one key), else by the whole row. A left
+ * row whose `cleanColumn` (a window column of an aggregate, say) is below the left input's
+ * watermark there will never be retracted: its memo goes as the watermark passes it. So the state is the right side plus the left rows of the open windows.
  * Watermarks: the left input's pass on (its columns keep their place); the right input's stop.
  * Snapshot: the right side's rows and weights, each left row held with what its copies met,
  * and the last watermark of `cleanColumn`. Delta (incremental checkpoints): for each memo key
@@ -405,16 +405,13 @@ export class TemporalJoin extends Operator {
         held = [];
         bucket.set(id, held);
       }
-      (held as MemoEntry[]).push({
-        row: e.row,
-        met: e.met.map((m) => ({ right: m.right, weight: m.weight })),
-      });
+      (held as MemoEntry[]).push(savedEntry(e));
       this.#memoSize++;
     }
   }
 }
 
-/** A memo entry as plain data (its `met` copied: the operator goes on changing it). */
+/** A memo entry with its `met` copied: the operator goes on changing the one it holds. */
 function savedEntry(e: MemoEntry): TemporalJoinState['memo'][number] {
   return { row: e.row, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) };
 }
