@@ -2,31 +2,44 @@
  * The audit trail: each event a line on stderr and a record of the `tidewatch_audit` source,
  * appended to its durable log (so it is read into the engine exactly once, also after a crash).
  * Logins without a password (trusted loopback) are recorded in the source but not printed.
+ * The line is printed where the event happens, before its statement is answered; the record
+ * goes to the engine's thread, whose log input appends it (`appendAuditRecord`).
  */
 import { type AuditEvent, auditRecord, auditRow } from '../auth/audit-source.ts';
 import { type LogInput, SourceDropped } from '../connectors/log-input.ts';
 import { auditLine } from './access-audit.ts';
 
+/** An audit record: its JSON line for the log, and its row. */
+export interface AuditEntry {
+  readonly line: string;
+  readonly row: Record<string, unknown>;
+}
+
 export class AuditTrail {
-  readonly #input: LogInput | undefined;
+  readonly #append: (entry: AuditEntry) => void;
   readonly #print: (line: string) => void;
 
-  /** `input`: the audit source's log input (undefined: lines only). */
-  constructor(input: LogInput | undefined, print: (line: string) => void) {
-    this.#input = input;
+  /** `append`: takes each event's record to the audit source's log. */
+  constructor(append: (entry: AuditEntry) => void, print: (line: string) => void) {
+    this.#append = append;
     this.#print = print;
   }
 
   record(event: AuditEvent): void {
     if (!(event.kind === 'login' && event.method === 'trust')) this.#print(auditLine(event));
-    if (this.#input === undefined) return;
     const at = Date.now();
     const record = auditRecord(event, at);
-    try {
-      // The trail does not wait for its reader: logins are few (and throttled), DDL fewer.
-      void this.#input.append([JSON.stringify(record)], [auditRow(record, at)])?.catch(() => undefined);
-    } catch (e) {
-      if (!(e instanceof SourceDropped)) throw e;
-    }
+    this.#append({ line: JSON.stringify(record), row: auditRow(record, at) });
+  }
+}
+
+/** Appends an audit record to the audit source's log input (none: the source is not there). */
+export function appendAuditRecord(input: LogInput | undefined, entry: AuditEntry): void {
+  if (input === undefined) return;
+  try {
+    // The trail does not wait for its reader: logins are few (and throttled), DDL fewer.
+    void input.append([entry.line], [entry.row])?.catch(() => undefined);
+  } catch (e) {
+    if (!(e instanceof SourceDropped)) throw e;
   }
 }

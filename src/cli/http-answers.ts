@@ -2,20 +2,36 @@
  * What the HTTP API answers of the engine's state, in the dashboard API's terms (json-rows.ts):
  * columns with their PostgreSQL type names, times as ISO 8601 text rather than microseconds.
  */
+import type { ResultColumn } from '../engine/catalog.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { IngestionStatus } from '../runtime/ingestion.ts';
-import { HttpError, type JsonHandler } from '../serve/http.ts';
+import type { JsonHandler } from '../serve/http.ts';
+import { HttpError } from '../serve/http-error.ts';
 import { jsonRows, jsonValue } from '../serve/json-rows.ts';
+import type { Row } from '../stream/value.ts';
 
-/** `GET /api/views?name=v`: a view's typed columns and committed rows. */
-export function viewRows(engine: Engine): JsonHandler {
-  return (query) => {
+/** A view's columns and rows as the engine holds them. */
+export interface ViewContents {
+  readonly name: string;
+  readonly columns: readonly ResultColumn[];
+  readonly rows: readonly Row[];
+}
+
+/** The view named `name` (not a table or source); null when there is none. */
+export function viewContents(engine: Engine, name: string): ViewContents | null {
+  const relation = engine.getRelation(name);
+  if (relation === undefined || relation.kind !== 'view') return null;
+  return { name: relation.name, columns: relation.columns, rows: engine.rows(name) };
+}
+
+/** `GET /api/views?name=v`: a view's typed columns and committed rows (`view`: `viewContents`, where the engine is). */
+export function viewRows(view: (name: string) => Promise<ViewContents | null>): JsonHandler {
+  return async (query) => {
     const name = query.get('name');
     if (name === null) throw new HttpError(400, 'give the view as ?name=');
-    const relation = engine.getRelation(name);
-    if (relation === undefined || relation.kind !== 'view')
-      throw new HttpError(404, `no view named "${name}"`);
-    return { name: relation.name, ...jsonRows(relation.columns, engine.rows(name)) };
+    const found = await view(name);
+    if (found === null) throw new HttpError(404, `no view named "${name}"`);
+    return { name: found.name, ...jsonRows(found.columns, found.rows) };
   };
 }
 

@@ -8,7 +8,10 @@ import { VERSION } from './version.ts';
  * which `analyze` or `generate` never use (half a second of start-up each time).
  */
 const commandLoaders: readonly { readonly name: string; load(): Promise<Command> }[] = [
-  { name: 'start', load: async () => (await import('./start.ts')).startCommand as unknown as Command },
+  {
+    name: 'start',
+    load: async () => (await import('./start-command.ts')).startCommand as unknown as Command,
+  },
   {
     name: 'generate',
     load: async () => (await import('./generate.ts')).generateCommand as unknown as Command,

@@ -19,6 +19,7 @@ import {
   type ViewDelta,
 } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
+import type { EngineSavedState } from './epoch-store.ts';
 
 /** An epoch ended and checkpointed, waiting for its commit. */
 export interface EndedEpoch {
@@ -33,8 +34,8 @@ export interface EndedEpoch {
   readonly deadLetters: ReadonlyMap<string, readonly DeadLetter[]>;
   /** The store's tables for the catalog the epoch ended with, when that changed. */
   readonly schema: StoreSchema | undefined;
-  /** The saved state at its barrier (SavedState, serialized). */
-  readonly state: Uint8Array;
+  /** The saved state at its barrier. */
+  readonly saved: EngineSavedState;
   readonly operators: Promise<OperatorStateWrite>;
   readonly labels: readonly AttackLabelRow[];
   /** The fsync of the logs whose offsets `state` names. */

@@ -25,8 +25,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serialize } from 'node:v8';
-import { AccessCatalog } from '../auth/access-catalog.ts';
 import { type LogDecoder, LogInput } from '../connectors/log-input.ts';
 import { type CopyReader, TableLog } from '../connectors/table-log.ts';
 import {
@@ -37,33 +35,31 @@ import {
   type StatementResult,
   type WrittenAs,
 } from '../engine/engine.ts';
-import { byName } from '../sql/catalog.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
 import { PhaseTimer } from '../store/commit-phases.ts';
-import type { DataDir } from '../store/data-dir.ts';
 import { type DurableLog, type FsyncPolicy, sourceLogDir } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { RetentionPolicy } from '../store/raw-retention.ts';
-import { type OperatorStateWrite, PendingDeltas, type StoreSchema, ViewStore } from '../store/view-store.ts';
+import { type OperatorStateWrite, PendingDeltas, type StoreSchema } from '../store/view-store.ts';
+import type { StateRecord } from '../stream/graph.ts';
 import type { Row } from '../stream/value.ts';
 import { type AttackLabel, AttackLabelFile } from './attack-labels.ts';
 import { CommitBacklog } from './commit-backlog.ts';
 import { type EndedEpoch, epochPhases, mergeEndedEpochs, takeCommitGroup } from './commit-groups.ts';
 import { CommitLatency, type CommitLatencyFigures } from './commit-latency.ts';
 import { type CommittedOffsets, openCheckedLog, openTableLog } from './data-logs.ts';
+import type { EngineSavedState, EpochStore } from './epoch-store.ts';
 import { IncrementalCheckpoints } from './incremental-checkpoints.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
 import { PipelineOrigins } from './pipeline-origins.ts';
-import { committedState, type SavedState } from './saved-state.ts';
-import type { RunningSink, SinkStatus } from './sink.ts';
+import type { SavedState } from './saved-state.ts';
 import type { SourceConnector, SourceReader } from './source.ts';
 import { packOperatorStates } from './state-bytes.ts';
 
 export interface DurableEngine {
   readonly engine: Engine;
-  readonly store: ViewStore;
   /** The epoch restored from, if a state was committed before. */
   readonly restoredEpoch: number | undefined;
   /** Table changes applied again from the DML log at start. */
@@ -128,12 +124,8 @@ export interface DurableEngine {
   feedConnectors(instead: ReadonlyMap<string, SourceConnector<unknown> | null>): Promise<void>;
   /** How each fed source's ingestion is doing (its log input's, its connector's), by source name. */
   ingestion(): Readonly<Record<string, readonly IngestionStatus[]>>;
-  /** How each sink's delivery is doing, sorted by name. */
-  sinks(): SinkStatus[];
   /** Stops ingestion, commits a last epoch (unless a commit failed), waits for the commits, releases all. */
   close(): Promise<void>;
-  /** Users and grants, committed with every epoch; a DROP takes the grants on what it drops. */
-  readonly access: AccessCatalog;
   /**
    * Keeps the labels of attack episodes whose first events are about to be appended to
    * `source`'s log input, at the offsets given (durable when this returns); each reaches
@@ -145,8 +137,6 @@ export interface DurableEngine {
   ): void;
   /** Attack labels in the data directory, every run's. */
   attackLabels(): number;
-  /** Runs a change of users or grants and resolves once it is committed (as DDL from a client). */
-  changeAccess<T>(change: (catalog: AccessCatalog) => T): Promise<T>;
 }
 
 /** What `setUp` is given beside the engine. */
@@ -160,8 +150,21 @@ export interface StartUp {
   replaceViews(definitions: ReadonlyMap<string, string>): Promise<readonly string[]>;
 }
 
+/** What the last commit holds (`committedState`), read from the store by its owner. */
+export interface CommittedState {
+  readonly state: SavedState | undefined;
+  readonly operators: ReadonlyMap<number, readonly StateRecord[]> | undefined;
+  readonly offsets: CommittedOffsets;
+}
+
 export interface DurableEngineOptions {
-  readonly data: DataDir;
+  /** The data directory's path: the durable logs are in it. */
+  readonly dataDir: string;
+  /** The store the epochs are committed to, and what its last commit holds. */
+  readonly store: EpochStore;
+  readonly committed: CommittedState;
+  /** A DROP ran (also a dropped relation's CASCADE): the store's side forgets its grants. */
+  readonly onRelationDropped?: (relation: string) => void;
   /**
    * Sets the catalog up once the state is restored and the logs applied again (the CLI applies
    * the pipeline files); its statements' epochs are committed before this resolves. No epoch
@@ -188,17 +191,8 @@ export interface DurableEngineOptions {
    * kind of units (`OtherUnits.format`, also when read back after a restart).
    */
   readonly decoderFor?: (source: SourceSpec, format?: string) => LogDecoder;
-  /**
-   * The delivery of a sink (not started), run from the moment its CREATE is committed until
-   * it is dropped; without it, sinks' queues fill and nothing delivers them.
-   */
-  readonly openSink?: (sink: SinkSpec, store: ViewStore) => RunningSink;
   /** Reads a COPY the DML log kept as its data (the endpoint's COPY FROM); without it, such a record stops the start. */
   readonly readCopy?: CopyReader;
-  /** What one ad-hoc query may hold of the store's DuckDB memory (ViewStoreOptions.queryMemoryBytes). */
-  readonly queryMemoryBytes?: number;
-  /** The store's own DuckDB memory beside a query's (ViewStoreOptions.storeMemoryBytes). */
-  readonly storeMemoryBytes?: number;
 }
 
 /** Units of a log input that are not in its source's FORMAT (lines of stdin in an access-log format). */
@@ -265,20 +259,8 @@ function snapshotOption(sink: SinkSpec): boolean {
 
 /** Restores or creates the engine, replays the logs, and commits every epoch from now on. */
 export async function openDurableEngine(options: DurableEngineOptions): Promise<DurableEngine> {
-  const file = join(options.data.path, 'tidewatch.duckdb');
-  const store = await ViewStore.open(file, {
-    ...(options.queryMemoryBytes === undefined ? {} : { queryMemoryBytes: options.queryMemoryBytes }),
-    ...(options.storeMemoryBytes === undefined ? {} : { storeMemoryBytes: options.storeMemoryBytes }),
-  });
-  let state: SavedState | undefined;
-  let operatorStates: Awaited<ReturnType<typeof committedState>>['operators'];
-  let committed: CommittedOffsets;
-  try {
-    ({ state, operators: operatorStates, offsets: committed } = await committedState(store));
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
+  const { store, dataDir } = options;
+  const { state, operators: operatorStates, offsets: committed } = options.committed;
   const engine = new Engine({
     ...options.engine,
     // Start-up ends its epochs itself: none may commit a state it is still repairing.
@@ -317,11 +299,10 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     for (const log of logs()) log.close();
   };
   let replayedWrites = 0;
-  const access = new AccessCatalog(state?.access);
   const origins = new PipelineOrigins(state?.pipelines);
   let labels: AttackLabelFile | undefined;
   try {
-    labels = new AttackLabelFile(join(options.data.path, 'attack-labels.ndjson'), {
+    labels = new AttackLabelFile(join(dataDir, 'attack-labels.ndjson'), {
       fsync: fsync !== 'never',
       committed: (source) => committed.sources[source] ?? 0,
       notices,
@@ -332,11 +313,10 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     }
     // Restoring runs the catalog's drops again: the grants restored are those after them.
     engine.onRelationDropped((relation) => {
-      access.change((a) => a.forgetRelation(relation));
+      options.onRelationDropped?.(relation);
       origins.forget(relation);
     });
     const objects = new Set([...engine.relations(), ...engine.sinks()].map((o) => o.name));
-    access.change((a) => a.forgetOwnersExcept((object) => objects.has(object)));
     origins.keepOnly((relation) => objects.has(relation));
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
     engine.onSourceInput((source, rows) => pending.addRaw(source, rows));
@@ -344,7 +324,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     // (the pipelines' statements included) can add to them.
     tableLog = new TableLog(
       engine,
-      openTableLog(options.data.path, committed, { fsync: fsync === 'never' ? 'never' : 'epoch' }, notices),
+      openTableLog(dataDir, committed, { fsync: fsync === 'never' ? 'never' : 'epoch' }, notices),
       committed.tableLog,
       options.readCopy,
     );
@@ -354,7 +334,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     labels?.close();
     closeLogs();
     engine.close();
-    await store.close();
     throw e;
   }
   const labelFile = labels;
@@ -369,7 +348,9 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     options.onFatal(e instanceof Error ? e : new Error(String(e)));
   };
   const unusable = () =>
-    new StoreError('unusable', `${file}: an earlier commit failed; tidewatch is stopping`, { path: file });
+    new StoreError('unusable', `${dataDir}: an earlier commit failed; tidewatch is stopping`, {
+      path: dataDir,
+    });
   const catalogSize = () => engine.catalogHistory.length;
   const checkpoints = new IncrementalCheckpoints();
   /** The catalog the store's tables were last brought to; the first commit checks them all. */
@@ -391,20 +372,18 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       const last = group[group.length - 1] as EndedEpoch;
       const merged = mergeEndedEpochs(group);
       // The store writes the epochs while their operator states are packed and logs fsynced.
-      await store.commit(
-        last.epoch,
-        merged.deltas,
-        last.state,
-        merged.raw,
-        group[0]?.schema,
-        merged.deadLetters,
-        merged.labels,
-        group.map((e) => ({ epoch: e.epoch, write: e.operators })),
-        Promise.all(group.map((e) => e.logsSynced)),
-      );
-      latency.committed(
-        group.map((e) => ({ barrierAt: e.barrierAt, phases: epochPhases(e, store.lastCommitPhases) })),
-      );
+      const phases = await store.commit({
+        epoch: last.epoch,
+        deltas: merged.deltas,
+        saved: last.saved,
+        raw: merged.raw,
+        schema: group[0]?.schema,
+        deadLetters: merged.deadLetters,
+        labels: merged.labels,
+        operators: group.map((e) => ({ epoch: e.epoch, write: e.operators })),
+        durableFirst: Promise.all(group.map((e) => e.logsSynced)),
+      });
+      latency.committed(group.map((e) => ({ barrierAt: e.barrierAt, phases: epochPhases(e, phases) })));
       // What the store now holds need not be kept in the logs (the store keeps raw events
       // for --retain-hours): a log keeps the segment the next read starts in, and what follows.
       tableLog?.log.truncateBefore(last.consumedTable);
@@ -425,7 +404,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       schema = schemaOf(engine, options.retention);
       definedFor = catalogSize();
     }
-    let state: Uint8Array;
+    let saved: EngineSavedState;
     let operators: Promise<OperatorStateWrite>;
     let released: ReturnType<AttackLabelFile['release']>;
     const consumedTable = tableLog?.offset ?? committed.tableLog;
@@ -452,17 +431,15 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       const taken = checkpoints.take(engine, catalogSize());
       operators = packOperatorStates(taken.operators);
       operators.catch(() => undefined); // awaited by its commit, after the commits before it
-      const saved: SavedState = {
+      saved = {
         kind: 'tidewatch-state',
         version: 1,
         engine: taken.checkpoint,
         offsets,
         positions,
         tableLogOffset: consumedTable,
-        access: access.snapshot(),
         pipelines: origins.snapshot(),
       };
-      state = serialize(saved);
       released = labelFile.release(offsets);
     } catch (e) {
       fail(e);
@@ -478,7 +455,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       raw,
       deadLetters,
       schema,
-      state,
+      saved,
       operators,
       labels: released,
       logsSynced,
@@ -514,7 +491,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     await commits;
     closeLogs();
     labelFile.close();
-    await store.close();
     throw e;
   }
 
@@ -596,7 +572,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     const decodeUnit = options.decoderFor?.(spec, units?.format);
     if (decodeUnit === undefined) throw new Error(`no decoder for the units of source ${source}`);
     const log = openCheckedLog(
-      options.data.path,
+      dataDir,
       name,
       committed,
       { fsync, ...(options.logSegmentBytes === undefined ? {} : { segmentBytes: options.logSegmentBytes }) },
@@ -642,33 +618,10 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
    */
   const openRestoredLogs = (): void => {
     for (const name of engine.list('source'))
-      if (!logFed.has(name) && existsSync(sourceLogDir(options.data.path, name))) openLogInput(name);
-    for (const { source, kind, format } of otherUnitsLogs(options.data.path))
+      if (!logFed.has(name) && existsSync(sourceLogDir(dataDir, name))) openLogInput(name);
+    for (const { source, kind, format } of otherUnitsLogs(dataDir))
       if (engine.sourceSpec(source) !== undefined) openLogInput(source, { kind, format });
   };
-
-  /** Deliveries by sink, each for the definition it was opened with. */
-  const running = new Map<string, { readonly spec: SinkSpec; readonly sink: RunningSink }>();
-  /** Brings the deliveries to the committed catalog: dropped sinks' stop, new ones' start. */
-  const reconcileSinks = async (): Promise<void> => {
-    const openSink = options.openSink;
-    if (openSink === undefined) return;
-    const specs = new Map(engine.sinks().map((s) => [s.name, s]));
-    for (const [name, r] of running) {
-      if (specs.get(name) === r.spec) continue;
-      running.delete(name);
-      await r.sink.stop();
-    }
-    for (const [name, spec] of specs) {
-      if (running.has(name)) continue;
-      const sink = openSink(spec, store);
-      running.set(name, { spec, sink });
-      sink.start();
-    }
-  };
-  store.onCommitted(() => {
-    for (const r of running.values()) r.sink.wake();
-  });
 
   const reconcile = async (): Promise<void> => {
     for (const [name, f] of logFed) {
@@ -677,7 +630,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       f.stop.abort();
       await f.done;
       f.input.log.close();
-      rmSync(sourceLogDir(options.data.path, name), { recursive: true, force: true });
+      rmSync(sourceLogDir(dataDir, name), { recursive: true, force: true });
     }
     for (const [name, f] of connectorFed) {
       if (engine.sourceSpec(name) !== undefined) continue;
@@ -697,12 +650,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     }
   };
 
-  // The catalog start-up committed is the sinks' to deliver from (their queues exist now).
-  await reconcileSinks();
-
   return {
     engine,
-    store,
     restoredEpoch,
     replayedWrites,
     replayedRecords: () => [...logFed.values()].reduce((sum, f) => sum + f.replay, 0),
@@ -722,10 +671,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
         await commits;
         if (failed) throw unusable();
       }
-      if (catalogSize() !== before) {
-        await reconcile();
-        await reconcileSinks();
-      }
+      if (catalogSize() !== before) await reconcile();
       if (error !== undefined) throw error;
       if (failed && results?.some((r) => DML.has(r.tag)) === true) throw unusable();
       return results ?? [];
@@ -750,7 +696,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       openRestoredLogs();
       await reconcile();
     },
-    sinks: () => [...running.values()].map((r) => r.sink.status()).sort(byName),
     ingestion() {
       const out: Record<string, IngestionStatus[]> = {};
       for (const [name, f] of [...[...logFed.values()].map((f) => [f.source, f] as const), ...connectorFed])
@@ -759,24 +704,14 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     },
     flush,
     commitLatency: () => latency.figures(),
-    access,
     recordAttackLabels: (source, entries) => labelFile.append(source, entries),
     attackLabels: () => labelFile.total,
-    async changeAccess(change) {
-      if (failed) throw unusable();
-      const result = change(access);
-      await flush();
-      return result;
-    },
     committed: () => commits,
     commitsCaughtUp: () => backlog.atMost(MAX_UNCOMMITTED_EPOCHS),
     async close() {
       // Ingestion stops first, then the epoch timer: no commit may start while the store closes.
       const fedNow = [...logFed.values(), ...connectorFed.values()];
       for (const f of fedNow) f.stop.abort();
-      const sinksNow = [...running.values()];
-      running.clear();
-      await Promise.allSettled(sinksNow.map((r) => r.sink.stop()));
       backlog.release();
       await Promise.allSettled(fedNow.map((f) => f.done));
       engine.close();
@@ -785,7 +720,6 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
       await commits;
       closeLogs();
       labelFile.close();
-      await store.close();
     },
   };
 }

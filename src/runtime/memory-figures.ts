@@ -17,14 +17,21 @@ export interface MemoryFigures {
 
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
-/** `duckdbBytes`: DuckDB's own count, as last sampled (`ViewStore.memoryBytes`). */
-export function memoryFigures(duckdbBytes?: number): MemoryFigures {
+/**
+ * `duckdbBytes`: DuckDB's own count, as last sampled (`ViewStore.memoryBytes`); `otherHeaps`:
+ * the heaps of the process's other threads (the engine's), counted with this thread's.
+ */
+export function memoryFigures(
+  duckdbBytes?: number,
+  otherHeaps: { readonly used: number; readonly total: number } = { used: 0, total: 0 },
+): MemoryFigures {
   const m = process.memoryUsage();
+  const heapTotal = m.heapTotal + otherHeaps.total;
   return {
     rss_mb: mb(m.rss),
-    js_heap_mb: mb(m.heapTotal),
-    js_heap_used_mb: mb(m.heapUsed),
-    outside_js_heap_mb: mb(Math.max(0, m.rss - m.heapTotal)),
+    js_heap_mb: mb(heapTotal),
+    js_heap_used_mb: mb(m.heapUsed + otherHeaps.used),
+    outside_js_heap_mb: mb(Math.max(0, m.rss - heapTotal)),
     buffers_mb: mb(m.external),
     duckdb_mb: duckdbBytes === undefined ? null : mb(duckdbBytes),
   };

@@ -15,21 +15,12 @@ import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatNumeric, isNumericValue } from '../sql/numeric.ts';
 import { CredentialGate, pathOf } from './credential-gate.ts';
+import { HttpError } from './http-error.ts';
+
+export { HttpError };
 
 /** A GET route's answer from the request's query string. */
-export type JsonHandler = (query: URLSearchParams) => unknown;
-
-/** Thrown by a handler for a 4xx answer: the request, not the server, is wrong. */
-export class HttpError extends Error {
-  readonly status: number;
-  /** Extra headers of the answer (`Retry-After` of a 429). */
-  readonly headers: Readonly<Record<string, string>>;
-  constructor(status: number, message: string, headers: Readonly<Record<string, string>> = {}) {
-    super(message);
-    this.status = status;
-    this.headers = headers;
-  }
-}
+export type JsonHandler = (query: URLSearchParams) => unknown | Promise<unknown>;
 
 /**
  * Takes a batch of units posted to a source (lines of NDJSON or of a log, or the elements of a
@@ -134,7 +125,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   for (const [path, handler] of Object.entries(options.routes)) {
     app.get(path, async (request, reply) => {
       const query = new URL(request.url, 'http://localhost').searchParams;
-      return sendJson(reply, 200, handler(query));
+      return sendJson(reply, 200, await handler(query));
     });
     app.route({
       method: ['POST', 'PUT', 'DELETE', 'PATCH'],

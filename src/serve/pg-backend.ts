@@ -79,7 +79,10 @@ export interface PgBackendDeps {
   /** Ends the epoch and resolves once it is committed (RW_IMPLICIT_FLUSH after DML). */
   readonly flush: () => Promise<void>;
   /** The types of an engine statement's parameters: those declared, else inferred (Engine.describeParams). */
-  readonly describeParams: (sql: string, declared: readonly (SqlType | undefined)[]) => readonly SqlType[];
+  readonly describeParams: (
+    sql: string,
+    declared: readonly (SqlType | undefined)[],
+  ) => readonly SqlType[] | Promise<readonly SqlType[]>;
   /** A new DuckDB connection to the store. */
   readonly connectReader: () => Promise<DuckDBConnection>;
   /** The engine's sources, tables and views: the same list until they change. */
@@ -103,11 +106,11 @@ export interface PgBackendDeps {
   /** A number that changes whenever the store may have changed (`ViewStore.version`). */
   readonly storeVersion: () => number;
   /** How each source's ingestion is doing now (rw_kafka_source_metrics, tidewatch_source_ingestion). */
-  readonly ingestion: () => readonly SourceIngestion[];
+  readonly ingestion: () => readonly SourceIngestion[] | Promise<readonly SourceIngestion[]>;
   /** The sinks and how their delivery is doing now (rw_sinks, tidewatch_sinks). */
   readonly sinks?: () => readonly CatalogSink[];
   /** The materialized views' expression errors now (tidewatch_view_errors). */
-  readonly views?: () => readonly ViewRuntime[];
+  readonly views?: () => readonly ViewRuntime[] | Promise<readonly ViewRuntime[]>;
   /** RisingWave's system parameters: `SHOW PARAMETERS`, `ALTER SYSTEM SET`. */
   readonly system?: {
     list(): readonly SystemParameter[];
@@ -275,22 +278,25 @@ class TidewatchSession implements PgSession {
         return { paramTypes: d.paramTypes.map((t, i) => paramTypes[i] ?? t), columns: d.columns };
       }
       case 'rows': {
-        const types = this.#engineParams(slice, paramTypes);
+        const types = await this.#engineParams(slice, paramTypes);
         const own = this.#setting(slice, false);
         const [r] = own === undefined ? await this.#deps.execute(slice.text) : [own];
         return { paramTypes: types, columns: r?.columns };
       }
       case 'engine':
-        return { paramTypes: this.#engineParams(slice, paramTypes), columns: undefined };
+        return { paramTypes: await this.#engineParams(slice, paramTypes), columns: undefined };
       case 'no-op':
         return { paramTypes: [], columns: undefined };
     }
   }
 
   /** The parameter types of an engine statement: none unless it has a `$n` or the client declared some. */
-  #engineParams(slice: StatementSlice, declared: readonly (SqlType | undefined)[]): readonly SqlType[] {
+  async #engineParams(
+    slice: StatementSlice,
+    declared: readonly (SqlType | undefined)[],
+  ): Promise<readonly SqlType[]> {
     if (declared.length === 0 && !slice.tokens.some((t) => t.kind === 'param')) return [];
-    return this.#deps.describeParams(slice.text, declared);
+    return await this.#deps.describeParams(slice.text, declared);
   }
 
   async execute(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sourceProgress, viewRows } from '../../src/cli/http-answers.ts';
+import { sourceProgress, viewContents, viewRows } from '../../src/cli/http-answers.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { HttpError } from '../../src/serve/http.ts';
 
@@ -54,7 +54,8 @@ test('sources: event time and watermark as their column writes them, null withou
 
 test('a view: typed columns and its rows with times as ISO 8601, to the microsecond', async () => {
   const e = await engineWithEvents();
-  const answer = viewRows(e)(new URLSearchParams('name=per_second'));
+  const answerOf = viewRows(async (name) => viewContents(e, name));
+  const answer = await answerOf(new URLSearchParams('name=per_second'));
   assert.deepEqual(answer, {
     name: 'per_second',
     columns: [
@@ -67,15 +68,15 @@ test('a view: typed columns and its rows with times as ISO 8601, to the microsec
       ['2024-01-25T12:00:01.000', 1, '2024-01-25T12:00:01.500'],
     ],
   });
-  const status = (query: string) => {
+  const status = async (query: string) => {
     try {
-      viewRows(e)(new URLSearchParams(query));
+      await answerOf(new URLSearchParams(query));
     } catch (error) {
       return error instanceof HttpError ? error.status : error;
     }
   };
-  assert.equal(status(''), 400);
-  assert.equal(status('name=untimed'), 404, 'a table is not a view');
-  assert.equal(status('name=nope'), 404);
+  assert.equal(await status(''), 400);
+  assert.equal(await status('name=untimed'), 404, 'a table is not a view');
+  assert.equal(await status('name=nope'), 404);
   e.close();
 });

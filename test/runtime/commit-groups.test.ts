@@ -19,7 +19,12 @@ function ended(epoch: number, options: { schema?: StoreSchema; raw?: Row[]; view
     raw: new Map(options.raw === undefined ? [] : [['s', options.raw]]),
     deadLetters: new Map(),
     schema: options.schema,
-    state: Uint8Array.of(epoch),
+    saved: {
+      kind: 'tidewatch-state',
+      version: 1,
+      engine: { kind: 'tidewatch-engine', version: 1, catalog: [], dataflow: [], sources: {} },
+      offsets: {},
+    },
     operators: Promise.resolve({ reset: false, records: [] }),
     labels: [],
     logsSynced: Promise.resolve(),

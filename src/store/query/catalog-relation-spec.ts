@@ -84,9 +84,9 @@ export interface ViewRuntime {
 
 /** What changes while tidewatch runs, read again at every query of a relation made of it. */
 export interface LiveState {
-  readonly ingestion?: () => readonly SourceIngestion[];
-  readonly sinks?: () => readonly CatalogSink[];
-  readonly views?: () => readonly ViewRuntime[];
+  readonly ingestion?: () => readonly SourceIngestion[] | Promise<readonly SourceIngestion[]>;
+  readonly sinks?: () => readonly CatalogSink[] | Promise<readonly CatalogSink[]>;
+  readonly views?: () => readonly ViewRuntime[] | Promise<readonly ViewRuntime[]>;
 }
 
 /** What the catalog is computed from. */

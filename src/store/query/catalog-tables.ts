@@ -17,9 +17,12 @@ import {
   type CatalogAccess,
   type CatalogRelation,
   type CatalogSetting,
+  type CatalogSink,
   type CatalogSnapshot,
   type LiveState,
   ROOT_ONLY,
+  type SourceIngestion,
+  type ViewRuntime,
 } from './catalog-relation-spec.ts';
 import { catalogRelations, rowValues } from './catalog-relations.ts';
 import { duckTypeOfSql, toDuckValue } from './duck-values.ts';
@@ -97,10 +100,24 @@ async function append(
   }
 }
 
+/** What changes while tidewatch runs, as it is now. */
+interface LiveNow {
+  readonly ingestion: readonly SourceIngestion[];
+  readonly sinks: readonly CatalogSink[];
+  readonly views: readonly ViewRuntime[];
+}
+
+const NOTHING_LIVE: LiveNow = { ingestion: [], sinks: [], views: [] };
+
+async function liveNow(live: LiveState): Promise<LiveNow> {
+  const [ingestion, sinks, views] = await Promise.all([live.ingestion?.(), live.sinks?.(), live.views?.()]);
+  return { ingestion: ingestion ?? [], sinks: sinks ?? [], views: views ?? [] };
+}
+
 function snapshotOf(
   relations: readonly StoredRelation[],
   settings: readonly CatalogSetting[],
-  live: LiveState = {},
+  live: LiveNow = NOTHING_LIVE,
   access: CatalogAccess = ROOT_ONLY,
 ): CatalogSnapshot {
   const sorted = [...relations].sort(byName);
@@ -109,9 +126,9 @@ function snapshotOf(
     relations: sorted,
     settings,
     relationOid: (name) => oids.get(name) ?? 0,
-    ingestion: live.ingestion?.() ?? [],
-    sinks: live.sinks?.() ?? [],
-    views: live.views?.() ?? [],
+    ingestion: live.ingestion,
+    sinks: live.sinks,
+    views: live.views,
     access,
   };
 }
@@ -212,7 +229,7 @@ export class SharedCatalog {
     access: CatalogAccess,
   ): Promise<void> {
     const run = this.#queue.then(async () => {
-      const snapshot = snapshotOf(relations, [], {}, access);
+      const snapshot = snapshotOf(relations, [], NOTHING_LIVE, access);
       const fingerprint = JSON.stringify([snapshot.relations, access]);
       if (fingerprint === this.#fingerprint) return;
       await this.#tables.refill(conn, snapshot);
@@ -265,11 +282,11 @@ export class CatalogTables {
   }
 
   /** Brings the tables of what changes while tidewatch runs up to now (the rows that changed). */
-  refreshLive(
+  async refreshLive(
     relations: readonly StoredRelation[],
     live: LiveState,
     access: CatalogAccess = ROOT_ONLY,
   ): Promise<void> {
-    return this.#ingestion.refill(this.#conn, snapshotOf(relations, [], live, access));
+    await this.#ingestion.refill(this.#conn, snapshotOf(relations, [], await liveNow(live), access));
   }
 }

@@ -1,0 +1,44 @@
+/**
+ * What the durable engine asks of the store, which lives on another thread than the engine
+ * (DuckDB's connections stay on the thread that opened them): each epoch's commit, and the
+ * rows a restore and a rebuild read back.
+ */
+
+import type { CommitPhases } from '../store/commit-phases.ts';
+import type {
+  AttackLabelRow,
+  DeadLetter,
+  EpochOperatorStates,
+  StoreSchema,
+  ViewDelta,
+} from '../store/view-store.ts';
+import type { Row } from '../stream/value.ts';
+import type { SavedState } from './saved-state.ts';
+
+/** The state the engine's side saves with an epoch; the store's side adds the users and grants it keeps. */
+export type EngineSavedState = Omit<SavedState, 'access'>;
+
+/** One commit of one or more epochs (ViewStore.commit). */
+export interface EpochCommit {
+  readonly epoch: number;
+  readonly deltas: ReadonlyMap<string, ViewDelta>;
+  readonly saved: EngineSavedState;
+  readonly raw: ReadonlyMap<string, readonly Row[]>;
+  readonly schema: StoreSchema | undefined;
+  readonly deadLetters: ReadonlyMap<string, readonly DeadLetter[]>;
+  readonly labels: readonly AttackLabelRow[];
+  readonly operators: readonly EpochOperatorStates[];
+  /** Settled before COMMIT: the fsync of the logs whose offsets `saved` names. */
+  readonly durableFirst: Promise<unknown>;
+}
+
+export interface EpochStore {
+  /** Commits atomically; resolves with how long each phase of the commit took. */
+  commit(commit: EpochCommit): Promise<CommitPhases>;
+  /** A table's or view's committed rows (a restore loads them back into the engine). */
+  rows(relation: string): Promise<Row[]>;
+  /** A source's retained raw events, oldest first, in batches (a view built again reads them). */
+  retainedEvents(source: string): AsyncIterable<Row[]>;
+  /** The subscriptions now, and the view each follows (a DROP of the view must name them). */
+  subscriptions(): readonly { readonly name: string; readonly view: string }[];
+}
