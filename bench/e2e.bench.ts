@@ -9,7 +9,8 @@
 // - 10,000 events/s for E2E_PACED_SECONDS (default 60): freshness and the point query's p99.
 // Freshness: a client INSERTs a row into a table under a view (`SELECT max(id)`) every 50 ms and
 // a second connection polls the view: from sending each INSERT to first seeing its row. E2E_BARRIER_MS=N starts tidewatch with --barrier-interval-ms N;
-// E2E_SECONDS=0 skips the max run, E2E_PACED_SECONDS=0 the paced one; E2E_CPU_PROF=DIR profiles tidewatch.
+// E2E_SECONDS=0 skips the max run, E2E_PACED_SECONDS=0 the paced one; E2E_CPU_PROF=DIR profiles tidewatch;
+// E2E_CPUS=0 runs tidewatch on CPU 0 alone (taskset -c), to compare one core with all.
 //
 // Same-run baselines, on this process's core: JSON.parse of the generator's records (the
 // decode a source does) and the engine alone running the five views over decoded records
@@ -32,6 +33,7 @@ const MAX_SECONDS = Number(process.env.E2E_SECONDS ?? 120);
 const PACED_SECONDS = Number(process.env.E2E_PACED_SECONDS ?? 60);
 const PACED_RATE = 10_000;
 const BARRIER_MS = process.env.E2E_BARRIER_MS;
+const CPUS = process.env.E2E_CPUS;
 /** E2E_CPU_PROF=DIR writes a CPU profile (--cpu-prof) of each tidewatch process into DIR. */
 const CPU_PROF = process.env.E2E_CPU_PROF;
 const WARM_UP_SECONDS = 10;
@@ -76,7 +78,12 @@ const engineAlone = await bestOf(2, BASELINE_RECORDS, async () => {
 
 // --- a tidewatch run ------------------------------------------------------------------------------
 
-const startTidewatch = (rate: string) => start(rate, { barrierMs: BARRIER_MS, cpuProfDir: CPU_PROF });
+const startTidewatch = (rate: string) =>
+  start(rate, {
+    ...(BARRIER_MS === undefined ? {} : { barrierMs: BARRIER_MS }),
+    ...(CPU_PROF === undefined ? {} : { cpuProfDir: CPU_PROF }),
+    ...(CPUS === undefined ? {} : { cpus: CPUS }),
+  });
 
 async function pointQueries(run: Run): Promise<Latencies> {
   const users = await run.client.query('SELECT DISTINCT username FROM website_user_metrics ORDER BY 1');
@@ -163,7 +170,7 @@ const ms = (x: number) => (Number.isNaN(x) ? 'none seen' : `${x.toFixed(0)} ms`)
 const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
 const p = (xs: number[], q: number) => percentile(xs, q);
 console.log(
-  `end to end: tidewatch start, generator → reference pipeline → store → PostgreSQL endpoint${BARRIER_MS === undefined ? '' : `, --barrier-interval-ms ${BARRIER_MS}`}`,
+  `end to end: tidewatch start, generator → reference pipeline → store → PostgreSQL endpoint${BARRIER_MS === undefined ? '' : `, --barrier-interval-ms ${BARRIER_MS}`}${CPUS === undefined ? '' : `, on CPUs ${CPUS} (taskset)`}`,
 );
 const rows: [string, string][] = [
   ['baseline: JSON.parse of generator records, one core', formatRate(decode.perSecond)],

@@ -25,37 +25,38 @@ export interface Run {
 /**
  * The real `tidewatch start` with its generator at `rate` (events/s or `max`), on a fresh data
  * directory, with the young generation `npm start` gives it; a client connected as root.
+ * `cpus`: the CPUs it may run on (`taskset -c`), all of them without.
  */
 export async function startTidewatch(
   rate: string,
-  options: { readonly barrierMs?: string; readonly cpuProfDir?: string } = {},
+  options: { readonly barrierMs?: string; readonly cpuProfDir?: string; readonly cpus?: string } = {},
 ): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'tw-e2e-bench-'));
   const barrier = options.barrierMs === undefined ? [] : ['--barrier-interval-ms', options.barrierMs];
   const profile = options.cpuProfDir;
-  const child = spawn(
+  const node = [
     process.execPath,
-    [
-      '--max-semi-space-size=4',
-      ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profile)}`]),
-      BIN,
-      'start',
-      '--data-dir',
-      join(dir, 'data'),
-      '--pg-port',
-      '0',
-      '--http-port',
-      '0',
-      '--generator-rate',
-      rate,
-      '--generator-seed',
-      '1',
-      '--status-interval',
-      '60',
-      ...barrier,
-    ],
-    { stdio: 'pipe' },
-  );
+    '--max-semi-space-size=4',
+    ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profile)}`]),
+    BIN,
+    'start',
+    '--data-dir',
+    join(dir, 'data'),
+    '--pg-port',
+    '0',
+    '--http-port',
+    '0',
+    '--generator-rate',
+    rate,
+    '--generator-seed',
+    '1',
+    '--status-interval',
+    '60',
+    ...barrier,
+  ];
+  // taskset runs node in its own process (exec), so the pid is tidewatch's.
+  const [command, ...args] = options.cpus === undefined ? node : ['taskset', '-c', options.cpus, ...node];
+  const child = spawn(command as string, args, { stdio: 'pipe' });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr = (stderr + String(d)).slice(-20_000);

@@ -23,16 +23,17 @@ import type { AuditEntry } from './audit-trail.ts';
 import {
   type CatalogCopy,
   ENGINE_CALLS,
+  type EngineOpening,
   type EngineStatus,
   type EngineThreadData,
   type FedEngine,
   type OpenedEngine,
-} from './engine-thread.ts';
+} from './engine-calls.ts';
 import { ERROR_CLASSES } from './error-classes.ts';
 import type { ViewContents } from './http-answers.ts';
 
-export interface EngineClientOptions {
-  readonly data: EngineThreadData;
+/** What the engine is opened with, and what the serving thread is told of it. */
+export interface EngineOpenOptions extends EngineOpening {
   readonly store: ViewStore;
   /** Users and grants: saved with every commit; a DROP takes the grants on what it drops. */
   readonly access: AccessCatalog;
@@ -43,27 +44,47 @@ export interface EngineClientOptions {
   /** The generator stopped on its own: undefined at its count, else why. */
   readonly onGeneratorEnded: (ended: { dropped: boolean; message: string } | undefined) => void;
   readonly onStdinEnded: (lines: number) => void;
-  /** What the engine's thread reads as its stdin (`--input -`). */
-  readonly stdin?: Readable;
 }
 
 export class EngineClient {
   readonly #worker: Worker;
   readonly #rpc: ThreadRpc;
-  readonly #store: ViewStore;
+  #store: ViewStore | undefined;
   #catalog: CatalogCopy = { relations: [], sinks: [] };
-  #exited: Promise<void>;
+  readonly #exited: Promise<void>;
+  #onFatal: (error: Error) => void = () => undefined;
+  #closed: Promise<void> | undefined;
 
-  private constructor(options: EngineClientOptions) {
-    const { data, store, access } = options;
-    this.#store = store;
+  /**
+   * Starts the engine's thread, which loads its modules meanwhile; `stdin`: what it reads as
+   * its stdin (`--input -`).
+   */
+  constructor(data: EngineThreadData, stdin?: Readable) {
     this.#worker = new Worker(new URL('./engine-thread.ts', import.meta.url), {
       workerData: data,
-      stdin: options.stdin !== undefined,
+      stdin: stdin !== undefined,
     });
-    if (options.stdin !== undefined && this.#worker.stdin !== null) options.stdin.pipe(this.#worker.stdin);
+    if (stdin !== undefined && this.#worker.stdin !== null) stdin.pipe(this.#worker.stdin);
     const rpc = new ThreadRpc(this.#worker, ERROR_CLASSES);
     this.#rpc = rpc;
+    this.#exited = new Promise((resolve) => {
+      this.#worker.on('error', (error) => {
+        rpc.close(error);
+        this.#onFatal(error);
+      });
+      this.#worker.on('exit', (code) => {
+        rpc.close(new Error(`the engine's thread stopped (exit code ${code})`));
+        resolve();
+      });
+    });
+  }
+
+  /** Opens the engine: restored, its logs replayed, the pipelines set up and committed to `options.store`. */
+  open(options: EngineOpenOptions): Promise<OpenedEngine> {
+    const { store, access, dataDir, pipelines, committed, epochMs, subscriptions } = options;
+    const rpc = this.#rpc;
+    this.#store = store;
+    this.#onFatal = options.onFatal;
     serveEpochStore(rpc, store, access);
     rpc.handle(ENGINE_CALLS.catalog, (catalog: CatalogCopy) => {
       this.#catalog = catalog;
@@ -75,27 +96,13 @@ export class EngineClient {
     rpc.handle(ENGINE_CALLS.fatal, (error: CrossingError) => options.onFatal(rpc.revive(error)));
     rpc.handle(ENGINE_CALLS.generatorEnded, options.onGeneratorEnded);
     rpc.handle(ENGINE_CALLS.stdinEnded, options.onStdinEnded);
-    this.#exited = new Promise((resolve) => {
-      this.#worker.on('error', (error) => {
-        rpc.close(error);
-        options.onFatal(error);
-      });
-      this.#worker.on('exit', (code) => {
-        rpc.close(new Error(`the engine's thread stopped (exit code ${code})`));
-        resolve();
-      });
-    });
-  }
-
-  /** Starts the engine's thread and opens the engine: restored, its logs replayed, the pipelines set up and committed. */
-  static async open(options: EngineClientOptions): Promise<{ client: EngineClient; opened: OpenedEngine }> {
-    const client = new EngineClient(options);
-    try {
-      return { client, opened: await client.#rpc.call<OpenedEngine>(ENGINE_CALLS.open) };
-    } catch (error) {
-      await client.#worker.terminate();
-      throw error;
-    }
+    return rpc.call<OpenedEngine>(ENGINE_CALLS.open, {
+      dataDir,
+      pipelines,
+      committed,
+      epochMs,
+      subscriptions,
+    } satisfies EngineOpening);
   }
 
   /** Starts feeding the sources. */
@@ -113,7 +120,7 @@ export class EngineClient {
   }
 
   execute(sql: string, params?: BindParams, tokens?: readonly Token[]): Promise<StatementResult[]> {
-    const subscriptions = this.#store.subscriptions().map((s) => ({ name: s.name, view: s.view }));
+    const subscriptions = (this.#store?.subscriptions() ?? []).map((s) => ({ name: s.name, view: s.view }));
     return this.#rpc.call(ENGINE_CALLS.execute, sql, params, tokens, subscriptions);
   }
 
@@ -164,14 +171,17 @@ export class EngineClient {
     this.#rpc.notify(ENGINE_CALLS.setEpochMs, ms);
   }
 
-  /** Stops ingestion, commits a last epoch, and ends the engine's thread. */
-  async close(): Promise<void> {
-    try {
-      await this.#rpc.call(ENGINE_CALLS.close);
-    } catch {
-      // the thread is gone already: nothing more to commit
-    }
-    await this.#worker.terminate();
-    await this.#exited;
+  /** Stops ingestion, commits a last epoch (when the engine is open), and ends the engine's thread. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      try {
+        await this.#rpc.call(ENGINE_CALLS.close);
+      } catch {
+        // the thread is gone already: nothing more to commit
+      }
+      await this.#worker.terminate();
+      await this.#exited;
+    })();
+    return this.#closed;
   }
 }

@@ -17,10 +17,9 @@ import type { RelationInfo } from '../engine/catalog.ts';
 import type { SinkSpec } from '../engine/sink-catalog.ts';
 import { type BatchEpisode, drive, type RecordOutput } from '../generator/drive.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
-import { type CommittedState, type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
+import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
 import { EventLoopDelay } from '../runtime/event-loop-delay.ts';
 import { RemoteEpochStore } from '../runtime/remote-epoch-store.ts';
-import type { IdentifiedSink } from '../runtime/sink-deliveries.ts';
 import { type RpcPort, ThreadRpc } from '../runtime/thread-rpc.ts';
 import { readCopyRows } from '../serve/copy-from.ts';
 import { HttpError } from '../serve/http-error.ts';
@@ -29,100 +28,32 @@ import { setLimits } from '../sql/limits.ts';
 import { isSystemRelation } from '../sql/reserved-names.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
 import { type AuditEntry, appendAuditRecord } from './audit-trail.ts';
+import {
+  type CatalogCopy,
+  ENGINE_CALLS,
+  type EngineOpening,
+  type EngineStatus,
+  type EngineThreadData,
+  type FedEngine,
+  type OpenedEngine,
+} from './engine-calls.ts';
 import { ERROR_CLASSES } from './error-classes.ts';
 import { UsageError } from './flags.ts';
 import { attacksFrom, generatorClock, seedFrom } from './generator-flags.ts';
 import { sourceProgress, viewContents } from './http-answers.ts';
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
+import { DETECTED_SOURCE, DETECTIONS_PIPELINE, PACKAGE_ROOT, publicPath } from './package-files.ts';
 import { builtInPipeline, planUpgrade, upgradeViews } from './pipeline-upgrade.ts';
 import { applyPipelines } from './pipelines.ts';
 import { sourceIngestion } from './source-ingestion.ts';
-import {
-  DETECTED_SOURCE,
-  DETECTIONS_PIPELINE,
-  PACKAGE_ROOT,
-  publicPath,
-  type StartSettings,
-} from './start-command.ts';
-
-/** What start.ts gives the engine's thread. */
-export interface EngineThreadData {
-  readonly settings: StartSettings;
-  readonly cwd: string;
-  readonly dataDir: string;
-  readonly pipelines: readonly string[];
-  readonly committed: CommittedState;
-  readonly epochMs: number;
-  readonly subscriptions: readonly { readonly name: string; readonly view: string }[];
-}
-
-/** The catalog as the serving thread keeps a copy of it: plain data. */
-export interface CatalogCopy {
-  readonly relations: readonly RelationInfo[];
-  readonly sinks: readonly IdentifiedSink[];
-}
-
-export interface OpenedEngine {
-  readonly restoredEpoch: number | undefined;
-  readonly replayedWrites: number;
-  /** The pipeline files applied, in order. */
-  readonly applied: readonly string[];
-}
-
-/** What starting to feed the sources found. */
-export interface FedEngine {
-  /** Records the logs held beyond the last commit. */
-  readonly replayedRecords: number;
-  /** What opening the data directory and setting up the pipelines repaired or noticed. */
-  readonly notices: readonly string[];
-}
-
-/** What `/api/status` and the status line get from this thread. */
-export interface EngineStatus {
-  readonly epoch: number;
-  readonly sourceTotals: readonly (readonly [string, number])[];
-  readonly sources: ReturnType<typeof sourceProgress>;
-  readonly views: ReturnType<DurableEngine['engine']['viewStats']>;
-  readonly attackEpisodes: number;
-  readonly commitLatency: ReturnType<DurableEngine['commitLatency']>;
-  readonly eventLoopDelay: ReturnType<EventLoopDelay['figures']>;
-  readonly heapUsedBytes: number;
-  readonly heapTotalBytes: number;
-  readonly lateRows: number;
-}
-
-/** Calls and notices between the threads, by name. */
-export const ENGINE_CALLS = {
-  open: 'engine.open',
-  feed: 'engine.feed',
-  execute: 'engine.execute',
-  insertValues: 'engine.insertValues',
-  insertRows: 'engine.insertRows',
-  flush: 'engine.flush',
-  describeParams: 'engine.describeParams',
-  status: 'engine.status',
-  ingestion: 'engine.ingestion',
-  viewErrors: 'engine.viewErrors',
-  viewRows: 'engine.viewRows',
-  ingest: 'engine.ingest',
-  audit: 'engine.audit',
-  setEpochMs: 'engine.setEpochMs',
-  close: 'engine.close',
-  // From this thread to the serving one.
-  catalog: 'serve.catalog',
-  relationDropped: 'serve.relationDropped',
-  fatal: 'serve.fatal',
-  generatorEnded: 'serve.generatorEnded',
-  stdinEnded: 'serve.stdinEnded',
-} as const;
 
 if (parentPort !== null) runEngineThread(parentPort, workerData as EngineThreadData);
 
 function runEngineThread(port: RpcPort, data: EngineThreadData): void {
-  const { settings, cwd, dataDir } = data;
+  const { settings, cwd } = data;
+  let dataDir = '';
   const rpc = new ThreadRpc(port, ERROR_CLASSES);
   const store = new RemoteEpochStore(rpc);
-  store.setSubscriptions(data.subscriptions);
   setLimits({ queryMemoryBytes: settings['query-memory-limit'], maxTextBytes: settings['max-text-size'] });
   const loopDelay = new EventLoopDelay();
   const stop = new AbortController();
@@ -165,11 +96,13 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
   const applied: string[] = [];
 
   const startNotices: string[] = [];
-  rpc.handle(ENGINE_CALLS.open, async (): Promise<OpenedEngine> => {
+  rpc.handle(ENGINE_CALLS.open, async (opening: EngineOpening): Promise<OpenedEngine> => {
+    store.setSubscriptions(opening.subscriptions);
+    dataDir = opening.dataDir;
     durable = await openDurableEngine({
       dataDir,
       store,
-      committed: data.committed,
+      committed: opening.committed,
       onRelationDropped: (relation) => rpc.notify(ENGINE_CALLS.relationDropped, relation),
       setUp: async (engine, startUp) => {
         // Before the pipelines: a pipeline's views may read the audit trail.
@@ -196,7 +129,7 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
               `${rebuilt.join(', ')} built again from the retained raw events (--retain-hours)`,
           );
         };
-        for (const file of data.pipelines) await apply(file);
+        for (const file of opening.pipelines) await apply(file);
         // The detections read the reference pipeline's source: with other pipelines they have nothing to read.
         if (!settings.detections || engine.getRelation(DETECTED_SOURCE) === undefined) return;
         await apply(join(PACKAGE_ROOT, DETECTIONS_PIPELINE));
@@ -208,7 +141,7 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
         checkSink: (spec) => {
           sinkConfig(spec, cwd);
         },
-        epochMs: data.epochMs,
+        epochMs: opening.epochMs,
       },
       connectorFor: (spec) => sourceConnector(spec, cwd),
       decoderFor: (spec, format) => {

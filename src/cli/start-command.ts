@@ -1,8 +1,7 @@
 /** `tidewatch start`: its flags, and its implementation (start.ts) loaded once they are read. */
 
 import { isIP } from 'node:net';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
 import { MAX_BARRIER_INTERVAL_MS, MIN_BARRIER_INTERVAL_MS } from '../runtime/system-parameters.ts';
 import { DEFAULT_MAX_STATEMENT_BYTES } from '../serve/pgwire/server.ts';
 import { parseTimeoutMs } from '../serve/session-settings.ts';
@@ -24,21 +23,7 @@ import {
   UsageError,
 } from './flags.ts';
 import { parseAttackItem, parseSeed, parseTime } from './generator-flags.ts';
-
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEFAULT_PIPELINES: readonly string[] = ['pipelines/website-security.sql'];
-export const DEFAULT_DASHBOARD = 'dashboards/website-security.json';
-export const DETECTIONS_PIPELINE = 'pipelines/detections.sql';
-export const DETECTED_SOURCE = 'website_logs_source';
-
-/** A file as the HTTP API names it: relative to the working directory or the package, else its name. */
-export function publicPath(path: string, cwd: string): string {
-  for (const root of [cwd, PACKAGE_ROOT]) {
-    const inside = relative(root, path);
-    if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) return inside;
-  }
-  return basename(path);
-}
+import { DEFAULT_DASHBOARD, DEFAULT_PIPELINES } from './package-files.ts';
 
 function parseStatementTimeout(text: string): string {
   try {
@@ -343,5 +328,17 @@ export const startCommand: Command<typeof startFlags> = defineCommand({
   usage: 'tidewatch start [options]',
   flags: startFlags,
   details: ['Stop with Ctrl-C (a second Ctrl-C forces).'],
-  run: async (settings, io) => (await import('./start.ts')).start(settings, io),
+  run: async (settings, io) => {
+    // Started first: the engine's thread loads its modules while this one loads the rest of start.
+    const { EngineClient } = await import('./engine-client.ts');
+    const engine = new EngineClient(
+      { settings, cwd: io.cwd },
+      settings.input === '-' && io.stdin !== undefined ? (io.stdin as Readable) : undefined,
+    );
+    try {
+      return await (await import('./start.ts')).start(settings, io, engine);
+    } finally {
+      await engine.close();
+    }
+  },
 });

@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+
 import { AccessCatalog, ROOT_USER } from '../auth/access-catalog.ts';
 import { ensureBuiltInUsers } from '../auth/built-in-users.ts';
 import { type Dashboard, DashboardError, loadDashboard } from '../dashboard/panels.ts';
@@ -34,20 +34,15 @@ import { ATTACK_LABELS, DEAD_LETTERS, ViewStore } from '../store/view-store.ts';
 import { credentialAudit, scramSecretOf } from './access-audit.ts';
 import { AuditTrail } from './audit-trail.ts';
 import type { Io } from './command.ts';
-import { EngineClient } from './engine-client.ts';
-import type { FedEngine, OpenedEngine } from './engine-thread.ts';
+import type { FedEngine, OpenedEngine } from './engine-calls.ts';
+import type { EngineClient } from './engine-client.ts';
 import { UsageError } from './flags.ts';
 import { viewRows } from './http-answers.ts';
 import { onInterrupt } from './interrupt.ts';
+import { DEFAULT_DASHBOARD, DEFAULT_PIPELINES, PACKAGE_ROOT, publicPath } from './package-files.ts';
 import { PipelineError } from './pipelines.ts';
 import { catalogSinks, shownStatus } from './sink-catalog.ts';
-import {
-  DEFAULT_DASHBOARD,
-  DEFAULT_PIPELINES,
-  PACKAGE_ROOT,
-  publicPath,
-  type StartSettings,
-} from './start-command.ts';
+import type { StartSettings } from './start-command.ts';
 import { formatCount, formatUptime, IntakeCounter, StatusLine } from './status-line.ts';
 import { VERSION } from './version.ts';
 
@@ -106,18 +101,19 @@ function pipelineFiles(settings: Settings, io: Io): string[] {
   });
 }
 
-export async function start(settings: Settings, io: Io): Promise<number> {
+/** Runs `tidewatch start` with `engine`, the engine's thread (started, not open yet; closed by the caller). */
+export async function start(settings: Settings, io: Io, engine: EngineClient): Promise<number> {
   // Listening from the first moment: a Ctrl-C during start-up stops cleanly too.
   const stop = new AbortController();
   const stopWatching = onInterrupt(() => stop.abort());
   try {
-    return await run(settings, io, stop.signal);
+    return await run(settings, io, stop.signal, engine);
   } finally {
     stopWatching();
   }
 }
 
-async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<number> {
+async function run(settings: Settings, io: Io, stopped: AbortSignal, engine: EngineClient): Promise<number> {
   const host = settings.host;
   const password = settings.password;
   if (!isLoopback(host) && password === '') {
@@ -150,7 +146,7 @@ async function run(settings: Settings, io: Io, stopped: AbortSignal): Promise<nu
       if (error instanceof DashboardError) throw new UsageError(`tidewatch start: ${error.message}`);
       throw error;
     }
-    return await serve(settings, io, stopped, pipelines, dashboard, saved, data);
+    return await serve(settings, io, stopped, pipelines, dashboard, saved, data, engine);
   } finally {
     data.close();
   }
@@ -164,6 +160,7 @@ async function serve(
   dashboard: Dashboard,
   saved: SavedPanels,
   data: DataDir,
+  engine: EngineClient,
 ): Promise<number> {
   const host = settings.host;
   const password = settings.password;
@@ -180,6 +177,8 @@ async function serve(
   };
   const signal = AbortSignal.any([stopped, fatal.signal]);
   const blocklists = new Blocklists();
+  const input = settings.input;
+  const generating = settings.generator && input === '';
   let system: SystemParameters;
   let store: ViewStore;
   let committed: CommittedState;
@@ -194,6 +193,7 @@ async function serve(
       storeMemoryBytes: settings['store-memory-limit'],
     });
   } catch (error) {
+    await engine.close();
     if (!isStoreError(error)) throw error;
     print(error.message);
     return 1;
@@ -201,6 +201,7 @@ async function serve(
   try {
     committed = await committedState(store);
   } catch (error) {
+    await engine.close();
     await store.close();
     if (!isStoreError(error)) throw error;
     print(error.message);
@@ -222,22 +223,23 @@ async function serve(
         ),
     }),
   );
+  let engineClosed = false;
+  const closeEngine = async () => {
+    if (engineClosed) return;
+    engineClosed = true;
+    await engine.close();
+    await sinks.stop();
+    await store.close();
+  };
   const generatorEnded = Promise.withResolvers<{ dropped: boolean; message: string } | undefined>();
-  const input = settings.input;
-  const generating = settings.generator && input === '';
-  let engine: EngineClient;
   let opened: OpenedEngine;
   try {
-    ({ client: engine, opened } = await EngineClient.open({
-      data: {
-        settings,
-        cwd: io.cwd,
-        dataDir,
-        pipelines,
-        committed,
-        epochMs: system.barrierIntervalMs,
-        subscriptions: store.subscriptions().map((s) => ({ name: s.name, view: s.view })),
-      },
+    opened = await engine.open({
+      dataDir,
+      pipelines,
+      committed,
+      epochMs: system.barrierIntervalMs,
+      subscriptions: store.subscriptions().map((s) => ({ name: s.name, view: s.view })),
       store,
       access,
       onFatal: failFatal,
@@ -249,24 +251,14 @@ async function serve(
         if (!signal.aborted)
           io.stderr.write(`\ntidewatch: stdin ended after ${formatCount(n)} lines; serving on\n`);
       },
-      ...(input === '-' && io.stdin !== undefined ? { stdin: io.stdin as Readable } : {}),
-    }));
+    });
   } catch (error) {
-    await sinks.stop();
-    await store.close();
+    await closeEngine();
     if (error instanceof PipelineError) print(`pipeline ${error.message}`);
     else if (isStoreError(error)) print(error.message);
     else throw error;
     return 1;
   }
-  let engineClosed = false;
-  const closeEngine = async () => {
-    if (engineClosed) return;
-    engineClosed = true;
-    await engine.close();
-    await sinks.stop();
-    await store.close();
-  };
   try {
     return await serveWith(engine);
   } finally {

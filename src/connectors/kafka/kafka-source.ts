@@ -13,7 +13,7 @@ import type {
 } from '../../runtime/source.ts';
 import { DEAD_LETTER_BYTES } from '../../runtime/source.ts';
 import type { RecordDecoder, Row } from '../formats/index.ts';
-import { KafkaReader, type KafkaReaderOptions } from './reader.ts';
+import type { KafkaReaderOptions } from './reader.ts';
 
 /** Where a Kafka source is: per partition, the offset of the next message (as decimal text). */
 export interface KafkaPosition {
@@ -36,6 +36,8 @@ export class KafkaSource implements SourceConnector<KafkaPosition> {
 
   async open(position: KafkaPosition | undefined): Promise<SourceReader<KafkaPosition>> {
     const offsets = new Map(Object.entries(position?.offsets ?? {}).map(([p, o]) => [Number(p), BigInt(o)]));
+    // The Kafka client is loaded by the first source that reads a topic, not by every start.
+    const { KafkaReader } = await import('./reader.ts');
     const reader = KafkaReader.open({ ...this.#options, offsets });
     const decoder = this.#decoder;
     const positionOf = (): KafkaPosition => ({
