@@ -70,6 +70,7 @@ export const ENGINE_CALLS = {
   execute: 'engine.execute',
   insertValues: 'engine.insertValues',
   insertRows: 'engine.insertRows',
+  insertCopy: 'engine.insertCopy',
   flush: 'engine.flush',
   describeParams: 'engine.describeParams',
   status: 'engine.status',

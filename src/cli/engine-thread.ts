@@ -14,6 +14,7 @@ import { toSourceRecord } from '../connectors/generator-source.ts';
 import { type LogInput, SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import type { RelationInfo } from '../engine/catalog.ts';
+import type { WrittenAs } from '../engine/engine.ts';
 import type { SinkSpec } from '../engine/sink-catalog.ts';
 import { type BatchEpisode, drive, type RecordOutput } from '../generator/drive.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
@@ -24,6 +25,7 @@ import { type RpcPort, ThreadRpc } from '../runtime/thread-rpc.ts';
 import { readCopyRows } from '../serve/copy-from.ts';
 import { HttpError } from '../serve/http-error.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
+import { readInsertValues } from '../sql/insert-values.ts';
 import { setLimits } from '../sql/limits.ts';
 import { isSystemRelation } from '../sql/reserved-names.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
@@ -249,7 +251,15 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
       sendCatalog();
     }
   });
-  rpc.handle(ENGINE_CALLS.insertValues, (bulk) => opened().insertValues(bulk));
+  rpc.handle(ENGINE_CALLS.insertValues, async (text: string) => {
+    const bulk = readInsertValues(text);
+    return bulk === undefined ? undefined : await opened().insertValues(bulk);
+  });
+  rpc.handle(ENGINE_CALLS.insertCopy, (copy: Extract<WrittenAs, { kind: 'copy' }>) => {
+    const d = opened();
+    const { table, rows } = readCopyRows(copy.command, Buffer.concat(copy.data), d.engine.relations());
+    return d.insertRows(table, rows, copy);
+  });
   rpc.handle(ENGINE_CALLS.insertRows, (table, rows, writtenAs) =>
     opened().insertRows(table, rows, writtenAs),
   );
