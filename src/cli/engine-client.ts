@@ -12,6 +12,8 @@ import type { RelationInfo } from '../engine/catalog.ts';
 import type { StatementResult, WrittenAs } from '../engine/engine.ts';
 import { serveEpochStore } from '../runtime/store-server.ts';
 import { type CrossingError, ThreadRpc } from '../runtime/thread-rpc.ts';
+import type { CopyFromCommand } from '../sql/copy-statement.ts';
+import { SqlError } from '../sql/errors.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
@@ -54,6 +56,9 @@ export class EngineClient {
   readonly #exited: Promise<void>;
   #onFatal: (error: Error) => void = () => undefined;
   #closed: Promise<void> | undefined;
+  #nextCopy = 1;
+  /** COPYs whose reading failed on the engine's thread: their sending stops. */
+  readonly #copiesFailed = new Set<number>();
 
   /**
    * Starts the engine's thread, which loads its modules meanwhile; `stdin`: what it reads as
@@ -96,6 +101,7 @@ export class EngineClient {
     rpc.handle(ENGINE_CALLS.fatal, (error: CrossingError) => options.onFatal(rpc.revive(error)));
     rpc.handle(ENGINE_CALLS.generatorEnded, options.onGeneratorEnded);
     rpc.handle(ENGINE_CALLS.stdinEnded, options.onStdinEnded);
+    rpc.handle(ENGINE_CALLS.copyFailed, (id: number) => this.#copiesFailed.add(id));
     return rpc.call<OpenedEngine>(ENGINE_CALLS.open, {
       dataDir,
       pipelines,
@@ -132,12 +138,44 @@ export class EngineClient {
     return this.#rpc.call(ENGINE_CALLS.insertValues, bulk.text);
   }
 
-  /** A COPY's rows cross as the client's data, which the engine's thread decodes again (as a replay does). */
   insertRows(table: string, rows: readonly Row[], writtenAs?: WrittenAs): Promise<number> {
-    // One buffer: a chunk read from a socket may be a view of a larger one, which a clone copies whole.
-    if (writtenAs?.kind === 'copy')
-      return this.#rpc.call(ENGINE_CALLS.insertCopy, { ...writtenAs, data: [Buffer.concat(writtenAs.data)] });
     return this.#rpc.call(ENGINE_CALLS.insertRows, table, rows, writtenAs);
+  }
+
+  /**
+   * `COPY … FROM STDIN`: the data goes to the engine's thread as it arrives and is read there
+   * (copy-from.ts, on the engine's relations), so this thread neither decodes it nor clones its
+   * rows. A failure there stops the sending; an error of the stream here (CopyFail, a cancel)
+   * goes there, where the reading's context is added to it.
+   */
+  async copyRows(copy: CopyFromCommand, data: AsyncIterable<Buffer>): Promise<number> {
+    const id = this.#nextCopy++;
+    this.#rpc.notify(ENGINE_CALLS.copyBegin, id, copy);
+    try {
+      return await this.#sendCopy(id, data);
+    } finally {
+      // The engine's thread says a reading failed before it answers for that COPY.
+      this.#copiesFailed.delete(id);
+    }
+  }
+
+  async #sendCopy(id: number, data: AsyncIterable<Buffer>): Promise<number> {
+    try {
+      for await (const chunk of data) {
+        if (this.#copiesFailed.has(id)) break;
+        // A copy of the bytes: a chunk may be a view of a larger buffer, which a clone copies whole.
+        this.#rpc.notify(ENGINE_CALLS.copyChunk, id, Uint8Array.prototype.slice.call(chunk));
+      }
+    } catch (e) {
+      const aborted = this.#rpc.call<number>(ENGINE_CALLS.copyAbort, id, ThreadRpc.crossing(e));
+      // The client gone, a connection to end: not the engine's to word.
+      if (!(e instanceof SqlError)) {
+        await aborted.catch(() => undefined);
+        throw e;
+      }
+      return await aborted;
+    }
+    return await this.#rpc.call(ENGINE_CALLS.copyEnd, id);
   }
 
   flush(): Promise<void> {

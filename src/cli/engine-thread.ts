@@ -14,17 +14,19 @@ import { toSourceRecord } from '../connectors/generator-source.ts';
 import { type LogInput, SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import type { RelationInfo } from '../engine/catalog.ts';
-import type { WrittenAs } from '../engine/engine.ts';
 import type { SinkSpec } from '../engine/sink-catalog.ts';
 import { type BatchEpisode, drive, type RecordOutput } from '../generator/drive.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
+import { ChunkQueue } from '../runtime/chunk-queue.ts';
 import { type DurableEngine, openDurableEngine } from '../runtime/durable-engine.ts';
 import { EventLoopDelay } from '../runtime/event-loop-delay.ts';
 import { RemoteEpochStore } from '../runtime/remote-epoch-store.ts';
-import { type RpcPort, ThreadRpc } from '../runtime/thread-rpc.ts';
-import { readCopyRows } from '../serve/copy-from.ts';
+import { type CrossingError, type RpcPort, ThreadRpc } from '../runtime/thread-rpc.ts';
+import { copyFrom, readCopyRows } from '../serve/copy-from.ts';
 import { HttpError } from '../serve/http-error.ts';
+import type { PgCopyIn } from '../serve/pgwire/backend.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
+import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { readInsertValues } from '../sql/insert-values.ts';
 import { setLimits } from '../sql/limits.ts';
 import { isSystemRelation } from '../sql/reserved-names.ts';
@@ -255,11 +257,38 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
     const bulk = readInsertValues(text);
     return bulk === undefined ? undefined : await opened().insertValues(bulk);
   });
-  rpc.handle(ENGINE_CALLS.insertCopy, (copy: Extract<WrittenAs, { kind: 'copy' }>) => {
-    const d = opened();
-    const { table, rows } = readCopyRows(copy.command, Buffer.concat(copy.data), d.engine.relations());
-    return d.insertRows(table, rows, copy);
+  /** COPYs being read, by the serving thread's number: their data as it comes, and the reading's end. */
+  const copies = new Map<number, { readonly chunks: ChunkQueue; readonly done: Promise<number> }>();
+  rpc.handle(ENGINE_CALLS.copyBegin, (id: number, command: CopyFromCommand) => {
+    const chunks = new ChunkQueue();
+    let done: Promise<number>;
+    try {
+      const d = opened();
+      const copy = copyFrom(command, {
+        relations: () => d.engine.relations(),
+        insertRows: (table, rows, writtenAs) => d.insertRows(table, rows, writtenAs),
+      }).copyIn as PgCopyIn;
+      done = copy.receive(chunks);
+    } catch (e) {
+      done = Promise.reject(e);
+    }
+    done.catch(() => rpc.notify(ENGINE_CALLS.copyFailed, id));
+    copies.set(id, { chunks, done });
   });
+  rpc.handle(ENGINE_CALLS.copyChunk, (id: number, chunk: Uint8Array) =>
+    copies.get(id)?.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+  );
+  const copyEnded = (id: number, end: (chunks: ChunkQueue) => void): Promise<number> => {
+    const c = copies.get(id);
+    if (c === undefined) throw new Error(`no COPY ${id} in progress`);
+    copies.delete(id);
+    end(c.chunks);
+    return c.done;
+  };
+  rpc.handle(ENGINE_CALLS.copyEnd, (id: number) => copyEnded(id, (chunks) => chunks.end()));
+  rpc.handle(ENGINE_CALLS.copyAbort, (id: number, error: CrossingError) =>
+    copyEnded(id, (chunks) => chunks.fail(rpc.revive(error))),
+  );
   rpc.handle(ENGINE_CALLS.insertRows, (table, rows, writtenAs) =>
     opened().insertRows(table, rows, writtenAs),
   );

@@ -351,6 +351,7 @@ async function serve(
       connectReader: () => store.connectReader(),
       relations: () => engine.relations(),
       insertRows: (table, rows, writtenAs) => engine.insertRows(table, rows, writtenAs),
+      copyRows: (copy, data) => engine.copyRows(copy, data),
       subscriptions: store,
       storeVersion: () => store.version,
       ingestion: () => engine.ingestion(),

@@ -30,6 +30,13 @@ export interface CopyFromDeps {
    * from; resolves with their number.
    */
   readonly insertRows: (table: string, rows: readonly Row[], writtenAs: WrittenAs) => Promise<number>;
+  /**
+   * Reads the data where the engine is instead (`tidewatch start`'s engine thread, which runs
+   * this same `copyFrom` on its own relations): the chunks go there as they come, and its
+   * answer (the rows, or the error with its context) is this COPY's. Without it, the data is
+   * read here.
+   */
+  readonly readElsewhere?: (copy: CopyFromCommand, data: AsyncIterable<Buffer>) => Promise<number>;
 }
 
 /** A relation's name as the engine matches it: case folded, `public.` / `main.` dropped. */
@@ -134,6 +141,7 @@ export function copyFrom(copy: CopyFromCommand, deps: CopyFromDeps): PgQueryResu
       format: prepared.format.format === 'binary' ? 'binary' : 'text',
       columns: prepared.fields.length,
       async receive(data) {
+        if (deps.readElsewhere !== undefined) return deps.readElsewhere(copy, data);
         const { decoder, rows } = decoderOf(prepared);
         const received: Buffer[] = [];
         // Read to the end (CopyDone) before applying anything: a CopyFail may still come.

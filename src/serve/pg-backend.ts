@@ -20,6 +20,7 @@ import type { RelationInfo, StatementResult, WrittenAs } from '../engine/engine.
 import type { SystemParameter } from '../runtime/system-parameters.ts';
 import { type AccessStatement, parseAccessStatement } from '../sql/access-statements.ts';
 import { type AlterOwner, parseAlterOwner } from '../sql/alter-statements.ts';
+import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { type CopyCommand, type CopyToCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
 import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
@@ -92,6 +93,11 @@ export interface PgBackendDeps {
    * table's column order; resolves with their number once they are durable.
    */
   readonly insertRows: (table: string, rows: readonly Row[], writtenAs?: WrittenAs) => Promise<number>;
+  /**
+   * Reads a COPY's data where the engine is, as it arrives (CopyFromDeps.readElsewhere);
+   * without it, the data is read here and its rows handed to `insertRows`.
+   */
+  readonly copyRows?: (copy: CopyFromCommand, data: AsyncIterable<Buffer>) => Promise<number>;
   /** Subscriptions and the change logs they follow. */
   readonly subscriptions: SubscriptionStore;
   /** Users and grants, and how a change of them is made durable (without: root alone, in memory). */
@@ -319,15 +325,21 @@ class TidewatchSession implements PgSession {
   /** COPY … TO STDOUT: the query's rows, sent as COPY data; COPY … FROM STDIN: the client's rows into a table. */
   async #copy(copy: CopyCommand, offset: number): Promise<PgQueryResult> {
     if (copy.kind === 'CopyFrom') this.#privileges.require(copy.table, 'INSERT');
-    if (copy.kind === 'CopyFrom')
+    if (copy.kind === 'CopyFrom') {
+      const flushed = async (n: number) => {
+        if (this.#settings.implicitFlush) await this.#deps.flush();
+        return n;
+      };
+      const elsewhere = this.#deps.copyRows;
       return copyFrom(copy, {
         ...this.#deps,
-        insertRows: async (table, rows, writtenAs) => {
-          const n = await this.#deps.insertRows(table, rows, writtenAs);
-          if (this.#settings.implicitFlush) await this.#deps.flush();
-          return n;
-        },
+        insertRows: async (table, rows, writtenAs) =>
+          flushed(await this.#deps.insertRows(table, rows, writtenAs)),
+        ...(elsewhere === undefined
+          ? {}
+          : { readElsewhere: async (c, data) => flushed(await elsewhere(c, data)) }),
       });
+    }
     return this.#copyTo(copy, offset);
   }
 
