@@ -14,7 +14,6 @@ import { serveEpochStore } from '../runtime/store-server.ts';
 import { type CrossingError, ThreadRpc } from '../runtime/thread-rpc.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { SqlError } from '../sql/errors.ts';
-import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
 import type { SqlType } from '../sql/types.ts';
@@ -131,11 +130,11 @@ export class EngineClient {
   }
 
   /**
-   * A bulk INSERT crosses as its text, which the engine's thread reads again: cloning the
-   * literals read here costs five times that reading.
+   * A bulk INSERT crosses as its text and is read on the engine's thread (`readInsertValues`):
+   * cloning literals read here would cost five times that reading.
    */
-  insertValues(bulk: InsertValues): Promise<StatementResult | undefined> {
-    return this.#rpc.call(ENGINE_CALLS.insertValues, bulk.text);
+  insertValues(text: string): Promise<StatementResult | undefined> {
+    return this.#rpc.call(ENGINE_CALLS.insertValues, text);
   }
 
   insertRows(table: string, rows: readonly Row[], writtenAs?: WrittenAs): Promise<number> {

@@ -344,7 +344,7 @@ async function serve(
     let pg: PgServer;
     const backend = new TidewatchPgBackend({
       execute: (sql, params, tokens) => engine.execute(sql, params, tokens),
-      insertValues: (bulk) => engine.insertValues(bulk),
+      insertValues: (text) => engine.insertValues(text),
       flush: () => engine.flush(),
       system,
       describeParams: (sql, declared) => engine.describeParams(sql, declared),

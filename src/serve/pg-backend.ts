@@ -24,7 +24,7 @@ import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { type CopyCommand, type CopyToCommand, copyCommand } from '../sql/copy-statement.ts';
 import { type CursorStatement, parseCursorStatement } from '../sql/cursor-statements.ts';
 import { SqlError, SqlState, shiftedBy } from '../sql/errors.ts';
-import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
+import { readInsertTable } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import { parseStatement, type StatementSlice, sliceScript, splitScript } from '../sql/parse.ts';
 import { redactDefinition, redactOptions } from '../sql/secret-options.ts';
@@ -73,10 +73,10 @@ export interface PgBackendDeps {
     tokens?: readonly Token[],
   ) => Promise<StatementResult[]>;
   /**
-   * Runs a bulk-load INSERT read without the parser (`readInsertValues`), durably as `execute`
-   * does; undefined when it needs the general path (`execute` of its text).
+   * Runs a bulk-load INSERT read without the parser (`readInsertValues` of `text`), durably as
+   * `execute` does; undefined when it needs the general path (`execute` of its text).
    */
-  readonly insertValues: (bulk: InsertValues) => Promise<StatementResult | undefined>;
+  readonly insertValues: (text: string) => Promise<StatementResult | undefined>;
   /** Ends the epoch and resolves once it is committed (RW_IMPLICIT_FLUSH after DML). */
   readonly flush: () => Promise<void>;
   /** The types of an engine statement's parameters: those declared, else inferred (Engine.describeParams). */
@@ -224,9 +224,10 @@ class TidewatchSession implements PgSession {
   }
 
   async *simpleQuery(sql: string): AsyncIterable<PgQueryResult> {
-    const bulk = readInsertValues(sql);
-    if (bulk !== undefined) this.#privileges.require(bulk.table, 'INSERT');
-    const inserted = bulk === undefined ? undefined : await this.#deps.insertValues(bulk);
+    // Only its table is read here, for the privilege: the rows are read where they are converted.
+    const bulkInto = readInsertTable(sql);
+    if (bulkInto !== undefined) this.#privileges.require(bulkInto, 'INSERT');
+    const inserted = bulkInto === undefined ? undefined : await this.#deps.insertValues(sql);
     if (inserted !== undefined) {
       if (this.#settings.implicitFlush) await this.#deps.flush();
       yield fromEngine(inserted);

@@ -53,6 +53,15 @@ export function readInsertValues(sql: string): InsertValues | undefined {
   return new Reader(sql).statement();
 }
 
+/**
+ * The table of a statement that begins as a bulk-load INSERT does (`INSERT INTO t [(…)]
+ * VALUES`), without reading its rows; undefined otherwise. Whether the rest is of that form is
+ * for `readInsertValues` to say, where the rows are converted.
+ */
+export function readInsertTable(sql: string): string | undefined {
+  return new Reader(sql).head()?.table;
+}
+
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 0x80;
 }
@@ -76,7 +85,8 @@ class Reader {
     this.#s = sql;
   }
 
-  statement(): InsertValues | undefined {
+  /** `INSERT INTO t [(columns)] VALUES`, read up to its rows. */
+  head(): { readonly table: string; readonly columns: string[] | undefined } | undefined {
     try {
       this.#word('insert');
       this.#word('into');
@@ -94,6 +104,18 @@ class Reader {
         this.#expect(41 /* ) */);
       }
       this.#word('values');
+      return { table, columns };
+    } catch (e) {
+      if (e instanceof NotBulk) return undefined;
+      throw e;
+    }
+  }
+
+  statement(): InsertValues | undefined {
+    const head = this.head();
+    if (head === undefined) return undefined;
+    const { table, columns } = head;
+    try {
       const rows: InsertLiteral[][] = [this.#row()];
       while (this.#punct(44)) rows.push(this.#row());
       this.#punct(59 /* ; */);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../src/engine/engine.ts';
-import { readInsertValues } from '../../src/sql/insert-values.ts';
+import { readInsertTable, readInsertValues } from '../../src/sql/insert-values.ts';
 
 test('reads the bulk-load form: names, column lists, literals, comments', () => {
   const text = `  insert /* a /* nested */ comment */ INTO Public."My ""T"" able" (a, "B", c_1) -- cols
@@ -124,4 +124,12 @@ test('errors come from the general path, with their positions; nothing of a fail
   }
   e.flush();
   assert.deepEqual(e.rows('t'), []);
+});
+
+test('the table of a statement that begins as a bulk load, read without its rows', () => {
+  assert.equal(readInsertTable('INSERT INTO public.Logs (a, b) VALUES (1, 2)'), 'logs');
+  assert.equal(readInsertTable('insert into "Mixed" values (1 + 1)'), 'Mixed', 'the rows are not its to judge');
+  assert.equal(readInsertTable('INSERT INTO t SELECT 1'), undefined);
+  assert.equal(readInsertTable('INSERT INTO other.t VALUES (1)'), undefined);
+  assert.equal(readInsertTable('SELECT 1'), undefined);
 });
