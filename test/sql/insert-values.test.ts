@@ -128,7 +128,11 @@ test('errors come from the general path, with their positions; nothing of a fail
 
 test('the table of a statement that begins as a bulk load, read without its rows', () => {
   assert.equal(readInsertTable('INSERT INTO public.Logs (a, b) VALUES (1, 2)'), 'logs');
-  assert.equal(readInsertTable('insert into "Mixed" values (1 + 1)'), 'Mixed', 'the rows are not its to judge');
+  assert.equal(
+    readInsertTable('insert into "Mixed" values (1 + 1)'),
+    'Mixed',
+    'the rows are not its to judge',
+  );
   assert.equal(readInsertTable('INSERT INTO t SELECT 1'), undefined);
   assert.equal(readInsertTable('INSERT INTO other.t VALUES (1)'), undefined);
   assert.equal(readInsertTable('SELECT 1'), undefined);
