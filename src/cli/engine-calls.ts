@@ -60,7 +60,6 @@ export interface EngineStatus {
   readonly eventLoopDelay: EventLoopDelayFigures;
   readonly heapUsedBytes: number;
   readonly heapTotalBytes: number;
-  readonly lateRows: number;
 }
 
 /** Calls and notices between the threads, by name. */

@@ -318,7 +318,6 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
       eventLoopDelay: loopDelay.figures(),
       heapUsedBytes: heap.heapUsed,
       heapTotalBytes: heap.heapTotal,
-      lateRows: stats.reduce((sum, s) => sum + s.lateRows, 0),
     };
   });
   rpc.handle(ENGINE_CALLS.viewRows, (name: string) => viewContents(opened().engine, name));

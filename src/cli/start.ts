@@ -477,7 +477,7 @@ async function serve(
           intake.update(now.sourceTotals);
           const rate = formatCount(events.perSecond());
           const viewRows = now.views.reduce((sum, v) => sum + v.rows, 0);
-          const late = now.lateRows;
+          const late = now.sources.reduce((sum, s) => sum + s.lateRows, 0);
           line.show(
             `tidewatch ${uptime} | ${rate} events/s | ${formatCount(events.total)} events` +
               `${late > 0 ? ` (${formatCount(late)} late)` : ''} | ` +
