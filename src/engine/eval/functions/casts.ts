@@ -222,11 +222,11 @@ function isoDays(s: string): number {
 
 /**
  * The form PostgreSQL writes and most data holds, `YYYY-MM-DD HH:MM:SS[.ffffff]` (or `T`),
- * with `+00`, `+00:00` or `Z` after it when `utcZone`: µs since 1970, read without regular
- * expressions; -1 for any other text, which the general reader then reads (the same value
- * for what both read).
+ * maybe with `+00`, `+00:00` or `Z` after it (a timestamp without time zone ignores its zone,
+ * as the general reader does): µs since 1970, read without regular expressions; -1 for any
+ * other text, which the general reader then reads (the same value for what both read).
  */
-function isoTimestamp(s: string, utcZone: boolean): number {
+function isoTimestamp(s: string): number {
   const n = s.length;
   if (n < 19 || s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a) return -1;
   const sep = s.charCodeAt(10);
@@ -247,7 +247,7 @@ function isoTimestamp(s: string, utcZone: boolean): number {
   }
   if (at < n) {
     const zone = s.slice(at);
-    if (!utcZone || (zone !== '+00' && zone !== '+00:00' && zone !== 'Z')) return -1;
+    if (zone !== '+00' && zone !== '+00:00' && zone !== 'Z') return -1;
   }
   return (
     days * MICROS_PER_DAY + h * MICROS_PER_HOUR + mi * MICROS_PER_MINUTE + se * MICROS_PER_SECOND + fraction
@@ -263,7 +263,7 @@ export function parseDateText(text: string): number {
 }
 
 export function parseTimestampText(text: string, withZone: boolean): number {
-  const iso = isoTimestamp(text, withZone);
+  const iso = isoTimestamp(text);
   if (iso >= 0) return iso;
   const p = parseDateTime(text, withZone ? 'timestamp with time zone' : 'timestamp');
   const local = p.days * MICROS_PER_DAY + p.micros;
