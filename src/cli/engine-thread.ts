@@ -103,6 +103,7 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
   rpc.handle(ENGINE_CALLS.open, async (opening: EngineOpening): Promise<OpenedEngine> => {
     store.setSubscriptions(opening.subscriptions);
     dataDir = opening.dataDir;
+    store.spoolInto(join(dataDir, 'spool'));
     durable = await openDurableEngine({
       dataDir,
       store,

@@ -11,7 +11,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { jsonbText } from '../sql/jsonb-value.ts';
 import { formatNumeric, type Numeric } from '../sql/numeric.ts';
 import type { SqlType, Value } from '../sql/types.ts';
@@ -26,6 +26,12 @@ export const CSV_LOAD_MIN_ROWS = 2048;
  * whose text is longer (in UTF-16 units, at most 3 bytes each) makes the caller append instead.
  */
 const MAX_LINE_CHARS = 600_000;
+
+/**
+ * Rows written between two turns of the event loop: the thread writing an epoch of tens of
+ * thousands of rows (100 ms and more) still answers its clients meanwhile.
+ */
+const YIELD_ROWS = 2048;
 
 export interface CsvColumn {
   readonly name: string;
@@ -114,6 +120,31 @@ export function csvLoadable(types: readonly SqlType[]): boolean {
   return types.every((t) => csvTypeOf(t) !== undefined);
 }
 
+/**
+ * Rows another thread wrote to a CSV file (`writeCsvFile`) in the order they came, so that they
+ * need not be copied across: a delta's with its weight as one more column, a source's raw events
+ * with their `rawBytes` summed. Whoever loads the file removes it.
+ */
+export interface SpooledRows {
+  readonly spooled: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/** Whether a relation's rows of a commit came as a file. */
+export function isSpooled(rows: object): rows is SpooledRows {
+  return 'spooled' in rows;
+}
+
+/** What a written file is loaded into: the table, the file's columns in order, and constants. */
+export interface CsvFileTarget {
+  /** The table, a quoted DuckDB name. */
+  readonly table: string;
+  /** The file's columns, in the order they were written. */
+  readonly columns: readonly CsvColumn[];
+  readonly constants?: readonly CsvConstant[];
+}
+
 /** Loads rows into tables from CSV files written in `dir` (made when needed, emptied on open). */
 export class CsvLoader {
   readonly #dir: string;
@@ -124,7 +155,7 @@ export class CsvLoader {
   constructor(dir: string) {
     this.#dir = dir;
     // Files a crashed load left behind hold nothing committed.
-    for (const f of safeList(dir)) rmSync(join(dir, f), { force: true });
+    emptyDirectory(dir);
   }
 
   /**
@@ -133,90 +164,141 @@ export class CsvLoader {
    */
   async load(conn: DuckDBConnection, target: CsvLoadTarget, rows: readonly Row[]): Promise<boolean> {
     const columns = target.extra === undefined ? target.columns : [...target.columns, target.extra.column];
-    const kinds = columns.map((c) => {
-      const kind = csvTypeOf(c.type);
-      if (kind === undefined)
-        throw new StoreError('invalid-argument', `view store: no CSV form for type ${c.type.name}`);
-      return kind;
-    });
     mkdirSync(this.#dir, { recursive: true });
     const file = join(this.#dir, `load-${++this.#files}.csv`);
     try {
-      if (!this.#write(file, rows, kinds, target)) return false;
-      const read = columns.map((_, i) => `'c${i}': '${(kinds[i] as { read: string }).read}'`).join(', ');
-      const names = [...columns, ...(target.constants ?? [])].map((c) => `"${c.name.replaceAll('"', '""')}"`);
-      const values = [
-        ...kinds.map((k, i) => k.select(`c${i}`)),
-        ...(target.constants ?? []).map((c) => c.literal),
-      ];
-      await conn.run(
-        `INSERT INTO ${target.table} (${names.join(', ')}) SELECT ${values.join(', ')} FROM read_csv($1, ` +
-          `columns = {${read}}, header = false, auto_detect = false, delim = ',', quote = '"', ` +
-          `escape = '"', nullstr = '\\N', allow_quoted_nulls = false)`,
-        [file],
-      );
-      this.loads++;
+      if (!(await writeCsvFile(file, rows, columns, target.extra?.valueOf))) return false;
+      await this.loadFile(conn, { table: target.table, columns, constants: target.constants }, file);
       return true;
     } finally {
       rmSync(file, { force: true });
     }
   }
 
+  /** Inserts the rows of a file `writeCsvFile` wrote into the target, in the transaction under way on `conn`. */
+  async loadFile(conn: DuckDBConnection, target: CsvFileTarget, file: string): Promise<void> {
+    const kinds = kindsOf(target.columns);
+    const names = [...target.columns, ...(target.constants ?? [])].map(
+      (c) => `"${c.name.replaceAll('"', '""')}"`,
+    );
+    const values = [
+      ...kinds.map((k, i) => k.select(`c${i}`)),
+      ...(target.constants ?? []).map((c) => c.literal),
+    ];
+    await conn.run(
+      `INSERT INTO ${target.table} (${names.join(', ')}) SELECT ${values.join(', ')} FROM ${readCsv(kinds)}`,
+      [file],
+    );
+    this.loads++;
+  }
+
   /** Removes the directory of the loads. */
   close(): void {
     rmSync(this.#dir, { recursive: true, force: true });
   }
-
-  #write(
-    file: string,
-    rows: readonly Row[],
-    kinds: readonly { format: Format }[],
-    target: CsvLoadTarget,
-  ): boolean {
-    const fd = openSync(file, 'w');
-    try {
-      const n = target.columns.length;
-      const formats = kinds.map((k) => k.format);
-      const extra = target.extra;
-      // Each line is written into one reused buffer as it is made: about twice as fast as
-      // gathering the text in a string and converting it at the end.
-      const buffer = writeBuffer();
-      let at = 0;
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r] as Row;
-        let line = '';
-        for (let i = 0; i < n; i++) {
-          const v = row[i] as Value;
-          if (i > 0) line += ',';
-          line += v === null ? '\\N' : (formats[i] as Format)(v);
-        }
-        if (extra !== undefined) {
-          const v = extra.valueOf(r);
-          line += v === null ? ',\\N' : `,${(formats[n] as Format)(v)}`;
-        }
-        if (line.length > MAX_LINE_CHARS) return false;
-        line += '\n';
-        // A UTF-16 unit is at most 3 bytes of UTF-8.
-        if (at + line.length * 3 > buffer.length) {
-          writeAll(fd, file, buffer, at);
-          at = 0;
-        }
-        at += buffer.write(line, at);
-      }
-      writeAll(fd, file, buffer, at);
-      return true;
-    } finally {
-      closeSync(fd);
-    }
-  }
 }
 
-let shared: Buffer | undefined;
+/**
+ * The rows of a file `writeCsvFile` wrote with `columns`, each value as DuckDB gives it back
+ * cast to `duckType(column)`: for a caller that needs the rows themselves after all.
+ */
+export async function readCsvFile(
+  conn: DuckDBConnection,
+  columns: readonly CsvColumn[],
+  file: string,
+  duckType: (type: SqlType) => string,
+): Promise<DuckDBValue[][]> {
+  const kinds = kindsOf(columns);
+  const values = kinds.map(
+    (k, i) => `CAST(${k.select(`c${i}`)} AS ${duckType((columns[i] as CsvColumn).type)})`,
+  );
+  const result = await conn.runAndReadAll(`SELECT ${values.join(', ')} FROM ${readCsv(kinds)}`, [file]);
+  return result.getRows();
+}
 
-/** The buffer lines are written into, made once: a line of MAX_LINE_CHARS fits. */
-function writeBuffer(): Buffer {
-  shared ??= Buffer.allocUnsafe(4 * MAX_LINE_CHARS);
-  return shared;
+function kindsOf(
+  columns: readonly CsvColumn[],
+): { format: Format; read: string; select: (c: string) => string }[] {
+  return columns.map((c) => {
+    const kind = csvTypeOf(c.type);
+    if (kind === undefined)
+      throw new StoreError('invalid-argument', `view store: no CSV form for type ${c.type.name}`);
+    return kind;
+  });
+}
+
+/** DuckDB's reader of a file of these columns, the file as the parameter $1. */
+function readCsv(kinds: readonly { read: string }[]): string {
+  const read = kinds.map((k, i) => `'c${i}': '${k.read}'`).join(', ');
+  return (
+    `read_csv($1, columns = {${read}}, header = false, auto_detect = false, delim = ',', quote = '"', ` +
+    `escape = '"', nullstr = '\\N', allow_quoted_nulls = false)`
+  );
+}
+
+/** Removes the files in `dir` (a directory that may not exist yet). */
+export function emptyDirectory(dir: string): void {
+  for (const f of safeList(dir)) rmSync(join(dir, f), { force: true });
+}
+
+/** The write buffer when no write holds it (a write that yields keeps its own). */
+let idleBuffer: Buffer | undefined;
+
+/**
+ * Writes `rows` into `file` as CSV of `columns` (the last one's values from `extra`, when
+ * given: a column from outside the rows), letting the event loop run every YIELD_ROWS rows;
+ * false when a row is too long for DuckDB's reader (the file is then of no use).
+ */
+export async function writeCsvFile(
+  file: string,
+  rows: readonly Row[],
+  columns: readonly CsvColumn[],
+  extra?: (index: number) => Value,
+): Promise<boolean> {
+  const formats = kindsOf(columns).map((k) => k.format);
+  const n = extra === undefined ? columns.length : columns.length - 1;
+  // Each line is written into a buffer as it is made: about twice as fast as gathering the
+  // text in a string and converting it at the end. A buffer in use by a write that yielded
+  // is not shared.
+  const buffer = idleBuffer ?? Buffer.allocUnsafe(4 * MAX_LINE_CHARS);
+  idleBuffer = undefined;
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (e) {
+    idleBuffer = buffer;
+    throw ioError('view store', 'write', file, e);
+  }
+  try {
+    let at = 0;
+    for (let r = 0; r < rows.length; r++) {
+      if (r > 0 && r % YIELD_ROWS === 0) await new Promise((resolve) => setImmediate(resolve));
+      const row = rows[r] as Row;
+      let line = '';
+      for (let i = 0; i < n; i++) {
+        const v = row[i] as Value;
+        if (i > 0) line += ',';
+        line += v === null ? '\\N' : (formats[i] as Format)(v);
+      }
+      if (extra !== undefined) {
+        const v = extra(r);
+        line += v === null ? ',\\N' : `,${(formats[n] as Format)(v)}`;
+      }
+      if (line.length > MAX_LINE_CHARS) return false;
+      line += '\n';
+      // A UTF-16 unit is at most 3 bytes of UTF-8.
+      if (at + line.length * 3 > buffer.length) {
+        writeAll(fd, file, buffer, at);
+        at = 0;
+      }
+      at += buffer.write(line, at);
+    }
+    writeAll(fd, file, buffer, at);
+    return true;
+  } finally {
+    closeSync(fd);
+    idleBuffer = buffer;
+  }
 }
 
 /** Writes the first `length` bytes of `bytes`: a write may take only part (a full disk), which must not pass unseen. */

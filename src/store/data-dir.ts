@@ -5,6 +5,8 @@
  *     FORMAT     {"format":2,"createdBy":"tidewatch 0.1.0","createdAt":"…"}
  *     lock       the owning process (lock.ts)
  *     log/…      durable logs of sources that cannot replay (durable-log.ts)
+ *     spool/…    an epoch's rows on their way to the store, as CSV (remote-epoch-store.ts);
+ *                emptied at start, since they hold nothing committed
  *     saved-panels.json  panels saved from the dashboard's SQL box (serve/saved-panels.ts)
  *
  * A directory written by a newer tidewatch (a greater format) is refused with a message

@@ -74,6 +74,7 @@
  * case are refused.
  */
 
+import { rmSync } from 'node:fs';
 import {
   blobValue,
   type DuckDBAppender,
@@ -101,7 +102,15 @@ import { isReservedName } from '../sql/reserved-names.ts';
 import type { SqlType, Value } from '../sql/types.ts';
 import { compareRows, type Row, rowIdentity } from '../stream/value.ts';
 import { type CommitPhases, PhaseTimer } from './commit-phases.ts';
-import { CSV_LOAD_MIN_ROWS, CsvLoader, type CsvLoadTarget, csvLoadable } from './csv-load.ts';
+import {
+  CSV_LOAD_MIN_ROWS,
+  CsvLoader,
+  type CsvLoadTarget,
+  csvLoadable,
+  isSpooled,
+  readCsvFile,
+  type SpooledRows,
+} from './csv-load.ts';
 import { StoreError } from './errors.ts';
 import { toDuckValue } from './query/duck-values.ts';
 import { type RawEpoch, RetainedEpochs, type RetentionPolicy, rawBytes } from './raw-retention.ts';
@@ -1291,9 +1300,9 @@ export class ViewStore {
    */
   commit(
     epoch: number,
-    deltas: ReadonlyMap<string, ViewDelta>,
+    deltas: ReadonlyMap<string, ViewDelta | SpooledRows>,
     state?: Uint8Array,
-    raw?: ReadonlyMap<string, readonly Row[]>,
+    raw?: ReadonlyMap<string, readonly Row[] | SpooledRows>,
     schema?: StoreSchema,
     deadLetters?: ReadonlyMap<string, readonly DeadLetter[]>,
     labels?: readonly AttackLabelRow[],
@@ -1314,14 +1323,17 @@ export class ViewStore {
       ).catch((e: unknown) => {
         throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
       }),
-    );
+    ).finally(() => {
+      for (const rows of [...deltas.values(), ...(raw?.values() ?? [])])
+        if (isSpooled(rows)) rmSync(rows.spooled, { force: true });
+    });
   }
 
   async #commit(
     epoch: number,
-    deltas: ReadonlyMap<string, ViewDelta>,
+    deltas: ReadonlyMap<string, ViewDelta | SpooledRows>,
     state: Uint8Array | undefined,
-    raw: ReadonlyMap<string, readonly Row[]> | undefined,
+    raw: ReadonlyMap<string, readonly Row[] | SpooledRows> | undefined,
     schema: StoreSchema | undefined,
     deadLetters: ReadonlyMap<string, readonly DeadLetter[]> | undefined,
     labels: readonly AttackLabelRow[],
@@ -1344,14 +1356,20 @@ export class ViewStore {
       return src;
     };
     const work: { view: ViewState; changes: Change[] }[] = [];
-    const appended: { view: ViewState; delta: ViewDelta }[] = [];
-    for (const [name, delta] of deltas) {
+    const appended: { view: ViewState; delta: ViewDelta | SpooledRows }[] = [];
+    for (const [name, given] of deltas) {
       const view = viewOf(name);
-      if (
+      const appends =
         view.appendOnly === true &&
         this.#subscribed(view.name).length === 0 &&
-        this.#sinksOf(view.name, plan?.sinks).length === 0
-      ) {
+        this.#sinksOf(view.name, plan?.sinks).length === 0;
+      if (isSpooled(given) && appends) {
+        appended.push({ view, delta: given });
+        continue;
+      }
+      // Spooled by a writer that did not know of a subscription or sink created meanwhile.
+      const delta = isSpooled(given) ? await this.#spooledDelta(view, given) : given;
+      if (appends) {
         for (let i = 0; i < delta.rows.length; i++) {
           if ((delta.rows[i] as Row).length !== view.columns.length || !((delta.weights[i] as number) > 0))
             throw invalid(
@@ -1369,9 +1387,13 @@ export class ViewStore {
           );
       if (changes.length > 0) work.push({ view, changes });
     }
-    const appends: { source: SourceState; rows: readonly Row[] }[] = [];
+    const appends: { source: SourceState; rows: readonly Row[] | SpooledRows }[] = [];
     for (const [name, rows] of raw ?? []) {
       const source = sourceOf(name);
+      if (isSpooled(rows)) {
+        if (rows.rows > 0) appends.push({ source, rows });
+        continue;
+      }
       for (const row of rows)
         if (row.length !== source.columns.length)
           throw invalid(
@@ -1416,14 +1438,15 @@ export class ViewStore {
         timer.lap('views');
         for (const { source, rows } of appends) {
           const bytes = await this.#appendRaw(source, epoch, rows);
+          const count = isSpooled(rows) ? rows.rows : rows.length;
           await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
             source.name,
             BigInt(epoch),
-            BigInt(rows.length),
+            BigInt(count),
             BigInt(bytes),
             committedAt,
           ]);
-          added.push({ source, bytes, rows: rows.length });
+          added.push({ source, bytes, rows: count });
         }
         for (const [source, letters] of deadLetters ?? [])
           await this.#appendDeadLetters(source, letters, epoch, committedAt);
@@ -1539,17 +1562,19 @@ export class ViewStore {
   }
 
   /** Appends rows to a source's raw events table; returns their bytes (`rawBytes`). */
-  async #appendRaw(source: SourceState, epoch: number, rows: readonly Row[]): Promise<number> {
+  async #appendRaw(source: SourceState, epoch: number, rows: readonly Row[] | SpooledRows): Promise<number> {
+    const target = {
+      table: quoteIdent(source.name),
+      columns: source.columns,
+      constants: [{ name: EPOCH_COLUMN, literal: String(bigint(epoch, 'epoch')) }],
+    };
+    if (isSpooled(rows)) {
+      await this.#csv.loadFile(this.#conn, target, rows.spooled);
+      return rows.bytes;
+    }
     let bytes = 0;
     for (const row of rows) bytes += rawBytes(row);
-    const loaded = await this.#loadedFromCsv(
-      {
-        table: quoteIdent(source.name),
-        columns: source.columns,
-        constants: [{ name: EPOCH_COLUMN, literal: String(bigint(epoch, 'epoch')) }],
-      },
-      rows,
-    );
+    const loaded = await this.#loadedFromCsv(target, rows);
     if (loaded) return bytes;
     const types = source.columns.map((c) => c.type);
     const a = await this.#conn.createAppender(source.name);
@@ -1777,16 +1802,24 @@ export class ViewStore {
    * Appends an append-only view's insertions to its table as they are: no staging, no join,
    * no key (its rows are never looked up to be retracted); a row inserted twice is two rows.
    */
-  async #append(view: ViewState, delta: ViewDelta): Promise<void> {
+  async #append(view: ViewState, delta: ViewDelta | SpooledRows): Promise<void> {
+    const table = quoteIdent(view.name);
+    const weight = { name: COUNT, type: { name: 'int8' } } as const;
+    const constants = [{ name: KEY, literal: "''" }];
+    if (isSpooled(delta)) {
+      await this.#csv.loadFile(
+        this.#conn,
+        { table, columns: [...view.columns, weight], constants },
+        delta.spooled,
+      );
+      return;
+    }
     const loaded = await this.#loadedFromCsv(
       {
-        table: quoteIdent(view.name),
+        table,
         columns: view.columns,
-        extra: {
-          column: { name: COUNT, type: { name: 'int8' } },
-          valueOf: (i) => delta.weights[i] as number,
-        },
-        constants: [{ name: KEY, literal: "''" }],
+        extra: { column: weight, valueOf: (i) => delta.weights[i] as number },
+        constants,
       },
       delta.rows,
     );
@@ -1800,6 +1833,23 @@ export class ViewStore {
       a.appendBigInt(BigInt(delta.weights[i] as number));
       a.endRow();
     });
+  }
+
+  /** A spooled delta's rows and weights, read back from its file (`SpooledRows`). */
+  async #spooledDelta(view: ViewState, spooled: SpooledRows): Promise<ViewDelta> {
+    const weight = { name: COUNT, type: { name: 'int8' } } as const;
+    const read = await readCsvFile(this.#conn, [...view.columns, weight], spooled.spooled, duckType);
+    const n = view.columns.length;
+    const rows: Row[] = [];
+    const weights: number[] = [];
+    for (const values of read) {
+      const row: Value[] = new Array(n);
+      for (let i = 0; i < n; i++)
+        row[i] = fromDuck(values[i] as DuckDBValue, (view.columns[i] as ViewColumn).type);
+      rows.push(row);
+      weights.push(Number(values[n] as bigint));
+    }
+    return { rows, weights };
   }
 
   /**

@@ -1,0 +1,134 @@
+/**
+ * A commit crossing from the engine's thread to the store's (remote-epoch-store.ts,
+ * store-server.ts): a source's raw events and an APPEND ONLY table's insertions of at least the
+ * spool's threshold cross as CSV files the engine's side writes, fewer as rows; either way the
+ * store holds the same values, counts and bytes, and no file stays behind — after a commit that
+ * failed too. A delta spooled for a table that a subscription now reads is read back (the
+ * change log gets its rows).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
+import { AccessCatalog } from '../../src/auth/access-catalog.ts';
+import type { EngineCheckpoint } from '../../src/engine/engine.ts';
+import type { EpochCommit } from '../../src/runtime/epoch-store.ts';
+import { RemoteEpochStore } from '../../src/runtime/remote-epoch-store.ts';
+import { serveEpochStore } from '../../src/runtime/store-server.ts';
+import { ThreadRpc } from '../../src/runtime/thread-rpc.ts';
+import { T } from '../../src/sql/types.ts';
+import { rawBytes } from '../../src/store/raw-retention.ts';
+import { changeLogTable, type StoreSchema, ViewStore } from '../../src/store/view-store.ts';
+import { compareRows, type Row } from '../../src/stream/value.ts';
+import { tempDir } from '../store/helpers.ts';
+
+const COLUMNS = [
+  { name: 'seq', type: T.int4 },
+  { name: 'txt', type: T.varchar },
+  { name: 'at', type: T.timestamp },
+  { name: 'x', type: T.float8 },
+];
+const SCHEMA: StoreSchema = {
+  views: [{ name: 'events', columns: COLUMNS, key: undefined, appendOnly: true }],
+  sources: [{ name: 'feed', columns: COLUMNS, retention: {} }],
+};
+const MIN_ROWS = 100;
+
+const rowsOf = (n: number, first = 0): Row[] =>
+  Array.from({ length: n }, (_, i) => [
+    first + i,
+    i % 5 === 0 ? null : `row "${first + i}", with a comma\nand a line`,
+    1_706_184_000_000_000 + i,
+    i % 7 === 0 ? Number.NaN : -0.5 * i,
+  ]);
+
+async function crossing(t: test.TestContext) {
+  const dir = tempDir(t);
+  const store = await ViewStore.open(join(dir, 'store.duckdb'));
+  const { port1, port2 } = new MessageChannel();
+  const errors = {};
+  serveEpochStore(new ThreadRpc(port1, errors), store, new AccessCatalog());
+  const remote = new RemoteEpochStore(new ThreadRpc(port2, errors));
+  const spool = join(dir, 'spool');
+  remote.spoolInto(spool, MIN_ROWS);
+  t.after(async () => {
+    port1.close();
+    port2.close();
+    await store.close();
+  });
+  let epoch = 0;
+  const commit = (c: Partial<EpochCommit>) =>
+    remote.commit({
+      epoch: ++epoch,
+      deltas: new Map(),
+      saved: {
+        kind: 'tidewatch-state',
+        version: 1,
+        engine: { kind: 'tidewatch-engine' } as unknown as EngineCheckpoint,
+        offsets: {},
+      },
+      raw: new Map(),
+      schema: epoch === 1 ? SCHEMA : undefined,
+      deadLetters: new Map(),
+      labels: [],
+      operators: [],
+      durableFirst: Promise.resolve(),
+      ...c,
+    });
+  return { store, remote, spool, commit };
+}
+
+test('many rows cross as a file, few as rows: the store holds the same either way, and no file stays', async (t) => {
+  const { store, spool, commit } = await crossing(t);
+  const big = rowsOf(MIN_ROWS + 50);
+  const small = rowsOf(MIN_ROWS - 1, 1000);
+  const weights = big.map((_, i) => (i % 3 === 0 ? 2 : 1));
+  await commit({ deltas: new Map([['events', { rows: big, weights }]]), raw: new Map([['feed', big]]) });
+  assert.equal(store.csvLoads, 2, 'both went as files');
+  await commit({
+    deltas: new Map([['events', { rows: small, weights: small.map(() => 1) }]]),
+    raw: new Map([['feed', small]]),
+  });
+  assert.equal(store.csvLoads, 2, 'fewer than the threshold went as rows');
+  assert.deepEqual(readdirSync(spool), []);
+
+  const expected = [...big.flatMap((r, i) => ((weights[i] as number) === 2 ? [r, r] : [r])), ...small];
+  assert.deepEqual(await store.rows('events'), expected.sort(compareRows));
+  const bytes = [...big, ...small].reduce((sum, r) => sum + rawBytes(r), 0);
+  assert.deepEqual(
+    store.retained().map((r) => [r.name, r.rows, r.bytes]),
+    [['feed', big.length + small.length, bytes]],
+  );
+  const raw: Row[] = [];
+  for await (const batch of store.retainedEvents('feed')) raw.push(...batch);
+  assert.deepEqual(raw, [...big, ...small]);
+});
+
+test('a commit that fails leaves no file behind', async (t) => {
+  const { spool, commit } = await crossing(t);
+  await commit({});
+  const rows = rowsOf(MIN_ROWS);
+  // Epoch 1 again: the store refuses it, after the rows were spooled.
+  await assert.rejects(
+    commit({ epoch: 1, raw: new Map([['feed', rows]]) } as Partial<EpochCommit>),
+    /not after the last committed epoch/,
+  );
+  assert.deepEqual(readdirSync(spool), []);
+});
+
+test('a delta spooled for a table a subscription now reads is read back for its change log', async (t) => {
+  const { store, remote, commit } = await crossing(t);
+  await commit({});
+  await store.createSubscription('sub', 'events', 3_600_000);
+  // The engine's side has not heard of the subscription yet: it spools the rows.
+  remote.setSubscriptions([]);
+  const rows = rowsOf(MIN_ROWS + 1);
+  await commit({ deltas: new Map([['events', { rows, weights: rows.map(() => 1) }]]) });
+  assert.equal(store.csvLoads, 0, 'read back, then stored through the staging path');
+  assert.deepEqual(await store.rows('events'), [...rows].sort(compareRows));
+  const reader = await store.connectReader();
+  t.after(() => reader.closeSync());
+  const logged = await reader.runAndReadAll(`SELECT count(*) FROM ${changeLogTable('events')}`);
+  assert.deepEqual(logged.getRows(), [[BigInt(rows.length)]]);
+});
