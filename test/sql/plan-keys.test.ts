@@ -37,3 +37,25 @@ test('group keys and scanned keys are a view key, through projections, filters a
     computed: undefined,
   });
 });
+
+test("a join's rows are unique on both sides' keys together, padded rows too; a side without a key, or a key not kept, leaves it without", async () => {
+  const engine = new Engine({ autoEpoch: false });
+  await engine.execute(`
+    CREATE TABLE hits (ip VARCHAR, at TIMESTAMP, status INT, PRIMARY KEY (ip, at));
+    CREATE TABLE limits (scenario VARCHAR, name VARCHAR, value DOUBLE PRECISION, PRIMARY KEY (scenario, name));
+    CREATE TABLE notes (ip VARCHAR, note VARCHAR);
+    CREATE MATERIALIZED VIEW per_ip AS SELECT ip, COUNT(*) AS n FROM hits GROUP BY ip;
+    CREATE MATERIALIZED VIEW judged AS SELECT c.n, c.ip, l.value, l.name, l.scenario FROM per_ip AS c
+      JOIN limits FOR SYSTEM_TIME AS OF PROCTIME() AS l ON l.scenario = 'flood' AND l.name = 'n';
+    CREATE MATERIALIZED VIEW padded AS SELECT c.ip, l.scenario, l.name FROM per_ip AS c
+      LEFT JOIN limits AS l ON l.scenario = c.ip;
+    CREATE MATERIALIZED VIEW noted AS SELECT c.ip, t.note FROM per_ip AS c JOIN notes AS t ON t.ip = c.ip;
+    CREATE MATERIALIZED VIEW unnamed AS SELECT c.ip, l.value FROM per_ip AS c JOIN limits AS l ON l.scenario = c.ip`);
+  const keys = Object.fromEntries(engine.relations().map((r) => [r.name, r.key]));
+  engine.close();
+  assert.deepEqual(
+    { judged: keys.judged, padded: keys.padded, noted: keys.noted, unnamed: keys.unnamed },
+    // `unnamed` keeps no column of the right side's key.
+    { judged: [1, 4, 3], padded: [0, 1, 2], noted: undefined, unnamed: undefined },
+  );
+});

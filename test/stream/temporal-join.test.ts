@@ -185,11 +185,13 @@ test('left rows unique on a key: an update is one memo entry changed, and what e
   );
   const change = a.j.checkpointChange(false);
   assert.equal(change.kind, 'delta');
-  const delta = (change as { delta: { removed: Row[]; memo: { row: Row }[] } }).delta;
+  const delta = (change as { delta: { removed: Row[]; memo: { met: { right: Row[]; weight: number }[] }[] } })
+    .delta;
   assert.deepEqual(delta.removed, [], 'an updated key is not written as gone');
   assert.deepEqual(
-    delta.memo.map((e) => e.row),
-    [[0, 'a', 4]],
+    delta.memo.map((e) => e.met),
+    [[{ right: [['a', 9]], weight: 1 }]],
+    'the key, holding the new row, met the new right row',
   );
   // Restored from the base and the delta: the next update takes back the pair made with 9.
   const b = setup('inner', undefined, true);
@@ -210,4 +212,96 @@ test('left rows unique on a key: an update is one memo entry changed, and what e
   ]);
   assert.deepEqual(b.mv.lastDelta.weights, [-1, 1]);
   assert.deepEqual(b.j.stateRows, [1, 1]);
+});
+
+test('an update meeting the same right rows leaves its entry as it was: the checkpoint writes nothing for it', () => {
+  const a = setup('inner', undefined, true);
+  a.j.trackStateChanges();
+  a.g.push(a.r, [['a', 5]]);
+  a.g.push(a.l, [
+    [0, 'a', 3],
+    [10, 'a', 1],
+  ]);
+  a.g.barrier();
+  a.j.checkpointChange(false);
+  // One group updated (retraction, then its new row), another one new.
+  a.g.push(
+    a.l,
+    chunk(
+      [
+        [0, 'a', 3],
+        [0, 'a', 4],
+        [20, 'a', 1],
+      ],
+      [-1, 1, 1],
+    ),
+  );
+  a.g.barrier();
+  const change = a.j.checkpointChange(false) as {
+    kind: string;
+    delta: { removed: unknown[]; memo: { key: string; clean: Value }[] };
+  };
+  assert.equal(change.kind, 'delta');
+  assert.deepEqual(change.delta.removed, []);
+  assert.deepEqual(
+    change.delta.memo.map((e) => e.clean),
+    [20],
+    'only the new group is written',
+  );
+  // A group gone is written as gone.
+  a.g.push(a.l, deletes([[10, 'a', 1]]));
+  a.g.barrier();
+  const gone = a.j.checkpointChange(false) as { delta: { removed: { clean: Value }[]; memo: unknown[] } };
+  assert.deepEqual(
+    gone.delta.removed.map((e) => e.clean),
+    [10],
+  );
+  assert.deepEqual(gone.delta.memo, []);
+  assert.deepEqual(a.j.stateRows, [2, 1]);
+});
+
+test('a snapshot and a delta of the earlier form, holding each left row, restore to the same memo', () => {
+  // What an earlier version saved: the right side changed from 5 to 7 after [0, a, 3] met it.
+  const legacy = {
+    kind: 'temporal_join',
+    type: 'inner',
+    rightRows: [['a', 7]],
+    rightWeights: [1],
+    memo: [
+      { row: [0, 'a', 3], met: [{ right: [['a', 5]], weight: 1 }] },
+      { row: [10, 'a', 1], met: [{ right: [['a', 5]], weight: 1 }] },
+    ],
+    watermark: undefined,
+  };
+  const legacyDelta = {
+    kind: 'temporal_join-delta',
+    type: 'inner',
+    right: undefined,
+    forgotBelow: undefined,
+    removed: [[10, 'a', 1]],
+    memo: [{ row: [20, 'a', 2], met: [{ right: [['a', 7]], weight: 1 }] }],
+    watermark: undefined,
+  };
+  const b = setup('inner', undefined, true);
+  b.j.restore(structuredClone(legacy));
+  b.j.applyStateDelta(structuredClone(legacyDelta));
+  assert.deepEqual(b.j.stateRows, [2, 1]);
+  b.g.push(
+    b.l,
+    chunk(
+      [
+        [0, 'a', 3],
+        [0, 'a', 4],
+        [20, 'a', 2],
+      ],
+      [-1, 1, -1],
+    ),
+  );
+  b.g.barrier();
+  assert.deepEqual(b.mv.lastDelta.rows, [
+    [0, 'a', 3, 'a', 5],
+    [0, 'a', 4, 'a', 7],
+    [20, 'a', 2, 'a', 7],
+  ]);
+  assert.deepEqual(b.mv.lastDelta.weights, [-1, 1, -1]);
 });

@@ -9,22 +9,28 @@
  * retraction takes back exactly those pairs, whatever the right side became since — so the
  * output stays a consistent changelog of a non-append-only left input.
  *
- * State: the right side by join key (key → distinct row → weight), and the memo of each left
- * row still held, by the left input's unique columns when the plan knows them (an aggregate's
- * groups: a group's new row replaces its old one under one key), else by the whole row. A left
- * row whose `cleanColumn` (a window column of an aggregate, say) is below the left input's
- * watermark there will never be retracted: its memo goes as the watermark passes it. So the state is the right side plus the left rows of the open windows.
+ * State: the right side by join key (key → distinct row → weight), and the memo: per left row
+ * still held, what its copies met, by the left input's unique columns when the plan knows them
+ * (an aggregate's groups), else by the whole row. The memo keeps neither the left rows nor
+ * copies of the right ones: a retraction carries its row, and the right rows met are the right
+ * side's own. So a group's update (its old row retracted, its new one inserted) that meets the
+ * same right rows leaves its entry as it was, and an incremental checkpoint writes nothing for
+ * it. Under unique columns an entry may hold an old and a new row for a moment (the new one
+ * inserted first); a retraction then takes what the oldest met. A left row whose `cleanColumn`
+ * (a window column of an aggregate, say) is below the left input's watermark there will never
+ * be retracted: its entry goes as the watermark passes it. So the state is the right side plus
+ * an entry per left row of the open windows.
  * Watermarks: the left input's pass on (its columns keep their place); the right input's stop.
- * Snapshot: the right side's rows and weights, each left row held with what its copies met,
- * and the last watermark of `cleanColumn`. Delta (incremental checkpoints): for each memo key
- * that changed since the last checkpoint, its left rows as they are now (replacing what the key
- * held) or one of its rows as gone, the bound below which the watermark let rows go, and the
- * right side whole if it changed.
+ * Snapshot: the right side's rows and weights, each entry's key, clean value and what it met,
+ * and the last watermark of `cleanColumn`. Delta (incremental checkpoints): each entry that
+ * differs from the last checkpoint (as it is now, or gone), the bound below which the
+ * watermark let entries go, and the right side whole if it changed. Snapshots and deltas of
+ * earlier versions, which held each left row, are read too.
  */
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
 import { Operator, type Watermark } from '../operator.ts';
-import { hasNull, type Row, rowIdentity, rowsIdentical, type Value } from '../value.ts';
+import { hasNull, type Row, rowIdentity, type Value } from '../value.ts';
 
 export interface TemporalJoinOptions {
   readonly type: 'inner' | 'left';
@@ -50,15 +56,29 @@ interface RightRow {
   weight: number;
 }
 
-/** Copies of one left row inserted while the right side was the same: what they met, and how many. */
+/** Copies of left rows inserted while the right side was the same: what they met, and how many. */
 interface Met {
   readonly right: readonly Row[];
   weight: number;
 }
 
+/** The left rows held under one entry key: their clean column's value, and what they met, oldest first. */
 interface MemoEntry {
-  readonly row: Row;
+  readonly clean: Value;
   readonly met: Met[];
+}
+
+/** An entry as saved: `key` is its entry key. */
+interface SavedEntry {
+  readonly key: string;
+  readonly clean: Value;
+  readonly met: { right: readonly Row[]; weight: number }[];
+}
+
+/** How versions before this one saved a left row held (by entry key). */
+interface SavedRow {
+  readonly row: Row;
+  readonly met: { right: readonly Row[]; weight: number }[];
 }
 
 interface TemporalJoinState {
@@ -66,7 +86,7 @@ interface TemporalJoinState {
   readonly type: TemporalJoinOptions['type'];
   readonly rightRows: Row[];
   readonly rightWeights: number[];
-  readonly memo: { readonly row: Row; readonly met: { right: readonly Row[]; weight: number }[] }[];
+  readonly memo: readonly (SavedEntry | SavedRow)[];
   readonly watermark: Value | undefined;
 }
 
@@ -76,28 +96,30 @@ interface TemporalJoinDelta {
   /** The right side whole, when it changed. */
   readonly right: { readonly rows: Row[]; readonly weights: number[] } | undefined;
   readonly forgotBelow: number | undefined;
-  /** Left rows held no more. */
-  readonly removed: Row[];
+  /** Entries held no more (earlier versions: a left row of each). */
+  readonly removed: readonly ({ readonly key: string; readonly clean: Value } | Row)[];
   readonly memo: TemporalJoinState['memo'];
   readonly watermark: Value | undefined;
+}
+
+/** An entry touched since the last checkpoint, and what it met then (undefined: it was not held). */
+interface Touched {
+  readonly clean: Value;
+  readonly before: readonly Met[] | undefined;
 }
 
 export class TemporalJoin extends Operator {
   readonly arity = 2;
   readonly #o: TemporalJoinOptions;
   readonly #right = new KeyMap<Map<string, RightRow>>();
-  /**
-   * Left rows held, by their `cleanColumn` value (one bucket without a clean column), then by
-   * `#entryKey`: the rows under one key (one, but for a moment within a chunk that inserts a
-   * row's new version before retracting its old one).
-   */
-  readonly #memo: KeyMap<Map<string, MemoEntry[]>>;
+  /** Entries by their `cleanColumn` value (one bucket without a clean column), then by `#entryKey`. */
+  readonly #memo: KeyMap<Map<string, MemoEntry>>;
   readonly #nulls: Row;
   #watermark: Value | undefined;
   #memoSize = 0;
   #rightSize = 0;
-  // Changes since the last checkpoint, while tracked: a left row of each entry key whose rows changed.
-  #touched = new Map<string, Row>();
+  // Changes since the last checkpoint, while tracked: each entry touched, by entry key.
+  #touched = new Map<string, Touched>();
   #rightChanged = false;
   #forgotBelow: number | undefined;
 
@@ -108,7 +130,7 @@ export class TemporalJoin extends Operator {
     this.#nulls = new Array(options.rightWidth).fill(null);
   }
 
-  /** Left rows held, and distinct right rows. */
+  /** Memo entries (left rows held, by entry key), and distinct right rows. */
   get stateRows(): [number, number] {
     return [this.#memoSize, this.#rightSize];
   }
@@ -117,9 +139,15 @@ export class TemporalJoin extends Operator {
     return this.#memoSize + this.#rightSize;
   }
 
-  #memoKey(row: Row): Value[] {
+  /** The value of a left row's clean column (NULL without one). */
+  #clean(row: Row): Value {
     const c = this.#o.cleanColumn;
-    return c === undefined ? [] : [row[c] as Value];
+    return c === undefined ? null : (row[c] as Value);
+  }
+
+  /** The memo's bucket key for a clean value. */
+  #bucketKey(clean: Value): Value[] {
+    return this.#o.cleanColumn === undefined ? [] : [clean];
   }
 
   /** What the memo holds a left row by in its bucket: its unique columns, else the whole row. */
@@ -203,20 +231,22 @@ export class TemporalJoin extends Operator {
       const row = rows[i] as Row;
       const w = weights[i] as number;
       if (w === 0) continue;
-      const memoKey = this.#memoKey(row);
+      const clean = this.#clean(row);
+      const bucketKey = this.#bucketKey(clean);
       const id = this.#entryKey(row);
-      let bucket = this.#memo.get(memoKey);
-      const held = bucket?.get(id);
-      const at = held === undefined ? -1 : this.#find(held, row);
-      const entry = held?.[at];
-      if (this.trackingChanges && (entry !== undefined || w > 0)) this.#touched.set(id, row);
+      let bucket = this.#memo.get(bucketKey);
+      const entry = bucket?.get(id);
+      if (this.trackingChanges && (entry !== undefined || w > 0) && !this.#touched.has(id))
+        this.#touched.set(id, {
+          clean,
+          before: entry?.met.map((m) => ({ right: m.right, weight: m.weight })),
+        });
       if (w < 0 && entry !== undefined) {
-        this.#retract(out, entry, -w);
+        this.#retract(out, row, entry, -w);
         if (entry.met.length === 0) {
-          held?.splice(at, 1);
+          bucket?.delete(id);
           this.#memoSize--;
-          if (held?.length === 0) bucket?.delete(id);
-          if (bucket?.size === 0) this.#memo.delete(memoKey);
+          if (bucket?.size === 0) this.#memo.delete(bucketKey);
         }
         continue;
       }
@@ -232,41 +262,35 @@ export class TemporalJoin extends Operator {
       }
       if (bucket === undefined) {
         bucket = new Map();
-        this.#memo.set(memoKey, bucket);
+        this.#memo.set(bucketKey, bucket);
       }
-      const fresh: MemoEntry = { row, met: [{ right, weight: w }] };
-      if (held === undefined) bucket.set(id, [fresh]);
-      else held.push(fresh);
+      bucket.set(id, { clean, met: [{ right, weight: w }] });
       this.#memoSize++;
     }
     this.emitBuilder(out);
   }
 
-  /** Where `row` is among the rows held under its entry key; -1 when it is not. */
-  #find(held: readonly MemoEntry[], row: Row): number {
-    // Without unique columns the entry key is the row's identity: one row per key.
-    if (this.#o.leftUnique === undefined) return held.length > 0 ? 0 : -1;
-    const at = held.findIndex((e) => rowsIdentical(e.row, row));
-    if (at >= 0 || held.length === 0) return at;
-    const id = rowIdentity(row);
-    return held.findIndex((e) => rowIdentity(e.row) === id);
-  }
-
-  /** Takes back `n` copies of a held left row, the latest first. */
-  #retract(out: ChunkBuilder, entry: MemoEntry, n: number): void {
+  /**
+   * Takes back `n` copies of `row`, held in `entry`: under unique columns what the oldest rows
+   * met (an old row is retracted after its new version was inserted, never before), else the
+   * latest (the rows of an entry are then all the same row).
+   */
+  #retract(out: ChunkBuilder, row: Row, entry: MemoEntry, n: number): void {
+    const oldestFirst = this.#o.leftUnique !== undefined;
     let left = n;
     while (left > 0) {
-      const last = entry.met[entry.met.length - 1];
-      if (last === undefined) {
+      const at = oldestFirst ? 0 : entry.met.length - 1;
+      const met = entry.met[at];
+      if (met === undefined) {
         // More retracted than inserted: an upstream fault, passed on as the weight it is.
-        this.#emit(out, entry.row, this.#meet(entry.row), -left);
+        this.#emit(out, row, this.#meet(row), -left);
         return;
       }
-      const k = Math.min(left, last.weight);
-      this.#emit(out, entry.row, last.right, -k);
-      last.weight -= k;
+      const k = Math.min(left, met.weight);
+      this.#emit(out, row, met.right, -k);
+      met.weight -= k;
       left -= k;
-      if (last.weight === 0) entry.met.pop();
+      if (met.weight === 0) entry.met.splice(at, 1);
     }
   }
 
@@ -283,18 +307,16 @@ export class TemporalJoin extends Operator {
   #forgetBelow(bound: number): void {
     if (this.trackingChanges) this.#forgotBelow = Math.max(this.#forgotBelow ?? bound, bound);
     for (const bucket of this.#memo.values()) {
-      const t = bucket.values().next().value?.[0]?.row[this.#o.cleanColumn as number];
-      if (typeof t === 'number' && t < bound)
-        for (const held of bucket.values()) this.#memoSize -= held.length;
+      const t = bucket.values().next().value?.clean;
+      if (typeof t === 'number' && t < bound) this.#memoSize -= bucket.size;
     }
     this.#memo.deleteFirstBelow(bound);
   }
 
   override snapshot(): TemporalJoinState {
     const { rows: rightRows, weights: rightWeights } = this.#rightSaved();
-    const memo: TemporalJoinState['memo'] = [];
-    for (const bucket of this.#memo.values())
-      for (const held of bucket.values()) for (const e of held) memo.push(savedEntry(e));
+    const memo: SavedEntry[] = [];
+    for (const bucket of this.#memo.values()) for (const [key, e] of bucket) memo.push(savedEntry(key, e));
     return {
       kind: 'temporal_join',
       type: this.#o.type,
@@ -331,13 +353,14 @@ export class TemporalJoin extends Operator {
 
   protected override takeStateDelta(): TemporalJoinDelta {
     const right = this.#rightChanged ? this.#rightSaved() : undefined;
-    const removed: Row[] = [];
-    const memo: TemporalJoinState['memo'] = [];
-    // A key's rows are written as they are now (replacing what it held), or one of its rows as gone.
-    for (const [id, row] of this.#touched) {
-      const held = this.#memo.get(this.#memoKey(row))?.get(id);
-      if (held === undefined) removed.push(row);
-      else for (const e of held) memo.push(savedEntry(e));
+    const removed: { key: string; clean: Value }[] = [];
+    const memo: SavedEntry[] = [];
+    // An entry is written as it is now, or as gone; one that met what it met before, not at all.
+    for (const [key, { clean, before }] of this.#touched) {
+      const entry = this.#memo.get(this.#bucketKey(clean))?.get(key);
+      if (entry === undefined) {
+        if (before !== undefined) removed.push({ key, clean });
+      } else if (before === undefined || !sameMet(before, entry.met)) memo.push(savedEntry(key, entry));
     }
     const delta: TemporalJoinDelta = {
       kind: 'temporal_join-delta',
@@ -368,52 +391,62 @@ export class TemporalJoin extends Operator {
       this.#onRight({ kind: 'chunk', rows: d.right.rows, weights: d.right.weights });
     }
     if (d.forgotBelow !== undefined) this.#forgetBelow(d.forgotBelow);
-    for (const row of d.removed) {
-      const key = this.#memoKey(row);
-      const bucket = this.#memo.get(key);
-      const id = this.#entryKey(row);
-      const held = bucket?.get(id);
-      if (bucket === undefined || held === undefined) continue;
-      this.#memoSize -= held.length;
-      bucket.delete(id);
-      if (bucket.size === 0) this.#memo.delete(key);
+    for (const gone of d.removed) {
+      const { key, clean } = Array.isArray(gone)
+        ? { key: this.#entryKey(gone), clean: this.#clean(gone) }
+        : (gone as { key: string; clean: Value });
+      const bucketKey = this.#bucketKey(clean);
+      const bucket = this.#memo.get(bucketKey);
+      if (bucket?.delete(key) !== true) continue;
+      this.#memoSize--;
+      if (bucket.size === 0) this.#memo.delete(bucketKey);
     }
     this.#hold(d.memo);
     this.#watermark = d.watermark;
   }
 
-  /** Holds saved memo entries: those of one entry key replace what the key held. */
-  #hold(entries: TemporalJoinState['memo']): void {
-    const replaced = new Map<Map<string, MemoEntry[]>, Set<string>>();
-    for (const e of entries) {
-      const key = this.#memoKey(e.row);
-      let bucket = this.#memo.get(key);
+  /**
+   * Holds saved entries, each replacing what its key held. Left rows saved by earlier versions
+   * under one key in one batch make one entry, what they met in their order.
+   */
+  #hold(saved: TemporalJoinState['memo']): void {
+    const merged = new Set<string>();
+    for (const e of saved) {
+      const { key, clean } =
+        'row' in e ? { key: this.#entryKey(e.row), clean: this.#clean(e.row) } : (e as SavedEntry);
+      const met = e.met.map((m) => ({ right: m.right, weight: m.weight }));
+      const bucketKey = this.#bucketKey(clean);
+      let bucket = this.#memo.get(bucketKey);
       if (bucket === undefined) {
         bucket = new Map();
-        this.#memo.set(key, bucket);
+        this.#memo.set(bucketKey, bucket);
       }
-      let ids = replaced.get(bucket);
-      if (ids === undefined) {
-        ids = new Set();
-        replaced.set(bucket, ids);
+      const held = bucket.get(key);
+      if ('row' in e && held !== undefined && merged.has(key)) {
+        held.met.push(...met);
+        continue;
       }
-      const id = this.#entryKey(e.row);
-      let held = bucket.get(id);
-      if (!ids.has(id)) {
-        ids.add(id);
-        this.#memoSize -= held?.length ?? 0;
-        held = [];
-        bucket.set(id, held);
-      }
-      (held as MemoEntry[]).push(savedEntry(e));
-      this.#memoSize++;
+      if ('row' in e) merged.add(key);
+      if (held === undefined) this.#memoSize++;
+      bucket.set(key, { clean, met });
     }
   }
 }
 
-/** A memo entry with its `met` copied: the operator goes on changing the one it holds. */
-function savedEntry(e: MemoEntry): TemporalJoinState['memo'][number] {
-  return { row: e.row, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) };
+/** An entry as saved, its `met` copied: the operator goes on changing the one it holds. */
+function savedEntry(key: string, e: MemoEntry): SavedEntry {
+  return { key, clean: e.clean, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) };
+}
+
+/** Whether two entries met the same right rows (the same objects), as many times each. */
+function sameMet(a: readonly Met[], b: readonly Met[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((m, i) => {
+      const other = b[i] as Met;
+      return m.weight === other.weight && sameRows(m.right, other.right);
+    })
+  );
 }
 
 function sameRows(a: readonly Row[], b: readonly Row[]): boolean {
