@@ -300,6 +300,14 @@ export const STORE_MEMORY_BYTES = 512 * 1024 * 1024;
 /** How many times its memory DuckDB may write to its temporary files (its default: 90% of the free disk). */
 const SPILL_FACTOR = 4;
 
+/**
+ * DuckDB checkpoints the database (in the COMMIT that passes this much write-ahead log) less
+ * often than at its default of 16 MiB: a checkpoint holds up the commits queued behind it, and
+ * at 10,000 events/s with both pipelines the freshness p99 over 150 s went from 3.1–3.4 s to
+ * 2.1 s (p50 1.13 → 1.0 s). A start after a crash replays at most this much log.
+ */
+const CHECKPOINT_THRESHOLD = '64MiB';
+
 /** DuckDB's allocator hands memory freed past this back to the system (DuckDB's default: 128 MiB). */
 const FLUSH_THRESHOLD_BYTES = 16 * 1024 * 1024;
 
@@ -782,6 +790,7 @@ export class ViewStore {
             // What does not fit spills to disk, up to a bound, not until the disk is full.
             `SET max_temp_directory_size = '${Math.ceil(SPILL_FACTOR * (options.queryMemoryBytes + storeMemory))}B'`,
         );
+      await conn.run(`SET checkpoint_threshold = '${CHECKPOINT_THRESHOLD}'`);
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${CATALOG} (name VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL, created_epoch BIGINT NOT NULL)`,
       );

@@ -5,7 +5,7 @@
  * leaves nothing behind; every value type round-trips; odd view and column names are quoted.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { toSourceRecord } from '../../src/connectors/generator-source.ts';
@@ -612,4 +612,27 @@ test('epochs committed together — their deltas summed — leave the store as t
     for (const name of names) assert.deepEqual(await store.rows(name), engine.rows(name), `${name} at ${i}`);
   }
   assert.ok(keyed > 0, 'the engine handed over its counts');
+});
+
+test('the store checkpoints its database after 64 MiB of write-ahead log, not DuckDB’s 16', async (t) => {
+  const file = join(tempDir(t), 'wal.duckdb');
+  const store = await ViewStore.open(file);
+  t.after(() => store.close());
+  await store.defineSource('events', [{ name: 'text', type: T.varchar }]);
+  const walBytes = () => (existsSync(`${file}.wal`) ? statSync(`${file}.wal`).size : 0);
+  // Text DuckDB cannot compress much: each row different.
+  const rows = (epoch: number): Row[] =>
+    Array.from({ length: 4000 }, (_, i) => [
+      `${epoch}:${i}:${'x'.repeat(16)}:${Math.random().toString(36).repeat(60)}`,
+    ]);
+  let most = 0;
+  for (let epoch = 1; epoch <= 12; epoch++) {
+    await store.commit(epoch, new Map(), undefined, new Map([['events', rows(epoch)]]));
+    most = Math.max(most, walBytes());
+  }
+  assert.ok(
+    most > 24 * 1024 * 1024,
+    `the log grew to ${(most / 1048576).toFixed(1)} MiB before a checkpoint`,
+  );
+  assert.ok(most < 80 * 1024 * 1024, `the log grew to ${(most / 1048576).toFixed(1)} MiB`);
 });
