@@ -4,7 +4,9 @@
  * the catalog, counters and event time. An operator's state is taken whole the first time, after
  * the catalog changes (operators are numbered by their place, which DDL moves), and once the
  * deltas written since its last whole state outweigh that state: restoring one reads at most
- * about twice its size.
+ * about twice its size. Of the operators due for a whole state, one a checkpoint takes it, the
+ * others at the next ones: similar operators come due together, and taking all their states at
+ * once held the engine's thread for hundreds of milliseconds.
  */
 import { serialize } from 'node:v8';
 import type { Engine, EngineCheckpoint } from '../engine/engine.ts';
@@ -27,9 +29,13 @@ export class IncrementalCheckpoints {
   take(engine: Engine, catalogSize: number): { checkpoint: EngineCheckpoint; operators: OperatorStateWrite } {
     const reset = catalogSize !== this.#layout;
     if (reset) this.#kept.clear();
+    let dueTaken = false;
     const { checkpoint, records } = engine.checkpointChanges((operator) => {
       const kept = this.#kept.get(operator);
-      return kept === undefined || kept.deltas >= Math.max(kept.whole, MIN_DELTA_BYTES);
+      if (kept === undefined) return true;
+      if (dueTaken || kept.deltas < Math.max(kept.whole, MIN_DELTA_BYTES)) return false;
+      dueTaken = true;
+      return true;
     });
     const written: OperatorStateRecord[] = records.map((r) => ({
       operator: r.operator,
