@@ -241,6 +241,9 @@ export function emptyDirectory(dir: string): void {
   for (const f of safeList(dir)) rmSync(join(dir, f), { force: true });
 }
 
+/** Characters of text gathered before they are written. */
+const CHUNK_CHARS = 65_536;
+
 /** The write buffer when no write holds it (a write that yields keeps its own). */
 let idleBuffer: Buffer | undefined;
 
@@ -257,9 +260,10 @@ export async function writeCsvFile(
 ): Promise<boolean> {
   const formats = kindsOf(columns).map((k) => k.format);
   const n = extra === undefined ? columns.length : columns.length - 1;
-  // Each line is written into a buffer as it is made: about twice as fast as gathering the
-  // text in a string and converting it at the end. A buffer in use by a write that yielded
-  // is not shared.
+  // Lines are gathered in a string of some 64K characters, which is then written into a
+  // buffer and the file: a fraction faster than writing each line into the buffer (a call per
+  // line), and much faster than gathering the whole text in one string. A buffer in use by a
+  // write that yielded is not shared.
   const buffer = idleBuffer ?? Buffer.allocUnsafe(4 * MAX_LINE_CHARS);
   idleBuffer = undefined;
   let fd: number;
@@ -270,7 +274,7 @@ export async function writeCsvFile(
     throw ioError('view store', 'write', file, e);
   }
   try {
-    let at = 0;
+    let text = '';
     for (let r = 0; r < rows.length; r++) {
       if (r > 0 && r % YIELD_ROWS === 0) await new Promise((resolve) => setImmediate(resolve));
       const row = rows[r] as Row;
@@ -285,15 +289,14 @@ export async function writeCsvFile(
         line += v === null ? ',\\N' : `,${(formats[n] as Format)(v)}`;
       }
       if (line.length > MAX_LINE_CHARS) return false;
-      line += '\n';
-      // A UTF-16 unit is at most 3 bytes of UTF-8.
-      if (at + line.length * 3 > buffer.length) {
-        writeAll(fd, file, buffer, at);
-        at = 0;
+      text += `${line}\n`;
+      if (text.length >= CHUNK_CHARS) {
+        // A UTF-16 unit is at most 3 bytes of UTF-8: CHUNK_CHARS and a longest line fit.
+        writeAll(fd, file, buffer, buffer.write(text, 0));
+        text = '';
       }
-      at += buffer.write(line, at);
     }
-    writeAll(fd, file, buffer, at);
+    writeAll(fd, file, buffer, buffer.write(text, 0));
     return true;
   } finally {
     closeSync(fd);
