@@ -1,5 +1,5 @@
 // The whole pipeline, end to end: the real `tidewatch start` (as `npm start` runs it) with its
-// generator feeding the reference pipeline, measured the way a user meets it.
+// generator feeding the reference pipeline and the detections, measured the way a user meets it.
 //
 // Two runs, each on a fresh data directory:
 // - max: `--generator-rate max` for E2E_SECONDS (default 120): committed events/s — events
@@ -170,7 +170,7 @@ const ms = (x: number) => (Number.isNaN(x) ? 'none seen' : `${x.toFixed(0)} ms`)
 const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
 const p = (xs: number[], q: number) => percentile(xs, q);
 console.log(
-  `end to end: tidewatch start, generator → reference pipeline → store → PostgreSQL endpoint${BARRIER_MS === undefined ? '' : `, --barrier-interval-ms ${BARRIER_MS}`}${CPUS === undefined ? '' : `, on CPUs ${CPUS} (taskset)`}`,
+  `end to end: tidewatch start, generator → reference pipeline and detections → store → PostgreSQL endpoint${BARRIER_MS === undefined ? '' : `, --barrier-interval-ms ${BARRIER_MS}`}${CPUS === undefined ? '' : `, on CPUs ${CPUS} (taskset)`}`,
 );
 const rows: [string, string][] = [
   ['baseline: JSON.parse of generator records, one core', formatRate(decode.perSecond)],
