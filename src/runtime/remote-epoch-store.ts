@@ -102,8 +102,11 @@ export class RemoteEpochStore implements EpochStore {
     const out = new Map<string, readonly Row[] | SpooledRows>();
     for (const [name, rows] of raw) {
       const source = this.#schema?.sources.find((s) => s.name.toLowerCase() === name.toLowerCase());
+      // Rows of another width go as they are, for the store to refuse.
       const spooled =
-        source === undefined ? undefined : await this.#spool(rows, source.columns, undefined, files);
+        source === undefined || !rows.every((r) => r.length === source.columns.length)
+          ? undefined
+          : await this.#spool(rows, source.columns, undefined, files);
       if (spooled === undefined) out.set(name, rows);
       else {
         let bytes = 0;

@@ -132,3 +132,15 @@ test('a delta spooled for a table a subscription now reads is read back for its 
   const logged = await reader.runAndReadAll(`SELECT count(*) FROM ${changeLogTable('events')}`);
   assert.deepEqual(logged.getRows(), [[BigInt(rows.length)]]);
 });
+
+test('rows of another width than their source are not spooled: the store refuses them, naming the source', async (t) => {
+  const { spool, commit } = await crossing(t);
+  await commit({});
+  const rows = rowsOf(MIN_ROWS);
+  rows[7] = [1, 'too short'];
+  await assert.rejects(
+    commit({ raw: new Map([['feed', rows]]) }),
+    /a row of 2 values for source "feed" of 4 columns/,
+  );
+  assert.deepEqual(readdirSync(spool), []);
+});
