@@ -50,9 +50,10 @@ export class RemoteEpochStore implements EpochStore {
   readonly #rpc: ThreadRpc;
   #nextCommit = 1;
   #subscriptions: readonly { readonly name: string; readonly view: string }[] = [];
-  /** Where rows are spooled (none until `spoolInto`), and the schema of the last commit that had one. */
+  /** Where rows are spooled (none until `spoolInto`). */
   #spoolDir: string | undefined;
   #spoolMinRows = CSV_LOAD_MIN_ROWS;
+  /** The schema of the last commit that had one: what the store will make of each relation's rows. */
   #schema: StoreSchema | undefined;
   #spooled = 0;
 

@@ -313,6 +313,8 @@ const FLUSH_THRESHOLD_BYTES = 16 * 1024 * 1024;
 
 const KEY = '__tw_key';
 const COUNT = '__tw_count';
+/** The count column of a view's table, as a CSV file of its rows carries it last. */
+const COUNT_COLUMN: ViewColumn = { name: COUNT, type: { name: 'int8' } };
 const DELTA = '__tw_delta';
 const OLD = '__tw_old';
 const CATALOG = 'tidewatch_views';
@@ -593,6 +595,14 @@ async function fillAppender<T>(
     throw e;
   }
   a.closeSync();
+}
+
+/** The first `columns.length` values of a row DuckDB gave back, in the engine's representation. */
+function rowFromDuck(values: readonly DuckDBValue[], columns: readonly ViewColumn[]): Row {
+  const row: Value[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++)
+    row[i] = fromDuck(values[i] as DuckDBValue, (columns[i] as ViewColumn).type);
+  return row;
 }
 
 /** A DuckDB value read back in the engine's representation. */
@@ -1030,10 +1040,7 @@ export class ViewStore {
           epoch = [];
         }
         at = e;
-        const row: Value[] = new Array(n);
-        for (let i = 0; i < n; i++)
-          row[i] = fromDuck(raw[i] as DuckDBValue, (source.columns[i] as ViewColumn).type);
-        epoch.push(row);
+        epoch.push(rowFromDuck(raw, source.columns));
       }
       if (epoch.length > 0) yield epoch;
       first = last + 1;
@@ -1685,9 +1692,7 @@ export class ViewStore {
       const out: Row[] = [];
       const n = view.columns.length;
       for (const raw of result.getRows()) {
-        const row: Value[] = new Array(n);
-        for (let i = 0; i < n; i++)
-          row[i] = fromDuck(raw[i] as DuckDBValue, (view.columns[i] as ViewColumn).type);
+        const row = rowFromDuck(raw, view.columns);
         const count = Number(raw[n] as bigint);
         for (let k = 0; k < count; k++) out.push(row);
       }
@@ -1813,12 +1818,11 @@ export class ViewStore {
    */
   async #append(view: ViewState, delta: ViewDelta | SpooledRows): Promise<void> {
     const table = quoteIdent(view.name);
-    const weight = { name: COUNT, type: { name: 'int8' } } as const;
     const constants = [{ name: KEY, literal: "''" }];
     if (isSpooled(delta)) {
       await this.#csv.loadFile(
         this.#conn,
-        { table, columns: [...view.columns, weight], constants },
+        { table, columns: [...view.columns, COUNT_COLUMN], constants },
         delta.spooled,
       );
       return;
@@ -1827,7 +1831,7 @@ export class ViewStore {
       {
         table,
         columns: view.columns,
-        extra: { column: weight, valueOf: (i) => delta.weights[i] as number },
+        extra: { column: COUNT_COLUMN, valueOf: (i) => delta.weights[i] as number },
         constants,
       },
       delta.rows,
@@ -1846,19 +1850,12 @@ export class ViewStore {
 
   /** A spooled delta's rows and weights, read back from its file (`SpooledRows`). */
   async #spooledDelta(view: ViewState, spooled: SpooledRows): Promise<ViewDelta> {
-    const weight = { name: COUNT, type: { name: 'int8' } } as const;
-    const read = await readCsvFile(this.#conn, [...view.columns, weight], spooled.spooled, duckType);
+    const read = await readCsvFile(this.#conn, [...view.columns, COUNT_COLUMN], spooled.spooled, duckType);
     const n = view.columns.length;
-    const rows: Row[] = [];
-    const weights: number[] = [];
-    for (const values of read) {
-      const row: Value[] = new Array(n);
-      for (let i = 0; i < n; i++)
-        row[i] = fromDuck(values[i] as DuckDBValue, (view.columns[i] as ViewColumn).type);
-      rows.push(row);
-      weights.push(Number(values[n] as bigint));
-    }
-    return { rows, weights };
+    return {
+      rows: read.map((values) => rowFromDuck(values, view.columns)),
+      weights: read.map((values) => Number(values[n] as bigint)),
+    };
   }
 
   /**

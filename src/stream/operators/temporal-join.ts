@@ -239,7 +239,7 @@ export class TemporalJoin extends Operator {
       if (this.trackingChanges && (entry !== undefined || w > 0) && !this.#touched.has(id))
         this.#touched.set(id, {
           clean,
-          before: entry?.met.map((m) => ({ right: m.right, weight: m.weight })),
+          before: entry === undefined ? undefined : copyMet(entry.met),
         });
       if (w < 0 && entry !== undefined) {
         this.#retract(out, row, entry, -w);
@@ -414,7 +414,7 @@ export class TemporalJoin extends Operator {
     for (const e of saved) {
       const { key, clean } =
         'row' in e ? { key: this.#entryKey(e.row), clean: this.#clean(e.row) } : (e as SavedEntry);
-      const met = e.met.map((m) => ({ right: m.right, weight: m.weight }));
+      const met = copyMet(e.met);
       const bucketKey = this.#bucketKey(clean);
       let bucket = this.#memo.get(bucketKey);
       if (bucket === undefined) {
@@ -433,9 +433,14 @@ export class TemporalJoin extends Operator {
   }
 }
 
-/** An entry as saved, its `met` copied: the operator goes on changing the one it holds. */
+/** An entry as saved. */
 function savedEntry(key: string, e: MemoEntry): SavedEntry {
-  return { key, clean: e.clean, met: e.met.map((m) => ({ right: m.right, weight: m.weight })) };
+  return { key, clean: e.clean, met: copyMet(e.met) };
+}
+
+/** What an entry met, copied: the operator goes on changing its own (the right rows are shared). */
+function copyMet(met: readonly Met[]): Met[] {
+  return met.map((m) => ({ right: m.right, weight: m.weight }));
 }
 
 /** Whether two entries met the same right rows (the same objects), as many times each. */
