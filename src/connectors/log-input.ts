@@ -46,7 +46,7 @@ export interface LogInputOptions {
   readonly from?: number;
   /** Records the reader may lag behind the log before writers wait (default 65,536). */
   readonly maxLag?: number;
-  /** Records per batch handed to the runtime (default 8,192). */
+  /** Records per batch read from the log and handed to the runtime (default 1,024: see Ingestion). */
   readonly batchRecords?: number;
 }
 
@@ -159,7 +159,7 @@ export class LogInput implements SourceConnector<number> {
       this.#decoded.delete(offset);
       return { rows: ready, rejected: [], position: offset + ready.length };
     }
-    const read = this.#options.log.read(offset, { maxRecords: this.#options.batchRecords ?? 8192 });
+    const read = this.#options.log.read(offset, { maxRecords: this.#options.batchRecords ?? 1024 });
     const rows: Decoded[] = [];
     const rejected: DeadLetter[] = [];
     read.records.forEach((bytes, i) => {

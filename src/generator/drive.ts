@@ -47,8 +47,12 @@ export class OutputClosedError extends Error {
 }
 
 const TICK_MS = 10;
-/** Records per write at most, so that an unpaced run or a large speedup still writes in steady steps. */
-const MAX_BATCH = 8192;
+/**
+ * Records per write at most, so that an unpaced run or a large speedup still writes in steady
+ * steps. Small: `tidewatch start` generates on the engine's thread, which pushes each batch
+ * through the views before the event loop turns again; 8,192 records held it some 300 ms.
+ */
+const MAX_BATCH = 1024;
 
 export async function drive(
   options: DriveOptions,

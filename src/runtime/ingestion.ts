@@ -4,9 +4,15 @@
  * each batch it waits while the store lags behind (`caughtUp`), and while it waits the source
  * is held: that time is not idleness, so the source's watermark does not follow the clock past
  * records still to come. Rejected units go to the dead letters; a dropped source ends it.
+ * Batches that are ready at once are pushed in slices of about SLICE_MS, each a turn of the
+ * event loop, so that the thread's other work — statements, the epoch's barrier, commits,
+ * finished fsyncs — waits for one slice, not for all the source has ready.
  */
 import type { Engine } from '../engine/engine.ts';
 import type { DeadLetter, SourceReader, SourceStatus } from './source.ts';
+
+/** Milliseconds of pushing after which the loop lets the event loop take a turn. */
+const SLICE_MS = 20;
 
 export interface IngestionOptions {
   readonly engine: Engine;
@@ -56,8 +62,14 @@ export class Ingestion<P> {
   /** Pulls and pushes until the input ends, the source is dropped, or `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     const { engine, source } = this.#options;
+    let sliceStarted = performance.now();
     try {
       while (!signal.aborted) {
+        if (performance.now() - sliceStarted >= SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStarted = performance.now();
+          if (signal.aborted) return;
+        }
         const wait = this.#options.caughtUp();
         if (wait !== undefined) {
           const release = engine.holdIdle(source);

@@ -144,6 +144,34 @@ test('writers wait while the reader lags, and the source is held, not idle, mean
   engine.close();
 });
 
+test('a log read back in one go is pushed in slices: the event loop turns meanwhile', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-log-input-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const engine = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
+  await engine.execute(PIPELINE);
+  const log = DurableLog.open(join(dir, 'log'), { fsync: 'never' });
+  const generated = input(engine, log, Number.POSITIVE_INFINITY);
+  const gen = new TrafficGenerator({ seed: 5, rate: 200, startMs: Date.UTC(2024, 0, 25, 12) });
+  const total = 40_960;
+  for (let i = 0; i < total; i += 1024)
+    generated.append(Array.from({ length: 1024 }, () => toJsonLine(gen.next())));
+  // Everything is in the log before the reader starts: each of its batches is ready at once.
+  let pushedWhenTurned: number | undefined;
+  const feeding = await ingest(engine, generated, 0);
+  setImmediate(() => {
+    pushedWhenTurned = feeding.ingestion.status().records;
+  });
+  await feeding.caughtUp();
+  await feeding.stop();
+  assert.equal(feeding.ingestion.status().records, total);
+  assert.ok(
+    pushedWhenTurned !== undefined && pushedWhenTurned < total / 2,
+    `the event loop turned after ${pushedWhenTurned} of ${total} records`,
+  );
+  log.close();
+  engine.close();
+});
+
 test('a unit that does not decode is a dead letter; a dropped source refuses writes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tw-log-input-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
