@@ -155,3 +155,39 @@ test('column references read the row by index', () => {
   assert.equal(f([100, 41]), 42);
   assert.equal(f([100, null]), null);
 });
+
+test('regular expressions give the same results for texts seen before, past the memo and across patterns', () => {
+  const patterned = new MemoryCatalog([
+    {
+      name: 'r',
+      kind: 'source',
+      columns: [
+        { name: 'path', type: T.text },
+        { name: 'pattern', type: T.text },
+      ],
+    },
+  ]);
+  const bound = (expr: string): BoundExpr => {
+    const s = parseStatement(`SELECT ${expr} FROM r`);
+    assert.equal(s.kind, 'Select');
+    const plan = bindQuery(s.query, patterned).plan;
+    assert.equal(plan.kind, 'Project');
+    return plan.exprs[0] as BoundExpr;
+  };
+  const replaced = compileExpr(bound("regexp_replace(path, pattern, '<\\1>', 'g')"));
+  const tested = compileExpr(bound('path ~* pattern'));
+  const constant = compileExpr(bound("regexp_replace(path, '/[0-9]+(/|$)', '/:id\\1', 'g')"));
+  const patterns = ['([0-9]+)', '(a|e)', '(/)'];
+  // 6,000 distinct paths (more than the memo keeps), each seen three times, the pattern
+  // changing from row to row, and one path longer than the memo takes.
+  const paths = Array.from({ length: 6_000 }, (_, i) => `/Items/${i % 2_000}/e${i}/a`);
+  paths.push(`/${'a1'.repeat(400)}/`);
+  for (let round = 0; round < 3; round++)
+    for (const [i, path] of paths.entries()) {
+      const pattern = patterns[(i + round) % patterns.length] as string;
+      const re = new RegExp(pattern, 'g');
+      assert.equal(replaced([path, pattern]), path.replace(re, '<$1>'), `${path} ${pattern}`);
+      assert.equal(tested([path, pattern]), new RegExp(pattern, 'i').test(path), `${path} ~* ${pattern}`);
+      assert.equal(constant([path, null]), path.replace(/\/[0-9]+(\/|$)/g, '/:id$1'), path);
+    }
+});
