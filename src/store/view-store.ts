@@ -317,6 +317,12 @@ const COUNT = '__tw_count';
 const COUNT_COLUMN: ViewColumn = { name: COUNT, type: { name: 'int8' } };
 const DELTA = '__tw_delta';
 const OLD = '__tw_old';
+/** A stage's columns before the view's: a change's row key, its weight and the count before it. */
+const STAGE_COLUMNS: readonly ViewColumn[] = [
+  { name: KEY, type: { name: 'varchar' } },
+  { name: DELTA, type: { name: 'int8' } },
+  { name: OLD, type: { name: 'int8' } },
+];
 const CATALOG = 'tidewatch_views';
 const EPOCHS = 'tidewatch_epochs';
 const SOURCES = 'tidewatch_sources';
@@ -571,7 +577,9 @@ const APPEND_SLICE = 1000;
 
 /**
  * Appends each item with `append`, letting the event loop run after every slice, then
- * flushes and closes the appender; on failure leaves nothing half-appended.
+ * flushes and closes the appender and lets it run once more (a commit fills an appender per
+ * view: 19 of them in a row held it 40–80 ms at 10,000 events/s); on failure leaves nothing
+ * half-appended.
  */
 async function fillAppender<T>(
   a: DuckDBAppender,
@@ -595,6 +603,7 @@ async function fillAppender<T>(
     throw e;
   }
   a.closeSync();
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The first `columns.length` values of a row DuckDB gave back, in the engine's representation. */
@@ -1805,10 +1814,8 @@ export class ViewStore {
   async #ensureStage(view: ViewState): Promise<void> {
     if (view.stage !== undefined) return;
     const stage = `__tw_stage_${++this.#stages}`;
-    const cols = view.columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
-    await this.#conn.run(
-      `CREATE TEMP TABLE ${stage} (${[`${KEY} VARCHAR`, `${DELTA} BIGINT`, `${OLD} BIGINT`, ...cols].join(', ')})`,
-    );
+    const cols = [...STAGE_COLUMNS, ...view.columns].map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
+    await this.#conn.run(`CREATE TEMP TABLE ${stage} (${cols.join(', ')})`);
     view.stage = stage;
   }
 
@@ -1883,18 +1890,12 @@ export class ViewStore {
   ): Promise<string[]> {
     const stage = view.stage as string;
     const table = quoteIdent(view.name);
-    const a = await this.#conn.createAppender(stage, 'main', 'temp');
-    const types = view.columns.map((c) => c.type);
     let retracts = false;
     // The counts held before, from the engine: no lookup of them, no check in SQL.
     const known = changes.every((c) => c.before !== undefined);
     const locality = localityColumn(view.columns);
     let earliest = Number.POSITIVE_INFINITY;
-    await fillAppender(a, changes, ({ key, row, weight, before }) => {
-      a.appendVarchar(key);
-      a.appendBigInt(BigInt(weight));
-      if (known && before !== 0) a.appendBigInt(BigInt(before as number));
-      else a.appendNull();
+    for (const { row, weight, before } of changes) {
       if (weight < 0) retracts = true;
       if (known && (before as number) + weight < 0) throw retractsMissingRows(view.name);
       if (locality !== undefined) {
@@ -1903,9 +1904,8 @@ export class ViewStore {
         if (typeof at !== 'number') earliest = Number.NaN;
         else if (at < earliest) earliest = at;
       }
-      appendRow(a, row, types, 3);
-      a.endRow();
-    });
+    }
+    await this.#fillStage(view, changes, known);
     const cols = view.columns.map((c) => quoteIdent(c.name));
     const s = `temp.main.${stage}`;
     const next = `coalesce(s.${OLD}, 0) + s.${DELTA}`;
@@ -1936,6 +1936,35 @@ export class ViewStore {
         `SELECT ${[...cols.map((c) => `s.${c}`), `s.${KEY}`, next].join(', ')} FROM ${s} AS s WHERE ${next} > 0`,
       ...following,
     ];
+  }
+
+  /**
+   * Puts a view's changes into its stage: key, weight, the count before (`known`: from the
+   * engine, else NULL) and the row. Many of them are loaded from CSV by DuckDB's reader, off the
+   * event loop: an appender's final flush inserts all its rows at once on this thread, and at
+   * 10,000 events/s held the endpoint's clients 30–65 ms a commit.
+   */
+  async #fillStage(view: ViewState, changes: readonly Change[], known: boolean): Promise<void> {
+    const stage = `temp.main.${view.stage as string}`;
+    const before = (c: Change) => (known && c.before !== 0 ? (c.before as number) : null);
+    if (changes.length >= (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS)) {
+      const columns = [...STAGE_COLUMNS, ...view.columns];
+      if (csvLoadable(columns.map((c) => c.type))) {
+        const rows = changes.map((c) => [c.key, c.weight, before(c), ...c.row]);
+        if (await this.#csv.load(this.#conn, { table: stage, columns }, rows)) return;
+      }
+    }
+    const a = await this.#conn.createAppender(view.stage as string, 'main', 'temp');
+    const types = view.columns.map((c) => c.type);
+    await fillAppender(a, changes, (c) => {
+      a.appendVarchar(c.key);
+      a.appendBigInt(BigInt(c.weight));
+      const old = before(c);
+      if (old === null) a.appendNull();
+      else a.appendBigInt(BigInt(old));
+      appendRow(a, c.row, types, 3);
+      a.endRow();
+    });
   }
 
   /** Runs the statements `#stage` gave for the views `views` (in their order) as one batch. */
