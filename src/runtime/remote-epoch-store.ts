@@ -24,7 +24,12 @@ import {
   writeCsvFile,
 } from '../store/csv-load.ts';
 import { rawBytes } from '../store/raw-retention.ts';
-import type { OperatorStateWrite, StoreSchema, ViewDelta } from '../store/view-store.ts';
+import {
+  insertsNewRows,
+  type OperatorStateWrite,
+  type StoreSchema,
+  type ViewDelta,
+} from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
 import type { EpochCommit, EpochStore } from './epoch-store.ts';
 import { ThreadRpc } from './thread-rpc.ts';
@@ -37,6 +42,7 @@ export type CommitChanges = Omit<EpochCommit, 'operators' | 'durableFirst' | 'ra
 };
 
 const WEIGHT: CsvColumn = { name: 'weight', type: { name: 'int8' } };
+const KEY: CsvColumn = { name: 'key', type: { name: 'varchar' } };
 
 export const STORE_CALLS = {
   commit: 'store.commit',
@@ -134,17 +140,23 @@ export class RemoteEpochStore implements EpochStore {
     for (const [name, delta] of deltas) {
       const lower = name.toLowerCase();
       const view = this.#schema?.views.find((v) => v.name.toLowerCase() === lower);
-      // As the store appends them: insertions only, into a view nothing else reads the changes of.
+      // As the store appends them: insertions only — into an APPEND ONLY relation, or of rows a
+      // relation did not hold, with their keys — that nothing else reads the changes of.
       const appended =
-        view?.appendOnly === true &&
+        view !== undefined &&
         !(this.#schema?.sinks ?? []).some((s) => s.view.toLowerCase() === lower) &&
         !this.#subscriptions.some((s) => s.view.toLowerCase() === lower) &&
-        delta.rows.every((r) => r.length === view.columns.length) &&
-        delta.weights.every((w) => w > 0);
-      const spooled =
-        view !== undefined && appended
-          ? await this.#spool(delta.rows, [...view.columns, WEIGHT], (i) => delta.weights[i] as number, files)
-          : undefined;
+        delta.rows.every((r) => r.length === view.columns.length);
+      const weight = (i: number) => delta.weights[i] as number;
+      let spooled: SpooledRows | undefined;
+      if (appended && view.appendOnly === true && delta.weights.every((w) => w > 0))
+        spooled = await this.#spool(delta.rows, [...view.columns, WEIGHT], weight, files);
+      else if (appended && view.appendOnly !== true && insertsNewRows(delta)) {
+        const keys = delta.keys as readonly string[];
+        const rows = delta.rows.map((row, i) => [...row, keys[i] as string]);
+        const file = await this.#spool(rows, [...view.columns, KEY, WEIGHT], weight, files);
+        spooled = file === undefined ? undefined : { ...file, keyed: true };
+      }
       out.set(name, spooled ?? delta);
     }
     return out;

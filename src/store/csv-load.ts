@@ -129,6 +129,11 @@ export interface SpooledRows {
   readonly spooled: string;
   readonly rows: number;
   readonly bytes: number;
+  /**
+   * Rows a relation with keys did not hold (`insertsNewRows`): each row's key (`rowIdentity`)
+   * follows its values, before the weight.
+   */
+  readonly keyed?: boolean;
 }
 
 /** Whether a relation's rows of a commit came as a file. */

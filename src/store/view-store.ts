@@ -149,6 +149,18 @@ export interface ViewDelta {
  * multiplicities, so does their sum (a row's is the one it had before `first`); otherwise it is
  * their rows, looked up in the store when committed.
  */
+/**
+ * Whether a delta only inserts rows its relation did not hold (counts known from the engine):
+ * such rows are appended with their keys, with no stage and no lookup (a bulk INSERT or COPY
+ * into a table).
+ */
+export function insertsNewRows(delta: ViewDelta): boolean {
+  const { keys, before, weights } = delta;
+  if (keys === undefined || before === undefined || weights.length === 0) return false;
+  for (let i = 0; i < weights.length; i++) if (!((weights[i] as number) > 0) || before[i] !== 0) return false;
+  return true;
+}
+
 export function mergeViewDeltas(first: ViewDelta, second: ViewDelta): ViewDelta {
   if (
     first.keys === undefined ||
@@ -317,9 +329,11 @@ const COUNT = '__tw_count';
 const COUNT_COLUMN: ViewColumn = { name: COUNT, type: { name: 'int8' } };
 const DELTA = '__tw_delta';
 const OLD = '__tw_old';
+/** The key column of a view's table (a row's `rowIdentity`), as a file of new rows carries it. */
+const KEY_COLUMN: ViewColumn = { name: KEY, type: { name: 'varchar' } };
 /** A stage's columns before the view's: a change's row key, its weight and the count before it. */
 const STAGE_COLUMNS: readonly ViewColumn[] = [
-  { name: KEY, type: { name: 'varchar' } },
+  KEY_COLUMN,
   { name: DELTA, type: { name: 'int8' } },
   { name: OLD, type: { name: 'int8' } },
 ];
@@ -1384,17 +1398,18 @@ export class ViewStore {
     const appended: { view: ViewState; delta: ViewDelta | SpooledRows }[] = [];
     for (const [name, given] of deltas) {
       const view = viewOf(name);
-      const appends =
-        view.appendOnly === true &&
-        this.#subscribed(view.name).length === 0 &&
-        this.#sinksOf(view.name, plan?.sinks).length === 0;
-      if (isSpooled(given) && appends) {
+      // Nothing reads this relation's changes: insertions need no stage.
+      const unread =
+        this.#subscribed(view.name).length === 0 && this.#sinksOf(view.name, plan?.sinks).length === 0;
+      const appends = view.appendOnly === true && unread;
+      const keyedAppends = view.appendOnly !== true && unread;
+      if (isSpooled(given) && (appends || (keyedAppends && given.keyed === true))) {
         appended.push({ view, delta: given });
         continue;
       }
       // Spooled by a writer that did not know of a subscription or sink created meanwhile.
       const delta = isSpooled(given) ? await this.#spooledDelta(view, given) : given;
-      if (appends) {
+      if (appends || (keyedAppends && insertsNewRows(delta))) {
         for (let i = 0; i < delta.rows.length; i++) {
           if ((delta.rows[i] as Row).length !== view.columns.length || !((delta.weights[i] as number) > 0))
             throw invalid(
@@ -1825,23 +1840,25 @@ export class ViewStore {
    */
   async #append(view: ViewState, delta: ViewDelta | SpooledRows): Promise<void> {
     const table = quoteIdent(view.name);
-    const constants = [{ name: KEY, literal: "''" }];
+    // An APPEND ONLY relation's rows have no key (they are never looked up to be retracted);
+    // new rows of another relation come with theirs.
+    const keyed = view.appendOnly !== true;
+    const constants = keyed ? [] : [{ name: KEY, literal: "''" }];
     if (isSpooled(delta)) {
-      await this.#csv.loadFile(
-        this.#conn,
-        { table, columns: [...view.columns, COUNT_COLUMN], constants },
-        delta.spooled,
-      );
+      const columns = [...view.columns, ...(keyed ? [KEY_COLUMN] : []), COUNT_COLUMN];
+      await this.#csv.loadFile(this.#conn, { table, columns, constants }, delta.spooled);
       return;
     }
+    const keys = delta.keys;
+    if (keyed && keys === undefined) throw invalid(`view "${view.name}": new rows without their keys`);
     const loaded = await this.#loadedFromCsv(
       {
         table,
-        columns: view.columns,
+        columns: keyed ? [...view.columns, KEY_COLUMN] : view.columns,
         extra: { column: COUNT_COLUMN, valueOf: (i) => delta.weights[i] as number },
         constants,
       },
-      delta.rows,
+      keys === undefined || !keyed ? delta.rows : delta.rows.map((row, i) => [...row, keys[i] as string]),
     );
     if (loaded) return;
     const types = view.columns.map((c) => c.type);
@@ -1849,20 +1866,21 @@ export class ViewStore {
     const indexes = delta.rows.map((_, i) => i);
     await fillAppender(a, indexes, (i) => {
       appendRow(a, delta.rows[i] as Row, types, 0);
-      a.appendVarchar('');
+      a.appendVarchar(keyed ? (keys?.[i] as string) : '');
       a.appendBigInt(BigInt(delta.weights[i] as number));
       a.endRow();
     });
   }
 
-  /** A spooled delta's rows and weights, read back from its file (`SpooledRows`). */
+  /** A spooled delta's rows and weights (and keys), read back from its file (`SpooledRows`). */
   async #spooledDelta(view: ViewState, spooled: SpooledRows): Promise<ViewDelta> {
-    const read = await readCsvFile(this.#conn, [...view.columns, COUNT_COLUMN], spooled.spooled, duckType);
+    const columns = [...view.columns, ...(spooled.keyed === true ? [KEY_COLUMN] : []), COUNT_COLUMN];
+    const read = await readCsvFile(this.#conn, columns, spooled.spooled, duckType);
     const n = view.columns.length;
-    return {
-      rows: read.map((values) => rowFromDuck(values, view.columns)),
-      weights: read.map((values) => Number(values[n] as bigint)),
-    };
+    const rows = read.map((values) => rowFromDuck(values, view.columns));
+    const weights = read.map((values) => Number(values[columns.length - 1] as bigint));
+    if (spooled.keyed !== true) return { rows, weights };
+    return { rows, weights, keys: read.map((values) => values[n] as string), before: rows.map(() => 0) };
   }
 
   /**

@@ -4,7 +4,8 @@
  * spool's threshold cross as CSV files the engine's side writes, fewer as rows; either way the
  * store holds the same values, counts and bytes, and no file stays behind — after a commit that
  * failed too. A delta spooled for a table that a subscription now reads is read back (the
- * change log gets its rows).
+ * change log gets its rows). Rows a table did not hold (a bulk INSERT) cross as a file too, with
+ * their keys, by which later changes find them.
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { ThreadRpc } from '../../src/runtime/thread-rpc.ts';
 import { T } from '../../src/sql/types.ts';
 import { rawBytes } from '../../src/store/raw-retention.ts';
 import { changeLogTable, type StoreSchema, ViewStore } from '../../src/store/view-store.ts';
-import { compareRows, type Row } from '../../src/stream/value.ts';
+import { compareRows, type Row, rowIdentity } from '../../src/stream/value.ts';
 import { tempDir } from '../store/helpers.ts';
 
 const COLUMNS = [
@@ -30,7 +31,10 @@ const COLUMNS = [
   { name: 'x', type: T.float8 },
 ];
 const SCHEMA: StoreSchema = {
-  views: [{ name: 'events', columns: COLUMNS, key: undefined, appendOnly: true }],
+  views: [
+    { name: 'events', columns: COLUMNS, key: undefined, appendOnly: true },
+    { name: 'plain', columns: COLUMNS, key: undefined, appendOnly: false },
+  ],
   sources: [{ name: 'feed', columns: COLUMNS, retention: {} }],
 };
 const MIN_ROWS = 100;
@@ -143,4 +147,85 @@ test('rows of another width than their source are not spooled: the store refuses
     /a row of 2 values for source "feed" of 4 columns/,
   );
   assert.deepEqual(readdirSync(spool), []);
+});
+
+/** A table's delta as the engine gives it: rows, weights, their keys and the counts before. */
+const tableDelta = (rows: Row[], weights: number[], before: number[]) => ({
+  rows,
+  weights,
+  keys: rows.map(rowIdentity),
+  before,
+});
+
+test("a table's new rows cross as a file with their keys, by which later changes find them", async (t) => {
+  const { store, spool, commit } = await crossing(t);
+  const rows = rowsOf(MIN_ROWS + 30);
+  const weights = rows.map((_, i) => (i % 4 === 0 ? 2 : 1));
+  await commit({
+    deltas: new Map([
+      [
+        'plain',
+        tableDelta(
+          rows,
+          weights,
+          rows.map(() => 0),
+        ),
+      ],
+    ]),
+  });
+  assert.equal(store.csvLoads, 1, 'the new rows went as a file');
+  assert.deepEqual(readdirSync(spool), []);
+  // Then some go, one copy of a doubled row goes, a row gets a second copy, and new ones come:
+  // not only new rows, so they cross as rows and are staged.
+  const gone = [0, 1, 2, 5].map((i) => rows[i] as Row);
+  const more = rowsOf(3, 5000);
+  await commit({
+    deltas: new Map([
+      [
+        'plain',
+        tableDelta(
+          [...gone, rows[9] as Row, ...more],
+          [-2, -1, -1, -1, 1, 1, 1, 1],
+          [2, 1, 1, 1, 1, 0, 0, 0],
+        ),
+      ],
+    ]),
+  });
+  assert.equal(store.csvLoads, 1);
+  const expected = [
+    ...rows.flatMap((r, i) => {
+      const n =
+        (weights[i] as number) - (i === 0 ? 2 : i === 1 || i === 2 || i === 5 ? 1 : 0) + (i === 9 ? 1 : 0);
+      return Array.from({ length: n }, () => r);
+    }),
+    ...more,
+  ];
+  assert.deepEqual(await store.rows('plain'), expected.sort(compareRows));
+});
+
+test("a table's new rows spooled while a subscription began to read it are read back with their keys", async (t) => {
+  const { store, remote, commit } = await crossing(t);
+  await commit({});
+  await store.createSubscription('sub', 'plain', 3_600_000);
+  remote.setSubscriptions([]);
+  const rows = rowsOf(MIN_ROWS + 1);
+  await commit({
+    deltas: new Map([
+      [
+        'plain',
+        tableDelta(
+          rows,
+          rows.map(() => 1),
+          rows.map(() => 0),
+        ),
+      ],
+    ]),
+  });
+  assert.equal(store.csvLoads, 0, 'read back, then stored through the staging path');
+  await commit({ deltas: new Map([['plain', tableDelta([rows[3] as Row], [-1], [1])]]) });
+  const reader = await store.connectReader();
+  t.after(() => reader.closeSync());
+  const logged = await reader.runAndReadAll(`SELECT count(*) FROM ${changeLogTable('plain')}`);
+  assert.deepEqual(logged.getRows(), [[BigInt(rows.length + 1)]]);
+  assert.deepEqual(await store.rows('plain'), rows.filter((_, i) => i !== 3).sort(compareRows));
 });
