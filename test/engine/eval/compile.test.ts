@@ -27,10 +27,10 @@ const catalog = new MemoryCatalog([
   },
 ]);
 
-function bind(expr: string): BoundExpr {
+function bind(expr: string, over = catalog): BoundExpr {
   const s = parseStatement(`SELECT ${expr} FROM r`);
   assert.equal(s.kind, 'Select');
-  const plan = bindQuery(s.query, catalog).plan;
+  const plan = bindQuery(s.query, over).plan;
   assert.equal(plan.kind, 'Project');
   return plan.exprs[0] as BoundExpr;
 }
@@ -167,13 +167,7 @@ test('regular expressions give the same results for texts seen before, past the 
       ],
     },
   ]);
-  const bound = (expr: string): BoundExpr => {
-    const s = parseStatement(`SELECT ${expr} FROM r`);
-    assert.equal(s.kind, 'Select');
-    const plan = bindQuery(s.query, patterned).plan;
-    assert.equal(plan.kind, 'Project');
-    return plan.exprs[0] as BoundExpr;
-  };
+  const bound = (expr: string) => bind(expr, patterned);
   const replaced = compileExpr(bound("regexp_replace(path, pattern, '<\\1>', 'g')"));
   const tested = compileExpr(bound('path ~* pattern'));
   const constant = compileExpr(bound("regexp_replace(path, '/[0-9]+(/|$)', '/:id\\1', 'g')"));
