@@ -40,7 +40,9 @@
 // Before any figure counts, the views must hold every row on both sides (the sum of
 // website_user_metrics.total_requests); their row counts are printed side by side.
 // BULK_WRITE_CPU_PROF=DIR writes a CPU profile (--cpu-prof) of the tidewatch process of the first
-// INSERT run into DIR; BULK_WRITE_COPY_CPU_PROF=DIR of the COPY run.
+// INSERT run into DIR; BULK_WRITE_COPY_CPU_PROF=DIR of the COPY run. BULK_WRITE_TABLE=plain loads
+// a table without APPEND ONLY (and so without the WATERMARK: windows then never close), whose
+// rows the store must be able to find again by key.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,12 +127,21 @@ function replaceExactly(text: string, pattern: RegExp, replacement: string, time
 const views = [...reference.matchAll(/CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+)/g)].map(
   (m) => m[1] as string,
 );
-const tidewatchPipeline = replaceExactly(
+const PLAIN_TABLE = process.env.BULK_WRITE_TABLE === 'plain';
+const appendOnlyPipeline = replaceExactly(
   reference,
   /CREATE SOURCE IF NOT EXISTS website_logs_source \(([\s\S]*?)\n\) WITH \([\s\S]*?\) FORMAT PLAIN ENCODE JSON;/,
   'CREATE TABLE IF NOT EXISTS website_logs_source ($1\n) APPEND ONLY;',
   1,
 );
+const tidewatchPipeline = PLAIN_TABLE
+  ? replaceExactly(
+      replaceExactly(appendOnlyPipeline, /\) APPEND ONLY;/, ');', 1),
+      /,\s*WATERMARK FOR [^\n]*/,
+      '',
+      1,
+    )
+  : appendOnlyPipeline;
 const postgresTable = `CREATE TABLE website_logs (${LOG_RECORD_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`;
 const postgresViews = replaceExactly(
   reference.slice(reference.indexOf('CREATE MATERIALIZED VIEW')),
@@ -454,7 +465,7 @@ process.once('SIGTERM', shutdown);
 console.log(
   `bulk write: ${ROWS.toLocaleString('en-US')} generator records (${windows} one-minute windows) in ` +
     `${BATCH.toLocaleString('en-US')}-row statements (${Math.round(statementBytes / 1024)} KiB each) on one connection; ` +
-    'the five reference views over a TABLE; ' +
+    `the five reference views over a TABLE${PLAIN_TABLE ? ' (plain: no APPEND ONLY, no WATERMARK)' : ' … APPEND ONLY'}; ` +
     'baseline PostgreSQL 15, the views materialized and refreshed every second',
 );
 try {
