@@ -145,11 +145,6 @@ export interface ViewDelta {
 }
 
 /**
- * Two deltas of one view, `first` before `second`, as one. When both carry the engine's prior
- * multiplicities, so does their sum (a row's is the one it had before `first`); otherwise it is
- * their rows, looked up in the store when committed.
- */
-/**
  * Whether a delta only inserts rows its relation did not hold (counts known from the engine):
  * such rows are appended with their keys, with no stage and no lookup (a bulk INSERT or COPY
  * into a table).
@@ -161,6 +156,11 @@ export function insertsNewRows(delta: ViewDelta): boolean {
   return true;
 }
 
+/**
+ * Two deltas of one view, `first` before `second`, as one. When both carry the engine's prior
+ * multiplicities, so does their sum (a row's is the one it had before `first`); otherwise it is
+ * their rows, looked up in the store when committed.
+ */
 export function mergeViewDeltas(first: ViewDelta, second: ViewDelta): ViewDelta {
   if (
     first.keys === undefined ||
@@ -1875,16 +1875,16 @@ export class ViewStore {
       await this.#csv.loadFile(this.#conn, { table, columns, constants }, delta.spooled);
       return;
     }
-    const keys = delta.keys;
+    const keys = keyed ? delta.keys : undefined;
     if (keyed && keys === undefined) throw invalid(`view "${view.name}": new rows without their keys`);
     const loaded = await this.#loadedFromCsv(
       {
         table,
-        columns: keyed ? [...view.columns, KEY_COLUMN] : view.columns,
+        columns: keys === undefined ? view.columns : [...view.columns, KEY_COLUMN],
         extra: { column: COUNT_COLUMN, valueOf: (i) => delta.weights[i] as number },
         constants,
       },
-      keys === undefined || !keyed ? delta.rows : delta.rows.map((row, i) => [...row, keys[i] as string]),
+      keys === undefined ? delta.rows : delta.rows.map((row, i) => [...row, keys[i] as string]),
     );
     if (loaded) return;
     const types = view.columns.map((c) => c.type);
@@ -1892,7 +1892,7 @@ export class ViewStore {
     const indexes = delta.rows.map((_, i) => i);
     await fillAppender(a, indexes, (i) => {
       appendRow(a, delta.rows[i] as Row, types, 0);
-      a.appendVarchar(keyed ? (keys?.[i] as string) : '');
+      a.appendVarchar(keys === undefined ? '' : (keys[i] as string));
       a.appendBigInt(BigInt(delta.weights[i] as number));
       a.endRow();
     });
@@ -1920,7 +1920,7 @@ export class ViewStore {
   }
 
   /**
-   * Stages a view's changes by an appender (the stage was emptied when the transaction began)
+   * Stages a view's changes (`#fillStage`; the stage was emptied when the transaction began)
    * and returns the statements that bring its table to the epoch — the keys' counts, the check
    * that retractions find their rows (`index`: the view's place in the epoch's batch, which the
    * error names), the replacement of touched rows — then `following` (the change logs that read
