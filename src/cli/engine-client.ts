@@ -10,10 +10,12 @@ import { Worker } from 'node:worker_threads';
 import type { AccessCatalog } from '../auth/access-catalog.ts';
 import type { RelationInfo } from '../engine/catalog.ts';
 import type { StatementResult, WrittenAs } from '../engine/engine.ts';
+import { type ConvertedInsertValues, insertValuesRows, tableShape } from '../engine/insert-values-rows.ts';
 import { serveEpochStore } from '../runtime/store-server.ts';
 import { type CrossingError, ThreadRpc } from '../runtime/thread-rpc.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { SqlError } from '../sql/errors.ts';
+import { readInsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
 import type { SqlType } from '../sql/types.ts';
@@ -130,11 +132,26 @@ export class EngineClient {
   }
 
   /**
-   * A bulk INSERT crosses as its text and is read on the engine's thread (`readInsertValues`):
-   * cloning literals read here would cost five times that reading.
+   * A bulk INSERT is read and converted here, with this thread's copy of the catalog, and
+   * crosses as its text and rows (cloning rows of plain values costs the engine's thread a
+   * quarter of reading them); the engine's thread takes the rows if the table's columns are
+   * still the ones they were converted for, and reads the text itself otherwise. Undefined
+   * (without a call) when the statement is not of the bulk form or not converted here: the
+   * general path runs it, and reports its errors.
    */
-  insertValues(text: string): Promise<StatementResult | undefined> {
-    return this.#rpc.call(ENGINE_CALLS.insertValues, text);
+  async insertValues(text: string): Promise<StatementResult | undefined> {
+    const bulk = readInsertValues(text);
+    if (bulk === undefined) return undefined;
+    const table = this.#catalog.relations.find((r) => r.name === bulk.table && r.kind === 'table');
+    const rows = table === undefined ? undefined : insertValuesRows(bulk, table.columns);
+    if (table === undefined || rows === undefined) return undefined;
+    const converted: ConvertedInsertValues = {
+      table: table.name,
+      shape: tableShape(table.columns),
+      rows,
+      text,
+    };
+    return this.#rpc.call(ENGINE_CALLS.insertValues, converted);
   }
 
   insertRows(table: string, rows: readonly Row[], writtenAs?: WrittenAs): Promise<number> {

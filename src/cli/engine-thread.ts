@@ -14,6 +14,7 @@ import { toSourceRecord } from '../connectors/generator-source.ts';
 import { type LogInput, SourceDropped } from '../connectors/log-input.ts';
 import { checkSource, sourceConnector, sourceDecoder } from '../connectors/source-connectors.ts';
 import type { RelationInfo } from '../engine/catalog.ts';
+import type { ConvertedInsertValues } from '../engine/insert-values-rows.ts';
 import type { SinkSpec } from '../engine/sink-catalog.ts';
 import { type BatchEpisode, drive, type RecordOutput } from '../generator/drive.ts';
 import { type LogRecord, toJsonLine } from '../generator/record.ts';
@@ -254,8 +255,11 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
       sendCatalog();
     }
   });
-  rpc.handle(ENGINE_CALLS.insertValues, async (text: string) => {
-    const bulk = readInsertValues(text);
+  rpc.handle(ENGINE_CALLS.insertValues, async (converted: ConvertedInsertValues) => {
+    const result = await opened().insertValues(converted);
+    if (result !== undefined) return result;
+    // Converted for columns the table no longer has (a DDL crossed it): read here, with these.
+    const bulk = readInsertValues(converted.text);
     return bulk === undefined ? undefined : await opened().insertValues(bulk);
   });
   /** COPYs being read, by the serving thread's number: their data as it comes, and the reading's end. */

@@ -6,20 +6,19 @@
  */
 
 import { bindDelete, bindInsert, bindUpdate } from '../sql/binder.ts';
-import type { Catalog, CatalogColumn } from '../sql/catalog.ts';
+import type { Catalog } from '../sql/catalog.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { SqlError, SqlState, undefinedTable } from '../sql/errors.ts';
-import type { InsertLiteral, InsertValues } from '../sql/insert-values.ts';
+import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Plan } from '../sql/plan.ts';
 import type { Delete, Insert, Update } from '../sql/statement.ts';
-import { category, lookupType, type SqlType } from '../sql/types.ts';
 import { chunk, type WeightedRow } from '../stream/chunk.ts';
 import type { Dataflow } from '../stream/graph.ts';
 import { type Row, rowKey, type Value } from '../stream/value.ts';
 import type { RelationCatalog, SourceRelation, TableRelation } from './catalog.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
-import { columnTypmod, fromText } from './eval/functions/casts.ts';
+import { type ConvertedInsertValues, insertValuesRows, tableShape } from './insert-values-rows.ts';
 import { CHUNK_ROWS } from './pushed-rows.ts';
 import type { StatementResult } from './statement-result.ts';
 
@@ -119,15 +118,19 @@ export class Dml {
 
   /**
    * Runs a bulk-load INSERT that `readInsertValues` read, converting each literal as the
-   * INSERT's assignment to its column would. Undefined when the statement needs the general
+   * INSERT's assignment to its column would, or converted already (`ConvertedInsertValues`) for
+   * a table of the columns this table has. Undefined when the statement needs the general
    * path: a literal this does not convert here, a wrong number of values, an unknown table or
-   * column, a value that fails to convert (the general path reports it with its position).
-   * `deferApply` as for `insert`.
+   * column, a value that fails to convert (the general path reports it with its position), or
+   * rows converted for columns the table no longer has. `deferApply` as for `insert`.
    */
-  insertValues(bulk: InsertValues, deferApply = false): StatementResult | undefined {
-    const rows = this.rowsOfInsertValues(bulk);
+  insertValues(bulk: InsertValues | ConvertedInsertValues, deferApply = false): StatementResult | undefined {
+    const rel = this.#ctx.relations.get(bulk.table);
+    if (rel === undefined || rel.objectKind !== 'table') return undefined;
+    let rows: readonly Row[] | undefined;
+    if ('shape' in bulk) rows = tableShape(rel.columns) === bulk.shape ? bulk.rows : undefined;
+    else rows = insertValuesRows(bulk, rel.columns);
     if (rows === undefined) return undefined;
-    const rel = this.table(bulk.table, 'insert into');
     this.#write(
       rel,
       { kind: 'insert', table: rel.name, rows, writtenAs: { kind: 'insert-values', text: bulk.text } },
@@ -143,30 +146,7 @@ export class Dml {
    */
   rowsOfInsertValues(bulk: InsertValues): Row[] | undefined {
     const rel = this.#ctx.relations.get(bulk.table);
-    if (rel === undefined || rel.objectKind !== 'table') return undefined;
-    const targets = (bulk.columns ?? rel.columns.map((c) => c.name)).map((name) =>
-      rel.columns.findIndex((c) => c.name === name),
-    );
-    if (targets.some((i) => i < 0) || new Set(targets).size !== targets.length) return undefined;
-    const converters = targets.map((i) => literalConverter((rel.columns[i] as CatalogColumn).type));
-    const width = rel.columns.length;
-    const rows: Row[] = new Array(bulk.rows.length);
-    try {
-      for (let r = 0; r < bulk.rows.length; r++) {
-        const literals = bulk.rows[r] as readonly InsertLiteral[];
-        if (literals.length !== targets.length) return undefined;
-        const row: Value[] = new Array(width).fill(null);
-        for (let k = 0; k < literals.length; k++) {
-          const v = (converters[k] as LiteralConverter)(literals[k] as InsertLiteral);
-          if (v === undefined) return undefined;
-          row[targets[k] as number] = v;
-        }
-        rows[r] = row;
-      }
-    } catch {
-      return undefined;
-    }
-    return rows;
+    return rel === undefined || rel.objectKind !== 'table' ? undefined : insertValuesRows(bulk, rel.columns);
   }
 
   /** Reports a statement's change to the listeners, then applies it (or leaves it to `applyDeferred`). */
@@ -293,39 +273,4 @@ export class Dml {
     this.#ctx.afterWrite();
     return { tag: 'DELETE', rowCount: n };
   }
-}
-
-/** A literal of a bulk INSERT as its column's value; undefined: not converted here. */
-type LiteralConverter = (literal: InsertLiteral) => Value | undefined;
-
-/**
- * The conversion of literals to a column's type that gives what the binder's assignment gives:
- * a string (optionally cast to the column's own type) through the type's input function, a
- * number into a numeric column likewise (but a decimal into an integer column, which rounds),
- * NULL, a boolean into a boolean column. Anything else is left to the general path.
- */
-function literalConverter(type: SqlType): LiteralConverter {
-  let input: ((v: Value) => Value) | undefined;
-  try {
-    const text = fromText(type);
-    const typmod = columnTypmod(type);
-    input = typmod === undefined ? text : (v) => typmod(text(v));
-  } catch {
-    input = undefined;
-  }
-  const numeric = category(type) === 'numeric';
-  const integer = type.name === 'int2' || type.name === 'int4' || type.name === 'int8';
-  return (literal) => {
-    switch (literal.kind) {
-      case 'null':
-        return null;
-      case 'boolean':
-        return type.name === 'boolean' ? literal.value : undefined;
-      case 'number':
-        return numeric && (literal.integer || !integer) ? input?.(literal.text) : undefined;
-      case 'string':
-        if (literal.cast !== undefined && lookupType(literal.cast)?.name !== type.name) return undefined;
-        return input?.(literal.value);
-    }
-  };
 }

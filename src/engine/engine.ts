@@ -58,6 +58,7 @@ import {
 import { Ddl, type SourceSpec, type ViewCommitListener } from './ddl.ts';
 import { Dml, type TableWrite, type WrittenAs } from './dml.ts';
 import type { EventTimeState, EventTimeStats } from './event-time.ts';
+import type { ConvertedInsertValues } from './insert-values-rows.ts';
 import { describe, explain, showObjects } from './introspection.ts';
 import { CHUNK_ROWS, toRows } from './pushed-rows.ts';
 import { Session } from './session.ts';
@@ -641,13 +642,11 @@ export class Engine implements Catalog {
   }
 
   /**
-   * Runs a bulk-load INSERT that `readInsertValues` read, converting each literal as the
-   * INSERT's assignment to its column would. Undefined when the statement needs the general
-   * path: a literal this does not convert here, a wrong number of values, an unknown table or
-   * column, a value that fails to convert (the general path reports it with its position).
-   * `deferApply` as for `insert`.
+   * Runs a bulk-load INSERT that `readInsertValues` read, or whose rows were converted for the
+   * table's columns already; undefined when the statement needs the general path
+   * (`Dml.insertValues`). `deferApply` as for `insert`.
    */
-  insertValues(bulk: InsertValues, deferApply = false): StatementResult | undefined {
+  insertValues(bulk: InsertValues | ConvertedInsertValues, deferApply = false): StatementResult | undefined {
     return this.#dml.insertValues(bulk, deferApply);
   }
 

@@ -35,6 +35,7 @@ import {
   type StatementResult,
   type WrittenAs,
 } from '../engine/engine.ts';
+import type { ConvertedInsertValues } from '../engine/insert-values-rows.ts';
 import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
@@ -77,10 +78,10 @@ export interface DurableEngine {
    */
   execute(sql: string, params?: BindParams, tokens?: readonly Token[]): Promise<StatementResult[]>;
   /**
-   * A bulk-load INSERT read without the parser (Engine.insertValues), durable when it resolves;
-   * undefined when it needs the general path (`execute`).
+   * A bulk-load INSERT read without the parser, or converted already (Engine.insertValues),
+   * durable when it resolves; undefined when it needs the general path (`execute`).
    */
-  insertValues(bulk: InsertValues): Promise<StatementResult | undefined>;
+  insertValues(bulk: InsertValues | ConvertedInsertValues): Promise<StatementResult | undefined>;
   /**
    * Inserts typed rows (values in the table's column order) into a table, as INSERT does
    * (Engine.insert); resolves with their number once they are durable.
@@ -679,6 +680,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     async insertValues(bulk) {
       if (failed) throw unusable();
       const result = engine.insertValues(bulk, true);
+      if (result === undefined) return undefined;
       await durable();
       applyAfterAnswer();
       return result;

@@ -6,6 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../src/engine/engine.ts';
+import {
+  type ConvertedInsertValues,
+  insertValuesRows,
+  tableShape,
+} from '../../src/engine/insert-values-rows.ts';
 import { readInsertTable, readInsertValues } from '../../src/sql/insert-values.ts';
 
 test('reads the bulk-load form: names, column lists, literals, comments', () => {
@@ -85,25 +90,61 @@ const STATEMENTS = [
   "INSERT INTO t (m, n, i8) VALUES (1.555, 1.555, 9007199254740993), ('-2.5', '1.50', -9223372036854775808)",
 ];
 
-test('the bulk path gives exactly what the general path gives, and leaves it what it does not convert', async () => {
-  const fast = new Engine({ autoEpoch: false });
-  const general = new Engine({ autoEpoch: false });
-  await fast.execute(SCHEMA);
-  await general.execute(SCHEMA);
-  let taken = 0;
-  for (const sql of STATEMENTS) {
-    const bulk = readInsertValues(sql);
-    assert.ok(bulk !== undefined, sql);
-    const result = fast.insertValues(bulk);
-    if (result !== undefined) taken++;
-    else await fast.execute(sql);
-    // The general path alone: a script of two statements is never read as a bulk INSERT.
-    await general.execute(`${sql}; SELECT 1`);
+/** A statement read and converted with a copy of the catalog, as the serving thread does; undefined where it leaves it. */
+function convertedElsewhere(e: Engine, sql: string): ConvertedInsertValues | undefined {
+  const bulk = readInsertValues(sql);
+  const table = structuredClone(e.relations()).find((r) => r.name === bulk?.table && r.kind === 'table');
+  const rows = bulk === undefined || table === undefined ? undefined : insertValuesRows(bulk, table.columns);
+  if (table === undefined || rows === undefined) return undefined;
+  return structuredClone({ table: table.name, shape: tableShape(table.columns), rows, text: sql });
+}
+
+for (const [where, bulkOf] of [
+  ['read by the engine', (_e: Engine, sql: string) => readInsertValues(sql)],
+  ['converted with a copy of the catalog and cloned across', convertedElsewhere],
+] as const)
+  test(`the bulk path (${where}) gives exactly what the general path gives, and leaves it what it does not convert`, async () => {
+    const fast = new Engine({ autoEpoch: false });
+    const general = new Engine({ autoEpoch: false });
+    await fast.execute(SCHEMA);
+    await general.execute(SCHEMA);
+    let taken = 0;
+    for (const sql of STATEMENTS) {
+      const bulk = bulkOf(fast, sql);
+      const result = bulk === undefined ? undefined : fast.insertValues(bulk);
+      if (result !== undefined) taken++;
+      else await fast.execute(sql);
+      // The general path alone: a script of two statements is never read as a bulk INSERT.
+      await general.execute(`${sql}; SELECT 1`);
+    }
+    fast.flush();
+    general.flush();
+    assert.deepEqual(fast.rows('t'), general.rows('t'));
+    assert.equal(taken, STATEMENTS.length - 1, 'all but the decimal-into-integer statement');
+  });
+
+test('rows converted for columns the table no longer has are refused, and nothing is applied', async () => {
+  const e = new Engine({ autoEpoch: false });
+  await e.execute('CREATE TABLE t (k INT, m NUMERIC(6, 2))');
+  const sql = "INSERT INTO t VALUES (1, '1.555')";
+  const before = convertedElsewhere(e, sql);
+  assert.ok(before !== undefined);
+  for (const ddl of [
+    'DROP TABLE t; CREATE TABLE t (k INT, m NUMERIC(6, 1))', // the typmod alone rounds otherwise
+    'DROP TABLE t; CREATE TABLE t (k TEXT, m NUMERIC(6, 2))',
+    'DROP TABLE t; CREATE TABLE t (m NUMERIC(6, 2), k INT)',
+    'DROP TABLE t; CREATE TABLE t (k INT, m NUMERIC(6, 2), extra INT)',
+  ]) {
+    await e.execute(ddl);
+    assert.notEqual(convertedElsewhere(e, sql)?.shape, before.shape, ddl);
+    assert.equal(e.insertValues(before), undefined, ddl);
+    e.flush();
+    assert.deepEqual(e.rows('t'), [], ddl);
   }
-  fast.flush();
-  general.flush();
-  assert.deepEqual(fast.rows('t'), general.rows('t'));
-  assert.equal(taken, STATEMENTS.length - 1, 'all but the decimal-into-integer statement');
+  await e.execute('DROP TABLE t; CREATE TABLE t (k INT, m NUMERIC(6, 2))');
+  assert.deepEqual(e.insertValues(before), { tag: 'INSERT', rowCount: 1 }, 'the same columns again');
+  e.flush();
+  assert.equal(e.rows('t').length, 1);
 });
 
 test('errors come from the general path, with their positions; nothing of a failing statement is applied', async () => {
