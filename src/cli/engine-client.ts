@@ -10,12 +10,11 @@ import { Worker } from 'node:worker_threads';
 import type { AccessCatalog } from '../auth/access-catalog.ts';
 import type { RelationInfo } from '../engine/catalog.ts';
 import type { StatementResult, WrittenAs } from '../engine/engine.ts';
-import { type ConvertedInsertValues, insertValuesRows, tableShape } from '../engine/insert-values-rows.ts';
+import { type ConvertedInsertValues, readInsertRows, tableShape } from '../engine/insert-values-rows.ts';
 import { serveEpochStore } from '../runtime/store-server.ts';
 import { type CrossingError, ThreadRpc } from '../runtime/thread-rpc.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { SqlError } from '../sql/errors.ts';
-import { readInsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
 import type { SqlType } from '../sql/types.ts';
@@ -140,15 +139,15 @@ export class EngineClient {
    * general path runs it, and reports its errors.
    */
   async insertValues(text: string): Promise<StatementResult | undefined> {
-    const bulk = readInsertValues(text);
-    if (bulk === undefined) return undefined;
-    const table = this.#catalog.relations.find((r) => r.name === bulk.table && r.kind === 'table');
-    const rows = table === undefined ? undefined : insertValuesRows(bulk, table.columns);
-    if (table === undefined || rows === undefined) return undefined;
+    const read = readInsertRows(
+      text,
+      (name) => this.#catalog.relations.find((r) => r.name === name && r.kind === 'table')?.columns,
+    );
+    if (read === undefined) return undefined;
     const converted: ConvertedInsertValues = {
-      table: table.name,
-      shape: tableShape(table.columns),
-      rows,
+      table: read.table,
+      shape: tableShape(read.columns),
+      rows: read.rows,
       text,
     };
     return this.#rpc.call(ENGINE_CALLS.insertValues, converted);

@@ -5,7 +5,12 @@
  * and the engine's thread takes the rows when its own columns are the same (`tableShape`).
  */
 
-import type { InsertLiteral, InsertValues } from '../sql/insert-values.ts';
+import {
+  type InsertLiteral,
+  type InsertSink,
+  type InsertValues,
+  readInsertInto,
+} from '../sql/insert-values.ts';
 import { category, lookupType, type SqlType } from '../sql/types.ts';
 import type { Row, Value } from '../stream/value.ts';
 import { columnTypmod, fromText } from './eval/functions/casts.ts';
@@ -40,29 +45,91 @@ function typeShape(t: SqlType): string {
  * column, a value that fails to convert (the general path reports it with its position).
  */
 export function insertValuesRows(bulk: InsertValues, columns: readonly TableColumn[]): Row[] | undefined {
-  const targets = (bulk.columns ?? columns.map((c) => c.name)).map((name) =>
-    columns.findIndex((c) => c.name === name),
-  );
-  if (targets.some((i) => i < 0) || new Set(targets).size !== targets.length) return undefined;
-  const converters = targets.map((i) => literalConverter((columns[i] as TableColumn).type));
-  const width = columns.length;
-  const rows: Row[] = new Array(bulk.rows.length);
+  const rows = new RowsOfLiterals(columns);
   try {
-    for (let r = 0; r < bulk.rows.length; r++) {
-      const literals = bulk.rows[r] as readonly InsertLiteral[];
-      if (literals.length !== targets.length) return undefined;
-      const row: Value[] = new Array(width).fill(null);
-      for (let k = 0; k < literals.length; k++) {
-        const v = (converters[k] as LiteralConverter)(literals[k] as InsertLiteral);
-        if (v === undefined) return undefined;
-        row[targets[k] as number] = v;
-      }
-      rows[r] = row;
+    if (!rows.begin(bulk.table, bulk.columns)) return undefined;
+    for (const literals of bulk.rows) {
+      for (let k = 0; k < literals.length; k++)
+        if (!rows.literal(k, literals[k] as InsertLiteral)) return undefined;
+      if (!rows.endRow(literals.length)) return undefined;
     }
   } catch {
     return undefined;
   }
-  return rows;
+  return rows.rows;
+}
+
+/**
+ * Reads a bulk-load INSERT straight into rows, each literal converted as it is read, for the
+ * table whose columns `columnsOf` gives; undefined as for `insertValuesRows`, and when the
+ * table is not one `columnsOf` knows.
+ */
+export function readInsertRows(
+  sql: string,
+  columnsOf: (table: string) => readonly TableColumn[] | undefined,
+): { readonly table: string; readonly columns: readonly TableColumn[]; readonly rows: Row[] } | undefined {
+  let table = '';
+  let rows: RowsOfLiterals | undefined;
+  let read: boolean;
+  try {
+    read = readInsertInto(sql, {
+      begin(name, names) {
+        const columns = columnsOf(name);
+        if (columns === undefined) return false;
+        table = name;
+        rows = new RowsOfLiterals(columns);
+        return rows.begin(name, names);
+      },
+      literal: (k, literal) => (rows as RowsOfLiterals).literal(k, literal),
+      endRow: (count) => (rows as RowsOfLiterals).endRow(count),
+    });
+  } catch {
+    return undefined; // a value that failed to convert
+  }
+  return read && rows !== undefined ? { table, columns: rows.columns, rows: rows.rows } : undefined;
+}
+
+/** A bulk INSERT's rows for a table, made literal by literal (`InsertSink`; a conversion may throw). */
+class RowsOfLiterals implements InsertSink {
+  readonly columns: readonly TableColumn[];
+  readonly rows: Row[] = [];
+  #targets: readonly number[] = [];
+  #converters: readonly LiteralConverter[] = [];
+  #row: Value[];
+
+  constructor(columns: readonly TableColumn[]) {
+    this.columns = columns;
+    this.#row = this.#emptyRow();
+  }
+
+  begin(_table: string, names: readonly string[] | undefined): boolean {
+    const columns = this.columns;
+    const targets = (names ?? columns.map((c) => c.name)).map((name) =>
+      columns.findIndex((c) => c.name === name),
+    );
+    if (targets.some((i) => i < 0) || new Set(targets).size !== targets.length) return false;
+    this.#targets = targets;
+    this.#converters = targets.map((i) => literalConverter((columns[i] as TableColumn).type));
+    return true;
+  }
+
+  literal(k: number, literal: InsertLiteral): boolean {
+    const v = this.#converters[k]?.(literal);
+    if (v === undefined) return false;
+    this.#row[this.#targets[k] as number] = v;
+    return true;
+  }
+
+  endRow(count: number): boolean {
+    if (count !== this.#targets.length) return false;
+    this.rows.push(this.#row);
+    this.#row = this.#emptyRow();
+    return true;
+  }
+
+  #emptyRow(): Value[] {
+    return new Array(this.columns.length).fill(null);
+  }
 }
 
 /** A literal of a bulk INSERT as its column's value; undefined: not converted here. */

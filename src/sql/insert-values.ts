@@ -48,9 +48,46 @@ const NULL_LITERAL: InsertLiteral = Object.freeze({ kind: 'null' });
 const TRUE_LITERAL: InsertLiteral = Object.freeze({ kind: 'boolean', value: true });
 const FALSE_LITERAL: InsertLiteral = Object.freeze({ kind: 'boolean', value: false });
 
+/**
+ * Takes a bulk-load INSERT's literals as they are read, without the statement's literals being
+ * kept: each `literal` is valid only during the call. A false answer ends the reading (the
+ * statement then goes the general way).
+ */
+export interface InsertSink {
+  /** The statement's table (folded, `public.` dropped) and its column list, if any. */
+  begin(table: string, columns: readonly string[] | undefined): boolean;
+  /** The literal at `position` in the current row. */
+  literal(position: number, literal: InsertLiteral): boolean;
+  /** The current row ended, after `count` literals. */
+  endRow(count: number): boolean;
+}
+
 /** The statement's rows, or undefined when it is not of the bulk-load form. */
 export function readInsertValues(sql: string): InsertValues | undefined {
-  return new Reader(sql).statement();
+  let head: { table: string; columns: readonly string[] | undefined } | undefined;
+  const rows: InsertLiteral[][] = [];
+  let row: InsertLiteral[] = [];
+  const read = readInsertInto(sql, {
+    begin: (table, columns) => {
+      head = { table, columns };
+      return true;
+    },
+    literal: (_, literal) => {
+      row.push(literal.kind === 'string' || literal.kind === 'number' ? { ...literal } : literal);
+      return true;
+    },
+    endRow: () => {
+      rows.push(row);
+      row = [];
+      return true;
+    },
+  });
+  return read && head !== undefined ? { ...head, rows, text: sql } : undefined;
+}
+
+/** Reads a statement of the bulk-load form into `sink`; false when it is not of that form or the sink refused it. */
+export function readInsertInto(sql: string, sink: InsertSink): boolean {
+  return new Reader(sql).statement(sink);
 }
 
 /**
@@ -111,18 +148,16 @@ class Reader {
     }
   }
 
-  statement(): InsertValues | undefined {
+  statement(sink: InsertSink): boolean {
     const head = this.head();
-    if (head === undefined) return undefined;
-    const { table, columns } = head;
+    if (head === undefined || !sink.begin(head.table, head.columns)) return false;
     try {
-      const rows: InsertLiteral[][] = [this.#row()];
-      while (this.#punct(44)) rows.push(this.#row());
+      this.#row(sink);
+      while (this.#punct(44)) this.#row(sink);
       this.#punct(59 /* ; */);
-      if (this.#peek() !== -1) return undefined;
-      return { table, columns, rows, text: this.#s };
+      return this.#peek() === -1;
     } catch (e) {
-      if (e instanceof NotBulk) return undefined;
+      if (e instanceof NotBulk) return false;
       throw e;
     }
   }
@@ -206,13 +241,26 @@ class Reader {
     return word;
   }
 
-  #row(): InsertLiteral[] {
+  #row(sink: InsertSink): void {
     this.#expect(40 /* ( */);
-    const row = [this.#literal()];
-    while (this.#punct(44 /* , */)) row.push(this.#literal());
+    let count = 0;
+    do if (!sink.literal(count++, this.#literal())) throw new NotBulk();
+    while (this.#punct(44 /* , */));
     this.#expect(41 /* ) */);
-    return row;
+    if (!sink.endRow(count)) throw new NotBulk();
   }
+
+  // The literal handed to the sink: one object of each kind, rewritten for every literal.
+  readonly #stringLiteral: { kind: 'string'; value: string; cast: string | undefined } = {
+    kind: 'string',
+    value: '',
+    cast: undefined,
+  };
+  readonly #numberLiteral: { kind: 'number'; text: string; integer: boolean } = {
+    kind: 'number',
+    text: '',
+    integer: true,
+  };
 
   #literal(): InsertLiteral {
     const c = this.#peek();
@@ -220,7 +268,10 @@ class Reader {
       const value = this.#string();
       // Two string constants separated by a newline are one in PostgreSQL: not read here.
       if (this.#peek() === 39) throw new NotBulk();
-      return { kind: 'string', value, cast: this.#cast() };
+      const literal = this.#stringLiteral;
+      literal.value = value;
+      literal.cast = this.#cast();
+      return literal;
     }
     if (isDigit(c) || c === 46 || c === 45 || c === 43) return this.#number();
     const word = this.#bareWord()?.toLowerCase();
@@ -301,6 +352,9 @@ class Reader {
     }
     const after = s.charCodeAt(this.#i);
     if (isIdentPart(after) || after === 46 || after === 58) throw new NotBulk();
-    return { kind: 'number', text: s.slice(from, this.#i), integer };
+    const literal = this.#numberLiteral;
+    literal.text = s.slice(from, this.#i);
+    literal.integer = integer;
+    return literal;
   }
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Engine } from '../../src/engine/engine.ts';
 import {
   type ConvertedInsertValues,
-  insertValuesRows,
+  readInsertRows,
   tableShape,
 } from '../../src/engine/insert-values-rows.ts';
 import { readInsertTable, readInsertValues } from '../../src/sql/insert-values.ts';
@@ -90,18 +90,20 @@ const STATEMENTS = [
   "INSERT INTO t (m, n, i8) VALUES (1.555, 1.555, 9007199254740993), ('-2.5', '1.50', -9223372036854775808)",
 ];
 
-/** A statement read and converted with a copy of the catalog, as the serving thread does; undefined where it leaves it. */
+/** A statement read into rows with a copy of the catalog, as the serving thread does; undefined where it leaves it. */
 function convertedElsewhere(e: Engine, sql: string): ConvertedInsertValues | undefined {
-  const bulk = readInsertValues(sql);
-  const table = structuredClone(e.relations()).find((r) => r.name === bulk?.table && r.kind === 'table');
-  const rows = bulk === undefined || table === undefined ? undefined : insertValuesRows(bulk, table.columns);
-  if (table === undefined || rows === undefined) return undefined;
-  return structuredClone({ table: table.name, shape: tableShape(table.columns), rows, text: sql });
+  const catalog = structuredClone(e.relations());
+  const read = readInsertRows(
+    sql,
+    (name) => catalog.find((r) => r.name === name && r.kind === 'table')?.columns,
+  );
+  if (read === undefined) return undefined;
+  return structuredClone({ table: read.table, shape: tableShape(read.columns), rows: read.rows, text: sql });
 }
 
 for (const [where, bulkOf] of [
   ['read by the engine', (_e: Engine, sql: string) => readInsertValues(sql)],
-  ['converted with a copy of the catalog and cloned across', convertedElsewhere],
+  ['read into rows with a copy of the catalog and cloned across', convertedElsewhere],
 ] as const)
   test(`the bulk path (${where}) gives exactly what the general path gives, and leaves it what it does not convert`, async () => {
     const fast = new Engine({ autoEpoch: false });
@@ -161,6 +163,7 @@ test('errors come from the general path, with their positions; nothing of a fail
   for (const [sql, message] of bad) {
     const bulk = readInsertValues(sql);
     assert.ok(bulk !== undefined && e.insertValues(bulk) === undefined, sql);
+    assert.equal(convertedElsewhere(e, sql), undefined, sql);
     await assert.rejects(e.execute(sql), message, sql);
   }
   e.flush();

@@ -75,8 +75,15 @@ const intRe = /^\s*[+-]?\d+\s*$/;
 export function parseInteger(text: string, type: 'int2' | 'int4' | 'int8'): Int8 {
   const r = INT_RANGES[type];
   if (!intRe.test(text)) throw invalidInput(r.name, text);
+  const digits = text.trim();
+  // Up to 15 characters (a sign and 14 digits, or 15 digits) the number is exact: no BigInt.
+  if (digits.length <= 15) {
+    const v = Number(digits);
+    if (v < r.lo || v > r.hi) throw evalError('22003', `value "${text}" is out of range for type ${r.name}`);
+    return v + 0; // -0 is 0
+  }
   const b = INT_BOUNDS[type];
-  const n = BigInt(text.trim());
+  const n = BigInt(digits);
   if (n < b.lo || n > b.hi) throw evalError('22003', `value "${text}" is out of range for type ${r.name}`);
   return int8(n);
 }
