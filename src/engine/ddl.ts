@@ -38,6 +38,7 @@ import { confined, type Operator } from '../stream/operator.ts';
 import { EmitOnWindowClose } from '../stream/operators/emit-on-window-close.ts';
 import { Expire } from '../stream/operators/expire.ts';
 import { Materialize } from '../stream/operators/materialize.ts';
+import { TextPool } from '../stream/text-pool.ts';
 import type { Row } from '../stream/value.ts';
 import {
   isAppendOnly,
@@ -127,6 +128,8 @@ export class Ddl {
   /** How many views use each compiled operator; at 0 it leaves the dataflow. */
   readonly #users = new Map<Operator, number>();
   #uid = 0;
+  /** The texts of the rows tables keep, shared by all the engine's tables. */
+  readonly #tableTexts = new TextPool();
 
   constructor(ctx: DdlContext) {
     this.#ctx = ctx;
@@ -185,7 +188,10 @@ export class Ddl {
       this.#ctx.relations.add({ ...input, kind, objectKind: kind, options: s.options, format: s.format });
       return { tag };
     }
-    const store = this.#ctx.graph.add(new Materialize(`table ${name}`, { appendOnly }), src);
+    const store = this.#ctx.graph.add(
+      new Materialize(`table ${name}`, { appendOnly, texts: this.#tableTexts }),
+      src,
+    );
     this.#keep(store, name);
     this.#ctx.relations.add({
       ...input,

@@ -21,6 +21,7 @@
  */
 import { type Chunk, integrate, type WeightedRow } from '../chunk.ts';
 import { type Barrier, Operator } from '../operator.ts';
+import type { TextPool } from '../text-pool.ts';
 import { compareRows, type Row, rowIdentity } from '../value.ts';
 
 /**
@@ -65,13 +66,19 @@ export class Materialize extends Operator {
   /** Rows currently held with a negative weight (should stay 0). */
   anomalies = 0;
 
-  constructor(name: string, options: { readonly appendOnly?: boolean } = {}) {
+  /** Where the rows the table keeps get their texts (a table's own rows: see `TextPool`). */
+  readonly #texts: TextPool | undefined;
+
+  constructor(name: string, options: { readonly appendOnly?: boolean; readonly texts?: TextPool } = {}) {
     super(name);
     this.#appendOnly = options.appendOnly === true;
+    this.#texts = options.texts;
   }
 
   protected onChunk(chunk: Chunk): void {
     const { rows, weights } = chunk;
+    // As rows come, not at the barrier: a client's bulk write is answered meanwhile.
+    if (this.#texts !== undefined) for (const row of rows) this.#texts.shareTexts(row);
     for (let i = 0; i < rows.length; i++) {
       this.#pendingRows.push(rows[i] as Row);
       this.#pendingWeights.push(weights[i] as number);
@@ -208,6 +215,7 @@ export class Materialize extends Operator {
   load(rows: readonly Row[], weights: readonly number[]): void {
     this.#table.clear();
     this.#negative.clear();
+    if (this.#texts !== undefined) for (const row of rows) this.#texts.shareTexts(row);
     if (this.#appendOnly) {
       this.#appended.length = 0;
       this.anomalies = 0;
