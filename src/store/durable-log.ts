@@ -568,13 +568,23 @@ export class DurableLog {
       let pending = 0;
       for (const record of records) {
         const isString = typeof record === 'string';
-        const length = isString ? Buffer.byteLength(record) : record.byteLength;
-        if (length > this.maxRecordBytes) {
-          throw new StoreError(
-            'invalid-argument',
-            `${SUBJECT} ${this.dir}: a record of ${length} bytes is larger than the limit of ${this.maxRecordBytes}`,
-          );
+        // A string is written straight into the buffer when its longest UTF-8 form (3 bytes a
+        // UTF-16 unit) fits there and in the segment, which then says how long it was: no pass
+        // over the string to measure it first.
+        const longest = isString ? FRAME_HEADER_BYTES + 3 * record.length : 0;
+        if (
+          isString &&
+          used + longest <= this.writeBuf.length &&
+          this.active.size + used + longest <= this.segmentBytes
+        ) {
+          const length = this.writeBuf.write(record, used + FRAME_HEADER_BYTES, 'utf8');
+          if (length > this.maxRecordBytes) throw this.tooLarge(length);
+          used = this.framed(used, length, pending);
+          pending++;
+          continue;
         }
+        const length = isString ? Buffer.byteLength(record) : record.byteLength;
+        if (length > this.maxRecordBytes) throw this.tooLarge(length);
         const size = FRAME_HEADER_BYTES + length;
         let segment = this.active;
         if (segment.size + used + size > this.segmentBytes && segment.size + used > SEGMENT_HEADER_BYTES) {
@@ -593,13 +603,7 @@ export class DurableLog {
         const buf = this.writeBuf;
         if (isString) buf.write(record, used + FRAME_HEADER_BYTES, length, 'utf8');
         else buf.set(record, used + FRAME_HEADER_BYTES);
-        writeFrameHeader(buf, used, length);
-        const filePos = segment.size + used;
-        if (filePos - (segment.indexPositions.at(-1) as number) >= INDEX_INTERVAL) {
-          segment.indexOffsets.push(this.next + pending);
-          segment.indexPositions.push(filePos);
-        }
-        used += size;
+        used = this.framed(used, length, pending);
         pending++;
       }
       this.flush(used, pending);
@@ -610,6 +614,28 @@ export class DurableLog {
     if (this.writeBuf.length > 4 * WRITE_CHUNK) this.writeBuf = Buffer.allocUnsafe(WRITE_CHUNK);
     if (this.fsyncPolicy === 'always') this.sync();
     return { firstOffset, lastOffset: this.next - 1, count: this.next - firstOffset };
+  }
+
+  private tooLarge(length: number): StoreError {
+    return new StoreError(
+      'invalid-argument',
+      `${SUBJECT} ${this.dir}: a record of ${length} bytes is larger than the limit of ${this.maxRecordBytes}`,
+    );
+  }
+
+  /**
+   * Frames the payload of `length` bytes just copied after `used` bytes of the write buffer (the
+   * `pending`-th record of the batch), indexes it when due; the bytes used after it.
+   */
+  private framed(used: number, length: number, pending: number): number {
+    writeFrameHeader(this.writeBuf, used, length);
+    const segment = this.active;
+    const filePos = segment.size + used;
+    if (filePos - (segment.indexPositions.at(-1) as number) >= INDEX_INTERVAL) {
+      segment.indexOffsets.push(this.next + pending);
+      segment.indexPositions.push(filePos);
+    }
+    return used + FRAME_HEADER_BYTES + length;
   }
 
   /** Writes the `used` bytes of `pending` encoded records to the end of the last segment. */

@@ -181,6 +181,14 @@ test('records larger than a read or a recovery chunk; records over the limit are
   );
   assert.equal(log.nextOffset, 5, 'none of the refused batch was appended');
   log.close();
+  // A string is measured as it is written: one over the limit by its UTF-8 bytes, not its length.
+  log = DurableLog.open(dir, { segmentBytes: 1 << 20, maxRecordBytes: 100 });
+  assert.throws(
+    () => log.append(['fits', 'é'.repeat(50), `${'x'.repeat(99)}é`]),
+    expectStoreError('invalid-argument', 'a record of 101 bytes is larger than the limit of 100'),
+  );
+  assert.equal(log.nextOffset, 5, 'none of the refused batch was appended');
+  log.close();
   log = DurableLog.open(dir, { segmentBytes: 1 << 20 });
   assert.equal(log.nextOffset, 5);
   const lengths = [...log.batches(0, { maxBytes: 1 })].flatMap((b) => b.records.map((r) => r.length));
