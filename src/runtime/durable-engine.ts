@@ -262,12 +262,15 @@ function snapshotOption(sink: SinkSpec): boolean {
 export async function openDurableEngine(options: DurableEngineOptions): Promise<DurableEngine> {
   const { store, dataDir } = options;
   const { state, operators: operatorStates, offsets: committed } = options.committed;
+  /** The fsync that written statements wait on for their answer, while one runs (`durable`). */
+  let answering: Promise<void> | undefined;
   const engine = new Engine({
     ...options.engine,
     // Start-up ends its epochs itself: none may commit a state it is still repairing.
     autoEpoch: false,
     contentsKeptOutside: true,
     incrementalCheckpoints: true,
+    epochsAfter: () => answering,
     // Subscriptions live in the store; sinks are the engine's own catalog objects.
     dependentsOutside: (relation) =>
       store
@@ -501,11 +504,15 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
    * fsync stops tidewatch: what it applied might not survive a crash.
    */
   const durable = async (): Promise<void> => {
+    const sync = tableLog?.log.syncAsync();
+    answering = sync;
     try {
-      await tableLog?.log.syncAsync();
+      await sync;
     } catch (e) {
       fail(e);
       throw e;
+    } finally {
+      if (answering === sync) answering = undefined;
     }
   };
 

@@ -46,6 +46,36 @@ test('writes left for later (deferApply) are logged at once and reach the views 
   e.close();
 });
 
+test('the epoch timer lets the fsync its written statements wait on answer them first', async () => {
+  let release = (): void => {};
+  const fsync = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let running: Promise<void> | undefined = fsync;
+  const e = new Engine({ epochMs: 10, epochsAfter: () => running });
+  await e.execute('CREATE TABLE t (v INT)');
+  await e.execute('CREATE MATERIALIZED VIEW c AS SELECT count(*) AS n FROM t');
+  e.insert('t', [[1], [2]], undefined, true);
+  const start = e.epoch;
+  // The statement's answer: a few hops after its wait on the fsync, as through the threads.
+  const answeredAt = fsync
+    .then(() => undefined)
+    .then(() => undefined)
+    .then(() => e.epoch);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(e.epoch, start, 'no epoch ends while the fsync runs');
+  release();
+  running = undefined;
+  assert.equal(await answeredAt, start, 'answered before the epoch ends');
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(e.epoch, start + 1, 'then one epoch ends for all the beats that waited');
+  assert.deepEqual(e.rows('c'), [[2]]);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.ok(e.epoch > start + 1, 'and the timer goes on');
+  e.close();
+});
+
 test('the epoch timer commits on its own', async () => {
   const e = new Engine({ epochMs: 20 });
   await e.execute('CREATE TABLE t (v INT)');
