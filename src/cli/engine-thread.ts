@@ -28,7 +28,6 @@ import { HttpError } from '../serve/http-error.ts';
 import type { PgCopyIn } from '../serve/pgwire/backend.ts';
 import { sinkConfig } from '../sinks/sink-options.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
-import { readInsertValues } from '../sql/insert-values.ts';
 import { setLimits } from '../sql/limits.ts';
 import { isSystemRelation } from '../sql/reserved-names.ts';
 import type { FsyncPolicy } from '../store/durable-log.ts';
@@ -256,11 +255,8 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
     }
   });
   rpc.handle(ENGINE_CALLS.insertValues, async (converted: ConvertedInsertValues) => {
-    const result = await opened().insertValues(converted);
-    if (result !== undefined) return result;
     // Converted for columns the table no longer has (a DDL crossed it): read here, with these.
-    const bulk = readInsertValues(converted.text);
-    return bulk === undefined ? undefined : await opened().insertValues(bulk);
+    return (await opened().insertValues(converted)) ?? (await opened().insertValues(converted.text));
   });
   /** COPYs being read, by the serving thread's number: their data as it comes, and the reading's end. */
   const copies = new Map<number, { readonly chunks: ChunkQueue; readonly done: Promise<number> }>();

@@ -17,7 +17,6 @@
 import { deserialize, serialize } from 'node:v8';
 import type { Engine, RelationInfo, TableWrite } from '../engine/engine.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
-import { readInsertValues } from '../sql/insert-values.ts';
 import type { DurableLog } from '../store/durable-log.ts';
 import { StoreError } from '../store/errors.ts';
 import type { Row } from '../stream/value.ts';
@@ -224,11 +223,9 @@ export class TableLog {
   }
 
   #insertValues(record: LoggedStatement, offset: number): TableWrite {
-    const bulk = readInsertValues(record.statement);
-    const rows = bulk === undefined ? undefined : this.#engine.rowsOfInsertValues(bulk);
-    if (bulk === undefined || rows === undefined)
-      throw corrupt(this.#log, offset, 'is an INSERT whose rows cannot be read again');
-    return { kind: 'insert', table: bulk.table, rows };
+    const read = this.#engine.rowsOfInsertValues(record.statement);
+    if (read === undefined) throw corrupt(this.#log, offset, 'is an INSERT whose rows cannot be read again');
+    return { kind: 'insert', table: read.table, rows: read.rows };
   }
 
   /** The writes of a change's parts, all read. */

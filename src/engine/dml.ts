@@ -9,7 +9,6 @@ import { bindDelete, bindInsert, bindUpdate } from '../sql/binder.ts';
 import type { Catalog } from '../sql/catalog.ts';
 import type { CopyFromCommand } from '../sql/copy-statement.ts';
 import { SqlError, SqlState, undefinedTable } from '../sql/errors.ts';
-import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Plan } from '../sql/plan.ts';
 import type { Delete, Insert, Update } from '../sql/statement.ts';
@@ -18,7 +17,7 @@ import type { Dataflow } from '../stream/graph.ts';
 import { type Row, rowKey, type Value } from '../stream/value.ts';
 import type { RelationCatalog, SourceRelation, TableRelation } from './catalog.ts';
 import { compileExpr, compilePredicate } from './eval/compile.ts';
-import { type ConvertedInsertValues, insertValuesRows, tableShape } from './insert-values-rows.ts';
+import { type ConvertedInsertValues, readInsertRows, tableShape } from './insert-values-rows.ts';
 import { CHUNK_ROWS } from './pushed-rows.ts';
 import type { StatementResult } from './statement-result.ts';
 
@@ -117,36 +116,37 @@ export class Dml {
   }
 
   /**
-   * Runs a bulk-load INSERT that `readInsertValues` read, converting each literal as the
-   * INSERT's assignment to its column would, or converted already (`ConvertedInsertValues`) for
-   * a table of the columns this table has. Undefined when the statement needs the general
-   * path: a literal this does not convert here, a wrong number of values, an unknown table or
-   * column, a value that fails to convert (the general path reports it with its position), or
-   * rows converted for columns the table no longer has. `deferApply` as for `insert`.
+   * Runs a bulk-load INSERT: its statement, read here (`rowsOfInsertValues`), or its rows
+   * converted already (`ConvertedInsertValues`) for a table of the columns this table has.
+   * Undefined when the statement needs the general path: not of the bulk form, a literal not
+   * converted here, a wrong number of values, an unknown table or column, a value that fails to
+   * convert (the general path reports it with its position), or rows converted for columns the
+   * table no longer has. `deferApply` as for `insert`.
    */
-  insertValues(bulk: InsertValues | ConvertedInsertValues, deferApply = false): StatementResult | undefined {
-    const rel = this.#ctx.relations.get(bulk.table);
-    if (rel === undefined || rel.objectKind !== 'table') return undefined;
-    let rows: readonly Row[] | undefined;
-    if ('shape' in bulk) rows = tableShape(rel.columns) === bulk.shape ? bulk.rows : undefined;
-    else rows = insertValuesRows(bulk, rel.columns);
-    if (rows === undefined) return undefined;
+  insertValues(bulk: string | ConvertedInsertValues, deferApply = false): StatementResult | undefined {
+    const read = typeof bulk === 'string' ? this.rowsOfInsertValues(bulk) : bulk;
+    const rel = read === undefined ? undefined : this.#ctx.relations.get(read.table);
+    if (read === undefined || rel === undefined || rel.objectKind !== 'table') return undefined;
+    if (typeof bulk !== 'string' && tableShape(rel.columns) !== bulk.shape) return undefined;
+    const text = typeof bulk === 'string' ? bulk : bulk.text;
     this.#write(
       rel,
-      { kind: 'insert', table: rel.name, rows, writtenAs: { kind: 'insert-values', text: bulk.text } },
+      { kind: 'insert', table: rel.name, rows: read.rows, writtenAs: { kind: 'insert-values', text } },
       deferApply,
     );
     this.#ctx.afterWrite();
-    return { tag: 'INSERT', rowCount: rows.length };
+    return { tag: 'INSERT', rowCount: read.rows.length };
   }
 
   /**
-   * The rows of a bulk-load INSERT, each literal converted as the INSERT's assignment to its
-   * column would; undefined when `insertValues` leaves the statement to the general path.
+   * A bulk-load INSERT's table and rows, each literal converted as the INSERT's assignment to
+   * its column would; undefined when `insertValues` leaves the statement to the general path.
    */
-  rowsOfInsertValues(bulk: InsertValues): Row[] | undefined {
-    const rel = this.#ctx.relations.get(bulk.table);
-    return rel === undefined || rel.objectKind !== 'table' ? undefined : insertValuesRows(bulk, rel.columns);
+  rowsOfInsertValues(text: string): { readonly table: string; readonly rows: readonly Row[] } | undefined {
+    return readInsertRows(text, (name) => {
+      const rel = this.#ctx.relations.get(name);
+      return rel?.objectKind === 'table' ? rel.columns : undefined;
+    });
   }
 
   /** Reports a statement's change to the listeners, then applies it (or leaves it to `applyDeferred`). */

@@ -25,7 +25,6 @@
 import { bindDelete, bindInsert, bindQuery, bindUpdate } from '../sql/binder.ts';
 import { byName, type Catalog, type CatalogRelation } from '../sql/catalog.ts';
 import { notSupported, SqlError, SqlState, undefinedTable } from '../sql/errors.ts';
-import { type InsertValues, readInsertValues } from '../sql/insert-values.ts';
 import {
   type BindParams,
   boundParamTypes,
@@ -669,20 +668,20 @@ export class Engine implements Catalog {
   }
 
   /**
-   * Runs a bulk-load INSERT that `readInsertValues` read, or whose rows were converted for the
-   * table's columns already; undefined when the statement needs the general path
-   * (`Dml.insertValues`). `deferApply` as for `insert`.
+   * Runs a bulk-load INSERT, its statement or its rows converted for the table's columns
+   * already; undefined when the statement needs the general path (`Dml.insertValues`).
+   * `deferApply` as for `insert`.
    */
-  insertValues(bulk: InsertValues | ConvertedInsertValues, deferApply = false): StatementResult | undefined {
+  insertValues(bulk: string | ConvertedInsertValues, deferApply = false): StatementResult | undefined {
     return this.#dml.insertValues(bulk, deferApply);
   }
 
   /**
-   * The rows of a bulk-load INSERT, each literal converted as the INSERT's assignment to its
-   * column would; undefined when `insertValues` leaves the statement to the general path.
+   * A bulk-load INSERT's table and rows, each literal converted as the INSERT's assignment to
+   * its column would; undefined when `insertValues` leaves the statement to the general path.
    */
-  rowsOfInsertValues(bulk: InsertValues): Row[] | undefined {
-    return this.#dml.rowsOfInsertValues(bulk);
+  rowsOfInsertValues(text: string): { readonly table: string; readonly rows: readonly Row[] } | undefined {
+    return this.#dml.rowsOfInsertValues(text);
   }
 
   /** Applies the writes `insert` and `insertValues` left for later, in the order they were logged. */
@@ -705,8 +704,7 @@ export class Engine implements Catalog {
   ): Promise<StatementResult[]> {
     this.applyDeferred();
     if (params.values.length === 0) {
-      const bulk = readInsertValues(sql);
-      const result = bulk === undefined ? undefined : this.insertValues(bulk);
+      const result = this.insertValues(sql);
       if (result !== undefined) return [result];
     }
     const statements = parseScript(sql, tokens);

@@ -5,12 +5,7 @@
  * and the engine's thread takes the rows when its own columns are the same (`tableShape`).
  */
 
-import {
-  type InsertLiteral,
-  type InsertSink,
-  type InsertValues,
-  readInsertInto,
-} from '../sql/insert-values.ts';
+import { type InsertLiteral, readInsertInto } from '../sql/insert-values.ts';
 import { category, lookupType, type SqlType } from '../sql/types.ts';
 import type { Row, Value } from '../stream/value.ts';
 import { columnTypmod, fromText } from './eval/functions/casts.ts';
@@ -40,29 +35,11 @@ function typeShape(t: SqlType): string {
 }
 
 /**
- * The rows of a bulk-load INSERT into a table of these columns; undefined when the statement
- * needs the general path: a literal not converted here, a wrong number of values, an unknown
- * column, a value that fails to convert (the general path reports it with its position).
- */
-export function insertValuesRows(bulk: InsertValues, columns: readonly TableColumn[]): Row[] | undefined {
-  const rows = new RowsOfLiterals(columns);
-  try {
-    if (!rows.begin(bulk.table, bulk.columns)) return undefined;
-    for (const literals of bulk.rows) {
-      for (let k = 0; k < literals.length; k++)
-        if (!rows.literal(k, literals[k] as InsertLiteral)) return undefined;
-      if (!rows.endRow(literals.length)) return undefined;
-    }
-  } catch {
-    return undefined;
-  }
-  return rows.rows;
-}
-
-/**
  * Reads a bulk-load INSERT straight into rows, each literal converted as it is read, for the
- * table whose columns `columnsOf` gives; undefined as for `insertValuesRows`, and when the
- * table is not one `columnsOf` knows.
+ * table whose columns `columnsOf` gives; undefined when the statement needs the general path:
+ * not of the bulk form, a table `columnsOf` does not know, a literal not converted here, a
+ * wrong number of values, an unknown column, a value that fails to convert (the general path
+ * reports it with its position).
  */
 export function readInsertRows(
   sql: string,
@@ -78,7 +55,7 @@ export function readInsertRows(
         if (columns === undefined) return false;
         table = name;
         rows = new RowsOfLiterals(columns);
-        return rows.begin(name, names);
+        return rows.begin(names);
       },
       literal: (k, literal) => (rows as RowsOfLiterals).literal(k, literal),
       endRow: (count) => (rows as RowsOfLiterals).endRow(count),
@@ -89,8 +66,8 @@ export function readInsertRows(
   return read && rows !== undefined ? { table, columns: rows.columns, rows: rows.rows } : undefined;
 }
 
-/** A bulk INSERT's rows for a table, made literal by literal (`InsertSink`; a conversion may throw). */
-class RowsOfLiterals implements InsertSink {
+/** A bulk INSERT's rows for a table, made literal by literal (a conversion may throw). */
+class RowsOfLiterals {
   readonly columns: readonly TableColumn[];
   readonly rows: Row[] = [];
   #targets: readonly number[] = [];
@@ -102,7 +79,7 @@ class RowsOfLiterals implements InsertSink {
     this.#row = this.#emptyRow();
   }
 
-  begin(_table: string, names: readonly string[] | undefined): boolean {
+  begin(names: readonly string[] | undefined): boolean {
     const columns = this.columns;
     const targets = (names ?? columns.map((c) => c.name)).map((name) =>
       columns.findIndex((c) => c.name === name),

@@ -36,7 +36,6 @@ import {
   type WrittenAs,
 } from '../engine/engine.ts';
 import type { ConvertedInsertValues } from '../engine/insert-values-rows.ts';
-import type { InsertValues } from '../sql/insert-values.ts';
 import type { BindParams } from '../sql/params.ts';
 import type { Token } from '../sql/tokens.ts';
 import { PhaseTimer } from '../store/commit-phases.ts';
@@ -81,7 +80,7 @@ export interface DurableEngine {
    * A bulk-load INSERT read without the parser, or converted already (Engine.insertValues),
    * durable when it resolves; undefined when it needs the general path (`execute`).
    */
-  insertValues(bulk: InsertValues | ConvertedInsertValues): Promise<StatementResult | undefined>;
+  insertValues(bulk: string | ConvertedInsertValues): Promise<StatementResult | undefined>;
   /**
    * Inserts typed rows (values in the table's column order) into a table, as INSERT does
    * (Engine.insert); resolves with their number once they are durable.

@@ -73,7 +73,7 @@ export interface PgBackendDeps {
     tokens?: readonly Token[],
   ) => Promise<StatementResult[]>;
   /**
-   * Runs a bulk-load INSERT read without the parser (`readInsertValues` of `text`), durably as
+   * Runs a bulk-load INSERT read without the parser (`readInsertRows` of `text`), durably as
    * `execute` does; undefined when it needs the general path (`execute` of its text).
    */
   readonly insertValues: (text: string) => Promise<StatementResult | undefined>;

@@ -7,7 +7,7 @@
  * it here ~2 ms.
  *
  * Anything else — E'' or dollar-quoted strings, expressions, DEFAULT, RETURNING, ON CONFLICT,
- * a second statement — gives undefined, and the statement takes the general path, which also
+ * a second statement — is not read (`readInsertInto` answers false), and the statement takes the general path, which also
  * reports every error. So this reader never has to be complete, only exact in what it accepts.
  */
 
@@ -17,15 +17,6 @@ export type InsertLiteral =
   /** `text` as written, sign included; `integer`: digits only (no point, no exponent). */
   | { readonly kind: 'number'; readonly text: string; readonly integer: boolean }
   | { readonly kind: 'string'; readonly value: string; readonly cast: string | undefined };
-
-export interface InsertValues {
-  /** The table's name, folded as an identifier (schema `public.` dropped). */
-  readonly table: string;
-  readonly columns: readonly string[] | undefined;
-  readonly rows: readonly (readonly InsertLiteral[])[];
-  /** The statement as it was read (what the DML log keeps: the rows, read again, are these). */
-  readonly text: string;
-}
 
 /** Words that cannot name a table or column unquoted where this reader takes a name. */
 const RESERVED = new Set([
@@ -62,29 +53,6 @@ export interface InsertSink {
   endRow(count: number): boolean;
 }
 
-/** The statement's rows, or undefined when it is not of the bulk-load form. */
-export function readInsertValues(sql: string): InsertValues | undefined {
-  let head: { table: string; columns: readonly string[] | undefined } | undefined;
-  const rows: InsertLiteral[][] = [];
-  let row: InsertLiteral[] = [];
-  const read = readInsertInto(sql, {
-    begin: (table, columns) => {
-      head = { table, columns };
-      return true;
-    },
-    literal: (_, literal) => {
-      row.push(literal.kind === 'string' || literal.kind === 'number' ? { ...literal } : literal);
-      return true;
-    },
-    endRow: () => {
-      rows.push(row);
-      row = [];
-      return true;
-    },
-  });
-  return read && head !== undefined ? { ...head, rows, text: sql } : undefined;
-}
-
 /** Reads a statement of the bulk-load form into `sink`; false when it is not of that form or the sink refused it. */
 export function readInsertInto(sql: string, sink: InsertSink): boolean {
   return new Reader(sql).statement(sink);
@@ -93,7 +61,7 @@ export function readInsertInto(sql: string, sink: InsertSink): boolean {
 /**
  * The table of a statement that begins as a bulk-load INSERT does (`INSERT INTO t [(…)]
  * VALUES`), without reading its rows; undefined otherwise. Whether the rest is of that form is
- * for `readInsertValues` to say, where the rows are converted.
+ * for `readInsertInto` to say, where the rows are converted.
  */
 export function readInsertTable(sql: string): string | undefined {
   return new Reader(sql).head()?.table;
