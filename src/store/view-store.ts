@@ -76,6 +76,7 @@
 
 import { rmSync, statSync } from 'node:fs';
 import {
+  BIGINT,
   blobValue,
   type DuckDBAppender,
   type DuckDBBlobValue,
@@ -85,14 +86,19 @@ import {
   type DuckDBIntervalValue,
   type DuckDBListType,
   type DuckDBListValue,
+  type DuckDBPreparedStatement,
   type DuckDBTimestampTZValue,
   type DuckDBTimestampValue,
   type DuckDBTimeValue,
+  type DuckDBType,
   type DuckDBValue,
   dateValue,
+  LIST,
+  listValue,
   timestampTZValue,
   timestampValue,
   timeValue,
+  VARCHAR,
 } from '@duckdb/node-api';
 import { byName } from '../sql/catalog.ts';
 import { type Int8, int8 } from '../sql/int8.ts';
@@ -495,6 +501,29 @@ function localityColumn(columns: readonly ViewColumn[]): number | undefined {
   return i < 0 ? undefined : i;
 }
 
+/**
+ * Up to this many keys, a commit's DELETE of them matches each scanned row against their list
+ * rather than joining them: 1 ms less a statement when the time bound leaves few rows to scan
+ * (without a bound, 60 keys over 300,000 rows took 23 ms against 6 joined).
+ */
+const FEW_KEYS = 16;
+
+/**
+ * The earliest value of column `locality` among the changes' rows (microseconds): no stored row
+ * they touch is older. Undefined without such a column, or when a row has NULL there (a NULL
+ * could be stored anywhere).
+ */
+function earliestTime(locality: number | undefined, changes: readonly Change[]): number | undefined {
+  if (locality === undefined) return undefined;
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const { row } of changes) {
+    const at = row[locality];
+    if (typeof at !== 'number') return undefined;
+    if (at < earliest) earliest = at;
+  }
+  return Number.isSafeInteger(earliest) ? earliest : undefined;
+}
+
 /** An integer of ours as a DuckDB literal. */
 function integerLiteral(n: number): string {
   if (!Number.isSafeInteger(n)) throw invalid(`${n} is not an integer`);
@@ -688,6 +717,8 @@ interface ViewState {
   key?: readonly number[];
   /** Name of the temporary staging table, once created on this connection. */
   stage?: string;
+  /** Statements prepared on this connection for the view, by name (`#runPrepared`). */
+  prepared?: Map<string, DuckDBPreparedStatement>;
 }
 
 /** The catalog a commit's schema leads to (see `#planSchema`). */
@@ -1222,6 +1253,7 @@ export class ViewStore {
     for (const sink of this.#sinksOf(view.name)) this.#sinks.delete(sink.name.toLowerCase());
     this.#views.delete(view.name.toLowerCase());
     if (view.stage !== undefined) await this.#conn.run(`DROP TABLE IF EXISTS temp.main.${view.stage}`);
+    for (const statement of view.prepared?.values() ?? []) statement.destroySync();
   }
 
   /**
@@ -1420,7 +1452,7 @@ export class ViewStore {
       if (src === undefined) throw invalid(`no source "${name}"`);
       return src;
     };
-    const work: { view: ViewState; changes: Change[] }[] = [];
+    const work: { view: ViewState; changes: Change[]; direct: boolean }[] = [];
     const appended: { view: ViewState; delta: ViewDelta | SpooledRows }[] = [];
     for (const [name, given] of deltas) {
       const view = viewOf(name);
@@ -1451,7 +1483,8 @@ export class ViewStore {
           throw invalid(
             `a row of ${c.row.length} values for view "${view.name}" of ${view.columns.length} columns`,
           );
-      if (changes.length > 0) work.push({ view, changes });
+      // Changes nothing else reads, with their counts: no stage (`#replaceDirectly`).
+      if (changes.length > 0) work.push({ view, changes, direct: unread && this.#replaceable(changes) });
     }
     const appends: { source: SourceState; rows: readonly Row[] | SpooledRows }[] = [];
     for (const [name, rows] of raw ?? []) {
@@ -1470,18 +1503,21 @@ export class ViewStore {
     const now = this.#now();
     const committedAt = timestampValue(BigInt(Math.round(now)) * 1000n);
     const added: { source: SourceState; bytes: number; rows: number }[] = [];
+    const staged = work.filter((w) => !w.direct);
     // Staging tables are temporary and per connection: created outside the transaction.
-    for (const w of work) await this.#ensureStage(w.view);
+    for (const w of staged) await this.#ensureStage(w.view);
     // The stages are emptied as the transaction begins, in the same round trip.
-    const emptyStages = work.map((w) => `DELETE FROM temp.main.${w.view.stage as string}`);
+    const emptyStages = staged.map((w) => `DELETE FROM temp.main.${w.view.stage as string}`);
     await this.#transaction(
       async () => {
         if (plan !== undefined) await this.#applySchema(plan, epoch, now);
         timer.lap('begin');
-        // Every view's changes are staged first, then applied by one batch of statements: a
-        // round trip per view would wait each time for the event loop, busy with the next epoch.
+        // Staged changes are all staged first, then applied by one batch of statements: a round
+        // trip per view would plan them afresh each time. A direct replacement's statement was
+        // planned once, when it was prepared.
+        for (const { view, changes, direct } of work) if (direct) await this.#replaceDirectly(view, changes);
         const statements: string[] = [];
-        for (const [index, { view, changes }] of work.entries())
+        for (const [index, { view, changes }] of staged.entries())
           statements.push(
             ...(await this.#stage(view, changes, index, [
               ...(this.#subscribed(view.name).length > 0
@@ -1494,7 +1530,7 @@ export class ViewStore {
           );
         await this.#applyStaged(
           statements,
-          work.map((w) => w.view.name),
+          staged.map((w) => w.view.name),
         );
         for (const { view } of work) await this.#options.afterApply?.(view.name);
         for (const { view, delta } of appended) {
@@ -1787,6 +1823,11 @@ export class ViewStore {
     return this.#csv.loads;
   }
 
+  /** Staging tables made so far: one per view whose changes ever needed one (`#replaceable`). */
+  get stages(): number {
+    return this.#stages;
+  }
+
   /** Waits for pending operations, then closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -1799,6 +1840,8 @@ export class ViewStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#memoryReader?.closeSync();
+    for (const view of this.#views.values())
+      for (const statement of view.prepared?.values() ?? []) statement.destroySync();
     this.#conn.closeSync();
     this.#instance.closeSync();
     this.#csv.close();
@@ -1920,6 +1963,83 @@ export class ViewStore {
   }
 
   /**
+   * Whether changes can bring a view's table to the epoch without its stage
+   * (`#replaceDirectly`): each carries the count before it, from the engine, and they are few
+   * enough for an appender (many load from CSV, off the event loop, into the stage).
+   */
+  #replaceable(changes: readonly Change[]): boolean {
+    return (
+      changes.length < (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS) &&
+      changes.every((c) => c.before !== undefined)
+    );
+  }
+
+  /**
+   * Brings a view's table to the epoch without a stage (`#replaceable` changes that no change
+   * log reads): the rows of the keys held before are deleted by a statement prepared once per
+   * view, the keys one list parameter, and the rows held after are appended with their counts.
+   * A stage costs an appender, two statements planned afresh and its emptying: 17 views of 40
+   * changes each, 75 → 53 ms a commit.
+   */
+  async #replaceDirectly(view: ViewState, changes: readonly Change[]): Promise<void> {
+    const gone: string[] = [];
+    for (const { key, weight, before } of changes) {
+      if ((before as number) + weight < 0) throw retractsMissingRows(view.name);
+      if ((before as number) > 0) gone.push(key);
+    }
+    if (gone.length > 0)
+      await this.#deleteByKeys(view, gone, earliestTime(localityColumn(view.columns), changes));
+    const held = changes.filter((c) => (c.before as number) + c.weight > 0);
+    if (held.length === 0) return;
+    const types = view.columns.map((c) => c.type);
+    const a = await this.#conn.createAppender(view.name);
+    await fillAppender(a, held, (c) => {
+      appendRow(a, c.row, types, 0);
+      a.appendVarchar(c.key);
+      a.appendBigInt(BigInt((c.before as number) + c.weight));
+      a.endRow();
+    });
+  }
+
+  /** Deletes a view's rows of `keys`, none older than `earliest` when given (see `#stage`). */
+  async #deleteByKeys(view: ViewState, keys: readonly string[], earliest: number | undefined): Promise<void> {
+    const table = quoteIdent(view.name);
+    const list = listValue([...keys]);
+    const joined = `${KEY} IN (SELECT unnest($1::VARCHAR[]))`;
+    if (earliest === undefined) {
+      await this.#runPrepared(view, 'all', `DELETE FROM ${table} WHERE ${joined}`, [list], [LIST(VARCHAR)]);
+      return;
+    }
+    const time = quoteIdent((view.columns[localityColumn(view.columns) as number] as ViewColumn).name);
+    const few = keys.length <= FEW_KEYS;
+    await this.#runPrepared(
+      view,
+      few ? 'recent, few' : 'recent',
+      `DELETE FROM ${table} WHERE ${few ? `list_contains($1::VARCHAR[], ${KEY})` : joined} AND ${time} >= make_timestamp($2::BIGINT)`,
+      [list, BigInt(earliest)],
+      [LIST(VARCHAR), BIGINT],
+    );
+  }
+
+  /** Runs `sql`, prepared on this connection the first time a view runs it under `name`. */
+  async #runPrepared(
+    view: ViewState,
+    name: string,
+    sql: string,
+    values: DuckDBValue[],
+    types: DuckDBType[],
+  ): Promise<void> {
+    view.prepared ??= new Map();
+    let statement = view.prepared.get(name);
+    if (statement === undefined) {
+      statement = await this.#conn.prepare(sql);
+      view.prepared.set(name, statement);
+    }
+    statement.bind(values, types);
+    await statement.run();
+  }
+
+  /**
    * Stages a view's changes (`#fillStage`; the stage was emptied when the transaction began)
    * and returns the statements that bring its table to the epoch — the keys' counts, the check
    * that retractions find their rows (`index`: the view's place in the epoch's batch, which the
@@ -1937,27 +2057,21 @@ export class ViewStore {
     let retracts = false;
     // The counts held before, from the engine: no lookup of them, no check in SQL.
     const known = changes.every((c) => c.before !== undefined);
-    const locality = localityColumn(view.columns);
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const { row, weight, before } of changes) {
+    for (const { weight, before } of changes) {
       if (weight < 0) retracts = true;
       if (known && (before as number) + weight < 0) throw retractsMissingRows(view.name);
-      if (locality !== undefined) {
-        const at = row[locality];
-        // A NULL could be stored anywhere: then no bound at all.
-        if (typeof at !== 'number') earliest = Number.NaN;
-        else if (at < earliest) earliest = at;
-      }
     }
     await this.#fillStage(view, changes, known);
     const cols = view.columns.map((c) => quoteIdent(c.name));
     const s = `temp.main.${stage}`;
     const next = `coalesce(s.${OLD}, 0) + s.${DELTA}`;
+    const locality = localityColumn(view.columns);
+    const earliest = earliestTime(locality, changes);
     // A staged row can only match a stored row of the same values, so none before the earliest
     // staged time: said as a constant, DuckDB skips the row groups of older rows (zone maps), and
     // a view of closed windows costs its commits what its open windows hold, not all it holds.
     const recent = (alias: string) =>
-      locality !== undefined && Number.isSafeInteger(earliest)
+      locality !== undefined && earliest !== undefined
         ? ` AND ${alias}${cols[locality] as string} >= make_timestamp(${integerLiteral(earliest)})`
         : '';
     return [

@@ -647,3 +647,104 @@ test('the store checkpoints its database after 64 MiB of write-ahead log, itself
   assert.match(String(setting.getRows()[0]?.[0]), /^256\.0 MiB$/);
   assert.equal(store.retained()[0]?.rows, 4000 * (store.lastEpoch() ?? 0), 'every epoch is there');
 });
+
+test('changes that carry their counts replace rows without a stage, as staged changes do, and roll back with the epoch', async (t) => {
+  const dir = tempDir(t);
+  const columns = [
+    { name: 'k', type: T.varchar },
+    { name: 'at', type: T.timestamp },
+    { name: 'n', type: T.int8 },
+  ];
+  const minute = 60_000_000;
+  const row = (i: number, at: number | null, n: number): Row => [`k${i}`, at, n];
+  // Epoch 1 inserts rows, some twice; epoch 2 takes a row away whole, one copy of another,
+  // replaces one, adds a copy of a third and a new row, and takes a NULL-timed row away.
+  const epochs: { rows: Row[]; weights: number[]; before: number[] }[] = [
+    {
+      rows: [
+        row(1, minute, 1),
+        row(2, 2 * minute, 1),
+        row(3, 3 * minute, 1),
+        row(4, null, 1),
+        row(5, minute, 1),
+      ],
+      weights: [1, 2, 1, 1, 3],
+      before: [0, 0, 0, 0, 0],
+    },
+    {
+      rows: [row(1, minute, 1), row(2, 2 * minute, 1), row(3, 3 * minute, 1), row(3, 3 * minute, 9)],
+      weights: [-1, -1, -1, 1],
+      before: [1, 2, 1, 0],
+    },
+    {
+      rows: [row(5, minute, 1), row(6, 4 * minute, 1), row(4, null, 1)],
+      weights: [1, 1, -1],
+      before: [3, 0, 1],
+    },
+  ];
+  const counted = (e: (typeof epochs)[number]): ViewDelta => ({ ...e, keys: e.rows.map(rowIdentity) });
+  const looked = (e: (typeof epochs)[number]): ViewDelta => ({ rows: e.rows, weights: e.weights });
+  const direct = await ViewStore.open(join(dir, 'direct.duckdb'));
+  const staged = await ViewStore.open(join(dir, 'staged.duckdb'));
+  t.after(async () => {
+    await direct.close();
+    await staged.close();
+  });
+  for (const store of [direct, staged]) {
+    await store.defineView('v', columns);
+    await store.defineView('w', columns);
+  }
+  for (const [i, e] of epochs.entries()) {
+    // `w` is given the same changes without their counts, in the same commit: staged.
+    await direct.commit(
+      i + 1,
+      new Map([
+        ['v', counted(e)],
+        ['w', looked(e)],
+      ]),
+    );
+    await staged.commit(
+      i + 1,
+      new Map([
+        ['v', looked(e)],
+        ['w', looked(e)],
+      ]),
+    );
+  }
+  const sorted = (rows: Row[]) => [...rows].sort(compareRows);
+  const expected = sorted([
+    row(2, 2 * minute, 1),
+    row(3, 3 * minute, 9),
+    ...Array.from({ length: 4 }, () => row(5, minute, 1)),
+    row(6, 4 * minute, 1),
+  ]);
+  assert.deepEqual(sorted(await staged.rows('v')), expected);
+  assert.deepEqual(sorted(await direct.rows('v')), expected);
+  assert.deepEqual(sorted(await direct.rows('w')), expected);
+  assert.equal(direct.stages, 1, 'only the view whose changes lack their counts has a stage');
+  assert.equal(staged.stages, 2);
+  // An epoch that fails in a staged view after a direct one changed leaves neither changed.
+  await assert.rejects(
+    direct.commit(
+      4,
+      new Map([
+        [
+          'v',
+          counted({ rows: [row(6, 4 * minute, 1), row(7, minute, 1)], weights: [-1, 1], before: [1, 0] }),
+        ],
+        ['w', looked({ rows: [row(8, minute, 1)], weights: [-1], before: [] })],
+      ]),
+    ),
+    /"w" does not hold/,
+  );
+  assert.deepEqual(sorted(await direct.rows('v')), expected);
+  // A retraction beyond the count held before is refused before anything is written.
+  await assert.rejects(
+    direct.commit(
+      4,
+      new Map([['v', counted({ rows: [row(2, 2 * minute, 1)], weights: [-2], before: [1] })]]),
+    ),
+    /"v" does not hold/,
+  );
+  assert.deepEqual(sorted(await direct.rows('v')), expected);
+});
