@@ -1734,13 +1734,17 @@ export class ViewStore {
     else if (whole.length > 0)
       await this.#conn.run(`DELETE FROM ${OPERATOR_STATE} WHERE operator IN (${whole.join(', ')})`);
     if (write.records.length === 0) return;
-    const values = write.records.map(
-      (_, i) => `(${integerLiteral(epoch)}, $${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`,
-    );
-    await this.#conn.run(
-      `INSERT INTO ${OPERATOR_STATE} (epoch, operator, whole, state) VALUES ${values.join(', ')}`,
-      write.records.flatMap((r) => [r.operator, r.whole, blobValue(r.bytes)]),
-    );
+    // An appender rather than an INSERT of 3 parameters a record, planned afresh at every
+    // commit: 50 records, 4.7–5.3 → 2.3–2.4 ms.
+    const a = await this.#conn.createAppender(OPERATOR_STATE);
+    const epochValue = BigInt(epoch);
+    await fillAppender(a, write.records, (r) => {
+      a.appendInteger(r.operator);
+      a.appendBigInt(epochValue);
+      a.appendBoolean(r.whole);
+      a.appendBlob(r.bytes);
+      a.endRow();
+    });
   }
 
   /** The operator states kept apart from the state: per operator, its last whole state and the deltas after it. */
