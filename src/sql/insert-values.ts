@@ -82,6 +82,13 @@ function isDigit(c: number): boolean {
 /** A failed read: the statement is not of the form (not an error of the statement). */
 class NotBulk extends Error {}
 
+/**
+ * Thrown for every failed read, made once: every statement of the endpoint that is not a bulk
+ * INSERT ends in one, and capturing a stack each time made `readInsertTable` of a SELECT cost
+ * 8 µs rather than 0.7 (1.4% of the serving thread at 10,000 events/s, 20 clients querying).
+ */
+const NOT_BULK = new NotBulk();
+
 class Reader {
   readonly #s: string;
   #i = 0;
@@ -149,7 +156,7 @@ class Reader {
     const s = this.#s;
     let depth = 0;
     do {
-      if (this.#i >= s.length) throw new NotBulk();
+      if (this.#i >= s.length) throw NOT_BULK;
       if (s.charCodeAt(this.#i) === 47 && s.charCodeAt(this.#i + 1) === 42) {
         depth++;
         this.#i += 2;
@@ -167,7 +174,7 @@ class Reader {
   }
 
   #expect(c: number): void {
-    if (!this.#punct(c)) throw new NotBulk();
+    if (!this.#punct(c)) throw NOT_BULK;
   }
 
   /** An unquoted word as written; undefined when none starts here. */
@@ -181,7 +188,7 @@ class Reader {
   }
 
   #word(lower: string): void {
-    if (this.#bareWord()?.toLowerCase() !== lower) throw new NotBulk();
+    if (this.#bareWord()?.toLowerCase() !== lower) throw NOT_BULK;
   }
 
   /** An identifier: unquoted (folded to lower case, not a reserved word) or double-quoted. */
@@ -192,7 +199,7 @@ class Reader {
       let from = ++this.#i;
       for (;;) {
         const q = s.indexOf('"', this.#i);
-        if (q < 0) throw new NotBulk();
+        if (q < 0) throw NOT_BULK;
         if (s.charCodeAt(q + 1) === 34) {
           out += s.slice(from, q + 1);
           this.#i = from = q + 2;
@@ -200,22 +207,22 @@ class Reader {
         }
         out += s.slice(from, q);
         this.#i = q + 1;
-        if (out === '') throw new NotBulk();
+        if (out === '') throw NOT_BULK;
         return out;
       }
     }
     const word = this.#bareWord()?.toLowerCase();
-    if (word === undefined || RESERVED.has(word)) throw new NotBulk();
+    if (word === undefined || RESERVED.has(word)) throw NOT_BULK;
     return word;
   }
 
   #row(sink: InsertSink): void {
     this.#expect(40 /* ( */);
     let count = 0;
-    do if (!sink.literal(count++, this.#literal())) throw new NotBulk();
+    do if (!sink.literal(count++, this.#literal())) throw NOT_BULK;
     while (this.#punct(44 /* , */));
     this.#expect(41 /* ) */);
-    if (!sink.endRow(count)) throw new NotBulk();
+    if (!sink.endRow(count)) throw NOT_BULK;
   }
 
   // The literal handed to the sink: one object of each kind, rewritten for every literal.
@@ -235,7 +242,7 @@ class Reader {
     if (c === 39 /* ' */) {
       const value = this.#string();
       // Two string constants separated by a newline are one in PostgreSQL: not read here.
-      if (this.#peek() === 39) throw new NotBulk();
+      if (this.#peek() === 39) throw NOT_BULK;
       const literal = this.#stringLiteral;
       literal.value = value;
       literal.cast = this.#cast();
@@ -251,7 +258,7 @@ class Reader {
           : word === 'false'
             ? FALSE_LITERAL
             : undefined;
-    if (literal === undefined || this.#peek() === 58 /* : */) throw new NotBulk();
+    if (literal === undefined || this.#peek() === 58 /* : */) throw NOT_BULK;
     return literal;
   }
 
@@ -262,7 +269,7 @@ class Reader {
     let out = '';
     for (;;) {
       const q = s.indexOf("'", this.#i);
-      if (q < 0) throw new NotBulk();
+      if (q < 0) throw NOT_BULK;
       if (s.charCodeAt(q + 1) === 39) {
         out += s.slice(from, q + 1);
         this.#i = from = q + 2;
@@ -277,12 +284,12 @@ class Reader {
   /** A `::type` after a string: one word (e.g. `::timestamp`), lower case. */
   #cast(): string | undefined {
     if (this.#peek() !== 58 /* : */) return undefined;
-    if (this.#s.charCodeAt(this.#i + 1) !== 58) throw new NotBulk();
+    if (this.#s.charCodeAt(this.#i + 1) !== 58) throw NOT_BULK;
     this.#i += 2;
     const type = this.#bareWord()?.toLowerCase();
     const next = this.#peek();
     if (type === undefined || next === 40 /* ( */ || next === 91 /* [ */ || next === 58 || isIdentStart(next))
-      throw new NotBulk();
+      throw NOT_BULK;
     return type;
   }
 
@@ -293,7 +300,7 @@ class Reader {
     if (s.charCodeAt(this.#i) === 45 || s.charCodeAt(this.#i) === 43) {
       this.#i++;
       // A sign is an operator in SQL: `- 5` and `-- comment` are not read here.
-      if (!isDigit(s.charCodeAt(this.#i)) && s.charCodeAt(this.#i) !== 46) throw new NotBulk();
+      if (!isDigit(s.charCodeAt(this.#i)) && s.charCodeAt(this.#i) !== 46) throw NOT_BULK;
     }
     let digits = 0;
     while (isDigit(s.charCodeAt(this.#i))) {
@@ -309,17 +316,17 @@ class Reader {
         digits++;
       }
     }
-    if (digits === 0) throw new NotBulk();
+    if (digits === 0) throw NOT_BULK;
     const e = s.charCodeAt(this.#i);
     if (e === 101 || e === 69) {
       integer = false;
       this.#i++;
       if (s.charCodeAt(this.#i) === 45 || s.charCodeAt(this.#i) === 43) this.#i++;
-      if (!isDigit(s.charCodeAt(this.#i))) throw new NotBulk();
+      if (!isDigit(s.charCodeAt(this.#i))) throw NOT_BULK;
       while (isDigit(s.charCodeAt(this.#i))) this.#i++;
     }
     const after = s.charCodeAt(this.#i);
-    if (isIdentPart(after) || after === 46 || after === 58) throw new NotBulk();
+    if (isIdentPart(after) || after === 46 || after === 58) throw NOT_BULK;
     const literal = this.#numberLiteral;
     literal.text = s.slice(from, this.#i);
     literal.integer = integer;
