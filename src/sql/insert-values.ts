@@ -7,8 +7,9 @@
  * it here ~2 ms.
  *
  * Anything else — E'' or dollar-quoted strings, expressions, DEFAULT, RETURNING, ON CONFLICT,
- * a second statement — is not read (`readInsertInto` answers false), and the statement takes the general path, which also
- * reports every error. So this reader never has to be complete, only exact in what it accepts.
+ * a second statement — is not read (`readInsertInto` answers false), and the statement takes
+ * the general path, which also reports every error. So this reader never has to be complete,
+ * only exact in what it accepts.
  */
 
 export type InsertLiteral =

@@ -1991,30 +1991,29 @@ export class ViewStore {
       if ((before as number) + weight < 0) throw retractsMissingRows(view.name);
       if ((before as number) > 0) gone.push(key);
     }
-    if (gone.length > 0)
-      await this.#deleteByKeys(view, gone, earliestTime(localityColumn(view.columns), changes));
+    if (gone.length > 0) await this.#deleteByKeys(view, gone, changes);
     const held = changes.filter((c) => (c.before as number) + c.weight > 0);
     if (held.length === 0) return;
-    const types = view.columns.map((c) => c.type);
-    const a = await this.#conn.createAppender(view.name);
-    await fillAppender(a, held, (c) => {
-      appendRow(a, c.row, types, 0);
-      a.appendVarchar(c.key);
-      a.appendBigInt(BigInt((c.before as number) + c.weight));
-      a.endRow();
+    // New rows with their keys, their counts as weights: what `#append` puts in a table.
+    await this.#append(view, {
+      rows: held.map((c) => c.row),
+      weights: held.map((c) => (c.before as number) + c.weight),
+      keys: held.map((c) => c.key),
     });
   }
 
-  /** Deletes a view's rows of `keys`, none older than `earliest` when given (see `#stage`). */
-  async #deleteByKeys(view: ViewState, keys: readonly string[], earliest: number | undefined): Promise<void> {
+  /** Deletes a view's rows of `keys`, none older than the earliest time of `changes` (see `#stage`). */
+  async #deleteByKeys(view: ViewState, keys: readonly string[], changes: readonly Change[]): Promise<void> {
     const table = quoteIdent(view.name);
     const list = listValue([...keys]);
     const joined = `${KEY} IN (SELECT unnest($1::VARCHAR[]))`;
-    if (earliest === undefined) {
+    const locality = localityColumn(view.columns);
+    const earliest = earliestTime(locality, changes);
+    if (locality === undefined || earliest === undefined) {
       await this.#runPrepared(view, 'all', `DELETE FROM ${table} WHERE ${joined}`, [list], [LIST(VARCHAR)]);
       return;
     }
-    const time = quoteIdent((view.columns[localityColumn(view.columns) as number] as ViewColumn).name);
+    const time = quoteIdent((view.columns[locality] as ViewColumn).name);
     const few = keys.length <= FEW_KEYS;
     await this.#runPrepared(
       view,
