@@ -9,6 +9,9 @@ export interface MemoryFigures {
   readonly rss_mb: number;
   readonly js_heap_mb: number;
   readonly js_heap_used_mb: number;
+  /** Of the JavaScript heap, the engine's thread's (its state, tables and views). */
+  readonly engine_js_heap_mb: number;
+  readonly engine_js_heap_used_mb: number;
   readonly outside_js_heap_mb: number;
   readonly buffers_mb: number;
   /** null until the store has been asked. */
@@ -31,6 +34,8 @@ export function memoryFigures(
     rss_mb: mb(m.rss),
     js_heap_mb: mb(heapTotal),
     js_heap_used_mb: mb(m.heapUsed + otherHeaps.used),
+    engine_js_heap_mb: mb(otherHeaps.total),
+    engine_js_heap_used_mb: mb(otherHeaps.used),
     outside_js_heap_mb: mb(Math.max(0, m.rss - heapTotal)),
     buffers_mb: mb(m.external),
     duckdb_mb: duckdbBytes === undefined ? null : mb(duckdbBytes),

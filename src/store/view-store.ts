@@ -340,6 +340,9 @@ const DELTA = '__tw_delta';
 const OLD = '__tw_old';
 /** The key column of a view's table (a row's `rowIdentity`), as a file of new rows carries it. */
 const KEY_COLUMN: ViewColumn = { name: KEY, type: { name: 'varchar' } };
+/** Rows a stage takes before it is dropped and made again (`#renewStage`): about 1.3 MB of them. */
+const STAGE_RENEW_ROWS = 16_384;
+
 /** A stage's columns before the view's: a change's row key, its weight and the count before it. */
 const STAGE_COLUMNS: readonly ViewColumn[] = [
   KEY_COLUMN,
@@ -717,6 +720,8 @@ interface ViewState {
   key?: readonly number[];
   /** Name of the temporary staging table, once created on this connection. */
   stage?: string;
+  /** Rows put into the stage since it was created (`#renewStage`). */
+  stagedRows?: number;
   /** Statements prepared on this connection for the view, by name (`#runPrepared`). */
   prepared?: Map<string, DuckDBPreparedStatement>;
 }
@@ -1505,7 +1510,7 @@ export class ViewStore {
     const added: { source: SourceState; bytes: number; rows: number }[] = [];
     const staged = work.filter((w) => !w.direct);
     // Staging tables are temporary and per connection: created outside the transaction.
-    for (const w of staged) await this.#ensureStage(w.view);
+    for (const w of staged) await this.#renewStage(w.view);
     // The stages are emptied as the transaction begins, in the same round trip.
     const emptyStages = staged.map((w) => `DELETE FROM temp.main.${w.view.stage as string}`);
     await this.#transaction(
@@ -1899,12 +1904,27 @@ export class ViewStore {
     }
   }
 
+  /**
+   * Drops a view's stage once STAGE_RENEW_ROWS rows went through it, then makes sure it has
+   * one: DuckDB keeps the rows deleted from an in-memory table until that table is checkpointed,
+   * which a temporary one never is, so a stage emptied at every commit grew by about 80 bytes a
+   * row staged for as long as the server ran.
+   */
+  async #renewStage(view: ViewState): Promise<void> {
+    if (view.stage !== undefined && (view.stagedRows ?? 0) >= STAGE_RENEW_ROWS) {
+      await this.#conn.run(`DROP TABLE temp.main.${view.stage}`);
+      view.stage = undefined;
+    }
+    await this.#ensureStage(view);
+  }
+
   async #ensureStage(view: ViewState): Promise<void> {
     if (view.stage !== undefined) return;
     const stage = `__tw_stage_${++this.#stages}`;
     const cols = [...STAGE_COLUMNS, ...view.columns].map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
     await this.#conn.run(`CREATE TEMP TABLE ${stage} (${cols.join(', ')})`);
     view.stage = stage;
+    view.stagedRows = 0;
   }
 
   /**
@@ -2107,6 +2127,7 @@ export class ViewStore {
    */
   async #fillStage(view: ViewState, changes: readonly Change[], known: boolean): Promise<void> {
     const stage = `temp.main.${view.stage as string}`;
+    view.stagedRows = (view.stagedRows ?? 0) + changes.length;
     const before = (c: Change) => (known && c.before !== 0 ? (c.before as number) : null);
     if (changes.length >= (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS)) {
       const columns = [...STAGE_COLUMNS, ...view.columns];

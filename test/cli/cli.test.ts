@@ -256,6 +256,8 @@ describe('tidewatch start', () => {
         rss_mb: number;
         js_heap_mb: number;
         js_heap_used_mb: number;
+        engine_js_heap_mb: number;
+        engine_js_heap_used_mb: number;
         outside_js_heap_mb: number;
         buffers_mb: number;
         duckdb_mb: number | null;
@@ -296,6 +298,13 @@ describe('tidewatch start', () => {
     assert.ok(Math.abs(memory.rss_mb - rss) < rss / 4, `${JSON.stringify(memory)} against VmRSS ${rss} MB`);
     assert.ok(
       memory.js_heap_used_mb <= memory.js_heap_mb && memory.js_heap_mb < memory.rss_mb,
+      JSON.stringify(memory),
+    );
+    // Of the heap, the engine's thread's: a part of it, neither none nor all (the serving thread has one too).
+    assert.ok(
+      memory.engine_js_heap_used_mb > 0 &&
+        memory.engine_js_heap_used_mb <= memory.engine_js_heap_mb &&
+        memory.engine_js_heap_mb < memory.js_heap_mb,
       JSON.stringify(memory),
     );
     assert.ok(

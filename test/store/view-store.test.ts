@@ -748,3 +748,34 @@ test('changes that carry their counts replace rows without a stage, as staged ch
   );
   assert.deepEqual(sorted(await direct.rows('v')), expected);
 });
+
+test('a stage is made again once 16,384 rows went through it: its emptied rows do not pile up in memory', async (t) => {
+  const store = await ViewStore.open(join(tempDir(t), 'views.duckdb'));
+  t.after(() => store.close());
+  await store.defineView('v', [
+    { name: 'k', type: T.varchar },
+    { name: 'n', type: T.int8 },
+  ]);
+  // Changes without their counts go through the stage: 3,000 rows an epoch, each epoch taking
+  // back the last one's rows: 57,000 rows staged.
+  const rows = (epoch: number): Row[] => Array.from({ length: 3_000 }, (_, i) => [`k${i}`, epoch]);
+  for (let epoch = 1; epoch <= 10; epoch++) {
+    const inserted = rows(epoch);
+    const taken = epoch === 1 ? [] : rows(epoch - 1);
+    await store.commit(
+      epoch,
+      new Map([
+        [
+          'v',
+          {
+            rows: [...taken, ...inserted],
+            weights: [...taken.map(() => -1), ...inserted.map(() => 1)],
+          },
+        ],
+      ]),
+    );
+  }
+  // Made at epoch 1, again at 5 (21,000 rows staged by then) and at 8 (18,000 since).
+  assert.equal(store.stages, 3);
+  assert.deepEqual([...(await store.rows('v'))].sort(compareRows), [...rows(10)].sort(compareRows));
+});
