@@ -51,6 +51,37 @@ test('a left row meets the right side as it is; a later right change does not re
   ]);
 });
 
+test('a right key that gains rows or copies meets later left rows with all of them, earlier ones as they were', () => {
+  const { g, l, r, mv } = setup();
+  g.push(r, [['a', 5]]);
+  g.push(l, [[0, 'a', 3]]);
+  g.barrier();
+  // The key's rows change without the key ever emptying: another row, then a second copy.
+  g.push(r, [['a', 6]]);
+  g.push(l, [[0, 'a', 4]]);
+  g.barrier();
+  g.push(r, [['a', 6]]);
+  g.push(l, [[0, 'a', 7]]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), [
+    [0, 'a', 3, 'a', 5],
+    [0, 'a', 4, 'a', 5],
+    [0, 'a', 4, 'a', 6],
+    [0, 'a', 7, 'a', 5],
+    [0, 'a', 7, 'a', 6],
+    [0, 'a', 7, 'a', 6],
+  ]);
+  g.push(l, deletes([[0, 'a', 4]]));
+  g.barrier();
+  assert.deepEqual(mv.rows(), [
+    [0, 'a', 3, 'a', 5],
+    [0, 'a', 7, 'a', 5],
+    [0, 'a', 7, 'a', 6],
+    [0, 'a', 7, 'a', 6],
+  ]);
+  assert.equal(mv.anomalies, 0);
+});
+
 test('a retraction takes back exactly what its insertion emitted, whatever the right side became', () => {
   const { g, l, r, mv } = setup();
   g.push(r, [['a', 5]]);

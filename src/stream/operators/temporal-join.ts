@@ -30,7 +30,7 @@
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
 import { Operator, type Watermark } from '../operator.ts';
-import { hasNull, type Row, rowIdentity, type Value } from '../value.ts';
+import { hasNull, type Row, rowIdentity, type Value, valueIdentity } from '../value.ts';
 
 export interface TemporalJoinOptions {
   readonly type: 'inner' | 'left';
@@ -122,12 +122,21 @@ export class TemporalJoin extends Operator {
   #touched = new Map<string, Touched>();
   #rightChanged = false;
   #forgotBelow: number | undefined;
+  /**
+   * Without a residual condition, what a right bucket's rows meet is the same for every left row:
+   * made once per bucket and shared by the entries that met it (no array per left row), until
+   * the bucket changes.
+   */
+  #meets = new WeakMap<Map<string, RightRow>, Row[]>();
+  /** The memo's bucket key, filled in place (KeyMap keeps values, not the key arrays). */
+  readonly #bucket: Value[];
 
   constructor(options: TemporalJoinOptions) {
     super(options.name ?? 'temporal_join');
     this.#o = options;
     this.#memo = new KeyMap({ firstColumn: 0 });
     this.#nulls = new Array(options.rightWidth).fill(null);
+    this.#bucket = options.cleanColumn === undefined ? [] : [null];
   }
 
   /** Memo entries (left rows held, by entry key), and distinct right rows. */
@@ -145,15 +154,16 @@ export class TemporalJoin extends Operator {
     return c === undefined ? null : (row[c] as Value);
   }
 
-  /** The memo's bucket key for a clean value. */
+  /** The memo's bucket key for a clean value: valid until the next call. */
   #bucketKey(clean: Value): Value[] {
-    return this.#o.cleanColumn === undefined ? [] : [clean];
+    if (this.#bucket.length === 1) this.#bucket[0] = clean;
+    return this.#bucket;
   }
 
   /** What the memo holds a left row by in its bucket: its unique columns, else the whole row. */
   #entryKey(row: Row): string {
     const unique = this.#o.leftUnique;
-    return unique === undefined ? rowIdentity(row) : rowIdentity(unique.map((i) => row[i] as Value));
+    return unique === undefined ? rowIdentity(row) : columnsIdentity(row, unique);
   }
 
   protected onChunk(chunk: Chunk, input: number): void {
@@ -179,7 +189,7 @@ export class TemporalJoin extends Operator {
       if (bucket === undefined) {
         bucket = new Map();
         this.#right.set(key, bucket);
-      }
+      } else this.#meets.delete(bucket);
       const id = rowIdentity(row);
       const e = bucket.get(id);
       if (e === undefined) {
@@ -196,7 +206,7 @@ export class TemporalJoin extends Operator {
   }
 
   /** The right rows `row` meets now, with multiplicity. */
-  #meet(row: Row): Row[] {
+  #meet(row: Row): readonly Row[] {
     let key: Value[];
     try {
       key = this.#o.leftKey(row);
@@ -206,11 +216,20 @@ export class TemporalJoin extends Operator {
     }
     if (hasNull(key)) return [];
     const bucket = this.#right.get(key);
-    if (bucket === undefined) return [];
-    const met: Row[] = [];
+    if (bucket === undefined) return NOTHING;
     const residual = this.#o.residual;
+    if (residual === undefined) {
+      let met = this.#meets.get(bucket);
+      if (met === undefined) {
+        met = [];
+        for (const e of bucket.values()) for (let k = 0; k < e.weight; k++) met.push(e.row);
+        this.#meets.set(bucket, met);
+      }
+      return met;
+    }
+    const met: Row[] = [];
     for (const e of bucket.values()) {
-      if (residual !== undefined && !this.test(residual, [...row, ...e.row])) continue;
+      if (!this.test(residual, [...row, ...e.row])) continue;
       for (let k = 0; k < e.weight; k++) met.push(e.row);
     }
     return met;
@@ -455,5 +474,16 @@ function sameMet(a: readonly Met[], b: readonly Met[]): boolean {
 }
 
 function sameRows(a: readonly Row[], b: readonly Row[]): boolean {
-  return a.length === b.length && a.every((r, i) => r === b[i]);
+  return a === b || (a.length === b.length && a.every((r, i) => r === b[i]));
+}
+
+/** What a left row that meets nothing met: one array for all of them. */
+const NOTHING: readonly Row[] = Object.freeze([]);
+
+/** `rowIdentity` of some of a row's columns, without a row of them. */
+function columnsIdentity(row: Row, columns: readonly number[]): string {
+  if (columns.length === 1) return valueIdentity(row[columns[0] as number] as Value);
+  const parts: string[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) parts[i] = valueIdentity(row[columns[i] as number] as Value);
+  return parts.join('');
 }
