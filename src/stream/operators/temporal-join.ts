@@ -212,9 +212,9 @@ export class TemporalJoin extends Operator {
       key = this.#o.leftKey(row);
     } catch (e) {
       this.fail(e);
-      return [];
+      return NOTHING;
     }
-    if (hasNull(key)) return [];
+    if (hasNull(key)) return NOTHING;
     const bucket = this.#right.get(key);
     if (bucket === undefined) return NOTHING;
     const residual = this.#o.residual;
