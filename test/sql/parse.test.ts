@@ -305,3 +305,23 @@ describe('interval literals', () => {
     }
   });
 });
+
+test('a short script is split once: asked again, the same slices come back, not scanned again', () => {
+  const sql = 'SELECT id FROM fresh_seen; SELECT 2';
+  const first = splitScript(sql);
+  assert.deepEqual(
+    first.map((s) => s.text),
+    ['SELECT id FROM fresh_seen', 'SELECT 2'],
+  );
+  assert.equal(splitScript(sql), first);
+  assert.ok(Object.isFrozen(first));
+  assert.notEqual(splitScript(`${sql};`), first);
+  assert.deepEqual(
+    splitScript(`${sql};`).map((s) => s.text),
+    ['SELECT id FROM fresh_seen', 'SELECT 2'],
+  );
+  // A long one (a bulk INSERT) is split afresh each time.
+  const long = `INSERT INTO t VALUES ${Array.from({ length: 1_000 }, (_, i) => `(${i})`).join(', ')}`;
+  assert.notEqual(splitScript(long), splitScript(long));
+  assert.equal(splitScript(long)[0]?.text, long);
+});

@@ -98,12 +98,19 @@ function columnsOf(prepared: DuckDBPreparedStatement): PreparedColumns {
 
 /** What a translation depends on in the catalog: names, kinds and typed columns. */
 function catalogSignature(relations: readonly StoredRelation[]): string {
-  return relations
-    .map(
-      (r) =>
-        `${r.name}\u0000${r.kind}\u0000${r.columns.map((c) => `${c.name}:${JSON.stringify(c.type)}`).join(',')}`,
-    )
-    .join('\u0001');
+  return relations.map(relationSignature).join('\u0001');
+}
+
+/** A relation's part of `catalogSignature`, made once per relation (asked at every query). */
+const relationSignatures = new WeakMap<StoredRelation, string>();
+
+function relationSignature(r: StoredRelation): string {
+  let s = relationSignatures.get(r);
+  if (s === undefined) {
+    s = `${r.name}\u0000${r.kind}\u0000${r.columns.map((c) => `${c.name}:${JSON.stringify(c.type)}`).join(',')}`;
+    relationSignatures.set(r, s);
+  }
+  return s;
 }
 
 interface Translation {
