@@ -127,9 +127,15 @@ export class LogInput implements SourceConnector<number> {
     const next = async (signal: AbortSignal): Promise<SourceBatch<number> | undefined> => {
       while (offset >= log.nextOffset) {
         if (signal.aborted) return undefined;
+        // The abort listener goes with the wait: the signal lives as long as the source, and a
+        // listener left at every wait piled up (about 90 a second), each adding slower than the last.
         await new Promise<void>((resolve) => {
-          this.#wakeReader = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          const aborted = () => resolve();
+          this.#wakeReader = () => {
+            signal.removeEventListener('abort', aborted);
+            resolve();
+          };
+          signal.addEventListener('abort', aborted, { once: true });
         });
         this.#wakeReader = undefined;
       }

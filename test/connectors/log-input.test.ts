@@ -5,6 +5,7 @@
  * idle) meanwhile; units that do not decode become dead letters; a dropped source refuses.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,4 +197,32 @@ test('a unit that does not decode is a dead letter; a dropped source refuses wri
   assert.throws(() => generated.append([good]), SourceDropped);
   log.close();
   engine.close();
+});
+
+test('a reader waiting for appends leaves no listener on its stop signal behind once woken', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-log-input-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const engine = new Engine({ autoEpoch: false, idleTimeoutMs: 0 });
+  await engine.execute(PIPELINE);
+  const log = DurableLog.open(join(dir, 'log'), { fsync: 'never' });
+  t.after(() => log.close());
+  const from = input(engine, log);
+  const reader = await from.open(0);
+  const stop = new AbortController();
+  const gen = new TrafficGenerator({ seed: 3, rate: 100, startMs: Date.UTC(2024, 0, 25, 12) });
+  for (let i = 0; i < 200; i++) {
+    const waiting = reader.next(stop.signal);
+    await new Promise((r) => setImmediate(r)); // the reader is waiting now
+    const record = gen.next();
+    from.append([toJsonLine(record)], [toSourceRecord(record)]);
+    const batch = await waiting;
+    assert.equal(batch?.rows.length, 1);
+  }
+  assert.ok(
+    getEventListeners(stop.signal, 'abort').length <= 1,
+    `${getEventListeners(stop.signal, 'abort').length} listeners`,
+  );
+  const waiting = reader.next(stop.signal);
+  stop.abort();
+  assert.equal(await waiting, undefined);
 });
