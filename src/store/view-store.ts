@@ -340,7 +340,7 @@ const DELTA = '__tw_delta';
 const OLD = '__tw_old';
 /** The key column of a view's table (a row's `rowIdentity`), as a file of new rows carries it. */
 const KEY_COLUMN: ViewColumn = { name: KEY, type: { name: 'varchar' } };
-/** Rows a stage takes before it is dropped and made again (`#renewStage`): about 1.3 MB of them. */
+/** Rows a stage takes before it is dropped and made again (`#ensureStage`): about 1.3 MB of them. */
 const STAGE_RENEW_ROWS = 16_384;
 
 /** A stage's columns before the view's: a change's row key, its weight and the count before it. */
@@ -720,7 +720,7 @@ interface ViewState {
   key?: readonly number[];
   /** Name of the temporary staging table, once created on this connection. */
   stage?: string;
-  /** Rows put into the stage since it was created (`#renewStage`). */
+  /** Rows put into the stage since it was created (`#ensureStage`). */
   stagedRows?: number;
   /** Statements prepared on this connection for the view, by name (`#runPrepared`). */
   prepared?: Map<string, DuckDBPreparedStatement>;
@@ -1510,7 +1510,7 @@ export class ViewStore {
     const added: { source: SourceState; bytes: number; rows: number }[] = [];
     const staged = work.filter((w) => !w.direct);
     // Staging tables are temporary and per connection: created outside the transaction.
-    for (const w of staged) await this.#renewStage(w.view);
+    for (const w of staged) await this.#ensureStage(w.view);
     // The stages are emptied as the transaction begins, in the same round trip.
     const emptyStages = staged.map((w) => `DELETE FROM temp.main.${w.view.stage as string}`);
     await this.#transaction(
@@ -1905,21 +1905,17 @@ export class ViewStore {
   }
 
   /**
-   * Drops a view's stage once STAGE_RENEW_ROWS rows went through it, then makes sure it has
-   * one: DuckDB keeps the rows deleted from an in-memory table until that table is checkpointed,
+   * Makes sure a view has a stage, made again once STAGE_RENEW_ROWS rows went through it:
+   * DuckDB keeps the rows deleted from an in-memory table until that table is checkpointed,
    * which a temporary one never is, so a stage emptied at every commit grew by about 80 bytes a
    * row staged for as long as the server ran.
    */
-  async #renewStage(view: ViewState): Promise<void> {
-    if (view.stage !== undefined && (view.stagedRows ?? 0) >= STAGE_RENEW_ROWS) {
+  async #ensureStage(view: ViewState): Promise<void> {
+    if (view.stage !== undefined) {
+      if ((view.stagedRows ?? 0) < STAGE_RENEW_ROWS) return;
       await this.#conn.run(`DROP TABLE temp.main.${view.stage}`);
       view.stage = undefined;
     }
-    await this.#ensureStage(view);
-  }
-
-  async #ensureStage(view: ViewState): Promise<void> {
-    if (view.stage !== undefined) return;
     const stage = `__tw_stage_${++this.#stages}`;
     const cols = [...STAGE_COLUMNS, ...view.columns].map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
     await this.#conn.run(`CREATE TEMP TABLE ${stage} (${cols.join(', ')})`);

@@ -218,20 +218,14 @@ export class TemporalJoin extends Operator {
     const bucket = this.#right.get(key);
     if (bucket === undefined) return NOTHING;
     const residual = this.#o.residual;
-    if (residual === undefined) {
-      let met = this.#meets.get(bucket);
-      if (met === undefined) {
-        met = [];
-        for (const e of bucket.values()) for (let k = 0; k < e.weight; k++) met.push(e.row);
-        this.#meets.set(bucket, met);
-      }
-      return met;
-    }
+    const kept = residual === undefined ? this.#meets.get(bucket) : undefined;
+    if (kept !== undefined) return kept;
     const met: Row[] = [];
     for (const e of bucket.values()) {
-      if (!this.test(residual, [...row, ...e.row])) continue;
+      if (residual !== undefined && !this.test(residual, [...row, ...e.row])) continue;
       for (let k = 0; k < e.weight; k++) met.push(e.row);
     }
+    if (residual === undefined) this.#meets.set(bucket, met);
     return met;
   }
 
