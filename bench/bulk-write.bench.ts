@@ -175,8 +175,11 @@ interface Measured {
   /** Rows of each view afterwards. */
   readonly viewRows: ReadonlyMap<string, number>;
   readonly refreshes?: { readonly during: readonly number[]; readonly last: number };
-  /** tidewatch: its resident set (MB) once started with the pipeline, and once the rows are visible. */
-  readonly rss?: { readonly empty: number; readonly loaded: number };
+  /**
+   * tidewatch: its resident set (MB) once started with the pipeline, and once the rows are
+   * visible, with where the memory is then (`/api/status`'s `memory`).
+   */
+  readonly rss?: { readonly empty: number; readonly loaded: number; readonly parts?: MemoryParts };
 }
 type Outcome = Measured | { readonly refused: string };
 
@@ -295,6 +298,7 @@ process.on('exit', () => {
 
 interface Tidewatch {
   readonly pid: number;
+  readonly httpPort: number;
   readonly pgPort: number;
   /** Stops it (Ctrl-C, SIGKILL after 15 s) and removes its data directory; its exit problems, if any. */
   stop(): Promise<string | undefined>;
@@ -355,10 +359,30 @@ async function startTidewatch(pipelineFile: string, profileDir?: string): Promis
     throw new Error(`${(e as Error).message}\nstderr: ${stderr}`);
   }
   child.stdout.resume();
-  return { pid: child.pid as number, pgPort, stop };
+  return { pid: child.pid as number, pgPort, httpPort, stop };
 }
 
 const problems: string[] = [];
+
+/** Of `/api/status`'s memory figures (MB), those that say where a loaded table's memory is. */
+interface MemoryParts {
+  readonly engine_js_heap_mb: number;
+  readonly engine_js_heap_used_mb: number;
+  readonly js_heap_mb: number;
+  readonly buffers_mb: number;
+  readonly duckdb_mb: number | null;
+}
+
+async function memoryParts(httpPort: number): Promise<MemoryParts | undefined> {
+  try {
+    const status = (await (await fetch(`http://127.0.0.1:${httpPort}/api/status`)).json()) as {
+      memory?: MemoryParts;
+    };
+    return status.memory;
+  } catch {
+    return undefined;
+  }
+}
 
 async function tidewatchRun(
   pipelineFile: string,
@@ -392,12 +416,13 @@ async function tidewatchRun(
       const visible = (performance.now() - t0) / 1000;
       const cpu = cpuSeconds(tw.pid) - cpu0;
       const loaded = rssMb(tw.pid);
+      const parts = await memoryParts(tw.httpPort);
       return {
         acked,
         visible,
         cpu,
         viewRows: await viewRows(client, `tidewatch ${path}`),
-        rss: { empty, loaded },
+        rss: { empty, loaded, parts },
       };
     } finally {
       await client.end();
@@ -445,6 +470,13 @@ function lines(system: string, m: Outcome, base?: Measured): [string, string][] 
       `${m.rss.empty.toFixed(0)} → ${m.rss.loaded.toFixed(0)} MB: ${perRow.toFixed(0)} bytes a row beyond the empty process, ` +
         `${ofRaw.toFixed(1)}× the rows' CSV size (${(csvBytes / ROWS).toFixed(0)} bytes; target ≤ ${TARGET_MEMORY_OF_RAW}×: ${ofRaw <= TARGET_MEMORY_OF_RAW ? 'met' : 'MISSED'})`,
     ]);
+    const p = m.rss.parts;
+    if (p !== undefined)
+      out.push([
+        `${system}: of it, loaded (MB)`,
+        `JavaScript heaps ${p.js_heap_mb} (the engine thread's ${p.engine_js_heap_mb}, in use ${p.engine_js_heap_used_mb}), ` +
+          `buffers ${p.buffers_mb}, DuckDB ${p.duckdb_mb ?? '?'}`,
+      ]);
   }
   return out;
 }
