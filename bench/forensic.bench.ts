@@ -70,7 +70,7 @@ for (let epoch = 1; epoch * PER_EPOCH <= EVENTS; epoch++) {
   const rows = batch;
   batch = [];
   const t = performance.now();
-  await store.commit(epoch, new Map(), undefined, new Map([[SOURCE, rows]]));
+  await store.commit(epoch, new Map(), undefined, new Map([[SOURCE, [rows]]]));
   commitMs += performance.now() - t;
   if (epoch % 10 === 1) {
     bareMs += await appendBare(rows);

@@ -47,7 +47,7 @@ async function commitAll(csvLoadMinRows: number): Promise<{ main: number; all: n
         epoch,
         new Map(),
         undefined,
-        new Map([['website_logs_source', rows.slice(i, i + EPOCH_EVENTS)]]),
+        new Map([['website_logs_source', [rows.slice(i, i + EPOCH_EVENTS)]]]),
       );
     return {
       main: cpuMicros(process.threadCpuUsage(main0)) / EVENTS,

@@ -9,6 +9,7 @@
  */
 
 import type { CommitPhases, PhaseTimer } from '../store/commit-phases.ts';
+import type { RawPart } from '../store/csv-load.ts';
 import type { DurableLog } from '../store/durable-log.ts';
 import {
   type AttackLabelRow,
@@ -18,7 +19,6 @@ import {
   type StoreSchema,
   type ViewDelta,
 } from '../store/view-store.ts';
-import type { Row } from '../stream/value.ts';
 import type { EngineSavedState } from './epoch-store.ts';
 
 /** An epoch ended and checkpointed, waiting for its commit. */
@@ -30,7 +30,7 @@ export interface EndedEpoch {
   /** Its phases so far: the checkpoint, then the wait for earlier commits. */
   readonly timer: PhaseTimer;
   readonly deltas: ReadonlyMap<string, ViewDelta>;
-  readonly raw: ReadonlyMap<string, readonly Row[]>;
+  readonly raw: ReadonlyMap<string, readonly RawPart[]>;
   readonly deadLetters: ReadonlyMap<string, readonly DeadLetter[]>;
   /** The store's tables for the catalog the epoch ended with, when that changed. */
   readonly schema: StoreSchema | undefined;
@@ -58,7 +58,7 @@ export function takeCommitGroup(queue: EndedEpoch[]): EndedEpoch[] {
 /** What a group's epochs hand the store as one: summed view changes, every raw event, letter and label. */
 export function mergeEndedEpochs(group: readonly EndedEpoch[]): {
   readonly deltas: ReadonlyMap<string, ViewDelta>;
-  readonly raw: ReadonlyMap<string, readonly Row[]>;
+  readonly raw: ReadonlyMap<string, readonly RawPart[]>;
   readonly deadLetters: ReadonlyMap<string, readonly DeadLetter[]>;
   readonly labels: readonly AttackLabelRow[];
 } {
@@ -70,7 +70,7 @@ export function mergeEndedEpochs(group: readonly EndedEpoch[]): {
   const pending = new PendingDeltas();
   for (const e of group) {
     for (const [view, delta] of e.deltas) pending.add(view, delta);
-    for (const [source, rows] of e.raw) pending.addRaw(source, rows);
+    for (const [source, parts] of e.raw) for (const part of parts) pending.addRaw(source, part);
     for (const [source, letters] of e.deadLetters) pending.addDeadLetters(source, letters);
   }
   return {

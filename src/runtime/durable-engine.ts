@@ -54,6 +54,7 @@ import type { EngineSavedState, EpochStore } from './epoch-store.ts';
 import { IncrementalCheckpoints } from './incremental-checkpoints.ts';
 import { Ingestion, type IngestionStatus } from './ingestion.ts';
 import { PipelineOrigins } from './pipeline-origins.ts';
+import type { RawGathering } from './raw-spool.ts';
 import type { SavedState } from './saved-state.ts';
 import type { SourceConnector, SourceReader } from './source.ts';
 import { packOperatorStates } from './state-bytes.ts';
@@ -280,6 +281,8 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
   const fsync = options.logFsync ?? 'epoch';
   const notices: string[] = [];
   const pending = new PendingDeltas();
+  /** Where each source's raw events go until their epoch ends: `pending`, or the store's spool. */
+  let gatherRaw: RawGathering = pending;
   let restoredEpoch: number | undefined;
   let tableLog: TableLog | undefined;
   /** A source's ingestion: through its durable log, or from its connector (one of each at most). */
@@ -322,7 +325,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     const objects = new Set([...engine.relations(), ...engine.sinks()].map((o) => o.name));
     origins.keepOnly((relation) => objects.has(relation));
     engine.onStoreCommit((relation, delta) => pending.add(relation, delta));
-    engine.onSourceInput((source, rows) => pending.addRaw(source, rows));
+    gatherRaw =
+      store.rawGathering?.((source) => {
+        const rel = engine.getRelation(source);
+        return rel?.kind === 'source' ? rel.columns : undefined;
+      }) ?? pending;
+    engine.onSourceInput((source, rows) => gatherRaw.addRaw(source, rows));
     // The logs are applied again in the order their records were made, before anything new
     // (the pipelines' statements included) can add to them.
     tableLog = new TableLog(
@@ -400,7 +408,7 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     const timer = new PhaseTimer();
     const barrierMs = timer.started - barrierAt;
     const deltas = pending.take();
-    const raw = pending.takeRaw();
+    const raw = gatherRaw.takeRaw();
     const deadLetters = pending.takeDeadLetters();
     let schema: StoreSchema | undefined;
     if (catalogSize() !== definedFor) {

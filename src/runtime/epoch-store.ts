@@ -5,6 +5,7 @@
  */
 
 import type { CommitPhases } from '../store/commit-phases.ts';
+import type { CsvColumn, RawPart } from '../store/csv-load.ts';
 import type {
   AttackLabelRow,
   DeadLetter,
@@ -13,6 +14,7 @@ import type {
   ViewDelta,
 } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
+import type { RawGathering } from './raw-spool.ts';
 import type { SavedState } from './saved-state.ts';
 
 /** The state the engine's side saves with an epoch; the store's side adds the users and grants it keeps. */
@@ -23,7 +25,8 @@ export interface EpochCommit {
   readonly epoch: number;
   readonly deltas: ReadonlyMap<string, ViewDelta>;
   readonly saved: EngineSavedState;
-  readonly raw: ReadonlyMap<string, readonly Row[]>;
+  /** Each source's raw events, in parts (`RawPart`) in the order they came. */
+  readonly raw: ReadonlyMap<string, readonly RawPart[]>;
   readonly schema: StoreSchema | undefined;
   readonly deadLetters: ReadonlyMap<string, readonly DeadLetter[]>;
   readonly labels: readonly AttackLabelRow[];
@@ -41,4 +44,10 @@ export interface EpochStore {
   retainedEvents(source: string): AsyncIterable<Row[]>;
   /** The subscriptions now, and the view each follows (a DROP of the view must name them). */
   subscriptions(): readonly { readonly name: string; readonly view: string }[];
+  /**
+   * Where the raw events of the epoch under way are gathered, when the store takes them some
+   * other way than as rows kept until the commit (`raw-spool.ts`); `columnsOf` gives a source's
+   * columns as its rows come. Undefined: kept as rows (`PendingDeltas`).
+   */
+  rawGathering?(columnsOf: (source: string) => readonly CsvColumn[] | undefined): RawGathering | undefined;
 }

@@ -20,6 +20,8 @@ import {
   type CsvColumn,
   csvLoadable,
   emptyDirectory,
+  isSpooled,
+  type RawPart,
   type SpooledRows,
   writeCsvFile,
 } from '../store/csv-load.ts';
@@ -32,12 +34,13 @@ import {
 } from '../store/view-store.ts';
 import type { Row } from '../stream/value.ts';
 import type { EpochCommit, EpochStore } from './epoch-store.ts';
+import { type RawGathering, RawSpool } from './raw-spool.ts';
 import { ThreadRpc } from './thread-rpc.ts';
 
 /** What crosses of a commit in its first message: everything but what is still being made durable. */
 export type CommitChanges = Omit<EpochCommit, 'operators' | 'durableFirst' | 'raw' | 'deltas'> & {
   readonly operatorEpochs: readonly number[];
-  readonly raw: ReadonlyMap<string, readonly Row[] | SpooledRows>;
+  readonly raw: ReadonlyMap<string, readonly RawPart[]>;
   readonly deltas: ReadonlyMap<string, ViewDelta | SpooledRows>;
 };
 
@@ -111,23 +114,33 @@ export class RemoteEpochStore implements EpochStore {
   }
 
   async #spoolRaw(
-    raw: ReadonlyMap<string, readonly Row[]>,
+    raw: ReadonlyMap<string, readonly RawPart[]>,
     files: string[],
-  ): Promise<Map<string, readonly Row[] | SpooledRows>> {
-    const out = new Map<string, readonly Row[] | SpooledRows>();
-    for (const [name, rows] of raw) {
+  ): Promise<Map<string, RawPart[]>> {
+    const out = new Map<string, RawPart[]>();
+    for (const [name, parts] of raw) {
       const source = this.#schema?.sources.find((s) => s.name.toLowerCase() === name.toLowerCase());
-      // Rows of another width go as they are, for the store to refuse.
-      const spooled =
-        source === undefined || !rows.every((r) => r.length === source.columns.length)
-          ? undefined
-          : await this.#spool(rows, source.columns, undefined, files);
-      if (spooled === undefined) out.set(name, rows);
-      else {
-        let bytes = 0;
-        for (const row of rows) bytes += rawBytes(row);
-        out.set(name, { ...spooled, bytes });
+      const crossing: RawPart[] = [];
+      for (const rows of parts) {
+        if (isSpooled(rows)) {
+          // Written as the rows came (`rawGathering`): removed with the others should this commit fail.
+          files.push(rows.spooled);
+          crossing.push(rows);
+          continue;
+        }
+        // Rows of another width go as they are, for the store to refuse.
+        const spooled =
+          source === undefined || !rows.every((r) => r.length === source.columns.length)
+            ? undefined
+            : await this.#spool(rows, source.columns, undefined, files);
+        if (spooled === undefined) crossing.push(rows);
+        else {
+          let bytes = 0;
+          for (const row of rows) bytes += rawBytes(row);
+          crossing.push({ ...spooled, bytes });
+        }
       }
+      out.set(name, crossing);
     }
     return out;
   }
@@ -184,6 +197,17 @@ export class RemoteEpochStore implements EpochStore {
 
   rows(relation: string): Promise<Row[]> {
     return this.#rpc.call<Row[]>(STORE_CALLS.rows, relation);
+  }
+
+  /** Raw events written to the spool as they come, once an epoch has `spoolInto`'s threshold of a source's. */
+  rawGathering(columnsOf: (source: string) => readonly CsvColumn[] | undefined): RawGathering | undefined {
+    const dir = this.#spoolDir;
+    if (dir === undefined) return undefined;
+    return new RawSpool({
+      minRows: this.#spoolMinRows,
+      columnsOf,
+      nextFile: () => join(dir, `rows-${++this.#spooled}.csv`),
+    });
   }
 
   async *retainedEvents(source: string): AsyncIterable<Row[]> {

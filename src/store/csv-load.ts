@@ -136,6 +136,13 @@ export interface SpooledRows {
   readonly keyed?: boolean;
 }
 
+/**
+ * A part of a source's raw events in a commit: rows, or a file of them. A commit holds a
+ * source's parts in the order their rows came (an epoch written to a file as it came, rows a
+ * file could not take, the epochs of a group one after the other).
+ */
+export type RawPart = readonly Row[] | SpooledRows;
+
 /** Whether a relation's rows of a commit came as a file. */
 export function isSpooled(rows: object): rows is SpooledRows {
   return 'spooled' in rows;
@@ -252,6 +259,18 @@ const CHUNK_CHARS = 65_536;
 /** The write buffer when no write holds it (a write that yields keeps its own). */
 let idleBuffer: Buffer | undefined;
 
+/** A row's line (without its newline): its first `n` values in their formats, then `extra`'s. */
+function csvLine(row: Row, formats: readonly Format[], n: number, extra?: Value): string {
+  let line = '';
+  for (let i = 0; i < n; i++) {
+    const v = row[i] as Value;
+    if (i > 0) line += ',';
+    line += v === null ? '\\N' : (formats[i] as Format)(v);
+  }
+  if (extra !== undefined) line += extra === null ? ',\\N' : `,${(formats[n] as Format)(extra)}`;
+  return line;
+}
+
 /**
  * Writes `rows` into `file` as CSV of `columns` (the last one's values from `extra`, when
  * given: a column from outside the rows), letting the event loop run every `yieldRows` rows;
@@ -283,17 +302,7 @@ export async function writeCsvFile(
     let text = '';
     for (let r = 0; r < rows.length; r++) {
       if (r > 0 && r % yieldRows === 0) await new Promise((resolve) => setImmediate(resolve));
-      const row = rows[r] as Row;
-      let line = '';
-      for (let i = 0; i < n; i++) {
-        const v = row[i] as Value;
-        if (i > 0) line += ',';
-        line += v === null ? '\\N' : (formats[i] as Format)(v);
-      }
-      if (extra !== undefined) {
-        const v = extra(r);
-        line += v === null ? ',\\N' : `,${(formats[n] as Format)(v)}`;
-      }
+      const line = csvLine(rows[r] as Row, formats, n, extra?.(r));
       if (line.length > MAX_LINE_CHARS) return false;
       text += `${line}\n`;
       if (text.length >= CHUNK_CHARS) {
@@ -307,6 +316,70 @@ export async function writeCsvFile(
   } finally {
     closeSync(fd);
     idleBuffer = buffer;
+  }
+}
+
+/**
+ * A file `writeCsvFile` would write, written a few rows at a time as they come (a source's raw
+ * events as they are read): the rows need not be kept until the whole file is written.
+ */
+export class CsvFileWriter {
+  readonly file: string;
+  readonly #formats: readonly Format[];
+  readonly #width: number;
+  readonly #fd: number;
+  #text = '';
+  #closed = false;
+  /** Rows written. */
+  rows = 0;
+
+  /** Creates `file` (throws a StoreError when it cannot). */
+  constructor(file: string, columns: readonly CsvColumn[]) {
+    this.#formats = kindsOf(columns).map((k) => k.format);
+    this.#width = columns.length;
+    try {
+      this.#fd = openSync(file, 'w');
+    } catch (e) {
+      throw ioError('view store', 'write', file, e);
+    }
+    this.file = file;
+  }
+
+  /** Writes `row`'s line; false, and nothing written, when the row is too long for DuckDB's reader. */
+  add(row: Row): boolean {
+    const line = csvLine(row, this.#formats, this.#width);
+    if (line.length > MAX_LINE_CHARS) return false;
+    this.#text += `${line}\n`;
+    this.rows++;
+    if (this.#text.length >= CHUNK_CHARS) this.#write();
+    return true;
+  }
+
+  #write(): void {
+    const bytes = Buffer.from(this.#text, 'utf8');
+    this.#text = '';
+    writeAll(this.#fd, this.file, bytes, bytes.length);
+  }
+
+  /** Writes what is left and closes the file, which then holds every row added. */
+  finish(): void {
+    try {
+      this.#write();
+    } finally {
+      this.#close();
+    }
+  }
+
+  /** Closes (if still open) and removes the file. */
+  discard(): void {
+    this.#close();
+    rmSync(this.file, { force: true });
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
   }
 }
 

@@ -114,6 +114,7 @@ import {
   type CsvLoadTarget,
   csvLoadable,
   isSpooled,
+  type RawPart,
   readCsvFile,
   type SpooledRows,
 } from './csv-load.ts';
@@ -206,22 +207,37 @@ export function mergeViewDeltas(first: ViewDelta, second: ViewDelta): ViewDelta 
 /** The changes of each view, and the raw events of each source, gathered until they are committed as one epoch. */
 export class PendingDeltas {
   #deltas = new Map<string, ViewDelta>();
-  #raw = new Map<string, Row[]>();
+  #raw = new Map<string, RawPart[]>();
+  /** Per source, its last part when that is an array of rows of this gathering's own. */
+  #ownRows = new Map<string, Row[]>();
   #deadLetters = new Map<string, DeadLetter[]>();
 
-  addRaw(source: string, rows: readonly Row[]): void {
-    let r = this.#raw.get(source);
-    if (r === undefined) {
-      r = [];
-      this.#raw.set(source, r);
+  /** Adds raw events: rows (joined to the rows added just before) or a file of them. */
+  addRaw(source: string, part: RawPart): void {
+    let parts = this.#raw.get(source);
+    if (parts === undefined) {
+      parts = [];
+      this.#raw.set(source, parts);
     }
-    for (const row of rows) r.push(row);
+    if (isSpooled(part)) {
+      parts.push(part);
+      this.#ownRows.delete(source);
+      return;
+    }
+    let rows = this.#ownRows.get(source);
+    if (rows === undefined) {
+      rows = [];
+      parts.push(rows);
+      this.#ownRows.set(source, rows);
+    }
+    for (const row of part) rows.push(row);
   }
 
-  /** The raw events gathered so far; gathering starts afresh. */
-  takeRaw(): ReadonlyMap<string, readonly Row[]> {
+  /** The raw events gathered so far, in the order they came; gathering starts afresh. */
+  takeRaw(): ReadonlyMap<string, readonly RawPart[]> {
     const taken = this.#raw;
     this.#raw = new Map();
+    this.#ownRows = new Map();
     return taken;
   }
 
@@ -1381,7 +1397,7 @@ export class ViewStore {
     epoch: number,
     deltas: ReadonlyMap<string, ViewDelta | SpooledRows>,
     state?: Uint8Array,
-    raw?: ReadonlyMap<string, readonly Row[] | SpooledRows>,
+    raw?: ReadonlyMap<string, readonly RawPart[]>,
     schema?: StoreSchema,
     deadLetters?: ReadonlyMap<string, readonly DeadLetter[]>,
     labels?: readonly AttackLabelRow[],
@@ -1403,7 +1419,7 @@ export class ViewStore {
         throw storeFailure(e, `cannot commit epoch ${epoch} to ${this.file}`, this.file);
       }),
     ).finally(() => {
-      for (const rows of [...deltas.values(), ...(raw?.values() ?? [])])
+      for (const rows of [...deltas.values(), ...[...(raw?.values() ?? [])].flat()])
         if (isSpooled(rows)) rmSync(rows.spooled, { force: true });
     });
     committed.then(
@@ -1435,7 +1451,7 @@ export class ViewStore {
     epoch: number,
     deltas: ReadonlyMap<string, ViewDelta | SpooledRows>,
     state: Uint8Array | undefined,
-    raw: ReadonlyMap<string, readonly Row[] | SpooledRows> | undefined,
+    raw: ReadonlyMap<string, readonly RawPart[]> | undefined,
     schema: StoreSchema | undefined,
     deadLetters: ReadonlyMap<string, readonly DeadLetter[]> | undefined,
     labels: readonly AttackLabelRow[],
@@ -1491,19 +1507,23 @@ export class ViewStore {
       // Changes nothing else reads, with their counts: no stage (`#replaceDirectly`).
       if (changes.length > 0) work.push({ view, changes, direct: unread && this.#replaceable(changes) });
     }
-    const appends: { source: SourceState; rows: readonly Row[] | SpooledRows }[] = [];
-    for (const [name, rows] of raw ?? []) {
+    const appends: { source: SourceState; parts: RawPart[] }[] = [];
+    for (const [name, given] of raw ?? []) {
       const source = sourceOf(name);
-      if (isSpooled(rows)) {
-        if (rows.rows > 0) appends.push({ source, rows });
-        continue;
+      const parts: RawPart[] = [];
+      for (const rows of given) {
+        if (isSpooled(rows)) {
+          if (rows.rows > 0) parts.push(rows);
+          continue;
+        }
+        for (const row of rows)
+          if (row.length !== source.columns.length)
+            throw invalid(
+              `a row of ${row.length} values for source "${source.name}" of ${source.columns.length} columns`,
+            );
+        if (rows.length > 0) parts.push(rows);
       }
-      for (const row of rows)
-        if (row.length !== source.columns.length)
-          throw invalid(
-            `a row of ${row.length} values for source "${source.name}" of ${source.columns.length} columns`,
-          );
-      if (rows.length > 0) appends.push({ source, rows });
+      if (parts.length > 0) appends.push({ source, parts });
     }
     const now = this.#now();
     const committedAt = timestampValue(BigInt(Math.round(now)) * 1000n);
@@ -1543,9 +1563,13 @@ export class ViewStore {
           await this.#options.afterApply?.(view.name);
         }
         timer.lap('views');
-        for (const { source, rows } of appends) {
-          const bytes = await this.#appendRaw(source, epoch, rows);
-          const count = isSpooled(rows) ? rows.rows : rows.length;
+        for (const { source, parts } of appends) {
+          let bytes = 0;
+          let count = 0;
+          for (const rows of parts) {
+            bytes += await this.#appendRaw(source, epoch, rows);
+            count += isSpooled(rows) ? rows.rows : rows.length;
+          }
           await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
             source.name,
             BigInt(epoch),
@@ -1669,7 +1693,7 @@ export class ViewStore {
   }
 
   /** Appends rows to a source's raw events table; returns their bytes (`rawBytes`). */
-  async #appendRaw(source: SourceState, epoch: number, rows: readonly Row[] | SpooledRows): Promise<number> {
+  async #appendRaw(source: SourceState, epoch: number, rows: RawPart): Promise<number> {
     const target = {
       table: quoteIdent(source.name),
       columns: source.columns,

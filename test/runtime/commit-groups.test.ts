@@ -16,7 +16,7 @@ function ended(epoch: number, options: { schema?: StoreSchema; raw?: Row[]; view
     deltas: new Map(
       options.view === undefined ? [] : [['v', { rows: options.view, weights: options.view.map(() => 1) }]],
     ),
-    raw: new Map(options.raw === undefined ? [] : [['s', options.raw]]),
+    raw: new Map(options.raw === undefined ? [] : [['s', [options.raw]]]),
     deadLetters: new Map(),
     schema: options.schema,
     saved: {
@@ -52,6 +52,6 @@ test('a group hands the store every raw event in order and each view’s changes
     ended(2, { raw: [['b'], ['c']] }),
     ended(3, { view: [['y']] }),
   ]);
-  assert.deepEqual(merged.raw.get('s'), [['a'], ['b'], ['c']]);
+  assert.deepEqual(merged.raw.get('s'), [[['a'], ['b'], ['c']]]);
   assert.deepEqual(merged.deltas.get('v'), { rows: [['x'], ['y']], weights: [1, 1] });
 });

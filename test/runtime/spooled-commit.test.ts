@@ -88,11 +88,11 @@ test('many rows cross as a file, few as rows: the store holds the same either wa
   const big = rowsOf(MIN_ROWS + 50);
   const small = rowsOf(MIN_ROWS - 1, 1000);
   const weights = big.map((_, i) => (i % 3 === 0 ? 2 : 1));
-  await commit({ deltas: new Map([['events', { rows: big, weights }]]), raw: new Map([['feed', big]]) });
+  await commit({ deltas: new Map([['events', { rows: big, weights }]]), raw: new Map([['feed', [big]]]) });
   assert.equal(store.csvLoads, 2, 'both went as files');
   await commit({
     deltas: new Map([['events', { rows: small, weights: small.map(() => 1) }]]),
-    raw: new Map([['feed', small]]),
+    raw: new Map([['feed', [small]]]),
   });
   assert.equal(store.csvLoads, 2, 'fewer than the threshold went as rows');
   assert.deepEqual(readdirSync(spool), []);
@@ -109,13 +109,73 @@ test('many rows cross as a file, few as rows: the store holds the same either wa
   assert.deepEqual(raw, [...big, ...small]);
 });
 
+test("a source's raw events are written to the spool as they come once an epoch has enough, in the order they came", async (t) => {
+  const { store, remote, spool, commit } = await crossing(t);
+  await commit({});
+  const gathering = remote.rawGathering((source) => (source === 'feed' ? COLUMNS : undefined));
+  assert.ok(gathering !== undefined);
+  // Fewer than the threshold: rows, no file.
+  const few = rowsOf(MIN_ROWS - 1);
+  gathering.addRaw('feed', few.slice(0, 50));
+  gathering.addRaw('feed', few.slice(50));
+  const first = gathering.takeRaw();
+  assert.deepEqual(first.get('feed'), [few]);
+  assert.deepEqual(readdirSync(spool), []);
+  // Enough: a file from the slice that reaches the threshold on, written before the epoch ends;
+  // a row too long for DuckDB's reader between two files.
+  const many = rowsOf(MIN_ROWS + 80, 1000);
+  const long: Row = [5000, 'x'.repeat(700_000), 1_706_184_000_000_000, 1.5];
+  gathering.addRaw('feed', many.slice(0, 60));
+  gathering.addRaw('feed', many.slice(60, 120));
+  assert.equal(readdirSync(spool).length, 1, 'written as the rows come');
+  gathering.addRaw('feed', [long]);
+  gathering.addRaw('feed', many.slice(120));
+  const second = gathering.takeRaw();
+  const parts = second.get('feed') ?? [];
+  assert.deepEqual(
+    parts.map((p) => ('spooled' in p ? `file of ${p.rows}` : `${p.length} rows`)),
+    ['file of 120', '1 rows', `file of ${many.length - 120}`],
+  );
+  // A source without columns known to the spool, however many: rows.
+  const other = rowsOf(MIN_ROWS + 1);
+  gathering.addRaw('unknown', other);
+  assert.deepEqual(gathering.takeRaw().get('unknown'), [other]);
+
+  await commit({ raw: first });
+  await commit({ raw: second });
+  assert.equal(store.csvLoads, 2, 'the two files');
+  assert.deepEqual(readdirSync(spool), []);
+  const stored: Row[] = [];
+  for await (const batch of store.retainedEvents('feed')) stored.push(...batch);
+  const expected = [...few, ...many.slice(0, 120), long, ...many.slice(120)];
+  assert.deepEqual(stored, expected);
+  assert.deepEqual(
+    store.retained().map((r) => [r.name, r.rows, r.bytes]),
+    [['feed', expected.length, expected.reduce((sum, r) => sum + rawBytes(r), 0)]],
+  );
+});
+
+test('files gathered for an epoch whose commit fails are removed', async (t) => {
+  const { spool, remote, commit } = await crossing(t);
+  await commit({});
+  const gathering = remote.rawGathering(() => COLUMNS);
+  gathering?.addRaw('feed', rowsOf(MIN_ROWS + 1));
+  const raw = gathering?.takeRaw() ?? new Map();
+  assert.equal(readdirSync(spool).length, 1);
+  await assert.rejects(
+    commit({ epoch: 1, raw } as Partial<EpochCommit>),
+    /not after the last committed epoch/,
+  );
+  assert.deepEqual(readdirSync(spool), []);
+});
+
 test('a commit that fails leaves no file behind', async (t) => {
   const { spool, commit } = await crossing(t);
   await commit({});
   const rows = rowsOf(MIN_ROWS);
   // Epoch 1 again: the store refuses it, after the rows were spooled.
   await assert.rejects(
-    commit({ epoch: 1, raw: new Map([['feed', rows]]) } as Partial<EpochCommit>),
+    commit({ epoch: 1, raw: new Map([['feed', [rows]]]) } as Partial<EpochCommit>),
     /not after the last committed epoch/,
   );
   assert.deepEqual(readdirSync(spool), []);
@@ -143,7 +203,7 @@ test('rows of another width than their source are not spooled: the store refuses
   const rows = rowsOf(MIN_ROWS);
   rows[7] = [1, 'too short'];
   await assert.rejects(
-    commit({ raw: new Map([['feed', rows]]) }),
+    commit({ raw: new Map([['feed', [rows]]]) }),
     /a row of 2 values for source "feed" of 4 columns/,
   );
   assert.deepEqual(readdirSync(spool), []);

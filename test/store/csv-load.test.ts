@@ -6,12 +6,12 @@
  * row too long for DuckDB's CSV reader must still be stored.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseNumeric } from '../../src/sql/numeric.ts';
 import { T } from '../../src/sql/types.ts';
-import { CSV_LOAD_MIN_ROWS, csvLoadable } from '../../src/store/csv-load.ts';
+import { CSV_LOAD_MIN_ROWS, CsvFileWriter, csvLoadable, writeCsvFile } from '../../src/store/csv-load.ts';
 import { ViewStore } from '../../src/store/view-store.ts';
 import { compareRows, type Row, rowIdentity } from '../../src/stream/value.ts';
 import { tempDir } from './helpers.ts';
@@ -124,6 +124,26 @@ test('an append-only table stores the same values through a CSV load as through 
   assert.equal(existsSync(`${file}.load`), false);
 });
 
+test('a file written a few rows at a time is the file written whole, but for the rows too long for DuckDB', async (t) => {
+  const dir = tempDir(t);
+  const rows = rowsOf(40);
+  const long = [...(rows[5] as Row)];
+  long[7] = 'x'.repeat(700_000);
+  await writeCsvFile(join(dir, 'whole.csv'), rows, COLUMNS, 7);
+  const writer = new CsvFileWriter(join(dir, 'parts.csv'), COLUMNS);
+  for (const [i, row] of rows.entries()) {
+    assert.equal(writer.add(row), true);
+    if (i === 20) assert.equal(writer.add(long), false, 'refused, and nothing of it written');
+  }
+  assert.equal(writer.rows, rows.length);
+  writer.finish();
+  assert.equal(readFileSync(join(dir, 'parts.csv'), 'utf8'), readFileSync(join(dir, 'whole.csv'), 'utf8'));
+  const dropped = new CsvFileWriter(join(dir, 'dropped.csv'), COLUMNS);
+  dropped.add(rows[0] as Row);
+  dropped.discard();
+  assert.deepEqual(readdirSync(dir).sort(), ['parts.csv', 'whole.csv']);
+});
+
 test('a row longer than DuckDB reads from CSV sends the epoch through the appender', async (t) => {
   const store = await ViewStore.open(join(tempDir(t), 'long.duckdb'));
   t.after(() => store.close());
@@ -155,11 +175,11 @@ test("a source's raw events store the same values through a CSV load as through 
     new Map(),
     undefined,
     new Map([
-      ['loaded', big],
-      ['appended', big.slice(0, 1000)],
+      ['loaded', [big]],
+      ['appended', [big.slice(0, 1000)]],
     ]),
   );
-  await store.commit(2, new Map(), undefined, new Map([['appended', big.slice(1000)]]));
+  await store.commit(2, new Map(), undefined, new Map([['appended', [big.slice(1000)]]]));
   assert.equal(store.csvLoads, 1);
   const conn = await store.connectReader();
   t.after(() => conn.closeSync());

@@ -48,7 +48,7 @@ test('raw events commit with their epoch, or not at all', async (t) => {
     1,
     new Map([['v', { rows: [[1]], weights: [1] }]]),
     undefined,
-    new Map([['logs', events(1, 5)]]),
+    new Map([['logs', [events(1, 5)]]]),
   );
   fail = true;
   await assert.rejects(
@@ -56,20 +56,20 @@ test('raw events commit with their epoch, or not at all', async (t) => {
       2,
       new Map([['v', { rows: [[2]], weights: [1] }]]),
       undefined,
-      new Map([['logs', events(2, 7)]]),
+      new Map([['logs', [events(2, 7)]]]),
     ),
     /injected failure/,
   );
   fail = false;
   assert.deepEqual(await count(store, 'SELECT count(*) FROM logs'), [5]);
-  await store.commit(2, new Map(), undefined, new Map([['logs', events(2, 7)]]));
+  await store.commit(2, new Map(), undefined, new Map([['logs', [events(2, 7)]]]));
   assert.deepEqual(await count(store, 'SELECT count(*) FROM logs GROUP BY __tw_epoch ORDER BY 1'), [5, 7]);
   const conn = await store.connectReader();
   const rows = (await conn.runAndReadAll(`SELECT ip, status FROM logs WHERE ip = '10.0.2.4'`)).getRows();
   conn.closeSync();
   assert.deepEqual(rows, [['10.0.2.4', 201]]);
   await assert.rejects(
-    store.commit(3, new Map(), undefined, new Map([['logs', [[1, 'x']]]])),
+    store.commit(3, new Map(), undefined, new Map([['logs', [[[1, 'x']]]]])),
     /a row of 2 values for source "logs" of 3 columns/,
   );
   await assert.rejects(store.commit(3, new Map(), undefined, new Map([['nope', []]])), /no source "nope"/);
@@ -83,7 +83,7 @@ test('retention by hours and by bytes lets the oldest epochs go, also after a re
   await store.defineSource('logs', COLUMNS);
   store.setRetention('logs', { hours: 2.5 });
   for (let epoch = 1; epoch <= 4; epoch++) {
-    await store.commit(epoch, new Map(), undefined, new Map([['logs', events(epoch, 10)]]));
+    await store.commit(epoch, new Map(), undefined, new Map([['logs', [events(epoch, 10)]]]));
     now += HOUR;
   }
   // Committed at 0 h, 1 h, 2 h, 3 h; the last commit ran at 3 h: the epoch of 0 h is gone.
@@ -97,11 +97,11 @@ test('retention by hours and by bytes lets the oldest epochs go, also after a re
   const perEpoch = rawBytes(events(5, 10)[0] as Row) * 10;
   store.setRetention('logs', { hours: 100, bytes: perEpoch * 2 });
   assert.equal(store.retained()[0]?.bytes, perEpoch * 3, 'the bookkeeping survives the reopen');
-  await store.commit(5, new Map(), undefined, new Map([['logs', events(5, 10)]]));
+  await store.commit(5, new Map(), undefined, new Map([['logs', [events(5, 10)]]]));
   assert.deepEqual(await count(store, 'SELECT DISTINCT __tw_epoch FROM logs ORDER BY 1'), [4, 5]);
   assert.deepEqual(await count(store, 'SELECT count(*) FROM tidewatch_raw_epochs'), [2]);
   store.setRetention('logs', { bytes: 1 });
-  await store.commit(6, new Map(), undefined, new Map([['logs', events(6, 10)]]));
+  await store.commit(6, new Map(), undefined, new Map([['logs', [events(6, 10)]]]));
   assert.deepEqual(
     await count(store, 'SELECT DISTINCT __tw_epoch FROM logs ORDER BY 1'),
     [6],
@@ -129,7 +129,7 @@ test('a source and its retained events can be dropped and defined anew', async (
   const store = await ViewStore.open(join(tempDir(t), 'raw.duckdb'));
   t.after(() => store.close());
   await store.defineSource('logs', COLUMNS);
-  await store.commit(1, new Map(), undefined, new Map([['logs', events(1, 3)]]));
+  await store.commit(1, new Map(), undefined, new Map([['logs', [events(1, 3)]]]));
   await store.dropSource('logs');
   assert.deepEqual(store.sources(), []);
   await store.defineSource('logs', COLUMNS.slice(0, 2));
@@ -171,7 +171,7 @@ test('a reader sees whole epochs only, while commits run', async (t) => {
         ],
       ]),
       undefined,
-      new Map([['logs', events(epoch, 10)]]),
+      new Map([['logs', [events(epoch, 10)]]]),
     );
   stop = true;
   await reading;
@@ -186,13 +186,13 @@ test('retention runs once a minute of commit time by default, not at every commi
   await store.defineSource('logs', COLUMNS);
   store.setRetention('logs', { bytes: 1 });
   const epochs = async () => count(store, 'SELECT DISTINCT __tw_epoch FROM logs ORDER BY 1');
-  await store.commit(1, new Map(), undefined, new Map([['logs', events(1, 5)]]));
+  await store.commit(1, new Map(), undefined, new Map([['logs', [events(1, 5)]]]));
   for (let epoch = 2; epoch <= 4; epoch++) {
     now += 1000;
-    await store.commit(epoch, new Map(), undefined, new Map([['logs', events(epoch, 5)]]));
+    await store.commit(epoch, new Map(), undefined, new Map([['logs', [events(epoch, 5)]]]));
   }
   assert.deepEqual(await epochs(), [1, 2, 3, 4], 'within a minute of the first commit, retention waits');
   now += 60_000;
-  await store.commit(5, new Map(), undefined, new Map([['logs', events(5, 5)]]));
+  await store.commit(5, new Map(), undefined, new Map([['logs', [events(5, 5)]]]));
   assert.deepEqual(await epochs(), [5]);
 });

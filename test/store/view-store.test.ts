@@ -629,7 +629,7 @@ test('the store checkpoints its database after 64 MiB of write-ahead log, itself
   let most = 0;
   let checkpointed = false;
   for (let epoch = 1; epoch <= 40 && !checkpointed; epoch++) {
-    await store.commit(epoch, new Map(), undefined, new Map([['events', rows(epoch)]]));
+    await store.commit(epoch, new Map(), undefined, new Map([['events', [rows(epoch)]]]));
     const wal = walBytes();
     checkpointed = wal < most;
     most = Math.max(most, wal);
