@@ -40,14 +40,38 @@ test("the rules rewrite a WHERE clause's Filter, not a join condition's", () => 
 
 test('each rule runs over the whole plan once, in order; one that rewrites nothing leaves the plan as it was', () => {
   const q = bound(`SELECT r.k FROM ${RANKED} r, b WHERE r.id = b.id`);
-  const [topN, equiJoin] = q.trace.steps;
+  const [topN, equiJoin, temporal] = q.trace.steps;
   assert.deepEqual(
     q.trace.steps.map((s) => s.rule),
-    ['rank filter to TopN', 'cross join to equi-join'],
+    ['rank filter to TopN', 'cross join to equi-join', 'filter into temporal join'],
   );
   assert.equal(topN?.plan, q.trace.bound, 'no rank filter: the same plan');
   assert.notEqual(equiJoin?.plan, topN?.plan);
+  assert.equal(temporal?.plan, equiJoin?.plan, 'no temporal join: the same plan');
   assert.equal(q.plan, equiJoin?.plan);
   // Without the WHERE filters named, the rules rewrite nothing.
   assert.equal(optimize(q.trace.bound, new Set()).plan, q.trace.bound);
+});
+
+const THRESHOLD = (alias: string, id: number) =>
+  `JOIN b FOR SYSTEM_TIME AS OF PROCTIME() AS ${alias} ON ${alias}.id = ${id}`;
+
+test("a WHERE over an inner temporal join is the join's condition, one over its left side that side's, and one reading the clock stays", () => {
+  const one = explainPlan(bound(`SELECT a.k FROM a ${THRESHOLD('t', 1)} WHERE a.v >= t.id`).plan);
+  assert.match(one, /TemporalJoin inner on \[\] residual=\(v >= id\)/);
+  assert.doesNotMatch(one, /Filter \(v >= id\)/);
+  const chained = explainPlan(
+    bound(`SELECT a.k FROM a ${THRESHOLD('t', 1)} ${THRESHOLD('u', 2)} WHERE a.v >= t.id AND a.v < u.id`)
+      .plan,
+  );
+  assert.match(
+    chained,
+    /TemporalJoin inner on \[\] residual=\(v < id\)\n\s+TemporalJoin inner on \[\] residual=\(v >= id\)/,
+  );
+  const clock = explainPlan(
+    bound(`SELECT a.k FROM a ${THRESHOLD('t', 1)} WHERE a.v >= t.id AND now() > now()`).plan,
+  );
+  assert.match(clock, /Filter \(now\(\) > now\(\)\)\n\s+TemporalJoin inner on \[\] residual=\(v >= id\)/);
+  const left = explainPlan(bound(`SELECT a.k FROM a LEFT ${THRESHOLD('t', 1)} WHERE a.v >= t.id`).plan);
+  assert.match(left, /Filter \(v >= id\)\n\s+TemporalJoin left on \[\]\n/);
 });

@@ -336,3 +336,92 @@ test('a snapshot and a delta of the earlier form, holding each left row, restore
   ]);
   assert.deepEqual(b.mv.lastDelta.weights, [-1, 1, -1]);
 });
+
+/** Key `a`'s row of window 0 updated from count `from` to `to`: the old row retracted, then the new one. */
+const updateOf = (from: number, to: number) =>
+  chunk(
+    [
+      [0, 'a', from],
+      [0, 'a', to],
+    ],
+    [-1, 1],
+  );
+
+/** A detection's rule: the left row's count at or over the right row's threshold. */
+const atThreshold = (x: Row) => (x[2] as number) >= (x[4] as number);
+
+test('an inner join with a condition keeps nothing of left rows that fail it, and takes back only what passed', () => {
+  const { g, l, r, j, mv } = setup('inner', atThreshold, true);
+  g.push(r, [['a', 5]]);
+  g.push(
+    l,
+    Array.from({ length: 100 }, (_, i): Row => [0, `k${i}`, 1]),
+  );
+  g.push(l, [[0, 'a', 3]]);
+  g.barrier();
+  assert.deepEqual(mv.rows(), []);
+  assert.deepEqual(j.stateRows, [0, 1], 'no entry for rows that met nothing');
+  // The threshold drops: the row held before would pass now, but its retraction takes nothing back.
+  g.push(r, deletes([['a', 5]]));
+  g.push(r, [['a', 2]]);
+  g.push(l, updateOf(3, 4));
+  g.barrier();
+  assert.deepEqual(mv.rows(), [[0, 'a', 4, 'a', 2]]);
+  assert.deepEqual(mv.anomalies, 0);
+  // The threshold rises: the pair made stays until its row goes, and then goes.
+  g.push(r, deletes([['a', 2]]));
+  g.push(r, [['a', 9]]);
+  g.push(l, updateOf(4, 5));
+  g.barrier();
+  assert.deepEqual(mv.rows(), []);
+  assert.deepEqual(j.stateRows, [0, 1]);
+});
+
+test('keeping nothing of rows that met nothing, each version of a key takes back what it met, in either order, after a restore too', () => {
+  const a = setup('inner', atThreshold, true);
+  a.j.trackStateChanges();
+  a.g.push(a.r, [['a', 5]]);
+  a.g.push(a.l, [[0, 'a', 3]]); // fails: nothing kept
+  a.g.barrier();
+  const base = a.j.snapshot();
+  a.j.checkpointChange(false);
+  // The threshold drops, then the new version comes before the old one's retraction.
+  rightThenLeft(
+    a,
+    [5, 2],
+    [
+      [0, 'a', 4],
+      [0, 'a', 3],
+    ],
+    [1, -1],
+  );
+  assert.deepEqual(a.mv.rows(), [[0, 'a', 4, 'a', 2]], 'the old version took nothing back');
+  assert.equal(a.mv.anomalies, 0);
+  const change = a.j.checkpointChange(false);
+  assert.equal(change.kind, 'delta');
+  const delta = (change as { delta: unknown }).delta;
+  // Restored: the next update, new version first again, takes back the pair the restored version made.
+  const b = setup('inner', atThreshold, true);
+  b.j.restore(structuredClone(base));
+  b.j.applyStateDelta(structuredClone(delta));
+  b.g.push(
+    b.l,
+    chunk(
+      [
+        [0, 'a', 6],
+        [0, 'a', 4],
+      ],
+      [1, -1],
+    ),
+  );
+  b.g.barrier();
+  const changed = b.mv.lastDelta.rows.map((row, i) => [row, b.mv.lastDelta.weights[i]]);
+  assert.deepEqual(
+    changed.sort((x, y) => (x[1] as number) - (y[1] as number)),
+    [
+      [[0, 'a', 4, 'a', 2], -1],
+      [[0, 'a', 6, 'a', 2], 1],
+    ],
+  );
+  assert.deepEqual(b.j.stateRows, [1, 1]);
+});

@@ -6,11 +6,12 @@
 
 import { composesWithInput, type Plan, planInputs, project, withInputs } from '../plan.ts';
 import { crossJoinToEquiJoin } from './cross-join-to-equi-join.ts';
+import { filterIntoTemporalJoin } from './filter-into-temporal-join.ts';
 import { rankFilterToTopN } from './rank-filter-to-top-n.ts';
 import type { PlanRule } from './rule.ts';
 
 /** The rules, in the order they run. */
-export const RULES: readonly PlanRule[] = [rankFilterToTopN, crossJoinToEquiJoin];
+export const RULES: readonly PlanRule[] = [rankFilterToTopN, crossJoinToEquiJoin, filterIntoTemporalJoin];
 
 /** A plan as bound, and as each rule left it. */
 export interface OptimizerTrace {

@@ -30,7 +30,7 @@
 import { type Chunk, ChunkBuilder } from '../chunk.ts';
 import { KeyMap } from '../key-map.ts';
 import { Operator, type Watermark } from '../operator.ts';
-import { hasNull, type Row, rowIdentity, type Value, valueIdentity } from '../value.ts';
+import { hasNull, type Row, rowIdentity, rowsIdentical, type Value, valueIdentity } from '../value.ts';
 
 export interface TemporalJoinOptions {
   readonly type: 'inner' | 'left';
@@ -56,10 +56,14 @@ interface RightRow {
   weight: number;
 }
 
-/** Copies of left rows inserted while the right side was the same: what they met, and how many. */
+/**
+ * Copies of left rows inserted while the right side was the same: what they met, and how many;
+ * under unique columns, the row they were (an entry holds the versions of one left key).
+ */
 interface Met {
   readonly right: readonly Row[];
   weight: number;
+  readonly left?: Row;
 }
 
 /** The left rows held under one entry key: their clean column's value, and what they met, oldest first. */
@@ -72,7 +76,7 @@ interface MemoEntry {
 interface SavedEntry {
   readonly key: string;
   readonly clean: Value;
-  readonly met: { right: readonly Row[]; weight: number }[];
+  readonly met: { right: readonly Row[]; weight: number; left?: Row }[];
 }
 
 /** How versions before this one saved a left row held (by entry key). */
@@ -130,6 +134,13 @@ export class TemporalJoin extends Operator {
   #meets = new WeakMap<Map<string, RightRow>, Row[]>();
   /** The memo's bucket key, filled in place (KeyMap keeps values, not the key arrays). */
   readonly #bucket: Value[];
+  /**
+   * An inner join with a condition beyond its keys keeps nothing of left rows that met nothing
+   * (a detection under its threshold: nearly every row): their retraction takes nothing back.
+   * Its entries then hold each version of a left key apart, with the row, since a version that
+   * met nothing is not there to be taken back in its turn.
+   */
+  readonly #skipsUnmet: boolean;
 
   constructor(options: TemporalJoinOptions) {
     super(options.name ?? 'temporal_join');
@@ -137,6 +148,7 @@ export class TemporalJoin extends Operator {
     this.#memo = new KeyMap({ firstColumn: 0 });
     this.#nulls = new Array(options.rightWidth).fill(null);
     this.#bucket = options.cleanColumn === undefined ? [] : [null];
+    this.#skipsUnmet = options.type === 'inner' && options.residual !== undefined;
   }
 
   /** Memo entries (left rows held, by entry key), and distinct right rows. */
@@ -220,13 +232,14 @@ export class TemporalJoin extends Operator {
     const residual = this.#o.residual;
     const kept = residual === undefined ? this.#meets.get(bucket) : undefined;
     if (kept !== undefined) return kept;
-    const met: Row[] = [];
+    let met: Row[] | undefined;
     for (const e of bucket.values()) {
       if (residual !== undefined && !this.test(residual, [...row, ...e.row])) continue;
+      met ??= [];
       for (let k = 0; k < e.weight; k++) met.push(e.row);
     }
-    if (residual === undefined) this.#meets.set(bucket, met);
-    return met;
+    if (residual === undefined) this.#meets.set(bucket, met ?? []);
+    return met ?? NOTHING;
   }
 
   #emit(out: ChunkBuilder, row: Row, right: readonly Row[], w: number): void {
@@ -240,6 +253,8 @@ export class TemporalJoin extends Operator {
   #onLeft(chunk: Chunk): void {
     const out = new ChunkBuilder();
     const { rows, weights } = chunk;
+    const skipsUnmet = this.#skipsUnmet;
+    const versions = skipsUnmet && this.#o.leftUnique !== undefined;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Row;
       const w = weights[i] as number;
@@ -249,11 +264,8 @@ export class TemporalJoin extends Operator {
       const id = this.#entryKey(row);
       let bucket = this.#memo.get(bucketKey);
       const entry = bucket?.get(id);
-      if (this.trackingChanges && (entry !== undefined || w > 0) && !this.#touched.has(id))
-        this.#touched.set(id, {
-          clean,
-          before: entry === undefined ? undefined : copyMet(entry.met),
-        });
+      if (this.trackingChanges && entry !== undefined && !this.#touched.has(id))
+        this.#touched.set(id, { clean, before: copyMet(entry.met) });
       if (w < 0 && entry !== undefined) {
         this.#retract(out, row, entry, -w);
         if (entry.met.length === 0) {
@@ -263,38 +275,54 @@ export class TemporalJoin extends Operator {
         }
         continue;
       }
+      // Kept nothing of: it met nothing (but for a row below the watermark, never inserted while held).
+      if (w < 0 && skipsUnmet && !this.#belowWatermark(clean)) continue;
       // An insertion, or a retraction of a row below the watermark (never inserted while held).
       const right = this.#meet(row);
       this.#emit(out, row, right, w);
-      if (w < 0) continue;
+      if (w < 0 || (skipsUnmet && right === NOTHING)) continue;
+      const met: Met = versions ? { right, weight: w, left: row } : { right, weight: w };
       if (entry !== undefined) {
         const last = entry.met[entry.met.length - 1];
-        if (last !== undefined && sameRows(last.right, right)) last.weight += w;
-        else entry.met.push({ right, weight: w });
+        if (!versions && last !== undefined && sameRows(last.right, right)) last.weight += w;
+        else entry.met.push(met);
         continue;
       }
       if (bucket === undefined) {
         bucket = new Map();
         this.#memo.set(bucketKey, bucket);
       }
-      bucket.set(id, { clean, met: [{ right, weight: w }] });
+      bucket.set(id, { clean, met: [met] });
       this.#memoSize++;
+      if (this.trackingChanges && !this.#touched.has(id)) this.#touched.set(id, { clean, before: undefined });
     }
     this.emitBuilder(out);
+  }
+
+  /** Whether a left row's clean value is below the watermark: its entry, if any, was let go. */
+  #belowWatermark(clean: Value): boolean {
+    return typeof clean === 'number' && this.#watermark !== undefined && clean < (this.#watermark as number);
   }
 
   /**
    * Takes back `n` copies of `row`, held in `entry`: under unique columns what the oldest rows
    * met (an old row is retracted after its new version was inserted, never before), else the
-   * latest (the rows of an entry are then all the same row).
+   * latest (the rows of an entry are then all the same row). Where rows that met nothing are
+   * not kept (`#skipsUnmet`), under unique columns what this version of the row met, found by
+   * the row (entries saved before versions were kept: the oldest), and nothing for copies that
+   * met nothing.
    */
   #retract(out: ChunkBuilder, row: Row, entry: MemoEntry, n: number): void {
+    const versions = this.#skipsUnmet && this.#o.leftUnique !== undefined;
     const oldestFirst = this.#o.leftUnique !== undefined;
     let left = n;
     while (left > 0) {
-      const at = oldestFirst ? 0 : entry.met.length - 1;
+      let at = oldestFirst ? 0 : entry.met.length - 1;
+      if (versions && entry.met[0]?.left !== undefined)
+        at = entry.met.findIndex((m) => m.left !== undefined && rowsIdentical(m.left, row));
       const met = entry.met[at];
       if (met === undefined) {
+        if (this.#skipsUnmet) return; // the rest met nothing
         // More retracted than inserted: an upstream fault, passed on as the weight it is.
         this.#emit(out, row, this.#meet(row), -left);
         return;
@@ -453,7 +481,11 @@ function savedEntry(key: string, e: MemoEntry): SavedEntry {
 
 /** What an entry met, copied: the operator goes on changing its own (the right rows are shared). */
 function copyMet(met: readonly Met[]): Met[] {
-  return met.map((m) => ({ right: m.right, weight: m.weight }));
+  return met.map((m) =>
+    m.left === undefined
+      ? { right: m.right, weight: m.weight }
+      : { right: m.right, weight: m.weight, left: m.left },
+  );
 }
 
 /** Whether two entries met the same right rows (the same objects), as many times each. */
@@ -462,7 +494,7 @@ function sameMet(a: readonly Met[], b: readonly Met[]): boolean {
     a.length === b.length &&
     a.every((m, i) => {
       const other = b[i] as Met;
-      return m.weight === other.weight && sameRows(m.right, other.right);
+      return m.weight === other.weight && m.left === other.left && sameRows(m.right, other.right);
     })
   );
 }
