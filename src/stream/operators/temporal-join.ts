@@ -16,9 +16,11 @@
  * side's own. So a group's update (its old row retracted, its new one inserted) that meets the
  * same right rows leaves its entry as it was, and an incremental checkpoint writes nothing for
  * it. Under unique columns an entry may hold an old and a new row for a moment (the new one
- * inserted first); a retraction then takes what the oldest met. A left row whose `cleanColumn`
- * (a window column of an aggregate, say) is below the left input's watermark there will never
- * be retracted: its entry goes as the watermark passes it. So the state is the right side plus
+ * inserted first); a retraction then takes what the oldest met. An inner join with a condition
+ * beyond its keys (a rule's threshold) keeps no entry for a row that met nothing, and its
+ * entries keep each version's row, which a retraction is matched with (`#skipsUnmet`). A left
+ * row whose `cleanColumn` (a window column of an aggregate, say) is below the left input's
+ * watermark there will never be retracted: its entry goes as the watermark passes it. So the state is the right side plus
  * an entry per left row of the open windows.
  * Watermarks: the left input's pass on (its columns keep their place); the right input's stop.
  * Snapshot: the right side's rows and weights, each entry's key, clean value and what it met,
