@@ -261,6 +261,12 @@ export class TemporalJoin extends Operator {
       const row = rows[i] as Row;
       const w = weights[i] as number;
       if (w === 0) continue;
+      // An insertion that meets nothing here leaves no trace: no entry to look up.
+      let right: readonly Row[] | undefined;
+      if (skipsUnmet && w > 0) {
+        right = this.#meet(row);
+        if (right === NOTHING) continue;
+      }
       const clean = this.#clean(row);
       const bucketKey = this.#bucketKey(clean);
       const id = this.#entryKey(row);
@@ -280,7 +286,7 @@ export class TemporalJoin extends Operator {
       // Kept nothing of: it met nothing (but for a row below the watermark, never inserted while held).
       if (w < 0 && skipsUnmet && !this.#belowWatermark(clean)) continue;
       // An insertion, or a retraction of a row below the watermark (never inserted while held).
-      const right = this.#meet(row);
+      right ??= this.#meet(row);
       this.#emit(out, row, right, w);
       if (w < 0 || (skipsUnmet && right === NOTHING)) continue;
       const met: Met = versions ? { right, weight: w, left: row } : { right, weight: w };
