@@ -37,8 +37,8 @@ class SourceEvents {
   readonly parts: RawPart[] = [];
   /** Rows in no part yet: every row until there are enough, then a row a file refused. */
   rows: Row[] = [];
-  /** There were enough: rows go to files. */
-  spooling = false;
+  /** Once there were enough, the columns the rows are written with to files. */
+  columns: readonly CsvColumn[] | undefined;
   file: CsvFileWriter | undefined;
   /** The `rawBytes` of the file's rows. */
   bytes = 0;
@@ -80,24 +80,19 @@ export class RawSpool implements RawGathering {
       events = new SourceEvents();
       this.#sources.set(source, events);
     }
-    let columns: readonly CsvColumn[] | undefined;
-    if (!events.spooling) {
+    let columns = events.columns;
+    if (columns === undefined) {
       for (const row of rows) events.rows.push(row);
       if (events.rows.length < this.#options.minRows) return;
       columns = this.#options.columnsOf(source);
       if (columns === undefined || !csvLoadable(columns.map((c) => c.type))) return;
-      events.spooling = true;
+      events.columns = columns;
       rows = events.rows;
       events.rows = [];
     }
     for (const row of rows) {
       let file = events.file;
       if (file === undefined) {
-        columns ??= this.#options.columnsOf(source);
-        if (columns === undefined) {
-          events.rows.push(row);
-          continue;
-        }
         events.finishRows();
         file = new CsvFileWriter(this.#options.nextFile(), columns);
         events.file = file;

@@ -207,12 +207,13 @@ export function mergeViewDeltas(first: ViewDelta, second: ViewDelta): ViewDelta 
 /** The changes of each view, and the raw events of each source, gathered until they are committed as one epoch. */
 export class PendingDeltas {
   #deltas = new Map<string, ViewDelta>();
-  #raw = new Map<string, RawPart[]>();
-  /** Per source, its last part when that is an array of rows of this gathering's own. */
-  #ownRows = new Map<string, Row[]>();
+  #raw = new Map<string, (Row[] | SpooledRows)[]>();
   #deadLetters = new Map<string, DeadLetter[]>();
 
-  /** Adds raw events: rows (joined to the rows added just before) or a file of them. */
+  /**
+   * Adds raw events: rows (joined to the rows added just before: every array of rows here is
+   * this gathering's own) or a file of them.
+   */
   addRaw(source: string, part: RawPart): void {
     let parts = this.#raw.get(source);
     if (parts === undefined) {
@@ -221,14 +222,12 @@ export class PendingDeltas {
     }
     if (isSpooled(part)) {
       parts.push(part);
-      this.#ownRows.delete(source);
       return;
     }
-    let rows = this.#ownRows.get(source);
-    if (rows === undefined) {
+    let rows = parts[parts.length - 1];
+    if (rows === undefined || isSpooled(rows)) {
       rows = [];
       parts.push(rows);
-      this.#ownRows.set(source, rows);
     }
     for (const row of part) rows.push(row);
   }
@@ -237,7 +236,6 @@ export class PendingDeltas {
   takeRaw(): ReadonlyMap<string, readonly RawPart[]> {
     const taken = this.#raw;
     this.#raw = new Map();
-    this.#ownRows = new Map();
     return taken;
   }
 
