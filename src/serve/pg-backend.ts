@@ -644,6 +644,7 @@ function storedRelation(r: RelationInfo): StoredRelation {
     // What the catalog shows every session: secrets redacted (the engine keeps them).
     definition: r.definition === undefined ? undefined : redactDefinition(r.definition),
     unique: r.key !== undefined,
+    rawEvents: r.kind === 'source',
     ...(r.source === undefined
       ? {}
       : {

@@ -14,7 +14,9 @@
  *   for retention by age and size (raw-retention.ts).
  * - one table per source, named as the source, with its columns followed by
  *   `__tw_epoch BIGINT` (the epoch that committed the event): the retained raw events,
- *   appended in the epoch's transaction; retention deletes whole epochs, oldest first.
+ *   appended in a transaction of their own that commits just before the epoch's (`#commitRaw`;
+ *   readers take the events of committed epochs only); retention deletes whole epochs, oldest
+ *   first.
  * - `tidewatch_subscriptions(name, view, retention_ms, created_epoch)`, and for each view
  *   with a subscription its change log `__tw_changes_<view>`: the view's columns followed by
  *   `__tw_op` (1 insert, 2 delete, 3 update-insert, 4 update-delete: a retraction and an
@@ -364,10 +366,12 @@ const STAGE_COLUMNS: readonly ViewColumn[] = [
   { name: OLD, type: { name: 'int8' } },
 ];
 const CATALOG = 'tidewatch_views';
-const EPOCHS = 'tidewatch_epochs';
+/** One row per commit, of its epoch: what readers may see of retained raw events (`#commitRaw`). */
+export const EPOCHS = 'tidewatch_epochs';
 const SOURCES = 'tidewatch_sources';
 const RAW_EPOCHS = 'tidewatch_raw_epochs';
-const EPOCH_COLUMN = '__tw_epoch';
+/** A retained raw event's epoch, the column after a source's own. */
+export const EPOCH_COLUMN = '__tw_epoch';
 /** About how many retained rows `retainedEvents` reads at once (whole epochs, at least one). */
 const RETAINED_READ_ROWS = 20_000;
 const SUBSCRIPTIONS = 'tidewatch_subscriptions';
@@ -834,6 +838,9 @@ export class ViewStore {
   #memoryReader: DuckDBConnection | undefined;
   #memoryRead: Promise<unknown> = Promise.resolve();
   readonly #csv: CsvLoader;
+  /** The connection an epoch's raw events are written on, beside the epoch's own (`#commitRaw`). */
+  #rawConn: DuckDBConnection | undefined;
+  readonly #rawCsv: CsvLoader;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -849,6 +856,7 @@ export class ViewStore {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#csv = new CsvLoader(`${file}.load`);
+    this.#rawCsv = new CsvLoader(`${file}.raw-load`);
   }
 
   /** Opens (or creates) the DuckDB database `file` and loads its catalog. */
@@ -924,6 +932,10 @@ export class ViewStore {
           policy: {},
         });
       }
+      const last = await conn.runAndReadAll(`SELECT max(epoch) FROM ${EPOCHS}`);
+      const epoch = last.getRows()[0]?.[0];
+      store.#lastEpoch = epoch === null || epoch === undefined ? undefined : Number(epoch as bigint);
+      await store.#dropRawBeyondCommit();
       const kept = await conn.runAndReadAll(
         `SELECT source, epoch, rows, bytes, epoch_ms(committed_at) FROM ${RAW_EPOCHS} ORDER BY epoch`,
       );
@@ -944,9 +956,6 @@ export class ViewStore {
         store.#views.set(info.name.toLowerCase(), info);
       }
       await convertRealColumns(conn, store.#storedColumns());
-      const last = await conn.runAndReadAll(`SELECT max(epoch) FROM ${EPOCHS}`);
-      const epoch = last.getRows()[0]?.[0];
-      store.#lastEpoch = epoch === null || epoch === undefined ? undefined : Number(epoch as bigint);
     } catch (e) {
       store.#shut();
       throw new StoreError(
@@ -1531,75 +1540,80 @@ export class ViewStore {
     for (const w of staged) await this.#ensureStage(w.view);
     // The stages are emptied as the transaction begins, in the same round trip.
     const emptyStages = staged.map((w) => `DELETE FROM temp.main.${w.view.stage as string}`);
-    await this.#transaction(
-      async () => {
-        if (plan !== undefined) await this.#applySchema(plan, epoch, now);
-        timer.lap('begin');
-        // Staged changes are all staged first, then applied by one batch of statements: a round
-        // trip per view would plan them afresh each time. A direct replacement's statement was
-        // planned once, when it was prepared.
-        for (const { view, changes, direct } of work) if (direct) await this.#replaceDirectly(view, changes);
-        const statements: string[] = [];
-        for (const [index, { view, changes }] of staged.entries())
-          statements.push(
-            ...(await this.#stage(view, changes, index, [
-              ...(this.#subscribed(view.name).length > 0
-                ? [this.#changeLogInsert(view, changeLogTable(view.name), view.key, epoch, now)]
-                : []),
-              ...this.#sinksOf(view.name, plan?.sinks).map((sink) =>
-                this.#changeLogInsert(view, sinkQueueTable(sink.name), undefined, epoch, now, true),
-              ),
-            ])),
+    // Raw events go in a transaction of their own, written beside the epoch's and committed just
+    // before it (`#commitRaw`) — unless the epoch changes the catalog: a new source's table is
+    // not there for another transaction until the epoch commits.
+    const rawAside = plan === undefined && appends.length > 0;
+    const rawCommitted = rawAside ? this.#commitRaw(appends, epoch, committedAt, added) : undefined;
+    rawCommitted?.catch(() => undefined); // awaited before COMMIT, or after a failure below
+    try {
+      await this.#transaction(
+        async () => {
+          if (plan !== undefined) await this.#applySchema(plan, epoch, now);
+          timer.lap('begin');
+          // Staged changes are all staged first, then applied by one batch of statements: a round
+          // trip per view would plan them afresh each time. A direct replacement's statement was
+          // planned once, when it was prepared.
+          for (const { view, changes, direct } of work)
+            if (direct) await this.#replaceDirectly(view, changes);
+          const statements: string[] = [];
+          for (const [index, { view, changes }] of staged.entries())
+            statements.push(
+              ...(await this.#stage(view, changes, index, [
+                ...(this.#subscribed(view.name).length > 0
+                  ? [this.#changeLogInsert(view, changeLogTable(view.name), view.key, epoch, now)]
+                  : []),
+                ...this.#sinksOf(view.name, plan?.sinks).map((sink) =>
+                  this.#changeLogInsert(view, sinkQueueTable(sink.name), undefined, epoch, now, true),
+                ),
+              ])),
+            );
+          await this.#applyStaged(
+            statements,
+            staged.map((w) => w.view.name),
           );
-        await this.#applyStaged(
-          statements,
-          staged.map((w) => w.view.name),
-        );
-        for (const { view } of work) await this.#options.afterApply?.(view.name);
-        for (const { view, delta } of appended) {
-          await this.#append(view, delta);
-          await this.#options.afterApply?.(view.name);
-        }
-        timer.lap('views');
-        for (const { source, parts } of appends) {
-          let bytes = 0;
-          let count = 0;
-          for (const rows of parts) {
-            bytes += await this.#appendRaw(source, epoch, rows);
-            count += isSpooled(rows) ? rows.rows : rows.length;
+          for (const { view } of work) await this.#options.afterApply?.(view.name);
+          for (const { view, delta } of appended) {
+            await this.#append(view, delta);
+            await this.#options.afterApply?.(view.name);
           }
-          await this.#conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
-            source.name,
-            BigInt(epoch),
-            BigInt(count),
-            BigInt(bytes),
-            committedAt,
-          ]);
-          added.push({ source, bytes, rows: count });
-        }
-        for (const [source, letters] of deadLetters ?? [])
-          await this.#appendDeadLetters(source, letters, epoch, committedAt);
-        await this.#appendAttackLabels(labels, epoch);
-        timer.lap('raw');
-        const epochRow = `INSERT INTO ${EPOCHS} VALUES (${integerLiteral(epoch)}, make_timestamp(${integerLiteral(Math.round(now) * 1000)}))`;
-        if (state === undefined) await this.#conn.run(epochRow);
-        else {
-          await this.#conn.run(`${epochRow};\nDELETE FROM ${STATE}`);
-          await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
-        }
-        timer.lap('state');
-        for (const states of operators ?? []) {
-          const written = await states.write;
-          timer.lap('wait_pack');
-          await this.#writeOperatorStates(written, states.epoch);
+          timer.lap('views');
+          if (!rawAside)
+            await this.#appendRawEvents(this.#conn, this.#csv, appends, epoch, committedAt, added);
+          for (const [source, letters] of deadLetters ?? [])
+            await this.#appendDeadLetters(source, letters, epoch, committedAt);
+          await this.#appendAttackLabels(labels, epoch);
+          timer.lap('raw');
+          const epochRow = `INSERT INTO ${EPOCHS} VALUES (${integerLiteral(epoch)}, make_timestamp(${integerLiteral(Math.round(now) * 1000)}))`;
+          if (state === undefined) await this.#conn.run(epochRow);
+          else {
+            await this.#conn.run(`${epochRow};\nDELETE FROM ${STATE}`);
+            await this.#conn.run(`INSERT INTO ${STATE} VALUES ($1, $2)`, [BigInt(epoch), blobValue(state)]);
+          }
           timer.lap('state');
-        }
-        await durableFirst;
-        timer.lap('wait_fsync');
-      },
-      true,
-      emptyStages,
-    );
+          for (const states of operators ?? []) {
+            const written = await states.write;
+            timer.lap('wait_pack');
+            await this.#writeOperatorStates(written, states.epoch);
+            timer.lap('state');
+          }
+          await durableFirst;
+          timer.lap('wait_fsync');
+          await rawCommitted;
+          timer.lap('wait_raw');
+        },
+        true,
+        emptyStages,
+      );
+    } catch (e) {
+      // The raw events may have committed without their epoch: they are taken back.
+      if (rawCommitted !== undefined)
+        await rawCommitted.then(
+          () => this.#dropRawBeyondCommit().catch(() => undefined),
+          () => undefined,
+        );
+      throw e;
+    }
     timer.lap('commit');
     if (plan !== undefined) await this.#adoptSchema(plan);
     this.#lastEpoch = epoch;
@@ -1667,6 +1681,79 @@ export class ViewStore {
       ]);
   }
 
+  /**
+   * Writes an epoch's raw events, and what each source added (`RAW_EPOCHS`), in a transaction of
+   * their own on a second connection, beside the epoch's transaction, which waits for this one
+   * before its COMMIT: loading them no longer follows the views' changes. Committed first, they
+   * may outlive a crash that takes their epoch: a start drops them (`#dropRawBeyondCommit`), and
+   * the logs give them again with the epoch's replay.
+   */
+  async #commitRaw(
+    appends: readonly { source: SourceState; parts: readonly RawPart[] }[],
+    epoch: number,
+    committedAt: DuckDBTimestampValue,
+    added: { source: SourceState; bytes: number; rows: number }[],
+  ): Promise<void> {
+    this.#rawConn ??= await this.#instance.connect();
+    const conn = this.#rawConn;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      await this.#appendRawEvents(conn, this.#rawCsv, appends, epoch, committedAt, added);
+      await conn.run('COMMIT');
+    } catch (e) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      added.length = 0;
+      throw e;
+    }
+  }
+
+  /** Appends each source's raw events of an epoch and records what it added, in the transaction of `conn`. */
+  async #appendRawEvents(
+    conn: DuckDBConnection,
+    loader: CsvLoader,
+    appends: readonly { source: SourceState; parts: readonly RawPart[] }[],
+    epoch: number,
+    committedAt: DuckDBTimestampValue,
+    added: { source: SourceState; bytes: number; rows: number }[],
+  ): Promise<void> {
+    for (const { source, parts } of appends) {
+      let bytes = 0;
+      let count = 0;
+      for (const rows of parts) {
+        bytes += await this.#appendRaw(conn, loader, source, epoch, rows);
+        count += isSpooled(rows) ? rows.rows : rows.length;
+      }
+      await conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
+        source.name,
+        BigInt(epoch),
+        BigInt(count),
+        BigInt(bytes),
+        committedAt,
+      ]);
+      added.push({ source, bytes, rows: count });
+    }
+  }
+
+  /**
+   * Drops the raw events of epochs after the last committed one: written beside an epoch that
+   * then failed or never committed (`#commitRaw`), the replay of the logs writes them again.
+   */
+  async #dropRawBeyondCommit(): Promise<void> {
+    const after = BigInt(this.#lastEpoch ?? -1);
+    const beyond = await this.#conn.runAndReadAll(
+      `SELECT DISTINCT source FROM ${RAW_EPOCHS} WHERE epoch > $1`,
+      [after],
+    );
+    const sources = beyond.getRows().map((r) => this.#sources.get(String(r[0]).toLowerCase()));
+    if (sources.length === 0) return;
+    await this.#transaction(async () => {
+      for (const source of sources)
+        if (source !== undefined)
+          await this.#conn.run(`DELETE FROM ${quoteIdent(source.name)} WHERE ${EPOCH_COLUMN} > $1`, [after]);
+      await this.#conn.run(`DELETE FROM ${RAW_EPOCHS} WHERE epoch > $1`, [after]);
+    });
+  }
+
   /** Deletes the raw events retention lets go, in a transaction of its own. */
   async #expire(now: number): Promise<void> {
     if (now - this.#lastExpire < (this.#options.retentionIntervalMs ?? 60_000)) return;
@@ -1691,22 +1778,28 @@ export class ViewStore {
   }
 
   /** Appends rows to a source's raw events table; returns their bytes (`rawBytes`). */
-  async #appendRaw(source: SourceState, epoch: number, rows: RawPart): Promise<number> {
+  async #appendRaw(
+    conn: DuckDBConnection,
+    loader: CsvLoader,
+    source: SourceState,
+    epoch: number,
+    rows: RawPart,
+  ): Promise<number> {
     const target = {
       table: quoteIdent(source.name),
       columns: source.columns,
       constants: [{ name: EPOCH_COLUMN, literal: String(bigint(epoch, 'epoch')) }],
     };
     if (isSpooled(rows)) {
-      await this.#csv.loadFile(this.#conn, target, rows.spooled);
+      await loader.loadFile(conn, target, rows.spooled);
       return rows.bytes;
     }
     let bytes = 0;
     for (const row of rows) bytes += rawBytes(row);
-    const loaded = await this.#loadedFromCsv(target, rows);
+    const loaded = await this.#loadedFromCsv(target, rows, conn, loader);
     if (loaded) return bytes;
     const types = source.columns.map((c) => c.type);
-    const a = await this.#conn.createAppender(source.name);
+    const a = await conn.createAppender(source.name);
     const epochValue = BigInt(epoch);
     await fillAppender(a, rows, (row) => {
       appendRow(a, row, types, 0);
@@ -1851,7 +1944,7 @@ export class ViewStore {
 
   /** Epochs of a table or a source whose rows DuckDB read from CSV (csv-load.ts) rather than an appender. */
   get csvLoads(): number {
-    return this.#csv.loads;
+    return this.#csv.loads + this.#rawCsv.loads;
   }
 
   /** Staging tables made so far: one per view whose changes ever needed one (`#replaceable`). */
@@ -1873,9 +1966,11 @@ export class ViewStore {
     this.#memoryReader?.closeSync();
     for (const view of this.#views.values())
       for (const statement of view.prepared?.values() ?? []) statement.destroySync();
+    this.#rawConn?.closeSync();
     this.#conn.closeSync();
     this.#instance.closeSync();
     this.#csv.close();
+    this.#rawCsv.close();
   }
 
   #source(name: string): SourceState {
@@ -1998,10 +2093,15 @@ export class ViewStore {
    * Inserts an epoch's rows from CSV when there are enough of them and their types allow it
    * (csv-load.ts); false, with nothing inserted, when the caller must append them instead.
    */
-  async #loadedFromCsv(target: CsvLoadTarget, rows: readonly Row[]): Promise<boolean> {
+  async #loadedFromCsv(
+    target: CsvLoadTarget,
+    rows: readonly Row[],
+    conn = this.#conn,
+    loader = this.#csv,
+  ): Promise<boolean> {
     if (rows.length < (this.#options.csvLoadMinRows ?? CSV_LOAD_MIN_ROWS)) return false;
     if (!csvLoadable(target.columns.map((c) => c.type))) return false;
-    return this.#csv.load(this.#conn, target, rows);
+    return loader.load(conn, target, rows);
   }
 
   /**

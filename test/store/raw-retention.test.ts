@@ -1,12 +1,15 @@
 /**
- * Retained raw events: each epoch's events are appended in the epoch's transaction (all or
- * nothing with the views), read back with SQL, and let go oldest epoch first once older than
- * the retention hours or beyond the retention bytes — also across a reopen of the file.
+ * Retained raw events: each epoch's events are appended in a transaction of their own that
+ * commits just before the epoch's (all or nothing with the views: those of an epoch that failed
+ * or never committed are dropped, and readers see none of them before their epoch), read back with
+ * SQL, and let go oldest epoch first once older than the retention hours or beyond the retention
+ * bytes — also across a reopen of the file.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { T } from '../../src/sql/types.ts';
+import { storedRelationSql } from '../../src/store/query/relation-sql.ts';
 import { RetainedEpochs, rawBytes } from '../../src/store/raw-retention.ts';
 import { ViewStore } from '../../src/store/view-store.ts';
 import type { Row } from '../../src/stream/value.ts';
@@ -143,6 +146,12 @@ test('a reader sees whole epochs only, while commits run', async (t) => {
   await store.defineView('total', [{ name: 'n', type: T.int8 }]);
   const reader = await store.connectReader();
   t.after(() => reader.closeSync());
+  // The source read as a session's query reads it.
+  const database = String((await reader.runAndReadAll('SELECT current_database()')).getRows()[0]?.[0]);
+  const logs = storedRelationSql(
+    { name: 'logs', kind: 'source', columns: COLUMNS, rawEvents: true },
+    database,
+  );
   let stop = false;
   let reads = 0;
   const torn: unknown[] = [];
@@ -150,7 +159,7 @@ test('a reader sees whole epochs only, while commits run', async (t) => {
     while (!stop) {
       const [row] = (
         await reader.runAndReadAll(
-          'SELECT (SELECT coalesce(sum(n), 0) FROM total), (SELECT count(*) FROM logs), (SELECT count(*) FROM tidewatch_epochs)',
+          `SELECT (SELECT coalesce(sum(n), 0) FROM total), (SELECT count(*) FROM ${logs} l), (SELECT count(*) FROM tidewatch_epochs)`,
         )
       ).getRows();
       const [n, events, epochs] = (row ?? []).map(Number);
@@ -177,6 +186,32 @@ test('a reader sees whole epochs only, while commits run', async (t) => {
   await reading;
   assert.deepEqual(torn, []);
   assert.ok(reads > 5, `only ${reads} reads ran beside the commits`);
+});
+
+test('raw events committed without their epoch (a crash between the two commits) are dropped at the next open', async (t) => {
+  const file = join(tempDir(t), 'raw.duckdb');
+  let store = await ViewStore.open(file);
+  await store.defineSource('logs', COLUMNS);
+  await store.commit(1, new Map(), undefined, new Map([['logs', [events(1, 4)]]]));
+  // What the raw transaction of epoch 2 leaves when the process dies before epoch 2 commits.
+  const writer = await store.connectReader();
+  await writer.run(
+    `INSERT INTO logs SELECT make_timestamp(2000000 + i), '10.0.2.' || i, 200, 2 FROM range(6) t(i);
+     INSERT INTO tidewatch_raw_epochs VALUES ('logs', 2, 6, 60, now()::TIMESTAMP)`,
+  );
+  writer.closeSync();
+  await store.close();
+  store = await ViewStore.open(file);
+  t.after(() => store.close());
+  assert.equal(store.lastEpoch(), 1);
+  assert.deepEqual(await count(store, 'SELECT count(*) FROM logs GROUP BY __tw_epoch ORDER BY 1'), [4]);
+  assert.deepEqual(await count(store, 'SELECT epoch FROM tidewatch_raw_epochs'), [1]);
+  // The replay commits epoch 2 again, once.
+  await store.commit(2, new Map(), undefined, new Map([['logs', [events(2, 6)]]]));
+  assert.deepEqual(
+    await count(store, 'SELECT count(*) FROM logs GROUP BY __tw_epoch ORDER BY __tw_epoch'),
+    [4, 6],
+  );
 });
 
 test('retention runs once a minute of commit time by default, not at every commit', async (t) => {

@@ -33,6 +33,11 @@ export interface StoredRelation {
    * it is read without repeating rows by multiplicity.
    */
   readonly unique?: boolean;
+  /**
+   * A source's retained raw events, each row with the epoch that committed it (`__tw_epoch`),
+   * which may be written before that epoch commits: read as those of committed epochs.
+   */
+  readonly rawEvents?: boolean;
   /** The CREATE statement or the view's query, shown by pg_views, pg_matviews, information_schema.views. */
   readonly definition?: string;
   /** A source's connector and format (rw_sources). */
