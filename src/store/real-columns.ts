@@ -19,17 +19,22 @@ function holdsReal(t: SqlType): boolean {
   return t.name === 'float4' || (t.name === 'array' && t.element !== undefined && holdsReal(t.element));
 }
 
-/** Converts the DOUBLE columns of reals among `tables` to FLOAT; resolves with how many it converted. */
+/**
+ * Converts the DOUBLE columns of reals among `tables` of `database` (the connection's own by
+ * default) to FLOAT; resolves with how many it converted.
+ */
 export async function convertRealColumns(
   conn: DuckDBConnection,
   tables: readonly StoredColumns[],
+  database?: string,
 ): Promise<number> {
   const reals = tables.flatMap(({ table, columns }) =>
     columns.filter((c) => holdsReal(c.type)).map((c) => ({ table, column: c.name, type: duckType(c.type) })),
   );
   if (reals.length === 0) return 0;
   const stored = await conn.runAndReadAll(
-    "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'",
+    "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = coalesce($1, current_database()) AND schema_name = 'main'",
+    [database ?? null],
   );
   const key = (table: string, column: string) => `${table.toLowerCase()}\u0000${column.toLowerCase()}`;
   const types = new Map(stored.getRows().map(([t, c, d]) => [key(t as string, c as string), d as string]));
@@ -42,7 +47,7 @@ export async function convertRealColumns(
   try {
     for (const r of older)
       await conn.run(
-        `ALTER TABLE ${quoteIdent(r.table)} ALTER COLUMN ${quoteIdent(r.column)} SET DATA TYPE ${r.type}`,
+        `ALTER TABLE ${database === undefined ? '' : `${quoteIdent(database)}.main.`}${quoteIdent(r.table)} ALTER COLUMN ${quoteIdent(r.column)} SET DATA TYPE ${r.type}`,
       );
     await conn.run('COMMIT');
   } catch (e) {

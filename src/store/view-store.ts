@@ -9,14 +9,14 @@
  *   jsonb and numeric are VARCHAR).
  * - `tidewatch_epochs(epoch, committed_at)`: one row per commit, of its epoch (the last of the
  *   caller's epochs it holds).
- * - `tidewatch_sources(name, columns)`: one row per source whose raw events are retained, and
- *   `tidewatch_raw_epochs(source, epoch, rows, bytes, committed_at)`: what each epoch added,
- *   for retention by age and size (raw-retention.ts).
- * - one table per source, named as the source, with its columns followed by
- *   `__tw_epoch BIGINT` (the epoch that committed the event): the retained raw events,
- *   appended in a transaction of their own that commits just before the epoch's (`#commitRaw`;
- *   readers take the events of committed epochs only); retention deletes whole epochs, oldest
- *   first.
+ * - `tidewatch_sources(name, columns)`: one row per source whose raw events are retained.
+ * - In a database of their own beside this one (`rawFileOf`, attached as `tidewatch_raw`, out of
+ *   this database's write-ahead log): `tidewatch_raw_epochs(source, epoch, rows, bytes,
+ *   committed_at)`, what each epoch added, for retention by age and size (raw-retention.ts), and
+ *   one table per source, named as the source, with its columns followed by `__tw_epoch BIGINT`
+ *   (the epoch that committed the event): the retained raw events, appended in a transaction of
+ *   their own that commits just before the epoch's (`#commitRaw`; readers take the events of
+ *   committed epochs only); retention deletes whole epochs, oldest first.
  * - `tidewatch_subscriptions(name, view, retention_ms, created_epoch)`, and for each view
  *   with a subscription its change log `__tw_changes_<view>`: the view's columns followed by
  *   `__tw_op` (1 insert, 2 delete, 3 update-insert, 4 update-delete: a retraction and an
@@ -370,6 +370,25 @@ const CATALOG = 'tidewatch_views';
 export const EPOCHS = 'tidewatch_epochs';
 const SOURCES = 'tidewatch_sources';
 const RAW_EPOCHS = 'tidewatch_raw_epochs';
+/** The database, attached beside the store's, that holds the sources' retained raw events. */
+export const RAW_DATABASE = 'tidewatch_raw';
+const RAW_EPOCHS_TABLE = `${RAW_DATABASE}.main.${RAW_EPOCHS}`;
+/**
+ * The raw events' database checkpoints once its write-ahead log has grown this much, right after
+ * the commit that passed it: appends only, a checkpoint takes some 4 ms a MiB, and holds only the
+ * raw events' next commit.
+ */
+const RAW_CHECKPOINT_BYTES = 16 * 1024 * 1024;
+
+/** A source's table of retained raw events, in the raw events' database. */
+export function rawTable(source: string): string {
+  return `${RAW_DATABASE}.main.${quoteIdent(source)}`;
+}
+
+/** The file of the raw events' database beside the store's `file`. */
+export function rawFileOf(file: string): string {
+  return file === ':memory:' ? file : `${file.replace(/\.duckdb$/, '')}-raw.duckdb`;
+}
 /** A retained raw event's epoch, the column after a source's own. */
 export const EPOCH_COLUMN = '__tw_epoch';
 /** About how many retained rows `retainedEvents` reads at once (whole epochs, at least one). */
@@ -841,6 +860,8 @@ export class ViewStore {
   /** The connection an epoch's raw events are written on, beside the epoch's own (`#commitRaw`). */
   #rawConn: DuckDBConnection | undefined;
   readonly #rawCsv: CsvLoader;
+  /** The raw events' database's checkpoint in progress, which their next commit waits for. */
+  #rawCheckpoint: Promise<unknown> = Promise.resolve();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -885,6 +906,7 @@ export class ViewStore {
             `SET max_temp_directory_size = '${Math.ceil(SPILL_FACTOR * (options.queryMemoryBytes + storeMemory))}B'`,
         );
       await conn.run(`SET checkpoint_threshold = '${CHECKPOINT_THRESHOLD}'`);
+      await conn.run(`ATTACH '${rawFileOf(file).replaceAll("'", "''")}' AS ${RAW_DATABASE}`);
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${CATALOG} (name VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL, created_epoch BIGINT NOT NULL)`,
       );
@@ -899,7 +921,7 @@ export class ViewStore {
         `CREATE TABLE IF NOT EXISTS ${SOURCES} (name VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL)`,
       );
       await conn.run(
-        `CREATE TABLE IF NOT EXISTS ${RAW_EPOCHS} (source VARCHAR NOT NULL, epoch BIGINT NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL)`,
+        `CREATE TABLE IF NOT EXISTS ${RAW_EPOCHS_TABLE} (source VARCHAR NOT NULL, epoch BIGINT NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL)`,
       );
       await conn.run(
         `CREATE TABLE IF NOT EXISTS ${DEAD_LETTERS} (source VARCHAR NOT NULL, position VARCHAR NOT NULL, reason VARCHAR NOT NULL, raw VARCHAR NOT NULL, epoch BIGINT NOT NULL, received_at TIMESTAMP NOT NULL)`,
@@ -932,20 +954,6 @@ export class ViewStore {
           policy: {},
         });
       }
-      const last = await conn.runAndReadAll(`SELECT max(epoch) FROM ${EPOCHS}`);
-      const epoch = last.getRows()[0]?.[0];
-      store.#lastEpoch = epoch === null || epoch === undefined ? undefined : Number(epoch as bigint);
-      await store.#dropRawBeyondCommit();
-      const kept = await conn.runAndReadAll(
-        `SELECT source, epoch, rows, bytes, epoch_ms(committed_at) FROM ${RAW_EPOCHS} ORDER BY epoch`,
-      );
-      for (const [source, epoch, rows, bytes, at] of kept.getRows())
-        store.#sources.get((source as string).toLowerCase())?.epochs.add({
-          epoch: Number(epoch as bigint),
-          rows: Number(rows as bigint),
-          bytes: Number(bytes as bigint),
-          committedAt: Number(at as bigint),
-        });
       const views = await conn.runAndReadAll(`SELECT name, columns, created_epoch FROM ${CATALOG}`);
       for (const [name, columns, created] of views.getRows()) {
         const info = {
@@ -956,6 +964,27 @@ export class ViewStore {
         store.#views.set(info.name.toLowerCase(), info);
       }
       await convertRealColumns(conn, store.#storedColumns());
+      await store.#moveRawEventsToTheirDatabase();
+      await store.#alignRawTables();
+      const rawTables = [...store.#sources.values()].map((src) => ({
+        table: src.name,
+        columns: src.columns,
+      }));
+      await convertRealColumns(conn, rawTables, RAW_DATABASE);
+      const last = await conn.runAndReadAll(`SELECT max(epoch) FROM ${EPOCHS}`);
+      const epoch = last.getRows()[0]?.[0];
+      store.#lastEpoch = epoch === null || epoch === undefined ? undefined : Number(epoch as bigint);
+      await store.#dropRawBeyondCommit();
+      const kept = await conn.runAndReadAll(
+        `SELECT source, epoch, rows, bytes, epoch_ms(committed_at) FROM ${RAW_EPOCHS_TABLE} ORDER BY epoch`,
+      );
+      for (const [source, epoch, rows, bytes, at] of kept.getRows())
+        store.#sources.get((source as string).toLowerCase())?.epochs.add({
+          epoch: Number(epoch as bigint),
+          rows: Number(rows as bigint),
+          bytes: Number(bytes as bigint),
+          committedAt: Number(at as bigint),
+        });
     } catch (e) {
       store.#shut();
       throw new StoreError(
@@ -1049,6 +1078,7 @@ export class ViewStore {
       }
       if (this.#views.has(name.toLowerCase())) throw invalid(`"${name}" already names a view`);
       checkNames(name, columns);
+      await this.#createRawTable(name, columns);
       await this.#transaction(() => this.#createSource(name, columns));
       this.#sources.set(name.toLowerCase(), {
         name,
@@ -1059,13 +1089,74 @@ export class ViewStore {
     });
   }
 
-  /** A source's table of raw events and its catalog entry, in the transaction in progress. */
+  /** A source's catalog entry, in the transaction in progress (its table: `#createRawTable`, before). */
   async #createSource(name: string, columns: readonly ViewColumn[]): Promise<void> {
-    const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
-    await this.#conn.run(
-      `CREATE TABLE ${quoteIdent(name)} (${[...cols, `${EPOCH_COLUMN} BIGINT NOT NULL`].join(', ')})`,
-    );
     await this.#conn.run(`INSERT INTO ${SOURCES} VALUES ($1, $2)`, [name, JSON.stringify(columns)]);
+  }
+
+  /**
+   * A source's empty table of raw events in the raw events' database, in a transaction of its
+   * own, before the catalog entry that names it commits; one left by a source whose entry never
+   * committed is replaced (a start drops such tables too, `#alignRawTables`).
+   */
+  async #createRawTable(name: string, columns: readonly ViewColumn[]): Promise<void> {
+    const cols = columns.map((c) => `${quoteIdent(c.name)} ${duckType(c.type)}`);
+    await this.#transaction(async () => {
+      await this.#conn.run(
+        `CREATE OR REPLACE TABLE ${rawTable(name)} (${[...cols, `${EPOCH_COLUMN} BIGINT NOT NULL`].join(', ')})`,
+      );
+      await this.#conn.run(`DELETE FROM ${RAW_EPOCHS_TABLE} WHERE source = $1`, [name]);
+    });
+  }
+
+  /** Drops a source's table of raw events and what its epochs added, once its catalog entry is gone. */
+  async #dropRawTable(name: string): Promise<void> {
+    await this.#transaction(async () => {
+      await this.#conn.run(`DROP TABLE IF EXISTS ${rawTable(name)}`);
+      await this.#conn.run(`DELETE FROM ${RAW_EPOCHS_TABLE} WHERE source = $1`, [name]);
+    });
+  }
+
+  /**
+   * Moves the raw events of a store written before they had a database of their own (a table per
+   * source and the epochs' record in the store's database) to the raw events' database: each
+   * source copied there, then dropped here, so that a crash in between copies it again.
+   */
+  async #moveRawEventsToTheirDatabase(): Promise<void> {
+    const tables = await this.#conn.runAndReadAll(
+      "SELECT lower(table_name) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'",
+    );
+    const here = new Set(tables.getRows().map((r) => r[0] as string));
+    if (!here.has(RAW_EPOCHS)) return;
+    for (const source of this.#sources.values()) {
+      if (!here.has(source.name.toLowerCase())) continue;
+      await this.#transaction(async () => {
+        await this.#conn.run(
+          `CREATE OR REPLACE TABLE ${rawTable(source.name)} AS SELECT * FROM ${quoteIdent(source.name)}`,
+        );
+        await this.#conn.run(`DELETE FROM ${RAW_EPOCHS_TABLE} WHERE source = $1`, [source.name]);
+        await this.#conn.run(
+          `INSERT INTO ${RAW_EPOCHS_TABLE} SELECT * FROM ${RAW_EPOCHS} WHERE source = $1`,
+          [source.name],
+        );
+      });
+      await this.#conn.run(`DROP TABLE ${quoteIdent(source.name)}`);
+    }
+    await this.#conn.run(`DROP TABLE ${RAW_EPOCHS}`);
+  }
+
+  /**
+   * The raw events' database holds a table for each source of the catalog and no other: a table
+   * whose source's entry never committed (or whose drop did) goes, a missing one is made empty.
+   */
+  async #alignRawTables(): Promise<void> {
+    const tables = await this.#conn.runAndReadAll(
+      `SELECT table_name FROM duckdb_tables() WHERE database_name = '${RAW_DATABASE}' AND schema_name = 'main' AND lower(table_name) <> '${RAW_EPOCHS}'`,
+    );
+    const raw = new Set(tables.getRows().map((r) => (r[0] as string).toLowerCase()));
+    for (const source of this.#sources.values())
+      if (!raw.delete(source.name.toLowerCase())) await this.#createRawTable(source.name, source.columns);
+    for (const name of raw) await this.#dropRawTable(name);
   }
 
   /** Drops a source's retained raw events. */
@@ -1074,13 +1165,13 @@ export class ViewStore {
       const source = this.#source(name);
       await this.#transaction(() => this.#dropSource(source));
       this.#sources.delete(name.toLowerCase());
+      await this.#dropRawTable(source.name);
     });
   }
 
+  /** A source's catalog entry, in the transaction in progress (its table: `#dropRawTable`, after). */
   async #dropSource(source: SourceState): Promise<void> {
-    await this.#conn.run(`DROP TABLE ${quoteIdent(source.name)}`);
     await this.#conn.run(`DELETE FROM ${SOURCES} WHERE name = $1`, [source.name]);
-    await this.#conn.run(`DELETE FROM ${RAW_EPOCHS} WHERE source = $1`, [source.name]);
   }
 
   /** The sources whose raw events are retained, sorted by name. */
@@ -1112,7 +1203,7 @@ export class ViewStore {
       const to = (epochs[last] as RawEpoch).epoch;
       const result = await this.#exclusive(() =>
         this.#conn.runAndReadAll(
-          `SELECT ${cols} FROM ${quoteIdent(source.name)} WHERE ${EPOCH_COLUMN} BETWEEN $1 AND $2 ORDER BY ${EPOCH_COLUMN}, rowid`,
+          `SELECT ${cols} FROM ${rawTable(source.name)} WHERE ${EPOCH_COLUMN} BETWEEN $1 AND $2 ORDER BY ${EPOCH_COLUMN}, rowid`,
           [bigint(from, 'epoch'), bigint(to, 'epoch')],
         ),
       );
@@ -1540,11 +1631,10 @@ export class ViewStore {
     for (const w of staged) await this.#ensureStage(w.view);
     // The stages are emptied as the transaction begins, in the same round trip.
     const emptyStages = staged.map((w) => `DELETE FROM temp.main.${w.view.stage as string}`);
-    // Raw events go in a transaction of their own, written beside the epoch's and committed just
-    // before it (`#commitRaw`) — unless the epoch changes the catalog: a new source's table is
-    // not there for another transaction until the epoch commits.
-    const rawAside = plan === undefined && appends.length > 0;
-    const rawCommitted = rawAside ? this.#commitRaw(appends, epoch, committedAt, added) : undefined;
+    // A new source's table is made before the epoch that names it, and its raw events go in a
+    // transaction of their own, written beside the epoch's and committed just before it.
+    for (const src of plan?.created.sources ?? []) await this.#createRawTable(src.name, src.columns);
+    const rawCommitted = appends.length > 0 ? this.#commitRaw(appends, epoch, committedAt, added) : undefined;
     rawCommitted?.catch(() => undefined); // awaited before COMMIT, or after a failure below
     try {
       await this.#transaction(
@@ -1578,8 +1668,6 @@ export class ViewStore {
             await this.#options.afterApply?.(view.name);
           }
           timer.lap('views');
-          if (!rawAside)
-            await this.#appendRawEvents(this.#conn, this.#csv, appends, epoch, committedAt, added);
           for (const [source, letters] of deadLetters ?? [])
             await this.#appendDeadLetters(source, letters, epoch, committedAt);
           await this.#appendAttackLabels(labels, epoch);
@@ -1615,7 +1703,11 @@ export class ViewStore {
       throw e;
     }
     timer.lap('commit');
-    if (plan !== undefined) await this.#adoptSchema(plan);
+    if (plan !== undefined) {
+      await this.#adoptSchema(plan);
+      for (const src of plan.dropped.sources)
+        if (!plan.sources.has(src.name.toLowerCase())) await this.#dropRawTable(src.name);
+    }
     this.#lastEpoch = epoch;
     for (const a of added) a.source.epochs.add({ epoch, rows: a.rows, bytes: a.bytes, committedAt: now });
     await this.#expire(now);
@@ -1696,6 +1788,7 @@ export class ViewStore {
   ): Promise<void> {
     this.#rawConn ??= await this.#instance.connect();
     const conn = this.#rawConn;
+    await this.#rawCheckpoint;
     await conn.run('BEGIN TRANSACTION');
     try {
       await this.#appendRawEvents(conn, this.#rawCsv, appends, epoch, committedAt, added);
@@ -1705,6 +1798,24 @@ export class ViewStore {
       added.length = 0;
       throw e;
     }
+    this.#checkpointRawWhenDue(conn);
+  }
+
+  /**
+   * Checkpoints the raw events' database once its write-ahead log passed RAW_CHECKPOINT_BYTES,
+   * right after their commit: their next commit waits for it, the epoch's own commits do not (a
+   * checkpoint holds the commits of its database only). Refused while a reader's transaction
+   * runs there: then after a later commit.
+   */
+  #checkpointRawWhenDue(conn: DuckDBConnection): void {
+    let walBytes: number;
+    try {
+      walBytes = statSync(`${rawFileOf(this.file)}.wal`).size;
+    } catch {
+      return; // no log: nothing to checkpoint
+    }
+    if (walBytes < RAW_CHECKPOINT_BYTES) return;
+    this.#rawCheckpoint = conn.run(`CHECKPOINT ${RAW_DATABASE}`).catch(() => undefined);
   }
 
   /** Appends each source's raw events of an epoch and records what it added, in the transaction of `conn`. */
@@ -1723,7 +1834,7 @@ export class ViewStore {
         bytes += await this.#appendRaw(conn, loader, source, epoch, rows);
         count += isSpooled(rows) ? rows.rows : rows.length;
       }
-      await conn.run(`INSERT INTO ${RAW_EPOCHS} VALUES ($1, $2, $3, $4, $5)`, [
+      await conn.run(`INSERT INTO ${RAW_EPOCHS_TABLE} VALUES ($1, $2, $3, $4, $5)`, [
         source.name,
         BigInt(epoch),
         BigInt(count),
@@ -1741,7 +1852,7 @@ export class ViewStore {
   async #dropRawBeyondCommit(): Promise<void> {
     const after = BigInt(this.#lastEpoch ?? -1);
     const beyond = await this.#conn.runAndReadAll(
-      `SELECT DISTINCT source FROM ${RAW_EPOCHS} WHERE epoch > $1`,
+      `SELECT DISTINCT source FROM ${RAW_EPOCHS_TABLE} WHERE epoch > $1`,
       [after],
     );
     const sources = beyond.getRows().map((r) => this.#sources.get(String(r[0]).toLowerCase()));
@@ -1749,8 +1860,8 @@ export class ViewStore {
     await this.#transaction(async () => {
       for (const source of sources)
         if (source !== undefined)
-          await this.#conn.run(`DELETE FROM ${quoteIdent(source.name)} WHERE ${EPOCH_COLUMN} > $1`, [after]);
-      await this.#conn.run(`DELETE FROM ${RAW_EPOCHS} WHERE epoch > $1`, [after]);
+          await this.#conn.run(`DELETE FROM ${rawTable(source.name)} WHERE ${EPOCH_COLUMN} > $1`, [after]);
+      await this.#conn.run(`DELETE FROM ${RAW_EPOCHS_TABLE} WHERE epoch > $1`, [after]);
     });
   }
 
@@ -1766,10 +1877,10 @@ export class ViewStore {
     if (expired.length === 0) return;
     await this.#transaction(async () => {
       for (const { source, upTo } of expired) {
-        await this.#conn.run(`DELETE FROM ${quoteIdent(source.name)} WHERE ${EPOCH_COLUMN} <= $1`, [
+        await this.#conn.run(`DELETE FROM ${rawTable(source.name)} WHERE ${EPOCH_COLUMN} <= $1`, [
           BigInt(upTo),
         ]);
-        await this.#conn.run(`DELETE FROM ${RAW_EPOCHS} WHERE source = $1 AND epoch <= $2`, [
+        await this.#conn.run(`DELETE FROM ${RAW_EPOCHS_TABLE} WHERE source = $1 AND epoch <= $2`, [
           source.name,
           BigInt(upTo),
         ]);
@@ -1786,7 +1897,7 @@ export class ViewStore {
     rows: RawPart,
   ): Promise<number> {
     const target = {
-      table: quoteIdent(source.name),
+      table: rawTable(source.name),
       columns: source.columns,
       constants: [{ name: EPOCH_COLUMN, literal: String(bigint(epoch, 'epoch')) }],
     };
@@ -1799,7 +1910,7 @@ export class ViewStore {
     const loaded = await this.#loadedFromCsv(target, rows, conn, loader);
     if (loaded) return bytes;
     const types = source.columns.map((c) => c.type);
-    const a = await conn.createAppender(source.name);
+    const a = await conn.createAppender(source.name, 'main', RAW_DATABASE);
     const epochValue = BigInt(epoch);
     await fillAppender(a, rows, (row) => {
       appendRow(a, row, types, 0);
@@ -1919,7 +2030,11 @@ export class ViewStore {
       return Promise.reject(
         new StoreError('unusable', `view store: ${this.file} is closed`, { path: this.file }),
       );
-    return this.#instance.connect();
+    return this.#instance.connect().then(async (conn) => {
+      // A source's table is found by its name, as the store's own tables are.
+      await conn.run(`SET search_path = 'main,${RAW_DATABASE}.main'`);
+      return conn;
+    });
   }
 
   /**
@@ -1957,6 +2072,7 @@ export class ViewStore {
     if (this.#closed) return;
     await this.#queue.catch(() => undefined);
     await this.#memoryRead;
+    await this.#rawCheckpoint;
     this.#shut();
   }
 

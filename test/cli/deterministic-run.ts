@@ -16,6 +16,7 @@ import { TrafficGenerator } from '../../src/generator/traffic.ts';
 import { jsonRows } from '../../src/serve/json-rows.ts';
 import { formatNumeric, isNumericValue } from '../../src/sql/numeric.ts';
 import type { SqlType } from '../../src/sql/types.ts';
+import { RAW_DATABASE, rawFileOf } from '../../src/store/view-store.ts';
 import type { Row } from '../../src/stream/value.ts';
 import { collect, spawnCli, waitForOutput } from '../helpers/cli.ts';
 
@@ -204,8 +205,13 @@ export async function finishAndCheck(
   child.kill('SIGINT');
   const result = await done;
   assert.equal(result.code, 0, result.stderr);
-  const instance = await DuckDBInstance.create(join(dataDir, 'tidewatch.duckdb'));
+  const store = join(dataDir, 'tidewatch.duckdb');
+  const instance = await DuckDBInstance.create(store);
   const conn = await instance.connect();
+  // The raw events are in a database of their own, attached as tidewatch attaches it.
+  await conn.run(
+    `ATTACH '${rawFileOf(store)}' AS ${RAW_DATABASE}; SET search_path = 'main,${RAW_DATABASE}.main'`,
+  );
   const retained = (await conn.runAndReadAll(RAW_LINE_SQL)).getRows().map((r) => r[0] as string);
   conn.closeSync();
   instance.closeSync();

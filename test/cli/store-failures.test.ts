@@ -74,7 +74,7 @@ test('a full disk stops tidewatch naming the file; the committed epochs survive 
   assert.match(
     full.stderr,
     // DuckDB's file filled, or the CSV file an epoch's rows are loaded from beside it (csv-load.ts).
-    /tidewatch: stopping, the last epoch could not be made durable: view store: cannot (commit epoch \d+ to .*tidewatch\.duckdb: .*No space left on device|write .*tidewatch\.duckdb\.load\/load-\d+\.csv: no space left on device \(disk full\) \[ENOSPC\])/,
+    /tidewatch: stopping, the last epoch could not be made durable: view store: cannot (commit epoch \d+ to .*tidewatch\.duckdb: .*No space left on device|write .*tidewatch\.duckdb\.(raw-)?load\/load-\d+\.csv: no space left on device \(disk full\) \[ENOSPC\])/,
   );
   // What was on disk after the failure, moved to where there is room again.
   const copy = join(dir, 'copy');

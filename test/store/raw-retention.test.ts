@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { T } from '../../src/sql/types.ts';
 import { storedRelationSql } from '../../src/store/query/relation-sql.ts';
 import { RetainedEpochs, rawBytes } from '../../src/store/raw-retention.ts';
@@ -212,6 +213,44 @@ test('raw events committed without their epoch (a crash between the two commits)
     await count(store, 'SELECT count(*) FROM logs GROUP BY __tw_epoch ORDER BY __tw_epoch'),
     [4, 6],
   );
+});
+
+test('the raw events of a store written before they had a database of their own move there at open', async (t) => {
+  const file = join(tempDir(t), 'older.duckdb');
+  // As an older tidewatch left it: the source's table and what its epochs added in the store's database.
+  const db = await DuckDBInstance.create(file);
+  const older = await db.connect();
+  await older.run(`
+    CREATE TABLE tidewatch_sources (name VARCHAR PRIMARY KEY, columns VARCHAR NOT NULL);
+    INSERT INTO tidewatch_sources VALUES ('logs', '${JSON.stringify(COLUMNS)}');
+    CREATE TABLE logs ("at" TIMESTAMP, ip VARCHAR, status INTEGER, __tw_epoch BIGINT NOT NULL);
+    INSERT INTO logs SELECT make_timestamp(1000000 + i), '10.0.1.' || i, 200, 1 FROM range(5) t(i);
+    CREATE TABLE tidewatch_raw_epochs (source VARCHAR NOT NULL, epoch BIGINT NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL);
+    INSERT INTO tidewatch_raw_epochs VALUES ('logs', 1, 5, 50, now()::TIMESTAMP);
+    CREATE TABLE tidewatch_epochs (epoch BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL);
+    INSERT INTO tidewatch_epochs VALUES (1, now()::TIMESTAMP);`);
+  older.closeSync();
+  db.closeSync();
+  const store = await ViewStore.open(file);
+  t.after(() => store.close());
+  assert.deepEqual(
+    store.retained().map(({ name, rows, bytes }) => ({ name, rows, bytes })),
+    [{ name: 'logs', rows: 5, bytes: 50 }],
+  );
+  assert.deepEqual(
+    await count(
+      store,
+      "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name IN ('logs', 'tidewatch_raw_epochs')",
+    ),
+    [0],
+    'nothing of them is left in the store’s database',
+  );
+  await store.commit(2, new Map(), undefined, new Map([['logs', [events(2, 3)]]]));
+  assert.deepEqual(
+    await count(store, 'SELECT count(*) FROM logs GROUP BY __tw_epoch ORDER BY __tw_epoch'),
+    [5, 3],
+  );
+  assert.deepEqual(await count(store, "SELECT status FROM logs WHERE ip = '10.0.1.4'"), [200]);
 });
 
 test('retention runs once a minute of commit time by default, not at every commit', async (t) => {

@@ -5,8 +5,9 @@
  *   repeated by multiplicity: rows held once as they are, `UNION ALL` the others repeated
  *   by `range(t.__tw_count)`. A numeric column is its exact text (rewrite-numeric.ts).
  *   A relation whose rows are unique holds each once: it is read as it is.
- * - A source is a DuckDB table of retained events with their epoch; the epoch is left out, and
- *   events of an epoch not committed yet (written just before it, view-store.ts) are not read.
+ * - A source is a DuckDB table of retained events with their epoch, in the raw events' database
+ *   attached beside the store's; the epoch is left out, and events of an epoch not committed yet
+ *   (written just before it, view-store.ts) are not read.
  * - `TUMBLE(rel, col, size [, offset])` adds `window_start`, the start of the window of
  *   `size` aligned on 1970-01-01 + offset that holds `col`, and `window_end`;
  *   `HOP(rel, col, slide, size [, offset])` repeats each row once per window of `size`,
@@ -15,18 +16,24 @@
  *   `tw_window_start` macro, see session-setup.ts), so it serves timestamp and timestamptz.
  */
 
-import { EPOCH_COLUMN, EPOCHS, quoteIdent } from '../view-store.ts';
+import { EPOCH_COLUMN, EPOCHS, quoteIdent, rawTable } from '../view-store.ts';
 import { COUNT_COLUMN, type StoredRelation } from './stored-relation.ts';
 
 const ROW = '__tw_row';
+const COMMITTED = '__tw_committed';
 
 /** A parenthesized subquery with exactly the relation's columns and rows. */
 export function storedRelationSql(rel: StoredRelation, database: string): string {
   const table = `${quoteIdent(database)}.main.${quoteIdent(rel.name)}`;
   const cols = rel.columns.map((c) => `${ROW}.${quoteIdent(c.name)}`).join(', ');
-  // A source's events of an epoch commit just before the epoch does: until it has, they are not its.
+  // A source's events of an epoch commit just before the epoch does, in a database of their own:
+  // until it has, they are not its. The store's database is read first, so that the events read
+  // are at least those of the epochs it has.
   if (rel.rawEvents === true)
-    return `(SELECT ${cols} FROM ${table} AS ${ROW} WHERE ${ROW}.${EPOCH_COLUMN} <= (SELECT max(epoch) FROM ${quoteIdent(database)}.main.${EPOCHS}))`;
+    return (
+      `(SELECT ${cols} FROM (SELECT max(epoch) AS ${COMMITTED} FROM ${quoteIdent(database)}.main.${EPOCHS}) AS ${COMMITTED}, ` +
+      `${rawTable(rel.name)} AS ${ROW} WHERE ${ROW}.${EPOCH_COLUMN} <= ${COMMITTED}.${COMMITTED})`
+    );
   if (rel.kind === 'source' || rel.unique === true) return `(SELECT ${cols} FROM ${table} AS ${ROW})`;
   // Rows held once (nearly all) are read straight; only the rest are repeated. Row groups
   // without a repeated row are skipped by the zone map of the count column: a point query

@@ -18,7 +18,13 @@ import { formatValue } from '../../../src/sql/value-text.ts';
 import { AdHocSession, type StoredRelation } from '../../../src/store/query/ad-hoc-session.ts';
 import { SharedCatalog } from '../../../src/store/query/catalog-tables.ts';
 import { duckTypeOfSql, toDuckValue } from '../../../src/store/query/duck-values.ts';
-import { PendingDeltas, quoteIdent, ViewStore } from '../../../src/store/view-store.ts';
+import {
+  PendingDeltas,
+  quoteIdent,
+  RAW_DATABASE,
+  rawTable,
+  ViewStore,
+} from '../../../src/store/view-store.ts';
 import type { Row } from '../../../src/stream/value.ts';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.ts';
 import { tempDir } from '../helpers.ts';
@@ -73,8 +79,8 @@ async function loadRawEvents(
   const conn = await store.connectReader();
   try {
     const cols = rel.columns.map((c) => `${quoteIdent(c.name)} ${duckTypeOfSql(c.type).toString()}`);
-    await conn.run(`CREATE TABLE ${quoteIdent(rel.name)} (${[...cols, '__tw_epoch BIGINT'].join(', ')})`);
-    const a = await conn.createAppender(rel.name);
+    await conn.run(`CREATE TABLE ${rawTable(rel.name)} (${[...cols, '__tw_epoch BIGINT'].join(', ')})`);
+    const a = await conn.createAppender(rel.name, 'main', RAW_DATABASE);
     for (const { epoch, row } of rows) {
       rel.columns.forEach((c, i) => {
         a.appendValue(toDuckValue((row[i] ?? null) as Value, c.type), duckTypeOfSql(c.type));
@@ -154,7 +160,7 @@ export async function openFixture(t: TestContext): Promise<Fixture> {
     definition: `CREATE MATERIALIZED VIEW ${name} AS …`,
   }));
   const sourceColumns = engine.getRelation(SOURCE)?.columns ?? [];
-  const source: StoredRelation = { name: SOURCE, kind: 'source', columns: sourceColumns };
+  const source: StoredRelation = { name: SOURCE, kind: 'source', columns: sourceColumns, rawEvents: true };
   relations.push(source);
   await loadRawEvents(store, source, raw);
   for (const rel of relations)
