@@ -1153,10 +1153,10 @@ export class ViewStore {
     const tables = await this.#conn.runAndReadAll(
       `SELECT table_name FROM duckdb_tables() WHERE database_name = '${RAW_DATABASE}' AND schema_name = 'main' AND lower(table_name) <> '${RAW_EPOCHS}'`,
     );
-    const raw = new Set(tables.getRows().map((r) => (r[0] as string).toLowerCase()));
+    const raw = new Map(tables.getRows().map(([name]) => [(name as string).toLowerCase(), name as string]));
     for (const source of this.#sources.values())
       if (!raw.delete(source.name.toLowerCase())) await this.#createRawTable(source.name, source.columns);
-    for (const name of raw) await this.#dropRawTable(name);
+    for (const name of raw.values()) await this.#dropRawTable(name);
   }
 
   /** Drops a source's retained raw events. */
@@ -1470,9 +1470,10 @@ export class ViewStore {
 
   /**
    * Milliseconds the last commit spent beginning (staging tables, BEGIN, catalog changes), on
-   * the views' changes, raw events and dead letters (`raw`), the checkpoint (`state`), waiting
-   * for `operators` (`wait_pack`) and `durableFirst` (`wait_fsync`), DuckDB's COMMIT (with any
-   * checkpoint of its own), raw-event retention and subscriptions' change logs.
+   * the views' changes, dead letters and attack labels (`raw`), the checkpoint (`state`), waiting
+   * for `operators` (`wait_pack`), `durableFirst` (`wait_fsync`) and the raw events' own commit
+   * (`wait_raw`, `#commitRaw`), DuckDB's COMMIT (with any checkpoint of its own), raw-event
+   * retention and subscriptions' change logs.
    */
   get lastCommitPhases(): CommitPhases {
     return this.#lastCommitPhases;

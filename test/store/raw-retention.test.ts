@@ -253,6 +253,33 @@ test('the raw events of a store written before they had a database of their own 
   assert.deepEqual(await count(store, "SELECT status FROM logs WHERE ip = '10.0.1.4'"), [200]);
 });
 
+test('a start keeps a table of raw events for each source and no other', async (t) => {
+  const file = join(tempDir(t), 'raw.duckdb');
+  let store = await ViewStore.open(file);
+  await store.defineSource('logs', COLUMNS);
+  // A source whose catalog entry never committed, and a source's table lost.
+  const writer = await store.connectReader();
+  await writer.run(
+    `CREATE TABLE tidewatch_raw.main."Orphan" (x INTEGER, __tw_epoch BIGINT);
+     INSERT INTO tidewatch_raw.main.tidewatch_raw_epochs VALUES ('Orphan', 1, 1, 4, now()::TIMESTAMP);
+     DROP TABLE tidewatch_raw.main.logs`,
+  );
+  writer.closeSync();
+  await store.close();
+  store = await ViewStore.open(file);
+  t.after(() => store.close());
+  const tables = (name: string) =>
+    count(
+      store,
+      `SELECT count(*) FROM duckdb_tables() WHERE database_name = 'tidewatch_raw' AND table_name = '${name}'`,
+    );
+  assert.deepEqual(await tables('Orphan'), [0], 'no source names it');
+  assert.deepEqual(await tables('logs'), [1], 'made again, empty');
+  assert.deepEqual(await count(store, 'SELECT count(*) FROM tidewatch_raw_epochs'), [0]);
+  await store.commit(1, new Map(), undefined, new Map([['logs', [events(1, 2)]]]));
+  assert.deepEqual(await count(store, 'SELECT count(*) FROM logs'), [2]);
+});
+
 test('retention runs once a minute of commit time by default, not at every commit', async (t) => {
   let now = Date.UTC(2024, 0, 25, 0, 0, 0);
   const store = await ViewStore.open(join(tempDir(t), 'raw.duckdb'), { now: () => now });
