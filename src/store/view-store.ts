@@ -1792,7 +1792,22 @@ export class ViewStore {
     await this.#rawCheckpoint;
     await conn.run('BEGIN TRANSACTION');
     try {
-      await this.#appendRawEvents(conn, this.#rawCsv, appends, epoch, committedAt, added);
+      for (const { source, parts } of appends) {
+        let bytes = 0;
+        let count = 0;
+        for (const rows of parts) {
+          bytes += await this.#appendRaw(conn, source, epoch, rows);
+          count += isSpooled(rows) ? rows.rows : rows.length;
+        }
+        await conn.run(`INSERT INTO ${RAW_EPOCHS_TABLE} VALUES ($1, $2, $3, $4, $5)`, [
+          source.name,
+          BigInt(epoch),
+          BigInt(count),
+          BigInt(bytes),
+          committedAt,
+        ]);
+        added.push({ source, bytes, rows: count });
+      }
       await conn.run('COMMIT');
     } catch (e) {
       await conn.run('ROLLBACK').catch(() => undefined);
@@ -1817,33 +1832,6 @@ export class ViewStore {
     }
     if (walBytes < RAW_CHECKPOINT_BYTES) return;
     this.#rawCheckpoint = conn.run(`CHECKPOINT ${RAW_DATABASE}`).catch(() => undefined);
-  }
-
-  /** Appends each source's raw events of an epoch and records what it added, in the transaction of `conn`. */
-  async #appendRawEvents(
-    conn: DuckDBConnection,
-    loader: CsvLoader,
-    appends: readonly { source: SourceState; parts: readonly RawPart[] }[],
-    epoch: number,
-    committedAt: DuckDBTimestampValue,
-    added: { source: SourceState; bytes: number; rows: number }[],
-  ): Promise<void> {
-    for (const { source, parts } of appends) {
-      let bytes = 0;
-      let count = 0;
-      for (const rows of parts) {
-        bytes += await this.#appendRaw(conn, loader, source, epoch, rows);
-        count += isSpooled(rows) ? rows.rows : rows.length;
-      }
-      await conn.run(`INSERT INTO ${RAW_EPOCHS_TABLE} VALUES ($1, $2, $3, $4, $5)`, [
-        source.name,
-        BigInt(epoch),
-        BigInt(count),
-        BigInt(bytes),
-        committedAt,
-      ]);
-      added.push({ source, bytes, rows: count });
-    }
   }
 
   /**
@@ -1892,7 +1880,6 @@ export class ViewStore {
   /** Appends rows to a source's raw events table; returns their bytes (`rawBytes`). */
   async #appendRaw(
     conn: DuckDBConnection,
-    loader: CsvLoader,
     source: SourceState,
     epoch: number,
     rows: RawPart,
@@ -1903,12 +1890,12 @@ export class ViewStore {
       constants: [{ name: EPOCH_COLUMN, literal: String(bigint(epoch, 'epoch')) }],
     };
     if (isSpooled(rows)) {
-      await loader.loadFile(conn, target, rows.spooled);
+      await this.#rawCsv.loadFile(conn, target, rows.spooled);
       return rows.bytes;
     }
     let bytes = 0;
     for (const row of rows) bytes += rawBytes(row);
-    const loaded = await this.#loadedFromCsv(target, rows, conn, loader);
+    const loaded = await this.#loadedFromCsv(target, rows, conn, this.#rawCsv);
     if (loaded) return bytes;
     const types = source.columns.map((c) => c.type);
     const a = await conn.createAppender(source.name, 'main', RAW_DATABASE);
