@@ -638,9 +638,7 @@ export class Engine implements Catalog {
         errors += op.stats.errors;
         if (op.stats.lastError !== undefined) lastError = op.stats.lastError.message;
       }
-      let rows = 0;
-      for (const e of committed(r)) rows += e.weight;
-      out.push({ name: r.name, rows, errors, lastError });
+      out.push({ name: r.name, rows: r.store.rowCount, errors, lastError });
     }
     return out.sort(byName);
   }

@@ -65,6 +65,8 @@ export class Materialize extends Operator {
   readonly #negative = new Set<string>();
   /** Rows currently held with a negative weight (should stay 0). */
   anomalies = 0;
+  /** The committed table's weights summed: its rows, counted without going through them. */
+  #rowCount = 0;
 
   /** Where the rows the table keeps get their texts (a table's own rows: see `TextPool`). */
   readonly #texts: TextPool | undefined;
@@ -108,6 +110,7 @@ export class Materialize extends Operator {
       const k = rowIdentity(row);
       const e = table.get(k);
       const d = delta.get(k);
+      this.#rowCount += w;
       if (d === undefined) delta.set(k, { row, weight: w, before: e?.weight ?? 0 });
       else d.weight += w;
       if (e === undefined) table.set(k, { row, weight: w });
@@ -142,8 +145,10 @@ export class Materialize extends Operator {
   #append(rows: readonly Row[], weights: readonly number[]): void {
     for (let i = 0; i < rows.length; i++) {
       const weight = weights[i] as number;
-      if (weight > 0) this.#appended.push({ row: rows[i] as Row, weight });
-      else if (weight < 0) this.anomalies++;
+      if (weight > 0) {
+        this.#appended.push({ row: rows[i] as Row, weight });
+        this.#rowCount += weight;
+      } else if (weight < 0) this.anomalies++;
     }
   }
 
@@ -177,6 +182,11 @@ export class Materialize extends Operator {
   /** Number of distinct rows in the committed table. */
   get size(): number {
     return this.#appendOnly ? this.#appended.length : this.#table.size;
+  }
+
+  /** Rows of the committed table, a row of weight k counted k times: what `entries()` sums to. */
+  get rowCount(): number {
+    return this.#rowCount;
   }
 
   override snapshot(): MaterializeState {
@@ -215,6 +225,7 @@ export class Materialize extends Operator {
   load(rows: readonly Row[], weights: readonly number[]): void {
     this.#table.clear();
     this.#negative.clear();
+    this.#rowCount = 0;
     if (this.#texts !== undefined) for (const row of rows) this.#texts.shareTexts(row);
     if (this.#appendOnly) {
       this.#appended.length = 0;
@@ -227,6 +238,7 @@ export class Materialize extends Operator {
       const weight = weights[i] as number;
       const k = rowIdentity(row);
       const e = this.#table.get(k);
+      this.#rowCount += weight;
       if (e === undefined) this.#table.set(k, { row, weight });
       else e.weight += weight;
     }
