@@ -79,7 +79,6 @@ export const ENGINE_CALLS = {
   status: 'engine.status',
   ingestion: 'engine.ingestion',
   viewErrors: 'engine.viewErrors',
-  viewRows: 'engine.viewRows',
   ingest: 'engine.ingest',
   audit: 'engine.audit',
   setEpochMs: 'engine.setEpochMs',

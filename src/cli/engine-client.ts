@@ -32,7 +32,6 @@ import {
   type OpenedEngine,
 } from './engine-calls.ts';
 import { ERROR_CLASSES } from './error-classes.ts';
-import type { ViewContents } from './http-answers.ts';
 
 /** What the engine is opened with, and what the serving thread is told of it. */
 export interface EngineOpenOptions extends EngineOpening {
@@ -211,11 +210,6 @@ export class EngineClient {
 
   viewErrors(): Promise<readonly { name: string; errors: number; lastError: string | undefined }[]> {
     return this.#rpc.call(ENGINE_CALLS.viewErrors);
-  }
-
-  /** A view's rows as the engine holds them now; null for no such view. */
-  viewRows(name: string): Promise<ViewContents | null> {
-    return this.#rpc.call(ENGINE_CALLS.viewRows, name);
   }
 
   /** `POST /ingest/<source>`: resolves once the units are durable in the source's log. */

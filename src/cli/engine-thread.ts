@@ -44,7 +44,7 @@ import {
 import { ERROR_CLASSES } from './error-classes.ts';
 import { UsageError } from './flags.ts';
 import { attacksFrom, generatorClock, seedFrom } from './generator-flags.ts';
-import { sourceProgress, viewContents } from './http-answers.ts';
+import { sourceProgress } from './http-answers.ts';
 import { fileInput, inputDecoder, pumpStdin } from './inputs.ts';
 import { DETECTED_SOURCE, DETECTIONS_PIPELINE, PACKAGE_ROOT, publicPath } from './package-files.ts';
 import { builtInPipeline, planUpgrade, upgradeViews } from './pipeline-upgrade.ts';
@@ -321,7 +321,6 @@ function runEngineThread(port: RpcPort, data: EngineThreadData): void {
       heapTotalBytes: heap.heapTotal,
     };
   });
-  rpc.handle(ENGINE_CALLS.viewRows, (name: string) => viewContents(opened().engine, name));
   rpc.handle(ENGINE_CALLS.ingest, async (source: string, units: readonly string[]) => {
     if (isSystemRelation(source))
       throw new HttpError(403, `source "${source}" is tidewatch's own: it takes no posts`);

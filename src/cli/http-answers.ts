@@ -2,7 +2,7 @@
  * What the HTTP API answers of the engine's state, in the dashboard API's terms (json-rows.ts):
  * columns with their PostgreSQL type names, times as ISO 8601 text rather than microseconds.
  */
-import type { ResultColumn } from '../engine/catalog.ts';
+import { normalizeName, type RelationInfo, type ResultColumn } from '../engine/catalog.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { IngestionStatus } from '../runtime/ingestion.ts';
 import type { JsonHandler } from '../serve/http.ts';
@@ -17,14 +17,22 @@ export interface ViewContents {
   readonly rows: readonly Row[];
 }
 
-/** The view named `name` (not a table or source); null when there is none. */
-export function viewContents(engine: Engine, name: string): ViewContents | null {
-  const relation = engine.getRelation(name);
-  if (relation === undefined || relation.kind !== 'view') return null;
-  return { name: relation.name, columns: relation.columns, rows: engine.rows(name) };
+/**
+ * The materialized view named `name` (any spelling SQL takes; not a table or source) as the
+ * store's last commit holds it, what psql reads too; null when there is none.
+ */
+export async function storedViewContents(
+  relations: readonly RelationInfo[],
+  name: string,
+  read: (view: string) => Promise<readonly Row[]>,
+): Promise<ViewContents | null> {
+  const wanted = normalizeName(name);
+  const relation = relations.find((r) => r.name === wanted);
+  if (relation === undefined || relation.kind !== 'materialized view') return null;
+  return { name: relation.name, columns: relation.columns, rows: await read(relation.name) };
 }
 
-/** `GET /api/views?name=v`: a view's typed columns and committed rows (`view`: `viewContents`, where the engine is). */
+/** `GET /api/views?name=v`: a view's typed columns and committed rows (`view`: `storedViewContents`). */
 export function viewRows(view: (name: string) => Promise<ViewContents | null>): JsonHandler {
   return async (query) => {
     const name = query.get('name');

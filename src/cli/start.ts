@@ -37,7 +37,7 @@ import type { Io } from './command.ts';
 import type { FedEngine, OpenedEngine } from './engine-calls.ts';
 import type { EngineClient } from './engine-client.ts';
 import { UsageError } from './flags.ts';
-import { viewRows } from './http-answers.ts';
+import { storedViewContents, viewRows } from './http-answers.ts';
 import { onInterrupt } from './interrupt.ts';
 import { DEFAULT_DASHBOARD, DEFAULT_PIPELINES, PACKAGE_ROOT, publicPath } from './package-files.ts';
 import { PipelineError } from './pipelines.ts';
@@ -394,11 +394,13 @@ async function serve(
     const panelSession = await backend.readOnlySession();
     const sqlBoxSession = await backend.readOnlySession();
     const alertsReader = await store.connectReader();
+    const viewsReader = await store.connectReader();
     const closeDashboard = () => {
       live.close();
       panelSession.close();
       sqlBoxSession.close();
       alertsReader.closeSync();
+      viewsReader.closeSync();
     };
     // Wrong bearer tokens and wrong bouncer keys are failed logins of one throttle.
     const credentials = new CredentialGate({ onRefused: (r) => audit.record(credentialAudit(r)) });
@@ -407,7 +409,12 @@ async function serve(
         host,
         port: settings['http-port'],
         ...(password ? { token: password } : {}),
-        routes: { '/api/status': status, '/api/views': viewRows((name) => engine.viewRows(name)) },
+        routes: {
+          '/api/status': status,
+          '/api/views': viewRows((name) =>
+            storedViewContents(engine.relations(), name, (view) => store.readRows(viewsReader, view)),
+          ),
+        },
         ingest: (source, units) => engine.ingest(source, units),
         // The decisions API checks its bouncers' X-Api-Key instead of the bearer token.
         isPublic: (path) => isWebAsset(path) || isDecisionsApiPath(path),
@@ -514,6 +521,7 @@ async function serve(
       panelSession.close();
       sqlBoxSession.close();
       alertsReader.closeSync();
+      viewsReader.closeSync();
       await pg.close();
       await backend.close();
       const total = intake.update((await engine.status().catch(() => undefined))?.sourceTotals ?? []);

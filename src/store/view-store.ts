@@ -1992,21 +1992,30 @@ export class ViewStore {
 
   /** The committed rows of a view, each repeated by its count, sorted by `compareRows`. */
   rows(name: string): Promise<Row[]> {
-    return this.#exclusive(async () => {
-      const view = this.#view(name);
-      const cols = view.columns.map((c) => quoteIdent(c.name));
-      const result = await this.#conn.runAndReadAll(
-        `SELECT ${[...cols, COUNT].join(', ')} FROM ${quoteIdent(view.name)}`,
-      );
-      const out: Row[] = [];
-      const n = view.columns.length;
-      for (const raw of result.getRows()) {
-        const row = rowFromDuck(raw, view.columns);
-        const count = Number(raw[n] as bigint);
-        for (let k = 0; k < count; k++) out.push(row);
-      }
-      return out.sort(compareRows);
-    });
+    return this.#exclusive(() => this.#rowsOn(this.#conn, this.#view(name)));
+  }
+
+  /**
+   * `rows(name)` read over a reader's connection (`connectReader`): what the last commit left,
+   * without waiting for a commit in progress or holding the next one.
+   */
+  readRows(reader: DuckDBConnection, name: string): Promise<Row[]> {
+    return this.#rowsOn(reader, this.#view(name));
+  }
+
+  async #rowsOn(conn: DuckDBConnection, view: ViewState): Promise<Row[]> {
+    const cols = view.columns.map((c) => quoteIdent(c.name));
+    const result = await conn.runAndReadAll(
+      `SELECT ${[...cols, COUNT].join(', ')} FROM ${quoteIdent(view.name)}`,
+    );
+    const out: Row[] = [];
+    const n = view.columns.length;
+    for (const raw of result.getRows()) {
+      const row = rowFromDuck(raw, view.columns);
+      const count = Number(raw[n] as bigint);
+      for (let k = 0; k < count; k++) out.push(row);
+    }
+    return out.sort(compareRows);
   }
 
   /**

@@ -173,16 +173,18 @@ export async function finishAndCheck(
   const done = collect(child, 120_000);
   const banner = await waitForOutput(child, /Press Ctrl-C to stop/, 30_000);
   const url = /HTTP API +(http:\/\/\S+)/.exec(banner)?.[1] as string;
-  // Wait until every event is in, then for one more epoch to commit.
+  // Wait until every event is in, then for one more epoch to commit (`/api/views` reads the
+  // store's last commit).
   let epoch = Number.POSITIVE_INFINITY;
   for (;;) {
     const status = (await json(`${url}/api/status`)) as {
       epoch: number;
+      committed_epoch: number | null;
       sources: { name: string; rows: number }[];
     };
     const logs = status.sources.find((s) => s.name === 'website_logs_source');
     if (logs?.rows === spec.events && epoch === Number.POSITIVE_INFINITY) epoch = status.epoch;
-    if (status.epoch > epoch) break;
+    if ((status.committed_epoch ?? -1) > epoch) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const status = (await json(`${url}/api/status`)) as {
