@@ -20,6 +20,7 @@ import {
 } from '../sql/errors.ts';
 import { intervalMicros, parseInterval } from '../sql/literals.ts';
 import { type PlanColumn, planRelations } from '../sql/plan.ts';
+import { uniqueKey } from '../sql/plan-keys.ts';
 import { isReservedName } from '../sql/reserved-names.ts';
 import type {
   ColumnDef,
@@ -108,6 +109,8 @@ export interface DdlContext {
   readonly binder: Catalog;
   /** Tables' and views' contents are persisted outside (see `EngineOptions.contentsKeptOutside`). */
   readonly contentsOutside: boolean;
+  /** Views with a unique key keep no rows: their keeper does (see `EngineOptions.readKept`). */
+  readonly rowsOutside: boolean;
   /** The catalog's statements run again by `restore`: what CREATE checked is not checked again. */
   readonly restoring: () => boolean;
   readonly checkSource: (source: SourceSpec) => void;
@@ -290,6 +293,11 @@ export class Ddl {
       plan: bound.plan,
     };
     this.#keep(mat, name);
+    if (
+      this.#ctx.rowsOutside &&
+      uniqueKey(bound.plan, (n) => relationKey(this.#ctx.relations, n)) !== undefined
+    )
+      mat.keepRowsOutside();
     mat.onCommit((delta, epoch) => {
       if (delta.rows.length > 0) for (const l of this.#ctx.viewListeners) l(name, delta, epoch);
     });
@@ -298,6 +306,8 @@ export class Ddl {
     for (const port of compiled.scans) {
       const up = this.#ctx.relations.get(port.relation);
       if (up === undefined || up.objectKind === 'source') continue;
+      // Replayed by `restore`: the views' rows come back after the catalog, and none is there yet.
+      if (up.store.rowsOutside && this.#ctx.restoring()) continue;
       const rows: Row[] = [];
       const weights: number[] = [];
       for (const e of up.store.current()) {
@@ -471,11 +481,16 @@ export class Ddl {
     }
     const rows: Row[] = [];
     const weights: number[] = [];
-    for (const e of previous.store.entries()) {
-      rows.push(e.row);
-      weights.push(e.weight);
-    }
+    // Replayed by `restore`: the views' rows come back after the catalog, and none is there yet.
+    if (!(previous.store.rowsOutside && this.#ctx.restoring()))
+      for (const e of previous.store.entries()) {
+        rows.push(e.row);
+        weights.push(e.weight);
+      }
     mat.load(rows, weights);
+    // A view that keeps no rows holds these until the statement ends: what reads it meanwhile
+    // (a view rebuilt after it) and its first barrier's prior counts start from them.
+    if (mat.rowsOutside && rows.length > 0) mat.lend(rows, weights);
     if (rows.length > 0)
       mat.receive(
         chunk(

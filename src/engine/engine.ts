@@ -90,6 +90,13 @@ export interface EngineOptions {
    */
   readonly contentsKeptOutside?: boolean;
   /**
+   * With `contentsKeptOutside`: a relation's rows as their keeper holds them once every epoch
+   * ended so far is committed. Given it, a view with a unique key keeps no rows in memory (its
+   * changes' prior counts are known without them), and a statement that reads such a view
+   * borrows its rows from here while it runs.
+   */
+  readonly readKept?: (relation: string) => Promise<readonly Row[]>;
+  /**
    * Operators record what changes between checkpoints, so that `checkpointChanges` can give
    * deltas of their state instead of the whole of it.
    */
@@ -137,6 +144,19 @@ export interface ViewStats {
   readonly lastError: string | undefined;
 }
 
+/** Statements that read no table's or view's rows: they borrow none (`#borrowKeptRows`). */
+const READS_NO_ROWS: ReadonlySet<Statement['kind']> = new Set([
+  'CreateSource',
+  'Drop',
+  'Flush',
+  'SetVariable',
+  'ShowVariable',
+  'ShowObjects',
+  'Transaction',
+  'Describe',
+  'Explain',
+]);
+
 const CATALOG_CHANGES: ReadonlySet<Statement['kind']> = new Set([
   'CreateSource',
   'CreateTable',
@@ -166,6 +186,9 @@ export class Engine implements Catalog {
   /** `restore` runs the catalog's statements again: what was checked at CREATE is not checked again. */
   #restoring = false;
   #epochMs = 0;
+  readonly #readKept: ((relation: string) => Promise<readonly Row[]>) | undefined;
+  /** Statements reading kept rows: the epoch timer waits while they do (see `#borrowKeptRows`). */
+  #borrowing = 0;
   /** Views whose operators started empty at `restore` (see `staleViews`). */
   readonly #stale = new Set<string>();
   readonly #dependentsOutside: (relation: string) => readonly string[];
@@ -178,12 +201,14 @@ export class Engine implements Catalog {
     this.#now = options.now ?? Date.now;
     this.#epochsAfter = options.epochsAfter;
     this.#dependentsOutside = options.dependentsOutside ?? (() => []);
+    this.#readKept = options.contentsKeptOutside === true ? options.readKept : undefined;
     this.#ddlRunner = new Ddl({
       graph: this.#graph,
       relations: this.#relations,
       sinks: this.#sinks,
       binder: this,
       contentsOutside: options.contentsKeptOutside === true,
+      rowsOutside: this.#readKept !== undefined,
       restoring: () => this.#restoring,
       checkSource: options.checkSource ?? (() => {}),
       checkSink: options.checkSink ?? (() => {}),
@@ -225,7 +250,7 @@ export class Engine implements Catalog {
     if (ms > 0) {
       let deferred = false;
       const timer = setInterval(() => {
-        if (deferred) return;
+        if (deferred || this.#borrowing > 0) return;
         const first = this.#epochsAfter?.();
         if (first === undefined) {
           this.flush();
@@ -504,6 +529,8 @@ export class Engine implements Catalog {
     try {
       // What came before is committed first: each view's committed rows are then the store's.
       this.flush();
+      // Rebuilt views start from the rows they had and read their upstream's: all are lent.
+      await this.#borrow(() => true);
       const names = new Set(old.map((r) => r.name));
       const sinks = this.#sinks.list().filter((k) => names.has(k.from));
       for (const sink of sinks) {
@@ -534,6 +561,7 @@ export class Engine implements Catalog {
       this.#stale.clear();
       this.flush();
     } finally {
+      this.#unlendAll();
       this.setEpochMs(epochMs);
     }
     return old.map((r) => r.name);
@@ -716,11 +744,17 @@ export class Engine implements Catalog {
     const out: StatementResult[] = [];
     for (const stmt of statements) {
       checkParamsAllowed(stmt);
-      // A catalog change is an epoch boundary of its own: every epoch's input and changes
-      // then belong to one catalog, the one at its end.
+      const borrowed = await this.#borrowKeptRows(stmt);
+      let result: StatementResult;
+      try {
+        // A catalog change is an epoch boundary of its own: every epoch's input and changes
+        // then belong to one catalog, the one at its end.
+        if (CATALOG_CHANGES.has(stmt.kind) && this.#inputInEpoch) this.flush();
+        result = this.#statement(stmt, params);
+      } finally {
+        if (borrowed) this.#unlendAll();
+      }
       const ddl = CATALOG_CHANGES.has(stmt.kind);
-      if (ddl && this.#inputInEpoch) this.flush();
-      const result = this.#statement(stmt, params);
       out.push(result);
       // "already exists, skipping" changed nothing: re-applied pipelines do not grow the history.
       if (ddl && result.notice === undefined) {
@@ -731,6 +765,54 @@ export class Engine implements Catalog {
       }
     }
     return out;
+  }
+
+  /**
+   * Lends the views that keep no rows (`readKept`) and that `stmt` may read — their names appear
+   * in its text — their rows as of the last barrier: their keeper's after the epochs so far
+   * commit, the open epoch's changes on top (`Materialize.current`). The epoch timer waits
+   * meanwhile; should another statement end an epoch, the rows are read again. The caller
+   * takes them back (`unlend`) once the statement ran.
+   */
+  async #borrowKeptRows(stmt: Statement): Promise<boolean> {
+    if (this.#readKept === undefined || this.#restoring || READS_NO_ROWS.has(stmt.kind)) return false;
+    const text = stmt.text.toLowerCase();
+    return this.#borrow((r) => text.includes(r.name.toLowerCase()));
+  }
+
+  /**
+   * Lends the views that keep no rows and that `wanted` picks their keeper's rows (see
+   * `#borrowKeptRows`); false when there is none.
+   */
+  async #borrow(wanted: (view: ViewRelation) => boolean): Promise<boolean> {
+    const read = this.#readKept;
+    if (read === undefined) return false;
+    const views = [...this.#relations.values()].filter(
+      (r): r is ViewRelation => r.objectKind === 'materialized view' && r.store.rowsOutside && wanted(r),
+    );
+    if (views.length === 0) return false;
+    this.#borrowing++;
+    try {
+      for (;;) {
+        const epoch = this.epoch;
+        const rows = await Promise.all(views.map((r) => read(r.name)));
+        if (this.epoch !== epoch) continue;
+        views.forEach((r, i) => {
+          // A view dropped meanwhile is the statement's to report.
+          if (this.#rel(r.name) !== r) return;
+          const given = rows[i] as readonly Row[];
+          r.store.lend(given, new Array<number>(given.length).fill(1));
+        });
+        return true;
+      }
+    } finally {
+      this.#borrowing--;
+    }
+  }
+
+  /** Takes back every lent row (`#borrow`), the rebuilt views' included (`Ddl.createView`). */
+  #unlendAll(): void {
+    for (const r of this.#relations.values()) if (r.objectKind === 'materialized view') r.store.unlend();
   }
 
   /**

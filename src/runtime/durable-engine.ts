@@ -269,6 +269,12 @@ export async function openDurableEngine(options: DurableEngineOptions): Promise<
     // Start-up ends its epochs itself: none may commit a state it is still repairing.
     autoEpoch: false,
     contentsKeptOutside: true,
+    // The store's rows are the engine's last barrier's once the commits so far are done.
+    readKept: async (relation) => {
+      await commits;
+      if (failed) throw unusable();
+      return store.rows(relation);
+    },
     incrementalCheckpoints: true,
     epochsAfter: () => answering,
     // Subscriptions live in the store; sinks are the engine's own catalog objects.

@@ -67,6 +67,12 @@ export class Materialize extends Operator {
   anomalies = 0;
   /** The committed table's weights summed: its rows, counted without going through them. */
   #rowCount = 0;
+  /**
+   * The rows are kept by the table's keeper only (`keepRowsOutside`): the table is empty but
+   * while a statement borrows the kept rows (`lend`).
+   */
+  #rowsOutside = false;
+  #lent = false;
 
   /** Where the rows the table keeps get their texts (a table's own rows: see `TextPool`). */
   readonly #texts: TextPool | undefined;
@@ -101,6 +107,10 @@ export class Materialize extends Operator {
       for (const l of this.#listeners) l(this.#lastDelta, b.epoch);
       return;
     }
+    if (this.rowsOutside) {
+      this.#barrierWithoutRows(rows, weights, b.epoch);
+      return;
+    }
     const delta = new Map<string, WeightedRow & { readonly before: number }>();
     const table = this.#table;
     for (let i = 0; i < rows.length; i++) {
@@ -119,6 +129,24 @@ export class Materialize extends Operator {
         if (e.weight === 0) table.delete(k);
       }
     }
+    for (const k of delta.keys()) {
+      const e = table.get(k);
+      if (e !== undefined && e.weight < 0) this.#negative.add(k);
+      else this.#negative.delete(k);
+    }
+    this.anomalies = this.#negative.size;
+    this.#publish(delta, (d) => d.before, b.epoch);
+  }
+
+  /**
+   * Publishes an epoch's changes, summed per row (`delta`, by row identity), each with the
+   * count its row had before (`before`): as `lastDelta` and to the commit listeners.
+   */
+  #publish<D extends WeightedRow>(
+    delta: ReadonlyMap<string, D>,
+    before: (d: D) => number,
+    epoch: number,
+  ): void {
     const changed: { rows: Row[]; weights: number[]; keys: string[]; before: number[] } = {
       rows: [],
       weights: [],
@@ -126,19 +154,36 @@ export class Materialize extends Operator {
       before: [],
     };
     for (const [k, d] of delta) {
-      const e = table.get(k);
-      if (e !== undefined && e.weight < 0) this.#negative.add(k);
-      else this.#negative.delete(k);
       if (d.weight === 0) continue;
       changed.rows.push(d.row);
       changed.weights.push(d.weight);
       changed.keys.push(k);
-      changed.before.push(d.before);
+      changed.before.push(before(d));
     }
-    this.anomalies = this.#negative.size;
     this.#lastDelta = { kind: 'chunk', rows: changed.rows, weights: changed.weights };
     const tableDelta: TableDelta = { kind: 'chunk', ...changed };
-    for (const l of this.#listeners) l(tableDelta, b.epoch);
+    for (const l of this.#listeners) l(tableDelta, epoch);
+  }
+
+  /**
+   * A barrier of a table whose rows are kept elsewhere: the epoch's changes summed per row, a
+   * retraction's prior count taken as what it takes away and an insertion's as 0 (its rows are
+   * unique); a row retracted more than once, or inserted again, is an anomaly.
+   */
+  #barrierWithoutRows(rows: readonly Row[], weights: readonly number[], epoch: number): void {
+    const delta = new Map<string, WeightedRow>();
+    for (let i = 0; i < rows.length; i++) {
+      const w = weights[i] as number;
+      if (w === 0) continue;
+      const row = rows[i] as Row;
+      const k = rowIdentity(row);
+      const d = delta.get(k);
+      if (d === undefined) delta.set(k, { row, weight: w });
+      else d.weight += w;
+      this.#rowCount += w;
+    }
+    for (const d of delta.values()) if (d.weight < -1 || d.weight > 1) this.anomalies++;
+    this.#publish(delta, (d) => (d.weight < 0 ? -d.weight : 0), epoch);
   }
 
   /** Insertions into an append-only table; anything else counts as an anomaly. */
@@ -152,6 +197,44 @@ export class Materialize extends Operator {
     }
   }
 
+  /**
+   * Keeps no rows from now on (a view whose keeper, the store, holds them and whose rows are
+   * unique: each change's prior count is then known without them, 1 for a retraction and 0 for
+   * an insertion). What reads the rows borrows the keeper's (`lend`).
+   */
+  keepRowsOutside(): void {
+    if (!this.external || this.#appendOnly)
+      throw new Error(`${this.name}: only a keyed table kept elsewhere can do without its rows`);
+    this.#rowsOutside = true;
+    this.#table.clear();
+    this.#negative.clear();
+  }
+
+  /** Whether the rows are kept elsewhere only (`keepRowsOutside`) and not lent now. */
+  get rowsOutside(): boolean {
+    return this.#rowsOutside && !this.#lent;
+  }
+
+  /**
+   * Holds the committed rows its keeper gave (as of the last barrier) until `unlend`, for what
+   * reads them meanwhile: `entries`, `current` and the next barrier's prior counts.
+   */
+  lend(rows: readonly Row[], weights: readonly number[]): void {
+    if (!this.#rowsOutside) throw new Error(`${this.name}: keeps its rows itself`);
+    const count = this.#rowCount;
+    this.#lent = true;
+    this.load(rows, weights);
+    this.#rowCount = count;
+  }
+
+  /** Lets go of the rows `lend` gave. */
+  unlend(): void {
+    if (!this.#lent) return;
+    this.#lent = false;
+    this.#table.clear();
+    this.#negative.clear();
+  }
+
   onCommit(listener: CommitListener): void {
     this.#listeners.push(listener);
   }
@@ -163,11 +246,13 @@ export class Materialize extends Operator {
 
   /** Distinct rows of the committed table with their multiplicity (append only: every row as it came). */
   entries(): IterableIterator<WeightedRow> {
+    this.#assertRowsHere();
     return this.#appendOnly ? this.#appended.values() : this.#table.values();
   }
 
   /** Distinct rows including the open epoch's changes (what DML and a backfill start from). */
   current(): IterableIterator<WeightedRow> {
+    this.#assertRowsHere();
     if (this.#appendOnly) {
       const pending = this.#pendingRows.map((row, i) => ({ row, weight: this.#pendingWeights[i] as number }));
       return [...this.#appended, ...pending.filter((e) => e.weight > 0)].values();
@@ -177,6 +262,11 @@ export class Materialize extends Operator {
     for (const [k, e] of this.#table) m.set(k, { row: e.row, weight: e.weight });
     integrate(m, this.#pendingRows, this.#pendingWeights);
     return m.values();
+  }
+
+  #assertRowsHere(): void {
+    if (this.rowsOutside)
+      throw new Error(`${this.name}: its rows are kept elsewhere; borrow them first (lend)`);
   }
 
   /** Number of distinct rows in the committed table. */
@@ -226,6 +316,10 @@ export class Materialize extends Operator {
     this.#table.clear();
     this.#negative.clear();
     this.#rowCount = 0;
+    if (this.rowsOutside) {
+      for (const w of weights) this.#rowCount += w;
+      return;
+    }
     if (this.#texts !== undefined) for (const row of rows) this.#texts.shareTexts(row);
     if (this.#appendOnly) {
       this.#appended.length = 0;
