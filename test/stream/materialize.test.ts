@@ -1,7 +1,9 @@
 /**
  * A view's row count (`Materialize.rowCount`, what `/api/status` reports of each view) is kept
  * as its table changes rather than counted from it: it must equal the table's weights summed
- * after insertions, retractions, a negative weight, a load and a restore.
+ * after insertions, retractions, a negative weight, a load and a restore. A view whose rows are
+ * kept elsewhere only gives each change its prior count from the change alone, and reads rows
+ * lent to it as its own until they are taken back.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

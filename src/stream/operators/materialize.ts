@@ -14,6 +14,12 @@
  * order as they come, neither keyed nor summed — the table as a list, the delta as the
  * epoch's insertions; a retraction reaching it is an anomaly.
  *
+ * Rows kept elsewhere only (`keepRowsOutside`: a view with a unique key whose keeper, the
+ * store, holds its rows): no table, only its row count. Each row is then held at most once, so
+ * the prior multiplicity is 1 for a retraction and 0 for an insertion; a change of more than one
+ * copy of a row is counted in `anomalies`. What reads the rows borrows the keeper's meanwhile
+ * (`lend` … `unlend`), and the table works as above until they are taken back.
+ *
  * Snapshot (right after a barrier, with no change of an open epoch pending): the committed
  * table's rows and weights in table order and the last epoch's delta (neither when the table
  * is kept elsewhere: its keeper commits both beside the snapshot); restore keys the rows
