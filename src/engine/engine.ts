@@ -744,17 +744,17 @@ export class Engine implements Catalog {
     const out: StatementResult[] = [];
     for (const stmt of statements) {
       checkParamsAllowed(stmt);
+      const ddl = CATALOG_CHANGES.has(stmt.kind);
       const borrowed = await this.#borrowKeptRows(stmt);
       let result: StatementResult;
       try {
         // A catalog change is an epoch boundary of its own: every epoch's input and changes
         // then belong to one catalog, the one at its end.
-        if (CATALOG_CHANGES.has(stmt.kind) && this.#inputInEpoch) this.flush();
+        if (ddl && this.#inputInEpoch) this.flush();
         result = this.#statement(stmt, params);
       } finally {
         if (borrowed) this.#unlendAll();
       }
-      const ddl = CATALOG_CHANGES.has(stmt.kind);
       out.push(result);
       // "already exists, skipping" changed nothing: re-applied pipelines do not grow the history.
       if (ddl && result.notice === undefined) {

@@ -964,6 +964,7 @@ export class ViewStore {
         store.#views.set(info.name.toLowerCase(), info);
       }
       await convertRealColumns(conn, store.#storedColumns());
+      // An older store's raw events move as they were stored, and convert in their new place.
       await store.#moveRawEventsToTheirDatabase();
       await store.#alignRawTables();
       const rawTables = [...store.#sources.values()].map((src) => ({
@@ -999,13 +1000,15 @@ export class ViewStore {
     return store;
   }
 
-  /** Every table holding rows of a table, view or source, with their columns. */
+  /**
+   * Every table of the store's database holding rows of a table or view, with their columns (a
+   * source's are in the raw events' database, converted apart in `open`).
+   */
   #storedColumns(): StoredColumns[] {
     const views = [...this.#views.values()];
     const columnsOf = (view: string) => this.#views.get(view.toLowerCase())?.columns ?? [];
     return [
       ...views.map((v) => ({ table: v.name, columns: v.columns })),
-      ...[...this.#sources.values()].map((s) => ({ table: s.name, columns: s.columns })),
       ...views
         .filter((v) => this.#subscribed(v.name).length > 0)
         .map((v) => ({ table: changeLogTable(v.name), columns: v.columns })),
